@@ -1,0 +1,75 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/samsa-streaming/samsa/internal/config"
+	"github.com/samsa-streaming/samsa/internal/metadata"
+)
+
+// metaProps is a data dir's identity, kept in meta.properties as Kafka keeps
+// it (version 1, KRaft).
+type metaProps struct {
+	clusterID   string
+	nodeID      int32
+	directoryID string
+}
+
+// loadOrFormat reads meta.properties, or formats a new data dir. It refuses
+// a data dir that belongs to another node.
+func loadOrFormat(dataDir string, nodeID int32) (metaProps, error) {
+	path := filepath.Join(dataDir, "meta.properties")
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		entries, _ := os.ReadDir(dataDir)
+		for _, e := range entries {
+			if e.Name() == "__cluster_metadata-0" {
+				return metaProps{}, fmt.Errorf("data dir %s has a metadata log but no meta.properties; refusing to format over it", dataDir)
+			}
+		}
+		m := metaProps{clusterID: metadata.RandomUuid().String(), nodeID: nodeID, directoryID: metadata.RandomUuid().String()}
+		return m, writeMetaProps(path, m)
+	}
+	if err != nil {
+		return metaProps{}, fmt.Errorf("meta.properties: %w", err)
+	}
+	defer f.Close()
+	props, err := config.ParseProperties(f)
+	if err != nil {
+		return metaProps{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if v := props["version"]; v != "1" {
+		return metaProps{}, fmt.Errorf("%s: unsupported version %q (Samsa reads KRaft meta.properties version 1)", path, v)
+	}
+	id, err := strconv.ParseInt(props["node.id"], 10, 32)
+	if err != nil {
+		return metaProps{}, fmt.Errorf("%s: bad node.id %q", path, props["node.id"])
+	}
+	m := metaProps{clusterID: props["cluster.id"], nodeID: int32(id), directoryID: props["directory.id"]}
+	if m.clusterID == "" {
+		return metaProps{}, fmt.Errorf("%s: no cluster.id", path)
+	}
+	if m.nodeID != nodeID {
+		return metaProps{}, fmt.Errorf("data dir %s belongs to node %d, but this node is configured as node.id %d; refusing to start", dataDir, m.nodeID, nodeID)
+	}
+	return m, nil
+}
+
+func writeMetaProps(path string, m metaProps) error {
+	body := fmt.Sprintf("#\n#%s\ncluster.id=%s\ndirectory.id=%s\nnode.id=%d\nversion=1\n",
+		time.Now().UTC().Format(time.UnixDate), m.clusterID, m.directoryID, m.nodeID)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(body), 0o644); err != nil {
+		return fmt.Errorf("format data dir: %w", err)
+	}
+	f, err := os.Open(tmp)
+	if err == nil {
+		f.Sync()
+		f.Close()
+	}
+	return os.Rename(tmp, path)
+}

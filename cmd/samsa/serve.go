@@ -1,0 +1,281 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/samsa-streaming/samsa/internal/broker"
+	"github.com/samsa-streaming/samsa/internal/config"
+	"github.com/samsa-streaming/samsa/internal/controller"
+	"github.com/samsa-streaming/samsa/internal/fs"
+	"github.com/samsa-streaming/samsa/internal/metadata"
+	"github.com/samsa-streaming/samsa/internal/partition"
+)
+
+type serveFlags struct {
+	dataDir    string
+	listen     string
+	advertised string
+	nodeID     int32
+	configFile string
+	logLevel   string
+}
+
+func newServeCmd() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run a Samsa broker",
+		Long: `Run a Samsa broker. Settings come, in increasing precedence, from Kafka's
+defaults, the server.properties file given with --config, SAMSA_* environment
+variables, and flags.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyEnv(cmd.Flags()); err != nil {
+				return err
+			}
+			return runServe(cmd.Context(), cmd, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.dataDir, "data-dir", "./samsa-data", "directory for logs and metadata (log.dirs)")
+	fl.StringVar(&f.listen, "listen", "127.0.0.1:9092", "address to serve Kafka clients on (listeners)")
+	fl.StringVar(&f.advertised, "advertised-listen", "", "address clients are told to connect to (advertised.listeners; default: --listen)")
+	fl.Int32Var(&f.nodeID, "node-id", 1, "this node's id (node.id)")
+	fl.StringVar(&f.configFile, "config", "", "server.properties file with Kafka setting names")
+	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	return cmd
+}
+
+// applyEnv fills every flag not given on the command line from its SAMSA_
+// environment twin: --data-dir from SAMSA_DATA_DIR, and so on.
+func applyEnv(fl *pflag.FlagSet) error {
+	var err error
+	fl.VisitAll(func(f *pflag.Flag) {
+		if f.Changed || err != nil {
+			return
+		}
+		name := "SAMSA_" + envName(f.Name)
+		if v, ok := os.LookupEnv(name); ok {
+			if serr := fl.Set(f.Name, v); serr != nil {
+				err = fmt.Errorf("%s: %v", name, serr)
+			}
+		}
+	})
+	return err
+}
+
+func envName(flag string) string {
+	b := []byte(flag)
+	for i, c := range b {
+		switch {
+		case c == '-':
+			b[i] = '_'
+		case c >= 'a' && c <= 'z':
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, fmt.Errorf("--log-level: %q is not one of debug, info, warn, error", s)
+	}
+	return l, nil
+}
+
+// loadBrokerConfig merges defaults, the config file and flags.
+func loadBrokerConfig(cmd *cobra.Command, f serveFlags, lg *slog.Logger) (*config.Broker, error) {
+	cfg := config.Broker{}.Defaults()
+	cfg.Values["log.dir"] = "./samsa-data"
+	if f.configFile != "" {
+		unknown, err := cfg.LoadFile(f.configFile)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range unknown {
+			lg.Warn("ignoring setting Samsa does not know", "name", k, "file", f.configFile)
+		}
+	}
+	fl := cmd.Flags()
+	set := func(flag, key, value string) error {
+		if fl.Changed(flag) || !cfg.Set[key] && (key != "log.dirs" || !cfg.Set["log.dir"]) {
+			if err := cfg.SetValue(key, value); err != nil {
+				return fmt.Errorf("--%s: %v", flag, err)
+			}
+		}
+		return nil
+	}
+	if err := set("data-dir", "log.dirs", f.dataDir); err != nil {
+		return nil, err
+	}
+	if err := set("listen", "listeners", f.listen); err != nil {
+		return nil, err
+	}
+	if f.advertised != "" {
+		if err := set("advertised-listen", "advertised.listeners", f.advertised); err != nil {
+			return nil, err
+		}
+	}
+	if err := set("node-id", "node.id", strconv.Itoa(int(f.nodeID))); err != nil {
+		return nil, err
+	}
+	if err := cfg.Resolve(); err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+type wallClock struct{}
+
+func (wallClock) Now() time.Time { return time.Now() }
+
+const cleanShutdownFile = ".kafka_cleanshutdown"
+
+func runServe(ctx context.Context, cmd *cobra.Command, f serveFlags) error {
+	level, err := parseLevel(f.logLevel)
+	if err != nil {
+		return err
+	}
+	lg := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+	start := time.Now()
+	cfg, err := loadBrokerConfig(cmd, f, lg)
+	if err != nil {
+		return err
+	}
+	dataDir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	meta, err := loadOrFormat(dataDir, cfg.NodeID)
+	if err != nil {
+		return err
+	}
+	markerPath := filepath.Join(dataDir, cleanShutdownFile)
+	clean := false
+	if _, err := os.Stat(markerPath); err == nil {
+		clean = true
+		if err := os.Remove(markerPath); err != nil {
+			return fmt.Errorf("remove clean-shutdown marker: %w", err)
+		}
+	}
+	lg.Info("starting samsa", "node.id", cfg.NodeID, "data", dataDir, "listen", cfg.Listen, "clean_shutdown", clean)
+
+	ctlCfg := controller.Config{}.Defaults()
+	ctlCfg.DataDir = filepath.Join(dataDir, "__cluster_metadata-0")
+	ctlCfg.NodeID = cfg.NodeID
+	ctlCfg.ClusterID = meta.clusterID
+	ctlCfg.Logger = lg.With("component", "controller")
+	ctl, err := controller.Open(ctx, ctlCfg)
+	if err != nil {
+		return fmt.Errorf("metadata log: %w", err)
+	}
+	defer ctl.Close()
+	if id := ctl.Image().ClusterID; id == "" {
+		if _, err := ctl.Propose(ctx, metadata.SetClusterID{ID: meta.clusterID}); err != nil {
+			return fmt.Errorf("set cluster id: %w", err)
+		}
+	} else if id != meta.clusterID {
+		return fmt.Errorf("data dir %s: meta.properties says cluster %s but the metadata log belongs to cluster %s; refusing to start", dataDir, meta.clusterID, id)
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close()
+	advertised := cfg.Advertised
+	if !cfg.Set["advertised.listeners"] {
+		advertised = ln.Addr().String()
+	}
+	host, portS, _ := net.SplitHostPort(advertised)
+	port, _ := strconv.Atoi(portS)
+	if _, err := ctl.Propose(ctx, metadata.RegisterBroker{ID: cfg.NodeID, Host: host, Port: int32(port), Rack: cfg.Rack, IncarnationID: metadata.RandomUuid()}); err != nil {
+		return fmt.Errorf("register broker: %w", err)
+	}
+
+	parts := partition.NewManager(partition.ManagerOptions{
+		DataDir: dataDir, NodeID: cfg.NodeID, Broker: cfg, FS: fs.OS(),
+		Logger: lg.With("component", "log"), Clock: wallClock{}, CleanShutdown: clean,
+	})
+	if err := parts.Sync(ctx, ctl.Image(), true); err != nil {
+		parts.Close()
+		return fmt.Errorf("open partitions: %w", err)
+	}
+	ctl.Subscribe(func(_, img *metadata.Image) {
+		if err := parts.Sync(context.Background(), img, false); err != nil {
+			lg.Warn("partition sync", "err", err)
+		}
+	})
+
+	b, err := broker.New(broker.Config{
+		NodeID: cfg.NodeID, Advertised: advertised, Settings: cfg,
+		Logger: lg.With("component", "broker"), Clock: wallClock{},
+	}, ctl, parts)
+	if err != nil {
+		parts.Close()
+		return err
+	}
+
+	bgCtx, stopBG := context.WithCancel(context.Background())
+	bgDone := make(chan struct{})
+	go func() {
+		defer close(bgDone)
+		parts.RunRetention(bgCtx, time.Duration(cfg.RetentionCheckIntervalMs)*time.Millisecond)
+	}()
+
+	lg.Info("samsa is serving", "addr", ln.Addr().String(), "advertised", advertised, "cluster.id", meta.clusterID, "startup", time.Since(start).Round(time.Millisecond))
+	serveErr := b.Serve(ctx, ln)
+	lg.Info("shutting down")
+	stopBG()
+	<-bgDone
+	closeErr := parts.Close()
+	ctlErr := ctl.Close()
+	if err := errors.Join(serveErr, closeErr, ctlErr); err != nil {
+		lg.Error("unclean shutdown", "err", err)
+		return errSilent
+	}
+	if err := writeMarker(markerPath); err != nil {
+		lg.Warn("could not write clean-shutdown marker", "err", err)
+	}
+	lg.Info("stopped cleanly")
+	return nil
+}
+
+func writeMarker(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

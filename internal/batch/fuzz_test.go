@@ -1,0 +1,101 @@
+package batch
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+)
+
+// FuzzRecords feeds arbitrary bytes to every decoder that takes a whole
+// batch: none may panic, and whatever Records accepts must re-encode to the
+// same records section when uncompressed.
+func FuzzRecords(f *testing.F) {
+	for _, codec := range allCodecs {
+		f.Add(mustBuild(f, codec, testRecords()[:3], BuildOptions{}))
+	}
+	f.Add(BuildControlBatch(1, 2, true, 3, 4))
+	f.Add(make([]byte, HeaderSize))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		recs, err := Records(b, 1<<20)
+		if err == nil && Codec(b[posAttributes+1]&CompressionMask) == CodecNone {
+			if enc := AppendRecords(nil, recs); !bytes.Equal(enc, b[HeaderSize:]) && canonical(b[HeaderSize:]) {
+				t.Fatalf("re-encoding differs")
+			}
+		}
+		Recompress(b, CodecSnappy, 1<<20)
+		ControlType(b)
+	})
+}
+
+// canonical reports whether data uses minimal varints, the only encoding
+// AppendRecords produces; a decoder accepts padded varints too.
+func canonical(data []byte) bool {
+	var r Record
+	for len(data) > 0 {
+		rest, err := decodeRecord(data, &r, true)
+		if err != nil {
+			return false
+		}
+		if !bytes.Equal(AppendRecord(nil, &r), data[:len(data)-len(rest)]) {
+			return false
+		}
+		data = rest
+	}
+	return true
+}
+
+func fuzzDecompress(f *testing.F, codec Codec) {
+	for _, p := range testPayloads()[:5] {
+		c, err := Compress(codec, nil, p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(c)
+	}
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, src []byte) {
+		const limit = 1 << 20
+		out, err := Decompress(codec, src, limit)
+		if err != nil {
+			if !errors.Is(err, ErrDecompress) && !errors.Is(err, ErrTooLarge) {
+				t.Fatalf("unexpected error class: %v", err)
+			}
+			return
+		}
+		if len(out) > limit {
+			t.Fatalf("%d bytes past the limit", len(out))
+		}
+		// What decodes must survive our own round trip.
+		c, err := Compress(codec, nil, out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := Decompress(codec, c, limit)
+		if err != nil || !bytes.Equal(back, out) {
+			t.Fatalf("round trip: %v", err)
+		}
+	})
+}
+
+func FuzzDecompressGzip(f *testing.F)   { fuzzDecompress(f, CodecGzip) }
+func FuzzDecompressSnappy(f *testing.F) { fuzzDecompress(f, CodecSnappy) }
+func FuzzDecompressLZ4(f *testing.F)    { fuzzDecompress(f, CodecLZ4) }
+func FuzzDecompressZstd(f *testing.F)   { fuzzDecompress(f, CodecZstd) }
+
+// FuzzValidate checks that Validate never panics and that whatever it
+// accepts has a self-consistent header.
+func FuzzValidate(f *testing.F) {
+	for _, codec := range allCodecs {
+		f.Add(mustBuild(f, codec, testRecords()[:2], BuildOptions{ProducerID: 4, BaseSequence: 1}))
+	}
+	f.Add(BuildControlBatch(1, 2, false, 3, 4))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, err := Validate(b)
+		if err != nil {
+			return
+		}
+		if h.Size() != int64(len(b)) || h.Magic != 2 || h.NumRecords < 1 || h.LastOffset() < h.BaseOffset || CheckCRC(b) != nil {
+			t.Fatalf("accepted inconsistent batch: %+v", h)
+		}
+	})
+}

@@ -1,0 +1,345 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/samsa-streaming/samsa/internal/log"
+	"github.com/samsa-streaming/samsa/internal/metadata"
+	"github.com/samsa-streaming/samsa/internal/partition"
+)
+
+func init() { register(int16(kmsg.Fetch), 4, 17, handleFetch) }
+
+// fetchWant is one partition a fetch asks for.
+type fetchWant struct {
+	key       sessionKey
+	topicID   [16]byte
+	offset    int64
+	maxBytes  int32
+	epoch     int32 // current leader epoch the client knows, or -1
+	unknownID bool
+}
+
+// fetchGot is what reading one partition produced.
+type fetchGot struct {
+	want   *fetchWant
+	resp   kmsg.FetchResponseTopicPartition
+	chunks []log.Chunk
+	size   int64
+	part   *partition.Partition
+}
+
+func handleFetch(b *Broker, ctx context.Context, c *conn, r *request) (kmsg.Response, error) {
+	req := r.req.(*kmsg.FetchRequest)
+	resp := req.ResponseKind().(*kmsg.FetchResponse)
+	if req.ReplicaID >= 0 || (req.Version >= 15 && req.ReplicaState.ID >= 0) {
+		// Follower fetches arrive with replication.
+		resp.ErrorCode = kerr.NotLeaderForPartition.Code
+		return resp, nil
+	}
+	img := b.image()
+	readCommitted := req.IsolationLevel == 1
+
+	// Work out the partitions to read: the request's, or the session's.
+	var sess *fetchSession
+	incremental := false
+	switch {
+	case req.Version < 7 || (req.SessionID == 0 && req.SessionEpoch == -1):
+	case req.SessionEpoch == -1:
+		b.sessions.remove(req.SessionID)
+	case req.SessionEpoch == 0:
+		if req.SessionID != 0 {
+			b.sessions.remove(req.SessionID)
+		}
+		sess = b.sessions.create()
+	default:
+		var kerrv *kerr.Error
+		sess, kerrv = b.sessions.get(req.SessionID, req.SessionEpoch)
+		if kerrv != nil {
+			resp.ErrorCode = kerrv.Code
+			return resp, nil
+		}
+		incremental = true
+	}
+
+	var wants []*fetchWant
+	resolve := func(name string, id [16]byte) (string, bool) {
+		if req.Version >= 13 {
+			t, ok := img.TopicsByID[metadata.Uuid(id)]
+			if !ok {
+				return "", false
+			}
+			return t.Name, true
+		}
+		return name, true
+	}
+	if sess != nil {
+		sess.mu.Lock()
+		defer sess.mu.Unlock()
+	}
+	for _, rt := range req.Topics {
+		name, known := resolve(rt.Topic, rt.TopicID)
+		for _, rp := range rt.Partitions {
+			w := &fetchWant{key: sessionKey{name, rp.Partition}, topicID: rt.TopicID, offset: rp.FetchOffset, maxBytes: rp.PartitionMaxBytes, epoch: rp.CurrentLeaderEpoch, unknownID: !known}
+			if !known {
+				w.key.topic = "\x00" + string(rt.TopicID[:])
+			}
+			if sess != nil {
+				sess.upsert(w.key, w.topicID, w.offset, w.maxBytes)
+			} else {
+				wants = append(wants, w)
+			}
+		}
+	}
+	if sess != nil {
+		for _, ft := range req.ForgottenTopics {
+			name, _ := resolve(ft.Topic, ft.TopicID)
+			for _, p := range ft.Partitions {
+				sess.forget(sessionKey{name, p})
+			}
+		}
+		for _, k := range sess.order {
+			sp := sess.parts[k]
+			wants = append(wants, &fetchWant{key: k, topicID: sp.topicID, offset: sp.offset, maxBytes: sp.maxBytes, epoch: -1, unknownID: len(k.topic) > 0 && k.topic[0] == 0})
+		}
+		// Leader epochs the client sent this round still apply.
+		for _, rt := range req.Topics {
+			name, _ := resolve(rt.Topic, rt.TopicID)
+			for _, rp := range rt.Partitions {
+				for _, w := range wants {
+					if w.key == (sessionKey{name, rp.Partition}) {
+						w.epoch = rp.CurrentLeaderEpoch
+					}
+				}
+			}
+		}
+	}
+
+	deadline := time.Now().Add(time.Duration(req.MaxWaitMillis) * time.Millisecond)
+	var got []*fetchGot
+	for {
+		got = b.readFetch(img, req, wants, readCommitted)
+		total, errs := int64(0), false
+		for _, g := range got {
+			total += g.size
+			errs = errs || g.resp.ErrorCode != 0
+		}
+		if total >= int64(req.MinBytes) || errs || req.MaxWaitMillis <= 0 {
+			break
+		}
+		wait := time.Until(deadline)
+		if wait <= 0 || ctx.Err() != nil {
+			break
+		}
+		if !waitForData(ctx, got, wait) {
+			break
+		}
+		img = b.image()
+	}
+
+	// Assemble the response in request order, partitions grouped by topic.
+	var chunks [][][]log.Chunk // parallel to resp.Topics[i].Partitions
+	topicIdx := map[string]int{}
+	for _, g := range got {
+		if incremental {
+			sp := sess.parts[g.want.key]
+			changed := g.size > 0 || g.resp.ErrorCode != 0 || sp == nil || !sp.sent ||
+				sp.lastHW != g.resp.HighWatermark || sp.lastLSO != g.resp.LastStableOffset || sp.lastStart != g.resp.LogStartOffset
+			if !changed {
+				continue
+			}
+		}
+		if sess != nil {
+			if sp := sess.parts[g.want.key]; sp != nil {
+				sp.sent, sp.lastHW, sp.lastLSO, sp.lastStart = true, g.resp.HighWatermark, g.resp.LastStableOffset, g.resp.LogStartOffset
+			}
+		}
+		ti, ok := topicIdx[g.want.key.topic]
+		if !ok {
+			t := kmsg.NewFetchResponseTopic()
+			t.TopicID = g.want.topicID
+			if !g.want.unknownID {
+				t.Topic = g.want.key.topic
+				if mt, ok := img.Topics[t.Topic]; ok {
+					t.TopicID = mt.ID
+				}
+			}
+			resp.Topics = append(resp.Topics, t)
+			chunks = append(chunks, nil)
+			ti = len(resp.Topics) - 1
+			topicIdx[g.want.key.topic] = ti
+		}
+		resp.Topics[ti].Partitions = append(resp.Topics[ti].Partitions, g.resp)
+		chunks[ti] = append(chunks[ti], g.chunks)
+	}
+	if sess != nil {
+		resp.SessionID = sess.id
+		sess.epoch++
+		if sess.epoch <= 0 {
+			sess.epoch = 1
+		}
+	}
+	var ordered [][]log.Chunk
+	for _, tc := range chunks {
+		ordered = append(ordered, tc...)
+	}
+	if err := c.writeFetch(r.hdr.CorrelationID, resp, ordered); err != nil {
+		return nil, err
+	}
+	return nil, nil
+}
+
+// waitForData blocks until one of the partitions changes, the wait ends or
+// ctx is done. It reports whether reading again is worthwhile.
+func waitForData(ctx context.Context, got []*fetchGot, wait time.Duration) bool {
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	if len(got) == 1 && got[0].part != nil {
+		select {
+		case <-got[0].part.Changed():
+			return true
+		case <-t.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+	woke := make(chan struct{}, 1)
+	stop := make(chan struct{})
+	defer close(stop)
+	for _, g := range got {
+		if g.part == nil {
+			continue
+		}
+		ch := g.part.Changed()
+		go func() {
+			select {
+			case <-ch:
+				select {
+				case woke <- struct{}{}:
+				default:
+				}
+			case <-stop:
+			}
+		}()
+	}
+	select {
+	case <-woke:
+		return true
+	case <-t.C:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// readFetch reads every wanted partition once, honouring the request's
+// total MaxBytes and the KIP-74 rule that the first batch of the response is
+// returned even when it is larger than the limits.
+func (b *Broker) readFetch(img *metadata.Image, req *kmsg.FetchRequest, wants []*fetchWant, readCommitted bool) []*fetchGot {
+	remaining := int64(req.MaxBytes)
+	if req.MaxBytes <= 0 {
+		remaining = 1 << 62
+	}
+	minOne := true
+	out := make([]*fetchGot, 0, len(wants))
+	for _, w := range wants {
+		g := &fetchGot{want: w, resp: kmsg.NewFetchResponseTopicPartition()}
+		g.resp.Partition = w.key.part
+		g.resp.HighWatermark, g.resp.LastStableOffset, g.resp.LogStartOffset = -1, -1, -1
+		g.resp.PreferredReadReplica = -1
+		out = append(out, g)
+		if w.unknownID {
+			g.resp.ErrorCode = kerr.UnknownTopicID.Code
+			continue
+		}
+		t, ok := img.Topics[w.key.topic]
+		if !ok {
+			if req.Version >= 13 {
+				g.resp.ErrorCode = kerr.UnknownTopicID.Code
+			} else {
+				g.resp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			}
+			continue
+		}
+		mp, ok := partitionOf(t, w.key.part)
+		if !ok {
+			g.resp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			continue
+		}
+		p, ok := b.parts.Get(t.Name, w.key.part)
+		if !ok || mp.Leader != b.cfg.NodeID {
+			g.resp.ErrorCode = kerr.NotLeaderForPartition.Code
+			b.leaderHint(img, mp, &g.resp)
+			continue
+		}
+		g.part = p
+		if code := checkLeaderEpoch(w.epoch, p.LeaderEpoch()); code != 0 {
+			g.resp.ErrorCode = code
+			continue
+		}
+		hw := p.HighWatermark()
+		lso := p.LastStableOffset()
+		start := p.LogStartOffset()
+		g.resp.HighWatermark, g.resp.LastStableOffset, g.resp.LogStartOffset = hw, lso, start
+		if readCommitted {
+			g.resp.AbortedTransactions = []kmsg.FetchResponseTopicPartitionAbortedTransaction{}
+		}
+		upTo := hw
+		if readCommitted {
+			upTo = lso
+		}
+		if w.offset < start || w.offset > p.LogEndOffset() {
+			g.resp.ErrorCode = kerr.OffsetOutOfRange.Code
+			continue
+		}
+		if w.offset >= upTo || remaining <= 0 && !minOne {
+			continue
+		}
+		limit := min(int64(w.maxBytes), remaining)
+		if limit < 0 {
+			limit = 0
+		}
+		res, err := p.Log().Read(w.offset, int32(min(limit, 1<<31-1)), upTo, minOne)
+		if err != nil {
+			if errors.Is(err, log.ErrOffsetOutOfRange) {
+				g.resp.ErrorCode = kerr.OffsetOutOfRange.Code
+			} else {
+				g.resp.ErrorCode = kerr.KafkaStorageError.Code
+				b.lg.Warn("fetch read failed", "topic", t.Name, "partition", w.key.part, "err", err)
+			}
+			continue
+		}
+		g.chunks, g.size = res.Chunks, res.Size
+		if g.size > 0 {
+			minOne = false
+			remaining -= g.size
+		}
+	}
+	return out
+}
+
+// checkLeaderEpoch compares the client's idea of the leader epoch with ours
+// (KIP-320).
+func checkLeaderEpoch(client, ours int32) int16 {
+	switch {
+	case client < 0:
+		return 0
+	case client < ours:
+		return kerr.FencedLeaderEpoch.Code
+	case client > ours:
+		return kerr.UnknownLeaderEpoch.Code
+	}
+	return 0
+}
+
+// leaderHint fills KIP-951's CurrentLeader for NOT_LEADER_OR_FOLLOWER.
+func (b *Broker) leaderHint(img *metadata.Image, mp *metadata.Partition, resp *kmsg.FetchResponseTopicPartition) {
+	resp.CurrentLeader.LeaderID = mp.Leader
+	resp.CurrentLeader.LeaderEpoch = mp.LeaderEpoch
+}

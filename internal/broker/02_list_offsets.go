@@ -1,0 +1,109 @@
+package broker
+
+import (
+	"context"
+
+	"github.com/samsa-streaming/samsa/internal/metadata"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// Kafka 4 dropped ListOffsets v0; KEDA's sarama sends v1.
+func init() { register(int16(kmsg.ListOffsets), 1, 10, handleListOffsets) }
+
+// Special timestamps of ListOffsets.
+const (
+	tsLatest          = -1
+	tsEarliest        = -2
+	tsMaxTimestamp    = -3 // v7+
+	tsEarliestLocal   = -4 // v8+
+	tsLatestTiered    = -5 // v9+
+	tsEarliestPending = -6 // v10+
+)
+
+func handleListOffsets(b *Broker, _ context.Context, _ *conn, r *request) (kmsg.Response, error) {
+	req := r.req.(*kmsg.ListOffsetsRequest)
+	resp := req.ResponseKind().(*kmsg.ListOffsetsResponse)
+	img := b.image()
+	seen := map[sessionKey]bool{}
+	for _, rt := range req.Topics {
+		st := kmsg.NewListOffsetsResponseTopic()
+		st.Topic = rt.Topic
+		t, tok := img.Topics[rt.Topic]
+		for _, rp := range rt.Partitions {
+			sp := kmsg.NewListOffsetsResponseTopicPartition()
+			sp.Partition = rp.Partition
+			sp.Timestamp, sp.Offset, sp.LeaderEpoch = -1, -1, -1
+			k := sessionKey{rt.Topic, rp.Partition}
+			if seen[k] {
+				sp.ErrorCode = kerr.InvalidRequest.Code
+				st.Partitions = append(st.Partitions, sp)
+				continue
+			}
+			seen[k] = true
+			sp.ErrorCode = listOffset(b, req, tok, t, rp, &sp)
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	return resp, nil
+}
+
+func listOffset(b *Broker, req *kmsg.ListOffsetsRequest, tok bool, t *metadata.Topic, rp kmsg.ListOffsetsRequestTopicPartition, sp *kmsg.ListOffsetsResponseTopicPartition) int16 {
+	if !tok {
+		return kerr.UnknownTopicOrPartition.Code
+	}
+	mp, ok := partitionOf(t, rp.Partition)
+	if !ok {
+		return kerr.UnknownTopicOrPartition.Code
+	}
+	p, ok := b.parts.Get(t.Name, rp.Partition)
+	if !ok || mp.Leader != b.cfg.NodeID {
+		return kerr.NotLeaderForPartition.Code
+	}
+	if code := checkLeaderEpoch(rp.CurrentLeaderEpoch, p.LeaderEpoch()); code != 0 {
+		return code
+	}
+	minVersion := map[int64]int16{tsMaxTimestamp: 7, tsEarliestLocal: 8, tsLatestTiered: 9, tsEarliestPending: 10}
+	if v, special := minVersion[rp.Timestamp]; special && req.Version < v {
+		return kerr.UnsupportedVersion.Code
+	}
+	epochAt := func(off int64) int32 {
+		e, _ := p.Log().EpochForOffset(off)
+		return e
+	}
+	switch rp.Timestamp {
+	case tsLatest:
+		sp.Offset = p.HighWatermark()
+		if req.IsolationLevel == 1 {
+			sp.Offset = p.LastStableOffset()
+		}
+		sp.LeaderEpoch = p.LeaderEpoch()
+	case tsEarliest, tsEarliestLocal:
+		sp.Offset = p.LogStartOffset()
+		sp.LeaderEpoch = epochAt(sp.Offset)
+	case tsMaxTimestamp:
+		off, ts := p.Log().MaxTimestamp()
+		if off >= 0 {
+			sp.Offset, sp.Timestamp = off, ts
+			sp.LeaderEpoch = epochAt(off)
+		}
+	case tsLatestTiered, tsEarliestPending:
+		// No tiered storage: Kafka answers -1 for these.
+	default:
+		if rp.Timestamp < 0 {
+			return kerr.InvalidRequest.Code
+		}
+		off, ts, found := p.Log().OffsetForTimestamp(rp.Timestamp)
+		upTo := p.HighWatermark()
+		if req.IsolationLevel == 1 {
+			upTo = p.LastStableOffset()
+		}
+		if found && off < upTo {
+			sp.Offset, sp.Timestamp = off, ts
+			sp.LeaderEpoch = epochAt(off)
+		}
+	}
+	return 0
+}

@@ -1,0 +1,66 @@
+package broker
+
+import (
+	"context"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/samsa-streaming/samsa/internal/metadata"
+)
+
+func init() { register(int16(kmsg.InitProducerID), 0, 5, handleInitProducerID) }
+
+// producerIDBlockSize is how many producer ids a broker takes from the
+// metadata log at a time, as Kafka's ProducerIdManager does.
+const producerIDBlockSize = 1000
+
+// pidBlock hands out producer ids from the block this broker holds.
+type pidBlock struct {
+	mu         sync.Mutex
+	next, end  int64
+}
+
+func (b *Broker) nextProducerID(ctx context.Context) (int64, error) {
+	b.pids.mu.Lock()
+	defer b.pids.mu.Unlock()
+	if b.pids.next >= b.pids.end {
+		img, err := b.ctl.Propose(ctx, metadata.AllocateProducerIDs{BrokerID: b.cfg.NodeID, Count: producerIDBlockSize})
+		if err != nil {
+			return -1, err
+		}
+		b.pids.end = img.NextProducerID
+		b.pids.next = img.NextProducerID - producerIDBlockSize
+	}
+	id := b.pids.next
+	b.pids.next++
+	return id, nil
+}
+
+func handleInitProducerID(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+	req := r.req.(*kmsg.InitProducerIDRequest)
+	resp := req.ResponseKind().(*kmsg.InitProducerIDResponse)
+	resp.ProducerID, resp.ProducerEpoch = -1, -1
+	if req.TransactionalID != nil {
+		// Transactional producers need the transaction coordinator, which
+		// is a later piece of work; say so plainly instead of hanging.
+		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+		return resp, nil
+	}
+	if req.ProducerID >= 0 && req.ProducerEpoch >= 0 {
+		// KIP-360: an idempotent producer bumping its epoch after an error
+		// keeps its id.
+		if req.ProducerEpoch < 32766 {
+			resp.ProducerID, resp.ProducerEpoch = req.ProducerID, req.ProducerEpoch+1
+			return resp, nil
+		}
+	}
+	id, err := b.nextProducerID(ctx)
+	if err != nil {
+		resp.ErrorCode = errorCode(err)
+		return resp, nil
+	}
+	resp.ProducerID, resp.ProducerEpoch = id, 0
+	return resp, nil
+}

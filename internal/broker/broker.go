@@ -1,0 +1,133 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/samsa-streaming/samsa/internal/config"
+	"github.com/samsa-streaming/samsa/internal/controller"
+	"github.com/samsa-streaming/samsa/internal/metadata"
+	"github.com/samsa-streaming/samsa/internal/partition"
+)
+
+// Clock tells the time.
+type Clock interface{ Now() time.Time }
+
+// Config configures a Broker.
+type Config struct {
+	NodeID int32
+	// Advertised is the host:port clients are told to connect to.
+	Advertised string
+	Settings   *config.Broker
+	Logger     *slog.Logger
+	Clock      Clock
+	// MaxFetchSessions bounds KIP-227 fetch sessions (Kafka's
+	// max.incremental.fetch.session.cache.slots).
+	MaxFetchSessions int
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	if c.Settings == nil || c.Logger == nil || c.Clock == nil {
+		return errors.New("broker: Settings, Logger and Clock are required")
+	}
+	if _, _, err := net.SplitHostPort(c.Advertised); err != nil {
+		return fmt.Errorf("broker: advertised address %q: %w", c.Advertised, err)
+	}
+	if c.MaxFetchSessions <= 0 {
+		c.MaxFetchSessions = 1000
+	}
+	return nil
+}
+
+// Broker serves the Kafka protocol.
+type Broker struct {
+	cfg   Config
+	lg    *slog.Logger
+	ctl   *controller.Controller
+	parts *partition.Manager
+	host  string
+	port  int32
+
+	sessions *fetchSessions
+	pids     *pidBlock
+
+	connMu sync.Mutex
+	conns  map[*conn]struct{}
+	connWG sync.WaitGroup
+	closed bool
+}
+
+// New returns a broker over a controller and a partition manager.
+func New(cfg Config, ctl *controller.Controller, parts *partition.Manager) (*Broker, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	host, ps, _ := net.SplitHostPort(cfg.Advertised)
+	port, err := strconv.Atoi(ps)
+	if err != nil {
+		return nil, fmt.Errorf("broker: advertised port %q: %w", ps, err)
+	}
+	return &Broker{
+		cfg: cfg, lg: cfg.Logger, ctl: ctl, parts: parts,
+		host: host, port: int32(port),
+		sessions: newFetchSessions(cfg.MaxFetchSessions),
+		pids:     &pidBlock{},
+		conns:    make(map[*conn]struct{}),
+	}, nil
+}
+
+// Serve accepts connections on ln until ctx ends, then stops accepting,
+// lets every connection finish the request it is handling, and returns once
+// all connections are closed.
+func (b *Broker) Serve(ctx context.Context, ln net.Listener) error {
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+	var err error
+	for {
+		nc, aerr := ln.Accept()
+		if aerr != nil {
+			if ctx.Err() == nil && !errors.Is(aerr, net.ErrClosed) {
+				err = aerr
+			}
+			break
+		}
+		c := newConn(b, nc)
+		b.connMu.Lock()
+		if b.closed {
+			b.connMu.Unlock()
+			nc.Close()
+			continue
+		}
+		b.conns[c] = struct{}{}
+		b.connWG.Add(1)
+		b.connMu.Unlock()
+		go func() {
+			defer b.connWG.Done()
+			c.serve(ctx)
+			b.connMu.Lock()
+			delete(b.conns, c)
+			b.connMu.Unlock()
+		}()
+	}
+	b.connMu.Lock()
+	b.closed = true
+	for c := range b.conns {
+		c.shutdown()
+	}
+	b.connMu.Unlock()
+	b.connWG.Wait()
+	return err
+}
+
+func (b *Broker) image() *metadata.Image { return b.ctl.Image() }
+
+func (b *Broker) settings() *config.Broker { return b.cfg.Settings }
+
+func (b *Broker) now() time.Time { return b.cfg.Clock.Now() }

@@ -1,0 +1,165 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/samsa-streaming/samsa/internal/config"
+	"github.com/samsa-streaming/samsa/internal/metadata"
+)
+
+// internalTopics are the topics Kafka marks internal in Metadata.
+func isInternalTopic(name string) bool {
+	return name == "__consumer_offsets" || name == "__transaction_state"
+}
+
+// validTopicName checks a name as Kafka's Topic.validate does.
+func validTopicName(name string) error {
+	if name == "" {
+		return fmt.Errorf("topic name is illegal, it can't be empty")
+	}
+	if name == "." || name == ".." {
+		return fmt.Errorf("topic name cannot be \".\" or \"..\"")
+	}
+	if len(name) > 249 {
+		return fmt.Errorf("topic name is illegal, it can't be longer than 249 characters, topic name: %s", name)
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return fmt.Errorf("topic name %q is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'", name)
+		}
+	}
+	return nil
+}
+
+// topicError is a per-topic failure with its Kafka code and message.
+type topicError struct {
+	code *kerr.Error
+	msg  string
+}
+
+func (e *topicError) Error() string { return e.msg }
+func (e *topicError) Unwrap() error { return e.code }
+
+func newTopicError(code *kerr.Error, format string, args ...any) *topicError {
+	return &topicError{code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+// assignReplicas places rf replicas per partition over the live brokers,
+// round robin from a start that depends on the topic, as Kafka's
+// non-rack-aware placement does.
+func assignReplicas(img *metadata.Image, first, count int32, rf int16, seed int) ([][]int32, error) {
+	var ids []int32
+	for id, br := range img.Brokers {
+		if !br.Fenced {
+			ids = append(ids, id)
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	if int(rf) > len(ids) || rf <= 0 {
+		return nil, newTopicError(kerr.InvalidReplicationFactor, "replication factor: %d larger than available brokers: %d", rf, len(ids))
+	}
+	out := make([][]int32, 0, count)
+	for p := first; p < first+count; p++ {
+		reps := make([]int32, rf)
+		for r := range reps {
+			reps[r] = ids[(int(p)+seed+r)%len(ids)]
+		}
+		out = append(out, reps)
+	}
+	return out, nil
+}
+
+// createTopic validates and creates a topic through the metadata log.
+// numPartitions -1 and rf -1 mean the broker defaults.
+func (b *Broker) createTopic(ctx context.Context, name string, numPartitions int32, rf int16, assignment [][]int32, configs map[string]string, validateOnly bool) (*metadata.Topic, error) {
+	if err := validTopicName(name); err != nil {
+		return nil, newTopicError(kerr.InvalidTopicException, "%v", err)
+	}
+	img := b.image()
+	if _, ok := img.Topics[name]; ok {
+		return nil, newTopicError(kerr.TopicAlreadyExists, "Topic '%s' already exists.", name)
+	}
+	if err := config.ValidateTopicConfigs(configs); err != nil {
+		return nil, newTopicError(kerr.InvalidConfig, "%v", err)
+	}
+	if len(assignment) > 0 {
+		if numPartitions != -1 || rf != -1 {
+			return nil, newTopicError(kerr.InvalidRequest, "both numPartitions or replicationFactor and replicasAssignments were set; both cannot be used at the same time")
+		}
+		for i, reps := range assignment {
+			if len(reps) == 0 || len(reps) != len(assignment[0]) {
+				return nil, newTopicError(kerr.InvalidReplicaAssignment, "partition %d: all partitions must have the same, non-zero number of replicas", i)
+			}
+			seen := map[int32]bool{}
+			for _, r := range reps {
+				if _, ok := img.Brokers[r]; !ok {
+					return nil, newTopicError(kerr.InvalidReplicaAssignment, "partition %d: broker %d is not registered", i, r)
+				}
+				if seen[r] {
+					return nil, newTopicError(kerr.InvalidReplicaAssignment, "partition %d: duplicate replica %d", i, r)
+				}
+				seen[r] = true
+			}
+		}
+	} else {
+		if numPartitions == -1 {
+			numPartitions = b.settings().NumPartitions
+		}
+		if rf == -1 {
+			rf = b.settings().DefaultReplicationFactor
+		}
+		if numPartitions <= 0 {
+			return nil, newTopicError(kerr.InvalidPartitions, "number of partitions must be larger than 0")
+		}
+		if numPartitions > 1<<16 {
+			return nil, newTopicError(kerr.InvalidPartitions, "number of partitions %d is larger than Samsa's limit of 65536", numPartitions)
+		}
+		if rf <= 0 {
+			return nil, newTopicError(kerr.InvalidReplicationFactor, "replication factor must be larger than 0")
+		}
+		var err error
+		if assignment, err = assignReplicas(img, 0, numPartitions, rf, len(name)); err != nil {
+			return nil, err
+		}
+	}
+	if validateOnly {
+		return &metadata.Topic{Name: name, Partitions: make([]*metadata.Partition, len(assignment)), Configs: configs}, nil
+	}
+	rec := metadata.CreateTopic{Name: name, ID: metadata.RandomUuid(), Configs: configs, Assignments: assignment}
+	after, err := b.ctl.Propose(ctx, rec)
+	if err != nil {
+		return nil, err
+	}
+	t, ok := after.Topics[name]
+	if !ok {
+		return nil, fmt.Errorf("topic %s vanished after creation", name)
+	}
+	b.syncPartitions(ctx)
+	return t, nil
+}
+
+// syncPartitions makes the partition manager follow the current image now,
+// so that a handler that just changed metadata can use the result at once.
+func (b *Broker) syncPartitions(ctx context.Context) {
+	if err := b.parts.Sync(ctx, b.image(), false); err != nil {
+		b.lg.Warn("partition sync", "err", err)
+	}
+}
+
+// topicByName looks a topic up in img.
+func topicByName(img *metadata.Image, name string) (*metadata.Topic, bool) {
+	t, ok := img.Topics[name]
+	return t, ok
+}
+
+func partitionOf(t *metadata.Topic, p int32) (*metadata.Partition, bool) {
+	if p < 0 || int(p) >= len(t.Partitions) {
+		return nil, false
+	}
+	return t.Partitions[p], true
+}

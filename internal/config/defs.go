@@ -1,0 +1,244 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Type is a setting's type, numbered as DescribeConfigs v3+ numbers them.
+type Type int8
+
+// Setting types.
+const (
+	TypeBoolean Type = 1
+	TypeString  Type = 2
+	TypeInt     Type = 3
+	TypeShort   Type = 4
+	TypeLong    Type = 5
+	TypeDouble  Type = 6
+	TypeList    Type = 7
+	TypeClass   Type = 8
+	TypePassword Type = 9
+)
+
+// Def defines one setting.
+type Def struct {
+	Name string
+	Type Type
+	// Default is Kafka's default as a string; "" with Nullable means null.
+	Default  string
+	Nullable bool
+	// Broker is, for a topic setting, the broker setting that supplies its
+	// default.
+	Broker string
+	// Dynamic marks a broker setting that AlterConfigs may change at run time.
+	Dynamic bool
+	// ReadOnly marks a broker setting that only a restart changes.
+	ReadOnly bool
+	Doc      string
+	check    func(string) error
+}
+
+// Check validates a value for this setting.
+func (d *Def) Check(v string) error {
+	if v == "" && d.Nullable {
+		return nil
+	}
+	var err error
+	switch d.Type {
+	case TypeBoolean:
+		if lv := strings.ToLower(v); lv != "true" && lv != "false" {
+			err = fmt.Errorf("value %q is not a boolean", v)
+		}
+	case TypeInt:
+		_, err = strconv.ParseInt(strings.TrimSpace(v), 10, 32)
+		if err != nil {
+			err = fmt.Errorf("value %q is not an int", v)
+		}
+	case TypeShort:
+		_, err = strconv.ParseInt(strings.TrimSpace(v), 10, 16)
+		if err != nil {
+			err = fmt.Errorf("value %q is not a short", v)
+		}
+	case TypeLong:
+		_, err = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil {
+			err = fmt.Errorf("value %q is not a long", v)
+		}
+	case TypeDouble:
+		_, err = strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil {
+			err = fmt.Errorf("value %q is not a double", v)
+		}
+	}
+	if err == nil && d.check != nil {
+		err = d.check(v)
+	}
+	return err
+}
+
+func atLeast(min int64) func(string) error {
+	return func(v string) error {
+		n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if n < min {
+			return fmt.Errorf("value %s must be at least %d", v, min)
+		}
+		return nil
+	}
+}
+
+func between(min, max float64) func(string) error {
+	return func(v string) error {
+		f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if f < min || f > max {
+			return fmt.Errorf("value %s must be between %g and %g", v, min, max)
+		}
+		return nil
+	}
+}
+
+func oneOf(opts ...string) func(string) error {
+	return func(v string) error {
+		for _, o := range opts {
+			if v == o {
+				return nil
+			}
+		}
+		return fmt.Errorf("value %q must be one of %s", v, strings.Join(opts, ", "))
+	}
+}
+
+func listOf(opts ...string) func(string) error {
+	return func(v string) error {
+		for _, p := range strings.Split(v, ",") {
+			p = strings.TrimSpace(p)
+			if err := oneOf(opts...)(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+var maxLong = strconv.FormatInt(math.MaxInt64, 10)
+
+// CompressionTypes are the values of compression.type.
+var compressionTypes = []string{"uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"}
+
+// topicDefs are the topic settings Samsa knows, with their broker synonyms.
+var topicDefs = []Def{
+	{Name: "cleanup.policy", Type: TypeList, Broker: "log.cleanup.policy", check: listOf("delete", "compact"), Doc: "delete, compact, or both"},
+	{Name: "compression.type", Type: TypeString, Broker: "compression.type", check: oneOf(compressionTypes...), Doc: "final compression of the topic's batches"},
+	{Name: "delete.retention.ms", Type: TypeLong, Broker: "log.cleaner.delete.retention.ms", check: atLeast(0)},
+	{Name: "file.delete.delay.ms", Type: TypeLong, Broker: "log.segment.delete.delay.ms", check: atLeast(0)},
+	{Name: "flush.messages", Type: TypeLong, Broker: "log.flush.interval.messages", check: atLeast(1)},
+	{Name: "flush.ms", Type: TypeLong, Broker: "log.flush.interval.ms", check: atLeast(0)},
+	{Name: "index.interval.bytes", Type: TypeInt, Broker: "log.index.interval.bytes", check: atLeast(0)},
+	{Name: "max.compaction.lag.ms", Type: TypeLong, Broker: "log.cleaner.max.compaction.lag.ms", check: atLeast(1)},
+	{Name: "max.message.bytes", Type: TypeInt, Broker: "message.max.bytes", check: atLeast(0)},
+	{Name: "message.timestamp.type", Type: TypeString, Broker: "log.message.timestamp.type", check: oneOf("CreateTime", "LogAppendTime")},
+	{Name: "message.timestamp.before.max.ms", Type: TypeLong, Broker: "log.message.timestamp.before.max.ms", check: atLeast(0)},
+	{Name: "message.timestamp.after.max.ms", Type: TypeLong, Broker: "log.message.timestamp.after.max.ms", check: atLeast(0)},
+	{Name: "min.cleanable.dirty.ratio", Type: TypeDouble, Broker: "log.cleaner.min.cleanable.ratio", check: between(0, 1)},
+	{Name: "min.compaction.lag.ms", Type: TypeLong, Broker: "log.cleaner.min.compaction.lag.ms", check: atLeast(0)},
+	{Name: "min.insync.replicas", Type: TypeInt, Broker: "min.insync.replicas", check: atLeast(1)},
+	{Name: "preallocate", Type: TypeBoolean, Broker: "log.preallocate"},
+	{Name: "retention.bytes", Type: TypeLong, Broker: "log.retention.bytes"},
+	{Name: "retention.ms", Type: TypeLong, Broker: "log.retention.ms", check: atLeast(-1)},
+	{Name: "segment.bytes", Type: TypeInt, Broker: "log.segment.bytes", check: atLeast(14)},
+	{Name: "segment.index.bytes", Type: TypeInt, Broker: "log.index.size.max.bytes", check: atLeast(4)},
+	{Name: "segment.jitter.ms", Type: TypeLong, Broker: "log.roll.jitter.ms", check: atLeast(0)},
+	{Name: "segment.ms", Type: TypeLong, Broker: "log.roll.ms", check: atLeast(1)},
+	{Name: "unclean.leader.election.enable", Type: TypeBoolean, Broker: "unclean.leader.election.enable"},
+}
+
+// brokerDefs are the broker settings Samsa knows. Settings the broker issue
+// names keep Kafka's defaults; the rest feed topic defaults.
+var brokerDefs = []Def{
+	{Name: "node.id", Type: TypeInt, Default: "1", ReadOnly: true},
+	{Name: "log.dirs", Type: TypeString, Nullable: true, ReadOnly: true},
+	{Name: "log.dir", Type: TypeString, Default: "./samsa-data", ReadOnly: true},
+	{Name: "listeners", Type: TypeString, Default: "PLAINTEXT://127.0.0.1:9092", ReadOnly: true},
+	{Name: "advertised.listeners", Type: TypeString, Nullable: true, ReadOnly: true},
+	{Name: "num.partitions", Type: TypeInt, Default: "1", check: atLeast(1), Dynamic: true},
+	{Name: "default.replication.factor", Type: TypeInt, Default: "1", check: atLeast(1), Dynamic: true},
+	{Name: "auto.create.topics.enable", Type: TypeBoolean, Default: "true", Dynamic: true},
+	{Name: "log.retention.hours", Type: TypeInt, Default: "168", Dynamic: true},
+	{Name: "log.retention.minutes", Type: TypeInt, Nullable: true, Dynamic: true},
+	{Name: "log.retention.ms", Type: TypeLong, Nullable: true, check: atLeast(-1), Dynamic: true},
+	{Name: "log.retention.bytes", Type: TypeLong, Default: "-1", Dynamic: true},
+	{Name: "log.retention.check.interval.ms", Type: TypeLong, Default: "300000", check: atLeast(1)},
+	{Name: "log.segment.bytes", Type: TypeInt, Default: "1073741824", check: atLeast(14), Dynamic: true},
+	{Name: "log.roll.hours", Type: TypeInt, Default: "168", check: atLeast(1), Dynamic: true},
+	{Name: "log.roll.ms", Type: TypeLong, Nullable: true, check: atLeast(1), Dynamic: true},
+	{Name: "log.roll.jitter.ms", Type: TypeLong, Default: "0", Dynamic: true},
+	{Name: "log.index.interval.bytes", Type: TypeInt, Default: "4096", Dynamic: true},
+	{Name: "log.index.size.max.bytes", Type: TypeInt, Default: "10485760", check: atLeast(4), Dynamic: true},
+	{Name: "log.segment.delete.delay.ms", Type: TypeLong, Default: "60000", Dynamic: true},
+	{Name: "log.flush.interval.messages", Type: TypeLong, Default: maxLong, check: atLeast(1), Dynamic: true},
+	{Name: "log.flush.interval.ms", Type: TypeLong, Nullable: true, Dynamic: true},
+	{Name: "log.flush.scheduler.interval.ms", Type: TypeLong, Default: maxLong},
+	{Name: "log.cleanup.policy", Type: TypeList, Default: "delete", check: listOf("delete", "compact"), Dynamic: true},
+	{Name: "log.cleaner.delete.retention.ms", Type: TypeLong, Default: "86400000", Dynamic: true},
+	{Name: "log.cleaner.max.compaction.lag.ms", Type: TypeLong, Default: maxLong, Dynamic: true},
+	{Name: "log.cleaner.min.compaction.lag.ms", Type: TypeLong, Default: "0", Dynamic: true},
+	{Name: "log.cleaner.min.cleanable.ratio", Type: TypeDouble, Default: "0.5", Dynamic: true},
+	{Name: "log.message.timestamp.type", Type: TypeString, Default: "CreateTime", check: oneOf("CreateTime", "LogAppendTime"), Dynamic: true},
+	{Name: "log.message.timestamp.before.max.ms", Type: TypeLong, Default: maxLong, Dynamic: true},
+	{Name: "log.message.timestamp.after.max.ms", Type: TypeLong, Default: "3600000", Dynamic: true},
+	{Name: "log.preallocate", Type: TypeBoolean, Default: "false", Dynamic: true},
+	{Name: "message.max.bytes", Type: TypeInt, Default: "1048588", check: atLeast(0), Dynamic: true},
+	{Name: "compression.type", Type: TypeString, Default: "producer", check: oneOf(compressionTypes...), Dynamic: true},
+	{Name: "min.insync.replicas", Type: TypeInt, Default: "1", check: atLeast(1), Dynamic: true},
+	{Name: "unclean.leader.election.enable", Type: TypeBoolean, Default: "false", Dynamic: true},
+	{Name: "socket.request.max.bytes", Type: TypeInt, Default: "104857600", check: atLeast(1), ReadOnly: true},
+	{Name: "offsets.topic.num.partitions", Type: TypeInt, Default: "50", check: atLeast(1), ReadOnly: true},
+	{Name: "offsets.topic.replication.factor", Type: TypeShort, Default: "1", check: atLeast(1), ReadOnly: true},
+	{Name: "transaction.state.log.num.partitions", Type: TypeInt, Default: "50", check: atLeast(1), ReadOnly: true},
+	{Name: "transaction.state.log.replication.factor", Type: TypeShort, Default: "1", check: atLeast(1), ReadOnly: true},
+	{Name: "group.initial.rebalance.delay.ms", Type: TypeInt, Default: "3000", check: atLeast(0)},
+	{Name: "broker.rack", Type: TypeString, Nullable: true, ReadOnly: true},
+	{Name: "process.roles", Type: TypeList, Default: "broker,controller", ReadOnly: true},
+	{Name: "controller.quorum.voters", Type: TypeList, Nullable: true, ReadOnly: true},
+	{Name: "num.network.threads", Type: TypeInt, Default: "3", ReadOnly: true, Doc: "accepted for compatibility; Samsa uses a goroutine per connection"},
+	{Name: "num.io.threads", Type: TypeInt, Default: "8", ReadOnly: true, Doc: "accepted for compatibility; Samsa uses a goroutine per connection"},
+	{Name: "delete.topic.enable", Type: TypeBoolean, Default: "true", ReadOnly: true},
+}
+
+// TopicDef returns the definition of a topic setting.
+func TopicDef(name string) (*Def, bool) { return findDef(topicDefs, name) }
+
+// TopicDefs returns every topic setting definition, in Kafka's order.
+func TopicDefs() []Def { return topicDefs }
+
+// BrokerDef returns the definition of a broker setting.
+func BrokerDef(name string) (*Def, bool) { return findDef(brokerDefs, name) }
+
+// BrokerDefs returns every broker setting definition.
+func BrokerDefs() []Def { return brokerDefs }
+
+func findDef(defs []Def, name string) (*Def, bool) {
+	for i := range defs {
+		if defs[i].Name == name {
+			return &defs[i], true
+		}
+	}
+	return nil, false
+}
+
+// ValidateTopicConfigs checks topic overrides as CreateTopics and
+// AlterConfigs do, naming the key and the reason on error.
+func ValidateTopicConfigs(cfg map[string]string) error {
+	for k, v := range cfg {
+		d, ok := TopicDef(k)
+		if !ok {
+			return fmt.Errorf("unknown topic config name: %s", k)
+		}
+		if err := d.Check(v); err != nil {
+			return fmt.Errorf("invalid value %s for configuration %s: %v", v, k, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,464 @@
+package metadata
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strings"
+)
+
+// ClusterDefault is the BrokerConfigs key (and AlterBrokerConfig.BrokerID)
+// of the cluster-wide default dynamic broker configs.
+const ClusterDefault int32 = -1
+
+// NoLeader is Partition.Leader when the partition has no leader.
+const NoLeader int32 = -1
+
+// MaxProducerIDBlock bounds AllocateProducerIDs.Count.
+const MaxProducerIDBlock = 1 << 20
+
+// maxTopicNameLen is Kafka's limit (249).
+const maxTopicNameLen = 249
+
+// Image is the cluster metadata at one log offset.
+//
+// An Image is immutable once published: never modify it, nor anything
+// reachable from it (maps, topics, partitions, slices). Apply returns a new
+// image that shares every unchanged topic and partition with its parent.
+// All maps are non-nil.
+type Image struct {
+	ClusterID      string
+	Offset         int64 // raft index of the last applied entry
+	Topics         map[string]*Topic
+	TopicsByID     map[Uuid]*Topic
+	Brokers        map[int32]*Broker
+	BrokerConfigs  map[int32]map[string]string // key ClusterDefault (-1) = cluster-wide defaults
+	NextProducerID int64
+}
+
+// Topic is one topic. Configs holds only the dynamic (per-topic) configs.
+type Topic struct {
+	Name       string            `json:"name"`
+	ID         Uuid              `json:"id"`
+	Partitions []*Partition      `json:"partitions"`
+	Configs    map[string]string `json:"configs"`
+}
+
+// Partition is one partition's replica set and leadership state. Topic and
+// TopicID repeat the owning topic's name and id.
+type Partition struct {
+	Topic          string  `json:"-"`
+	TopicID        Uuid    `json:"-"`
+	Index          int32   `json:"index"`
+	Replicas       []int32 `json:"replicas"`
+	ISR            []int32 `json:"isr"`
+	Leader         int32   `json:"leader"`
+	LeaderEpoch    int32   `json:"leader_epoch"`
+	PartitionEpoch int32   `json:"partition_epoch"`
+}
+
+// Broker is a registered broker.
+type Broker struct {
+	ID            int32  `json:"id"`
+	Host          string `json:"host"`
+	Port          int32  `json:"port"`
+	Rack          string `json:"rack,omitempty"`
+	IncarnationID Uuid   `json:"incarnation_id"`
+	Fenced        bool   `json:"fenced,omitempty"`
+}
+
+// NewImage returns the empty image (offset 0, before any record).
+func NewImage() *Image {
+	return &Image{
+		Topics:        map[string]*Topic{},
+		TopicsByID:    map[Uuid]*Topic{},
+		Brokers:       map[int32]*Broker{},
+		BrokerConfigs: map[int32]map[string]string{},
+	}
+}
+
+// WithOffset returns a copy of im whose Offset is offset and whose content is
+// otherwise identical (sharing everything). It is used for log entries that
+// carry no record. If offset does not advance, im itself is returned.
+func (im *Image) WithOffset(offset int64) *Image {
+	if offset <= im.Offset {
+		return im
+	}
+	n := *im
+	n.Offset = offset
+	return &n
+}
+
+// Apply returns the image after applying r at log offset offset.
+//
+// On success the result has Offset == offset. If r is invalid against im,
+// Apply returns im.WithOffset(offset) (same content, offset advanced: the
+// entry is consumed but changes nothing) and an error wrapping one of the
+// package sentinels. The returned image is never nil. im is never modified.
+func (im *Image) Apply(offset int64, r Record) (*Image, error) {
+	if offset <= im.Offset {
+		return im, fmt.Errorf("%w: offset %d, image at %d", ErrOffsetNotIncreasing, offset, im.Offset)
+	}
+	next, err := im.apply(offset, derefRecord(r))
+	if err != nil {
+		return im.WithOffset(offset), err
+	}
+	return next, nil
+}
+
+// draft is an image under construction. The maps of next start out shared
+// with the parent and are cloned on first write.
+type draft struct {
+	next                        *Image
+	topicsCloned, brokersCloned bool
+	brokerConfigsCloned         bool
+}
+
+func (d *draft) mutTopics() {
+	if !d.topicsCloned {
+		d.next.Topics = maps.Clone(d.next.Topics)
+		d.next.TopicsByID = maps.Clone(d.next.TopicsByID)
+		d.topicsCloned = true
+	}
+}
+
+func (d *draft) putTopic(t *Topic) {
+	d.mutTopics()
+	d.next.Topics[t.Name] = t
+	d.next.TopicsByID[t.ID] = t
+}
+
+func (im *Image) apply(offset int64, r Record) (*Image, error) {
+	if r == nil {
+		return nil, fmt.Errorf("%w: nil record", ErrUnknownRecordType)
+	}
+	if _, ok := r.(SetClusterID); !ok && im.ClusterID == "" {
+		return nil, fmt.Errorf("%w: %v before SetClusterID", ErrNoClusterID, r.Type())
+	}
+	n := *im
+	n.Offset = offset
+	d := &draft{next: &n}
+	var err error
+	switch r := r.(type) {
+	case SetClusterID:
+		err = d.setClusterID(r)
+	case RegisterBroker:
+		err = d.registerBroker(r)
+	case CreateTopic:
+		err = d.createTopic(r)
+	case DeleteTopic:
+		err = d.deleteTopic(r)
+	case CreatePartitions:
+		err = d.createPartitions(r)
+	case AlterTopicConfig:
+		err = d.alterTopicConfig(r)
+	case AlterBrokerConfig:
+		err = d.alterBrokerConfig(r)
+	case AllocateProducerIDs:
+		err = d.allocateProducerIDs(r)
+	case ChangePartition:
+		err = d.changePartition(r)
+	default:
+		err = fmt.Errorf("%w: %T", ErrUnknownRecordType, r)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return d.next, nil
+}
+
+func (d *draft) setClusterID(r SetClusterID) error {
+	switch {
+	case r.ID == "":
+		return fmt.Errorf("%w: empty", ErrInvalidClusterID)
+	case d.next.ClusterID == r.ID:
+		return nil
+	case d.next.ClusterID != "":
+		return fmt.Errorf("%w: have %q, record has %q", ErrClusterIDMismatch, d.next.ClusterID, r.ID)
+	}
+	d.next.ClusterID = r.ID
+	return nil
+}
+
+func (d *draft) registerBroker(r RegisterBroker) error {
+	switch {
+	case r.ID < 0:
+		return fmt.Errorf("%w: broker id %d", ErrInvalidBroker, r.ID)
+	case r.Host == "":
+		return fmt.Errorf("%w: broker %d has no host", ErrInvalidBroker, r.ID)
+	case r.Port <= 0 || r.Port > math.MaxUint16:
+		return fmt.Errorf("%w: broker %d port %d", ErrInvalidBroker, r.ID, r.Port)
+	}
+	if !d.brokersCloned {
+		d.next.Brokers = maps.Clone(d.next.Brokers)
+		d.brokersCloned = true
+	}
+	d.next.Brokers[r.ID] = &Broker{ID: r.ID, Host: r.Host, Port: r.Port, Rack: r.Rack, IncarnationID: r.IncarnationID}
+	return nil
+}
+
+// validTopicName applies Kafka's rules: 1..249 characters of [a-zA-Z0-9._-],
+// not "." or "..".
+func validTopicName(name string) error {
+	if name == "" || name == "." || name == ".." || len(name) > maxTopicNameLen {
+		return fmt.Errorf("%w: illegal name %q", ErrInvalidTopic, name)
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return fmt.Errorf("%w: illegal character %q in %q", ErrInvalidTopic, c, name)
+		}
+	}
+	return nil
+}
+
+// validateAssignments checks replica lists: non-empty, no duplicates,
+// registered brokers, and all of replication factor rf (0 = take the first).
+func (d *draft) validateAssignments(as [][]int32, rf int) error {
+	for i, replicas := range as {
+		if len(replicas) == 0 {
+			return fmt.Errorf("%w: partition %d has no replicas", ErrInvalidReplicaAssignment, i)
+		}
+		if rf == 0 {
+			rf = len(replicas)
+		}
+		if len(replicas) != rf {
+			return fmt.Errorf("%w: partition %d has %d replicas, want %d", ErrInvalidReplicaAssignment, i, len(replicas), rf)
+		}
+		if err := d.validateReplicas(replicas); err != nil {
+			return fmt.Errorf("partition %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func (d *draft) validateReplicas(replicas []int32) error {
+	for j, b := range replicas {
+		if slices.Contains(replicas[:j], b) {
+			return fmt.Errorf("%w: duplicate replica %d", ErrInvalidReplicaAssignment, b)
+		}
+		if _, ok := d.next.Brokers[b]; !ok {
+			return fmt.Errorf("%w: replica %d is not a registered broker", ErrInvalidReplicaAssignment, b)
+		}
+	}
+	return nil
+}
+
+func validateConfigChange(set map[string]string, del []string) error {
+	for k := range set {
+		if k == "" {
+			return fmt.Errorf("%w: empty key", ErrInvalidConfig)
+		}
+	}
+	for _, k := range del {
+		if k == "" {
+			return fmt.Errorf("%w: empty key", ErrInvalidConfig)
+		}
+		if _, ok := set[k]; ok {
+			return fmt.Errorf("%w: key %q both set and deleted", ErrInvalidConfig, k)
+		}
+	}
+	return nil
+}
+
+// applyConfigChange returns a new map; old is not modified.
+func applyConfigChange(old, set map[string]string, del []string) map[string]string {
+	out := make(map[string]string, len(old)+len(set))
+	maps.Copy(out, old)
+	maps.Copy(out, set)
+	for _, k := range del {
+		delete(out, k)
+	}
+	return out
+}
+
+func newPartitions(name string, id Uuid, first int, as [][]int32) []*Partition {
+	ps := make([]*Partition, len(as))
+	for i, replicas := range as {
+		ps[i] = &Partition{
+			Topic:    name,
+			TopicID:  id,
+			Index:    int32(first + i),
+			Replicas: slices.Clone(replicas),
+			ISR:      slices.Clone(replicas),
+			Leader:   replicas[0],
+		}
+	}
+	return ps
+}
+
+// collisionKey maps names that Kafka considers colliding to one key.
+func collisionKey(name string) string { return strings.ReplaceAll(name, ".", "_") }
+
+func (d *draft) createTopic(r CreateTopic) error {
+	if err := validTopicName(r.Name); err != nil {
+		return err
+	}
+	if r.ID.IsZero() || r.ID == metadataTopicUuid {
+		return fmt.Errorf("%w: reserved topic id %v", ErrInvalidTopic, r.ID)
+	}
+	if _, ok := d.next.Topics[r.Name]; ok {
+		return fmt.Errorf("%w: %q", ErrTopicExists, r.Name)
+	}
+	if t, ok := d.next.TopicsByID[r.ID]; ok {
+		return fmt.Errorf("%w: %v is topic %q", ErrTopicIDExists, r.ID, t.Name)
+	}
+	if strings.ContainsAny(r.Name, "._") {
+		key := collisionKey(r.Name)
+		for name := range d.next.Topics {
+			if collisionKey(name) == key {
+				return fmt.Errorf("%w: %q collides with %q", ErrTopicNameCollision, r.Name, name)
+			}
+		}
+	}
+	if len(r.Assignments) == 0 || len(r.Assignments) > math.MaxInt32 {
+		return fmt.Errorf("%w: %d partitions", ErrInvalidPartitions, len(r.Assignments))
+	}
+	if err := d.validateAssignments(r.Assignments, 0); err != nil {
+		return err
+	}
+	if err := validateConfigChange(r.Configs, nil); err != nil {
+		return err
+	}
+	d.putTopic(&Topic{
+		Name:       r.Name,
+		ID:         r.ID,
+		Partitions: newPartitions(r.Name, r.ID, 0, r.Assignments),
+		Configs:    applyConfigChange(nil, r.Configs, nil),
+	})
+	return nil
+}
+
+func (d *draft) topic(id Uuid) (*Topic, error) {
+	t, ok := d.next.TopicsByID[id]
+	if !ok {
+		return nil, fmt.Errorf("%w: id %v", ErrUnknownTopic, id)
+	}
+	return t, nil
+}
+
+func (d *draft) deleteTopic(r DeleteTopic) error {
+	t, err := d.topic(r.ID)
+	if err != nil {
+		return err
+	}
+	d.mutTopics()
+	delete(d.next.Topics, t.Name)
+	delete(d.next.TopicsByID, t.ID)
+	return nil
+}
+
+func (d *draft) createPartitions(r CreatePartitions) error {
+	t, err := d.topic(r.TopicID)
+	if err != nil {
+		return err
+	}
+	if len(r.Assignments) == 0 || len(t.Partitions)+len(r.Assignments) > math.MaxInt32 {
+		return fmt.Errorf("%w: topic %q has %d partitions, cannot add %d", ErrInvalidPartitions, t.Name, len(t.Partitions), len(r.Assignments))
+	}
+	rf := 0
+	if len(t.Partitions) > 0 {
+		rf = len(t.Partitions[0].Replicas)
+	}
+	if err := d.validateAssignments(r.Assignments, rf); err != nil {
+		return err
+	}
+	nt := *t
+	nt.Partitions = slices.Concat(t.Partitions, newPartitions(t.Name, t.ID, len(t.Partitions), r.Assignments))
+	d.putTopic(&nt)
+	return nil
+}
+
+func (d *draft) alterTopicConfig(r AlterTopicConfig) error {
+	t, err := d.topic(r.TopicID)
+	if err != nil {
+		return err
+	}
+	if err := validateConfigChange(r.Set, r.Delete); err != nil {
+		return err
+	}
+	nt := *t
+	nt.Configs = applyConfigChange(t.Configs, r.Set, r.Delete)
+	d.putTopic(&nt)
+	return nil
+}
+
+func (d *draft) alterBrokerConfig(r AlterBrokerConfig) error {
+	if r.BrokerID < ClusterDefault {
+		return fmt.Errorf("%w: broker id %d", ErrInvalidConfig, r.BrokerID)
+	}
+	if err := validateConfigChange(r.Set, r.Delete); err != nil {
+		return err
+	}
+	if !d.brokerConfigsCloned {
+		d.next.BrokerConfigs = maps.Clone(d.next.BrokerConfigs)
+		d.brokerConfigsCloned = true
+	}
+	cfg := applyConfigChange(d.next.BrokerConfigs[r.BrokerID], r.Set, r.Delete)
+	if len(cfg) == 0 {
+		delete(d.next.BrokerConfigs, r.BrokerID)
+	} else {
+		d.next.BrokerConfigs[r.BrokerID] = cfg
+	}
+	return nil
+}
+
+func (d *draft) allocateProducerIDs(r AllocateProducerIDs) error {
+	if r.Count <= 0 || r.Count > MaxProducerIDBlock {
+		return fmt.Errorf("%w: %d", ErrInvalidProducerIDCount, r.Count)
+	}
+	if d.next.NextProducerID > math.MaxInt64-int64(r.Count) {
+		return fmt.Errorf("%w: next id %d", ErrProducerIDsExhausted, d.next.NextProducerID)
+	}
+	d.next.NextProducerID += int64(r.Count)
+	return nil
+}
+
+func (d *draft) changePartition(r ChangePartition) error {
+	t, err := d.topic(r.TopicID)
+	if err != nil {
+		return err
+	}
+	if r.Partition < 0 || int(r.Partition) >= len(t.Partitions) {
+		return fmt.Errorf("%w: %q partition %d", ErrUnknownPartition, t.Name, r.Partition)
+	}
+	old := t.Partitions[r.Partition]
+	p := *old
+	if r.Replicas != nil {
+		if len(r.Replicas) == 0 {
+			return fmt.Errorf("%w: empty replicas", ErrInvalidReplicaAssignment)
+		}
+		if err := d.validateReplicas(r.Replicas); err != nil {
+			return err
+		}
+		p.Replicas = slices.Clone(r.Replicas)
+	}
+	if r.ISR != nil {
+		p.ISR = slices.Clone(r.ISR)
+	}
+	for i, b := range p.ISR {
+		if !slices.Contains(p.Replicas, b) || slices.Contains(p.ISR[:i], b) {
+			return fmt.Errorf("%w: ISR %v is not a set of replicas %v", ErrInvalidPartitionState, p.ISR, p.Replicas)
+		}
+	}
+	if r.Leader < NoLeader {
+		return fmt.Errorf("%w: leader %d", ErrInvalidPartitionState, r.Leader)
+	}
+	if r.Leader != NoLeader && !slices.Contains(p.ISR, r.Leader) {
+		return fmt.Errorf("%w: leader %d not in ISR %v", ErrInvalidPartitionState, r.Leader, p.ISR)
+	}
+	if r.LeaderEpoch < old.LeaderEpoch || (r.Leader != old.Leader && r.LeaderEpoch == old.LeaderEpoch) {
+		return fmt.Errorf("%w: leader %d epoch %d after leader %d epoch %d", ErrInvalidLeaderEpoch, r.Leader, r.LeaderEpoch, old.Leader, old.LeaderEpoch)
+	}
+	if old.PartitionEpoch == math.MaxInt32 {
+		return fmt.Errorf("%w: partition epoch exhausted", ErrInvalidPartitionState)
+	}
+	p.Leader, p.LeaderEpoch = r.Leader, r.LeaderEpoch
+	p.PartitionEpoch++
+	nt := *t
+	nt.Partitions = slices.Clone(t.Partitions)
+	nt.Partitions[r.Partition] = &p
+	d.putTopic(&nt)
+	return nil
+}

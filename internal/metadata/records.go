@@ -1,0 +1,294 @@
+package metadata
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// RecordType identifies a record kind in the encoding (the first byte).
+// Values are part of the on-disk format: never renumber or reuse them.
+type RecordType uint8
+
+// Record types.
+const (
+	TypeSetClusterID        RecordType = 1
+	TypeRegisterBroker      RecordType = 2
+	TypeCreateTopic         RecordType = 3
+	TypeDeleteTopic         RecordType = 4
+	TypeCreatePartitions    RecordType = 5
+	TypeAlterTopicConfig    RecordType = 6
+	TypeAlterBrokerConfig   RecordType = 7
+	TypeAllocateProducerIDs RecordType = 8
+	TypeChangePartition     RecordType = 9
+)
+
+func (t RecordType) String() string {
+	switch t {
+	case TypeSetClusterID:
+		return "SetClusterID"
+	case TypeRegisterBroker:
+		return "RegisterBroker"
+	case TypeCreateTopic:
+		return "CreateTopic"
+	case TypeDeleteTopic:
+		return "DeleteTopic"
+	case TypeCreatePartitions:
+		return "CreatePartitions"
+	case TypeAlterTopicConfig:
+		return "AlterTopicConfig"
+	case TypeAlterBrokerConfig:
+		return "AlterBrokerConfig"
+	case TypeAllocateProducerIDs:
+		return "AllocateProducerIDs"
+	case TypeChangePartition:
+		return "ChangePartition"
+	}
+	return fmt.Sprintf("RecordType(%d)", uint8(t))
+}
+
+// Record is one change to the cluster metadata. The concrete types are the
+// value structs below (SetClusterID, RegisterBroker, ...); DecodeRecord
+// returns them by value.
+type Record interface {
+	Type() RecordType
+}
+
+// SetClusterID names the cluster. It must be the first record of the log;
+// re-applying the same id is a no-op, a different id is ErrClusterIDMismatch.
+type SetClusterID struct {
+	ID string `json:"id"`
+}
+
+// RegisterBroker adds or replaces a broker registration. The broker is
+// registered unfenced.
+type RegisterBroker struct {
+	ID            int32  `json:"id"`
+	Host          string `json:"host"`
+	Port          int32  `json:"port"`
+	Rack          string `json:"rack,omitempty"`
+	IncarnationID Uuid   `json:"incarnation_id"`
+}
+
+// CreateTopic creates a topic. Assignments[i] lists the replicas of
+// partition i; the first replica is the leader, with leader epoch 0, and the
+// ISR is all replicas.
+type CreateTopic struct {
+	Name        string            `json:"name"`
+	ID          Uuid              `json:"id"`
+	Configs     map[string]string `json:"configs,omitempty"`
+	Assignments [][]int32         `json:"assignments"`
+}
+
+// DeleteTopic removes a topic.
+type DeleteTopic struct {
+	ID Uuid `json:"id"`
+}
+
+// CreatePartitions appends partitions to a topic; Assignments lists the
+// replicas of the new partitions only.
+type CreatePartitions struct {
+	TopicID     Uuid      `json:"topic_id"`
+	Assignments [][]int32 `json:"assignments"`
+}
+
+// AlterTopicConfig sets and deletes dynamic topic configs. Deleting an
+// absent key is a no-op.
+type AlterTopicConfig struct {
+	TopicID Uuid              `json:"topic_id"`
+	Set     map[string]string `json:"set,omitempty"`
+	Delete  []string          `json:"delete,omitempty"`
+}
+
+// AlterBrokerConfig sets and deletes dynamic broker configs; BrokerID -1
+// (ClusterDefault) is the cluster-wide default.
+type AlterBrokerConfig struct {
+	BrokerID int32             `json:"broker_id"`
+	Set      map[string]string `json:"set,omitempty"`
+	Delete   []string          `json:"delete,omitempty"`
+}
+
+// AllocateProducerIDs reserves Count producer ids for BrokerID. The block
+// is [img.NextProducerID-Count, img.NextProducerID) in the image returned by
+// Apply.
+type AllocateProducerIDs struct {
+	BrokerID int32 `json:"broker_id"`
+	Count    int32 `json:"count"`
+}
+
+// ChangePartition replaces the leadership state of one partition and bumps
+// its PartitionEpoch. Leader and LeaderEpoch are the new values (Leader -1 =
+// NoLeader). A nil ISR or Replicas keeps the current list; a non-nil one
+// replaces it. LeaderEpoch may not go backwards and must increase when the
+// leader changes.
+type ChangePartition struct {
+	TopicID     Uuid    `json:"topic_id"`
+	Partition   int32   `json:"partition"`
+	Leader      int32   `json:"leader"`
+	LeaderEpoch int32   `json:"leader_epoch"`
+	ISR         []int32 `json:"isr"`
+	Replicas    []int32 `json:"replicas"`
+}
+
+func (SetClusterID) Type() RecordType        { return TypeSetClusterID }
+func (RegisterBroker) Type() RecordType      { return TypeRegisterBroker }
+func (CreateTopic) Type() RecordType         { return TypeCreateTopic }
+func (DeleteTopic) Type() RecordType         { return TypeDeleteTopic }
+func (CreatePartitions) Type() RecordType    { return TypeCreatePartitions }
+func (AlterTopicConfig) Type() RecordType    { return TypeAlterTopicConfig }
+func (AlterBrokerConfig) Type() RecordType   { return TypeAlterBrokerConfig }
+func (AllocateProducerIDs) Type() RecordType { return TypeAllocateProducerIDs }
+func (ChangePartition) Type() RecordType     { return TypeChangePartition }
+
+// recordVersion is the version this build writes for every record type;
+// DecodeRecord accepts versions 0..recordVersion. Bump it (per type, by
+// turning this into a table) when a record's JSON changes incompatibly.
+const recordVersion = 0
+
+// recordHeaderSize is the type byte plus the version byte.
+const recordHeaderSize = 2
+
+// EncodeRecord encodes r as [type u8][version u8][JSON body].
+func EncodeRecord(r Record) ([]byte, error) {
+	switch r.(type) {
+	case SetClusterID, RegisterBroker, CreateTopic, DeleteTopic, CreatePartitions,
+		AlterTopicConfig, AlterBrokerConfig, AllocateProducerIDs, ChangePartition:
+	case *SetClusterID, *RegisterBroker, *CreateTopic, *DeleteTopic, *CreatePartitions,
+		*AlterTopicConfig, *AlterBrokerConfig, *AllocateProducerIDs, *ChangePartition:
+		if isNilRecord(r) {
+			return nil, fmt.Errorf("%w: nil %T", ErrUnknownRecordType, r)
+		}
+	default:
+		return nil, fmt.Errorf("%w: %T", ErrUnknownRecordType, r)
+	}
+	body, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("metadata: encode %v: %w", r.Type(), err)
+	}
+	out := make([]byte, 0, recordHeaderSize+len(body))
+	out = append(out, byte(r.Type()), recordVersion)
+	return append(out, body...), nil
+}
+
+func isNilRecord(r Record) bool {
+	switch p := r.(type) {
+	case *SetClusterID:
+		return p == nil
+	case *RegisterBroker:
+		return p == nil
+	case *CreateTopic:
+		return p == nil
+	case *DeleteTopic:
+		return p == nil
+	case *CreatePartitions:
+		return p == nil
+	case *AlterTopicConfig:
+		return p == nil
+	case *AlterBrokerConfig:
+		return p == nil
+	case *AllocateProducerIDs:
+		return p == nil
+	case *ChangePartition:
+		return p == nil
+	}
+	return false
+}
+
+// derefRecord turns pointer records into values so Apply handles one form.
+func derefRecord(r Record) Record {
+	if isNilRecord(r) {
+		return nil
+	}
+	switch p := r.(type) {
+	case *SetClusterID:
+		return *p
+	case *RegisterBroker:
+		return *p
+	case *CreateTopic:
+		return *p
+	case *DeleteTopic:
+		return *p
+	case *CreatePartitions:
+		return *p
+	case *AlterTopicConfig:
+		return *p
+	case *AlterBrokerConfig:
+		return *p
+	case *AllocateProducerIDs:
+		return *p
+	case *ChangePartition:
+		return *p
+	}
+	return r
+}
+
+// DecodeRecord decodes a record written by EncodeRecord. It never panics;
+// errors wrap ErrMalformed, ErrUnknownRecordType or ErrUnsupportedVersion.
+// Unknown JSON fields and trailing bytes are rejected: adding a field
+// requires a version bump.
+func DecodeRecord(b []byte) (Record, error) {
+	if len(b) < recordHeaderSize {
+		return nil, fmt.Errorf("%w: record of %d bytes is shorter than its %d-byte header", ErrMalformed, len(b), recordHeaderSize)
+	}
+	typ, version, body := RecordType(b[0]), b[1], b[recordHeaderSize:]
+	var r Record
+	var err error
+	switch typ {
+	case TypeSetClusterID:
+		r, err = decodeBody[SetClusterID](body)
+	case TypeRegisterBroker:
+		r, err = decodeBody[RegisterBroker](body)
+	case TypeCreateTopic:
+		r, err = decodeBody[CreateTopic](body)
+	case TypeDeleteTopic:
+		r, err = decodeBody[DeleteTopic](body)
+	case TypeCreatePartitions:
+		r, err = decodeBody[CreatePartitions](body)
+	case TypeAlterTopicConfig:
+		r, err = decodeBody[AlterTopicConfig](body)
+	case TypeAlterBrokerConfig:
+		r, err = decodeBody[AlterBrokerConfig](body)
+	case TypeAllocateProducerIDs:
+		r, err = decodeBody[AllocateProducerIDs](body)
+	case TypeChangePartition:
+		r, err = decodeBody[ChangePartition](body)
+	default:
+		return nil, fmt.Errorf("%w: %d", ErrUnknownRecordType, uint8(typ))
+	}
+	if version > recordVersion {
+		return nil, fmt.Errorf("%w: %v record version %d, this build reads up to %d", ErrUnsupportedVersion, typ, version, recordVersion)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v record: %v", ErrMalformed, typ, err)
+	}
+	return r, nil
+}
+
+func decodeBody[T Record](body []byte) (Record, error) {
+	var v T
+	if err := strictUnmarshal(body, &v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// strictUnmarshal decodes exactly one JSON object, rejecting unknown fields,
+// null and trailing data.
+func strictUnmarshal(b []byte, v any) error {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || b[0] != '{' {
+		return fmt.Errorf("body is not a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return fmt.Errorf("trailing data after JSON object")
+	}
+	if off := dec.InputOffset(); off != int64(len(b)) {
+		return fmt.Errorf("trailing data at byte %d", off)
+	}
+	return nil
+}

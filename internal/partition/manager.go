@@ -1,0 +1,216 @@
+package partition
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/samsa-streaming/samsa/internal/config"
+	"github.com/samsa-streaming/samsa/internal/fs"
+	"github.com/samsa-streaming/samsa/internal/metadata"
+)
+
+// Key names a topic-partition.
+type Key struct {
+	Topic     string
+	Partition int32
+}
+
+// Manager owns the partitions this broker hosts and keeps them in line with
+// the cluster image.
+type Manager struct {
+	dataDir string
+	nodeID  int32
+	broker  *config.Broker
+	fsys    fs.FS
+	lg      *slog.Logger
+	clock   Clock
+	clean   bool
+
+	syncMu sync.Mutex // serialises Sync
+	mu     sync.RWMutex
+	parts  map[Key]*Partition
+}
+
+// ManagerOptions configure a Manager.
+type ManagerOptions struct {
+	DataDir       string
+	NodeID        int32
+	Broker        *config.Broker
+	FS            fs.FS
+	Logger        *slog.Logger
+	Clock         Clock
+	CleanShutdown bool
+}
+
+// NewManager returns a Manager with no partitions; Sync opens them.
+func NewManager(o ManagerOptions) *Manager {
+	return &Manager{
+		dataDir: o.DataDir, nodeID: o.NodeID, broker: o.Broker,
+		fsys: o.FS, lg: o.Logger, clock: o.Clock, clean: o.CleanShutdown,
+		parts: make(map[Key]*Partition),
+	}
+}
+
+// Get returns a hosted partition.
+func (m *Manager) Get(topic string, part int32) (*Partition, bool) {
+	m.mu.RLock()
+	p, ok := m.parts[Key{topic, part}]
+	m.mu.RUnlock()
+	return p, ok
+}
+
+// All returns every hosted partition.
+func (m *Manager) All() []*Partition {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]*Partition, 0, len(m.parts))
+	for _, p := range m.parts {
+		out = append(out, p)
+	}
+	return out
+}
+
+// TopicConfig resolves a topic's effective settings from the image.
+func (m *Manager) TopicConfig(img *metadata.Image, t *metadata.Topic) config.Topic {
+	return m.broker.ResolveTopic(img.BrokerConfigs[-1], t.Configs)
+}
+
+func (m *Manager) hosts(p *metadata.Partition) bool {
+	for _, r := range p.Replicas {
+		if r == m.nodeID {
+			return true
+		}
+	}
+	return false
+}
+
+// Sync brings the hosted partitions in line with img: it opens partitions
+// this broker is a replica of, applies changed topic settings and leader
+// epochs, and deletes partitions whose topic is gone. On the first call it
+// also removes partition directories that no topic in the image owns (a
+// topic deleted while this broker was down).
+func (m *Manager) Sync(ctx context.Context, img *metadata.Image, first bool) error {
+	m.syncMu.Lock()
+	defer m.syncMu.Unlock()
+	var errs []error
+	want := make(map[Key]bool)
+	for _, t := range img.Topics {
+		cfg := m.TopicConfig(img, t)
+		for _, mp := range t.Partitions {
+			if !m.hosts(mp) {
+				continue
+			}
+			k := Key{t.Name, mp.Index}
+			want[k] = true
+			m.mu.RLock()
+			p, ok := m.parts[k]
+			m.mu.RUnlock()
+			if ok {
+				p.SetConfig(cfg)
+				p.SetLeader(mp.LeaderEpoch, int32(len(mp.ISR)))
+				continue
+			}
+			p, err := Open(ctx, m.dataDir, t.Name, mp.Index, cfg, Options{
+				FS: m.fsys, Logger: m.lg, Clock: m.clock, CleanShutdown: m.clean,
+				LeaderEpoch: mp.LeaderEpoch, ISRSize: int32(len(mp.ISR)),
+			})
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			m.mu.Lock()
+			m.parts[k] = p
+			m.mu.Unlock()
+		}
+	}
+	m.mu.Lock()
+	var gone []*Partition
+	for k, p := range m.parts {
+		if !want[k] {
+			gone = append(gone, p)
+			delete(m.parts, k)
+		}
+	}
+	m.mu.Unlock()
+	for _, p := range gone {
+		m.lg.Info("deleting partition", "topic", p.Topic, "partition", p.Index)
+		if err := p.Delete(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if first {
+		errs = append(errs, m.removeStrays(want))
+	}
+	return errors.Join(errs...)
+}
+
+// removeStrays deletes partition directories that the image does not know.
+func (m *Manager) removeStrays(want map[Key]bool) error {
+	ents, err := m.fsys.ReadDir(m.dataDir)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, e := range ents {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), "__cluster_metadata") {
+			continue
+		}
+		i := strings.LastIndexByte(e.Name(), '-')
+		if i <= 0 {
+			continue
+		}
+		n, err := strconv.ParseInt(e.Name()[i+1:], 10, 32)
+		if err != nil {
+			continue
+		}
+		if want[Key{e.Name()[:i], int32(n)}] {
+			continue
+		}
+		m.lg.Warn("removing partition directory of a deleted topic", "dir", e.Name())
+		if err := m.fsys.RemoveAll(filepath.Join(m.dataDir, e.Name())); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// RunRetention applies retention to every partition every interval until ctx
+// ends.
+func (m *Manager) RunRetention(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			now := m.clock.Now()
+			for _, p := range m.All() {
+				if err := p.ApplyRetention(now); err != nil {
+					m.lg.Warn("retention failed", "topic", p.Topic, "partition", p.Index, "err", err)
+				}
+			}
+		}
+	}
+}
+
+// Close closes every partition.
+func (m *Manager) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var errs []error
+	for k, p := range m.parts {
+		if err := p.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("%s-%d: %w", k.Topic, k.Partition, err))
+		}
+	}
+	m.parts = map[Key]*Partition{}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,394 @@
+package partition
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/samsa-streaming/samsa/internal/batch"
+	"github.com/samsa-streaming/samsa/internal/config"
+	"github.com/samsa-streaming/samsa/internal/fs"
+	"github.com/samsa-streaming/samsa/internal/log"
+)
+
+// Errors returned by Append; the broker maps each to a Kafka error code.
+var (
+	ErrCorrupt          = errors.New("partition: corrupt record batch")
+	ErrInvalidRecord    = errors.New("partition: invalid record batch")
+	ErrTooLarge         = errors.New("partition: record batch larger than max.message.bytes")
+	ErrInvalidTimestamp = errors.New("partition: timestamp out of the accepted range")
+	ErrNotEnoughISR     = errors.New("partition: fewer in-sync replicas than min.insync.replicas")
+	ErrClosed           = errors.New("partition: closed")
+)
+
+// maxDecompressed caps how far a batch may expand when the broker must
+// decompress it (recompression to the topic's codec).
+const maxDecompressed = 256 << 20
+
+// Clock tells the time; tests inject a fake one.
+type Clock interface{ Now() time.Time }
+
+// Partition is one replica of a topic-partition on this broker.
+type Partition struct {
+	Topic string
+	Index int32
+	dir   string
+	lg    *slog.Logger
+	clock Clock
+	fsys  fs.FS
+
+	mu        sync.Mutex // serialises appends and producer state
+	log       *log.Log
+	producers *producerState
+	cfg       atomic.Pointer[config.Topic]
+	closed    bool
+
+	leaderEpoch atomic.Int32
+	hw          atomic.Int64
+	isrSize     atomic.Int32
+
+	waitMu  sync.Mutex
+	changed chan struct{}
+}
+
+// Options configure Open.
+type Options struct {
+	FS            fs.FS
+	Logger        *slog.Logger
+	Clock         Clock
+	CleanShutdown bool
+	LeaderEpoch   int32
+	ISRSize       int32
+}
+
+// DirName is a partition's directory name, as Kafka names it.
+func DirName(topic string, index int32) string { return fmt.Sprintf("%s-%d", topic, index) }
+
+// LogConfig translates resolved topic settings to the log's settings.
+func LogConfig(t config.Topic) log.Config {
+	c := log.Config{}.Defaults()
+	c.SegmentBytes = t.SegmentBytes
+	c.SegmentMs = t.SegmentMs
+	c.RetentionMs = t.RetentionMs
+	c.RetentionBytes = t.RetentionBytes
+	if !t.CleanupDelete {
+		// compact-only topics are not trimmed by time or size
+		c.RetentionMs, c.RetentionBytes = -1, -1
+	}
+	c.IndexIntervalBytes = t.IndexIntervalBytes
+	c.SegmentIndexBytes = t.SegmentIndexBytes
+	c.FlushMessages = t.FlushMessages
+	c.FlushMs = t.FlushMs
+	c.FileDeleteDelayMs = t.FileDeleteDelayMs
+	return c
+}
+
+// Open opens (creating if needed) the partition directory under dataDir.
+func Open(ctx context.Context, dataDir, topic string, index int32, cfg config.Topic, opts Options) (*Partition, error) {
+	p := &Partition{
+		Topic: topic, Index: index,
+		dir:     filepath.Join(dataDir, DirName(topic, index)),
+		lg:      opts.Logger.With("topic", topic, "partition", index),
+		clock:   opts.Clock,
+		fsys:    opts.FS,
+		changed: make(chan struct{}),
+	}
+	p.cfg.Store(&cfg)
+	l, err := log.Open(ctx, p.dir, LogConfig(cfg), log.Options{FS: opts.FS, Logger: p.lg, Clock: opts.Clock, CleanShutdown: opts.CleanShutdown})
+	if err != nil {
+		return nil, fmt.Errorf("open log %s: %w", p.dir, err)
+	}
+	p.log = l
+	p.leaderEpoch.Store(max(opts.LeaderEpoch, 0))
+	p.isrSize.Store(max(opts.ISRSize, 1))
+	if err := p.loadProducers(); err != nil {
+		l.Close()
+		return nil, err
+	}
+	p.hw.Store(l.LogEndOffset())
+	return p, nil
+}
+
+const producerSnapshotFile = "producer-state.snapshot"
+
+// loadProducers rebuilds the idempotence table: the snapshot written at the
+// last clean close, then every batch after it.
+func (p *Partition) loadProducers() error {
+	p.producers = newProducerState()
+	from := p.log.LogStartOffset()
+	path := filepath.Join(p.dir, producerSnapshotFile)
+	if b, err := readFile(p.fsys, path); err == nil {
+		s, upTo, derr := decodeProducerState(b)
+		if derr == nil && upTo <= p.log.LogEndOffset() && upTo >= from {
+			p.producers, from = s, upTo
+		} else if derr != nil {
+			p.lg.Warn("ignoring producer state snapshot", "err", derr)
+		}
+	}
+	// Scanning only the tail is enough for the last five batches of each
+	// producer in nearly all cases; a full scan happens only without a
+	// snapshot.
+	return p.log.ScanBatches(from, func(h batch.Header, _ []byte) error {
+		p.producers.update(&h)
+		return nil
+	})
+}
+
+func readFile(fsys fs.FS, path string) ([]byte, error) {
+	f, err := fsys.OpenFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() > 64<<20 {
+		return nil, fmt.Errorf("%s: too large", path)
+	}
+	b := make([]byte, st.Size())
+	n, err := f.ReadAt(b, 0)
+	if n == len(b) {
+		err = nil
+	}
+	return b[:n], err
+}
+
+func (p *Partition) writeProducerSnapshot() error {
+	tmp := filepath.Join(p.dir, producerSnapshotFile+".tmp")
+	f, err := p.fsys.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(p.producers.encode(p.log.LogEndOffset())); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return p.fsys.Rename(tmp, filepath.Join(p.dir, producerSnapshotFile))
+}
+
+// Config returns the partition's effective topic settings.
+func (p *Partition) Config() config.Topic { return *p.cfg.Load() }
+
+// SetConfig applies changed topic settings.
+func (p *Partition) SetConfig(cfg config.Topic) {
+	p.cfg.Store(&cfg)
+	p.log.SetConfig(LogConfig(cfg))
+}
+
+// SetLeader records a new leader epoch and ISR size from the cluster image.
+func (p *Partition) SetLeader(epoch int32, isrSize int32) {
+	p.leaderEpoch.Store(epoch)
+	p.isrSize.Store(max(isrSize, 1))
+}
+
+// LeaderEpoch is the partition's current leader epoch.
+func (p *Partition) LeaderEpoch() int32 { return p.leaderEpoch.Load() }
+
+// HighWatermark is the offset below which records are committed.
+func (p *Partition) HighWatermark() int64 { return p.hw.Load() }
+
+// LogEndOffset is the offset the next record gets.
+func (p *Partition) LogEndOffset() int64 { return p.log.LogEndOffset() }
+
+// LogStartOffset is the first offset still in the log.
+func (p *Partition) LogStartOffset() int64 { return p.log.LogStartOffset() }
+
+// LastStableOffset is the offset below which no transaction is open. Without
+// transactions it is the high watermark.
+func (p *Partition) LastStableOffset() int64 {
+	hw := p.hw.Load()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	lso := hw
+	for _, e := range p.producers.entries {
+		if e.TxnFirstOffset >= 0 && e.TxnFirstOffset < lso {
+			lso = e.TxnFirstOffset
+		}
+	}
+	return lso
+}
+
+// Log exposes the partition's log for reads.
+func (p *Partition) Log() *log.Log { return p.log }
+
+// Changed returns a channel closed at the next append or high watermark
+// move. Fetch long-polls select on it.
+func (p *Partition) Changed() <-chan struct{} {
+	p.waitMu.Lock()
+	defer p.waitMu.Unlock()
+	return p.changed
+}
+
+func (p *Partition) notify() {
+	p.waitMu.Lock()
+	close(p.changed)
+	p.changed = make(chan struct{})
+	p.waitMu.Unlock()
+}
+
+// AppendResult describes an accepted batch.
+type AppendResult struct {
+	BaseOffset     int64
+	LogAppendTime  int64 // -1 unless the topic uses LogAppendTime
+	LogStartOffset int64
+	Duplicate      bool
+}
+
+// Append validates one record batch from a producer and appends it. records
+// holds the batch bytes as received; it may be modified in place (offset and
+// epoch fields). acks is the producer's acks setting.
+func (p *Partition) Append(records []byte, acks int16) (AppendResult, error) {
+	res := AppendResult{BaseOffset: -1, LogAppendTime: -1}
+	cfg := p.cfg.Load()
+	if int64(len(records)) > int64(cfg.MaxMessageBytes)+batch.LogOverhead && cfg.MaxMessageBytes >= 0 {
+		return res, ErrTooLarge
+	}
+	h, err := batch.Validate(records)
+	if err != nil {
+		if errors.Is(err, batch.ErrCRC) || errors.Is(err, batch.ErrShort) || errors.Is(err, batch.ErrLength) {
+			return res, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		}
+		return res, fmt.Errorf("%w: %v", ErrInvalidRecord, err)
+	}
+	if h.IsControl() {
+		return res, fmt.Errorf("%w: clients may not write control batches", ErrInvalidRecord)
+	}
+	if acks == -1 && p.isrSize.Load() < cfg.MinInsyncReplicas {
+		return res, ErrNotEnoughISR
+	}
+	now := p.clock.Now().UnixMilli()
+	if !cfg.LogAppendTime {
+		if h.MaxTimestamp > now && h.MaxTimestamp-now > cfg.TimestampAfterMaxMs {
+			return res, fmt.Errorf("%w: timestamp %d is more than %d ms after the broker's time", ErrInvalidTimestamp, h.MaxTimestamp, cfg.TimestampAfterMaxMs)
+		}
+		if h.BaseTimestamp >= 0 && now-h.BaseTimestamp > cfg.TimestampBeforeMaxMs {
+			return res, fmt.Errorf("%w: timestamp %d is more than %d ms before the broker's time", ErrInvalidTimestamp, h.BaseTimestamp, cfg.TimestampBeforeMaxMs)
+		}
+	}
+	if want, ok := targetCodec(cfg.CompressionType); ok && want != h.Codec() {
+		rb, err := batch.Recompress(records, want, maxDecompressed)
+		if err != nil {
+			return res, fmt.Errorf("%w: %v", ErrInvalidRecord, err)
+		}
+		records = rb
+		if h, err = batch.ParseHeader(records); err != nil {
+			return res, fmt.Errorf("%w: %v", ErrInvalidRecord, err)
+		}
+	}
+	if cfg.LogAppendTime {
+		batch.SetLogAppendTime(records, now)
+		res.LogAppendTime = now
+	}
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return res, ErrClosed
+	}
+	if h.HasProducerID() {
+		dup, err := p.producers.check(&h)
+		if err != nil {
+			return res, err
+		}
+		if dup != nil {
+			res.BaseOffset, res.Duplicate = dup.FirstOffset, true
+			res.LogStartOffset = p.log.LogStartOffset()
+			return res, nil
+		}
+	}
+	info, err := p.log.Append(records, p.leaderEpoch.Load())
+	if err != nil {
+		return res, err
+	}
+	h.BaseOffset = info.BaseOffset
+	p.producers.update(&h)
+	// Single replica: the ISR is this broker, so the batch is committed as
+	// soon as it is in the log.
+	p.hw.Store(info.LastOffset + 1)
+	p.notify()
+	res.BaseOffset = info.BaseOffset
+	res.LogStartOffset = p.log.LogStartOffset()
+	return res, nil
+}
+
+func targetCodec(compressionType string) (batch.Codec, bool) {
+	switch compressionType {
+	case "uncompressed":
+		return batch.CodecNone, true
+	case "gzip":
+		return batch.CodecGzip, true
+	case "snappy":
+		return batch.CodecSnappy, true
+	case "lz4":
+		return batch.CodecLZ4, true
+	case "zstd":
+		return batch.CodecZstd, true
+	}
+	return 0, false
+}
+
+// DeleteRecords advances the log start offset (DeleteRecords API). offset -1
+// means the high watermark.
+func (p *Partition) DeleteRecords(offset int64) (int64, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	hw := p.hw.Load()
+	if offset == -1 {
+		offset = hw
+	}
+	if offset < 0 || offset > hw {
+		return -1, log.ErrOffsetOutOfRange
+	}
+	if offset > p.log.LogStartOffset() {
+		if err := p.log.SetLogStartOffset(offset); err != nil {
+			return -1, err
+		}
+	}
+	p.notify()
+	return p.log.LogStartOffset(), nil
+}
+
+// ApplyRetention enforces retention.ms and retention.bytes.
+func (p *Partition) ApplyRetention(now time.Time) error {
+	_, err := p.log.ApplyRetention(now)
+	return err
+}
+
+// Flush forces the log to disk.
+func (p *Partition) Flush() error { return p.log.Flush() }
+
+// Close flushes the log, writes the producer-state snapshot and closes.
+func (p *Partition) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil
+	}
+	p.closed = true
+	serr := p.writeProducerSnapshot()
+	cerr := p.log.Close()
+	return errors.Join(serr, cerr)
+}
+
+// Delete closes the partition and removes its directory.
+func (p *Partition) Delete() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	return p.log.Delete()
+}

@@ -1,0 +1,17 @@
+// Package compat holds Samsa's client compatibility matrix: tests that run
+// the real samsa binary (through internal/clustertest) and round-trip keyed
+// records with headers and timestamps through real Kafka clients, over every
+// compression codec each client supports.
+//
+// Clients: franz-go, sarama, segmentio/kafka-go and confluent-kafka-go run in
+// process; kcat, Java kafka-clients (java/, built into a jar) and Python
+// confluent-kafka (python/roundtrip.py, in a venv) run as processes that
+// print JSON lines. `make deps` (mk/deps.mk) installs the external ones; a
+// test whose tool is missing skips locally and fails when CI is set.
+//
+// Every client's production is checked twice: read back with the same
+// client, and read with franz-go as a reference. The checks: each record
+// exactly once, in the partition Java's murmur2 partitioner picks for its key,
+// at dense offsets in production order, with key, value, headers (order and
+// repeats included) and timestamp intact.
+package compat

@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""Drives confluent-kafka (librdkafka) for Samsa's compatibility tests.
+
+    roundtrip.py produce BOOTSTRAP TOPIC CODEC INPUT.tsv
+        Produces each line of INPUT (key TAB value TAB timestampMs
+        [TAB hkey=hvalue]...) with acks=all, idempotence on, the murmur2
+        partitioner (Java's) and compression.type=CODEC, then prints one JSON
+        line per record in input order:
+        {"index": i, "partition": p, "offset": o, "timestamp": t}
+    roundtrip.py consume BOOTSTRAP TOPIC COUNT [GROUP]
+        Reads COUNT records from the beginning of every partition (assigned,
+        or by subscribing as GROUP and committing) and prints one JSON line
+        per record: {"partition", "offset", "timestamp", "key", "value",
+        "headers": [[hk, hv], ...]}.
+
+Errors go to stderr with exit status 1. Run by test/compat/python_test.go.
+"""
+
+import json
+import sys
+import time
+
+from confluent_kafka import (OFFSET_BEGINNING, Consumer, KafkaException,
+                             Producer, TopicPartition)
+
+TIMEOUT_S = 60.0
+
+
+def read_input(path):
+    records = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line:
+                continue
+            fields = line.split("\t")
+            if len(fields) < 3:
+                raise ValueError("bad input line: %r" % line)
+            headers = []
+            for h in fields[3:]:
+                k, sep, v = h.partition("=")
+                if not sep:
+                    raise ValueError("bad header: %r" % h)
+                headers.append((k, v.encode()))
+            records.append((fields[0].encode(), fields[1].encode(),
+                            int(fields[2]), headers))
+    return records
+
+
+def produce(bootstrap, topic, codec, path):
+    records = read_input(path)
+    producer = Producer({
+        "bootstrap.servers": bootstrap,
+        "client.id": "samsa-compat-python",
+        "compression.type": codec,
+        "enable.idempotence": True,
+        "acks": "all",
+        "partitioner": "murmur2_random",
+        "linger.ms": 5,
+        "message.timeout.ms": int(TIMEOUT_S * 1000),
+    })
+    results = [None] * len(records)
+
+    def on_delivery(index):
+        def cb(err, msg):
+            results[index] = (err, msg)
+        return cb
+
+    for i, (key, value, ts, headers) in enumerate(records):
+        while True:
+            try:
+                producer.produce(topic, value=value, key=key, timestamp=ts,
+                                 headers=headers, on_delivery=on_delivery(i))
+                break
+            except BufferError:
+                producer.poll(0.1)
+        producer.poll(0)
+    remaining = producer.flush(TIMEOUT_S)
+    if remaining:
+        sys.exit("%d records still in flight after %ss" % (remaining, TIMEOUT_S))
+    failed = False
+    for i, (err, msg) in enumerate(results):
+        if err is not None:
+            print("record %d: %s" % (i, err), file=sys.stderr)
+            failed = True
+            continue
+        print(json.dumps({"index": i, "partition": msg.partition(),
+                          "offset": msg.offset(),
+                          "timestamp": msg.timestamp()[1]}))
+    if failed:
+        sys.exit(1)
+
+
+def text(b):
+    return None if b is None else b.decode("utf-8")
+
+
+def consume(bootstrap, topic, count, group):
+    conf = {
+        "bootstrap.servers": bootstrap,
+        "client.id": "samsa-compat-python",
+        "group.id": group or "samsa-compat-python-unused",
+        "enable.auto.commit": False,
+        "auto.offset.reset": "earliest",
+    }
+    consumer = Consumer(conf)
+    try:
+        if group:
+            consumer.subscribe([topic])
+        else:
+            md = consumer.list_topics(topic, timeout=TIMEOUT_S)
+            t = md.topics[topic]
+            if t.error is not None:
+                raise KafkaException(t.error)
+            consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING)
+                             for p in sorted(t.partitions)])
+        seen = 0
+        deadline = time.monotonic() + TIMEOUT_S
+        extra_until = None
+        while True:
+            now = time.monotonic()
+            if seen >= count:
+                # Keep polling briefly so duplicates or extras show up.
+                if extra_until is None:
+                    extra_until = now + 0.3
+                if now >= extra_until:
+                    break
+            elif now >= deadline:
+                break
+            msg = consumer.poll(0.1)
+            if msg is None:
+                continue
+            if msg.error() is not None:
+                if msg.error().code() == -191:  # _PARTITION_EOF
+                    continue
+                raise KafkaException(msg.error())
+            headers = msg.headers() or []
+            print(json.dumps({
+                "partition": msg.partition(),
+                "offset": msg.offset(),
+                "timestamp": msg.timestamp()[1],
+                "timestamp_type": {1: "CreateTime", 2: "LogAppendTime"}.get(
+                    msg.timestamp()[0], "NoTimestampType"),
+                "key": text(msg.key()),
+                "value": text(msg.value()),
+                "headers": [[k, text(v)] for k, v in headers],
+            }))
+            seen += 1
+        if group:
+            consumer.commit(asynchronous=False)
+        if seen < count:
+            sys.exit("consumed %d of %d records before timeout" % (seen, count))
+    finally:
+        consumer.close()
+
+
+def main(argv):
+    if len(argv) == 5 and argv[0] == "produce":
+        produce(argv[1], argv[2], argv[3], argv[4])
+    elif len(argv) in (4, 5) and argv[0] == "consume":
+        consume(argv[1], argv[2], int(argv[3]), argv[4] if len(argv) == 5 else None)
+    else:
+        sys.exit(__doc__)
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
