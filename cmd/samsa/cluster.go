@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"slices"
@@ -73,7 +74,7 @@ func newClusterInfoCmd(cf *clientFlags) *cobra.Command {
 			tw = newTable(out)
 			fmt.Fprintln(tw, "ID\tHOST:PORT\tRACK")
 			brokers := slices.Clone(md.Brokers)
-			slices.SortFunc(brokers, func(a, b kadm.BrokerDetail) int { return int(a.NodeID) - int(b.NodeID) })
+			slices.SortFunc(brokers, func(a, b kadm.BrokerDetail) int { return cmp.Compare(a.NodeID, b.NodeID) })
 			for _, b := range brokers {
 				rack := "-"
 				if b.Rack != nil && *b.Rack != "" {

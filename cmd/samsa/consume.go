@@ -17,12 +17,13 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 type consumeOptions struct {
 	from       string
-	partitions []int32
+	partitions string
 	count      int64
 	follow     bool
 	format     string
@@ -60,12 +61,29 @@ sign; escapes: \n, \t, \r, \\.`,
 	cf.register(cmd)
 	fs := cmd.Flags()
 	fs.StringVar(&o.from, "from", "beginning", "where to start: beginning, end, OFFSET or @TIMESTAMP (ms or RFC 3339)")
-	fs.Int32SliceVarP(&o.partitions, "partitions", "p", nil, "comma-separated partitions to read (default: all)")
+	fs.StringVarP(&o.partitions, "partitions", "p", "", "comma-separated partitions to read, such as 0,2 (default all)")
 	fs.Int64VarP(&o.count, "num", "n", 0, "exit after printing this many records (0: no limit)")
 	fs.BoolVarP(&o.follow, "follow", "f", false, "keep waiting for new records instead of exiting when caught up")
 	fs.StringVar(&o.format, "format", `%v\n`, "output template (see above)")
 	fs.StringVar(&o.group, "group", "", "consume as this consumer group, committing printed offsets")
 	return cmd
+}
+
+// parsePartitions parses --partitions "0,2,5" into sorted, distinct
+// partition numbers; empty means all.
+func parsePartitions(s string) ([]int32, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []int32
+	for f := range strings.SplitSeq(s, ",") {
+		p, err := strconv.ParseInt(strings.TrimSpace(f), 10, 32)
+		if err != nil || p < 0 {
+			return nil, fmt.Errorf("invalid --partitions %q: want comma-separated partition numbers (0 or more)", s)
+		}
+		out = append(out, int32(p))
+	}
+	return slices.Compact(slices.Sorted(slices.Values(out))), nil
 }
 
 // startKind says how --from picks the first offset.
@@ -328,6 +346,9 @@ func pickOffsets(l kadm.ListedOffsets, topic string, parts []int32) (map[int32]i
 			return nil, fmt.Errorf("the broker listed no offset for partition %d", p)
 		}
 		if o.Err != nil {
+			if ke, isKerr := errors.AsType[*kerr.Error](o.Err); isKerr {
+				return nil, fmt.Errorf("partition %d: %s", p, kerrText(ke, ""))
+			}
 			return nil, fmt.Errorf("partition %d: %w", p, o.Err)
 		}
 		out[p] = o.Offset
@@ -347,13 +368,12 @@ func runConsume(cmd *cobra.Command, cf *clientFlags, o *consumeOptions, topic st
 	if o.count < 0 {
 		return fmt.Errorf("invalid --num %d: must be 0 (no limit) or more", o.count)
 	}
-	if o.group != "" && len(o.partitions) > 0 {
-		return errors.New("--partitions cannot be used with --group: the group assigns partitions")
+	wanted, err := parsePartitions(o.partitions)
+	if err != nil {
+		return err
 	}
-	for _, p := range o.partitions {
-		if p < 0 {
-			return fmt.Errorf("invalid --partitions: partition %d is negative", p)
-		}
+	if o.group != "" && len(wanted) > 0 {
+		return errors.New("--partitions cannot be used with --group: the group assigns partitions")
 	}
 
 	// Look the topic up and resolve where each partition starts and ends.
@@ -368,7 +388,7 @@ func runConsume(cmd *cobra.Command, cf *clientFlags, o *consumeOptions, topic st
 		adm.Close()
 		return err
 	}
-	parts := slices.Compact(slices.Sorted(slices.Values(o.partitions)))
+	parts := wanted
 	for _, p := range parts {
 		if _, ok := td.Partitions[p]; !ok {
 			adm.Close()
@@ -400,8 +420,10 @@ func runConsume(cmd *cobra.Command, cf *clientFlags, o *consumeOptions, topic st
 		// (a transaction marker can be a partition's last offset); they
 		// are not printed.
 		kgo.KeepControlRecords(),
+		// An interactive tool should not sit in a 5s long poll on idle
+		// partitions while another partition is waiting to be added.
+		kgo.FetchMaxWait(500 * time.Millisecond),
 	}
-	var cl *kgo.Client
 	if o.group == "" {
 		offsets := make(map[int32]kgo.Offset, len(parts))
 		for _, p := range parts {
@@ -417,7 +439,7 @@ func runConsume(cmd *cobra.Command, cf *clientFlags, o *consumeOptions, topic st
 	} else {
 		opts = append(opts, groupOptions(cmd, topic, o.group, starts, progress)...)
 	}
-	cl, err = cf.newClient(cmd, opts...)
+	cl, err := cf.newClient(cmd, opts...)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -272,20 +273,20 @@ read:
 		case l, ok = <-lines:
 		}
 		if !ok {
-			break
+			break read // end of input
 		}
 		if l.err != nil {
 			readErr = l.err
-			break
+			break read
 		}
 		if tally.err() != nil {
-			break
+			break read // a record failed: stop reading, report it below
 		}
 		lineNo++
 		key, value, err := splitKey(l.text, plan.keySep)
 		if err != nil {
 			lineErr = fmt.Errorf("line %d %v", lineNo, err)
-			break
+			break read
 		}
 		r := &kgo.Record{Key: key, Value: value, Headers: plan.headers}
 		if o.partition >= 0 {
@@ -314,7 +315,7 @@ read:
 	}
 	switch {
 	case tally.err() != nil:
-		return fmt.Errorf("cannot produce to topic %s: %s", topic, produceErrText(cf, cmd, tally.err(), topic))
+		return produceErr(cf, cmd, tally.err(), topic)
 	case flushErr != nil:
 		return fmt.Errorf("cannot produce to topic %s: %s", topic, cf.explain(cmd, flushErr))
 	case lineErr != nil:
@@ -325,11 +326,14 @@ read:
 	return nil
 }
 
-func produceErrText(cf *clientFlags, cmd *cobra.Command, err error, topic string) string {
-	if errors.Is(err, kgo.ErrRecordTimeout) {
-		return fmt.Sprintf("records were not delivered within %s (see --timeout)", cf.timeout)
+func produceErr(cf *clientFlags, cmd *cobra.Command, err error, topic string) error {
+	switch {
+	case errors.Is(err, kerr.UnknownTopicOrPartition):
+		return fmt.Errorf("topic %s does not exist", topic)
+	case errors.Is(err, kgo.ErrRecordTimeout):
+		return fmt.Errorf("cannot produce to topic %s: records were not delivered within %s (see --timeout)", topic, cf.timeout)
 	}
-	return cf.explain(cmd, err)
+	return fmt.Errorf("cannot produce to topic %s: %s", topic, cf.explain(cmd, err))
 }
 
 // readLines reads r line by line on a goroutine and sends the lines on the

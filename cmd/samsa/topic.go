@@ -266,17 +266,30 @@ func writeTopicDescription(cmd *cobra.Command, td kadm.TopicDetail, configs []ka
 		return err
 	}
 
+	// The ERROR column appears only when some partition has an error.
+	withErrors := false
+	for _, p := range td.Partitions {
+		withErrors = withErrors || p.Err != nil
+	}
 	fmt.Fprintf(out, "\nPARTITIONS\n")
 	tw = newTable(out)
-	fmt.Fprintln(tw, "PARTITION\tLEADER\tEPOCH\tREPLICAS\tISR\tLOG-START-OFFSET\tLOG-END-OFFSET\tERROR")
+	header := "PARTITION\tLEADER\tEPOCH\tREPLICAS\tISR\tLOG-START-OFFSET\tLOG-END-OFFSET"
+	if withErrors {
+		header += "\tERROR"
+	}
+	fmt.Fprintln(tw, header)
 	for _, p := range td.Partitions.Sorted() {
-		errText := "-"
-		if p.Err != nil {
-			errText = errName(p.Err)
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n",
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\t%s",
 			p.Partition, brokerID(p.Leader), p.LeaderEpoch, int32List(p.Replicas), int32List(p.ISR),
-			listedOffset(starts, td.Topic, p.Partition), listedOffset(ends, td.Topic, p.Partition), errText)
+			listedOffset(starts, td.Topic, p.Partition), listedOffset(ends, td.Topic, p.Partition))
+		if withErrors {
+			errText := "-"
+			if p.Err != nil {
+				errText = errName(p.Err)
+			}
+			fmt.Fprintf(tw, "\t%s", errText)
+		}
+		fmt.Fprintln(tw)
 	}
 	return tw.Flush()
 }

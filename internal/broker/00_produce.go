@@ -50,7 +50,7 @@ func handleProduce(b *Broker, _ context.Context, c *conn, r *request) (kmsg.Resp
 				sp.ErrorCode = kerr.InvalidRequiredAcks.Code
 			case topicErr != 0:
 				sp.ErrorCode = topicErr
-			case req.TransactionalID != nil:
+			case req.TransactionID != nil:
 				// Transactions arrive with the transaction coordinator.
 				sp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
 			default:

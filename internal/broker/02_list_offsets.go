@@ -70,7 +70,12 @@ func listOffset(b *Broker, req *kmsg.ListOffsetsRequest, tok bool, t *metadata.T
 		return kerr.UnsupportedVersion.Code
 	}
 	epochAt := func(off int64) int32 {
-		e, _ := p.Log().EpochForOffset(off)
+		e := int32(-1)
+		for _, ent := range p.Log().Epochs() {
+			if ent.StartOffset <= off {
+				e = ent.Epoch
+			}
+		}
 		return e
 	}
 	switch rp.Timestamp {

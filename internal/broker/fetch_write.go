@@ -27,7 +27,7 @@ func (c *conn) writeFetch(corr int32, resp *kmsg.FetchResponse, chunks [][]log.C
 			if recs == nil {
 				recs = []byte{}
 			}
-			resp.Topics[ti].Partitions[pi].Records = recs
+			resp.Topics[ti].Partitions[pi].RecordBatches = recs
 			i++
 		}
 	}

@@ -49,7 +49,8 @@ func (t RecordType) String() string {
 
 // Record is one change to the cluster metadata. The concrete types are the
 // value structs below (SetClusterID, RegisterBroker, ...); DecodeRecord
-// returns them by value.
+// returns them by value, EncodeRecord and Image.Apply also accept pointers
+// to them.
 type Record interface {
 	Type() RecordType
 }

@@ -187,8 +187,9 @@ type checkOpts struct {
 // partition.
 func checkProduced(t testing.TB, want []rec, got []produced) {
 	t.Helper()
+	errorf := cappedErrorf(t, "producer")
 	if len(got) != len(want) {
-		t.Errorf("producer acknowledged %d records, want %d", len(got), len(want))
+		errorf("acknowledged %d records, want %d", len(got), len(want))
 	}
 	seen := make(map[int]bool)
 	last := make(map[int32]produced)
@@ -196,17 +197,31 @@ func checkProduced(t testing.TB, want []rec, got []produced) {
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Index < sorted[j].Index })
 	for _, p := range sorted {
 		if p.Index < 0 || p.Index >= len(want) || seen[p.Index] {
-			t.Errorf("producer acknowledged unknown or duplicate record index %d", p.Index)
+			errorf("acknowledged unknown or duplicate record index %d", p.Index)
 			continue
 		}
 		seen[p.Index] = true
 		if wp := keyPartition(want[p.Index].Key, numPartitions); p.Partition != wp {
-			t.Errorf("record %d (key %q) acknowledged in partition %d, want %d (murmur2)", p.Index, want[p.Index].Key, p.Partition, wp)
+			errorf("record %d (key %q) acknowledged in partition %d, want %d (murmur2)", p.Index, want[p.Index].Key, p.Partition, wp)
 		}
 		if prev, ok := last[p.Partition]; ok && p.Offset <= prev.Offset {
-			t.Errorf("partition %d: record %d got offset %d, not after record %d's offset %d", p.Partition, p.Index, p.Offset, prev.Index, prev.Offset)
+			errorf("partition %d: record %d got offset %d, not after record %d's offset %d", p.Partition, p.Index, p.Offset, prev.Index, prev.Offset)
 		}
 		last[p.Partition] = p
+	}
+}
+
+// cappedErrorf reports test errors prefixed with who, up to 20 of them.
+func cappedErrorf(t testing.TB, who string) func(format string, args ...any) {
+	n := 0
+	return func(format string, args ...any) {
+		t.Helper()
+		n++
+		if n <= 20 {
+			t.Errorf(who+": "+format, args...)
+		} else if n == 21 {
+			t.Errorf("%s: further errors suppressed", who)
+		}
 	}
 }
 
@@ -216,16 +231,7 @@ func checkProduced(t testing.TB, want []rec, got []produced) {
 // acks is non-nil, each record must be at the offset its producer reported.
 func checkConsumed(t testing.TB, who string, want []rec, got []consumed, acks []produced, opts checkOpts) {
 	t.Helper()
-	errs := 0
-	errorf := func(format string, args ...any) {
-		t.Helper()
-		errs++
-		if errs <= 20 {
-			t.Errorf(who+": "+format, args...)
-		} else if errs == 21 {
-			t.Errorf("%s: further errors suppressed", who)
-		}
-	}
+	errorf := cappedErrorf(t, who)
 	if len(got) != len(want) {
 		errorf("consumed %d records, want %d", len(got), len(want))
 	}
@@ -342,10 +348,12 @@ func consumeKgo(t testing.TB, node *clustertest.Node, topic string, n int, group
 			t.Errorf("kgo: consumed %d of %d records before timeout", len(out), n)
 			return out
 		}
+		fetchErr := false
 		fs.EachError(func(topic string, p int32, err error) {
 			t.Errorf("kgo: fetch %s/%d: %v", topic, p, err)
+			fetchErr = true
 		})
-		if t.Failed() {
+		if fetchErr {
 			return out
 		}
 		fs.EachRecord(func(r *kgo.Record) { out = append(out, fromKgo(r)) })

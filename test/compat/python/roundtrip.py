@@ -57,6 +57,7 @@ def produce(bootstrap, topic, codec, path):
         "acks": "all",
         "partitioner": "murmur2_random",
         "linger.ms": 5,
+        "log_level": 5,
         "message.timeout.ms": int(TIMEOUT_S * 1000),
     })
     results = [None] * len(records)

@@ -1,0 +1,153 @@
+package broker
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/samsa-streaming/samsa/internal/metadata"
+)
+
+func init() { register(int16(kmsg.CreateTopics), 2, 7, handleCreateTopics) }
+
+func handleCreateTopics(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+	req := r.req.(*kmsg.CreateTopicsRequest)
+	resp := req.ResponseKind().(*kmsg.CreateTopicsResponse)
+	ctx, cancel := adminContext(ctx, req.TimeoutMillis)
+	defer cancel()
+
+	count := make(map[string]int, len(req.Topics))
+	for i := range req.Topics {
+		count[req.Topics[i].Topic]++
+	}
+	var dups []string
+	for i := range req.Topics {
+		rt := &req.Topics[i]
+		switch n := count[rt.Topic]; {
+		case n > 1:
+			dups = append(dups, rt.Topic)
+			count[rt.Topic] = -1 // reported once, below
+			continue
+		case n < 0:
+			continue
+		}
+		resp.Topics = append(resp.Topics, createOneTopic(b, ctx, rt, req.ValidateOnly))
+	}
+	// Kafka answers duplicated names once each, after the other topics.
+	for _, name := range dups {
+		st := kmsg.NewCreateTopicsResponseTopic()
+		st.Topic = name
+		st.ErrorCode = kerr.InvalidRequest.Code
+		st.ErrorMessage = kmsg.StringPtr("Duplicate topic name.")
+		resp.Topics = append(resp.Topics, st)
+	}
+	return resp, nil
+}
+
+// adminContext bounds an admin request by its TimeoutMillis, if positive.
+func adminContext(ctx context.Context, timeoutMillis int32) (context.Context, context.CancelFunc) {
+	if timeoutMillis > 0 {
+		return context.WithTimeout(ctx, time.Duration(timeoutMillis)*time.Millisecond)
+	}
+	return context.WithCancel(ctx)
+}
+
+func createOneTopic(b *Broker, ctx context.Context, rt *kmsg.CreateTopicsRequestTopic, validateOnly bool) kmsg.CreateTopicsResponseTopic {
+	st := kmsg.NewCreateTopicsResponseTopic()
+	st.Topic = rt.Topic
+	t, rf, err := createTopicFromRequest(b, ctx, rt, validateOnly)
+	if err != nil {
+		st.ErrorCode = errorCode(err)
+		st.ErrorMessage = errMessage(err)
+		return st
+	}
+	img := b.image()
+	if !validateOnly {
+		st.TopicID = t.ID
+	}
+	st.NumPartitions = int32(len(t.Partitions))
+	st.ReplicationFactor = rf
+	for _, v := range resolvedTopicConfigs(b, img, t.Configs) {
+		c := kmsg.NewCreateTopicsResponseTopicConfig()
+		c.Name = v.Name
+		c.Value = strPtr(v.Value)
+		c.Source = int8(v.Source)
+		c.ReadOnly = false
+		c.IsSensitive = false
+		st.Configs = append(st.Configs, c)
+	}
+	return st
+}
+
+// createTopicFromRequest checks what createTopic leaves to the request's
+// shape (manual assignment indexes, null config values, name collisions)
+// with Kafka's messages, then creates (or validates) the topic. It returns
+// the topic and its replication factor.
+func createTopicFromRequest(b *Broker, ctx context.Context, rt *kmsg.CreateTopicsRequestTopic, validateOnly bool) (*metadata.Topic, int16, error) {
+	var assignment [][]int32
+	rf := rt.ReplicationFactor
+	if len(rt.ReplicaAssignment) > 0 {
+		if rt.ReplicationFactor != -1 {
+			return nil, 0, newTopicError(kerr.InvalidRequest, "A manual partition assignment was specified, but replication factor was not set to -1.")
+		}
+		if rt.NumPartitions != -1 {
+			return nil, 0, newTopicError(kerr.InvalidRequest, "A manual partition assignment was specified, but numPartitions was not set to -1.")
+		}
+		byIndex := make(map[int32][]int32, len(rt.ReplicaAssignment))
+		for _, ra := range rt.ReplicaAssignment {
+			if _, dup := byIndex[ra.Partition]; dup {
+				return nil, 0, newTopicError(kerr.InvalidReplicaAssignment, "Found multiple manual partition assignments for partition %d", ra.Partition)
+			}
+			byIndex[ra.Partition] = ra.Replicas
+		}
+		assignment = make([][]int32, len(byIndex))
+		for i := range assignment {
+			reps, ok := byIndex[int32(i)]
+			if !ok {
+				return nil, 0, newTopicError(kerr.InvalidReplicaAssignment, "partitions should be a consecutive 0-based integer sequence")
+			}
+			assignment[i] = reps
+		}
+		rf = int16(len(assignment[0]))
+	} else if rf == -1 {
+		rf = b.settings().DefaultReplicationFactor
+	}
+
+	var configs map[string]string
+	if len(rt.Configs) > 0 {
+		configs = make(map[string]string, len(rt.Configs))
+		var nulls []string
+		for _, c := range rt.Configs {
+			if c.Value == nil {
+				nulls = append(nulls, c.Name)
+				continue
+			}
+			configs[c.Name] = *c.Value
+		}
+		if len(nulls) > 0 {
+			return nil, 0, newTopicError(kerr.InvalidConfig, "Null value not supported for topic configs: %s", strings.Join(nulls, ","))
+		}
+	}
+
+	img := b.image()
+	if validTopicName(rt.Topic) == nil && img.Topics[rt.Topic] == nil && strings.ContainsAny(rt.Topic, "._") {
+		key := strings.ReplaceAll(rt.Topic, ".", "_")
+		for name := range img.Topics {
+			if strings.ReplaceAll(name, ".", "_") == key {
+				return nil, 0, newTopicError(kerr.InvalidTopicException, "Topic '%s' collides with existing topic: %s", rt.Topic, name)
+			}
+		}
+	}
+
+	t, err := b.createTopic(ctx, rt.Topic, rt.NumPartitions, rt.ReplicationFactor, assignment, configs, validateOnly)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(t.Partitions) > 0 && t.Partitions[0] != nil {
+		rf = int16(len(t.Partitions[0].Replicas))
+	}
+	return t, rf, nil
+}

@@ -1,0 +1,128 @@
+package broker
+
+import (
+	"context"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/samsa-streaming/samsa/internal/metadata"
+)
+
+func init() { register(int16(kmsg.DeleteTopics), 1, 6, handleDeleteTopics) }
+
+// deleteWant is one topic a DeleteTopics request names, by name or by id.
+type deleteWant struct {
+	name *string
+	id   metadata.Uuid
+}
+
+func handleDeleteTopics(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+	req := r.req.(*kmsg.DeleteTopicsRequest)
+	resp := req.ResponseKind().(*kmsg.DeleteTopicsResponse)
+	ctx, cancel := adminContext(ctx, req.TimeoutMillis)
+	defer cancel()
+
+	answer := func(name *string, id metadata.Uuid, err error) {
+		st := kmsg.NewDeleteTopicsResponseTopic()
+		st.Topic, st.TopicID = name, id
+		if err != nil {
+			st.ErrorCode = errorCode(err)
+			st.ErrorMessage = errMessage(err)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+
+	var wants []deleteWant
+	for _, n := range req.TopicNames {
+		wants = append(wants, deleteWant{name: kmsg.StringPtr(n)})
+	}
+	for _, rt := range req.Topics {
+		wants = append(wants, deleteWant{name: rt.Topic, id: metadata.Uuid(rt.TopicID)})
+	}
+
+	if strings.EqualFold(b.settings().Values["delete.topic.enable"], "false") {
+		for _, w := range wants {
+			if req.Version < 3 {
+				answer(w.name, w.id, newTopicError(kerr.InvalidRequest, "Topic deletion is disabled."))
+			} else {
+				answer(w.name, w.id, newTopicError(kerr.TopicDeletionDisabled, "Topic deletion is disabled."))
+			}
+		}
+		return resp, nil
+	}
+
+	// Validate the shape of the request as Kafka's controller does:
+	// exactly one of name and id, no duplicates.
+	names := map[string]int{}
+	ids := map[metadata.Uuid]int{}
+	for _, w := range wants {
+		switch {
+		case w.name != nil && !w.id.IsZero():
+		case w.name != nil:
+			names[*w.name]++
+		case !w.id.IsZero():
+			ids[w.id]++
+		}
+	}
+	img := b.image()
+	var targets []deleteWant // resolved: name and id both set
+	for _, w := range wants {
+		switch {
+		case w.name == nil && w.id.IsZero():
+			answer(nil, metadata.ZeroUuid, newTopicError(kerr.InvalidRequest, "Neither topic name nor id were specified."))
+		case w.name != nil && !w.id.IsZero():
+			answer(w.name, w.id, newTopicError(kerr.InvalidRequest, "You may not specify both topic name and topic id."))
+		case w.name != nil:
+			n := *w.name
+			if names[n] > 1 {
+				answer(w.name, metadata.ZeroUuid, newTopicError(kerr.InvalidRequest, "Duplicate topic name."))
+				names[n] = -1 // answered once
+				continue
+			}
+			if names[n] < 0 {
+				continue
+			}
+			t, ok := img.Topics[n]
+			if !ok {
+				answer(w.name, metadata.ZeroUuid, newTopicError(kerr.UnknownTopicOrPartition, "%s", kerr.UnknownTopicOrPartition.Description))
+				continue
+			}
+			if ids[t.ID] != 0 {
+				answer(w.name, t.ID, newTopicError(kerr.InvalidRequest, "The provided topic name maps to an ID that was already supplied."))
+				continue
+			}
+			targets = append(targets, deleteWant{name: w.name, id: t.ID})
+		default:
+			if ids[w.id] > 1 {
+				answer(nil, w.id, newTopicError(kerr.InvalidRequest, "Duplicate topic id."))
+				ids[w.id] = -1 // answered once
+				continue
+			}
+			if ids[w.id] < 0 {
+				continue
+			}
+			t, ok := img.TopicsByID[w.id]
+			if !ok {
+				answer(nil, w.id, newTopicError(kerr.UnknownTopicID, "%s", kerr.UnknownTopicID.Description))
+				continue
+			}
+			targets = append(targets, deleteWant{name: kmsg.StringPtr(t.Name), id: t.ID})
+		}
+	}
+
+	deleted := false
+	for _, w := range targets {
+		if _, err := b.ctl.Propose(ctx, metadata.DeleteTopic{ID: w.id}); err != nil {
+			answer(w.name, w.id, err)
+			continue
+		}
+		deleted = true
+		answer(w.name, w.id, nil)
+	}
+	if deleted {
+		b.syncPartitions(ctx)
+	}
+	return resp, nil
+}

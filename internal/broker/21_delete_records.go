@@ -1,0 +1,61 @@
+package broker
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/samsa-streaming/samsa/internal/metadata"
+)
+
+func init() { register(int16(kmsg.DeleteRecords), 0, 2, handleDeleteRecords) }
+
+func handleDeleteRecords(b *Broker, _ context.Context, _ *conn, r *request) (kmsg.Response, error) {
+	req := r.req.(*kmsg.DeleteRecordsRequest)
+	resp := req.ResponseKind().(*kmsg.DeleteRecordsResponse)
+	img := b.image()
+	for _, rt := range req.Topics {
+		st := kmsg.NewDeleteRecordsResponseTopic()
+		st.Topic = rt.Topic
+		t := img.Topics[rt.Topic]
+		for _, rp := range rt.Partitions {
+			sp := kmsg.NewDeleteRecordsResponseTopicPartition()
+			sp.Partition = rp.Partition
+			sp.LowWatermark = -1
+			var err error
+			if t == nil {
+				err = kerr.UnknownTopicOrPartition
+			} else {
+				sp.LowWatermark, err = deleteRecords(b, t, rp.Partition, rp.Offset)
+			}
+			if err != nil {
+				sp.ErrorCode = errorCode(err)
+				sp.LowWatermark = -1
+			}
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	return resp, nil
+}
+
+// deleteRecords advances one partition's log start offset as Kafka's
+// Partition.deleteRecordsOnLeader does and returns the new low watermark.
+func deleteRecords(b *Broker, t *metadata.Topic, part int32, offset int64) (int64, error) {
+	mp, ok := partitionOf(t, part)
+	if !ok {
+		return -1, kerr.UnknownTopicOrPartition
+	}
+	if mp.Leader != b.cfg.NodeID {
+		return -1, kerr.NotLeaderForPartition
+	}
+	p, ok := b.parts.Get(t.Name, part)
+	if !ok {
+		return -1, kerr.NotLeaderForPartition
+	}
+	if !p.Config().CleanupDelete {
+		return -1, newTopicError(kerr.PolicyViolation, "Records of partition %s-%d can not be deleted due to the configured policy", t.Name, part)
+	}
+	return p.DeleteRecords(offset)
+}

@@ -1,0 +1,89 @@
+package broker
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"sort"
+	"syscall"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/samsa-streaming/samsa/internal/partition"
+)
+
+func init() { register(int16(kmsg.DescribeLogDirs), 1, 4, handleDescribeLogDirs) }
+
+// handleDescribeLogDirs reports Samsa's single log directory as Kafka's
+// ReplicaManager.describeLogDirs does: the hosted partitions asked for
+// (all of them for a null topic list), topics with none left out.
+func handleDescribeLogDirs(b *Broker, _ context.Context, _ *conn, r *request) (kmsg.Response, error) {
+	req := r.req.(*kmsg.DescribeLogDirsRequest)
+	resp := req.ResponseKind().(*kmsg.DescribeLogDirsResponse)
+
+	var wanted map[partition.Key]bool
+	if req.Topics != nil {
+		wanted = make(map[partition.Key]bool)
+		for _, rt := range req.Topics {
+			for _, p := range rt.Partitions {
+				wanted[partition.Key{Topic: rt.Topic, Partition: p}] = true
+			}
+		}
+	}
+	byTopic := map[string][]kmsg.DescribeLogDirsResponseDirTopicPartition{}
+	for _, p := range b.parts.All() {
+		if wanted != nil && !wanted[partition.Key{Topic: p.Topic, Partition: p.Index}] {
+			continue
+		}
+		rp := kmsg.NewDescribeLogDirsResponseDirTopicPartition()
+		rp.Partition = p.Index
+		rp.Size = p.Log().Size()
+		rp.OffsetLag = 0
+		rp.IsFuture = false
+		byTopic[p.Topic] = append(byTopic[p.Topic], rp)
+	}
+	topics := make([]string, 0, len(byTopic))
+	for t := range byTopic {
+		topics = append(topics, t)
+	}
+	sort.Strings(topics)
+
+	rd := kmsg.NewDescribeLogDirsResponseDir()
+	dir, err := filepath.Abs(b.settings().DataDir)
+	if err != nil {
+		dir = b.settings().DataDir
+	}
+	rd.Dir = dir
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		b.lg.Warn("statfs of log dir failed", "dir", dir, "err", err)
+		rd.ErrorCode = kerr.KafkaStorageError.Code
+		resp.Dirs = append(resp.Dirs, rd)
+		return resp, nil
+	}
+	rd.TotalBytes = spaceBytes(uint64(st.Blocks), int64(st.Bsize))
+	rd.UsableBytes = spaceBytes(uint64(st.Bavail), int64(st.Bsize))
+	for _, t := range topics {
+		ps := byTopic[t]
+		sort.Slice(ps, func(i, j int) bool { return ps[i].Partition < ps[j].Partition })
+		rt := kmsg.NewDescribeLogDirsResponseDirTopic()
+		rt.Topic = t
+		rt.Partitions = ps
+		rd.Topics = append(rd.Topics, rt)
+	}
+	resp.Dirs = append(resp.Dirs, rd)
+	return resp, nil
+}
+
+// spaceBytes multiplies a block count by the block size, saturating at
+// MaxInt64 as Kafka's adjustForLargeFileSystems does.
+func spaceBytes(blocks uint64, bsize int64) int64 {
+	if bsize <= 0 {
+		return 0
+	}
+	if blocks > uint64(math.MaxInt64/bsize) {
+		return math.MaxInt64
+	}
+	return int64(blocks) * bsize
+}

@@ -1,0 +1,69 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func init() { register(int16(kmsg.DescribeCluster), 0, 2, handleDescribeCluster) }
+
+// KIP-919 endpoint types.
+const (
+	endpointBroker     int8 = 1
+	endpointController int8 = 2
+)
+
+// clusterAuthorizedOps is every operation Kafka supports on the CLUSTER
+// resource (CREATE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS,
+// IDEMPOTENT_WRITE, ALTER, DESCRIBE) as a bit field: with no authorizer,
+// Kafka reports them all.
+const clusterAuthorizedOps int32 = 1<<5 | 1<<9 | 1<<10 | 1<<11 | 1<<12 | 1<<7 | 1<<8
+
+func handleDescribeCluster(b *Broker, _ context.Context, _ *conn, r *request) (kmsg.Response, error) {
+	req := r.req.(*kmsg.DescribeClusterRequest)
+	resp := req.ResponseKind().(*kmsg.DescribeClusterResponse)
+
+	// v0 has no EndpointType: it always asks for brokers. A Samsa listener
+	// is a broker listener, so a KIP-919 request for controllers gets what
+	// a Kafka broker listener answers.
+	if req.Version >= 1 && req.EndpointType != endpointBroker {
+		if req.EndpointType == endpointController {
+			resp.ErrorCode = kerr.MismatchedEndpointType.Code
+			resp.ErrorMessage = kmsg.StringPtr("The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type CONTROLLER")
+		} else {
+			resp.ErrorCode = kerr.UnsupportedEndpointType.Code
+			resp.ErrorMessage = kmsg.StringPtr(fmt.Sprintf("Unsupported endpoint type %d", req.EndpointType))
+		}
+		return resp, nil
+	}
+
+	img := b.image()
+	ids := make([]int32, 0, len(img.Brokers))
+	for id, br := range img.Brokers {
+		if !br.Fenced || req.IncludeFencedBrokers {
+			ids = append(ids, id)
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for _, id := range ids {
+		br := img.Brokers[id]
+		sb := kmsg.NewDescribeClusterResponseBroker()
+		sb.NodeID, sb.Host, sb.Port = br.ID, br.Host, br.Port
+		if br.Rack != "" {
+			sb.Rack = kmsg.StringPtr(br.Rack)
+		}
+		sb.IsFenced = br.Fenced
+		resp.Brokers = append(resp.Brokers, sb)
+	}
+	resp.EndpointType = endpointBroker
+	resp.ClusterID = img.ClusterID
+	resp.ControllerID = b.controllerID()
+	if req.IncludeClusterAuthorizedOperations {
+		resp.ClusterAuthorizedOperations = clusterAuthorizedOps
+	}
+	return resp, nil
+}

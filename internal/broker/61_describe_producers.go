@@ -1,0 +1,72 @@
+package broker
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/samsa-streaming/samsa/internal/metadata"
+)
+
+func init() { register(int16(kmsg.DescribeProducers), 0, 0, handleDescribeProducers) }
+
+// handleDescribeProducers lists the producers with idempotence state in each
+// partition asked for, as Kafka's handleDescribeProducersRequest does.
+func handleDescribeProducers(b *Broker, _ context.Context, _ *conn, r *request) (kmsg.Response, error) {
+	req := r.req.(*kmsg.DescribeProducersRequest)
+	resp := req.ResponseKind().(*kmsg.DescribeProducersResponse)
+	img := b.image()
+	for _, rt := range req.Topics {
+		st := kmsg.NewDescribeProducersResponseTopic()
+		st.Topic = rt.Topic
+		var topicErr error
+		t, ok := img.Topics[rt.Topic]
+		if err := validTopicName(rt.Topic); err != nil {
+			topicErr = newTopicError(kerr.InvalidTopicException, "%v", err)
+		} else if !ok {
+			topicErr = newTopicError(kerr.UnknownTopicOrPartition, "%s", kerr.UnknownTopicOrPartition.Description)
+		}
+		for _, idx := range rt.Partitions {
+			sp := kmsg.NewDescribeProducersResponseTopicPartition()
+			sp.Partition = idx
+			err := topicErr
+			if err == nil {
+				err = describeProducers(b, t, idx, &sp)
+			}
+			if err != nil {
+				sp.ErrorCode = errorCode(err)
+				sp.ErrorMessage = errMessage(err)
+			}
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	return resp, nil
+}
+
+func describeProducers(b *Broker, t *metadata.Topic, idx int32, sp *kmsg.DescribeProducersResponseTopicPartition) error {
+	mp, ok := partitionOf(t, idx)
+	if !ok {
+		return newTopicError(kerr.UnknownTopicOrPartition, "%s", kerr.UnknownTopicOrPartition.Description)
+	}
+	if mp.Leader != b.cfg.NodeID {
+		return newTopicError(kerr.NotLeaderForPartition, "%s", kerr.NotLeaderForPartition.Description)
+	}
+	p, ok := b.parts.Get(t.Name, idx)
+	if !ok {
+		return newTopicError(kerr.NotLeaderForPartition, "%s", kerr.NotLeaderForPartition.Description)
+	}
+	sp.ActiveProducers = []kmsg.DescribeProducersResponseTopicPartitionActiveProducer{}
+	for _, pi := range p.Producers() {
+		ap := kmsg.NewDescribeProducersResponseTopicPartitionActiveProducer()
+		ap.ProducerID = pi.ProducerID
+		ap.ProducerEpoch = int32(pi.ProducerEpoch)
+		ap.LastSequence = pi.LastSequence
+		ap.LastTimestamp = pi.LastTimestamp
+		ap.CoordinatorEpoch = -1
+		ap.CurrentTxnStartOffset = pi.CurrentTxnStartOffset
+		sp.ActiveProducers = append(sp.ActiveProducers, ap)
+	}
+	return nil
+}

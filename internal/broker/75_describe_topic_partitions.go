@@ -1,0 +1,153 @@
+package broker
+
+import (
+	"context"
+	"sort"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/samsa-streaming/samsa/internal/metadata"
+)
+
+func init() { register(int16(kmsg.DescribeTopicPartitions), 0, 0, handleDescribeTopicPartitions) }
+
+// maxDescribePartitions is Kafka's max.request.partition.size.limit
+// default: the most partitions one response carries.
+const maxDescribePartitions = 2000
+
+// topicAuthorizedOps is every operation Kafka supports on a TOPIC (READ,
+// WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS)
+// as a bit field: with no authorizer, Kafka reports them all.
+const topicAuthorizedOps int32 = 1<<3 | 1<<4 | 1<<5 | 1<<6 | 1<<7 | 1<<8 | 1<<10 | 1<<11
+
+// handleDescribeTopicPartitions follows Kafka's
+// DescribeTopicPartitionsRequestHandler and KRaftMetadataCache
+// .describeTopicResponse (KIP-966).
+func handleDescribeTopicPartitions(b *Broker, _ context.Context, _ *conn, r *request) (kmsg.Response, error) {
+	req := r.req.(*kmsg.DescribeTopicPartitionsRequest)
+	resp := req.ResponseKind().(*kmsg.DescribeTopicPartitionsResponse)
+	img := b.image()
+
+	fetchAll := len(req.Topics) == 0
+	cursorTopic := ""
+	if req.Cursor != nil {
+		cursorTopic = req.Cursor.Topic
+	}
+	set := map[string]bool{}
+	if fetchAll {
+		for name := range img.Topics {
+			if name >= cursorTopic {
+				set[name] = true
+			}
+		}
+	} else {
+		for _, rt := range req.Topics {
+			if rt.Topic >= cursorTopic {
+				set[rt.Topic] = true
+			}
+		}
+	}
+	// An invalid cursor fails the whole request: every requested topic
+	// gets INVALID_REQUEST, as Kafka's error response does.
+	if req.Cursor != nil && (!fetchAll && !set[req.Cursor.Topic] || req.Cursor.Partition < 0) {
+		for _, rt := range req.Topics {
+			st := kmsg.NewDescribeTopicPartitionsResponseTopic()
+			st.Topic = kmsg.StringPtr(rt.Topic)
+			st.ErrorCode = kerr.InvalidRequest.Code
+			resp.Topics = append(resp.Topics, st)
+		}
+		return resp, nil
+	}
+	names := make([]string, 0, len(set))
+	for n := range set {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+
+	remaining := req.ResponsePartitionLimit
+	if remaining > maxDescribePartitions {
+		remaining = maxDescribePartitions
+	}
+	if remaining < 1 {
+		remaining = 1
+	}
+	for _, name := range names {
+		if remaining == 0 {
+			// All partitions of the previous topics fitted; the next
+			// response starts at this topic.
+			resp.NextCursor = nextCursor(name, 0)
+			break
+		}
+		t, ok := img.Topics[name]
+		if !ok {
+			if fetchAll {
+				continue
+			}
+			st := kmsg.NewDescribeTopicPartitionsResponseTopic()
+			st.Topic = kmsg.StringPtr(name)
+			st.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			if validTopicName(name) != nil {
+				st.ErrorCode = kerr.InvalidTopicException.Code
+			}
+			st.IsInternal = isInternalTopic(name)
+			st.AuthorizedOperations = topicAuthorizedOps
+			resp.Topics = append(resp.Topics, st)
+			continue
+		}
+		start := int32(0)
+		if req.Cursor != nil && name == cursorTopic {
+			start = req.Cursor.Partition
+		}
+		n := int32(len(t.Partitions))
+		upper := n
+		if start+remaining < upper {
+			upper = start + remaining
+		}
+		st := kmsg.NewDescribeTopicPartitionsResponseTopic()
+		st.Topic = kmsg.StringPtr(name)
+		st.TopicID = t.ID
+		st.IsInternal = isInternalTopic(name)
+		st.AuthorizedOperations = topicAuthorizedOps
+		st.Partitions = []kmsg.DescribeTopicPartitionsResponseTopicPartition{}
+		for i := start; i < upper; i++ {
+			st.Partitions = append(st.Partitions, describeTopicPartition(img, t.Partitions[i]))
+		}
+		resp.Topics = append(resp.Topics, st)
+		if upper < n {
+			resp.NextCursor = nextCursor(name, upper)
+			break
+		}
+		if upper > start {
+			remaining -= upper - start
+		}
+	}
+	return resp, nil
+}
+
+func nextCursor(topic string, partition int32) *kmsg.DescribeTopicPartitionsResponseNextCursor {
+	c := kmsg.NewDescribeTopicPartitionsResponseNextCursor()
+	c.Topic, c.Partition = topic, partition
+	return &c
+}
+
+func describeTopicPartition(img *metadata.Image, p *metadata.Partition) kmsg.DescribeTopicPartitionsResponseTopicPartition {
+	sp := kmsg.NewDescribeTopicPartitionsResponseTopicPartition()
+	sp.Partition = p.Index
+	sp.LeaderID = p.Leader
+	if br, ok := img.Brokers[p.Leader]; !ok || br.Fenced {
+		sp.LeaderID = metadata.NoLeader
+	}
+	sp.LeaderEpoch = p.LeaderEpoch
+	sp.Replicas = append([]int32{}, p.Replicas...)
+	sp.ISR = append([]int32{}, p.ISR...)
+	sp.EligibleLeaderReplicas = []int32{}
+	sp.LastKnownELR = []int32{}
+	sp.OfflineReplicas = []int32{}
+	for _, rep := range p.Replicas {
+		if br, ok := img.Brokers[rep]; !ok || br.Fenced {
+			sp.OfflineReplicas = append(sp.OfflineReplicas, rep)
+		}
+	}
+	return sp
+}

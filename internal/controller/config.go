@@ -1,0 +1,86 @@
+package controller
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Config configures a Controller. Kafka's equivalents: NodeID is node.id,
+// Voters is controller.quorum.voters, DataDir is the __cluster_metadata-0
+// directory under metadata.log.dir, SnapshotEvery plays the role of
+// metadata.log.max.record.bytes.between.snapshots (counted in entries).
+type Config struct {
+	// DataDir holds the WAL and snapshots, e.g. <data>/__cluster_metadata-0.
+	DataDir string
+	// NodeID is this node's id (>= 0). Its raft id is NodeID+1.
+	NodeID int32
+	// ClusterID is written by the first leader as the first record if the
+	// log has none; if the log has one, it must match (empty = accept any;
+	// a fresh log with an empty ClusterID gets a random one).
+	ClusterID string
+	// Voters maps node id to "host:port" of every voter. Empty means a
+	// single voter, NodeID. Only read when the log is created; afterwards
+	// membership comes from the log.
+	Voters map[int32]string
+	// Transport carries raft messages to other voters. Nil means the
+	// in-process no-op transport, valid only for a single voter.
+	Transport Transport
+	// SnapshotEvery is the number of applied entries between snapshots
+	// (default 10000).
+	SnapshotEvery int
+	// TickInterval is the raft tick (default 100ms); elections time out
+	// after 10-20 ticks, heartbeats go every tick.
+	TickInterval time.Duration
+	// Logger receives controller and raft logs (default: discard).
+	Logger *slog.Logger
+}
+
+// Defaults returns c with zero fields set to their defaults.
+func (c Config) Defaults() Config {
+	if c.SnapshotEvery == 0 {
+		c.SnapshotEvery = 10000
+	}
+	if c.TickInterval == 0 {
+		c.TickInterval = 100 * time.Millisecond
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Validate reports the first invalid setting. Call it on Defaults().
+func (c Config) Validate() error {
+	switch {
+	case c.DataDir == "":
+		return errors.New("controller: DataDir is required")
+	case c.NodeID < 0:
+		return fmt.Errorf("controller: node.id %d must be >= 0", c.NodeID)
+	case c.SnapshotEvery <= 0:
+		return fmt.Errorf("controller: SnapshotEvery %d must be > 0", c.SnapshotEvery)
+	case c.TickInterval <= 0:
+		return fmt.Errorf("controller: TickInterval %v must be > 0", c.TickInterval)
+	case c.Logger == nil:
+		return errors.New("controller: Logger is required")
+	}
+	if len(c.Voters) == 0 {
+		return nil
+	}
+	if _, ok := c.Voters[c.NodeID]; !ok {
+		return fmt.Errorf("controller: controller.quorum.voters does not include node.id %d", c.NodeID)
+	}
+	for id, addr := range c.Voters {
+		if id < 0 {
+			return fmt.Errorf("controller: voter id %d must be >= 0", id)
+		}
+		if addr == "" && len(c.Voters) > 1 {
+			return fmt.Errorf("controller: voter %d has no address", id)
+		}
+	}
+	if len(c.Voters) > 1 && c.Transport == nil {
+		return errors.New("controller: more than one voter needs a Transport")
+	}
+	return nil
+}

@@ -1,0 +1,674 @@
+package controller
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"math"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/samsa-streaming/samsa/internal/metadata"
+)
+
+// Errors returned by the controller.
+var (
+	// ErrClosed: the controller is closed (or stopped after a fatal error,
+	// which is wrapped alongside).
+	ErrClosed = errors.New("controller: closed")
+	// ErrProposalDropped: raft refused the proposal, typically because no
+	// leader is known. Retrying later may succeed.
+	ErrProposalDropped = errors.New("controller: proposal dropped (no leader?)")
+	// ErrClusterIDMismatch: Config.ClusterID differs from the log's.
+	ErrClusterIDMismatch = errors.New("controller: cluster id does not match the metadata log")
+)
+
+// Entry payload envelope, wrapping metadata.EncodeRecord:
+//
+//	version:u8 (1) proposer:i32be proposal-id:u64be record...
+//
+// The proposer and id route the apply result back to the waiting Propose
+// call on the proposing node; other nodes ignore them.
+const (
+	envelopeVersion = 1
+	envelopeHeader  = 1 + 4 + 8
+)
+
+const (
+	electionTicks  = 10
+	heartbeatTicks = 1
+	maxBatch       = 256 // proposals taken per loop iteration
+)
+
+type proposal struct {
+	id   uint64
+	data []byte
+}
+
+type result struct {
+	img *metadata.Image
+	err error
+}
+
+// Controller is one node of the metadata quorum. Its methods are safe for
+// concurrent use.
+type Controller struct {
+	cfg       Config
+	log       *slog.Logger
+	raftID    uint64
+	transport Transport
+	storage   *raft.MemoryStorage
+	wal       *wal
+
+	image    atomic.Pointer[metadata.Image]
+	leader   atomic.Uint64 // raft id of the known leader, 0 = none
+	nextProp atomic.Uint64
+
+	propc chan proposal
+	recvc chan *raftpb.Message
+	stopc chan struct{} // closed by Close
+	donec chan struct{} // closed when the loop has exited
+	readc chan struct{} // closed once a leader is known and the log replayed
+
+	ctx    context.Context // ends at Close; passed to Transport.Send
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	pending  map[uint64]chan result
+	subs     []func(old, new *metadata.Image)
+	stopErr  error // why the loop stopped; set before donec closes
+	closeErr error
+	closing  sync.Once
+
+	// Owned by the loop goroutine.
+	rn           *raft.RawNode
+	confState    *raftpb.ConfState
+	hardState    *raftpb.HardState
+	snapIndex    uint64
+	applied      uint64
+	replayTarget uint64
+	readySignal  bool
+}
+
+// Open replays the snapshot and WAL in cfg.DataDir (creating them on first
+// use), starts the raft loop and returns once a leader is known (a single
+// voter campaigns at once and is the leader) and every entry present at
+// open has been applied. On a fresh log the leader then writes SetClusterID.
+func Open(ctx context.Context, cfg Config) (*Controller, error) {
+	cfg = cfg.Defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("controller: %w", err)
+	}
+	if err := removeTempFiles(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	c := &Controller{
+		cfg:       cfg,
+		log:       cfg.Logger.With("component", "controller", "node", cfg.NodeID),
+		raftID:    RaftID(cfg.NodeID),
+		transport: cfg.Transport,
+		storage:   raft.NewMemoryStorage(),
+		propc:     make(chan proposal),
+		recvc:     make(chan *raftpb.Message, 256),
+		stopc:     make(chan struct{}),
+		donec:     make(chan struct{}),
+		readc:     make(chan struct{}),
+		pending:   map[uint64]chan result{},
+	}
+	if c.transport == nil {
+		c.transport = noopTransport{}
+	}
+	c.nextProp.Store(rand.Uint64() >> 1) // fresh ids per incarnation
+	if err := c.recover(); err != nil {
+		if c.wal != nil {
+			c.wal.close()
+		}
+		return nil, err
+	}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.transport.Start(c.Step)
+	go c.run()
+
+	select {
+	case <-c.readc:
+	case <-c.donec:
+		err := c.Close()
+		return nil, fmt.Errorf("controller: stopped during open: %w", err)
+	case <-ctx.Done():
+		c.Close()
+		return nil, ctx.Err()
+	}
+	if err := c.ensureClusterID(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// recover loads the snapshot and WAL into storage and builds the RawNode.
+func (c *Controller) recover() error {
+	img := metadata.NewImage()
+	snap, err := loadLatestSnapshot(c.cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	if snap != nil {
+		img, err = metadata.DecodeImage(snap.GetData())
+		if err != nil {
+			return fmt.Errorf("controller: snapshot %d: %w", snap.GetMetadata().GetIndex(), err)
+		}
+		if uint64(img.Offset) != snap.GetMetadata().GetIndex() {
+			return fmt.Errorf("%w: snapshot %d holds an image at offset %d", ErrCorrupt, snap.GetMetadata().GetIndex(), img.Offset)
+		}
+		if err := c.storage.ApplySnapshot(snap); err != nil {
+			return fmt.Errorf("controller: apply snapshot: %w", err)
+		}
+		c.snapIndex = snap.GetMetadata().GetIndex()
+		c.confState = proto.Clone(snap.GetMetadata().GetConfState()).(*raftpb.ConfState)
+	}
+	c.applied = c.snapIndex
+	c.image.Store(img)
+
+	w, st, err := openWAL(c.cfg.DataDir, c.snapIndex, c.log)
+	if err != nil {
+		return err
+	}
+	c.wal = w
+	last := c.snapIndex + uint64(len(st.entries))
+	if hs := st.hardState; hs != nil {
+		// A compaction may have outrun the last synced commit index, and a
+		// torn tail may have lost entries the commit index covered.
+		commit := min(max(hs.GetCommit(), c.snapIndex), last)
+		if commit != hs.GetCommit() {
+			c.log.Warn("adjusting recovered commit index", "was", hs.GetCommit(), "now", commit)
+		}
+		c.hardState = &raftpb.HardState{Term: new(hs.GetTerm()), Vote: new(hs.GetVote()), Commit: new(commit)}
+		if err := c.storage.SetHardState(c.hardState); err != nil {
+			return err
+		}
+	}
+	if err := c.storage.Append(st.entries); err != nil {
+		return fmt.Errorf("controller: load WAL entries: %w", err)
+	}
+	fresh := snap == nil && len(st.entries) == 0 && raft.IsEmptyHardState(st.hardState)
+
+	c.rn, err = raft.NewRawNode(&raft.Config{
+		ID:                        c.raftID,
+		ElectionTick:              electionTicks,
+		HeartbeatTick:             heartbeatTicks,
+		Storage:                   c.storage,
+		MaxSizePerMsg:             1 << 20,
+		MaxCommittedSizePerReady:  16 << 20,
+		MaxUncommittedEntriesSize: 64 << 20,
+		MaxInflightMsgs:           256,
+		CheckQuorum:               true,
+		PreVote:                   true,
+		Logger:                    raftLogger{c.log.With("component", "raft")},
+	})
+	if err != nil {
+		return fmt.Errorf("controller: raft: %w", err)
+	}
+	if fresh {
+		if err := c.rn.Bootstrap(c.peers()); err != nil {
+			return fmt.Errorf("controller: bootstrap: %w", err)
+		}
+		c.log.Info("bootstrapped a new metadata log", "voters", len(c.peers()))
+	}
+	c.replayTarget = last
+	if c.isMultiVoterConfig() && c.hardState != nil {
+		// A follower's unreplicated tail may be truncated by the leader.
+		c.replayTarget = c.hardState.GetCommit()
+	}
+	c.log.Info("recovered metadata log", "snapshot", c.snapIndex, "last_index", last, "image_offset", img.Offset)
+	return nil
+}
+
+func (c *Controller) peers() []raft.Peer {
+	if len(c.cfg.Voters) == 0 {
+		return []raft.Peer{{ID: c.raftID}}
+	}
+	var ps []raft.Peer
+	for _, id := range slices.Sorted(maps.Keys(c.cfg.Voters)) {
+		ps = append(ps, raft.Peer{ID: RaftID(id)})
+	}
+	return ps
+}
+
+func (c *Controller) isMultiVoterConfig() bool {
+	if c.confState != nil {
+		return len(c.confState.GetVoters()) > 1
+	}
+	return len(c.cfg.Voters) > 1
+}
+
+// ensureClusterID writes SetClusterID on a fresh log (leader only) and
+// checks the configured id against the log's.
+func (c *Controller) ensureClusterID(ctx context.Context) error {
+	img := c.Image()
+	if img.ClusterID == "" && c.IsLeader() {
+		id := c.cfg.ClusterID
+		if id == "" {
+			id = metadata.RandomUuid().String()
+		}
+		var err error
+		next, err := c.Propose(ctx, metadata.SetClusterID{ID: id})
+		switch {
+		case err == nil:
+			img = next
+			c.log.Info("metadata log initialized", "cluster_id", img.ClusterID)
+		case errors.Is(err, metadata.ErrClusterIDMismatch) && c.cfg.ClusterID == "":
+			// An earlier leader already chose a random id.
+			img = c.Image()
+		default:
+			return fmt.Errorf("controller: write cluster id: %w", err)
+		}
+	}
+	if img.ClusterID != "" && c.cfg.ClusterID != "" && img.ClusterID != c.cfg.ClusterID {
+		return fmt.Errorf("%w: configured %q, log has %q", ErrClusterIDMismatch, c.cfg.ClusterID, img.ClusterID)
+	}
+	return nil
+}
+
+// Image returns the latest published image. It is never nil; treat it as
+// read-only.
+func (c *Controller) Image() *metadata.Image { return c.image.Load() }
+
+// IsLeader reports whether this node is the raft leader.
+func (c *Controller) IsLeader() bool { return c.leader.Load() == c.raftID }
+
+// LeaderID returns the node id of the known leader, or -1.
+func (c *Controller) LeaderID() int32 { return NodeID(c.leader.Load()) }
+
+// Subscribe registers fn to run after each newly published image, in apply
+// order, on the controller's loop goroutine. Every applied entry publishes an
+// image, so some calls differ only in Offset (metadata.Diff is empty). fn must be quick and must not
+// call Propose and wait (the loop that would commit it is busy running fn);
+// hand slow work to another goroutine.
+func (c *Controller) Subscribe(fn func(old, new *metadata.Image)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.subs = append(c.subs, fn)
+}
+
+// Propose appends r to the metadata log and waits until it is committed and
+// applied. It returns the image right after r, or r's apply error (a
+// metadata sentinel) with a nil image. If ctx ends first, Propose returns
+// ctx.Err(); the record may still be committed later.
+func (c *Controller) Propose(ctx context.Context, r metadata.Record) (*metadata.Image, error) {
+	rec, err := metadata.EncodeRecord(r)
+	if err != nil {
+		return nil, err
+	}
+	id := c.nextProp.Add(1)
+	data := make([]byte, envelopeHeader, envelopeHeader+len(rec))
+	data[0] = envelopeVersion
+	binary.BigEndian.PutUint32(data[1:], uint32(c.cfg.NodeID))
+	binary.BigEndian.PutUint64(data[5:], id)
+	data = append(data, rec...)
+
+	ch := make(chan result, 1)
+	c.mu.Lock()
+	if c.pending == nil {
+		err := c.stopErr
+		c.mu.Unlock()
+		return nil, err
+	}
+	c.pending[id] = ch
+	c.mu.Unlock()
+
+	select {
+	case c.propc <- proposal{id: id, data: data}:
+	case res := <-ch: // loop stopped and failed us
+		return res.img, res.err
+	case <-ctx.Done():
+		c.forget(id)
+		return nil, ctx.Err()
+	}
+	select {
+	case res := <-ch:
+		return res.img, res.err
+	case <-ctx.Done():
+		c.forget(id)
+		return nil, ctx.Err()
+	}
+}
+
+func (c *Controller) forget(id uint64) {
+	c.mu.Lock()
+	if c.pending != nil {
+		delete(c.pending, id)
+	}
+	c.mu.Unlock()
+}
+
+// finish delivers a result to the waiting proposer, if still waiting.
+func (c *Controller) finish(id uint64, img *metadata.Image, err error) {
+	c.mu.Lock()
+	ch, ok := c.pending[id]
+	delete(c.pending, id)
+	c.mu.Unlock()
+	if ok {
+		ch <- result{img: img, err: err}
+	}
+}
+
+// Step hands a raft message received by a Transport to the raft loop.
+func (c *Controller) Step(ctx context.Context, m *raftpb.Message) error {
+	select {
+	case c.recvc <- m:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.donec:
+		return ErrClosed
+	}
+}
+
+// Close stops the raft loop, fails pending proposals with ErrClosed, and
+// syncs and closes the WAL. It returns the error that stopped the loop, if
+// any, or the WAL's close error.
+func (c *Controller) Close() error {
+	c.closing.Do(func() {
+		close(c.stopc)
+		<-c.donec
+		c.cancel()
+		err := c.wal.close()
+		c.mu.Lock()
+		if c.stopErr != ErrClosed { // the loop died of a storage error
+			err = c.stopErr
+		}
+		c.closeErr = err
+		c.mu.Unlock()
+	})
+	return c.closeErr
+}
+
+// run is the loop goroutine: it owns rn, storage writes, the WAL and the
+// image. It exits on Close or on a storage error.
+func (c *Controller) run() {
+	err := c.loop()
+	if err != nil {
+		c.log.Error("metadata controller stopped", "err", err)
+		err = fmt.Errorf("%w: %w", ErrClosed, err)
+	} else {
+		err = ErrClosed
+	}
+	c.leader.Store(0)
+	c.mu.Lock()
+	c.stopErr = err
+	pending := c.pending
+	c.pending = nil
+	c.mu.Unlock()
+	for _, ch := range pending {
+		ch <- result{err: err}
+	}
+	close(c.donec)
+}
+
+func (c *Controller) loop() error {
+	ticker := time.NewTicker(c.cfg.TickInterval)
+	defer ticker.Stop()
+	for {
+		for c.rn.HasReady() {
+			if err := c.handleReady(); err != nil {
+				return err
+			}
+		}
+		if c.maybeCampaign() {
+			continue
+		}
+		c.maybeSignalReady()
+		select {
+		case <-c.stopc:
+			return nil
+		case <-ticker.C:
+			c.rn.Tick()
+		case p := <-c.propc:
+			c.propose(p)
+			for range maxBatch - 1 {
+				select {
+				case p := <-c.propc:
+					c.propose(p)
+					continue
+				default:
+				}
+				break
+			}
+		case m := <-c.recvc:
+			if err := c.rn.Step(m); err != nil {
+				c.log.Debug("raft rejected message", "type", m.GetType().String(), "from", m.GetFrom(), "err", err)
+			}
+		}
+	}
+}
+
+func (c *Controller) propose(p proposal) {
+	if err := c.rn.Propose(p.data); err != nil {
+		c.finish(p.id, nil, fmt.Errorf("%w: %v", ErrProposalDropped, err))
+	}
+}
+
+// maybeCampaign makes a lone voter elect itself without waiting for an
+// election timeout. It reports whether it started a campaign.
+func (c *Controller) maybeCampaign() bool {
+	voters := c.confState.GetVoters()
+	if len(voters) != 1 || voters[0] != c.raftID {
+		return false
+	}
+	st := c.rn.BasicStatus()
+	if st.RaftState != raft.StateFollower || st.Applied < st.GetCommit() {
+		return false
+	}
+	if err := c.rn.Campaign(); err != nil {
+		c.log.Warn("campaign failed", "err", err)
+		return false
+	}
+	return c.rn.HasReady()
+}
+
+func (c *Controller) maybeSignalReady() {
+	if !c.readySignal && c.leader.Load() != 0 && c.applied >= c.replayTarget {
+		c.readySignal = true
+		close(c.readc)
+	}
+}
+
+// handleReady persists, sends and applies one Ready, in that order.
+func (c *Controller) handleReady() error {
+	rd := c.rn.Ready()
+	if rd.SoftState != nil {
+		old := c.leader.Swap(rd.SoftState.Lead)
+		if old != rd.SoftState.Lead {
+			c.log.Info("metadata leader changed", "leader", NodeID(rd.SoftState.Lead), "state", rd.SoftState.RaftState.String())
+		}
+	}
+	if !raft.IsEmptySnap(rd.Snapshot) {
+		if err := c.installSnapshot(rd.Snapshot); err != nil {
+			return err
+		}
+	}
+	if rd.HardState != nil {
+		c.hardState = rd.HardState
+	}
+	if err := c.wal.append(rd.Entries, rd.HardState); err != nil {
+		return err
+	}
+	if rd.HardState != nil {
+		if err := c.storage.SetHardState(rd.HardState); err != nil {
+			return err
+		}
+	}
+	if err := c.storage.Append(rd.Entries); err != nil {
+		return fmt.Errorf("controller: storage append: %w", err)
+	}
+	if len(rd.Messages) > 0 {
+		c.transport.Send(c.ctx, rd.Messages)
+	}
+	for _, e := range rd.CommittedEntries {
+		c.applyEntry(e)
+	}
+	c.rn.Advance(rd)
+	return c.maybeSnapshot()
+}
+
+// installSnapshot persists a snapshot received from the leader and makes
+// its image current.
+func (c *Controller) installSnapshot(snap *raftpb.Snapshot) error {
+	idx := snap.GetMetadata().GetIndex()
+	img, err := metadata.DecodeImage(snap.GetData())
+	if err != nil {
+		return fmt.Errorf("controller: received snapshot %d: %w", idx, err)
+	}
+	if err := writeSnapshot(c.cfg.DataDir, snap); err != nil {
+		return err
+	}
+	if err := c.storage.ApplySnapshot(snap); err != nil {
+		return fmt.Errorf("controller: apply snapshot: %w", err)
+	}
+	if err := c.wal.rewrite(nil, c.hardState); err != nil {
+		return err
+	}
+	if err := removeSnapshotsBefore(c.cfg.DataDir, idx); err != nil {
+		c.log.Warn("removing old snapshots", "err", err)
+	}
+	c.snapIndex, c.applied = idx, idx
+	c.confState = proto.Clone(snap.GetMetadata().GetConfState()).(*raftpb.ConfState)
+	c.publish(img)
+	c.log.Info("installed metadata snapshot", "index", idx)
+	return nil
+}
+
+// applyEntry applies one committed entry and answers its proposer.
+func (c *Controller) applyEntry(e *raftpb.Entry) {
+	idx := e.GetIndex()
+	if idx <= c.applied {
+		return
+	}
+	c.applied = idx
+	cur := c.Image()
+	switch e.GetType() {
+	case raftpb.EntryConfChange:
+		var cc raftpb.ConfChange
+		if err := proto.Unmarshal(e.GetData(), &cc); err != nil {
+			panic(fmt.Sprintf("controller: undecodable conf change at %d: %v", idx, err))
+		}
+		c.confState = c.rn.ApplyConfChange(&cc)
+		c.publish(cur.WithOffset(int64(idx)))
+		return
+	case raftpb.EntryConfChangeV2:
+		var cc raftpb.ConfChangeV2
+		if err := proto.Unmarshal(e.GetData(), &cc); err != nil {
+			panic(fmt.Sprintf("controller: undecodable conf change at %d: %v", idx, err))
+		}
+		c.confState = c.rn.ApplyConfChange(&cc)
+		c.publish(cur.WithOffset(int64(idx)))
+		return
+	}
+	data := e.GetData()
+	if len(data) == 0 { // a new leader's empty entry
+		c.publish(cur.WithOffset(int64(idx)))
+		return
+	}
+	if len(data) < envelopeHeader || data[0] != envelopeVersion {
+		c.log.Error("skipping metadata entry with an unknown envelope", "index", idx, "bytes", len(data))
+		c.publish(cur.WithOffset(int64(idx)))
+		return
+	}
+	proposer := int32(binary.BigEndian.Uint32(data[1:]))
+	propID := binary.BigEndian.Uint64(data[5:])
+	rec, err := metadata.DecodeRecord(data[envelopeHeader:])
+	var next *metadata.Image
+	if err != nil {
+		// Same bytes fail the same way on every node of this version.
+		c.log.Error("skipping undecodable metadata record", "index", idx, "err", err)
+		next = cur.WithOffset(int64(idx))
+	} else {
+		next, err = cur.Apply(int64(idx), rec)
+	}
+	c.publish(next)
+	if proposer == c.cfg.NodeID {
+		if err != nil {
+			next = nil
+		}
+		c.finish(propID, next, err)
+	}
+}
+
+// publish makes img current and runs the subscribers.
+func (c *Controller) publish(img *metadata.Image) {
+	old := c.image.Swap(img)
+	if old == img {
+		return
+	}
+	c.mu.Lock()
+	subs := c.subs
+	c.mu.Unlock()
+	for _, fn := range subs {
+		fn(old, img)
+	}
+}
+
+// maybeSnapshot writes a snapshot every SnapshotEvery applied entries and
+// compacts the log and WAL up to it.
+func (c *Controller) maybeSnapshot() error {
+	if c.applied-c.snapIndex < uint64(c.cfg.SnapshotEvery) {
+		return nil
+	}
+	return c.snapshot()
+}
+
+func (c *Controller) snapshot() error {
+	img := c.Image()
+	idx := c.applied
+	if len(c.confState.GetVoters()) == 0 {
+		return nil // membership not applied yet; a snapshot would lose it
+	}
+	if uint64(img.Offset) != idx {
+		return fmt.Errorf("controller: image offset %d != applied %d", img.Offset, idx)
+	}
+	data, err := metadata.EncodeImage(img)
+	if err != nil {
+		return err
+	}
+	snap, err := c.storage.CreateSnapshot(idx, c.confState, data)
+	if err != nil {
+		return fmt.Errorf("controller: create snapshot: %w", err)
+	}
+	if err := writeSnapshot(c.cfg.DataDir, snap); err != nil {
+		return err
+	}
+	if err := c.storage.Compact(idx); err != nil && !errors.Is(err, raft.ErrCompacted) {
+		return fmt.Errorf("controller: compact: %w", err)
+	}
+	last, _ := c.storage.LastIndex()
+	var tail []*raftpb.Entry
+	if last > idx {
+		if tail, err = c.storage.Entries(idx+1, last+1, math.MaxUint64); err != nil {
+			return fmt.Errorf("controller: read log tail: %w", err)
+		}
+	}
+	if err := c.wal.rewrite(tail, c.hardState); err != nil {
+		return err
+	}
+	c.snapIndex = idx
+	if err := removeSnapshotsBefore(c.cfg.DataDir, idx); err != nil {
+		c.log.Warn("removing old snapshots", "err", err)
+	}
+	c.log.Info("wrote metadata snapshot", "index", idx, "bytes", len(data), "wal_entries", len(tail))
+	return nil
+}

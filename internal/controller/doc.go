@@ -1,0 +1,60 @@
+// Package controller runs Samsa's metadata quorum: it orders
+// metadata.Records through a Raft log (go.etcd.io/raft/v3; this is the only
+// package that imports raft), applies them to the current metadata.Image and
+// publishes each new image through an atomic pointer.
+//
+// # Shape
+//
+// One goroutine (the loop) owns the raft.RawNode, the raft.MemoryStorage,
+// the WAL and the image. It ticks raft, takes proposals and received
+// messages, and for each Ready: appends entries and the hard state to the
+// WAL and fsyncs, updates the MemoryStorage, hands Ready.Messages to the
+// Transport, applies committed entries (publishing an image and running
+// subscribers for each), answers proposers, and calls Advance. Pre-vote and
+// CheckQuorum are on. A lone voter campaigns immediately on start.
+//
+// Propose wraps the encoded record in an envelope (version, proposer node
+// id, proposal id) so the proposing node can hand the apply result (the
+// image right after the record, or its metadata error) back to the caller.
+//
+// Node ids map to raft ids as RaftID(id) = id+1, since Kafka node ids start
+// at 0 and raft reserves 0. Today the quorum is a single voter with the
+// in-process no-op transport; Config.Voters plus a Transport (Start to wire
+// received messages into Controller.Step, Send for outgoing messages) are
+// the seam for the multi-voter TCP transport. Tests already run three
+// voters over an in-memory transport.
+//
+// # Files in DataDir (e.g. <log.dirs>/__cluster_metadata-0)
+//
+//	wal                           entries and hard states since the last snapshot
+//	snapshot-<index:020d>.snap    the newest snapshot (older ones are deleted)
+//	*.tmp                         half-written replacements, deleted on Open
+//
+// Both file kinds start with an 8-byte magic ("SAMSAWAL", "SAMSASNP") and a
+// big-endian uint32 format version (1), followed by frames:
+//
+//	length:u32be  crc32c:u32be  type:u8  payload[length-1]
+//
+// where crc32c (Castagnoli) covers type and payload. WAL frame types are 1
+// (a protobuf raftpb.Entry) and 2 (a protobuf raftpb.HardState); a snapshot
+// file holds one frame of type 3 (a protobuf raftpb.Snapshot whose Data is
+// metadata.EncodeImage of the image at the snapshot index and whose
+// metadata carries the ConfState). The WAL is append-only; a later entry
+// with index i supersedes earlier ones with index >= i on replay (raft's
+// log truncation).
+//
+// Durability: every Ready's frames are written with one write and fsynced
+// before messages are sent or entries applied. Every SnapshotEvery applied
+// entries the loop writes a snapshot (temp file, fsync, rename, directory
+// fsync), compacts the MemoryStorage, and atomically replaces the WAL with
+// one holding only the entries after the snapshot plus the hard state.
+//
+// Recovery (Open): load the newest snapshot, replay the WAL, restore the
+// MemoryStorage and RawNode, and let raft re-deliver committed entries,
+// which are re-applied to the snapshot's image. A WAL whose last frame is
+// incomplete or fails its checksum (a torn write) is truncated to its valid
+// prefix with a warning; an invalid frame followed by a valid one, a gap in
+// entry indexes, or a damaged newest snapshot is ErrCorrupt and Open fails.
+// A fresh directory is bootstrapped with the configured voters, and the
+// first leader writes SetClusterID.
+package controller

@@ -1,0 +1,35 @@
+// Package protocol is Samsa's Kafka wire framing: reading size-prefixed
+// frames, parsing request headers, writing response headers, and a
+// zero-copy encoder for Fetch responses.
+//
+// Request and response bodies are franz-go's kmsg types; this package never
+// hand-writes a body except Fetch's, whose record bytes it splices in from
+// files (sendfile(2)) or memory instead of copying them into the response.
+//
+// # Header versions
+//
+// A request uses header v2 (client id, then tagged fields) when its API
+// version is flexible and header v1 (client id only) otherwise. The client id
+// is a nullable int16-length string in both. A response uses header v1 (the
+// correlation id, then an empty tag section) when flexible and header v0
+// otherwise, except ApiVersions, whose response always uses header v0 so
+// that a client can read it before it knows which versions the broker has.
+//
+// # Buffer ownership
+//
+// ParseRequest parses bodies with kmsg's ReadFrom, which copies strings but
+// lets byte fields (notably Produce's records) alias the frame. A frame
+// buffer passed back to ReadFrame for reuse must therefore not be reused
+// while a request parsed from it is still in use.
+//
+// # Fetch responses
+//
+// EncodeFetchResponse lays a Fetch response out as in-memory segments
+// interleaved with file ranges; FetchFrame.WriteTo writes the segments with
+// writev and the file ranges with sendfile at explicit offsets, so the
+// file's shared position is never used and many connections can send from
+// one segment file at once. The caller keeps every file descriptor open
+// until WriteTo returns. A file range that turns out shorter than promised
+// (the segment was truncated underneath) fails the write part way through a
+// frame; the connection must then be closed.
+package protocol
