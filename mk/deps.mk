@@ -26,14 +26,20 @@ MVN                     ?= mvn
 
 deps: deps-kcat deps-python deps-java
 
+# compat_apt_install CMD,PACKAGES: install PACKAGES from Debian unless CMD is
+# already on PATH; apt-get update runs only if the first install fails.
+define compat_apt_install
+@command -v $(1) >/dev/null 2>&1 || { \
+  echo "deps: installing $(2)"; \
+  export DEBIAN_FRONTEND=noninteractive; \
+  $(COMPAT_SUDO) apt-get install -y -q --no-install-recommends $(2) >/dev/null 2>&1 || { \
+    $(COMPAT_SUDO) apt-get update -q && \
+    $(COMPAT_SUDO) apt-get install -y -q --no-install-recommends $(2); }; }
+@command -v $(1) >/dev/null 2>&1 || { echo "deps: $(1) is still missing" >&2; exit 1; }
+endef
+
 deps-kcat:
-	@command -v kcat >/dev/null 2>&1 || { \
-	  echo "deps-kcat: installing kcat"; \
-	  export DEBIAN_FRONTEND=noninteractive; \
-	  $(COMPAT_SUDO) apt-get install -y -q --no-install-recommends kcat >/dev/null 2>&1 || { \
-	    $(COMPAT_SUDO) apt-get update -q && \
-	    $(COMPAT_SUDO) apt-get install -y -q --no-install-recommends kcat; }; }
-	@command -v kcat >/dev/null 2>&1 || { echo "deps-kcat: kcat is still missing" >&2; exit 1; }
+	$(call compat_apt_install,kcat,kcat)
 
 deps-python: $(COMPAT_VENV)/.confluent-kafka-$(CONFLUENT_KAFKA_PY_VERSION)
 
@@ -46,8 +52,14 @@ $(COMPAT_VENV)/.confluent-kafka-$(CONFLUENT_KAFKA_PY_VERSION):
 	@rm -f $(COMPAT_VENV)/.confluent-kafka-*
 	@touch $@
 
-deps-java: $(COMPAT_JAR)
+deps-java: compat-java-tools $(COMPAT_JAR)
 
-$(COMPAT_JAR): $(COMPAT_JAVA_DIR)/pom.xml $(COMPAT_JAVA_SRCS)
+.PHONY: compat-java-tools
+compat-java-tools:
+	$(call compat_apt_install,java,openjdk-17-jre-headless)
+	$(call compat_apt_install,javac,openjdk-17-jdk-headless)
+	$(call compat_apt_install,$(MVN),maven)
+
+$(COMPAT_JAR): $(COMPAT_JAVA_DIR)/pom.xml $(COMPAT_JAVA_SRCS) | compat-java-tools
 	$(MVN) -q -B -Dstyle.color=never -f $(COMPAT_JAVA_DIR)/pom.xml -DskipTests package
 	@touch $@

@@ -386,6 +386,9 @@ func runConsume(cmd *cobra.Command, cf *clientFlags, o *consumeOptions, topic st
 	td, err := cf.lookupTopic(lookupCtx, cmd, adm, topic)
 	if err != nil {
 		adm.Close()
+		if interrupted(cmd) {
+			return nil // Ctrl-C while starting up is a clean exit too
+		}
 		return err
 	}
 	parts := wanted
@@ -402,6 +405,9 @@ func runConsume(cmd *cobra.Command, cf *clientFlags, o *consumeOptions, topic st
 	adm.Close()
 	cancelLookup()
 	if err != nil {
+		if interrupted(cmd) {
+			return nil
+		}
 		return fmt.Errorf("cannot list offsets of topic %s: %s", topic, cf.explain(cmd, err))
 	}
 
@@ -463,6 +469,12 @@ func runConsume(cmd *cobra.Command, cf *clientFlags, o *consumeOptions, topic st
 		return fmt.Errorf("cannot write output: %v", flushErr)
 	}
 	return nil
+}
+
+// interrupted reports whether the command's context ended (SIGINT through
+// main's signal context, or a canceled caller).
+func interrupted(cmd *cobra.Command) bool {
+	return commandContext(cmd).Err() != nil
 }
 
 // groupOptions configures a group consumer. Partitions without a committed

@@ -183,7 +183,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, f serveFlags) error {
 	ctlCfg.DataDir = filepath.Join(dataDir, "__cluster_metadata-0")
 	ctlCfg.NodeID = cfg.NodeID
 	ctlCfg.ClusterID = meta.clusterID
-	ctlCfg.Logger = lg.With("component", "controller")
+	ctlCfg.Logger = lg
 	ctl, err := controller.Open(ctx, ctlCfg)
 	if err != nil {
 		return fmt.Errorf("metadata log: %w", err)

@@ -32,12 +32,12 @@ const (
 
 // Attribute bits.
 const (
-	CompressionMask       = 0x07
-	TimestampTypeBit      = 0x08
-	TransactionalBit      = 0x10
-	ControlBit            = 0x20
-	DeleteHorizonBit      = 0x40
-	NoProducerID    int64 = -1
+	CompressionMask        = 0x07
+	TimestampTypeBit       = 0x08
+	TransactionalBit       = 0x10
+	ControlBit             = 0x20
+	DeleteHorizonBit       = 0x40
+	NoProducerID     int64 = -1
 )
 
 // Codec is a batch compression codec as stored in the attributes.

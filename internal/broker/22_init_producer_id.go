@@ -18,8 +18,8 @@ const producerIDBlockSize = 1000
 
 // pidBlock hands out producer ids from the block this broker holds.
 type pidBlock struct {
-	mu         sync.Mutex
-	next, end  int64
+	mu        sync.Mutex
+	next, end int64
 }
 
 func (b *Broker) nextProducerID(ctx context.Context) (int64, error) {

@@ -1,35 +1,32 @@
 package broker
 
 import (
-	"fmt"
+	"io"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/samsa-streaming/samsa/internal/log"
+	"github.com/samsa-streaming/samsa/internal/protocol"
 )
 
 // writeFetch writes a Fetch response whose record bytes are the given file
-// chunks, one list per partition in response order.
+// chunks, one list per partition in response order. The response header and
+// fixed fields go out with writev; the record bytes go from the segment
+// files to the socket with sendfile at explicit offsets, so concurrent
+// fetches of one segment never share a file position.
 func (c *conn) writeFetch(corr int32, resp *kmsg.FetchResponse, chunks [][]log.Chunk) error {
-	i := 0
-	for ti := range resp.Topics {
-		for pi := range resp.Topics[ti].Partitions {
-			var recs []byte
-			if i < len(chunks) {
-				for _, ch := range chunks[i] {
-					buf := make([]byte, ch.Len)
-					if n, err := ch.File.ReadAt(buf, ch.Pos); n != len(buf) {
-						return fmt.Errorf("read segment: %w", err)
-					}
-					recs = append(recs, buf...)
-				}
-			}
-			if recs == nil {
-				recs = []byte{}
-			}
-			resp.Topics[ti].Partitions[pi].RecordBatches = recs
-			i++
+	sources := make([][]protocol.RecordsSource, len(chunks))
+	for i, cs := range chunks {
+		src := make([]protocol.RecordsSource, 0, len(cs))
+		for _, ch := range cs {
+			src = append(src, protocol.RecordsSource{FD: ch.File.Fd(), Pos: ch.Pos, Len: ch.Len})
 		}
+		sources[i] = src // non-nil even when empty: librdkafka wants [] not null
 	}
-	return c.writeResponse(corr, resp)
+	f, err := protocol.EncodeFetchResponse(c.out[:0], corr, resp.Version, resp, sources)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteTo(c.nc.(io.Writer))
+	return err
 }

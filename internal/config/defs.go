@@ -12,14 +12,14 @@ type Type int8
 
 // Setting types.
 const (
-	TypeBoolean Type = 1
-	TypeString  Type = 2
-	TypeInt     Type = 3
-	TypeShort   Type = 4
-	TypeLong    Type = 5
-	TypeDouble  Type = 6
-	TypeList    Type = 7
-	TypeClass   Type = 8
+	TypeBoolean  Type = 1
+	TypeString   Type = 2
+	TypeInt      Type = 3
+	TypeShort    Type = 4
+	TypeLong     Type = 5
+	TypeDouble   Type = 6
+	TypeList     Type = 7
+	TypeClass    Type = 8
 	TypePassword Type = 9
 )
 

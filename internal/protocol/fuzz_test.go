@@ -1,0 +1,82 @@
+package protocol
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// FuzzParseRequest feeds arbitrary frames to ParseRequest: it must never
+// panic, must classify every failure, and whatever it accepts must re-encode
+// and parse back to the same request.
+func FuzzParseRequest(f *testing.F) {
+	id := "fuzz"
+	for _, key := range []int16{0, 1, 3, 18, 19, 22, 24, 32, 60} {
+		r := kmsg.RequestForKey(key)
+		for _, v := range []int16{0, r.MaxVersion() / 2, r.MaxVersion()} {
+			r.SetVersion(v)
+			f.Add(requestFrame(r, 1, &id))
+		}
+	}
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		h, req, err := ParseRequest(frame)
+		if err != nil {
+			if req != nil {
+				t.Fatal("request returned with an error")
+			}
+			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnknownKey) && !errors.Is(err, ErrUnsupportedVersion) {
+				t.Fatalf("unclassified error: %v", err)
+			}
+			return
+		}
+		if req.Key() != h.Key || req.GetVersion() != h.Version {
+			t.Fatalf("request %d v%d for header %+v", req.Key(), req.GetVersion(), h)
+		}
+		body := req.AppendTo(nil)
+		again := kmsg.RequestForKey(h.Key)
+		again.SetVersion(h.Version)
+		if err := again.ReadFrom(body); err != nil {
+			t.Fatalf("re-encoded body does not parse: %v", err)
+		}
+		if !bytes.Equal(again.AppendTo(nil), body) {
+			t.Fatal("re-encoding is not stable")
+		}
+	})
+}
+
+// FuzzReadFrame reads frames from an arbitrary stream until it ends or
+// errs: no panic, no frame past the limit, no error other than the
+// documented ones.
+func FuzzReadFrame(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 3, 'a', 'b', 'c', 0, 0, 0, 0}, int32(10))
+	f.Add([]byte{0x7f, 0xff, 0xff, 0xff}, int32(100))
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff}, int32(100))
+	f.Fuzz(func(t *testing.T, stream []byte, max int32) {
+		if max < 0 {
+			max = -max
+		}
+		max %= 1 << 16
+		r := bytes.NewReader(stream)
+		buf := make([]byte, 0, 8)
+		for {
+			frame, err := ReadFrame(r, max, buf)
+			if err != nil {
+				switch {
+				case err == io.EOF, err == io.ErrUnexpectedEOF,
+					errors.Is(err, ErrFrameTooLarge), errors.Is(err, ErrNegativeSize):
+					return
+				}
+				t.Fatalf("unexpected error %v", err)
+			}
+			if int32(len(frame)) > max {
+				t.Fatalf("frame of %d past limit %d", len(frame), max)
+			}
+			if cap(frame) >= cap(buf) {
+				buf = frame
+			}
+		}
+	})
+}
