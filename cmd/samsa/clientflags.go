@@ -166,6 +166,11 @@ func explainErr(err error, seeds string, timeout time.Duration) string {
 	if errors.Is(err, context.Canceled) {
 		return "interrupted"
 	}
+	if strings.Contains(err.Error(), "broker is too old") {
+		// franz-go's (unexported) error for an API the broker did not
+		// list in ApiVersions.
+		return "the broker does not support a request this command needs"
+	}
 	return oneLine(err.Error())
 }
 

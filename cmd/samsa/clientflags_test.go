@@ -130,6 +130,7 @@ func TestExplainErr(t *testing.T) {
 		{context.DeadlineExceeded, "timed out after 3s waiting for the cluster at h:1 (see --timeout)"},
 		{kgo.ErrRecordTimeout, "timed out after 3s waiting for the cluster at h:1 (see --timeout)"},
 		{errors.New("two\nlines"), "two lines"},
+		{errors.New("broker is too old; the broker has already indicated it will not know how to handle the request"), "the broker does not support a request this command needs"},
 	}
 	for _, tc := range cases {
 		if got := explainErr(tc.err, "h:1", 3*time.Second); got != tc.want {

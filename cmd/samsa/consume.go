@@ -549,6 +549,10 @@ func consumeLoop(ctx context.Context, cmd *cobra.Command, cf *clientFlags, cl *k
 					fmt.Fprintf(cmd.ErrOrStderr(), "samsa: warning: %v\n", dl)
 					return
 				}
+				if gs, ok := errors.AsType[*kgo.ErrGroupSession](err); ok {
+					fetchErr = fmt.Errorf("cannot consume topic %s as group %s: %s", topic, o.group, cf.explain(cmd, gs.Err))
+					return
+				}
 				where := "topic " + topic
 				if p >= 0 {
 					where = fmt.Sprintf("topic %s partition %d", topic, p)

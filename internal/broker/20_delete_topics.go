@@ -60,6 +60,7 @@ func handleDeleteTopics(b *Broker, ctx context.Context, _ *conn, r *request) (km
 	for _, w := range wants {
 		switch {
 		case w.name != nil && !w.id.IsZero():
+			// An error of its own, below; it counts as neither.
 		case w.name != nil:
 			names[*w.name]++
 		case !w.id.IsZero():

@@ -5,7 +5,6 @@ import (
 	"math"
 	"path/filepath"
 	"sort"
-	"syscall"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -55,15 +54,13 @@ func handleDescribeLogDirs(b *Broker, _ context.Context, _ *conn, r *request) (k
 		dir = b.settings().DataDir
 	}
 	rd.Dir = dir
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(dir, &st); err != nil {
-		b.lg.Warn("statfs of log dir failed", "dir", dir, "err", err)
+	if rd.TotalBytes, rd.UsableBytes, err = diskSpace(dir); err != nil {
+		b.lg.Warn("reading the log dir's disk space failed", "dir", dir, "err", err)
 		rd.ErrorCode = kerr.KafkaStorageError.Code
+		rd.TotalBytes, rd.UsableBytes = -1, -1
 		resp.Dirs = append(resp.Dirs, rd)
 		return resp, nil
 	}
-	rd.TotalBytes = spaceBytes(uint64(st.Blocks), int64(st.Bsize))
-	rd.UsableBytes = spaceBytes(uint64(st.Bavail), int64(st.Bsize))
 	for _, t := range topics {
 		ps := byTopic[t]
 		sort.Slice(ps, func(i, j int) bool { return ps[i].Partition < ps[j].Partition })

@@ -3,6 +3,8 @@ package log
 import (
 	"errors"
 	"io"
+
+	"github.com/samsa-streaming/samsa/internal/batch"
 )
 
 // OffsetForTimestamp answers ListOffsets for a timestamp: the first offset
@@ -45,7 +47,7 @@ func (l *Log) OffsetForTimestamp(ts int64) (offset int64, timestamp int64, ok bo
 			if h.MaxTimestamp < ts || h.LastOffset() < lso {
 				continue
 			}
-			if h.Codec() != 0 {
+			if h.Codec() != batch.CodecNone {
 				return max(h.BaseOffset, lso), h.MaxTimestamp, true
 			}
 			found := false
@@ -96,7 +98,7 @@ func (l *Log) MaxTimestamp() (offset, ts int64) {
 	if err != nil {
 		return shallow, ts
 	}
-	if h.Codec() != 0 || h.LogAppendTime() {
+	if h.Codec() != batch.CodecNone || h.LogAppendTime() {
 		return h.BaseOffset, ts
 	}
 	offset = shallow

@@ -169,9 +169,11 @@ func TestCorruptBatch(t *testing.T) {
 	rt := kmsg.NewCreateTopicsRequestTopic()
 	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = "crc", 1, 1
 	ct.Topics = append(ct.Topics, rt)
-	if _, err := ct.RequestWith(ctx, cl); err != nil {
+	ctr, err := ct.RequestWith(ctx, cl)
+	if err != nil {
 		t.Fatal(err)
 	}
+	topicID := ctr.Topics[0].TopicID
 	rec := kmsg.NewRecord()
 	rec.Value = []byte("hello")
 	rb := kmsg.NewRecordBatch()
@@ -190,7 +192,7 @@ func TestCorruptBatch(t *testing.T) {
 		req := kmsg.NewPtrProduceRequest()
 		req.Acks, req.TimeoutMillis = -1, 5000
 		tp := kmsg.NewProduceRequestTopic()
-		tp.Topic = "crc"
+		tp.Topic, tp.TopicID = "crc", topicID // name up to v12, id from v13
 		pp := kmsg.NewProduceRequestTopicPartition()
 		pp.Records = records
 		tp.Partitions = append(tp.Partitions, pp)

@@ -147,7 +147,7 @@ def consume(bootstrap, topic, count, group):
                 "headers": [[k, text(v)] for k, v in headers],
             }))
             seen += 1
-        if group:
+        if group and seen:
             consumer.commit(asynchronous=False)
         if seen < count:
             sys.exit("consumed %d of %d records before timeout" % (seen, count))
