@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/samsa-streaming/samsa/internal/clustertest"
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // These tests run the client commands in-process against a real broker
@@ -70,25 +68,6 @@ func eventually(t *testing.T, what string, fn func() string) {
 }
 
 // missingAPIs returns the keys the node does not list in ApiVersions.
-func missingAPIs(t *testing.T, node *clustertest.Node, keys ...kmsg.Key) []string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	vs, err := kadm.NewClient(node.Client(t)).ApiVersions(ctx)
-	if err != nil {
-		t.Fatalf("ApiVersions: %v", err)
-	}
-	var missing []string
-	vs.Each(func(v kadm.BrokerApiVersions) {
-		for _, k := range keys {
-			if _, ok := v.KeyMaxVersion(k.Int16()); !ok {
-				missing = append(missing, k.Name())
-			}
-		}
-	})
-	return missing
-}
-
 func TestCLIEndToEnd(t *testing.T) {
 	node := clustertest.Start(t, clustertest.Options{})
 	b := []string{"-b", node.Addr}
@@ -318,10 +297,7 @@ func TestCLIEndToEnd(t *testing.T) {
 	})
 
 	t.Run("group", func(t *testing.T) {
-		if missing := missingAPIs(t, node, kmsg.FindCoordinator, kmsg.JoinGroup, kmsg.SyncGroup,
-			kmsg.Heartbeat, kmsg.LeaveGroup, kmsg.OffsetCommit, kmsg.OffsetFetch); len(missing) > 0 {
-			t.Skipf("the broker does not serve consumer groups yet: ApiVersions lacks %v", missing)
-		}
+		node.SkipWithoutGroups(t)
 		r := ok(t, "", "consume", "orders", "--group", "g1", "-n", "3")
 		first := strings.Count(r.stdout, "\n")
 		if first != 3 {

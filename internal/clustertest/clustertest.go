@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -513,4 +514,40 @@ func readTail(path string, max int64) string {
 	buf := make([]byte, info.Size()-off)
 	nr, _ := f.ReadAt(buf, off)
 	return string(buf[:nr])
+}
+
+// MissingAPIs returns the names of the given API keys that the node does not
+// advertise in ApiVersions. Tests of features that later work adds (consumer
+// groups, transactions) skip themselves while their APIs are missing, and
+// start running by themselves once the broker serves them.
+func (n *Node) MissingAPIs(t testing.TB, keys ...kmsg.Key) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	vs, err := kadm.NewClient(n.Client(t)).ApiVersions(ctx)
+	if err != nil {
+		t.Fatalf("ApiVersions: %v", err)
+	}
+	var missing []string
+	vs.Each(func(v kadm.BrokerApiVersions) {
+		for _, k := range keys {
+			if _, ok := v.KeyMaxVersion(k.Int16()); !ok {
+				missing = append(missing, k.Name())
+			}
+		}
+	})
+	return missing
+}
+
+// GroupAPIs are the APIs a classic consumer group needs.
+var GroupAPIs = []kmsg.Key{kmsg.FindCoordinator, kmsg.JoinGroup, kmsg.SyncGroup,
+	kmsg.Heartbeat, kmsg.LeaveGroup, kmsg.OffsetCommit, kmsg.OffsetFetch}
+
+// SkipWithoutGroups skips a consumer-group test while the broker does not
+// serve consumer groups.
+func (n *Node) SkipWithoutGroups(t testing.TB) {
+	t.Helper()
+	if missing := n.MissingAPIs(t, GroupAPIs...); len(missing) > 0 {
+		t.Skipf("the broker does not serve consumer groups yet: ApiVersions lacks %v", missing)
+	}
 }

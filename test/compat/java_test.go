@@ -44,6 +44,7 @@ func TestJavaClients(t *testing.T) {
 		})
 	}
 	t.Run("group", func(t *testing.T) {
+		node.SkipWithoutGroups(t)
 		topic, group := "compat-java-group", "compat-java-group"
 		want := seedTopic(t, node, topic)
 		got := runJSONLines[consumed](t, nil, java, "-jar", jar, "consume", node.Addr, topic, fmt.Sprint(len(want)), group)

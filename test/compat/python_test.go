@@ -51,6 +51,7 @@ func TestPythonConfluentKafka(t *testing.T) {
 		})
 	}
 	t.Run("group", func(t *testing.T) {
+		node.SkipWithoutGroups(t)
 		topic, group := "compat-python-group", "compat-python-group"
 		want := seedTopic(t, node, topic)
 		got := runJSONLines[consumed](t, nil, python, script, "consume", node.Addr, topic, fmt.Sprint(len(want)), group)
