@@ -13,7 +13,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/partition"
 )
 
-func init() { register(int16(kmsg.Fetch), 4, 17, handleFetch) }
+func init() { register(int16(kmsg.Fetch), 4, 18, handleFetch) }
 
 // fetchWant is one partition a fetch asks for.
 type fetchWant struct {

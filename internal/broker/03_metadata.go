@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"sort"
+	"strings"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -18,7 +19,7 @@ func handleMetadata(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.R
 	img := b.image()
 
 	all := req.Topics == nil || (req.Version == 0 && len(req.Topics) == 0)
-	autoCreate := b.settings().AutoCreateTopics && (req.Version < 4 || req.AllowAutoTopicCreation)
+	autoCreate := strings.EqualFold(b.setting(img, "auto.create.topics.enable"), "true") && (req.Version < 4 || req.AllowAutoTopicCreation)
 
 	if all {
 		names := make([]string, 0, len(img.Topics))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/samsa-streaming/samsa/internal/config"
 	"github.com/samsa-streaming/samsa/internal/metadata"
+	"github.com/samsa-streaming/samsa/internal/partition"
 )
 
 func init() { register(int16(kmsg.DescribeConfigs), 1, 4, handleDescribeConfigs) }
@@ -110,7 +111,7 @@ func resolvedTopicConfigs(b *Broker, img *metadata.Image, overrides map[string]s
 	defs := config.TopicDefs()
 	out := make([]config.Value, 0, len(defs))
 	for i := range defs {
-		if v, ok := b.settings().Lookup(defs[i].Name, img.BrokerConfigs[metadata.ClusterDefault], overrides); ok {
+		if v, ok := b.settings().Lookup(defs[i].Name, partition.DynamicSettings(img, b.cfg.NodeID), overrides); ok {
 			out = append(out, v)
 		}
 	}

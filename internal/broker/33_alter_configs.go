@@ -11,6 +11,7 @@ import (
 
 	"github.com/samsa-streaming/samsa/internal/config"
 	"github.com/samsa-streaming/samsa/internal/metadata"
+	"github.com/samsa-streaming/samsa/internal/partition"
 )
 
 func init() { register(int16(kmsg.AlterConfigs), 0, 2, handleAlterConfigs) }
@@ -141,7 +142,7 @@ func (tg *configTarget) def(name string) (*config.Def, error) {
 // resource has no override for it: what the resource would inherit.
 func (tg *configTarget) baseValue(b *Broker, name string) string {
 	if tg.topic != nil {
-		v, _ := b.settings().Lookup(name, tg.img.BrokerConfigs[metadata.ClusterDefault], nil)
+		v, _ := b.settings().Lookup(name, partition.DynamicSettings(tg.img, b.cfg.NodeID), nil)
 		return v.Value
 	}
 	if tg.brokerID >= 0 {

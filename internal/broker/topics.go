@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/samsa-streaming/samsa/internal/config"
 	"github.com/samsa-streaming/samsa/internal/metadata"
+	"github.com/samsa-streaming/samsa/internal/partition"
 )
 
 // internalTopics are the topics Kafka marks internal in Metadata.
@@ -108,10 +111,10 @@ func (b *Broker) createTopic(ctx context.Context, name string, numPartitions int
 		}
 	} else {
 		if numPartitions == -1 {
-			numPartitions = b.settings().NumPartitions
+			numPartitions = int32(b.settingInt(img, "num.partitions"))
 		}
 		if rf == -1 {
-			rf = b.settings().DefaultReplicationFactor
+			rf = int16(b.settingInt(img, "default.replication.factor"))
 		}
 		if numPartitions <= 0 {
 			return nil, newTopicError(kerr.InvalidPartitions, "number of partitions must be larger than 0")
@@ -162,4 +165,17 @@ func partitionOf(t *metadata.Topic, p int32) (*metadata.Partition, bool) {
 		return nil, false
 	}
 	return t.Partitions[p], true
+}
+
+// setting is a broker setting's effective value, dynamic changes included.
+func (b *Broker) setting(img *metadata.Image, name string) string {
+	return b.settings().Setting(name, partition.DynamicSettings(img, b.cfg.NodeID))
+}
+
+func (b *Broker) settingInt(img *metadata.Image, name string) int64 {
+	n, err := strconv.ParseInt(strings.TrimSpace(b.setting(img, name)), 10, 64)
+	if err != nil {
+		n, _ = strconv.ParseInt(b.settings().Values[name], 10, 64)
+	}
+	return n
 }

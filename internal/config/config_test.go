@@ -59,14 +59,14 @@ func TestBrokerFromFile(t *testing.T) {
 	if b.NodeID != 4 || b.DataDir != "/data/a" || b.Listen != "0.0.0.0:19092" {
 		t.Fatalf("resolved %+v", b)
 	}
-	tc := b.ResolveTopic(nil, nil)
+	tc := b.ResolveTopic(Dynamic{}, nil)
 	if tc.RetentionMs != 24*3600*1000 {
 		t.Fatalf("retention.ms from log.retention.hours = %d", tc.RetentionMs)
 	}
 	if tc.SegmentBytes != 1<<30 || tc.MaxMessageBytes != 1048588 || !tc.CleanupDelete {
 		t.Fatalf("defaults wrong: %+v", tc)
 	}
-	v, _ := b.Lookup("retention.ms", nil, map[string]string{"retention.ms": "1000"})
+	v, _ := b.Lookup("retention.ms", Dynamic{}, map[string]string{"retention.ms": "1000"})
 	if v.Value != "1000" || v.Source != SourceDynamicTopic || len(v.Synonyms) != 2 {
 		t.Fatalf("lookup: %+v", v)
 	}

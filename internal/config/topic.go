@@ -57,9 +57,16 @@ type Synonym struct {
 	Source Source
 }
 
-// Lookup resolves one topic setting. dynamicDefault holds the cluster-wide
-// dynamic broker settings; overrides the topic's own.
-func (b *Broker) Lookup(name string, dynamicDefault, overrides map[string]string) (Value, bool) {
+// Dynamic holds the broker settings changed at run time through the
+// metadata log: this broker's own, and the cluster-wide defaults.
+type Dynamic struct {
+	PerBroker      map[string]string
+	ClusterDefault map[string]string
+}
+
+// Lookup resolves one topic setting against the topic's overrides, the
+// dynamic broker settings and the static ones, in that order.
+func (b *Broker) Lookup(name string, dyn Dynamic, overrides map[string]string) (Value, bool) {
 	d, ok := TopicDef(name)
 	if !ok {
 		return Value{}, false
@@ -68,7 +75,10 @@ func (b *Broker) Lookup(name string, dynamicDefault, overrides map[string]string
 	if v, ok := overrides[name]; ok {
 		syn = append(syn, Synonym{name, v, SourceDynamicTopic})
 	}
-	if v, ok := dynamicDefault[d.Broker]; ok {
+	if v, ok := dyn.PerBroker[d.Broker]; ok {
+		syn = append(syn, Synonym{d.Broker, v, SourceDynamicBroker})
+	}
+	if v, ok := dyn.ClusterDefault[d.Broker]; ok {
 		syn = append(syn, Synonym{d.Broker, v, SourceDynamicDefaultBroker})
 	}
 	bv, bk := b.TopicDefault(name)
@@ -82,9 +92,9 @@ func (b *Broker) Lookup(name string, dynamicDefault, overrides map[string]string
 }
 
 // ResolveTopic computes a topic's effective settings.
-func (b *Broker) ResolveTopic(dynamicDefault, overrides map[string]string) Topic {
+func (b *Broker) ResolveTopic(dyn Dynamic, overrides map[string]string) Topic {
 	get := func(name string) string {
-		v, _ := b.Lookup(name, dynamicDefault, overrides)
+		v, _ := b.Lookup(name, dyn, overrides)
 		return v.Value
 	}
 	i64 := func(name string) int64 {
@@ -122,4 +132,16 @@ func (b *Broker) ResolveTopic(dynamicDefault, overrides map[string]string) Topic
 	t.SegmentMs = i64("segment.ms")
 	t.UncleanElection = strings.EqualFold(get("unclean.leader.election.enable"), "true")
 	return t
+}
+
+// Setting returns a broker setting's effective value: dynamic per-broker,
+// then dynamic cluster default, then static.
+func (b *Broker) Setting(name string, dyn Dynamic) string {
+	if v, ok := dyn.PerBroker[name]; ok {
+		return v
+	}
+	if v, ok := dyn.ClusterDefault[name]; ok {
+		return v
+	}
+	return b.Values[name]
 }

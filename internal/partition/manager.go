@@ -79,7 +79,7 @@ func (m *Manager) All() []*Partition {
 
 // TopicConfig resolves a topic's effective settings from the image.
 func (m *Manager) TopicConfig(img *metadata.Image, t *metadata.Topic) config.Topic {
-	return m.broker.ResolveTopic(img.BrokerConfigs[-1], t.Configs)
+	return m.broker.ResolveTopic(DynamicSettings(img, m.nodeID), t.Configs)
 }
 
 func (m *Manager) hosts(p *metadata.Partition) bool {
@@ -213,4 +213,9 @@ func (m *Manager) Close() error {
 	}
 	m.parts = map[Key]*Partition{}
 	return errors.Join(errs...)
+}
+
+// DynamicSettings picks this broker's dynamic settings out of the image.
+func DynamicSettings(img *metadata.Image, nodeID int32) config.Dynamic {
+	return config.Dynamic{PerBroker: img.BrokerConfigs[nodeID], ClusterDefault: img.BrokerConfigs[metadata.ClusterDefault]}
 }
