@@ -67,7 +67,7 @@ func (s *fetchSessions) create() *fetchSession {
 	if s.nextID <= 0 {
 		s.nextID = 1
 	}
-	fs := &fetchSession{id: id, epoch: 1, parts: make(map[sessionKey]*sessionPart)}
+	fs := &fetchSession{id: id, epoch: 0, parts: make(map[sessionKey]*sessionPart)}
 	s.sessions[id] = fs
 	s.lru = append(s.lru, id)
 	return fs

@@ -181,20 +181,31 @@ func (m *Manager) removeStrays(want map[Key]bool) error {
 	return errors.Join(errs...)
 }
 
-// RunRetention applies retention to every partition every interval until ctx
-// ends.
+// RunRetention applies retention to every partition every interval, and
+// enforces flush.ms once a second, until ctx ends. Kafka checks flush.ms only
+// when log.flush.scheduler.interval.ms is set; Samsa always honours a
+// topic's flush.ms, since a user who sets it expects it to apply.
 func (m *Manager) RunRetention(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
+	ret := time.NewTicker(interval)
+	defer ret.Stop()
+	flush := time.NewTicker(time.Second)
+	defer flush.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-ret.C:
 			now := m.clock.Now()
 			for _, p := range m.All() {
 				if err := p.ApplyRetention(now); err != nil {
 					m.lg.Warn("retention failed", "topic", p.Topic, "partition", p.Index, "err", err)
+				}
+			}
+		case <-flush.C:
+			now := m.clock.Now()
+			for _, p := range m.All() {
+				if err := p.Log().MaybeFlush(now); err != nil {
+					m.lg.Warn("flush failed", "topic", p.Topic, "partition", p.Index, "err", err)
 				}
 			}
 		}

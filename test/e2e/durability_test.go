@@ -72,6 +72,11 @@ func TestKillDuringProduce(t *testing.T) {
 	var failed []error
 	var wg sync.WaitGroup
 	for i := 0; i < 4000; i++ {
+		if i == 1000 {
+			// The producer has its id and some acknowledged writes
+			// before the broker goes down.
+			wg.Wait()
+		}
 		if i == 2000 {
 			n.Kill()
 			n.Restart(t)
