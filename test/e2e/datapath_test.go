@@ -2,12 +2,12 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"io"
-	"context"
-	"fmt"
 	"testing"
 	"time"
 
