@@ -16,7 +16,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/clustertest"
 )
 
-func createTopic(t *testing.T, cl *kgo.Client, name string, parts int32, configs map[string]*string) {
+func createTopic(t testing.TB, cl *kgo.Client, name string, parts int32, configs map[string]*string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
