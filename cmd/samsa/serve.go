@@ -261,21 +261,5 @@ func runServe(ctx context.Context, cmd *cobra.Command, f serveFlags) error {
 }
 
 func writeMarker(path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return fs.WriteFileAtomic(fs.OS(), path, nil)
 }

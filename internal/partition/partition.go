@@ -162,23 +162,7 @@ func readFile(fsys fs.FS, path string) ([]byte, error) {
 }
 
 func (p *Partition) writeProducerSnapshot() error {
-	tmp := filepath.Join(p.dir, producerSnapshotFile+".tmp")
-	f, err := p.fsys.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(p.producers.encode(p.log.LogEndOffset())); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return p.fsys.Rename(tmp, filepath.Join(p.dir, producerSnapshotFile))
+	return fs.WriteFileAtomic(p.fsys, filepath.Join(p.dir, producerSnapshotFile), p.producers.encode(p.log.LogEndOffset()))
 }
 
 // Config returns the partition's effective topic settings.
