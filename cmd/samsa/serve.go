@@ -18,6 +18,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/config"
 	"github.com/samsa-streaming/samsa/internal/controller"
 	"github.com/samsa-streaming/samsa/internal/fs"
+	"github.com/samsa-streaming/samsa/internal/group"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/partition"
 )
@@ -226,14 +227,32 @@ func runServe(ctx context.Context, cmd *cobra.Command, f serveFlags) error {
 		}
 	})
 
-	b, err := broker.New(broker.Config{
-		NodeID: cfg.NodeID, Advertised: advertised, Settings: cfg,
-		Logger: lg.With("component", "broker"), Clock: wallClock{},
-	}, ctl, parts)
+	groupSettings, err := group.SettingsFrom(cfg)
 	if err != nil {
 		parts.Close()
 		return err
 	}
+	groups, err := group.New(group.Config{
+		Settings: groupSettings, Clock: group.WallClock{}, Logger: lg.With("component", "group"),
+		Log: broker.NewGroupLog(ctl, parts, cfg.NodeID, wallClock{}), Topics: broker.NewGroupTopics(ctl),
+	})
+	if err != nil {
+		parts.Close()
+		return err
+	}
+	b, err := broker.New(broker.Config{
+		NodeID: cfg.NodeID, Advertised: advertised, Settings: cfg,
+		Logger: lg.With("component", "broker"), Clock: wallClock{},
+	}, ctl, parts, groups)
+	if err != nil {
+		groups.Close()
+		parts.Close()
+		return err
+	}
+	// Lead the __consumer_offsets partitions this broker leads, now and
+	// after every metadata change (after parts.Sync, subscribed above).
+	b.SyncGroupCoordinator(ctl.Image())
+	ctl.Subscribe(func(_, img *metadata.Image) { b.SyncGroupCoordinator(img) })
 
 	bgCtx, stopBG := context.WithCancel(context.Background())
 	bgDone := make(chan struct{})
@@ -247,6 +266,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, f serveFlags) error {
 	lg.Info("shutting down")
 	stopBG()
 	<-bgDone
+	groups.Close()
 	closeErr := parts.Close()
 	ctlErr := ctl.Close()
 	if err := errors.Join(serveErr, closeErr, ctlErr); err != nil {

@@ -37,6 +37,15 @@ func handleApiVersions(b *Broker, _ context.Context, _ *conn, r *request) (kmsg.
 		ff := kmsg.NewApiVersionsResponseFinalizedFeature()
 		ff.Name, ff.MinVersionLevel, ff.MaxVersionLevel = "metadata.version", metadataVersion, metadataVersion
 		resp.FinalizedFeatures = append(resp.FinalizedFeatures, ff)
+		// group.version 1: the KIP-848 consumer group protocol
+		// (68_consumer_group_heartbeat.go), which clients check before
+		// using it.
+		gsf := kmsg.NewApiVersionsResponseSupportedFeature()
+		gsf.Name, gsf.MinVersion, gsf.MaxVersion = "group.version", 0, 1
+		resp.SupportedFeatures = append(resp.SupportedFeatures, gsf)
+		gff := kmsg.NewApiVersionsResponseFinalizedFeature()
+		gff.Name, gff.MinVersionLevel, gff.MaxVersionLevel = "group.version", 1, 1
+		resp.FinalizedFeatures = append(resp.FinalizedFeatures, gff)
 		resp.FinalizedFeaturesEpoch = b.image().Offset
 	}
 	return resp, nil

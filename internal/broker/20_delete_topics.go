@@ -113,17 +113,23 @@ func handleDeleteTopics(b *Broker, ctx context.Context, _ *conn, r *request) (km
 		}
 	}
 
-	deleted := false
+	var deleted []string
 	for _, w := range targets {
 		if _, err := b.ctl.Propose(ctx, metadata.DeleteTopic{ID: w.id}); err != nil {
 			answer(w.name, w.id, err)
 			continue
 		}
-		deleted = true
+		deleted = append(deleted, *w.name)
 		answer(w.name, w.id, nil)
 	}
-	if deleted {
+	if len(deleted) > 0 {
 		b.syncPartitions(ctx)
+		if b.groups != nil {
+			// A deleted topic's committed offsets go too (tombstones).
+			if err := b.groups.DeleteTopicOffsets(ctx, deleted); err != nil {
+				b.lg.Warn("removing committed offsets of deleted topics", "topics", deleted, "err", err)
+			}
+		}
 	}
 	return resp, nil
 }

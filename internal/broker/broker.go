@@ -12,6 +12,7 @@ import (
 
 	"github.com/samsa-streaming/samsa/internal/config"
 	"github.com/samsa-streaming/samsa/internal/controller"
+	"github.com/samsa-streaming/samsa/internal/group"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/partition"
 )
@@ -58,14 +59,20 @@ type Broker struct {
 	sessions *fetchSessions
 	pids     *pidBlock
 
+	// groups is the group coordinator (group_wiring.go); offsetsMu
+	// serialises creating __consumer_offsets.
+	groups    *group.Coordinator
+	offsetsMu sync.Mutex
+
 	connMu sync.Mutex
 	conns  map[*conn]struct{}
 	connWG sync.WaitGroup
 	closed bool
 }
 
-// New returns a broker over a controller and a partition manager.
-func New(cfg Config, ctl *controller.Controller, parts *partition.Manager) (*Broker, error) {
+// New returns a broker over a controller, a partition manager and a group
+// coordinator (nil: group requests close the connection).
+func New(cfg Config, ctl *controller.Controller, parts *partition.Manager, groups *group.Coordinator) (*Broker, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -75,7 +82,7 @@ func New(cfg Config, ctl *controller.Controller, parts *partition.Manager) (*Bro
 		return nil, fmt.Errorf("broker: advertised port %q: %w", ps, err)
 	}
 	return &Broker{
-		cfg: cfg, lg: cfg.Logger, ctl: ctl, parts: parts,
+		cfg: cfg, lg: cfg.Logger, ctl: ctl, parts: parts, groups: groups,
 		host: host, port: int32(port),
 		sessions: newFetchSessions(cfg.MaxFetchSessions),
 		pids:     &pidBlock{},

@@ -205,6 +205,12 @@ var brokerDefs = []Def{
 	{Name: "num.network.threads", Type: TypeInt, Default: "3", ReadOnly: true, Doc: "accepted for compatibility; Samsa uses a goroutine per connection"},
 	{Name: "num.io.threads", Type: TypeInt, Default: "8", ReadOnly: true, Doc: "accepted for compatibility; Samsa uses a goroutine per connection"},
 	{Name: "delete.topic.enable", Type: TypeBoolean, Default: "true", ReadOnly: true},
+	{Name: "group.max.size", Type: TypeInt, Default: "2147483647", check: atLeast(1)},
+	{Name: "group.min.session.timeout.ms", Type: TypeInt, Default: "6000"},
+	{Name: "group.max.session.timeout.ms", Type: TypeInt, Default: "1800000"},
+	{Name: "offsets.retention.minutes", Type: TypeInt, Default: "10080", check: atLeast(1)},
+	{Name: "offsets.retention.check.interval.ms", Type: TypeLong, Default: "600000", check: atLeast(1)},
+	{Name: "offset.metadata.max.bytes", Type: TypeInt, Default: "4096"},
 }
 
 // TopicDef returns the definition of a topic setting.

@@ -22,6 +22,13 @@ type Config struct {
 	FlushMessages      int64 // flush.messages
 	FlushMs            int64 // flush.ms
 	FileDeleteDelayMs  int64 // file.delete.delay.ms
+
+	// Compaction (cleanup.policy=compact or compact,delete); see clean.go.
+	Compact                bool    // cleanup.policy includes compact
+	DeleteRetentionMs      int64   // delete.retention.ms
+	MinCleanableDirtyRatio float64 // min.cleanable.dirty.ratio
+	MinCompactionLagMs     int64   // min.compaction.lag.ms
+	MaxCompactionLagMs     int64   // max.compaction.lag.ms
 }
 
 // Defaults returns Kafka's defaults; the receiver is ignored.
@@ -36,7 +43,22 @@ func (Config) Defaults() Config {
 		FlushMessages:      math.MaxInt64,
 		FlushMs:            math.MaxInt64,
 		FileDeleteDelayMs:  60000,
+
+		DeleteRetentionMs:      24 * 60 * 60 * 1000,
+		MinCleanableDirtyRatio: 0.5,
+		MinCompactionLagMs:     0,
+		MaxCompactionLagMs:     math.MaxInt64,
 	}
+}
+
+// maxSegmentMs is segment.ms as the roll check applies it: Kafka rolls a
+// compacted log's active segment after max.compaction.lag.ms too, so that
+// the cleaner can reach its records in time.
+func (c *Config) maxSegmentMs() int64 {
+	if c.Compact {
+		return min(c.SegmentMs, c.MaxCompactionLagMs)
+	}
+	return c.SegmentMs
 }
 
 // Validate checks the settings against Kafka's bounds. segment.bytes is
@@ -72,6 +94,21 @@ func (c Config) Validate() error {
 	}
 	if c.FileDeleteDelayMs < 0 {
 		bad("file.delete.delay.ms", c.FileDeleteDelayMs, ">= 0")
+	}
+	if c.DeleteRetentionMs < 0 {
+		bad("delete.retention.ms", c.DeleteRetentionMs, ">= 0")
+	}
+	if !(c.MinCleanableDirtyRatio >= 0 && c.MinCleanableDirtyRatio <= 1) { // also refuses NaN
+		bad("min.cleanable.dirty.ratio", c.MinCleanableDirtyRatio, "0..1")
+	}
+	if c.MinCompactionLagMs < 0 {
+		bad("min.compaction.lag.ms", c.MinCompactionLagMs, ">= 0")
+	}
+	if c.MaxCompactionLagMs < 1 {
+		bad("max.compaction.lag.ms", c.MaxCompactionLagMs, ">= 1")
+	}
+	if c.MinCompactionLagMs > c.MaxCompactionLagMs {
+		bad("min.compaction.lag.ms", c.MinCompactionLagMs, fmt.Sprintf("<= max.compaction.lag.ms (%d)", c.MaxCompactionLagMs))
 	}
 	return errors.Join(errs...)
 }

@@ -76,10 +76,31 @@
 // broker must not use a Chunk's Fd after the delay: the descriptor number
 // may have been reused.
 //
+// # Compaction
+//
+// A log whose Config has Compact (cleanup.policy=compact, or
+// compact,delete alongside retention) is compacted as Kafka's LogCleaner
+// does it: Clean runs one pass, and a Cleaner runs passes in the
+// background on the dirtiest registered logs, within an I/O budget. A pass
+// maps key -> latest offset over the dirty section (from the
+// cleaner-offset-checkpoint, "0\n1\n<firstDirtyOffset> <deleteHorizonMs>\n",
+// to the last stable offset, the active segment and min.compaction.lag.ms),
+// then rewrites every segment below that point keeping each key's latest
+// record, merging small segments. Offsets never move: a cleaned batch keeps
+// its base offset and last offset delta, so it may hold fewer records than
+// its offset span (batch.ValidateStored accepts that; batch.Validate does
+// not). Tombstones go delete.retention.ms after a pass first kept them,
+// through the batch delete horizon (KIP-534). Cleaned segments are written
+// as *.cleaned, committed by renaming them to *.swap and swapped in under
+// the writer lock; Open deletes *.cleaned files and completes *.swap ones.
+// clean.go has the details.
+//
 // # Concurrency
 //
 // One writer at a time: Append, AppendFollower, Truncate, SetLogStartOffset,
-// ApplyRetention, Flush, Close and Delete take the writer lock. Read,
+// ApplyRetention, Flush, Close and Delete take the writer lock. A cleaning
+// pass reads and writes without it and takes it only to swap a group of
+// cleaned segments in and to write its checkpoint. Read,
 // ScanBatches, OffsetForTimestamp, MaxTimestamp, EndOffsetForEpoch and the
 // getters run concurrently with the writer and each other. The log end
 // offset is an atomic stored after the bytes and index entries of a batch

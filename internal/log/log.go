@@ -64,6 +64,8 @@ type Log struct {
 	recoveryPoint int64 // offsets below it are fsynced
 	lastFlush     time.Time
 	pending       []pendingDelete
+	// cleaning is the compaction state (clean.go).
+	cleaning cleanState
 }
 
 type pendingDelete struct {
@@ -113,6 +115,10 @@ func Open(ctx context.Context, dir string, cfg Config, opts Options) (*Log, erro
 
 func (l *Log) load(ctx context.Context, clean bool) error {
 	if err := l.fsys.MkdirAll(l.dir, 0o755); err != nil {
+		return err
+	}
+	// An interrupted compaction: drop .cleaned files, complete .swap ones.
+	if err := l.recoverCleaning(); err != nil {
 		return err
 	}
 	ents, err := l.fsys.ReadDir(l.dir)

@@ -147,6 +147,7 @@ func (l *Log) Truncate(off int64) error {
 	if off >= l.leo.Load() {
 		return nil
 	}
+	l.cleanerTruncated(off)
 	now := l.clock.Now()
 	segs := l.segments()
 	if off <= segs[0].base {

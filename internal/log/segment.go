@@ -279,7 +279,7 @@ func (s *segment) shouldRoll(cfg *Config, h *batch.Header, now time.Time) bool {
 	} else {
 		waited = now.Sub(s.created).Milliseconds()
 	}
-	return waited > cfg.SegmentMs
+	return waited > cfg.maxSegmentMs()
 }
 
 // errTorn marks the end of the valid prefix of a log file.

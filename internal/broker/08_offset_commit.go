@@ -1,0 +1,17 @@
+package broker
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func init() { register(int16(kmsg.OffsetCommit), 2, 9, handleOffsetCommit) }
+
+// handleOffsetCommit hands OffsetCommit v2-v9 to the group coordinator.
+func handleOffsetCommit(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+	if b.groups == nil {
+		return nil, errGroupsOff
+	}
+	return b.groups.OffsetCommit(ctx, r.req.(*kmsg.OffsetCommitRequest)), nil
+}

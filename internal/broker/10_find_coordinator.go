@@ -1,0 +1,77 @@
+package broker
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/samsa-streaming/samsa/internal/group"
+)
+
+func init() { register(int16(kmsg.FindCoordinator), 0, 6, handleFindCoordinator) }
+
+// Coordinator key types.
+const (
+	coordinatorGroup       = 0
+	coordinatorTransaction = 1
+	coordinatorShare       = 2
+)
+
+// handleFindCoordinator answers FindCoordinator v0-v6 (batched keys from
+// v4). The first group lookup creates __consumer_offsets, as in Kafka.
+func handleFindCoordinator(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+	req := r.req.(*kmsg.FindCoordinatorRequest)
+	resp := req.ResponseKind().(*kmsg.FindCoordinatorResponse)
+	if req.Version < 4 {
+		co := b.findCoordinator(ctx, req.CoordinatorType, req.CoordinatorKey, req.Version)
+		resp.ErrorCode, resp.ErrorMessage = co.ErrorCode, co.ErrorMessage
+		resp.NodeID, resp.Host, resp.Port = co.NodeID, co.Host, co.Port
+		return resp, nil
+	}
+	for _, key := range req.CoordinatorKeys {
+		resp.Coordinators = append(resp.Coordinators, b.findCoordinator(ctx, req.CoordinatorType, key, req.Version))
+	}
+	return resp, nil
+}
+
+func (b *Broker) findCoordinator(ctx context.Context, typ int8, key string, version int16) kmsg.FindCoordinatorResponseCoordinator {
+	co := kmsg.NewFindCoordinatorResponseCoordinator()
+	co.Key = key
+	fail := func(code *kerr.Error, msg string) kmsg.FindCoordinatorResponseCoordinator {
+		co.NodeID, co.Host, co.Port = -1, "", -1
+		co.ErrorCode = code.Code
+		co.ErrorMessage = kmsg.StringPtr(msg)
+		return co
+	}
+	switch {
+	case typ == coordinatorTransaction:
+		return fail(kerr.CoordinatorNotAvailable, "Samsa does not have a transaction coordinator yet")
+	case typ == coordinatorShare && version >= 6:
+		return fail(kerr.InvalidRequest, "Samsa does not support share groups")
+	case typ != coordinatorGroup:
+		return fail(kerr.InvalidRequest, "unknown coordinator type")
+	case b.groups == nil:
+		return fail(kerr.CoordinatorNotAvailable, "this broker runs without a group coordinator")
+	}
+	t, err := b.ensureOffsetsTopic(ctx)
+	if err != nil || len(t.Partitions) == 0 {
+		b.lg.Warn("cannot create the group metadata topic", "err", err)
+		return fail(kerr.CoordinatorNotAvailable, "the group metadata topic is not available")
+	}
+	img := b.image()
+	if cur, ok := img.Topics[offsetsTopic]; ok {
+		t = cur
+	}
+	mp := t.Partitions[group.PartitionFor(key, int32(len(t.Partitions)))]
+	// Kafka answers the partition's leader, wherever it is.
+	host, port, ok := brokerEndpoint(img, mp.Leader)
+	if mp.Leader == b.cfg.NodeID {
+		host, port, ok = b.host, b.port, true
+	}
+	if !ok {
+		return fail(kerr.CoordinatorNotAvailable, "the group's coordinator has no leader")
+	}
+	co.NodeID, co.Host, co.Port = mp.Leader, host, port
+	return co
+}

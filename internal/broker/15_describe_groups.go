@@ -1,0 +1,17 @@
+package broker
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func init() { register(int16(kmsg.DescribeGroups), 0, 6, handleDescribeGroups) }
+
+// handleDescribeGroups hands DescribeGroups v0-v6 to the group coordinator.
+func handleDescribeGroups(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+	if b.groups == nil {
+		return nil, errGroupsOff
+	}
+	return b.groups.DescribeGroups(ctx, r.req.(*kmsg.DescribeGroupsRequest)), nil
+}

@@ -1,0 +1,17 @@
+package broker
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func init() { register(int16(kmsg.ListGroups), 0, 5, handleListGroups) }
+
+// handleListGroups hands ListGroups v0-v5 to the group coordinator.
+func handleListGroups(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+	if b.groups == nil {
+		return nil, errGroupsOff
+	}
+	return b.groups.ListGroups(ctx, r.req.(*kmsg.ListGroupsRequest)), nil
+}

@@ -1,0 +1,221 @@
+package broker
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/samsa-streaming/samsa/internal/batch"
+	"github.com/samsa-streaming/samsa/internal/controller"
+	"github.com/samsa-streaming/samsa/internal/group"
+	"github.com/samsa-streaming/samsa/internal/metadata"
+	"github.com/samsa-streaming/samsa/internal/partition"
+)
+
+// offsetsTopic is Kafka's group metadata topic.
+const offsetsTopic = "__consumer_offsets"
+
+// offsetsMaxDecompressed caps how far one __consumer_offsets batch may
+// expand while the coordinator replays it.
+const offsetsMaxDecompressed = 64 << 20
+
+// errGroupsOff closes the connection of a group request to a broker built
+// without a coordinator (tests of other parts).
+var errGroupsOff = errors.New("this broker runs without a group coordinator")
+
+// groupLog is group.Log over the partition manager: the coordinator's
+// records become ordinary batches of __consumer_offsets.
+type groupLog struct {
+	ctl    *controller.Controller
+	parts  *partition.Manager
+	nodeID int32
+	clock  Clock
+}
+
+// NewGroupLog returns the group coordinator's persistence over the
+// partitions of __consumer_offsets this broker hosts.
+func NewGroupLog(ctl *controller.Controller, parts *partition.Manager, nodeID int32, clock Clock) group.Log {
+	return &groupLog{ctl: ctl, parts: parts, nodeID: nodeID, clock: clock}
+}
+
+func (l *groupLog) partition(p int32) (*partition.Partition, error) {
+	t, ok := l.ctl.Image().Topics[offsetsTopic]
+	if !ok || p < 0 || int(p) >= len(t.Partitions) || t.Partitions[p].Leader != l.nodeID {
+		return nil, group.ErrNotLeader
+	}
+	part, ok := l.parts.Get(offsetsTopic, p)
+	if !ok {
+		return nil, group.ErrNotLeader
+	}
+	return part, nil
+}
+
+// Append writes records as one uncompressed batch with acks=-1.
+func (l *groupLog) Append(ctx context.Context, p int32, recs []group.Record) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return -1, err
+	}
+	part, err := l.partition(p)
+	if err != nil {
+		return -1, err
+	}
+	rs := make([]batch.Record, len(recs))
+	for i, r := range recs {
+		rs[i] = batch.Record{Key: r.Key, Value: r.Value}
+	}
+	b, err := batch.Build(batch.CodecNone, rs, batch.BuildOptions{BaseTimestamp: l.clock.Now().UnixMilli()})
+	if err != nil {
+		return -1, err
+	}
+	res, err := part.Append(b, -1)
+	if errors.Is(err, partition.ErrClosed) {
+		return -1, fmt.Errorf("%w: %v", group.ErrNotLeader, err)
+	}
+	if err != nil {
+		return -1, err
+	}
+	return res.BaseOffset, nil
+}
+
+// errReplayDone ends a scan at the high watermark.
+var errReplayDone = errors.New("replay done")
+
+// Replay reads the partition from its log start to its high watermark,
+// skipping control batches. Keys and values are copied: fn may keep them.
+func (l *groupLog) Replay(ctx context.Context, p int32, fn func(key, value []byte) error) error {
+	part, err := l.partition(p)
+	if err != nil {
+		return err
+	}
+	hw := part.HighWatermark()
+	err = part.Log().ScanBatches(0, func(h batch.Header, b []byte) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if h.BaseOffset >= hw {
+			return errReplayDone
+		}
+		if h.IsControl() {
+			return nil
+		}
+		recs, err := batch.Records(b, offsetsMaxDecompressed)
+		if err != nil {
+			return fmt.Errorf("%s-%d batch at offset %d: %w", offsetsTopic, p, h.BaseOffset, err)
+		}
+		for i := range recs {
+			if h.BaseOffset+int64(recs[i].OffsetDelta) >= hw {
+				return errReplayDone
+			}
+			if err := fn(bytes.Clone(recs[i].Key), bytes.Clone(recs[i].Value)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errReplayDone) {
+		return nil
+	}
+	return err
+}
+
+// groupTopics is group.Topics over the metadata image.
+type groupTopics struct{ ctl *controller.Controller }
+
+// NewGroupTopics tells the coordinator which topic-partitions exist.
+func NewGroupTopics(ctl *controller.Controller) group.Topics { return groupTopics{ctl} }
+
+func (t groupTopics) PartitionExists(topic string, p int32) bool {
+	tp, ok := t.ctl.Image().Topics[topic]
+	return ok && p >= 0 && int(p) < len(tp.Partitions)
+}
+
+// SyncGroupCoordinator makes the coordinator lead exactly the partitions of
+// __consumer_offsets this broker leads in img. serve calls it at start and
+// after every metadata change; it is quick (loads run in the background).
+func (b *Broker) SyncGroupCoordinator(img *metadata.Image) {
+	if b.groups == nil {
+		return
+	}
+	t, ok := img.Topics[offsetsTopic]
+	want := make(map[int32]bool)
+	if ok {
+		b.groups.SetPartitionCount(int32(len(t.Partitions)))
+		for _, mp := range t.Partitions {
+			if _, hosted := b.parts.Get(offsetsTopic, mp.Index); hosted && mp.Leader == b.cfg.NodeID {
+				want[mp.Index] = true
+				b.groups.BecomeLeader(mp.Index)
+			}
+		}
+	} else {
+		b.groups.SetPartitionCount(0)
+	}
+	for _, p := range b.groups.LedPartitions() {
+		if !want[p] {
+			b.groups.Resign(p)
+		}
+	}
+}
+
+// ensureOffsetsTopic creates __consumer_offsets as Kafka does on the first
+// FindCoordinator: offsets.topic.num.partitions partitions, replication
+// offsets.topic.replication.factor capped at the live brokers, compacted.
+func (b *Broker) ensureOffsetsTopic(ctx context.Context) (*metadata.Topic, error) {
+	if t, ok := b.image().Topics[offsetsTopic]; ok {
+		return t, nil
+	}
+	b.offsetsMu.Lock()
+	defer b.offsetsMu.Unlock()
+	img := b.image()
+	if t, ok := img.Topics[offsetsTopic]; ok {
+		return t, nil
+	}
+	live := 0
+	for _, br := range img.Brokers {
+		if !br.Fenced {
+			live++
+		}
+	}
+	rf := int16(b.settingInt(img, "offsets.topic.replication.factor"))
+	rf = int16(min(int(rf), live))
+	n := int32(b.settingInt(img, "offsets.topic.num.partitions"))
+	configs := map[string]string{
+		"cleanup.policy":   "compact",
+		"compression.type": "producer",
+		"segment.bytes":    "104857600",
+	}
+	t, err := b.createTopic(ctx, offsetsTopic, n, rf, nil, configs, false)
+	if err != nil && errorCode(err) == kerr.TopicAlreadyExists.Code {
+		if t2, ok := b.image().Topics[offsetsTopic]; ok {
+			t, err = t2, nil
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	b.lg.Info("created the group metadata topic", "topic", offsetsTopic, "partitions", n, "replication_factor", rf)
+	b.SyncGroupCoordinator(b.image())
+	return t, nil
+}
+
+// clientOf is the coordinator's view of a request's origin; the host is
+// reported as Kafka does ("/" + IP).
+func clientOf(c *conn, r *request) group.Client {
+	host := c.remote
+	if h, _, err := net.SplitHostPort(c.remote); err == nil {
+		host = h
+	}
+	return group.Client{ID: r.hdr.ClientID, Host: "/" + host}
+}
+
+// brokerEndpoint is a live broker's advertised host and port.
+func brokerEndpoint(img *metadata.Image, id int32) (string, int32, bool) {
+	br, ok := img.Brokers[id]
+	if !ok || br.Fenced {
+		return "", 0, false
+	}
+	return br.Host, br.Port, true
+}

@@ -1,0 +1,388 @@
+package group
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"sync"
+	"time"
+	"unicode/utf16"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+)
+
+// writeTimeout bounds one append to __consumer_offsets, as Kafka's
+// offsets.commit.timeout.ms (5 s) does.
+const writeTimeout = 5 * time.Second
+
+// Client identifies the connection a request came from.
+type Client struct {
+	ID   string // the request header's client ID
+	Host string // as Kafka reports it: "/" + IP
+}
+
+// Coordinator is the group coordinator of one broker.
+type Coordinator struct {
+	cfg   Config
+	lg    *slog.Logger
+	clock Clock
+	log   Log
+
+	ctx    context.Context // ends at Close
+	cancel context.CancelFunc
+
+	mu            sync.Mutex
+	numPartitions int32
+	shards        map[int32]*shard
+	closed        bool
+	retention     func() bool
+	loaders       sync.WaitGroup
+}
+
+type shardState int8
+
+const (
+	shardLoading shardState = iota
+	shardActive
+	shardGone
+)
+
+// shard is the state of one __consumer_offsets partition this broker leads.
+type shard struct {
+	c          *Coordinator
+	partition  int32
+	cancelLoad context.CancelFunc
+
+	mu     sync.Mutex
+	state  shardState
+	groups map[string]*group
+}
+
+// New returns a coordinator that leads no partition yet.
+func New(cfg Config) (*Coordinator, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Coordinator{
+		cfg: cfg, lg: cfg.Logger, clock: cfg.Clock, log: cfg.Log,
+		ctx: ctx, cancel: cancel,
+		shards: make(map[int32]*shard),
+	}
+	c.mu.Lock()
+	c.scheduleRetention()
+	c.mu.Unlock()
+	return c, nil
+}
+
+// JavaHashCode is Java's String.hashCode: 31-based over UTF-16 code units.
+func JavaHashCode(s string) int32 {
+	var h int32
+	for _, r := range s {
+		if r >= 0x10000 {
+			r1, r2 := utf16.EncodeRune(r)
+			h = 31*h + int32(r1)
+			h = 31*h + int32(r2)
+			continue
+		}
+		h = 31*h + int32(r)
+	}
+	return h
+}
+
+// PartitionFor is the __consumer_offsets partition of a group among n, as
+// Kafka's Utils.abs(groupId.hashCode()) % n.
+func PartitionFor(groupID string, n int32) int32 {
+	h := JavaHashCode(groupID)
+	if h == math.MinInt32 {
+		h = 0
+	} else if h < 0 {
+		h = -h
+	}
+	return h % n
+}
+
+// SetPartitionCount tells the coordinator how many partitions
+// __consumer_offsets has; 0 while the topic does not exist.
+func (c *Coordinator) SetPartitionCount(n int32) {
+	c.mu.Lock()
+	c.numPartitions = n
+	c.mu.Unlock()
+}
+
+// PartitionCount is what SetPartitionCount set.
+func (c *Coordinator) PartitionCount() int32 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.numPartitions
+}
+
+// PartitionOf returns the partition of a group, and false while
+// __consumer_offsets does not exist.
+func (c *Coordinator) PartitionOf(groupID string) (int32, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.numPartitions <= 0 {
+		return 0, false
+	}
+	return PartitionFor(groupID, c.numPartitions), true
+}
+
+// Leads reports whether this coordinator leads partition p (loaded or
+// loading).
+func (c *Coordinator) Leads(p int32) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.shards[p]
+	return ok
+}
+
+// BecomeLeader makes this coordinator the coordinator of partition p and
+// loads it in the background; until the load ends, requests for its groups
+// get COORDINATOR_LOAD_IN_PROGRESS. It does nothing if p is already led.
+func (c *Coordinator) BecomeLeader(p int32) {
+	s := c.addShard(p)
+	if s == nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(c.ctx)
+	s.cancelLoad = cancel
+	go func() { // owned by c; stopped by Resign/Close (cancel); waited by Close
+		defer c.loaders.Done()
+		defer cancel()
+		backoff := 100 * time.Millisecond
+		for {
+			err := c.load(ctx, s)
+			if err == nil || ctx.Err() != nil {
+				return
+			}
+			c.lg.Warn("loading __consumer_offsets partition failed; retrying", "partition", p, "err", err, "retry_in", backoff)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, 5*time.Second)
+		}
+	}()
+}
+
+// Load makes this coordinator the coordinator of partition p and loads it
+// before returning: the synchronous form of BecomeLeader, for tests and
+// tools.
+func (c *Coordinator) Load(ctx context.Context, p int32) error {
+	s := c.addShard(p)
+	if s == nil {
+		return fmt.Errorf("group: partition %d is already led, or the coordinator is closed", p)
+	}
+	defer c.loaders.Done()
+	s.cancelLoad = func() {}
+	return c.load(ctx, s)
+}
+
+// addShard registers a loading shard for p, with c.loaders incremented; nil
+// if p is already led or c is closed.
+func (c *Coordinator) addShard(p int32) *shard {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil
+	}
+	if _, ok := c.shards[p]; ok {
+		return nil
+	}
+	s := &shard{c: c, partition: p, state: shardLoading, groups: make(map[string]*group)}
+	c.shards[p] = s
+	c.loaders.Add(1)
+	return s
+}
+
+// load replays the partition and installs the groups it describes.
+func (c *Coordinator) load(ctx context.Context, s *shard) error {
+	start := c.clock.Now()
+	st := newLoadState()
+	if err := c.log.Replay(ctx, s.partition, st.apply); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != shardLoading {
+		return nil // resigned meanwhile
+	}
+	st.install(s)
+	s.state = shardActive
+	c.lg.Info("loaded __consumer_offsets partition", "partition", s.partition, "groups", len(s.groups), "records", st.records, "took", c.clock.Now().Sub(start).Round(time.Millisecond))
+	return nil
+}
+
+// Resign gives up partition p: its groups are dropped from memory (the log
+// keeps them) and parked requests get NOT_COORDINATOR.
+func (c *Coordinator) Resign(p int32) {
+	c.mu.Lock()
+	s, ok := c.shards[p]
+	delete(c.shards, p)
+	c.mu.Unlock()
+	if ok {
+		s.shutdown()
+	}
+}
+
+// LedPartitions lists the partitions this coordinator leads.
+func (c *Coordinator) LedPartitions() []int32 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]int32, 0, len(c.shards))
+	for p := range c.shards {
+		out = append(out, p)
+	}
+	return out
+}
+
+func (s *shard) shutdown() {
+	if s.cancelLoad != nil {
+		s.cancelLoad()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.state = shardGone
+	for _, g := range s.groups {
+		g.shutdown()
+	}
+	s.groups = map[string]*group{}
+}
+
+// Close resigns every partition, stops every timer and waits for the
+// loaders.
+func (c *Coordinator) Close() {
+	c.mu.Lock()
+	c.closed = true
+	if c.retention != nil {
+		c.retention()
+	}
+	shards := c.shards
+	c.shards = map[int32]*shard{}
+	c.mu.Unlock()
+	c.cancel()
+	for _, s := range shards {
+		s.shutdown()
+	}
+	c.loaders.Wait()
+}
+
+// lockShard finds and locks the shard of groupID. On success the caller
+// must unlock s.mu; otherwise code is the Kafka error to answer.
+func (c *Coordinator) lockShard(groupID string) (s *shard, code int16) {
+	c.mu.Lock()
+	if c.numPartitions <= 0 {
+		c.mu.Unlock()
+		return nil, kerr.CoordinatorNotAvailable.Code
+	}
+	s, ok := c.shards[PartitionFor(groupID, c.numPartitions)]
+	c.mu.Unlock()
+	if !ok {
+		return nil, kerr.NotCoordinator.Code
+	}
+	s.mu.Lock()
+	switch s.state {
+	case shardLoading:
+		s.mu.Unlock()
+		return nil, kerr.CoordinatorLoadInProgress.Code
+	case shardGone:
+		s.mu.Unlock()
+		return nil, kerr.NotCoordinator.Code
+	}
+	return s, 0
+}
+
+// allShards returns every shard, for ListGroups and retention.
+func (c *Coordinator) allShards() []*shard {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]*shard, 0, len(c.shards))
+	for _, s := range c.shards {
+		out = append(out, s)
+	}
+	return out
+}
+
+// timer is a clock timer whose callback runs under its shard's lock, and
+// not at all once cancelled (cancel is called under the same lock).
+type timer struct {
+	stop func() bool
+	done bool
+}
+
+func (t *timer) cancel() {
+	if t != nil && !t.done {
+		t.done = true
+		t.stop()
+	}
+}
+
+// after runs fn under s.mu after d, unless cancelled or the shard is gone.
+func (s *shard) after(d time.Duration, fn func()) *timer {
+	t := &timer{}
+	t.stop = s.c.clock.AfterFunc(d, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if t.done || s.state != shardActive {
+			return
+		}
+		t.done = true
+		fn()
+	})
+	return t
+}
+
+// write appends records to the shard's partition; s.mu is held so that the
+// log's order is the order of state changes.
+func (s *shard) write(ctx context.Context, recs []Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	defer cancel()
+	_, err := s.c.log.Append(ctx, s.partition, recs)
+	return err
+}
+
+// writeCode maps an append error to the code Kafka's coordinator answers.
+func writeCode(err error) int16 {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, ErrNotLeader):
+		return kerr.NotCoordinator.Code
+	default:
+		return kerr.CoordinatorNotAvailable.Code
+	}
+}
+
+func (s *shard) now() time.Time { return s.c.clock.Now() }
+
+// newMemberID is Kafka's member id: prefix, '-', a random UUID.
+func newMemberID(prefix string) string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return prefix + "-" + h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// scheduleRetention arms the periodic offsets expiry; c.mu is held.
+func (c *Coordinator) scheduleRetention() {
+	if c.closed {
+		return
+	}
+	c.retention = c.clock.AfterFunc(c.cfg.Settings.RetentionCheckInterval, func() {
+		c.ExpireOffsets()
+		c.mu.Lock()
+		c.scheduleRetention()
+		c.mu.Unlock()
+	})
+}
