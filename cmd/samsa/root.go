@@ -24,6 +24,7 @@ func newRootCmd() *cobra.Command {
 		newConsumeCmd(),
 		newClusterCmd(),
 		newGroupCmd(),
+		newTxnCmd(),
 	)
 	return root
 }

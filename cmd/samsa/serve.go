@@ -21,6 +21,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/group"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/partition"
+	"github.com/samsa-streaming/samsa/internal/txn"
 )
 
 type serveFlags struct {
@@ -213,10 +214,13 @@ func runServe(ctx context.Context, cmd *cobra.Command, f serveFlags) error {
 		return fmt.Errorf("register broker: %w", err)
 	}
 
-	parts := partition.NewManager(partition.ManagerOptions{
+	parts, err := partition.NewManager(partition.ManagerOptions{
 		DataDir: dataDir, NodeID: cfg.NodeID, Broker: cfg, FS: fs.OS(),
 		Logger: lg.With("component", "log"), Clock: wallClock{}, CleanShutdown: clean,
 	})
+	if err != nil {
+		return err
+	}
 	if err := parts.Sync(ctx, ctl.Image(), true); err != nil {
 		parts.Close()
 		return fmt.Errorf("open partitions: %w", err)
@@ -240,19 +244,42 @@ func runServe(ctx context.Context, cmd *cobra.Command, f serveFlags) error {
 		parts.Close()
 		return err
 	}
-	b, err := broker.New(broker.Config{
-		NodeID: cfg.NodeID, Advertised: advertised, Settings: cfg,
-		Logger: lg.With("component", "broker"), Clock: wallClock{},
-	}, ctl, parts, groups)
+	txnSettings, err := txn.SettingsFrom(cfg)
 	if err != nil {
 		groups.Close()
 		parts.Close()
 		return err
 	}
-	// Lead the __consumer_offsets partitions this broker leads, now and
-	// after every metadata change (after parts.Sync, subscribed above).
+	// The transaction coordinator's marker writer and producer ids are the
+	// broker's; broker.New attaches them.
+	txns, err := txn.New(txn.Config{
+		Settings: txnSettings, Clock: txn.WallClock{}, Logger: lg.With("component", "txn"),
+		Log: broker.NewTxnLog(ctl, parts, cfg.NodeID, wallClock{}),
+	})
+	if err != nil {
+		groups.Close()
+		parts.Close()
+		return err
+	}
+	b, err := broker.New(broker.Config{
+		NodeID: cfg.NodeID, Advertised: advertised, Settings: cfg,
+		Logger: lg.With("component", "broker"), Clock: wallClock{},
+	}, ctl, parts, groups, txns)
+	if err != nil {
+		txns.Close()
+		groups.Close()
+		parts.Close()
+		return err
+	}
+	// Lead the __consumer_offsets and __transaction_state partitions this
+	// broker leads, now and after every metadata change (after parts.Sync,
+	// subscribed above).
 	b.SyncGroupCoordinator(ctl.Image())
-	ctl.Subscribe(func(_, img *metadata.Image) { b.SyncGroupCoordinator(img) })
+	b.SyncTxnCoordinator(ctl.Image())
+	ctl.Subscribe(func(_, img *metadata.Image) {
+		b.SyncGroupCoordinator(img)
+		b.SyncTxnCoordinator(img)
+	})
 
 	bgCtx, stopBG := context.WithCancel(context.Background())
 	bgDone := make(chan struct{})
@@ -266,6 +293,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, f serveFlags) error {
 	lg.Info("shutting down")
 	stopBG()
 	<-bgDone
+	txns.Close()
 	groups.Close()
 	closeErr := parts.Close()
 	ctlErr := ctl.Close()

@@ -17,7 +17,7 @@ func init() { register(int16(kmsg.Produce), 3, 13, handleProduce) }
 
 var errOneBatch = fmt.Errorf("%w: produce requests may hold exactly one record batch per partition", partition.ErrInvalidRecord)
 
-func handleProduce(b *Broker, _ context.Context, c *conn, r *request) (kmsg.Response, error) {
+func handleProduce(b *Broker, ctx context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.ProduceRequest)
 	resp := req.ResponseKind().(*kmsg.ProduceResponse)
 	img := b.image()
@@ -50,11 +50,8 @@ func handleProduce(b *Broker, _ context.Context, c *conn, r *request) (kmsg.Resp
 				sp.ErrorCode = kerr.InvalidRequiredAcks.Code
 			case topicErr != 0:
 				sp.ErrorCode = topicErr
-			case req.TransactionID != nil:
-				// Transactions arrive with the transaction coordinator.
-				sp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
 			default:
-				err = produceTo(b, t, &sp, rp.Records, req.Acks)
+				err = produceTo(b, ctx, req, t, &sp, rp.Records)
 			}
 			if err != nil {
 				sp.ErrorCode = errorCode(err)
@@ -80,7 +77,7 @@ func handleProduce(b *Broker, _ context.Context, c *conn, r *request) (kmsg.Resp
 	return resp, nil
 }
 
-func produceTo(b *Broker, t *metadata.Topic, sp *kmsg.ProduceResponseTopicPartition, records []byte, acks int16) error {
+func produceTo(b *Broker, ctx context.Context, req *kmsg.ProduceRequest, t *metadata.Topic, sp *kmsg.ProduceResponseTopicPartition, records []byte) error {
 	mp, ok := partitionOf(t, sp.Partition)
 	if !ok {
 		return kerr.UnknownTopicOrPartition
@@ -95,10 +92,16 @@ func produceTo(b *Broker, t *metadata.Topic, sp *kmsg.ProduceResponseTopicPartit
 	if len(records) == 0 {
 		return fmt.Errorf("%w: no records", partition.ErrInvalidRecord)
 	}
-	if h, err := batch.ParseHeader(records); err == nil && h.Length >= 0 && int64(h.Length)+batch.LogOverhead < int64(len(records)) {
+	h, err := batch.ParseHeader(records)
+	if err == nil && h.Length >= 0 && int64(h.Length)+batch.LogOverhead < int64(len(records)) {
 		return errOneBatch
 	}
-	res, err := p.Append(records, acks)
+	if err == nil && h.IsTransactional() {
+		if err := verifyTxnProduce(b, ctx, req, t.Name, sp.Partition, p, &h); err != nil {
+			return err
+		}
+	}
+	res, err := p.Append(records, req.Acks)
 	if err != nil {
 		return err
 	}
@@ -106,4 +109,22 @@ func produceTo(b *Broker, t *metadata.Topic, sp *kmsg.ProduceResponseTopicPartit
 	sp.LogAppendTime = res.LogAppendTime
 	sp.LogStartOffset = res.LogStartOffset
 	return nil
+}
+
+// verifyTxnProduce checks a transactional batch with the transaction
+// coordinator before the partition accepts it: the first batch of a
+// transaction in a partition must belong to an ongoing transaction that
+// includes the partition (KIP-890 part 1), which Produce v12+ may add
+// implicitly (part 2).
+func verifyTxnProduce(b *Broker, ctx context.Context, req *kmsg.ProduceRequest, topic string, part int32, p *partition.Partition, h *batch.Header) error {
+	if req.TransactionID == nil || *req.TransactionID == "" {
+		return fmt.Errorf("%w: a transactional batch needs a transactional id", partition.ErrInvalidRecord)
+	}
+	if b.txnVerify == nil {
+		return kerr.TransactionalIDAuthorizationFailed
+	}
+	if _, open := p.OngoingTxn(h.ProducerID); open {
+		return nil
+	}
+	return b.txnVerify.VerifyPartition(ctx, *req.TransactionID, h.ProducerID, h.ProducerEpoch, topic, part, req.Version >= 12)
 }

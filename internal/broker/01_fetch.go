@@ -287,12 +287,15 @@ func (b *Broker) readFetch(img *metadata.Image, req *kmsg.FetchRequest, wants []
 		lso := p.LastStableOffset()
 		start := p.LogStartOffset()
 		g.resp.HighWatermark, g.resp.LastStableOffset, g.resp.LogStartOffset = hw, lso, start
-		if readCommitted {
-			g.resp.AbortedTransactions = []kmsg.FetchResponseTopicPartitionAbortedTransaction{}
-		}
 		upTo := hw
 		if readCommitted {
 			upTo = lso
+			g.resp.AbortedTransactions = []kmsg.FetchResponseTopicPartitionAbortedTransaction{}
+			for _, a := range p.AbortedTxns(w.offset, upTo) {
+				at := kmsg.NewFetchResponseTopicPartitionAbortedTransaction()
+				at.ProducerID, at.FirstOffset = a.ProducerID, a.FirstOffset
+				g.resp.AbortedTransactions = append(g.resp.AbortedTransactions, at)
+			}
 		}
 		if w.offset < start || w.offset > p.LogEndOffset() {
 			g.resp.ErrorCode = kerr.OffsetOutOfRange.Code

@@ -46,7 +46,7 @@ func (b *Broker) findCoordinator(ctx context.Context, typ int8, key string, vers
 	}
 	switch {
 	case typ == coordinatorTransaction:
-		return fail(kerr.CoordinatorNotAvailable, "Samsa does not have a transaction coordinator yet")
+		return b.findTxnCoordinator(ctx, co, key, fail)
 	case typ == coordinatorShare && version >= 6:
 		return fail(kerr.InvalidRequest, "Samsa does not support share groups")
 	case typ != coordinatorGroup:
@@ -71,6 +71,34 @@ func (b *Broker) findCoordinator(ctx context.Context, typ int8, key string, vers
 	}
 	if !ok {
 		return fail(kerr.CoordinatorNotAvailable, "the group's coordinator has no leader")
+	}
+	co.NodeID, co.Host, co.Port = mp.Leader, host, port
+	return co
+}
+
+// findTxnCoordinator answers a transactional id's coordinator: the leader of
+// its __transaction_state partition, abs(javaHashCode(id)) % partitions as
+// in Kafka. The first lookup creates the topic.
+func (b *Broker) findTxnCoordinator(ctx context.Context, co kmsg.FindCoordinatorResponseCoordinator, key string, fail func(*kerr.Error, string) kmsg.FindCoordinatorResponseCoordinator) kmsg.FindCoordinatorResponseCoordinator {
+	if b.txns == nil {
+		return fail(kerr.CoordinatorNotAvailable, "this broker runs without a transaction coordinator")
+	}
+	t, err := b.ensureTxnTopic(ctx)
+	if err != nil || len(t.Partitions) == 0 {
+		b.lg.Warn("cannot create the transaction state topic", "err", err)
+		return fail(kerr.CoordinatorNotAvailable, "the transaction state topic is not available")
+	}
+	img := b.image()
+	if cur, ok := img.Topics[txnStateTopic]; ok {
+		t = cur
+	}
+	mp := t.Partitions[group.PartitionFor(key, int32(len(t.Partitions)))]
+	host, port, ok := brokerEndpoint(img, mp.Leader)
+	if mp.Leader == b.cfg.NodeID {
+		host, port, ok = b.host, b.port, true
+	}
+	if !ok {
+		return fail(kerr.CoordinatorNotAvailable, "the transactional id's coordinator has no leader")
 	}
 	co.NodeID, co.Host, co.Port = mp.Leader, host, port
 	return co

@@ -17,6 +17,8 @@ var clientSoftwareRe = regexp.MustCompile(`^[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z
 const (
 	metadataVersionMin = 7
 	metadataVersion    = 25
+	// transactionVersion is the finalized transaction.version level.
+	transactionVersion = 2
 )
 
 func handleApiVersions(b *Broker, _ context.Context, _ *conn, r *request) (kmsg.Response, error) {
@@ -46,6 +48,19 @@ func handleApiVersions(b *Broker, _ context.Context, _ *conn, r *request) (kmsg.
 		gff := kmsg.NewApiVersionsResponseFinalizedFeature()
 		gff.Name, gff.MinVersionLevel, gff.MaxVersionLevel = "group.version", 1, 1
 		resp.FinalizedFeatures = append(resp.FinalizedFeatures, gff)
+		if b.txns != nil {
+			// transaction.version 2: KIP-890 part 2. Produce v12+
+			// adds partitions to the transaction implicitly, TxnOffsetCommit
+			// v5+ its offsets partition, and EndTxn v5+ bumps the epoch
+			// (internal/txn). Clients check the finalized level before
+			// using them.
+			tsf := kmsg.NewApiVersionsResponseSupportedFeature()
+			tsf.Name, tsf.MinVersion, tsf.MaxVersion = "transaction.version", 0, transactionVersion
+			resp.SupportedFeatures = append(resp.SupportedFeatures, tsf)
+			tff := kmsg.NewApiVersionsResponseFinalizedFeature()
+			tff.Name, tff.MinVersionLevel, tff.MaxVersionLevel = "transaction.version", transactionVersion, transactionVersion
+			resp.FinalizedFeatures = append(resp.FinalizedFeatures, tff)
+		}
 		resp.FinalizedFeaturesEpoch = b.image().Offset
 	}
 	return resp, nil

@@ -43,9 +43,20 @@ func handleInitProducerID(b *Broker, ctx context.Context, _ *conn, r *request) (
 	resp := req.ResponseKind().(*kmsg.InitProducerIDResponse)
 	resp.ProducerID, resp.ProducerEpoch = -1, -1
 	if req.TransactionalID != nil {
-		// Transactional producers need the transaction coordinator, which
-		// is a later piece of work; say so plainly instead of hanging.
-		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+		// Transactional producers belong to the transaction coordinator
+		// (internal/txn): a producer id per transactional id, the epoch
+		// bumped by each init, older instances fenced. PRODUCER_FENCED
+		// exists from v4 (KIP-588).
+		if b.txns == nil {
+			resp.ErrorCode = kerr.CoordinatorNotAvailable.Code
+			return resp, nil
+		}
+		pid, epoch, err := b.txns.InitProducerID(ctx, *req.TransactionalID, req.TransactionTimeoutMillis, req.ProducerID, req.ProducerEpoch)
+		if err != nil {
+			resp.ErrorCode = txnCode(err, req.Version, 4)
+			return resp, nil
+		}
+		resp.ProducerID, resp.ProducerEpoch = pid, epoch
 		return resp, nil
 	}
 	if req.ProducerID >= 0 && req.ProducerEpoch >= 0 {

@@ -15,6 +15,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/group"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/partition"
+	"github.com/samsa-streaming/samsa/internal/txn"
 )
 
 // Clock tells the time.
@@ -56,12 +57,18 @@ type Broker struct {
 	host  string
 	port  int32
 
-	sessions *fetchSessions
+	sessions  *fetchSessions
+	txnVerify txnVerifier // nil until the transaction coordinator is wired
 	pids     *pidBlock
 
 	// groups is the group coordinator (group_wiring.go); offsetsMu
 	// serialises creating __consumer_offsets.
 	groups    *group.Coordinator
+	// txns is the transaction coordinator (txn_wiring.go), nil in
+	// brokers built without one; txnTopicMu serialises creating
+	// __transaction_state.
+	txns       *txn.Coordinator
+	txnTopicMu sync.Mutex
 	offsetsMu sync.Mutex
 
 	connMu sync.Mutex
@@ -70,9 +77,10 @@ type Broker struct {
 	closed bool
 }
 
-// New returns a broker over a controller, a partition manager and a group
-// coordinator (nil: group requests close the connection).
-func New(cfg Config, ctl *controller.Controller, parts *partition.Manager, groups *group.Coordinator) (*Broker, error) {
+// New returns a broker over a controller, a partition manager, a group
+// coordinator (nil: group requests close the connection) and a transaction
+// coordinator (nil: transactional requests get COORDINATOR_NOT_AVAILABLE).
+func New(cfg Config, ctl *controller.Controller, parts *partition.Manager, groups *group.Coordinator, txns *txn.Coordinator) (*Broker, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -81,13 +89,15 @@ func New(cfg Config, ctl *controller.Controller, parts *partition.Manager, group
 	if err != nil {
 		return nil, fmt.Errorf("broker: advertised port %q: %w", ps, err)
 	}
-	return &Broker{
-		cfg: cfg, lg: cfg.Logger, ctl: ctl, parts: parts, groups: groups,
+	b := &Broker{
+		cfg: cfg, lg: cfg.Logger, ctl: ctl, parts: parts, groups: groups, txns: txns,
 		host: host, port: int32(port),
 		sessions: newFetchSessions(cfg.MaxFetchSessions),
 		pids:     &pidBlock{},
 		conns:    make(map[*conn]struct{}),
-	}, nil
+	}
+	b.wireTxn()
+	return b, nil
 }
 
 // Serve accepts connections on ln until ctx ends, then stops accepting,

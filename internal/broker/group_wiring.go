@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -63,30 +64,75 @@ func (l *groupLog) Append(ctx context.Context, p int32, recs []group.Record) (in
 	if err != nil {
 		return -1, err
 	}
+	b, err := batch.Build(batch.CodecNone, groupRecords(recs), batch.BuildOptions{BaseTimestamp: l.clock.Now().UnixMilli()})
+	if err != nil {
+		return -1, err
+	}
+	return l.append(part, b)
+}
+
+func groupRecords(recs []group.Record) []batch.Record {
 	rs := make([]batch.Record, len(recs))
 	for i, r := range recs {
 		rs[i] = batch.Record{Key: r.Key, Value: r.Value}
 	}
-	b, err := batch.Build(batch.CodecNone, rs, batch.BuildOptions{BaseTimestamp: l.clock.Now().UnixMilli()})
-	if err != nil {
-		return -1, err
-	}
+	return rs
+}
+
+func (l *groupLog) append(part *partition.Partition, b []byte) (int64, error) {
 	res, err := part.Append(b, -1)
-	if errors.Is(err, partition.ErrClosed) {
+	switch {
+	case errors.Is(err, partition.ErrClosed):
 		return -1, fmt.Errorf("%w: %v", group.ErrNotLeader, err)
-	}
-	if err != nil {
+	case errors.Is(err, partition.ErrInvalidEpoch):
+		return -1, fmt.Errorf("%w: %v", group.ErrProducerFenced, err)
+	case err != nil:
 		return -1, err
 	}
 	return res.BaseOffset, nil
 }
 
+// AppendTxn writes records as one uncompressed transactional batch of the
+// producer with acks=-1 (TxnOffsetCommit). The coordinator's appends skip
+// Kafka's sequence checks; the partition's idempotence table does not, so
+// the batch carries the sequence that follows the producer's last one in
+// this partition (0 for a new epoch). The group coordinator is the only
+// writer of data batches to __consumer_offsets and holds the shard lock, so
+// nothing slips in between reading the sequence and appending.
+func (l *groupLog) AppendTxn(ctx context.Context, p int32, producerID int64, epoch int16, recs []group.Record) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return -1, err
+	}
+	part, err := l.partition(p)
+	if err != nil {
+		return -1, err
+	}
+	seq := int32(0)
+	for _, pi := range part.Producers() {
+		if pi.ProducerID == producerID && pi.ProducerEpoch == epoch && pi.LastSequence >= 0 && pi.LastSequence < math.MaxInt32 {
+			seq = pi.LastSequence + 1
+		}
+	}
+	b, err := batch.Build(batch.CodecNone, groupRecords(recs), batch.BuildOptions{
+		BaseTimestamp: l.clock.Now().UnixMilli(),
+		ProducerID:    producerID,
+		ProducerEpoch: epoch,
+		BaseSequence:  seq,
+		Transactional: true,
+	})
+	if err != nil {
+		return -1, err
+	}
+	return l.append(part, b)
+}
+
 // errReplayDone ends a scan at the high watermark.
 var errReplayDone = errors.New("replay done")
 
-// Replay reads the partition from its log start to its high watermark,
-// skipping control batches. Keys and values are copied: fn may keep them.
-func (l *groupLog) Replay(ctx context.Context, p int32, fn func(key, value []byte) error) error {
+// Replay reads the partition from its log start to its high watermark:
+// records, with the producer of a transactional batch, and transaction
+// markers. Keys and values are copied: fn may keep them.
+func (l *groupLog) Replay(ctx context.Context, p int32, fn func(group.Replayed) error) error {
 	part, err := l.partition(p)
 	if err != nil {
 		return err
@@ -99,18 +145,28 @@ func (l *groupLog) Replay(ctx context.Context, p int32, fn func(key, value []byt
 		if h.BaseOffset >= hw {
 			return errReplayDone
 		}
+		pid, epoch := int64(-1), int16(-1)
+		if h.IsTransactional() {
+			pid, epoch = h.ProducerID, h.ProducerEpoch
+		}
 		if h.IsControl() {
-			return nil
+			commit, err := batch.ControlType(b)
+			if err != nil || !h.IsTransactional() {
+				return nil // not a transaction marker
+			}
+			return fn(group.Replayed{Offset: h.BaseOffset, ProducerID: pid, ProducerEpoch: epoch, Marker: true, Commit: commit})
 		}
 		recs, err := batch.Records(b, offsetsMaxDecompressed)
 		if err != nil {
 			return fmt.Errorf("%s-%d batch at offset %d: %w", offsetsTopic, p, h.BaseOffset, err)
 		}
 		for i := range recs {
-			if h.BaseOffset+int64(recs[i].OffsetDelta) >= hw {
+			off := h.BaseOffset + int64(recs[i].OffsetDelta)
+			if off >= hw {
 				return errReplayDone
 			}
-			if err := fn(bytes.Clone(recs[i].Key), bytes.Clone(recs[i].Value)); err != nil {
+			r := group.Replayed{Offset: off, Key: bytes.Clone(recs[i].Key), Value: bytes.Clone(recs[i].Value), ProducerID: pid, ProducerEpoch: epoch}
+			if err := fn(r); err != nil {
 				return err
 			}
 		}

@@ -25,6 +25,9 @@ type Topic struct {
 	CleanupCompact       bool
 	CompressionType      string
 	DeleteRetentionMs    int64
+	MinCleanableRatio    float64
+	MinCompactionLagMs   int64
+	MaxCompactionLagMs   int64
 	FileDeleteDelayMs    int64
 	FlushMessages        int64
 	FlushMs              int64
@@ -116,6 +119,9 @@ func (b *Broker) ResolveTopic(dyn Dynamic, overrides map[string]string) Topic {
 	}
 	t.CompressionType = get("compression.type")
 	t.DeleteRetentionMs = i64("delete.retention.ms")
+	t.MinCleanableRatio, _ = strconv.ParseFloat(strings.TrimSpace(get("min.cleanable.dirty.ratio")), 64)
+	t.MinCompactionLagMs = i64("min.compaction.lag.ms")
+	t.MaxCompactionLagMs = i64("max.compaction.lag.ms")
 	t.FileDeleteDelayMs = i64("file.delete.delay.ms")
 	t.FlushMessages = i64("flush.messages")
 	t.FlushMs = i64("flush.ms")

@@ -167,6 +167,9 @@ func (c *Coordinator) deleteGroup(ctx context.Context, id string) int16 {
 	if err := s.write(ctx, recs); err != nil {
 		return writeCode(err)
 	}
+	for _, tp := range tps {
+		dropPendingOffset(s.pending, id, tp)
+	}
 	s.removeGroup(g)
 	return 0
 }

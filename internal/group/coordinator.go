@@ -60,6 +60,12 @@ type shard struct {
 	mu     sync.Mutex
 	state  shardState
 	groups map[string]*group
+	// pending holds transactional offsets by producer id until the
+	// producer's marker commits or aborts them (txn_offsets.go).
+	pending map[int64]*pendingTxn
+	// completed are CompleteTransaction calls that arrived while the shard
+	// was loading; they are applied after the replay.
+	completed []txnCompletion
 }
 
 // New returns a coordinator that leads no partition yet.
@@ -195,7 +201,7 @@ func (c *Coordinator) addShard(p int32) *shard {
 	if _, ok := c.shards[p]; ok {
 		return nil
 	}
-	s := &shard{c: c, partition: p, state: shardLoading, groups: make(map[string]*group)}
+	s := &shard{c: c, partition: p, state: shardLoading, groups: make(map[string]*group), pending: make(map[int64]*pendingTxn)}
 	c.shards[p] = s
 	c.loaders.Add(1)
 	return s
@@ -214,6 +220,7 @@ func (c *Coordinator) load(ctx context.Context, s *shard) error {
 		return nil // resigned meanwhile
 	}
 	st.install(s)
+	s.applyCompleted()
 	s.state = shardActive
 	c.lg.Info("loaded __consumer_offsets partition", "partition", s.partition, "groups", len(s.groups), "records", st.records, "took", c.clock.Now().Sub(start).Round(time.Millisecond))
 	return nil
@@ -253,6 +260,8 @@ func (s *shard) shutdown() {
 		g.shutdown()
 	}
 	s.groups = map[string]*group{}
+	s.pending = map[int64]*pendingTxn{}
+	s.completed = nil
 }
 
 // Close resigns every partition, stops every timer and waits for the
@@ -341,13 +350,18 @@ func (s *shard) after(d time.Duration, fn func()) *timer {
 // write appends records to the shard's partition; s.mu is held so that the
 // log's order is the order of state changes.
 func (s *shard) write(ctx context.Context, recs []Record) error {
+	_, err := s.writeAt(ctx, recs)
+	return err
+}
+
+// writeAt is write that also returns the offset of the first record.
+func (s *shard) writeAt(ctx context.Context, recs []Record) (int64, error) {
 	if len(recs) == 0 {
-		return nil
+		return -1, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
-	_, err := s.c.log.Append(ctx, s.partition, recs)
-	return err
+	return s.c.log.Append(ctx, s.partition, recs)
 }
 
 // writeCode maps an append error to the code Kafka's coordinator answers.

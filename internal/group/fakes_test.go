@@ -83,13 +83,26 @@ func (c *fakeClock) Advance(d time.Duration) {
 // memLog is an in-memory __consumer_offsets.
 type memLog struct {
 	mu    sync.Mutex
-	parts map[int32][]Record
+	parts map[int32][]memEntry
 	fail  error
 }
 
-func newMemLog() *memLog { return &memLog{parts: make(map[int32][]Record)} }
+// memEntry is one record of a memLog, or a transaction marker.
+type memEntry struct {
+	Record
+	pid    int64 // -1: not transactional
+	epoch  int16
+	marker bool
+	commit bool
+}
 
-func (l *memLog) Append(_ context.Context, p int32, recs []Record) (int64, error) {
+func newMemLog() *memLog { return &memLog{parts: make(map[int32][]memEntry)} }
+
+func (l *memLog) Append(ctx context.Context, p int32, recs []Record) (int64, error) {
+	return l.AppendTxn(ctx, p, -1, -1, recs)
+}
+
+func (l *memLog) AppendTxn(_ context.Context, p int32, pid int64, epoch int16, recs []Record) (int64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.fail != nil {
@@ -97,9 +110,17 @@ func (l *memLog) Append(_ context.Context, p int32, recs []Record) (int64, error
 	}
 	off := int64(len(l.parts[p]))
 	for _, r := range recs {
-		l.parts[p] = append(l.parts[p], Record{Key: append([]byte(nil), r.Key...), Value: clone(r.Value)})
+		l.parts[p] = append(l.parts[p], memEntry{Record: Record{Key: append([]byte(nil), r.Key...), Value: clone(r.Value)}, pid: pid, epoch: epoch})
 	}
 	return off, nil
+}
+
+// appendMarker writes a transaction marker, as the transaction
+// coordinator's marker path does.
+func (l *memLog) appendMarker(p int32, pid int64, epoch int16, commit bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.parts[p] = append(l.parts[p], memEntry{pid: pid, epoch: epoch, marker: true, commit: commit})
 }
 
 func clone(b []byte) []byte {
@@ -109,22 +130,30 @@ func clone(b []byte) []byte {
 	return append([]byte{}, b...)
 }
 
-func (l *memLog) Replay(_ context.Context, p int32, fn func(key, value []byte) error) error {
+func (l *memLog) Replay(_ context.Context, p int32, fn func(r Replayed) error) error {
 	l.mu.Lock()
-	recs := append([]Record(nil), l.parts[p]...)
+	ents := append([]memEntry(nil), l.parts[p]...)
 	l.mu.Unlock()
-	for _, r := range recs {
-		if err := fn(clone(r.Key), clone(r.Value)); err != nil {
+	for i, e := range ents {
+		r := Replayed{Offset: int64(i), Key: clone(e.Key), Value: clone(e.Value), ProducerID: e.pid, ProducerEpoch: e.epoch, Marker: e.marker, Commit: e.commit}
+		if err := fn(r); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// records are the partition's records, markers left out.
 func (l *memLog) records(p int32) []Record {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return append([]Record(nil), l.parts[p]...)
+	var out []Record
+	for _, e := range l.parts[p] {
+		if !e.marker {
+			out = append(out, e.Record)
+		}
+	}
+	return out
 }
 
 // topicSet says every partition below 16 of the named topics exists.

@@ -38,6 +38,9 @@ type committed struct {
 	leaderEpoch int32
 	metadata    string
 	commitTime  int64 // unix ms
+	// recordOffset is the log offset of the record that committed it: a
+	// transaction's offsets replace only older commits when it commits.
+	recordOffset int64
 }
 
 // group is one group of a shard. State shared by every group type lives

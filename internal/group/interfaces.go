@@ -35,9 +35,28 @@ type Log interface {
 	// Append writes records to partition as one batch and returns once
 	// it is committed, with the offset of the first record.
 	Append(ctx context.Context, partition int32, records []Record) (offset int64, err error)
+	// AppendTxn writes records to partition as one transactional batch of
+	// the producer (TxnOffsetCommit), like Append otherwise. A producer
+	// epoch older than the partition knows fails with ErrProducerFenced.
+	AppendTxn(ctx context.Context, partition int32, producerID int64, epoch int16, records []Record) (offset int64, err error)
 	// Replay calls fn for every record of partition from the log start to
-	// the high watermark, in order. Control batches are skipped.
-	Replay(ctx context.Context, partition int32, fn func(key, value []byte) error) error
+	// the high watermark, in order, and for every transaction marker
+	// (control batch) among them.
+	Replay(ctx context.Context, partition int32, fn func(r Replayed) error) error
+}
+
+// Replayed is one record of a replay, or one transaction marker.
+type Replayed struct {
+	Offset     int64 // the record's (or marker's) offset in the log
+	Key, Value []byte
+	// ProducerID is the transactional producer that wrote the record or
+	// marker, or -1 for a record of a non-transactional batch.
+	ProducerID    int64
+	ProducerEpoch int16
+	// Marker says this is a COMMIT (Commit true) or ABORT transaction
+	// marker of ProducerID; Key and Value are then nil.
+	Marker bool
+	Commit bool
 }
 
 // Topics tells whether a topic-partition exists, for offset commits.
@@ -48,3 +67,8 @@ type Topics interface {
 // ErrNotLeader is what a Log returns when this broker no longer leads the
 // partition; the coordinator answers NOT_COORDINATOR.
 var ErrNotLeader = errors.New("group: not the leader of the offsets partition")
+
+// ErrProducerFenced is what Log.AppendTxn returns for a producer epoch older
+// than the one the partition knows; TxnOffsetCommit answers
+// INVALID_PRODUCER_EPOCH.
+var ErrProducerFenced = errors.New("group: transactional producer epoch is fenced")

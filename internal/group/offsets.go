@@ -87,7 +87,8 @@ func (c *Coordinator) OffsetCommit(ctx context.Context, req *kmsg.OffsetCommitRe
 	if len(recs) == 0 {
 		return resp
 	}
-	if err := s.write(ctx, recs); err != nil {
+	base, err := s.writeAt(ctx, recs)
+	if err != nil {
 		code := writeCode(err)
 		for _, p := range todo {
 			*p.ptr = code
@@ -98,7 +99,8 @@ func (c *Coordinator) OffsetCommit(ctx context.Context, req *kmsg.OffsetCommitRe
 		g = newGroup(s, req.Group, TypeClassic) // a simple group
 		s.groups[req.Group] = g
 	}
-	for _, p := range todo {
+	for i, p := range todo {
+		p.c.recordOffset = base + int64(i)
 		g.offsets[p.tp] = p.c
 	}
 	return resp
@@ -143,6 +145,8 @@ type fetchedPartition struct {
 	partition int32
 	c         committed
 	found     bool
+	// unstable: a transaction has pending offsets for the partition.
+	unstable bool
 }
 
 type fetchedTopic struct {
@@ -152,20 +156,26 @@ type fetchedTopic struct {
 
 // fetch reads a group's offsets; topics nil means all. code is a
 // group-level error.
-func (c *Coordinator) fetch(groupID string, topics []fetchTopic, all bool) (out []fetchedTopic, code int16) {
+func (c *Coordinator) fetch(groupID string, topics []fetchTopic, all bool, member fetchMember) (out []fetchedTopic, code int16) {
 	s, code := c.lockShard(groupID)
 	if code != 0 {
 		return nil, code
 	}
 	defer s.mu.Unlock()
 	g := s.groups[groupID]
+	if g != nil && g.consumer != nil {
+		// OffsetFetch v9 from a KIP-848 member carries its member epoch.
+		if code := g.consumer.offsetFetchError(member.id, member.epoch); code != 0 {
+			return nil, code
+		}
+	}
 	if all {
 		if g == nil {
 			return nil, 0
 		}
 		byTopic := make(map[string][]fetchedPartition)
 		for tp, cm := range g.offsets {
-			byTopic[tp.topic] = append(byTopic[tp.topic], fetchedPartition{partition: tp.partition, c: cm, found: true})
+			byTopic[tp.topic] = append(byTopic[tp.topic], fetchedPartition{partition: tp.partition, c: cm, found: true, unstable: s.hasPending(groupID, tp)})
 		}
 		names := make([]string, 0, len(byTopic))
 		for t := range byTopic {
@@ -182,7 +192,7 @@ func (c *Coordinator) fetch(groupID string, topics []fetchTopic, all bool) (out 
 	for _, t := range topics {
 		ft := fetchedTopic{topic: t.topic}
 		for _, p := range t.partitions {
-			fp := fetchedPartition{partition: p}
+			fp := fetchedPartition{partition: p, unstable: s.hasPending(groupID, topicPartition{t.topic, p})}
 			if g != nil {
 				fp.c, fp.found = g.offsets[topicPartition{t.topic, p}]
 			}
@@ -193,8 +203,9 @@ func (c *Coordinator) fetch(groupID string, topics []fetchTopic, all bool) (out 
 	return out, 0
 }
 
-// OffsetFetch handles OffsetFetch v1-v9. Without transactions nothing is
-// ever pending, so RequireStable never yields UNSTABLE_OFFSET_COMMIT.
+// OffsetFetch handles OffsetFetch v1-v9. With RequireStable (v7+) a
+// partition with pending transactional offsets answers
+// UNSTABLE_OFFSET_COMMIT.
 func (c *Coordinator) OffsetFetch(_ context.Context, req *kmsg.OffsetFetchRequest) *kmsg.OffsetFetchResponse {
 	resp := req.ResponseKind().(*kmsg.OffsetFetchResponse)
 	if req.Version >= 8 {
@@ -205,7 +216,7 @@ func (c *Coordinator) OffsetFetch(_ context.Context, req *kmsg.OffsetFetchReques
 			for _, t := range rg.Topics {
 				topics = append(topics, fetchTopic{t.Topic, t.Partitions})
 			}
-			out, code := c.fetchChecked(rg.Group, topics, rg.Topics == nil)
+			out, code := c.fetchChecked(rg.Group, topics, rg.Topics == nil, fetchMember{rg.MemberID, rg.MemberEpoch})
 			sg.ErrorCode = code
 			if code == 0 {
 				for _, ft := range out {
@@ -214,7 +225,10 @@ func (c *Coordinator) OffsetFetch(_ context.Context, req *kmsg.OffsetFetchReques
 					for _, fp := range ft.partitions {
 						sp := kmsg.NewOffsetFetchResponseGroupTopicPartition()
 						sp.Partition = fp.partition
-						fillFetched(&sp.Offset, &sp.LeaderEpoch, &sp.Metadata, fp)
+						fillFetched(&sp.Offset, &sp.LeaderEpoch, &sp.Metadata, fp, req.RequireStable)
+						if req.RequireStable && fp.unstable {
+							sp.ErrorCode = kerr.UnstableOffsetCommit.Code
+						}
 						st.Partitions = append(st.Partitions, sp)
 					}
 					sg.Topics = append(sg.Topics, st)
@@ -229,7 +243,7 @@ func (c *Coordinator) OffsetFetch(_ context.Context, req *kmsg.OffsetFetchReques
 		topics = append(topics, fetchTopic{t.Topic, t.Partitions})
 	}
 	all := req.Topics == nil && req.Version >= 2
-	out, code := c.fetchChecked(req.Group, topics, all)
+	out, code := c.fetchChecked(req.Group, topics, all, fetchMember{epoch: -1})
 	if code != 0 {
 		if req.Version >= 2 {
 			resp.ErrorCode = code
@@ -255,7 +269,10 @@ func (c *Coordinator) OffsetFetch(_ context.Context, req *kmsg.OffsetFetchReques
 		for _, fp := range ft.partitions {
 			sp := kmsg.NewOffsetFetchResponseTopicPartition()
 			sp.Partition = fp.partition
-			fillFetched(&sp.Offset, &sp.LeaderEpoch, &sp.Metadata, fp)
+			fillFetched(&sp.Offset, &sp.LeaderEpoch, &sp.Metadata, fp, req.RequireStable)
+			if req.RequireStable && fp.unstable {
+				sp.ErrorCode = kerr.UnstableOffsetCommit.Code
+			}
 			st.Partitions = append(st.Partitions, sp)
 		}
 		resp.Topics = append(resp.Topics, st)
@@ -263,15 +280,22 @@ func (c *Coordinator) OffsetFetch(_ context.Context, req *kmsg.OffsetFetchReques
 	return resp
 }
 
-func (c *Coordinator) fetchChecked(groupID string, topics []fetchTopic, all bool) ([]fetchedTopic, int16) {
+// fetchMember is who asks in OffsetFetch v9+: a KIP-848 member's id and
+// epoch, or no one (nil id, epoch -1).
+type fetchMember struct {
+	id    *string
+	epoch int32
+}
+
+func (c *Coordinator) fetchChecked(groupID string, topics []fetchTopic, all bool, member fetchMember) ([]fetchedTopic, int16) {
 	if groupID == "" {
 		return nil, kerr.InvalidGroupID.Code
 	}
-	return c.fetch(groupID, topics, all)
+	return c.fetch(groupID, topics, all, member)
 }
 
-func fillFetched(off *int64, epoch *int32, md **string, fp fetchedPartition) {
-	if !fp.found {
+func fillFetched(off *int64, epoch *int32, md **string, fp fetchedPartition, requireStable bool) {
+	if !fp.found || requireStable && fp.unstable {
 		*off, *epoch, *md = -1, -1, kmsg.StringPtr("")
 		return
 	}
@@ -330,6 +354,7 @@ func (c *Coordinator) OffsetDelete(ctx context.Context, req *kmsg.OffsetDeleteRe
 	}
 	for _, tp := range gone {
 		delete(g.offsets, tp)
+		dropPendingOffset(s.pending, g.id, tp)
 	}
 	return resp
 }
@@ -369,7 +394,7 @@ func (s *shard) expireGroup(g *group, now, retention int64) {
 		} else if subscribed[tp.topic] {
 			continue
 		}
-		if now-base >= retention {
+		if now-base >= retention && !s.hasPending(g.id, tp) {
 			recs = append(recs, offsetTombstone(g.id, tp))
 			gone = append(gone, tp)
 		}
@@ -422,6 +447,7 @@ func (c *Coordinator) DeleteTopicOffsets(ctx context.Context, topics []string) e
 				}
 				for _, tp := range gone {
 					delete(g.offsets, tp)
+					dropPendingOffset(s.pending, g.id, tp)
 				}
 			}
 		}

@@ -57,21 +57,31 @@ type loadState struct {
 	meta    map[string]*kmsg.GroupMetadataValue
 	// consumer are the KIP-848 groups (consumer_coordinator.go).
 	consumer map[string]*consumerGroup
-	records  int
-	skipped  int
+	// pending are transactional offsets whose transaction has no marker
+	// yet (txn_offsets.go).
+	pending map[int64]*pendingTxn
+	records int
+	skipped int
 }
 
 func newLoadState() *loadState {
 	return &loadState{
 		offsets: make(map[string]map[topicPartition]committed),
 		meta:    make(map[string]*kmsg.GroupMetadataValue),
+		pending: make(map[int64]*pendingTxn),
 	}
 }
 
 // apply takes one record. Records it cannot decode are skipped (and
 // counted), as Kafka skips unknown record types: one bad record must not
-// make the whole partition unloadable.
-func (st *loadState) apply(key, value []byte) error {
+// make the whole partition unloadable. Records of transactional batches
+// stay pending until their producer's marker commits or aborts them.
+func (st *loadState) apply(r Replayed) error {
+	if r.Marker {
+		st.applyMarker(r.ProducerID, r.Commit)
+		return nil
+	}
+	key, value := r.Key, r.Value
 	st.records++
 	if len(key) < 2 {
 		st.skipped++
@@ -89,6 +99,7 @@ func (st *loadState) apply(key, value []byte) error {
 			if m := st.offsets[k.Group]; m != nil {
 				delete(m, tp)
 			}
+			dropPendingOffset(st.pending, k.Group, tp)
 			return nil
 		}
 		var v kmsg.OffsetCommitValue
@@ -99,12 +110,17 @@ func (st *loadState) apply(key, value []byte) error {
 		if v.Version < 3 {
 			v.LeaderEpoch = -1
 		}
+		c := committed{offset: v.Offset, leaderEpoch: v.LeaderEpoch, metadata: v.Metadata, commitTime: v.CommitTimestamp, recordOffset: r.Offset}
+		if r.ProducerID >= 0 {
+			addPendingOffset(st.pending, r.ProducerID, r.ProducerEpoch, k.Group, tp, c)
+			return nil
+		}
 		m := st.offsets[k.Group]
 		if m == nil {
 			m = make(map[topicPartition]committed)
 			st.offsets[k.Group] = m
 		}
-		m[tp] = committed{offset: v.Offset, leaderEpoch: v.LeaderEpoch, metadata: v.Metadata, commitTime: v.CommitTimestamp}
+		m[tp] = c
 	case keyGroupMetadataV2:
 		var k kmsg.GroupMetadataKey
 		if k.ReadFrom(key) != nil {
@@ -153,6 +169,7 @@ func (st *loadState) install(s *shard) {
 			g.offsets[tp] = c
 		}
 	}
+	s.pending = st.pending
 }
 
 // groupRecord is the group metadata record of a classic group.

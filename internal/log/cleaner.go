@@ -120,7 +120,8 @@ func (c *Cleaner) Wake() {
 }
 
 // Run cleans until ctx is cancelled, then returns nil once the pass in
-// progress has stopped (its output is discarded; the log is untouched).
+// progress has stopped (its output is discarded; groups it already
+// swapped in stay). Call it from one goroutine only.
 func (c *Cleaner) Run(ctx context.Context) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()

@@ -66,6 +66,8 @@ type Log struct {
 	pending       []pendingDelete
 	// cleaning is the compaction state (clean.go).
 	cleaning cleanState
+	// txns is the aborted-transaction index (txnindex.go).
+	txns txnIndex
 }
 
 type pendingDelete struct {
@@ -213,7 +215,7 @@ func (l *Log) load(ctx context.Context, clean bool) error {
 			if i < len(l.segs)-1 { // Kafka drops everything after a bad batch
 				for _, d := range l.segs[i+1:] {
 					d.closeFiles()
-					for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+					for _, suf := range segmentSuffixes {
 						if err := l.fsys.Remove(d.path(suf)); err != nil && !errors.Is(err, os.ErrNotExist) {
 							return err
 						}
@@ -248,7 +250,7 @@ func (l *Log) load(ctx context.Context, clean bool) error {
 		l.lg.Warn("log end offset below log start offset; starting empty", "log_end_offset", leo, "log_start_offset", lso)
 		for _, s := range l.segs {
 			s.closeFiles()
-			for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+			for _, suf := range segmentSuffixes {
 				if err := l.fsys.Remove(s.path(suf)); err != nil && !errors.Is(err, os.ErrNotExist) {
 					return err
 				}
@@ -275,6 +277,9 @@ func (l *Log) load(ctx context.Context, clean bool) error {
 		if err := l.epochs.persist(l.fsys, l.dir); err != nil {
 			return err
 		}
+	}
+	if err := l.loadTxnIndexes(leo); err != nil {
+		return err
 	}
 	l.lg.Debug("opened log", "segments", len(l.segs), "log_start_offset", lso, "log_end_offset", leo, "clean", clean)
 	return nil

@@ -148,6 +148,9 @@ func (l *Log) Truncate(off int64) error {
 		return nil
 	}
 	l.cleanerTruncated(off)
+	if err := l.truncateTxnIndex(off); err != nil {
+		return l.fail(err)
+	}
 	now := l.clock.Now()
 	segs := l.segments()
 	if off <= segs[0].base {

@@ -20,8 +20,12 @@ const (
 	logSuffix       = ".log"
 	indexSuffix     = ".index"
 	timeIndexSuffix = ".timeindex"
+	txnIndexSuffix  = ".txnindex"
 	deletedSuffix   = ".deleted"
 )
+
+// segmentSuffixes are the files of one segment that go when it goes.
+var segmentSuffixes = []string{logSuffix, indexSuffix, timeIndexSuffix, txnIndexSuffix}
 
 func segmentPath(dir string, base int64, suffix string) string {
 	return filepath.Join(dir, fmt.Sprintf("%020d%s", base, suffix))
@@ -740,7 +744,7 @@ func (s *segment) largestTimestamp() int64 {
 // stays open for in-flight reads.
 func (s *segment) renameDeleted() error {
 	var errs []error
-	for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+	for _, suf := range segmentSuffixes {
 		p := s.path(suf)
 		if err := s.fsys.Rename(p, p+deletedSuffix); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)
@@ -752,7 +756,7 @@ func (s *segment) renameDeleted() error {
 // removeDeleted closes the segment and removes its *.deleted files.
 func (s *segment) removeDeleted() error {
 	errs := []error{s.closeFiles()}
-	for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+	for _, suf := range segmentSuffixes {
 		if err := s.fsys.Remove(s.path(suf) + deletedSuffix); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/samsa-streaming/samsa/internal/config"
 	"github.com/samsa-streaming/samsa/internal/fs"
+	"github.com/samsa-streaming/samsa/internal/log"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
@@ -36,6 +37,10 @@ type Manager struct {
 	syncMu sync.Mutex // serialises Sync
 	mu     sync.RWMutex
 	parts  map[Key]*Partition
+
+	// cleaner compacts the logs of compacted topics; nil when
+	// log.cleaner.enable is false. Run owns its goroutine.
+	cleaner *log.Cleaner
 }
 
 // ManagerOptions configure a Manager.
@@ -50,12 +55,28 @@ type ManagerOptions struct {
 }
 
 // NewManager returns a Manager with no partitions; Sync opens them.
-func NewManager(o ManagerOptions) *Manager {
-	return &Manager{
+func NewManager(o ManagerOptions) (*Manager, error) {
+	m := &Manager{
 		dataDir: o.DataDir, nodeID: o.NodeID, broker: o.Broker,
 		fsys: o.FS, lg: o.Logger, clock: o.Clock, clean: o.CleanShutdown,
 		parts: make(map[Key]*Partition),
 	}
+	if strings.EqualFold(o.Broker.Values["log.cleaner.enable"], "true") {
+		cc := log.CleanerConfig{}.Defaults()
+		num := func(name string) int64 {
+			f, _ := strconv.ParseFloat(strings.TrimSpace(o.Broker.Values[name]), 64)
+			return int64(f)
+		}
+		cc.IOMaxBytesPerSecond = num("log.cleaner.io.max.bytes.per.second")
+		cc.BackoffMs = num("log.cleaner.backoff.ms")
+		cc.DedupeBufferSize = num("log.cleaner.dedupe.buffer.size")
+		c, err := log.NewCleaner(cc, o.Logger.With("component", "cleaner"), o.Clock)
+		if err != nil {
+			return nil, fmt.Errorf("log cleaner: %w", err)
+		}
+		m.cleaner = c
+	}
+	return m, nil
 }
 
 // Get returns a hosted partition.
@@ -128,6 +149,9 @@ func (m *Manager) Sync(ctx context.Context, img *metadata.Image, first bool) err
 			m.mu.Lock()
 			m.parts[k] = p
 			m.mu.Unlock()
+			if m.cleaner != nil {
+				m.cleaner.Add(p.Log()) // the cleaner skips logs that are not compacted
+			}
 		}
 	}
 	m.mu.Lock()
@@ -141,6 +165,9 @@ func (m *Manager) Sync(ctx context.Context, img *metadata.Image, first bool) err
 	m.mu.Unlock()
 	for _, p := range gone {
 		m.lg.Info("deleting partition", "topic", p.Topic, "partition", p.Index)
+		if m.cleaner != nil {
+			m.cleaner.Remove(p.Log())
+		}
 		if err := p.Delete(); err != nil {
 			errs = append(errs, err)
 		}
@@ -185,7 +212,19 @@ func (m *Manager) removeStrays(want map[Key]bool) error {
 // enforces flush.ms once a second, until ctx ends. Kafka checks flush.ms only
 // when log.flush.scheduler.interval.ms is set; Samsa always honours a
 // topic's flush.ms, since a user who sets it expects it to apply.
+//
+// It also runs the log cleaner, when enabled, and waits for it to stop.
 func (m *Manager) RunRetention(ctx context.Context, interval time.Duration) {
+	if m.cleaner != nil {
+		done := make(chan struct{})
+		go func() { // owned by RunRetention, which waits for it below
+			defer close(done)
+			if err := m.cleaner.Run(ctx); err != nil && ctx.Err() == nil {
+				m.lg.Error("log cleaner stopped", "err", err)
+			}
+		}()
+		defer func() { <-done }()
+	}
 	ret := time.NewTicker(interval)
 	defer ret.Stop()
 	flush := time.NewTicker(time.Second)
@@ -218,6 +257,9 @@ func (m *Manager) Close() error {
 	defer m.mu.Unlock()
 	var errs []error
 	for k, p := range m.parts {
+		if m.cleaner != nil {
+			m.cleaner.Remove(p.Log())
+		}
 		if err := p.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("%s-%d: %w", k.Topic, k.Partition, err))
 		}

@@ -86,6 +86,11 @@ func LogConfig(t config.Topic) log.Config {
 	c.FlushMessages = t.FlushMessages
 	c.FlushMs = t.FlushMs
 	c.FileDeleteDelayMs = t.FileDeleteDelayMs
+	c.Compact = t.CleanupCompact
+	c.DeleteRetentionMs = t.DeleteRetentionMs
+	c.MinCleanableDirtyRatio = t.MinCleanableRatio
+	c.MinCompactionLagMs = t.MinCompactionLagMs
+	c.MaxCompactionLagMs = t.MaxCompactionLagMs
 	return c
 }
 
@@ -107,11 +112,13 @@ func Open(ctx context.Context, dataDir, topic string, index int32, cfg config.To
 	p.log = l
 	p.leaderEpoch.Store(max(opts.LeaderEpoch, 0))
 	p.isrSize.Store(max(opts.ISRSize, 1))
+	p.hw.Store(l.LogEndOffset())
 	if err := p.loadProducers(); err != nil {
 		l.Close()
 		return nil, err
 	}
 	p.hw.Store(l.LogEndOffset())
+	p.publishLSO()
 	return p, nil
 }
 
@@ -134,10 +141,32 @@ func (p *Partition) loadProducers() error {
 	// Scanning only the tail is enough for the last five batches of each
 	// producer in nearly all cases; a full scan happens only without a
 	// snapshot.
-	return p.log.ScanBatches(from, func(h batch.Header, _ []byte) error {
-		p.producers.update(&h)
+	err := p.log.ScanBatches(from, func(h batch.Header, b []byte) error {
+		first := p.producers.update(&h)
+		if first >= 0 && h.IsControl() {
+			if commit, cerr := batch.ControlType(b); cerr == nil && !commit && !p.log.HasAbortedTxn(h.ProducerID, h.BaseOffset) {
+				// The marker made it to the log but its index entry did
+				// not (a crash between the two): rebuild it.
+				return p.log.AppendAbortedTxn(log.AbortedTxn{ProducerID: h.ProducerID, FirstOffset: first, LastOffset: h.BaseOffset, LastStableOffset: first})
+			}
+		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	p.publishLSO()
+	return nil
+}
+
+// publishLSO tells the log the last stable offset, which bounds compaction.
+// Callers hold p.mu or own the partition exclusively.
+func (p *Partition) publishLSO() {
+	lso := p.hw.Load()
+	if first := p.producers.firstOpenTxn(); first >= 0 && first < lso {
+		lso = first
+	}
+	p.log.SetLastStableOffset(lso)
 }
 
 func readFile(fsys fs.FS, path string) ([]byte, error) {
@@ -198,13 +227,68 @@ func (p *Partition) LastStableOffset() int64 {
 	hw := p.hw.Load()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	lso := hw
-	for _, e := range p.producers.entries {
-		if e.TxnFirstOffset >= 0 && e.TxnFirstOffset < lso {
-			lso = e.TxnFirstOffset
+	if first := p.producers.firstOpenTxn(); first >= 0 && first < hw {
+		return first
+	}
+	return hw
+}
+
+// OngoingTxn reports the first offset of the producer's open transaction in
+// this partition.
+func (p *Partition) OngoingTxn(producerID int64) (firstOffset int64, ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if e, found := p.producers.entries[producerID]; found && e.TxnFirstOffset >= 0 {
+		return e.TxnFirstOffset, true
+	}
+	return -1, false
+}
+
+// AbortedTxns lists the aborted transactions a read_committed fetch of
+// [from, upTo) must skip.
+func (p *Partition) AbortedTxns(from, upTo int64) []log.AbortedTxn {
+	return p.log.AbortedTxns(from, upTo)
+}
+
+// AppendMarker writes a transaction marker (a COMMIT or ABORT control
+// batch) for the producer and ends its open transaction here. An abort
+// also goes into the aborted-transaction index, so read_committed fetches
+// skip the transaction's records. A marker older than the producer's epoch
+// is refused with ErrInvalidEpoch.
+func (p *Partition) AppendMarker(producerID int64, epoch int16, commit bool, coordinatorEpoch int32) (int64, error) {
+	now := p.clock.Now().UnixMilli()
+	b := batch.BuildControlBatch(producerID, epoch, commit, coordinatorEpoch, now)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return -1, ErrClosed
+	}
+	if e, ok := p.producers.entries[producerID]; ok && epoch < e.Epoch {
+		return -1, fmt.Errorf("%w: marker epoch %d is older than the producer's %d", ErrInvalidEpoch, epoch, e.Epoch)
+	}
+	lsoBefore := p.hw.Load()
+	if first := p.producers.firstOpenTxn(); first >= 0 && first < lsoBefore {
+		lsoBefore = first
+	}
+	info, err := p.log.Append(b, p.leaderEpoch.Load())
+	if err != nil {
+		return -1, err
+	}
+	h, err := batch.ParseHeader(b)
+	if err != nil {
+		return -1, err
+	}
+	h.BaseOffset = info.BaseOffset
+	first := p.producers.update(&h)
+	if !commit && first >= 0 {
+		if err := p.log.AppendAbortedTxn(log.AbortedTxn{ProducerID: producerID, FirstOffset: first, LastOffset: info.BaseOffset, LastStableOffset: lsoBefore}); err != nil {
+			return -1, err
 		}
 	}
-	return lso
+	p.hw.Store(info.LastOffset + 1)
+	p.publishLSO()
+	p.notify()
+	return info.BaseOffset, nil
 }
 
 // Log exposes the partition's log for reads.
@@ -304,6 +388,7 @@ func (p *Partition) Append(records []byte, acks int16) (AppendResult, error) {
 	// Single replica: the ISR is this broker, so the batch is committed as
 	// soon as it is in the log.
 	p.hw.Store(info.LastOffset + 1)
+	p.publishLSO()
 	p.notify()
 	res.BaseOffset = info.BaseOffset
 	res.LogStartOffset = p.log.LogStartOffset()

@@ -88,11 +88,17 @@ func inSequence(last, next int32) bool {
 }
 
 // update records an appended batch (from Append, or from the log at start).
-func (s *producerState) update(h *batch.Header) {
+// For a control batch (a transaction marker) it returns the first offset of
+// the transaction the marker ends, or -1.
+func (s *producerState) update(h *batch.Header) (endedTxnFirst int64) {
+	endedTxnFirst = -1
 	if !h.HasProducerID() {
 		return
 	}
 	e, ok := s.entries[h.ProducerID]
+	if h.IsControl() && ok {
+		endedTxnFirst = e.TxnFirstOffset
+	}
 	if !ok || h.ProducerEpoch > e.Epoch {
 		e = &producerEntry{Epoch: h.ProducerEpoch, TxnFirstOffset: -1}
 		s.entries[h.ProducerID] = e
@@ -116,6 +122,18 @@ func (s *producerState) update(h *batch.Header) {
 		}
 	}
 	e.LastTimestamp = h.MaxTimestamp
+	return
+}
+
+// firstOpenTxn is the first offset of the earliest open transaction, or -1.
+func (s *producerState) firstOpenTxn() int64 {
+	first := int64(-1)
+	for _, e := range s.entries {
+		if e.TxnFirstOffset >= 0 && (first < 0 || e.TxnFirstOffset < first) {
+			first = e.TxnFirstOffset
+		}
+	}
+	return first
 }
 
 // truncate forgets batches at or above off (log truncation).

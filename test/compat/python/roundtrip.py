@@ -7,17 +7,30 @@
         partitioner (Java's) and compression.type=CODEC, then prints one JSON
         line per record in input order:
         {"index": i, "partition": p, "offset": o, "timestamp": t}
-    roundtrip.py consume BOOTSTRAP TOPIC COUNT [GROUP]
+    roundtrip.py consume BOOTSTRAP TOPIC COUNT [GROUP] [KEY=VALUE]...
         Reads COUNT records from the beginning of every partition (assigned,
         or by subscribing as GROUP and committing) and prints one JSON line
         per record: {"partition", "offset", "timestamp", "key", "value",
-        "headers": [[hk, hv], ...]}.
+        "headers": [[hk, hv], ...]}. KEY=VALUE are extra consumer settings,
+        e.g. isolation.level=read_committed (librdkafka's default) or
+        read_uncommitted.
+    roundtrip.py churn-member BOOTSTRAP TOPIC GROUP [KEY=VALUE]...
+        Consumes TOPIC as a member of GROUP (extra consumer settings as
+        KEY=VALUE) until stdin closes, then closes the consumer (leaving the
+        group). After each batch it prints what it processed, then commits
+        exactly that synchronously. One JSON line per event:
+        {"event": "record", "topic", "partition", "offset"},
+        {"event": "commit", "topic", "partition", "offset": next} (after the
+        commit succeeded), {"event": "commit_failed", "error"},
+        {"event": "assigned"|"revoked"|"lost", "partitions": [...]},
+        {"event": "error", "error"}, {"event": "closed"}.
 
 Errors go to stderr with exit status 1. Run by test/compat/python_test.go.
 """
 
 import json
 import sys
+import threading
 import time
 
 from confluent_kafka import (OFFSET_BEGINNING, Consumer, KafkaException,
@@ -96,7 +109,15 @@ def text(b):
     return None if b is None else b.decode("utf-8")
 
 
-def consume(bootstrap, topic, count, group):
+def settings_conf(conf, settings):
+    for kv in settings:
+        k, sep, v = kv.partition("=")
+        if not sep or not k:
+            sys.exit("setting is not KEY=VALUE: %r" % kv)
+        conf[k] = v
+
+
+def consume(bootstrap, topic, count, group, settings=()):
     conf = {
         "bootstrap.servers": bootstrap,
         "client.id": "samsa-compat-python",
@@ -104,6 +125,7 @@ def consume(bootstrap, topic, count, group):
         "enable.auto.commit": False,
         "auto.offset.reset": "earliest",
     }
+    settings_conf(conf, settings)
     consumer = Consumer(conf)
     try:
         if group:
@@ -155,11 +177,89 @@ def consume(bootstrap, topic, count, group):
         consumer.close()
 
 
+def churn_member(bootstrap, topic, group, settings):
+    conf = {
+        "bootstrap.servers": bootstrap,
+        "client.id": "samsa-compat-python",
+        "group.id": group,
+        "enable.auto.commit": False,
+        "auto.offset.reset": "earliest",
+    }
+    settings_conf(conf, settings)
+
+    def emit(obj):
+        print(json.dumps(obj), flush=True)
+
+    # The test stops a member by closing its stdin and kills one with SIGKILL.
+    stop = threading.Event()
+
+    def watch_stdin():
+        while sys.stdin.buffer.read(4096):
+            pass
+        stop.set()
+
+    threading.Thread(target=watch_stdin, daemon=True).start()
+
+    def on(event):
+        def cb(_consumer, partitions):
+            emit({"event": event,
+                  "partitions": sorted(p.partition for p in partitions)})
+        return cb
+
+    consumer = Consumer(conf)
+    try:
+        consumer.subscribe([topic], on_assign=on("assigned"),
+                           on_revoke=on("revoked"), on_lost=on("lost"))
+        while not stop.is_set():
+            nxt = {}
+            for msg in consumer.consume(num_messages=500, timeout=0.2):
+                err = msg.error()
+                if err is not None:
+                    if err.code() == -191:  # _PARTITION_EOF
+                        continue
+                    if err.fatal():
+                        raise KafkaException(err)
+                    emit({"event": "error", "error": str(err)})
+                    continue
+                print(json.dumps({"event": "record", "topic": msg.topic(),
+                                  "partition": msg.partition(),
+                                  "offset": msg.offset()}))
+                nxt[(msg.topic(), msg.partition())] = msg.offset() + 1
+            if not nxt:
+                continue
+            sys.stdout.flush()  # processed before committed
+            try:
+                done = consumer.commit(
+                    offsets=[TopicPartition(t, p, o) for (t, p), o in nxt.items()],
+                    asynchronous=False)
+            except KafkaException as e:
+                # A rebalance can fence the commit; the next owner re-reads
+                # those records.
+                emit({"event": "commit_failed", "error": str(e)})
+                continue
+            for tp in done or []:
+                if tp.error is not None:
+                    emit({"event": "commit_failed", "error": str(tp.error)})
+                else:
+                    emit({"event": "commit", "topic": tp.topic,
+                          "partition": tp.partition, "offset": tp.offset})
+    finally:
+        consumer.close()
+    emit({"event": "closed"})
+
+
 def main(argv):
     if len(argv) == 5 and argv[0] == "produce":
         produce(argv[1], argv[2], argv[3], argv[4])
-    elif len(argv) in (4, 5) and argv[0] == "consume":
-        consume(argv[1], argv[2], int(argv[3]), argv[4] if len(argv) == 5 else None)
+    elif len(argv) >= 4 and argv[0] == "consume":
+        rest = argv[4:]
+        groups = [a for a in rest if "=" not in a]
+        if len(groups) > 1:
+            sys.exit(__doc__)
+        consume(argv[1], argv[2], int(argv[3]), groups[0] if groups else None,
+                [a for a in rest if "=" in a])
+    elif len(argv) >= 4 and argv[0] == "churn-member":
+        churn_member(argv[1], argv[2], argv[3], argv[4:])
     else:
         sys.exit(__doc__)
     sys.stdout.flush()

@@ -8,17 +8,26 @@ import java.nio.file.Files;
 import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
@@ -35,10 +44,37 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *     with default producer settings (idempotent, acks=all) and compression.type=CODEC,
  *     then prints one JSON line per record in input order:
  *     {"index":i,"partition":p,"offset":o,"timestamp":t}
- * consume BOOTSTRAP TOPIC COUNT [GROUP]
+ * consume BOOTSTRAP TOPIC COUNT [GROUP] [KEY=VALUE]...
  *     Reads COUNT records from the beginning of every partition (assigned, or by
  *     subscribing as GROUP and committing) and prints one JSON line per record:
  *     {"partition":p,"offset":o,"timestamp":t,"key":k,"value":v,"headers":[[hk,hv],...]}
+ *     KEY=VALUE are extra consumer settings, e.g. isolation.level=read_committed.
+ * txn-produce BOOTSTRAP TOPIC TXNID N K PATTERN
+ *     Runs N transactions of K records each as transactional.id TXNID; transaction i
+ *     commits if PATTERN[i % len] is 'c' and aborts (after flushing its records to
+ *     the log) if it is 'a'. Record j of transaction i goes to partition j % partitions
+ *     with key "TXNID-i-j" and value "TXNID-i-j-commit" or "-abort". After each
+ *     transaction ends it prints {"txn":i,"committed":true|false}.
+ * fence BOOTSTRAP TOPIC TXNID
+ *     Zombie fencing: producer A begins a transaction and sends a record, producer B
+ *     initialises the same TXNID, then A sends and commits again. Prints
+ *     {"a_error":class,"a_causes":[class,...]} and, after B commits one record,
+ *     {"b_committed":true}. Values are "zombie-a-N" and "fenced-b".
+ * streams-wordcount BOOTSTRAP INPUT OUTPUT APPID STATEDIR
+ *     Kafka Streams word count with processing.guarantee=exactly_once_v2 and no record
+ *     cache: every input line is split on spaces and OUTPUT gets (word, count as a
+ *     decimal string) per word occurrence. Runs until stdin closes (or it is killed);
+ *     prints {"event":"running"} once the application is RUNNING and {"event":"closed"}.
+ * churn-member BOOTSTRAP TOPIC GROUP [KEY=VALUE]...
+ *     Consumes TOPIC as a member of GROUP (extra consumer settings as KEY=VALUE, e.g.
+ *     group.protocol=consumer) until stdin closes, then closes the consumer (leaving the
+ *     group) and exits. After each poll it prints what it processed, then commits exactly
+ *     that synchronously. One JSON line per event:
+ *     {"event":"record","topic":t,"partition":p,"offset":o}
+ *     {"event":"commit","topic":t,"partition":p,"offset":next}    (after commitSync returned)
+ *     {"event":"commit_failed","error":e}
+ *     {"event":"assigned"|"revoked"|"lost","partitions":[p,...]}
+ *     {"event":"closed"}
  * </pre>
  * Errors go to stderr with exit status 1.
  */
@@ -53,10 +89,29 @@ public final class Main {
         PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
         if (args.length >= 5 && args[0].equals("produce")) {
             produce(out, args[1], args[2], args[3], args[4]);
-        } else if ((args.length == 4 || args.length == 5) && args[0].equals("consume")) {
-            consume(out, args[1], args[2], Integer.parseInt(args[3]), args.length == 5 ? args[4] : null);
+        } else if (args.length >= 4 && args[0].equals("consume")) {
+            String group = null;
+            List<String> settings = new ArrayList<>();
+            for (String a : Arrays.copyOfRange(args, 4, args.length)) {
+                if (a.indexOf('=') > 0) {
+                    settings.add(a);
+                } else {
+                    group = a;
+                }
+            }
+            consume(out, args[1], args[2], Integer.parseInt(args[3]), group, settings.toArray(new String[0]));
+        } else if (args.length == 7 && args[0].equals("txn-produce")) {
+            Eos.txnProduce(out, args[1], args[2], args[3], Integer.parseInt(args[4]), Integer.parseInt(args[5]), args[6]);
+        } else if (args.length == 4 && args[0].equals("fence")) {
+            Eos.fence(out, args[1], args[2], args[3]);
+        } else if (args.length == 6 && args[0].equals("streams-wordcount")) {
+            Eos.streamsWordCount(out, args[1], args[2], args[3], args[4], args[5]);
+        } else if (args.length >= 4 && args[0].equals("churn-member")) {
+            churnMember(out, args[1], args[2], args[3], Arrays.copyOfRange(args, 4, args.length));
         } else {
-            System.err.println("usage: produce BOOTSTRAP TOPIC CODEC INPUT | consume BOOTSTRAP TOPIC COUNT [GROUP]");
+            System.err.println("usage: produce BOOTSTRAP TOPIC CODEC INPUT | consume BOOTSTRAP TOPIC COUNT [GROUP] [KEY=VALUE]..."
+                    + " | churn-member BOOTSTRAP TOPIC GROUP [KEY=VALUE]... | txn-produce BOOTSTRAP TOPIC TXNID N K PATTERN"
+                    + " | fence BOOTSTRAP TOPIC TXNID | streams-wordcount BOOTSTRAP INPUT OUTPUT APPID STATEDIR");
             System.exit(2);
         }
         out.flush();
@@ -116,7 +171,8 @@ public final class Main {
         return records;
     }
 
-    private static void consume(PrintStream out, String bootstrap, String topic, int count, String group) {
+    private static void consume(PrintStream out, String bootstrap, String topic, int count, String group,
+            String[] settings) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "samsa-compat-java");
@@ -127,6 +183,7 @@ public final class Main {
         if (group != null) {
             p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         }
+        putSettings(p, settings);
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
             if (group != null) {
                 consumer.subscribe(List.of(topic));
@@ -162,6 +219,105 @@ public final class Main {
         }
     }
 
+    private static void churnMember(PrintStream out, String bootstrap, String topic, String group, String[] settings) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "samsa-compat-java");
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        putSettings(p, settings);
+        // The test stops a member by closing its stdin and kills one with SIGKILL.
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread stdin = new Thread(() -> {
+            try {
+                while (System.in.read() >= 0) {
+                    // discard
+                }
+            } catch (IOException e) {
+                // treat as closed
+            }
+            stop.set(true);
+        }, "stdin-watch");
+        stdin.setDaemon(true);
+        stdin.start();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
+            consumer.subscribe(List.of(topic), new ConsumerRebalanceListener() {
+                @Override
+                public void onPartitionsRevoked(Collection<TopicPartition> ps) {
+                    printPartitions(out, "revoked", ps);
+                }
+
+                @Override
+                public void onPartitionsAssigned(Collection<TopicPartition> ps) {
+                    printPartitions(out, "assigned", ps);
+                }
+
+                @Override
+                public void onPartitionsLost(Collection<TopicPartition> ps) {
+                    printPartitions(out, "lost", ps);
+                }
+            });
+            while (!stop.get()) {
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
+                if (records.isEmpty()) {
+                    continue;
+                }
+                Map<TopicPartition, OffsetAndMetadata> next = new HashMap<>();
+                for (ConsumerRecord<byte[], byte[]> r : records) {
+                    StringBuilder b = new StringBuilder(96).append("{\"event\":\"record\",\"topic\":");
+                    quote(b, r.topic());
+                    out.println(b.append(",\"partition\":").append(r.partition())
+                            .append(",\"offset\":").append(r.offset()).append('}'));
+                    next.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
+                }
+                out.flush(); // processed before committed
+                try {
+                    consumer.commitSync(next, TIMEOUT);
+                    for (Map.Entry<TopicPartition, OffsetAndMetadata> e : next.entrySet()) {
+                        StringBuilder b = new StringBuilder(96).append("{\"event\":\"commit\",\"topic\":");
+                        quote(b, e.getKey().topic());
+                        out.println(b.append(",\"partition\":").append(e.getKey().partition())
+                                .append(",\"offset\":").append(e.getValue().offset()).append('}'));
+                    }
+                } catch (KafkaException e) {
+                    // A rebalance can fence the commit; the next owner re-reads those records.
+                    StringBuilder b = new StringBuilder(128).append("{\"event\":\"commit_failed\",\"error\":");
+                    quote(b, e.toString());
+                    out.println(b.append('}'));
+                }
+                out.flush();
+            }
+        }
+        out.println("{\"event\":\"closed\"}");
+    }
+
+    static void putSettings(Properties p, String[] settings) {
+        for (String kv : settings) {
+            int eq = kv.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("setting is not KEY=VALUE: " + kv);
+            }
+            p.put(kv.substring(0, eq), kv.substring(eq + 1));
+        }
+    }
+
+    private static void printPartitions(PrintStream out, String event, Collection<TopicPartition> ps) {
+        StringBuilder b = new StringBuilder(64).append("{\"event\":\"").append(event).append("\",\"partitions\":[");
+        boolean first = true;
+        for (TopicPartition tp : ps) {
+            if (!first) {
+                b.append(',');
+            }
+            first = false;
+            b.append(tp.partition());
+        }
+        out.println(b.append("]}"));
+        out.flush();
+    }
+
     private static void printRecord(PrintStream out, ConsumerRecord<byte[], byte[]> r) {
         StringBuilder b = new StringBuilder(256);
         b.append("{\"partition\":").append(r.partition())
@@ -190,7 +346,7 @@ public final class Main {
         out.println(b);
     }
 
-    private static void quote(StringBuilder b, String s) {
+    static void quote(StringBuilder b, String s) {
         if (s == null) {
             b.append("null");
             return;

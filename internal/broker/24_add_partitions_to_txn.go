@@ -1,0 +1,124 @@
+package broker
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/samsa-streaming/samsa/internal/metadata"
+	"github.com/samsa-streaming/samsa/internal/txn"
+)
+
+func init() { register(int16(kmsg.AddPartitionsToTxn), 0, 5, handleAddPartitionsToTxn) }
+
+// handleAddPartitionsToTxn answers AddPartitionsToTxn v0-v5. Clients send
+// v0-v3 with one transaction; brokers send v4+ with a batch of
+// transactions, VerifyOnly for KIP-890 part 1 and adds for part 2 (Samsa's
+// own produce path calls the coordinator directly). PRODUCER_FENCED exists
+// from v2.
+func handleAddPartitionsToTxn(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+	req := r.req.(*kmsg.AddPartitionsToTxnRequest)
+	resp := req.ResponseKind().(*kmsg.AddPartitionsToTxnResponse)
+	img := b.image()
+	if req.Version < 4 {
+		var topics []addTxnTopic
+		for _, t := range req.Topics {
+			topics = append(topics, addTxnTopic{t.Topic, t.Partitions})
+		}
+		codes := b.addPartitionsToTxn(ctx, img, req.Version, req.TransactionalID, req.ProducerID, req.ProducerEpoch, false, topics)
+		for _, t := range topics {
+			rt := kmsg.NewAddPartitionsToTxnResponseTopic()
+			rt.Topic = t.name
+			for _, p := range t.partitions {
+				rp := kmsg.NewAddPartitionsToTxnResponseTopicPartition()
+				rp.Partition, rp.ErrorCode = p, codes[txn.TopicPartition{Topic: t.name, Partition: p}]
+				rt.Partitions = append(rt.Partitions, rp)
+			}
+			resp.Topics = append(resp.Topics, rt)
+		}
+		return resp, nil
+	}
+	for _, tx := range req.Transactions {
+		var topics []addTxnTopic
+		for _, t := range tx.Topics {
+			topics = append(topics, addTxnTopic{t.Topic, t.Partitions})
+		}
+		codes := b.addPartitionsToTxn(ctx, img, req.Version, tx.TransactionalID, tx.ProducerID, tx.ProducerEpoch, tx.VerifyOnly, topics)
+		rtx := kmsg.NewAddPartitionsToTxnResponseTransaction()
+		rtx.TransactionalID = tx.TransactionalID
+		for _, t := range topics {
+			rt := kmsg.NewAddPartitionsToTxnResponseTransactionTopic()
+			rt.Topic = t.name
+			for _, p := range t.partitions {
+				rp := kmsg.NewAddPartitionsToTxnResponseTransactionTopicPartition()
+				rp.Partition, rp.ErrorCode = p, codes[txn.TopicPartition{Topic: t.name, Partition: p}]
+				rt.Partitions = append(rt.Partitions, rp)
+			}
+			rtx.Topics = append(rtx.Topics, rt)
+		}
+		resp.Transactions = append(resp.Transactions, rtx)
+	}
+	return resp, nil
+}
+
+type addTxnTopic struct {
+	name       string
+	partitions []int32
+}
+
+// addPartitionsToTxn adds (or with verifyOnly checks) one transaction's
+// partitions and returns each partition's error code. As in Kafka, unknown
+// partitions fail the request: they get UNKNOWN_TOPIC_OR_PARTITION and the
+// others OPERATION_NOT_ATTEMPTED.
+func (b *Broker) addPartitionsToTxn(ctx context.Context, img *metadata.Image, version int16, id string, pid int64, epoch int16, verifyOnly bool, topics []addTxnTopic) map[txn.TopicPartition]int16 {
+	codes := make(map[txn.TopicPartition]int16)
+	var tps []txn.TopicPartition
+	unknown := false
+	for _, t := range topics {
+		mt, ok := img.Topics[t.name]
+		for _, p := range t.partitions {
+			tp := txn.TopicPartition{Topic: t.name, Partition: p}
+			tps = append(tps, tp)
+			if _, exists := partitionOfOK(mt, ok, p); !exists {
+				codes[tp] = kerr.UnknownTopicOrPartition.Code
+				unknown = true
+			}
+		}
+	}
+	all := func(code int16) map[txn.TopicPartition]int16 {
+		for _, tp := range tps {
+			if _, set := codes[tp]; !set {
+				codes[tp] = code
+			}
+		}
+		return codes
+	}
+	switch {
+	case unknown:
+		return all(kerr.OperationNotAttempted.Code)
+	case b.txns == nil:
+		return all(kerr.CoordinatorNotAvailable.Code)
+	case verifyOnly:
+		per, err := b.txns.VerifyOnly(id, pid, epoch, tps)
+		if err != nil {
+			return all(txnCode(err, version, 2))
+		}
+		for i, tp := range tps {
+			codes[tp] = errorCode(per[i])
+		}
+		return codes
+	}
+	var tv int16
+	if version >= 4 {
+		tv = 2 // a broker adding for a Produce v12+ request
+	}
+	return all(txnCode(b.txns.AddPartitions(ctx, id, pid, epoch, tps, tv), version, 2))
+}
+
+func partitionOfOK(t *metadata.Topic, ok bool, p int32) (*metadata.Partition, bool) {
+	if !ok || t == nil {
+		return nil, false
+	}
+	return partitionOf(t, p)
+}

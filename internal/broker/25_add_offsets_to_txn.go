@@ -1,0 +1,38 @@
+package broker
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/samsa-streaming/samsa/internal/group"
+	"github.com/samsa-streaming/samsa/internal/txn"
+)
+
+func init() { register(int16(kmsg.AddOffsetsToTxn), 0, 4, handleAddOffsetsToTxn) }
+
+// handleAddOffsetsToTxn answers AddOffsetsToTxn v0-v4: the group's
+// __consumer_offsets partition joins the transaction, so that EndTxn's
+// markers reach the transactional offset commits. PRODUCER_FENCED exists
+// from v2.
+func handleAddOffsetsToTxn(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+	req := r.req.(*kmsg.AddOffsetsToTxnRequest)
+	resp := req.ResponseKind().(*kmsg.AddOffsetsToTxnResponse)
+	if b.txns == nil {
+		resp.ErrorCode = kerr.CoordinatorNotAvailable.Code
+		return resp, nil
+	}
+	t, err := b.ensureOffsetsTopic(ctx)
+	if err != nil || len(t.Partitions) == 0 {
+		resp.ErrorCode = kerr.CoordinatorNotAvailable.Code
+		return resp, nil
+	}
+	if cur, ok := b.image().Topics[offsetsTopic]; ok {
+		t = cur
+	}
+	tp := txn.TopicPartition{Topic: offsetsTopic, Partition: group.PartitionFor(req.Group, int32(len(t.Partitions)))}
+	err = b.txns.AddPartitions(ctx, req.TransactionalID, req.ProducerID, req.ProducerEpoch, []txn.TopicPartition{tp}, 0)
+	resp.ErrorCode = txnCode(err, req.Version, 2)
+	return resp, nil
+}

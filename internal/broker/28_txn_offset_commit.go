@@ -1,0 +1,63 @@
+package broker
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func init() { register(int16(kmsg.TxnOffsetCommit), 0, 5, handleTxnOffsetCommit) }
+
+// handleTxnOffsetCommit checks (KIP-890) that the producer's transaction
+// includes the group's __consumer_offsets partition, adding it under
+// transaction.version 2 (v5+, whose clients skip AddOffsetsToTxn), and hands
+// TxnOffsetCommit v0-v5 to the group coordinator.
+func handleTxnOffsetCommit(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+	if b.groups == nil {
+		return nil, errGroupsOff
+	}
+	req := r.req.(*kmsg.TxnOffsetCommitRequest)
+	if code := b.verifyTxnOffsetCommit(ctx, req); code != 0 {
+		return txnOffsetCommitError(req, code), nil
+	}
+	return b.groups.TxnOffsetCommit(ctx, req), nil
+}
+
+// verifyTxnOffsetCommit asks the transaction coordinator about the
+// producer's transaction when this broker coordinates the group; other
+// cases are answered by the group coordinator (NOT_COORDINATOR, …).
+func (b *Broker) verifyTxnOffsetCommit(ctx context.Context, req *kmsg.TxnOffsetCommitRequest) int16 {
+	if req.Group == "" || req.TransactionalID == "" {
+		return 0
+	}
+	p, ok := b.groups.PartitionOf(req.Group)
+	if !ok || !b.groups.Leads(p) {
+		return 0
+	}
+	if b.txnVerify == nil {
+		return kerr.TransactionalIDAuthorizationFailed.Code
+	}
+	if part, hosted := b.parts.Get(offsetsTopic, p); hosted {
+		if _, open := part.OngoingTxn(req.ProducerID); open {
+			return 0 // already verified by an earlier commit of this transaction
+		}
+	}
+	return errorCode(b.txnVerify.VerifyPartition(ctx, req.TransactionalID, req.ProducerID, req.ProducerEpoch, offsetsTopic, p, req.Version >= 5))
+}
+
+// txnOffsetCommitError answers every partition of req with code.
+func txnOffsetCommitError(req *kmsg.TxnOffsetCommitRequest, code int16) *kmsg.TxnOffsetCommitResponse {
+	resp := req.ResponseKind().(*kmsg.TxnOffsetCommitResponse)
+	for _, rt := range req.Topics {
+		st := kmsg.NewTxnOffsetCommitResponseTopic()
+		st.Topic = rt.Topic
+		for _, rp := range rt.Partitions {
+			sp := kmsg.NewTxnOffsetCommitResponseTopicPartition()
+			sp.Partition, sp.ErrorCode = rp.Partition, code
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	return resp
+}

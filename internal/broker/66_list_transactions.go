@@ -1,0 +1,51 @@
+package broker
+
+import (
+	"context"
+	"regexp"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/samsa-streaming/samsa/internal/txn"
+)
+
+func init() { register(int16(kmsg.ListTransactions), 0, 2, handleListTransactions) }
+
+// handleListTransactions answers ListTransactions v0-v2: the transactions
+// this broker coordinates, filtered by state and producer id, from v1 by
+// minimum duration (KIP-994) and from v2 by a transactional id regular
+// expression (KIP-1152).
+func handleListTransactions(b *Broker, _ context.Context, _ *conn, r *request) (kmsg.Response, error) {
+	req := r.req.(*kmsg.ListTransactionsRequest)
+	resp := req.ResponseKind().(*kmsg.ListTransactionsResponse)
+	if b.txns == nil {
+		resp.ErrorCode = kerr.CoordinatorNotAvailable.Code
+		return resp, nil
+	}
+	f := txn.ListFilter{States: req.StateFilters, ProducerIDs: req.ProducerIDFilters, MinDurationMs: -1}
+	if req.Version >= 1 {
+		f.MinDurationMs = req.DurationFilterMillis
+	}
+	if req.Version >= 2 && req.TransactionalIDPattern != nil && *req.TransactionalIDPattern != "" {
+		// Kafka matches the whole id (Java Matcher.matches).
+		re, err := regexp.Compile(`^(?:` + *req.TransactionalIDPattern + `)$`)
+		if err != nil {
+			resp.ErrorCode = kerr.InvalidRegularExpression.Code
+			return resp, nil
+		}
+		f.IDPattern = re
+	}
+	list, unknown, err := b.txns.List(f)
+	resp.UnknownStateFilters = unknown
+	if err != nil {
+		resp.ErrorCode = errorCode(err)
+		return resp, nil
+	}
+	for _, l := range list {
+		st := kmsg.NewListTransactionsResponseTransactionState()
+		st.TransactionalID, st.ProducerID, st.TransactionState = l.TransactionalID, l.ProducerID, l.State.String()
+		resp.TransactionStates = append(resp.TransactionStates, st)
+	}
+	return resp, nil
+}
