@@ -59,17 +59,18 @@ type Broker struct {
 
 	sessions  *fetchSessions
 	txnVerify txnVerifier // nil until the transaction coordinator is wired
-	pids     *pidBlock
+	pids      *pidBlock
 
 	// groups is the group coordinator (group_wiring.go); offsetsMu
 	// serialises creating __consumer_offsets.
 	groups    *group.Coordinator
+	offsetsMu sync.Mutex
+
 	// txns is the transaction coordinator (txn_wiring.go), nil in
 	// brokers built without one; txnTopicMu serialises creating
 	// __transaction_state.
 	txns       *txn.Coordinator
 	txnTopicMu sync.Mutex
-	offsetsMu sync.Mutex
 
 	connMu sync.Mutex
 	conns  map[*conn]struct{}

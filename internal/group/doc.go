@@ -25,6 +25,12 @@
 // sit beside it in its own files, sharing group.go (offsets, the shard,
 // persistence) and the admin paths (admin.go).
 //
+// Transactional offsets (TxnOffsetCommit, txn_offsets.go) are appended as
+// transactional batches of the producer and stay pending per producer id
+// until the transaction coordinator, having written the COMMIT or ABORT
+// marker, calls CompleteTransaction; a replay does the same from the
+// records' producer ids and the markers (Log.Replay reports both).
+//
 // Concurrency: every exported method locks one shard at a time. Parked
 // JoinGroup and SyncGroup calls wait on a channel outside the lock, bounded
 // by their ctx. Records are appended while the shard lock is held, so the

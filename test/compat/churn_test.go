@@ -184,8 +184,7 @@ type churnRun struct {
 	order   []string
 }
 
-// churnMember is one member process. Fields below mu are guarded by the
-// run's mu.
+// churnMember is one member process.
 type churnMember struct {
 	name   string
 	cmd    *exec.Cmd
@@ -195,18 +194,18 @@ type churnMember struct {
 	err    error         // the exit status, valid once done is closed
 
 	// guarded by churnRun.mu
-	started   time.Time
-	records   []churnPos
-	first     map[int32]int64     // first offset consumed per partition
-	lastAt    map[int32]time.Time // when the last record of a partition arrived
-	commits   []churnPos
-	failures  int      // commit_failed events
-	notes     []string // other events, the latest few
-	closed    bool     // printed "closed"
-	leaving   bool     // stopped or killed by the test
-	killed    bool
-	killedAt  map[int32]int64 // broker's committed offsets after the kill
-	badOutput int
+	records      []churnPos
+	first        map[int32]int64     // first offset consumed per partition
+	lastAt       map[int32]time.Time // when the last record of a partition arrived
+	commits      []churnPos
+	lastCommitAt time.Time
+	failures     int      // commit_failed events
+	notes        []string // other events, the latest few
+	closed       bool     // printed "closed"
+	leaving      bool     // stopped or killed by the test
+	killed       bool
+	killedAt     map[int32]int64 // broker's committed offsets after the kill
+	badOutput    int
 }
 
 func (r *churnRun) logf(format string, args ...any) {
@@ -235,6 +234,8 @@ func (r *churnRun) run() {
 	left := time.Now()
 	r.stop("B")
 	r.waitUntil("B left and every partition is consumed by A or C", func() bool { return r.coveredSince(left, "A", "C") })
+	settled := time.Now()
+	r.waitUntil("C committed in the new generation", func() bool { return r.committedSince(settled, "C") })
 
 	r.kill("C")
 	killed := time.Now()
@@ -258,7 +259,10 @@ func (r *churnRun) run() {
 	r.waitUntil(fmt.Sprintf("%d records produced", churnRecords), func() bool { return prod.count() >= churnRecords })
 	acks := prod.stop(t)
 	r.logf("producer stopped after %d records", len(acks))
-	r.waitUntil("every record consumed", func() bool { return len(r.missing(acks)) == 0 })
+	r.waitUntil("every record consumed", func() bool { return len(r.missing(acks)) == 0 }, func() string {
+		miss := r.missing(acks)
+		return fmt.Sprintf("%d records not consumed (a killed member's above its commits excluded), e.g. %v", len(miss), miss[:min(len(miss), 10)])
+	})
 	r.stop("A")
 	r.stop("D")
 	ends := r.waitCommittedAtEnd(adm, "after A and D left")
@@ -282,7 +286,7 @@ func (r *churnRun) run() {
 		return true
 	})
 	r.stop("E")
-	r.waitCommittedAtEnd(adm, "after E left")
+	final := r.waitCommittedAtEnd(adm, "after E left")
 	watch.finish()
 
 	// The checks.
@@ -295,7 +299,7 @@ func (r *churnRun) run() {
 		t.Errorf("OffsetFetch answers went backwards: %v", watch.regress)
 	}
 	history := churnCommitHistory(t, r.node, r.group, r.topic)
-	checkHistory(t, history, ends)
+	checkHistory(t, history, final)
 	r.checkMemberCommits()
 	r.checkResume("D", beforeD, history, false)
 	r.checkResume("E", ends, history, true)
@@ -319,7 +323,6 @@ func (r *churnRun) start(name string) {
 	}
 	cmd.Stderr = m.stderr
 	m.stdin = stdin
-	m.started = time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start member %s: %v", name, err)
 	}
@@ -374,6 +377,7 @@ func (r *churnRun) handle(m *churnMember, line []byte) {
 		m.lastAt[p.p] = now
 	case "commit":
 		m.commits = append(m.commits, churnPos{ev.Partition, ev.Offset})
+		m.lastCommitAt = now
 	case "commit_failed":
 		m.failures++
 		m.note(fmt.Sprintf("%5.1fs commit failed: %s", now.Sub(r.begin).Seconds(), ev.Error))
@@ -434,8 +438,8 @@ func (r *churnRun) kill(name string) {
 }
 
 // waitUntil polls cond, failing the test if a member exits on its own or
-// the wait times out.
-func (r *churnRun) waitUntil(what string, cond func() bool) {
+// the wait times out; diag explains a timeout.
+func (r *churnRun) waitUntil(what string, cond func() bool, diag ...func() string) {
 	t := r.t
 	t.Helper()
 	deadline := time.Now().Add(churnWait)
@@ -454,7 +458,11 @@ func (r *churnRun) waitUntil(what string, cond func() bool) {
 		}
 		r.mu.Unlock()
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for: %s", churnWait, what)
+			var why []string
+			for _, d := range diag {
+				why = append(why, d())
+			}
+			t.Fatalf("timed out after %v waiting for: %s %s", churnWait, what, strings.Join(why, "; "))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -465,6 +473,13 @@ func (r *churnRun) count(name string) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.members[name].records)
+}
+
+// committedSince reports whether member name confirmed a commit since t.
+func (r *churnRun) committedSince(t time.Time, name string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return !r.members[name].lastCommitAt.Before(t)
 }
 
 func (r *churnRun) commitCount(name string) int {
@@ -597,7 +612,8 @@ func (r *churnRun) checkResume(name string, before map[int32]int64, history map[
 func checkHistory(t *testing.T, history map[int32][]int64, ends map[int32]int64) {
 	t.Helper()
 	n := 0
-	for p, offs := range history {
+	for p := int32(0); p < churnPartitions; p++ {
+		offs := history[p]
 		n += len(offs)
 		for i := 1; i < len(offs); i++ {
 			if offs[i] < offs[i-1] {
@@ -605,9 +621,9 @@ func checkHistory(t *testing.T, history map[int32][]int64, ends map[int32]int64)
 				break
 			}
 		}
-	}
-	if len(history) != churnPartitions {
-		t.Errorf("__consumer_offsets holds commits for %d partitions, want %d", len(history), churnPartitions)
+		if len(offs) == 0 || offs[len(offs)-1] != ends[p] {
+			t.Errorf("__consumer_offsets: the last commit of partition %d is not the end offset %d (history %d commits, last %v)", p, ends[p], len(offs), offs[max(len(offs)-1, 0):])
+		}
 	}
 	t.Logf("__consumer_offsets holds %d commits of the group's partitions", n)
 }

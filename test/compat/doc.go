@@ -14,4 +14,12 @@
 // exactly once, in the partition Java's murmur2 partitioner picks for its key,
 // at dense offsets in production order, with key, value, headers (order and
 // repeats included) and timestamp intact.
+//
+// TestChurn (churn_test.go) runs each client's group consumer (sarama,
+// kafka-go, confluent-kafka-go, Java classic and consumer protocols, Python)
+// as separate member processes that join, leave and are SIGKILLed while
+// franz-go produces, and checks at-least-once consumption, commits that
+// never go backwards, committed == end offsets at the end, and that new
+// members resume from the commits. The Go clients' members run in the test
+// binary itself, re-executed by TestMain.
 package compat

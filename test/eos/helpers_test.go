@@ -345,3 +345,10 @@ func (c *child) stop(t testing.TB, timeout time.Duration) {
 		t.Errorf("%s did not stop within %v", c.cmd.Path, timeout)
 	}
 }
+
+// numLines is how many stdout lines the child printed so far.
+func (c *child) numLines() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.lines)
+}

@@ -25,35 +25,40 @@ func main() {
 	out := flag.String("out", "", "output topic")
 	group := flag.String("group", "", "consumer group")
 	txnID := flag.String("txn-id", "", "transactional id")
+	instance := flag.String("instance", "", "static group instance id (KIP-345); a restart replaces the old member at once")
 	flag.Parse()
-	if err := run(*brokers, *in, *out, *group, *txnID); err != nil {
+	if err := run(*brokers, *in, *out, *group, *txnID, *instance); err != nil {
 		fmt.Fprintln(os.Stderr, "pipeline:", err)
 		os.Exit(1)
 	}
 }
 
-func run(brokers, in, out, group, txnID string) error {
+func run(brokers, in, out, group, txnID, instance string) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { // ends with the process; cancels the loop when stdin closes
 		_, _ = io.Copy(io.Discard, os.Stdin)
 		cancel()
 	}()
-	sess, err := kgo.NewGroupTransactSession(
+	opts := []kgo.Opt{
 		kgo.SeedBrokers(brokers),
 		kgo.ClientID("samsa-eos-pipeline"),
 		kgo.TransactionalID(txnID),
-		kgo.TransactionTimeout(10*time.Second),
+		kgo.TransactionTimeout(10 * time.Second),
 		kgo.ConsumerGroup(group),
 		kgo.ConsumeTopics(in),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.RequireStableFetchOffsets(),
-		kgo.SessionTimeout(6*time.Second),
+		kgo.SessionTimeout(6 * time.Second),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.DefaultProduceTopic(out),
-		kgo.FetchMaxWait(200*time.Millisecond),
-	)
+		kgo.FetchMaxWait(200 * time.Millisecond),
+	}
+	if instance != "" {
+		opts = append(opts, kgo.InstanceID(instance))
+	}
+	sess, err := kgo.NewGroupTransactSession(opts...)
 	if err != nil {
 		return err
 	}

@@ -57,9 +57,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *     transaction ends it prints {"txn":i,"committed":true|false}.
  * fence BOOTSTRAP TOPIC TXNID
  *     Zombie fencing: producer A begins a transaction and sends a record, producer B
- *     initialises the same TXNID, then A sends and commits again. Prints
- *     {"a_error":class,"a_causes":[class,...]} and, after B commits one record,
- *     {"b_committed":true}. Values are "zombie-a-N" and "fenced-b".
+ *     initialises the same TXNID, then A tries to commit. Prints
+ *     {"commit_error":[class,cause class,...]} (empty for no error) and, after B commits
+ *     one record, {"b_committed":true}. Values are "zombie-a-1" and "fenced-b".
  * streams-wordcount BOOTSTRAP INPUT OUTPUT APPID STATEDIR
  *     Kafka Streams word count with processing.guarantee=exactly_once_v2 and no record
  *     cache: every input line is split on spaces and OUTPUT gets (word, count as a
