@@ -926,6 +926,17 @@ func (l *Log) swapCleaned(old []*segment, sizes []int64, g *groupWriter) error {
 	if err := l.fsys.SyncDir(l.dir); err != nil {
 		return l.fail(err)
 	}
+	// The originals' .txnindex files went with them; the cleaner keeps
+	// every transaction marker, so their entries still hold: give them to
+	// the new segment, or read_committed readers would see aborted records
+	// again after a restart.
+	end := int64(math.MaxInt64)
+	if k := idx + 1; k < len(next) {
+		end = next[k].base
+	}
+	if err := l.writeTxnIndexFile(ns, l.abortedBetween(ns.base, end)); err != nil {
+		return l.fail(err)
+	}
 	if err := l.sweep(now); err != nil {
 		l.lg.Warn("removing deleted segments", "err", err)
 	}

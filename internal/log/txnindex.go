@@ -226,3 +226,16 @@ func (l *Log) truncateTxnIndex(off int64) error {
 	}
 	return nil
 }
+
+// abortedBetween returns the entries whose marker lies in [from, to).
+func (l *Log) abortedBetween(from, to int64) []AbortedTxn {
+	l.txns.mu.RLock()
+	defer l.txns.mu.RUnlock()
+	var out []AbortedTxn
+	for _, e := range l.txns.entries {
+		if e.LastOffset >= from && e.LastOffset < to {
+			out = append(out, e)
+		}
+	}
+	return out
+}
