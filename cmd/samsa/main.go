@@ -1,4 +1,3 @@
-// Command samsa is the Samsa broker and its command-line client in one binary.
 package main
 
 import (

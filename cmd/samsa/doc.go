@@ -1,0 +1,13 @@
+// Command samsa is the Samsa broker and its command-line client in one
+// binary.
+//
+//	samsa serve                    run a broker (serve.go)
+//	samsa topic …                  create, list, describe, delete, alter-config
+//	samsa produce / consume        lines from stdin / records to stdout
+//	samsa group …                  list, describe, delete, lag, reset-offsets
+//	samsa txn …                    list, describe, abort
+//	samsa cluster info             brokers, controller, cluster id
+//
+// The client commands are built on franz-go (kgo, kadm) and print one clear
+// line on error.
+package main
