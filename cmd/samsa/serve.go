@@ -31,6 +31,7 @@ type serveFlags struct {
 	nodeID     int32
 	configFile string
 	logLevel   string
+	pprofAddr  string
 }
 
 func newServeCmd() *cobra.Command {
@@ -56,6 +57,7 @@ variables, and flags.`,
 	fl.Int32Var(&f.nodeID, "node-id", 1, "this node's id (node.id)")
 	fl.StringVar(&f.configFile, "config", "", "server.properties file with Kafka setting names")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fl.StringVar(&f.pprofAddr, "pprof", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off by default")
 	return cmd
 }
 
@@ -287,6 +289,17 @@ func runServe(ctx context.Context, cmd *cobra.Command, f serveFlags) error {
 		defer close(bgDone)
 		parts.RunRetention(bgCtx, time.Duration(cfg.RetentionCheckIntervalMs)*time.Millisecond)
 	}()
+
+	if f.pprofAddr != "" {
+		stopPprof, err := servePprof(f.pprofAddr, lg)
+		if err != nil {
+			stopBG()
+			<-bgDone
+			parts.Close()
+			return err
+		}
+		defer stopPprof()
+	}
 
 	lg.Info("samsa is serving", "addr", ln.Addr().String(), "advertised", advertised, "cluster.id", meta.clusterID, "startup", time.Since(start).Round(time.Millisecond))
 	serveErr := b.Serve(ctx, ln)
