@@ -11,6 +11,7 @@ build:
 	$(GO) build -o bin/samsa ./cmd/samsa
 
 -include mk/deps.mk
+-include mk/bench.mk
 
 # test installs what the client-compatibility tests need, then runs every
 # test, including the Go benchmarks once each so they keep compiling.
