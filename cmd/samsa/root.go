@@ -25,6 +25,7 @@ func newRootCmd() *cobra.Command {
 		newClusterCmd(),
 		newGroupCmd(),
 		newTxnCmd(),
+		newBenchCmd(),
 	)
 	return root
 }

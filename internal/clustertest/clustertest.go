@@ -445,6 +445,17 @@ func (n *Node) Running() bool {
 	}
 }
 
+// PID returns the process id of the node's running process, or 0 when it
+// is not running. It changes across Restart.
+func (n *Node) PID() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.proc == nil {
+		return 0
+	}
+	return n.proc.cmd.Process.Pid
+}
+
 // shutdown is the cleanup: a node that died on its own is an error; a
 // running one is stopped cleanly.
 func (n *Node) shutdown() {

@@ -43,8 +43,11 @@
 // every later mutation returns it, reads continue, and reopening recovers.
 //
 // As in Kafka, nothing is fsynced per append by default: a roll fsyncs the
-// finished segment (and any older unflushed one) and checkpoints the
-// recovery point; Flush and Close fsync everything. flush.messages and
+// finished segment (and any older unflushed one) in the background, as
+// Kafka's scheduled flush does, and checkpoints the recovery point once that
+// is durable, so appends to the new segment never wait for a segment's
+// worth of dirty pages; Flush and Close fsync everything (Close first waits
+// for background flushes). flush.messages and
 // flush.ms make it stricter (fsync when that many messages or that much
 // time is unflushed; MaybeFlush lets a periodic flusher apply flush.ms
 // between appends). Those policy fsyncs move the in-memory recovery point

@@ -68,6 +68,8 @@ type Log struct {
 	cleaning cleanState
 	// txns is the aborted-transaction index (txnindex.go).
 	txns txnIndex
+	// flushWG tracks background fsyncs of rolled segments (flushRolled).
+	flushWG sync.WaitGroup
 }
 
 type pendingDelete struct {
@@ -467,11 +469,7 @@ func (l *Log) roll(base int64, now time.Time) (*segment, error) {
 		ns.closeFiles()
 		return nil, err
 	}
-	if err := l.syncFrom(l.recoveryPoint); err != nil {
-		ns.closeFiles()
-		return nil, l.fail(err)
-	}
-	if err := l.fsys.SyncDir(l.dir); err != nil {
+	if err := l.fsys.SyncDir(l.dir); err != nil { // the new segment's files exist
 		ns.closeFiles()
 		return nil, l.fail(err)
 	}
@@ -479,16 +477,51 @@ func (l *Log) roll(base int64, now time.Time) (*segment, error) {
 		l.lg.Warn("closing index files", "segment", old.base, "err", err)
 	}
 	segs := l.segments()
+	unsynced := append([]*segment(nil), segs[floorSegment(segs, l.recoveryPoint):]...)
 	next := make([]*segment, len(segs), len(segs)+1)
 	copy(next, segs)
 	l.setSegments(append(next, ns))
-	l.recoveryPoint = l.leo.Load()
 	l.lastFlush = now
-	if err := writeOffsetCheckpoint(l.fsys, l.dir, recoveryCheckpointFile, l.recoveryPoint); err != nil {
-		l.lg.Warn("writing recovery point", "err", err)
-	}
+	l.flushRolled(unsynced, l.leo.Load())
 	l.lg.Debug("rolled segment", "base", base)
 	return ns, nil
+}
+
+// flushRolled fsyncs the segments a roll left behind in the background, as
+// Kafka's scheduled "flush-log" task does, so that an append never waits
+// for a segment's worth of dirty pages to reach the disk. The recovery
+// point moves to upTo once they are durable; until then recovery after a
+// crash simply scans more. Close and Delete wait for it. Call with mu held.
+func (l *Log) flushRolled(segs []*segment, upTo int64) {
+	l.flushWG.Add(1)
+	go func() { // owned by the Log: Close and Delete wait on flushWG
+		defer l.flushWG.Done()
+		var err error
+		for _, s := range segs {
+			if s.deleted.Load() || s.logClosed.Load() {
+				continue // retention or compaction took it: nothing to keep
+			}
+			if serr := s.log.Sync(); serr != nil && !s.deleted.Load() && !s.logClosed.Load() {
+				err = serr
+				break
+			}
+		}
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.closed.Load() {
+			return
+		}
+		if err != nil {
+			l.fail(err)
+			return
+		}
+		if upTo > l.recoveryPoint {
+			l.recoveryPoint = upTo
+			if err := writeOffsetCheckpoint(l.fsys, l.dir, recoveryCheckpointFile, upTo); err != nil {
+				l.lg.Warn("writing recovery point", "err", err)
+			}
+		}
+	}()
 }
 
 // syncFrom fsyncs every segment holding offsets >= from. Call with mu held.
@@ -722,6 +755,7 @@ func (l *Log) SetConfig(cfg Config) {
 // the recovery point and log start offset and closes every file. Segments
 // waiting for deletion are removed now. Reads fail after Close.
 func (l *Log) Close() error {
+	l.flushWG.Wait() // no roll can start: the caller stopped appending
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed.Load() {
@@ -753,6 +787,7 @@ func (l *Log) closeAll() error {
 
 // Delete closes the log without flushing and removes its directory.
 func (l *Log) Delete() error {
+	l.flushWG.Wait()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var cerr error

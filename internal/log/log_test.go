@@ -268,6 +268,7 @@ func TestRollBySize(t *testing.T) {
 			t.Fatalf("segment %d is %d bytes", b, st.Size())
 		}
 	}
+	l.flushWG.Wait() // rolls fsync in the background
 	if rp := l.RecoveryPoint(); rp != bases[len(bases)-1] {
 		t.Fatalf("recovery point %d after rolls, want %d", rp, bases[len(bases)-1])
 	}

@@ -1,0 +1,521 @@
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// This file holds the consuming side of `samsa bench`: the consume workload
+// and the consumers e2e shares. Each consumer is its own franz-go client
+// polled by one goroutine. Without --group the partitions are dealt out
+// round-robin and consumed directly from offsets listed up front; with
+// --group the clients join the group (committing nothing) and the clock
+// starts once every partition is assigned.
+
+// endTracker follows, for a --from-start run, which partitions have not yet
+// reached the end offsets listed at start. Its maps are fixed at
+// construction; only the flags and the counter change.
+type endTracker struct {
+	ends      map[int32]int64
+	done      map[int32]*atomic.Bool
+	remaining atomic.Int64
+	onDone    func() // called once, when every partition is caught up
+	once      sync.Once
+}
+
+func newEndTracker(starts, ends map[int32]int64, onDone func()) *endTracker {
+	t := &endTracker{ends: ends, done: make(map[int32]*atomic.Bool, len(ends)), onDone: onDone}
+	for p, end := range ends {
+		t.done[p] = new(atomic.Bool)
+		if starts[p] >= end {
+			t.done[p].Store(true)
+		} else {
+			t.remaining.Add(1)
+		}
+	}
+	if t.remaining.Load() == 0 {
+		t.once.Do(onDone)
+	}
+	return t
+}
+
+// saw notes that partition p was read up to offset.
+func (t *endTracker) saw(p int32, offset int64) {
+	end, ok := t.ends[p]
+	if !ok || offset < end-1 {
+		return
+	}
+	t.finish(p)
+}
+
+// startsAt notes where a group consumer starts p: at or past its end, p
+// has nothing to read.
+func (t *endTracker) startsAt(p int32, offset int64) {
+	if end, ok := t.ends[p]; ok && offset >= end {
+		t.finish(p)
+	}
+}
+
+func (t *endTracker) finish(p int32) {
+	if f := t.done[p]; f != nil && f.CompareAndSwap(false, true) && t.remaining.Add(-1) == 0 {
+		t.once.Do(t.onDone)
+	}
+}
+
+// consumeShared is what a run's consumers share.
+type consumeShared struct {
+	e        *benchEnv
+	ends     *endTracker // --from-start only
+	quota    int64       // measured records to take; 0: no limit
+	taken    atomic.Int64
+	finished chan struct{} // closed when caught up or the quota is taken
+	once     sync.Once
+}
+
+func (sh *consumeShared) finish() { sh.once.Do(func() { close(sh.finished) }) }
+
+// take reserves up to n records of the quota and returns how many it got.
+func (sh *consumeShared) take(n int64) int64 {
+	if sh.quota == 0 {
+		return n
+	}
+	for {
+		cur := sh.taken.Load()
+		got := min(n, sh.quota-cur)
+		if got <= 0 {
+			return 0
+		}
+		if sh.taken.CompareAndSwap(cur, cur+got) {
+			if cur+got == sh.quota {
+				sh.finish()
+			}
+			return got
+		}
+	}
+}
+
+// benchConsumer is one consumer client and its counters.
+type benchConsumer struct {
+	index     int
+	cl        *kgo.Client
+	hooks     *benchHooks
+	stamped   bool // e2e: values start with a send-time stamp
+	hist      *latencyHist
+	received  atomic.Int64 // data records received, warmup included
+	recvBytes atomic.Int64
+	measured  atomic.Int64
+	bytes     atomic.Int64 // value bytes of the measured records
+	lastNs    atomic.Int64 // clock time of the last measured record
+	foreign   atomic.Int64 // e2e: records without a valid stamp
+	fetchErrs atomic.Int64
+	firstErr  firstError
+}
+
+// groupAssignment tracks which consumer owns which partition, to know when
+// a group has handed out every partition to as many consumers as can get
+// one.
+type groupAssignment struct {
+	mu     sync.Mutex
+	owner  map[int32]int
+	want   int
+	owners int
+	ready  chan struct{}
+	once   sync.Once
+}
+
+func newGroupAssignment(partitions, consumers int) *groupAssignment {
+	return &groupAssignment{owner: make(map[int32]int), want: partitions,
+		owners: min(partitions, consumers), ready: make(chan struct{})}
+}
+
+func (g *groupAssignment) assign(c int, parts []int32) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, p := range parts {
+		g.owner[p] = c
+	}
+	distinct := map[int]bool{}
+	for _, o := range g.owner {
+		distinct[o] = true
+	}
+	if len(g.owner) >= g.want && len(distinct) >= g.owners {
+		g.once.Do(func() { close(g.ready) })
+	}
+}
+
+func (g *groupAssignment) revoke(c int, parts []int32) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, p := range parts {
+		if g.owner[p] == c {
+			delete(g.owner, p)
+		}
+	}
+}
+
+func (g *groupAssignment) owns(c int) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, o := range g.owner {
+		if o == c {
+			return true
+		}
+	}
+	return false
+}
+
+// newConsumers creates the consumer clients. starts are the first offsets
+// to read (for a group, of partitions it has no commit for).
+func (e *benchEnv) newConsumers(parts []int32, starts map[int32]int64, ends *endTracker, stamped bool) ([]*benchConsumer, *groupAssignment, error) {
+	o := e.o
+	topic := o.topic
+	base := []kgo.Opt{
+		// Control records are kept so a partition ending in a
+		// transaction marker is seen to be caught up; they are not
+		// counted.
+		kgo.KeepControlRecords(),
+		kgo.FetchMaxWait(benchFetchMaxWait),
+	}
+	var cs []*benchConsumer
+	fail := func(err error) ([]*benchConsumer, *groupAssignment, error) {
+		closeConsumers(cs)
+		return nil, nil, err
+	}
+	if o.group == "" {
+		n := min(o.consumers, len(parts))
+		if n < o.consumers {
+			e.warnf("only %d of %d consumers get a partition: topic %s has %s", n, o.consumers, topic, plural(int64(len(parts)), "partition", "partitions"))
+		}
+		for i := range n {
+			offsets := map[int32]kgo.Offset{}
+			for j, p := range parts {
+				if j%n == i {
+					offsets[p] = kgo.NewOffset().At(starts[p])
+				}
+			}
+			c := &benchConsumer{index: i, hooks: newBenchHooks(&e.consWire), stamped: stamped, hist: newLatencyHist()}
+			cl, err := e.newClient(append(slices.Clone(base),
+				kgo.WithHooks(c.hooks),
+				kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offsets}))...)
+			if err != nil {
+				return fail(err)
+			}
+			c.cl = cl
+			cs = append(cs, c)
+		}
+		return cs, nil, nil
+	}
+
+	ga := newGroupAssignment(len(parts), o.consumers)
+	for i := range o.consumers {
+		c := &benchConsumer{index: i, hooks: newBenchHooks(&e.consWire), stamped: stamped, hist: newLatencyHist()}
+		cl, err := e.newClient(append(slices.Clone(base),
+			kgo.WithHooks(c.hooks),
+			kgo.ConsumerGroup(o.group),
+			kgo.ConsumeTopics(topic),
+			kgo.DisableAutoCommit(),
+			// A marker for "no commit", replaced below by the offset
+			// listed up front.
+			kgo.ConsumeStartOffset(kgo.NewOffset().AtStart()),
+			kgo.AdjustFetchOffsetsFn(func(_ context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
+				for p, off := range offsets[topic] {
+					at := off.EpochOffset().Offset
+					if at < 0 {
+						at = starts[p]
+						offsets[topic][p] = kgo.NewOffset().At(at)
+					}
+					if ends != nil {
+						ends.startsAt(p, at)
+					}
+				}
+				return offsets, nil
+			}),
+			kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { ga.assign(i, m[topic]) }),
+			kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { ga.revoke(i, m[topic]) }),
+			kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { ga.revoke(i, m[topic]) }),
+		)...)
+		if err != nil {
+			return fail(err)
+		}
+		c.cl = cl
+		cs = append(cs, c)
+	}
+	return cs, ga, nil
+}
+
+func closeConsumers(cs []*benchConsumer) {
+	for _, c := range cs {
+		c.cl.Close()
+	}
+}
+
+// waitConsumersReady waits, for a group, until every partition is
+// assigned, and, if fetching is set, until each consumer with partitions
+// has sent its first fetch, so e2e's first records do not pay for the
+// consumers' connections.
+func (e *benchEnv) waitConsumersReady(ctx context.Context, cs []*benchConsumer, ga *groupAssignment, fetching bool) error {
+	timeout := e.cf.timeout
+	if ga != nil {
+		timeout = max(timeout, benchGroupJoinTimeout)
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	if ga != nil {
+		select {
+		case <-ga.ready:
+		case <-t.C:
+			return fmt.Errorf("group %s did not assign every partition of topic %s to the consumers within %s", e.o.group, e.o.topic, timeout)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if !fetching {
+		return nil
+	}
+	for _, c := range cs {
+		if ga != nil && !ga.owns(c.index) {
+			continue
+		}
+		select {
+		case <-c.hooks.fetched:
+		case <-t.C:
+			return fmt.Errorf("consumer %d sent no fetch request within %s", c.index, timeout)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// run polls until ctx ends.
+func (c *benchConsumer) run(ctx context.Context, sh *consumeShared) {
+	e := sh.e
+	for {
+		fetches := c.cl.PollFetches(ctx)
+		if ctx.Err() != nil || fetches.IsClientClosed() {
+			return
+		}
+		now := e.clock.now()
+		fetches.EachError(func(_ string, _ int32, err error) {
+			if errors.Is(err, context.Canceled) || errors.Is(err, kgo.ErrClientClosed) {
+				return
+			}
+			c.fetchErrs.Add(1)
+			c.firstErr.set(err)
+		})
+		fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+			if len(fp.Records) == 0 {
+				return
+			}
+			if c.stamped {
+				c.takeStamped(fp.Records, now, e.times.warmupEndNs.Load())
+			} else {
+				c.takeCounted(fp.Records, now, sh)
+			}
+			if sh.ends != nil {
+				sh.ends.saw(fp.Partition, fp.Records[len(fp.Records)-1].Offset)
+			}
+		})
+	}
+}
+
+// takeCounted counts one partition's fetched records: measured if
+// received after the warmup, within the --count quota.
+func (c *benchConsumer) takeCounted(recs []*kgo.Record, now int64, sh *consumeShared) {
+	var n, all int64
+	for _, r := range recs {
+		if !r.Attrs.IsControl() {
+			n++
+			all += int64(len(r.Value))
+		}
+	}
+	if n == 0 {
+		return
+	}
+	c.received.Add(n)
+	c.recvBytes.Add(all)
+	if now < sh.e.times.warmupEndNs.Load() {
+		return
+	}
+	allow := sh.take(n)
+	if allow == 0 {
+		return
+	}
+	var k, bytes int64
+	for _, r := range recs {
+		if r.Attrs.IsControl() {
+			continue
+		}
+		if k == allow {
+			break
+		}
+		k++
+		bytes += int64(len(r.Value))
+	}
+	c.measured.Add(allow)
+	c.bytes.Add(bytes)
+	c.lastNs.Store(now)
+}
+
+// takeStamped takes one partition's fetched e2e records: the latency of
+// each is now minus its stamp; records sent after the warmup are measured.
+func (c *benchConsumer) takeStamped(recs []*kgo.Record, now, warmupEnd int64) {
+	var got, gotBytes, meas, measBytes, foreign int64
+	for _, r := range recs {
+		if r.Attrs.IsControl() {
+			continue
+		}
+		if len(r.Value) < benchStampBytes {
+			foreign++
+			continue
+		}
+		st := int64(binary.BigEndian.Uint64(r.Value))
+		if st < 0 || st > now {
+			foreign++
+			continue
+		}
+		got++
+		gotBytes += int64(len(r.Value))
+		if st >= warmupEnd {
+			meas++
+			measBytes += int64(len(r.Value))
+			c.hist.record(now - st)
+		}
+	}
+	c.received.Add(got)
+	c.recvBytes.Add(gotBytes)
+	c.foreign.Add(foreign)
+	if meas > 0 {
+		c.measured.Add(meas)
+		c.bytes.Add(measBytes)
+		c.lastNs.Store(now)
+	}
+}
+
+// consumerTotals sums the consumers' counters.
+type consumerTotals struct {
+	received, recvBytes, measured, bytes, foreign, fetchErrs int64
+	lastNs                                                   int64
+	firstErr                                                 error
+}
+
+func sumConsumers(cs []*benchConsumer) consumerTotals {
+	var t consumerTotals
+	for _, c := range cs {
+		t.received += c.received.Load()
+		t.recvBytes += c.recvBytes.Load()
+		t.measured += c.measured.Load()
+		t.bytes += c.bytes.Load()
+		t.foreign += c.foreign.Load()
+		t.fetchErrs += c.fetchErrs.Load()
+		t.lastNs = max(t.lastNs, c.lastNs.Load())
+		if err := c.firstErr.get(); err != nil && t.firstErr == nil {
+			t.firstErr = err
+		}
+	}
+	return t
+}
+
+func consumerHists(cs []*benchConsumer) []*latencyHist {
+	hs := make([]*latencyHist, len(cs))
+	for i, c := range cs {
+		hs[i] = c.hist
+	}
+	return hs
+}
+
+// benchPollers runs the consumers' poll loops until stop is called.
+type benchPollers struct {
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+func startConsumers(ctx context.Context, cs []*benchConsumer, sh *consumeShared) *benchPollers {
+	pctx, cancel := context.WithCancel(ctx)
+	bp := &benchPollers{cancel: cancel}
+	for _, c := range cs {
+		bp.wg.Go(func() { c.run(pctx, sh) })
+	}
+	return bp
+}
+
+func (bp *benchPollers) stop() {
+	bp.cancel()
+	bp.wg.Wait()
+}
+
+// runConsume is the consume workload.
+func (e *benchEnv) runConsume(ctx context.Context, td kadm.TopicDetail) (*benchResult, error) {
+	o := e.o
+	parts := td.Partitions.Numbers()
+	slices.Sort(parts)
+	spec := startSpec{kind: startEnd}
+	if o.fromStart {
+		spec.kind = startBeginning
+	}
+	starts, ends, err := e.listOffsets(ctx, parts, spec)
+	if err != nil {
+		return nil, err
+	}
+	sh := &consumeShared{e: e, quota: o.count, finished: make(chan struct{})}
+	if o.fromStart {
+		sh.ends = newEndTracker(starts, ends, sh.finish)
+		if sh.ends.remaining.Load() == 0 {
+			return nil, fmt.Errorf("topic %s has no records to consume (fill it first, for example with samsa bench produce --topic %s)", o.topic, o.topic)
+		}
+	}
+	e.clock = benchClock{base: time.Now()}
+	cs, ga, err := e.newConsumers(parts, starts, sh.ends, false)
+	if err != nil {
+		return nil, err
+	}
+	defer closeConsumers(cs)
+	pollers := startConsumers(ctx, cs, sh)
+	defer pollers.stop()
+	if err := e.waitConsumersReady(ctx, cs, ga, false); err != nil {
+		return nil, err
+	}
+
+	e.times.start(e.clock.now(), o)
+	prog := e.startProgress(func() (int64, int64) {
+		t := sumConsumers(cs)
+		return t.received, t.recvBytes
+	}, func() []*latencyHist { return nil })
+	win := e.newWindow()
+	why := e.waitUntil(ctx, e.times.warmupEndNs.Load(), sh.finished)
+	win.begin()
+	if why == stopTime {
+		why = e.waitUntil(ctx, e.times.stopNs.Load(), sh.finished)
+	}
+	stoppedNs := e.clock.now()
+	pollers.stop()
+	prog.stop()
+	res := &benchResult{Interrupted: why == stopInterrupt}
+	win.end(res)
+
+	t := sumConsumers(cs)
+	warmupEnd := e.times.warmupEndNs.Load()
+	endNs := stoppedNs
+	switch {
+	case why == stopTime:
+		endNs = e.times.stopNs.Load()
+	case why == stopDone && t.measured > 0:
+		endNs = t.lastNs
+	}
+	res.setTotals(t.measured, t.bytes, math.Max(float64(endNs-warmupEnd)/1e9, 0))
+	res.Errors = t.fetchErrs
+	if t.firstErr != nil {
+		res.FirstError = e.cf.explain(e.cmd, t.firstErr)
+	}
+	return res, nil
+}
