@@ -7,6 +7,7 @@
 //	samsa group …                  list, describe, delete, lag, reset-offsets
 //	samsa txn …                    list, describe, abort
 //	samsa cluster info             brokers, controller, cluster id
+//	samsa bench produce|consume|e2e  load generator with latency percentiles
 //
 // The client commands are built on franz-go (kgo, kadm) and print one clear
 // line on error.
