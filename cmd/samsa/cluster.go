@@ -23,6 +23,7 @@ func newClusterCmd() *cobra.Command {
 	}
 	cf.register(cmd)
 	cmd.AddCommand(newClusterInfoCmd(cf))
+	cmd.AddCommand(newClusterStartLocalCmd())
 	return cmd
 }
 

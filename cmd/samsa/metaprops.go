@@ -22,8 +22,19 @@ type metaProps struct {
 // loadOrFormat reads meta.properties, or formats a new data dir. It refuses
 // a data dir that belongs to another node.
 func loadOrFormat(dataDir string, nodeID int32) (metaProps, error) {
+	return loadOrFormatMode(dataDir, nodeID, false)
+}
+
+// loadOrFormatMode is loadOrFormat; with member set (a node of a
+// multi-node quorum) a new data dir is not written yet and its cluster id is
+// empty: the cluster id is the one in the replicated metadata log, and the
+// caller writes meta.properties once it knows it (formatMember).
+func loadOrFormatMode(dataDir string, nodeID int32, member bool) (metaProps, error) {
 	path := filepath.Join(dataDir, "meta.properties")
 	f, err := os.Open(path)
+	if os.IsNotExist(err) && member {
+		return metaProps{nodeID: nodeID, directoryID: metadata.RandomUuid().String()}, nil
+	}
 	if os.IsNotExist(err) {
 		entries, _ := os.ReadDir(dataDir)
 		for _, e := range entries {
@@ -57,6 +68,12 @@ func loadOrFormat(dataDir string, nodeID int32) (metaProps, error) {
 		return metaProps{}, fmt.Errorf("data dir %s belongs to node %d, but this node is configured as node.id %d; refusing to start", dataDir, m.nodeID, nodeID)
 	}
 	return m, nil
+}
+
+// formatMember writes meta.properties for a quorum member that learned its
+// cluster id from the metadata log.
+func formatMember(dataDir string, m metaProps) error {
+	return writeMetaProps(filepath.Join(dataDir, "meta.properties"), m)
 }
 
 func writeMetaProps(path string, m metaProps) error {

@@ -32,6 +32,10 @@ type serveFlags struct {
 	configFile string
 	logLevel   string
 	pprofAddr  string
+
+	voters           string
+	roles            string
+	controllerListen string
 }
 
 func newServeCmd() *cobra.Command {
@@ -58,6 +62,9 @@ variables, and flags.`,
 	fl.StringVar(&f.configFile, "config", "", "server.properties file with Kafka setting names")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fl.StringVar(&f.pprofAddr, "pprof", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off by default")
+	fl.StringVar(&f.voters, "voters", "", "metadata quorum voters, id@host:port,... (controller.quorum.voters); empty: a single-node cluster")
+	fl.StringVar(&f.roles, "roles", "", "broker, controller or broker,controller (process.roles); default: both when --node-id is a voter, else broker")
+	fl.StringVar(&f.controllerListen, "controller-listen", "", "address of this node's raft listener (the CONTROLLER listener); default: its address in --voters")
 	return cmd
 }
 
@@ -169,7 +176,12 @@ func runServe(ctx context.Context, cmd *cobra.Command, f serveFlags) error {
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
-	meta, err := loadOrFormat(dataDir, cfg.NodeID)
+	cs, err := resolveCluster(cmd, f, cfg)
+	if err != nil {
+		return err
+	}
+	member := len(cs.voters) > 0
+	meta, err := loadOrFormatMode(dataDir, cfg.NodeID, member)
 	if err != nil {
 		return err
 	}
@@ -188,11 +200,55 @@ func runServe(ctx context.Context, cmd *cobra.Command, f serveFlags) error {
 	ctlCfg.NodeID = cfg.NodeID
 	ctlCfg.ClusterID = meta.clusterID
 	ctlCfg.Logger = lg
+	if member {
+		tr, err := controller.NewTCPTransport(controller.TCPConfig{
+			NodeID: cfg.NodeID, Listen: cs.controllerListen, Peers: cs.voters, Logger: lg,
+		})
+		if err != nil {
+			return err
+		}
+		defer tr.Close()
+		ctlCfg.Voters, ctlCfg.Transport = cs.voters, tr
+		ctlCfg.SessionTimeout, ctlCfg.HeartbeatInterval = cs.session, cs.heartbeat
+		lg.Info("joining the metadata quorum", "voters", f.voters, "controller.listener", tr.Addr().String(), "broker", cs.broker, "controller", cs.controller)
+	}
 	ctl, err := controller.Open(ctx, ctlCfg)
 	if err != nil {
 		return fmt.Errorf("metadata log: %w", err)
 	}
 	defer ctl.Close()
+	if member && meta.clusterID == "" {
+		id, err := waitClusterID(ctx, ctl)
+		if err != nil {
+			return fmt.Errorf("metadata log: waiting for the cluster id: %w", err)
+		}
+		meta.clusterID = id
+		if err := formatMember(dataDir, meta); err != nil {
+			return err
+		}
+		lg.Info("formatted data dir as a member of cluster", "cluster.id", id)
+	}
+	if member {
+		if id, err := waitClusterID(ctx, ctl); err != nil {
+			return fmt.Errorf("metadata log: waiting for the cluster id: %w", err)
+		} else if id != meta.clusterID {
+			return fmt.Errorf("data dir %s: meta.properties says cluster %s but the metadata log belongs to cluster %s; refusing to start", dataDir, meta.clusterID, id)
+		}
+	}
+	if !cs.broker {
+		lg.Info("samsa controller is serving", "cluster.id", meta.clusterID, "startup", time.Since(start).Round(time.Millisecond))
+		<-ctx.Done()
+		lg.Info("shutting down")
+		if err := ctl.Close(); err != nil {
+			lg.Error("unclean shutdown", "err", err)
+			return errSilent
+		}
+		if err := writeMarker(markerPath); err != nil {
+			lg.Warn("could not write clean-shutdown marker", "err", err)
+		}
+		lg.Info("stopped cleanly")
+		return nil
+	}
 	if id := ctl.Image().ClusterID; id == "" {
 		if _, err := ctl.Propose(ctx, metadata.SetClusterID{ID: meta.clusterID}); err != nil {
 			return fmt.Errorf("set cluster id: %w", err)

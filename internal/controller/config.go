@@ -33,6 +33,14 @@ type Config struct {
 	// TickInterval is the raft tick (default 100ms); elections time out
 	// after 10-20 ticks, heartbeats go every tick.
 	TickInterval time.Duration
+	// SessionTimeout is broker.session.timeout.ms: the active controller
+	// fences a broker it has not heard from for this long (liveness.go).
+	// Zero disables fencing (a single node).
+	SessionTimeout time.Duration
+	// HeartbeatInterval is broker.heartbeat.interval.ms: how often the
+	// active controller checks liveness (default 2s when SessionTimeout is
+	// set).
+	HeartbeatInterval time.Duration
 	// Logger receives controller and raft logs (default: discard).
 	Logger *slog.Logger
 }
@@ -47,6 +55,9 @@ func (c Config) Defaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.SessionTimeout > 0 && c.HeartbeatInterval == 0 {
+		c.HeartbeatInterval = 2 * time.Second
 	}
 	return c
 }
@@ -64,6 +75,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("controller: TickInterval %v must be > 0", c.TickInterval)
 	case c.Logger == nil:
 		return errors.New("controller: Logger is required")
+	case c.SessionTimeout < 0 || c.SessionTimeout > 0 && c.HeartbeatInterval <= 0:
+		return fmt.Errorf("controller: broker.session.timeout.ms %v needs a positive broker.heartbeat.interval.ms (%v)", c.SessionTimeout, c.HeartbeatInterval)
 	}
 	if len(c.Voters) == 0 {
 		return nil

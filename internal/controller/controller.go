@@ -53,8 +53,9 @@ const (
 )
 
 type proposal struct {
-	id   uint64
-	data []byte
+	id    uint64
+	data  []byte
+	retry chan error // buffered; receives ErrProposalDropped
 }
 
 type result struct {
@@ -75,18 +76,24 @@ type Controller struct {
 	image    atomic.Pointer[metadata.Image]
 	leader   atomic.Uint64 // raft id of the known leader, 0 = none
 	nextProp atomic.Uint64
+	// multiNode: the membership has more than one node (voters or
+	// learners), so dropped proposals are retried.
+	multiNode atomic.Bool
 
-	propc chan proposal
-	recvc chan *raftpb.Message
-	stopc chan struct{} // closed by Close
-	donec chan struct{} // closed when the loop has exited
-	readc chan struct{} // closed once a leader is known and the log replayed
+	propc   chan proposal
+	recvc   chan *raftpb.Message
+	reportc chan report            // delivery failures from the transport
+	statusc chan chan QuorumStatus // Status requests, answered by the loop
+	stopc   chan struct{}          // closed by Close
+	donec   chan struct{}          // closed when the loop has exited
+	readc   chan struct{}          // closed once a leader is known and the log replayed
 
 	ctx    context.Context // ends at Close; passed to Transport.Send
 	cancel context.CancelFunc
 
 	mu       sync.Mutex
 	pending  map[uint64]chan result
+	heard    map[uint64]time.Time // last message received from each raft id
 	subs     []func(old, new *metadata.Image)
 	stopErr  error // why the loop stopped; set before donec closes
 	closeErr error
@@ -100,6 +107,15 @@ type Controller struct {
 	applied      uint64
 	replayTarget uint64
 	readySignal  bool
+
+	livenessWG sync.WaitGroup // the fencing goroutine (liveness.go)
+}
+
+// report is one delivery outcome from the transport.
+type report struct {
+	id       uint64
+	snapshot bool // a MsgSnap outcome (else: unreachable)
+	failed   bool
 }
 
 // Open replays the snapshot and WAL in cfg.DataDir (creating them on first
@@ -125,6 +141,9 @@ func Open(ctx context.Context, cfg Config) (*Controller, error) {
 		storage:   raft.NewMemoryStorage(),
 		propc:     make(chan proposal),
 		recvc:     make(chan *raftpb.Message, 256),
+		reportc:   make(chan report, 256),
+		statusc:   make(chan chan QuorumStatus),
+		heard:     map[uint64]time.Time{},
 		stopc:     make(chan struct{}),
 		donec:     make(chan struct{}),
 		readc:     make(chan struct{}),
@@ -141,6 +160,9 @@ func Open(ctx context.Context, cfg Config) (*Controller, error) {
 		return nil, err
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
+	if rt, ok := c.transport.(interface{ SetReporter(Reporter) }); ok {
+		rt.SetReporter(c)
+	}
 	c.transport.Start(c.Step)
 	go c.run()
 
@@ -157,6 +179,7 @@ func Open(ctx context.Context, cfg Config) (*Controller, error) {
 		c.Close()
 		return nil, err
 	}
+	c.startLiveness()
 	return c, nil
 }
 
@@ -206,6 +229,11 @@ func (c *Controller) recover() error {
 		return fmt.Errorf("controller: load WAL entries: %w", err)
 	}
 	fresh := snap == nil && len(st.entries) == 0 && raft.IsEmptyHardState(st.hardState)
+	if !fresh {
+		if err := c.checkMembership(snap, st.entries); err != nil {
+			return err
+		}
+	}
 
 	c.rn, err = raft.NewRawNode(&raft.Config{
 		ID:                        c.raftID,
@@ -230,6 +258,7 @@ func (c *Controller) recover() error {
 		c.log.Info("bootstrapped a new metadata log", "voters", len(c.peers()))
 	}
 	c.replayTarget = last
+	c.multiNode.Store(c.isMultiVoterConfig())
 	if c.isMultiVoterConfig() && c.hardState != nil {
 		// A follower's unreplicated tail may be truncated by the leader.
 		c.replayTarget = c.hardState.GetCommit()
@@ -331,22 +360,59 @@ func (c *Controller) Propose(ctx context.Context, r metadata.Record) (*metadata.
 	c.pending[id] = ch
 	c.mu.Unlock()
 
-	select {
-	case c.propc <- proposal{id: id, data: data}:
-	case res := <-ch: // loop stopped and failed us
-		return res.img, res.err
-	case <-ctx.Done():
-		c.forget(id)
-		return nil, ctx.Err()
-	}
-	select {
-	case res := <-ch:
-		return res.img, res.err
-	case <-ctx.Done():
-		c.forget(id)
-		return nil, ctx.Err()
+	// In a multi-node quorum a proposal is dropped while no leader is
+	// known (an election), and one forwarded to a leader that then loses
+	// its leadership may be lost. Both are retried with the same id: the
+	// first application answers this call, and a later duplicate is applied
+	// (records are validated against the image, so a duplicate CreateTopic
+	// fails harmlessly) but answers nobody.
+	p := proposal{id: id, data: data, retry: make(chan error, 1)}
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	defer retry.Stop()
+	for {
+		leader := c.leader.Load()
+		select {
+		case c.propc <- p:
+		case res := <-ch: // loop stopped and failed us
+			return res.img, res.err
+		case <-ctx.Done():
+			c.forget(id)
+			return nil, ctx.Err()
+		}
+		retry.Reset(proposalRetry)
+	wait:
+		for {
+			select {
+			case res := <-ch:
+				return res.img, res.err
+			case err := <-p.retry: // dropped: no leader known yet
+				if !c.multiNode.Load() {
+					c.forget(id)
+					return nil, err
+				}
+				select {
+				case <-time.After(proposalRetry / 4):
+				case <-ctx.Done():
+					c.forget(id)
+					return nil, ctx.Err()
+				}
+				break wait
+			case <-retry.C:
+				if cur := c.leader.Load(); cur != leader || cur == 0 {
+					break wait // the leader changed: the proposal may be lost
+				}
+				retry.Reset(proposalRetry)
+			case <-ctx.Done():
+				c.forget(id)
+				return nil, ctx.Err()
+			}
+		}
 	}
 }
+
+// proposalRetry is how often a waiting proposal checks for a leader change.
+const proposalRetry = 400 * time.Millisecond
 
 func (c *Controller) forget(id uint64) {
 	c.mu.Lock()
@@ -386,6 +452,7 @@ func (c *Controller) Close() error {
 	c.closing.Do(func() {
 		close(c.stopc)
 		<-c.donec
+		c.livenessWG.Wait()
 		c.cancel()
 		err := c.wal.close()
 		c.mu.Lock()
@@ -450,16 +517,32 @@ func (c *Controller) loop() error {
 				break
 			}
 		case m := <-c.recvc:
+			c.noteHeard(m.GetFrom())
 			if err := c.rn.Step(m); err != nil {
 				c.log.Debug("raft rejected message", "type", m.GetType().String(), "from", m.GetFrom(), "err", err)
 			}
+		case r := <-c.reportc:
+			if r.snapshot {
+				st := raft.SnapshotFinish
+				if r.failed {
+					st = raft.SnapshotFailure
+				}
+				c.rn.ReportSnapshot(r.id, st)
+			} else {
+				c.rn.ReportUnreachable(r.id)
+			}
+		case reply := <-c.statusc:
+			reply <- c.quorumStatus()
 		}
 	}
 }
 
 func (c *Controller) propose(p proposal) {
 	if err := c.rn.Propose(p.data); err != nil {
-		c.finish(p.id, nil, fmt.Errorf("%w: %v", ErrProposalDropped, err))
+		select {
+		case p.retry <- fmt.Errorf("%w: %v", ErrProposalDropped, err):
+		default:
+		}
 	}
 }
 

@@ -18,11 +18,35 @@
 // image right after the record, or its metadata error) back to the caller.
 //
 // Node ids map to raft ids as RaftID(id) = id+1, since Kafka node ids start
-// at 0 and raft reserves 0. Today the quorum is a single voter with the
-// in-process no-op transport; Config.Voters plus a Transport (Start to wire
-// received messages into Controller.Step, Send for outgoing messages) are
-// the seam for the multi-voter TCP transport. Tests already run three
-// voters over an in-memory transport.
+// at 0 and raft reserves 0. Without Config.Voters the quorum is a single
+// voter with the in-process no-op transport. With Voters (Kafka's
+// controller.quorum.voters) the voters talk over TCPTransport
+// (transport_tcp.go): a listener on the controller listener and one
+// outbound connection per peer, re-dialled with backoff, carrying frames
+// of a u32be length and a protobuf raftpb.Message; malformed, oversized or
+// misaddressed frames close the connection. Delivery failures reach raft
+// through Reporter (ReportUnreachable, ReportSnapshot), so a lagging
+// follower is sent the leader's snapshot (MsgSnap) and leaves snapshot
+// state once it is sent.
+//
+// # Proposals from any node
+//
+// DisableProposalForwarding is off, so a follower's Propose goes to the
+// leader as MsgProp. The envelope carries the proposer's node id and a
+// proposal id; every node's apply loop resolves local waiters by that id,
+// so Propose returns the image right after the record as applied on this
+// node. A proposal dropped while no leader is known, or possibly lost in a
+// leader change, is re-sent with the same id (quorum.go, controller.go).
+//
+// # Membership
+//
+// A fresh log is bootstrapped with the configured voters. An existing log
+// whose voters do not fit the configuration is refused with
+// ErrMembershipMismatch: in particular a single-node data dir cannot become
+// a quorum member. Broker-only nodes (not voters) are not supported yet;
+// the planned design is raft learners added by a conf change when such a
+// broker first contacts a voter (QuorumStatus.Observers already reports
+// learners). Broker liveness and fencing are described in liveness.go.
 //
 // # Files in DataDir (e.g. <log.dirs>/__cluster_metadata-0)
 //

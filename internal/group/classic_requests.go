@@ -2,6 +2,7 @@ package group
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -21,6 +22,15 @@ func (c *Coordinator) JoinGroup(ctx context.Context, cl Client, req *kmsg.JoinGr
 	if code != 0 {
 		resp.ErrorCode = code
 		return resp
+	}
+	// The request's byte slices may alias the connection's read buffer,
+	// reused for its next request (kmsg copies strings, not bytes); the
+	// group keeps them.
+	cp := *req
+	req = &cp
+	req.Protocols = slices.Clone(req.Protocols)
+	for i := range req.Protocols {
+		req.Protocols[i].Metadata = slices.Clone(req.Protocols[i].Metadata)
 	}
 	ch, r := s.join(cl, req)
 	s.mu.Unlock()
@@ -59,6 +69,9 @@ func (s *shard) join(cl Client, req *kmsg.JoinGroupRequest) (chan *kmsg.JoinGrou
 			return fail(kerr.UnknownMemberID.Code)
 		}
 		// Created below, once the request is known to be acceptable.
+	} else if g.typ == TypeConsumer && !g.empty() {
+		// A classic member of a consumer group (consumer_classic.go).
+		return nil, s.consumerJoin(g, cl, req)
 	} else if g.typ != TypeClassic {
 		return fail(kerr.InconsistentGroupProtocol.Code)
 	}
@@ -229,6 +242,13 @@ func (c *Coordinator) SyncGroup(ctx context.Context, req *kmsg.SyncGroupRequest)
 		resp.ErrorCode = code
 		return resp
 	}
+	// As in JoinGroup: the assignments outlive the request's buffer.
+	cp := *req
+	req = &cp
+	req.GroupAssignment = slices.Clone(req.GroupAssignment)
+	for i := range req.GroupAssignment {
+		req.GroupAssignment[i].MemberAssignment = slices.Clone(req.GroupAssignment[i].MemberAssignment)
+	}
 	ch, r := s.sync(ctx, req)
 	s.mu.Unlock()
 	if r != nil {
@@ -250,6 +270,9 @@ func (s *shard) sync(ctx context.Context, req *kmsg.SyncGroupRequest) (chan *kms
 		return nil, resp
 	}
 	g := s.groups[req.Group]
+	if g != nil && g.typ == TypeConsumer {
+		return nil, s.consumerSync(g, req)
+	}
 	if g == nil || g.typ != TypeClassic {
 		return fail(kerr.UnknownMemberID.Code)
 	}
@@ -343,6 +366,9 @@ func (c *Coordinator) Heartbeat(_ context.Context, req *kmsg.HeartbeatRequest) *
 
 func (s *shard) heartbeat(req *kmsg.HeartbeatRequest) int16 {
 	g := s.groups[req.Group]
+	if g != nil && g.typ == TypeConsumer {
+		return s.consumerHeartbeat(g, req)
+	}
 	if g == nil || g.typ != TypeClassic {
 		return kerr.UnknownMemberID.Code
 	}
@@ -395,6 +421,12 @@ func (c *Coordinator) LeaveGroup(_ context.Context, req *kmsg.LeaveGroupRequest)
 	}
 	defer s.mu.Unlock()
 	g := s.groups[req.Group]
+	if g != nil && g.typ == TypeConsumer {
+		out, code := s.consumerLeave(g, members)
+		resp.ErrorCode = code
+		resp.Members = out
+		return finish()
+	}
 	var cg *classicGroup
 	if g != nil && g.typ == TypeClassic {
 		cg = g.classic

@@ -343,3 +343,26 @@ func TestNonConsumerProtocolType(t *testing.T) {
 		t.Fatalf("offset delete: %d", resp.ErrorCode)
 	}
 }
+
+// The group keeps JoinGroup metadata and SyncGroup assignments beyond the
+// request, whose bytes may be the connection's reused read buffer.
+func TestJoinSyncCopyRequestBytes(t *testing.T) {
+	e := newEnv(t, testSettings())
+	r := e.c.JoinGroup(context.Background(), cl, joinReq(9, "g", "", nil))
+	jr := joinReq(9, "g", r.MemberID, nil)
+	want := string(jr.Protocols[0].Metadata)
+	resp := wait(t, e.joinAsync(jr))
+	if resp.ErrorCode != 0 {
+		t.Fatalf("join: %d", resp.ErrorCode)
+	}
+	sr := syncReq("g", r.MemberID, 1, map[string]string{r.MemberID: "assignment"})
+	if got := wait(t, e.syncAsync(sr)); got.ErrorCode != 0 {
+		t.Fatalf("sync: %d", got.ErrorCode)
+	}
+	clear(jr.Protocols[0].Metadata) // the buffer is reused
+	clear(sr.GroupAssignment[0].MemberAssignment)
+	d := e.describe("g")
+	if string(d.Members[0].ProtocolMetadata) != want || string(d.Members[0].MemberAssignment) != "assignment" {
+		t.Fatalf("kept %q / %q", d.Members[0].ProtocolMetadata, d.Members[0].MemberAssignment)
+	}
+}

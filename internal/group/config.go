@@ -110,6 +110,11 @@ type Config struct {
 	Clock    Clock
 	Topics   Topics
 	Logger   *slog.Logger
+	// Images, if set, returns the current topic metadata. Classic members
+	// inside consumer groups use it (JoinGroup and SyncGroup carry no
+	// image); without it they use the image the group's last
+	// ConsumerGroupHeartbeat brought.
+	Images func() TopicImage
 }
 
 // Validate checks the configuration.

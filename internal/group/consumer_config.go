@@ -25,9 +25,11 @@ type ConsumerSettings struct {
 	Assignors []string
 	// MigrationPolicy is group.consumer.migration.policy: "bidirectional"
 	// (Kafka 4's default), "upgrade", "downgrade" or "disabled". It decides
-	// whether an empty classic group becomes a consumer group on a
-	// ConsumerGroupHeartbeat (upgrade) and an empty consumer group a classic
-	// one on a JoinGroup (downgrade).
+	// whether a classic group becomes a consumer group on a
+	// ConsumerGroupHeartbeat (upgrade), and whether a consumer group
+	// becomes a classic one when it is empty and gets a JoinGroup, or when
+	// its last member using the consumer protocol leaves classic members
+	// behind (downgrade); see doc.go.
 	MigrationPolicy string
 }
 

@@ -16,10 +16,13 @@ func (c *Coordinator) consumerSettings() ConsumerSettings {
 
 // ConsumerGroupHeartbeat handles ConsumerGroupHeartbeat v0-v1: joining,
 // heartbeating in and leaving a KIP-848 consumer group. img is the current
-// topic metadata. An empty classic group becomes a consumer group here
-// (Kafka's upgrade of group.consumer.migration.policy); a classic group
-// with members answers GROUP_ID_NOT_FOUND, as Kafka does for a group of
-// the other type.
+// topic metadata. A classic group becomes a consumer group here (Kafka's
+// upgrade of group.consumer.migration.policy, consumer_migration.go): an
+// empty one at once, one with members if the policy allows and it is
+// Stable and uses the consumer protocol; otherwise GROUP_ID_NOT_FOUND, as
+// Kafka answers for a group of the other type. The leave of the last
+// member using the consumer protocol turns a group of classic members back
+// into a classic group.
 func (c *Coordinator) ConsumerGroupHeartbeat(ctx context.Context, cl Client, version int16, req *kmsg.ConsumerGroupHeartbeatRequest, img TopicImage) *kmsg.ConsumerGroupHeartbeatResponse {
 	resp := req.ResponseKind().(*kmsg.ConsumerGroupHeartbeatResponse)
 	fail := func(code *kerr.Error, msg string) *kmsg.ConsumerGroupHeartbeatResponse {
@@ -48,8 +51,19 @@ func (c *Coordinator) ConsumerGroupHeartbeat(ctx context.Context, cl Client, ver
 		}
 		g = newGroup(s, req.Group, TypeConsumer)
 		install = true
+	case g.typ == TypeClassic && !g.empty():
+		if req.MemberEpoch != epochJoin {
+			return fail(kerr.GroupIDNotFound, fmt.Sprintf("Group %s is not a consumer group.", req.Group))
+		}
+		ng, recs, why := s.upgrade(g, &set, img)
+		if why != "" {
+			c.lg.Info("cannot upgrade the classic group to a consumer group", "group", req.Group, "reason", why)
+			return fail(kerr.GroupIDNotFound, fmt.Sprintf("Group %s is not a consumer group.", req.Group))
+		}
+		c.lg.Info("upgrading a classic group to a consumer group", "group", req.Group, "members", len(g.classic.members), "generation", g.classic.generation)
+		g, pre, install = ng, recs, true
 	case g.typ == TypeClassic:
-		if !g.empty() || req.MemberEpoch != epochJoin || !set.upgradeAllowed() {
+		if req.MemberEpoch != epochJoin || !set.upgradeAllowed() {
 			return fail(kerr.GroupIDNotFound, fmt.Sprintf("Group %s is not a consumer group.", req.Group))
 		}
 		// An empty classic group (or one that only has offsets) becomes
@@ -63,6 +77,17 @@ func (c *Coordinator) ConsumerGroupHeartbeat(ctx context.Context, cl Client, ver
 	}
 
 	cg := g.consumer
+	if !install && req.MemberEpoch == epochLeave {
+		if id := cg.leavingMember(req); id != "" && s.canDowngrade(cg, id) {
+			if err := s.downgrade(ctx, g, id, nil); err != nil {
+				resp.ErrorCode = writeCode(err)
+				return resp
+			}
+			resp.MemberID = kmsg.StringPtr(id)
+			resp.MemberEpoch = epochLeave
+			return resp
+		}
+	}
 	snap := cg.clone()
 	cg.img = img
 	r, herr := cg.heartbeat(heartbeatIn{now: s.now(), s: &set, img: img, client: cl, req: req})
@@ -103,21 +128,49 @@ func (s *shard) armConsumer(g *group) {
 }
 
 // expireConsumer fences the members whose deadlines passed; s.mu is held.
+// The fencing of the last member using the consumer protocol among classic
+// members downgrades the group instead (Kafka's consumerGroupFenceMember).
 func (s *shard) expireConsumer(g *group) {
 	if s.groups[g.id] != g || g.consumer == nil {
 		return
 	}
 	cg := g.consumer
 	snap := cg.clone()
-	if cg.expire(s.now(), cg.img) {
-		var recs []Record
-		for _, r := range cg.takeRecords() {
-			recs = append(recs, r.encode())
+	now := s.now()
+	due := cg.due(now)
+	if len(due) == 0 {
+		s.armConsumer(g)
+		return
+	}
+	img := s.imageFor(cg)
+	retry := func(err error) {
+		s.c.lg.Warn("fencing expired consumer group members failed", "group", g.id, "err", err)
+		g.consumer = snap
+		// The deadlines have passed: try again in a while, not at once.
+		snap.timer.cancel()
+		snap.timer = s.after(time.Second, func() { s.expireConsumer(g) })
+	}
+	for _, id := range due {
+		if s.canDowngrade(cg, id) {
+			var pre []Record
+			for _, r := range cg.takeRecords() {
+				pre = append(pre, r.encode())
+			}
+			if err := s.downgrade(s.c.ctx, g, id, pre); err != nil {
+				retry(err)
+			}
+			return
 		}
-		if err := s.write(s.c.ctx, recs); err != nil {
-			s.c.lg.Warn("fencing expired consumer group members failed", "group", g.id, "err", err)
-			g.consumer = snap
-		}
+		cg.expireMember(id, img)
+	}
+	cg.noteState(now)
+	var recs []Record
+	for _, r := range cg.takeRecords() {
+		recs = append(recs, r.encode())
+	}
+	if err := s.write(s.c.ctx, recs); err != nil {
+		retry(err)
+		return
 	}
 	s.armConsumer(g)
 }

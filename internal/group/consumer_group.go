@@ -59,12 +59,17 @@ type consumerGroup struct {
 	// Runtime state, not persisted.
 	sessionDeadline   map[string]time.Time
 	rebalanceDeadline map[string]epochDeadline
-	metaVersion       int64 // TopicImage version subMeta was computed at; -1 forces a refresh
-	regexes           map[string]*regexp.Regexp
-	img               TopicImage // the latest, for timers
-	timer             *timer     // fires at nextDeadline
-	stateTime         time.Time
-	lastState         string
+	// joinDeadline and syncDeadline bound a classic member's rejoin after
+	// it was told REBALANCE_IN_PROGRESS, and its SyncGroup after its
+	// JoinGroup, by its rebalance timeout (consumer_classic.go).
+	joinDeadline map[string]time.Time
+	syncDeadline map[string]time.Time
+	metaVersion  int64 // TopicImage version subMeta was computed at; -1 forces a refresh
+	regexes      map[string]*regexp.Regexp
+	img          TopicImage // the latest, for timers
+	timer        *timer     // fires at nextDeadline
+	stateTime    time.Time
+	lastState    string
 
 	recs []*cgRecord // records emitted by the current operation
 }
@@ -83,6 +88,8 @@ func newConsumerGroup(id string, now time.Time) *consumerGroup {
 		owners:            map[[16]byte]map[int32]string{},
 		sessionDeadline:   map[string]time.Time{},
 		rebalanceDeadline: map[string]epochDeadline{},
+		joinDeadline:      map[string]time.Time{},
+		syncDeadline:      map[string]time.Time{},
 		regexes:           map[string]*regexp.Regexp{},
 		metaVersion:       -1,
 		stateTime:         now,
@@ -110,6 +117,8 @@ func (g *consumerGroup) clone() *consumerGroup {
 	}
 	c.sessionDeadline = maps.Clone(g.sessionDeadline)
 	c.rebalanceDeadline = maps.Clone(g.rebalanceDeadline)
+	c.joinDeadline = maps.Clone(g.joinDeadline)
+	c.syncDeadline = maps.Clone(g.syncDeadline)
 	c.regexes = maps.Clone(g.regexes)
 	c.recs = nil
 	return &c
@@ -184,6 +193,8 @@ func (g *consumerGroup) apply(r *cgRecord) {
 				delete(g.members, r.MemberID)
 				delete(g.sessionDeadline, r.MemberID)
 				delete(g.rebalanceDeadline, r.MemberID)
+				delete(g.joinDeadline, r.MemberID)
+				delete(g.syncDeadline, r.MemberID)
 			}
 			return
 		}
@@ -515,8 +526,14 @@ func (g *consumerGroup) reconcileMember(m *consumerMember, owned Assignment, sub
 
 // fence removes a member: its tombstones, new subscription metadata, and
 // a group epoch bump so that its partitions are reassigned.
-func (g *consumerGroup) fence(id string, img TopicImage) {
-	g.emitRemoveMember(id)
+func (g *consumerGroup) fence(id string, img TopicImage) { g.fenceAll([]string{id}, img) }
+
+// fenceAll removes several members with one epoch bump (a LeaveGroup of
+// several classic members).
+func (g *consumerGroup) fenceAll(ids []string, img TopicImage) {
+	for _, id := range ids {
+		g.emitRemoveMember(id)
+	}
 	if img != nil {
 		meta := computeSubMeta(g.subscribedNames(g.members, img), img)
 		if !slices.Equal(meta, g.subMeta) {
@@ -807,27 +824,58 @@ func (g *consumerGroup) leave(in heartbeatIn) (*kmsg.ConsumerGroupHeartbeatRespo
 // revoke partitions within their rebalance timeout. It returns whether it
 // fenced anyone.
 func (g *consumerGroup) expire(now time.Time, img TopicImage) bool {
-	var fence []string
-	for id, at := range g.sessionDeadline {
-		if !now.Before(at) {
-			fence = append(fence, id)
-		}
-	}
-	for id, d := range g.rebalanceDeadline {
-		if m := g.members[id]; m != nil && m.epoch == d.epoch && !now.Before(d.at) && !slices.Contains(fence, id) {
-			fence = append(fence, id)
-		}
-	}
-	slices.Sort(fence)
+	fence := g.due(now)
 	for _, id := range fence {
-		if _, ok := g.members[id]; ok {
-			g.fence(id, img)
-		}
-		delete(g.sessionDeadline, id)
-		delete(g.rebalanceDeadline, id)
+		g.expireMember(id, img)
 	}
 	g.noteState(now)
 	return len(fence) > 0
+}
+
+// due lists, sorted, the members whose session ended, that did not revoke
+// partitions within their rebalance timeout, or (classic members) that did
+// not rejoin or sync within it.
+func (g *consumerGroup) due(now time.Time) []string {
+	var fence []string
+	add := func(id string) {
+		if !slices.Contains(fence, id) {
+			fence = append(fence, id)
+		}
+	}
+	for id, at := range g.sessionDeadline {
+		if !now.Before(at) {
+			add(id)
+		}
+	}
+	for id, d := range g.rebalanceDeadline {
+		if m := g.members[id]; m != nil && m.epoch == d.epoch && !now.Before(d.at) {
+			add(id)
+		}
+	}
+	for _, dl := range []map[string]time.Time{g.joinDeadline, g.syncDeadline} {
+		for id, at := range dl {
+			if !now.Before(at) {
+				add(id)
+			}
+		}
+	}
+	slices.Sort(fence)
+	return fence
+}
+
+// expireMember fences one member found by due and forgets its deadlines.
+func (g *consumerGroup) expireMember(id string, img TopicImage) {
+	if _, ok := g.members[id]; ok {
+		g.fence(id, img)
+	}
+	g.forgetDeadlines(id)
+}
+
+func (g *consumerGroup) forgetDeadlines(id string) {
+	delete(g.sessionDeadline, id)
+	delete(g.rebalanceDeadline, id)
+	delete(g.joinDeadline, id)
+	delete(g.syncDeadline, id)
 }
 
 // nextDeadline is the earliest session or rebalance deadline, zero if none.
@@ -843,14 +891,21 @@ func (g *consumerGroup) nextDeadline() time.Time {
 			next = d.at
 		}
 	}
+	for _, dl := range []map[string]time.Time{g.joinDeadline, g.syncDeadline} {
+		for _, at := range dl {
+			if next.IsZero() || at.Before(next) {
+				next = at
+			}
+		}
+	}
 	return next
 }
 
 // afterLoad arms every member's session, as Kafka does when it loads a
 // group: members that do not come back within a session are fenced.
 func (g *consumerGroup) afterLoad(now time.Time, s *ConsumerSettings) {
-	for id := range g.members {
-		g.sessionDeadline[id] = now.Add(s.SessionTimeout)
+	for id, m := range g.members {
+		g.sessionDeadline[id] = now.Add(m.sessionTimeout(s))
 	}
 	g.lastState = g.state()
 	g.stateTime = now

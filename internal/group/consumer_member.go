@@ -2,6 +2,7 @@ package group
 
 import (
 	"slices"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -90,7 +91,25 @@ func (m *consumerMember) sameSubscriptionRecord(o *consumerMember) bool {
 	return m.instanceID == o.instanceID && m.rackID == o.rackID && m.clientID == o.clientID &&
 		m.clientHost == o.clientHost && slices.Equal(m.topics, o.topics) && m.regex == o.regex &&
 		m.rebalanceTimeoutMs == o.rebalanceTimeoutMs && m.assignor == o.assignor &&
-		(m.classic == nil) == (o.classic == nil)
+		m.classic.equal(o.classic)
+}
+
+// equal compares two classic metadata, nil included.
+func (c *ClassicMemberMetadata) equal(o *ClassicMemberMetadata) bool {
+	if c == nil || o == nil {
+		return c == o
+	}
+	return c.SessionTimeoutMs == o.SessionTimeoutMs && slices.EqualFunc(c.SupportedProtocols, o.SupportedProtocols,
+		func(a, b ClassicProtocol) bool { return a.Name == b.Name && string(a.Metadata) == string(b.Metadata) })
+}
+
+// sessionTimeout is the member's session: a classic member's own, else
+// group.consumer.session.timeout.ms.
+func (m *consumerMember) sessionTimeout(s *ConsumerSettings) time.Duration {
+	if m.classic != nil && m.classic.SessionTimeoutMs > 0 {
+		return time.Duration(m.classic.SessionTimeoutMs) * time.Millisecond
+	}
+	return s.SessionTimeout
 }
 
 // sameAssignmentRecord reports whether m and o persist the same

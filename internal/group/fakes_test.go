@@ -167,6 +167,8 @@ type env struct {
 	clock *fakeClock
 	log   *memLog
 	set   Settings
+	// img, if set, is the coordinator's topic image (Config.Images).
+	img TopicImage
 }
 
 // testSettings are fast: no initial delay, 1 ms minimum session timeout.
@@ -189,6 +191,10 @@ func (e *env) start() {
 	e.t.Helper()
 	c, err := New(Config{Settings: e.set, Log: e.log, Clock: e.clock, Topics: topicSet{"t": true, "u": true},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err == nil && e.img != nil {
+		img := e.img
+		c.cfg.Images = func() TopicImage { return img }
+	}
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -306,7 +312,7 @@ func (e *env) fetched(group, topic string, part int32) int64 {
 	e.t.Helper()
 	r := kmsg.NewPtrOffsetFetchRequest()
 	r.Version = 8
-	r.Groups = []kmsg.OffsetFetchRequestGroup{{Group: group, Topics: []kmsg.OffsetFetchRequestGroupTopic{{Topic: topic, Partitions: []int32{part}}}}}
+	r.Groups = []kmsg.OffsetFetchRequestGroup{{Group: group, MemberEpoch: -1, Topics: []kmsg.OffsetFetchRequestGroupTopic{{Topic: topic, Partitions: []int32{part}}}}}
 	resp := e.c.OffsetFetch(context.Background(), r)
 	g := resp.Groups[0]
 	if g.ErrorCode != 0 {

@@ -5,8 +5,8 @@ import (
 )
 
 // Type is a group's protocol family. Classic groups use JoinGroup and
-// SyncGroup; "consumer" groups (KIP-848, ConsumerGroupHeartbeat) are to be
-// added beside them.
+// SyncGroup; "consumer" groups (KIP-848) use ConsumerGroupHeartbeat and may
+// also hold classic members.
 type Type int8
 
 // Group types.

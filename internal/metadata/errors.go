@@ -18,6 +18,9 @@ var (
 	ErrClusterIDMismatch = errors.New("metadata: cluster id already set to a different value")
 	// ErrInvalidBroker: malformed broker registration.
 	ErrInvalidBroker = errors.New("metadata: invalid broker registration")
+	// ErrStaleBroker: a FenceBroker or UnfenceBroker names a broker that
+	// is not registered, or an incarnation it no longer runs.
+	ErrStaleBroker = errors.New("metadata: unknown broker or stale incarnation")
 	// ErrInvalidTopic: illegal topic name or zero topic id
 	// (INVALID_TOPIC_EXCEPTION).
 	ErrInvalidTopic = errors.New("metadata: invalid topic")

@@ -159,6 +159,10 @@ func (im *Image) apply(offset int64, r Record) (*Image, error) {
 		err = d.allocateProducerIDs(r)
 	case ChangePartition:
 		err = d.changePartition(r)
+	case FenceBroker:
+		err = d.setFenced(r.ID, r.IncarnationID, true)
+	case UnfenceBroker:
+		err = d.setFenced(r.ID, r.IncarnationID, false)
 	default:
 		err = fmt.Errorf("%w: %T", ErrUnknownRecordType, r)
 	}
@@ -195,6 +199,27 @@ func (d *draft) registerBroker(r RegisterBroker) error {
 		d.brokersCloned = true
 	}
 	d.next.Brokers[r.ID] = &Broker{ID: r.ID, Host: r.Host, Port: r.Port, Rack: r.Rack, IncarnationID: r.IncarnationID}
+	return nil
+}
+
+// setFenced sets the fenced flag of broker id's incarnation inc.
+func (d *draft) setFenced(id int32, inc Uuid, fenced bool) error {
+	b, ok := d.next.Brokers[id]
+	switch {
+	case !ok:
+		return fmt.Errorf("%w: broker %d is not registered", ErrStaleBroker, id)
+	case b.IncarnationID != inc:
+		return fmt.Errorf("%w: broker %d is incarnation %v, record names %v", ErrStaleBroker, id, b.IncarnationID, inc)
+	case b.Fenced == fenced:
+		return nil
+	}
+	if !d.brokersCloned {
+		d.next.Brokers = maps.Clone(d.next.Brokers)
+		d.brokersCloned = true
+	}
+	nb := *b
+	nb.Fenced = fenced
+	d.next.Brokers[id] = &nb
 	return nil
 }
 

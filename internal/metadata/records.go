@@ -21,6 +21,8 @@ const (
 	TypeAlterBrokerConfig   RecordType = 7
 	TypeAllocateProducerIDs RecordType = 8
 	TypeChangePartition     RecordType = 9
+	TypeFenceBroker         RecordType = 10
+	TypeUnfenceBroker       RecordType = 11
 )
 
 func (t RecordType) String() string {
@@ -43,6 +45,10 @@ func (t RecordType) String() string {
 		return "AllocateProducerIDs"
 	case TypeChangePartition:
 		return "ChangePartition"
+	case TypeFenceBroker:
+		return "FenceBroker"
+	case TypeUnfenceBroker:
+		return "UnfenceBroker"
 	}
 	return fmt.Sprintf("RecordType(%d)", uint8(t))
 }
@@ -131,7 +137,26 @@ type ChangePartition struct {
 	Replicas    []int32 `json:"replicas"`
 }
 
+// FenceBroker marks a registered broker fenced: the active controller
+// stopped hearing from it for broker.session.timeout.ms. It applies only to
+// the named incarnation (a broker that re-registered since is not fenced:
+// ErrStaleBroker). Fencing a fenced broker is a no-op.
+type FenceBroker struct {
+	ID            int32 `json:"id"`
+	IncarnationID Uuid  `json:"incarnation_id"`
+}
+
+// UnfenceBroker clears the fenced flag of a registered broker's incarnation
+// (the controller hears from it again). Unfencing an unfenced broker is a
+// no-op; another incarnation is ErrStaleBroker.
+type UnfenceBroker struct {
+	ID            int32 `json:"id"`
+	IncarnationID Uuid  `json:"incarnation_id"`
+}
+
 func (SetClusterID) Type() RecordType        { return TypeSetClusterID }
+func (FenceBroker) Type() RecordType         { return TypeFenceBroker }
+func (UnfenceBroker) Type() RecordType       { return TypeUnfenceBroker }
 func (RegisterBroker) Type() RecordType      { return TypeRegisterBroker }
 func (CreateTopic) Type() RecordType         { return TypeCreateTopic }
 func (DeleteTopic) Type() RecordType         { return TypeDeleteTopic }
@@ -153,9 +178,11 @@ const recordHeaderSize = 2
 func EncodeRecord(r Record) ([]byte, error) {
 	switch r.(type) {
 	case SetClusterID, RegisterBroker, CreateTopic, DeleteTopic, CreatePartitions,
-		AlterTopicConfig, AlterBrokerConfig, AllocateProducerIDs, ChangePartition:
+		AlterTopicConfig, AlterBrokerConfig, AllocateProducerIDs, ChangePartition,
+		FenceBroker, UnfenceBroker:
 	case *SetClusterID, *RegisterBroker, *CreateTopic, *DeleteTopic, *CreatePartitions,
-		*AlterTopicConfig, *AlterBrokerConfig, *AllocateProducerIDs, *ChangePartition:
+		*AlterTopicConfig, *AlterBrokerConfig, *AllocateProducerIDs, *ChangePartition,
+		*FenceBroker, *UnfenceBroker:
 		if isNilRecord(r) {
 			return nil, fmt.Errorf("%w: nil %T", ErrUnknownRecordType, r)
 		}
@@ -191,6 +218,10 @@ func isNilRecord(r Record) bool {
 		return p == nil
 	case *ChangePartition:
 		return p == nil
+	case *FenceBroker:
+		return p == nil
+	case *UnfenceBroker:
+		return p == nil
 	}
 	return false
 }
@@ -218,6 +249,10 @@ func derefRecord(r Record) Record {
 	case *AllocateProducerIDs:
 		return *p
 	case *ChangePartition:
+		return *p
+	case *FenceBroker:
+		return *p
+	case *UnfenceBroker:
 		return *p
 	}
 	return r
@@ -253,6 +288,10 @@ func DecodeRecord(b []byte) (Record, error) {
 		r, err = decodeBody[AllocateProducerIDs](body)
 	case TypeChangePartition:
 		r, err = decodeBody[ChangePartition](body)
+	case TypeFenceBroker:
+		r, err = decodeBody[FenceBroker](body)
+	case TypeUnfenceBroker:
+		r, err = decodeBody[UnfenceBroker](body)
 	default:
 		return nil, fmt.Errorf("%w: %d", ErrUnknownRecordType, uint8(typ))
 	}

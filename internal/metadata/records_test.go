@@ -20,6 +20,8 @@ func sampleRecords() []Record {
 		AllocateProducerIDs{BrokerID: 1, Count: 1000},
 		ChangePartition{TopicID: id, Partition: 3, Leader: 2, LeaderEpoch: 7, ISR: []int32{2}, Replicas: []int32{2, 1}},
 		ChangePartition{TopicID: id, Partition: 3, Leader: NoLeader, LeaderEpoch: 8, ISR: []int32{}},
+		FenceBroker{ID: 2, IncarnationID: id},
+		UnfenceBroker{ID: 2, IncarnationID: id},
 	}
 }
 
@@ -42,7 +44,7 @@ func TestRecordRoundTrip(t *testing.T) {
 		}
 		seen[r.Type()] = true
 	}
-	for typ := TypeSetClusterID; typ <= TypeChangePartition; typ++ {
+	for typ := TypeSetClusterID; typ <= TypeUnfenceBroker; typ++ {
 		if !seen[typ] {
 			t.Errorf("no sample for %v", typ)
 		}

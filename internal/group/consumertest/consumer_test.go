@@ -101,6 +101,14 @@ type member struct {
 
 func startMember(t *testing.T, node *clustertest.Node, tr *tracker, name, group, topic string, balancer kgo.GroupBalancer) *member {
 	t.Helper()
+	return startMemberWith(t, node, tr, name, group, topic, false, balancer)
+}
+
+// startMemberWith starts a member using the KIP-848 protocol, or with
+// classic set the classic one (JoinGroup/SyncGroup, balancer run by the
+// group leader).
+func startMemberWith(t *testing.T, node *clustertest.Node, tr *tracker, name, group, topic string, classic bool, balancer kgo.GroupBalancer) *member {
+	t.Helper()
 	m := &member{name: name, dialer: &killDialer{}, done: make(chan struct{})}
 	setOwned := func(a map[string][]int32, add bool) {
 		tr.mu.Lock()
@@ -118,23 +126,26 @@ func startMember(t *testing.T, node *clustertest.Node, tr *tracker, name, group,
 			}
 		}
 	}
-	cl, err := kgo.NewClient(
+	opts := []kgo.Opt{
 		kgo.SeedBrokers(node.Addr),
 		kgo.Dialer(m.dialer.dial),
 		kgo.ConsumerGroup(group),
 		kgo.ConsumeTopics(topic),
 		kgo.Balancers(balancer),
-		kgo.ServerSideBalancer(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchMaxWait(200*time.Millisecond),
-		kgo.AutoCommitInterval(300*time.Millisecond),
+		kgo.FetchMaxWait(200 * time.Millisecond),
+		kgo.AutoCommitInterval(300 * time.Millisecond),
 		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, a map[string][]int32) { setOwned(a, true) }),
 		kgo.OnPartitionsRevoked(func(ctx context.Context, cl *kgo.Client, r map[string][]int32) {
 			_ = cl.CommitUncommittedOffsets(ctx)
 			setOwned(r, false)
 		}),
 		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, l map[string][]int32) { setOwned(l, false) }),
-	)
+	}
+	if !classic {
+		opts = append(opts, kgo.ServerSideBalancer())
+	}
+	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,99 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/samsa-streaming/samsa/internal/metadata"
+)
+
+// Broker liveness (Kafka's broker heartbeats and session timeout).
+//
+// Every member of the quorum answers the raft leader's heartbeats (one per
+// tick), so the active controller hears from every live node several times
+// a second over the controller listener; those messages are the brokers'
+// heartbeats. Every Config.HeartbeatInterval (broker.heartbeat.interval.ms)
+// the active controller proposes FenceBroker for each registered, unfenced
+// broker it has not heard from for Config.SessionTimeout
+// (broker.session.timeout.ms), and UnfenceBroker for a fenced broker that
+// is heard from again (a process that was stopped or cut off and came
+// back). A restarted broker re-registers with a new incarnation, which
+// unfences it. A newly elected controller gives every broker a full session
+// timeout before fencing it. The controller never fences its own node.
+
+// startLiveness starts the fencing goroutine if SessionTimeout is set. It
+// is stopped by Close.
+func (c *Controller) startLiveness() {
+	if c.cfg.SessionTimeout <= 0 {
+		return
+	}
+	c.livenessWG.Go(c.livenessLoop)
+}
+
+func (c *Controller) livenessLoop() {
+	t := time.NewTicker(c.cfg.HeartbeatInterval)
+	defer t.Stop()
+	var leaderSince time.Time
+	for {
+		select {
+		case <-c.stopc:
+			return
+		case <-t.C:
+		}
+		if !c.IsLeader() {
+			leaderSince = time.Time{}
+			continue
+		}
+		now := time.Now()
+		if leaderSince.IsZero() {
+			leaderSince = now
+		}
+		for _, r := range c.livenessChanges(now, leaderSince) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*c.cfg.HeartbeatInterval+time.Second)
+			_, err := c.Propose(ctx, r)
+			cancel()
+			switch {
+			case err == nil:
+				c.log.Info("broker liveness changed", "record", r.Type().String(), "broker", brokerOf(r))
+			case errors.Is(err, ErrClosed):
+				return
+			case !errors.Is(err, metadata.ErrStaleBroker):
+				c.log.Warn("broker liveness record failed", "record", r.Type().String(), "broker", brokerOf(r), "err", err)
+			}
+		}
+	}
+}
+
+// livenessChanges lists the fence and unfence records due at now.
+func (c *Controller) livenessChanges(now, leaderSince time.Time) []metadata.Record {
+	var out []metadata.Record
+	img := c.Image()
+	for id, b := range img.Brokers {
+		if id == c.cfg.NodeID {
+			continue
+		}
+		heard := c.lastHeard(id)
+		last := heard
+		if last.Before(leaderSince) {
+			last = leaderSince
+		}
+		switch {
+		case !b.Fenced && now.Sub(last) > c.cfg.SessionTimeout:
+			out = append(out, metadata.FenceBroker{ID: id, IncarnationID: b.IncarnationID})
+		case b.Fenced && !heard.IsZero() && now.Sub(heard) < c.cfg.HeartbeatInterval:
+			out = append(out, metadata.UnfenceBroker{ID: id, IncarnationID: b.IncarnationID})
+		}
+	}
+	return out
+}
+
+func brokerOf(r metadata.Record) int32 {
+	switch r := r.(type) {
+	case metadata.FenceBroker:
+		return r.ID
+	case metadata.UnfenceBroker:
+		return r.ID
+	}
+	return -1
+}

@@ -1,0 +1,45 @@
+# Samsa vs Apache Kafka on this machine (bench/compare, docs/benchmarks.md).
+#
+#   make kafka-dist            Kafka's jars from Maven Central into $(KAFKA_LIBS)
+#                              (bench/kafka/pom.xml; skipped when already there)
+#   make bench-compare         the full comparison, about 35 minutes on 2 cores;
+#                              rewrites the generated part of docs/benchmarks.md
+#   make bench-compare-quick   a few-minute smoke run (1 run each, 3 s), written
+#                              to .cache/bench/benchmarks-quick.md
+#
+# BENCH_FLAGS passes extra flags, e.g. BENCH_FLAGS='-workloads 1,4 -keep'
+# (go run ./bench/compare -h lists them).
+
+GO            ?= go
+MVN           ?= mvn
+BENCH_CACHE   ?= .cache
+KAFKA_VERSION := 4.4.0
+KAFKA_LIBS    := $(BENCH_CACHE)/kafka/libs
+KAFKA_STAMP   := $(KAFKA_LIBS)/.kafka-$(KAFKA_VERSION)
+BENCH_FLAGS   ?=
+
+.PHONY: kafka-dist bench-compare bench-compare-quick bench-java-tools
+
+kafka-dist: $(KAFKA_STAMP)
+
+# java and mvn come from Debian when missing (the broker needs Java 17+).
+bench-java-tools:
+	@command -v java >/dev/null 2>&1 && command -v $(MVN) >/dev/null 2>&1 || { \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q --no-install-recommends openjdk-17-jre-headless maven >/dev/null 2>&1 || { \
+	    apt-get update -q && apt-get install -y -q --no-install-recommends openjdk-17-jre-headless maven; }; }
+
+$(KAFKA_STAMP): bench/kafka/pom.xml | bench-java-tools
+	@mkdir -p $(BENCH_CACHE)
+	@[ -f $(BENCH_CACHE)/.gitignore ] || echo '*' > $(BENCH_CACHE)/.gitignore
+	rm -rf $(KAFKA_LIBS)
+	$(MVN) -q -B -Dstyle.color=never -f bench/kafka/pom.xml dependency:copy-dependencies \
+	  -DincludeScope=runtime -DoutputDirectory=$(abspath $(KAFKA_LIBS))
+	@test -f $(KAFKA_LIBS)/kafka_2.13-$(KAFKA_VERSION).jar || { echo "kafka-dist: kafka_2.13-$(KAFKA_VERSION).jar missing; does bench/kafka/pom.xml say $(KAFKA_VERSION)?" >&2; exit 1; }
+	@touch $@
+
+bench-compare: kafka-dist
+	BENCH_MAKE_TARGET=$@ $(GO) run ./bench/compare -kafka-libs $(KAFKA_LIBS) $(BENCH_FLAGS)
+
+bench-compare-quick: kafka-dist
+	BENCH_MAKE_TARGET=$@ $(GO) run ./bench/compare -quick -kafka-libs $(KAFKA_LIBS) $(BENCH_FLAGS)
