@@ -297,6 +297,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, f serveFlags) error {
 	groups, err := group.New(group.Config{
 		Settings: groupSettings, Clock: group.WallClock{}, Logger: lg.With("component", "group"),
 		Log: broker.NewGroupLog(ctl, parts, cfg.NodeID, wallClock{}), Topics: broker.NewGroupTopics(ctl),
+		Images: broker.GroupTopicImages(ctl),
 	})
 	if err != nil {
 		parts.Close()

@@ -6,6 +6,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/samsa-streaming/samsa/internal/controller"
 	"github.com/samsa-streaming/samsa/internal/group"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
@@ -63,4 +64,11 @@ func (t *imageTopics) TopicNames() []string {
 		sort.Strings(t.names)
 	}
 	return t.names
+}
+
+// GroupTopicImages gives the group coordinator the current topic metadata,
+// for classic members inside a consumer group (whose JoinGroup and
+// SyncGroup carry none).
+func GroupTopicImages(ctl *controller.Controller) func() group.TopicImage {
+	return func() group.TopicImage { return newImageTopics(ctl.Image()) }
 }
