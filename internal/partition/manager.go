@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/samsa-streaming/samsa/internal/config"
@@ -35,8 +36,10 @@ type Manager struct {
 	clean   bool
 
 	syncMu sync.Mutex // serialises Sync
-	mu     sync.RWMutex
-	parts  map[Key]*Partition
+	mu     sync.Mutex // serialises changes to parts
+	// parts is copy-on-write: the produce and fetch paths look partitions
+	// up without taking any lock shared across partitions.
+	parts atomic.Pointer[map[Key]*Partition]
 
 	// cleaner compacts the logs of compacted topics; nil when
 	// log.cleaner.enable is false. Run owns its goroutine.
@@ -59,8 +62,8 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 	m := &Manager{
 		dataDir: o.DataDir, nodeID: o.NodeID, broker: o.Broker,
 		fsys: o.FS, lg: o.Logger, clock: o.Clock, clean: o.CleanShutdown,
-		parts: make(map[Key]*Partition),
 	}
+	m.parts.Store(&map[Key]*Partition{})
 	if strings.EqualFold(o.Broker.Values["log.cleaner.enable"], "true") {
 		cc := log.CleanerConfig{}.Defaults()
 		num := func(name string) int64 {
@@ -81,18 +84,15 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 
 // Get returns a hosted partition.
 func (m *Manager) Get(topic string, part int32) (*Partition, bool) {
-	m.mu.RLock()
-	p, ok := m.parts[Key{topic, part}]
-	m.mu.RUnlock()
+	p, ok := (*m.parts.Load())[Key{topic, part}]
 	return p, ok
 }
 
 // All returns every hosted partition.
 func (m *Manager) All() []*Partition {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	out := make([]*Partition, 0, len(m.parts))
-	for _, p := range m.parts {
+	parts := *m.parts.Load()
+	out := make([]*Partition, 0, len(parts))
+	for _, p := range parts {
 		out = append(out, p)
 	}
 	return out
@@ -130,9 +130,7 @@ func (m *Manager) Sync(ctx context.Context, img *metadata.Image, first bool) err
 			}
 			k := Key{t.Name, mp.Index}
 			want[k] = true
-			m.mu.RLock()
-			p, ok := m.parts[k]
-			m.mu.RUnlock()
+			p, ok := (*m.parts.Load())[k]
 			if ok {
 				p.SetConfig(cfg)
 				p.SetLeader(mp.LeaderEpoch, int32(len(mp.ISR)))
@@ -146,23 +144,21 @@ func (m *Manager) Sync(ctx context.Context, img *metadata.Image, first bool) err
 				errs = append(errs, err)
 				continue
 			}
-			m.mu.Lock()
-			m.parts[k] = p
-			m.mu.Unlock()
+			m.update(func(parts map[Key]*Partition) { parts[k] = p })
 			if m.cleaner != nil {
 				m.cleaner.Add(p.Log()) // the cleaner skips logs that are not compacted
 			}
 		}
 	}
-	m.mu.Lock()
 	var gone []*Partition
-	for k, p := range m.parts {
-		if !want[k] {
-			gone = append(gone, p)
-			delete(m.parts, k)
+	m.update(func(parts map[Key]*Partition) {
+		for k, p := range parts {
+			if !want[k] {
+				gone = append(gone, p)
+				delete(parts, k)
+			}
 		}
-	}
-	m.mu.Unlock()
+	})
 	for _, p := range gone {
 		m.lg.Info("deleting partition", "topic", p.Topic, "partition", p.Index)
 		if m.cleaner != nil {
@@ -256,7 +252,7 @@ func (m *Manager) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var errs []error
-	for k, p := range m.parts {
+	for k, p := range *m.parts.Load() {
 		if m.cleaner != nil {
 			m.cleaner.Remove(p.Log())
 		}
@@ -264,8 +260,20 @@ func (m *Manager) Close() error {
 			errs = append(errs, fmt.Errorf("%s-%d: %w", k.Topic, k.Partition, err))
 		}
 	}
-	m.parts = map[Key]*Partition{}
+	m.parts.Store(&map[Key]*Partition{})
 	return errors.Join(errs...)
+}
+
+// update changes the partition map by copy-on-write under m.mu.
+func (m *Manager) update(fn func(map[Key]*Partition)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	next := make(map[Key]*Partition, len(*m.parts.Load())+1)
+	for k, p := range *m.parts.Load() {
+		next[k] = p
+	}
+	fn(next)
+	m.parts.Store(&next)
 }
 
 // DynamicSettings picks this broker's dynamic settings out of the image.
