@@ -135,9 +135,20 @@ func startSamsa(ctx context.Context, lg *slog.Logger, o *options, dir string) (*
 		return nil, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
+	// The same broker settings Kafka gets where both know them, so that
+	// group-based tools (ConsumerPerformance) are not delayed by the 3 s
+	// default initial rebalance delay on one side only.
+	props := filepath.Join(dir, "samsa.properties")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(props, []byte("num.partitions=1\ngroup.initial.rebalance.delay.ms=0\n"), 0o644); err != nil {
+		return nil, err
+	}
 	cmd := exec.Command(o.samsaBin, "serve",
 		"--data-dir", filepath.Join(dir, "data"),
 		"--listen", addr,
+		"--config", props,
 		"--log-level", "warn")
 	return launch(ctx, lg, sysSamsa, addr, dir, filepath.Join(dir, "samsa.log"), cmd)
 }
