@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -22,7 +21,6 @@ const offsetsTopic = "__consumer_offsets"
 
 // offsetsMaxDecompressed caps how far one __consumer_offsets batch may
 // expand while the coordinator replays it.
-const offsetsMaxDecompressed = 64 << 20
 
 // errGroupsOff closes the connection of a group request to a broker built
 // without a coordinator (tests of other parts).
@@ -30,66 +28,17 @@ var errGroupsOff = errors.New("this broker runs without a group coordinator")
 
 // groupLog is group.Log over the partition manager: the coordinator's
 // records become ordinary batches of __consumer_offsets.
-type groupLog struct {
-	ctl    *controller.Controller
-	parts  *partition.Manager
-	nodeID int32
-	clock  Clock
-}
+type groupLog struct{ internalTopic }
 
 // NewGroupLog returns the group coordinator's persistence over the
 // partitions of __consumer_offsets this broker hosts.
 func NewGroupLog(ctl *controller.Controller, parts *partition.Manager, nodeID int32, clock Clock) group.Log {
-	return &groupLog{ctl: ctl, parts: parts, nodeID: nodeID, clock: clock}
-}
-
-func (l *groupLog) partition(p int32) (*partition.Partition, error) {
-	t, ok := l.ctl.Image().Topics[offsetsTopic]
-	if !ok || p < 0 || int(p) >= len(t.Partitions) || t.Partitions[p].Leader != l.nodeID {
-		return nil, group.ErrNotLeader
-	}
-	part, ok := l.parts.Get(offsetsTopic, p)
-	if !ok {
-		return nil, group.ErrNotLeader
-	}
-	return part, nil
+	return &groupLog{internalTopic{ctl: ctl, parts: parts, nodeID: nodeID, clock: clock, topic: offsetsTopic, notLeader: group.ErrNotLeader}}
 }
 
 // Append writes records as one uncompressed batch with acks=-1.
 func (l *groupLog) Append(ctx context.Context, p int32, recs []group.Record) (int64, error) {
-	if err := ctx.Err(); err != nil {
-		return -1, err
-	}
-	part, err := l.partition(p)
-	if err != nil {
-		return -1, err
-	}
-	b, err := batch.Build(batch.CodecNone, groupRecords(recs), batch.BuildOptions{BaseTimestamp: l.clock.Now().UnixMilli()})
-	if err != nil {
-		return -1, err
-	}
-	return l.append(part, b)
-}
-
-func groupRecords(recs []group.Record) []batch.Record {
-	rs := make([]batch.Record, len(recs))
-	for i, r := range recs {
-		rs[i] = batch.Record{Key: r.Key, Value: r.Value}
-	}
-	return rs
-}
-
-func (l *groupLog) append(part *partition.Partition, b []byte) (int64, error) {
-	res, err := part.Append(b, -1)
-	switch {
-	case errors.Is(err, partition.ErrClosed):
-		return -1, fmt.Errorf("%w: %v", group.ErrNotLeader, err)
-	case errors.Is(err, partition.ErrInvalidEpoch):
-		return -1, fmt.Errorf("%w: %v", group.ErrProducerFenced, err)
-	case err != nil:
-		return -1, err
-	}
-	return res.BaseOffset, nil
+	return l.appendRecs(ctx, p, recs, -1, -1)
 }
 
 // AppendTxn writes records as one uncompressed transactional batch of the
@@ -100,6 +49,11 @@ func (l *groupLog) append(part *partition.Partition, b []byte) (int64, error) {
 // writer of data batches to __consumer_offsets and holds the shard lock, so
 // nothing slips in between reading the sequence and appending.
 func (l *groupLog) AppendTxn(ctx context.Context, p int32, producerID int64, epoch int16, recs []group.Record) (int64, error) {
+	return l.appendRecs(ctx, p, recs, producerID, epoch)
+}
+
+// appendRecs appends a plain batch (producerID -1) or a transactional one.
+func (l *groupLog) appendRecs(ctx context.Context, p int32, recs []group.Record, producerID int64, epoch int16) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return -1, err
 	}
@@ -107,75 +61,45 @@ func (l *groupLog) AppendTxn(ctx context.Context, p int32, producerID int64, epo
 	if err != nil {
 		return -1, err
 	}
-	seq := int32(0)
-	for _, pi := range part.Producers() {
-		if pi.ProducerID == producerID && pi.ProducerEpoch == epoch && pi.LastSequence >= 0 && pi.LastSequence < math.MaxInt32 {
-			seq = pi.LastSequence + 1
+	rs := make([]batch.Record, len(recs))
+	for i, r := range recs {
+		rs[i] = batch.Record{Key: r.Key, Value: r.Value}
+	}
+	var opts batch.BuildOptions
+	if producerID >= 0 {
+		seq := int32(0)
+		for _, pi := range part.Producers() {
+			if pi.ProducerID == producerID && pi.ProducerEpoch == epoch && pi.LastSequence >= 0 && pi.LastSequence < math.MaxInt32 {
+				seq = pi.LastSequence + 1
+			}
 		}
+		opts = batch.BuildOptions{ProducerID: producerID, ProducerEpoch: epoch, BaseSequence: seq, Transactional: true}
 	}
-	b, err := batch.Build(batch.CodecNone, groupRecords(recs), batch.BuildOptions{
-		BaseTimestamp: l.clock.Now().UnixMilli(),
-		ProducerID:    producerID,
-		ProducerEpoch: epoch,
-		BaseSequence:  seq,
-		Transactional: true,
-	})
-	if err != nil {
-		return -1, err
+	off, err := l.appendTo(part, rs, opts)
+	if errors.Is(err, partition.ErrInvalidEpoch) {
+		return -1, fmt.Errorf("%w: %v", group.ErrProducerFenced, err)
 	}
-	return l.append(part, b)
+	return off, err
 }
-
-// errReplayDone ends a scan at the high watermark.
-var errReplayDone = errors.New("replay done")
 
 // Replay reads the partition from its log start to its high watermark:
 // records, with the producer of a transactional batch, and transaction
 // markers. Keys and values are copied: fn may keep them.
 func (l *groupLog) Replay(ctx context.Context, p int32, fn func(group.Replayed) error) error {
-	part, err := l.partition(p)
-	if err != nil {
-		return err
-	}
-	hw := part.HighWatermark()
-	err = part.Log().ScanBatches(0, func(h batch.Header, b []byte) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if h.BaseOffset >= hw {
-			return errReplayDone
-		}
+	return l.replay(ctx, p, func(h *batch.Header, control []byte, r *batch.Record, off int64) error {
 		pid, epoch := int64(-1), int16(-1)
 		if h.IsTransactional() {
 			pid, epoch = h.ProducerID, h.ProducerEpoch
 		}
-		if h.IsControl() {
-			commit, err := batch.ControlType(b)
+		if r == nil {
+			commit, err := batch.ControlType(control)
 			if err != nil || !h.IsTransactional() {
 				return nil // not a transaction marker
 			}
-			return fn(group.Replayed{Offset: h.BaseOffset, ProducerID: pid, ProducerEpoch: epoch, Marker: true, Commit: commit})
+			return fn(group.Replayed{Offset: off, ProducerID: pid, ProducerEpoch: epoch, Marker: true, Commit: commit})
 		}
-		recs, err := batch.Records(b, offsetsMaxDecompressed)
-		if err != nil {
-			return fmt.Errorf("%s-%d batch at offset %d: %w", offsetsTopic, p, h.BaseOffset, err)
-		}
-		for i := range recs {
-			off := h.BaseOffset + int64(recs[i].OffsetDelta)
-			if off >= hw {
-				return errReplayDone
-			}
-			r := group.Replayed{Offset: off, Key: bytes.Clone(recs[i].Key), Value: bytes.Clone(recs[i].Value), ProducerID: pid, ProducerEpoch: epoch}
-			if err := fn(r); err != nil {
-				return err
-			}
-		}
-		return nil
+		return fn(group.Replayed{Offset: off, Key: r.Key, Value: r.Value, ProducerID: pid, ProducerEpoch: epoch})
 	})
-	if errors.Is(err, errReplayDone) {
-		return nil
-	}
-	return err
 }
 
 // groupTopics is group.Topics over the metadata image.

@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -20,7 +19,6 @@ const txnStateTopic = "__transaction_state"
 
 // txnStateMaxDecompressed caps how far one __transaction_state batch may
 // expand while the coordinator replays it.
-const txnStateMaxDecompressed = 64 << 20
 
 // wireTxn connects the transaction coordinator to this broker: markers are
 // written through the broker's marker path, producer ids come from its
@@ -102,29 +100,12 @@ func (b *Broker) writeTxnMarker(topic string, part int32, pid int64, epoch int16
 
 // txnLog is txn.Log over the partition manager: the coordinator's records
 // become ordinary batches of __transaction_state.
-type txnLog struct {
-	ctl    *controller.Controller
-	parts  *partition.Manager
-	nodeID int32
-	clock  Clock
-}
+type txnLog struct{ internalTopic }
 
 // NewTxnLog returns the transaction coordinator's persistence over the
 // partitions of __transaction_state this broker hosts.
 func NewTxnLog(ctl *controller.Controller, parts *partition.Manager, nodeID int32, clock Clock) txn.Log {
-	return &txnLog{ctl: ctl, parts: parts, nodeID: nodeID, clock: clock}
-}
-
-func (l *txnLog) partition(p int32) (*partition.Partition, error) {
-	t, ok := l.ctl.Image().Topics[txnStateTopic]
-	if !ok || p < 0 || int(p) >= len(t.Partitions) || t.Partitions[p].Leader != l.nodeID {
-		return nil, txn.ErrNotLeader
-	}
-	part, ok := l.parts.Get(txnStateTopic, p)
-	if !ok {
-		return nil, txn.ErrNotLeader
-	}
-	return part, nil
+	return &txnLog{internalTopic{ctl: ctl, parts: parts, nodeID: nodeID, clock: clock, topic: txnStateTopic, notLeader: txn.ErrNotLeader}}
 }
 
 // Append writes records as one uncompressed batch with acks=-1, as Kafka
@@ -141,63 +122,18 @@ func (l *txnLog) Append(ctx context.Context, p int32, recs []txn.Record) (int64,
 	for i, r := range recs {
 		rs[i] = batch.Record{Key: r.Key, Value: r.Value}
 	}
-	bt, err := batch.Build(batch.CodecNone, rs, batch.BuildOptions{BaseTimestamp: l.clock.Now().UnixMilli()})
-	if err != nil {
-		return -1, err
-	}
-	res, err := part.Append(bt, -1)
-	if errors.Is(err, partition.ErrClosed) {
-		return -1, fmt.Errorf("%w: %v", txn.ErrNotLeader, err)
-	}
-	if err != nil {
-		return -1, err
-	}
-	return res.BaseOffset, nil
+	return l.appendTo(part, rs, batch.BuildOptions{})
 }
-
-// errTxnReplayDone ends a scan at the high watermark.
-var errTxnReplayDone = errors.New("replay done")
 
 // Replay reads the partition from its log start to its high watermark,
 // skipping control batches. Keys and values are copied: fn may keep them.
 func (l *txnLog) Replay(ctx context.Context, p int32, fn func(key, value []byte) error) error {
-	part, err := l.partition(p)
-	if err != nil {
-		return err
-	}
-	hw := part.HighWatermark()
-	err = part.Log().ScanBatches(0, func(h batch.Header, b []byte) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if h.BaseOffset >= hw {
-			return errTxnReplayDone
-		}
-		if h.IsControl() {
+	return l.replay(ctx, p, func(_ *batch.Header, _ []byte, r *batch.Record, _ int64) error {
+		if r == nil {
 			return nil
 		}
-		recs, err := batch.Records(b, txnStateMaxDecompressed)
-		if err != nil {
-			return fmt.Errorf("%s-%d batch at offset %d: %w", txnStateTopic, p, h.BaseOffset, err)
-		}
-		for i := range recs {
-			if h.BaseOffset+int64(recs[i].OffsetDelta) >= hw {
-				return errTxnReplayDone
-			}
-			var v []byte
-			if recs[i].Value != nil {
-				v = bytes.Clone(recs[i].Value)
-			}
-			if err := fn(bytes.Clone(recs[i].Key), v); err != nil {
-				return err
-			}
-		}
-		return nil
+		return fn(r.Key, r.Value)
 	})
-	if errors.Is(err, errTxnReplayDone) {
-		return nil
-	}
-	return err
 }
 
 // SyncTxnCoordinator makes the transaction coordinator lead exactly the

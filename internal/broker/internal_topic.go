@@ -1,0 +1,107 @@
+package broker
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/samsa-streaming/samsa/internal/batch"
+	"github.com/samsa-streaming/samsa/internal/controller"
+	"github.com/samsa-streaming/samsa/internal/partition"
+)
+
+// internalMaxDecompressed caps a batch of an internal topic when a
+// coordinator replays it.
+const internalMaxDecompressed = 64 << 20
+
+// internalTopic is a coordinator's persistence over the partitions of one
+// internal topic (__consumer_offsets, __transaction_state) this broker
+// leads: its records become ordinary uncompressed batches appended with
+// acks=-1, and loading replays them up to the high watermark.
+type internalTopic struct {
+	ctl    *controller.Controller
+	parts  *partition.Manager
+	nodeID int32
+	clock  Clock
+	topic  string
+	// notLeader is the coordinator package's "not the leader" error.
+	notLeader error
+}
+
+// partition returns partition p if this broker leads it.
+func (it *internalTopic) partition(p int32) (*partition.Partition, error) {
+	t, ok := it.ctl.Image().Topics[it.topic]
+	if !ok || p < 0 || int(p) >= len(t.Partitions) || t.Partitions[p].Leader != it.nodeID {
+		return nil, it.notLeader
+	}
+	part, ok := it.parts.Get(it.topic, p)
+	if !ok {
+		return nil, it.notLeader
+	}
+	return part, nil
+}
+
+// appendTo writes recs to part as one batch built with opts (its timestamp
+// set here) and returns the batch's base offset.
+func (it *internalTopic) appendTo(part *partition.Partition, recs []batch.Record, opts batch.BuildOptions) (int64, error) {
+	opts.BaseTimestamp = it.clock.Now().UnixMilli()
+	b, err := batch.Build(batch.CodecNone, recs, opts)
+	if err != nil {
+		return -1, err
+	}
+	res, err := part.Append(b, -1)
+	if errors.Is(err, partition.ErrClosed) {
+		return -1, fmt.Errorf("%w: %v", it.notLeader, err)
+	}
+	if err != nil {
+		return -1, err
+	}
+	return res.BaseOffset, nil
+}
+
+// errReplayDone ends a scan at the high watermark.
+var errReplayDone = errors.New("replay done")
+
+// replay reads partition p from its log start to its high watermark. For a
+// control batch it calls fn with the batch bytes and a nil record; for each
+// record of a data batch, with the record (key and value copied: fn may keep
+// them) and its offset.
+func (it *internalTopic) replay(ctx context.Context, p int32, fn func(h *batch.Header, control []byte, r *batch.Record, off int64) error) error {
+	part, err := it.partition(p)
+	if err != nil {
+		return err
+	}
+	hw := part.HighWatermark()
+	err = part.Log().ScanBatches(0, func(h batch.Header, b []byte) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if h.BaseOffset >= hw {
+			return errReplayDone
+		}
+		if h.IsControl() {
+			return fn(&h, b, nil, h.BaseOffset)
+		}
+		recs, err := batch.Records(b, internalMaxDecompressed)
+		if err != nil {
+			return fmt.Errorf("%s-%d batch at offset %d: %w", it.topic, p, h.BaseOffset, err)
+		}
+		for i := range recs {
+			off := h.BaseOffset + int64(recs[i].OffsetDelta)
+			if off >= hw {
+				return errReplayDone
+			}
+			r := recs[i]
+			r.Key, r.Value = bytes.Clone(r.Key), bytes.Clone(r.Value)
+			if err := fn(&h, nil, &r, off); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errReplayDone) {
+		return nil
+	}
+	return err
+}
