@@ -7,7 +7,6 @@ import (
 	"math"
 	"net"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/samsa-streaming/samsa/internal/batch"
 	"github.com/samsa-streaming/samsa/internal/controller"
@@ -144,41 +143,10 @@ func (b *Broker) SyncGroupCoordinator(img *metadata.Image) {
 // FindCoordinator: offsets.topic.num.partitions partitions, replication
 // offsets.topic.replication.factor capped at the live brokers, compacted.
 func (b *Broker) ensureOffsetsTopic(ctx context.Context) (*metadata.Topic, error) {
-	if t, ok := b.image().Topics[offsetsTopic]; ok {
-		return t, nil
-	}
-	b.offsetsMu.Lock()
-	defer b.offsetsMu.Unlock()
-	img := b.image()
-	if t, ok := img.Topics[offsetsTopic]; ok {
-		return t, nil
-	}
-	live := 0
-	for _, br := range img.Brokers {
-		if !br.Fenced {
-			live++
-		}
-	}
-	rf := int16(b.settingInt(img, "offsets.topic.replication.factor"))
-	rf = int16(min(int(rf), live))
-	n := int32(b.settingInt(img, "offsets.topic.num.partitions"))
-	configs := map[string]string{
-		"cleanup.policy":   "compact",
-		"compression.type": "producer",
-		"segment.bytes":    "104857600",
-	}
-	t, err := b.createTopic(ctx, offsetsTopic, n, rf, nil, configs, false)
-	if err != nil && errorCode(err) == kerr.TopicAlreadyExists.Code {
-		if t2, ok := b.image().Topics[offsetsTopic]; ok {
-			t, err = t2, nil
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	b.lg.Info("created the group metadata topic", "topic", offsetsTopic, "partitions", n, "replication_factor", rf)
-	b.SyncGroupCoordinator(b.image())
-	return t, nil
+	return b.ensureInternalTopic(ctx, &b.offsetsMu, offsetsTopic, "offsets.topic.num.partitions", "offsets.topic.replication.factor",
+		func(*metadata.Image) map[string]string {
+			return map[string]string{"cleanup.policy": "compact", "compression.type": "producer", "segment.bytes": "104857600"}
+		}, b.SyncGroupCoordinator)
 }
 
 // clientOf is the coordinator's view of a request's origin; the host is

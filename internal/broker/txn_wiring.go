@@ -169,40 +169,11 @@ func (b *Broker) SyncTxnCoordinator(img *metadata.Image) {
 // partitions, replication transaction.state.log.replication.factor capped at
 // the live brokers, compacted and uncompressed.
 func (b *Broker) ensureTxnTopic(ctx context.Context) (*metadata.Topic, error) {
-	if t, ok := b.image().Topics[txnStateTopic]; ok {
-		return t, nil
-	}
-	b.txnTopicMu.Lock()
-	defer b.txnTopicMu.Unlock()
-	img := b.image()
-	if t, ok := img.Topics[txnStateTopic]; ok {
-		return t, nil
-	}
-	live := 0
-	for _, br := range img.Brokers {
-		if !br.Fenced {
-			live++
-		}
-	}
-	rf := int16(min(b.settingInt(img, "transaction.state.log.replication.factor"), int64(live)))
-	n := int32(b.settingInt(img, "transaction.state.log.num.partitions"))
-	configs := map[string]string{
-		"cleanup.policy":   "compact",
-		"compression.type": "uncompressed",
-		"segment.bytes":    b.setting(img, "transaction.state.log.segment.bytes"),
-	}
-	t, err := b.createTopic(ctx, txnStateTopic, n, rf, nil, configs, false)
-	if err != nil && errorCode(err) == kerr.TopicAlreadyExists.Code {
-		if t2, ok := b.image().Topics[txnStateTopic]; ok {
-			t, err = t2, nil
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	b.lg.Info("created the transaction state topic", "topic", txnStateTopic, "partitions", n, "replication_factor", rf)
-	b.SyncTxnCoordinator(b.image())
-	return t, nil
+	return b.ensureInternalTopic(ctx, &b.txnTopicMu, txnStateTopic, "transaction.state.log.num.partitions", "transaction.state.log.replication.factor",
+		func(img *metadata.Image) map[string]string {
+			return map[string]string{"cleanup.policy": "compact", "compression.type": "uncompressed",
+				"segment.bytes": b.setting(img, "transaction.state.log.segment.bytes")}
+		}, b.SyncTxnCoordinator)
 }
 
 // txnCode is err's error code for a transactional request of the given
