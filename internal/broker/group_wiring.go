@@ -7,7 +7,6 @@ import (
 	"math"
 	"net"
 
-
 	"github.com/samsa-streaming/samsa/internal/batch"
 	"github.com/samsa-streaming/samsa/internal/controller"
 	"github.com/samsa-streaming/samsa/internal/group"
