@@ -56,6 +56,10 @@ var (
 	// ErrInvalidPartitionState: leader not in the ISR, ISR not a subset of
 	// the replicas, and similar.
 	ErrInvalidPartitionState = errors.New("metadata: invalid partition state")
+	// ErrStalePartitionEpoch: a conditional ChangePartition (AlterPartition)
+	// names a partition epoch that is no longer current
+	// (INVALID_UPDATE_VERSION).
+	ErrStalePartitionEpoch = errors.New("metadata: stale partition epoch")
 
 	// ErrUnknownRecordType: DecodeRecord/EncodeRecord met a record type this
 	// build does not know.

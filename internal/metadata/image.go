@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"net"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -56,6 +58,22 @@ type Partition struct {
 	Leader         int32   `json:"leader"`
 	LeaderEpoch    int32   `json:"leader_epoch"`
 	PartitionEpoch int32   `json:"partition_epoch"`
+	// ELR is KIP-966's eligible leader replicas: replicas that left the
+	// ISR while it was below min.insync.replicas and so still hold every
+	// committed record; a leader may be elected from them when the ISR
+	// has no live member.
+	ELR []int32 `json:"elr,omitempty"`
+	// AddingReplicas and RemovingReplicas describe an ongoing
+	// reassignment (both subsets of Replicas). The reassignment completes
+	// when every adding replica is in the ISR: Replicas then loses the
+	// removing ones.
+	AddingReplicas   []int32 `json:"adding_replicas,omitempty"`
+	RemovingReplicas []int32 `json:"removing_replicas,omitempty"`
+}
+
+// Reassigning reports whether a reassignment is in progress.
+func (p *Partition) Reassigning() bool {
+	return len(p.AddingReplicas) > 0 || len(p.RemovingReplicas) > 0
 }
 
 // Broker is a registered broker.
@@ -66,6 +84,28 @@ type Broker struct {
 	Rack          string `json:"rack,omitempty"`
 	IncarnationID Uuid   `json:"incarnation_id"`
 	Fenced        bool   `json:"fenced,omitempty"`
+	// ShuttingDown is set by a controlled shutdown (FenceBroker with
+	// Shutdown): the broker stays fenced, and is not elected, until it
+	// registers again.
+	ShuttingDown bool `json:"shutting_down,omitempty"`
+	// ReplicationHost and ReplicationPort are the endpoint followers fetch
+	// from (Kafka's inter-broker listener); empty means Host and Port.
+	ReplicationHost string `json:"replication_host,omitempty"`
+	ReplicationPort int32  `json:"replication_port,omitempty"`
+}
+
+// ReplicationAddr is the host:port followers fetch from.
+func (b *Broker) ReplicationAddr() string {
+	if b.ReplicationHost != "" && b.ReplicationPort > 0 {
+		return net.JoinHostPort(b.ReplicationHost, strconv.Itoa(int(b.ReplicationPort)))
+	}
+	return net.JoinHostPort(b.Host, strconv.Itoa(int(b.Port)))
+}
+
+// Live reports whether the broker is registered and unfenced.
+func (im *Image) Live(id int32) bool {
+	b, ok := im.Brokers[id]
+	return ok && !b.Fenced
 }
 
 // NewImage returns the empty image (offset 0, before any record).
@@ -160,9 +200,11 @@ func (im *Image) apply(offset int64, r Record) (*Image, error) {
 	case ChangePartition:
 		err = d.changePartition(r)
 	case FenceBroker:
-		err = d.setFenced(r.ID, r.IncarnationID, true)
+		err = d.setFenced(r.ID, r.IncarnationID, true, r.Shutdown)
 	case UnfenceBroker:
-		err = d.setFenced(r.ID, r.IncarnationID, false)
+		err = d.setFenced(r.ID, r.IncarnationID, false, false)
+	case UnregisterBroker:
+		err = d.unregisterBroker(r)
 	default:
 		err = fmt.Errorf("%w: %T", ErrUnknownRecordType, r)
 	}
@@ -198,19 +240,43 @@ func (d *draft) registerBroker(r RegisterBroker) error {
 		d.next.Brokers = maps.Clone(d.next.Brokers)
 		d.brokersCloned = true
 	}
-	d.next.Brokers[r.ID] = &Broker{ID: r.ID, Host: r.Host, Port: r.Port, Rack: r.Rack, IncarnationID: r.IncarnationID}
+	d.next.Brokers[r.ID] = &Broker{ID: r.ID, Host: r.Host, Port: r.Port, Rack: r.Rack, IncarnationID: r.IncarnationID,
+		ReplicationHost: r.ReplicationHost, ReplicationPort: r.ReplicationPort}
+	return nil
+}
+
+// unregisterBroker removes a broker that hosts no replica (Kafka's
+// UnregisterBroker, after its replicas were moved away).
+func (d *draft) unregisterBroker(r UnregisterBroker) error {
+	if _, ok := d.next.Brokers[r.ID]; !ok {
+		return fmt.Errorf("%w: broker %d is not registered", ErrStaleBroker, r.ID)
+	}
+	for _, t := range d.next.Topics {
+		for _, p := range t.Partitions {
+			if slices.Contains(p.Replicas, r.ID) {
+				return fmt.Errorf("%w: broker %d still hosts %s-%d", ErrInvalidReplicaAssignment, r.ID, t.Name, p.Index)
+			}
+		}
+	}
+	if !d.brokersCloned {
+		d.next.Brokers = maps.Clone(d.next.Brokers)
+		d.brokersCloned = true
+	}
+	delete(d.next.Brokers, r.ID)
 	return nil
 }
 
 // setFenced sets the fenced flag of broker id's incarnation inc.
-func (d *draft) setFenced(id int32, inc Uuid, fenced bool) error {
+func (d *draft) setFenced(id int32, inc Uuid, fenced, shutdown bool) error {
 	b, ok := d.next.Brokers[id]
 	switch {
 	case !ok:
 		return fmt.Errorf("%w: broker %d is not registered", ErrStaleBroker, id)
 	case b.IncarnationID != inc:
 		return fmt.Errorf("%w: broker %d is incarnation %v, record names %v", ErrStaleBroker, id, b.IncarnationID, inc)
-	case b.Fenced == fenced:
+	case !fenced && b.ShuttingDown:
+		return fmt.Errorf("%w: broker %d is shutting down", ErrStaleBroker, id)
+	case b.Fenced == fenced && b.ShuttingDown == (b.ShuttingDown || shutdown):
 		return nil
 	}
 	if !d.brokersCloned {
@@ -219,6 +285,7 @@ func (d *draft) setFenced(id int32, inc Uuid, fenced bool) error {
 	}
 	nb := *b
 	nb.Fenced = fenced
+	nb.ShuttingDown = nb.ShuttingDown || shutdown
 	d.next.Brokers[id] = &nb
 	return nil
 }
@@ -449,6 +516,9 @@ func (d *draft) changePartition(r ChangePartition) error {
 		return fmt.Errorf("%w: %q partition %d", ErrUnknownPartition, t.Name, r.Partition)
 	}
 	old := t.Partitions[r.Partition]
+	if r.ExpectedPartitionEpoch != nil && *r.ExpectedPartitionEpoch != old.PartitionEpoch {
+		return fmt.Errorf("%w: %q partition %d is at partition epoch %d, the change expects %d", ErrStalePartitionEpoch, t.Name, r.Partition, old.PartitionEpoch, *r.ExpectedPartitionEpoch)
+	}
 	p := *old
 	if r.Replicas != nil {
 		if len(r.Replicas) == 0 {
@@ -462,10 +532,32 @@ func (d *draft) changePartition(r ChangePartition) error {
 	if r.ISR != nil {
 		p.ISR = slices.Clone(r.ISR)
 	}
-	for i, b := range p.ISR {
-		if !slices.Contains(p.Replicas, b) || slices.Contains(p.ISR[:i], b) {
-			return fmt.Errorf("%w: ISR %v is not a set of replicas %v", ErrInvalidPartitionState, p.ISR, p.Replicas)
+	if r.ELR != nil {
+		p.ELR = slices.Clone(r.ELR)
+	}
+	if r.AddingReplicas != nil {
+		p.AddingReplicas = slices.Clone(r.AddingReplicas)
+	}
+	if r.RemovingReplicas != nil {
+		p.RemovingReplicas = slices.Clone(r.RemovingReplicas)
+	}
+	for _, set := range []struct {
+		name string
+		ids  []int32
+	}{{"ISR", p.ISR}, {"ELR", p.ELR}, {"adding replicas", p.AddingReplicas}, {"removing replicas", p.RemovingReplicas}} {
+		for i, b := range set.ids {
+			if !slices.Contains(p.Replicas, b) || slices.Contains(set.ids[:i], b) {
+				return fmt.Errorf("%w: %s %v is not a set of replicas %v", ErrInvalidPartitionState, set.name, set.ids, p.Replicas)
+			}
 		}
+	}
+	for _, b := range p.ELR {
+		if slices.Contains(p.ISR, b) {
+			return fmt.Errorf("%w: replica %d is in both the ISR %v and the ELR %v", ErrInvalidPartitionState, b, p.ISR, p.ELR)
+		}
+	}
+	if len(p.ISR) == 0 && r.Leader != NoLeader {
+		return fmt.Errorf("%w: leader %d with an empty ISR", ErrInvalidPartitionState, r.Leader)
 	}
 	if r.Leader < NoLeader {
 		return fmt.Errorf("%w: leader %d", ErrInvalidPartitionState, r.Leader)
@@ -480,6 +572,15 @@ func (d *draft) changePartition(r ChangePartition) error {
 		return fmt.Errorf("%w: partition epoch exhausted", ErrInvalidPartitionState)
 	}
 	p.Leader, p.LeaderEpoch = r.Leader, r.LeaderEpoch
+	if len(p.ELR) == 0 {
+		p.ELR = nil
+	}
+	if len(p.AddingReplicas) == 0 {
+		p.AddingReplicas = nil
+	}
+	if len(p.RemovingReplicas) == 0 {
+		p.RemovingReplicas = nil
+	}
 	p.PartitionEpoch++
 	nt := *t
 	nt.Partitions = slices.Clone(t.Partitions)

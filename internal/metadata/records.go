@@ -23,6 +23,7 @@ const (
 	TypeChangePartition     RecordType = 9
 	TypeFenceBroker         RecordType = 10
 	TypeUnfenceBroker       RecordType = 11
+	TypeUnregisterBroker    RecordType = 12
 )
 
 func (t RecordType) String() string {
@@ -49,6 +50,8 @@ func (t RecordType) String() string {
 		return "FenceBroker"
 	case TypeUnfenceBroker:
 		return "UnfenceBroker"
+	case TypeUnregisterBroker:
+		return "UnregisterBroker"
 	}
 	return fmt.Sprintf("RecordType(%d)", uint8(t))
 }
@@ -75,6 +78,15 @@ type RegisterBroker struct {
 	Port          int32  `json:"port"`
 	Rack          string `json:"rack,omitempty"`
 	IncarnationID Uuid   `json:"incarnation_id"`
+	// ReplicationHost/Port: the endpoint followers fetch from; empty
+	// means Host/Port.
+	ReplicationHost string `json:"replication_host,omitempty"`
+	ReplicationPort int32  `json:"replication_port,omitempty"`
+}
+
+// UnregisterBroker removes a broker that hosts no replica any more.
+type UnregisterBroker struct {
+	ID int32 `json:"id"`
 }
 
 // CreateTopic creates a topic. Assignments[i] lists the replicas of
@@ -125,25 +137,37 @@ type AllocateProducerIDs struct {
 
 // ChangePartition replaces the leadership state of one partition and bumps
 // its PartitionEpoch. Leader and LeaderEpoch are the new values (Leader -1 =
-// NoLeader). A nil ISR or Replicas keeps the current list; a non-nil one
-// replaces it. LeaderEpoch may not go backwards and must increase when the
-// leader changes.
+// NoLeader). A nil ISR, ELR, Replicas, AddingReplicas or RemovingReplicas
+// keeps the current list; a non-nil one (empty included) replaces it.
+// LeaderEpoch may not go backwards and must increase when the leader
+// changes. A non-nil ExpectedPartitionEpoch makes the change conditional
+// (Kafka's AlterPartition): it applies only if the partition is still at
+// that partition epoch, else ErrStalePartitionEpoch.
 type ChangePartition struct {
-	TopicID     Uuid    `json:"topic_id"`
-	Partition   int32   `json:"partition"`
-	Leader      int32   `json:"leader"`
-	LeaderEpoch int32   `json:"leader_epoch"`
-	ISR         []int32 `json:"isr"`
-	Replicas    []int32 `json:"replicas"`
+	TopicID                Uuid    `json:"topic_id"`
+	Partition              int32   `json:"partition"`
+	Leader                 int32   `json:"leader"`
+	LeaderEpoch            int32   `json:"leader_epoch"`
+	ISR                    []int32 `json:"isr"`
+	Replicas               []int32 `json:"replicas"`
+	ELR                    []int32 `json:"elr,omitempty"`
+	AddingReplicas         []int32 `json:"adding_replicas,omitempty"`
+	RemovingReplicas       []int32 `json:"removing_replicas,omitempty"`
+	ExpectedPartitionEpoch *int32  `json:"expected_partition_epoch,omitempty"`
 }
 
 // FenceBroker marks a registered broker fenced: the active controller
 // stopped hearing from it for broker.session.timeout.ms. It applies only to
 // the named incarnation (a broker that re-registered since is not fenced:
 // ErrStaleBroker). Fencing a fenced broker is a no-op.
+//
+// Shutdown marks a controlled shutdown (the broker asked to stop): the
+// broker is fenced and stays so, even though it is still heard from, until
+// it registers again; elections move its leaderships away.
 type FenceBroker struct {
 	ID            int32 `json:"id"`
 	IncarnationID Uuid  `json:"incarnation_id"`
+	Shutdown      bool  `json:"shutdown,omitempty"`
 }
 
 // UnfenceBroker clears the fenced flag of a registered broker's incarnation
@@ -165,6 +189,7 @@ func (AlterTopicConfig) Type() RecordType    { return TypeAlterTopicConfig }
 func (AlterBrokerConfig) Type() RecordType   { return TypeAlterBrokerConfig }
 func (AllocateProducerIDs) Type() RecordType { return TypeAllocateProducerIDs }
 func (ChangePartition) Type() RecordType     { return TypeChangePartition }
+func (UnregisterBroker) Type() RecordType    { return TypeUnregisterBroker }
 
 // recordVersion is the version this build writes for every record type;
 // DecodeRecord accepts versions 0..recordVersion. Bump it (per type, by
@@ -179,10 +204,10 @@ func EncodeRecord(r Record) ([]byte, error) {
 	switch r.(type) {
 	case SetClusterID, RegisterBroker, CreateTopic, DeleteTopic, CreatePartitions,
 		AlterTopicConfig, AlterBrokerConfig, AllocateProducerIDs, ChangePartition,
-		FenceBroker, UnfenceBroker:
+		FenceBroker, UnfenceBroker, UnregisterBroker:
 	case *SetClusterID, *RegisterBroker, *CreateTopic, *DeleteTopic, *CreatePartitions,
 		*AlterTopicConfig, *AlterBrokerConfig, *AllocateProducerIDs, *ChangePartition,
-		*FenceBroker, *UnfenceBroker:
+		*FenceBroker, *UnfenceBroker, *UnregisterBroker:
 		if isNilRecord(r) {
 			return nil, fmt.Errorf("%w: nil %T", ErrUnknownRecordType, r)
 		}
@@ -222,6 +247,8 @@ func isNilRecord(r Record) bool {
 		return p == nil
 	case *UnfenceBroker:
 		return p == nil
+	case *UnregisterBroker:
+		return p == nil
 	}
 	return false
 }
@@ -253,6 +280,8 @@ func derefRecord(r Record) Record {
 	case *FenceBroker:
 		return *p
 	case *UnfenceBroker:
+		return *p
+	case *UnregisterBroker:
 		return *p
 	}
 	return r
@@ -292,6 +321,8 @@ func DecodeRecord(b []byte) (Record, error) {
 		r, err = decodeBody[FenceBroker](body)
 	case TypeUnfenceBroker:
 		r, err = decodeBody[UnfenceBroker](body)
+	case TypeUnregisterBroker:
+		r, err = decodeBody[UnregisterBroker](body)
 	default:
 		return nil, fmt.Errorf("%w: %d", ErrUnknownRecordType, uint8(typ))
 	}
