@@ -12,17 +12,20 @@ import (
 )
 
 // newClusterCmd returns `samsa cluster`, the parent of cluster-wide
-// commands. It carries `info`; other subcommands (such as start-local) are
-// added to it by their owners.
+// commands: info, brokers, quorum and remove-broker here, start-local in
+// cluster_local.go.
 func newClusterCmd() *cobra.Command {
 	cf := &clientFlags{}
 	cmd := &cobra.Command{
 		Use:   "cluster",
-		Short: "Inspect the cluster",
+		Short: "Inspect the cluster: brokers, controller quorum; remove brokers",
 		Args:  cobra.NoArgs,
 	}
 	cf.register(cmd)
 	cmd.AddCommand(newClusterInfoCmd(cf))
+	cmd.AddCommand(newClusterBrokersCmd(cf))
+	cmd.AddCommand(newClusterQuorumCmd(cf))
+	cmd.AddCommand(newClusterRemoveBrokerCmd(cf))
 	cmd.AddCommand(newClusterStartLocalCmd())
 	return cmd
 }

@@ -7,6 +7,12 @@
 //	samsa group …                  list, describe, delete, lag, reset-offsets
 //	samsa txn …                    list, describe, abort
 //	samsa cluster info             brokers, controller, cluster id
+//	samsa cluster brokers          id, address, rack, fenced, controller role
+//	samsa cluster quorum           metadata quorum: leader, epoch, voters, lag
+//	samsa cluster remove-broker ID move a broker's replicas away, unregister it
+//	samsa partition reassign       move replicas (Kafka's reassignment JSON or flags)
+//	samsa partition list-reassignments  reassignments in progress
+//	samsa partition elect-leaders  preferred or unclean leader election
 //	samsa bench produce|consume|e2e  load generator with latency percentiles
 //
 // The client commands are built on franz-go (kgo, kadm) and print one clear

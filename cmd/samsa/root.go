@@ -23,6 +23,7 @@ func newRootCmd() *cobra.Command {
 		newProduceCmd(),
 		newConsumeCmd(),
 		newClusterCmd(),
+		newPartitionCmd(),
 		newGroupCmd(),
 		newTxnCmd(),
 		newBenchCmd(),

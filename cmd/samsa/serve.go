@@ -36,6 +36,9 @@ type serveFlags struct {
 	voters           string
 	roles            string
 	controllerListen string
+
+	replicationListen     string
+	advertisedReplication string
 }
 
 func newServeCmd() *cobra.Command {
@@ -65,6 +68,8 @@ variables, and flags.`,
 	fl.StringVar(&f.voters, "voters", "", "metadata quorum voters, id@host:port,... (controller.quorum.voters); empty: a single-node cluster")
 	fl.StringVar(&f.roles, "roles", "", "broker, controller or broker,controller (process.roles); default: both when --node-id is a voter, else broker")
 	fl.StringVar(&f.controllerListen, "controller-listen", "", "address of this node's raft listener (the CONTROLLER listener); default: its address in --voters")
+	fl.StringVar(&f.replicationListen, "replication-listen", "", "a second Kafka listener that followers fetch from (Kafka's inter-broker listener); default: followers use --listen")
+	fl.StringVar(&f.advertisedReplication, "advertised-replication-listen", "", "address followers are told to fetch from (default: --replication-listen)")
 	return cmd
 }
 
@@ -268,7 +273,28 @@ func runServe(ctx context.Context, cmd *cobra.Command, f serveFlags) error {
 	}
 	host, portS, _ := net.SplitHostPort(advertised)
 	port, _ := strconv.Atoi(portS)
-	if _, err := ctl.Propose(ctx, metadata.RegisterBroker{ID: cfg.NodeID, Host: host, Port: int32(port), Rack: cfg.Rack, IncarnationID: metadata.RandomUuid()}); err != nil {
+	reg := metadata.RegisterBroker{ID: cfg.NodeID, Host: host, Port: int32(port), Rack: cfg.Rack, IncarnationID: metadata.RandomUuid()}
+	var replLn net.Listener
+	if f.replicationListen != "" {
+		replLn, err = net.Listen("tcp", f.replicationListen)
+		if err != nil {
+			return fmt.Errorf("--replication-listen: %w", err)
+		}
+		defer replLn.Close()
+		adv := f.advertisedReplication
+		if adv == "" {
+			adv = replLn.Addr().String()
+		}
+		rh, rp, err := net.SplitHostPort(adv)
+		rport, perr := strconv.Atoi(rp)
+		if err != nil || perr != nil || rport <= 0 || rport > 65535 {
+			return fmt.Errorf("--advertised-replication-listen: %q is not host:port", adv)
+		}
+		reg.ReplicationHost, reg.ReplicationPort = rh, int32(rport)
+	} else if f.advertisedReplication != "" {
+		return fmt.Errorf("--advertised-replication-listen needs --replication-listen")
+	}
+	if _, err := ctl.Propose(ctx, reg); err != nil {
 		return fmt.Errorf("register broker: %w", err)
 	}
 
@@ -283,10 +309,17 @@ func runServe(ctx context.Context, cmd *cobra.Command, f serveFlags) error {
 		parts.Close()
 		return fmt.Errorf("open partitions: %w", err)
 	}
+	repl, err := newReplicator(cfg, ctl, parts, lg)
+	if err != nil {
+		parts.Close()
+		return err
+	}
+	repl.Sync(ctl.Image())
 	ctl.Subscribe(func(_, img *metadata.Image) {
 		if err := parts.Sync(context.Background(), img, false); err != nil {
 			lg.Warn("partition sync", "err", err)
 		}
+		repl.Sync(img)
 	})
 
 	groupSettings, err := group.SettingsFrom(cfg)
@@ -346,12 +379,18 @@ func runServe(ctx context.Context, cmd *cobra.Command, f serveFlags) error {
 		defer close(bgDone)
 		parts.RunRetention(bgCtx, time.Duration(cfg.RetentionCheckIntervalMs)*time.Millisecond)
 	}()
+	replDone := make(chan struct{})
+	go func() {
+		defer close(replDone)
+		repl.Run(bgCtx)
+	}()
 
 	if f.pprofAddr != "" {
 		stopPprof, err := servePprof(f.pprofAddr, lg)
 		if err != nil {
 			stopBG()
 			<-bgDone
+			<-replDone
 			parts.Close()
 			return err
 		}
@@ -359,12 +398,37 @@ func runServe(ctx context.Context, cmd *cobra.Command, f serveFlags) error {
 	}
 
 	lg.Info("samsa is serving", "addr", ln.Addr().String(), "advertised", advertised, "cluster.id", meta.clusterID, "startup", time.Since(start).Round(time.Millisecond))
-	serveErr := b.Serve(ctx, ln)
+	// Clients are served until the controlled shutdown has moved this
+	// broker's leaderships away (or gave up), not just until the signal.
+	serveCtx, stopServing := context.WithCancel(context.Background())
+	shutdownDone := make(chan struct{})
+	go func() {
+		defer close(shutdownDone)
+		select {
+		case <-ctx.Done():
+			controlledShutdown(ctl, cfg, reg, lg)
+		case <-serveCtx.Done():
+		}
+		stopServing()
+	}()
+	var replServe chan error
+	if replLn != nil {
+		replServe = make(chan error, 1)
+		go func() { replServe <- b.Serve(serveCtx, replLn) }()
+	}
+	serveErr := b.Serve(serveCtx, ln)
+	stopServing()
+	<-shutdownDone
+	if replServe != nil {
+		serveErr = errors.Join(serveErr, <-replServe)
+	}
 	lg.Info("shutting down")
 	stopBG()
 	<-bgDone
+	<-replDone
 	txns.Close()
 	groups.Close()
+	b.Close() // connections to other brokers (markers, verification)
 	closeErr := parts.Close()
 	ctlErr := ctl.Close()
 	if err := errors.Join(serveErr, closeErr, ctlErr); err != nil {

@@ -22,7 +22,7 @@ type clusterSettings struct {
 	// voters is empty for the single-node cluster.
 	voters           map[int32]string
 	broker           bool // serves Kafka clients
-	controller       bool // a raft voter
+	controller       bool // a raft voter; a broker that is not one is a raft learner
 	controllerListen string
 	heartbeat        time.Duration
 	session          time.Duration
@@ -84,12 +84,10 @@ func resolveCluster(cmd *cobra.Command, f serveFlags, cfg *config.Broker) (clust
 		return cs, fmt.Errorf("node.id %d has the controller role but is not among the voters %s", cfg.NodeID, votersV)
 	case !cs.controller && isVoter:
 		return cs, fmt.Errorf("node.id %d is a voter in %s but does not have the controller role", cfg.NodeID, votersV)
-	case !cs.controller:
-		// See the package documentation of internal/controller: brokers
-		// that are not voters would follow the log as raft learners;
-		// that part of the cluster work is not built yet.
-		return cs, fmt.Errorf("node.id %d is not among the voters %s: broker-only nodes are not supported yet; make every node a voter (combined mode)", cfg.NodeID, votersV)
 	}
+	// A broker that is not a voter follows the metadata log as an observer
+	// (a raft learner, internal/controller/learner.go): the leader sends it
+	// the log on its own controller listener, announced when it joins.
 	cs.controllerListen = voters[cfg.NodeID]
 	if addr := controllerListener(cfg); addr != "" {
 		cs.controllerListen = addr
@@ -97,8 +95,17 @@ func resolveCluster(cmd *cobra.Command, f serveFlags, cfg *config.Broker) (clust
 	if fl.Changed("controller-listen") || f.controllerListen != "" {
 		cs.controllerListen = f.controllerListen
 	}
+	if cs.controllerListen == "" && !isVoter {
+		return cs, fmt.Errorf("node.id %d is not among the voters %s, so it joins the metadata quorum as an observer: "+
+			"it needs --controller-listen (or a CONTROLLER listener in listeners) where the voters can reach it", cfg.NodeID, votersV)
+	}
 	if _, _, err := net.SplitHostPort(cs.controllerListen); err != nil {
 		return cs, fmt.Errorf("--controller-listen %q: %v", cs.controllerListen, err)
+	}
+	for id, addr := range voters {
+		if !isVoter && addr == cs.controllerListen {
+			return cs, fmt.Errorf("--controller-listen %s is voter %d's address in %s; an observer needs a listener of its own", cs.controllerListen, id, votersV)
+		}
 	}
 	hb, _ := strconv.Atoi(cfg.Values["broker.heartbeat.interval.ms"])
 	st, _ := strconv.Atoi(cfg.Values["broker.session.timeout.ms"])

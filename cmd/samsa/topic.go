@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -190,10 +192,11 @@ func newTopicDescribeCmd(cf *clientFlags) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cmd.SilenceUsage = true
 			topic := args[0]
-			adm, err := cf.newAdmin(cmd)
+			cl, err := cf.newClient(cmd)
 			if err != nil {
 				return err
 			}
+			adm := cf.adminFor(cl)
 			defer adm.Close()
 			ctx, cancel := cf.requestContext(cmd)
 			defer cancel()
@@ -221,14 +224,78 @@ func newTopicDescribeCmd(cf *clientFlags) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("cannot list offsets of topic %s: %s", topic, cf.explain(cmd, err))
 			}
-			return writeTopicDescription(cmd, td, rc.Configs, all, starts, ends)
+			extras := fetchPartitionExtras(ctx, cl, adm, td)
+			return writeTopicDescription(cmd, td, rc.Configs, all, starts, ends, extras)
 		},
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "show every config, including defaults")
 	return cmd
 }
 
-func writeTopicDescription(cmd *cobra.Command, td kadm.TopicDetail, configs []kadm.Config, all bool, starts, ends kadm.ListedOffsets) error {
+// partitionExtras is what describe shows beyond Metadata's leader,
+// replicas and ISR, by partition: KIP-966's eligible leader replicas
+// (DescribeTopicPartitions) and a reassignment in progress
+// (ListPartitionReassignments). Both are best effort: a broker without the
+// API, or failing to answer, leaves them empty.
+type partitionExtras struct {
+	elr, lastKnownELR map[int32][]int32
+	adding, removing  map[int32][]int32
+}
+
+func fetchPartitionExtras(ctx context.Context, cl *kgo.Client, adm *kadm.Client, td kadm.TopicDetail) partitionExtras {
+	x := partitionExtras{
+		elr: map[int32][]int32{}, lastKnownELR: map[int32][]int32{},
+		adding: map[int32][]int32{}, removing: map[int32][]int32{},
+	}
+	req := kmsg.NewPtrDescribeTopicPartitionsRequest()
+	rt := kmsg.NewDescribeTopicPartitionsRequestTopic()
+	rt.Topic = td.Topic
+	req.Topics = append(req.Topics, rt)
+	for range 1000 { // pages of up to ResponsePartitionLimit partitions
+		resp, err := req.RequestWith(ctx, cl)
+		if err != nil {
+			break
+		}
+		for _, t := range resp.Topics {
+			if t.Topic == nil || *t.Topic != td.Topic || t.ErrorCode != 0 {
+				continue
+			}
+			for _, p := range t.Partitions {
+				x.elr[p.Partition] = p.EligibleLeaderReplicas
+				x.lastKnownELR[p.Partition] = p.LastKnownELR
+			}
+		}
+		if resp.NextCursor == nil || resp.NextCursor.Topic != td.Topic {
+			break
+		}
+		c := kmsg.NewDescribeTopicPartitionsRequestCursor()
+		c.Topic, c.Partition = resp.NextCursor.Topic, resp.NextCursor.Partition
+		req.Cursor = &c
+	}
+	set := make(kadm.TopicsSet)
+	for p := range td.Partitions {
+		set.Add(td.Topic, p)
+	}
+	if ongoing, err := listReassignments(ctx, cl, adm, set); err == nil {
+		for p, r := range ongoing {
+			x.adding[p.partition] = r.AddingReplicas
+			x.removing[p.partition] = r.RemovingReplicas
+		}
+	}
+	return x
+}
+
+// anyNonEmpty reports whether some partition has a non-empty list in m.
+func anyNonEmpty(m map[int32][]int32) bool {
+	for _, l := range m {
+		if len(l) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func writeTopicDescription(cmd *cobra.Command, td kadm.TopicDetail, configs []kadm.Config, all bool, starts, ends kadm.ListedOffsets, x partitionExtras) error {
 	out := cmd.OutOrStdout()
 	tw := newTable(out)
 	fmt.Fprintf(tw, "NAME\t%s\n", td.Topic)
@@ -266,22 +333,45 @@ func writeTopicDescription(cmd *cobra.Command, td kadm.TopicDetail, configs []ka
 		return err
 	}
 
-	// The ERROR column appears only when some partition has an error.
-	withErrors := false
+	// The OFFLINE, ELR, LAST-KNOWN-ELR, ADDING, REMOVING and ERROR columns
+	// appear only when some partition has something to show in them.
+	withErrors, withOffline := false, false
 	for _, p := range td.Partitions {
 		withErrors = withErrors || p.Err != nil
+		withOffline = withOffline || len(p.OfflineReplicas) > 0
 	}
+	withELR := anyNonEmpty(x.elr) || anyNonEmpty(x.lastKnownELR)
+	withReassign := anyNonEmpty(x.adding) || anyNonEmpty(x.removing)
 	fmt.Fprintf(out, "\nPARTITIONS\n")
 	tw = newTable(out)
-	header := "PARTITION\tLEADER\tEPOCH\tREPLICAS\tISR\tLOG-START-OFFSET\tLOG-END-OFFSET"
+	header := "PARTITION\tLEADER\tEPOCH\tREPLICAS\tISR"
+	if withOffline {
+		header += "\tOFFLINE"
+	}
+	if withELR {
+		header += "\tELR\tLAST-KNOWN-ELR"
+	}
+	if withReassign {
+		header += "\tADDING\tREMOVING"
+	}
+	header += "\tLOG-START-OFFSET\tLOG-END-OFFSET"
 	if withErrors {
 		header += "\tERROR"
 	}
 	fmt.Fprintln(tw, header)
 	for _, p := range td.Partitions.Sorted() {
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\t%s",
-			p.Partition, brokerID(p.Leader), p.LeaderEpoch, int32List(p.Replicas), int32List(p.ISR),
-			listedOffset(starts, td.Topic, p.Partition), listedOffset(ends, td.Topic, p.Partition))
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s",
+			p.Partition, brokerID(p.Leader), p.LeaderEpoch, int32List(p.Replicas), int32List(p.ISR))
+		if withOffline {
+			fmt.Fprintf(tw, "\t%s", int32List(p.OfflineReplicas))
+		}
+		if withELR {
+			fmt.Fprintf(tw, "\t%s\t%s", int32List(x.elr[p.Partition]), int32List(x.lastKnownELR[p.Partition]))
+		}
+		if withReassign {
+			fmt.Fprintf(tw, "\t%s\t%s", int32List(x.adding[p.Partition]), int32List(x.removing[p.Partition]))
+		}
+		fmt.Fprintf(tw, "\t%s\t%s", listedOffset(starts, td.Topic, p.Partition), listedOffset(ends, td.Topic, p.Partition))
 		if withErrors {
 			errText := "-"
 			if p.Err != nil {

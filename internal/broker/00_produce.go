@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -23,6 +24,19 @@ func handleProduce(b *Broker, ctx context.Context, c *conn, r *request) (kmsg.Re
 	img := b.image()
 	badAcks := req.Acks != 0 && req.Acks != 1 && req.Acks != -1
 	failed := false
+	// pending and hints name response entries by index: resp.Topics[ti]
+	// .Partitions[pi].
+	type pending struct {
+		ti, pi int
+		p      *partition.Partition
+		res    partition.AppendResult
+	}
+	type hint struct {
+		ti, pi int
+		mp     *metadata.Partition
+	}
+	var waits []pending
+	var hints []hint
 
 	for _, rt := range req.Topics {
 		st := kmsg.NewProduceResponseTopic()
@@ -45,13 +59,15 @@ func handleProduce(b *Broker, ctx context.Context, c *conn, r *request) (kmsg.Re
 			sp.Partition = rp.Partition
 			sp.BaseOffset, sp.LogAppendTime, sp.LogStartOffset = -1, -1, -1
 			var err error
+			var part *partition.Partition
+			var res partition.AppendResult
 			switch {
 			case badAcks:
 				sp.ErrorCode = kerr.InvalidRequiredAcks.Code
 			case topicErr != 0:
 				sp.ErrorCode = topicErr
 			default:
-				err = produceTo(b, ctx, req, t, &sp, rp.Records)
+				part, res, err = produceTo(b, ctx, req, t, &sp, rp.Records)
 			}
 			if err != nil {
 				sp.ErrorCode = errorCode(err)
@@ -63,8 +79,42 @@ func handleProduce(b *Broker, ctx context.Context, c *conn, r *request) (kmsg.Re
 				failed = true
 			}
 			st.Partitions = append(st.Partitions, sp)
+			ti, pi := len(resp.Topics), len(st.Partitions)-1
+			if sp.ErrorCode == kerr.NotLeaderForPartition.Code && t != nil {
+				if mp, ok := partitionOf(t, rp.Partition); ok {
+					hints = append(hints, hint{ti, pi, mp})
+				}
+			}
+			if err == nil && part != nil && req.Acks == -1 {
+				waits = append(waits, pending{ti, pi, part, res})
+			}
 		}
 		resp.Topics = append(resp.Topics, st)
+	}
+	if len(waits) > 0 {
+		// acks=all: answer once every ISR member has the batches, or the
+		// request's timeout passes.
+		wctx, cancel := context.WithTimeout(ctx, time.Duration(max(req.TimeoutMillis, 0))*time.Millisecond)
+		defer cancel()
+		for _, w := range waits {
+			sp := &resp.Topics[w.ti].Partitions[w.pi]
+			if err := w.p.WaitCommitted(wctx, w.res.LastOffset, w.res.LeaderEpoch); err != nil {
+				sp.ErrorCode = errorCode(err)
+				sp.BaseOffset = -1
+				if req.Version >= 8 {
+					sp.ErrorMessage = errMessage(err)
+				}
+				failed = true
+			}
+		}
+	}
+	if req.Version >= 10 {
+		img := b.image()
+		for _, h := range hints {
+			sp, mp := &resp.Topics[h.ti].Partitions[h.pi], h.mp
+			sp.CurrentLeader.LeaderID, sp.CurrentLeader.LeaderEpoch = mp.Leader, mp.LeaderEpoch
+			addProduceEndpoint(img, resp, mp.Leader)
+		}
 	}
 	if req.Acks == 0 {
 		if failed {
@@ -77,38 +127,58 @@ func handleProduce(b *Broker, ctx context.Context, c *conn, r *request) (kmsg.Re
 	return resp, nil
 }
 
-func produceTo(b *Broker, ctx context.Context, req *kmsg.ProduceRequest, t *metadata.Topic, sp *kmsg.ProduceResponseTopicPartition, records []byte) error {
+// addProduceEndpoint adds a broker to KIP-951's NodeEndpoints once.
+func addProduceEndpoint(img *metadata.Image, resp *kmsg.ProduceResponse, id int32) {
+	br, ok := img.Brokers[id]
+	if !ok {
+		return
+	}
+	for _, e := range resp.Brokers {
+		if e.NodeID == id {
+			return
+		}
+	}
+	e := kmsg.NewProduceResponseBroker()
+	e.NodeID, e.Host, e.Port = id, br.Host, br.Port
+	if br.Rack != "" {
+		e.Rack = kmsg.StringPtr(br.Rack)
+	}
+	resp.Brokers = append(resp.Brokers, e)
+}
+
+func produceTo(b *Broker, ctx context.Context, req *kmsg.ProduceRequest, t *metadata.Topic, sp *kmsg.ProduceResponseTopicPartition, records []byte) (*partition.Partition, partition.AppendResult, error) {
+	var none partition.AppendResult
 	mp, ok := partitionOf(t, sp.Partition)
 	if !ok {
-		return kerr.UnknownTopicOrPartition
+		return nil, none, kerr.UnknownTopicOrPartition
 	}
 	if mp.Leader != b.cfg.NodeID {
-		return kerr.NotLeaderForPartition
+		return nil, none, kerr.NotLeaderForPartition
 	}
 	p, ok := b.parts.Get(t.Name, sp.Partition)
 	if !ok {
-		return kerr.NotLeaderForPartition
+		return nil, none, kerr.NotLeaderForPartition
 	}
 	if len(records) == 0 {
-		return fmt.Errorf("%w: no records", partition.ErrInvalidRecord)
+		return nil, none, fmt.Errorf("%w: no records", partition.ErrInvalidRecord)
 	}
 	h, err := batch.ParseHeader(records)
 	if err == nil && h.Length >= 0 && int64(h.Length)+batch.LogOverhead < int64(len(records)) {
-		return errOneBatch
+		return nil, none, errOneBatch
 	}
 	if err == nil && h.IsTransactional() {
 		if err := verifyTxnProduce(b, ctx, req, t.Name, sp.Partition, p, &h); err != nil {
-			return err
+			return nil, none, err
 		}
 	}
 	res, err := p.Append(records, req.Acks)
 	if err != nil {
-		return err
+		return nil, none, err
 	}
 	sp.BaseOffset = res.BaseOffset
 	sp.LogAppendTime = res.LogAppendTime
 	sp.LogStartOffset = res.LogStartOffset
-	return nil
+	return p, res, nil
 }
 
 // verifyTxnProduce checks a transactional batch with the transaction
@@ -126,5 +196,7 @@ func verifyTxnProduce(b *Broker, ctx context.Context, req *kmsg.ProduceRequest, 
 	if _, open := p.OngoingTxn(h.ProducerID); open {
 		return nil
 	}
-	return b.txnVerify.VerifyPartition(ctx, *req.TransactionID, h.ProducerID, h.ProducerEpoch, topic, part, req.Version >= 12)
+	// The coordinator may be another broker (txnRouter); failures to
+	// verify that a retry may cure answer NOT_ENOUGH_REPLICAS, as Kafka.
+	return produceVerifyErr(b.txnVerify.VerifyPartition(ctx, *req.TransactionID, h.ProducerID, h.ProducerEpoch, topic, part, req.Version >= 12))
 }

@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -37,10 +38,8 @@ type fetchGot struct {
 func handleFetch(b *Broker, ctx context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.FetchRequest)
 	resp := req.ResponseKind().(*kmsg.FetchResponse)
-	if req.ReplicaID >= 0 || (req.Version >= 15 && req.ReplicaState.ID >= 0) {
-		// Follower fetches arrive with replication.
-		resp.ErrorCode = kerr.NotLeaderForPartition.Code
-		return resp, nil
+	if id := replicaOf(req); id >= 0 {
+		return handleReplicaFetch(b, ctx, c, r, id)
 	}
 	img := b.image()
 	readCommitted := req.IsolationLevel == 1
@@ -188,6 +187,7 @@ func handleFetch(b *Broker, ctx context.Context, c *conn, r *request) (kmsg.Resp
 	for _, tc := range chunks {
 		ordered = append(ordered, tc...)
 	}
+	addFetchEndpoints(img, resp)
 	if err := c.writeFetch(r.hdr.CorrelationID, resp, ordered); err != nil {
 		return nil, err
 	}
@@ -339,6 +339,32 @@ func checkLeaderEpoch(client, ours int32) int16 {
 		return kerr.UnknownLeaderEpoch.Code
 	}
 	return 0
+}
+
+// addFetchEndpoints adds KIP-951's NodeEndpoints (v16+) for every leader
+// named in a CurrentLeader hint.
+func addFetchEndpoints(img *metadata.Image, resp *kmsg.FetchResponse) {
+	if resp.Version < 16 {
+		return
+	}
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			id := p.CurrentLeader.LeaderID
+			if p.ErrorCode == 0 || id < 0 {
+				continue
+			}
+			br, ok := img.Brokers[id]
+			if !ok || slices.ContainsFunc(resp.Brokers, func(e kmsg.FetchResponseBroker) bool { return e.NodeID == id }) {
+				continue
+			}
+			e := kmsg.NewFetchResponseBroker()
+			e.NodeID, e.Host, e.Port = id, br.Host, br.Port
+			if br.Rack != "" {
+				e.Rack = kmsg.StringPtr(br.Rack)
+			}
+			resp.Brokers = append(resp.Brokers, e)
+		}
+	}
 }
 
 // leaderHint fills KIP-951's CurrentLeader for NOT_LEADER_OR_FOLLOWER.

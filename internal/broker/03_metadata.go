@@ -107,10 +107,11 @@ func metadataBrokers(img *metadata.Image) []kmsg.MetadataResponseBroker {
 
 // controllerID is what Metadata and DescribeCluster report as the controller.
 // Kafka 4 reports a random live broker, since clients send controller-bound
-// admin requests there for forwarding; here it is the metadata leader, or
+// admin requests there for forwarding; here it is the metadata leader when
+// it is also a live broker (a controller-only node serves no clients), or
 // this broker.
 func (b *Broker) controllerID() int32 {
-	if id := b.ctl.LeaderID(); id >= 0 {
+	if id := b.ctl.LeaderID(); id >= 0 && b.ctl.Image().Live(id) {
 		return id
 	}
 	return b.cfg.NodeID

@@ -14,9 +14,11 @@ func init() { register(int16(kmsg.AddPartitionsToTxn), 0, 5, handleAddPartitions
 
 // handleAddPartitionsToTxn answers AddPartitionsToTxn v0-v5. Clients send
 // v0-v3 with one transaction; brokers send v4+ with a batch of
-// transactions, VerifyOnly for KIP-890 part 1 and adds for part 2 (Samsa's
-// own produce path calls the coordinator directly). PRODUCER_FENCED exists
-// from v2.
+// transactions: a partition leader whose transactional produce (or a group
+// coordinator whose TxnOffsetCommit) names an id coordinated here sends
+// VerifyOnly for KIP-890 part 1 and an add for part 2 (txnRouter; a
+// leader that is the coordinator itself asks it directly). PRODUCER_FENCED
+// exists from v2, TRANSACTION_ABORTABLE from v5.
 func handleAddPartitionsToTxn(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.AddPartitionsToTxnRequest)
 	resp := req.ResponseKind().(*kmsg.AddPartitionsToTxnResponse)
@@ -106,6 +108,9 @@ func (b *Broker) addPartitionsToTxn(ctx context.Context, img *metadata.Image, ve
 		}
 		for i, tp := range tps {
 			codes[tp] = errorCode(per[i])
+			if codes[tp] == kerr.TransactionAbortable.Code && version < 5 {
+				codes[tp] = kerr.InvalidTxnState.Code
+			}
 		}
 		return codes
 	}

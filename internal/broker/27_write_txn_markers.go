@@ -2,7 +2,10 @@ package broker
 
 import (
 	"context"
+	"fmt"
+	"runtime/debug"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -11,27 +14,55 @@ import (
 func init() { register(int16(kmsg.WriteTxnMarkers), 1, 2, handleWriteTxnMarkers) }
 
 // handleWriteTxnMarkers writes COMMIT or ABORT markers to the partitions
-// this broker leads: the inter-broker half of ending a transaction. A
-// single node's coordinator calls the same writeTxnMarker directly
-// (txn_wiring.go).
-func handleWriteTxnMarkers(b *Broker, _ context.Context, _ *conn, r *request) (kmsg.Response, error) {
+// this broker leads: the inter-broker half of ending a transaction, sent by
+// the transaction coordinator of another broker (txnMarkerWriter). A
+// marker on a __consumer_offsets partition also completes the producer's
+// transactional offset commits in this broker's group coordinator.
+// Partitions are written in parallel, since each waits for acks=all; a
+// partition this broker does not lead answers NOT_LEADER_OR_FOLLOWER and
+// one the cluster does not have UNKNOWN_TOPIC_OR_PARTITION, which the
+// coordinator retries or drops.
+func handleWriteTxnMarkers(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.WriteTxnMarkersRequest)
 	resp := req.ResponseKind().(*kmsg.WriteTxnMarkersResponse)
-	for _, m := range req.Markers {
-		rm := kmsg.NewWriteTxnMarkersResponseMarker()
-		rm.ProducerID = m.ProducerID
-		for _, t := range m.Topics {
-			rt := kmsg.NewWriteTxnMarkersResponseMarkerTopic()
-			rt.Topic = t.Topic
-			for _, p := range t.Partitions {
-				rp := kmsg.NewWriteTxnMarkersResponseMarkerTopicPartition()
-				rp.Partition = p
-				rp.ErrorCode = errorCode(b.writeTxnMarker(t.Topic, p, m.ProducerID, m.ProducerEpoch, m.Committed, m.CoordinatorEpoch))
-				rt.Partitions = append(rt.Partitions, rp)
-			}
-			rm.Topics = append(rm.Topics, rt)
-		}
-		resp.Markers = append(resp.Markers, rm)
+	type job struct {
+		m     *kmsg.WriteTxnMarkersRequestMarker
+		topic string
+		part  int32
+		code  *int16
 	}
+	var jobs []job
+	resp.Markers = make([]kmsg.WriteTxnMarkersResponseMarker, len(req.Markers))
+	for i := range req.Markers {
+		m := &req.Markers[i]
+		rm := &resp.Markers[i]
+		*rm = kmsg.NewWriteTxnMarkersResponseMarker()
+		rm.ProducerID = m.ProducerID
+		rm.Topics = make([]kmsg.WriteTxnMarkersResponseMarkerTopic, len(m.Topics))
+		for j, t := range m.Topics {
+			rt := &rm.Topics[j]
+			*rt = kmsg.NewWriteTxnMarkersResponseMarkerTopic()
+			rt.Topic = t.Topic
+			rt.Partitions = make([]kmsg.WriteTxnMarkersResponseMarkerTopicPartition, len(t.Partitions))
+			for k, p := range t.Partitions {
+				rp := &rt.Partitions[k]
+				*rp = kmsg.NewWriteTxnMarkersResponseMarkerTopicPartition()
+				rp.Partition = p
+				jobs = append(jobs, job{m: m, topic: t.Topic, part: p, code: &rp.ErrorCode})
+			}
+		}
+	}
+	forEachParallel(len(jobs), markerParallelism, func(i int) {
+		j := jobs[i]
+		if ctx.Err() != nil {
+			*j.code = kerr.RequestTimedOut.Code
+			return
+		}
+		*j.code = errorCode(b.writeTxnMarker(j.topic, j.part, j.m.ProducerID, j.m.ProducerEpoch, j.m.Committed, j.m.CoordinatorEpoch))
+	}, func(i int, v any) {
+		j := jobs[i]
+		b.lg.Error("panic writing a transaction marker", "topic", j.topic, "partition", j.part, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		*j.code = kerr.UnknownServerError.Code
+	})
 	return resp, nil
 }

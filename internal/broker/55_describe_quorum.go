@@ -2,7 +2,9 @@ package broker
 
 import (
 	"context"
+	"maps"
 	"net"
+	"slices"
 	"strconv"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -16,29 +18,46 @@ func init() { register(int16(kmsg.DescribeQuorum), 0, 2, handleDescribeQuorum) }
 // metadataTopic is the name Kafka gives the metadata log.
 const clusterMetadataTopic = "__cluster_metadata"
 
-// handleDescribeQuorum answers from this node's raft state: the leader and
-// its epoch (the raft term), the high watermark (the commit index) and the
-// voters and observers (raft learners). The raft leader knows every
-// replica's log end offset; another node reports its own and -1 for the
-// rest. Admin clients send it to the controller Metadata names, which is
-// the raft leader.
+// handleDescribeQuorum answers with the active controller's view of the
+// metadata quorum wherever it is asked, as a Kafka broker does by
+// forwarding the request to the active controller: the leader and its
+// epoch (the raft term), the high watermark (the commit index), every
+// voter's and observer's (raft learner's) log end offset and last contact,
+// and (v2) the voters' CONTROLLER endpoints. A node that is not the leader
+// asks the leader over the controller listener (controller.LeaderStatus);
+// when no leader is known or it cannot be reached the partition carries
+// NOT_LEADER_OR_FOLLOWER, which clients retry.
 func handleDescribeQuorum(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.DescribeQuorumRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeQuorumResponse)
-	st, err := b.ctl.Status(ctx)
+	var (
+		st      controller.QuorumStatus
+		stErr   error
+		fetched bool
+	)
+	status := func() (controller.QuorumStatus, error) {
+		if !fetched {
+			st, stErr = b.ctl.LeaderStatus(ctx)
+			fetched = true
+		}
+		return st, stErr
+	}
 	for _, rt := range req.Topics {
 		t := kmsg.NewDescribeQuorumResponseTopic()
 		t.Topic = rt.Topic
 		for _, rp := range rt.Partitions {
 			p := kmsg.NewDescribeQuorumResponseTopicPartition()
 			p.Partition = rp.Partition
-			switch {
-			case rt.Topic != clusterMetadataTopic || rp.Partition != 0:
+			if rt.Topic != clusterMetadataTopic || rp.Partition != 0 {
 				p.ErrorCode = kerr.UnknownTopicOrPartition.Code
-			case err != nil:
+				t.Partitions = append(t.Partitions, p)
+				continue
+			}
+			if st, err := status(); err != nil {
 				p.ErrorCode = kerr.NotLeaderForPartition.Code
 				p.ErrorMessage = errMessage(err)
-			default:
+				p.LeaderID, p.LeaderEpoch = b.ctl.LeaderID(), -1
+			} else {
 				fillQuorumPartition(&p, st)
 			}
 			t.Partitions = append(t.Partitions, p)
@@ -46,11 +65,15 @@ func handleDescribeQuorum(b *Broker, ctx context.Context, _ *conn, r *request) (
 		resp.Topics = append(resp.Topics, t)
 	}
 	if req.Version >= 2 {
-		for _, v := range st.Voters {
+		voters := b.ctl.Voters()
+		ids := slices.Sorted(maps.Keys(voters))
+		if len(ids) == 0 { // the single-node cluster: its one voter, no listener
+			ids = []int32{b.cfg.NodeID}
+		}
+		for _, id := range ids {
 			n := kmsg.NewDescribeQuorumResponseNode()
-			n.NodeID = v.NodeID
-			if addr, ok := b.ctl.Voters()[v.NodeID]; ok {
-				host, ps, _ := net.SplitHostPort(addr)
+			n.NodeID = id
+			if host, ps, err := net.SplitHostPort(voters[id]); err == nil {
 				port, _ := strconv.Atoi(ps)
 				l := kmsg.NewDescribeQuorumResponseNodeListener()
 				l.Name, l.Host, l.Port = "CONTROLLER", host, uint16(port)

@@ -73,7 +73,7 @@ func (l *groupLog) appendRecs(ctx context.Context, p int32, recs []group.Record,
 		}
 		opts = batch.BuildOptions{ProducerID: producerID, ProducerEpoch: epoch, BaseSequence: seq, Transactional: true}
 	}
-	off, err := l.appendTo(part, rs, opts)
+	off, err := l.appendTo(ctx, part, rs, opts)
 	if errors.Is(err, partition.ErrInvalidEpoch) {
 		return -1, fmt.Errorf("%w: %v", group.ErrProducerFenced, err)
 	}

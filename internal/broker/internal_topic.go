@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
@@ -46,16 +47,26 @@ func (it *internalTopic) partition(p int32) (*partition.Partition, error) {
 	return part, nil
 }
 
+// internalCommitTimeout bounds how long a coordinator waits for its records
+// to reach the ISR (Kafka's offsets.commit.timeout.ms default).
+const internalCommitTimeout = 5 * time.Second
+
 // appendTo writes recs to part as one batch built with opts (its timestamp
-// set here) and returns the batch's base offset.
-func (it *internalTopic) appendTo(part *partition.Partition, recs []batch.Record, opts batch.BuildOptions) (int64, error) {
+// set here) and returns the batch's base offset once every ISR member has
+// it (acks=-1).
+func (it *internalTopic) appendTo(ctx context.Context, part *partition.Partition, recs []batch.Record, opts batch.BuildOptions) (int64, error) {
 	opts.BaseTimestamp = it.clock.Now().UnixMilli()
 	b, err := batch.Build(batch.CodecNone, recs, opts)
 	if err != nil {
 		return -1, err
 	}
 	res, err := part.Append(b, -1)
-	if errors.Is(err, partition.ErrClosed) {
+	if err == nil {
+		wctx, cancel := context.WithTimeout(ctx, internalCommitTimeout)
+		err = part.WaitCommitted(wctx, res.LastOffset, res.LeaderEpoch)
+		cancel()
+	}
+	if errors.Is(err, partition.ErrClosed) || errors.Is(err, partition.ErrNotLeader) {
 		return -1, fmt.Errorf("%w: %v", it.notLeader, err)
 	}
 	if err != nil {
@@ -67,7 +78,9 @@ func (it *internalTopic) appendTo(part *partition.Partition, recs []batch.Record
 // errReplayDone ends a scan at the high watermark.
 var errReplayDone = errors.New("replay done")
 
-// replay reads partition p from its log start to its high watermark. For a
+// replay reads partition p from its log start to its log end (a new leader's
+// log is the partition's truth; its high watermark catches up as followers
+// fetch). For a
 // control batch it calls fn with the batch bytes and a nil record; for each
 // record of a data batch, with the record (key and value copied: fn may keep
 // them) and its offset.
@@ -76,7 +89,7 @@ func (it *internalTopic) replay(ctx context.Context, p int32, fn func(h *batch.H
 	if err != nil {
 		return err
 	}
-	hw := part.HighWatermark()
+	hw := part.LogEndOffset()
 	err = part.Log().ScanBatches(0, func(h batch.Header, b []byte) error {
 		if err := ctx.Err(); err != nil {
 			return err

@@ -203,3 +203,17 @@ func (b *Broker) TopicDefault(topicKey string) (value, brokerKey string) {
 	}
 	return b.Values[d.Broker], d.Broker
 }
+
+// Int returns the named setting as an integer, or def when it is unset or
+// not a number.
+func (b *Broker) Int(name string, def int64) int64 {
+	v, ok := b.Values[name]
+	if !ok {
+		return def
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil {
+		return def
+	}
+	return n
+}

@@ -43,6 +43,31 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	// Logger receives controller and raft logs (default: discard).
 	Logger *slog.Logger
+
+	// Leader elections (elect_loop.go). MinInsyncReplicas and
+	// UncleanLeaderElection are the static min.insync.replicas (default
+	// 1) and unclean.leader.election.enable (default false), used for
+	// topics that set neither dynamically nor through a cluster-wide
+	// dynamic broker config.
+	MinInsyncReplicas     int
+	UncleanLeaderElection bool
+	// AutoLeaderRebalance is auto.leader.rebalance.enable (nil: true):
+	// every LeaderImbalanceCheckInterval
+	// (leader.imbalance.check.interval.seconds, default 300s) the active
+	// controller moves leadership back to the preferred replicas of the
+	// brokers whose share of partitions led by another broker exceeds
+	// LeaderImbalancePerBrokerPercentage
+	// (leader.imbalance.per.broker.percentage, nil: 10).
+	AutoLeaderRebalance                *bool
+	LeaderImbalanceCheckInterval       time.Duration
+	LeaderImbalancePerBrokerPercentage *int
+
+	// AdvertisedAddr is the controller listener address ("host:port")
+	// other nodes dial to reach this one. A node whose NodeID is not among
+	// Voters joins the quorum as an observer (a raft learner, learner.go)
+	// and announces it; empty means the Transport's (TCPTransport's
+	// AdvertisedAddr).
+	AdvertisedAddr string
 }
 
 // Defaults returns c with zero fields set to their defaults.
@@ -58,6 +83,20 @@ func (c Config) Defaults() Config {
 	}
 	if c.SessionTimeout > 0 && c.HeartbeatInterval == 0 {
 		c.HeartbeatInterval = 2 * time.Second
+	}
+	if c.MinInsyncReplicas == 0 {
+		c.MinInsyncReplicas = 1
+	}
+	if c.AutoLeaderRebalance == nil {
+		on := true
+		c.AutoLeaderRebalance = &on
+	}
+	if c.LeaderImbalanceCheckInterval == 0 {
+		c.LeaderImbalanceCheckInterval = 300 * time.Second
+	}
+	if c.LeaderImbalancePerBrokerPercentage == nil {
+		pct := 10
+		c.LeaderImbalancePerBrokerPercentage = &pct
 	}
 	return c
 }
@@ -77,12 +116,19 @@ func (c Config) Validate() error {
 		return errors.New("controller: Logger is required")
 	case c.SessionTimeout < 0 || c.SessionTimeout > 0 && c.HeartbeatInterval <= 0:
 		return fmt.Errorf("controller: broker.session.timeout.ms %v needs a positive broker.heartbeat.interval.ms (%v)", c.SessionTimeout, c.HeartbeatInterval)
+	case c.MinInsyncReplicas < 1:
+		return fmt.Errorf("controller: min.insync.replicas %d must be >= 1", c.MinInsyncReplicas)
+	case c.LeaderImbalanceCheckInterval < 0:
+		return fmt.Errorf("controller: leader.imbalance.check.interval.seconds %v must be > 0", c.LeaderImbalanceCheckInterval)
+	case c.LeaderImbalancePerBrokerPercentage != nil && *c.LeaderImbalancePerBrokerPercentage < 0:
+		return fmt.Errorf("controller: leader.imbalance.per.broker.percentage %d must be >= 0", *c.LeaderImbalancePerBrokerPercentage)
 	}
 	if len(c.Voters) == 0 {
 		return nil
 	}
-	if _, ok := c.Voters[c.NodeID]; !ok {
-		return fmt.Errorf("controller: controller.quorum.voters does not include node.id %d", c.NodeID)
+	if _, ok := c.Voters[c.NodeID]; !ok && c.Transport == nil {
+		// Not a voter: an observer (raft learner), which needs a transport.
+		return fmt.Errorf("controller: node.id %d is not among controller.quorum.voters, so it joins as an observer and needs a Transport", c.NodeID)
 	}
 	for id, addr := range c.Voters {
 		if id < 0 {

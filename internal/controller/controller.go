@@ -109,6 +109,8 @@ type Controller struct {
 	readySignal  bool
 
 	livenessWG sync.WaitGroup // the fencing goroutine (liveness.go)
+
+	members memberState // learners and joining (learner.go)
 }
 
 // report is one delivery outcome from the transport.
@@ -153,6 +155,9 @@ func Open(ctx context.Context, cfg Config) (*Controller, error) {
 		c.transport = noopTransport{}
 	}
 	c.nextProp.Store(rand.Uint64() >> 1) // fresh ids per incarnation
+	if err := c.initMembers(); err != nil {
+		return nil, err
+	}
 	if err := c.recover(); err != nil {
 		if c.wal != nil {
 			c.wal.close()
@@ -160,9 +165,7 @@ func Open(ctx context.Context, cfg Config) (*Controller, error) {
 		return nil, err
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
-	if rt, ok := c.transport.(interface{ SetReporter(Reporter) }); ok {
-		rt.SetReporter(c)
-	}
+	c.attachTransport()
 	c.transport.Start(c.Step)
 	go c.run()
 
@@ -180,6 +183,7 @@ func Open(ctx context.Context, cfg Config) (*Controller, error) {
 		return nil, err
 	}
 	c.startLiveness()
+	c.startElections() // elect_loop.go; waited with livenessWG in Close
 	return c, nil
 }
 
@@ -191,7 +195,11 @@ func (c *Controller) recover() error {
 		return err
 	}
 	if snap != nil {
-		img, err = metadata.DecodeImage(snap.GetData())
+		data, learners, err := decodeSnapshotData(snap.GetData())
+		if err != nil {
+			return fmt.Errorf("controller: snapshot %d: %w", snap.GetMetadata().GetIndex(), err)
+		}
+		img, err = metadata.DecodeImage(data)
 		if err != nil {
 			return fmt.Errorf("controller: snapshot %d: %w", snap.GetMetadata().GetIndex(), err)
 		}
@@ -203,6 +211,7 @@ func (c *Controller) recover() error {
 		}
 		c.snapIndex = snap.GetMetadata().GetIndex()
 		c.confState = proto.Clone(snap.GetMetadata().GetConfState()).(*raftpb.ConfState)
+		c.setLearnerAddrs(learners, c.confState)
 	}
 	c.applied = c.snapIndex
 	c.image.Store(img)
@@ -251,15 +260,20 @@ func (c *Controller) recover() error {
 	if err != nil {
 		return fmt.Errorf("controller: raft: %w", err)
 	}
-	if fresh {
+	switch {
+	case fresh && c.members.learner:
+		// The leader sends a joining learner the log from the start (or a
+		// snapshot) once it has added it (learner.go).
+		c.log.Info("new metadata log; joining the quorum as an observer", "controller.listener", c.members.advertised)
+	case fresh:
 		if err := c.rn.Bootstrap(c.peers()); err != nil {
 			return fmt.Errorf("controller: bootstrap: %w", err)
 		}
 		c.log.Info("bootstrapped a new metadata log", "voters", len(c.peers()))
 	}
 	c.replayTarget = last
-	c.multiNode.Store(c.isMultiVoterConfig())
-	if c.isMultiVoterConfig() && c.hardState != nil {
+	c.multiNode.Store(c.isMultiVoterConfig() || c.members.learner)
+	if (c.isMultiVoterConfig() || c.members.learner) && c.hardState != nil {
 		// A follower's unreplicated tail may be truncated by the leader.
 		c.replayTarget = c.hardState.GetCommit()
 	}
@@ -503,8 +517,9 @@ func (c *Controller) loop() error {
 		select {
 		case <-c.stopc:
 			return nil
-		case <-ticker.C:
+		case now := <-ticker.C:
 			c.rn.Tick()
+			c.maybeJoin(now)
 		case p := <-c.propc:
 			c.propose(p)
 			for range maxBatch - 1 {
@@ -517,6 +532,10 @@ func (c *Controller) loop() error {
 				break
 			}
 		case m := <-c.recvc:
+			if err := c.checkRemote(m); err != nil {
+				c.log.Warn("dropping raft message", "type", m.GetType().String(), "from", NodeID(m.GetFrom()), "err", err)
+				continue
+			}
 			c.noteHeard(m.GetFrom())
 			if err := c.rn.Step(m); err != nil {
 				c.log.Debug("raft rejected message", "type", m.GetType().String(), "from", m.GetFrom(), "err", err)
@@ -600,6 +619,7 @@ func (c *Controller) handleReady() error {
 		return fmt.Errorf("controller: storage append: %w", err)
 	}
 	if len(rd.Messages) > 0 {
+		c.refreshSnapshots(rd.Messages)
 		c.transport.Send(c.ctx, rd.Messages)
 	}
 	for _, e := range rd.CommittedEntries {
@@ -613,7 +633,11 @@ func (c *Controller) handleReady() error {
 // its image current.
 func (c *Controller) installSnapshot(snap *raftpb.Snapshot) error {
 	idx := snap.GetMetadata().GetIndex()
-	img, err := metadata.DecodeImage(snap.GetData())
+	data, learners, err := decodeSnapshotData(snap.GetData())
+	if err != nil {
+		return fmt.Errorf("controller: received snapshot %d: %w", idx, err)
+	}
+	img, err := metadata.DecodeImage(data)
 	if err != nil {
 		return fmt.Errorf("controller: received snapshot %d: %w", idx, err)
 	}
@@ -631,6 +655,7 @@ func (c *Controller) installSnapshot(snap *raftpb.Snapshot) error {
 	}
 	c.snapIndex, c.applied = idx, idx
 	c.confState = proto.Clone(snap.GetMetadata().GetConfState()).(*raftpb.ConfState)
+	c.setLearnerAddrs(learners, c.confState)
 	c.publish(img)
 	c.log.Info("installed metadata snapshot", "index", idx)
 	return nil
@@ -650,7 +675,7 @@ func (c *Controller) applyEntry(e *raftpb.Entry) {
 		if err := proto.Unmarshal(e.GetData(), &cc); err != nil {
 			panic(fmt.Sprintf("controller: undecodable conf change at %d: %v", idx, err))
 		}
-		c.confState = c.rn.ApplyConfChange(&cc)
+		c.applyConfChange(idx, &cc)
 		c.publish(cur.WithOffset(int64(idx)))
 		return
 	case raftpb.EntryConfChangeV2:
@@ -724,7 +749,11 @@ func (c *Controller) snapshot() error {
 	if uint64(img.Offset) != idx {
 		return fmt.Errorf("controller: image offset %d != applied %d", img.Offset, idx)
 	}
-	data, err := metadata.EncodeImage(img)
+	imgData, err := metadata.EncodeImage(img)
+	if err != nil {
+		return err
+	}
+	data, err := encodeSnapshotData(imgData, c.Learners())
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -166,6 +167,18 @@ func (c *Controller) checkMembership(snap *raftpb.Snapshot, entries []*raftpb.En
 		return nil // nothing recorded (a learner's log before its snapshot)
 	}
 	single := len(voters) == 1 && voters[c.raftID]
+	configured := map[uint64]bool{}
+	for id := range c.cfg.Voters {
+		configured[RaftID(id)] = true
+	}
+	switch {
+	case c.members.learner && voters[c.raftID]:
+		return fmt.Errorf("%w: node %d is a voter in the metadata log in %s but is not among controller.quorum.voters; "+
+			"start it with the voters the quorum was created with", ErrMembershipMismatch, c.cfg.NodeID, c.cfg.DataDir)
+	case len(c.cfg.Voters) > 1 && len(voters) > 1 && !maps.Equal(voters, configured):
+		return fmt.Errorf("%w: the metadata log in %s has voters %v but controller.quorum.voters names %v; changing the voters is not supported",
+			ErrMembershipMismatch, c.cfg.DataDir, nodeIDs(voters), nodeIDs(configured))
+	}
 	switch {
 	case len(c.cfg.Voters) > 1 && single:
 		return fmt.Errorf("%w: the metadata log in %s was created by a single-node cluster (this node was its only voter); "+
@@ -176,6 +189,15 @@ func (c *Controller) checkMembership(snap *raftpb.Snapshot, entries []*raftpb.En
 			ErrMembershipMismatch, c.cfg.DataDir, len(voters))
 	}
 	return nil
+}
+
+func nodeIDs(set map[uint64]bool) []int32 {
+	var out []int32
+	for id := range set {
+		out = append(out, NodeID(id))
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Voters returns the configured voters' controller listener addresses by

@@ -2,6 +2,8 @@ package controller
 
 import (
 	"bytes"
+	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,11 +17,59 @@ import (
 
 // Snapshot files are named snapshot-<index, 20 digits>.snap and hold the
 // file header (snapMagic) and one frameSnapshot frame: a proto
-// raftpb.Snapshot whose Data is metadata.EncodeImage of the image at Index.
+// raftpb.Snapshot whose Data holds metadata.EncodeImage of the image at
+// Index (see snapDataEnvelope).
 const (
 	snapPrefix = "snapshot-"
 	snapSuffix = ".snap"
 )
+
+// Snapshot data (raftpb.Snapshot.Data, in files and in MsgSnap) is
+//
+//	0xA5 length:u32be members[length] image
+//
+// where members is JSON {"learners":{"<node id>":"host:port",...}} (the
+// controller listener of each raft learner, which the ConfState does not
+// carry) and image is metadata.EncodeImage. Data that starts with any
+// other byte is an image alone (snapshots written before learners
+// existed; an encoded image starts with its version, 1).
+const snapDataEnvelope = 0xA5
+
+type snapMembers struct {
+	Learners map[int32]string `json:"learners,omitempty"`
+}
+
+func encodeSnapshotData(image []byte, learners map[int32]string) ([]byte, error) {
+	m, err := json.Marshal(snapMembers{Learners: learners})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, 5+len(m)+len(image))
+	out = append(out, snapDataEnvelope)
+	out = binary.BigEndian.AppendUint32(out, uint32(len(m)))
+	out = append(out, m...)
+	return append(out, image...), nil
+}
+
+// decodeSnapshotData splits snapshot data into the encoded image and the
+// learners' addresses (nil for data without the envelope).
+func decodeSnapshotData(data []byte) (image []byte, learners map[int32]string, err error) {
+	if len(data) == 0 || data[0] != snapDataEnvelope {
+		return data, nil, nil
+	}
+	if len(data) < 5 {
+		return nil, nil, fmt.Errorf("%w: snapshot data envelope is truncated", ErrCorrupt)
+	}
+	n := binary.BigEndian.Uint32(data[1:])
+	if uint64(n) > uint64(len(data)-5) {
+		return nil, nil, fmt.Errorf("%w: snapshot members of %d bytes overrun the data", ErrCorrupt, n)
+	}
+	var m snapMembers
+	if err := json.Unmarshal(data[5:5+n], &m); err != nil {
+		return nil, nil, fmt.Errorf("%w: snapshot members: %v", ErrCorrupt, err)
+	}
+	return data[5+n:], m.Learners, nil
+}
 
 func snapName(index uint64) string { return fmt.Sprintf("%s%020d%s", snapPrefix, index, snapSuffix) }
 

@@ -6,7 +6,8 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 )
 
-// Transport carries raft messages between voters. Message To/From fields
+// Transport carries raft messages between quorum members (voters and
+// learners, learner.go). Message To/From fields
 // are raft ids: RaftID(nodeID). The receiving side hands each message to
 // its Controller.Step.
 type Transport interface {
@@ -35,3 +36,33 @@ type noopTransport struct{}
 
 func (noopTransport) Start(func(context.Context, *raftpb.Message) error) {}
 func (noopTransport) Send(context.Context, []*raftpb.Message)            {}
+
+// Optional Transport capabilities, found by type assertion (TCPTransport
+// has them all).
+type (
+	// peerSetter is a transport that learns members at run time: the
+	// controller tells it a learner's address when the learner's conf
+	// change applies or a snapshot naming it is loaded.
+	peerSetter interface {
+		SetPeer(nodeID int32, addr string)
+	}
+	// requester is a transport that also carries request/response calls
+	// between nodes: a non-leader asks the leader for its quorum status.
+	requester interface {
+		// Request sends one request of the given kind to nodeID and
+		// returns its response.
+		Request(ctx context.Context, nodeID int32, kind byte, req []byte) ([]byte, error)
+		// SetRequestHandler installs the function that answers requests
+		// received from other nodes.
+		SetRequestHandler(h RequestHandler)
+	}
+	// advertiser is a transport that knows the address other nodes dial
+	// to reach this one.
+	advertiser interface {
+		AdvertisedAddr() string
+	}
+)
+
+// RequestHandler answers one request received by a transport. An error is
+// returned to the caller as a message.
+type RequestHandler func(ctx context.Context, kind byte, req []byte) ([]byte, error)

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"maps"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -26,6 +27,16 @@ import (
 // A frame longer than TCPConfig.MaxFrameBytes, a message that does not
 // decode, or one not addressed to this node closes the connection. There is
 // no handshake: each message names its sender (From).
+//
+// A connection that starts with the 4 bytes of rpcMagic instead (a value
+// no raft frame length can take) carries request/response calls
+// (Request), answered on the same connection:
+//
+//	request   length:u32be  kind:u8    payload[length-1]
+//	response  length:u32be  status:u8  payload[length-1]
+//
+// where status 0 means payload is the response and 1 that it is an error
+// message. Kinds are defined by the controller (rpcQuorumStatus).
 const (
 	defaultMaxFrameBytes = 256 << 20 // a snapshot of a large image fits
 	peerQueueLen         = 4096
@@ -33,6 +44,12 @@ const (
 	writeTimeout         = 10 * time.Second
 	minBackoff           = 50 * time.Millisecond
 	maxBackoff           = 2 * time.Second
+
+	rpcMagic       uint32 = 0x53525043 // "SRPC"; > defaultMaxFrameBytes
+	rpcMaxRequest         = 1 << 20
+	rpcStatusOK    byte   = 0
+	rpcStatusError byte   = 1
+	rpcTimeout            = 10 * time.Second
 )
 
 // TCPConfig configures a TCPTransport.
@@ -72,8 +89,8 @@ func (c TCPConfig) Validate() error {
 		return fmt.Errorf("controller: transport node id %d must be >= 0", c.NodeID)
 	case c.Listener == nil && c.Listen == "":
 		return errors.New("controller: transport needs a listen address (controller.listener)")
-	case c.MaxFrameBytes <= 0:
-		return fmt.Errorf("controller: MaxFrameBytes %d must be > 0", c.MaxFrameBytes)
+	case c.MaxFrameBytes <= 0 || uint64(c.MaxFrameBytes) >= uint64(rpcMagic):
+		return fmt.Errorf("controller: MaxFrameBytes %d must be > 0 and < %d", c.MaxFrameBytes, rpcMagic)
 	}
 	for id, addr := range c.Peers {
 		if id < 0 {
@@ -113,6 +130,7 @@ type TCPTransport struct {
 	step     func(context.Context, *raftpb.Message) error
 	reporter Reporter
 	peers    map[uint64]*tcpPeer
+	handler  RequestHandler
 	inbound  map[net.Conn]struct{}
 	closed   bool
 	started  bool
@@ -120,7 +138,7 @@ type TCPTransport struct {
 
 type tcpPeer struct {
 	id   uint64
-	addr string
+	addr string // guarded by TCPTransport.mu (SetPeer changes it)
 	q    chan *raftpb.Message
 }
 
@@ -278,13 +296,22 @@ func (t *TCPTransport) acceptLoop() {
 	}
 }
 
-// readConn reads frames from one inbound connection until it fails.
+// readConn serves one inbound connection until it fails: request/response
+// calls if it starts with rpcMagic, raft message frames otherwise.
 func (t *TCPTransport) readConn(c net.Conn) error {
 	br := bufio.NewReaderSize(c, 64<<10)
 	var hdr [4]byte
-	for {
-		if _, err := io.ReadFull(br, hdr[:]); err != nil {
-			return err
+	if _, err := io.ReadFull(br, hdr[:]); err != nil {
+		return err
+	}
+	if binary.BigEndian.Uint32(hdr[:]) == rpcMagic {
+		return t.serveRequests(c, br)
+	}
+	for first := true; ; first = false {
+		if !first {
+			if _, err := io.ReadFull(br, hdr[:]); err != nil {
+				return err
+			}
 		}
 		n := binary.BigEndian.Uint32(hdr[:])
 		if n == 0 || uint64(n) > uint64(t.cfg.MaxFrameBytes) {
@@ -342,15 +369,18 @@ func (t *TCPTransport) sendLoop(p *tcpPeer) {
 				t.report(m, true) // still backing off: drop, raft retries
 				continue
 			}
+			t.mu.Lock()
+			addr := p.addr
+			t.mu.Unlock()
 			var d net.Dialer
 			ctx, cancel := context.WithTimeout(t.ctx, dialTimeout)
-			c, err := d.DialContext(ctx, "tcp", p.addr)
+			c, err := d.DialContext(ctx, "tcp", addr)
 			cancel()
 			if err != nil {
 				if t.ctx.Err() != nil {
 					return
 				}
-				t.lg.Debug("dial raft peer", "peer", NodeID(p.id), "addr", p.addr, "err", err, "backoff", backoff)
+				t.lg.Debug("dial raft peer", "peer", NodeID(p.id), "addr", addr, "err", err, "backoff", backoff)
 				nextDial = time.Now().Add(backoff)
 				backoff = min(backoff*2, maxBackoff)
 				t.report(m, true)
@@ -424,4 +454,174 @@ func (t *TCPTransport) Peers() map[int32]string {
 		out[NodeID(p.id)] = p.addr
 	}
 	return maps.Clone(out)
+}
+
+// SetPeer adds a member at run time (a raft learner whose conf change
+// applied) or changes a member's address; the controller calls it. The
+// next dial to the peer uses addr. An entry for this node is ignored.
+func (t *TCPTransport) SetPeer(nodeID int32, addr string) {
+	id := RaftID(nodeID)
+	if id == t.self || nodeID < 0 {
+		return
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		t.lg.Warn("ignoring a peer with a bad address", "peer", nodeID, "addr", addr, "err", err)
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return
+	}
+	if p := t.peers[id]; p != nil {
+		if p.addr != addr {
+			t.lg.Info("raft peer address changed", "peer", nodeID, "was", p.addr, "now", addr)
+			p.addr = addr
+		}
+		return
+	}
+	p := &tcpPeer{id: id, addr: addr, q: make(chan *raftpb.Message, peerQueueLen)}
+	t.peers[id] = p
+	if t.started {
+		t.wg.Go(func() { t.sendLoop(p) })
+	}
+}
+
+// AdvertisedAddr is the address other nodes dial to reach this one: the
+// configured listen host (the bound one when the configuration names
+// none or a wildcard) with the bound port.
+func (t *TCPTransport) AdvertisedAddr() string {
+	bound := t.ln.Addr().String()
+	bh, port, err := net.SplitHostPort(bound)
+	if err != nil {
+		return bound
+	}
+	host := bh
+	if h, _, err := net.SplitHostPort(t.cfg.Listen); err == nil && h != "" {
+		if ip := net.ParseIP(h); ip == nil || !ip.IsUnspecified() {
+			host = h
+		}
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		if hn, err := os.Hostname(); err == nil && hn != "" {
+			host = hn
+		}
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// SetRequestHandler installs the function answering Request calls from
+// other nodes; until then they are answered with an error.
+func (t *TCPTransport) SetRequestHandler(h RequestHandler) {
+	t.mu.Lock()
+	t.handler = h
+	t.mu.Unlock()
+}
+
+// Request sends one request of the given kind to the peer nodeID on a
+// connection of its own and returns the response. It gives up when ctx
+// ends or after rpcTimeout.
+func (t *TCPTransport) Request(ctx context.Context, nodeID int32, kind byte, req []byte) ([]byte, error) {
+	t.mu.Lock()
+	p := t.peers[RaftID(nodeID)]
+	addr := ""
+	if p != nil {
+		addr = p.addr
+	}
+	closed := t.closed
+	t.mu.Unlock()
+	switch {
+	case closed:
+		return nil, ErrClosed
+	case p == nil:
+		return nil, fmt.Errorf("controller: no address for node %d", nodeID)
+	case len(req)+1 > rpcMaxRequest:
+		return nil, fmt.Errorf("controller: request of %d bytes is too large", len(req))
+	}
+	ctx, cancel := context.WithTimeout(ctx, rpcTimeout)
+	defer cancel()
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("controller: dial node %d: %w", nodeID, err)
+	}
+	defer c.Close()
+	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Now()) })
+	defer stop()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = c.SetDeadline(dl)
+	}
+	msg := binary.BigEndian.AppendUint32(nil, rpcMagic)
+	msg = binary.BigEndian.AppendUint32(msg, uint32(len(req)+1))
+	msg = append(msg, kind)
+	msg = append(msg, req...)
+	if _, err := c.Write(msg); err != nil {
+		return nil, fmt.Errorf("controller: request to node %d: %w", nodeID, err)
+	}
+	status, payload, err := readRPCFrame(bufio.NewReader(c), t.cfg.MaxFrameBytes)
+	if err != nil {
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		return nil, fmt.Errorf("controller: response from node %d: %w", nodeID, err)
+	}
+	if status != rpcStatusOK {
+		return nil, fmt.Errorf("controller: node %d: %s", nodeID, payload)
+	}
+	return payload, nil
+}
+
+// serveRequests answers the request frames of one connection in order.
+func (t *TCPTransport) serveRequests(c net.Conn, br *bufio.Reader) error {
+	for {
+		kind, req, err := readRPCFrame(br, rpcMaxRequest)
+		if err != nil {
+			return err
+		}
+		t.mu.Lock()
+		h := t.handler
+		t.mu.Unlock()
+		status, resp := rpcStatusOK, []byte(nil)
+		if h == nil {
+			status, resp = rpcStatusError, []byte("not ready")
+		} else {
+			ctx, cancel := context.WithTimeout(t.ctx, rpcTimeout)
+			resp, err = h(ctx, kind, req)
+			cancel()
+			if err != nil {
+				status, resp = rpcStatusError, []byte(err.Error())
+			}
+		}
+		if len(resp)+1 > t.cfg.MaxFrameBytes {
+			status, resp = rpcStatusError, []byte("response too large")
+		}
+		out := binary.BigEndian.AppendUint32(make([]byte, 0, 5+len(resp)), uint32(len(resp)+1))
+		out = append(out, status)
+		out = append(out, resp...)
+		_ = c.SetWriteDeadline(time.Now().Add(writeTimeout))
+		if _, err := c.Write(out); err != nil {
+			return err
+		}
+	}
+}
+
+// readRPCFrame reads length:u32be tag:u8 payload[length-1], refusing a
+// length above limit.
+func readRPCFrame(br *bufio.Reader, limit int) (byte, []byte, error) {
+	var hdr [4]byte
+	if _, err := io.ReadFull(br, hdr[:]); err != nil {
+		return 0, nil, err
+	}
+	n := binary.BigEndian.Uint32(hdr[:])
+	if n == 0 || uint64(n) > uint64(limit) {
+		return 0, nil, fmt.Errorf("request frame length %d", n)
+	}
+	buf, err := io.ReadAll(io.LimitReader(br, int64(n)))
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(buf) != int(n) {
+		return 0, nil, io.ErrUnexpectedEOF
+	}
+	return buf[0], buf[1:], nil
 }

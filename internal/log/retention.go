@@ -193,6 +193,24 @@ func (l *Log) Truncate(off int64) error {
 	return nil
 }
 
+// ResetStart empties the log and restarts it at off (a follower whose
+// leader no longer has the records it would fetch next).
+func (l *Log) ResetStart(off int64) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.writable(); err != nil {
+		return err
+	}
+	if off < 0 {
+		return fmt.Errorf("%w: reset to %d", ErrOffsetOutOfRange, off)
+	}
+	l.cleanerTruncated(0)
+	if err := l.truncateTxnIndex(0); err != nil {
+		return l.fail(err)
+	}
+	return l.truncateFully(off, l.clock.Now())
+}
+
 // truncateFully replaces every segment by an empty one at off (Kafka's
 // truncateFullyAndStartAt), clearing the epoch checkpoint. The old
 // segments are renamed away first, so the new files never overwrite bytes

@@ -41,6 +41,11 @@ type Manager struct {
 	// up without taking any lock shared across partitions.
 	parts atomic.Pointer[map[Key]*Partition]
 
+	// hwLoaded is the high-watermark checkpoint read at startup; hwMu
+	// also serialises writing it.
+	hwMu     sync.Mutex
+	hwLoaded map[Key]int64
+
 	// cleaner compacts the logs of compacted topics; nil when
 	// log.cleaner.enable is false. Run owns its goroutine.
 	cleaner *log.Cleaner
@@ -64,6 +69,12 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 		fsys: o.FS, lg: o.Logger, clock: o.Clock, clean: o.CleanShutdown,
 	}
 	m.parts.Store(&map[Key]*Partition{})
+	hws, err := loadHWCheckpoint(o.FS, o.DataDir)
+	if err != nil {
+		o.Logger.Warn("ignoring the high watermark checkpoint", "err", err)
+		hws = map[Key]int64{}
+	}
+	m.hwLoaded = hws
 	if strings.EqualFold(o.Broker.Values["log.cleaner.enable"], "true") {
 		cc := log.CleanerConfig{}.Defaults()
 		num := func(name string) int64 {
@@ -103,6 +114,13 @@ func (m *Manager) TopicConfig(img *metadata.Image, t *metadata.Topic) config.Top
 	return m.broker.ResolveTopic(DynamicSettings(img, m.nodeID), t.Configs)
 }
 
+func stateOf(mp *metadata.Partition) LeaderState {
+	return LeaderState{
+		Leader: mp.Leader, LeaderEpoch: mp.LeaderEpoch, PartitionEpoch: mp.PartitionEpoch,
+		Replicas: mp.Replicas, ISR: mp.ISR, ELR: mp.ELR,
+	}
+}
+
 func (m *Manager) hosts(p *metadata.Partition) bool {
 	for _, r := range p.Replicas {
 		if r == m.nodeID {
@@ -131,13 +149,19 @@ func (m *Manager) Sync(ctx context.Context, img *metadata.Image, first bool) err
 			k := Key{t.Name, mp.Index}
 			want[k] = true
 			p, ok := (*m.parts.Load())[k]
+			st := stateOf(mp)
 			if ok {
 				p.SetConfig(cfg)
-				p.SetLeader(mp.LeaderEpoch, int32(len(mp.ISR)))
+				p.SetState(m.nodeID, st, m.clock.Now())
 				continue
+			}
+			hw, ok := m.checkpointedHW(k)
+			if !ok {
+				hw = -1
 			}
 			p, err := Open(ctx, m.dataDir, t.Name, mp.Index, cfg, Options{
 				FS: m.fsys, Logger: m.lg, Clock: m.clock, CleanShutdown: m.clean,
+				Self: m.nodeID, State: &st, HighWatermark: hw,
 				LeaderEpoch: mp.LeaderEpoch, ISRSize: int32(len(mp.ISR)),
 			})
 			if err != nil {
@@ -225,10 +249,17 @@ func (m *Manager) RunRetention(ctx context.Context, interval time.Duration) {
 	defer ret.Stop()
 	flush := time.NewTicker(time.Second)
 	defer flush.Stop()
+	hwEvery := time.Duration(m.broker.Int("replica.high.watermark.checkpoint.interval.ms", 5000)) * time.Millisecond
+	hwTick := time.NewTicker(hwEvery)
+	defer hwTick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-hwTick.C:
+			if err := m.WriteHWCheckpoint(); err != nil {
+				m.lg.Warn("high watermark checkpoint failed", "err", err)
+			}
 		case <-ret.C:
 			now := m.clock.Now()
 			for _, p := range m.All() {
@@ -249,9 +280,12 @@ func (m *Manager) RunRetention(ctx context.Context, interval time.Duration) {
 
 // Close closes every partition.
 func (m *Manager) Close() error {
+	var errs []error
+	if err := m.WriteHWCheckpoint(); err != nil {
+		errs = append(errs, fmt.Errorf("high watermark checkpoint: %w", err))
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var errs []error
 	for k, p := range *m.parts.Load() {
 		if m.cleaner != nil {
 			m.cleaner.Remove(p.Log())

@@ -52,6 +52,7 @@ type Partition struct {
 	leaderEpoch atomic.Int32
 	hw          atomic.Int64
 	isrSize     atomic.Int32
+	rep         replication // guarded by mu (replica.go)
 
 	waitMu  sync.Mutex
 	changed chan struct{}
@@ -63,6 +64,13 @@ type Options struct {
 	Logger        *slog.Logger
 	Clock         Clock
 	CleanShutdown bool
+	// Self is this broker's id; State the image's view of the partition
+	// (nil: a single replica, Self, leading at LeaderEpoch).
+	Self  int32
+	State *LeaderState
+	// HighWatermark is the checkpointed high watermark (-1: the log end,
+	// right for a single replica).
+	HighWatermark int64
 	LeaderEpoch   int32
 	ISRSize       int32
 }
@@ -112,13 +120,22 @@ func Open(ctx context.Context, dataDir, topic string, index int32, cfg config.To
 	p.log = l
 	p.leaderEpoch.Store(max(opts.LeaderEpoch, 0))
 	p.isrSize.Store(max(opts.ISRSize, 1))
-	p.hw.Store(l.LogEndOffset())
+	hw := l.LogEndOffset()
+	if opts.HighWatermark >= 0 && opts.HighWatermark < hw && opts.State != nil && len(opts.State.Replicas) > 1 {
+		hw = opts.HighWatermark
+	}
+	p.hw.Store(hw)
 	if err := p.loadProducers(); err != nil {
 		l.Close()
 		return nil, err
 	}
-	p.hw.Store(l.LogEndOffset())
+	p.hw.Store(hw)
 	p.publishLSO()
+	st := LeaderState{Leader: opts.Self, LeaderEpoch: max(opts.LeaderEpoch, 0), Replicas: []int32{opts.Self}, ISR: []int32{opts.Self}}
+	if opts.State != nil {
+		st = *opts.State
+	}
+	p.SetState(opts.Self, st, opts.Clock.Now())
 	return p, nil
 }
 
@@ -203,12 +220,6 @@ func (p *Partition) SetConfig(cfg config.Topic) {
 	p.log.SetConfig(LogConfig(cfg))
 }
 
-// SetLeader records a new leader epoch and ISR size from the cluster image.
-func (p *Partition) SetLeader(epoch int32, isrSize int32) {
-	p.leaderEpoch.Store(epoch)
-	p.isrSize.Store(max(isrSize, 1))
-}
-
 // LeaderEpoch is the partition's current leader epoch.
 func (p *Partition) LeaderEpoch() int32 { return p.leaderEpoch.Load() }
 
@@ -266,11 +277,14 @@ func (p *Partition) AppendMarker(producerID int64, epoch int16, commit bool, coo
 	if e, ok := p.producers.entries[producerID]; ok && epoch < e.Epoch {
 		return -1, fmt.Errorf("%w: marker epoch %d is older than the producer's %d", ErrInvalidEpoch, epoch, e.Epoch)
 	}
+	if !p.rep.leader {
+		return -1, ErrNotLeader
+	}
 	lsoBefore := p.hw.Load()
 	if first := p.producers.firstOpenTxn(); first >= 0 && first < lsoBefore {
 		lsoBefore = first
 	}
-	info, err := p.log.Append(b, p.leaderEpoch.Load())
+	info, err := p.log.Append(b, p.rep.state.LeaderEpoch)
 	if err != nil {
 		return -1, err
 	}
@@ -285,8 +299,8 @@ func (p *Partition) AppendMarker(producerID int64, epoch int16, commit bool, coo
 			return -1, err
 		}
 	}
-	p.hw.Store(info.LastOffset + 1)
 	p.publishLSO()
+	p.advanceHWLocked()
 	p.notify()
 	return info.BaseOffset, nil
 }
@@ -312,6 +326,8 @@ func (p *Partition) notify() {
 // AppendResult describes an accepted batch.
 type AppendResult struct {
 	BaseOffset     int64
+	LastOffset     int64
+	LeaderEpoch    int32 // the leader epoch the batch was appended under
 	LogAppendTime  int64 // -1 unless the topic uses LogAppendTime
 	LogStartOffset int64
 	Duplicate      bool
@@ -368,29 +384,33 @@ func (p *Partition) Append(records []byte, acks int16) (AppendResult, error) {
 	if p.closed {
 		return res, ErrClosed
 	}
+	if !p.rep.leader {
+		return res, ErrNotLeader
+	}
+	res.LeaderEpoch = p.rep.state.LeaderEpoch
 	if h.HasProducerID() {
 		dup, err := p.producers.check(&h)
 		if err != nil {
 			return res, err
 		}
 		if dup != nil {
-			res.BaseOffset, res.Duplicate = dup.FirstOffset, true
+			res.BaseOffset, res.LastOffset, res.Duplicate = dup.FirstOffset, dup.LastOffset, true
 			res.LogStartOffset = p.log.LogStartOffset()
 			return res, nil
 		}
 	}
-	info, err := p.log.Append(records, p.leaderEpoch.Load())
+	info, err := p.log.Append(records, p.rep.state.LeaderEpoch)
 	if err != nil {
 		return res, err
 	}
 	h.BaseOffset = info.BaseOffset
 	p.producers.update(&h)
-	// Single replica: the ISR is this broker, so the batch is committed as
-	// soon as it is in the log.
-	p.hw.Store(info.LastOffset + 1)
+	// The batch is committed once every ISR member has it: at once when
+	// the ISR is this broker alone, else as followers fetch.
 	p.publishLSO()
+	p.advanceHWLocked()
 	p.notify()
-	res.BaseOffset = info.BaseOffset
+	res.BaseOffset, res.LastOffset = info.BaseOffset, info.LastOffset
 	res.LogStartOffset = p.log.LogStartOffset()
 	return res, nil
 }

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/samsa-streaming/samsa/internal/config"
+	"github.com/samsa-streaming/samsa/internal/controller"
+	"github.com/samsa-streaming/samsa/internal/metadata"
+	"github.com/samsa-streaming/samsa/internal/partition"
+	"github.com/samsa-streaming/samsa/internal/replication"
+)
+
+// newReplicator builds the follower fetchers and ISR loop from the
+// replica.* settings.
+func newReplicator(cfg *config.Broker, ctl *controller.Controller, parts *partition.Manager, lg *slog.Logger) (*replication.Replicator, error) {
+	ms := func(name string, def int64) time.Duration { return time.Duration(cfg.Int(name, def)) * time.Millisecond }
+	return replication.New(replication.Config{
+		NodeID: cfg.NodeID, Parts: parts, Image: ctl.Image,
+		Propose: func(ctx context.Context, r metadata.Record) error {
+			_, err := ctl.Propose(ctx, r)
+			return err
+		},
+		Logger: lg.With("component", "replication"), Clock: wallClock{},
+		FetchMaxBytes:         int32(cfg.Int("replica.fetch.max.bytes", 1<<20)),
+		FetchResponseMaxBytes: int32(cfg.Int("replica.fetch.response.max.bytes", 10<<20)),
+		FetchWait:             ms("replica.fetch.wait.max.ms", 500),
+		FetchMinBytes:         int32(cfg.Int("replica.fetch.min.bytes", 1)),
+		FetchBackoff:          ms("replica.fetch.backoff.ms", 1000),
+		LagTimeMax:            ms("replica.lag.time.max.ms", 30000),
+	})
+}
+
+// controlledShutdownTimeout bounds how long a stopping broker waits for its
+// leaderships to move.
+const controlledShutdownTimeout = 20 * time.Second
+
+// controlledShutdown asks the controller to move this broker's leaderships
+// away (Kafka's controlled shutdown) and waits until no partition it leads
+// has another live in-sync replica, so clients fail over before the broker
+// stops answering. A single node, or controlled.shutdown.enable=false,
+// skips it.
+func controlledShutdown(ctl *controller.Controller, cfg *config.Broker, reg metadata.RegisterBroker, lg *slog.Logger) {
+	if strings.EqualFold(cfg.Values["controlled.shutdown.enable"], "false") || len(ctl.Image().Brokers) < 2 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), controlledShutdownTimeout)
+	defer cancel()
+	start := time.Now()
+	lg.Info("controlled shutdown: moving leaderships away")
+	if _, err := ctl.Propose(ctx, metadata.FenceBroker{ID: reg.ID, IncarnationID: reg.IncarnationID, Shutdown: true}); err != nil && !errors.Is(err, metadata.ErrStaleBroker) {
+		lg.Warn("controlled shutdown: could not tell the controller", "err", err)
+		return
+	}
+	for {
+		left := leadershipsToMove(ctl.Image(), reg.ID)
+		if left == 0 {
+			lg.Info("controlled shutdown: leaderships moved", "took", time.Since(start).Round(time.Millisecond))
+			return
+		}
+		select {
+		case <-ctx.Done():
+			lg.Warn("controlled shutdown: timed out; stopping anyway", "partitions_still_led", left)
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// leadershipsToMove counts partitions id leads that another live ISR
+// member could take over.
+func leadershipsToMove(img *metadata.Image, id int32) int {
+	n := 0
+	for _, t := range img.Topics {
+		for _, p := range t.Partitions {
+			if p.Leader != id {
+				continue
+			}
+			for _, r := range p.ISR {
+				if r != id && img.Live(r) {
+					n++
+					break
+				}
+			}
+		}
+	}
+	return n
+}

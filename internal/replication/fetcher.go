@@ -1,0 +1,364 @@
+package replication
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/samsa-streaming/samsa/internal/batch"
+	"github.com/samsa-streaming/samsa/internal/partition"
+)
+
+// fetcher follows the partitions one leader leads.
+type fetcher struct {
+	r      *Replicator
+	leader int32
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu    sync.Mutex
+	want  []follow
+	wake  chan struct{}
+	state map[partition.Key]*followState // owned by run
+}
+
+type followState struct {
+	follow
+	// truncated is the leader epoch this follower last reconciled its log
+	// for; -1 = never.
+	truncated int32
+	backoff   time.Time
+}
+
+func newFetcher(r *Replicator, leader int32) *fetcher {
+	ctx, cancel := context.WithCancel(r.ctx)
+	return &fetcher{r: r, leader: leader, ctx: ctx, cancel: cancel, wake: make(chan struct{}, 1), state: map[partition.Key]*followState{}}
+}
+
+func (f *fetcher) set(fs []follow) {
+	f.mu.Lock()
+	f.want = fs
+	f.mu.Unlock()
+	select {
+	case f.wake <- struct{}{}:
+	default:
+	}
+}
+
+// refresh takes the latest partition set.
+func (f *fetcher) refresh() {
+	f.mu.Lock()
+	want := f.want
+	f.mu.Unlock()
+	seen := map[partition.Key]bool{}
+	for _, w := range want {
+		seen[w.key] = true
+		st, ok := f.state[w.key]
+		if !ok {
+			f.state[w.key] = &followState{follow: w, truncated: -1}
+			continue
+		}
+		if st.epoch != w.epoch {
+			st.backoff = time.Time{}
+		}
+		st.follow = w
+	}
+	for k := range f.state {
+		if !seen[k] {
+			delete(f.state, k)
+		}
+	}
+}
+
+func (f *fetcher) run() {
+	lg := f.r.lg.With("leader", f.leader)
+	var conn *peer
+	defer func() {
+		if conn != nil {
+			conn.close()
+		}
+	}()
+	backoff := func() bool {
+		t := time.NewTimer(f.r.cfg.FetchBackoff)
+		defer t.Stop()
+		select {
+		case <-f.ctx.Done():
+			return false
+		case <-t.C:
+			return true
+		}
+	}
+	for f.ctx.Err() == nil {
+		f.refresh()
+		if len(f.state) == 0 {
+			select {
+			case <-f.ctx.Done():
+				return
+			case <-f.wake:
+			}
+			continue
+		}
+		addr := ""
+		if b, ok := f.r.cfg.Image().Brokers[f.leader]; ok {
+			addr = b.ReplicationAddr()
+		}
+		if conn != nil && conn.addr != addr {
+			conn.close()
+			conn = nil
+		}
+		if conn == nil {
+			if addr == "" {
+				if !backoff() {
+					return
+				}
+				continue
+			}
+			c, err := dialPeer(f.ctx, addr, "samsa-replica-"+strconv.Itoa(int(f.r.cfg.NodeID)))
+			if err != nil {
+				lg.Debug("dialling the leader failed", "addr", addr, "err", err)
+				if !backoff() {
+					return
+				}
+				continue
+			}
+			conn = c
+		}
+		if err := f.round(conn); err != nil {
+			if f.ctx.Err() != nil {
+				return
+			}
+			lg.Info("fetching from the leader failed", "addr", addr, "err", err)
+			conn.close()
+			conn = nil
+			if !backoff() {
+				return
+			}
+		}
+	}
+}
+
+// round reconciles diverged partitions, then fetches once.
+func (f *fetcher) round(conn *peer) error {
+	now := time.Now()
+	var ready []*followState
+	for _, st := range f.state {
+		if now.Before(st.backoff) {
+			continue
+		}
+		p, ok := f.r.cfg.Parts.Get(st.key.Topic, st.key.Partition)
+		if !ok || p.IsLeader() || p.State().LeaderEpoch != st.epoch {
+			continue // the partition manager has not caught up with the image yet
+		}
+		if st.truncated != st.epoch {
+			if err := f.truncate(conn, p, st); err != nil {
+				return err
+			}
+			if st.truncated != st.epoch {
+				continue
+			}
+		}
+		ready = append(ready, st)
+	}
+	if len(ready) == 0 {
+		t := time.NewTimer(100 * time.Millisecond)
+		defer t.Stop()
+		select {
+		case <-f.ctx.Done():
+		case <-f.wake:
+		case <-t.C:
+		}
+		return nil
+	}
+	return f.fetch(conn, ready)
+}
+
+// truncate reconciles the follower's log with the leader's (KIP-101/279):
+// it asks for the end of its latest epoch in the leader's log, walking back
+// to an epoch both logs share, and truncates there.
+func (f *fetcher) truncate(conn *peer, p *partition.Partition, st *followState) error {
+	l := p.Log()
+	ask := l.LatestEpoch()
+	if ask < 0 {
+		// No epoch history: keep only what is known committed.
+		if l.LogEndOffset() > p.HighWatermark() {
+			if err := p.TruncateTo(p.HighWatermark()); err != nil {
+				return fmt.Errorf("truncate %s-%d: %w", st.key.Topic, st.key.Partition, err)
+			}
+		}
+		st.truncated = st.epoch
+		return nil
+	}
+	for range 64 {
+		req := kmsg.NewPtrOffsetForLeaderEpochRequest()
+		req.Version = 4
+		req.ReplicaID = f.r.cfg.NodeID
+		rt := kmsg.NewOffsetForLeaderEpochRequestTopic()
+		rt.Topic = st.key.Topic
+		rp := kmsg.NewOffsetForLeaderEpochRequestTopicPartition()
+		rp.Partition, rp.CurrentLeaderEpoch, rp.LeaderEpoch = st.key.Partition, st.epoch, ask
+		rt.Partitions = append(rt.Partitions, rp)
+		req.Topics = append(req.Topics, rt)
+		resp := kmsg.NewPtrOffsetForLeaderEpochResponse()
+		if err := conn.do(f.ctx, f.r.cfg.RequestTimeout, req, resp); err != nil {
+			return err
+		}
+		if len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 {
+			return errors.New("OffsetForLeaderEpoch: malformed response")
+		}
+		sp := resp.Topics[0].Partitions[0]
+		if sp.ErrorCode != 0 {
+			f.r.lg.Debug("OffsetForLeaderEpoch refused", "topic", st.key.Topic, "partition", st.key.Partition, "err", kerr.ErrorForCode(sp.ErrorCode))
+			st.backoff = time.Now().Add(f.r.cfg.FetchBackoff)
+			return nil
+		}
+		target := int64(-1)
+		switch {
+		case sp.LeaderEpoch < 0 || sp.EndOffset < 0:
+			target = p.HighWatermark()
+		case sp.LeaderEpoch == ask:
+			_, localEnd := l.EndOffsetForEpoch(ask)
+			target = min(sp.EndOffset, localEnd)
+		default:
+			le, localEnd := l.EndOffsetForEpoch(sp.LeaderEpoch)
+			switch {
+			case le < 0:
+				target = l.LogStartOffset()
+			case le == sp.LeaderEpoch:
+				target = min(sp.EndOffset, localEnd)
+			default:
+				ask = le
+				continue
+			}
+		}
+		if target < l.LogEndOffset() {
+			if err := p.TruncateTo(max(target, 0)); err != nil {
+				return fmt.Errorf("truncate %s-%d: %w", st.key.Topic, st.key.Partition, err)
+			}
+		}
+		st.truncated = st.epoch
+		return nil
+	}
+	return fmt.Errorf("%s-%d: leader epochs did not converge", st.key.Topic, st.key.Partition)
+}
+
+// fetch sends one replica Fetch for ready partitions and applies the answer.
+func (f *fetcher) fetch(conn *peer, ready []*followState) error {
+	cfg := f.r.cfg
+	req := kmsg.NewPtrFetchRequest()
+	req.Version = 12
+	req.ReplicaID = cfg.NodeID
+	req.MaxWaitMillis = int32(cfg.FetchWait / time.Millisecond)
+	req.MinBytes = cfg.FetchMinBytes
+	req.MaxBytes = cfg.FetchResponseMaxBytes
+	req.SessionEpoch = -1
+	byTopic := map[string]int{}
+	parts := map[partition.Key]*partition.Partition{}
+	for _, st := range ready {
+		p, ok := cfg.Parts.Get(st.key.Topic, st.key.Partition)
+		if !ok {
+			continue
+		}
+		parts[st.key] = p
+		ti, ok := byTopic[st.key.Topic]
+		if !ok {
+			t := kmsg.NewFetchRequestTopic()
+			t.Topic = st.key.Topic
+			t.TopicID = st.topicID
+			req.Topics = append(req.Topics, t)
+			ti = len(req.Topics) - 1
+			byTopic[st.key.Topic] = ti
+		}
+		rp := kmsg.NewFetchRequestTopicPartition()
+		rp.Partition = st.key.Partition
+		rp.CurrentLeaderEpoch = st.epoch
+		rp.FetchOffset = p.LogEndOffset()
+		rp.LastFetchedEpoch = p.Log().LatestEpoch()
+		rp.LogStartOffset = p.LogStartOffset()
+		rp.PartitionMaxBytes = cfg.FetchMaxBytes
+		req.Topics[ti].Partitions = append(req.Topics[ti].Partitions, rp)
+	}
+	resp := kmsg.NewPtrFetchResponse()
+	if err := conn.do(f.ctx, cfg.RequestTimeout+cfg.FetchWait, req, resp); err != nil {
+		return err
+	}
+	if resp.ErrorCode != 0 {
+		return fmt.Errorf("fetch: %w", kerr.ErrorForCode(resp.ErrorCode))
+	}
+	for _, rt := range resp.Topics {
+		for _, rp := range rt.Partitions {
+			k := partition.Key{Topic: rt.Topic, Partition: rp.Partition}
+			st, p := f.state[k], parts[k]
+			if st == nil || p == nil {
+				continue
+			}
+			if err := f.apply(p, st, &rp); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (f *fetcher) apply(p *partition.Partition, st *followState, rp *kmsg.FetchResponseTopicPartition) error {
+	lg := f.r.lg
+	switch rp.ErrorCode {
+	case 0:
+	case kerr.OffsetOutOfRange.Code:
+		if rp.LogStartOffset >= 0 && p.LogEndOffset() < rp.LogStartOffset {
+			return p.ResetTo(rp.LogStartOffset)
+		}
+		st.truncated = -1 // reconcile again
+		return nil
+	default:
+		lg.Debug("replica fetch refused", "topic", st.key.Topic, "partition", st.key.Partition, "err", kerr.ErrorForCode(rp.ErrorCode))
+		st.backoff = time.Now().Add(f.r.cfg.FetchBackoff)
+		return nil
+	}
+	if rp.DivergingEpoch.EndOffset >= 0 && rp.DivergingEpoch.Epoch >= 0 {
+		le, localEnd := p.Log().EndOffsetForEpoch(rp.DivergingEpoch.Epoch)
+		target := rp.DivergingEpoch.EndOffset
+		if le == rp.DivergingEpoch.Epoch {
+			target = min(target, localEnd)
+		} else {
+			st.truncated = -1
+			return nil
+		}
+		return p.TruncateTo(target)
+	}
+	recs := wholeBatches(rp.RecordBatches)
+	if err := p.AppendReplica(recs, rp.HighWatermark); err != nil {
+		if errors.Is(err, partition.ErrNotLeader) || errors.Is(err, partition.ErrClosed) {
+			return nil
+		}
+		lg.Warn("appending fetched records failed", "topic", st.key.Topic, "partition", st.key.Partition, "err", err)
+		st.truncated = -1
+		st.backoff = time.Now().Add(f.r.cfg.FetchBackoff)
+		return nil
+	}
+	if rp.LogStartOffset > p.LogStartOffset() && rp.LogStartOffset <= p.LogEndOffset() {
+		if err := p.Log().SetLogStartOffset(rp.LogStartOffset); err != nil {
+			lg.Warn("moving the log start offset failed", "topic", st.key.Topic, "partition", st.key.Partition, "err", err)
+		}
+	}
+	return nil
+}
+
+// wholeBatches drops a trailing partial batch (a fetch may cut one).
+func wholeBatches(b []byte) []byte {
+	n := 0
+	for rest := b; len(rest) >= batch.LogOverhead; {
+		h, err := batch.ParseHeader(rest)
+		if err != nil || h.Size() > int64(len(rest)) || h.Size() <= 0 {
+			break
+		}
+		n += int(h.Size())
+		rest = rest[h.Size():]
+	}
+	return b[:n]
+}

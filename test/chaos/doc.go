@@ -1,0 +1,31 @@
+// Package chaos holds fault-injection tests of multi-node Samsa clusters
+// (issue #5): real processes started by internal/clustertest, with kill -9,
+// SIGSTOP/SIGCONT, rolling SIGTERM restarts and network cuts through the
+// harness's TCP proxies, under an acks=all idempotent workload whose
+// history is checked afterwards (clustertest.History: no acknowledged write
+// lost, no duplicate, one value per offset, producer order kept, every
+// partition led again after healing).
+//
+// Scenarios:
+//
+//  1. TestKillLeaderLoop: kill -9 a partition leader every 10s and restart
+//     it, with a group consumer; logs the failover time of each kill.
+//  2. TestPauseLeaderPastSession: SIGSTOP a leader past
+//     broker.session.timeout.ms, then SIGCONT; it acknowledges nothing
+//     under its stale epoch.
+//  3. TestPartitionLeaderFromFollowersAndControllers: cut a leader off from
+//     its followers and the controllers but not from clients; acks=all
+//     writes sent to it are not acknowledged.
+//  4. TestGuarantee3Split / TestGuarantee3Combined: RF=3,
+//     min.insync.replicas=1, two brokers killed: produce and consume work
+//     and every acknowledged record is readable.
+//  5. TestPauseActiveControllerDuringTopicChurn: the metadata survives a
+//     paused active controller while topics are created and deleted.
+//  6. TestKillCoordinatorUnderGroupAndTransactions: committed offsets never
+//     go back and a transactional pipeline's output has each input once.
+//  7. TestRollingRestartUnderLoad: zero producer errors and no anomaly.
+//
+// Each runs for a short, fixed number of faults by default; set
+// SAMSA_CHAOS_DURATION (e.g. 10m, as `make chaos` does) to repeat faults
+// for that long.
+package chaos
