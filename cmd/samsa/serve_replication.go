@@ -17,7 +17,9 @@ import (
 // newReplicator builds the follower fetchers and ISR loop from the
 // replica.* settings.
 func newReplicator(cfg *config.Broker, ctl *controller.Controller, parts *partition.Manager, lg *slog.Logger) (*replication.Replicator, error) {
-	ms := func(name string, def int64) time.Duration { return time.Duration(cfg.Int(name, def)) * time.Millisecond }
+	ms := func(name string, def int64) time.Duration {
+		return time.Duration(cfg.Int(name, def)) * time.Millisecond
+	}
 	return replication.New(replication.Config{
 		NodeID: cfg.NodeID, Parts: parts, Image: ctl.Image,
 		Propose: func(ctx context.Context, r metadata.Record) error {

@@ -57,9 +57,11 @@ type Broker struct {
 	host  string
 	port  int32
 
-	sessions  *fetchSessions
-	txnVerify txnVerifier // nil until the transaction coordinator is wired
-	pids      *pidBlock
+	sessions *fetchSessions
+	// replThrottle meters bytes sent to throttled follower replicas.
+	replThrottle replicaThrottle
+	txnVerify    txnVerifier // nil until the transaction coordinator is wired
+	pids         *pidBlock
 
 	// groups is the group coordinator (group_wiring.go); offsetsMu
 	// serialises creating __consumer_offsets.

@@ -86,6 +86,7 @@ func (b *Broker) readReplicaFetch(img *metadata.Image, req *kmsg.FetchRequest, r
 	}
 	minOne := true
 	now := b.now()
+	rate := throttledRate(img, b.cfg.NodeID)
 	var out []*fetchGot
 	for _, rt := range req.Topics {
 		name := rt.Topic
@@ -152,6 +153,10 @@ func (b *Broker) readReplicaFetch(img *metadata.Image, req *kmsg.FetchRequest, r
 			if rp.FetchOffset >= leo || remaining <= 0 && !minOne {
 				continue
 			}
+			throttled := rate > 0 && throttledReplica(t.Configs["leader.replication.throttled.replicas"], rp.Partition, b.cfg.NodeID)
+			if throttled && !b.replThrottle.allow(now, rate) {
+				continue
+			}
 			limit := max(min(int64(rp.PartitionMaxBytes), remaining), 0)
 			res, err := p.Log().Read(rp.FetchOffset, int32(min(limit, 1<<31-1)), leo, minOne)
 			if err != nil {
@@ -164,6 +169,9 @@ func (b *Broker) readReplicaFetch(img *metadata.Image, req *kmsg.FetchRequest, r
 				continue
 			}
 			g.chunks, g.size = res.Chunks, res.Size
+			if throttled {
+				b.replThrottle.record(now, g.size)
+			}
 			if g.size > 0 {
 				minOne = false
 				remaining -= g.size

@@ -350,6 +350,11 @@ func ctxErr(ctx context.Context, err error) error {
 	if cerr := ctx.Err(); cerr != nil {
 		return cerr
 	}
+	// The socket deadline is the context's: its timer may fire a moment
+	// after the socket's.
+	if d, ok := ctx.Deadline(); ok && errors.Is(err, os.ErrDeadlineExceeded) && !time.Now().Before(d) {
+		return fmt.Errorf("%w: %v", context.DeadlineExceeded, err)
+	}
 	return err
 }
 

@@ -327,9 +327,12 @@ func (h *History) Check() *Report {
 		add(CheckLost, "no final read was recorded, so %d acknowledged writes are unchecked", len(h.acks))
 	} else if len(h.acks) > 0 {
 		final := map[po]string{}
-		end := map[int32]int64{}
+		start, end := map[int32]int64{}, map[int32]int64{}
 		for _, rd := range h.final {
 			final[po{rd.Partition, rd.Offset}] = rd.Value
+			if s, ok := start[rd.Partition]; !ok || rd.Offset < s {
+				start[rd.Partition] = rd.Offset
+			}
 			end[rd.Partition] = max(end[rd.Partition], rd.Offset+1)
 		}
 		acks := slices.Clone(h.acks)
@@ -341,8 +344,8 @@ func (h *History) Check() *Report {
 			got, ok := final[at]
 			switch {
 			case !ok:
-				add(CheckLost, "%s acknowledged at %v (by %s, %s) is missing: the final read of partition %d ends at offset %d",
-					a.Value, at, a.Producer, a.At.Format("15:04:05.000"), a.Partition, end[a.Partition])
+				add(CheckLost, "%s acknowledged at %v (by %s, %s) is missing: the final read of partition %d holds offsets [%d, %d)",
+					a.Value, at, a.Producer, a.At.Format("15:04:05.000"), a.Partition, start[a.Partition], end[a.Partition])
 			case got != a.Value:
 				add(CheckLost, "%s acknowledged at %v (by %s, %s) was replaced by %s", a.Value, at, a.Producer, a.At.Format("15:04:05.000"), got)
 			}

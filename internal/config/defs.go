@@ -152,6 +152,8 @@ var topicDefs = []Def{
 	{Name: "segment.jitter.ms", Type: TypeLong, Broker: "log.roll.jitter.ms", check: atLeast(0)},
 	{Name: "segment.ms", Type: TypeLong, Broker: "log.roll.ms", check: atLeast(1)},
 	{Name: "unclean.leader.election.enable", Type: TypeBoolean, Broker: "unclean.leader.election.enable"},
+	{Name: "leader.replication.throttled.replicas", Type: TypeList, Default: "", Doc: "partition:broker pairs (or *) whose replication the leader throttles to leader.replication.throttled.rate"},
+	{Name: "follower.replication.throttled.replicas", Type: TypeList, Default: "", Doc: "partition:broker pairs (or *) whose fetching followers throttle to follower.replication.throttled.rate"},
 }
 
 // brokerDefs are the broker settings Samsa knows. Settings the broker issue
@@ -200,7 +202,7 @@ var brokerDefs = []Def{
 	{Name: "auto.leader.rebalance.enable", Type: TypeBoolean, Default: "true", ReadOnly: true},
 	{Name: "leader.imbalance.check.interval.seconds", Type: TypeLong, Default: "300", check: atLeast(1), ReadOnly: true},
 	{Name: "leader.imbalance.per.broker.percentage", Type: TypeInt, Default: "10", check: atLeast(0), ReadOnly: true},
-	{Name: "leader.replication.throttled.rate", Type: TypeLong, Default: maxLong, check: atLeast(0), Dynamic: true, Doc: "accepted for compatibility (kafka-reassign-partitions --throttle); replication traffic is not throttled yet"},
+	{Name: "leader.replication.throttled.rate", Type: TypeLong, Default: maxLong, check: atLeast(0), Dynamic: true, Doc: "bytes/s a leader sends to the replicas a topic lists in leader.replication.throttled.replicas"},
 	{Name: "follower.replication.throttled.rate", Type: TypeLong, Default: maxLong, check: atLeast(0), Dynamic: true, Doc: "accepted for compatibility (kafka-reassign-partitions --throttle); replication traffic is not throttled yet"},
 	{Name: "socket.request.max.bytes", Type: TypeInt, Default: "104857600", check: atLeast(1), ReadOnly: true},
 	{Name: "offsets.topic.num.partitions", Type: TypeInt, Default: "50", check: atLeast(1), ReadOnly: true},

@@ -150,9 +150,10 @@ type ChangePartition struct {
 	LeaderEpoch            int32   `json:"leader_epoch"`
 	ISR                    []int32 `json:"isr"`
 	Replicas               []int32 `json:"replicas"`
-	ELR                    []int32 `json:"elr,omitempty"`
-	AddingReplicas         []int32 `json:"adding_replicas,omitempty"`
-	RemovingReplicas       []int32 `json:"removing_replicas,omitempty"`
+	// No omitempty on the lists: null (nil, keep) and [] (clear) differ.
+	ELR                    []int32 `json:"elr"`
+	AddingReplicas         []int32 `json:"adding_replicas"`
+	RemovingReplicas       []int32 `json:"removing_replicas"`
 	ExpectedPartitionEpoch *int32  `json:"expected_partition_epoch,omitempty"`
 }
 

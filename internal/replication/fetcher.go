@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"sync"
 	"time"
@@ -182,19 +183,15 @@ func (f *fetcher) round(conn *peer) error {
 // it asks for the end of its latest epoch in the leader's log, walking back
 // to an epoch both logs share, and truncates there.
 func (f *fetcher) truncate(conn *peer, p *partition.Partition, st *followState) error {
-	l := p.Log()
-	ask := l.LatestEpoch()
-	if ask < 0 {
-		// No epoch history: keep only what is known committed.
-		if l.LogEndOffset() > p.HighWatermark() {
-			if err := p.TruncateTo(p.HighWatermark()); err != nil {
-				return fmt.Errorf("truncate %s-%d: %w", st.key.Topic, st.key.Partition, err)
-			}
-		}
+	ask, done, err := firstAsk(p)
+	if err != nil {
+		return fmt.Errorf("truncate %s-%d: %w", st.key.Topic, st.key.Partition, err)
+	}
+	if done {
 		st.truncated = st.epoch
 		return nil
 	}
-	for range 64 {
+	for range maxEpochQueries {
 		req := kmsg.NewPtrOffsetForLeaderEpochRequest()
 		req.Version = 4
 		req.ReplicaID = f.r.cfg.NodeID
@@ -217,34 +214,87 @@ func (f *fetcher) truncate(conn *peer, p *partition.Partition, st *followState) 
 			st.backoff = time.Now().Add(f.r.cfg.FetchBackoff)
 			return nil
 		}
-		target := int64(-1)
-		switch {
-		case sp.LeaderEpoch < 0 || sp.EndOffset < 0:
-			target = p.HighWatermark()
-		case sp.LeaderEpoch == ask:
-			_, localEnd := l.EndOffsetForEpoch(ask)
-			target = min(sp.EndOffset, localEnd)
-		default:
-			le, localEnd := l.EndOffsetForEpoch(sp.LeaderEpoch)
-			switch {
-			case le < 0:
-				target = l.LogStartOffset()
-			case le == sp.LeaderEpoch:
-				target = min(sp.EndOffset, localEnd)
-			default:
-				ask = le
-				continue
-			}
+		next, done, err := applyEpochAnswer(p, ask, sp.LeaderEpoch, sp.EndOffset)
+		if err != nil {
+			return fmt.Errorf("truncate %s-%d: %w", st.key.Topic, st.key.Partition, err)
 		}
-		if target < l.LogEndOffset() {
-			if err := p.TruncateTo(max(target, 0)); err != nil {
-				return fmt.Errorf("truncate %s-%d: %w", st.key.Topic, st.key.Partition, err)
-			}
+		if done {
+			st.truncated = st.epoch
+			return nil
 		}
-		st.truncated = st.epoch
-		return nil
+		ask = next
 	}
 	return fmt.Errorf("%s-%d: leader epochs did not converge", st.key.Topic, st.key.Partition)
+}
+
+// The decisions of the follower, as functions of the partition and the
+// leader's answers, so that the fetcher and the deterministic simulation
+// (sim_test.go) run the same code; only the network differs.
+
+// maxEpochQueries bounds the OffsetForLeaderEpoch walk of one truncation.
+const maxEpochQueries = 64
+
+// epochLog is what the truncation decision reads of a follower's log.
+type epochLog interface {
+	EndOffsetForEpoch(epoch int32) (leaderEpoch int32, endOffset int64)
+	LogStartOffset() int64
+}
+
+// firstAsk starts a truncation: the epoch to ask the leader the end of (the
+// log's latest), or done when the log has no epoch history, after
+// truncating it to its high watermark (only that is known committed).
+func firstAsk(p *partition.Partition) (ask int32, done bool, err error) {
+	l := p.Log()
+	ask = l.LatestEpoch()
+	if ask >= 0 {
+		return ask, false, nil
+	}
+	if l.LogEndOffset() > p.HighWatermark() {
+		if err := p.TruncateTo(p.HighWatermark()); err != nil {
+			return -1, true, err
+		}
+	}
+	return -1, true, nil
+}
+
+// truncationStep is one step of the KIP-279 walk: the leader says its
+// latest epoch <= ask is leaderEpoch, ending at leaderEnd. Either the
+// follower truncates at target (done), or its own epochs show the logs
+// diverged earlier and it asks again for nextAsk. hw is the follower's
+// high watermark, the answer when the leader knows no such epoch.
+func truncationStep(l epochLog, hw int64, ask, leaderEpoch int32, leaderEnd int64) (target int64, nextAsk int32, done bool) {
+	switch {
+	case leaderEpoch < 0 || leaderEnd < 0:
+		return hw, -1, true
+	case leaderEpoch == ask:
+		_, localEnd := l.EndOffsetForEpoch(ask)
+		return min(leaderEnd, localEnd), -1, true
+	}
+	le, localEnd := l.EndOffsetForEpoch(leaderEpoch)
+	switch {
+	case le < 0:
+		return l.LogStartOffset(), -1, true
+	case le == leaderEpoch:
+		return min(leaderEnd, localEnd), -1, true
+	}
+	return -1, le, false
+}
+
+// applyEpochAnswer applies the leader's answer to the question "where does
+// epoch ask end?": it truncates the log and reports done, or returns the
+// epoch to ask about next.
+func applyEpochAnswer(p *partition.Partition, ask, leaderEpoch int32, leaderEnd int64) (next int32, done bool, err error) {
+	l := p.Log()
+	target, next, done := truncationStep(l, p.HighWatermark(), ask, leaderEpoch, leaderEnd)
+	if !done {
+		return next, false, nil
+	}
+	if target < l.LogEndOffset() {
+		if err := p.TruncateTo(max(target, 0)); err != nil {
+			return -1, true, err
+		}
+	}
+	return -1, true, nil
 }
 
 // fetch sends one replica Fetch for ready partitions and applies the answer.
@@ -306,47 +356,66 @@ func (f *fetcher) fetch(conn *peer, ready []*followState) error {
 }
 
 func (f *fetcher) apply(p *partition.Partition, st *followState, rp *kmsg.FetchResponseTopicPartition) error {
-	lg := f.r.lg
+	out, err := applyFetch(f.r.lg, p, st.key, rp)
+	if out&fetchRetruncate != 0 {
+		st.truncated = -1
+	}
+	if out&fetchBackoff != 0 {
+		st.backoff = time.Now().Add(f.r.cfg.FetchBackoff)
+	}
+	return err
+}
+
+// fetchOutcome tells the fetcher what a partition's answer asks of it next,
+// besides the next fetch: bits of fetchRetruncate and fetchBackoff.
+type fetchOutcome uint8
+
+const (
+	// fetchRetruncate: reconcile the log with the leader's again
+	// (OffsetForLeaderEpoch) before fetching.
+	fetchRetruncate fetchOutcome = 1 << iota
+	// fetchBackoff: wait replica.fetch.backoff.ms before asking again.
+	fetchBackoff
+)
+
+// applyFetch applies one partition's replica Fetch answer to p: records
+// appended with the leader's high watermark, a truncation to a diverging
+// epoch's end (KIP-320), a restart at the leader's log start offset. An
+// error leaves the connection unusable.
+func applyFetch(lg *slog.Logger, p *partition.Partition, key partition.Key, rp *kmsg.FetchResponseTopicPartition) (fetchOutcome, error) {
 	switch rp.ErrorCode {
 	case 0:
 	case kerr.OffsetOutOfRange.Code:
 		if rp.LogStartOffset >= 0 && p.LogEndOffset() < rp.LogStartOffset {
-			return p.ResetTo(rp.LogStartOffset)
+			return 0, p.ResetTo(rp.LogStartOffset)
 		}
-		st.truncated = -1 // reconcile again
-		return nil
+		return fetchRetruncate, nil
 	default:
-		lg.Debug("replica fetch refused", "topic", st.key.Topic, "partition", st.key.Partition, "err", kerr.ErrorForCode(rp.ErrorCode))
-		st.backoff = time.Now().Add(f.r.cfg.FetchBackoff)
-		return nil
+		lg.Debug("replica fetch refused", "topic", key.Topic, "partition", key.Partition, "err", kerr.ErrorForCode(rp.ErrorCode))
+		return fetchBackoff, nil
 	}
 	if rp.DivergingEpoch.EndOffset >= 0 && rp.DivergingEpoch.Epoch >= 0 {
 		le, localEnd := p.Log().EndOffsetForEpoch(rp.DivergingEpoch.Epoch)
 		target := rp.DivergingEpoch.EndOffset
-		if le == rp.DivergingEpoch.Epoch {
-			target = min(target, localEnd)
-		} else {
-			st.truncated = -1
-			return nil
+		if le != rp.DivergingEpoch.Epoch {
+			return fetchRetruncate, nil
 		}
-		return p.TruncateTo(target)
+		return 0, p.TruncateTo(min(target, localEnd))
 	}
 	recs := wholeBatches(rp.RecordBatches)
 	if err := p.AppendReplica(recs, rp.HighWatermark); err != nil {
 		if errors.Is(err, partition.ErrNotLeader) || errors.Is(err, partition.ErrClosed) {
-			return nil
+			return 0, nil
 		}
-		lg.Warn("appending fetched records failed", "topic", st.key.Topic, "partition", st.key.Partition, "err", err)
-		st.truncated = -1
-		st.backoff = time.Now().Add(f.r.cfg.FetchBackoff)
-		return nil
+		lg.Warn("appending fetched records failed", "topic", key.Topic, "partition", key.Partition, "err", err)
+		return fetchRetruncate | fetchBackoff, nil
 	}
 	if rp.LogStartOffset > p.LogStartOffset() && rp.LogStartOffset <= p.LogEndOffset() {
 		if err := p.Log().SetLogStartOffset(rp.LogStartOffset); err != nil {
-			lg.Warn("moving the log start offset failed", "topic", st.key.Topic, "partition", st.key.Partition, "err", err)
+			lg.Warn("moving the log start offset failed", "topic", key.Topic, "partition", key.Partition, "err", err)
 		}
 	}
-	return nil
+	return 0, nil
 }
 
 // wholeBatches drops a trailing partial batch (a fetch may cut one).

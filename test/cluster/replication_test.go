@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,10 +120,11 @@ func TestReplicationFailover(t *testing.T) {
 	if before[199] != 199 {
 		t.Fatalf("offsets %v", before[195:])
 	}
-	pd, err := partitionState(ctx, adm, "rep", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var pd kadm.PartitionDetail
+	eventually(t, "topic metadata", 10*time.Second, func() error {
+		pd, err = partitionState(ctx, adm, "rep", 0)
+		return err
+	})
 	if len(pd.ISR) != 3 {
 		t.Fatalf("ISR %v, want all 3 replicas", pd.ISR)
 	}
@@ -230,4 +233,146 @@ func TestReplicationFailover(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestReassignmentMovesReplicas: AlterPartitionReassignments moves a
+// partition from broker 1 to brokers 2 and 3 online; the data follows, the
+// new replicas join the ISR, the old one is dropped, and every record is
+// readable from the new leader.
+func TestReassignmentMovesReplicas(t *testing.T) {
+	c := clustertest.StartCluster(t, 3, clustertest.ClusterOptions{Config: replicationSettings})
+	ctx := ctxT(t, 2*time.Minute)
+	adm := kadm.NewClient(c.Client(t))
+	resp, err := adm.CreateTopic(ctx, -1, -1, nil, "mv")
+	if err == nil && resp.Err != nil {
+		err = resp.Err
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pd kadm.PartitionDetail
+	eventually(t, "topic metadata", 10*time.Second, func() error {
+		pd, err = partitionState(ctx, adm, "mv", 0)
+		return err
+	})
+	from := pd.Replicas
+	var to []int32
+	for _, id := range []int32{1, 2, 3} {
+		if !slices.Contains(from, id) {
+			to = append(to, id)
+		}
+	}
+	prod := c.Client(t, kgo.RequiredAcks(kgo.AllISRAcks()), kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.RecordDeliveryTimeout(60*time.Second))
+	produceN(ctx, t, prod, "mv", 0, "m", 300)
+
+	req := kadm.AlterPartitionAssignmentsReq{}
+	req.Assign("mv", 0, to)
+	res, err := adm.AlterPartitionAssignments(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Each(func(r kadm.AlterPartitionAssignmentsResponse) {
+		if r.Err != nil {
+			t.Fatalf("reassign %s-%d: %v", r.Topic, r.Partition, r.Err)
+		}
+	})
+	eventually(t, "the reassignment to finish", 60*time.Second, func() error {
+		lr, err := adm.ListPartitionReassignments(ctx, kadm.TopicsSet{"mv": {0: {}}})
+		if err != nil {
+			return err
+		}
+		if len(lr) > 0 {
+			return fmt.Errorf("still reassigning: %v", lr)
+		}
+		pd, err := partitionState(ctx, adm, "mv", 0)
+		if err != nil {
+			return err
+		}
+		got := slices.Clone(pd.Replicas)
+		slices.Sort(got)
+		isr := slices.Clone(pd.ISR)
+		slices.Sort(isr)
+		if !slices.Equal(got, to) || !slices.Equal(isr, to) {
+			return fmt.Errorf("replicas %v ISR %v, want %v", pd.Replicas, pd.ISR, to)
+		}
+		return nil
+	})
+	// Writes keep working on the new replica set, and nothing was lost.
+	produceN(ctx, t, prod, "mv", 0, "n", 10)
+	vals := readAll(ctx, t, c, "mv", 0, 310)
+	if vals[0] != "m-0" || vals[299] != "m-299" || vals[309] != "n-9" {
+		t.Fatalf("values %q ... %q", vals[:2], vals[298:])
+	}
+}
+
+// TestControlledShutdownMovesLeadership: SIGTERM on a partition leader
+// hands leadership to another in-sync replica before the process exits, so
+// an idempotent acks=all producer running across the stop sees no error and
+// loses nothing.
+func TestControlledShutdownMovesLeadership(t *testing.T) {
+	c := clustertest.StartCluster(t, 3, clustertest.ClusterOptions{Config: replicationSettings})
+	ctx := ctxT(t, 2*time.Minute)
+	adm := kadm.NewClient(c.Client(t))
+	res, err := adm.CreateTopic(ctx, 1, 3, map[string]*string{"min.insync.replicas": kadm.StringPtr("2")}, "cs")
+	if err != nil || res.Err != nil {
+		t.Fatalf("create: %v %v", err, res.Err)
+	}
+	var pd kadm.PartitionDetail
+	eventually(t, "a full ISR", 20*time.Second, func() error {
+		pd, err = partitionState(ctx, adm, "cs", 0)
+		if err == nil && len(pd.ISR) != 3 {
+			err = fmt.Errorf("ISR %v", pd.ISR)
+		}
+		return err
+	})
+	prod := c.Client(t, kgo.RequiredAcks(kgo.AllISRAcks()), kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.RecordDeliveryTimeout(60*time.Second))
+	stop := make(chan struct{})
+	done := make(chan error, 1)
+	var acked []int64
+	go func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				done <- nil
+				return
+			default:
+			}
+			r := &kgo.Record{Topic: "cs", Partition: 0, Value: []byte("v-" + strconv.Itoa(i))}
+			if err := prod.ProduceSync(ctx, r).FirstErr(); err != nil {
+				done <- fmt.Errorf("record %d: %w", i, err)
+				return
+			}
+			acked = append(acked, r.Offset)
+		}
+	}()
+	time.Sleep(time.Second)
+	old := pd.Leader
+	c.Node(old).Stop()
+	if !strings.Contains(readLog(t, c.Node(old).LogPath), "controlled shutdown: leaderships moved") {
+		t.Errorf("the stopped leader did not report moving its leaderships before exiting")
+	}
+	time.Sleep(time.Second)
+	close(stop)
+	if err := <-done; err != nil {
+		t.Fatalf("producer saw an error across the controlled shutdown: %v", err)
+	}
+	pd, _ = partitionState(ctx, adm, "cs", 0)
+	if pd.Leader == old || pd.Leader < 0 {
+		t.Fatalf("leader %d after stopping %d", pd.Leader, old)
+	}
+	vals := readAll(ctx, t, c, "cs", 0, len(acked))
+	for i, off := range acked {
+		if off != int64(i) || vals[i] != "v-"+strconv.Itoa(i) {
+			t.Fatalf("ack %d at offset %d holds %q", i, off, vals[i])
+		}
+	}
+	t.Logf("%d acks across the controlled shutdown", len(acked))
+}
+
+func readLog(t *testing.T, path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
