@@ -144,12 +144,12 @@ type AllocateProducerIDs struct {
 // (Kafka's AlterPartition): it applies only if the partition is still at
 // that partition epoch, else ErrStalePartitionEpoch.
 type ChangePartition struct {
-	TopicID                Uuid    `json:"topic_id"`
-	Partition              int32   `json:"partition"`
-	Leader                 int32   `json:"leader"`
-	LeaderEpoch            int32   `json:"leader_epoch"`
-	ISR                    []int32 `json:"isr"`
-	Replicas               []int32 `json:"replicas"`
+	TopicID     Uuid    `json:"topic_id"`
+	Partition   int32   `json:"partition"`
+	Leader      int32   `json:"leader"`
+	LeaderEpoch int32   `json:"leader_epoch"`
+	ISR         []int32 `json:"isr"`
+	Replicas    []int32 `json:"replicas"`
 	// No omitempty on the lists: null (nil, keep) and [] (clear) differ.
 	ELR                    []int32 `json:"elr"`
 	AddingReplicas         []int32 `json:"adding_replicas"`
