@@ -43,3 +43,36 @@ bench-compare: kafka-dist
 
 bench-compare-quick: kafka-dist
 	BENCH_MAKE_TARGET=$@ $(GO) run ./bench/compare -quick -kafka-libs $(KAFKA_LIBS) $(BENCH_FLAGS)
+
+# Cluster benchmarks (test/cluster/bench_test.go) on a local 3-node cluster:
+#
+#   make bench-cluster   BenchmarkFailover, CLUSTER_BENCH_RUNS (20) kills of
+#                        the partition leader with SIGKILL and as many with
+#                        SIGTERM (median, p90, max); then
+#                        BenchmarkReplicatedProduce, acks=all throughput at
+#                        RF=1 and RF=3 for CLUSTER_BENCH_TIME (3s) each, and
+#                        their ratio. Output also in $(CLUSTER_BENCH_OUT).
+#
+# The three brokers and the client share this machine's cores, so the
+# numbers are this machine's, not a cluster's.
+CLUSTER_BENCH_RUNS    ?= 20
+CLUSTER_BENCH_TIME    ?= 3s
+CLUSTER_BENCH_TIMEOUT ?= 30m
+CLUSTER_BENCH_OUT     := $(BENCH_CACHE)/bench/cluster.txt
+
+.PHONY: bench-cluster
+
+# Each go test's exit status goes through a file: /bin/sh has no pipefail.
+bench-cluster:
+	@mkdir -p $(dir $(CLUSTER_BENCH_OUT))
+	@[ -f $(BENCH_CACHE)/.gitignore ] || echo '*' > $(BENCH_CACHE)/.gitignore
+	@: > $(CLUSTER_BENCH_OUT)
+	@{ $(GO) test -count=1 -timeout $(CLUSTER_BENCH_TIMEOUT) -run '^$$' -bench '^BenchmarkFailover$$' \
+	    -benchtime $(CLUSTER_BENCH_RUNS)x ./test/cluster/ 2>&1; echo $$? > $(CLUSTER_BENCH_OUT).rc; } | tee -a $(CLUSTER_BENCH_OUT); \
+	  exit $$(cat $(CLUSTER_BENCH_OUT).rc)
+	@{ $(GO) test -count=1 -timeout $(CLUSTER_BENCH_TIMEOUT) -run '^$$' -bench '^BenchmarkReplicatedProduce$$' \
+	    -benchtime $(CLUSTER_BENCH_TIME) ./test/cluster/ 2>&1; echo $$? > $(CLUSTER_BENCH_OUT).rc; } | tee -a $(CLUSTER_BENCH_OUT); \
+	  exit $$(cat $(CLUSTER_BENCH_OUT).rc)
+	@rm -f $(CLUSTER_BENCH_OUT).rc
+	@echo; echo "== bench-cluster: 3 brokers and the client on $$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?') cores of one machine ($(CLUSTER_BENCH_OUT))"
+	@grep -E '^Benchmark' $(CLUSTER_BENCH_OUT)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -205,6 +206,15 @@ func runServe(ctx context.Context, cmd *cobra.Command, f serveFlags) error {
 	ctlCfg.NodeID = cfg.NodeID
 	ctlCfg.ClusterID = meta.clusterID
 	ctlCfg.Logger = lg
+	// The active controller's election policy defaults (topics override
+	// them with their own configs).
+	ctlCfg.MinInsyncReplicas = int(cfg.Int("min.insync.replicas", 1))
+	ctlCfg.UncleanLeaderElection = strings.EqualFold(cfg.Values["unclean.leader.election.enable"], "true")
+	autoRebalance := !strings.EqualFold(cfg.Values["auto.leader.rebalance.enable"], "false")
+	ctlCfg.AutoLeaderRebalance = &autoRebalance
+	ctlCfg.LeaderImbalanceCheckInterval = time.Duration(cfg.Int("leader.imbalance.check.interval.seconds", 300)) * time.Second
+	imbalancePct := int(cfg.Int("leader.imbalance.per.broker.percentage", 10))
+	ctlCfg.LeaderImbalancePerBrokerPercentage = &imbalancePct
 	if member {
 		tr, err := controller.NewTCPTransport(controller.TCPConfig{
 			NodeID: cfg.NodeID, Listen: cs.controllerListen, Peers: cs.voters, Logger: lg,

@@ -342,3 +342,51 @@ func (n *Node) Request(ctx context.Context, req kmsg.Request) (kmsg.Response, er
 	defer cl.Close()
 	return cl.SeedBrokers()[0].Request(ctx, req)
 }
+
+// WaitUnfenced waits up to within until the Metadata of every running,
+// unpaused broker lists every such broker (none is left fenced after the
+// faults healed), and otherwise says which are missing where.
+func (c *Cluster) WaitUnfenced(ctx context.Context, within time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	var last []string
+	for {
+		last = last[:0]
+		var up []*ClusterNode
+		for _, b := range c.Brokers() {
+			if b.Running() && !b.Paused() {
+				up = append(up, b)
+			}
+		}
+		for _, b := range up {
+			rctx, rcancel := context.WithTimeout(ctx, 3*time.Second)
+			r, err := b.Request(rctx, kmsg.NewPtrMetadataRequest())
+			rcancel()
+			if err != nil {
+				last = append(last, fmt.Sprintf("node %d: %v", b.ID, err))
+				continue
+			}
+			listed := map[int32]bool{}
+			for _, lb := range r.(*kmsg.MetadataResponse).Brokers {
+				listed[lb.NodeID] = true
+			}
+			var missing []int32
+			for _, o := range up {
+				if !listed[o.ID] {
+					missing = append(missing, o.ID)
+				}
+			}
+			if len(missing) > 0 {
+				last = append(last, fmt.Sprintf("node %d does not list running brokers %v", b.ID, missing))
+			}
+		}
+		if len(last) == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("running brokers still fenced %v after healing: %s", within, strings.Join(last, "; "))
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}

@@ -320,9 +320,10 @@ func (i simInfo) Mode() os.FileMode {
 	}
 	return 0o644
 }
-func (i simInfo) ModTime() time.Time                 { return time.Time{} }
-func (i simInfo) IsDir() bool                        { return i.dir }
-func (i simInfo) Sys() any                           { return nil }
-func (i simInfo) Type() os.FileMode                  { return i.Mode().Type() }
-func (i simInfo) Info() (os.FileInfo, error)         { return i, nil }
+func (i simInfo) ModTime() time.Time         { return time.Time{} }
+func (i simInfo) IsDir() bool                { return i.dir }
+func (i simInfo) Sys() any                   { return nil }
+func (i simInfo) Type() os.FileMode          { return i.Mode().Type() }
+func (i simInfo) Info() (os.FileInfo, error) { return i, nil }
+
 var _ iofs.DirEntry = simInfo{}

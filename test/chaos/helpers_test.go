@@ -177,14 +177,18 @@ func waitISR(ctx context.Context, c *clustertest.Cluster, topic string, n int, w
 	}
 }
 
-// finish stops the workload, checks V (leaders within 30s), reads every
-// partition back and runs the history checks.
+// finish stops the workload, checks V (leaders within 30s, and no running
+// broker left fenced), reads every partition back and runs the history
+// checks.
 func finish(ctx context.Context, t *testing.T, c *clustertest.Cluster, h *clustertest.History, topic string, stop ...func()) *clustertest.Report {
 	t.Helper()
 	for _, s := range stop {
 		s()
 	}
 	if err := clustertest.WaitLeaders(ctx, c.RunningBootstrap(), 30*time.Second, topic); err != nil {
+		t.Error(err)
+	}
+	if err := c.WaitUnfenced(ctx, 30*time.Second); err != nil {
 		t.Error(err)
 	}
 	rctx, cancel := context.WithTimeout(ctx, 60*time.Second)

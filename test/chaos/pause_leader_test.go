@@ -13,7 +13,8 @@ import (
 
 // Scenario 2: SIGSTOP the leader of a partition for twice
 // broker.session.timeout.ms (the controller fences it and elects another
-// leader), then SIGCONT. A second producer keeps requests outstanding at
+// leader), then SIGCONT; every other round the paused leader is also the
+// active controller. A second producer keeps requests outstanding at
 // the old leader the whole time (long timeouts, metadata not refreshed
 // early), so that the resumed process handles them under its stale epoch:
 // it must acknowledge none of them at an offset that ends up holding
@@ -28,6 +29,19 @@ func TestPauseLeaderPastSession(t *testing.T) {
 	prod := clustertest.StartProducer(t, c.Bootstrap(), h, clustertest.ProducerOptions{Name: "w", Topic: topic, Partitions: []int32{0, 1, 2}})
 	rounds(t, 2, func(i int) {
 		p := int32(i % partitions)
+		if i%2 == 1 {
+			// Every other round pauses a leader that is also the active
+			// controller (combined mode), when one is.
+			if active, err := c.ActiveController(ctx, 10*time.Second); err == nil {
+				for q := int32(0); q < partitions; q++ {
+					if l, _, err := c.PartitionLeader(ctx, topic, q, 10*time.Second); err == nil && l == active {
+						p = q
+						h.Event("round %d: p%d's leader %d is the active controller", i, q, l)
+						break
+					}
+				}
+			}
+		}
 		leader, epoch, err := c.PartitionLeader(ctx, topic, p, 30*time.Second)
 		if err != nil {
 			t.Fatalf("round %d: %v", i, err)

@@ -233,6 +233,82 @@ func TestReplicationFailover(t *testing.T) {
 		}
 		return nil
 	})
+
+	// The leader moved off the preferred replica; a preferred election
+	// (ElectLeaders) moves it back.
+	pd, _ = partitionState(ctx, adm, "rep", 0)
+	if pd.Leader != pd.Replicas[0] {
+		er, err := adm.ElectLeaders(ctx, kadm.ElectPreferredReplica, kadm.TopicsSet{"rep": {0: {}}})
+		if err != nil {
+			t.Fatalf("ElectLeaders: %v", err)
+		}
+		for _, ps := range er {
+			for _, r := range ps {
+				if r.Err != nil {
+					t.Fatalf("preferred election: %v", r.Err)
+				}
+			}
+		}
+		eventually(t, "the preferred leader", 20*time.Second, func() error {
+			pd, err := partitionState(ctx, adm, "rep", 0)
+			if err != nil {
+				return err
+			}
+			if pd.Leader != pd.Replicas[0] {
+				return fmt.Errorf("leader %d, preferred %d", pd.Leader, pd.Replicas[0])
+			}
+			return nil
+		})
+	}
+	produceN(ctx, t, prod, "rep", 0, "c", 10)
+}
+
+// TestLastReplicaStandingReelected (KIP-966): a partition whose only
+// replica dies goes leaderless with that replica in its ELR; when the
+// broker comes back it is leader again and no acknowledged record is lost.
+func TestLastReplicaStandingReelected(t *testing.T) {
+	c := clustertest.StartCluster(t, 3, clustertest.ClusterOptions{Config: replicationSettings})
+	ctx := ctxT(t, 2*time.Minute)
+	adm := kadm.NewClient(c.Client(t))
+	res, err := adm.CreateTopic(ctx, 1, 1, nil, "solo")
+	if err != nil || res.Err != nil {
+		t.Fatalf("create: %v %v", err, res.Err)
+	}
+	var pd kadm.PartitionDetail
+	eventually(t, "topic metadata", 10*time.Second, func() error {
+		pd, err = partitionState(ctx, adm, "solo", 0)
+		return err
+	})
+	prod := c.Client(t, kgo.RequiredAcks(kgo.AllISRAcks()), kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.RecordDeliveryTimeout(60*time.Second), kgo.WithLogger(kgo.BasicLogger(os.Stderr, kgo.LogLevelWarn, nil)))
+	produceN(ctx, t, prod, "solo", 0, "s", 50)
+	owner := pd.Leader
+	c.Node(owner).Kill()
+	eventually(t, "a leaderless partition", 30*time.Second, func() error {
+		pd, err := partitionState(ctx, adm, "solo", 0)
+		if err != nil && !errors.Is(err, kerr.LeaderNotAvailable) {
+			return err
+		}
+		if pd.Leader >= 0 {
+			return fmt.Errorf("leader %d", pd.Leader)
+		}
+		return nil
+	})
+	c.Node(owner).Restart(t)
+	eventually(t, "the replica re-elected", 30*time.Second, func() error {
+		pd, err := partitionState(ctx, adm, "solo", 0)
+		if err != nil {
+			return err
+		}
+		if pd.Leader != owner {
+			return fmt.Errorf("leader %d", pd.Leader)
+		}
+		return nil
+	})
+	produceN(ctx, t, prod, "solo", 0, "t", 5)
+	vals := readAll(ctx, t, c, "solo", 0, 55)
+	if vals[49] != "s-49" || vals[54] != "t-4" {
+		t.Fatalf("values %q", vals[45:])
+	}
 }
 
 // TestReassignmentMovesReplicas: AlterPartitionReassignments moves a
