@@ -43,10 +43,24 @@
 // A fresh log is bootstrapped with the configured voters. An existing log
 // whose voters do not fit the configuration is refused with
 // ErrMembershipMismatch: in particular a single-node data dir cannot become
-// a quorum member. Broker-only nodes (not voters) are not supported yet;
-// the planned design is raft learners added by a conf change when such a
-// broker first contacts a voter (QuorumStatus.Observers already reports
-// learners). Broker liveness and fencing are described in liveness.go.
+// a quorum member. Nodes whose id is not among the voters join as raft
+// learners (observers): see learner.go for joining, address propagation and
+// restarts. QuorumStatus.Observers lists them; LeaderStatus asks the leader
+// over the transport's request channel. Broker liveness and fencing are
+// described in liveness.go.
+//
+// # Elections
+//
+// The active controller runs the election loop (elect_loop.go) after every
+// applied image and every heartbeat interval: Elections (elect.go, a pure
+// function of the image) removes fenced replicas from ISRs (into the
+// KIP-966 ELR when the ISR falls below min.insync.replicas), elects leaders
+// from the ISR, then the ELR, unclean only when
+// unclean.leader.election.enable is set, and completes reassignments whose
+// adding replicas are in sync; the changes are proposed as conditional
+// ChangePartition records. Preferred-leader elections run on
+// ElectLeaders and, with auto.leader.rebalance.enable, when a broker's
+// leader imbalance passes leader.imbalance.per.broker.percentage.
 //
 // # Files in DataDir (e.g. <log.dirs>/__cluster_metadata-0)
 //
@@ -62,7 +76,8 @@
 // where crc32c (Castagnoli) covers type and payload. WAL frame types are 1
 // (a protobuf raftpb.Entry) and 2 (a protobuf raftpb.HardState); a snapshot
 // file holds one frame of type 3 (a protobuf raftpb.Snapshot whose Data is
-// metadata.EncodeImage of the image at the snapshot index and whose
+// 0xA5, a length, the learners' controller addresses as JSON, then
+// metadata.EncodeImage of the image at the snapshot index, and whose
 // metadata carries the ConfState). The WAL is append-only; a later entry
 // with index i supersedes earlier ones with index >= i on replay (raft's
 // log truncation).
