@@ -141,7 +141,7 @@ func describeTopicPartition(img *metadata.Image, p *metadata.Partition) kmsg.Des
 	sp.LeaderEpoch = p.LeaderEpoch
 	sp.Replicas = append([]int32{}, p.Replicas...)
 	sp.ISR = append([]int32{}, p.ISR...)
-	sp.EligibleLeaderReplicas = []int32{}
+	sp.EligibleLeaderReplicas = append([]int32{}, p.ELR...)
 	sp.LastKnownELR = []int32{}
 	sp.OfflineReplicas = []int32{}
 	for _, rep := range p.Replicas {

@@ -284,15 +284,14 @@ func truncationStep(l epochLog, hw int64, ask, leaderEpoch int32, leaderEnd int6
 // epoch ask end?": it truncates the log and reports done, or returns the
 // epoch to ask about next.
 func applyEpochAnswer(p *partition.Partition, ask, leaderEpoch int32, leaderEnd int64) (next int32, done bool, err error) {
-	l := p.Log()
-	target, next, done := truncationStep(l, p.HighWatermark(), ask, leaderEpoch, leaderEnd)
+	target, next, done := truncationStep(p.Log(), p.HighWatermark(), ask, leaderEpoch, leaderEnd)
 	if !done {
 		return next, false, nil
 	}
-	if target < l.LogEndOffset() {
-		if err := p.TruncateTo(max(target, 0)); err != nil {
-			return -1, true, err
-		}
+	// Truncating at the log end is not a no-op for the partition: an
+	// epoch entry there without records must go.
+	if err := p.TruncateTo(max(target, 0)); err != nil {
+		return -1, true, err
 	}
 	return -1, true, nil
 }
