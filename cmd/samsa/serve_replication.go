@@ -38,7 +38,7 @@ func newReplicator(cfg *config.Broker, ctl *controller.Controller, parts *partit
 
 // controlledShutdownTimeout bounds how long a stopping broker waits for its
 // leaderships to move.
-const controlledShutdownTimeout = 20 * time.Second
+const controlledShutdownTimeout = 15 * time.Second
 
 // controlledShutdown asks the controller to move this broker's leaderships
 // away (Kafka's controlled shutdown) and waits until no partition it leads
@@ -53,11 +53,26 @@ func controlledShutdown(ctl *controller.Controller, cfg *config.Broker, reg meta
 	defer cancel()
 	start := time.Now()
 	lg.Info("controlled shutdown: moving leaderships away")
-	if _, err := ctl.Propose(ctx, metadata.FenceBroker{ID: reg.ID, IncarnationID: reg.IncarnationID, Shutdown: true}); err != nil && !errors.Is(err, metadata.ErrStaleBroker) {
-		lg.Warn("controlled shutdown: could not tell the controller", "err", err)
+	pctx, pcancel := context.WithTimeout(ctx, 5*time.Second)
+	_, err := ctl.Propose(pctx, metadata.FenceBroker{ID: reg.ID, IncarnationID: reg.IncarnationID, Shutdown: true})
+	pcancel()
+	if err != nil && !errors.Is(err, metadata.ErrStaleBroker) {
+		lg.Warn("controlled shutdown: could not tell the controller; stopping anyway", "err", err)
 		return
 	}
+	noLeaderSince := time.Time{}
 	for {
+		// Without a metadata quorum nothing will move: do not wait it out.
+		if ctl.LeaderID() < 0 {
+			if noLeaderSince.IsZero() {
+				noLeaderSince = time.Now()
+			} else if time.Since(noLeaderSince) > 2*time.Second {
+				lg.Warn("controlled shutdown: no active controller; stopping anyway")
+				return
+			}
+		} else {
+			noLeaderSince = time.Time{}
+		}
 		left := leadershipsToMove(ctl.Image(), reg.ID)
 		if left == 0 {
 			lg.Info("controlled shutdown: leaderships moved", "took", time.Since(start).Round(time.Millisecond))

@@ -36,6 +36,8 @@ func (n *Node) Pause() {
 		n.t.Errorf("clustertest: Pause %s: %v", n.Addr, err)
 		return
 	}
+	// The stop is delivered asynchronously: wait until it took effect.
+	waitState(pid, true)
 	// Registered now, so it runs before the node's own cleanup (which
 	// SIGTERMs it): a stopped process would not handle SIGTERM.
 	n.t.Cleanup(n.Resume)
@@ -45,8 +47,38 @@ func (n *Node) Pause() {
 // node that is not paused or not running.
 func (n *Node) Resume() {
 	if pid := n.PID(); pid != 0 {
-		_ = syscall.Kill(-pid, syscall.SIGCONT)
+		if syscall.Kill(-pid, syscall.SIGCONT) == nil {
+			waitState(pid, false)
+		}
 	}
+}
+
+// waitState waits up to 2s until the process is (stopped) or is not
+// stopped by a signal, where /proc tells.
+func waitState(pid int, stopped bool) {
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) {
+		st, ok := procState(pid)
+		if !ok || (st == 'T') == stopped {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// procState is the state letter of /proc/<pid>/stat (Linux), e.g. 'R',
+// 'S', or 'T' when stopped by a signal.
+func procState(pid int) (byte, bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	// pid (comm) state ...; comm may contain spaces, so cut at the last ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+2 >= len(b) {
+		return 0, false
+	}
+	return b[i+2], true
 }
 
 // Paused reports whether the node's process is stopped by a signal
@@ -56,16 +88,8 @@ func (n *Node) Paused() bool {
 	if pid == 0 {
 		return false
 	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	// pid (comm) state ...; comm may contain spaces, so cut at the last ')'.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 || i+2 >= len(b) {
-		return false
-	}
-	return b[i+2] == 'T'
+	st, ok := procState(pid)
+	return ok && st == 'T'
 }
 
 // startController launches a controller-only node (which has no Kafka

@@ -38,13 +38,24 @@ var (
 // Entry payload envelope, wrapping metadata.EncodeRecord:
 //
 //	version:u8 (1) proposer:i32be proposal-id:u64be record...
+//	version:u8 (2) proposer:i32be proposal-id:u64be leader-term:u64be record...
 //
 // The proposer and id route the apply result back to the waiting Propose
-// call on the proposing node; other nodes ignore them.
+// call on the proposing node; other nodes ignore them. A version 2 entry is
+// a decision of the active controller of leader-term (ProposeAsLeader): it
+// applies only if raft appended it in that term, so a controller that lost
+// its leadership (paused, cut off) cannot act on its stale view through
+// proposal forwarding.
 const (
-	envelopeVersion = 1
-	envelopeHeader  = 1 + 4 + 8
+	envelopeVersion   = 1
+	envelopeHeader    = 1 + 4 + 8
+	envelopeVersionV2 = 2
+	envelopeHeaderV2  = envelopeHeader + 8
 )
+
+// ErrNotActiveController: ProposeAsLeader on a node that is not (or is no
+// longer) the active controller of the term it proposed in.
+var ErrNotActiveController = errors.New("controller: not the active controller")
 
 const (
 	electionTicks  = 10
@@ -75,6 +86,7 @@ type Controller struct {
 
 	image    atomic.Pointer[metadata.Image]
 	leader   atomic.Uint64 // raft id of the known leader, 0 = none
+	term     atomic.Uint64 // raft term of the last hard state
 	nextProp atomic.Uint64
 	// multiNode: the membership has more than one node (voters or
 	// learners), so dropped proposals are retried.
@@ -353,15 +365,39 @@ func (c *Controller) Subscribe(fn func(old, new *metadata.Image)) {
 // metadata sentinel) with a nil image. If ctx ends first, Propose returns
 // ctx.Err(); the record may still be committed later.
 func (c *Controller) Propose(ctx context.Context, r metadata.Record) (*metadata.Image, error) {
+	return c.proposeTerm(ctx, r, 0)
+}
+
+// ProposeAsLeader is Propose for decisions only the active controller may
+// take (fencing, elections): the record applies only if this node is still
+// the raft leader of the current term when the entry is appended; else it
+// fails with ErrNotActiveController.
+func (c *Controller) ProposeAsLeader(ctx context.Context, r metadata.Record) (*metadata.Image, error) {
+	term := c.term.Load()
+	if !c.IsLeader() || term == 0 {
+		return nil, ErrNotActiveController
+	}
+	return c.proposeTerm(ctx, r, term)
+}
+
+func (c *Controller) proposeTerm(ctx context.Context, r metadata.Record, term uint64) (*metadata.Image, error) {
 	rec, err := metadata.EncodeRecord(r)
 	if err != nil {
 		return nil, err
 	}
 	id := c.nextProp.Add(1)
-	data := make([]byte, envelopeHeader, envelopeHeader+len(rec))
+	hdr := envelopeHeader
+	if term != 0 {
+		hdr = envelopeHeaderV2
+	}
+	data := make([]byte, hdr, hdr+len(rec))
 	data[0] = envelopeVersion
 	binary.BigEndian.PutUint32(data[1:], uint32(c.cfg.NodeID))
 	binary.BigEndian.PutUint64(data[5:], id)
+	if term != 0 {
+		data[0] = envelopeVersionV2
+		binary.BigEndian.PutUint64(data[envelopeHeader:], term)
+	}
 	data = append(data, rec...)
 
 	ch := make(chan result, 1)
@@ -606,6 +642,7 @@ func (c *Controller) handleReady() error {
 	}
 	if rd.HardState != nil {
 		c.hardState = rd.HardState
+		c.term.Store(rd.HardState.GetTerm())
 	}
 	if err := c.wal.append(rd.Entries, rd.HardState); err != nil {
 		return err
@@ -692,20 +729,33 @@ func (c *Controller) applyEntry(e *raftpb.Entry) {
 		c.publish(cur.WithOffset(int64(idx)))
 		return
 	}
-	if len(data) < envelopeHeader || data[0] != envelopeVersion {
+	hdr := envelopeHeader
+	if len(data) > 0 && data[0] == envelopeVersionV2 {
+		hdr = envelopeHeaderV2
+	}
+	if len(data) < hdr || data[0] != envelopeVersion && data[0] != envelopeVersionV2 {
 		c.log.Error("skipping metadata entry with an unknown envelope", "index", idx, "bytes", len(data))
 		c.publish(cur.WithOffset(int64(idx)))
 		return
 	}
 	proposer := int32(binary.BigEndian.Uint32(data[1:]))
 	propID := binary.BigEndian.Uint64(data[5:])
-	rec, err := metadata.DecodeRecord(data[envelopeHeader:])
+	rec, err := metadata.DecodeRecord(data[hdr:])
 	var next *metadata.Image
-	if err != nil {
+	if hdr == envelopeHeaderV2 && err == nil {
+		if term := binary.BigEndian.Uint64(data[envelopeHeader:]); term != e.GetTerm() {
+			// Same check, same result, on every node.
+			err = fmt.Errorf("%w: decided in term %d, appended in term %d", ErrNotActiveController, term, e.GetTerm())
+			next = cur.WithOffset(int64(idx))
+		}
+	}
+	switch {
+	case next != nil: // a stale controller's decision
+	case err != nil:
 		// Same bytes fail the same way on every node of this version.
 		c.log.Error("skipping undecodable metadata record", "index", idx, "err", err)
 		next = cur.WithOffset(int64(idx))
-	} else {
+	default:
 		next, err = cur.Apply(int64(idx), rec)
 	}
 	c.publish(next)

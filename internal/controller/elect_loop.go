@@ -162,7 +162,7 @@ func (c *Controller) proposeChanges(changes []metadata.ChangePartition, what str
 			defer func() { <-sem }()
 			ctx, cancel := context.WithTimeout(context.Background(), timeout)
 			defer cancel()
-			_, err := c.Propose(ctx, ch)
+			_, err := c.ProposeAsLeader(ctx, ch)
 			topic := ch.TopicID.String()
 			if t := names[ch.TopicID]; t != nil {
 				topic = t.Name
@@ -172,7 +172,7 @@ func (c *Controller) proposeChanges(changes []metadata.ChangePartition, what str
 				applied.Add(1)
 				c.log.Debug(what, "topic", topic, "partition", ch.Partition, "leader", ch.Leader,
 					"leader_epoch", ch.LeaderEpoch, "isr", ch.ISR, "elr", ch.ELR, "replicas", ch.Replicas)
-			case errors.Is(err, metadata.ErrStalePartitionEpoch):
+			case errors.Is(err, metadata.ErrStalePartitionEpoch), errors.Is(err, ErrNotActiveController):
 			case errors.Is(err, ErrClosed):
 				closed.Store(true)
 			default:

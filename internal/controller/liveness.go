@@ -51,13 +51,15 @@ func (c *Controller) livenessLoop() {
 		}
 		for _, r := range c.livenessChanges(now, leaderSince) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*c.cfg.HeartbeatInterval+time.Second)
-			_, err := c.Propose(ctx, r)
+			_, err := c.ProposeAsLeader(ctx, r)
 			cancel()
 			switch {
 			case err == nil:
 				c.log.Info("broker liveness changed", "record", r.Type().String(), "broker", brokerOf(r))
 			case errors.Is(err, ErrClosed):
 				return
+			case errors.Is(err, ErrNotActiveController):
+				// Leadership moved while deciding: the new leader decides.
 			case !errors.Is(err, metadata.ErrStaleBroker):
 				c.log.Warn("broker liveness record failed", "record", r.Type().String(), "broker", brokerOf(r), "err", err)
 			}
@@ -71,6 +73,11 @@ func (c *Controller) livenessChanges(now, leaderSince time.Time) []metadata.Reco
 	img := c.Image()
 	for id, b := range img.Brokers {
 		if id == c.cfg.NodeID {
+			// The active controller hears itself: it never fences its
+			// own broker, and unfences it if a deposed controller did.
+			if b.Fenced && !b.ShuttingDown {
+				out = append(out, metadata.UnfenceBroker{ID: id, IncarnationID: b.IncarnationID})
+			}
 			continue
 		}
 		heard := c.lastHeard(id)

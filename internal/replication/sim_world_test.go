@@ -109,10 +109,12 @@ type simBroker struct {
 	follows map[partition.Key]*simFollow
 	isrReq  map[partition.Key]*simISRReq
 	mirrors map[partition.Key]*simMirror
-	// dirty: partitions whose log lost, in a power loss, records of the
-	// committed prefix it had; the value is how far it had it. Cleared
-	// when the log has that much of the committed prefix again.
+	// dirty: partitions whose log lost records in a power loss; the value
+	// is where the log ended before. Cleared when the log holds the
+	// committed log that far.
 	dirty map[partition.Key]int64
+	// lostFrom: the logs before a power loss, until the restart.
+	lostFrom map[partition.Key][]simRef
 }
 
 // simFollow is a follower's fetch state for one partition: the
@@ -476,10 +478,10 @@ func (w *world) onImage(b *simBroker, img *metadata.Image) {
 // crash kills b's process; with power, unsynced data is lost too.
 func (w *world) crash(b *simBroker, power bool) {
 	w.refreshMirrors(b)
-	had := map[partition.Key]int64{}
+	before := map[partition.Key][]simRef{}
 	for _, k := range w.keys {
 		if m := b.mirrors[k]; m != nil {
-			had[k] = w.track[k].matchLen(m)
+			before[k] = m.refs
 		}
 	}
 	b.state = brokerDown
@@ -492,13 +494,8 @@ func (w *world) crash(b *simBroker, power bool) {
 		w.powerLosses++
 		w.lostBytes += lost
 		kind = fmt.Sprintf("power loss, %d unsynced bytes lost", lost)
-		if b.dirty == nil {
-			b.dirty = map[partition.Key]int64{}
-		}
-		for k, n := range had {
-			if n > 0 && n > b.dirty[k] {
-				b.dirty[k] = n // cleared at restart if nothing committed was lost
-			}
+		if b.lostFrom == nil { // else it crashed again while starting
+			b.lostFrom = before
 		}
 	}
 	w.tracef("CRASH b%d (%s)", b.id, kind)
@@ -551,18 +548,31 @@ func (w *world) restart(b *simBroker) {
 	})
 }
 
-// afterRestart clears the dirty marks of partitions that lost nothing
-// committed in the power loss.
+// afterRestart marks dirty the partitions whose log lost records in the
+// power loss before the restart: until it holds the committed log up to
+// where its log ended before, the leader may count it as holding records
+// it does not have (its fetch offsets from before the crash).
 func (w *world) afterRestart(b *simBroker) {
-	w.refreshMirrors(b)
-	for _, k := range sortedKeysOf(b.dirty) {
-		m := b.mirrors[k]
-		if m != nil && w.track[k].matchLen(m) >= b.dirty[k] {
-			delete(b.dirty, k)
-		} else {
-			w.tracef("b%d: p%d lost committed records in the power loss (had %d)", b.id, k.Partition, b.dirty[k])
-		}
+	if b.lostFrom == nil {
+		return
 	}
+	w.refreshMirrors(b)
+	for _, k := range w.keys {
+		old := b.lostFrom[k]
+		if len(old) == 0 {
+			continue
+		}
+		m := b.mirrors[k]
+		if m != nil && len(m.refs) >= len(old) && slices.Equal(m.refs[:len(old)], old) {
+			continue
+		}
+		if b.dirty == nil {
+			b.dirty = map[partition.Key]int64{}
+		}
+		b.dirty[k] = max(b.dirty[k], old[len(old)-1].next)
+		w.tracef("b%d: p%d lost records in the power loss; dirty until it holds the committed log to %d", b.id, k.Partition, b.dirty[k])
+	}
+	b.lostFrom = nil
 }
 
 func sortedKeysOf[V any](m map[partition.Key]V) []partition.Key {
@@ -940,7 +950,7 @@ func (w *world) produceOnce() {
 
 func (w *world) anyDirty() bool {
 	for _, b := range w.brokers {
-		if len(b.dirty) > 0 {
+		if len(b.dirty) > 0 || b.lostFrom != nil {
 			return true
 		}
 	}
@@ -961,7 +971,7 @@ func (w *world) injectFault() {
 		}
 		// A power loss only while no other broker has lost committed
 		// records it has not fetched back: see TestSim.
-		power := w.cfg.PowerLoss && w.rng.IntN(2) == 0 && (len(b.dirty) > 0 || !w.anyDirty())
+		power := w.cfg.PowerLoss && w.rng.IntN(2) == 0 && (len(b.dirty) > 0 || b.lostFrom != nil || !w.anyDirty())
 		w.crash(b, power)
 	case r < 55:
 		w.tracef("FAULT: isolate b%d for %v", b.id, heal)

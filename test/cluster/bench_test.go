@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"os"
 	"fmt"
 	"slices"
 	"strings"
@@ -147,13 +146,7 @@ type failoverFixture struct {
 // was also the active controller; produce-errors, records that failed
 // (the producer retries, so this should be 0).
 func BenchmarkFailover(b *testing.B) {
-	c := clustertest.StartCluster(b, 3, clustertest.ClusterOptions{Config: benchSettings, Args: []string{"--log-level", "debug"}})
-	b.Cleanup(func() {
-		for _, n := range c.Nodes {
-			data, _ := os.ReadFile(n.LogPath)
-			_ = os.WriteFile(fmt.Sprintf("/tmp/diag/node-%d.log", n.ID), data, 0o644)
-		}
-	})
+	c := clustertest.StartCluster(b, 3, clustertest.ClusterOptions{Config: benchSettings})
 	ctx := b.Context()
 	fx := &failoverFixture{c: c, adm: kadm.NewClient(c.Client(b)), watch: &ackWatch{topic: failoverTopic}}
 	res, err := fx.adm.CreateTopic(ctx, 1, 3, map[string]*string{"min.insync.replicas": kadm.StringPtr("2")}, failoverTopic)
