@@ -76,6 +76,7 @@ func controlledShutdown(ctl *controller.Controller, cfg *config.Broker, reg meta
 		left := leadershipsToMove(ctl.Image(), reg.ID)
 		if left == 0 {
 			lg.Info("controlled shutdown: leaderships moved", "took", time.Since(start).Round(time.Millisecond))
+			handOverController(ctx, ctl, reg.ID, lg)
 			return
 		}
 		select {
@@ -105,4 +106,31 @@ func leadershipsToMove(img *metadata.Image, id int32) int {
 		}
 	}
 	return n
+}
+
+// handOverController transfers the metadata quorum's leadership to another
+// live voter when this node is the active controller, so the quorum does
+// not sit out an election timeout after this node stops.
+func handOverController(ctx context.Context, ctl *controller.Controller, self int32, lg *slog.Logger) {
+	if !ctl.IsLeader() {
+		return
+	}
+	img := ctl.Image()
+	to := int32(-1)
+	for id := range ctl.Voters() {
+		if id != self && img.Live(id) && (to < 0 || id < to) {
+			to = id
+		}
+	}
+	if to < 0 {
+		return
+	}
+	if err := ctl.TransferLeadership(ctx, to); err != nil {
+		return
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for ctl.LeaderID() == self && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	lg.Info("controlled shutdown: metadata leadership handed over", "to", ctl.LeaderID())
 }

@@ -58,6 +58,7 @@ var errorMap = []struct {
 	{metadata.ErrInvalidReplicaAssignment, kerr.InvalidReplicaAssignment},
 	{metadata.ErrInvalidConfig, kerr.InvalidConfig},
 	{metadata.ErrStalePartitionEpoch, kerr.InvalidUpdateVersion},
+	{metadata.ErrIneligibleReplica, kerr.IneligibleReplica},
 	{context.DeadlineExceeded, kerr.RequestTimedOut},
 	{context.Canceled, kerr.RequestTimedOut},
 }

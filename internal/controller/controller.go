@@ -92,13 +92,15 @@ type Controller struct {
 	// learners), so dropped proposals are retried.
 	multiNode atomic.Bool
 
-	propc   chan proposal
-	recvc   chan *raftpb.Message
-	reportc chan report            // delivery failures from the transport
-	statusc chan chan QuorumStatus // Status requests, answered by the loop
-	stopc   chan struct{}          // closed by Close
-	donec   chan struct{}          // closed when the loop has exited
-	readc   chan struct{}          // closed once a leader is known and the log replayed
+	propc chan proposal
+	// transferc asks the loop to transfer raft leadership.
+	transferc chan int32
+	recvc     chan *raftpb.Message
+	reportc   chan report            // delivery failures from the transport
+	statusc   chan chan QuorumStatus // Status requests, answered by the loop
+	stopc     chan struct{}          // closed by Close
+	donec     chan struct{}          // closed when the loop has exited
+	readc     chan struct{}          // closed once a leader is known and the log replayed
 
 	ctx    context.Context // ends at Close; passed to Transport.Send
 	cancel context.CancelFunc
@@ -154,6 +156,7 @@ func Open(ctx context.Context, cfg Config) (*Controller, error) {
 		transport: cfg.Transport,
 		storage:   raft.NewMemoryStorage(),
 		propc:     make(chan proposal),
+		transferc: make(chan int32),
 		recvc:     make(chan *raftpb.Message, 256),
 		reportc:   make(chan report, 256),
 		statusc:   make(chan chan QuorumStatus),
@@ -588,9 +591,29 @@ func (c *Controller) loop() error {
 			}
 		case reply := <-c.statusc:
 			reply <- c.quorumStatus()
+		case to := <-c.transferc:
+			if c.IsLeader() {
+				c.rn.TransferLeader(RaftID(to))
+			}
 		}
 	}
 }
+
+// TransferLeadership asks raft to hand the leadership of the metadata
+// quorum to voter to (a stopping active controller's courtesy, so the
+// quorum does not wait out an election timeout). It returns once the
+// request is queued; watch LeaderID for the result.
+func (c *Controller) TransferLeadership(ctx context.Context, to int32) error {
+	select {
+	case c.transferc <- to:
+		return nil
+	case <-c.stopc:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 
 func (c *Controller) propose(p proposal) {
 	if err := c.rn.Propose(p.data); err != nil {

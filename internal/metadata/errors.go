@@ -60,6 +60,9 @@ var (
 	// names a partition epoch that is no longer current
 	// (INVALID_UPDATE_VERSION).
 	ErrStalePartitionEpoch = errors.New("metadata: stale partition epoch")
+	// ErrIneligibleReplica: an ISR expansion names a fenced or
+	// shutting-down broker (INELIGIBLE_REPLICA).
+	ErrIneligibleReplica = errors.New("metadata: ineligible replica")
 
 	// ErrUnknownRecordType: DecodeRecord/EncodeRecord met a record type this
 	// build does not know.

@@ -556,6 +556,15 @@ func (d *draft) changePartition(r ChangePartition) error {
 			return fmt.Errorf("%w: replica %d is in both the ISR %v and the ELR %v", ErrInvalidPartitionState, b, p.ISR, p.ELR)
 		}
 	}
+	if r.ExpectedPartitionEpoch != nil {
+		// A leader's ISR expansion (AlterPartition) may not add a fenced
+		// or shutting-down broker (Kafka's INELIGIBLE_REPLICA, KIP-841).
+		for _, b := range p.ISR {
+			if br, ok := d.next.Brokers[b]; !slices.Contains(old.ISR, b) && (!ok || br.Fenced) {
+				return fmt.Errorf("%w: replica %d is fenced or shutting down and cannot join the ISR", ErrIneligibleReplica, b)
+			}
+		}
+	}
 	if len(p.ISR) == 0 && r.Leader != NoLeader {
 		return fmt.Errorf("%w: leader %d with an empty ISR", ErrInvalidPartitionState, r.Leader)
 	}

@@ -196,6 +196,20 @@ func (r *Replicator) isrLoop(ctx context.Context) {
 				p.RetryISR()
 				continue
 			}
+			// Never ask to add a fenced or shutting-down broker (KIP-841):
+			// a stopped broker's last fetch may look caught up.
+			cur := p.State().ISR
+			kept := ch.ISR[:0:0]
+			for _, id := range ch.ISR {
+				if contains(cur, id) || img.Live(id) {
+					kept = append(kept, id)
+				}
+			}
+			ch.ISR = kept
+			if sameSet(kept, cur) {
+				p.RetryISR()
+				continue
+			}
 			pe := ch.PartitionEpoch
 			rec := metadata.ChangePartition{
 				TopicID: topic.ID, Partition: p.Index, Leader: r.cfg.NodeID, LeaderEpoch: ch.LeaderEpoch,
@@ -207,7 +221,7 @@ func (r *Replicator) isrLoop(ctx context.Context) {
 				pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 				defer cancel()
 				if err := r.cfg.Propose(pctx, rec); err != nil {
-					if ctx.Err() == nil && !errors.Is(err, metadata.ErrStalePartitionEpoch) {
+					if ctx.Err() == nil && !errors.Is(err, metadata.ErrStalePartitionEpoch) && !errors.Is(err, metadata.ErrIneligibleReplica) {
 						r.lg.Warn("ISR change failed", "topic", p.Topic, "partition", p.Index, "isr", ch.ISR, "err", err)
 					}
 					p.RetryISR()
@@ -217,6 +231,18 @@ func (r *Replicator) isrLoop(ctx context.Context) {
 			})
 		}
 	}
+}
+
+func sameSet(a, b []int32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range a {
+		if !contains(b, x) {
+			return false
+		}
+	}
+	return true
 }
 
 func contains(s []int32, v int32) bool {
