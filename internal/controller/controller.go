@@ -614,7 +614,6 @@ func (c *Controller) TransferLeadership(ctx context.Context, to int32) error {
 	}
 }
 
-
 func (c *Controller) propose(p proposal) {
 	if err := c.rn.Propose(p.data); err != nil {
 		select {
