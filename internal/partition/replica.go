@@ -179,12 +179,14 @@ func (p *Partition) FollowerFetch(id int32, epoch int32, fetchOffset int64, now 
 	defer p.mu.Unlock()
 	r := &p.rep
 	switch {
+	case epoch > r.state.LeaderEpoch:
+		// The follower learned of a newer epoch first (maybe one that
+		// makes this broker leader): retriable, as in Kafka.
+		return -1, ErrUnknownEpoch
 	case !r.leader:
 		return -1, ErrNotLeader
 	case epoch >= 0 && epoch < r.state.LeaderEpoch:
 		return -1, ErrFencedEpoch
-	case epoch > r.state.LeaderEpoch:
-		return -1, ErrUnknownEpoch
 	}
 	f, ok := r.followers[id]
 	if !ok {
