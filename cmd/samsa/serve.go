@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -283,7 +284,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, f serveFlags) error {
 	}
 	host, portS, _ := net.SplitHostPort(advertised)
 	port, _ := strconv.Atoi(portS)
-	reg := metadata.RegisterBroker{ID: cfg.NodeID, Host: host, Port: int32(port), Rack: cfg.Rack, IncarnationID: metadata.RandomUuid()}
+	reg := metadata.RegisterBroker{ID: cfg.NodeID, Host: host, Port: int32(port), Rack: cfg.Rack, IncarnationID: metadata.RandomUuid(), CleanShutdown: clean}
 	var replLn net.Listener
 	if f.replicationListen != "" {
 		replLn, err = net.Listen("tcp", f.replicationListen)
@@ -325,11 +326,18 @@ func runServe(ctx context.Context, cmd *cobra.Command, f serveFlags) error {
 		return err
 	}
 	repl.Sync(ctl.Image())
+	unfenceWake := make(chan struct{}, 1)
 	ctl.Subscribe(func(_, img *metadata.Image) {
 		if err := parts.Sync(context.Background(), img, false); err != nil {
 			lg.Warn("partition sync", "err", err)
 		}
 		repl.Sync(img)
+		if b, ok := img.Brokers[reg.ID]; ok && b.Fenced {
+			select {
+			case unfenceWake <- struct{}{}:
+			default:
+			}
+		}
 	})
 
 	groupSettings, err := group.SettingsFrom(cfg)
@@ -392,7 +400,10 @@ func runServe(ctx context.Context, cmd *cobra.Command, f serveFlags) error {
 	replDone := make(chan struct{})
 	go func() {
 		defer close(replDone)
+		var wg sync.WaitGroup
+		wg.Go(func() { selfUnfence(bgCtx, ctl, reg, unfenceWake, lg) })
 		repl.Run(bgCtx)
+		wg.Wait()
 	}()
 
 	if f.pprofAddr != "" {

@@ -134,3 +134,32 @@ func handOverController(ctx context.Context, ctl *controller.Controller, self in
 	}
 	lg.Info("controlled shutdown: metadata leadership handed over", "to", ctl.LeaderID())
 }
+
+// selfUnfence asks the controller to unfence this broker's incarnation
+// whenever the image shows it fenced (not shutting down): the broker was
+// paused or cut off and is back. It runs until ctx ends; wake is signalled
+// by the metadata subscriber.
+func selfUnfence(ctx context.Context, ctl *controller.Controller, reg metadata.RegisterBroker, wake <-chan struct{}, lg *slog.Logger) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-t.C:
+		}
+		b, ok := ctl.Image().Brokers[reg.ID]
+		if !ok || !b.Fenced || b.ShuttingDown || b.IncarnationID != reg.IncarnationID {
+			continue
+		}
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := ctl.Propose(pctx, metadata.UnfenceBroker{ID: reg.ID, IncarnationID: reg.IncarnationID})
+		cancel()
+		if err == nil {
+			lg.Info("this broker was fenced and is back: unfenced")
+		} else if ctx.Err() == nil && !errors.Is(err, metadata.ErrStaleBroker) {
+			lg.Debug("asking to be unfenced failed", "err", err)
+		}
+	}
+}

@@ -385,6 +385,8 @@ func TestLivenessOfLearnerBroker(t *testing.T) {
 		return b != nil && b.Fenced
 	})
 	tc.mustStart(lrn)
+	inc := tc.leader().c.Image().Brokers[4].IncarnationID
+	proposeRetry(t, lrn.c, metadata.UnfenceBroker{ID: 4, IncarnationID: inc})
 	waitFor(t, "the returning learner broker to be unfenced", func() bool {
 		return !tc.leader().c.Image().Brokers[4].Fenced
 	})

@@ -16,10 +16,11 @@ import (
 // heartbeats. Every Config.HeartbeatInterval (broker.heartbeat.interval.ms)
 // the active controller proposes FenceBroker for each registered, unfenced
 // broker it has not heard from for Config.SessionTimeout
-// (broker.session.timeout.ms), and UnfenceBroker for a fenced broker that
-// is heard from again (a process that was stopped or cut off and came
-// back). A restarted broker re-registers with a new incarnation, which
-// unfences it. A newly elected controller gives every broker a full session
+// (broker.session.timeout.ms). Unfencing is the broker's own request
+// (UnfenceBroker with its incarnation, from serve): a process that was
+// stopped or cut off and came back asks, and a message from a dead
+// incarnation can never unfence the registration of a restarted one. A
+// restarted broker re-registers with a new incarnation, which unfences it. A newly elected controller gives every broker a full session
 // timeout before fencing it. The controller never fences its own node.
 
 // startLiveness starts the fencing goroutine if SessionTimeout is set. It
@@ -75,9 +76,6 @@ func (c *Controller) livenessChanges(now, leaderSince time.Time) []metadata.Reco
 		if id == c.cfg.NodeID {
 			// The active controller hears itself: it never fences its
 			// own broker, and unfences it if a deposed controller did.
-			if b.Fenced && !b.ShuttingDown {
-				out = append(out, metadata.UnfenceBroker{ID: id, IncarnationID: b.IncarnationID})
-			}
 			continue
 		}
 		heard := c.lastHeard(id)
@@ -85,11 +83,8 @@ func (c *Controller) livenessChanges(now, leaderSince time.Time) []metadata.Reco
 		if last.Before(leaderSince) {
 			last = leaderSince
 		}
-		switch {
-		case !b.Fenced && now.Sub(last) > c.cfg.SessionTimeout:
+		if !b.Fenced && now.Sub(last) > c.cfg.SessionTimeout {
 			out = append(out, metadata.FenceBroker{ID: id, IncarnationID: b.IncarnationID})
-		case b.Fenced && !heard.IsZero() && now.Sub(heard) < c.cfg.HeartbeatInterval:
-			out = append(out, metadata.UnfenceBroker{ID: id, IncarnationID: b.IncarnationID})
 		}
 	}
 	return out

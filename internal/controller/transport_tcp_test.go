@@ -363,11 +363,14 @@ func TestLivenessFencesSilentBroker(t *testing.T) {
 			t.Fatalf("live broker %d fenced", id)
 		}
 	}
-	// Heard from again (same incarnation: no re-registration), it is
-	// unfenced.
+	// Back (same incarnation: no re-registration), it asks to be
+	// unfenced, as serve's selfUnfence does; a deposed incarnation could
+	// not.
 	if err := tc.start(quiet); err != nil {
 		t.Fatal(err)
 	}
+	inc := tc.leader().c.Image().Brokers[quiet.id].IncarnationID
+	proposeRetry(t, quiet.c, metadata.UnfenceBroker{ID: quiet.id, IncarnationID: inc})
 	waitFor(t, "the returning broker to be unfenced", func() bool {
 		return !tc.leader().c.Image().Brokers[quiet.id].Fenced
 	})

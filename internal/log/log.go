@@ -803,3 +803,14 @@ func (l *Log) Delete() error {
 	}
 	return nil
 }
+
+// AssignEpoch records that leader epoch epoch starts at start (a new
+// leader, Kafka's maybeAssignEpochStartOffset).
+func (l *Log) AssignEpoch(epoch int32, start int64) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.epochs.assign(epoch, start) {
+		return l.epochs.persist(l.fsys, l.dir)
+	}
+	return nil
+}

@@ -145,6 +145,11 @@ func (l *Log) Truncate(off int64) error {
 		return fmt.Errorf("%w: truncate to %d", ErrOffsetOutOfRange, off)
 	}
 	if off >= l.leo.Load() {
+		// An epoch entry at the log end without records (a leader that
+		// appended nothing) conflicts with the leader's log: drop it.
+		if l.epochs.truncateFromEnd(l.leo.Load()) {
+			return l.epochs.persist(l.fsys, l.dir)
+		}
 		return nil
 	}
 	l.cleanerTruncated(off)

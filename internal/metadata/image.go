@@ -236,13 +236,71 @@ func (d *draft) registerBroker(r RegisterBroker) error {
 	case r.Port <= 0 || r.Port > math.MaxUint16:
 		return fmt.Errorf("%w: broker %d port %d", ErrInvalidBroker, r.ID, r.Port)
 	}
+	old, existed := d.next.Brokers[r.ID]
 	if !d.brokersCloned {
 		d.next.Brokers = maps.Clone(d.next.Brokers)
 		d.brokersCloned = true
 	}
 	d.next.Brokers[r.ID] = &Broker{ID: r.ID, Host: r.Host, Port: r.Port, Rack: r.Rack, IncarnationID: r.IncarnationID,
 		ReplicationHost: r.ReplicationHost, ReplicationPort: r.ReplicationPort}
+	if existed && old.IncarnationID != r.IncarnationID {
+		d.restarted(r.ID, !r.CleanShutdown)
+	}
 	return nil
+}
+
+// restarted applies a broker's new incarnation to its partitions: a
+// partition it leads gets a new leader epoch; after an unclean stop it
+// leaves the ISR and ELR wherever another candidate remains (and a
+// partition it led that way is left leaderless for the controller to
+// elect from the rest).
+func (d *draft) restarted(id int32, unclean bool) {
+	for _, t := range d.next.Topics {
+		var nt *Topic
+		for i, p := range t.Partitions {
+			if !slices.Contains(p.Replicas, id) {
+				continue
+			}
+			np := *p
+			changed := false
+			others := 0 // other replicas that may hold every committed record
+			for _, b := range slices.Concat(np.ISR, np.ELR) {
+				if b != id {
+					others++
+				}
+			}
+			inISR, inELR := slices.Contains(np.ISR, id), slices.Contains(np.ELR, id)
+			if unclean && others > 0 && (inISR || inELR) {
+				not := func(b int32) bool { return b == id }
+				np.ISR = slices.DeleteFunc(slices.Clone(np.ISR), not)
+				np.ELR = slices.DeleteFunc(slices.Clone(np.ELR), not)
+				if len(np.ELR) == 0 {
+					np.ELR = nil
+				}
+				changed = true
+			}
+			if np.Leader == id {
+				if !slices.Contains(np.ISR, id) {
+					np.Leader = NoLeader
+				}
+				np.LeaderEpoch++
+				changed = true
+			}
+			if !changed || np.PartitionEpoch == math.MaxInt32 || np.LeaderEpoch < 0 {
+				continue
+			}
+			np.PartitionEpoch++
+			if nt == nil {
+				c := *t
+				c.Partitions = slices.Clone(t.Partitions)
+				nt = &c
+			}
+			nt.Partitions[i] = &np
+		}
+		if nt != nil {
+			d.putTopic(nt)
+		}
+	}
 }
 
 // unregisterBroker removes a broker that hosts no replica (Kafka's

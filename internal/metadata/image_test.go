@@ -396,3 +396,35 @@ func topicJSON(t *testing.T, tp *Topic) []byte {
 	end := bytes.Index(enc, []byte(`],"brokers"`))
 	return enc[start:end]
 }
+
+// A restarted broker (new incarnation): the partitions it leads get a new
+// leader epoch; after an unclean stop it leaves ISRs and ELRs that have
+// another candidate, and a partition it led that way becomes leaderless.
+func TestRestartedBroker(t *testing.T) {
+	b := newBuilder(t)
+	id := RandomUuid()
+	b.ok(CreateTopic{Name: "t", ID: id, Assignments: [][]int32{{1, 2, 3}, {2, 1, 3}}})
+	b.ok(CreateTopic{Name: "solo", ID: RandomUuid(), Assignments: [][]int32{{1}}})
+	parts := func(im *Image) []*Partition {
+		return append(slices.Clone(im.Topics["t"].Partitions), im.Topics["solo"].Partitions[0])
+	}
+	// Clean restart of broker 1: p0 and p2 get a new epoch, nothing else.
+	im := b.ok(RegisterBroker{ID: 1, Host: "localhost", Port: 9092, IncarnationID: RandomUuid(), CleanShutdown: true})
+	ps := parts(im)
+	if ps[0].Leader != 1 || ps[0].LeaderEpoch != 1 || len(ps[0].ISR) != 3 || ps[1].LeaderEpoch != 0 || ps[2].LeaderEpoch != 1 {
+		t.Fatalf("after a clean restart: %+v %+v %+v", ps[0], ps[1], ps[2])
+	}
+	// Unclean restart: broker 1 leaves p0's and p1's ISR (others remain)
+	// and p0 becomes leaderless; p2's sole replica keeps it.
+	im = b.ok(RegisterBroker{ID: 1, Host: "localhost", Port: 9092, IncarnationID: RandomUuid()})
+	ps = parts(im)
+	if ps[0].Leader != NoLeader || ps[0].LeaderEpoch != 2 || slices.Contains(ps[0].ISR, 1) {
+		t.Fatalf("p0 after an unclean restart: %+v", ps[0])
+	}
+	if ps[1].Leader != 2 || slices.Contains(ps[1].ISR, 1) || ps[1].LeaderEpoch != 0 {
+		t.Fatalf("p1 after an unclean restart: %+v", ps[1])
+	}
+	if ps[2].Leader != 1 || !slices.Equal(ps[2].ISR, []int32{1}) || ps[2].LeaderEpoch != 2 {
+		t.Fatalf("p2 after an unclean restart: %+v", ps[2])
+	}
+}

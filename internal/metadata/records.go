@@ -71,7 +71,10 @@ type SetClusterID struct {
 }
 
 // RegisterBroker adds or replaces a broker registration. The broker is
-// registered unfenced.
+// registered unfenced. A new incarnation of a registered broker is a
+// restarted process: partitions it leads get a new leader epoch (its log
+// may differ from the one it led with), and after an unclean stop it
+// leaves ISRs and ELRs where another candidate exists.
 type RegisterBroker struct {
 	ID            int32  `json:"id"`
 	Host          string `json:"host"`
@@ -82,6 +85,11 @@ type RegisterBroker struct {
 	// means Host/Port.
 	ReplicationHost string `json:"replication_host,omitempty"`
 	ReplicationPort int32  `json:"replication_port,omitempty"`
+	// CleanShutdown says the broker's previous run stopped cleanly. After
+	// an unclean stop its logs may have lost unflushed records, so it
+	// leaves the ISR and ELR of partitions that have another candidate
+	// (KIP-966).
+	CleanShutdown bool `json:"clean_shutdown,omitempty"`
 }
 
 // UnregisterBroker removes a broker that hosts no replica any more.

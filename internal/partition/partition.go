@@ -123,6 +123,9 @@ func Open(ctx context.Context, dataDir, topic string, index int32, cfg config.To
 	hw := l.LogEndOffset()
 	if opts.HighWatermark >= 0 && opts.HighWatermark < hw && opts.State != nil && len(opts.State.Replicas) > 1 {
 		hw = opts.HighWatermark
+	} else if opts.HighWatermark < 0 && opts.State != nil && len(opts.State.Replicas) > 1 {
+		// No checkpoint: nothing is known committed (Kafka starts at 0).
+		hw = l.LogStartOffset()
 	}
 	p.hw.Store(hw)
 	if err := p.loadProducers(); err != nil {

@@ -68,6 +68,11 @@ type replication struct {
 	// isrPending is the partition epoch an ISR change was asked for at;
 	// no new change is asked for until the image moves past it.
 	isrPending int32
+	// maximal: replicas an ISR change asked for may have added (KIP-497's
+	// maximal ISR). The high watermark waits for them too until the image
+	// reaches maximalAt, whatever became of the request.
+	maximal   []int32
+	maximalAt int32
 }
 
 // SetState applies the image's view of the partition. It is called for
@@ -86,6 +91,9 @@ func (p *Partition) SetState(self int32, st LeaderState, now time.Time) {
 	if r.isrPending != 0 && st.PartitionEpoch >= r.isrPending {
 		r.isrPending = 0
 	}
+	if r.maximalAt != 0 && st.PartitionEpoch >= r.maximalAt {
+		r.maximal, r.maximalAt = nil, 0
+	}
 	wasLeader := r.leader
 	r.leader = st.Leader == self
 	p.leaderEpoch.Store(max(st.LeaderEpoch, 0))
@@ -95,6 +103,12 @@ func (p *Partition) SetState(self int32, st LeaderState, now time.Time) {
 		if r.leader {
 			r.epochStart = p.log.LogEndOffset()
 			r.isrPending = 0
+			// Kafka's maybeAssignEpochStartOffset: followers asking
+			// OffsetForLeaderEpoch about an epoch newer than this log's
+			// last batch learn where this epoch starts.
+			if err := p.log.AssignEpoch(st.LeaderEpoch, r.epochStart); err != nil {
+				p.lg.Warn("recording the leader epoch start failed", "epoch", st.LeaderEpoch, "err", err)
+			}
 		}
 	}
 	if r.leader {
@@ -149,7 +163,14 @@ func (p *Partition) advanceHWLocked() {
 	leo := p.log.LogEndOffset()
 	hw := leo
 	inISR := 0
-	for _, id := range r.state.ISR {
+	isr := r.state.ISR
+	for _, id := range r.maximal {
+		if !slices.Contains(isr, id) {
+			isr = append(slices.Clone(isr), id)
+		}
+	}
+	for _, id := range isr {
+		committed := slices.Contains(r.state.ISR, id) // min.insync.replicas counts the image's ISR
 		if id == r.self {
 			inISR++
 			continue
@@ -158,7 +179,9 @@ func (p *Partition) advanceHWLocked() {
 		if !ok || f.leo < 0 {
 			return // not heard from under this epoch yet
 		}
-		inISR++
+		if committed {
+			inISR++
+		}
 		hw = min(hw, f.leo)
 	}
 	if !slices.Contains(r.state.ISR, r.self) || inISR < p.minISR() && len(r.state.Replicas) > 1 {
@@ -221,7 +244,11 @@ type ISRChange struct {
 // min.insync.replicas join the ELR (KIP-966); members of the new ISR leave
 // it. Once a change is returned no other is until the image applies one
 // (or Retry).
-func (p *Partition) DesiredISR(now time.Time, lagMax time.Duration) (ISRChange, bool) {
+//
+// eligible (nil: everyone) says which replicas may join: the broker's view
+// of liveness, so a fenced or shutting-down broker whose last fetch looked
+// caught up is never added (KIP-841).
+func (p *Partition) DesiredISR(now time.Time, lagMax time.Duration, eligible func(id int32) bool) (ISRChange, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	r := &p.rep
@@ -246,7 +273,7 @@ func (p *Partition) DesiredISR(now time.Time, lagMax time.Duration) (ISRChange, 
 			changed = true
 		case in:
 			isr = append(isr, id)
-		case f != nil && f.leo >= 0 && f.leo >= hw && f.leo >= r.epochStart && now.Sub(f.lastCaughtUp) <= lagMax:
+		case f != nil && f.leo >= 0 && f.leo >= hw && f.leo >= r.epochStart && now.Sub(f.lastCaughtUp) <= lagMax && (eligible == nil || eligible(id)):
 			isr = append(isr, id)
 			changed = true
 		}
@@ -266,6 +293,12 @@ func (p *Partition) DesiredISR(now time.Time, lagMax time.Duration) (ISRChange, 
 		elr = []int32{}
 	}
 	r.isrPending = r.state.PartitionEpoch + 1
+	for _, id := range isr {
+		if !slices.Contains(r.maximal, id) {
+			r.maximal = append(r.maximal, id)
+		}
+	}
+	r.maximalAt = r.state.PartitionEpoch + 1
 	return ISRChange{LeaderEpoch: r.state.LeaderEpoch, PartitionEpoch: r.state.PartitionEpoch, ISR: isr, ELR: elr}, true
 }
 
@@ -385,7 +418,7 @@ func (p *Partition) TruncateTo(off int64) error {
 		return ErrClosed
 	}
 	if off >= p.log.LogEndOffset() {
-		return nil
+		return p.log.Truncate(off) // drops an epoch entry without records at the end
 	}
 	p.lg.Info("truncating log to the leader's", "offset", off, "log_end", p.log.LogEndOffset())
 	if err := p.log.Truncate(off); err != nil {

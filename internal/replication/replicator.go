@@ -187,26 +187,12 @@ func (r *Replicator) isrLoop(ctx context.Context) {
 		img := r.cfg.Image()
 		now := r.cfg.Clock.Now()
 		for _, p := range r.cfg.Parts.All() {
-			ch, ok := p.DesiredISR(now, r.cfg.LagTimeMax)
+			ch, ok := p.DesiredISR(now, r.cfg.LagTimeMax, img.Live)
 			if !ok {
 				continue
 			}
 			topic, ok := img.Topics[p.Topic]
 			if !ok {
-				p.RetryISR()
-				continue
-			}
-			// Never ask to add a fenced or shutting-down broker (KIP-841):
-			// a stopped broker's last fetch may look caught up.
-			cur := p.State().ISR
-			kept := ch.ISR[:0:0]
-			for _, id := range ch.ISR {
-				if contains(cur, id) || img.Live(id) {
-					kept = append(kept, id)
-				}
-			}
-			ch.ISR = kept
-			if sameSet(kept, cur) {
 				p.RetryISR()
 				continue
 			}
@@ -231,18 +217,6 @@ func (r *Replicator) isrLoop(ctx context.Context) {
 			})
 		}
 	}
-}
-
-func sameSet(a, b []int32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for _, x := range a {
-		if !contains(b, x) {
-			return false
-		}
-	}
-	return true
 }
 
 func contains(s []int32, v int32) bool {

@@ -121,7 +121,6 @@ type simBroker struct {
 // fetcher's followState plus the request in flight.
 type simFollow struct {
 	key       partition.Key
-	topicID   metadata.Uuid
 	leader    int32
 	epoch     int32
 	truncated int32
@@ -193,6 +192,7 @@ func newWorld(seed uint64, cfg simConfig, trace *simTrace) *world {
 	w.lg = slog.New(&simLogHandler{w: w})
 	w.dropRate = []float64{0, 0.01, 0.05}[w.rng.IntN(3)]
 	w.faultGap = []time.Duration{100 * time.Millisecond, 300 * time.Millisecond, time.Second}[w.rng.IntN(3)]
+	w.tracef("seed %d: drop rate %v, a fault every ~%v, power loss %v, quick restart %v", seed, w.dropRate, w.faultGap, cfg.PowerLoss, cfg.QuickRestart)
 	w.topicID = w.uuid()
 	w.ctl = metadata.NewImage()
 	w.mustPropose(metadata.SetClusterID{ID: "sim"})
@@ -262,8 +262,8 @@ func (w *world) every(b *simBroker, inc int, period time.Duration, what string, 
 	w.after(w.jitter(period), what, alive, tick)
 }
 
-// run processes events until steps were counted or the run failed; it
-// reports whether events remain.
+// run processes events until steps of them ran (events no longer valid
+// are dropped uncounted) or an invariant failed; check runs after each.
 func (w *world) run(steps int, check func()) {
 	for n := 0; n < steps && w.failure == nil && w.q.Len() > 0; {
 		e := heap.Pop(&w.q).(*simEvent)
@@ -375,17 +375,15 @@ func (w *world) publish() {
 	}
 }
 
-// liveness fences brokers not heard from for the session timeout and
-// unfences those heard from again (controller/liveness.go).
+// liveness fences brokers not heard from for the session timeout
+// (controller/liveness.go). Unfencing is the broker's own request, with its
+// incarnation (heartbeat), as in serve's self-unfence.
 func (w *world) liveness() {
 	for _, id := range sortedIDs(w.ctl.Brokers) {
 		b := w.ctl.Brokers[id]
 		heard := w.heard[id]
-		switch {
-		case !b.Fenced && w.now.Sub(heard) > simSession:
+		if !b.Fenced && w.now.Sub(heard) > simSession {
 			_ = w.propose(metadata.FenceBroker{ID: id, IncarnationID: b.IncarnationID})
-		case b.Fenced && !heard.IsZero() && w.now.Sub(heard) < simHeartbeat:
-			_ = w.propose(metadata.UnfenceBroker{ID: id, IncarnationID: b.IncarnationID})
 		}
 	}
 }
@@ -453,8 +451,12 @@ func (w *world) heartbeat(b *simBroker) {
 	if b.img != nil {
 		known = b.img.Offset
 	}
+	incID := b.incID
 	w.send(b.id, simCtl, "heartbeat", func() {
 		w.heard[b.id] = w.now
+		if cur, ok := w.ctl.Brokers[b.id]; ok && cur.Fenced && !cur.ShuttingDown && cur.IncarnationID == incID {
+			_ = w.propose(metadata.UnfenceBroker{ID: b.id, IncarnationID: incID})
+		}
 		if known < w.ctl.Offset && b.state == brokerUp {
 			img := w.ctl
 			w.send(simCtl, b.id, fmt.Sprintf("metadata@%d", img.Offset), func() { w.onImage(b, img) })
@@ -602,7 +604,7 @@ func (w *world) syncFollows(b *simBroker) {
 				f.backoff = time.Time{}
 			}
 		} else {
-			f = &simFollow{key: k, topicID: t.ID, leader: mp.Leader, epoch: mp.LeaderEpoch, truncated: -1}
+			f = &simFollow{key: k, leader: mp.Leader, epoch: mp.LeaderEpoch, truncated: -1}
 			b.follows[k] = f
 		}
 		if f.req == 0 {
@@ -870,7 +872,7 @@ func (w *world) isrLoop(b *simBroker) {
 			delete(b.isrReq, k) // the proposal timed out
 			p.RetryISR()
 		}
-		ch, ok := p.DesiredISR(w.now, simLagMax)
+		ch, ok := p.DesiredISR(w.now, simLagMax, b.img.Live)
 		if !ok {
 			continue
 		}
