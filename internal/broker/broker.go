@@ -15,6 +15,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/group"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/partition"
+	"github.com/samsa-streaming/samsa/internal/replication"
 	"github.com/samsa-streaming/samsa/internal/txn"
 )
 
@@ -59,7 +60,7 @@ type Broker struct {
 
 	sessions *fetchSessions
 	// replThrottle meters bytes sent to throttled follower replicas.
-	replThrottle replicaThrottle
+	replThrottle replication.Throttle
 	txnVerify    txnVerifier // nil until the transaction coordinator is wired
 	pids         *pidBlock
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/samsa-streaming/samsa/internal/log"
 	"github.com/samsa-streaming/samsa/internal/metadata"
+	"github.com/samsa-streaming/samsa/internal/replication"
 )
 
 // replicaOf is the follower's broker id of a Fetch request, or -1 for a
@@ -86,7 +87,7 @@ func (b *Broker) readReplicaFetch(img *metadata.Image, req *kmsg.FetchRequest, r
 	}
 	minOne := true
 	now := b.now()
-	rate := throttledRate(img, b.cfg.NodeID)
+	rate := replication.ThrottleRate(img, b.cfg.NodeID, "leader.replication.throttled.rate")
 	var out []*fetchGot
 	for _, rt := range req.Topics {
 		name := rt.Topic
@@ -153,8 +154,8 @@ func (b *Broker) readReplicaFetch(img *metadata.Image, req *kmsg.FetchRequest, r
 			if rp.FetchOffset >= leo || remaining <= 0 && !minOne {
 				continue
 			}
-			throttled := rate > 0 && throttledReplica(t.Configs["leader.replication.throttled.replicas"], rp.Partition, b.cfg.NodeID)
-			if throttled && !b.replThrottle.allow(now, rate) {
+			throttled := rate > 0 && replication.ThrottledReplica(t.Configs["leader.replication.throttled.replicas"], rp.Partition, b.cfg.NodeID)
+			if throttled && !b.replThrottle.Allow(now, rate) {
 				continue
 			}
 			limit := max(min(int64(rp.PartitionMaxBytes), remaining), 0)
@@ -170,7 +171,7 @@ func (b *Broker) readReplicaFetch(img *metadata.Image, req *kmsg.FetchRequest, r
 			}
 			g.chunks, g.size = res.Chunks, res.Size
 			if throttled {
-				b.replThrottle.record(now, g.size)
+				b.replThrottle.Record(now, g.size)
 			}
 			if g.size > 0 {
 				minOne = false

@@ -203,7 +203,7 @@ var brokerDefs = []Def{
 	{Name: "leader.imbalance.check.interval.seconds", Type: TypeLong, Default: "300", check: atLeast(1), ReadOnly: true},
 	{Name: "leader.imbalance.per.broker.percentage", Type: TypeInt, Default: "10", check: atLeast(0), ReadOnly: true},
 	{Name: "leader.replication.throttled.rate", Type: TypeLong, Default: maxLong, check: atLeast(0), Dynamic: true, Doc: "bytes/s a leader sends to the replicas a topic lists in leader.replication.throttled.replicas"},
-	{Name: "follower.replication.throttled.rate", Type: TypeLong, Default: maxLong, check: atLeast(0), Dynamic: true, Doc: "accepted for compatibility (kafka-reassign-partitions --throttle); replication traffic is not throttled yet"},
+	{Name: "follower.replication.throttled.rate", Type: TypeLong, Default: maxLong, check: atLeast(0), Dynamic: true, Doc: "bytes/s a follower fetches for the replicas a topic lists in follower.replication.throttled.replicas"},
 	{Name: "socket.request.max.bytes", Type: TypeInt, Default: "104857600", check: atLeast(1), ReadOnly: true},
 	{Name: "offsets.topic.num.partitions", Type: TypeInt, Default: "50", check: atLeast(1), ReadOnly: true},
 	{Name: "offsets.topic.replication.factor", Type: TypeShort, Default: "3", check: atLeast(1), ReadOnly: true, Doc: "capped at the number of live brokers when the topic is created"},

@@ -211,7 +211,7 @@ func (f *fetcher) truncate(conn *peer, p *partition.Partition, st *followState) 
 		sp := resp.Topics[0].Partitions[0]
 		if sp.ErrorCode != 0 {
 			f.r.lg.Debug("OffsetForLeaderEpoch refused", "topic", st.key.Topic, "partition", st.key.Partition, "err", kerr.ErrorForCode(sp.ErrorCode))
-			st.backoff = time.Now().Add(f.r.cfg.FetchBackoff)
+			st.backoff = time.Now().Add(f.retryAfter(sp.ErrorCode))
 			return nil
 		}
 		next, done, err := applyEpochAnswer(p, ask, sp.LeaderEpoch, sp.EndOffset)
@@ -308,10 +308,22 @@ func (f *fetcher) fetch(conn *peer, ready []*followState) error {
 	req.SessionEpoch = -1
 	byTopic := map[string]int{}
 	parts := map[partition.Key]*partition.Partition{}
+	img := cfg.Image()
+	rate := ThrottleRate(img, cfg.NodeID, "follower.replication.throttled.rate")
+	now := time.Now()
+	throttled := map[partition.Key]bool{}
 	for _, st := range ready {
 		p, ok := cfg.Parts.Get(st.key.Topic, st.key.Partition)
 		if !ok {
 			continue
+		}
+		if rate > 0 {
+			if t, ok := img.Topics[st.key.Topic]; ok && ThrottledReplica(t.Configs["follower.replication.throttled.replicas"], st.key.Partition, cfg.NodeID) {
+				if !f.r.throttle.Allow(now, rate) {
+					continue // over follower.replication.throttled.rate this second
+				}
+				throttled[st.key] = true
+			}
 		}
 		parts[st.key] = p
 		ti, ok := byTopic[st.key.Topic]
@@ -332,6 +344,16 @@ func (f *fetcher) fetch(conn *peer, ready []*followState) error {
 		rp.PartitionMaxBytes = cfg.FetchMaxBytes
 		req.Topics[ti].Partitions = append(req.Topics[ti].Partitions, rp)
 	}
+	if len(req.Topics) == 0 {
+		// Everything ready is throttled: wait for the next second's quota.
+		t := time.NewTimer(100 * time.Millisecond)
+		defer t.Stop()
+		select {
+		case <-f.ctx.Done():
+		case <-t.C:
+		}
+		return nil
+	}
 	resp := kmsg.NewPtrFetchResponse()
 	if err := conn.do(f.ctx, cfg.RequestTimeout+cfg.FetchWait, req, resp); err != nil {
 		return err
@@ -345,6 +367,9 @@ func (f *fetcher) fetch(conn *peer, ready []*followState) error {
 			st, p := f.state[k], parts[k]
 			if st == nil || p == nil {
 				continue
+			}
+			if throttled[k] {
+				f.r.throttle.Record(now, int64(len(rp.RecordBatches)))
 			}
 			if err := f.apply(p, st, &rp); err != nil {
 				return err
@@ -360,9 +385,24 @@ func (f *fetcher) apply(p *partition.Partition, st *followState, rp *kmsg.FetchR
 		st.truncated = -1
 	}
 	if out&fetchBackoff != 0 {
-		st.backoff = time.Now().Add(f.r.cfg.FetchBackoff)
+		st.backoff = time.Now().Add(f.retryAfter(rp.ErrorCode))
 	}
 	return err
+}
+
+// leaderMoveRetry is how soon a follower asks again after an answer that
+// only says leadership is moving (the leader, or this follower, has not
+// applied the newest metadata yet): replica.fetch.backoff.ms (1 s) would
+// add a second to every failover's acks=all.
+const leaderMoveRetry = 50 * time.Millisecond
+
+// retryAfter is the backoff after an error code.
+func (f *fetcher) retryAfter(code int16) time.Duration {
+	switch code {
+	case kerr.NotLeaderForPartition.Code, kerr.UnknownLeaderEpoch.Code, kerr.FencedLeaderEpoch.Code:
+		return min(leaderMoveRetry, f.r.cfg.FetchBackoff)
+	}
+	return f.r.cfg.FetchBackoff
 }
 
 // fetchOutcome tells the fetcher what a partition's answer asks of it next,

@@ -92,6 +92,8 @@ type Replicator struct {
 	fetchers map[int32]*fetcher
 	pending  map[int32][]follow // Sync before Run
 	wg       sync.WaitGroup
+	// throttle meters bytes fetched for throttled replicas (throttle.go).
+	throttle Throttle
 }
 
 // New returns a Replicator; Run starts it.
