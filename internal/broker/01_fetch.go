@@ -119,27 +119,10 @@ func handleFetch(b *Broker, ctx context.Context, c *conn, r *request) (kmsg.Resp
 		}
 	}
 
-	deadline := time.Now().Add(time.Duration(req.MaxWaitMillis) * time.Millisecond)
-	var got []*fetchGot
-	for {
-		got = b.readFetch(img, req, wants, readCommitted)
-		total, errs := int64(0), false
-		for _, g := range got {
-			total += g.size
-			errs = errs || g.resp.ErrorCode != 0
-		}
-		if total >= int64(req.MinBytes) || errs || req.MaxWaitMillis <= 0 {
-			break
-		}
-		wait := time.Until(deadline)
-		if wait <= 0 || ctx.Err() != nil {
-			break
-		}
-		if !waitForData(ctx, got, wait) {
-			break
-		}
+	got := longPoll(ctx, req, func() []*fetchGot {
 		img = b.image()
-	}
+		return b.readFetch(img, req, wants, readCommitted)
+	})
 
 	// Assemble the response in request order, partitions grouped by topic.
 	var chunks [][][]log.Chunk // parallel to resp.Topics[i].Partitions
@@ -192,6 +175,27 @@ func handleFetch(b *Broker, ctx context.Context, c *conn, r *request) (kmsg.Resp
 		return nil, err
 	}
 	return nil, nil
+}
+
+// longPoll reads until the answer holds MinBytes, an error, or MaxWait
+// passes, waiting on the partitions' Changed channels in between.
+func longPoll(ctx context.Context, req *kmsg.FetchRequest, read func() []*fetchGot) []*fetchGot {
+	deadline := time.Now().Add(time.Duration(req.MaxWaitMillis) * time.Millisecond)
+	for {
+		got := read()
+		total, errs := int64(0), false
+		for _, g := range got {
+			total += g.size
+			errs = errs || g.resp.ErrorCode != 0
+		}
+		if total >= int64(req.MinBytes) || errs || req.MaxWaitMillis <= 0 {
+			return got
+		}
+		wait := time.Until(deadline)
+		if wait <= 0 || ctx.Err() != nil || !waitForData(ctx, got, wait) {
+			return got
+		}
+	}
 }
 
 // waitForData blocks until one of the partitions changes, the wait ends or

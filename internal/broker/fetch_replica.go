@@ -3,7 +3,6 @@ package broker
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -29,27 +28,7 @@ func replicaOf(req *kmsg.FetchRequest) int32 {
 func handleReplicaFetch(b *Broker, ctx context.Context, c *conn, r *request, replica int32) (kmsg.Response, error) {
 	req := r.req.(*kmsg.FetchRequest)
 	resp := req.ResponseKind().(*kmsg.FetchResponse)
-	deadline := time.Now().Add(time.Duration(req.MaxWaitMillis) * time.Millisecond)
-	var got []*fetchGot
-	for {
-		img := b.image()
-		got = b.readReplicaFetch(img, req, replica)
-		total, errs := int64(0), false
-		for _, g := range got {
-			total += g.size
-			errs = errs || g.resp.ErrorCode != 0
-		}
-		if total >= int64(req.MinBytes) || errs || req.MaxWaitMillis <= 0 {
-			break
-		}
-		wait := time.Until(deadline)
-		if wait <= 0 || ctx.Err() != nil {
-			break
-		}
-		if !waitForData(ctx, got, wait) {
-			break
-		}
-	}
+	got := longPoll(ctx, req, func() []*fetchGot { return b.readReplicaFetch(b.image(), req, replica) })
 	img := b.image()
 	var ordered [][]log.Chunk
 	topicIdx := map[string]int{}
