@@ -10,8 +10,17 @@
 // written, and the high watermark is an atomic. Fetch long-polls wait on
 // Changed(), a channel that is closed and replaced on every append.
 //
-// On a single node the in-sync replica set is the leader alone, so the high
-// watermark follows the log end offset. Replication (a later issue) adds
-// follower log end offsets and moves the high watermark on ISR progress; the
-// read path already stops at the high watermark, not the log end.
+// Replication (replica.go) is a deterministic core driven by the image
+// (SetState) and by follower fetches: as leader, the partition tracks each
+// follower's log end offset (FollowerFetch) and moves the high watermark to
+// the smallest log end over the ISR (plus replicas an in-flight expansion
+// may add, KIP-497), only while the ISR has min.insync.replicas members
+// (KIP-966); acks=all waits with WaitCommitted; DesiredISR says which
+// followers should leave or join the ISR. As follower it appends the
+// leader's batches as they are (AppendReplica), takes the leader's high
+// watermark capped at its log end, and truncates a diverged suffix
+// (TruncateTo, ResetTo). On a single node the ISR is the leader alone, so
+// the high watermark follows the log end. The high watermarks survive
+// restarts in replication-offset-checkpoint (hwcheckpoint.go). Consumers
+// read up to the high watermark (or the LSO), followers up to the log end.
 package partition
