@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -129,20 +130,12 @@ func handleProduce(b *Broker, ctx context.Context, c *conn, r *request) (kmsg.Re
 
 // addProduceEndpoint adds a broker to KIP-951's NodeEndpoints once.
 func addProduceEndpoint(img *metadata.Image, resp *kmsg.ProduceResponse, id int32) {
-	br, ok := img.Brokers[id]
-	if !ok {
+	host, port, ok := brokerEndpoint(img, id)
+	if !ok || slices.ContainsFunc(resp.Brokers, func(e kmsg.ProduceResponseBroker) bool { return e.NodeID == id }) {
 		return
 	}
-	for _, e := range resp.Brokers {
-		if e.NodeID == id {
-			return
-		}
-	}
 	e := kmsg.NewProduceResponseBroker()
-	e.NodeID, e.Host, e.Port = id, br.Host, br.Port
-	if br.Rack != "" {
-		e.Rack = kmsg.StringPtr(br.Rack)
-	}
+	e.NodeID, e.Host, e.Port, e.Rack = id, host, port, brokerRack(img, id)
 	resp.Brokers = append(resp.Brokers, e)
 }
 

@@ -125,8 +125,7 @@ func handleFetch(b *Broker, ctx context.Context, c *conn, r *request) (kmsg.Resp
 	})
 
 	// Assemble the response in request order, partitions grouped by topic.
-	var chunks [][][]log.Chunk // parallel to resp.Topics[i].Partitions
-	topicIdx := map[string]int{}
+	out := fetchAssembly{resp: resp, img: img}
 	for _, g := range got {
 		if incremental {
 			sp := sess.parts[g.want.key]
@@ -141,23 +140,7 @@ func handleFetch(b *Broker, ctx context.Context, c *conn, r *request) (kmsg.Resp
 				sp.sent, sp.lastHW, sp.lastLSO, sp.lastStart = true, g.resp.HighWatermark, g.resp.LastStableOffset, g.resp.LogStartOffset
 			}
 		}
-		ti, ok := topicIdx[g.want.key.topic]
-		if !ok {
-			t := kmsg.NewFetchResponseTopic()
-			t.TopicID = g.want.topicID
-			if !g.want.unknownID {
-				t.Topic = g.want.key.topic
-				if mt, ok := img.Topics[t.Topic]; ok {
-					t.TopicID = mt.ID
-				}
-			}
-			resp.Topics = append(resp.Topics, t)
-			chunks = append(chunks, nil)
-			ti = len(resp.Topics) - 1
-			topicIdx[g.want.key.topic] = ti
-		}
-		resp.Topics[ti].Partitions = append(resp.Topics[ti].Partitions, g.resp)
-		chunks[ti] = append(chunks[ti], g.chunks)
+		out.add(g)
 	}
 	if sess != nil {
 		resp.SessionID = sess.id
@@ -166,15 +149,52 @@ func handleFetch(b *Broker, ctx context.Context, c *conn, r *request) (kmsg.Resp
 			sess.epoch = 1
 		}
 	}
-	var ordered [][]log.Chunk
-	for _, tc := range chunks {
-		ordered = append(ordered, tc...)
-	}
 	addFetchEndpoints(img, resp)
-	if err := c.writeFetch(r.hdr.CorrelationID, resp, ordered); err != nil {
+	if err := c.writeFetch(r.hdr.CorrelationID, resp, out.ordered()); err != nil {
 		return nil, err
 	}
 	return nil, nil
+}
+
+// fetchAssembly builds a Fetch response's topics in request order,
+// partitions grouped by topic, with each partition's file chunks alongside.
+type fetchAssembly struct {
+	resp     *kmsg.FetchResponse
+	img      *metadata.Image
+	chunks   [][][]log.Chunk // parallel to resp.Topics[i].Partitions
+	topicIdx map[string]int
+}
+
+func (a *fetchAssembly) add(g *fetchGot) {
+	if a.topicIdx == nil {
+		a.topicIdx = map[string]int{}
+	}
+	ti, ok := a.topicIdx[g.want.key.topic]
+	if !ok {
+		t := kmsg.NewFetchResponseTopic()
+		t.TopicID = g.want.topicID
+		if !g.want.unknownID {
+			t.Topic = g.want.key.topic
+			if mt, ok := a.img.Topics[t.Topic]; ok {
+				t.TopicID = mt.ID
+			}
+		}
+		a.resp.Topics = append(a.resp.Topics, t)
+		a.chunks = append(a.chunks, nil)
+		ti = len(a.resp.Topics) - 1
+		a.topicIdx[g.want.key.topic] = ti
+	}
+	a.resp.Topics[ti].Partitions = append(a.resp.Topics[ti].Partitions, g.resp)
+	a.chunks[ti] = append(a.chunks[ti], g.chunks)
+}
+
+// ordered is every partition's chunks in response order.
+func (a *fetchAssembly) ordered() [][]log.Chunk {
+	var out [][]log.Chunk
+	for _, tc := range a.chunks {
+		out = append(out, tc...)
+	}
+	return out
 }
 
 // longPoll reads until the answer holds MinBytes, an error, or MaxWait
@@ -357,15 +377,12 @@ func addFetchEndpoints(img *metadata.Image, resp *kmsg.FetchResponse) {
 			if p.ErrorCode == 0 || id < 0 {
 				continue
 			}
-			br, ok := img.Brokers[id]
+			host, port, ok := brokerEndpoint(img, id)
 			if !ok || slices.ContainsFunc(resp.Brokers, func(e kmsg.FetchResponseBroker) bool { return e.NodeID == id }) {
 				continue
 			}
 			e := kmsg.NewFetchResponseBroker()
-			e.NodeID, e.Host, e.Port = id, br.Host, br.Port
-			if br.Rack != "" {
-				e.Rack = kmsg.StringPtr(br.Rack)
-			}
+			e.NodeID, e.Host, e.Port, e.Rack = id, host, port, brokerRack(img, id)
 			resp.Brokers = append(resp.Brokers, e)
 		}
 	}

@@ -29,31 +29,11 @@ func handleReplicaFetch(b *Broker, ctx context.Context, c *conn, r *request, rep
 	req := r.req.(*kmsg.FetchRequest)
 	resp := req.ResponseKind().(*kmsg.FetchResponse)
 	got := longPoll(ctx, req, func() []*fetchGot { return b.readReplicaFetch(b.image(), req, replica) })
-	img := b.image()
-	var ordered [][]log.Chunk
-	topicIdx := map[string]int{}
-	var chunks [][][]log.Chunk
+	out := fetchAssembly{resp: resp, img: b.image()}
 	for _, g := range got {
-		ti, ok := topicIdx[g.want.key.topic]
-		if !ok {
-			t := kmsg.NewFetchResponseTopic()
-			t.Topic = g.want.key.topic
-			t.TopicID = g.want.topicID
-			if mt, ok := img.Topics[t.Topic]; ok {
-				t.TopicID = mt.ID
-			}
-			resp.Topics = append(resp.Topics, t)
-			chunks = append(chunks, nil)
-			ti = len(resp.Topics) - 1
-			topicIdx[g.want.key.topic] = ti
-		}
-		resp.Topics[ti].Partitions = append(resp.Topics[ti].Partitions, g.resp)
-		chunks[ti] = append(chunks[ti], g.chunks)
+		out.add(g)
 	}
-	for _, tc := range chunks {
-		ordered = append(ordered, tc...)
-	}
-	if err := c.writeFetch(r.hdr.CorrelationID, resp, ordered); err != nil {
+	if err := c.writeFetch(r.hdr.CorrelationID, resp, out.ordered()); err != nil {
 		return nil, err
 	}
 	return nil, nil

@@ -7,6 +7,8 @@ import (
 	"math"
 	"net"
 
+	"github.com/twmb/franz-go/pkg/kmsg"
+
 	"github.com/samsa-streaming/samsa/internal/batch"
 	"github.com/samsa-streaming/samsa/internal/controller"
 	"github.com/samsa-streaming/samsa/internal/group"
@@ -165,4 +167,12 @@ func brokerEndpoint(img *metadata.Image, id int32) (string, int32, bool) {
 		return "", 0, false
 	}
 	return br.Host, br.Port, true
+}
+
+// brokerRack is a broker's rack for a response's nullable rack field.
+func brokerRack(img *metadata.Image, id int32) *string {
+	if br, ok := img.Brokers[id]; ok && br.Rack != "" {
+		return kmsg.StringPtr(br.Rack)
+	}
+	return nil
 }

@@ -162,7 +162,6 @@ func (m *Manager) Sync(ctx context.Context, img *metadata.Image, first bool) err
 			p, err := Open(ctx, m.dataDir, t.Name, mp.Index, cfg, Options{
 				FS: m.fsys, Logger: m.lg, Clock: m.clock, CleanShutdown: m.clean,
 				Self: m.nodeID, State: &st, HighWatermark: hw,
-				LeaderEpoch: mp.LeaderEpoch, ISRSize: int32(len(mp.ISR)),
 			})
 			if err != nil {
 				errs = append(errs, err)

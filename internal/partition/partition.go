@@ -51,8 +51,8 @@ type Partition struct {
 
 	leaderEpoch atomic.Int32
 	hw          atomic.Int64
-	isrSize     atomic.Int32
-	rep         replication // guarded by mu (replica.go)
+	isrSize     atomic.Int32 // len(rep.state.ISR), for the lock-free min.insync.replicas check
+	rep         replication  // guarded by mu (replica.go)
 
 	waitMu  sync.Mutex
 	changed chan struct{}
@@ -72,7 +72,6 @@ type Options struct {
 	// right for a single replica).
 	HighWatermark int64
 	LeaderEpoch   int32
-	ISRSize       int32
 }
 
 // DirName is a partition's directory name, as Kafka names it.
@@ -119,7 +118,6 @@ func Open(ctx context.Context, dataDir, topic string, index int32, cfg config.To
 	}
 	p.log = l
 	p.leaderEpoch.Store(max(opts.LeaderEpoch, 0))
-	p.isrSize.Store(max(opts.ISRSize, 1))
 	hw := l.LogEndOffset()
 	if opts.HighWatermark >= 0 && opts.HighWatermark < hw && opts.State != nil && len(opts.State.Replicas) > 1 {
 		hw = opts.HighWatermark

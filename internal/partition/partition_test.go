@@ -23,7 +23,7 @@ func testConfig() config.Topic {
 
 func openTest(t *testing.T, dir string, cfg config.Topic, clock Clock) *Partition {
 	t.Helper()
-	p, err := Open(context.Background(), dir, "t", 0, cfg, Options{FS: fs.OS(), Logger: slog.New(slog.DiscardHandler), Clock: clock, ISRSize: 1})
+	p, err := Open(context.Background(), dir, "t", 0, cfg, Options{FS: fs.OS(), Logger: slog.New(slog.DiscardHandler), Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestIdempotentProducer(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, clean := range []bool{true, false} {
-		q, err := Open(context.Background(), dir, "t", 0, testConfig(), Options{FS: fs.OS(), Logger: slog.New(slog.DiscardHandler), Clock: clock, ISRSize: 1, CleanShutdown: clean})
+		q, err := Open(context.Background(), dir, "t", 0, testConfig(), Options{FS: fs.OS(), Logger: slog.New(slog.DiscardHandler), Clock: clock, CleanShutdown: clean})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -84,7 +84,7 @@ func TestTransactionsLSOAndAbortIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, clean := range []bool{true, false} {
-		q, err := Open(context.Background(), dir, "t", 0, testConfig(), Options{FS: fs.OS(), Logger: slog.New(slog.DiscardHandler), Clock: clock, ISRSize: 1, CleanShutdown: clean})
+		q, err := Open(context.Background(), dir, "t", 0, testConfig(), Options{FS: fs.OS(), Logger: slog.New(slog.DiscardHandler), Clock: clock, CleanShutdown: clean})
 		if err != nil {
 			t.Fatal(err)
 		}
