@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -132,7 +133,7 @@ func (r *Replicator) Sync(img *metadata.Image) {
 	want := map[int32][]follow{}
 	for _, t := range img.Topics {
 		for _, mp := range t.Partitions {
-			if mp.Leader == r.cfg.NodeID || mp.Leader < 0 || !contains(mp.Replicas, r.cfg.NodeID) {
+			if mp.Leader == r.cfg.NodeID || mp.Leader < 0 || !slices.Contains(mp.Replicas, r.cfg.NodeID) {
 				continue
 			}
 			want[mp.Leader] = append(want[mp.Leader], follow{key: partition.Key{Topic: t.Name, Partition: mp.Index}, topicID: t.ID, epoch: mp.LeaderEpoch})
@@ -219,13 +220,4 @@ func (r *Replicator) isrLoop(ctx context.Context) {
 			})
 		}
 	}
-}
-
-func contains(s []int32, v int32) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
