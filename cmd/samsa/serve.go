@@ -316,7 +316,8 @@ func runServe(ctx context.Context, cmd *cobra.Command, f serveFlags) error {
 	if err != nil {
 		return err
 	}
-	if err := parts.Sync(ctx, ctl.Image(), true); err != nil {
+	startImg := ctl.Image()
+	if err := parts.Sync(ctx, startImg, true); err != nil {
 		parts.Close()
 		return fmt.Errorf("open partitions: %w", err)
 	}
@@ -325,9 +326,9 @@ func runServe(ctx context.Context, cmd *cobra.Command, f serveFlags) error {
 		parts.Close()
 		return err
 	}
-	repl.Sync(ctl.Image())
+	repl.Sync(startImg)
 	unfenceWake := make(chan struct{}, 1)
-	ctl.Subscribe(func(_, img *metadata.Image) {
+	followImages(ctl, startImg.Offset, func(img *metadata.Image) {
 		if err := parts.Sync(context.Background(), img, false); err != nil {
 			lg.Warn("partition sync", "err", err)
 		}
@@ -384,9 +385,10 @@ func runServe(ctx context.Context, cmd *cobra.Command, f serveFlags) error {
 	// Lead the __consumer_offsets and __transaction_state partitions this
 	// broker leads, now and after every metadata change (after parts.Sync,
 	// subscribed above).
-	b.SyncGroupCoordinator(ctl.Image())
-	b.SyncTxnCoordinator(ctl.Image())
-	ctl.Subscribe(func(_, img *metadata.Image) {
+	coordImg := ctl.Image()
+	b.SyncGroupCoordinator(coordImg)
+	b.SyncTxnCoordinator(coordImg)
+	followImages(ctl, coordImg.Offset, func(img *metadata.Image) {
 		b.SyncGroupCoordinator(img)
 		b.SyncTxnCoordinator(img)
 	})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/samsa-streaming/samsa/internal/config"
@@ -162,4 +163,26 @@ func selfUnfence(ctx context.Context, ctl *controller.Controller, reg metadata.R
 			lg.Debug("asking to be unfenced failed", "err", err)
 		}
 	}
+}
+
+// followImages applies every image after offset from, in order: it
+// subscribes, then catches up with the current image, so an image
+// published between the caller's start-up pass (at from) and the
+// subscription is not missed (a leadership elected in that window would
+// otherwise never reach the partition), and an older image never follows
+// a newer one.
+func followImages(ctl *controller.Controller, from int64, apply func(*metadata.Image)) {
+	var mu sync.Mutex
+	at := from
+	step := func(img *metadata.Image) {
+		mu.Lock()
+		defer mu.Unlock()
+		if img.Offset <= at {
+			return
+		}
+		at = img.Offset
+		apply(img)
+	}
+	ctl.Subscribe(func(_, img *metadata.Image) { step(img) })
+	step(ctl.Image())
 }

@@ -198,12 +198,47 @@ func Start(t testing.TB, opts Options) *Node {
 var errExitedEarly = errors.New("node exited before answering ApiVersions")
 
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find free port: %w", err)
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, fmt.Errorf("find free port: %w", err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if handedOut.claim(port) {
+			return port, nil
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return 0, errors.New("find free port: the kernel keeps returning ports already handed out")
+}
+
+// handedOut remembers the ports freePort returned: a port is closed again
+// until the process that gets it binds it, and the kernel may hand it to
+// the next ":0" listener (another freePort, or a proxy) in between. It is
+// the test binary's one piece of shared state.
+var handedOut = &portSet{ports: map[int]bool{}}
+
+type portSet struct {
+	mu    sync.Mutex
+	ports map[int]bool
+}
+
+// claim records port and reports whether it was not handed out before.
+func (s *portSet) claim(port int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ports[port] {
+		return false
+	}
+	s.ports[port] = true
+	return true
+}
+
+// taken reports whether freePort handed port out.
+func (s *portSet) taken(port int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ports[port]
 }
 
 // start launches the binary and waits for readiness. On failure the process

@@ -92,9 +92,18 @@ func NewProxy(target string) (*Proxy, error) {
 	if _, _, err := net.SplitHostPort(target); err != nil {
 		return nil, fmt.Errorf("clustertest: proxy target %q: %w", target, err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("clustertest: proxy listen: %w", err)
+	var ln net.Listener
+	for {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("clustertest: proxy listen: %w", err)
+		}
+		// Not a port freePort gave a node that has not bound it yet.
+		if !handedOut.taken(l.Addr().(*net.TCPAddr).Port) {
+			ln = l
+			break
+		}
+		defer l.Close() // keep it bound while retrying, so the next try differs
 	}
 	p := &Proxy{
 		Addr:   ln.Addr().String(),
