@@ -15,11 +15,11 @@ import (
 	"github.com/samsa-streaming/samsa/internal/partition"
 )
 
-func init() { register(int16(kmsg.Produce), 3, 13, handleProduce) }
+func init() { register(int16(kmsg.Produce), 3, 13, (*Broker).handleProduce) }
 
 var errOneBatch = fmt.Errorf("%w: produce requests may hold exactly one record batch per partition", partition.ErrInvalidRecord)
 
-func handleProduce(b *Broker, ctx context.Context, c *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleProduce(ctx context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.ProduceRequest)
 	resp := req.ResponseKind().(*kmsg.ProduceResponse)
 	img := b.image()

@@ -14,7 +14,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/partition"
 )
 
-func init() { register(int16(kmsg.Fetch), 4, 18, handleFetch) }
+func init() { register(int16(kmsg.Fetch), 4, 18, (*Broker).handleFetch) }
 
 // fetchWant is one partition a fetch asks for.
 type fetchWant struct {
@@ -35,11 +35,11 @@ type fetchGot struct {
 	part   *partition.Partition
 }
 
-func handleFetch(b *Broker, ctx context.Context, c *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleFetch(ctx context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.FetchRequest)
 	resp := req.ResponseKind().(*kmsg.FetchResponse)
 	if id := replicaOf(req); id >= 0 {
-		return handleReplicaFetch(b, ctx, c, r, id)
+		return b.handleReplicaFetch(ctx, c, r, id)
 	}
 	img := b.image()
 	readCommitted := req.IsolationLevel == 1

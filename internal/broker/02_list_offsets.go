@@ -10,7 +10,7 @@ import (
 )
 
 // Kafka 4 dropped ListOffsets v0; KEDA's sarama sends v1.
-func init() { register(int16(kmsg.ListOffsets), 1, 10, handleListOffsets) }
+func init() { register(int16(kmsg.ListOffsets), 1, 10, (*Broker).handleListOffsets) }
 
 // Special timestamps of ListOffsets.
 const (
@@ -22,7 +22,7 @@ const (
 	tsEarliestPending = -6 // v10+
 )
 
-func handleListOffsets(b *Broker, _ context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleListOffsets(_ context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.ListOffsetsRequest)
 	resp := req.ResponseKind().(*kmsg.ListOffsetsResponse)
 	img := b.image()

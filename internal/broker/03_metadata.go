@@ -11,9 +11,9 @@ import (
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
-func init() { register(int16(kmsg.Metadata), 0, 13, handleMetadata) }
+func init() { register(int16(kmsg.Metadata), 0, 13, (*Broker).handleMetadata) }
 
-func handleMetadata(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleMetadata(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.MetadataRequest)
 	resp := req.ResponseKind().(*kmsg.MetadataResponse)
 	img := b.image()

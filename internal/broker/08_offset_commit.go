@@ -6,12 +6,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func init() { register(int16(kmsg.OffsetCommit), 2, 9, handleOffsetCommit) }
+func init() { register(int16(kmsg.OffsetCommit), 2, 9, (*Broker).handleOffsetCommit) }
 
 // handleOffsetCommit hands OffsetCommit v2-v9 to the group coordinator.
-func handleOffsetCommit(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
-	if b.groups == nil {
-		return nil, errGroupsOff
-	}
+func (b *Broker) handleOffsetCommit(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	return b.groups.OffsetCommit(ctx, r.req.(*kmsg.OffsetCommitRequest)), nil
 }

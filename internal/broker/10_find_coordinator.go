@@ -9,7 +9,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/group"
 )
 
-func init() { register(int16(kmsg.FindCoordinator), 0, 6, handleFindCoordinator) }
+func init() { register(int16(kmsg.FindCoordinator), 0, 6, (*Broker).handleFindCoordinator) }
 
 // Coordinator key types.
 const (
@@ -20,7 +20,7 @@ const (
 
 // handleFindCoordinator answers FindCoordinator v0-v6 (batched keys from
 // v4). The first group lookup creates __consumer_offsets, as in Kafka.
-func handleFindCoordinator(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleFindCoordinator(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.FindCoordinatorRequest)
 	resp := req.ResponseKind().(*kmsg.FindCoordinatorResponse)
 	if req.Version < 4 {
@@ -51,8 +51,6 @@ func (b *Broker) findCoordinator(ctx context.Context, typ int8, key string, vers
 		return fail(kerr.InvalidRequest, "Samsa does not support share groups")
 	case typ != coordinatorGroup:
 		return fail(kerr.InvalidRequest, "unknown coordinator type")
-	case b.groups == nil:
-		return fail(kerr.CoordinatorNotAvailable, "this broker runs without a group coordinator")
 	}
 	t, err := b.ensureOffsetsTopic(ctx)
 	if err != nil || len(t.Partitions) == 0 {
@@ -80,9 +78,6 @@ func (b *Broker) findCoordinator(ctx context.Context, typ int8, key string, vers
 // its __transaction_state partition, abs(javaHashCode(id)) % partitions as
 // in Kafka. The first lookup creates the topic.
 func (b *Broker) findTxnCoordinator(ctx context.Context, co kmsg.FindCoordinatorResponseCoordinator, key string, fail func(*kerr.Error, string) kmsg.FindCoordinatorResponseCoordinator) kmsg.FindCoordinatorResponseCoordinator {
-	if b.txns == nil {
-		return fail(kerr.CoordinatorNotAvailable, "this broker runs without a transaction coordinator")
-	}
 	t, err := b.ensureTxnTopic(ctx)
 	if err != nil || len(t.Partitions) == 0 {
 		b.lg.Warn("cannot create the transaction state topic", "err", err)

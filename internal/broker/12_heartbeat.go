@@ -6,12 +6,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func init() { register(int16(kmsg.Heartbeat), 0, 4, handleHeartbeat) }
+func init() { register(int16(kmsg.Heartbeat), 0, 4, (*Broker).handleHeartbeat) }
 
 // handleHeartbeat hands Heartbeat v0-v4 to the group coordinator.
-func handleHeartbeat(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
-	if b.groups == nil {
-		return nil, errGroupsOff
-	}
+func (b *Broker) handleHeartbeat(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	return b.groups.Heartbeat(ctx, r.req.(*kmsg.HeartbeatRequest)), nil
 }

@@ -6,13 +6,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func init() { register(int16(kmsg.SyncGroup), 0, 5, handleSyncGroup) }
+func init() { register(int16(kmsg.SyncGroup), 0, 5, (*Broker).handleSyncGroup) }
 
 // handleSyncGroup hands SyncGroup v0-v5 to the group coordinator; a
 // follower's sync parks until the leader's assignment is written.
-func handleSyncGroup(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
-	if b.groups == nil {
-		return nil, errGroupsOff
-	}
+func (b *Broker) handleSyncGroup(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	return b.groups.SyncGroup(ctx, r.req.(*kmsg.SyncGroupRequest)), nil
 }

@@ -6,12 +6,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func init() { register(int16(kmsg.DescribeGroups), 0, 6, handleDescribeGroups) }
+func init() { register(int16(kmsg.DescribeGroups), 0, 6, (*Broker).handleDescribeGroups) }
 
 // handleDescribeGroups hands DescribeGroups v0-v6 to the group coordinator.
-func handleDescribeGroups(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
-	if b.groups == nil {
-		return nil, errGroupsOff
-	}
+func (b *Broker) handleDescribeGroups(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	return b.groups.DescribeGroups(ctx, r.req.(*kmsg.DescribeGroupsRequest)), nil
 }

@@ -6,12 +6,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func init() { register(int16(kmsg.ListGroups), 0, 5, handleListGroups) }
+func init() { register(int16(kmsg.ListGroups), 0, 5, (*Broker).handleListGroups) }
 
 // handleListGroups hands ListGroups v0-v5 to the group coordinator.
-func handleListGroups(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
-	if b.groups == nil {
-		return nil, errGroupsOff
-	}
+func (b *Broker) handleListGroups(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	return b.groups.ListGroups(ctx, r.req.(*kmsg.ListGroupsRequest)), nil
 }

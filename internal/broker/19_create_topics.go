@@ -11,9 +11,9 @@ import (
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
-func init() { register(int16(kmsg.CreateTopics), 2, 7, handleCreateTopics) }
+func init() { register(int16(kmsg.CreateTopics), 2, 7, (*Broker).handleCreateTopics) }
 
-func handleCreateTopics(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleCreateTopics(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.CreateTopicsRequest)
 	resp := req.ResponseKind().(*kmsg.CreateTopicsResponse)
 	ctx, cancel := adminContext(ctx, req.TimeoutMillis)

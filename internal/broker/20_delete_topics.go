@@ -10,7 +10,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
-func init() { register(int16(kmsg.DeleteTopics), 1, 6, handleDeleteTopics) }
+func init() { register(int16(kmsg.DeleteTopics), 1, 6, (*Broker).handleDeleteTopics) }
 
 // deleteWant is one topic a DeleteTopics request names, by name or by id.
 type deleteWant struct {
@@ -18,7 +18,7 @@ type deleteWant struct {
 	id   metadata.Uuid
 }
 
-func handleDeleteTopics(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleDeleteTopics(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.DeleteTopicsRequest)
 	resp := req.ResponseKind().(*kmsg.DeleteTopicsResponse)
 	ctx, cancel := adminContext(ctx, req.TimeoutMillis)

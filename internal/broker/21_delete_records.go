@@ -9,9 +9,9 @@ import (
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
-func init() { register(int16(kmsg.DeleteRecords), 0, 2, handleDeleteRecords) }
+func init() { register(int16(kmsg.DeleteRecords), 0, 2, (*Broker).handleDeleteRecords) }
 
-func handleDeleteRecords(b *Broker, _ context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleDeleteRecords(_ context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.DeleteRecordsRequest)
 	resp := req.ResponseKind().(*kmsg.DeleteRecordsResponse)
 	img := b.image()

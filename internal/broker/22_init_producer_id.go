@@ -4,13 +4,12 @@ import (
 	"context"
 	"sync"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
-func init() { register(int16(kmsg.InitProducerID), 0, 5, handleInitProducerID) }
+func init() { register(int16(kmsg.InitProducerID), 0, 5, (*Broker).handleInitProducerID) }
 
 // producerIDBlockSize is how many producer ids a broker takes from the
 // metadata log at a time, as Kafka's ProducerIdManager does.
@@ -38,7 +37,7 @@ func (b *Broker) nextProducerID(ctx context.Context) (int64, error) {
 	return id, nil
 }
 
-func handleInitProducerID(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleInitProducerID(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.InitProducerIDRequest)
 	resp := req.ResponseKind().(*kmsg.InitProducerIDResponse)
 	resp.ProducerID, resp.ProducerEpoch = -1, -1
@@ -47,10 +46,6 @@ func handleInitProducerID(b *Broker, ctx context.Context, _ *conn, r *request) (
 		// (internal/txn): a producer id per transactional id, the epoch
 		// bumped by each init, older instances fenced. PRODUCER_FENCED
 		// exists from v4 (KIP-588).
-		if b.txns == nil {
-			resp.ErrorCode = kerr.CoordinatorNotAvailable.Code
-			return resp, nil
-		}
 		pid, epoch, err := b.txns.InitProducerID(ctx, *req.TransactionalID, req.TransactionTimeoutMillis, req.ProducerID, req.ProducerEpoch)
 		if err != nil {
 			resp.ErrorCode = txnCode(err, req.Version, 4)

@@ -7,9 +7,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func init() { register(int16(kmsg.OffsetForLeaderEpoch), 0, 4, handleOffsetForLeaderEpoch) }
+func init() { register(int16(kmsg.OffsetForLeaderEpoch), 0, 4, (*Broker).handleOffsetForLeaderEpoch) }
 
-func handleOffsetForLeaderEpoch(b *Broker, _ context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleOffsetForLeaderEpoch(_ context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.OffsetForLeaderEpochRequest)
 	resp := req.ResponseKind().(*kmsg.OffsetForLeaderEpochResponse)
 	img := b.image()

@@ -10,7 +10,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/txn"
 )
 
-func init() { register(int16(kmsg.AddPartitionsToTxn), 0, 5, handleAddPartitionsToTxn) }
+func init() { register(int16(kmsg.AddPartitionsToTxn), 0, 5, (*Broker).handleAddPartitionsToTxn) }
 
 // handleAddPartitionsToTxn answers AddPartitionsToTxn v0-v5. Clients send
 // v0-v3 with one transaction; brokers send v4+ with a batch of
@@ -19,7 +19,7 @@ func init() { register(int16(kmsg.AddPartitionsToTxn), 0, 5, handleAddPartitions
 // VerifyOnly for KIP-890 part 1 and an add for part 2 (txnRouter; a
 // leader that is the coordinator itself asks it directly). PRODUCER_FENCED
 // exists from v2, TRANSACTION_ABORTABLE from v5.
-func handleAddPartitionsToTxn(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleAddPartitionsToTxn(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.AddPartitionsToTxnRequest)
 	resp := req.ResponseKind().(*kmsg.AddPartitionsToTxnResponse)
 	img := b.image()
@@ -99,8 +99,6 @@ func (b *Broker) addPartitionsToTxn(ctx context.Context, img *metadata.Image, ve
 	switch {
 	case unknown:
 		return all(kerr.OperationNotAttempted.Code)
-	case b.txns == nil:
-		return all(kerr.CoordinatorNotAvailable.Code)
 	case verifyOnly:
 		per, err := b.txns.VerifyOnly(id, pid, epoch, tps)
 		if err != nil {

@@ -10,19 +10,15 @@ import (
 	"github.com/samsa-streaming/samsa/internal/txn"
 )
 
-func init() { register(int16(kmsg.AddOffsetsToTxn), 0, 4, handleAddOffsetsToTxn) }
+func init() { register(int16(kmsg.AddOffsetsToTxn), 0, 4, (*Broker).handleAddOffsetsToTxn) }
 
 // handleAddOffsetsToTxn answers AddOffsetsToTxn v0-v4: the group's
 // __consumer_offsets partition joins the transaction, so that EndTxn's
 // markers reach the transactional offset commits. PRODUCER_FENCED exists
 // from v2.
-func handleAddOffsetsToTxn(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleAddOffsetsToTxn(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.AddOffsetsToTxnRequest)
 	resp := req.ResponseKind().(*kmsg.AddOffsetsToTxnResponse)
-	if b.txns == nil {
-		resp.ErrorCode = kerr.CoordinatorNotAvailable.Code
-		return resp, nil
-	}
 	t, err := b.ensureOffsetsTopic(ctx)
 	if err != nil || len(t.Partitions) == 0 {
 		resp.ErrorCode = kerr.CoordinatorNotAvailable.Code

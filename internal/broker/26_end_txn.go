@@ -3,23 +3,18 @@ package broker
 import (
 	"context"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func init() { register(int16(kmsg.EndTxn), 0, 5, handleEndTxn) }
+func init() { register(int16(kmsg.EndTxn), 0, 5, (*Broker).handleEndTxn) }
 
 // handleEndTxn answers EndTxn v0-v5. From v5 (KIP-890 part 2) every end
 // bumps the producer epoch, and the response carries the producer id and
 // epoch the producer continues with. PRODUCER_FENCED exists from v2.
-func handleEndTxn(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleEndTxn(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.EndTxnRequest)
 	resp := req.ResponseKind().(*kmsg.EndTxnResponse)
 	resp.ProducerID, resp.ProducerEpoch = -1, -1
-	if b.txns == nil {
-		resp.ErrorCode = kerr.CoordinatorNotAvailable.Code
-		return resp, nil
-	}
 	pid, epoch, err := b.txns.EndTxn(ctx, req.TransactionalID, req.ProducerID, req.ProducerEpoch, req.Commit, req.Version >= 5)
 	if err != nil {
 		resp.ErrorCode = txnCode(err, req.Version, 2)

@@ -11,7 +11,7 @@ import (
 
 // Kafka 4.0 accepts v1 (v0 went with KIP-896); v2 (4.2, KIP-1228) adds the
 // marker's transaction version, which the markers themselves do not need.
-func init() { register(int16(kmsg.WriteTxnMarkers), 1, 2, handleWriteTxnMarkers) }
+func init() { register(int16(kmsg.WriteTxnMarkers), 1, 2, (*Broker).handleWriteTxnMarkers) }
 
 // handleWriteTxnMarkers writes COMMIT or ABORT markers to the partitions
 // this broker leads: the inter-broker half of ending a transaction, sent by
@@ -22,7 +22,7 @@ func init() { register(int16(kmsg.WriteTxnMarkers), 1, 2, handleWriteTxnMarkers)
 // partition this broker does not lead answers NOT_LEADER_OR_FOLLOWER and
 // one the cluster does not have UNKNOWN_TOPIC_OR_PARTITION, which the
 // coordinator retries or drops.
-func handleWriteTxnMarkers(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleWriteTxnMarkers(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.WriteTxnMarkersRequest)
 	resp := req.ResponseKind().(*kmsg.WriteTxnMarkersResponse)
 	type job struct {

@@ -7,16 +7,13 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func init() { register(int16(kmsg.TxnOffsetCommit), 0, 5, handleTxnOffsetCommit) }
+func init() { register(int16(kmsg.TxnOffsetCommit), 0, 5, (*Broker).handleTxnOffsetCommit) }
 
 // handleTxnOffsetCommit checks (KIP-890) that the producer's transaction
 // includes the group's __consumer_offsets partition, adding it under
 // transaction.version 2 (v5+, whose clients skip AddOffsetsToTxn), and hands
 // TxnOffsetCommit v0-v5 to the group coordinator.
-func handleTxnOffsetCommit(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
-	if b.groups == nil {
-		return nil, errGroupsOff
-	}
+func (b *Broker) handleTxnOffsetCommit(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.TxnOffsetCommitRequest)
 	if code := b.verifyTxnOffsetCommit(ctx, req); code != 0 {
 		return txnOffsetCommitError(req, code), nil

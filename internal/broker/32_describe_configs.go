@@ -13,9 +13,9 @@ import (
 	"github.com/samsa-streaming/samsa/internal/partition"
 )
 
-func init() { register(int16(kmsg.DescribeConfigs), 1, 4, handleDescribeConfigs) }
+func init() { register(int16(kmsg.DescribeConfigs), 1, 4, (*Broker).handleDescribeConfigs) }
 
-func handleDescribeConfigs(b *Broker, _ context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleDescribeConfigs(_ context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.DescribeConfigsRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeConfigsResponse)
 	img := b.image()

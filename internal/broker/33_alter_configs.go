@@ -14,11 +14,11 @@ import (
 	"github.com/samsa-streaming/samsa/internal/partition"
 )
 
-func init() { register(int16(kmsg.AlterConfigs), 0, 2, handleAlterConfigs) }
+func init() { register(int16(kmsg.AlterConfigs), 0, 2, (*Broker).handleAlterConfigs) }
 
 // handleAlterConfigs is the legacy, non-incremental AlterConfigs: each
 // resource's dynamic configs become exactly the ones given.
-func handleAlterConfigs(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleAlterConfigs(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.AlterConfigsRequest)
 	resp := req.ResponseKind().(*kmsg.AlterConfigsResponse)
 

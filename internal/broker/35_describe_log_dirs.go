@@ -12,12 +12,12 @@ import (
 	"github.com/samsa-streaming/samsa/internal/partition"
 )
 
-func init() { register(int16(kmsg.DescribeLogDirs), 1, 4, handleDescribeLogDirs) }
+func init() { register(int16(kmsg.DescribeLogDirs), 1, 4, (*Broker).handleDescribeLogDirs) }
 
 // handleDescribeLogDirs reports Samsa's single log directory as Kafka's
 // ReplicaManager.describeLogDirs does: the hosted partitions asked for
 // (all of them for a null topic list), topics with none left out.
-func handleDescribeLogDirs(b *Broker, _ context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleDescribeLogDirs(_ context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.DescribeLogDirsRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeLogDirsResponse)
 

@@ -10,13 +10,13 @@ import (
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
-func init() { register(int16(kmsg.CreatePartitions), 0, 3, handleCreatePartitions) }
+func init() { register(int16(kmsg.CreatePartitions), 0, 3, (*Broker).handleCreatePartitions) }
 
 // maxTopicPartitions is the partition count createTopic allows; adding
 // partitions may not go past it either.
 const maxTopicPartitions = 1 << 16
 
-func handleCreatePartitions(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleCreatePartitions(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.CreatePartitionsRequest)
 	resp := req.ResponseKind().(*kmsg.CreatePartitionsResponse)
 	ctx, cancel := adminContext(ctx, req.TimeoutMillis)

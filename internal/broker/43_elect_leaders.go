@@ -15,7 +15,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/partition"
 )
 
-func init() { register(int16(kmsg.ElectLeaders), 0, 2, handleElectLeaders) }
+func init() { register(int16(kmsg.ElectLeaders), 0, 2, (*Broker).handleElectLeaders) }
 
 // Election types (v1+; v0 always elects the preferred replica).
 const (
@@ -43,7 +43,7 @@ type electTarget struct {
 // a leader for a leaderless partition from the ELR or, failing that, from
 // any live replica. Null topics means every partition; then, as Kafka does,
 // partitions that need no election are left out of the answer.
-func handleElectLeaders(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleElectLeaders(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.ElectLeadersRequest)
 	resp := req.ResponseKind().(*kmsg.ElectLeadersResponse)
 	ctx, cancel := adminContext(ctx, req.TimeoutMillis)

@@ -12,10 +12,10 @@ import (
 )
 
 func init() {
-	register(int16(kmsg.IncrementalAlterConfigs), 0, 1, handleIncrementalAlterConfigs)
+	register(int16(kmsg.IncrementalAlterConfigs), 0, 1, (*Broker).handleIncrementalAlterConfigs)
 }
 
-func handleIncrementalAlterConfigs(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleIncrementalAlterConfigs(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.IncrementalAlterConfigsRequest)
 	resp := req.ResponseKind().(*kmsg.IncrementalAlterConfigsResponse)
 

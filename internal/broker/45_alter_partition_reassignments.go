@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	register(int16(kmsg.AlterPartitionAssignments), 0, 1, handleAlterPartitionReassignments)
+	register(int16(kmsg.AlterPartitionAssignments), 0, 1, (*Broker).handleAlterPartitionReassignments)
 }
 
 // reassignTarget is one partition of the request, with its answer.
@@ -30,7 +30,7 @@ type reassignTarget struct {
 // the rules). It answers once the changes are applied to the metadata;
 // the data moves afterwards, as the new replicas catch up. v1 (KIP-860)
 // can forbid changing the replication factor.
-func handleAlterPartitionReassignments(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleAlterPartitionReassignments(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.AlterPartitionAssignmentsRequest)
 	resp := req.ResponseKind().(*kmsg.AlterPartitionAssignmentsResponse)
 	ctx, cancel := adminContext(ctx, req.TimeoutMillis)

@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register(int16(kmsg.ListPartitionReassignments), 0, 0, handleListPartitionReassignments)
+	register(int16(kmsg.ListPartitionReassignments), 0, 0, (*Broker).handleListPartitionReassignments)
 }
 
 // handleListPartitionReassignments is Kafka's ListPartitionReassignments:
@@ -19,7 +19,7 @@ func init() {
 // with their full replica list and the replicas being added and removed.
 // Unknown topics and partitions, and partitions not being reassigned, are
 // left out.
-func handleListPartitionReassignments(b *Broker, _ context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleListPartitionReassignments(_ context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.ListPartitionReassignmentsRequest)
 	resp := req.ResponseKind().(*kmsg.ListPartitionReassignmentsResponse)
 	img := b.image()

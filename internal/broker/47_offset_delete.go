@@ -6,12 +6,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func init() { register(int16(kmsg.OffsetDelete), 0, 0, handleOffsetDelete) }
+func init() { register(int16(kmsg.OffsetDelete), 0, 0, (*Broker).handleOffsetDelete) }
 
 // handleOffsetDelete hands OffsetDelete v0 to the group coordinator.
-func handleOffsetDelete(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
-	if b.groups == nil {
-		return nil, errGroupsOff
-	}
+func (b *Broker) handleOffsetDelete(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	return b.groups.OffsetDelete(ctx, r.req.(*kmsg.OffsetDeleteRequest)), nil
 }

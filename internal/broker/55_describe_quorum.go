@@ -13,7 +13,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/controller"
 )
 
-func init() { register(int16(kmsg.DescribeQuorum), 0, 2, handleDescribeQuorum) }
+func init() { register(int16(kmsg.DescribeQuorum), 0, 2, (*Broker).handleDescribeQuorum) }
 
 // metadataTopic is the name Kafka gives the metadata log.
 const clusterMetadataTopic = "__cluster_metadata"
@@ -27,7 +27,7 @@ const clusterMetadataTopic = "__cluster_metadata"
 // asks the leader over the controller listener (controller.LeaderStatus);
 // when no leader is known or it cannot be reached the partition carries
 // NOT_LEADER_OR_FOLLOWER, which clients retry.
-func handleDescribeQuorum(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleDescribeQuorum(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.DescribeQuorumRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeQuorumResponse)
 	var (

@@ -9,7 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func init() { register(int16(kmsg.DescribeCluster), 0, 2, handleDescribeCluster) }
+func init() { register(int16(kmsg.DescribeCluster), 0, 2, (*Broker).handleDescribeCluster) }
 
 // KIP-919 endpoint types.
 const (
@@ -23,7 +23,7 @@ const (
 // Kafka reports them all.
 const clusterAuthorizedOps int32 = 1<<5 | 1<<9 | 1<<10 | 1<<11 | 1<<12 | 1<<7 | 1<<8
 
-func handleDescribeCluster(b *Broker, _ context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleDescribeCluster(_ context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.DescribeClusterRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeClusterResponse)
 

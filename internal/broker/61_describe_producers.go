@@ -9,11 +9,11 @@ import (
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
-func init() { register(int16(kmsg.DescribeProducers), 0, 0, handleDescribeProducers) }
+func init() { register(int16(kmsg.DescribeProducers), 0, 0, (*Broker).handleDescribeProducers) }
 
 // handleDescribeProducers lists the producers with idempotence state in each
 // partition asked for, as Kafka's handleDescribeProducersRequest does.
-func handleDescribeProducers(b *Broker, _ context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleDescribeProducers(_ context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.DescribeProducersRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeProducersResponse)
 	img := b.image()

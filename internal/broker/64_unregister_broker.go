@@ -13,13 +13,13 @@ import (
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
-func init() { register(int16(kmsg.UnregisterBroker), 0, 0, handleUnregisterBroker) }
+func init() { register(int16(kmsg.UnregisterBroker), 0, 0, (*Broker).handleUnregisterBroker) }
 
 // handleUnregisterBroker is Kafka's UnregisterBroker (KIP-500): it removes
 // a broker's registration, typically after the broker was decommissioned.
 // Samsa refuses while the broker still hosts replicas (reassign them
 // first): the metadata never names an unregistered broker as a replica.
-func handleUnregisterBroker(b *Broker, ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleUnregisterBroker(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.UnregisterBrokerRequest)
 	resp := req.ResponseKind().(*kmsg.UnregisterBrokerResponse)
 

@@ -3,26 +3,20 @@ package broker
 import (
 	"context"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func init() { register(int16(kmsg.DescribeTransactions), 0, 0, handleDescribeTransactions) }
+func init() { register(int16(kmsg.DescribeTransactions), 0, 0, (*Broker).handleDescribeTransactions) }
 
 // handleDescribeTransactions answers DescribeTransactions v0 for the
 // transactional ids this broker coordinates.
-func handleDescribeTransactions(b *Broker, _ context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleDescribeTransactions(_ context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.DescribeTransactionsRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeTransactionsResponse)
 	for _, id := range req.TransactionalIDs {
 		st := kmsg.NewDescribeTransactionsResponseTransactionState()
 		st.TransactionalID = id
 		st.ProducerID, st.ProducerEpoch, st.StartTimestamp = -1, -1, -1
-		if b.txns == nil {
-			st.ErrorCode = kerr.CoordinatorNotAvailable.Code
-			resp.TransactionStates = append(resp.TransactionStates, st)
-			continue
-		}
 		d, err := b.txns.Describe(id)
 		if err != nil {
 			st.ErrorCode = errorCode(err)

@@ -10,19 +10,15 @@ import (
 	"github.com/samsa-streaming/samsa/internal/txn"
 )
 
-func init() { register(int16(kmsg.ListTransactions), 0, 2, handleListTransactions) }
+func init() { register(int16(kmsg.ListTransactions), 0, 2, (*Broker).handleListTransactions) }
 
 // handleListTransactions answers ListTransactions v0-v2: the transactions
 // this broker coordinates, filtered by state and producer id, from v1 by
 // minimum duration (KIP-994) and from v2 by a transactional id regular
 // expression (KIP-1152).
-func handleListTransactions(b *Broker, _ context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleListTransactions(_ context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.ListTransactionsRequest)
 	resp := req.ResponseKind().(*kmsg.ListTransactionsResponse)
-	if b.txns == nil {
-		resp.ErrorCode = kerr.CoordinatorNotAvailable.Code
-		return resp, nil
-	}
 	f := txn.ListFilter{States: req.StateFilters, ProducerIDs: req.ProducerIDFilters, MinDurationMs: -1}
 	if req.Version >= 1 {
 		f.MinDurationMs = req.DurationFilterMillis

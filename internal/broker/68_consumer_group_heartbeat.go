@@ -12,15 +12,12 @@ import (
 )
 
 func init() {
-	register(int16(kmsg.ConsumerGroupHeartbeat), 0, 1, handleConsumerGroupHeartbeat)
+	register(int16(kmsg.ConsumerGroupHeartbeat), 0, 1, (*Broker).handleConsumerGroupHeartbeat)
 }
 
 // handleConsumerGroupHeartbeat hands ConsumerGroupHeartbeat v0-v1 (KIP-848)
 // to the group coordinator with the current topics.
-func handleConsumerGroupHeartbeat(b *Broker, ctx context.Context, c *conn, r *request) (kmsg.Response, error) {
-	if b.groups == nil {
-		return nil, errGroupsOff
-	}
+func (b *Broker) handleConsumerGroupHeartbeat(ctx context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.ConsumerGroupHeartbeatRequest)
 	return b.groups.ConsumerGroupHeartbeat(ctx, clientOf(c, r), r.hdr.Version, req, newImageTopics(b.image())), nil
 }

@@ -10,7 +10,9 @@ import (
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
-func init() { register(int16(kmsg.DescribeTopicPartitions), 0, 0, handleDescribeTopicPartitions) }
+func init() {
+	register(int16(kmsg.DescribeTopicPartitions), 0, 0, (*Broker).handleDescribeTopicPartitions)
+}
 
 // maxDescribePartitions is Kafka's max.request.partition.size.limit
 // default: the most partitions one response carries.
@@ -24,7 +26,7 @@ const topicAuthorizedOps int32 = 1<<3 | 1<<4 | 1<<5 | 1<<6 | 1<<7 | 1<<8 | 1<<10
 // handleDescribeTopicPartitions follows Kafka's
 // DescribeTopicPartitionsRequestHandler and KRaftMetadataCache
 // .describeTopicResponse (KIP-966).
-func handleDescribeTopicPartitions(b *Broker, _ context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleDescribeTopicPartitions(_ context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.DescribeTopicPartitionsRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeTopicPartitionsResponse)
 	img := b.image()

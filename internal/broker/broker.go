@@ -69,8 +69,8 @@ type Broker struct {
 	groups    *group.Coordinator
 	offsetsMu sync.Mutex
 
-	// txns is the transaction coordinator (txn_wiring.go), nil in
-	// brokers built without one; txnTopicMu serialises creating
+	// txns is the transaction coordinator (txn_wiring.go); txnTopicMu
+	// serialises creating
 	// __transaction_state.
 	txns       *txn.Coordinator
 	txnTopicMu sync.Mutex
@@ -82,11 +82,13 @@ type Broker struct {
 }
 
 // New returns a broker over a controller, a partition manager, a group
-// coordinator (nil: group requests close the connection) and a transaction
-// coordinator (nil: transactional requests get COORDINATOR_NOT_AVAILABLE).
+// coordinator and a transaction coordinator, all required.
 func New(cfg Config, ctl *controller.Controller, parts *partition.Manager, groups *group.Coordinator, txns *txn.Coordinator) (*Broker, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if ctl == nil || parts == nil || groups == nil || txns == nil {
+		return nil, errors.New("broker: a controller, partition manager, group coordinator and transaction coordinator are required")
 	}
 	host, ps, _ := net.SplitHostPort(cfg.Advertised)
 	port, err := strconv.Atoi(ps)

@@ -25,7 +25,7 @@ func replicaOf(req *kmsg.FetchRequest) int32 {
 // the follower's fetch offset as its log end offset, which moves the high
 // watermark and the ISR, and returns records up to the log end (not the
 // high watermark). Sessions are not used: followers send full fetches.
-func handleReplicaFetch(b *Broker, ctx context.Context, c *conn, r *request, replica int32) (kmsg.Response, error) {
+func (b *Broker) handleReplicaFetch(ctx context.Context, c *conn, r *request, replica int32) (kmsg.Response, error) {
 	req := r.req.(*kmsg.FetchRequest)
 	resp := req.ResponseKind().(*kmsg.FetchResponse)
 	got := longPoll(ctx, req, func() []*fetchGot { return b.readReplicaFetch(b.image(), req, replica) })

@@ -22,10 +22,6 @@ const offsetsTopic = "__consumer_offsets"
 // offsetsMaxDecompressed caps how far one __consumer_offsets batch may
 // expand while the coordinator replays it.
 
-// errGroupsOff closes the connection of a group request to a broker built
-// without a coordinator (tests of other parts).
-var errGroupsOff = errors.New("this broker runs without a group coordinator")
-
 // groupLog is group.Log over the partition manager: the coordinator's
 // records become ordinary batches of __consumer_offsets.
 type groupLog struct{ internalTopic }
@@ -117,9 +113,6 @@ func (t groupTopics) PartitionExists(topic string, p int32) bool {
 // __consumer_offsets this broker leads in img. serve calls it at start and
 // after every metadata change; it is quick (loads run in the background).
 func (b *Broker) SyncGroupCoordinator(img *metadata.Image) {
-	if b.groups == nil {
-		return
-	}
 	t, ok := img.Topics[offsetsTopic]
 	want := make(map[int32]bool)
 	if ok {

@@ -29,9 +29,6 @@ const txnStateTopic = "__transaction_state"
 // block, and the produce path verifies transactional batches with the
 // coordinator of each transactional id, wherever it is (txnRouter).
 func (b *Broker) wireTxn() {
-	if b.txns == nil {
-		return
-	}
 	peers := newInterBroker(b.lg.With("component", "inter-broker"), fmt.Sprintf("samsa-broker-%d", b.cfg.NodeID), imageResolver(b.image))
 	b.txns.Attach(txnMarkerWriter{b, peers}, txnProducerIDs{b})
 	b.SetTxnVerifier(&txnRouter{b: b, local: b.txns, peers: peers})
@@ -324,9 +321,6 @@ func (l *txnLog) Replay(ctx context.Context, p int32, fn func(key, value []byte)
 // at start and after every metadata change; it is quick (loads run in the
 // background).
 func (b *Broker) SyncTxnCoordinator(img *metadata.Image) {
-	if b.txns == nil {
-		return
-	}
 	t, ok := img.Topics[txnStateTopic]
 	want := make(map[int32]bool)
 	if ok {
