@@ -106,7 +106,7 @@ func (f *clientFlags) newClient(cmd *cobra.Command, opts ...kgo.Opt) (*kgo.Clien
 	}
 	cl, err := kgo.NewClient(append(base, opts...)...)
 	if err != nil {
-		return nil, fmt.Errorf("cannot create client: %v", err)
+		return nil, fmt.Errorf("cannot create client: %w", err)
 	}
 	return cl, nil
 }

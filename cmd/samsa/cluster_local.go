@@ -186,12 +186,12 @@ func runStartLocal(ctx context.Context, out io.Writer, n int, dataDir, logLevel 
 	fmt.Fprintln(out, "stopping...")
 	stopAll()
 	if died != nil {
-		return fmt.Errorf("node %d exited: %v (log: %s)", died.id, died.waitErr, died.logPath)
+		return fmt.Errorf("node %d exited: %w (log: %s)", died.id, died.waitErr, died.logPath)
 	}
 	var errs []error
 	for _, nd := range nodes {
 		if nd.waitErr != nil {
-			errs = append(errs, fmt.Errorf("node %d: %v (log: %s)", nd.id, nd.waitErr, nd.logPath))
+			errs = append(errs, fmt.Errorf("node %d: %w (log: %s)", nd.id, nd.waitErr, nd.logPath))
 		}
 	}
 	return errors.Join(errs...)
@@ -209,7 +209,7 @@ func waitLocalNode(ctx context.Context, nd *localNode) error {
 		}
 		select {
 		case <-nd.exited:
-			return fmt.Errorf("exited while starting: %v", nd.waitErr)
+			return fmt.Errorf("exited while starting: %w", nd.waitErr)
 		case <-ctx.Done():
 			return fmt.Errorf("not ready: %w", ctx.Err())
 		case <-time.After(100 * time.Millisecond):

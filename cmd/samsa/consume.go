@@ -466,7 +466,7 @@ func runConsume(cmd *cobra.Command, cf *clientFlags, o *consumeOptions, topic st
 		return loopErr
 	}
 	if flushErr != nil {
-		return fmt.Errorf("cannot write output: %v", flushErr)
+		return fmt.Errorf("cannot write output: %w", flushErr)
 	}
 	return nil
 }
@@ -577,7 +577,7 @@ func consumeLoop(ctx context.Context, cmd *cobra.Command, cf *clientFlags, cl *k
 			}
 			buf = format.appendRecord(buf[:0], r)
 			if _, err := out.Write(buf); err != nil {
-				return printed, fmt.Errorf("cannot write output: %v", err)
+				return printed, fmt.Errorf("cannot write output: %w", err)
 			}
 			printed++
 			if o.group != "" {
@@ -591,7 +591,7 @@ func consumeLoop(ctx context.Context, cmd *cobra.Command, cf *clientFlags, cl *k
 			}
 		}
 		if err := out.Flush(); err != nil {
-			return printed, fmt.Errorf("cannot write output: %v", err)
+			return printed, fmt.Errorf("cannot write output: %w", err)
 		}
 		if fetchErr != nil {
 			return printed, fetchErr

@@ -283,7 +283,7 @@ func (o *reassignOptions) targets(changed func(string) bool, read func(string) (
 		return nil, errors.New("--topic and --partition need --replicas IDS (comma-separated broker ids), or --cancel")
 	}
 	if err := checkReplicaList(o.replicas); err != nil {
-		return nil, fmt.Errorf("invalid --replicas: %v", err)
+		return nil, fmt.Errorf("invalid --replicas: %w", err)
 	}
 	t.replicas = slices.Clone(o.replicas)
 	return []reassignTarget{t}, nil
@@ -338,7 +338,7 @@ func readInput(cmd *cobra.Command, name string) ([]byte, error) {
 	if name == "-" {
 		data, err := io.ReadAll(cmd.InOrStdin())
 		if err != nil {
-			return nil, fmt.Errorf("cannot read standard input: %v", err)
+			return nil, fmt.Errorf("cannot read standard input: %w", err)
 		}
 		return data, nil
 	}
@@ -347,7 +347,7 @@ func readInput(cmd *cobra.Command, name string) ([]byte, error) {
 		if pe, ok := errors.AsType[*os.PathError](err); ok {
 			err = pe.Err
 		}
-		return nil, fmt.Errorf("cannot read %s: %v", name, err)
+		return nil, fmt.Errorf("cannot read %s: %w", name, err)
 	}
 	return data, nil
 }

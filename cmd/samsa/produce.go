@@ -70,7 +70,7 @@ func (o *produceOptions) plan() (*producePlan, error) {
 	p := &producePlan{}
 	sep, err := unescape(o.keySep)
 	if err != nil {
-		return nil, fmt.Errorf("invalid --key-separator %q: %v", o.keySep, err)
+		return nil, fmt.Errorf("invalid --key-separator %q: %w", o.keySep, err)
 	}
 	p.keySep = sep
 	if p.headers, err = parseHeaders(o.headers); err != nil {
@@ -285,7 +285,7 @@ read:
 		lineNo++
 		key, value, err := splitKey(l.text, plan.keySep)
 		if err != nil {
-			lineErr = fmt.Errorf("line %d %v", lineNo, err)
+			lineErr = fmt.Errorf("line %d %w", lineNo, err)
 			break read
 		}
 		r := &kgo.Record{Key: key, Value: value, Headers: plan.headers}
@@ -321,7 +321,7 @@ read:
 	case lineErr != nil:
 		return lineErr
 	case readErr != nil:
-		return fmt.Errorf("cannot read standard input: %v", readErr)
+		return fmt.Errorf("cannot read standard input: %w", readErr)
 	}
 	return nil
 }

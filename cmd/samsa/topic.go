@@ -214,7 +214,7 @@ func newTopicDescribeCmd(cf *clientFlags) *cobra.Command {
 				err = errors.New(cf.explainKafka(cmd, rc.Err, rc.ErrMessage))
 			}
 			if err != nil {
-				return fmt.Errorf("cannot describe configs of topic %s: %s", topic, err)
+				return fmt.Errorf("cannot describe configs of topic %s: %w", topic, err)
 			}
 			starts, err := adm.ListStartOffsets(ctx, topic)
 			if err != nil {

@@ -68,7 +68,7 @@ func (b *Broker) handleProduce(ctx context.Context, c *conn, r *request) (kmsg.R
 			case topicErr != 0:
 				sp.ErrorCode = topicErr
 			default:
-				part, res, err = produceTo(b, ctx, req, t, &sp, rp.Records)
+				part, res, err = b.produceTo(ctx, req, t, &sp, rp.Records)
 			}
 			if err != nil {
 				sp.ErrorCode = errorCode(err)
@@ -139,7 +139,7 @@ func addProduceEndpoint(img *metadata.Image, resp *kmsg.ProduceResponse, id int3
 	resp.Brokers = append(resp.Brokers, e)
 }
 
-func produceTo(b *Broker, ctx context.Context, req *kmsg.ProduceRequest, t *metadata.Topic, sp *kmsg.ProduceResponseTopicPartition, records []byte) (*partition.Partition, partition.AppendResult, error) {
+func (b *Broker) produceTo(ctx context.Context, req *kmsg.ProduceRequest, t *metadata.Topic, sp *kmsg.ProduceResponseTopicPartition, records []byte) (*partition.Partition, partition.AppendResult, error) {
 	var none partition.AppendResult
 	mp, ok := partitionOf(t, sp.Partition)
 	if !ok {
@@ -160,7 +160,7 @@ func produceTo(b *Broker, ctx context.Context, req *kmsg.ProduceRequest, t *meta
 		return nil, none, errOneBatch
 	}
 	if err == nil && h.IsTransactional() {
-		if err := verifyTxnProduce(b, ctx, req, t.Name, sp.Partition, p, &h); err != nil {
+		if err := b.verifyTxnProduce(ctx, req, t.Name, sp.Partition, p, &h); err != nil {
 			return nil, none, err
 		}
 	}
@@ -179,7 +179,7 @@ func produceTo(b *Broker, ctx context.Context, req *kmsg.ProduceRequest, t *meta
 // transaction in a partition must belong to an ongoing transaction that
 // includes the partition (KIP-890 part 1), which Produce v12+ may add
 // implicitly (part 2).
-func verifyTxnProduce(b *Broker, ctx context.Context, req *kmsg.ProduceRequest, topic string, part int32, p *partition.Partition, h *batch.Header) error {
+func (b *Broker) verifyTxnProduce(ctx context.Context, req *kmsg.ProduceRequest, topic string, part int32, p *partition.Partition, h *batch.Header) error {
 	if req.TransactionID == nil || *req.TransactionID == "" {
 		return fmt.Errorf("%w: a transactional batch needs a transactional id", partition.ErrInvalidRecord)
 	}

@@ -34,7 +34,7 @@ func (b *Broker) handleCreateTopics(ctx context.Context, _ *conn, r *request) (k
 		case n < 0:
 			continue
 		}
-		resp.Topics = append(resp.Topics, createOneTopic(b, ctx, rt, req.ValidateOnly))
+		resp.Topics = append(resp.Topics, b.createOneTopic(ctx, rt, req.ValidateOnly))
 	}
 	// Kafka answers duplicated names once each, after the other topics.
 	for _, name := range dups {
@@ -55,10 +55,10 @@ func adminContext(ctx context.Context, timeoutMillis int32) (context.Context, co
 	return context.WithCancel(ctx)
 }
 
-func createOneTopic(b *Broker, ctx context.Context, rt *kmsg.CreateTopicsRequestTopic, validateOnly bool) kmsg.CreateTopicsResponseTopic {
+func (b *Broker) createOneTopic(ctx context.Context, rt *kmsg.CreateTopicsRequestTopic, validateOnly bool) kmsg.CreateTopicsResponseTopic {
 	st := kmsg.NewCreateTopicsResponseTopic()
 	st.Topic = rt.Topic
-	t, rf, err := createTopicFromRequest(b, ctx, rt, validateOnly)
+	t, rf, err := b.createTopicFromRequest(ctx, rt, validateOnly)
 	if err != nil {
 		st.ErrorCode = errorCode(err)
 		st.ErrorMessage = errMessage(err)
@@ -86,7 +86,7 @@ func createOneTopic(b *Broker, ctx context.Context, rt *kmsg.CreateTopicsRequest
 // shape (manual assignment indexes, null config values, name collisions)
 // with Kafka's messages, then creates (or validates) the topic. It returns
 // the topic and its replication factor.
-func createTopicFromRequest(b *Broker, ctx context.Context, rt *kmsg.CreateTopicsRequestTopic, validateOnly bool) (*metadata.Topic, int16, error) {
+func (b *Broker) createTopicFromRequest(ctx context.Context, rt *kmsg.CreateTopicsRequestTopic, validateOnly bool) (*metadata.Topic, int16, error) {
 	var assignment [][]int32
 	rf := rt.ReplicationFactor
 	if len(rt.ReplicaAssignment) > 0 {

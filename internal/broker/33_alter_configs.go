@@ -39,7 +39,7 @@ func (b *Broker) handleAlterConfigs(ctx context.Context, _ *conn, r *request) (k
 			dups[configResource{rr.ResourceType, rr.ResourceName}] = -1
 		default:
 			var did bool
-			did, err = alterConfigsResource(b, ctx, rr, req.ValidateOnly)
+			did, err = b.alterConfigsResource(ctx, rr, req.ValidateOnly)
 			changed = changed || did
 		}
 		if err != nil {
@@ -54,7 +54,7 @@ func (b *Broker) handleAlterConfigs(ctx context.Context, _ *conn, r *request) (k
 	return resp, nil
 }
 
-func alterConfigsResource(b *Broker, ctx context.Context, rr *kmsg.AlterConfigsRequestResource, validateOnly bool) (bool, error) {
+func (b *Broker) alterConfigsResource(ctx context.Context, rr *kmsg.AlterConfigsRequestResource, validateOnly bool) (bool, error) {
 	tg, err := resolveConfigTarget(b, b.image(), rr.ResourceType, rr.ResourceName)
 	if err != nil {
 		return false, err
@@ -71,7 +71,7 @@ func alterConfigsResource(b *Broker, ctx context.Context, rr *kmsg.AlterConfigsR
 	if len(nulls) > 0 {
 		return false, newTopicError(kerr.InvalidRequest, "Null value not supported for : %s", strings.Join(nulls, ", "))
 	}
-	return tg.apply(b, ctx, next, validateOnly)
+	return tg.apply(ctx, b, next, validateOnly)
 }
 
 // configResource identifies a resource in an alter request.
@@ -156,7 +156,7 @@ func (tg *configTarget) baseValue(b *Broker, name string) string {
 // apply validates the resource's new dynamic configs, next, and unless
 // validateOnly proposes the difference. It reports whether the metadata
 // changed.
-func (tg *configTarget) apply(b *Broker, ctx context.Context, next map[string]string, validateOnly bool) (bool, error) {
+func (tg *configTarget) apply(ctx context.Context, b *Broker, next map[string]string, validateOnly bool) (bool, error) {
 	set := map[string]string{}
 	for k, v := range next {
 		if old, ok := tg.current[k]; !ok || old != v {

@@ -51,7 +51,7 @@ func (b *Broker) handleCreatePartitions(ctx context.Context, _ *conn, r *request
 		if count[rt.Topic] != 1 {
 			continue
 		}
-		err := createPartitions(b, ctx, rt, req.ValidateOnly)
+		err := b.createPartitions(ctx, rt, req.ValidateOnly)
 		if err == nil && !req.ValidateOnly {
 			changed = true
 		}
@@ -63,7 +63,7 @@ func (b *Broker) handleCreatePartitions(ctx context.Context, _ *conn, r *request
 	return resp, nil
 }
 
-func createPartitions(b *Broker, ctx context.Context, rt *kmsg.CreatePartitionsRequestTopic, validateOnly bool) error {
+func (b *Broker) createPartitions(ctx context.Context, rt *kmsg.CreatePartitionsRequestTopic, validateOnly bool) error {
 	img := b.image()
 	t, ok := img.Topics[rt.Topic]
 	if !ok {

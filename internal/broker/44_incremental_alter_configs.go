@@ -36,7 +36,7 @@ func (b *Broker) handleIncrementalAlterConfigs(ctx context.Context, _ *conn, r *
 			dups[configResource{rr.ResourceType, rr.ResourceName}] = -1
 		default:
 			var did bool
-			did, err = incrementalAlterResource(b, ctx, rr, req.ValidateOnly)
+			did, err = b.incrementalAlterResource(ctx, rr, req.ValidateOnly)
 			changed = changed || did
 		}
 		if err != nil {
@@ -51,7 +51,7 @@ func (b *Broker) handleIncrementalAlterConfigs(ctx context.Context, _ *conn, r *
 	return resp, nil
 }
 
-func incrementalAlterResource(b *Broker, ctx context.Context, rr *kmsg.IncrementalAlterConfigsRequestResource, validateOnly bool) (bool, error) {
+func (b *Broker) incrementalAlterResource(ctx context.Context, rr *kmsg.IncrementalAlterConfigsRequestResource, validateOnly bool) (bool, error) {
 	tg, err := resolveConfigTarget(b, b.image(), rr.ResourceType, rr.ResourceName)
 	if err != nil {
 		return false, err
@@ -111,7 +111,7 @@ func incrementalAlterResource(b *Broker, ctx context.Context, rr *kmsg.Increment
 			return false, newTopicError(kerr.InvalidRequest, "Unknown operations type %d", c.Op)
 		}
 	}
-	return tg.apply(b, ctx, next, validateOnly)
+	return tg.apply(ctx, b, next, validateOnly)
 }
 
 func opName(op kmsg.IncrementalAlterConfigOp) string {

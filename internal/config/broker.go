@@ -86,7 +86,7 @@ func (b *Broker) SetValue(name, value string) error {
 	}
 	value = strings.TrimSpace(value)
 	if err := d.Check(value); err != nil {
-		return fmt.Errorf("invalid value for %s: %v", name, err)
+		return fmt.Errorf("invalid value for %s: %w", name, err)
 	}
 	b.Values[name] = value
 	b.Set[name] = true

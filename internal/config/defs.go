@@ -276,7 +276,7 @@ func ValidateTopicConfigs(cfg map[string]string) error {
 			return fmt.Errorf("unknown topic config name: %s", k)
 		}
 		if err := d.Check(v); err != nil {
-			return fmt.Errorf("invalid value %s for configuration %s: %v", v, k, err)
+			return fmt.Errorf("invalid value %s for configuration %s: %w", v, k, err)
 		}
 	}
 	return nil

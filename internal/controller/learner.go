@@ -99,7 +99,7 @@ func (c *Controller) initMembers() error {
 		}
 	}
 	if _, _, err := net.SplitHostPort(m.advertised); err != nil {
-		return fmt.Errorf("controller: node %d is not a voter, so it joins the quorum as an observer and needs a controller listener address the voters can dial (got %q): %v",
+		return fmt.Errorf("controller: node %d is not a voter, so it joins the quorum as an observer and needs a controller listener address the voters can dial (got %q): %w",
 			c.cfg.NodeID, m.advertised, err)
 	}
 	return nil
@@ -232,7 +232,7 @@ func (c *Controller) checkRemote(m *raftpb.Message) error {
 		case raftpb.EntryType_EntryConfChange:
 			var cc raftpb.ConfChange
 			if err := proto.Unmarshal(e.GetData(), &cc); err != nil {
-				return fmt.Errorf("undecodable conf change: %v", err)
+				return fmt.Errorf("undecodable conf change: %w", err)
 			}
 			switch {
 			case cc.GetType() != raftpb.ConfChangeType_ConfChangeAddLearnerNode:
@@ -243,7 +243,7 @@ func (c *Controller) checkRemote(m *raftpb.Message) error {
 				return fmt.Errorf("node %d is a voter and cannot join as an observer (is its controller.quorum.voters different?)", NodeID(cc.GetNodeId()))
 			}
 			if _, err := decodeLearnerContext(cc.GetContext()); err != nil {
-				return fmt.Errorf("learner conf change: %v", err)
+				return fmt.Errorf("learner conf change: %w", err)
 			}
 		default:
 			return fmt.Errorf("entry type %s is not accepted from other nodes", e.GetType())

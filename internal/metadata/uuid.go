@@ -42,7 +42,7 @@ func ParseUuid(s string) (Uuid, error) {
 	}
 	n, err := uuidEncoding.Decode(u[:], []byte(s))
 	if err != nil || n != len(u) {
-		return Uuid{}, fmt.Errorf("metadata: invalid uuid %q: %v", s, err)
+		return Uuid{}, fmt.Errorf("metadata: invalid uuid %q: %w", s, err)
 	}
 	return u, nil
 }
