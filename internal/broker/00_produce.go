@@ -15,6 +15,21 @@ import (
 	"github.com/samsa-streaming/samsa/internal/partition"
 )
 
+// Produce, versions 3-13.
+//
+// Version notes:
+//   - v3: TransactionID; record batch v2 (magic 2) only, one batch per
+//     partition (v0-v2 went with Kafka 4.0)
+//   - v4: KAFKA_STORAGE_ERROR; v5: LogStartOffset in the response
+//   - v7: zstd (KIP-110); Kafka refuses zstd below v7, Samsa does not check
+//   - v8: RecordErrors and ErrorMessage (KIP-467): ErrorMessage set from v8
+//   - v9: flexible versions
+//   - v10: CurrentLeader and NodeEndpoints for NOT_LEADER_OR_FOLLOWER (KIP-951)
+//   - v11: TRANSACTION_ABORTABLE (KIP-890); never sent here, a verification
+//     answering it becomes INVALID_TXN_STATE at every version
+//   - v12: KIP-890 part 2: a transactional batch adds its partition to the
+//     transaction implicitly (VerifyPartition's add flag)
+//   - v13: topic ids instead of names (KIP-516): UNKNOWN_TOPIC_ID
 func init() { register(int16(kmsg.Produce), 3, 13, (*Broker).handleProduce) }
 
 var errOneBatch = fmt.Errorf("%w: produce requests may hold exactly one record batch per partition", partition.ErrInvalidRecord)

@@ -14,6 +14,22 @@ import (
 	"github.com/samsa-streaming/samsa/internal/partition"
 )
 
+// Fetch, versions 4-18.
+//
+// Version notes:
+//   - v4: IsolationLevel (read_committed stops at the LSO); record batch v2
+//     only (v0-v3 went with Kafka 4.0); v5: LogStartOffset
+//   - v7: fetch sessions (KIP-227); below v7 every fetch is a full one
+//   - v9: CurrentLeaderEpoch (KIP-320): FENCED/UNKNOWN_LEADER_EPOCH
+//   - v10: zstd (KIP-110); Kafka refuses zstd topics below v10, Samsa does not
+//   - v11: Rack, PreferredReadReplica (KIP-392): always -1 here
+//   - v12: flexible; CurrentLeader hint; a follower's LastFetchedEpoch may
+//     get a DivergingEpoch (fetch_replica.go)
+//   - v13: topic ids (KIP-516): UNKNOWN_TOPIC_ID; v14: tiered storage errors
+//     (KIP-405), never sent here
+//   - v15: ReplicaState replaces ReplicaID (KIP-903; replicaOf)
+//   - v16: NodeEndpoints for the CurrentLeader hints (KIP-951)
+//   - v17, v18: KRaft follower tags (KIP-853, KIP-1166), ignored
 func init() { register(int16(kmsg.Fetch), 4, 18, (*Broker).handleFetch) }
 
 // fetchWant is one partition a fetch asks for.

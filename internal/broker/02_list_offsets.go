@@ -9,7 +9,20 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// Kafka 4 dropped ListOffsets v0; KEDA's sarama sends v1.
+// ListOffsets, versions 1-10. Kafka 4 dropped v0; KEDA's sarama sends v1.
+//
+// Version notes:
+//   - v1: one offset and its timestamp per partition (no MaxNumOffsets)
+//   - v2: IsolationLevel: read_committed reads up to the LSO
+//   - v4: CurrentLeaderEpoch fencing; LeaderEpoch in the response
+//   - v5: OFFSET_NOT_AVAILABLE (KIP-207), never sent here; v6: flexible
+//   - v7: timestamp -3, the max timestamp (KIP-734)
+//   - v8: -4, the earliest local offset (KIP-405): the log start here
+//   - v9: -5, the latest tiered offset (KIP-1005): -1, no tiered storage
+//   - v10: TimeoutMillis for remote lookups (KIP-1075), ignored
+//   - a special timestamp older than its version is UNSUPPORTED_VERSION
+//     (minVersion); Kafka 4.2 makes -6 (earliest pending upload, KIP-1023)
+//     a v11 timestamp, but minVersion admits it from v10 (answered -1)
 func init() { register(int16(kmsg.ListOffsets), 1, 10, (*Broker).handleListOffsets) }
 
 // Special timestamps of ListOffsets.

@@ -11,6 +11,20 @@ import (
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
+// Metadata, versions 0-13.
+//
+// Version notes:
+//   - v0: an empty topic list means all topics (from v1, null does)
+//   - v1: Rack, ControllerID, IsInternal; v2: ClusterID; v3: throttle time
+//   - v4: AllowAutoTopicCreation; below v4 only auto.create.topics.enable
+//     decides
+//   - v5: OfflineReplicas; v7: LeaderEpoch; v9: flexible versions
+//   - v8: authorized operations (KIP-430): topics report INT32_MIN (none)
+//   - v10: TopicID; Kafka refuses request topic ids before v12
+//     (INVALID_REQUEST), Samsa resolves them from v10
+//   - v11: IncludeClusterAuthorizedOperations removed (KIP-700)
+//   - v12: nullable topic names in the response
+//   - v13: top-level ErrorCode (KIP-1102), never set here
 func init() { register(int16(kmsg.Metadata), 0, 13, (*Broker).handleMetadata) }
 
 func (b *Broker) handleMetadata(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {

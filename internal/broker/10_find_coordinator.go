@@ -9,6 +9,17 @@ import (
 	"github.com/samsa-streaming/samsa/internal/group"
 )
 
+// FindCoordinator, versions 0-6.
+//
+// Version notes:
+//   - v0: group coordinators only (CoordinatorType 0)
+//   - v1: CoordinatorType (transactions), ErrorMessage, throttle time
+//   - v3: flexible versions
+//   - v4: batched CoordinatorKeys and Coordinators (KIP-699); below v4 the
+//     single key's answer fills the top-level fields
+//   - v5: TRANSACTION_ABORTABLE (KIP-890), never sent here
+//   - v6: share group key type 2 (KIP-932): INVALID_REQUEST, Samsa has no
+//     share groups (below v6, type 2 is an unknown type, INVALID_REQUEST too)
 func init() { register(int16(kmsg.FindCoordinator), 0, 6, (*Broker).handleFindCoordinator) }
 
 // Coordinator key types.

@@ -6,6 +6,18 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
+// JoinGroup, versions 0-9 (internal/group).
+//
+// Version notes:
+//   - v1: RebalanceTimeoutMillis (v0 uses the session timeout for both)
+//   - v2: throttle time
+//   - v4: a new member without an instance id gets MEMBER_ID_REQUIRED and
+//     rejoins with the member id it was given (KIP-394)
+//   - v5: InstanceID, static membership (KIP-345)
+//   - v6: flexible versions
+//   - v7: ProtocolType in the response, nullable Protocol (KIP-559)
+//   - v8: Reason (KIP-800)
+//   - v9: SkipAssignment for a returning static leader (KIP-814)
 func init() { register(int16(kmsg.JoinGroup), 0, 9, (*Broker).handleJoinGroup) }
 
 // handleJoinGroup hands JoinGroup v0-v9 to the group coordinator, which may

@@ -6,6 +6,12 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
+// Heartbeat, versions 0-4 (internal/group).
+//
+// Version notes:
+//   - v1: throttle time
+//   - v3: InstanceID (KIP-345)
+//   - v4: flexible versions
 func init() { register(int16(kmsg.Heartbeat), 0, 4, (*Broker).handleHeartbeat) }
 
 // handleHeartbeat hands Heartbeat v0-v4 to the group coordinator.

@@ -6,6 +6,14 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
+// LeaveGroup, versions 0-5 (internal/group).
+//
+// Version notes:
+//   - v0-v2: one MemberID; its error is the top-level ErrorCode
+//   - v1: throttle time
+//   - v3: batched Members with InstanceID (KIP-345), per-member errors
+//   - v4: flexible versions
+//   - v5: per-member Reason (KIP-800)
 func init() { register(int16(kmsg.LeaveGroup), 0, 5, (*Broker).handleLeaveGroup) }
 
 // handleLeaveGroup hands LeaveGroup v0-v5 to the group coordinator.

@@ -8,6 +8,18 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
+// ApiVersions, versions 0-4.
+//
+// Version notes:
+//   - v1: throttle time
+//   - v3: flexible versions (the response header stays v0); ClientSoftwareName
+//     and ClientSoftwareVersion (KIP-511), INVALID_REQUEST if malformed; the
+//     SupportedFeatures and FinalizedFeatures tags (KIP-584)
+//   - v4: supported features may have MinVersion 0 (KAFKA-17011); Kafka
+//     leaves such features out below v4 (KAFKA-17492), Samsa sends
+//     group.version and transaction.version (min 0) at v3 too
+//   - a version above ours is answered by conn.go (KIP-511): v0,
+//     UNSUPPORTED_VERSION and our ApiVersions range
 func init() { register(int16(kmsg.ApiVersions), 0, 4, (*Broker).handleApiVersions) }
 
 var clientSoftwareRe = regexp.MustCompile(`^[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?$`)

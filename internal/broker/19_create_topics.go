@@ -11,6 +11,16 @@ import (
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
+// CreateTopics, versions 2-7.
+//
+// Version notes:
+//   - v2: the baseline (ValidateOnly and ErrorMessage from v1, throttle time
+//     from v2; v0-v1 went with Kafka 4.0)
+//   - v4: NumPartitions and ReplicationFactor may be -1, the defaults (KIP-464)
+//   - v5: flexible versions; the response carries NumPartitions,
+//     ReplicationFactor and Configs (KIP-525)
+//   - v6: THROTTLING_QUOTA_EXCEEDED (KIP-599), never sent: no quotas here
+//   - v7: TopicID in the response (KIP-516)
 func init() { register(int16(kmsg.CreateTopics), 2, 7, (*Broker).handleCreateTopics) }
 
 func (b *Broker) handleCreateTopics(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {

@@ -10,6 +10,15 @@ import (
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
+// DeleteTopics, versions 1-6.
+//
+// Version notes:
+//   - v1: throttle time (v0 went with Kafka 4.0)
+//   - v3: TOPIC_DELETION_DISABLED; below v3 disabled deletion answers
+//     INVALID_REQUEST
+//   - v4: flexible versions
+//   - v5: ErrorMessage; THROTTLING_QUOTA_EXCEEDED (KIP-599), never sent here
+//   - v6: Topics by name or topic id (KIP-516) instead of TopicNames
 func init() { register(int16(kmsg.DeleteTopics), 1, 6, (*Broker).handleDeleteTopics) }
 
 // deleteWant is one topic a DeleteTopics request names, by name or by id.

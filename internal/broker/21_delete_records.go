@@ -9,6 +9,11 @@ import (
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
+// DeleteRecords, versions 0-2.
+//
+// Version notes:
+//   - v1: same as v0 (throttling behavior only)
+//   - v2: flexible versions
 func init() { register(int16(kmsg.DeleteRecords), 0, 2, (*Broker).handleDeleteRecords) }
 
 func (b *Broker) handleDeleteRecords(_ context.Context, _ *conn, r *request) (kmsg.Response, error) {

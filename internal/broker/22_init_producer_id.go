@@ -9,6 +9,16 @@ import (
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
+// InitProducerID, versions 0-5.
+//
+// Version notes:
+//   - v2: flexible versions
+//   - v3: ProducerID and ProducerEpoch (KIP-360): a producer may resume
+//     with a bumped epoch; an idempotent one keeps its id (below v3 both
+//     are -1, so it gets a new id)
+//   - v4: PRODUCER_FENCED (KIP-588); below v4 it is INVALID_PRODUCER_EPOCH
+//     (txnCode)
+//   - v5: TRANSACTION_ABORTABLE (KIP-890)
 func init() { register(int16(kmsg.InitProducerID), 0, 5, (*Broker).handleInitProducerID) }
 
 // producerIDBlockSize is how many producer ids a broker takes from the

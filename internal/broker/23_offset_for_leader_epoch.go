@@ -7,6 +7,15 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
+// OffsetForLeaderEpoch, versions 0-4.
+//
+// Version notes:
+//   - v1: LeaderEpoch in the response
+//   - v2: CurrentLeaderEpoch fencing (KIP-320); throttle time
+//   - v3: ReplicaID (KIP-392), default -2; below v3 it reads as -2, so the
+//     consumer cap of EndOffset at the high watermark (ReplicaID < 0) applies
+//   - v4: flexible versions
+//   - Kafka 4.0 serves v2-v4 only (v0-v1 went with KIP-896)
 func init() { register(int16(kmsg.OffsetForLeaderEpoch), 0, 4, (*Broker).handleOffsetForLeaderEpoch) }
 
 func (b *Broker) handleOffsetForLeaderEpoch(_ context.Context, _ *conn, r *request) (kmsg.Response, error) {

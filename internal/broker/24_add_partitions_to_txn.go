@@ -10,6 +10,17 @@ import (
 	"github.com/samsa-streaming/samsa/internal/txn"
 )
 
+// AddPartitionsToTxn, versions 0-5.
+//
+// Version notes:
+//   - v0-v3: one transaction, sent by clients
+//   - v2: PRODUCER_FENCED (KIP-588); below v2 it is INVALID_PRODUCER_EPOCH
+//   - v3: flexible versions
+//   - v4: batched Transactions and VerifyOnly, sent by brokers (KIP-890
+//     part 1); an add at v4+ is a partition leader's implicit add for
+//     Produce v12+ or TxnOffsetCommit v5+, recorded as transaction.version 2
+//   - v5: TRANSACTION_ABORTABLE (KIP-890); below v5 a verification gets
+//     INVALID_TXN_STATE instead
 func init() { register(int16(kmsg.AddPartitionsToTxn), 0, 5, (*Broker).handleAddPartitionsToTxn) }
 
 // handleAddPartitionsToTxn answers AddPartitionsToTxn v0-v5. Clients send

@@ -10,6 +10,14 @@ import (
 	"github.com/samsa-streaming/samsa/internal/txn"
 )
 
+// AddOffsetsToTxn, versions 0-4.
+//
+// Version notes:
+//   - v2: PRODUCER_FENCED (KIP-588); below v2 it is INVALID_PRODUCER_EPOCH
+//   - v3: flexible versions
+//   - v4: TRANSACTION_ABORTABLE (KIP-890)
+//   - transaction.version 2 clients skip it: TxnOffsetCommit v5+ adds the
+//     offsets partition itself
 func init() { register(int16(kmsg.AddOffsetsToTxn), 0, 4, (*Broker).handleAddOffsetsToTxn) }
 
 // handleAddOffsetsToTxn answers AddOffsetsToTxn v0-v4: the group's

@@ -6,6 +6,14 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
+// EndTxn, versions 0-5.
+//
+// Version notes:
+//   - v2: PRODUCER_FENCED (KIP-588); below v2 it is INVALID_PRODUCER_EPOCH
+//   - v3: flexible versions
+//   - v4: TRANSACTION_ABORTABLE (KIP-890)
+//   - v5: every end bumps the producer epoch, and the response carries the
+//     ProducerID and ProducerEpoch to continue with (KIP-890 part 2)
 func init() { register(int16(kmsg.EndTxn), 0, 5, (*Broker).handleEndTxn) }
 
 // handleEndTxn answers EndTxn v0-v5. From v5 (KIP-890 part 2) every end

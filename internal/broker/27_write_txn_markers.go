@@ -9,8 +9,12 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// Kafka 4.0 accepts v1 (v0 went with KIP-896); v2 (4.2, KIP-1228) adds the
-// marker's transaction version, which the markers themselves do not need.
+// WriteTxnMarkers, versions 1-2.
+//
+// Version notes:
+//   - v1: flexible versions; Kafka 4.0 accepts v1 only (v0 went with KIP-896)
+//   - v2: per-marker TransactionVersion (Kafka 4.2, KIP-1228), which the
+//     markers themselves do not need: ignored here
 func init() { register(int16(kmsg.WriteTxnMarkers), 1, 2, (*Broker).handleWriteTxnMarkers) }
 
 // handleWriteTxnMarkers writes COMMIT or ABORT markers to the partitions

@@ -7,6 +7,17 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
+// TxnOffsetCommit, versions 0-5 (the commit in internal/group).
+//
+// Version notes:
+//   - v2: per-partition LeaderEpoch (KIP-320), stored from v2
+//   - v3: flexible versions; Generation, MemberID and InstanceID (KIP-447),
+//     checked from v3
+//   - v4: TRANSACTION_ABORTABLE (KIP-890)
+//   - v5: KIP-890 part 2: the commit adds the group's offsets partition to
+//     the transaction itself (VerifyPartition's add flag)
+//   - every served version answers STALE_MEMBER_EPOCH and GROUP_ID_NOT_FOUND
+//     as ILLEGAL_GENERATION (internal/group, version < 6)
 func init() { register(int16(kmsg.TxnOffsetCommit), 0, 5, (*Broker).handleTxnOffsetCommit) }
 
 // handleTxnOffsetCommit checks (KIP-890) that the producer's transaction

@@ -13,6 +13,14 @@ import (
 	"github.com/samsa-streaming/samsa/internal/partition"
 )
 
+// DescribeConfigs, versions 1-4.
+//
+// Version notes:
+//   - v1: IncludeSynonyms; ConfigSource and Synonyms replace IsDefault
+//     (v0 went with Kafka 4.0)
+//   - v2: same as v1 (throttling behavior only)
+//   - v3: IncludeDocumentation; ConfigType and Documentation (KIP-569)
+//   - v4: flexible versions
 func init() { register(int16(kmsg.DescribeConfigs), 1, 4, (*Broker).handleDescribeConfigs) }
 
 func (b *Broker) handleDescribeConfigs(_ context.Context, _ *conn, r *request) (kmsg.Response, error) {

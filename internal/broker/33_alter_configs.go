@@ -14,6 +14,11 @@ import (
 	"github.com/samsa-streaming/samsa/internal/partition"
 )
 
+// AlterConfigs, versions 0-2.
+//
+// Version notes:
+//   - v1: same as v0 (throttling behavior only)
+//   - v2: flexible versions
 func init() { register(int16(kmsg.AlterConfigs), 0, 2, (*Broker).handleAlterConfigs) }
 
 // handleAlterConfigs is the legacy, non-incremental AlterConfigs: each

@@ -12,6 +12,13 @@ import (
 	"github.com/samsa-streaming/samsa/internal/partition"
 )
 
+// DescribeLogDirs, versions 1-4.
+//
+// Version notes:
+//   - v1: same as v0 (throttling behavior only; v0 went with Kafka 4.0)
+//   - v2: flexible versions
+//   - v3: top-level ErrorCode (KIP-784)
+//   - v4: TotalBytes and UsableBytes per log dir (KIP-827)
 func init() { register(int16(kmsg.DescribeLogDirs), 1, 4, (*Broker).handleDescribeLogDirs) }
 
 // handleDescribeLogDirs reports Samsa's single log directory as Kafka's

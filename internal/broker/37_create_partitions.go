@@ -10,6 +10,12 @@ import (
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
+// CreatePartitions, versions 0-3.
+//
+// Version notes:
+//   - v1: same as v0 (throttling behavior only)
+//   - v2: flexible versions
+//   - v3: THROTTLING_QUOTA_EXCEEDED (KIP-599), never sent: no quotas here
 func init() { register(int16(kmsg.CreatePartitions), 0, 3, (*Broker).handleCreatePartitions) }
 
 // maxTopicPartitions is the partition count createTopic allows; adding

@@ -6,6 +6,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
+// DeleteGroups, versions 0-2 (internal/group).
+//
+// Version notes:
+//   - v1: same as v0 (throttling behavior only)
+//   - v2: flexible versions
 func init() { register(int16(kmsg.DeleteGroups), 0, 2, (*Broker).handleDeleteGroups) }
 
 // handleDeleteGroups hands DeleteGroups v0-v2 to the group coordinator.

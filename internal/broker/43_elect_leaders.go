@@ -15,6 +15,12 @@ import (
 	"github.com/samsa-streaming/samsa/internal/partition"
 )
 
+// ElectLeaders, versions 0-2.
+//
+// Version notes:
+//   - v0: preferred replica elections only
+//   - v1: ElectionType, preferred or unclean (KIP-460); top-level ErrorCode
+//   - v2: flexible versions
 func init() { register(int16(kmsg.ElectLeaders), 0, 2, (*Broker).handleElectLeaders) }
 
 // Election types (v1+; v0 always elects the preferred replica).

@@ -11,6 +11,10 @@ import (
 	"github.com/samsa-streaming/samsa/internal/config"
 )
 
+// IncrementalAlterConfigs, versions 0-1 (KIP-339).
+//
+// Version notes:
+//   - v1: flexible versions
 func init() {
 	register(int16(kmsg.IncrementalAlterConfigs), 0, 1, (*Broker).handleIncrementalAlterConfigs)
 }

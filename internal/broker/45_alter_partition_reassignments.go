@@ -12,6 +12,11 @@ import (
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
+// AlterPartitionReassignments, versions 0-1 (KIP-455).
+//
+// Version notes:
+//   - v0: flexible versions; may change the replication factor
+//   - v1: AllowReplicationFactorChange (KIP-860), echoed in the response
 func init() {
 	register(int16(kmsg.AlterPartitionAssignments), 0, 1, (*Broker).handleAlterPartitionReassignments)
 }

@@ -10,6 +10,10 @@ import (
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
+// ListPartitionReassignments, version 0 (KIP-455).
+//
+// Version notes:
+//   - v0: flexible versions
 func init() {
 	register(int16(kmsg.ListPartitionReassignments), 0, 0, (*Broker).handleListPartitionReassignments)
 }

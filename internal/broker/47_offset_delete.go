@@ -6,6 +6,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
+// OffsetDelete, version 0 (KIP-496; internal/group).
+//
+// Version notes:
+//   - v0: not flexible
 func init() { register(int16(kmsg.OffsetDelete), 0, 0, (*Broker).handleOffsetDelete) }
 
 // handleOffsetDelete hands OffsetDelete v0 to the group coordinator.

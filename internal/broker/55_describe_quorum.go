@@ -13,6 +13,13 @@ import (
 	"github.com/samsa-streaming/samsa/internal/controller"
 )
 
+// DescribeQuorum, versions 0-2.
+//
+// Version notes:
+//   - v0: flexible versions (KIP-595)
+//   - v1: LastFetchTimestamp and LastCaughtUpTimestamp per replica (KIP-836)
+//   - v2: Nodes with their listeners, ErrorMessage and ReplicaDirectoryID
+//     (KIP-853); Nodes is filled from v2
 func init() { register(int16(kmsg.DescribeQuorum), 0, 2, (*Broker).handleDescribeQuorum) }
 
 // metadataTopic is the name Kafka gives the metadata log.

@@ -9,6 +9,13 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
+// DescribeCluster, versions 0-2 (KIP-700).
+//
+// Version notes:
+//   - v0: flexible versions; brokers only
+//   - v1: EndpointType (KIP-919): a request for controllers answers
+//     MISMATCHED_ENDPOINT_TYPE, another type UNSUPPORTED_ENDPOINT_TYPE
+//   - v2: IncludeFencedBrokers and IsFenced (KIP-1073)
 func init() { register(int16(kmsg.DescribeCluster), 0, 2, (*Broker).handleDescribeCluster) }
 
 // KIP-919 endpoint types.

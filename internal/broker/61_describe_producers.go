@@ -9,6 +9,10 @@ import (
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
+// DescribeProducers, version 0 (KIP-664).
+//
+// Version notes:
+//   - v0: flexible versions
 func init() { register(int16(kmsg.DescribeProducers), 0, 0, (*Broker).handleDescribeProducers) }
 
 // handleDescribeProducers lists the producers with idempotence state in each

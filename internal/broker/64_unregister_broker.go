@@ -13,6 +13,10 @@ import (
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
+// UnregisterBroker, version 0 (KIP-500, KIP-631).
+//
+// Version notes:
+//   - v0: flexible versions
 func init() { register(int16(kmsg.UnregisterBroker), 0, 0, (*Broker).handleUnregisterBroker) }
 
 // handleUnregisterBroker is Kafka's UnregisterBroker (KIP-500): it removes

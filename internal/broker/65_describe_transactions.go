@@ -6,6 +6,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
+// DescribeTransactions, version 0 (KIP-664).
+//
+// Version notes:
+//   - v0: flexible versions
 func init() { register(int16(kmsg.DescribeTransactions), 0, 0, (*Broker).handleDescribeTransactions) }
 
 // handleDescribeTransactions answers DescribeTransactions v0 for the

@@ -10,6 +10,13 @@ import (
 	"github.com/samsa-streaming/samsa/internal/txn"
 )
 
+// ListTransactions, versions 0-2 (KIP-664).
+//
+// Version notes:
+//   - v0: flexible versions
+//   - v1: DurationFilter, the minimum running time (KIP-994)
+//   - v2: TransactionalIDPattern (KIP-1152), a full-match regular
+//     expression: INVALID_REGULAR_EXPRESSION if it does not compile
 func init() { register(int16(kmsg.ListTransactions), 0, 2, (*Broker).handleListTransactions) }
 
 // handleListTransactions answers ListTransactions v0-v2: the transactions

@@ -11,6 +11,13 @@ import (
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
+// ConsumerGroupHeartbeat, versions 0-1 (KIP-848; internal/group).
+//
+// Version notes:
+//   - v0: flexible versions; a joining member (epoch 0) may leave MemberID
+//     empty, and the coordinator generates one
+//   - v1: SubscribedTopicRegex (KIP-848); the consumer generates its own
+//     MemberID (KIP-1082), so an empty one is INVALID_REQUEST
 func init() {
 	register(int16(kmsg.ConsumerGroupHeartbeat), 0, 1, (*Broker).handleConsumerGroupHeartbeat)
 }

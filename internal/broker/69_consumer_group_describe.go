@@ -6,6 +6,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
+// ConsumerGroupDescribe, versions 0-1 (KIP-848; internal/group).
+//
+// Version notes:
+//   - v0: flexible versions
+//   - v1: members' MemberType (KIP-1099): 0 classic, 1 consumer
 func init() {
 	register(int16(kmsg.ConsumerGroupDescribe), 0, 1, (*Broker).handleConsumerGroupDescribe)
 }

@@ -10,6 +10,10 @@ import (
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
+// DescribeTopicPartitions, version 0 (KIP-966).
+//
+// Version notes:
+//   - v0: flexible versions; paged with a Cursor
 func init() {
 	register(int16(kmsg.DescribeTopicPartitions), 0, 0, (*Broker).handleDescribeTopicPartitions)
 }
