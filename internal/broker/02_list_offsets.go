@@ -21,8 +21,8 @@ import (
 //   - v9: -5, the latest tiered offset (KIP-1005): -1, no tiered storage
 //   - v10: TimeoutMillis for remote lookups (KIP-1075), ignored
 //   - a special timestamp older than its version is UNSUPPORTED_VERSION
-//     (minVersion); Kafka 4.2 makes -6 (earliest pending upload, KIP-1023)
-//     a v11 timestamp, but minVersion admits it from v10 (answered -1)
+//     (minVersion); -6 (earliest pending upload, KIP-1023) is a v11
+//     timestamp, so every served version answers it UNSUPPORTED_VERSION
 func init() { register(int16(kmsg.ListOffsets), 1, 10, (*Broker).handleListOffsets) }
 
 // Special timestamps of ListOffsets.
@@ -32,7 +32,7 @@ const (
 	tsMaxTimestamp    = -3 // v7+
 	tsEarliestLocal   = -4 // v8+
 	tsLatestTiered    = -5 // v9+
-	tsEarliestPending = -6 // v10+
+	tsEarliestPending = -6 // v11+ (not served)
 )
 
 func (b *Broker) handleListOffsets(_ context.Context, _ *conn, r *request) (kmsg.Response, error) {
@@ -78,7 +78,7 @@ func listOffset(b *Broker, req *kmsg.ListOffsetsRequest, tok bool, t *metadata.T
 	if code := checkLeaderEpoch(rp.CurrentLeaderEpoch, p.LeaderEpoch()); code != 0 {
 		return code
 	}
-	minVersion := map[int64]int16{tsMaxTimestamp: 7, tsEarliestLocal: 8, tsLatestTiered: 9, tsEarliestPending: 10}
+	minVersion := map[int64]int16{tsMaxTimestamp: 7, tsEarliestLocal: 8, tsLatestTiered: 9, tsEarliestPending: 11}
 	if v, special := minVersion[rp.Timestamp]; special && req.Version < v {
 		return kerr.UnsupportedVersion.Code
 	}
