@@ -12,6 +12,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/log"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/partition"
+	"github.com/samsa-streaming/samsa/internal/replication"
 )
 
 // Fetch, versions 4-18.
@@ -319,7 +320,7 @@ func (b *Broker) readFetch(img *metadata.Image, req *kmsg.FetchRequest, wants []
 			continue
 		}
 		g.part = p
-		if code := checkLeaderEpoch(w.epoch, p.LeaderEpoch()); code != 0 {
+		if code := replication.CheckLeaderEpoch(w.epoch, p.LeaderEpoch()); code != 0 {
 			g.resp.ErrorCode = code
 			continue
 		}
@@ -365,20 +366,6 @@ func (b *Broker) readFetch(img *metadata.Image, req *kmsg.FetchRequest, wants []
 		}
 	}
 	return out
-}
-
-// checkLeaderEpoch compares the client's idea of the leader epoch with ours
-// (KIP-320).
-func checkLeaderEpoch(client, ours int32) int16 {
-	switch {
-	case client < 0:
-		return 0
-	case client < ours:
-		return kerr.FencedLeaderEpoch.Code
-	case client > ours:
-		return kerr.UnknownLeaderEpoch.Code
-	}
-	return 0
 }
 
 // addFetchEndpoints adds KIP-951's NodeEndpoints (v16+) for every leader

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/samsa-streaming/samsa/internal/metadata"
+	"github.com/samsa-streaming/samsa/internal/replication"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -75,7 +76,7 @@ func listOffset(b *Broker, req *kmsg.ListOffsetsRequest, tok bool, t *metadata.T
 	if !ok || mp.Leader != b.cfg.NodeID {
 		return kerr.NotLeaderForPartition.Code
 	}
-	if code := checkLeaderEpoch(rp.CurrentLeaderEpoch, p.LeaderEpoch()); code != 0 {
+	if code := replication.CheckLeaderEpoch(rp.CurrentLeaderEpoch, p.LeaderEpoch()); code != 0 {
 		return code
 	}
 	minVersion := map[int64]int16{tsMaxTimestamp: 7, tsEarliestLocal: 8, tsLatestTiered: 9, tsEarliestPending: 11}

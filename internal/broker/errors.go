@@ -6,21 +6,21 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
-	"github.com/samsa-streaming/samsa/internal/log"
 	"github.com/samsa-streaming/samsa/internal/metadata"
-	"github.com/samsa-streaming/samsa/internal/partition"
+	"github.com/samsa-streaming/samsa/internal/replication"
 )
 
 // errorCode maps an internal error to its Kafka error code. Kafka's codes
-// themselves live in franz-go's kerr table; this is the one place where
-// Samsa's package errors meet them.
+// themselves live in franz-go's kerr table. Errors of the partition and log
+// packages (and *kerr.Error) are mapped by replication.ErrorCode, which the
+// leader side of replication and its simulation share; this table adds the
+// rest.
 func errorCode(err error) int16 {
 	if err == nil {
 		return 0
 	}
-	var ke *kerr.Error
-	if errors.As(err, &ke) {
-		return ke.Code
+	if code, ok := replication.ErrorCode(err); ok {
+		return code
 	}
 	for _, m := range errorMap {
 		if errors.Is(err, m.err) {
@@ -34,20 +34,6 @@ var errorMap = []struct {
 	err  error
 	code *kerr.Error
 }{
-	{partition.ErrCorrupt, kerr.CorruptMessage},
-	{partition.ErrInvalidRecord, kerr.InvalidRecord},
-	{partition.ErrTooLarge, kerr.MessageTooLarge},
-	{partition.ErrInvalidTimestamp, kerr.InvalidTimestamp},
-	{partition.ErrNotEnoughISR, kerr.NotEnoughReplicas},
-	{partition.ErrOutOfOrderSequence, kerr.OutOfOrderSequenceNumber},
-	{partition.ErrInvalidEpoch, kerr.InvalidProducerEpoch},
-	{partition.ErrClosed, kerr.NotLeaderForPartition},
-	{partition.ErrNotLeader, kerr.NotLeaderForPartition},
-	{partition.ErrNotEnoughISRAfterAppend, kerr.NotEnoughReplicasAfterAppend},
-	{partition.ErrFencedEpoch, kerr.FencedLeaderEpoch},
-	{partition.ErrUnknownEpoch, kerr.UnknownLeaderEpoch},
-	{partition.ErrNotReplica, kerr.NotLeaderForPartition},
-	{log.ErrOffsetOutOfRange, kerr.OffsetOutOfRange},
 	{metadata.ErrTopicExists, kerr.TopicAlreadyExists},
 	{metadata.ErrTopicIDExists, kerr.TopicAlreadyExists},
 	{metadata.ErrTopicNameCollision, kerr.InvalidTopicException},

@@ -2,12 +2,9 @@ package broker
 
 import (
 	"context"
-	"errors"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/samsa-streaming/samsa/internal/log"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/replication"
 )
@@ -21,14 +18,25 @@ func replicaOf(req *kmsg.FetchRequest) int32 {
 	return req.ReplicaID
 }
 
-// handleReplicaFetch serves a follower (Kafka's replica fetch): it records
-// the follower's fetch offset as its log end offset, which moves the high
-// watermark and the ISR, and returns records up to the log end (not the
-// high watermark). Sessions are not used: followers send full fetches.
+// replicaLeader is this broker's leader side of replication
+// (internal/replication leader.go).
+func (b *Broker) replicaLeader() replication.Leader {
+	return replication.Leader{Self: b.cfg.NodeID, Parts: b.parts, Throttle: &b.replThrottle}
+}
+
+// handleReplicaFetch serves a follower (Kafka's replica fetch) with
+// replication.Leader.ReplicaFetch: it records the follower's fetch offset
+// as its log end offset, which moves the high watermark and the ISR, and
+// returns records up to the log end (not the high watermark). Sessions are
+// not used: followers send full fetches.
 func (b *Broker) handleReplicaFetch(ctx context.Context, c *conn, r *request, replica int32) (kmsg.Response, error) {
 	req := r.req.(*kmsg.FetchRequest)
 	resp := req.ResponseKind().(*kmsg.FetchResponse)
-	got := longPoll(ctx, req, func() []*fetchGot { return b.readReplicaFetch(b.image(), req, replica) })
+	rf, wants := decodeReplicaFetch(req, replica)
+	leader := b.replicaLeader()
+	got := longPoll(ctx, req, func() []*fetchGot {
+		return b.replicaFetchGot(leader.ReplicaFetch(b.image(), b.now(), rf), wants)
+	})
 	out := fetchAssembly{resp: resp, img: b.image()}
 	for _, g := range got {
 		out.add(g)
@@ -39,104 +47,39 @@ func (b *Broker) handleReplicaFetch(ctx context.Context, c *conn, r *request, re
 	return nil, nil
 }
 
-func (b *Broker) readReplicaFetch(img *metadata.Image, req *kmsg.FetchRequest, replica int32) []*fetchGot {
-	remaining := int64(req.MaxBytes)
-	if req.MaxBytes <= 0 {
-		remaining = 1 << 62
-	}
-	minOne := true
-	now := b.now()
-	rate := replication.ThrottleRate(img, b.cfg.NodeID, "leader.replication.throttled.rate")
-	var out []*fetchGot
+// decodeReplicaFetch is req as the leader code takes it, and the
+// response's topic of each partition (wants[i] for rf.Partitions[i]).
+func decodeReplicaFetch(req *kmsg.FetchRequest, replica int32) (rf replication.ReplicaFetch, wants []fetchWant) {
+	rf = replication.ReplicaFetch{Replica: replica, MaxBytes: req.MaxBytes, ByID: req.Version >= 13}
 	for _, rt := range req.Topics {
-		name := rt.Topic
-		if req.Version >= 13 {
-			if t, ok := img.TopicsByID[metadata.Uuid(rt.TopicID)]; ok {
-				name = t.Name
-			}
-		}
 		for _, rp := range rt.Partitions {
-			w := &fetchWant{key: sessionKey{name, rp.Partition}, topicID: rt.TopicID, offset: rp.FetchOffset, maxBytes: rp.PartitionMaxBytes, epoch: rp.CurrentLeaderEpoch}
-			g := &fetchGot{want: w, resp: kmsg.NewFetchResponseTopicPartition()}
-			g.resp.Partition = rp.Partition
-			g.resp.HighWatermark, g.resp.LastStableOffset, g.resp.LogStartOffset = -1, -1, -1
-			g.resp.PreferredReadReplica = -1
-			out = append(out, g)
-			t, ok := img.Topics[name]
-			if !ok {
-				g.resp.ErrorCode = kerr.UnknownTopicOrPartition.Code
-				if req.Version >= 13 {
-					g.resp.ErrorCode = kerr.UnknownTopicID.Code
-				}
-				continue
+			last := rp.LastFetchedEpoch
+			if req.Version < 12 {
+				last = -1
 			}
-			mp, ok := partitionOf(t, rp.Partition)
-			if !ok {
-				g.resp.ErrorCode = kerr.UnknownTopicOrPartition.Code
-				continue
-			}
-			p, ok := b.parts.Get(t.Name, rp.Partition)
-			if !ok || mp.Leader != b.cfg.NodeID {
-				g.resp.ErrorCode = kerr.NotLeaderForPartition.Code
-				b.leaderHint(img, mp, &g.resp)
-				continue
-			}
-			g.part = p
-			// KIP-320: a follower whose last fetched epoch ends earlier in
-			// this log has diverged; tell it where to truncate.
-			if req.Version >= 12 && rp.LastFetchedEpoch >= 0 {
-				epoch, end := p.Log().EndOffsetForEpoch(rp.LastFetchedEpoch)
-				if epoch != rp.LastFetchedEpoch || end < rp.FetchOffset {
-					g.resp.DivergingEpoch.Epoch, g.resp.DivergingEpoch.EndOffset = epoch, end
-					g.resp.HighWatermark = p.HighWatermark()
-					g.resp.LogStartOffset = p.LogStartOffset()
-					g.resp.LastStableOffset = p.LastStableOffset()
-					continue
-				}
-			}
-			hw, err := p.FollowerFetch(replica, rp.CurrentLeaderEpoch, rp.FetchOffset, now)
-			if err != nil {
-				g.resp.ErrorCode = errorCode(err)
-				if errors.Is(err, log.ErrOffsetOutOfRange) {
-					g.resp.ErrorCode = kerr.OffsetOutOfRange.Code
-				}
-				g.resp.HighWatermark = p.HighWatermark()
-				g.resp.LogStartOffset = p.LogStartOffset()
-				continue
-			}
-			g.resp.HighWatermark, g.resp.LastStableOffset, g.resp.LogStartOffset = hw, p.LastStableOffset(), p.LogStartOffset()
-			if rp.FetchOffset < p.LogStartOffset() {
-				g.resp.ErrorCode = kerr.OffsetOutOfRange.Code
-				continue
-			}
-			leo := p.LogEndOffset()
-			if rp.FetchOffset >= leo || remaining <= 0 && !minOne {
-				continue
-			}
-			throttled := rate > 0 && replication.ThrottledReplica(t.Configs["leader.replication.throttled.replicas"], rp.Partition, b.cfg.NodeID)
-			if throttled && !b.replThrottle.Allow(now, rate) {
-				continue
-			}
-			limit := max(min(int64(rp.PartitionMaxBytes), remaining), 0)
-			res, err := p.Log().Read(rp.FetchOffset, int32(min(limit, 1<<31-1)), leo, minOne)
-			if err != nil {
-				if errors.Is(err, log.ErrOffsetOutOfRange) {
-					g.resp.ErrorCode = kerr.OffsetOutOfRange.Code
-				} else {
-					g.resp.ErrorCode = kerr.KafkaStorageError.Code
-					b.lg.Warn("replica fetch read failed", "topic", t.Name, "partition", rp.Partition, "err", err)
-				}
-				continue
-			}
-			g.chunks, g.size = res.Chunks, res.Size
-			if throttled {
-				b.replThrottle.Record(now, g.size)
-			}
-			if g.size > 0 {
-				minOne = false
-				remaining -= g.size
-			}
+			rf.Partitions = append(rf.Partitions, replication.ReplicaFetchPartition{
+				Topic: rt.Topic, TopicID: metadata.Uuid(rt.TopicID), Partition: rp.Partition,
+				CurrentLeaderEpoch: rp.CurrentLeaderEpoch, FetchOffset: rp.FetchOffset,
+				LastFetchedEpoch: last, MaxBytes: rp.PartitionMaxBytes,
+			})
+			wants = append(wants, fetchWant{topicID: rt.TopicID, offset: rp.FetchOffset, maxBytes: rp.PartitionMaxBytes, epoch: rp.CurrentLeaderEpoch})
 		}
+	}
+	return rf, wants
+}
+
+// replicaFetchGot turns the leader's answers into the Fetch response
+// path's partitions, logging read failures.
+func (b *Broker) replicaFetchGot(res []replication.ReplicaFetchResult, wants []fetchWant) []*fetchGot {
+	out := make([]*fetchGot, 0, len(res))
+	for i := range res {
+		pr := &res[i]
+		w := wants[i]
+		w.key = sessionKey{pr.Topic, pr.Partition}
+		if pr.ReadErr != nil {
+			b.lg.Warn("replica fetch read failed", "topic", pr.Topic, "partition", pr.Partition, "err", pr.ReadErr)
+		}
+		out = append(out, &fetchGot{want: &w, resp: pr.Response(), chunks: pr.Chunks, size: pr.Size, part: pr.Replica})
 	}
 	return out
 }

@@ -17,7 +17,8 @@ import (
 	"github.com/samsa-streaming/samsa/internal/log"
 )
 
-// Errors returned by Append; the broker maps each to a Kafka error code.
+// Errors returned by Append; replication.ErrorCode maps each to a Kafka
+// error code.
 var (
 	ErrCorrupt          = errors.New("partition: corrupt record batch")
 	ErrInvalidRecord    = errors.New("partition: invalid record batch")

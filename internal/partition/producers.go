@@ -11,8 +11,8 @@ import (
 	"github.com/samsa-streaming/samsa/internal/batch"
 )
 
-// Errors of the idempotent producer checks; the broker maps them to
-// OUT_OF_ORDER_SEQUENCE_NUMBER and INVALID_PRODUCER_EPOCH.
+// Errors of the idempotent producer checks; replication.ErrorCode maps
+// them to OUT_OF_ORDER_SEQUENCE_NUMBER and INVALID_PRODUCER_EPOCH.
 var (
 	ErrOutOfOrderSequence = errors.New("partition: out of order sequence number")
 	ErrInvalidEpoch       = errors.New("partition: producer epoch is older than the current one")

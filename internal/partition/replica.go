@@ -25,7 +25,8 @@ import (
 // Everything here is deterministic: time comes from the caller or the
 // Clock, and nothing blocks except WaitCommitted.
 
-// Errors of the replication paths; the broker maps them to Kafka codes.
+// Errors of the replication paths; replication.ErrorCode maps them to Kafka
+// codes.
 var (
 	// ErrNotLeader: this replica does not lead the partition (any more).
 	ErrNotLeader = errors.New("partition: not the leader")

@@ -1,5 +1,6 @@
 // Package replication moves records from partition leaders to followers the
-// Kafka way and keeps the ISR up to date.
+// Kafka way and keeps the ISR up to date: both sides of it, the follower's
+// fetchers and the leader's answers.
 //
 // A Replicator runs on every broker. For each leader this broker follows
 // partitions of, one fetcher goroutine holds a connection to the leader's
@@ -16,12 +17,32 @@
 //     (capped at its own log end). A DivergingEpoch answer (KIP-320)
 //     truncates as in step 1.
 //
-// The leader side lives in internal/partition (replica.go): a follower's
-// fetch offset is its log end offset, the high watermark is the minimum
-// over the ISR, and DesiredISR says which followers should leave (not
-// caught up for replica.lag.time.max.ms) or join (caught up to the high
-// watermark). The Replicator's ISR loop asks the controller for those
-// changes with a conditional ChangePartition (Kafka's AlterPartition).
+// The leader side (leader.go) answers those requests: Leader.ReplicaFetch
+// (per partition: topic and partition lookup, leadership, the follower's
+// leader epoch (KIP-320), DivergingEpoch, the follower's fetch offset
+// recorded as its log end offset, records up to the log end as file
+// chunks, leader.replication.throttled.rate) and
+// Leader.OffsetForLeaderEpoch (the end of an epoch in the leader's log,
+// clamped to the high watermark for consumers). They are deterministic
+// functions of an image, this broker's partitions, the decoded request
+// and the time; internal/broker's Fetch (ReplicaID ≥ 0) and
+// OffsetForLeaderEpoch handlers only decode and encode around them, and
+// the simulation (sim_test.go) calls them directly, so the leader code it
+// checks is the code that serves followers. The replica's own state lives
+// in internal/partition (replica.go): a follower's fetch offset is its log
+// end offset, the high watermark is the minimum over the ISR, and
+// DesiredISR says which followers should leave (not caught up for
+// replica.lag.time.max.ms) or join (caught up to the high watermark). The
+// Replicator's ISR loop asks the controller for those changes with a
+// conditional ChangePartition (Kafka's AlterPartition).
+//
+// Error codes: ErrorCode (errors.go) is the one mapping of the partition
+// and log packages' errors to Kafka codes (franz-go's kerr). It lives here
+// rather than in internal/broker because the leader code and its
+// simulation need it and this package may not import the broker;
+// internal/broker's errorCode asks it first and maps the remaining errors
+// (metadata, context) itself. CheckLeaderEpoch (KIP-320) is shared the
+// same way with the consumer Fetch and ListOffsets handlers.
 //
 // Goroutines: Run owns the ISR loop and every fetcher; Sync (called from
 // the metadata subscriber, never blocking) starts, updates and stops

@@ -18,9 +18,11 @@ var simSeedFlag = flag.Uint64("seed", 0, "TestSim: run only this seed (also SAMS
 // controller.Elections, and a simulated network between them, all driven
 // by one event queue seeded per run. The follower runs the fetcher's own
 // decision code (firstAsk, applyEpochAnswer, applyFetch in fetcher.go); the
-// leader answers as internal/broker's replica Fetch and
-// OffsetForLeaderEpoch handlers do (serveFetch and serveEpoch mirror them);
-// leaders run DesiredISR/RetryISR as the Replicator's ISR loop does;
+// leader answers with the code the broker's replica Fetch and
+// OffsetForLeaderEpoch handlers call (Leader.ReplicaFetch and
+// Leader.OffsetForLeaderEpoch in leader.go; only the bytes of the records
+// are copied instead of sent with sendfile); leaders run
+// DesiredISR/RetryISR as the Replicator's ISR loop does;
 // producers append with acks=all and are acknowledged by WaitCommitted.
 //
 // Topic "sim": 2 partitions, replication factor 3, min.insync.replicas 2,

@@ -3,20 +3,17 @@ package replication
 import (
 	"container/heap"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/samsa-streaming/samsa/internal/batch"
 	"github.com/samsa-streaming/samsa/internal/config"
 	"github.com/samsa-streaming/samsa/internal/controller"
-	"github.com/samsa-streaming/samsa/internal/log"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/partition"
 )
@@ -30,17 +27,18 @@ const (
 	simTopic  = "sim"
 	simMinISR = 2
 
-	simHeartbeat      = 100 * time.Millisecond // broker.heartbeat.interval.ms
-	simSession        = 600 * time.Millisecond // broker.session.timeout.ms
-	simLagMax         = 500 * time.Millisecond // replica.lag.time.max.ms
-	simISREvery       = simLagMax / 4          // the Replicator's ISR loop period
-	simFetchIdle      = 30 * time.Millisecond  // an empty fetch answer comes after the leader's long poll
-	simFetchBackoff   = 100 * time.Millisecond // replica.fetch.backoff.ms
-	simRequestTimeout = 300 * time.Millisecond
-	simProposeTimeout = 500 * time.Millisecond
-	simProduceTimeout = time.Second
-	simHWCheckpoint   = 250 * time.Millisecond // replica.high.watermark.checkpoint.interval.ms
-	simFetchMaxBytes  = 2048                   // replica.fetch.max.bytes, small so catching up takes rounds
+	simHeartbeat             = 100 * time.Millisecond // broker.heartbeat.interval.ms
+	simSession               = 600 * time.Millisecond // broker.session.timeout.ms
+	simLagMax                = 500 * time.Millisecond // replica.lag.time.max.ms
+	simISREvery              = simLagMax / 4          // the Replicator's ISR loop period
+	simFetchIdle             = 30 * time.Millisecond  // an empty fetch answer comes after the leader's long poll
+	simFetchBackoff          = 100 * time.Millisecond // replica.fetch.backoff.ms
+	simRequestTimeout        = 300 * time.Millisecond
+	simProposeTimeout        = 500 * time.Millisecond
+	simProduceTimeout        = time.Second
+	simHWCheckpoint          = 250 * time.Millisecond // replica.high.watermark.checkpoint.interval.ms
+	simFetchMaxBytes         = 2048                   // replica.fetch.max.bytes, small so catching up takes rounds
+	simFetchResponseMaxBytes = 10 << 20               // replica.fetch.response.max.bytes
 )
 
 // simConfig selects the run's size and faults.
@@ -105,6 +103,8 @@ type simBroker struct {
 	incID metadata.Uuid
 	img   *metadata.Image
 	mgr   *partition.Manager
+	// leader answers followers, as the broker's handlers do (leader.go).
+	leader Leader
 
 	follows map[partition.Key]*simFollow
 	isrReq  map[partition.Key]*simISRReq
@@ -431,6 +431,7 @@ func (w *world) startBroker(b *simBroker, inc int, img *metadata.Image) {
 		return
 	}
 	b.mgr, b.img, b.state = mgr, img, brokerUp
+	b.leader = Leader{Self: b.id, Parts: mgr, Throttle: &Throttle{}}
 	b.follows, b.isrReq, b.mirrors = map[partition.Key]*simFollow{}, map[partition.Key]*simISRReq{}, map[partition.Key]*simMirror{}
 	if err := mgr.Sync(context.Background(), img, true); err != nil {
 		w.failf("b%d: opening partitions: %v", b.id, err)
@@ -489,6 +490,7 @@ func (w *world) crash(b *simBroker, power bool) {
 	b.state = brokerDown
 	b.inc++
 	b.mgr, b.img, b.follows, b.isrReq, b.mirrors = nil, nil, nil, nil, nil
+	b.leader = Leader{}
 	w.crashes++
 	kind := "process crash"
 	if power {
@@ -691,7 +693,7 @@ func (w *world) sendEpochQuery(b *simBroker, f *simFollow, p *partition.Partitio
 		if l.state != brokerUp {
 			return // connection refused: the request times out
 		}
-		le, end, code := w.serveEpoch(l, f.key, cur, ask)
+		le, end, code := l.leader.OffsetForLeaderEpoch(l.img, f.key.Topic, f.key.Partition, cur, ask, b.id)
 		w.send(l.id, b.id, fmt.Sprintf("OffsetForLeaderEpoch p%d answer epoch %d end %d err %d", f.key.Partition, le, end, code), func() {
 			if !w.answered(b, inc, f, id) {
 				return
@@ -717,147 +719,78 @@ func (w *world) sendEpochQuery(b *simBroker, f *simFollow, p *partition.Partitio
 	})
 }
 
-// serveEpoch is the leader's OffsetForLeaderEpoch answer for a replica,
-// as handleOffsetForLeaderEpoch (internal/broker) computes it.
-func (w *world) serveEpoch(l *simBroker, k partition.Key, current, ask int32) (int32, int64, int16) {
-	mp := l.img.Topics[k.Topic].Partitions[k.Partition]
-	p, ok := l.mgr.Get(k.Topic, k.Partition)
-	if !ok || mp.Leader != l.id {
-		return -1, -1, kerr.NotLeaderForPartition.Code
-	}
-	if code := simCheckLeaderEpoch(current, p.LeaderEpoch()); code != 0 {
-		return -1, -1, code
-	}
-	le, end := p.Log().EndOffsetForEpoch(ask)
-	return le, end, 0
-}
-
-func simCheckLeaderEpoch(client, ours int32) int16 {
-	switch {
-	case client < 0:
-		return 0
-	case client < ours:
-		return kerr.FencedLeaderEpoch.Code
-	case client > ours:
-		return kerr.UnknownLeaderEpoch.Code
-	}
-	return 0
-}
-
-type simFetchReq struct {
-	key                     partition.Key
-	epoch, lastFetchedEpoch int32
-	fetchOffset, logStart   int64
-}
-
+// sendFetch sends f's replica Fetch, as fetcher.fetch builds it (v12,
+// topics by name), and applies the leader's answer with applyFetch.
 func (w *world) sendFetch(b *simBroker, f *simFollow, p *partition.Partition) {
-	q := simFetchReq{key: f.key, epoch: f.epoch, lastFetchedEpoch: p.Log().LatestEpoch(), fetchOffset: p.LogEndOffset(), logStart: p.LogStartOffset()}
+	q := ReplicaFetch{Replica: b.id, MaxBytes: simFetchResponseMaxBytes, Partitions: []ReplicaFetchPartition{{
+		Topic: f.key.Topic, Partition: f.key.Partition, CurrentLeaderEpoch: f.epoch,
+		FetchOffset: p.LogEndOffset(), LastFetchedEpoch: p.Log().LatestEpoch(), MaxBytes: simFetchMaxBytes,
+	}}}
+	qp := q.Partitions[0]
 	id, inc := w.request(b, f), b.inc
-	w.send(b.id, f.leader, fmt.Sprintf("Fetch p%d offset %d epoch %d last fetched epoch %d", f.key.Partition, q.fetchOffset, q.epoch, q.lastFetchedEpoch), func() {
+	w.send(b.id, f.leader, fmt.Sprintf("Fetch p%d offset %d epoch %d last fetched epoch %d", f.key.Partition, qp.FetchOffset, qp.CurrentLeaderEpoch, qp.LastFetchedEpoch), func() {
 		l := w.broker(f.leader)
 		if l.state != brokerUp {
 			return
 		}
-		rp := w.serveFetch(l, b.id, q)
+		rp, ok := w.serveFetch(l, q)
+		if !ok {
+			return
+		}
 		w.send(l.id, b.id, fmt.Sprintf("Fetch p%d answer err %d hw %d diverging %d/%d, %d bytes", f.key.Partition, rp.ErrorCode, rp.HighWatermark, rp.DivergingEpoch.Epoch, rp.DivergingEpoch.EndOffset, len(rp.RecordBatches)), func() {
 			if !w.answered(b, inc, f, id) {
 				return
 			}
-			out, err := applyFetch(w.lg, p, f.key, &rp)
-			if out&fetchRetruncate != 0 {
-				f.truncated = -1
-			}
-			next := simFetchIdle
-			if len(rp.RecordBatches) > 0 {
-				next = time.Millisecond
-			}
-			if out&fetchBackoff != 0 {
-				f.backoff = w.now.Add(simFetchBackoff)
-				next = simFetchBackoff
-			}
-			if err != nil {
-				// The fetcher closes the connection and backs off.
-				w.tracef("b%d p%d: fetch failed: %v", b.id, f.key.Partition, err)
-				next = simFetchBackoff
-			}
-			w.schedFollow(b, f, next, "fetch")
+			w.applyFetchAnswer(b, f, p, &rp)
 		})
 	})
 }
 
-// serveFetch is the leader's side of a replica fetch for one partition,
-// as readReplicaFetch (internal/broker/fetch_replica.go) computes it, minus
-// throttling and the response size budget across partitions.
-func (w *world) serveFetch(l *simBroker, replica int32, q simFetchReq) kmsg.FetchResponseTopicPartition {
-	rp := kmsg.NewFetchResponseTopicPartition()
-	rp.Partition = q.key.Partition
-	rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = -1, -1, -1
-	rp.PreferredReadReplica = -1
-	mp := l.img.Topics[q.key.Topic].Partitions[q.key.Partition]
-	p, ok := l.mgr.Get(q.key.Topic, q.key.Partition)
-	if !ok || mp.Leader != l.id {
-		rp.ErrorCode = kerr.NotLeaderForPartition.Code
-		return rp
+// serveFetch is leader l's answer to q: Leader.ReplicaFetch, with the
+// records copied out of the log's files as the broker's sendfile would.
+func (w *world) serveFetch(l *simBroker, q ReplicaFetch) (kmsg.FetchResponseTopicPartition, bool) {
+	res := l.leader.ReplicaFetch(l.img, w.now, q)
+	if len(res) != 1 || res[0].Topic != q.Partitions[0].Topic || res[0].Partition != q.Partitions[0].Partition {
+		w.failf("b%d: replica fetch answered %d partitions for one", l.id, len(res))
+		return kmsg.FetchResponseTopicPartition{}, false
 	}
-	if q.lastFetchedEpoch >= 0 {
-		epoch, end := p.Log().EndOffsetForEpoch(q.lastFetchedEpoch)
-		if epoch != q.lastFetchedEpoch || end < q.fetchOffset {
-			rp.DivergingEpoch.Epoch, rp.DivergingEpoch.EndOffset = epoch, end
-			rp.HighWatermark = p.HighWatermark()
-			rp.LogStartOffset = p.LogStartOffset()
-			rp.LastStableOffset = p.LastStableOffset()
-			return rp
-		}
+	if res[0].ReadErr != nil {
+		w.tracef("b%d: replica fetch read failed: %v", l.id, res[0].ReadErr)
 	}
-	hw, err := p.FollowerFetch(replica, q.epoch, q.fetchOffset, w.now)
-	if err != nil {
-		rp.ErrorCode = simErrorCode(err)
-		rp.HighWatermark = p.HighWatermark()
-		rp.LogStartOffset = p.LogStartOffset()
-		return rp
-	}
-	rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = hw, p.LastStableOffset(), p.LogStartOffset()
-	if q.fetchOffset < p.LogStartOffset() {
-		rp.ErrorCode = kerr.OffsetOutOfRange.Code
-		return rp
-	}
-	leo := p.LogEndOffset()
-	if q.fetchOffset >= leo {
-		return rp
-	}
-	res, err := p.Log().Read(q.fetchOffset, simFetchMaxBytes, leo, true)
-	if err != nil {
-		if errors.Is(err, log.ErrOffsetOutOfRange) {
-			rp.ErrorCode = kerr.OffsetOutOfRange.Code
-		} else {
-			rp.ErrorCode = kerr.KafkaStorageError.Code
-		}
-		return rp
-	}
-	for _, c := range res.Chunks {
+	rp := res[0].Response()
+	for _, c := range res[0].Chunks {
 		buf := make([]byte, c.Len)
 		if _, err := c.File.ReadAt(buf, c.Pos); err != nil {
-			w.failf("b%d: reading p%d for a fetch: %v", l.id, q.key.Partition, err)
-			return rp
+			w.failf("b%d: reading p%d for a fetch: %v", l.id, rp.Partition, err)
+			return rp, false
 		}
 		rp.RecordBatches = append(rp.RecordBatches, buf...)
 	}
-	return rp
+	return rp, true
 }
 
-// simErrorCode maps FollowerFetch errors as internal/broker/errors.go does.
-func simErrorCode(err error) int16 {
-	switch {
-	case errors.Is(err, log.ErrOffsetOutOfRange):
-		return kerr.OffsetOutOfRange.Code
-	case errors.Is(err, partition.ErrFencedEpoch):
-		return kerr.FencedLeaderEpoch.Code
-	case errors.Is(err, partition.ErrUnknownEpoch):
-		return kerr.UnknownLeaderEpoch.Code
-	case errors.Is(err, partition.ErrNotLeader), errors.Is(err, partition.ErrNotReplica), errors.Is(err, partition.ErrClosed):
-		return kerr.NotLeaderForPartition.Code
+// applyFetchAnswer is fetcher.apply plus the fetcher's pacing: the next
+// fetch right away after records, after the leader's long poll after an
+// empty answer, after replica.fetch.backoff.ms after an error.
+func (w *world) applyFetchAnswer(b *simBroker, f *simFollow, p *partition.Partition, rp *kmsg.FetchResponseTopicPartition) {
+	out, err := applyFetch(w.lg, p, f.key, rp)
+	if out&fetchRetruncate != 0 {
+		f.truncated = -1
 	}
-	return kerr.UnknownServerError.Code
+	next := simFetchIdle
+	if len(rp.RecordBatches) > 0 {
+		next = time.Millisecond
+	}
+	if out&fetchBackoff != 0 {
+		f.backoff = w.now.Add(simFetchBackoff)
+		next = simFetchBackoff
+	}
+	if err != nil {
+		// The fetcher closes the connection and backs off.
+		w.tracef("b%d p%d: fetch failed: %v", b.id, f.key.Partition, err)
+		next = simFetchBackoff
+	}
+	w.schedFollow(b, f, next, "fetch")
 }
 
 // isrLoop is the Replicator's ISR loop: leaders ask the controller for the
