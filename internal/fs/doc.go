@@ -14,6 +14,13 @@
 // A crash does not discard unsynced data: the bytes already written stay in
 // the inner files, which is what a process crash (not a power loss) leaves.
 //
+// WriteFileAtomic is the one atomic-replace routine of the storage packages
+// (checkpoints, the controller's snapshots and WAL rewrites, producer-state
+// snapshots): it writes path+TempSuffix, fsyncs it, renames it over path and
+// fsyncs the directory, so a crash leaves the old file or the new one and a
+// nil return means the new one is durable. ReadFile reads a whole file
+// through an FS.
+//
 // Concurrency: OS is stateless. Faulty and the files it opens are safe for
 // concurrent use; its rules are guarded by one mutex.
 package fs
