@@ -117,6 +117,11 @@ func loadLatestSnapshot(fsys fs.FS, dir string) (*raftpb.Snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("controller: read snapshot: %w", err)
 	}
+	return decodeSnapshotFile(name, data)
+}
+
+// decodeSnapshotFile parses the content of the snapshot file name.
+func decodeSnapshotFile(name string, data []byte) (*raftpb.Snapshot, error) {
 	if len(data) < fileHeaderSize || !bytes.Equal(data[:fileHeaderSize], fileHeader(snapMagic)) {
 		return nil, fmt.Errorf("%w: snapshot %s: bad header", ErrCorrupt, name)
 	}
