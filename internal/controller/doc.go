@@ -62,6 +62,15 @@
 // ElectLeaders and, with auto.leader.rebalance.enable, when a broker's
 // leader imbalance passes leader.imbalance.per.broker.percentage.
 //
+// # Replica placement
+//
+// AssignReplicas (placement.go, a pure function of the image) chooses the
+// replicas of new topics and added partitions, for CreateTopics,
+// CreatePartitions and auto-creation: round robin over the live brokers,
+// or Kafka's rack-aware placement when brokers have racks. Asking for more
+// replicas than live brokers is ErrInvalidReplicationFactor, whose message
+// is Kafka's.
+//
 // # Files in DataDir (e.g. <log.dirs>/__cluster_metadata-0)
 //
 //	wal                           entries and hard states since the last snapshot
