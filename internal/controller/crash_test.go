@@ -11,18 +11,21 @@ import (
 
 // TestControllerCrashAtEachStep runs a whole controller (Open, proposals,
 // snapshots every 3 entries with WAL compaction) on a faulty FS that
-// crashes at file-system operation k, for every k, in a plain-crash mode
-// and a torn-write mode. After each crash the controller must stop with
+// crashes at file-system operation k, for every k, in a plain-crash mode,
+// a power-loss mode (unsynced data is then lost) and a torn-write mode.
+// After each crash the controller must stop with
 // an error (never panic or hang), and a restart on a healthy FS must open
 // and hold every record whose Propose returned success.
 func TestControllerCrashAtEachStep(t *testing.T) {
 	modes := []struct {
-		name    string
-		ops     fs.Op
-		partial int
+		name      string
+		ops       fs.Op
+		partial   int
+		powerLoss bool
 	}{
-		{"crash", fs.OpAny, 0},
-		{"torn", fs.OpWrite, frameHeader + 3},
+		{"crash", fs.OpAny, 0, false},
+		{"power-loss", fs.OpAny, 0, true},
+		{"torn", fs.OpWrite, frameHeader + 3, false},
 	}
 	if testing.Short() {
 		modes = modes[:1]
@@ -34,6 +37,11 @@ func TestControllerCrashAtEachStep(t *testing.T) {
 			ff := fs.NewFaulty(fs.OS())
 			ff.Inject(fs.Fault{Ops: mode.ops, Skip: k, Partial: mode.partial, Crash: true})
 			acked, err := crashWorkload(t, dir, ff)
+			if mode.powerLoss {
+				if lerr := ff.LoseUnsynced(); lerr != nil {
+					t.Fatal(lerr)
+				}
+			}
 			what := fmt.Sprintf("%s step %d (%v)", mode.name, k, err)
 			if ff.Fired() == 0 {
 				if err != nil || len(acked) != 10 {

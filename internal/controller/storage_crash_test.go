@@ -243,21 +243,25 @@ func dirFilesWith(t *testing.T, dir, suffix string) []string {
 // TestStorageCrashAtEachStep runs the storage workload once per file-system
 // operation k and crashes the FS at operation k (every later operation
 // fails, like a dead process); in the torn modes the k-th write also
-// leaves only its first bytes in the file. Each time, the directory is
+// leaves only its first bytes in the file; in the power-loss modes every
+// file then loses what was not fsynced. Each time, the directory is
 // reopened with a healthy FS and checked: no durable entry, hard state or
 // snapshot is lost or changed, only in-flight writes may appear, the
 // commit index is never ahead of the log, no temporary file is left, and
 // the repaired WAL keeps working.
 func TestStorageCrashAtEachStep(t *testing.T) {
 	modes := []struct {
-		name    string
-		ops     fs.Op
-		partial int
+		name      string
+		ops       fs.Op
+		partial   int
+		powerLoss bool
 	}{
-		{"crash", fs.OpAny, 0},
-		{"torn-1", fs.OpWrite, 1},
-		{"torn-header", fs.OpWrite, frameHeader + 1},
-		{"torn-40", fs.OpWrite, 40},
+		{"crash", fs.OpAny, 0, false},
+		{"power-loss", fs.OpAny, 0, true},
+		{"torn-1", fs.OpWrite, 1, false},
+		{"torn-header", fs.OpWrite, frameHeader + 1, false},
+		{"torn-40", fs.OpWrite, 40, false},
+		{"torn-40-power-loss", fs.OpWrite, 40, true},
 	}
 	for _, mode := range modes {
 		steps := 0
@@ -267,6 +271,11 @@ func TestStorageCrashAtEachStep(t *testing.T) {
 			ff.Inject(fs.Fault{Ops: mode.ops, Skip: k, Partial: mode.partial, Crash: true})
 			m := &storageModel{}
 			err := runStorageWorkload(ff, dir, m)
+			if mode.powerLoss {
+				if lerr := ff.LoseUnsynced(); lerr != nil {
+					t.Fatal(lerr)
+				}
+			}
 			if ff.Fired() == 0 {
 				if err != nil {
 					t.Fatalf("%s: workload without a fault: %v", mode.name, err)
