@@ -7,6 +7,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/samsa-streaming/samsa/internal/controller"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
@@ -102,7 +103,7 @@ func (b *Broker) createPartitions(ctx context.Context, rt *kmsg.CreatePartitions
 		}
 	} else {
 		var err error
-		if assignment, err = assignReplicas(img, cur, add, rf, len(rt.Topic)); err != nil {
+		if assignment, err = controller.AssignReplicas(img, cur, add, rf, len(rt.Topic)); err != nil {
 			return err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
+	"github.com/samsa-streaming/samsa/internal/controller"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/replication"
 )
@@ -45,6 +46,7 @@ var errorMap = []struct {
 	{metadata.ErrInvalidConfig, kerr.InvalidConfig},
 	{metadata.ErrStalePartitionEpoch, kerr.InvalidUpdateVersion},
 	{metadata.ErrIneligibleReplica, kerr.IneligibleReplica},
+	{controller.ErrInvalidReplicationFactor, kerr.InvalidReplicationFactor},
 	{context.DeadlineExceeded, kerr.RequestTimedOut},
 	{context.Canceled, kerr.RequestTimedOut},
 }

@@ -3,13 +3,13 @@ package broker
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/samsa-streaming/samsa/internal/config"
+	"github.com/samsa-streaming/samsa/internal/controller"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/partition"
 )
@@ -50,94 +50,6 @@ func (e *topicError) Unwrap() error { return e.code }
 
 func newTopicError(code *kerr.Error, format string, args ...any) *topicError {
 	return &topicError{code: code, msg: fmt.Sprintf(format, args...)}
-}
-
-// assignReplicas places rf replicas per partition over the live brokers
-// (registered, unfenced, not in controlled shutdown). Without racks it goes
-// round robin from a start that depends on the topic, as Kafka's
-// non-rack-aware placement does; when brokers have racks (broker.rack) it
-// uses Kafka's rack-aware placement (rackAwareReplicas).
-func assignReplicas(img *metadata.Image, first, count int32, rf int16, seed int) ([][]int32, error) {
-	var ids []int32
-	racks := false
-	for id, br := range img.Brokers {
-		if !br.Fenced && !br.ShuttingDown {
-			ids = append(ids, id)
-			racks = racks || br.Rack != ""
-		}
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	if int(rf) > len(ids) || rf <= 0 {
-		return nil, newTopicError(kerr.InvalidReplicationFactor, "replication factor: %d larger than available brokers: %d", rf, len(ids))
-	}
-	if racks {
-		return rackAwareReplicas(img, ids, first, count, int(rf), seed), nil
-	}
-	out := make([][]int32, 0, count)
-	for p := first; p < first+count; p++ {
-		reps := make([]int32, rf)
-		for r := range reps {
-			reps[r] = ids[(int(p)+seed+r)%len(ids)]
-		}
-		out = append(out, reps)
-	}
-	return out, nil
-}
-
-// rackAwareReplicas is Kafka's rack-aware assignment
-// (AdminUtils.assignReplicasToBrokersRackAware) over the sorted broker ids,
-// with seed in place of its random start and shift. The brokers are listed
-// alternating between racks (racks and the brokers of each rack sorted);
-// partition p's first replica, its leader, is the ((p+start) mod n)-th of
-// that list, which spreads leaders evenly; each further replica is the
-// next broker, at a shift that grows every n partitions, that is on a rack
-// without a replica of the partition yet, until every rack has one.
-// Brokers without a rack count as one rack.
-func rackAwareReplicas(img *metadata.Image, ids []int32, first, count int32, rf, seed int) [][]int32 {
-	byRack := map[string][]int32{}
-	for _, id := range ids {
-		rack := img.Brokers[id].Rack
-		byRack[rack] = append(byRack[rack], id)
-	}
-	racks := make([]string, 0, len(byRack))
-	for rack := range byRack {
-		racks = append(racks, rack)
-	}
-	sort.Strings(racks)
-	var arranged []int32
-	for i := 0; len(arranged) < len(ids); i++ {
-		for _, rack := range racks {
-			if i < len(byRack[rack]) {
-				arranged = append(arranged, byRack[rack][i])
-			}
-		}
-	}
-
-	n, numRacks := len(arranged), len(racks)
-	start, shift := seed%n, seed%n
-	out := make([][]int32, 0, count)
-	for p := int(first); p < int(first+count); p++ {
-		if p > 0 && p%n == 0 {
-			shift++
-		}
-		firstIdx := (p + start) % n
-		leader := arranged[firstIdx]
-		reps := []int32{leader}
-		racksUsed := map[string]bool{img.Brokers[leader].Rack: true}
-		used := map[int32]bool{leader: true}
-		for k := 0; len(reps) < rf; k++ {
-			// n > 1 here: rf <= n.
-			b := arranged[(firstIdx+1+(shift*numRacks+k)%(n-1))%n]
-			rack := img.Brokers[b].Rack
-			if (!racksUsed[rack] || len(racksUsed) == numRacks) && !used[b] {
-				reps = append(reps, b)
-				racksUsed[rack] = true
-				used[b] = true
-			}
-		}
-		out = append(out, reps)
-	}
-	return out
 }
 
 // createTopic validates and creates a topic through the metadata log.
@@ -189,7 +101,7 @@ func (b *Broker) createTopic(ctx context.Context, name string, numPartitions int
 			return nil, newTopicError(kerr.InvalidReplicationFactor, "replication factor must be larger than 0")
 		}
 		var err error
-		if assignment, err = assignReplicas(img, 0, numPartitions, rf, len(name)); err != nil {
+		if assignment, err = controller.AssignReplicas(img, 0, numPartitions, rf, len(name)); err != nil {
 			return nil, err
 		}
 	}

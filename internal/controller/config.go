@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/samsa-streaming/samsa/internal/fs"
 )
 
 // Config configures a Controller. Kafka's equivalents: NodeID is node.id,
@@ -14,6 +16,9 @@ import (
 type Config struct {
 	// DataDir holds the WAL and snapshots, e.g. <data>/__cluster_metadata-0.
 	DataDir string
+	// FS is what every file operation on DataDir goes through (default
+	// fs.OS(); tests inject faults with fs.Faulty).
+	FS fs.FS
 	// NodeID is this node's id (>= 0). Its raft id is NodeID+1.
 	NodeID int32
 	// ClusterID is written by the first leader as the first record if the
@@ -72,6 +77,9 @@ type Config struct {
 
 // Defaults returns c with zero fields set to their defaults.
 func (c Config) Defaults() Config {
+	if c.FS == nil {
+		c.FS = fs.OS()
+	}
 	if c.SnapshotEvery == 0 {
 		c.SnapshotEvery = 10000
 	}
@@ -106,6 +114,8 @@ func (c Config) Validate() error {
 	switch {
 	case c.DataDir == "":
 		return errors.New("controller: DataDir is required")
+	case c.FS == nil:
+		return errors.New("controller: FS is required")
 	case c.NodeID < 0:
 		return fmt.Errorf("controller: node.id %d must be >= 0", c.NodeID)
 	case c.SnapshotEvery <= 0:

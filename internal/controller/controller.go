@@ -9,7 +9,7 @@ import (
 	"maps"
 	"math"
 	"math/rand/v2"
-	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -143,10 +143,14 @@ func Open(ctx context.Context, cfg Config) (*Controller, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+	if err := cfg.FS.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("controller: %w", err)
 	}
-	if err := removeTempFiles(cfg.DataDir); err != nil {
+	// The directory's own entry must be durable before a vote is.
+	if err := cfg.FS.SyncDir(filepath.Dir(cfg.DataDir)); err != nil {
+		return nil, fmt.Errorf("controller: %w", err)
+	}
+	if err := removeTempFiles(cfg.FS, cfg.DataDir); err != nil {
 		return nil, err
 	}
 	c := &Controller{
@@ -205,7 +209,7 @@ func Open(ctx context.Context, cfg Config) (*Controller, error) {
 // recover loads the snapshot and WAL into storage and builds the RawNode.
 func (c *Controller) recover() error {
 	img := metadata.NewImage()
-	snap, err := loadLatestSnapshot(c.cfg.DataDir)
+	snap, err := loadLatestSnapshot(c.cfg.FS, c.cfg.DataDir)
 	if err != nil {
 		return err
 	}
@@ -231,7 +235,7 @@ func (c *Controller) recover() error {
 	c.applied = c.snapIndex
 	c.image.Store(img)
 
-	w, st, err := openWAL(c.cfg.DataDir, c.snapIndex, c.log)
+	w, st, err := openWAL(c.cfg.FS, c.cfg.DataDir, c.snapIndex, c.log)
 	if err != nil {
 		return err
 	}
@@ -700,7 +704,7 @@ func (c *Controller) installSnapshot(snap *raftpb.Snapshot) error {
 	if err != nil {
 		return fmt.Errorf("controller: received snapshot %d: %w", idx, err)
 	}
-	if err := writeSnapshot(c.cfg.DataDir, snap); err != nil {
+	if err := writeSnapshot(c.cfg.FS, c.cfg.DataDir, snap); err != nil {
 		return err
 	}
 	if err := c.storage.ApplySnapshot(snap); err != nil {
@@ -709,7 +713,7 @@ func (c *Controller) installSnapshot(snap *raftpb.Snapshot) error {
 	if err := c.wal.rewrite(nil, c.hardState); err != nil {
 		return err
 	}
-	if err := removeSnapshotsBefore(c.cfg.DataDir, idx); err != nil {
+	if err := removeSnapshotsBefore(c.cfg.FS, c.cfg.DataDir, idx); err != nil {
 		c.log.Warn("removing old snapshots", "err", err)
 	}
 	c.snapIndex, c.applied = idx, idx
@@ -833,7 +837,7 @@ func (c *Controller) snapshot() error {
 	if err != nil {
 		return fmt.Errorf("controller: create snapshot: %w", err)
 	}
-	if err := writeSnapshot(c.cfg.DataDir, snap); err != nil {
+	if err := writeSnapshot(c.cfg.FS, c.cfg.DataDir, snap); err != nil {
 		return err
 	}
 	if err := c.storage.Compact(idx); err != nil && !errors.Is(err, raft.ErrCompacted) {
@@ -850,7 +854,7 @@ func (c *Controller) snapshot() error {
 		return err
 	}
 	c.snapIndex = idx
-	if err := removeSnapshotsBefore(c.cfg.DataDir, idx); err != nil {
+	if err := removeSnapshotsBefore(c.cfg.FS, c.cfg.DataDir, idx); err != nil {
 		c.log.Warn("removing old snapshots", "err", err)
 	}
 	c.log.Info("wrote metadata snapshot", "index", idx, "bytes", len(data), "wal_entries", len(tail))

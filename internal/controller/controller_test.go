@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/samsa-streaming/samsa/internal/fs"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
@@ -239,16 +240,16 @@ func TestRestartAfterSnapshot(t *testing.T) {
 	want := c.Image()
 	closeC(t, c)
 
-	snaps, err := snapFiles(dir)
+	snaps, err := snapFiles(fs.OS(), dir)
 	if err != nil || len(snaps) != 1 {
 		t.Fatalf("snapshot files %v, %v", snaps, err)
 	}
-	snap, err := loadLatestSnapshot(dir)
+	snap, err := loadLatestSnapshot(fs.OS(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The WAL holds only what follows the snapshot.
-	_, st, err := openWAL(dir, snap.GetMetadata().GetIndex(), slog.New(slog.DiscardHandler))
+	_, st, err := openWAL(fs.OS(), dir, snap.GetMetadata().GetIndex(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,6 +62,15 @@
 // ElectLeaders and, with auto.leader.rebalance.enable, when a broker's
 // leader imbalance passes leader.imbalance.per.broker.percentage.
 //
+// # Replica placement
+//
+// AssignReplicas (placement.go, a pure function of the image) chooses the
+// replicas of new topics and added partitions, for CreateTopics,
+// CreatePartitions and auto-creation: round robin over the live brokers,
+// or Kafka's rack-aware placement when brokers have racks. Asking for more
+// replicas than live brokers is ErrInvalidReplicationFactor, whose message
+// is Kafka's.
+//
 // # Files in DataDir (e.g. <log.dirs>/__cluster_metadata-0)
 //
 //	wal                           entries and hard states since the last snapshot
@@ -82,11 +91,18 @@
 // with index i supersedes earlier ones with index >= i on replay (raft's
 // log truncation).
 //
-// Durability: every Ready's frames are written with one write and fsynced
-// before messages are sent or entries applied. Every SnapshotEvery applied
-// entries the loop writes a snapshot (temp file, fsync, rename, directory
-// fsync), compacts the MemoryStorage, and atomically replaces the WAL with
-// one holding only the entries after the snapshot plus the hard state.
+// Durability: every file operation goes through Config.FS (internal/fs;
+// fs.OS() by default, fs.Faulty in the crash tests). Every Ready's frames
+// are written with one write and fsynced before messages are sent or
+// entries applied; a failed write or fsync is sticky (the WAL takes no more
+// appends, the loop stops with the error) since the file's tail is then
+// unknown. Every SnapshotEvery applied entries the loop writes a snapshot
+// with fs.WriteFileAtomic (temp file, fsync, rename, directory fsync),
+// compacts the MemoryStorage, and atomically replaces the WAL (the same
+// routine) with one holding only the entries after the snapshot plus the
+// hard state. crash_test.go and storage_crash_test.go crash the FS at every
+// operation of such a run, with and without torn writes, and check that
+// what was acknowledged survives a restart.
 //
 // Recovery (Open): load the newest snapshot, replay the WAL, restore the
 // MemoryStorage and RawNode, and let raft re-deliver committed entries,

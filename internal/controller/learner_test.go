@@ -14,6 +14,7 @@ import (
 
 	"go.etcd.io/raft/v3/raftpb"
 
+	"github.com/samsa-streaming/samsa/internal/fs"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
@@ -85,7 +86,7 @@ func TestLearnerJoinsFollowsAndRestarts(t *testing.T) {
 		t.Fatalf("a fresh learner sent %d join requests", n)
 	}
 	waitFor(t, "the learner to catch up", tc.converged)
-	if snaps, _ := snapFiles(lrn.dir); len(snaps) == 0 {
+	if snaps, _ := snapFiles(fs.OS(), lrn.dir); len(snaps) == 0 {
 		t.Fatal("the learner did not start from the leader's snapshot")
 	}
 

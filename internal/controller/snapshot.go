@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/samsa-streaming/samsa/internal/fs"
 )
 
 // Snapshot files are named snapshot-<index, 20 digits>.snap and hold the
@@ -74,8 +77,8 @@ func decodeSnapshotData(data []byte) (image []byte, learners map[int32]string, e
 func snapName(index uint64) string { return fmt.Sprintf("%s%020d%s", snapPrefix, index, snapSuffix) }
 
 // snapFiles lists snapshot file names, oldest first.
-func snapFiles(dir string) ([]string, error) {
-	ents, err := os.ReadDir(dir)
+func snapFiles(fsys fs.FS, dir string) ([]string, error) {
+	ents, err := fsys.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("controller: list %s: %w", dir, err)
 	}
@@ -90,27 +93,35 @@ func snapFiles(dir string) ([]string, error) {
 	return names, nil
 }
 
-func writeSnapshot(dir string, snap *raftpb.Snapshot) error {
+func writeSnapshot(fsys fs.FS, dir string, snap *raftpb.Snapshot) error {
 	buf, err := appendFrame(fileHeader(snapMagic), frameSnapshot, snap)
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, snapName(snap.GetMetadata().GetIndex())), buf)
+	if err := fs.WriteFileAtomic(fsys, filepath.Join(dir, snapName(snap.GetMetadata().GetIndex())), buf); err != nil {
+		return fmt.Errorf("controller: write snapshot: %w", err)
+	}
+	return nil
 }
 
 // loadLatestSnapshot returns the newest snapshot, or nil if there is none.
 // A damaged newest snapshot is an error: the WAL has been compacted past
 // any older one, so falling back would silently lose metadata.
-func loadLatestSnapshot(dir string) (*raftpb.Snapshot, error) {
-	names, err := snapFiles(dir)
+func loadLatestSnapshot(fsys fs.FS, dir string) (*raftpb.Snapshot, error) {
+	names, err := snapFiles(fsys, dir)
 	if err != nil || len(names) == 0 {
 		return nil, err
 	}
 	name := names[len(names)-1]
-	data, err := os.ReadFile(filepath.Join(dir, name))
+	data, err := fs.ReadFile(fsys, filepath.Join(dir, name))
 	if err != nil {
 		return nil, fmt.Errorf("controller: read snapshot: %w", err)
 	}
+	return decodeSnapshotFile(name, data)
+}
+
+// decodeSnapshotFile parses the content of the snapshot file name.
+func decodeSnapshotFile(name string, data []byte) (*raftpb.Snapshot, error) {
 	if len(data) < fileHeaderSize || !bytes.Equal(data[:fileHeaderSize], fileHeader(snapMagic)) {
 		return nil, fmt.Errorf("%w: snapshot %s: bad header", ErrCorrupt, name)
 	}
@@ -128,17 +139,16 @@ func loadLatestSnapshot(dir string) (*raftpb.Snapshot, error) {
 	return snap, nil
 }
 
-// removeSnapshotsBefore deletes snapshot files older than index, and stray
-// temporary files.
-func removeSnapshotsBefore(dir string, index uint64) error {
-	names, err := snapFiles(dir)
+// removeSnapshotsBefore deletes snapshot files older than index.
+func removeSnapshotsBefore(fsys fs.FS, dir string, index uint64) error {
+	names, err := snapFiles(fsys, dir)
 	if err != nil {
 		return err
 	}
 	keep := snapName(index)
 	for _, n := range names {
 		if n < keep {
-			if err := os.Remove(filepath.Join(dir, n)); err != nil && !os.IsNotExist(err) {
+			if err := fsys.Remove(filepath.Join(dir, n)); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return fmt.Errorf("controller: remove old snapshot: %w", err)
 			}
 		}
@@ -146,14 +156,19 @@ func removeSnapshotsBefore(dir string, index uint64) error {
 	return nil
 }
 
-func removeTempFiles(dir string) error {
-	tmps, err := filepath.Glob(filepath.Join(dir, "*.tmp"))
+// removeTempFiles deletes the temporary files fs.WriteFileAtomic leaves
+// behind when it is interrupted.
+func removeTempFiles(fsys fs.FS, dir string) error {
+	ents, err := fsys.ReadDir(dir)
 	if err != nil {
-		return err
+		return fmt.Errorf("controller: list %s: %w", dir, err)
 	}
-	for _, t := range tmps {
-		if err := os.Remove(t); err != nil && !os.IsNotExist(err) {
-			return fmt.Errorf("controller: remove %s: %w", t, err)
+	for _, e := range ents {
+		if !strings.HasSuffix(e.Name(), fs.TempSuffix) {
+			continue
+		}
+		if err := fsys.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("controller: remove %s: %w", e.Name(), err)
 		}
 	}
 	return nil

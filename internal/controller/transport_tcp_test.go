@@ -15,6 +15,7 @@ import (
 
 	"go.etcd.io/raft/v3/raftpb"
 
+	"github.com/samsa-streaming/samsa/internal/fs"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
@@ -245,7 +246,7 @@ func TestTCPQuorum(t *testing.T) {
 	if lag == tc.leader() {
 		lag = old
 	}
-	names, _ := snapFiles(lag.dir)
+	names, _ := snapFiles(fs.OS(), lag.dir)
 	tc.stop(lag)
 	leader = tc.leader()
 	for i := range 40 {
@@ -256,7 +257,7 @@ func TestTCPQuorum(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the lagging node to catch up", tc.converged)
-	after, _ := snapFiles(lag.dir)
+	after, _ := snapFiles(fs.OS(), lag.dir)
 	if len(after) == 0 || (len(names) > 0 && after[len(after)-1] <= names[len(names)-1]) {
 		t.Fatalf("lagging node did not install a snapshot: before %v, after %v", names, after)
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -14,6 +13,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/samsa-streaming/samsa/internal/fs"
 )
 
 // On-disk framing shared by the WAL and snapshot files:
@@ -85,13 +86,18 @@ func readFrame(b []byte) (typ byte, payload []byte, size int, ok bool) {
 
 // wal is the append-only log of raft entries and hard states. A later entry
 // with index i supersedes every earlier entry with index >= i (raft's
-// truncation rule), applied on replay.
+// truncation rule), applied on replay. All its I/O goes through fsys.
 type wal struct {
+	fsys fs.FS
 	dir  string
-	f    *os.File
+	f    fs.File // opened with O_APPEND: writes land at the end
 	log  *slog.Logger
 	buf  []byte
-	size int64
+	// err is sticky: after a failed write or fsync the file's tail is
+	// unknown (a torn frame, or dirty pages the kernel may have dropped),
+	// so nothing more is appended to it; a rewrite or a reopen (which
+	// truncates a torn tail) starts clean.
+	err error
 }
 
 // walState is what replay recovered: entries with index > the snapshot
@@ -103,16 +109,16 @@ type walState struct {
 
 // openWAL opens (creating if needed) dir/wal, replays it and truncates a
 // torn tail. Entries at or below snapIndex are skipped.
-func openWAL(dir string, snapIndex uint64, log *slog.Logger) (*wal, walState, error) {
+func openWAL(fsys fs.FS, dir string, snapIndex uint64, log *slog.Logger) (*wal, walState, error) {
 	path := filepath.Join(dir, walFile)
 	var st walState
-	data, err := os.ReadFile(path)
+	data, err := fs.ReadFile(fsys, path)
 	switch {
 	case errors.Is(err, os.ErrNotExist) || (err == nil && len(data) < fileHeaderSize):
 		if len(data) > 0 {
 			log.Warn("metadata WAL header is torn; starting an empty WAL", "path", path, "bytes", len(data))
 		}
-		w := &wal{dir: dir, log: log}
+		w := &wal{fsys: fsys, dir: dir, log: log}
 		if err := w.rewrite(nil, nil); err != nil {
 			return nil, st, err
 		}
@@ -127,26 +133,28 @@ func openWAL(dir string, snapIndex uint64, log *slog.Logger) (*wal, walState, er
 	if err != nil {
 		return nil, st, fmt.Errorf("%s: %w", path, err)
 	}
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	f, err := fsys.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
 	if err != nil {
 		return nil, st, fmt.Errorf("controller: open WAL: %w", err)
 	}
 	if good < len(data) {
 		log.Warn("truncating torn metadata WAL tail", "path", path, "valid_bytes", good, "dropped_bytes", len(data)-good)
-		if err := f.Truncate(int64(good)); err != nil {
+		if err := truncateSynced(f, int64(good)); err != nil {
 			f.Close()
-			return nil, st, fmt.Errorf("controller: truncate WAL: %w", err)
-		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return nil, st, fmt.Errorf("controller: sync WAL: %w", err)
+			return nil, st, err
 		}
 	}
-	if _, err := f.Seek(int64(good), io.SeekStart); err != nil {
-		f.Close()
-		return nil, st, err
+	return &wal{fsys: fsys, dir: dir, f: f, log: log}, st, nil
+}
+
+func truncateSynced(f fs.File, size int64) error {
+	if err := f.Truncate(size); err != nil {
+		return fmt.Errorf("controller: truncate WAL: %w", err)
 	}
-	return &wal{dir: dir, f: f, log: log, size: int64(good)}, st, nil
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("controller: sync WAL: %w", err)
+	}
+	return nil
 }
 
 // replayWAL decodes the frames of data into st and returns the length of
@@ -220,8 +228,12 @@ func appendReplayed(st *walState, e *raftpb.Entry, snapIndex uint64) error {
 	return nil
 }
 
-// append writes entries then hs (if non-nil) and fsyncs.
+// append writes entries then hs (if non-nil) with one write and fsyncs.
+// A nil return means they are durable.
 func (w *wal) append(entries []*raftpb.Entry, hs *raftpb.HardState) error {
+	if w.err != nil {
+		return w.err
+	}
 	w.buf = w.buf[:0]
 	var err error
 	for _, e := range entries {
@@ -237,13 +249,13 @@ func (w *wal) append(entries []*raftpb.Entry, hs *raftpb.HardState) error {
 	if len(w.buf) == 0 {
 		return nil
 	}
-	n, err := w.f.Write(w.buf)
-	w.size += int64(n)
-	if err != nil {
-		return fmt.Errorf("controller: write WAL: %w", err)
+	if _, err := w.f.Write(w.buf); err != nil {
+		w.err = fmt.Errorf("controller: write WAL: %w", err)
+		return w.err
 	}
 	if err := w.f.Sync(); err != nil {
-		return fmt.Errorf("controller: sync WAL: %w", err)
+		w.err = fmt.Errorf("controller: sync WAL: %w", err)
+		return w.err
 	}
 	return nil
 }
@@ -263,21 +275,23 @@ func (w *wal) rewrite(entries []*raftpb.Entry, hs *raftpb.HardState) error {
 		}
 	}
 	path := filepath.Join(w.dir, walFile)
-	if err := writeFileAtomic(path, buf); err != nil {
-		return err
+	if err := fs.WriteFileAtomic(w.fsys, path, buf); err != nil {
+		// Whether the old file or the new one is in place is unknown.
+		w.err = fmt.Errorf("controller: rewrite WAL: %w", err)
+		return w.err
 	}
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return fmt.Errorf("controller: reopen WAL: %w", err)
-	}
-	if _, err := f.Seek(0, io.SeekEnd); err != nil {
-		f.Close()
-		return err
-	}
+	// The old descriptor refers to the replaced file: writes to it would
+	// be lost, so it is closed whether or not the reopen succeeds.
 	if w.f != nil {
 		w.f.Close()
+		w.f = nil
 	}
-	w.f, w.size = f, int64(len(buf))
+	f, err := w.fsys.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
+	if err != nil {
+		w.err = fmt.Errorf("controller: reopen WAL: %w", err)
+		return w.err
+	}
+	w.f, w.err = f, nil
 	return nil
 }
 
@@ -285,50 +299,13 @@ func (w *wal) close() error {
 	if w.f == nil {
 		return nil
 	}
-	err := w.f.Sync()
+	err := w.err
+	if err == nil {
+		err = w.f.Sync()
+	}
 	if cerr := w.f.Close(); err == nil {
 		err = cerr
 	}
 	w.f = nil
 	return err
-}
-
-// writeFileAtomic writes path.tmp, fsyncs it, renames it over path and
-// fsyncs the directory.
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("controller: create %s: %w", tmp, err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("controller: write %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("controller: rename %s: %w", tmp, err)
-	}
-	return syncDir(filepath.Dir(path))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("controller: open dir: %w", err)
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("controller: sync dir %s: %w", dir, err)
-	}
-	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/samsa-streaming/samsa/internal/fs"
 )
 
 func ent(index, term uint64, data string) *raftpb.Entry {
@@ -19,7 +21,7 @@ func ent(index, term uint64, data string) *raftpb.Entry {
 func TestWALReplayAppliesRaftTruncation(t *testing.T) {
 	dir := t.TempDir()
 	log := slog.New(slog.DiscardHandler)
-	w, _, err := openWAL(dir, 0, log)
+	w, _, err := openWAL(fs.OS(), dir, 0, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +37,7 @@ func TestWALReplayAppliesRaftTruncation(t *testing.T) {
 	must(w.append([]*raftpb.Entry{ent(3, 2, "C"), ent(4, 2, "d")}, hs))
 	must(w.close())
 
-	_, st, err := openWAL(dir, 0, log)
+	_, st, err := openWAL(fs.OS(), dir, 0, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,12 +52,12 @@ func TestWALReplayAppliesRaftTruncation(t *testing.T) {
 		t.Fatalf("hard state %v", st.hardState)
 	}
 	// Entries at or below a snapshot index are skipped.
-	_, st, err = openWAL(dir, 2, log)
+	_, st, err = openWAL(fs.OS(), dir, 2, log)
 	if err != nil || len(st.entries) != 2 || st.entries[0].GetIndex() != 3 {
 		t.Fatalf("after snapshot 2: %v %v", st.entries, err)
 	}
 	// A snapshot beyond the whole WAL (installed from a leader) skips it all.
-	if _, _, err := openWAL(dir, 7, log); err != nil {
+	if _, _, err := openWAL(fs.OS(), dir, 7, log); err != nil {
 		t.Fatalf("snapshot beyond the WAL: %v", err) // all entries skipped: fine
 	}
 }
@@ -74,7 +76,7 @@ func joinSpace(s []string) string {
 func TestWALGapIsCorrupt(t *testing.T) {
 	dir := t.TempDir()
 	log := slog.New(slog.DiscardHandler)
-	w, _, err := openWAL(dir, 0, log)
+	w, _, err := openWAL(fs.OS(), dir, 0, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +84,7 @@ func TestWALGapIsCorrupt(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.close()
-	if _, _, err := openWAL(dir, 0, log); !errors.Is(err, ErrCorrupt) {
+	if _, _, err := openWAL(fs.OS(), dir, 0, log); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("got %v", err)
 	}
 }
@@ -94,7 +96,7 @@ func TestWALTornHeaderAndGarbageTail(t *testing.T) {
 	if err := os.WriteFile(path, []byte("SAMS"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	w, st, err := openWAL(dir, 0, log)
+	w, st, err := openWAL(fs.OS(), dir, 0, log)
 	if err != nil || len(st.entries) != 0 {
 		t.Fatalf("torn header: %v %v", st.entries, err)
 	}
@@ -106,7 +108,7 @@ func TestWALTornHeaderAndGarbageTail(t *testing.T) {
 	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	f.Write([]byte{0xff, 0xff, 0xff, 0xff, 1, 2, 3})
 	f.Close()
-	_, st, err = openWAL(dir, 0, log)
+	_, st, err = openWAL(fs.OS(), dir, 0, log)
 	if err != nil || len(st.entries) != 1 {
 		t.Fatalf("garbage tail: %v %v", st.entries, err)
 	}
@@ -134,7 +136,7 @@ func TestCorruptSnapshotIsAnError(t *testing.T) {
 	c := open(t, cfg)
 	registerBrokers(t, c, 1, 2, 3, 4)
 	closeC(t, c)
-	names, _ := snapFiles(dir)
+	names, _ := snapFiles(fs.OS(), dir)
 	if len(names) != 1 {
 		t.Fatalf("snapshots %v", names)
 	}

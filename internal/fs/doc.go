@@ -12,7 +12,20 @@
 // bytes reach the inner file before the error), and a fault can "crash" the
 // file system, after which every operation fails with ErrCrashed until Reset.
 // A crash does not discard unsynced data: the bytes already written stay in
-// the inner files, which is what a process crash (not a power loss) leaves.
+// the inner files, which is what a process crash leaves. LoseUnsynced then
+// models a power loss (powerloss.go): Faulty remembers, for every file
+// opened for writing through it, how many bytes are known durable (its size
+// when opened, 0 with O_TRUNC, or at its last successful Sync; lowered by
+// Truncate, carried by Rename, forgotten by Remove), and cuts each file
+// back to that. Only file contents are modelled: directory entries are
+// assumed durable once created, renamed or removed.
+//
+// WriteFileAtomic is the one atomic-replace routine of the storage packages
+// (checkpoints, the controller's snapshots and WAL rewrites, producer-state
+// snapshots): it writes path+TempSuffix, fsyncs it, renames it over path and
+// fsyncs the directory, so a crash leaves the old file or the new one and a
+// nil return means the new one is durable. ReadFile reads a whole file
+// through an FS.
 //
 // Concurrency: OS is stateless. Faulty and the files it opens are safe for
 // concurrent use; its rules are guarded by one mutex.

@@ -89,10 +89,11 @@ type Faulty struct {
 	rules   []*rule
 	crashed bool
 	fired   int
+	synced  map[string]int64 // durable size per file written (powerloss.go)
 }
 
 // NewFaulty wraps inner.
-func NewFaulty(inner FS) *Faulty { return &Faulty{inner: inner} }
+func NewFaulty(inner FS) *Faulty { return &Faulty{inner: inner, synced: map[string]int64{}} }
 
 // Inject adds a fault. Faults are checked in the order they were added; the
 // first that matches an operation fires.
@@ -194,6 +195,7 @@ func (f *Faulty) OpenFile(name string, flag int, perm os.FileMode) (File, error)
 	if err != nil {
 		return nil, err
 	}
+	f.noteOpen(name, flag, in)
 	return &faultyFile{fs: f, name: name, inner: in}, nil
 }
 
@@ -202,7 +204,11 @@ func (f *Faulty) Remove(name string) error {
 	if _, err := f.check(OpRemove, name); err != nil {
 		return err
 	}
-	return f.inner.Remove(name)
+	if err := f.inner.Remove(name); err != nil {
+		return err
+	}
+	f.noteRemove(name, false)
+	return nil
 }
 
 // Rename renames a file; faults match either path.
@@ -210,7 +216,11 @@ func (f *Faulty) Rename(oldpath, newpath string) error {
 	if _, err := f.check(OpRename, oldpath+"\x00"+newpath); err != nil {
 		return err
 	}
-	return f.inner.Rename(oldpath, newpath)
+	if err := f.inner.Rename(oldpath, newpath); err != nil {
+		return err
+	}
+	f.noteRename(oldpath, newpath)
+	return nil
 }
 
 // MkdirAll creates a directory tree.
@@ -250,7 +260,11 @@ func (f *Faulty) RemoveAll(path string) error {
 	if _, err := f.check(OpRemove, path); err != nil {
 		return err
 	}
-	return f.inner.RemoveAll(path)
+	if err := f.inner.RemoveAll(path); err != nil {
+		return err
+	}
+	f.noteRemove(path, true)
+	return nil
 }
 
 type faultyFile struct {
@@ -293,14 +307,22 @@ func (ff *faultyFile) Sync() error {
 	if _, err := ff.fs.check(OpSync, ff.name); err != nil {
 		return err
 	}
-	return ff.inner.Sync()
+	if err := ff.inner.Sync(); err != nil {
+		return err
+	}
+	ff.fs.noteSync(ff.name, ff.inner)
+	return nil
 }
 
 func (ff *faultyFile) Truncate(size int64) error {
 	if _, err := ff.fs.check(OpTruncate, ff.name); err != nil {
 		return err
 	}
-	return ff.inner.Truncate(size)
+	if err := ff.inner.Truncate(size); err != nil {
+		return err
+	}
+	ff.fs.noteTruncate(ff.name, size)
+	return nil
 }
 
 func (ff *faultyFile) Stat() (os.FileInfo, error) {

@@ -251,3 +251,68 @@ func TestFaultyOpenRemoveRenameFaults(t *testing.T) {
 		t.Fatalf("Op.String = %q", got)
 	}
 }
+
+func TestFaultyLoseUnsynced(t *testing.T) {
+	dir := t.TempDir()
+	ff := NewFaulty(OS())
+	name := filepath.Join(dir, "wal")
+	if err := os.WriteFile(name, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := ff.OpenFile(name, os.O_RDWR|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("+synced"))
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("+lost"))
+	// A temporary file renamed after its fsync keeps its content; one
+	// renamed without an fsync loses it.
+	if err := WriteFileAtomic(ff, filepath.Join(dir, "good"), []byte("durable")); err != nil {
+		t.Fatal(err)
+	}
+	g, err := ff.OpenFile(filepath.Join(dir, "bad.tmp"), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Write([]byte("never synced"))
+	g.Close()
+	if err := ff.Rename(filepath.Join(dir, "bad.tmp"), filepath.Join(dir, "bad")); err != nil {
+		t.Fatal(err)
+	}
+	// Read-only opens and removed files are not touched.
+	ro, err := ff.OpenFile(filepath.Join(dir, "good"), os.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro.Close()
+	ff.Crash()
+	f.Close()
+	if err := ff.LoseUnsynced(); err != nil {
+		t.Fatal(err)
+	}
+	for file, want := range map[string]string{"wal": "old+synced", "good": "durable", "bad": ""} {
+		if got := string(readAll(t, filepath.Join(dir, file))); got != want {
+			t.Errorf("%s = %q after a power loss, want %q", file, got, want)
+		}
+	}
+	// Truncation lowers the durable size.
+	ff.Reset()
+	h, err := ff.OpenFile(name, os.O_RDWR|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if err := h.Truncate(3); err != nil {
+		t.Fatal(err)
+	}
+	h.Write([]byte("!"))
+	if err := ff.LoseUnsynced(); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(readAll(t, name)); got != "old" {
+		t.Fatalf("after truncate and an unsynced write: %q", got)
+	}
+}

@@ -19,16 +19,15 @@ const (
 	epochCheckpointFile    = "leader-epoch-checkpoint"
 	logStartCheckpointFile = "log-start-offset-checkpoint"
 	recoveryCheckpointFile = "recovery-point-offset-checkpoint"
-	checkpointTmpSuffix    = ".tmp"
+	checkpointTmpSuffix    = fs.TempSuffix
 	maxCheckpointBytes     = 16 << 20
 )
 
 var errBadCheckpoint = errors.New("malformed checkpoint")
 
 // writeCheckpoint atomically replaces dir/name with Kafka's checkpoint text
-// format: a version line "0", a count line, then one line per entry. It
-// writes a temporary file, fsyncs it, renames it over the old one and fsyncs
-// the directory.
+// format: a version line "0", a count line, then one line per entry, with
+// fs.WriteFileAtomic (temporary file, fsync, rename, directory fsync).
 func writeCheckpoint(fsys fs.FS, dir, name string, lines []string) error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "0\n%d\n", len(lines))
@@ -36,26 +35,7 @@ func writeCheckpoint(fsys fs.FS, dir, name string, lines []string) error {
 		b.WriteString(l)
 		b.WriteByte('\n')
 	}
-	tmp := filepath.Join(dir, name+checkpointTmpSuffix)
-	f, err := fsys.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b.Bytes()); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := fsys.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		return err
-	}
-	return fsys.SyncDir(dir)
+	return fs.WriteFileAtomic(fsys, filepath.Join(dir, name), b.Bytes())
 }
 
 // readCheckpoint reads a checkpoint written by writeCheckpoint and returns

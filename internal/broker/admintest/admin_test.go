@@ -269,6 +269,9 @@ func (e *env) testCreateTopicsRequestShape(t *testing.T) {
 	// Replication factor above the broker count.
 	r := e.tryCreate(t, "shape-rf3", 1, 3, nil)
 	wantErr(t, "rf 3 on one broker", r.Err, kerr.InvalidReplicationFactor)
+	if want := "replication factor: 3 larger than available brokers: 1"; r.ErrMessage != want {
+		t.Errorf("rf 3 on one broker: message %q, want %q", r.ErrMessage, want)
+	}
 }
 
 func (e *env) testDeleteAndRecreate(t *testing.T) {

@@ -1,12 +1,10 @@
-package broker
+package controller
 
 import (
 	"errors"
 	"fmt"
 	"slices"
 	"testing"
-
-	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
@@ -25,7 +23,7 @@ func placementImage(racks map[int32]string, fenced, shutdown []int32) *metadata.
 
 func TestAssignReplicasWithoutRacks(t *testing.T) {
 	img := placementImage(map[int32]string{1: "", 2: "", 3: "", 4: ""}, []int32{2}, []int32{4})
-	got, err := assignReplicas(img, 0, 4, 2, 1)
+	got, err := AssignReplicas(img, 0, 4, 2, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,8 +32,12 @@ func TestAssignReplicasWithoutRacks(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("assignment %v, want %v", got, want)
 	}
-	if _, err := assignReplicas(img, 0, 1, 3, 0); !errors.Is(err, kerr.InvalidReplicationFactor) {
+	if _, err := AssignReplicas(img, 0, 1, 3, 0); !errors.Is(err, ErrInvalidReplicationFactor) ||
+		err.Error() != "replication factor: 3 larger than available brokers: 2" {
 		t.Fatalf("rf 3 over 2 live brokers: %v", err)
+	}
+	if _, err := AssignReplicas(img, 0, 1, 0, 0); !errors.Is(err, ErrInvalidReplicationFactor) {
+		t.Fatalf("rf 0: %v", err)
 	}
 }
 
@@ -90,7 +92,7 @@ func TestAssignReplicasRackAware(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			img := placementImage(tc.racks, tc.fenced, nil)
-			as, err := assignReplicas(img, tc.first, tc.count, tc.rf, tc.seed)
+			as, err := AssignReplicas(img, tc.first, tc.count, tc.rf, tc.seed)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -98,7 +100,7 @@ func TestAssignReplicasRackAware(t *testing.T) {
 				t.Fatalf("%d partitions, want %d", len(as), tc.count)
 			}
 			checkRackAware(t, img, as, int(tc.rf), tc.nRacks)
-			again, _ := assignReplicas(img, tc.first, tc.count, tc.rf, tc.seed)
+			again, _ := AssignReplicas(img, tc.first, tc.count, tc.rf, tc.seed)
 			if fmt.Sprint(again) != fmt.Sprint(as) {
 				t.Fatalf("not deterministic: %v then %v", as, again)
 			}
@@ -111,7 +113,7 @@ func TestAssignReplicasRackAwareLayout(t *testing.T) {
 	// [1 3 5 2 4 6]; with start 0 and shift 0 partition 0 is led by 1 and
 	// takes the next brokers on new racks.
 	img := placementImage(map[int32]string{1: "a", 2: "a", 3: "b", 4: "b", 5: "c", 6: "c"}, nil, nil)
-	as, err := assignReplicas(img, 0, 6, 3, 0)
+	as, err := AssignReplicas(img, 0, 6, 3, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
