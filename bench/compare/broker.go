@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/samsa-streaming/samsa/internal/loadgen"
 )
 
 const (
@@ -55,6 +57,9 @@ type broker struct {
 }
 
 func (b *broker) pid() int { return b.cmd.Process.Pid }
+
+// proc is the broker process's /proc directory.
+func (b *broker) proc() loadgen.Proc { return loadgen.ProcOf(b.pid()) }
 
 // freePort asks the kernel for an unused loopback port.
 func freePort() (int, error) {
@@ -100,8 +105,8 @@ func launch(ctx context.Context, lg *slog.Logger, system, addr, dir, logPath str
 		b.stop(lg)
 		return nil, ctx.Err()
 	}
-	if rss, _, err := procMemMiB(b.pid()); err == nil {
-		b.idleRSS = rss
+	if m, err := b.proc().Memory(); err == nil {
+		b.idleRSS = m.RSSMiB()
 	}
 	lg.Debug("broker up", "system", system, "addr", addr, "pid", b.pid(), "ready", b.readyAfter, "idle_rss_mib", b.idleRSS)
 	return b, nil
