@@ -174,83 +174,79 @@ func (g *groupAssignment) owns(c int) bool {
 	return false
 }
 
+// consumerOpts are the options every consumer client has. Control
+// records are kept so a partition ending in a transaction marker is seen
+// to be caught up; they are not counted.
+func consumerOpts(c *consumer) []kgo.Opt {
+	return []kgo.Opt{kgo.KeepControlRecords(), kgo.FetchMaxWait(fetchMaxWait), kgo.WithHooks(c.hooks)}
+}
+
 // newConsumers creates the consumer clients. starts are the first offsets
-// to read (for a group, of partitions it has no commit for).
+// to read (for a group, of partitions it has no commit for). Without a
+// group the partitions are dealt out round-robin; the assignment is nil.
 func (r *run) newConsumers(parts []int32, starts map[int32]int64, ends *endTracker, stamped bool) ([]*consumer, *groupAssignment, error) {
 	cfg := r.cfg
-	topic := cfg.Topic
-	base := []kgo.Opt{
-		// Control records are kept so a partition ending in a
-		// transaction marker is seen to be caught up; they are not
-		// counted.
-		kgo.KeepControlRecords(),
-		kgo.FetchMaxWait(fetchMaxWait),
+	n, ga := cfg.Consumers, (*groupAssignment)(nil)
+	if cfg.Group != "" {
+		ga = newGroupAssignment(len(parts), n)
+	} else if n = min(n, len(parts)); n < cfg.Consumers {
+		r.warn("only %d of %d consumers get a partition: topic %s has %s", n, cfg.Consumers, cfg.Topic, plural(int64(len(parts)), "partition", "partitions"))
 	}
 	var cs []*consumer
-	fail := func(err error) ([]*consumer, *groupAssignment, error) {
-		closeConsumers(cs)
-		return nil, nil, err
-	}
-	if cfg.Group == "" {
-		n := min(cfg.Consumers, len(parts))
-		if n < cfg.Consumers {
-			r.warn("only %d of %d consumers get a partition: topic %s has %s", n, cfg.Consumers, topic, plural(int64(len(parts)), "partition", "partitions"))
-		}
-		for i := range n {
+	for i := range n {
+		c := &consumer{index: i, hooks: newHooks(&r.consWire), stamped: stamped, hist: NewHist()}
+		var opts []kgo.Opt
+		if ga != nil {
+			opts = r.groupOpts(c, ga, starts, ends)
+		} else {
 			offsets := map[int32]kgo.Offset{}
 			for j, p := range parts {
 				if j%n == i {
 					offsets[p] = kgo.NewOffset().At(starts[p])
 				}
 			}
-			c := &consumer{index: i, hooks: newHooks(&r.consWire), stamped: stamped, hist: NewHist()}
-			cl, err := r.newClient(append(slices.Clone(base),
-				kgo.WithHooks(c.hooks),
-				kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offsets}))...)
-			if err != nil {
-				return fail(err)
-			}
-			c.cl = cl
-			cs = append(cs, c)
+			opts = append(consumerOpts(c), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{cfg.Topic: offsets}))
 		}
-		return cs, nil, nil
-	}
-
-	ga := newGroupAssignment(len(parts), cfg.Consumers)
-	for i := range cfg.Consumers {
-		c := &consumer{index: i, hooks: newHooks(&r.consWire), stamped: stamped, hist: NewHist()}
-		cl, err := r.newClient(append(slices.Clone(base),
-			kgo.WithHooks(c.hooks),
-			kgo.ConsumerGroup(cfg.Group),
-			kgo.ConsumeTopics(topic),
-			kgo.DisableAutoCommit(),
-			// A marker for "no commit", replaced below by the offset
-			// listed up front.
-			kgo.ConsumeStartOffset(kgo.NewOffset().AtStart()),
-			kgo.AdjustFetchOffsetsFn(func(_ context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
-				for p, off := range offsets[topic] {
-					at := off.EpochOffset().Offset
-					if at < 0 {
-						at = starts[p]
-						offsets[topic][p] = kgo.NewOffset().At(at)
-					}
-					if ends != nil {
-						ends.startsAt(p, at)
-					}
-				}
-				return offsets, nil
-			}),
-			kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { ga.assign(i, m[topic]) }),
-			kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { ga.revoke(i, m[topic]) }),
-			kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { ga.revoke(i, m[topic]) }),
-		)...)
+		cl, err := r.newClient(opts...)
 		if err != nil {
-			return fail(err)
+			closeConsumers(cs)
+			return nil, nil, err
 		}
 		c.cl = cl
 		cs = append(cs, c)
 	}
 	return cs, ga, nil
+}
+
+// groupOpts are the options of consumer c in the group: it commits
+// nothing, starts partitions without a commit at starts, and reports its
+// assignment to ga.
+func (r *run) groupOpts(c *consumer, ga *groupAssignment, starts map[int32]int64, ends *endTracker) []kgo.Opt {
+	topic, i := r.cfg.Topic, c.index
+	return append(consumerOpts(c),
+		kgo.ConsumerGroup(r.cfg.Group),
+		kgo.ConsumeTopics(topic),
+		kgo.DisableAutoCommit(),
+		// A marker for "no commit", replaced below by the offset listed
+		// up front.
+		kgo.ConsumeStartOffset(kgo.NewOffset().AtStart()),
+		kgo.AdjustFetchOffsetsFn(func(_ context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
+			for p, off := range offsets[topic] {
+				at := off.EpochOffset().Offset
+				if at < 0 {
+					at = starts[p]
+					offsets[topic][p] = kgo.NewOffset().At(at)
+				}
+				if ends != nil {
+					ends.startsAt(p, at)
+				}
+			}
+			return offsets, nil
+		}),
+		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { ga.assign(i, m[topic]) }),
+		kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { ga.revoke(i, m[topic]) }),
+		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { ga.revoke(i, m[topic]) }),
+	)
 }
 
 func closeConsumers(cs []*consumer) {

@@ -58,23 +58,33 @@ func (r *run) runE2E(ctx context.Context, td kadm.TopicDetail) (*Result, error) 
 	<-senders.done
 	r.flushProducers(ctx, ps)
 
-	// Wait for the consumers to receive every acknowledged record.
-	target := sumProducers(ps).acked
-	drainCtx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
-	tick := time.NewTicker(e2eDrainPoll)
-	for sumConsumers(cs).received < target && drainCtx.Err() == nil {
-		select {
-		case <-tick.C:
-		case <-drainCtx.Done():
-		}
-	}
-	tick.Stop()
-	cancel()
+	r.drain(ctx, ps, cs)
 	pollers.stop()
 	prog.stop()
 	res := &Result{Interrupted: ctx.Err() != nil}
 	win.end(res)
+	r.e2eResult(res, ps, cs)
+	return res, nil
+}
 
+// drain waits, bounded by the timeout, for the consumers to receive every
+// acknowledged record.
+func (r *run) drain(ctx context.Context, ps []*producer, cs []*consumer) {
+	target := sumProducers(ps).acked
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
+	defer cancel()
+	tick := time.NewTicker(e2eDrainPoll)
+	defer tick.Stop()
+	for sumConsumers(cs).received < target && ctx.Err() == nil {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+		}
+	}
+}
+
+// e2eResult fills res from the producers' and consumers' counters.
+func (r *run) e2eResult(res *Result, ps []*producer, cs []*consumer) {
 	pt := sumProducers(ps)
 	ct := sumConsumers(cs)
 	secs := 0.0
@@ -95,7 +105,6 @@ func (r *run) runE2E(ctx context.Context, td kadm.TopicDetail) (*Result, error) 
 		res.FirstError = fmt.Sprintf("%s acknowledged but not consumed within %s", plural(res.Missing, "record was", "records were"), r.cfg.Timeout)
 	}
 	if ct.foreign > 0 {
-		r.warn("%s without a valid send-time stamp ignored (is another producer writing to topic %s?)", plural(ct.foreign, "record", "records"), c.Topic)
+		r.warn("%s without a valid send-time stamp ignored (is another producer writing to topic %s?)", plural(ct.foreign, "record", "records"), r.cfg.Topic)
 	}
-	return res, nil
 }
