@@ -71,7 +71,7 @@ func payload(size int) []byte {
 	return b
 }
 
-// benchKey returns the i-th distinct key.
+// key returns the i-th distinct key.
 func key(i int64) []byte {
 	return strconv.AppendInt([]byte("key-"), i, 10)
 }
