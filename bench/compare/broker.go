@@ -247,7 +247,7 @@ func startKafka(ctx context.Context, lg *slog.Logger, o *options, dir string) (*
 	}
 	format := o.kafkaJava(nil, log4j, "kafka.tools.StorageTool", "format", "-t", id, "-c", props)
 	if out, err := format.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("kafka storage format: %v\n%s", err, out)
+		return nil, fmt.Errorf("kafka storage format: %w\n%s", err, out)
 	}
 	jvm := append(append([]string{}, kafkaJVMOpts...),
 		"-Xlog:gc*:file="+filepath.Join(dir, "kafkaServer-gc.log")+":time,tags:filecount=10,filesize=100M")

@@ -75,7 +75,7 @@ func waitServing(ctx context.Context, addr string, exited <-chan struct{}) error
 		case <-ctx.Done():
 			return fmt.Errorf("%s never answered ApiVersions: %w (last: %v)", addr, ctx.Err(), last)
 		case <-exited:
-			return fmt.Errorf("broker exited before answering ApiVersions (last: %v)", last)
+			return fmt.Errorf("broker exited before answering ApiVersions (last: %w)", last)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}

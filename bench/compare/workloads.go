@@ -405,7 +405,7 @@ func parseBenchOutput(out []byte) (benchResult, error) {
 			continue
 		}
 		if err := json.Unmarshal(l, &br); err != nil {
-			return br, fmt.Errorf("samsa bench JSON: %v", err)
+			return br, fmt.Errorf("samsa bench JSON: %w", err)
 		}
 		return br, nil
 	}
@@ -450,11 +450,11 @@ func (h *harness) benchRun(ctx context.Context, b *broker, r *run, prefix string
 	_ = os.WriteFile(filepath.Join(b.dir, name+".stdout"), stdout.Bytes(), 0o644)
 	_ = os.WriteFile(filepath.Join(b.dir, name+".stderr"), stderr.Bytes(), 0o644)
 	if err != nil {
-		return benchResult{}, fmt.Errorf("samsa %s: %v\n%s", strings.Join(tmpl, " "), err, lastLines(stderr.String(), 15))
+		return benchResult{}, fmt.Errorf("samsa %s: %w\n%s", strings.Join(tmpl, " "), err, lastLines(stderr.String(), 15))
 	}
 	br, err := parseBenchOutput(stdout.Bytes())
 	if err != nil {
-		return br, fmt.Errorf("%v\nstderr:\n%s", err, lastLines(stderr.String(), 15))
+		return br, fmt.Errorf("%w\nstderr:\n%s", err, lastLines(stderr.String(), 15))
 	}
 	if br.Records == 0 {
 		return br, fmt.Errorf("samsa bench %s measured no records (errors %d, first error %q); stderr:\n%s", args[0], br.errorCount(), br.FirstError, lastLines(stderr.String(), 6))
@@ -537,7 +537,7 @@ func (h *harness) perfTools(ctx context.Context, b *broker, r *run) error {
 	cpu1, _ := b.proc().CPUSeconds()
 	pp, err := parseProducerPerf(out)
 	if err != nil {
-		return fmt.Errorf("%v\n%s", err, lastLines(string(out), 10))
+		return fmt.Errorf("%w\n%s", err, lastLines(string(out), 10))
 	}
 	r.Metrics["pp_records_per_sec"] = pp.recordsPerSec
 	r.Metrics["pp_mb_per_sec"] = pp.mibPerSec * mib / 1e6
@@ -557,7 +557,7 @@ func (h *harness) perfTools(ctx context.Context, b *broker, r *run) error {
 	cpu1, _ = b.proc().CPUSeconds()
 	cp, err := parseConsumerPerf(out)
 	if err != nil {
-		return fmt.Errorf("%v\n%s", err, lastLines(string(out), 10))
+		return fmt.Errorf("%w\n%s", err, lastLines(string(out), 10))
 	}
 	if got := cp["data.consumed.in.nMsg"]; got < float64(h.o.perfRecords) {
 		r.Notes = append(r.Notes, fmt.Sprintf("ConsumerPerformance read %.0f of %d records", got, h.o.perfRecords))
