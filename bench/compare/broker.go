@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/samsa-streaming/samsa/internal/loadgen"
 )
 
 const (
@@ -55,6 +57,9 @@ type broker struct {
 }
 
 func (b *broker) pid() int { return b.cmd.Process.Pid }
+
+// proc is the broker process's /proc directory.
+func (b *broker) proc() loadgen.Proc { return loadgen.ProcOf(b.pid()) }
 
 // freePort asks the kernel for an unused loopback port.
 func freePort() (int, error) {
@@ -100,8 +105,8 @@ func launch(ctx context.Context, lg *slog.Logger, system, addr, dir, logPath str
 		b.stop(lg)
 		return nil, ctx.Err()
 	}
-	if rss, _, err := procMemMiB(b.pid()); err == nil {
-		b.idleRSS = rss
+	if m, err := b.proc().Memory(); err == nil {
+		b.idleRSS = m.RSSMiB()
 	}
 	lg.Debug("broker up", "system", system, "addr", addr, "pid", b.pid(), "ready", b.readyAfter, "idle_rss_mib", b.idleRSS)
 	return b, nil
@@ -242,7 +247,7 @@ func startKafka(ctx context.Context, lg *slog.Logger, o *options, dir string) (*
 	}
 	format := o.kafkaJava(nil, log4j, "kafka.tools.StorageTool", "format", "-t", id, "-c", props)
 	if out, err := format.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("kafka storage format: %v\n%s", err, out)
+		return nil, fmt.Errorf("kafka storage format: %w\n%s", err, out)
 	}
 	jvm := append(append([]string{}, kafkaJVMOpts...),
 		"-Xlog:gc*:file="+filepath.Join(dir, "kafkaServer-gc.log")+":time,tags:filecount=10,filesize=100M")

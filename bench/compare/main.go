@@ -166,14 +166,14 @@ func runAll(ctx context.Context, lg *slog.Logger, o *options) error {
 		o.samsaBin = filepath.Join(o.workDir, "samsa")
 		lg.Info("building samsa", "out", o.samsaBin)
 		if out, err := exec.CommandContext(ctx, o.goCmd, "build", "-o", o.samsaBin, "./cmd/samsa").CombinedOutput(); err != nil {
-			return fmt.Errorf("go build ./cmd/samsa: %v\n%s", err, out)
+			return fmt.Errorf("go build ./cmd/samsa: %w\n%s", err, out)
 		}
 	} else if o.samsaBin, err = filepath.Abs(o.samsaBin); err != nil {
 		return err
 	}
 	if needsBench(ids) {
 		if out, err := exec.CommandContext(ctx, o.samsaBin, "bench", "--help").CombinedOutput(); err != nil {
-			return fmt.Errorf("`samsa bench` is not available (%v); run only -workloads perf until it lands\n%s", err, lastLines(string(out), 5))
+			return fmt.Errorf("`samsa bench` is not available (%w); run only -workloads perf until it lands\n%s", err, lastLines(string(out), 5))
 		}
 	}
 	h := newHarness(lg, o)

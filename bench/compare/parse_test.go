@@ -2,7 +2,6 @@ package main
 
 import (
 	"math"
-	"os"
 	"strings"
 	"testing"
 )
@@ -73,28 +72,6 @@ func TestParseBenchOutput(t *testing.T) {
 	}
 	if _, err := parseBenchOutput([]byte("no json here\n")); err == nil {
 		t.Fatal("output without JSON accepted")
-	}
-}
-
-func TestParseProc(t *testing.T) {
-	stat := []byte("1234 (java (main) x) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 40 0 100 0 0\n")
-	cpu, err := parseStatCPU(stat)
-	if err != nil || cpu != 3.25 {
-		t.Fatalf("cpu %v, %v; want 3.25", cpu, err)
-	}
-	rss, hwm, err := parseStatusMem(strings.NewReader("Name:\tx\nVmHWM:\t  204800 kB\nVmRSS:\t  102400 kB\n"))
-	if err != nil || rss != 100 || hwm != 200 {
-		t.Fatalf("rss %v hwm %v err %v", rss, hwm, err)
-	}
-	if _, _, err := parseStatusMem(strings.NewReader("VmRSS:\t1 kB\n")); err == nil {
-		t.Fatal("missing VmHWM accepted")
-	}
-	// And the live process: this test has used some CPU and memory.
-	if _, err := procCPUSeconds(os.Getpid()); err != nil {
-		t.Fatal(err)
-	}
-	if rss, hwm, err := procMemMiB(os.Getpid()); err != nil || rss <= 0 || hwm < rss {
-		t.Fatalf("self rss %v hwm %v err %v", rss, hwm, err)
 	}
 }
 

@@ -85,7 +85,7 @@ func parseConsumerPerf(out []byte) (consumerPerf, error) {
 			}
 			v, err := strconv.ParseFloat(vals[i], 64)
 			if err != nil {
-				return nil, fmt.Errorf("ConsumerPerformance %s=%q: %v", h, vals[i], err)
+				return nil, fmt.Errorf("ConsumerPerformance %s=%q: %w", h, vals[i], err)
 			}
 			c[h] = v
 		}
@@ -177,7 +177,7 @@ func (o *options) runJavaTool(ctx context.Context, timeout time.Duration, logPat
 	}
 	_ = os.WriteFile(logPath, out.Bytes(), 0o644)
 	if err != nil {
-		return out.Bytes(), fmt.Errorf("%s: %v\n%s", class, err, lastLines(out.String(), 15))
+		return out.Bytes(), fmt.Errorf("%s: %w\n%s", class, err, lastLines(out.String(), 15))
 	}
 	return out.Bytes(), nil
 }

@@ -1,17 +1,12 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -80,7 +75,7 @@ func waitServing(ctx context.Context, addr string, exited <-chan struct{}) error
 		case <-ctx.Done():
 			return fmt.Errorf("%s never answered ApiVersions: %w (last: %v)", addr, ctx.Err(), last)
 		case <-exited:
-			return fmt.Errorf("broker exited before answering ApiVersions (last: %v)", last)
+			return fmt.Errorf("broker exited before answering ApiVersions (last: %w)", last)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
@@ -155,76 +150,4 @@ func (ic *idleConns) close() {
 			c.Close()
 		}
 	}
-}
-
-// procCPUSeconds is the user+system CPU time of pid so far, from
-// /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s on Linux).
-func procCPUSeconds(pid int) (float64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	return parseStatCPU(b)
-}
-
-func parseStatCPU(b []byte) (float64, error) {
-	// The command name (field 2) is in parentheses and may hold spaces.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, errors.New("malformed /proc stat")
-	}
-	f := strings.Fields(string(b[i+1:]))
-	// f[0] is field 3 (state), so utime (14) and stime (15) are f[11], f[12].
-	if len(f) < 13 {
-		return 0, errors.New("short /proc stat")
-	}
-	ut, err1 := strconv.ParseUint(f[11], 10, 64)
-	st, err2 := strconv.ParseUint(f[12], 10, 64)
-	if err := errors.Join(err1, err2); err != nil {
-		return 0, err
-	}
-	const clkTck = 100 // USER_HZ on Linux
-	return float64(ut+st) / clkTck, nil
-}
-
-// procMemMiB returns VmRSS and VmHWM (peak RSS) of pid in MiB.
-func procMemMiB(pid int) (rss, hwm float64, err error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, 0, err
-	}
-	defer f.Close()
-	return parseStatusMem(f)
-}
-
-func parseStatusMem(r io.Reader) (rss, hwm float64, err error) {
-	sc := bufio.NewScanner(r)
-	found := 0
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok || (k != "VmRSS" && k != "VmHWM") {
-			continue
-		}
-		fields := strings.Fields(v)
-		if len(fields) != 2 || fields[1] != "kB" {
-			return 0, 0, fmt.Errorf("unexpected %s line %q", k, sc.Text())
-		}
-		kb, err := strconv.ParseFloat(fields[0], 64)
-		if err != nil {
-			return 0, 0, err
-		}
-		if k == "VmRSS" {
-			rss = kb / 1024
-		} else {
-			hwm = kb / 1024
-		}
-		found++
-	}
-	if err := sc.Err(); err != nil {
-		return 0, 0, err
-	}
-	if found != 2 {
-		return 0, 0, errors.New("VmRSS/VmHWM missing from /proc status")
-	}
-	return rss, hwm, nil
 }

@@ -185,8 +185,8 @@ func (h *harness) workload(id string) workload {
 				r.Metrics["prewarm_s"] = time.Since(ps).Seconds()
 				h.note("5", fmt.Sprintf("harness: %d TCP connections to ADDR, each one ApiVersions v0 round trip, then silent until the run ends", o.idleConns))
 				time.Sleep(time.Second)
-				if rss, _, err := procMemMiB(b.pid()); err == nil {
-					r.Metrics["rss_with_idle_mib"] = rss
+				if m, err := b.proc().Memory(); err == nil {
+					r.Metrics["rss_with_idle_mib"] = m.RSSMiB()
 				}
 				_, err = h.benchRun(ctx, b, r, "", produce("w5", o.manyParts, "--record-size", "1024", "--acks", "all", "--linger", "5ms", "--compression", "none", "--keys", "100000")...)
 				r.Metrics["idle_alive"] = float64(ic.alive())
@@ -315,9 +315,9 @@ func (h *harness) runOne(ctx context.Context, w workload, sys string, round int,
 	r.Metrics["idle_rss_mib"] = b.idleRSS
 	r.Metrics["ready_ms"] = float64(b.readyAfter) / float64(time.Millisecond)
 	err = w.body(ctx, b, r)
-	if _, hwm, merr := procMemMiB(b.pid()); merr == nil {
+	if m, merr := b.proc().Memory(); merr == nil {
 		if r.Metrics["peak_rss_mib"] == 0 {
-			r.Metrics["peak_rss_mib"] = hwm
+			r.Metrics["peak_rss_mib"] = m.HWMMiB()
 		}
 	}
 	if serr := b.stop(h.lg); serr != nil {
@@ -405,7 +405,7 @@ func parseBenchOutput(out []byte) (benchResult, error) {
 			continue
 		}
 		if err := json.Unmarshal(l, &br); err != nil {
-			return br, fmt.Errorf("samsa bench JSON: %v", err)
+			return br, fmt.Errorf("samsa bench JSON: %w", err)
 		}
 		return br, nil
 	}
@@ -436,13 +436,13 @@ func (h *harness) benchRun(ctx context.Context, b *broker, r *run, prefix string
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cpu0, _ := procCPUSeconds(b.pid())
+	cpu0, _ := b.proc().CPUSeconds()
 	cmd := exec.CommandContext(cctx, h.o.samsaBin, full...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
 	err := cmd.Run()
-	cpu1, _ := procCPUSeconds(b.pid())
+	cpu1, _ := b.proc().CPUSeconds()
 	name := "bench"
 	if prefix != "" {
 		name = "bench-" + prefix
@@ -450,11 +450,11 @@ func (h *harness) benchRun(ctx context.Context, b *broker, r *run, prefix string
 	_ = os.WriteFile(filepath.Join(b.dir, name+".stdout"), stdout.Bytes(), 0o644)
 	_ = os.WriteFile(filepath.Join(b.dir, name+".stderr"), stderr.Bytes(), 0o644)
 	if err != nil {
-		return benchResult{}, fmt.Errorf("samsa %s: %v\n%s", strings.Join(tmpl, " "), err, lastLines(stderr.String(), 15))
+		return benchResult{}, fmt.Errorf("samsa %s: %w\n%s", strings.Join(tmpl, " "), err, lastLines(stderr.String(), 15))
 	}
 	br, err := parseBenchOutput(stdout.Bytes())
 	if err != nil {
-		return br, fmt.Errorf("%v\nstderr:\n%s", err, lastLines(stderr.String(), 15))
+		return br, fmt.Errorf("%w\nstderr:\n%s", err, lastLines(stderr.String(), 15))
 	}
 	if br.Records == 0 {
 		return br, fmt.Errorf("samsa bench %s measured no records (errors %d, first error %q); stderr:\n%s", args[0], br.errorCount(), br.FirstError, lastLines(stderr.String(), 6))
@@ -529,15 +529,15 @@ func (h *harness) perfTools(ctx context.Context, b *broker, r *run) error {
 	java := "java " + strings.Join(toolJVMOpts, " ") + " -Dlog4j2.configurationFile=… -cp '.cache/kafka/libs/*' "
 	pargs := producerPerfArgs(b.addr, topic, h.o.perfRecords)
 	h.note("perf", java+"org.apache.kafka.tools.ProducerPerformance "+strings.ReplaceAll(strings.Join(pargs, " "), b.addr, "ADDR"))
-	cpu0, _ := procCPUSeconds(b.pid())
+	cpu0, _ := b.proc().CPUSeconds()
 	out, err := h.o.runJavaTool(ctx, 15*time.Minute, filepath.Join(b.dir, "producer-perf.out"), "org.apache.kafka.tools.ProducerPerformance", pargs...)
 	if err != nil {
 		return err
 	}
-	cpu1, _ := procCPUSeconds(b.pid())
+	cpu1, _ := b.proc().CPUSeconds()
 	pp, err := parseProducerPerf(out)
 	if err != nil {
-		return fmt.Errorf("%v\n%s", err, lastLines(string(out), 10))
+		return fmt.Errorf("%w\n%s", err, lastLines(string(out), 10))
 	}
 	r.Metrics["pp_records_per_sec"] = pp.recordsPerSec
 	r.Metrics["pp_mb_per_sec"] = pp.mibPerSec * mib / 1e6
@@ -549,15 +549,15 @@ func (h *harness) perfTools(ctx context.Context, b *broker, r *run) error {
 
 	cargs := consumerPerfArgs(b.addr, topic, h.o.perfRecords)
 	h.note("perf", java+"org.apache.kafka.tools.ConsumerPerformance "+strings.ReplaceAll(strings.Join(cargs, " "), b.addr, "ADDR"))
-	cpu0, _ = procCPUSeconds(b.pid())
+	cpu0, _ = b.proc().CPUSeconds()
 	out, err = h.o.runJavaTool(ctx, 15*time.Minute, filepath.Join(b.dir, "consumer-perf.out"), "org.apache.kafka.tools.ConsumerPerformance", cargs...)
 	if err != nil {
 		return err
 	}
-	cpu1, _ = procCPUSeconds(b.pid())
+	cpu1, _ = b.proc().CPUSeconds()
 	cp, err := parseConsumerPerf(out)
 	if err != nil {
-		return fmt.Errorf("%v\n%s", err, lastLines(string(out), 10))
+		return fmt.Errorf("%w\n%s", err, lastLines(string(out), 10))
 	}
 	if got := cp["data.consumed.in.nMsg"]; got < float64(h.o.perfRecords) {
 		r.Notes = append(r.Notes, fmt.Sprintf("ConsumerPerformance read %.0f of %d records", got, h.o.perfRecords))

@@ -16,6 +16,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/samsa-streaming/samsa/internal/loadgen"
 )
 
 // maxLineBytes bounds one stdin line (one record); Kafka's default
@@ -101,33 +103,11 @@ func (o *produceOptions) plan() (*producePlan, error) {
 	return p, nil
 }
 
-func parseAcks(s string) (kgo.Acks, error) {
-	switch strings.ToLower(s) {
-	case "all", "-1":
-		return kgo.AllISRAcks(), nil
-	case "1", "leader":
-		return kgo.LeaderAck(), nil
-	case "0", "none":
-		return kgo.NoAck(), nil
-	}
-	return kgo.Acks{}, fmt.Errorf("invalid --acks %q: want all, 1 or 0", s)
-}
+// parseAcks and parseCompression are the load generator's parsers, so
+// `samsa produce` and `samsa bench` accept the same values.
+func parseAcks(s string) (kgo.Acks, error) { return loadgen.ParseAcks(s) }
 
-func parseCompression(s string) (kgo.CompressionCodec, error) {
-	switch strings.ToLower(s) {
-	case "none", "":
-		return kgo.NoCompression(), nil
-	case "gzip":
-		return kgo.GzipCompression(), nil
-	case "snappy":
-		return kgo.SnappyCompression(), nil
-	case "lz4":
-		return kgo.Lz4Compression(), nil
-	case "zstd":
-		return kgo.ZstdCompression(), nil
-	}
-	return kgo.CompressionCodec{}, fmt.Errorf("invalid --compression %q: want none, gzip, snappy, lz4 or zstd", s)
-}
+func parseCompression(s string) (kgo.CompressionCodec, error) { return loadgen.ParseCompression(s) }
 
 // parseHeaders parses repeated -H key=value flags, keeping their order.
 func parseHeaders(hs []string) ([]kgo.RecordHeader, error) {

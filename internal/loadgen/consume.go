@@ -1,4 +1,4 @@
-package main
+package loadgen
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// This file holds the consuming side of `samsa bench`: the consume workload
+// This file holds the consuming side of a run: the consume workload
 // and the consumers e2e shares. Each consumer is its own franz-go client
 // polled by one goroutine. Without --group the partitions are dealt out
 // round-robin and consumed directly from offsets listed up front; with
@@ -74,7 +74,7 @@ func (t *endTracker) finish(p int32) {
 
 // consumeShared is what a run's consumers share.
 type consumeShared struct {
-	e        *benchEnv
+	r        *run
 	ends     *endTracker // --from-start only
 	quota    int64       // measured records to take; 0: no limit
 	taken    atomic.Int64
@@ -104,13 +104,13 @@ func (sh *consumeShared) take(n int64) int64 {
 	}
 }
 
-// benchConsumer is one consumer client and its counters.
-type benchConsumer struct {
+// consumer is one consumer client and its counters.
+type consumer struct {
 	index     int
 	cl        *kgo.Client
-	hooks     *benchHooks
+	hooks     *hooks
 	stamped   bool // e2e: values start with a send-time stamp
-	hist      *latencyHist
+	hist      *Hist
 	received  atomic.Int64 // data records received, warmup included
 	recvBytes atomic.Int64
 	measured  atomic.Int64
@@ -174,78 +174,43 @@ func (g *groupAssignment) owns(c int) bool {
 	return false
 }
 
+// consumerOpts are the options every consumer client has. Control
+// records are kept so a partition ending in a transaction marker is seen
+// to be caught up; they are not counted.
+func consumerOpts(c *consumer) []kgo.Opt {
+	return []kgo.Opt{kgo.KeepControlRecords(), kgo.FetchMaxWait(fetchMaxWait), kgo.WithHooks(c.hooks)}
+}
+
 // newConsumers creates the consumer clients. starts are the first offsets
-// to read (for a group, of partitions it has no commit for).
-func (e *benchEnv) newConsumers(parts []int32, starts map[int32]int64, ends *endTracker, stamped bool) ([]*benchConsumer, *groupAssignment, error) {
-	o := e.o
-	topic := o.topic
-	base := []kgo.Opt{
-		// Control records are kept so a partition ending in a
-		// transaction marker is seen to be caught up; they are not
-		// counted.
-		kgo.KeepControlRecords(),
-		kgo.FetchMaxWait(benchFetchMaxWait),
+// to read (for a group, of partitions it has no commit for). Without a
+// group the partitions are dealt out round-robin; the assignment is nil.
+func (r *run) newConsumers(parts []int32, starts map[int32]int64, ends *endTracker, stamped bool) ([]*consumer, *groupAssignment, error) {
+	cfg := r.cfg
+	n, ga := cfg.Consumers, (*groupAssignment)(nil)
+	if cfg.Group != "" {
+		ga = newGroupAssignment(len(parts), n)
+	} else if n = min(n, len(parts)); n < cfg.Consumers {
+		r.warn("only %d of %d consumers get a partition: topic %s has %s", n, cfg.Consumers, cfg.Topic, plural(int64(len(parts)), "partition", "partitions"))
 	}
-	var cs []*benchConsumer
-	fail := func(err error) ([]*benchConsumer, *groupAssignment, error) {
-		closeConsumers(cs)
-		return nil, nil, err
-	}
-	if o.group == "" {
-		n := min(o.consumers, len(parts))
-		if n < o.consumers {
-			e.warnf("only %d of %d consumers get a partition: topic %s has %s", n, o.consumers, topic, plural(int64(len(parts)), "partition", "partitions"))
-		}
-		for i := range n {
+	var cs []*consumer
+	for i := range n {
+		c := &consumer{index: i, hooks: newHooks(&r.consWire), stamped: stamped, hist: NewHist()}
+		var opts []kgo.Opt
+		if ga != nil {
+			opts = r.groupOpts(c, ga, starts, ends)
+		} else {
 			offsets := map[int32]kgo.Offset{}
 			for j, p := range parts {
 				if j%n == i {
 					offsets[p] = kgo.NewOffset().At(starts[p])
 				}
 			}
-			c := &benchConsumer{index: i, hooks: newBenchHooks(&e.consWire), stamped: stamped, hist: newLatencyHist()}
-			cl, err := e.newClient(append(slices.Clone(base),
-				kgo.WithHooks(c.hooks),
-				kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offsets}))...)
-			if err != nil {
-				return fail(err)
-			}
-			c.cl = cl
-			cs = append(cs, c)
+			opts = append(consumerOpts(c), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{cfg.Topic: offsets}))
 		}
-		return cs, nil, nil
-	}
-
-	ga := newGroupAssignment(len(parts), o.consumers)
-	for i := range o.consumers {
-		c := &benchConsumer{index: i, hooks: newBenchHooks(&e.consWire), stamped: stamped, hist: newLatencyHist()}
-		cl, err := e.newClient(append(slices.Clone(base),
-			kgo.WithHooks(c.hooks),
-			kgo.ConsumerGroup(o.group),
-			kgo.ConsumeTopics(topic),
-			kgo.DisableAutoCommit(),
-			// A marker for "no commit", replaced below by the offset
-			// listed up front.
-			kgo.ConsumeStartOffset(kgo.NewOffset().AtStart()),
-			kgo.AdjustFetchOffsetsFn(func(_ context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
-				for p, off := range offsets[topic] {
-					at := off.EpochOffset().Offset
-					if at < 0 {
-						at = starts[p]
-						offsets[topic][p] = kgo.NewOffset().At(at)
-					}
-					if ends != nil {
-						ends.startsAt(p, at)
-					}
-				}
-				return offsets, nil
-			}),
-			kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { ga.assign(i, m[topic]) }),
-			kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { ga.revoke(i, m[topic]) }),
-			kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { ga.revoke(i, m[topic]) }),
-		)...)
+		cl, err := r.newClient(opts...)
 		if err != nil {
-			return fail(err)
+			closeConsumers(cs)
+			return nil, nil, err
 		}
 		c.cl = cl
 		cs = append(cs, c)
@@ -253,7 +218,38 @@ func (e *benchEnv) newConsumers(parts []int32, starts map[int32]int64, ends *end
 	return cs, ga, nil
 }
 
-func closeConsumers(cs []*benchConsumer) {
+// groupOpts are the options of consumer c in the group: it commits
+// nothing, starts partitions without a commit at starts, and reports its
+// assignment to ga.
+func (r *run) groupOpts(c *consumer, ga *groupAssignment, starts map[int32]int64, ends *endTracker) []kgo.Opt {
+	topic, i := r.cfg.Topic, c.index
+	return append(consumerOpts(c),
+		kgo.ConsumerGroup(r.cfg.Group),
+		kgo.ConsumeTopics(topic),
+		kgo.DisableAutoCommit(),
+		// A marker for "no commit", replaced below by the offset listed
+		// up front.
+		kgo.ConsumeStartOffset(kgo.NewOffset().AtStart()),
+		kgo.AdjustFetchOffsetsFn(func(_ context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
+			for p, off := range offsets[topic] {
+				at := off.EpochOffset().Offset
+				if at < 0 {
+					at = starts[p]
+					offsets[topic][p] = kgo.NewOffset().At(at)
+				}
+				if ends != nil {
+					ends.startsAt(p, at)
+				}
+			}
+			return offsets, nil
+		}),
+		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { ga.assign(i, m[topic]) }),
+		kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { ga.revoke(i, m[topic]) }),
+		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { ga.revoke(i, m[topic]) }),
+	)
+}
+
+func closeConsumers(cs []*consumer) {
 	for _, c := range cs {
 		c.cl.Close()
 	}
@@ -263,10 +259,10 @@ func closeConsumers(cs []*benchConsumer) {
 // assigned, and, if fetching is set, until each consumer with partitions
 // has sent its first fetch, so e2e's first records do not pay for the
 // consumers' connections.
-func (e *benchEnv) waitConsumersReady(ctx context.Context, cs []*benchConsumer, ga *groupAssignment, fetching bool) error {
-	timeout := e.cf.timeout
+func (r *run) waitConsumersReady(ctx context.Context, cs []*consumer, ga *groupAssignment, fetching bool) error {
+	timeout := r.cfg.Timeout
 	if ga != nil {
-		timeout = max(timeout, benchGroupJoinTimeout)
+		timeout = max(timeout, groupJoinTimeout)
 	}
 	t := time.NewTimer(timeout)
 	defer t.Stop()
@@ -274,7 +270,7 @@ func (e *benchEnv) waitConsumersReady(ctx context.Context, cs []*benchConsumer, 
 		select {
 		case <-ga.ready:
 		case <-t.C:
-			return fmt.Errorf("group %s did not assign every partition of topic %s to the consumers within %s", e.o.group, e.o.topic, timeout)
+			return fmt.Errorf("group %s did not assign every partition of topic %s to the consumers within %s", r.cfg.Group, r.cfg.Topic, timeout)
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -298,14 +294,14 @@ func (e *benchEnv) waitConsumersReady(ctx context.Context, cs []*benchConsumer, 
 }
 
 // run polls until ctx ends.
-func (c *benchConsumer) run(ctx context.Context, sh *consumeShared) {
-	e := sh.e
+func (c *consumer) run(ctx context.Context, sh *consumeShared) {
+	r := sh.r
 	for {
 		fetches := c.cl.PollFetches(ctx)
 		if ctx.Err() != nil || fetches.IsClientClosed() {
 			return
 		}
-		now := e.clock.now()
+		now := r.clock.now()
 		fetches.EachError(func(_ string, _ int32, err error) {
 			if errors.Is(err, context.Canceled) || errors.Is(err, kgo.ErrClientClosed) {
 				return
@@ -318,7 +314,7 @@ func (c *benchConsumer) run(ctx context.Context, sh *consumeShared) {
 				return
 			}
 			if c.stamped {
-				c.takeStamped(fp.Records, now, e.times.warmupEndNs.Load())
+				c.takeStamped(fp.Records, now, r.times.warmupEndNs.Load())
 			} else {
 				c.takeCounted(fp.Records, now, sh)
 			}
@@ -331,7 +327,7 @@ func (c *benchConsumer) run(ctx context.Context, sh *consumeShared) {
 
 // takeCounted counts one partition's fetched records: measured if
 // received after the warmup, within the --count quota.
-func (c *benchConsumer) takeCounted(recs []*kgo.Record, now int64, sh *consumeShared) {
+func (c *consumer) takeCounted(recs []*kgo.Record, now int64, sh *consumeShared) {
 	var n, all int64
 	for _, r := range recs {
 		if !r.Attrs.IsControl() {
@@ -344,7 +340,7 @@ func (c *benchConsumer) takeCounted(recs []*kgo.Record, now int64, sh *consumeSh
 	}
 	c.received.Add(n)
 	c.recvBytes.Add(all)
-	if now < sh.e.times.warmupEndNs.Load() {
+	if now < sh.r.times.warmupEndNs.Load() {
 		return
 	}
 	allow := sh.take(n)
@@ -369,13 +365,13 @@ func (c *benchConsumer) takeCounted(recs []*kgo.Record, now int64, sh *consumeSh
 
 // takeStamped takes one partition's fetched e2e records: the latency of
 // each is now minus its stamp; records sent after the warmup are measured.
-func (c *benchConsumer) takeStamped(recs []*kgo.Record, now, warmupEnd int64) {
+func (c *consumer) takeStamped(recs []*kgo.Record, now, warmupEnd int64) {
 	var got, gotBytes, meas, measBytes, foreign int64
 	for _, r := range recs {
 		if r.Attrs.IsControl() {
 			continue
 		}
-		if len(r.Value) < benchStampBytes {
+		if len(r.Value) < StampBytes {
 			foreign++
 			continue
 		}
@@ -389,7 +385,7 @@ func (c *benchConsumer) takeStamped(recs []*kgo.Record, now, warmupEnd int64) {
 		if st >= warmupEnd {
 			meas++
 			measBytes += int64(len(r.Value))
-			c.hist.record(now - st)
+			c.hist.Record(now - st)
 		}
 	}
 	c.received.Add(got)
@@ -409,7 +405,7 @@ type consumerTotals struct {
 	firstErr                                                 error
 }
 
-func sumConsumers(cs []*benchConsumer) consumerTotals {
+func sumConsumers(cs []*consumer) consumerTotals {
 	var t consumerTotals
 	for _, c := range cs {
 		t.received += c.received.Load()
@@ -426,96 +422,92 @@ func sumConsumers(cs []*benchConsumer) consumerTotals {
 	return t
 }
 
-func consumerHists(cs []*benchConsumer) []*latencyHist {
-	hs := make([]*latencyHist, len(cs))
+func consumerHists(cs []*consumer) []*Hist {
+	hs := make([]*Hist, len(cs))
 	for i, c := range cs {
 		hs[i] = c.hist
 	}
 	return hs
 }
 
-// benchPollers runs the consumers' poll loops until stop is called.
-type benchPollers struct {
+// pollers runs the consumers' poll loops until stop is called.
+type pollers struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
 
-func startConsumers(ctx context.Context, cs []*benchConsumer, sh *consumeShared) *benchPollers {
+func startConsumers(ctx context.Context, cs []*consumer, sh *consumeShared) *pollers {
 	pctx, cancel := context.WithCancel(ctx)
-	bp := &benchPollers{cancel: cancel}
+	bp := &pollers{cancel: cancel}
 	for _, c := range cs {
 		bp.wg.Go(func() { c.run(pctx, sh) })
 	}
 	return bp
 }
 
-func (bp *benchPollers) stop() {
+func (bp *pollers) stop() {
 	bp.cancel()
 	bp.wg.Wait()
 }
 
 // runConsume is the consume workload.
-func (e *benchEnv) runConsume(ctx context.Context, td kadm.TopicDetail) (*benchResult, error) {
-	o := e.o
+func (r *run) runConsume(ctx context.Context, td kadm.TopicDetail) (*Result, error) {
+	c := r.cfg
 	parts := td.Partitions.Numbers()
 	slices.Sort(parts)
-	spec := startSpec{kind: startEnd}
-	if o.fromStart {
-		spec.kind = startBeginning
-	}
-	starts, ends, err := e.listOffsets(ctx, parts, spec)
+	starts, ends, err := r.listOffsets(ctx, parts, !c.FromStart)
 	if err != nil {
 		return nil, err
 	}
-	sh := &consumeShared{e: e, quota: o.count, finished: make(chan struct{})}
-	if o.fromStart {
+	sh := &consumeShared{r: r, quota: c.Count, finished: make(chan struct{})}
+	if c.FromStart {
 		sh.ends = newEndTracker(starts, ends, sh.finish)
 		if sh.ends.remaining.Load() == 0 {
-			return nil, fmt.Errorf("topic %s has no records to consume (fill it first, for example with samsa bench produce --topic %s)", o.topic, o.topic)
+			return nil, fmt.Errorf("topic %s has no records to consume (fill it first, for example with samsa bench produce --topic %s)", c.Topic, c.Topic)
 		}
 	}
-	e.clock = benchClock{base: time.Now()}
-	cs, ga, err := e.newConsumers(parts, starts, sh.ends, false)
+	r.clock = clock{base: time.Now()}
+	cs, ga, err := r.newConsumers(parts, starts, sh.ends, false)
 	if err != nil {
 		return nil, err
 	}
 	defer closeConsumers(cs)
 	pollers := startConsumers(ctx, cs, sh)
 	defer pollers.stop()
-	if err := e.waitConsumersReady(ctx, cs, ga, false); err != nil {
+	if err := r.waitConsumersReady(ctx, cs, ga, false); err != nil {
 		return nil, err
 	}
 
-	e.times.start(e.clock.now(), o)
-	prog := e.startProgress(func() (int64, int64) {
+	r.times.start(r.clock.now(), c)
+	prog := r.startProgress(func() (int64, int64) {
 		t := sumConsumers(cs)
 		return t.received, t.recvBytes
-	}, func() []*latencyHist { return nil })
-	win := e.newWindow()
-	why := e.waitUntil(ctx, e.times.warmupEndNs.Load(), sh.finished)
+	}, func() []*Hist { return nil })
+	win := r.newWindow()
+	why := r.waitUntil(ctx, r.times.warmupEndNs.Load(), sh.finished)
 	win.begin()
 	if why == stopTime {
-		why = e.waitUntil(ctx, e.times.stopNs.Load(), sh.finished)
+		why = r.waitUntil(ctx, r.times.stopNs.Load(), sh.finished)
 	}
-	stoppedNs := e.clock.now()
+	stoppedNs := r.clock.now()
 	pollers.stop()
 	prog.stop()
-	res := &benchResult{Interrupted: why == stopInterrupt}
+	res := &Result{Interrupted: why == stopInterrupt}
 	win.end(res)
 
 	t := sumConsumers(cs)
-	warmupEnd := e.times.warmupEndNs.Load()
+	warmupEnd := r.times.warmupEndNs.Load()
 	endNs := stoppedNs
 	switch {
 	case why == stopTime:
-		endNs = e.times.stopNs.Load()
+		endNs = r.times.stopNs.Load()
 	case why == stopDone && t.measured > 0:
 		endNs = t.lastNs
 	}
 	res.setTotals(t.measured, t.bytes, math.Max(float64(endNs-warmupEnd)/1e9, 0))
 	res.Errors = t.fetchErrs
 	if t.firstErr != nil {
-		res.FirstError = e.cf.explain(e.cmd, t.firstErr)
+		res.FirstError = r.describe(t.firstErr)
 	}
 	return res, nil
 }

@@ -1,4 +1,4 @@
-package main
+package loadgen
 
 import (
 	"math"
@@ -6,15 +6,15 @@ import (
 	"sync/atomic"
 )
 
-// This file holds the latency histogram of `samsa bench`: log-linear
-// buckets in the style of HdrHistogram with three significant digits, so a
-// run of any length costs the same fixed memory and recording is one atomic
-// add, with no sample kept per record.
+// This file holds the latency histogram: log-linear buckets in the style
+// of HdrHistogram with three significant digits, so a run of any length
+// costs the same fixed memory and recording is one atomic add, with no
+// sample kept per record.
 //
 // Values are nanoseconds. Below histLinearMax (2,048 ns) every value has its
 // own bucket; above, each power of two is split into histSubCount buckets,
 // so a bucket is at most 1/1024 of its values wide (1 µs at 1 ms, 10 µs at
-// 10 ms). Percentiles report a bucket's highest value, capped by the exact
+// 10 ms). Quantiles report a bucket's highest value, capped by the exact
 // maximum, the way HdrHistogram does.
 
 const (
@@ -46,21 +46,22 @@ func histUpper(i int) int64 {
 	return int64((top+1)<<shift - 1)
 }
 
-// latencyHist is a concurrent histogram: one goroutine records (a client's
-// promise or poll loop) while the progress printer reads.
-type latencyHist struct {
+// Hist is a concurrent latency histogram in nanoseconds: goroutines
+// record while others take snapshots.
+type Hist struct {
 	counts []atomic.Uint64
 	n      atomic.Uint64
 	sum    atomic.Int64
 	max    atomic.Int64
 }
 
-func newLatencyHist() *latencyHist {
-	return &latencyHist{counts: make([]atomic.Uint64, histBuckets)}
+// NewHist returns an empty histogram (about 450 KiB).
+func NewHist() *Hist {
+	return &Hist{counts: make([]atomic.Uint64, histBuckets)}
 }
 
-// record adds one latency in nanoseconds.
-func (h *latencyHist) record(ns int64) {
+// Record adds one latency in nanoseconds; negative values count as 0.
+func (h *Hist) Record(ns int64) {
 	ns = max(ns, 0)
 	h.counts[histIndex(ns)].Add(1)
 	h.n.Add(1)
@@ -73,20 +74,31 @@ func (h *latencyHist) record(ns int64) {
 	}
 }
 
-// histSnapshot is a point-in-time copy of one or more histograms merged.
-type histSnapshot struct {
+// Snapshot is a point-in-time copy of one or more histograms merged.
+// It is not safe for concurrent use.
+type Snapshot struct {
 	counts []uint64
 	n      uint64
 	sum    int64
 	max    int64
 }
 
-func newHistSnapshot() *histSnapshot {
-	return &histSnapshot{counts: make([]uint64, histBuckets)}
+// NewSnapshot returns an empty snapshot; Add merges histograms into it.
+func NewSnapshot() *Snapshot {
+	return &Snapshot{counts: make([]uint64, histBuckets)}
 }
 
-// add merges h into s.
-func (s *histSnapshot) add(h *latencyHist) {
+// Merge returns a snapshot of the histograms merged.
+func Merge(hs ...*Hist) *Snapshot {
+	s := NewSnapshot()
+	for _, h := range hs {
+		s.Add(h)
+	}
+	return s
+}
+
+// Add merges h into s.
+func (s *Snapshot) Add(h *Hist) {
 	for i := range h.counts {
 		if c := h.counts[i].Load(); c != 0 {
 			s.counts[i] += c
@@ -97,10 +109,16 @@ func (s *histSnapshot) add(h *latencyHist) {
 	s.max = max(s.max, h.max.Load())
 }
 
-// percentile returns the value at quantile q (0 < q <= 1) in nanoseconds:
+// Count returns how many values s holds.
+func (s *Snapshot) Count() uint64 { return s.n }
+
+// Max returns the largest value, exactly.
+func (s *Snapshot) Max() int64 { return s.max }
+
+// Quantile returns the value at quantile q (0 < q <= 1) in nanoseconds:
 // the highest value of the bucket holding the ceil(q*n)-th smallest sample,
-// capped by the maximum. It returns 0 for an empty histogram.
-func (s *histSnapshot) percentile(q float64) int64 {
+// capped by the maximum. It returns 0 for an empty snapshot.
+func (s *Snapshot) Quantile(q float64) int64 {
 	if s.n == 0 {
 		return 0
 	}
@@ -116,38 +134,40 @@ func (s *histSnapshot) percentile(q float64) int64 {
 	return s.max
 }
 
-// mean returns the exact mean in nanoseconds.
-func (s *histSnapshot) mean() float64 {
+// Mean returns the exact mean in nanoseconds.
+func (s *Snapshot) Mean() float64 {
 	if s.n == 0 {
 		return 0
 	}
 	return float64(s.sum) / float64(s.n)
 }
 
-// latencySummary is the latency_ms object of the JSON result.
-type latencySummary struct {
+// LatencySummary is a latency distribution in milliseconds with
+// microsecond resolution; its JSON form is samsa bench's latency_ms.
+type LatencySummary struct {
 	P50  float64 `json:"p50"`
 	P99  float64 `json:"p99"`
 	P999 float64 `json:"p999"`
 	Max  float64 `json:"max"`
 	Mean float64 `json:"mean"`
-	// Samples is how many latencies the percentiles are over.
+	// Samples is how many latencies the quantiles are over.
 	Samples uint64 `json:"samples"`
 }
 
-// summary renders s in milliseconds with microsecond resolution.
-func (s *histSnapshot) summary() *latencySummary {
-	return &latencySummary{
-		P50:     nsToMillis(float64(s.percentile(0.50))),
-		P99:     nsToMillis(float64(s.percentile(0.99))),
-		P999:    nsToMillis(float64(s.percentile(0.999))),
-		Max:     nsToMillis(float64(s.max)),
-		Mean:    nsToMillis(s.mean()),
+// Summary renders s in milliseconds.
+func (s *Snapshot) Summary() *LatencySummary {
+	return &LatencySummary{
+		P50:     NanosToMillis(float64(s.Quantile(0.50))),
+		P99:     NanosToMillis(float64(s.Quantile(0.99))),
+		P999:    NanosToMillis(float64(s.Quantile(0.999))),
+		Max:     NanosToMillis(float64(s.max)),
+		Mean:    NanosToMillis(s.Mean()),
 		Samples: s.n,
 	}
 }
 
-// nsToMillis converts nanoseconds to milliseconds rounded to the microsecond.
-func nsToMillis(ns float64) float64 {
+// NanosToMillis converts nanoseconds to milliseconds rounded to the
+// microsecond.
+func NanosToMillis(ns float64) float64 {
 	return math.Round(ns/1e3) / 1e3
 }

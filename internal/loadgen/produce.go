@@ -1,4 +1,4 @@
-package main
+package loadgen
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// This file holds the producing side of `samsa bench`: the produce workload
+// This file holds the producing side of a run: the produce workload
 // and the producers e2e shares.
 //
 // Each producer is its own franz-go client driven by one goroutine that
@@ -60,9 +60,9 @@ func splitCount(total int64, n, i int) int64 {
 	return q
 }
 
-// benchPayload returns a value of size random uppercase letters, as Kafka's
+// payload returns a value of size random uppercase letters, as Kafka's
 // kafka-producer-perf-test uses: compressible like text, not like zeros.
-func benchPayload(size int) []byte {
+func payload(size int) []byte {
 	r := rand.New(rand.NewPCG(0x5a, 0x3a))
 	b := make([]byte, size)
 	for i := range b {
@@ -71,21 +71,21 @@ func benchPayload(size int) []byte {
 	return b
 }
 
-// benchKey returns the i-th distinct key.
-func benchKey(i int64) []byte {
+// key returns the i-th distinct key.
+func key(i int64) []byte {
 	return strconv.AppendInt([]byte("key-"), i, 10)
 }
 
-func benchKeys(n int) [][]byte {
+func keys(n int) [][]byte {
 	keys := make([][]byte, n)
 	for i := range keys {
-		keys[i] = benchKey(int64(i))
+		keys[i] = key(int64(i))
 	}
 	return keys
 }
 
-// benchSlot is one record in the in-flight window.
-type benchSlot struct {
+// slot is one record in the in-flight window.
+type slot struct {
 	rec      kgo.Record
 	value    []byte
 	sentNs   int64 // intended (with --rate) or actual send time
@@ -93,17 +93,17 @@ type benchSlot struct {
 	promise  func(*kgo.Record, error)
 }
 
-// benchProducer is one producer client and its counters.
-type benchProducer struct {
-	e        *benchEnv
+// producer is one producer client and its counters.
+type producer struct {
+	r        *run
 	index    int
 	cl       *kgo.Client
-	slots    chan *benchSlot // free slots; capacity is the window
+	slots    chan *slot // free slots; capacity is the window
 	stamp    bool
 	keys     [][]byte
 	sched    sendSchedule
 	quota    int64 // measured records to send; 0: no limit
-	hist     *latencyHist
+	hist     *Hist
 	acked    atomic.Int64 // all acknowledged records
 	measured atomic.Int64 // acknowledged records sent after the warmup
 	failed   atomic.Int64
@@ -113,39 +113,39 @@ type benchProducer struct {
 
 // newProducers creates the --producers clients; stamp puts the send time
 // in the first 8 bytes of every value.
-func (e *benchEnv) newProducers(stamp bool) ([]*benchProducer, error) {
-	o := e.o
-	opts, err := o.producerOpts()
+func (r *run) newProducers(stamp bool) ([]*producer, error) {
+	c := r.cfg
+	opts, err := c.producerOpts()
 	if err != nil {
 		return nil, err
 	}
-	window := o.maxBuffered
+	window := c.MaxBuffered
 	if stamp {
-		window = min(window, max(16, benchStampedBufBytes/max(o.recordSize, 1)))
+		window = min(window, max(16, stampedBufBytes/max(c.RecordSize, 1)))
 	}
 	opts = append(opts,
 		// The slots bound what is in flight; franz-go's own limit is
 		// set above it so it never blocks first (a slot returns in the
 		// promise, just before franz-go counts the record as done).
 		kgo.MaxBufferedRecords(2*window+1),
-		kgo.RecordDeliveryTimeout(e.cf.timeout),
-		kgo.WithHooks(newBenchHooks(&e.prodWire)),
+		kgo.RecordDeliveryTimeout(r.cfg.Timeout),
+		kgo.WithHooks(newHooks(&r.prodWire)),
 	)
-	payload := benchPayload(o.recordSize)
-	keys := benchKeys(o.keys)
-	var ps []*benchProducer
-	for i := range o.producers {
-		cl, err := e.newClient(opts...)
+	value := payload(c.RecordSize)
+	ks := keys(c.Keys)
+	var ps []*producer
+	for i := range c.Producers {
+		cl, err := r.newClient(opts...)
 		if err != nil {
 			closeProducers(ps)
 			return nil, err
 		}
-		p := &benchProducer{e: e, index: i, cl: cl, stamp: stamp, keys: keys, hist: newLatencyHist(),
-			slots: make(chan *benchSlot, window)}
+		p := &producer{r: r, index: i, cl: cl, stamp: stamp, keys: ks, hist: NewHist(),
+			slots: make(chan *slot, window)}
 		for range window {
-			s := &benchSlot{value: payload}
+			s := &slot{value: value}
 			if stamp {
-				s.value = bytes.Clone(payload)
+				s.value = bytes.Clone(value)
 			}
 			s.promise = p.promiseFor(s)
 			p.slots <- s
@@ -155,7 +155,7 @@ func (e *benchEnv) newProducers(stamp bool) ([]*benchProducer, error) {
 	return ps, nil
 }
 
-func closeProducers(ps []*benchProducer) {
+func closeProducers(ps []*producer) {
 	for _, p := range ps {
 		p.cl.Close()
 	}
@@ -164,7 +164,7 @@ func closeProducers(ps []*benchProducer) {
 // promiseFor returns s's promise, made once per slot so producing
 // allocates no closure per record. franz-go calls a client's promises one
 // at a time.
-func (p *benchProducer) promiseFor(s *benchSlot) func(*kgo.Record, error) {
+func (p *producer) promiseFor(s *slot) func(*kgo.Record, error) {
 	return func(_ *kgo.Record, err error) {
 		if err != nil {
 			p.failed.Add(1)
@@ -172,8 +172,8 @@ func (p *benchProducer) promiseFor(s *benchSlot) func(*kgo.Record, error) {
 		} else {
 			p.acked.Add(1)
 			if s.measured {
-				now := p.e.clock.now()
-				p.hist.record(now - s.sentNs)
+				now := p.r.clock.now()
+				p.hist.Record(now - s.sentNs)
 				p.measured.Add(1)
 				p.lastAck.Store(now)
 			}
@@ -184,10 +184,10 @@ func (p *benchProducer) promiseFor(s *benchSlot) func(*kgo.Record, error) {
 
 // run sends until the schedule passes the stop time, the quota is sent,
 // or stop closes.
-func (p *benchProducer) run(stop <-chan struct{}) {
-	times := p.e.times
+func (p *producer) run(stop <-chan struct{}) {
+	times := p.r.times
 	warmupEnd, stopNs := times.warmupEndNs.Load(), times.stopNs.Load()
-	nprod := int64(p.e.o.producers)
+	nprod := int64(p.r.cfg.Producers)
 	// Records are not tied to the run's context: an interrupted run
 	// still delivers (or times out) what it sent.
 	ctx := context.Background()
@@ -206,7 +206,7 @@ func (p *benchProducer) run(stop <-chan struct{}) {
 			if at >= stopNs {
 				return
 			}
-			if wait := at - p.e.clock.now(); wait > 0 {
+			if wait := at - p.r.clock.now(); wait > 0 {
 				timer.Reset(time.Duration(wait))
 				select {
 				case <-timer.C:
@@ -215,7 +215,7 @@ func (p *benchProducer) run(stop <-chan struct{}) {
 					return
 				}
 			}
-		} else if at = p.e.clock.now(); at >= stopNs {
+		} else if at = p.r.clock.now(); at >= stopNs {
 			return
 		}
 		measured := at >= warmupEnd
@@ -225,7 +225,7 @@ func (p *benchProducer) run(stop <-chan struct{}) {
 			}
 			sentMeasured++
 		}
-		var s *benchSlot
+		var s *slot
 		select {
 		case s = <-p.slots:
 		default:
@@ -247,22 +247,22 @@ func (p *benchProducer) run(stop <-chan struct{}) {
 	}
 }
 
-// benchSenders runs the producers' send loops; done closes when all have
+// senders runs the producers' send loops; done closes when all have
 // returned.
-type benchSenders struct {
+type senders struct {
 	wg   sync.WaitGroup
 	done chan struct{}
 }
 
 // startProducers schedules the producers from the run's start time and
 // starts their send loops, which end early when stop closes.
-func (e *benchEnv) startProducers(ps []*benchProducer, stop <-chan struct{}) *benchSenders {
-	start := e.times.startNs.Load()
-	s := &benchSenders{done: make(chan struct{})}
+func (r *run) startProducers(ps []*producer, stop <-chan struct{}) *senders {
+	start := r.times.startNs.Load()
+	s := &senders{done: make(chan struct{})}
 	for i, p := range ps {
-		p.sched = newSendSchedule(e.o.rate, len(ps), i, start)
-		p.quota = splitCount(e.o.count, len(ps), i)
-		if e.o.count > 0 && p.quota == 0 {
+		p.sched = newSendSchedule(r.cfg.Rate, len(ps), i, start)
+		p.quota = splitCount(r.cfg.Count, len(ps), i)
+		if r.cfg.Count > 0 && p.quota == 0 {
 			continue // more producers than records
 		}
 		s.wg.Go(func() { p.run(stop) })
@@ -277,8 +277,8 @@ func (e *benchEnv) startProducers(ps []*benchProducer, stop <-chan struct{}) *be
 // flushProducers waits for every sent record to be acknowledged or to
 // fail, bounded by --timeout (records time out by then too). An interrupt
 // (ctx ending) does not cut it short: what was sent is still accounted for.
-func (e *benchEnv) flushProducers(ctx context.Context, ps []*benchProducer) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cf.timeout+e.cf.timeout/2)
+func (r *run) flushProducers(ctx context.Context, ps []*producer) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.Timeout+r.cfg.Timeout/2)
 	defer cancel()
 	for _, p := range ps {
 		if err := p.cl.Flush(ctx); err != nil {
@@ -294,7 +294,7 @@ type producerTotals struct {
 	firstErr                error
 }
 
-func sumProducers(ps []*benchProducer) producerTotals {
+func sumProducers(ps []*producer) producerTotals {
 	var t producerTotals
 	for _, p := range ps {
 		t.acked += p.acked.Load()
@@ -308,61 +308,53 @@ func sumProducers(ps []*benchProducer) producerTotals {
 	return t
 }
 
-func producerHists(ps []*benchProducer) []*latencyHist {
-	hs := make([]*latencyHist, len(ps))
+func producerHists(ps []*producer) []*Hist {
+	hs := make([]*Hist, len(ps))
 	for i, p := range ps {
 		hs[i] = p.hist
 	}
 	return hs
 }
 
-func mergeHists(hs []*latencyHist) *histSnapshot {
-	s := newHistSnapshot()
-	for _, h := range hs {
-		s.add(h)
-	}
-	return s
-}
-
 // runProduce is the produce workload.
-func (e *benchEnv) runProduce(ctx context.Context) (*benchResult, error) {
-	ps, err := e.newProducers(false)
+func (r *run) runProduce(ctx context.Context) (*Result, error) {
+	ps, err := r.newProducers(false)
 	if err != nil {
 		return nil, err
 	}
-	e.clock = benchClock{base: time.Now()}
-	e.times.start(e.clock.now(), e.o)
-	senders := e.startProducers(ps, ctx.Done())
-	prog := e.startProgress(func() (int64, int64) {
+	r.clock = clock{base: time.Now()}
+	r.times.start(r.clock.now(), r.cfg)
+	senders := r.startProducers(ps, ctx.Done())
+	prog := r.startProgress(func() (int64, int64) {
 		n := sumProducers(ps).acked
-		return n, n * int64(e.o.recordSize)
-	}, func() []*latencyHist { return producerHists(ps) })
+		return n, n * int64(r.cfg.RecordSize)
+	}, func() []*Hist { return producerHists(ps) })
 
-	win := e.newWindow()
-	if e.waitUntil(ctx, e.times.warmupEndNs.Load(), senders.done) == stopTime {
+	win := r.newWindow()
+	if r.waitUntil(ctx, r.times.warmupEndNs.Load(), senders.done) == stopTime {
 		win.begin()
 	}
 	<-senders.done
-	e.flushProducers(ctx, ps)
+	r.flushProducers(ctx, ps)
 	prog.stop()
-	res := &benchResult{Interrupted: ctx.Err() != nil}
+	res := &Result{Interrupted: ctx.Err() != nil}
 	win.end(res)
 	closeProducers(ps) // fails whatever is still unsent, counted below
-	e.producerResult(res, ps)
+	r.producerResult(res, ps)
 	return res, nil
 }
 
 // producerResult fills r from the producers' counters and latencies.
-func (e *benchEnv) producerResult(r *benchResult, ps []*benchProducer) {
+func (r *run) producerResult(res *Result, ps []*producer) {
 	t := sumProducers(ps)
 	secs := 0.0
 	if t.measured > 0 {
-		secs = float64(t.lastAck-e.times.warmupEndNs.Load()) / 1e9
+		secs = float64(t.lastAck-r.times.warmupEndNs.Load()) / 1e9
 	}
-	r.setTotals(t.measured, t.measured*int64(e.o.recordSize), math.Max(secs, 0))
-	r.Errors = t.failed
+	res.setTotals(t.measured, t.measured*int64(r.cfg.RecordSize), math.Max(secs, 0))
+	res.Errors = t.failed
 	if t.firstErr != nil {
-		r.FirstError = e.cf.explain(e.cmd, t.firstErr)
+		res.FirstError = r.describe(t.firstErr)
 	}
-	r.Latency = mergeHists(producerHists(ps)).summary()
+	res.Latency = Merge(producerHists(ps)...).Summary()
 }
