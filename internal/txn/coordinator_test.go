@@ -619,3 +619,26 @@ func TestCloseStopsTimers(t *testing.T) {
 		t.Fatalf("%d marker calls after Close", n)
 	}
 }
+
+// A new leader epoch of a partition loads it again: the transactions come
+// back from the log and markers carry the new coordinator epoch.
+func TestReloadAtNewEpoch(t *testing.T) {
+	e := newEnv(t)
+	pid, epoch := e.init("a")
+	e.add("a", pid, epoch, tp("t", 0))
+	p := e.part("a")
+	load := e.c.BeginLoad(p, 9)
+	if _, _, err := e.c.EndTxn(bg, "a", pid, epoch, true, false); err != kerr.CoordinatorLoadInProgress {
+		t.Fatalf("while reloading: %v", err)
+	}
+	if err := load(bg, e.log.reader(p)); err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, e.get("a"), Ongoing)
+	if _, _, err := e.c.EndTxn(bg, "a", pid, epoch, true, false); err != nil {
+		t.Fatal(err)
+	}
+	if m := e.markers.last(t); m.CoordinatorEpoch != 9 {
+		t.Fatalf("marker %+v, want coordinator epoch 9", m)
+	}
+}
