@@ -396,13 +396,8 @@ func runServe(ctx context.Context, cmd *cobra.Command, f serveFlags) error {
 	// Lead the __consumer_offsets and __transaction_state partitions this
 	// broker leads, now and after every metadata change (after parts.Sync,
 	// subscribed above).
-	if err := errors.Join(coords.Register(coordinator.OffsetsTopic, groups), coords.Register(coordinator.TxnStateTopic, txns)); err != nil {
-		b.Close()
-		txns.Close()
-		groups.Close()
-		parts.Close()
-		return err
-	}
+	coords.Register(coordinator.OffsetsTopic, groups)
+	coords.Register(coordinator.TxnStateTopic, txns)
 	coordImg := ctl.Image()
 	coords.Sync(coordImg)
 	followImages(ctl, coordImg.Offset, coords.Sync)

@@ -82,8 +82,11 @@ type Backoff struct {
 	Min, Max time.Duration
 }
 
-// defaultBackoff is the schedule the coordinators always used.
-var defaultBackoff = Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
+// The schedule the coordinators always used, when Config.Backoff is zero.
+const (
+	defaultMinBackoff = 100 * time.Millisecond
+	defaultMaxBackoff = 5 * time.Second
+)
 
 // loader runs the loads of one internal topic's shards.
 type loader struct {

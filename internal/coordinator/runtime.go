@@ -65,7 +65,7 @@ func New(cfg Config) (*Runtime, error) {
 		return nil, errors.New("coordinator: Images, Partitions, Clock and Logger are required")
 	}
 	if cfg.Backoff.Min <= 0 || cfg.Backoff.Max < cfg.Backoff.Min {
-		cfg.Backoff = defaultBackoff
+		cfg.Backoff = Backoff{Min: defaultMinBackoff, Max: defaultMaxBackoff}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Runtime{cfg: cfg, lg: cfg.Logger, ctx: ctx, cancel: cancel, topics: make(map[string]*topicRuntime), synced: -1}, nil
@@ -81,19 +81,20 @@ func (r *Runtime) Writer(topic string) *Writer {
 }
 
 // Register makes shards the coordinator of topic's partitions: from the
-// next Sync on, it owns the shards of the partitions this broker leads.
-func (r *Runtime) Register(topic string, shards Shards) error {
+// next Sync on, it owns the shards of the partitions this broker leads. A
+// second coordinator of the same topic is a wiring error: Register panics,
+// as http.ServeMux.Handle does for a duplicate pattern.
+func (r *Runtime) Register(topic string, shards Shards) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, ok := r.topics[topic]; ok {
-		return fmt.Errorf("coordinator: %s already has a coordinator", topic)
+		panic(fmt.Sprintf("coordinator: %s already has a coordinator", topic))
 	}
 	l := r.leaders(topic)
 	r.topics[topic] = &topicRuntime{
 		leaders: l, shards: shards, owned: make(map[int32]*ownership),
 		loader: loader{topic: topic, lg: r.lg, clock: r.cfg.Clock, backoff: r.cfg.Backoff, read: l.read},
 	}
-	return nil
 }
 
 // Sync makes every registered coordinator own exactly the shards of the
@@ -102,8 +103,9 @@ func (r *Runtime) Register(topic string, shards Shards) error {
 // led are unloaded (their loads cancelled), and a partition led at a new
 // leader epoch is loaded again (another leader may have written in
 // between). The node calls it at start and after every metadata image, in
-// order; an image older than one already synced is ignored. It is quick:
-// loads run in the background.
+// order; an image older than one already synced is ignored. Loads run in
+// the background; Sync waits only for a shard it replaces or unloads to
+// finish an append in flight (at most CommitTimeout).
 func (r *Runtime) Sync(img *metadata.Image) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
