@@ -19,6 +19,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/broker"
 	"github.com/samsa-streaming/samsa/internal/config"
 	"github.com/samsa-streaming/samsa/internal/controller"
+	"github.com/samsa-streaming/samsa/internal/coordinator"
 	"github.com/samsa-streaming/samsa/internal/fs"
 	"github.com/samsa-streaming/samsa/internal/group"
 	"github.com/samsa-streaming/samsa/internal/metadata"
@@ -346,9 +347,19 @@ func runServe(ctx context.Context, cmd *cobra.Command, f serveFlags) error {
 		parts.Close()
 		return err
 	}
+	// The coordinator runtime writes and loads the coordinators' internal
+	// topics and makes them own the partitions this broker leads.
+	coords, err := coordinator.New(coordinator.Config{
+		NodeID: cfg.NodeID, Images: ctl, Partitions: coordinator.ManagerPartitions(parts),
+		Clock: coordinator.WallClock{}, Logger: lg.With("component", "coordinator"),
+	})
+	if err != nil {
+		parts.Close()
+		return err
+	}
 	groups, err := group.New(group.Config{
 		Settings: groupSettings, Clock: group.WallClock{}, Logger: lg.With("component", "group"),
-		Log: broker.NewGroupLog(ctl, parts, cfg.NodeID, wallClock{}), Topics: broker.NewGroupTopics(ctl),
+		Log: coords.Writer(coordinator.OffsetsTopic), Topics: coordinator.Topics{Images: ctl},
 		Images: broker.GroupTopicImages(ctl),
 	})
 	if err != nil {
@@ -365,7 +376,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, f serveFlags) error {
 	// broker's; broker.New attaches them.
 	txns, err := txn.New(txn.Config{
 		Settings: txnSettings, Clock: txn.WallClock{}, Logger: lg.With("component", "txn"),
-		Log: broker.NewTxnLog(ctl, parts, cfg.NodeID, wallClock{}),
+		Log: coords.Writer(coordinator.TxnStateTopic),
 	})
 	if err != nil {
 		groups.Close()
@@ -385,13 +396,11 @@ func runServe(ctx context.Context, cmd *cobra.Command, f serveFlags) error {
 	// Lead the __consumer_offsets and __transaction_state partitions this
 	// broker leads, now and after every metadata change (after parts.Sync,
 	// subscribed above).
+	coords.Register(coordinator.OffsetsTopic, groups)
+	coords.Register(coordinator.TxnStateTopic, txns)
 	coordImg := ctl.Image()
-	b.SyncGroupCoordinator(coordImg)
-	b.SyncTxnCoordinator(coordImg)
-	followImages(ctl, coordImg.Offset, func(img *metadata.Image) {
-		b.SyncGroupCoordinator(img)
-		b.SyncTxnCoordinator(img)
-	})
+	coords.Sync(coordImg)
+	followImages(ctl, coordImg.Offset, coords.Sync)
 
 	bgCtx, stopBG := context.WithCancel(context.Background())
 	bgDone := make(chan struct{})
@@ -449,6 +458,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, f serveFlags) error {
 	stopBG()
 	<-bgDone
 	<-replDone
+	coords.Close() // loads first: they may complete transactions
 	txns.Close()
 	groups.Close()
 	b.Close() // connections to other brokers (markers, verification)

@@ -10,18 +10,14 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/samsa-streaming/samsa/internal/batch"
-	"github.com/samsa-streaming/samsa/internal/controller"
+	"github.com/samsa-streaming/samsa/internal/coordinator"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/partition"
 	"github.com/samsa-streaming/samsa/internal/txn"
 )
 
 // txnStateTopic is Kafka's transaction state topic.
-const txnStateTopic = "__transaction_state"
-
-// txnStateMaxDecompressed caps how far one __transaction_state batch may
-// expand while the coordinator replays it.
+const txnStateTopic = coordinator.TxnStateTopic
 
 // wireTxn connects the transaction coordinator to this broker: markers are
 // written through the broker's marker path (locally, or with
@@ -266,7 +262,7 @@ func (b *Broker) writeTxnMarker(topic string, part int32, pid int64, epoch int16
 	}
 	// Kafka writes markers with acks=-1: the marker must survive a change
 	// of leader, or the transaction would hang open on the new leader.
-	wctx, cancel := context.WithTimeout(context.Background(), internalCommitTimeout)
+	wctx, cancel := context.WithTimeout(context.Background(), coordinator.CommitTimeout)
 	err = p.WaitCommitted(wctx, off, leaderEpoch)
 	cancel()
 	if err != nil {
@@ -278,69 +274,6 @@ func (b *Broker) writeTxnMarker(topic string, part int32, pid int64, epoch int16
 	return nil
 }
 
-// txnLog is txn.Log over the partition manager: the coordinator's records
-// become ordinary batches of __transaction_state.
-type txnLog struct{ internalTopic }
-
-// NewTxnLog returns the transaction coordinator's persistence over the
-// partitions of __transaction_state this broker hosts.
-func NewTxnLog(ctl *controller.Controller, parts *partition.Manager, nodeID int32, clock Clock) txn.Log {
-	return &txnLog{internalTopic{ctl: ctl, parts: parts, nodeID: nodeID, clock: clock, topic: txnStateTopic, notLeader: txn.ErrNotLeader}}
-}
-
-// Append writes records as one uncompressed batch with acks=-1, as Kafka
-// writes __transaction_state.
-func (l *txnLog) Append(ctx context.Context, p int32, recs []txn.Record) (int64, error) {
-	if err := ctx.Err(); err != nil {
-		return -1, err
-	}
-	part, err := l.partition(p)
-	if err != nil {
-		return -1, err
-	}
-	rs := make([]batch.Record, len(recs))
-	for i, r := range recs {
-		rs[i] = batch.Record{Key: r.Key, Value: r.Value}
-	}
-	return l.appendTo(ctx, part, rs, batch.BuildOptions{})
-}
-
-// Replay reads the partition from its log start to its high watermark,
-// skipping control batches. Keys and values are copied: fn may keep them.
-func (l *txnLog) Replay(ctx context.Context, p int32, fn func(key, value []byte) error) error {
-	return l.replay(ctx, p, func(_ *batch.Header, _ []byte, r *batch.Record, _ int64) error {
-		if r == nil {
-			return nil
-		}
-		return fn(r.Key, r.Value)
-	})
-}
-
-// SyncTxnCoordinator makes the transaction coordinator lead exactly the
-// partitions of __transaction_state this broker leads in img. serve calls it
-// at start and after every metadata change; it is quick (loads run in the
-// background).
-func (b *Broker) SyncTxnCoordinator(img *metadata.Image) {
-	t, ok := img.Topics[txnStateTopic]
-	want := make(map[int32]bool)
-	if ok {
-		b.txns.SetPartitionCount(int32(len(t.Partitions)))
-		for _, mp := range t.Partitions {
-			if _, hosted := b.parts.Get(txnStateTopic, mp.Index); hosted && mp.Leader == b.cfg.NodeID {
-				want[mp.Index] = true
-				b.txns.BecomeLeader(mp.Index, mp.LeaderEpoch)
-			}
-		}
-	} else {
-		b.txns.SetPartitionCount(0)
-	}
-	for _, p := range b.txns.LedPartitions() {
-		if !want[p] {
-			b.txns.Resign(p)
-		}
-	}
-}
-
 // ensureTxnTopic creates __transaction_state as Kafka does on the first
 // FindCoordinator for a transactional id: transaction.state.log.num.partitions
 // partitions, replication transaction.state.log.replication.factor capped at
@@ -350,7 +283,7 @@ func (b *Broker) ensureTxnTopic(ctx context.Context) (*metadata.Topic, error) {
 		func(img *metadata.Image) map[string]string {
 			return map[string]string{"cleanup.policy": "compact", "compression.type": "uncompressed",
 				"segment.bytes": b.setting(img, "transaction.state.log.segment.bytes")}
-		}, b.SyncTxnCoordinator)
+		})
 }
 
 // txnCode is err's error code for a transactional request of the given

@@ -7,12 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"sync"
 	"time"
-	"unicode/utf16"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/samsa-streaming/samsa/internal/coordinator"
 )
 
 // writeTimeout bounds one append to __consumer_offsets, as Kafka's
@@ -40,7 +40,6 @@ type Coordinator struct {
 	shards        map[int32]*shard
 	closed        bool
 	retention     func() bool
-	loaders       sync.WaitGroup
 }
 
 type shardState int8
@@ -53,9 +52,8 @@ const (
 
 // shard is the state of one __consumer_offsets partition this broker leads.
 type shard struct {
-	c          *Coordinator
-	partition  int32
-	cancelLoad context.CancelFunc
+	c         *Coordinator
+	partition int32
 
 	mu     sync.Mutex
 	state  shardState
@@ -85,32 +83,9 @@ func New(cfg Config) (*Coordinator, error) {
 	return c, nil
 }
 
-// JavaHashCode is Java's String.hashCode: 31-based over UTF-16 code units.
-func JavaHashCode(s string) int32 {
-	var h int32
-	for _, r := range s {
-		if r >= 0x10000 {
-			r1, r2 := utf16.EncodeRune(r)
-			h = 31*h + int32(r1)
-			h = 31*h + int32(r2)
-			continue
-		}
-		h = 31*h + int32(r)
-	}
-	return h
-}
-
-// PartitionFor is the __consumer_offsets partition of a group among n, as
-// Kafka's Utils.abs(groupId.hashCode()) % n.
-func PartitionFor(groupID string, n int32) int32 {
-	h := JavaHashCode(groupID)
-	if h == math.MinInt32 {
-		h = 0
-	} else if h < 0 {
-		h = -h
-	}
-	return h % n
-}
+// PartitionFor is the __consumer_offsets partition of a group among n
+// (coordinator.PartitionFor: Kafka's Utils.abs(groupId.hashCode()) % n).
+func PartitionFor(groupID string, n int32) int32 { return coordinator.PartitionFor(groupID, n) }
 
 // SetPartitionCount tells the coordinator how many partitions
 // __consumer_offsets has; 0 while the topic does not exist.
@@ -147,72 +122,47 @@ func (c *Coordinator) Leads(p int32) bool {
 	return ok
 }
 
-// BecomeLeader makes this coordinator the coordinator of partition p and
-// loads it in the background; until the load ends, requests for its groups
-// get COORDINATOR_LOAD_IN_PROGRESS. It does nothing if p is already led.
-func (c *Coordinator) BecomeLeader(p int32) {
+// BeginLoad makes this coordinator the coordinator of partition p
+// (coordinator.Shards; the runtime calls it when this broker becomes the
+// partition's leader, at leader epoch epoch): a new shard replaces the one
+// p had, which is shut down first, so that its in-flight writes are in the
+// log before the load reads it. Until load has replayed the partition,
+// requests for its groups get COORDINATOR_LOAD_IN_PROGRESS. load returns
+// nil, doing nothing, once the shard was unloaded or replaced.
+func (c *Coordinator) BeginLoad(p, epoch int32) func(ctx context.Context, read coordinator.ReadFunc) error {
 	s := c.addShard(p)
-	if s == nil {
-		return
-	}
-	ctx, cancel := context.WithCancel(c.ctx)
-	s.cancelLoad = cancel
-	go func() { // owned by c; stopped by Resign/Close (cancel); waited by Close
-		defer c.loaders.Done()
-		defer cancel()
-		backoff := 100 * time.Millisecond
-		for {
-			err := c.load(ctx, s)
-			if err == nil || ctx.Err() != nil {
-				return
-			}
-			c.lg.Warn("loading __consumer_offsets partition failed; retrying", "partition", p, "err", err, "retry_in", backoff)
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(backoff):
-			}
-			backoff = min(2*backoff, 5*time.Second)
+	return func(ctx context.Context, read coordinator.ReadFunc) error {
+		if s == nil {
+			return nil // closed
 		}
-	}()
-}
-
-// Load makes this coordinator the coordinator of partition p and loads it
-// before returning: the synchronous form of BecomeLeader, for tests and
-// tools.
-func (c *Coordinator) Load(ctx context.Context, p int32) error {
-	s := c.addShard(p)
-	if s == nil {
-		return fmt.Errorf("group: partition %d is already led, or the coordinator is closed", p)
+		return c.load(ctx, s, read)
 	}
-	defer c.loaders.Done()
-	s.cancelLoad = func() {}
-	return c.load(ctx, s)
 }
 
-// addShard registers a loading shard for p, with c.loaders incremented; nil
-// if p is already led or c is closed.
+// addShard registers a loading shard for p, replacing (and shutting down)
+// the one p had; nil if c is closed.
 func (c *Coordinator) addShard(p int32) *shard {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.closed {
+		c.mu.Unlock()
 		return nil
 	}
-	if _, ok := c.shards[p]; ok {
-		return nil
-	}
+	old := c.shards[p]
 	s := &shard{c: c, partition: p, state: shardLoading, groups: make(map[string]*group), pending: make(map[int64]*pendingTxn)}
 	c.shards[p] = s
-	c.loaders.Add(1)
+	c.mu.Unlock()
+	if old != nil {
+		old.shutdown()
+	}
 	return s
 }
 
 // load replays the partition and installs the groups it describes.
-func (c *Coordinator) load(ctx context.Context, s *shard) error {
+func (c *Coordinator) load(ctx context.Context, s *shard, read coordinator.ReadFunc) error {
 	start := c.clock.Now()
 	st := newLoadState()
-	if err := c.log.Replay(ctx, s.partition, st.apply); err != nil {
-		return err
+	if err := read(ctx, st.apply); err != nil {
+		return fmt.Errorf("group: load __consumer_offsets partition %d: %w", s.partition, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -226,9 +176,9 @@ func (c *Coordinator) load(ctx context.Context, s *shard) error {
 	return nil
 }
 
-// Resign gives up partition p: its groups are dropped from memory (the log
-// keeps them) and parked requests get NOT_COORDINATOR.
-func (c *Coordinator) Resign(p int32) {
+// Unload gives up partition p (coordinator.Shards): its groups are dropped
+// from memory (the log keeps them) and parked requests get NOT_COORDINATOR.
+func (c *Coordinator) Unload(p int32) {
 	c.mu.Lock()
 	s, ok := c.shards[p]
 	delete(c.shards, p)
@@ -238,21 +188,7 @@ func (c *Coordinator) Resign(p int32) {
 	}
 }
 
-// LedPartitions lists the partitions this coordinator leads.
-func (c *Coordinator) LedPartitions() []int32 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make([]int32, 0, len(c.shards))
-	for p := range c.shards {
-		out = append(out, p)
-	}
-	return out
-}
-
 func (s *shard) shutdown() {
-	if s.cancelLoad != nil {
-		s.cancelLoad()
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.state = shardGone
@@ -264,8 +200,8 @@ func (s *shard) shutdown() {
 	s.completed = nil
 }
 
-// Close resigns every partition, stops every timer and waits for the
-// loaders.
+// Close unloads every partition and stops every timer. Loads run on the
+// runtime's goroutines; close the runtime first.
 func (c *Coordinator) Close() {
 	c.mu.Lock()
 	c.closed = true
@@ -279,7 +215,6 @@ func (c *Coordinator) Close() {
 	for _, s := range shards {
 		s.shutdown()
 	}
-	c.loaders.Wait()
 }
 
 // lockShard finds and locks the shard of groupID. On success the caller

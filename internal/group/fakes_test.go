@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/samsa-streaming/samsa/internal/coordinator"
 )
 
 // fakeClock fires timers only when the test advances it.
@@ -130,7 +132,12 @@ func clone(b []byte) []byte {
 	return append([]byte{}, b...)
 }
 
-func (l *memLog) Replay(_ context.Context, p int32, fn func(r Replayed) error) error {
+// reader is the runtime's read of partition p.
+func (l *memLog) reader(p int32) coordinator.ReadFunc {
+	return func(ctx context.Context, fn func(Replayed) error) error { return l.replay(ctx, p, fn) }
+}
+
+func (l *memLog) replay(_ context.Context, p int32, fn func(r Replayed) error) error {
 	l.mu.Lock()
 	ents := append([]memEntry(nil), l.parts[p]...)
 	l.mu.Unlock()
@@ -199,7 +206,7 @@ func (e *env) start() {
 		e.t.Fatal(err)
 	}
 	c.SetPartitionCount(1)
-	if err := c.Load(context.Background(), 0); err != nil {
+	if err := c.BeginLoad(0, 1)(context.Background(), e.log.reader(0)); err != nil {
 		e.t.Fatal(err)
 	}
 	e.c = c

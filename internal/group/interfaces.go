@@ -2,8 +2,9 @@ package group
 
 import (
 	"context"
-	"errors"
 	"time"
+
+	"github.com/samsa-streaming/samsa/internal/coordinator"
 )
 
 // Clock tells the time and runs timers. Tests drive a fake one by hand.
@@ -26,11 +27,11 @@ func (WallClock) AfterFunc(d time.Duration, f func()) func() bool {
 }
 
 // Record is one record of __consumer_offsets. A nil Value is a tombstone.
-type Record struct {
-	Key, Value []byte
-}
+type Record = coordinator.Record
 
-// Log persists one partition of __consumer_offsets.
+// Log persists one partition of __consumer_offsets (coordinator.Writer).
+// Loading is the runtime's: it replays the partition into the shard
+// BeginLoad returns the load of.
 type Log interface {
 	// Append writes records to partition as one batch and returns once
 	// it is committed, with the offset of the first record.
@@ -39,25 +40,10 @@ type Log interface {
 	// the producer (TxnOffsetCommit), like Append otherwise. A producer
 	// epoch older than the partition knows fails with ErrProducerFenced.
 	AppendTxn(ctx context.Context, partition int32, producerID int64, epoch int16, records []Record) (offset int64, err error)
-	// Replay calls fn for every record of partition from the log start to
-	// the high watermark, in order, and for every transaction marker
-	// (control batch) among them.
-	Replay(ctx context.Context, partition int32, fn func(r Replayed) error) error
 }
 
-// Replayed is one record of a replay, or one transaction marker.
-type Replayed struct {
-	Offset     int64 // the record's (or marker's) offset in the log
-	Key, Value []byte
-	// ProducerID is the transactional producer that wrote the record or
-	// marker, or -1 for a record of a non-transactional batch.
-	ProducerID    int64
-	ProducerEpoch int16
-	// Marker says this is a COMMIT (Commit true) or ABORT transaction
-	// marker of ProducerID; Key and Value are then nil.
-	Marker bool
-	Commit bool
-}
+// Replayed is one record of a load, or one transaction marker.
+type Replayed = coordinator.Replayed
 
 // Topics tells whether a topic-partition exists, for offset commits.
 type Topics interface {
@@ -66,9 +52,9 @@ type Topics interface {
 
 // ErrNotLeader is what a Log returns when this broker no longer leads the
 // partition; the coordinator answers NOT_COORDINATOR.
-var ErrNotLeader = errors.New("group: not the leader of the offsets partition")
+var ErrNotLeader = coordinator.ErrNotLeader
 
 // ErrProducerFenced is what Log.AppendTxn returns for a producer epoch older
 // than the one the partition knows; TxnOffsetCommit answers
 // INVALID_PRODUCER_EPOCH.
-var ErrProducerFenced = errors.New("group: transactional producer epoch is fenced")
+var ErrProducerFenced = coordinator.ErrProducerFenced

@@ -192,13 +192,12 @@ func TestLoadReproducesState(t *testing.T) {
 
 func TestLoadInProgressAndNotCoordinator(t *testing.T) {
 	e := newEnv(t, testSettings())
-	e.c.Resign(0)
+	e.c.Unload(0)
 	if code := e.heartbeat("g", "m", 1, nil); code != kerr.NotCoordinator.Code {
-		t.Fatalf("after resign: %d", code)
+		t.Fatalf("after unload: %d", code)
 	}
 	// A shard registered but not yet loaded answers LOAD_IN_PROGRESS.
-	s := e.c.addShard(0)
-	defer e.c.loaders.Done()
+	load := e.c.BeginLoad(0, 1)
 	if code := e.heartbeat("g", "m", 1, nil); code != kerr.CoordinatorLoadInProgress.Code {
 		t.Fatalf("while loading: %d", code)
 	}
@@ -206,7 +205,7 @@ func TestLoadInProgressAndNotCoordinator(t *testing.T) {
 	if resp := e.c.ListGroups(context.Background(), r); resp.ErrorCode != kerr.CoordinatorLoadInProgress.Code {
 		t.Fatalf("list while loading: %d", resp.ErrorCode)
 	}
-	if err := e.c.load(context.Background(), s); err != nil {
+	if err := load(context.Background(), e.log.reader(0)); err != nil {
 		t.Fatal(err)
 	}
 	if code := e.heartbeat("g", "m", 1, nil); code != kerr.UnknownMemberID.Code {
@@ -218,14 +217,36 @@ func TestLoadInProgressAndNotCoordinator(t *testing.T) {
 	}
 }
 
-func TestParkedJoinReleasedOnResign(t *testing.T) {
+func TestParkedJoinReleasedOnUnload(t *testing.T) {
 	e := newEnv(t, testSettings())
 	e.stableOne("g")
 	ch, _ := e.joinNew("g")
 	parked(t, ch)
-	e.c.Resign(0)
+	e.c.Unload(0)
 	if r := wait(t, ch); r.ErrorCode != kerr.NotCoordinator.Code {
-		t.Fatalf("parked join after resign: %d", r.ErrorCode)
+		t.Fatalf("parked join after unload: %d", r.ErrorCode)
+	}
+}
+
+// A new leader epoch replaces the shard: parked requests are released and
+// the groups are loaded again from the log.
+func TestReloadAtNewEpoch(t *testing.T) {
+	e := newEnv(t, testSettings())
+	e.stableOne("g")
+	ch, _ := e.joinNew("g")
+	parked(t, ch)
+	load := e.c.BeginLoad(0, 2)
+	if r := wait(t, ch); r.ErrorCode != kerr.NotCoordinator.Code {
+		t.Fatalf("parked join after a new epoch: %d", r.ErrorCode)
+	}
+	if code := e.heartbeat("g", "m", 1, nil); code != kerr.CoordinatorLoadInProgress.Code {
+		t.Fatalf("while reloading: %d", code)
+	}
+	if err := load(context.Background(), e.log.reader(0)); err != nil {
+		t.Fatal(err)
+	}
+	if d := e.describe("g"); d.ErrorCode != 0 || d.State == "Dead" {
+		t.Fatalf("after reload: %+v", d)
 	}
 }
 

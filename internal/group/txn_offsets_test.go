@@ -129,14 +129,13 @@ func TestTxnOffsetCommitCompletedWhileLoading(t *testing.T) {
 	}
 	t.Cleanup(c.Close)
 	c.SetPartitionCount(1)
-	s := c.addShard(0)
+	load := c.BeginLoad(0, 1)
 	// The marker lands after the replay's end and the completion arrives
 	// while the shard is loading.
 	c.CompleteTransaction(0, 9, 0, true)
-	if err := c.load(context.Background(), s); err != nil {
+	if err := load(context.Background(), e.log.reader(0)); err != nil {
 		t.Fatal(err)
 	}
-	c.loaders.Done()
 	e.c = c
 	if off, code := e.fetchStable("simple", "u", 0); off != 42 || code != 0 {
 		t.Fatalf("offset %d code %d", off, code)

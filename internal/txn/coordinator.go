@@ -10,7 +10,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
-	"github.com/samsa-streaming/samsa/internal/group"
+	"github.com/samsa-streaming/samsa/internal/coordinator"
 )
 
 // writeTimeout bounds one append to __transaction_state (Kafka's
@@ -34,7 +34,7 @@ type Coordinator struct {
 	shards        map[int32]*shard
 	closed        bool
 	timers        map[string]func() bool
-	bg            sync.WaitGroup // loaders and timer callbacks
+	bg            sync.WaitGroup // timer callbacks
 }
 
 type shardState int8
@@ -51,7 +51,6 @@ type shard struct {
 	c          *Coordinator
 	partition  int32
 	coordEpoch int32
-	cancelLoad context.CancelFunc
 
 	mu    sync.Mutex
 	state shardState
@@ -119,8 +118,8 @@ func (c *Coordinator) every(name string, d time.Duration, fn func()) {
 
 // PartitionFor is the __transaction_state partition of a transactional id
 // among n, as Kafka's Utils.abs(transactionalId.hashCode()) % n: the same
-// hash as groups use for __consumer_offsets.
-func PartitionFor(id string, n int32) int32 { return group.PartitionFor(id, n) }
+// hash as groups use for __consumer_offsets (coordinator.PartitionFor).
+func PartitionFor(id string, n int32) int32 { return coordinator.PartitionFor(id, n) }
 
 // SetPartitionCount tells the coordinator how many partitions
 // __transaction_state has; 0 while the topic does not exist.
@@ -139,84 +138,53 @@ func (c *Coordinator) Leads(p int32) bool {
 	return ok
 }
 
-// LedPartitions lists the partitions this coordinator leads.
-func (c *Coordinator) LedPartitions() []int32 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make([]int32, 0, len(c.shards))
-	for p := range c.shards {
-		out = append(out, p)
-	}
-	return out
-}
-
-// BecomeLeader makes this coordinator the coordinator of partition p, whose
-// leader epoch (the coordinator epoch markers carry) is coordEpoch, and
-// loads it in the background; until the load ends, requests for its ids get
-// COORDINATOR_LOAD_IN_PROGRESS. Transactions found in PrepareCommit or
-// PrepareAbort are then completed. It does nothing if p is already led.
-func (c *Coordinator) BecomeLeader(p, coordEpoch int32) {
-	s := c.addShard(p, coordEpoch)
-	if s == nil {
-		return
-	}
-	ctx, cancel := context.WithCancel(c.ctx)
-	s.cancelLoad = cancel
-	go func() { // owned by c; stopped by Resign/Close (cancel); waited by Close
-		defer c.bg.Done()
-		defer cancel()
-		backoff := 100 * time.Millisecond
-		for {
-			err := c.load(ctx, s)
-			if err == nil || ctx.Err() != nil {
-				return
-			}
-			c.lg.Warn("loading __transaction_state partition failed; retrying", "partition", p, "err", err, "retry_in", backoff)
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(backoff):
-			}
-			backoff = min(2*backoff, 5*time.Second)
+// BeginLoad makes this coordinator the coordinator of partition p
+// (coordinator.Shards; the runtime calls it when this broker becomes the
+// partition's leader), whose leader epoch epoch is the coordinator epoch
+// markers carry. A new shard replaces the one p had, which is shut down
+// first. Until load has replayed the partition, requests for its ids get
+// COORDINATOR_LOAD_IN_PROGRESS; load then completes the transactions found
+// in PrepareCommit or PrepareAbort. load returns nil, doing nothing, once
+// the shard was unloaded or replaced.
+func (c *Coordinator) BeginLoad(p, epoch int32) func(ctx context.Context, read coordinator.ReadFunc) error {
+	s := c.addShard(p, epoch)
+	return func(ctx context.Context, read coordinator.ReadFunc) error {
+		if s == nil {
+			return nil // closed
 		}
-	}()
-}
-
-// Load is the synchronous form of BecomeLeader, for tests and tools.
-func (c *Coordinator) Load(ctx context.Context, p, coordEpoch int32) error {
-	s := c.addShard(p, coordEpoch)
-	if s == nil {
-		return fmt.Errorf("txn: partition %d is already led, or the coordinator is closed", p)
+		return c.load(ctx, s, read)
 	}
-	defer c.bg.Done()
-	s.cancelLoad = func() {}
-	return c.load(ctx, s)
 }
 
-// addShard registers a loading shard for p, with c.bg incremented; nil if p
-// is already led or c is closed.
+// addShard registers a loading shard for p, replacing (and shutting down)
+// the one p had; nil if c is closed.
 func (c *Coordinator) addShard(p, coordEpoch int32) *shard {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.closed {
+		c.mu.Unlock()
 		return nil
 	}
-	if _, ok := c.shards[p]; ok {
-		return nil
-	}
+	old := c.shards[p]
 	s := &shard{c: c, partition: p, coordEpoch: coordEpoch, state: shardLoading, txns: make(map[string]*meta)}
 	c.shards[p] = s
-	c.bg.Add(1)
+	c.mu.Unlock()
+	if old != nil {
+		old.shutdown()
+	}
 	return s
 }
 
 // load replays the partition, installs the transactions it describes and
 // completes those that were between their Prepare and Complete records.
-func (c *Coordinator) load(ctx context.Context, s *shard) error {
+func (c *Coordinator) load(ctx context.Context, s *shard, read coordinator.ReadFunc) error {
 	start := c.clock.Now()
 	txns := make(map[string]*meta)
 	records, skipped := 0, 0
-	err := c.log.Replay(ctx, s.partition, func(key, value []byte) error {
+	err := read(ctx, func(r coordinator.Replayed) error {
+		if r.Marker {
+			return nil
+		}
+		key, value := r.Key, r.Value
 		records++
 		id, ok, err := decodeKey(key)
 		if err != nil || !ok {
@@ -240,7 +208,7 @@ func (c *Coordinator) load(ctx context.Context, s *shard) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return fmt.Errorf("txn: load __transaction_state partition %d: %w", s.partition, err)
 	}
 	var pending []string
 	s.mu.Lock()
@@ -269,9 +237,9 @@ func (c *Coordinator) load(ctx context.Context, s *shard) error {
 	return nil
 }
 
-// Resign gives up partition p: its transactions are dropped from memory
-// (the log keeps them).
-func (c *Coordinator) Resign(p int32) {
+// Unload gives up partition p (coordinator.Shards): its transactions are
+// dropped from memory (the log keeps them).
+func (c *Coordinator) Unload(p int32) {
 	c.mu.Lock()
 	s, ok := c.shards[p]
 	delete(c.shards, p)
@@ -282,17 +250,15 @@ func (c *Coordinator) Resign(p int32) {
 }
 
 func (s *shard) shutdown() {
-	if s.cancelLoad != nil {
-		s.cancelLoad()
-	}
 	s.mu.Lock()
 	s.state = shardGone
 	s.txns = map[string]*meta{}
 	s.mu.Unlock()
 }
 
-// Close resigns every partition, stops the timers and waits for the loaders
-// and any running timer callback.
+// Close unloads every partition, stops the timers and waits for any running
+// timer callback. Loads run on the runtime's goroutines; close the runtime
+// first.
 func (c *Coordinator) Close() {
 	c.mu.Lock()
 	c.closed = true

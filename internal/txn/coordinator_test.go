@@ -9,7 +9,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
-	"github.com/samsa-streaming/samsa/internal/group"
+	"github.com/samsa-streaming/samsa/internal/coordinator"
 )
 
 var bg = context.Background()
@@ -48,7 +48,7 @@ func TestRecordRoundTrip(t *testing.T) {
 
 func TestPartitionForMatchesKafka(t *testing.T) {
 	// Java: "my-txn".hashCode() == -1061187895; abs % 50 == 45.
-	if h := group.JavaHashCode("my-txn"); h != -1061187895 {
+	if h := coordinator.JavaHashCode("my-txn"); h != -1061187895 {
 		t.Fatalf("hash %d", h)
 	}
 	if p := PartitionFor("my-txn", 50); p != 45 {
@@ -524,7 +524,9 @@ func TestNotCoordinatorAndLoading(t *testing.T) {
 	e.log.block = make(chan struct{})
 	e.log.mu.Unlock()
 	p := PartitionFor("a", 4)
-	c.BecomeLeader(p, 1)
+	load := c.BeginLoad(p, 1)
+	loaded := make(chan error, 1)
+	go func() { loaded <- load(bg, e.log.reader(p)) }() // waited below
 	_, _, err = c.InitProducerID(bg, "a", 1000, -1, -1)
 	wantErr(t, "loading", err, kerr.CoordinatorLoadInProgress)
 	_, _, err = c.List(ListFilter{MinDurationMs: -1})
@@ -540,9 +542,12 @@ func TestNotCoordinatorAndLoading(t *testing.T) {
 	if err != nil {
 		t.Fatalf("after load: %v", err)
 	}
-	c.Resign(p)
+	if err := <-loaded; err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	c.Unload(p)
 	_, _, err = c.InitProducerID(bg, "a", 1000, -1, -1)
-	wantErr(t, "resigned", err, kerr.NotCoordinator)
+	wantErr(t, "unloaded", err, kerr.NotCoordinator)
 
 	// A log that lost leadership answers NOT_COORDINATOR.
 	e.log.mu.Lock()
@@ -612,5 +617,28 @@ func TestCloseStopsTimers(t *testing.T) {
 	e.clock.Advance(24 * time.Hour) // no callback may run after Close
 	if n := e.markers.count(); n != 0 {
 		t.Fatalf("%d marker calls after Close", n)
+	}
+}
+
+// A new leader epoch of a partition loads it again: the transactions come
+// back from the log and markers carry the new coordinator epoch.
+func TestReloadAtNewEpoch(t *testing.T) {
+	e := newEnv(t)
+	pid, epoch := e.init("a")
+	e.add("a", pid, epoch, tp("t", 0))
+	p := e.part("a")
+	load := e.c.BeginLoad(p, 9)
+	if _, _, err := e.c.EndTxn(bg, "a", pid, epoch, true, false); err != kerr.CoordinatorLoadInProgress {
+		t.Fatalf("while reloading: %v", err)
+	}
+	if err := load(bg, e.log.reader(p)); err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, e.get("a"), Ongoing)
+	if _, _, err := e.c.EndTxn(bg, "a", pid, epoch, true, false); err != nil {
+		t.Fatal(err)
+	}
+	if m := e.markers.last(t); m.CoordinatorEpoch != 9 {
+		t.Fatalf("marker %+v, want coordinator epoch 9", m)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/samsa-streaming/samsa/internal/coordinator"
 )
 
 // fakeClock is a Clock driven by Advance; timers run synchronously inside
@@ -113,7 +115,12 @@ func (l *memLog) Append(ctx context.Context, p int32, recs []Record) (int64, err
 	return off, nil
 }
 
-func (l *memLog) Replay(ctx context.Context, p int32, fn func(key, value []byte) error) error {
+// reader is the runtime's read of partition p; it waits for block first.
+func (l *memLog) reader(p int32) coordinator.ReadFunc {
+	return func(ctx context.Context, fn func(coordinator.Replayed) error) error { return l.replay(ctx, p, fn) }
+}
+
+func (l *memLog) replay(ctx context.Context, p int32, fn func(coordinator.Replayed) error) error {
 	l.mu.Lock()
 	block := l.block
 	l.mu.Unlock()
@@ -127,8 +134,8 @@ func (l *memLog) Replay(ctx context.Context, p int32, fn func(key, value []byte)
 	l.mu.Lock()
 	recs := append([]Record(nil), l.parts[p]...)
 	l.mu.Unlock()
-	for _, r := range recs {
-		if err := fn(r.Key, r.Value); err != nil {
+	for i, r := range recs {
+		if err := fn(coordinator.Replayed{Offset: int64(i), Key: r.Key, Value: r.Value, ProducerID: -1, ProducerEpoch: -1}); err != nil {
 			return err
 		}
 	}
@@ -259,7 +266,7 @@ func (e *env) start() {
 	e.t.Cleanup(c.Close)
 	c.SetPartitionCount(e.n)
 	for p := int32(0); p < e.n; p++ {
-		if err := c.Load(context.Background(), p, 7); err != nil {
+		if err := c.BeginLoad(p, 7)(context.Background(), e.log.reader(p)); err != nil {
 			e.t.Fatal(err)
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/samsa-streaming/samsa/internal/coordinator"
 )
 
 // Clock tells the time and runs timers. Tests drive a fake one by hand.
@@ -26,18 +28,15 @@ func (WallClock) AfterFunc(d time.Duration, f func()) func() bool {
 }
 
 // Record is one record of __transaction_state. A nil Value is a tombstone.
-type Record struct {
-	Key, Value []byte
-}
+type Record = coordinator.Record
 
-// Log persists one partition of __transaction_state.
+// Log persists one partition of __transaction_state (coordinator.Writer).
+// Loading is the runtime's: it replays the partition into the shard
+// BeginLoad returns the load of.
 type Log interface {
 	// Append writes records to partition as one batch and returns once
 	// it is committed, with the offset of the first record.
 	Append(ctx context.Context, partition int32, records []Record) (offset int64, err error)
-	// Replay calls fn for every record of partition from the log start to
-	// the high watermark, in order. Control batches are skipped.
-	Replay(ctx context.Context, partition int32, fn func(key, value []byte) error) error
 }
 
 // TopicPartition names one partition of a transaction.
@@ -82,4 +81,4 @@ type ProducerIDs interface {
 
 // ErrNotLeader is what a Log returns when this broker no longer leads the
 // partition; the coordinator answers NOT_COORDINATOR.
-var ErrNotLeader = errors.New("txn: not the leader of the transaction state partition")
+var ErrNotLeader = coordinator.ErrNotLeader
