@@ -6,7 +6,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/samsa-streaming/samsa/internal/group"
+	"github.com/samsa-streaming/samsa/internal/coordinator"
 )
 
 // FindCoordinator, versions 0-6.
@@ -72,7 +72,7 @@ func (b *Broker) findCoordinator(ctx context.Context, typ int8, key string, vers
 	if cur, ok := img.Topics[offsetsTopic]; ok {
 		t = cur
 	}
-	mp := t.Partitions[group.PartitionFor(key, int32(len(t.Partitions)))]
+	mp := t.Partitions[coordinator.PartitionFor(key, int32(len(t.Partitions)))]
 	// Kafka answers the partition's leader, wherever it is.
 	host, port, ok := brokerEndpoint(img, mp.Leader)
 	if mp.Leader == b.cfg.NodeID {
@@ -98,7 +98,7 @@ func (b *Broker) findTxnCoordinator(ctx context.Context, co kmsg.FindCoordinator
 	if cur, ok := img.Topics[txnStateTopic]; ok {
 		t = cur
 	}
-	mp := t.Partitions[group.PartitionFor(key, int32(len(t.Partitions)))]
+	mp := t.Partitions[coordinator.PartitionFor(key, int32(len(t.Partitions)))]
 	host, port, ok := brokerEndpoint(img, mp.Leader)
 	if mp.Leader == b.cfg.NodeID {
 		host, port, ok = b.host, b.port, true

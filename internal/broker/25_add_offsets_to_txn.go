@@ -6,7 +6,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/samsa-streaming/samsa/internal/group"
+	"github.com/samsa-streaming/samsa/internal/coordinator"
 	"github.com/samsa-streaming/samsa/internal/txn"
 )
 
@@ -35,7 +35,7 @@ func (b *Broker) handleAddOffsetsToTxn(ctx context.Context, _ *conn, r *request)
 	if cur, ok := b.image().Topics[offsetsTopic]; ok {
 		t = cur
 	}
-	tp := txn.TopicPartition{Topic: offsetsTopic, Partition: group.PartitionFor(req.Group, int32(len(t.Partitions)))}
+	tp := txn.TopicPartition{Topic: offsetsTopic, Partition: coordinator.PartitionFor(req.Group, int32(len(t.Partitions)))}
 	err = b.txns.AddPartitions(ctx, req.TransactionalID, req.ProducerID, req.ProducerEpoch, []txn.TopicPartition{tp}, 0)
 	resp.ErrorCode = txnCode(err, req.Version, 2)
 	return resp, nil

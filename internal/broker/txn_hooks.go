@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/samsa-streaming/samsa/internal/coordinator"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/txn"
 )
@@ -91,7 +92,7 @@ func txnCoordinatorOf(img *metadata.Image, id string) (int32, error) {
 	if !ok || len(t.Partitions) == 0 {
 		return -1, kerr.CoordinatorNotAvailable
 	}
-	mp, ok := partitionOf(t, txn.PartitionFor(id, int32(len(t.Partitions))))
+	mp, ok := partitionOf(t, coordinator.PartitionFor(id, int32(len(t.Partitions))))
 	if !ok || mp.Leader < 0 {
 		return -1, kerr.CoordinatorNotAvailable
 	}

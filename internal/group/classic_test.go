@@ -7,12 +7,14 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/samsa-streaming/samsa/internal/coordinator"
 )
 
 func TestPartitionForIsTheRuntimes(t *testing.T) {
 	// Java: "hello".hashCode() == 99162322; % 50 == 22.
-	if p := PartitionFor("hello", 50); p != 22 {
-		t.Errorf("PartitionFor(hello, 50) = %d, want 22", p)
+	if p := coordinator.PartitionFor("hello", 50); p != 22 {
+		t.Errorf("coordinator.PartitionFor(hello, 50) = %d, want 22", p)
 	}
 }
 
@@ -75,7 +77,7 @@ func TestJoinSyncHeartbeat(t *testing.T) {
 	// Requests for a group whose partition this coordinator does not lead.
 	e.c.SetPartitionCount(2)
 	other := "g"
-	for i := 0; PartitionFor(other, 2) == 0; i++ {
+	for i := 0; coordinator.PartitionFor(other, 2) == 0; i++ {
 		other = "g" + string(rune('a'+i))
 	}
 	if code := e.heartbeat(other, id, 1, nil); code != kerr.NotCoordinator.Code {

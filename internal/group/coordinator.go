@@ -83,10 +83,6 @@ func New(cfg Config) (*Coordinator, error) {
 	return c, nil
 }
 
-// PartitionFor is the __consumer_offsets partition of a group among n
-// (coordinator.PartitionFor: Kafka's Utils.abs(groupId.hashCode()) % n).
-func PartitionFor(groupID string, n int32) int32 { return coordinator.PartitionFor(groupID, n) }
-
 // SetPartitionCount tells the coordinator how many partitions
 // __consumer_offsets has; 0 while the topic does not exist.
 func (c *Coordinator) SetPartitionCount(n int32) {
@@ -110,7 +106,7 @@ func (c *Coordinator) PartitionOf(groupID string) (int32, bool) {
 	if c.numPartitions <= 0 {
 		return 0, false
 	}
-	return PartitionFor(groupID, c.numPartitions), true
+	return coordinator.PartitionFor(groupID, c.numPartitions), true
 }
 
 // Leads reports whether this coordinator leads partition p (loaded or
@@ -225,7 +221,7 @@ func (c *Coordinator) lockShard(groupID string) (s *shard, code int16) {
 		c.mu.Unlock()
 		return nil, kerr.CoordinatorNotAvailable.Code
 	}
-	s, ok := c.shards[PartitionFor(groupID, c.numPartitions)]
+	s, ok := c.shards[coordinator.PartitionFor(groupID, c.numPartitions)]
 	c.mu.Unlock()
 	if !ok {
 		return nil, kerr.NotCoordinator.Code

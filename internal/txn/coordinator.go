@@ -116,11 +116,6 @@ func (c *Coordinator) every(name string, d time.Duration, fn func()) {
 	})
 }
 
-// PartitionFor is the __transaction_state partition of a transactional id
-// among n, as Kafka's Utils.abs(transactionalId.hashCode()) % n: the same
-// hash as groups use for __consumer_offsets (coordinator.PartitionFor).
-func PartitionFor(id string, n int32) int32 { return coordinator.PartitionFor(id, n) }
-
 // SetPartitionCount tells the coordinator how many partitions
 // __transaction_state has; 0 while the topic does not exist.
 func (c *Coordinator) SetPartitionCount(n int32) {
@@ -283,7 +278,7 @@ func (c *Coordinator) lockShard(id string) (*shard, error) {
 		c.mu.Unlock()
 		return nil, kerr.CoordinatorNotAvailable
 	}
-	s, ok := c.shards[PartitionFor(id, c.numPartitions)]
+	s, ok := c.shards[coordinator.PartitionFor(id, c.numPartitions)]
 	c.mu.Unlock()
 	if !ok {
 		return nil, kerr.NotCoordinator

@@ -51,7 +51,7 @@ func TestPartitionForMatchesKafka(t *testing.T) {
 	if h := coordinator.JavaHashCode("my-txn"); h != -1061187895 {
 		t.Fatalf("hash %d", h)
 	}
-	if p := PartitionFor("my-txn", 50); p != 45 {
+	if p := coordinator.PartitionFor("my-txn", 50); p != 45 {
 		t.Fatalf("partition %d", p)
 	}
 }
@@ -523,7 +523,7 @@ func TestNotCoordinatorAndLoading(t *testing.T) {
 	e.log.mu.Lock()
 	e.log.block = make(chan struct{})
 	e.log.mu.Unlock()
-	p := PartitionFor("a", 4)
+	p := coordinator.PartitionFor("a", 4)
 	load := c.BeginLoad(p, 1)
 	loaded := make(chan error, 1)
 	go func() { loaded <- load(bg, e.log.reader(p)) }() // waited below

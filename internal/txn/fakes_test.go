@@ -273,7 +273,7 @@ func (e *env) start() {
 	e.c = c
 }
 
-func (e *env) part(id string) int32 { return PartitionFor(id, e.n) }
+func (e *env) part(id string) int32 { return coordinator.PartitionFor(id, e.n) }
 
 // get returns the in-memory state of id (a copy).
 func (e *env) get(id string) *meta {
