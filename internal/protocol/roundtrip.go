@@ -42,9 +42,6 @@ func NewConn(nc net.Conn, clientID string, maxResponse int32) *Conn {
 // Close closes the connection; a RoundTrip in progress fails.
 func (c *Conn) Close() error { return c.nc.Close() }
 
-// RemoteAddr is the peer's address.
-func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
-
 // RoundTrip sends req (request header v2 when its version is flexible, v1
 // otherwise) and decodes its response into resp, which must be of req's
 // kind (req.ResponseKind()); resp's version is set to req's.
@@ -54,8 +51,9 @@ func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
 // is too large, truncated, for another correlation id or malformed fails
 // with ErrFrameTooLarge, io.ErrUnexpectedEOF, ErrCorrelation or
 // ErrMalformedResponse; a peer that closed the connection cleanly before
-// answering gives io.EOF. After any failure past the first byte sent the
-// connection is closed and every later RoundTrip fails with ErrConnBroken.
+// answering gives io.EOF. After any failure of the exchange (anything but a
+// response of the wrong kind or a context already done) the connection is
+// closed and every later RoundTrip fails with ErrConnBroken.
 func (c *Conn) RoundTrip(ctx context.Context, req kmsg.Request, resp kmsg.Response) error {
 	if c.broken != nil {
 		return fmt.Errorf("%w (%v)", ErrConnBroken, c.broken)
