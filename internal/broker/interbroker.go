@@ -2,7 +2,6 @@ package broker
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/samsa-streaming/samsa/internal/metadata"
+	"github.com/samsa-streaming/samsa/internal/protocol"
 )
 
 // The inter-broker client carries the requests one broker sends another
@@ -32,15 +32,16 @@ import (
 // Here a request goes to the broker named, at the highest version both
 // sides support (from one ApiVersions exchange per connection), and the
 // client has no goroutine of its own: a request runs on its caller's
-// goroutine and is bounded by the caller's context.
+// goroutine and is bounded by the caller's context. Framing, the response
+// header and decoding are protocol.Conn's, as for replica fetches.
 //
 // Each destination has a small pool of connections. A connection carries
 // one request at a time (so a marker write that waits for acks=all never
 // holds up a produce verification behind it), is kept for reuse after a
 // success and closed after any failure; a request that fails on a reused
 // connection because the peer had closed it is sent once more on a fresh
-// one (callers send only requests that may be repeated). Close closes every connection, including those in use, whose
-// requests then fail.
+// one (callers send only requests that may be repeated). Close closes
+// every connection, including those in use, whose requests then fail.
 
 const (
 	// interBrokerTimeout bounds one request (Kafka's request.timeout.ms).
@@ -80,11 +81,8 @@ type ibDest struct {
 
 // ibConn is one connection; one request at a time uses it.
 type ibConn struct {
-	nc       net.Conn
+	conn     *protocol.Conn
 	addr     string
-	corr     int32
-	f        *kmsg.RequestFormatter
-	buf      []byte
 	versions map[int16][2]int16 // the peer's ApiVersions: key → {min, max}
 }
 
@@ -157,11 +155,11 @@ func (ib *interBroker) Close() {
 	ib.closed = true
 	for _, d := range ib.dests {
 		for _, c := range d.idle {
-			c.nc.Close()
+			c.conn.Close()
 		}
 		d.idle = nil
 		for c := range d.busy {
-			c.nc.Close()
+			c.conn.Close()
 		}
 	}
 }
@@ -192,7 +190,7 @@ func (ib *interBroker) take(ctx context.Context, d *ibDest, addr string) (*ibCon
 		c := d.idle[len(d.idle)-1]
 		d.idle = d.idle[:len(d.idle)-1]
 		if c.addr != addr {
-			c.nc.Close()
+			c.conn.Close()
 			continue
 		}
 		d.busy[c] = struct{}{}
@@ -214,7 +212,7 @@ func (ib *interBroker) dial(ctx context.Context, d *ibDest, addr string) (*ibCon
 	if err != nil {
 		return nil, err
 	}
-	c := &ibConn{nc: nc, addr: addr, f: kmsg.NewRequestFormatter(kmsg.FormatterClientID(ib.clientID))}
+	c := &ibConn{conn: protocol.NewConn(nc, ib.clientID, interBrokerMaxResponse), addr: addr}
 	ib.mu.Lock()
 	if ib.closed {
 		ib.mu.Unlock()
@@ -228,9 +226,9 @@ func (ib *interBroker) dial(ctx context.Context, d *ibDest, addr string) (*ibCon
 	// client software fields nor the feature levels of v3+.
 	av := kmsg.NewPtrApiVersionsRequest()
 	av.Version = 2
-	raw, err := c.do(dctx, av)
+	resp := kmsg.NewPtrApiVersionsResponse()
+	err = c.conn.RoundTrip(dctx, av, resp)
 	if err == nil {
-		resp := raw.(*kmsg.ApiVersionsResponse)
 		if resp.ErrorCode != 0 {
 			err = fmt.Errorf("ApiVersions: %w", kerr.ErrorForCode(resp.ErrorCode))
 		} else {
@@ -260,9 +258,13 @@ func (ib *interBroker) roundTrip(ctx context.Context, d *ibDest, c *ibConn, req 
 	req.SetVersion(v)
 	ctx, cancel := context.WithTimeout(ctx, interBrokerTimeout)
 	defer cancel()
-	resp, err := c.do(ctx, req)
+	resp := req.ResponseKind()
+	err := c.conn.RoundTrip(ctx, req, resp)
 	ib.release(d, c, err == nil)
-	return resp, err
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.addr, err)
+	}
+	return resp, nil
 }
 
 // release returns c to the idle pool (keep) or closes it.
@@ -274,88 +276,7 @@ func (ib *interBroker) release(d *ibDest, c *ibConn, keep bool) {
 		d.idle = append(d.idle, c)
 		return
 	}
-	c.nc.Close()
-}
-
-// do writes req and reads its response. The connection is unusable after
-// an error.
-func (c *ibConn) do(ctx context.Context, req kmsg.Request) (kmsg.Response, error) {
-	c.corr++
-	c.buf = c.f.AppendRequest(c.buf[:0], req, c.corr)
-	deadline, _ := ctx.Deadline() // always set by the callers
-	if err := c.nc.SetDeadline(deadline); err != nil {
-		return nil, err
-	}
-	stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Now()) })
-	defer stop()
-	if _, err := c.nc.Write(c.buf); err != nil {
-		return nil, ctxErr(ctx, err)
-	}
-	var size [4]byte
-	if _, err := io.ReadFull(c.nc, size[:]); err != nil {
-		return nil, ctxErr(ctx, err)
-	}
-	n := int32(binary.BigEndian.Uint32(size[:]))
-	if n < 4 || n > interBrokerMaxResponse {
-		return nil, fmt.Errorf("response of %d bytes from %s", n, c.addr)
-	}
-	body := make([]byte, n)
-	if _, err := io.ReadFull(c.nc, body); err != nil {
-		return nil, ctxErr(ctx, err)
-	}
-	if corr := int32(binary.BigEndian.Uint32(body)); corr != c.corr {
-		return nil, fmt.Errorf("correlation id %d from %s, want %d", corr, c.addr, c.corr)
-	}
-	body = body[4:]
-	resp := req.ResponseKind()
-	resp.SetVersion(req.GetVersion())
-	// Flexible responses have header v1 (tagged fields), except
-	// ApiVersions, whose header is always v0.
-	if resp.IsFlexible() && req.Key() != int16(kmsg.ApiVersions) {
-		rest, err := skipTags(body)
-		if err != nil {
-			return nil, fmt.Errorf("response header from %s: %w", c.addr, err)
-		}
-		body = rest
-	}
-	if err := resp.ReadFrom(body); err != nil {
-		return nil, fmt.Errorf("%s response from %s: %w", kmsg.NameForKey(req.Key()), c.addr, err)
-	}
-	return resp, nil
-}
-
-// skipTags skips a tagged-fields section.
-func skipTags(b []byte) ([]byte, error) {
-	n, k := binary.Uvarint(b)
-	if k <= 0 {
-		return nil, errors.New("truncated tagged fields")
-	}
-	b = b[k:]
-	for range n {
-		if _, k = binary.Uvarint(b); k <= 0 {
-			return nil, errors.New("truncated tag")
-		}
-		b = b[k:]
-		size, k := binary.Uvarint(b)
-		if k <= 0 || size > uint64(len(b)-k) {
-			return nil, errors.New("truncated tagged field")
-		}
-		b = b[k+int(size):]
-	}
-	return b, nil
-}
-
-// ctxErr prefers the context's error to the I/O error it caused.
-func ctxErr(ctx context.Context, err error) error {
-	if cerr := ctx.Err(); cerr != nil {
-		return cerr
-	}
-	// The socket deadline is the context's: its timer may fire a moment
-	// after the socket's.
-	if d, ok := ctx.Deadline(); ok && errors.Is(err, os.ErrDeadlineExceeded) && !time.Now().Before(d) {
-		return fmt.Errorf("%w: %v", context.DeadlineExceeded, err)
-	}
-	return err
+	c.conn.Close()
 }
 
 // peerClosed reports whether err says the peer had closed the connection

@@ -260,18 +260,3 @@ func TestInterBrokerReconnects(t *testing.T) {
 		t.Errorf("answer %v, %d calls at the restarted peer", resp, second.calls.Load())
 	}
 }
-
-// TestSkipTags: flexible response headers carry tagged fields, which are
-// skipped whole.
-func TestSkipTags(t *testing.T) {
-	body := []byte{2, 0, 3, 'a', 'b', 'c', 5, 1, 'x', 0xAA}
-	rest, err := skipTags(body)
-	if err != nil || len(rest) != 1 || rest[0] != 0xAA {
-		t.Fatalf("skipTags = %v, %v", rest, err)
-	}
-	for _, bad := range [][]byte{{}, {1}, {1, 0, 9, 'a'}} {
-		if _, err := skipTags(bad); err == nil {
-			t.Errorf("skipTags(%v) accepted a truncated section", bad)
-		}
-	}
-}

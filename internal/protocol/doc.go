@@ -1,5 +1,6 @@
 // Package protocol is Samsa's Kafka wire framing: reading size-prefixed
-// frames, parsing request headers, writing response headers, and a
+// frames, parsing request headers, writing response headers, the client
+// side of a request/response exchange with another broker, and a
 // zero-copy encoder for Fetch responses.
 //
 // Request and response bodies are franz-go's kmsg types; this package never
@@ -15,12 +16,32 @@
 // otherwise, except ApiVersions, whose response always uses header v0 so
 // that a client can read it before it knows which versions the broker has.
 //
+// # Round trips to other brokers
+//
+// Conn.RoundTrip is the one path by which a broker sends a request to
+// another: replica fetches and OffsetForLeaderEpoch (internal/replication),
+// WriteTxnMarkers, AddPartitionsToTxn and the ApiVersions that negotiates
+// their versions (internal/broker's inter-broker client). It frames the
+// request with kmsg's RequestFormatter (header v1 or v2 as above), runs the
+// exchange under the context (its deadline is the socket's; cancelling it
+// interrupts the I/O and the context's error is returned), reads the
+// response with ReadFrame's size cap, and hands the frame to
+// ParseResponse, which checks the correlation id, skips a header v1's
+// tagged fields whole (a count, then per field a tag, a size and that many
+// bytes, each bounded by the bytes present) and decodes the body with kmsg.
+// A Conn carries one exchange at a time; after any failure it is closed and
+// refuses further use, since a late or partial response would otherwise be
+// read as the next one's. Dialling, version negotiation, pooling and
+// reconnecting stay with the callers.
+//
 // # Buffer ownership
 //
 // ParseRequest parses bodies with kmsg's ReadFrom, which copies strings but
 // lets byte fields (notably Produce's records) alias the frame. A frame
 // buffer passed back to ReadFrame for reuse must therefore not be reused
-// while a request parsed from it is still in use.
+// while a request parsed from it is still in use. For the same reason
+// RoundTrip reads every response into a fresh frame: a Fetch response's
+// records alias it.
 //
 // # Fetch responses
 //
