@@ -195,7 +195,7 @@ func TestBenchEndToEnd(t *testing.T) {
 	})
 
 	t.Run("group", func(t *testing.T) {
-		node.SkipWithoutGroups(t)
+		node.RequireGroups(t)
 		m := benchJSON(t, append([]string{"consume", "--from-start", "--group", "bench-group", "--consumers", "2"}, common...)...)
 		checkCommon(t, m, "consume", 512)
 		if got := num(t, m, "records"); got <= 0 || (produced > 0 && got > produced) {

@@ -297,7 +297,7 @@ func TestCLIEndToEnd(t *testing.T) {
 	})
 
 	t.Run("group", func(t *testing.T) {
-		node.SkipWithoutGroups(t)
+		node.RequireGroups(t)
 		r := ok(t, "", "consume", "orders", "--group", "g1", "-n", "3")
 		first := strings.Count(r.stdout, "\n")
 		if first != 3 {

@@ -26,7 +26,7 @@ import (
 // group is deleted.
 func TestGroupCommandsEndToEnd(t *testing.T) {
 	node := clustertest.Start(t, clustertest.Options{Config: "offsets.topic.num.partitions=4\ngroup.initial.rebalance.delay.ms=0\n"})
-	node.SkipWithoutGroups(t)
+	node.RequireGroups(t)
 
 	b := []string{"-b", node.Addr}
 	run := func(t *testing.T, args ...string) cliResult {

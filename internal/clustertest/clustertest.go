@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,8 +42,13 @@ var build struct {
 
 // Binary returns the path of a samsa binary built from this module's
 // ./cmd/samsa. It builds once per test process; SAMSA_BINARY overrides it.
+//
+// Every way this package starts a process goes through Binary, so it is
+// the one place that keeps `go test -short` free of processes: in -short
+// mode it skips the test.
 func Binary(t testing.TB) string {
 	t.Helper()
+	SkipInShort(t, "starts the samsa binary")
 	build.once.Do(func() { build.path, build.err = buildBinary() })
 	if build.err != nil {
 		t.Fatalf("clustertest: %v", build.err)
@@ -563,9 +569,7 @@ func readTail(path string, max int64) string {
 }
 
 // MissingAPIs returns the names of the given API keys that the node does not
-// advertise in ApiVersions. Tests of features that later work adds (consumer
-// groups, transactions) skip themselves while their APIs are missing, and
-// start running by themselves once the broker serves them.
+// advertise in ApiVersions.
 func (n *Node) MissingAPIs(t testing.TB, keys ...kmsg.Key) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -589,11 +593,30 @@ func (n *Node) MissingAPIs(t testing.TB, keys ...kmsg.Key) []string {
 var GroupAPIs = []kmsg.Key{kmsg.FindCoordinator, kmsg.JoinGroup, kmsg.SyncGroup,
 	kmsg.Heartbeat, kmsg.LeaveGroup, kmsg.OffsetCommit, kmsg.OffsetFetch}
 
-// SkipWithoutGroups skips a consumer-group test while the broker does not
-// serve consumer groups.
-func (n *Node) SkipWithoutGroups(t testing.TB) {
+// RequireAPIs fails the test unless the node advertises every one of keys
+// in ApiVersions; what names the feature they make up ("transactions").
+// A broker that does not serve what a test needs fails it: a skip would
+// hide the gap.
+func (n *Node) RequireAPIs(t testing.TB, what string, keys ...kmsg.Key) {
 	t.Helper()
-	if missing := n.MissingAPIs(t, GroupAPIs...); len(missing) > 0 {
-		t.Skipf("the broker does not serve consumer groups yet: ApiVersions lacks %v", missing)
+	if missing := n.MissingAPIs(t, keys...); len(missing) > 0 {
+		slices.Sort(missing)
+		t.Fatalf("the broker does not serve %s: ApiVersions lacks %v", what, slices.Compact(missing))
+	}
+}
+
+// RequireGroups fails a consumer-group test unless the broker serves
+// consumer groups.
+func (n *Node) RequireGroups(t testing.TB) {
+	t.Helper()
+	n.RequireAPIs(t, "consumer groups", GroupAPIs...)
+}
+
+// SkipInShort skips the test in -short mode; what says which process it
+// would start ("runs the Java driver"). `go test -short ./...` starts none.
+func SkipInShort(t testing.TB, what string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("%s; not in -short", what)
 	}
 }

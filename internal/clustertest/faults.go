@@ -203,11 +203,11 @@ func HasServeFlag(t testing.TB, flag string) bool {
 	return false
 }
 
-// SkipWithoutServeFlag skips the test while `samsa serve` lacks flag.
-func SkipWithoutServeFlag(t testing.TB, flag string) {
+// RequireServeFlag fails the test unless `samsa serve` has flag.
+func RequireServeFlag(t testing.TB, flag string) {
 	t.Helper()
 	if !HasServeFlag(t, flag) {
-		t.Skipf("samsa serve has no %s flag yet; this test needs it", flag)
+		t.Fatalf("samsa serve has no %s flag; this test needs it", flag)
 	}
 }
 
