@@ -220,7 +220,7 @@ func TryStartCluster(t testing.TB, n int, opts ClusterOptions) (*Cluster, error)
 	for i, err := range errs {
 		if err != nil {
 			cn := c.Nodes[i]
-			failed = append(failed, fmt.Errorf("start node %d (%s): %v\n--- log tail ---\n%s", cn.ID, cn.roles(), err, readTail(cn.LogPath, 3000)))
+			failed = append(failed, fmt.Errorf("start node %d (%s): %w\n--- log tail ---\n%s", cn.ID, cn.roles(), err, readTail(cn.LogPath, 3000)))
 		}
 	}
 	return c, errors.Join(failed...)

@@ -91,7 +91,7 @@ func buildBinary() (string, error) {
 	cmd.Stdout = &stderr
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/samsa: %v\n%s", err, stderr.String())
+		return "", fmt.Errorf("go build ./cmd/samsa: %w\n%s", err, stderr.String())
 	}
 	return bin, nil
 }
@@ -317,7 +317,7 @@ func waitReady(ctx context.Context, addr string, exited <-chan struct{}) error {
 		case <-exited:
 			return errExitedEarly
 		case <-ctx.Done():
-			return fmt.Errorf("no ApiVersions answer from %s within %v: %v", addr, startTimeout, last)
+			return fmt.Errorf("no ApiVersions answer from %s within %v: %w", addr, startTimeout, last)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -433,7 +433,10 @@ func (n *Node) stop() error {
 	select {
 	case <-p.exited:
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		return fmt.Errorf("node had already exited: %v", p.waitErr)
+		if p.waitErr != nil {
+			return fmt.Errorf("node had already exited: %w", p.waitErr)
+		}
+		return errors.New("node had already exited")
 	default:
 	}
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
@@ -441,7 +444,7 @@ func (n *Node) stop() error {
 	select {
 	case <-p.exited:
 		if p.waitErr != nil {
-			err = fmt.Errorf("unclean exit after SIGTERM: %v", p.waitErr)
+			err = fmt.Errorf("unclean exit after SIGTERM: %w", p.waitErr)
 		}
 	case <-time.After(stopTimeout):
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)

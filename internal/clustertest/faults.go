@@ -244,7 +244,7 @@ func (c *Cluster) ActiveController(ctx context.Context, within time.Duration) (i
 		return -1, err
 	}
 	defer cl.Close()
-	var last error
+	last := errors.New("no running broker to ask")
 	for {
 		for _, b := range c.Brokers() {
 			if !b.Running() || b.Paused() {
@@ -264,7 +264,7 @@ func (c *Cluster) ActiveController(ctx context.Context, within time.Duration) (i
 		}
 		select {
 		case <-ctx.Done():
-			return -1, fmt.Errorf("no active controller within %v: %v", within, last)
+			return -1, fmt.Errorf("no active controller within %v: %w", within, last)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -293,7 +293,7 @@ func (c *Cluster) PartitionLeader(ctx context.Context, topic string, partition i
 		}
 		select {
 		case <-ctx.Done():
-			return -1, -1, fmt.Errorf("%s/%d: no leader within %v: %v", topic, partition, within, last)
+			return -1, -1, fmt.Errorf("%s/%d: no leader within %v: %w", topic, partition, within, last)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
