@@ -95,9 +95,9 @@ func StartCluster(t testing.TB, n int, opts ClusterOptions) *Cluster {
 }
 
 // TryStartCluster is StartCluster returning a node's failure to start (with
-// the tail of its log) instead of failing the test, for tests that skip
-// themselves when a kind of node cannot start yet. Nodes that did start are
-// still stopped when the test ends.
+// the tail of its log) instead of failing the test, for tests that expect a
+// start to fail or want to say which kind of node did not start. Nodes that
+// did start are still stopped when the test ends.
 func TryStartCluster(t testing.TB, n int, opts ClusterOptions) (*Cluster, error) {
 	t.Helper()
 	if n < 1 || opts.Brokers < 0 {
@@ -106,8 +106,8 @@ func TryStartCluster(t testing.TB, n int, opts ClusterOptions) (*Cluster, error)
 	bin := Binary(t)
 	proxyRepl := opts.Proxied && !opts.raftOnly
 	if proxyRepl {
-		SkipWithoutServeFlag(t, "--replication-listen")
-		SkipWithoutServeFlag(t, "--advertised-replication-listen")
+		RequireServeFlag(t, "--replication-listen")
+		RequireServeFlag(t, "--advertised-replication-listen")
 	}
 	c := &Cluster{t: t, raft: map[[2]int32]*Proxy{}, repl: map[int32]*Proxy{}}
 	total := n + opts.Brokers
@@ -220,7 +220,7 @@ func TryStartCluster(t testing.TB, n int, opts ClusterOptions) (*Cluster, error)
 	for i, err := range errs {
 		if err != nil {
 			cn := c.Nodes[i]
-			failed = append(failed, fmt.Errorf("start node %d (%s): %v\n--- log tail ---\n%s", cn.ID, cn.roles(), err, readTail(cn.LogPath, 3000)))
+			failed = append(failed, fmt.Errorf("start node %d (%s): %w\n--- log tail ---\n%s", cn.ID, cn.roles(), err, readTail(cn.LogPath, 3000)))
 		}
 	}
 	return c, errors.Join(failed...)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,8 +42,13 @@ var build struct {
 
 // Binary returns the path of a samsa binary built from this module's
 // ./cmd/samsa. It builds once per test process; SAMSA_BINARY overrides it.
+//
+// Every way this package starts a process goes through Binary, so it is
+// the one place that keeps `go test -short` free of processes: in -short
+// mode it skips the test.
 func Binary(t testing.TB) string {
 	t.Helper()
+	SkipInShort(t, "starts the samsa binary")
 	build.once.Do(func() { build.path, build.err = buildBinary() })
 	if build.err != nil {
 		t.Fatalf("clustertest: %v", build.err)
@@ -85,7 +91,7 @@ func buildBinary() (string, error) {
 	cmd.Stdout = &stderr
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/samsa: %v\n%s", err, stderr.String())
+		return "", fmt.Errorf("go build ./cmd/samsa: %w\n%s", err, stderr.String())
 	}
 	return bin, nil
 }
@@ -311,7 +317,7 @@ func waitReady(ctx context.Context, addr string, exited <-chan struct{}) error {
 		case <-exited:
 			return errExitedEarly
 		case <-ctx.Done():
-			return fmt.Errorf("no ApiVersions answer from %s within %v: %v", addr, startTimeout, last)
+			return fmt.Errorf("no ApiVersions answer from %s within %v: %w", addr, startTimeout, last)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -427,7 +433,10 @@ func (n *Node) stop() error {
 	select {
 	case <-p.exited:
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		return fmt.Errorf("node had already exited: %v", p.waitErr)
+		if p.waitErr != nil {
+			return fmt.Errorf("node had already exited: %w", p.waitErr)
+		}
+		return errors.New("node had already exited")
 	default:
 	}
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
@@ -435,7 +444,7 @@ func (n *Node) stop() error {
 	select {
 	case <-p.exited:
 		if p.waitErr != nil {
-			err = fmt.Errorf("unclean exit after SIGTERM: %v", p.waitErr)
+			err = fmt.Errorf("unclean exit after SIGTERM: %w", p.waitErr)
 		}
 	case <-time.After(stopTimeout):
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
@@ -563,9 +572,7 @@ func readTail(path string, max int64) string {
 }
 
 // MissingAPIs returns the names of the given API keys that the node does not
-// advertise in ApiVersions. Tests of features that later work adds (consumer
-// groups, transactions) skip themselves while their APIs are missing, and
-// start running by themselves once the broker serves them.
+// advertise in ApiVersions.
 func (n *Node) MissingAPIs(t testing.TB, keys ...kmsg.Key) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -589,11 +596,30 @@ func (n *Node) MissingAPIs(t testing.TB, keys ...kmsg.Key) []string {
 var GroupAPIs = []kmsg.Key{kmsg.FindCoordinator, kmsg.JoinGroup, kmsg.SyncGroup,
 	kmsg.Heartbeat, kmsg.LeaveGroup, kmsg.OffsetCommit, kmsg.OffsetFetch}
 
-// SkipWithoutGroups skips a consumer-group test while the broker does not
-// serve consumer groups.
-func (n *Node) SkipWithoutGroups(t testing.TB) {
+// RequireAPIs fails the test unless the node advertises every one of keys
+// in ApiVersions; what names the feature they make up ("transactions").
+// A broker that does not serve what a test needs fails it: a skip would
+// hide the gap.
+func (n *Node) RequireAPIs(t testing.TB, what string, keys ...kmsg.Key) {
 	t.Helper()
-	if missing := n.MissingAPIs(t, GroupAPIs...); len(missing) > 0 {
-		t.Skipf("the broker does not serve consumer groups yet: ApiVersions lacks %v", missing)
+	if missing := n.MissingAPIs(t, keys...); len(missing) > 0 {
+		slices.Sort(missing)
+		t.Fatalf("the broker does not serve %s: ApiVersions lacks %v", what, slices.Compact(missing))
+	}
+}
+
+// RequireGroups fails a consumer-group test unless the broker serves
+// consumer groups.
+func (n *Node) RequireGroups(t testing.TB) {
+	t.Helper()
+	n.RequireAPIs(t, "consumer groups", GroupAPIs...)
+}
+
+// SkipInShort skips the test in -short mode; what says which process it
+// would start ("runs the Java driver"). `go test -short ./...` starts none.
+func SkipInShort(t testing.TB, what string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("%s; not in -short", what)
 	}
 }

@@ -12,4 +12,9 @@
 // recovery tests need. Client returns a franz-go client seeded with the node.
 //
 // Set SAMSA_BINARY to a prebuilt binary to skip the build.
+//
+// In -short mode (go test -short) every test that would start a process
+// through this package skips itself: Binary, which every start goes
+// through, calls SkipInShort. Tests that run other programs (Java, Python,
+// kcat) call SkipInShort themselves.
 package clustertest

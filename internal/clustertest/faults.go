@@ -203,11 +203,11 @@ func HasServeFlag(t testing.TB, flag string) bool {
 	return false
 }
 
-// SkipWithoutServeFlag skips the test while `samsa serve` lacks flag.
-func SkipWithoutServeFlag(t testing.TB, flag string) {
+// RequireServeFlag fails the test unless `samsa serve` has flag.
+func RequireServeFlag(t testing.TB, flag string) {
 	t.Helper()
 	if !HasServeFlag(t, flag) {
-		t.Skipf("samsa serve has no %s flag yet; this test needs it", flag)
+		t.Fatalf("samsa serve has no %s flag; this test needs it", flag)
 	}
 }
 
@@ -244,7 +244,7 @@ func (c *Cluster) ActiveController(ctx context.Context, within time.Duration) (i
 		return -1, err
 	}
 	defer cl.Close()
-	var last error
+	last := errors.New("no running broker to ask")
 	for {
 		for _, b := range c.Brokers() {
 			if !b.Running() || b.Paused() {
@@ -264,7 +264,7 @@ func (c *Cluster) ActiveController(ctx context.Context, within time.Duration) (i
 		}
 		select {
 		case <-ctx.Done():
-			return -1, fmt.Errorf("no active controller within %v: %v", within, last)
+			return -1, fmt.Errorf("no active controller within %v: %w", within, last)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -293,7 +293,7 @@ func (c *Cluster) PartitionLeader(ctx context.Context, topic string, partition i
 		}
 		select {
 		case <-ctx.Done():
-			return -1, -1, fmt.Errorf("%s/%d: no leader within %v: %v", topic, partition, within, last)
+			return -1, -1, fmt.Errorf("%s/%d: no leader within %v: %w", topic, partition, within, last)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

@@ -421,8 +421,11 @@ func endOffsets(ctx context.Context, adm *kadm.Client, topic string, committed b
 		return nil, err
 	}
 	td, ok := md.Topics[topic]
-	if !ok || td.Err != nil {
-		return nil, fmt.Errorf("metadata of %s: %v", topic, td.Err)
+	if !ok {
+		return nil, fmt.Errorf("metadata of %s: the topic is not in the answer", topic)
+	}
+	if td.Err != nil {
+		return nil, fmt.Errorf("metadata of %s: %w", topic, td.Err)
 	}
 	ends := map[int32]int64{}
 	for p := range td.Partitions {

@@ -18,7 +18,7 @@ import (
 func TestGuarantee3Split(t *testing.T) {
 	c, err := clustertest.TryStartCluster(t, 3, clustertest.ClusterOptions{ControllerOnly: true, Brokers: 3, Config: clusterConfig})
 	if err != nil {
-		t.Skipf("3 controller-only + 3 broker-only nodes did not start (broker-only nodes are not supported yet?): %v", err)
+		t.Fatalf("3 controller-only + 3 broker-only nodes did not start: %v", err)
 	}
 	guarantee3(t, c, "chaos-g3-split")
 }

@@ -87,7 +87,7 @@ func TestMain(m *testing.M) {
 type churnCommand func(node *clustertest.Node, topic, group, name string) *exec.Cmd
 
 // TestChurn runs the churn scenario for every client's group consumer, one
-// client after another (franz-go's is in internal/group/grouptest). It is
+// client after another (franz-go's is in test/group). It is
 // not parallel: with 6 s sessions, a starved machine would evict members
 // that are alive.
 func TestChurn(t *testing.T) {
@@ -128,9 +128,8 @@ func TestChurn(t *testing.T) {
 		}},
 		{"java-classic", func(t *testing.T) churnCommand { return javaMember(t, "classic") }},
 		{"java-consumer", func(t *testing.T) churnCommand {
-			if missing := node.MissingAPIs(t, kmsg.ConsumerGroupHeartbeat); len(missing) > 0 {
-				t.Skipf("group.protocol=consumer (KIP-848) needs ConsumerGroupHeartbeat; the broker's ApiVersions lacks %v", missing)
-			}
+			// group.protocol=consumer (KIP-848) needs ConsumerGroupHeartbeat.
+			node.RequireAPIs(t, "KIP-848 consumer groups (group.protocol=consumer)", kmsg.ConsumerGroupHeartbeat)
 			return javaMember(t, "consumer")
 		}},
 		{"python", func(t *testing.T) churnCommand {
@@ -143,7 +142,7 @@ func TestChurn(t *testing.T) {
 	}
 	for _, c := range clients {
 		t.Run(c.name, func(t *testing.T) {
-			node.SkipWithoutGroups(t)
+			node.RequireGroups(t)
 			cmd := c.setup(t)
 			r := &churnRun{t: t, node: node, client: c.name, command: cmd,
 				topic: "churn-" + c.name, group: "churn-group-" + c.name,

@@ -196,7 +196,7 @@ func TestConfluentKafkaGo(t *testing.T) {
 		})
 	}
 	t.Run("group", func(t *testing.T) {
-		node.SkipWithoutGroups(t)
+		node.RequireGroups(t)
 		topic, group := "compat-confluent-go-group", "compat-confluent-go-group"
 		want := seedTopic(t, node, topic)
 		got := consumeConfluent(t, node, topic, len(want), group)

@@ -82,7 +82,7 @@ func TestFranzGo(t *testing.T) {
 		})
 	}
 	t.Run("group", func(t *testing.T) {
-		node.SkipWithoutGroups(t)
+		node.RequireGroups(t)
 		topic, group := "compat-franz-group", "compat-franz-group"
 		want := seedTopic(t, node, topic)
 		got := consumeKgo(t, node, topic, len(want), group)

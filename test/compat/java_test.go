@@ -6,14 +6,17 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/samsa-streaming/samsa/internal/clustertest"
 )
 
 // javaCommand returns the java binary and the driver jar built by
 // make deps-java (SAMSA_COMPAT_JAR overrides the jar).
 func javaCommand(t testing.TB) (java, jar string) {
 	t.Helper()
+	clustertest.SkipInShort(t, "runs the Java driver")
 	java, err := exec.LookPath("java")
-	requireTool(t, "java", err, "a JDK")
+	requireTool(t, "java", err, "make deps-java")
 	jar = os.Getenv("SAMSA_COMPAT_JAR")
 	if jar == "" {
 		jar = filepath.Join(moduleRoot(t), "test", "compat", "java", "target", "samsa-compat.jar")
@@ -44,7 +47,7 @@ func TestJavaClients(t *testing.T) {
 		})
 	}
 	t.Run("group", func(t *testing.T) {
-		node.SkipWithoutGroups(t)
+		node.RequireGroups(t)
 		topic, group := "compat-java-group", "compat-java-group"
 		want := seedTopic(t, node, topic)
 		got := runJSONLines[consumed](t, nil, java, "-jar", jar, "consume", node.Addr, topic, fmt.Sprint(len(want)), group)

@@ -242,7 +242,7 @@ func TestKafkaGo(t *testing.T) {
 		})
 	}
 	t.Run("group", func(t *testing.T) {
-		node.SkipWithoutGroups(t)
+		node.RequireGroups(t)
 		topic, group := "compat-kafkago-group", "compat-kafkago-group"
 		want := seedTopic(t, node, topic)
 		got := consumeKafkaGoGroup(t, node, topic, group, len(want))

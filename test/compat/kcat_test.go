@@ -14,6 +14,7 @@ import (
 // kcatPath finds kcat (SAMSA_COMPAT_KCAT, else PATH).
 func kcatPath(t testing.TB) string {
 	t.Helper()
+	clustertest.SkipInShort(t, "runs kcat")
 	if p := os.Getenv("SAMSA_COMPAT_KCAT"); p != "" {
 		return p
 	}

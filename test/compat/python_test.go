@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/samsa-streaming/samsa/internal/clustertest"
 )
 
 // pythonCommand returns the interpreter of the venv made by make deps-python
@@ -13,6 +15,7 @@ import (
 // that confluent_kafka imports.
 func pythonCommand(t testing.TB) (python, script string) {
 	t.Helper()
+	clustertest.SkipInShort(t, "runs the Python driver")
 	root := moduleRoot(t)
 	python = os.Getenv("SAMSA_COMPAT_PYTHON")
 	if python == "" {
@@ -51,7 +54,7 @@ func TestPythonConfluentKafka(t *testing.T) {
 		})
 	}
 	t.Run("group", func(t *testing.T) {
-		node.SkipWithoutGroups(t)
+		node.RequireGroups(t)
 		topic, group := "compat-python-group", "compat-python-group"
 		want := seedTopic(t, node, topic)
 		got := runJSONLines[consumed](t, nil, python, script, "consume", node.Addr, topic, fmt.Sprint(len(want)), group)

@@ -286,7 +286,7 @@ func TestSarama(t *testing.T) {
 		run(t, "idempotent-lz4", "lz4", cfg)
 	})
 	t.Run("group", func(t *testing.T) {
-		node.SkipWithoutGroups(t)
+		node.RequireGroups(t)
 		topic, group := "compat-sarama-group", "compat-sarama-group"
 		want := seedTopic(t, node, topic)
 		got := consumeSaramaGroup(t, node, saramaConfig(sarama.DefaultVersion), topic, group, len(want))

@@ -15,9 +15,7 @@ const benchRecordsPerOp = 100
 func benchNode(b *testing.B) *clustertest.Node {
 	b.Helper()
 	node := clustertest.Start(b, clustertest.Options{Config: nodeConfig})
-	if missing := node.MissingAPIs(b, txnAPIs...); len(missing) > 0 {
-		b.Skipf("the broker does not serve transactions yet: ApiVersions lacks %v", missing)
-	}
+	node.RequireAPIs(b, "transactions", txnAPIs...)
 	createTopic(b, node, "bench", 3)
 	return node
 }

@@ -31,15 +31,13 @@ const nodeConfig = "transaction.state.log.num.partitions=4\noffsets.topic.num.pa
 var txnAPIs = []kmsg.Key{kmsg.InitProducerID, kmsg.AddPartitionsToTxn, kmsg.AddOffsetsToTxn,
 	kmsg.EndTxn, kmsg.WriteTxnMarkers, kmsg.TxnOffsetCommit, kmsg.FindCoordinator}
 
-// startNode starts a broker with nodeConfig (plus extra lines) and skips
-// the test while the broker lacks the transaction APIs.
+// startNode starts a broker with nodeConfig (plus extra lines) and fails
+// the test if the broker lacks the group or transaction APIs.
 func startNode(t *testing.T, extra string) *clustertest.Node {
 	t.Helper()
 	node := clustertest.Start(t, clustertest.Options{Config: nodeConfig + extra})
-	node.SkipWithoutGroups(t)
-	if missing := node.MissingAPIs(t, txnAPIs...); len(missing) > 0 {
-		t.Skipf("the broker does not serve transactions yet: ApiVersions lacks %v", missing)
-	}
+	node.RequireGroups(t)
+	node.RequireAPIs(t, "transactions", txnAPIs...)
 	return node
 }
 
@@ -179,8 +177,9 @@ func requireTool(t testing.TB, what string, err error, install string) {
 // javaDriver returns the java binary and test/compat's driver jar.
 func javaDriver(t testing.TB) (java, jar string) {
 	t.Helper()
+	clustertest.SkipInShort(t, "runs the Java driver")
 	java, err := exec.LookPath("java")
-	requireTool(t, "java", err, "a JDK")
+	requireTool(t, "java", err, "make deps-java")
 	jar = os.Getenv("SAMSA_COMPAT_JAR")
 	if jar == "" {
 		jar = filepath.Join(moduleRoot(t), "test", "compat", "java", "target", "samsa-compat.jar")
@@ -194,6 +193,7 @@ func javaDriver(t testing.TB) (java, jar string) {
 // test/compat's driver script.
 func pythonDriver(t testing.TB) (python, script string) {
 	t.Helper()
+	clustertest.SkipInShort(t, "runs the Python driver")
 	root := moduleRoot(t)
 	python = os.Getenv("SAMSA_COMPAT_PYTHON")
 	if python == "" {

@@ -35,16 +35,14 @@ func TestMultiNodeTransactions(t *testing.T) {
 }
 
 // startTxnCluster starts three combined nodes with internal topics of
-// replication factor rf, and skips without the transaction APIs.
+// replication factor rf, and fails without the transaction APIs.
 func startTxnCluster(t *testing.T, rf int16) *clustertest.Cluster {
 	t.Helper()
 	cfg := nodeConfig + fmt.Sprintf("offsets.topic.replication.factor=%d\ntransaction.state.log.replication.factor=%d\ntransaction.state.log.min.isr=%d\n",
 		rf, rf, min(rf, 2))
 	c := clustertest.StartCluster(t, 3, clustertest.ClusterOptions{Config: cfg})
-	c.Nodes[0].SkipWithoutGroups(t)
-	if missing := c.Nodes[0].MissingAPIs(t, txnAPIs...); len(missing) > 0 {
-		t.Skipf("the broker does not serve transactions yet: ApiVersions lacks %v", missing)
-	}
+	c.Nodes[0].RequireGroups(t)
+	c.Nodes[0].RequireAPIs(t, "transactions", txnAPIs...)
 	return c
 }
 

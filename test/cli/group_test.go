@@ -1,4 +1,4 @@
-package main
+package cli_test
 
 import (
 	"context"
@@ -19,19 +19,19 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// TestGroupCommandsEndToEnd runs the group commands in-process against a
+// TestGroupCommandsEndToEnd runs the binary's group commands against a
 // real broker: a group consumer commits part of a topic, then list,
 // describe and lag are checked number by number, reset-offsets is refused
 // while the consumer is live, dry-run and executed once it has left, and the
 // group is deleted.
 func TestGroupCommandsEndToEnd(t *testing.T) {
 	node := clustertest.Start(t, clustertest.Options{Config: "offsets.topic.num.partitions=4\ngroup.initial.rebalance.delay.ms=0\n"})
-	node.SkipWithoutGroups(t)
+	node.RequireGroups(t)
 
 	b := []string{"-b", node.Addr}
 	run := func(t *testing.T, args ...string) cliResult {
 		t.Helper()
-		return runGroupCLI(t, append(args, b...)...)
+		return runCLI(t, "", append(args, b...)...)
 	}
 	ok := func(t *testing.T, args ...string) cliResult {
 		t.Helper()

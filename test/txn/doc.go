@@ -1,5 +1,5 @@
-// Package txntest holds end-to-end tests of transactions against the real
+// Package txn holds end-to-end tests of transactions against the real
 // samsa binary (internal/clustertest): franz-go transactional producers
 // committing and aborting, zombie fencing, transaction timeouts, restarts,
 // and the admin APIs (DescribeTransactions, ListTransactions).
-package txntest
+package txn

@@ -1,4 +1,4 @@
-package main
+package cli_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/clustertest"
 )
 
-// These tests run the client commands in-process against a real broker
+// These tests run the samsa binary's client commands against a real broker
 // started by clustertest.
 
 // consumed is one record as printed by consumeFormat.
@@ -51,25 +51,9 @@ func parseConsumed(t *testing.T, out string) []consumed {
 	return recs
 }
 
-// eventually retries fn until it returns "" or the deadline passes.
-func eventually(t *testing.T, what string, fn func() string) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		msg := fn()
-		if msg == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %s", what, msg)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// missingAPIs returns the keys the node does not list in ApiVersions.
 func TestCLIEndToEnd(t *testing.T) {
 	node := clustertest.Start(t, clustertest.Options{})
+	bin := clustertest.Binary(t)
 	b := []string{"-b", node.Addr}
 	run := func(t *testing.T, stdin string, args ...string) cliResult {
 		t.Helper()
@@ -251,7 +235,7 @@ func TestCLIEndToEnd(t *testing.T) {
 		wg.Add(1)
 		go func() { // owned by this subtest; ends after two records or ctx
 			defer wg.Done()
-			res = runCLIContext(ctx, "", append([]string{"consume", "other", "-f", "--from", "end", "-n", "2"}, b...)...)
+			res = runCLIContext(ctx, bin, "", append([]string{"consume", "other", "-f", "--from", "end", "-n", "2"}, b...)...)
 		}()
 		// Produce until the follower has seen two new records; the first
 		// records may land before it has captured the end offsets.
@@ -286,10 +270,10 @@ func TestCLIEndToEnd(t *testing.T) {
 		wg.Add(1)
 		go func() { // owned by this subtest; ends when ctx is canceled
 			defer wg.Done()
-			res = runCLIContext(ctx, "", append([]string{"consume", "other", "-f"}, b...)...)
+			res = runCLIContext(ctx, bin, "", append([]string{"consume", "other", "-f"}, b...)...)
 		}()
 		time.Sleep(time.Second)
-		cancel() // what SIGINT does through main's signal context
+		cancel() // runCLIContext sends SIGINT, which cancels main's signal context
 		wg.Wait()
 		if res.err != nil {
 			t.Fatalf("canceled follow returned %v", res.err)
@@ -297,7 +281,7 @@ func TestCLIEndToEnd(t *testing.T) {
 	})
 
 	t.Run("group", func(t *testing.T) {
-		node.SkipWithoutGroups(t)
+		node.RequireGroups(t)
 		r := ok(t, "", "consume", "orders", "--group", "g1", "-n", "3")
 		first := strings.Count(r.stdout, "\n")
 		if first != 3 {

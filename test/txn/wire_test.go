@@ -1,4 +1,4 @@
-package txntest_test
+package txn_test
 
 import (
 	"testing"

@@ -1,4 +1,4 @@
-package txntest_test
+package txn_test
 
 import (
 	"context"
@@ -31,9 +31,7 @@ var txnAPIs = []kmsg.Key{kmsg.InitProducerID, kmsg.AddPartitionsToTxn, kmsg.AddO
 func startNode(t *testing.T) *clustertest.Node {
 	t.Helper()
 	n := clustertest.Start(t, clustertest.Options{Config: brokerConfig})
-	if missing := n.MissingAPIs(t, txnAPIs...); len(missing) > 0 {
-		t.Skipf("the broker does not serve transactions yet: ApiVersions lacks %v", missing)
-	}
+	n.RequireAPIs(t, "transactions", txnAPIs...)
 	return n
 }
 

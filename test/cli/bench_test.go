@@ -1,35 +1,24 @@
-package main
+package cli_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/spf13/cobra"
 
 	"github.com/samsa-streaming/samsa/internal/clustertest"
 )
 
-// These tests run `samsa bench` in-process against a real broker started by
-// clustertest, with --pid pointing at the broker process.
+// These tests run `samsa bench` (the binary) against a real broker started
+// by clustertest, with --pid pointing at the broker process, and read its
+// --json output.
 
-// runBench runs `samsa bench ARGS` and returns stdout, stderr and the error.
+// runBenchCLI runs `samsa bench ARGS` and returns stdout, stderr and the
+// error main printed.
 func runBenchCLI(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	root := &cobra.Command{Use: "samsa", SilenceErrors: true, SilenceUsage: true}
-	root.AddCommand(newBenchCmd())
-	var stdout, stderr bytes.Buffer
-	root.SetArgs(append([]string{"bench"}, args...))
-	root.SetOut(&stdout)
-	root.SetErr(&stderr)
-	err := root.ExecuteContext(ctx)
-	return stdout.String(), stderr.String(), err
+	r := runCLI(t, "", append([]string{"bench"}, args...)...)
+	return r.stdout, r.stderr, r.err
 }
 
 // benchJSON runs a bench that must succeed and decodes its one JSON line.
@@ -142,7 +131,7 @@ func TestBenchEndToEnd(t *testing.T) {
 
 	t.Run("consume", func(t *testing.T) {
 		if produced == 0 {
-			t.Skip("produce failed")
+			t.Fatal("the produce subtest measured no records, so there is nothing to consume")
 		}
 		// --from-start with no --count stops once caught up with the
 		// end: every produced record, read by two consumers.
@@ -195,7 +184,7 @@ func TestBenchEndToEnd(t *testing.T) {
 	})
 
 	t.Run("group", func(t *testing.T) {
-		node.SkipWithoutGroups(t)
+		node.RequireGroups(t)
 		m := benchJSON(t, append([]string{"consume", "--from-start", "--group", "bench-group", "--consumers", "2"}, common...)...)
 		checkCommon(t, m, "consume", 512)
 		if got := num(t, m, "records"); got <= 0 || (produced > 0 && got > produced) {

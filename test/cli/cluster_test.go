@@ -1,4 +1,4 @@
-package main
+package cli_test
 
 import (
 	"regexp"
@@ -11,7 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// TestClusterCommands runs the cluster and partition commands in-process
+// TestClusterCommands runs the binary's cluster and partition commands
 // against three combined broker+controller nodes. The subtests share the
 // cluster and run in order: the last ones stop node 3 and remove it.
 func TestClusterCommands(t *testing.T) {
@@ -30,7 +30,7 @@ func TestClusterCommands(t *testing.T) {
 	run := func(t *testing.T, args ...string) cliResult {
 		t.Helper()
 		// The connection flags go right after the subcommand.
-		return runAdminCLI(t, "", slices.Concat(args[:2], []string{"-b", seeds()}, args[2:])...)
+		return runCLI(t, "", slices.Concat(args[:2], []string{"-b", seeds()}, args[2:])...)
 	}
 	ok := func(t *testing.T, args ...string) cliResult {
 		t.Helper()
@@ -40,13 +40,10 @@ func TestClusterCommands(t *testing.T) {
 		}
 		return r
 	}
-	// needAPIs skips a subtest while the brokers do not serve what it
-	// needs; it starts running by itself once they do.
+	// needAPIs fails a subtest whose command the brokers do not serve.
 	needAPIs := func(t *testing.T, keys ...kmsg.Key) {
 		t.Helper()
-		if missing := slices.Compact(slices.Sorted(slices.Values(c.Nodes[0].MissingAPIs(t, keys...)))); len(missing) > 0 {
-			t.Skipf("the broker does not serve this yet: ApiVersions lacks %v", missing)
-		}
+		c.Nodes[0].RequireAPIs(t, "what this command needs", keys...)
 	}
 
 	var controller int32

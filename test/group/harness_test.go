@@ -1,4 +1,4 @@
-package grouptest_test
+package group_test
 
 import (
 	"context"

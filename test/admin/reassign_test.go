@@ -1,4 +1,4 @@
-package admintest_test
+package admin_test
 
 import (
 	"errors"

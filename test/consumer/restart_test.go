@@ -1,4 +1,4 @@
-package consumertest_test
+package consumer_test
 
 import (
 	"context"

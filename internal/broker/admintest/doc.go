@@ -1,6 +1,0 @@
-// Package admintest drives the admin APIs of a real samsa binary (topic
-// create/delete/partitions, configs, delete records, cluster, log dirs,
-// topic partitions, producers) over TCP with franz-go's kadm and kgo. It
-// lives outside package broker because it builds cmd/samsa through
-// internal/clustertest. It has no non-test code.
-package admintest
