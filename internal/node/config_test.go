@@ -1,45 +1,53 @@
-package main
+package node
 
 import (
-	"strconv"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/spf13/cobra"
-
-	"github.com/samsa-streaming/samsa/internal/config"
 )
 
-// resolveFor runs resolveCluster for node id with the given serve flags.
-func resolveFor(t *testing.T, id int32, args ...string) (clusterSettings, error) {
+// resolveFor loads and validates node id's configuration with the given
+// serve flags.
+func resolveFor(t *testing.T, id int32, args ...string) (Config, error) {
 	return resolveWith(t, id, nil, args...)
 }
 
 // resolveWith is resolveFor with server.properties settings.
-func resolveWith(t *testing.T, id int32, props map[string]string, args ...string) (clusterSettings, error) {
+func resolveWith(t *testing.T, id int32, props map[string]string, args ...string) (Config, error) {
 	t.Helper()
-	var f serveFlags
-	cmd := &cobra.Command{Use: "serve"}
-	fl := cmd.Flags()
-	fl.StringVar(&f.voters, "voters", "", "")
-	fl.StringVar(&f.roles, "roles", "", "")
-	fl.StringVar(&f.controllerListen, "controller-listen", "", "")
-	if err := fl.Parse(args); err != nil {
-		t.Fatal(err)
+	f := Flags{NodeID: id, LogLevel: "info", DataDir: t.TempDir(), Listen: "127.0.0.1:0", Given: map[string]bool{"node-id": true}}
+	for _, a := range args {
+		name, v, _ := strings.Cut(strings.TrimPrefix(a, "--"), "=")
+		switch name {
+		case "voters":
+			f.Voters = v
+		case "roles":
+			f.Roles = v
+		case "controller-listen":
+			f.ControllerListen = v
+		default:
+			t.Fatalf("flag %s", name)
+		}
+		f.Given[name] = true
 	}
-	cfg := config.Broker{}.Defaults()
-	if err := cfg.SetValue("node.id", strconv.Itoa(int(id))); err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range props {
-		if err := cfg.SetValue(k, v); err != nil {
+	if len(props) > 0 {
+		f.ConfigFile = filepath.Join(t.TempDir(), "server.properties")
+		var body strings.Builder
+		for k, v := range props {
+			fmt.Fprintf(&body, "%s=%s\n", k, v)
+		}
+		if err := os.WriteFile(f.ConfigFile, []byte(body.String()), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := cfg.Resolve(); err != nil {
-		t.Fatal(err)
+	cfg, err := LoadConfig(f, io.Discard)
+	if err != nil {
+		return cfg, err
 	}
-	return resolveCluster(cmd, f, &cfg)
+	return cfg, cfg.Validate()
 }
 
 func TestResolveClusterRoles(t *testing.T) {
@@ -80,8 +88,8 @@ func TestResolveClusterRoles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cs.broker != tc.broker || cs.controller != tc.controller || cs.controllerListen != tc.listen || len(cs.voters) != 3 {
-				t.Fatalf("got broker=%v controller=%v listen=%q voters=%v", cs.broker, cs.controller, cs.controllerListen, cs.voters)
+			if cs.Roles.Broker != tc.broker || cs.Roles.Controller != tc.controller || cs.ControllerListen != tc.listen || len(cs.Voters) != 3 {
+				t.Fatalf("got roles=%v listen=%q voters=%v", cs.Roles, cs.ControllerListen, cs.Voters)
 			}
 		})
 	}
@@ -98,7 +106,7 @@ func TestResolveClusterFromProperties(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !cs.broker || cs.controller || cs.controllerListen != "127.0.0.1:9493" || len(cs.voters) != 3 {
-		t.Fatalf("got %+v", cs)
+	if !cs.Roles.Broker || cs.Roles.Controller || cs.ControllerListen != "127.0.0.1:9493" || len(cs.Voters) != 3 {
+		t.Fatalf("got roles=%v listen=%q voters=%v", cs.Roles, cs.ControllerListen, cs.Voters)
 	}
 }
