@@ -3,7 +3,7 @@ GO       ?= go
 PKGS     ?= ./...
 FUZZTIME ?= 20s
 
-.PHONY: all build test test-unit bench fuzz verify clean
+.PHONY: all build test test-unit test-race bench fuzz verify clean
 
 all: build
 
@@ -23,6 +23,14 @@ test: deps
 
 test-unit:
 	$(GO) test -count=1 -short $(PKGS)
+
+# test-race runs the in-process packages (those whose tests start no
+# binary: internal/ but the clustertest harness) under the race detector,
+# and the in-process cluster of internal/node in full.
+RACE_PKGS = $$($(GO) list ./internal/... | grep -v /internal/clustertest)
+test-race:
+	$(GO) test -race -count=1 -short -timeout 25m $(RACE_PKGS)
+	$(GO) test -race -count=1 -run TestInProcessCluster ./internal/node/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
