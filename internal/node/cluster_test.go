@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -141,5 +142,62 @@ func TestInProcessCluster(t *testing.T) {
 		if err := n.Close(); err != nil {
 			t.Errorf("node %d: %v", n.NodeID(), err)
 		}
+	}
+}
+
+// A controller-only voter and a broker-only observer: the controller runs
+// only the controller steps and its services, the broker serves.
+func TestControllerOnlyAndBrokerOnly(t *testing.T) {
+	ctlLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	obsLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	voters := map[int32]string{1: ctlLn.Addr().String()}
+	var tr trace
+	var env ServiceEnv
+	cfgs := []Config{
+		{NodeID: 1, DataDir: t.TempDir(), Voters: voters, Roles: Roles{Controller: true},
+			ControllerListener: ctlLn, Logger: testLogger(t).With("node", 1), hook: tr.hook,
+			Services: []ServiceFactory{func(e ServiceEnv) (Service, error) { env = e; return nil, nil }}},
+		{NodeID: 2, DataDir: t.TempDir(), Listen: "127.0.0.1:0", Voters: voters, Roles: Roles{Broker: true},
+			ControllerListener: obsLn, Logger: testLogger(t).With("node", 2)},
+	}
+	nodes := make([]*Node, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i, cfg := range cfgs {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		wg.Go(func() { nodes[i], errs[i] = Start(ctx, cfg) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("node %d: %v", i+1, err)
+		}
+		defer nodes[i].Close()
+	}
+	want := []string{"data dir", "clean-shutdown marker", "controller transport", "controller", "cluster id", "services"}
+	if got := tr.of("start", ""); !slices.Equal(got, want) {
+		t.Fatalf("controller-only steps %v, want %v", got, want)
+	}
+	if nodes[0].Addr() != "" || env.Bootstrap != "" || env.ClusterID != nodes[1].ClusterID() {
+		t.Fatalf("controller-only node: addr %q, service env %+v", nodes[0].Addr(), env)
+	}
+	bs := []string{nodes[1].Addr()}
+	createTopic(t, bs, "observed", 1, 1)
+	produce(t, bs, "observed", "o", 20)
+	if got := consumeAll(t, bs, "observed", 20); len(got) != 20 {
+		t.Fatalf("consumed %d", len(got))
+	}
+	if err := nodes[1].Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := nodes[0].Close(); err != nil {
+		t.Fatal(err)
 	}
 }

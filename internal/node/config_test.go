@@ -110,3 +110,38 @@ func TestResolveClusterFromProperties(t *testing.T) {
 		t.Fatalf("got roles=%v listen=%q voters=%v", cs.Roles, cs.ControllerListen, cs.Voters)
 	}
 }
+
+// Flags apply over server.properties only when given; a flag's default
+// applies only where the file is silent. Unknown settings are logged.
+func TestLoadConfigPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "server.properties")
+	body := "log.dirs=" + filepath.Join(dir, "from-file") + "\nlisteners=PLAINTEXT://127.0.0.1:9100\nsome.unknown.setting=1\n"
+	if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := Flags{ConfigFile: file, DataDir: "./samsa-data", Listen: "127.0.0.1:9092", NodeID: 7, LogLevel: "info",
+		Advertised: "example.com:9200", Given: map[string]bool{"node-id": true, "advertised-listen": true}}
+	var logs strings.Builder
+	cfg, err := LoadConfig(f, &logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DataDir != filepath.Join(dir, "from-file") || cfg.Listen != "127.0.0.1:9100" || cfg.NodeID != 7 || cfg.Advertised != "example.com:9200" {
+		t.Fatalf("got data %q listen %q node %d advertised %q", cfg.DataDir, cfg.Listen, cfg.NodeID, cfg.Advertised)
+	}
+	if !strings.Contains(logs.String(), "some.unknown.setting") {
+		t.Fatalf("no warning about the unknown setting: %s", logs.String())
+	}
+	f.Given["listen"] = true
+	if cfg, err = LoadConfig(f, io.Discard); err != nil || cfg.Listen != "127.0.0.1:9092" {
+		t.Fatalf("given --listen: %q, %v", cfg.Listen, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	f.LogLevel = "loud"
+	if _, err := LoadConfig(f, io.Discard); err == nil || !strings.Contains(err.Error(), "--log-level") {
+		t.Fatalf("bad level: %v", err)
+	}
+}
