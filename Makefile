@@ -3,7 +3,7 @@ GO       ?= go
 PKGS     ?= ./...
 FUZZTIME ?= 20s
 
-.PHONY: all build test test-unit bench fuzz verify clean
+.PHONY: all build test test-unit test-race bench fuzz verify clean
 
 all: build
 
@@ -23,6 +23,15 @@ test: deps
 
 test-unit:
 	$(GO) test -count=1 -short $(PKGS)
+
+# test-race runs the in-process packages (those whose tests start no
+# binary: internal/ but the clustertest harness and the packages whose
+# tests use it) under the race detector, and the in-process cluster of
+# internal/node in full.
+RACE_PKGS = $$($(GO) list -f '{{.ImportPath}} {{join .Imports " "}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./internal/... | grep -v /internal/clustertest | cut -d' ' -f1)
+test-race:
+	$(GO) test -race -count=1 -short -timeout 25m $(RACE_PKGS)
+	$(GO) test -race -count=1 -run TestInProcessCluster ./internal/node/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

@@ -1,4 +1,4 @@
-package main
+package node
 
 import (
 	"context"
@@ -165,24 +165,57 @@ func selfUnfence(ctx context.Context, ctl *controller.Controller, reg metadata.R
 	}
 }
 
+// imageSource publishes metadata images; *controller.Controller is one.
+type imageSource interface {
+	Image() *metadata.Image
+	Subscribe(fn func(old, new *metadata.Image))
+}
+
 // followImages applies every image after offset from, in order: it
 // subscribes, then catches up with the current image, so an image
 // published between the caller's start-up pass (at from) and the
 // subscription is not missed (a leadership elected in that window would
 // otherwise never reach the partition), and an older image never follows
-// a newer one.
-func followImages(ctl *controller.Controller, from int64, apply func(*metadata.Image)) {
+// a newer one. After stop returns, apply is not running and never runs
+// again (the controller has no unsubscribe).
+func followImages(src imageSource, from int64, apply func(*metadata.Image)) (stop func() error) {
 	var mu sync.Mutex
-	at := from
+	at, stopped := from, false
 	step := func(img *metadata.Image) {
 		mu.Lock()
 		defer mu.Unlock()
-		if img.Offset <= at {
+		if stopped || img.Offset <= at {
 			return
 		}
 		at = img.Offset
 		apply(img)
 	}
-	ctl.Subscribe(func(_, img *metadata.Image) { step(img) })
-	step(ctl.Image())
+	src.Subscribe(func(_, img *metadata.Image) { step(img) })
+	step(src.Image())
+	return func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		return nil
+	}
 }
+
+// waitClusterID waits until the metadata log names the cluster (the first
+// leader writes it right after the quorum forms).
+func waitClusterID(ctx context.Context, ctl *controller.Controller) (string, error) {
+	for {
+		if id := ctl.Image().ClusterID; id != "" {
+			return id, nil
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// wallClock is the real time.
+type wallClock struct{}
+
+func (wallClock) Now() time.Time { return time.Now() }

@@ -1,4 +1,4 @@
-package main
+package node
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/samsa-streaming/samsa/internal/config"
+	"github.com/samsa-streaming/samsa/internal/fs"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
@@ -20,16 +21,11 @@ type metaProps struct {
 }
 
 // loadOrFormat reads meta.properties, or formats a new data dir. It refuses
-// a data dir that belongs to another node.
-func loadOrFormat(dataDir string, nodeID int32) (metaProps, error) {
-	return loadOrFormatMode(dataDir, nodeID, false)
-}
-
-// loadOrFormatMode is loadOrFormat; with member set (a node of a
+// a data dir that belongs to another node. With member set (a node of a
 // multi-node quorum) a new data dir is not written yet and its cluster id is
 // empty: the cluster id is the one in the replicated metadata log, and the
 // caller writes meta.properties once it knows it (formatMember).
-func loadOrFormatMode(dataDir string, nodeID int32, member bool) (metaProps, error) {
+func loadOrFormat(dataDir string, nodeID int32, member bool) (metaProps, error) {
 	path := filepath.Join(dataDir, "meta.properties")
 	f, err := os.Open(path)
 	if os.IsNotExist(err) && member {
@@ -79,14 +75,34 @@ func formatMember(dataDir string, m metaProps) error {
 func writeMetaProps(path string, m metaProps) error {
 	body := fmt.Sprintf("#\n#%s\ncluster.id=%s\ndirectory.id=%s\nnode.id=%d\nversion=1\n",
 		time.Now().UTC().Format(time.UnixDate), m.clusterID, m.directoryID, m.nodeID)
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(body), 0o644); err != nil {
+	if err := fs.WriteFileAtomic(fs.OS(), path, []byte(body)); err != nil {
 		return fmt.Errorf("format data dir: %w", err)
 	}
-	f, err := os.Open(tmp)
-	if err == nil {
-		f.Sync()
-		f.Close()
+	return nil
+}
+
+// cleanShutdownFile is Kafka's clean-shutdown marker: present only after a
+// clean stop, it lets the next start skip log recovery.
+const cleanShutdownFile = ".kafka_cleanshutdown"
+
+// takeMarker reports whether the data dir holds the clean-shutdown marker,
+// and removes it: until this run stops cleanly, the logs need recovery.
+func takeMarker(dataDir string) (clean bool, err error) {
+	path := filepath.Join(dataDir, cleanShutdownFile)
+	if _, err := os.Stat(path); err != nil {
+		return false, nil
 	}
-	return os.Rename(tmp, path)
+	if err := os.Remove(path); err != nil {
+		return false, fmt.Errorf("remove clean-shutdown marker: %w", err)
+	}
+	// The removal must be durable before any log is written: a marker
+	// that came back after a power loss would skip recovery of torn logs.
+	if err := fs.OS().SyncDir(dataDir); err != nil {
+		return false, fmt.Errorf("remove clean-shutdown marker: %w", err)
+	}
+	return true, nil
+}
+
+func writeMarker(dataDir string) error {
+	return fs.WriteFileAtomic(fs.OS(), filepath.Join(dataDir, cleanShutdownFile), nil)
 }

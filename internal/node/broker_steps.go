@@ -1,0 +1,190 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/samsa-streaming/samsa/internal/broker"
+	"github.com/samsa-streaming/samsa/internal/fs"
+	"github.com/samsa-streaming/samsa/internal/metadata"
+	"github.com/samsa-streaming/samsa/internal/partition"
+)
+
+// The start-up steps of the broker side, in order (doc.go).
+
+func (n *Node) openPartitions(ctx context.Context) error {
+	parts, err := partition.NewManager(partition.ManagerOptions{
+		DataDir: n.dataDir, NodeID: n.cfg.NodeID, Broker: n.settings, FS: fs.OS(),
+		Logger: n.lg.With("component", "log"), Clock: wallClock{}, CleanShutdown: n.clean,
+	})
+	if err != nil {
+		return err
+	}
+	n.parts = parts
+	n.stack.push("partitions", true, parts.Close)
+	n.startImg = n.ctl.Image()
+	if err := parts.Sync(ctx, n.startImg, true); err != nil {
+		return fmt.Errorf("open partitions: %w", err)
+	}
+	return nil
+}
+
+func (n *Node) newReplicator(context.Context) error {
+	repl, err := newReplicator(n.settings, n.ctl, n.parts, n.lg)
+	if err != nil {
+		return err
+	}
+	n.repl = repl
+	repl.Sync(n.startImg)
+	return nil
+}
+
+// followPartitions brings the partitions and the replicator in line with
+// every image after the start-up pass, and wakes selfUnfence when the image
+// shows this broker fenced.
+func (n *Node) followPartitions(context.Context) error {
+	n.unfenceWake = make(chan struct{}, 1)
+	stop := followImages(n.ctl, n.startImg.Offset, func(img *metadata.Image) {
+		if err := n.parts.Sync(context.Background(), img, false); err != nil {
+			n.lg.Warn("partition sync", "err", err)
+		}
+		n.repl.Sync(img)
+		if b, ok := img.Brokers[n.reg.ID]; ok && b.Fenced {
+			select {
+			case n.unfenceWake <- struct{}{}:
+			default:
+			}
+		}
+	})
+	n.stack.push("image following", false, stop)
+	return nil
+}
+
+func (n *Node) startCoordinators(context.Context) error {
+	// The broker's connections to other brokers carry the transaction
+	// coordinator's markers: they close after the coordinators, so this
+	// closer is pushed before theirs (the broker is built next).
+	n.stack.push("broker connections", false, func() error {
+		if n.broker != nil {
+			n.broker.Close()
+		}
+		return nil
+	})
+	coords, groups, txns, err := newCoordinators(n.settings, n.ctl, n.parts, n.lg)
+	if err != nil {
+		return err
+	}
+	n.coords, n.groups, n.txns = coords, groups, txns
+	n.stack.push("group coordinator", false, func() error { groups.Close(); return nil })
+	n.stack.push("transaction coordinator", false, func() error { txns.Close(); return nil })
+	// Loads stop first: they may complete transactions.
+	n.stack.push("coordinator runtime", false, func() error { coords.Close(); return nil })
+	return nil
+}
+
+func (n *Node) startBroker(context.Context) error {
+	b, err := broker.New(broker.Config{
+		NodeID: n.cfg.NodeID, Advertised: n.advertised, Settings: n.settings,
+		Logger: n.lg.With("component", "broker"), Clock: wallClock{},
+	}, n.ctl, n.parts, n.groups, n.txns)
+	if err != nil {
+		return err
+	}
+	n.broker = b
+	// Lead the __consumer_offsets and __transaction_state partitions this
+	// broker leads, now and after every metadata change (after the
+	// partitions' Sync, subscribed before).
+	img := n.ctl.Image()
+	n.coords.Sync(img)
+	stop := followImages(n.ctl, img.Offset, n.coords.Sync)
+	n.stack.push("coordinator image following", false, stop)
+	return nil
+}
+
+// startBackground starts retention, the replicator and self-unfencing.
+func (n *Node) startBackground(context.Context) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	interval := time.Duration(n.settings.RetentionCheckIntervalMs) * time.Millisecond
+	wg.Go(func() { n.parts.RunRetention(ctx, interval) })
+	wg.Go(func() { selfUnfence(ctx, n.ctl, n.reg, n.unfenceWake, n.lg) })
+	wg.Go(func() { n.repl.Run(ctx) })
+	n.stack.push("background loops", false, func() error {
+		cancel()
+		wg.Wait()
+		return nil
+	})
+	return nil
+}
+
+// serve starts serving clients on the Kafka listener and followers on
+// the replication listener. Clients are served until the controlled
+// shutdown has moved this broker's leaderships away (or gave up).
+func (n *Node) serve(ctx context.Context) error {
+	if n.replLn != nil {
+		if err := n.startService(ctx, n.listenerService("replication listener", n.replLn), true); err != nil {
+			return err
+		}
+	}
+	if err := n.startService(ctx, n.listenerService("kafka listener", n.ln), true); err != nil {
+		return err
+	}
+	n.stack.push("controlled shutdown", false, func() error {
+		controlledShutdown(n.ctl, n.settings, n.reg, n.lg)
+		return nil
+	})
+	return nil
+}
+
+// listenerService serves the Kafka protocol on ln; if it stops on its own
+// (an accept error), the node is told to stop.
+func (n *Node) listenerService(name string, ln net.Listener) Service {
+	return &listenerService{name: name, b: n.broker, ln: ln, onExit: n.stop}
+}
+
+type listenerService struct {
+	name   string
+	b      *broker.Broker
+	ln     net.Listener
+	onExit func()
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func (s *listenerService) Name() string { return s.name }
+
+func (s *listenerService) Start(context.Context) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel, s.done = cancel, make(chan error, 1)
+	go func() { // owned by s; stopped and waited by Close
+		err := s.b.Serve(ctx, s.ln)
+		if ctx.Err() == nil {
+			s.onExit()
+		}
+		s.done <- err
+	}()
+	return nil
+}
+
+// Close stops accepting, lets every connection finish its request and
+// returns Serve's error.
+func (s *listenerService) Close() error {
+	s.cancel()
+	err := <-s.done
+	s.done <- err // Close may run again; the buffer keeps the answer
+	return err
+}
+
+// ignoreClosed drops the error of closing what is already closed.
+func ignoreClosed(close func() error) func() error {
+	return func() error {
+		if err := close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			return err
+		}
+		return nil
+	}
+}
