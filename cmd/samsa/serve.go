@@ -65,7 +65,7 @@ func applyEnv(fl *pflag.FlagSet) error {
 		name := "SAMSA_" + envName(f.Name)
 		if v, ok := os.LookupEnv(name); ok {
 			if serr := fl.Set(f.Name, v); serr != nil {
-				err = fmt.Errorf("%s: %v", name, serr)
+				err = fmt.Errorf("%s: %w", name, serr)
 			}
 		}
 	})
