@@ -39,12 +39,13 @@
 //  10. image following: every image after the first Sync reaches the
 //     partitions and the replicator, in order, none missed (followImages
 //     subscribes, then catches up with the current image).
-//  11. coordinators: the group and transaction coordinators over their
-//     storage adapters (newCoordinators); the closer of the broker's
-//     connections to other brokers is pushed first, so those close after
-//     the coordinators that use them.
-//  12. broker: the Kafka protocol handlers; the coordinators follow the
-//     images from here on.
+//  11. coordinators: the coordinator runtime (internal/coordinator) and the
+//     group and transaction state machines registered on it
+//     (newCoordinators); the closer of the broker's connections to other
+//     brokers is pushed first, so those close after the coordinators that
+//     use them, and the runtime's closer last, so its loads stop first.
+//  12. broker: the Kafka protocol handlers; the coordinator runtime follows
+//     the images from here on (Runtime.Sync).
 //  13. background loops: retention, the replicator, self-unfencing.
 //  14. serving: accept connections on the replication listener and the
 //     Kafka listener (services, critical closers); then push the
@@ -68,7 +69,8 @@
 //	→ stop serving (Kafka listener, then replication listener; in-flight
 //	  requests finish)
 //	→ background loops (stopped and waited)
-//	→ coordinator image following → transaction and group coordinators
+//	→ coordinator image following → coordinator runtime (loads cancelled
+//	  and waited) → transaction and group coordinators
 //	→ broker connections → partition image following
 //	→ partitions (high-watermark checkpoint, logs closed)
 //	→ controller → controller transport
