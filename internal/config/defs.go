@@ -223,6 +223,8 @@ var brokerDefs = []Def{
 	{Name: "transactional.id.expiration.ms", Type: TypeInt, Default: "604800000", check: atLeast(1), ReadOnly: true},
 	{Name: "transaction.abort.timed.out.transaction.cleanup.interval.ms", Type: TypeInt, Default: "10000", check: atLeast(1), ReadOnly: true},
 	{Name: "transaction.remove.expired.transaction.cleanup.interval.ms", Type: TypeInt, Default: "3600000", check: atLeast(1), ReadOnly: true},
+	{Name: "producer.id.expiration.ms", Type: TypeInt, Default: "86400000", check: atLeast(1), Dynamic: true, Doc: "idempotent producer ids with no ongoing transaction whose last batch timestamp is older than this are forgotten by each partition"},
+	{Name: "producer.id.expiration.check.interval.ms", Type: TypeInt, Default: "600000", check: atLeast(1), ReadOnly: true, Doc: "how often partitions look for expired producer ids (internal in Kafka)"},
 	{Name: "group.initial.rebalance.delay.ms", Type: TypeInt, Default: "3000", check: atLeast(0)},
 	{Name: "broker.rack", Type: TypeString, Nullable: true, ReadOnly: true},
 	{Name: "process.roles", Type: TypeList, Default: "broker,controller", ReadOnly: true},

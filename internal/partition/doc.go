@@ -10,6 +10,15 @@
 // written, and the high watermark is an atomic. Fetch long-polls wait on
 // Changed(), a channel that is closed and replaced on every append.
 //
+// The idempotent producer state (producers.go) keeps each producer's epoch,
+// last five batches and ongoing transaction. Ongoing transactions are also
+// indexed by first offset, so the LSO costs no scan of the producers on an
+// append. Producer ids with no ongoing transaction whose last batch
+// timestamp is producer.id.expiration.ms old are forgotten: on open, and
+// every producer.id.expiration.check.interval.ms on the Manager's
+// RunRetention loop (ExpireProducers), as Kafka does. As in Kafka 4, a
+// producer's state outlives its batches when the log start moves past them.
+//
 // Replication (replica.go) is a deterministic core driven by the image
 // (SetState) and by follower fetches: as leader, the partition tracks each
 // follower's log end offset (FollowerFetch) and moves the high watermark to

@@ -49,6 +49,10 @@ type Manager struct {
 	// cleaner compacts the logs of compacted topics; nil when
 	// log.cleaner.enable is false. Run owns its goroutine.
 	cleaner *log.Cleaner
+
+	// pidExpiryMs is producer.id.expiration.ms as the image last set it
+	// (a dynamic broker setting), else the static one.
+	pidExpiryMs atomic.Int64
 }
 
 // ManagerOptions configure a Manager.
@@ -69,6 +73,7 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 		fsys: o.FS, lg: o.Logger, clock: o.Clock, clean: o.CleanShutdown,
 	}
 	m.parts.Store(&map[Key]*Partition{})
+	m.pidExpiryMs.Store(o.Broker.Int("producer.id.expiration.ms", defaultProducerIDExpirationMs))
 	hws, err := loadHWCheckpoint(o.FS, o.DataDir)
 	if err != nil {
 		o.Logger.Warn("ignoring the high watermark checkpoint", "err", err)
@@ -138,6 +143,7 @@ func (m *Manager) hosts(p *metadata.Partition) bool {
 func (m *Manager) Sync(ctx context.Context, img *metadata.Image, first bool) error {
 	m.syncMu.Lock()
 	defer m.syncMu.Unlock()
+	m.pidExpiryMs.Store(m.producerIDExpirationMs(img))
 	var errs []error
 	want := make(map[Key]bool)
 	for _, t := range img.Topics {
@@ -162,6 +168,7 @@ func (m *Manager) Sync(ctx context.Context, img *metadata.Image, first bool) err
 			p, err := Open(ctx, m.dataDir, t.Name, mp.Index, cfg, Options{
 				FS: m.fsys, Logger: m.lg, Clock: m.clock, CleanShutdown: m.clean,
 				Self: m.nodeID, State: &st, HighWatermark: hw,
+				ProducerIDExpirationMs: m.pidExpiryMs.Load(),
 			})
 			if err != nil {
 				errs = append(errs, err)
@@ -227,8 +234,9 @@ func (m *Manager) removeStrays(want map[Key]bool) error {
 	return errors.Join(errs...)
 }
 
-// RunRetention applies retention to every partition every interval, and
-// enforces flush.ms once a second, until ctx ends. Kafka checks flush.ms only
+// RunRetention applies retention to every partition every interval,
+// expires idle producer ids every producer.id.expiration.check.interval.ms
+// (ExpireProducers), and enforces flush.ms once a second, until ctx ends. Kafka checks flush.ms only
 // when log.flush.scheduler.interval.ms is set; Samsa always honours a
 // topic's flush.ms, since a user who sets it expects it to apply.
 //
@@ -251,10 +259,15 @@ func (m *Manager) RunRetention(ctx context.Context, interval time.Duration) {
 	hwEvery := time.Duration(m.broker.Int("replica.high.watermark.checkpoint.interval.ms", 5000)) * time.Millisecond
 	hwTick := time.NewTicker(hwEvery)
 	defer hwTick.Stop()
+	pidEvery := time.Duration(m.broker.Int("producer.id.expiration.check.interval.ms", 600_000)) * time.Millisecond
+	pidTick := time.NewTicker(pidEvery)
+	defer pidTick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-pidTick.C:
+			m.ExpireProducers(m.clock.Now())
 		case <-hwTick.C:
 			if err := m.WriteHWCheckpoint(); err != nil {
 				m.lg.Warn("high watermark checkpoint failed", "err", err)
@@ -275,6 +288,33 @@ func (m *Manager) RunRetention(ctx context.Context, interval time.Duration) {
 			}
 		}
 	}
+}
+
+// ExpireProducers forgets, in every hosted partition, the producer ids idle
+// for producer.id.expiration.ms (Partition.ExpireProducers). RunRetention
+// calls it every producer.id.expiration.check.interval.ms.
+func (m *Manager) ExpireProducers(now time.Time) int {
+	ms := m.pidExpiryMs.Load()
+	n := 0
+	for _, p := range m.All() {
+		n += p.ExpireProducers(now, ms)
+	}
+	return n
+}
+
+// producerIDExpirationMs resolves producer.id.expiration.ms: this broker's
+// dynamic value, the cluster default, then the static setting.
+func (m *Manager) producerIDExpirationMs(img *metadata.Image) int64 {
+	const name = "producer.id.expiration.ms"
+	dyn := DynamicSettings(img, m.nodeID)
+	for _, cfg := range []map[string]string{dyn.PerBroker, dyn.ClusterDefault} {
+		if v, ok := cfg[name]; ok {
+			if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil && n > 0 {
+				return n
+			}
+		}
+	}
+	return m.broker.Int(name, defaultProducerIDExpirationMs)
 }
 
 // Close closes every partition.

@@ -73,6 +73,9 @@ type Options struct {
 	// right for a single replica).
 	HighWatermark int64
 	LeaderEpoch   int32
+	// ProducerIDExpirationMs is producer.id.expiration.ms: producer ids
+	// idle that long are not loaded back (0: Kafka's default, one day).
+	ProducerIDExpirationMs int64
 }
 
 // DirName is a partition's directory name, as Kafka names it.
@@ -131,6 +134,7 @@ func Open(ctx context.Context, dataDir, topic string, index int32, cfg config.To
 		l.Close()
 		return nil, err
 	}
+	p.expireProducersLocked(opts.Clock.Now(), opts.ProducerIDExpirationMs)
 	p.hw.Store(hw)
 	p.publishLSO()
 	st := LeaderState{Leader: opts.Self, LeaderEpoch: max(opts.LeaderEpoch, 0), Replicas: []int32{opts.Self}, ISR: []int32{opts.Self}}
@@ -181,11 +185,7 @@ func (p *Partition) loadProducers() error {
 // publishLSO tells the log the last stable offset, which bounds compaction.
 // Callers hold p.mu or own the partition exclusively.
 func (p *Partition) publishLSO() {
-	lso := p.hw.Load()
-	if first := p.producers.firstOpenTxn(); first >= 0 && first < lso {
-		lso = first
-	}
-	p.log.SetLastStableOffset(lso)
+	p.log.SetLastStableOffset(p.lastStableLocked())
 }
 
 func readFile(fsys fs.FS, path string) ([]byte, error) {
@@ -237,13 +237,9 @@ func (p *Partition) LogStartOffset() int64 { return p.log.LogStartOffset() }
 // LastStableOffset is the offset below which no transaction is open. Without
 // transactions it is the high watermark.
 func (p *Partition) LastStableOffset() int64 {
-	hw := p.hw.Load()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if first := p.producers.firstOpenTxn(); first >= 0 && first < hw {
-		return first
-	}
-	return hw
+	return p.lastStableLocked()
 }
 
 // OngoingTxn reports the first offset of the producer's open transaction in
@@ -378,6 +374,7 @@ func (p *Partition) Append(records []byte, acks int16) (AppendResult, error) {
 	}
 	if cfg.LogAppendTime {
 		batch.SetLogAppendTime(records, now)
+		h.MaxTimestamp = now // the producer state's last timestamp, as Kafka's
 		res.LogAppendTime = now
 	}
 

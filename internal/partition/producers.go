@@ -1,6 +1,7 @@
 package partition
 
 import (
+	"container/heap"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -37,12 +38,101 @@ type producerEntry struct {
 }
 
 // producerState is the per-partition idempotence table.
+//
+// open indexes the ongoing transactions by first offset, so that the first
+// unstable offset (and with it the LSO) costs no scan of the producers, as
+// Kafka's ongoingTxns map does. It is a min-heap with lazy deletion: a
+// txnRef is live while its producer's entry still has TxnFirstOffset equal
+// to ref.first; stale refs are dropped when they reach the top, or all at
+// once when they outnumber the live ones. Every change of TxnFirstOffset
+// goes through setTxn, which keeps openCount (producers with an ongoing
+// transaction) exact.
 type producerState struct {
-	entries map[int64]*producerEntry
+	entries   map[int64]*producerEntry
+	open      txnHeap
+	openCount int
 }
 
 func newProducerState() *producerState {
 	return &producerState{entries: make(map[int64]*producerEntry)}
+}
+
+// txnRef names an ongoing transaction: its first offset and producer.
+type txnRef struct{ first, pid int64 }
+
+// txnHeap is a min-heap of txnRefs by first offset (container/heap).
+type txnHeap []txnRef
+
+func (h txnHeap) Len() int           { return len(h) }
+func (h txnHeap) Less(i, j int) bool { return h[i].first < h[j].first }
+func (h txnHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *txnHeap) Push(x any)        { *h = append(*h, x.(txnRef)) }
+func (h *txnHeap) Pop() any {
+	old := *h
+	r := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return r
+}
+
+// live reports whether r still names an ongoing transaction.
+func (s *producerState) live(r txnRef) bool {
+	e, ok := s.entries[r.pid]
+	return ok && e.TxnFirstOffset == r.first
+}
+
+// setTxn sets a producer's ongoing transaction's first offset (-1: none)
+// and keeps the index in step. e must be s.entries[pid].
+func (s *producerState) setTxn(pid int64, e *producerEntry, first int64) {
+	if e.TxnFirstOffset == first {
+		return
+	}
+	if e.TxnFirstOffset >= 0 {
+		s.openCount--
+	}
+	e.TxnFirstOffset = first
+	if first >= 0 {
+		s.openCount++
+		heap.Push(&s.open, txnRef{first: first, pid: pid})
+	}
+	if len(s.open) > 2*s.openCount+64 {
+		s.compactOpen()
+	}
+}
+
+// compactOpen drops the stale and duplicate refs; amortised over the
+// setTxn calls that made them, it costs O(1) each.
+func (s *producerState) compactOpen() {
+	kept := s.open[:0]
+	seen := make(map[txnRef]bool, s.openCount)
+	for _, r := range s.open {
+		if s.live(r) && !seen[r] {
+			seen[r] = true
+			kept = append(kept, r)
+		}
+	}
+	clear(s.open[len(kept):])
+	s.open = kept
+	heap.Init(&s.open)
+}
+
+// put installs e as pid's entry, retiring the transaction of the entry it
+// replaces.
+func (s *producerState) put(pid int64, e *producerEntry) {
+	if old, ok := s.entries[pid]; ok {
+		s.setTxn(pid, old, -1)
+	}
+	first := e.TxnFirstOffset
+	e.TxnFirstOffset = -1
+	s.entries[pid] = e
+	s.setTxn(pid, e, first)
+}
+
+// remove forgets pid.
+func (s *producerState) remove(pid int64) {
+	if e, ok := s.entries[pid]; ok {
+		s.setTxn(pid, e, -1)
+		delete(s.entries, pid)
+	}
 }
 
 // check decides what to do with an idempotent batch before it is appended.
@@ -101,39 +191,60 @@ func (s *producerState) update(h *batch.Header) (endedTxnFirst int64) {
 	}
 	if !ok || h.ProducerEpoch > e.Epoch {
 		e = &producerEntry{Epoch: h.ProducerEpoch, TxnFirstOffset: -1}
-		s.entries[h.ProducerID] = e
+		s.put(h.ProducerID, e)
 	}
 	if h.IsControl() {
-		e.TxnFirstOffset = -1
+		s.setTxn(h.ProducerID, e, -1)
 		e.LastTimestamp = h.MaxTimestamp
 		return
 	}
 	if h.IsTransactional() && e.TxnFirstOffset < 0 {
-		e.TxnFirstOffset = h.BaseOffset
+		s.setTxn(h.ProducerID, e, h.BaseOffset)
 	}
 	if h.BaseSequence >= 0 {
+		// One allocation per producer: the cache fills up to
+		// maxCachedBatches, then slides in place.
+		if n := len(e.Batches); n >= maxCachedBatches {
+			copy(e.Batches, e.Batches[n-maxCachedBatches+1:])
+			e.Batches = e.Batches[:maxCachedBatches-1]
+		} else if cap(e.Batches) < maxCachedBatches {
+			e.Batches = append(make([]batchMeta, 0, maxCachedBatches), e.Batches...)
+		}
 		e.Batches = append(e.Batches, batchMeta{
 			FirstSeq: h.BaseSequence, LastSeq: h.LastSequence(),
 			FirstOffset: h.BaseOffset, LastOffset: h.LastOffset(),
 			Timestamp: h.MaxTimestamp,
 		})
-		if len(e.Batches) > maxCachedBatches {
-			e.Batches = append(e.Batches[:0], e.Batches[len(e.Batches)-maxCachedBatches:]...)
-		}
 	}
 	e.LastTimestamp = h.MaxTimestamp
 	return
 }
 
 // firstOpenTxn is the first offset of the earliest open transaction, or -1.
+// It drops the stale refs on top of the index: amortised O(log n).
 func (s *producerState) firstOpenTxn() int64 {
-	first := int64(-1)
-	for _, e := range s.entries {
-		if e.TxnFirstOffset >= 0 && (first < 0 || e.TxnFirstOffset < first) {
-			first = e.TxnFirstOffset
+	for len(s.open) > 0 {
+		if r := s.open[0]; s.live(r) {
+			return r.first
+		}
+		heap.Pop(&s.open)
+	}
+	return -1
+}
+
+// expire forgets the producers without an ongoing transaction whose last
+// batch timestamp is expirationMs or more before nowMs, as Kafka's
+// ProducerStateManager.removeExpiredProducers does
+// (producer.id.expiration.ms). It returns how many it forgot.
+func (s *producerState) expire(nowMs, expirationMs int64) int {
+	n := 0
+	for pid, e := range s.entries {
+		if e.TxnFirstOffset < 0 && nowMs-e.LastTimestamp >= expirationMs {
+			delete(s.entries, pid)
+			n++
 		}
 	}
-	return first
+	return n
 }
 
 // truncate forgets batches at or above off (log truncation).
@@ -147,7 +258,7 @@ func (s *producerState) truncate(off int64) {
 		}
 		e.Batches = kept
 		if e.TxnFirstOffset >= off {
-			e.TxnFirstOffset = -1
+			s.setTxn(pid, e, -1)
 		}
 		if len(e.Batches) == 0 && e.TxnFirstOffset < 0 {
 			delete(s.entries, pid)
@@ -215,7 +326,7 @@ func decodeProducerState(b []byte) (*producerState, int64, error) {
 				FirstOffset: int64(r.u64()), LastOffset: int64(r.u64()), Timestamp: int64(r.u64()),
 			})
 		}
-		s.entries[pid] = e
+		s.put(pid, e)
 	}
 	if r.err != nil {
 		return nil, 0, errBadSnapshot
