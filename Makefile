@@ -13,6 +13,7 @@ build:
 -include mk/deps.mk
 -include mk/bench.mk
 -include mk/chaos.mk
+-include mk/soak.mk
 
 # test installs what the client-compatibility tests need, then runs every
 # test, including the Go benchmarks once each so they keep compiling.
