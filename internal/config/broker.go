@@ -217,3 +217,9 @@ func (b *Broker) Int(name string, def int64) int64 {
 	}
 	return n
 }
+
+// Bool returns the named setting as a boolean: true only for "true" in
+// any case.
+func (b *Broker) Bool(name string) bool {
+	return strings.EqualFold(strings.TrimSpace(b.Values[name]), "true")
+}

@@ -244,17 +244,18 @@ func (d *draft) registerBroker(r RegisterBroker) error {
 	d.next.Brokers[r.ID] = &Broker{ID: r.ID, Host: r.Host, Port: r.Port, Rack: r.Rack, IncarnationID: r.IncarnationID,
 		ReplicationHost: r.ReplicationHost, ReplicationPort: r.ReplicationPort}
 	if existed && old.IncarnationID != r.IncarnationID {
-		d.restarted(r.ID, !r.CleanShutdown)
+		d.restarted(r.ID, !r.CleanShutdown, r.StrictELR)
 	}
 	return nil
 }
 
 // restarted applies a broker's new incarnation to its partitions: a
 // partition it leads gets a new leader epoch; after an unclean stop it
-// leaves the ISR and ELR wherever another candidate remains (and a
-// partition it led that way is left leaderless for the controller to
-// elect from the rest).
-func (d *draft) restarted(id int32, unclean bool) {
+// leaves the ISR and ELR wherever another candidate remains, or with
+// strict (KIP-966's rule) everywhere, and a partition it led that way is
+// left leaderless for the controller to elect from the rest (with strict,
+// possibly nobody: the partition waits for an unclean election).
+func (d *draft) restarted(id int32, unclean, strict bool) {
 	for _, t := range d.next.Topics {
 		var nt *Topic
 		for i, p := range t.Partitions {
@@ -270,7 +271,7 @@ func (d *draft) restarted(id int32, unclean bool) {
 				}
 			}
 			inISR, inELR := slices.Contains(np.ISR, id), slices.Contains(np.ELR, id)
-			if unclean && others > 0 && (inISR || inELR) {
+			if unclean && (others > 0 || strict) && (inISR || inELR) {
 				not := func(b int32) bool { return b == id }
 				np.ISR = slices.DeleteFunc(slices.Clone(np.ISR), not)
 				np.ELR = slices.DeleteFunc(slices.Clone(np.ELR), not)
