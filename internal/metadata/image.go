@@ -249,7 +249,10 @@ func (d *draft) registerBroker(r RegisterBroker) error {
 	return nil
 }
 
-// restarted applies a broker's new incarnation to its partitions: a
+// restarted applies a broker's new incarnation to its partitions: every
+// partition it hosts gets a new partition epoch, so that an ISR change a
+// leader computed from the old process's fetch state is refused (the
+// leader forgets that state when it sees the new incarnation); a
 // partition it leads gets a new leader epoch; after an unclean stop it
 // leaves the ISR and ELR wherever another candidate remains, or with
 // strict (KIP-966's rule) everywhere, and a partition it led that way is
@@ -263,7 +266,6 @@ func (d *draft) restarted(id int32, unclean, strict bool) {
 				continue
 			}
 			np := *p
-			changed := false
 			others := 0 // other replicas that may hold every committed record
 			for _, b := range slices.Concat(np.ISR, np.ELR) {
 				if b != id {
@@ -278,16 +280,14 @@ func (d *draft) restarted(id int32, unclean, strict bool) {
 				if len(np.ELR) == 0 {
 					np.ELR = nil
 				}
-				changed = true
 			}
 			if np.Leader == id {
 				if !slices.Contains(np.ISR, id) {
 					np.Leader = NoLeader
 				}
 				np.LeaderEpoch++
-				changed = true
 			}
-			if !changed || np.PartitionEpoch == math.MaxInt32 || np.LeaderEpoch < 0 {
+			if np.PartitionEpoch == math.MaxInt32 || np.LeaderEpoch < 0 {
 				continue
 			}
 			np.PartitionEpoch++

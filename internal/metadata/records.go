@@ -72,7 +72,9 @@ type SetClusterID struct {
 
 // RegisterBroker adds or replaces a broker registration. The broker is
 // registered unfenced. A new incarnation of a registered broker is a
-// restarted process: partitions it leads get a new leader epoch (its log
+// restarted process: partitions it hosts get a new partition epoch (ISR
+// changes based on the old process's fetches fail), partitions it leads
+// get a new leader epoch (its log
 // may differ from the one it led with), and after an unclean stop it
 // leaves ISRs and ELRs where another candidate exists, or everywhere with
 // StrictELR.

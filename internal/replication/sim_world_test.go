@@ -984,7 +984,9 @@ func (w *world) recoverOffline() {
 		for _, r := range mp.Replicas {
 			b := w.broker(r)
 			cb, ok := w.ctl.Brokers[r]
-			if b.state != brokerUp || !ok || cb.Fenced || cb.IncarnationID != b.incID {
+			// (Not its incarnation: a dead process's registration that
+			// arrives late may have replaced the running one's.)
+			if b.state != brokerUp || !ok || cb.Fenced {
 				return
 			}
 			p, ok := b.mgr.Get(simTopic, mp.Index)
