@@ -103,8 +103,14 @@ func listOffset(b *Broker, req *kmsg.ListOffsetsRequest, tok bool, t *metadata.T
 		sp.Offset = p.LogStartOffset()
 		sp.LeaderEpoch = epochAt(sp.Offset)
 	case tsMaxTimestamp:
+		// Kafka answers it only below the high watermark (LSO for
+		// read_committed), as a timestamp lookup.
 		off, ts := p.Log().MaxTimestamp()
-		if off >= 0 {
+		upTo := p.HighWatermark()
+		if req.IsolationLevel == 1 {
+			upTo = p.LastStableOffset()
+		}
+		if off >= 0 && off < upTo {
 			sp.Offset, sp.Timestamp = off, ts
 			sp.LeaderEpoch = epochAt(off)
 		}

@@ -20,6 +20,10 @@ type Broker struct {
 	// Set names the settings the user gave (file or flags); the rest are
 	// defaults. DescribeConfigs reports STATIC_BROKER_CONFIG for these.
 	Set map[string]bool
+	// Unknown holds the settings the user gave that Samsa does not define
+	// (LoadFile), so that Validate can refuse the unimplemented ones that
+	// protect the broker (protect.go).
+	Unknown map[string]string
 
 	NodeID                   int32
 	DataDir                  string
@@ -50,7 +54,8 @@ func (Broker) Defaults() Broker {
 }
 
 // LoadFile reads a server.properties file into b. It returns the names it
-// does not know; the caller warns about each.
+// does not know, also kept in b.Unknown; the caller warns about each
+// (Validate refuses those that protect the broker).
 func (b *Broker) LoadFile(path string) (unknown []string, err error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -69,6 +74,10 @@ func (b *Broker) LoadFile(path string) (unknown []string, err error) {
 	for _, k := range keys {
 		if _, ok := BrokerDef(k); !ok {
 			unknown = append(unknown, k)
+			if b.Unknown == nil {
+				b.Unknown = map[string]string{}
+			}
+			b.Unknown[k] = props[k]
 			continue
 		}
 		if err := b.SetValue(k, props[k]); err != nil {
@@ -134,9 +143,13 @@ func (b *Broker) Resolve() error {
 	return errors.Join(errs...)
 }
 
-// Validate checks the resolved configuration.
+// Validate checks the resolved configuration, and refuses settings that
+// would protect the broker but are not implemented (protect.go).
 func (b *Broker) Validate() error {
 	var errs []error
+	if err := b.checkProtections(); err != nil {
+		errs = append(errs, err)
+	}
 	if b.NodeID < 0 {
 		errs = append(errs, fmt.Errorf("node.id must be >= 0, got %d", b.NodeID))
 	}
@@ -216,4 +229,10 @@ func (b *Broker) Int(name string, def int64) int64 {
 		return def
 	}
 	return n
+}
+
+// Bool returns the named setting as a boolean: true only for "true" in
+// any case.
+func (b *Broker) Bool(name string) bool {
+	return strings.EqualFold(strings.TrimSpace(b.Values[name]), "true")
 }

@@ -200,6 +200,7 @@ var brokerDefs = []Def{
 	{Name: "min.insync.replicas", Type: TypeInt, Default: "1", check: atLeast(1), Dynamic: true},
 	{Name: "unclean.leader.election.enable", Type: TypeBoolean, Default: "false", Dynamic: true},
 	{Name: "auto.leader.rebalance.enable", Type: TypeBoolean, Default: "true", ReadOnly: true},
+	{Name: "eligible.leader.replicas.strict", Type: TypeBoolean, Default: "false", ReadOnly: true, Doc: "Samsa's: a broker registering after an unclean shutdown leaves every ISR and ELR, even as a partition's last candidate (KIP-966's strict rule); the partition then waits for an unclean election"},
 	{Name: "leader.imbalance.check.interval.seconds", Type: TypeLong, Default: "300", check: atLeast(1), ReadOnly: true},
 	{Name: "leader.imbalance.per.broker.percentage", Type: TypeInt, Default: "10", check: atLeast(0), ReadOnly: true},
 	{Name: "leader.replication.throttled.rate", Type: TypeLong, Default: maxLong, check: atLeast(0), Dynamic: true, Doc: "bytes/s a leader sends to the replicas a topic lists in leader.replication.throttled.replicas"},

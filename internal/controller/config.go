@@ -56,6 +56,12 @@ type Config struct {
 	// dynamic broker config.
 	MinInsyncReplicas     int
 	UncleanLeaderElection bool
+	// StrictELR is eligible.leader.replicas.strict (default false): a
+	// broker that registers after an unclean stop leaves every ISR and
+	// ELR, even as a partition's last candidate (KIP-966's strict rule;
+	// see "Unclean restarts" in doc.go). This node's Propose stamps it
+	// on the RegisterBroker records it proposes.
+	StrictELR bool
 	// AutoLeaderRebalance is auto.leader.rebalance.enable (nil: true):
 	// every LeaderImbalanceCheckInterval
 	// (leader.imbalance.check.interval.seconds, default 300s) the active

@@ -387,8 +387,26 @@ func (c *Controller) ProposeAsLeader(ctx context.Context, r metadata.Record) (*m
 	return c.proposeTerm(ctx, r, term)
 }
 
+// stamp returns r with this node's eligible.leader.replicas.strict set on
+// a RegisterBroker, so that the rule travels in the record and every node
+// applies the same change.
+func (c *Controller) stamp(r metadata.Record) metadata.Record {
+	switch reg := r.(type) {
+	case metadata.RegisterBroker:
+		reg.StrictELR = reg.StrictELR || c.cfg.StrictELR
+		return reg
+	case *metadata.RegisterBroker:
+		if reg != nil && c.cfg.StrictELR && !reg.StrictELR {
+			cp := *reg
+			cp.StrictELR = true
+			return cp
+		}
+	}
+	return r
+}
+
 func (c *Controller) proposeTerm(ctx context.Context, r metadata.Record, term uint64) (*metadata.Image, error) {
-	rec, err := metadata.EncodeRecord(r)
+	rec, err := metadata.EncodeRecord(c.stamp(r))
 	if err != nil {
 		return nil, err
 	}

@@ -62,6 +62,52 @@
 // ElectLeaders and, with auto.leader.rebalance.enable, when a broker's
 // leader imbalance passes leader.imbalance.per.broker.percentage.
 //
+// # Unclean restarts and eligible.leader.replicas.strict
+//
+// A broker registers each start (metadata.RegisterBroker) saying whether
+// its previous run stopped cleanly (the .kafka_cleanshutdown marker). After
+// an unclean stop (kill -9, crash, power loss) its logs may have lost
+// records it had acknowledged as an ISR member, since appends are not
+// fsynced one by one. Two modes, chosen by eligible.leader.replicas.strict
+// (Config.StrictELR; the proposing node stamps it on the record, so every
+// node applies the same change):
+//
+//   - false (default): the broker leaves the ISR and ELR of every partition
+//     where another ISR or ELR member remains; where it is the last one, it
+//     stays and may lead again. A power loss of a partition's last in-sync
+//     replica can therefore lose acknowledged records (the replication
+//     simulation finds it with SAMSA_SIM_POWERLOSS=1), but a kill -9'd
+//     broker with single-replica partitions comes back leading them.
+//   - true (KIP-966's strict rule): the broker leaves every ISR and ELR it
+//     is in, even as the last member. Such a partition stays leaderless
+//     (elections never pick it) until an unclean election:
+//     unclean.leader.election.enable on the topic or cluster, or
+//     ElectLeaders with ElectionType UNCLEAN, which elects a live replica
+//     and may lose what it lacks. The operator chooses when, and which
+//     replica to leave live (TestSimStrictPowerLoss elects the replica
+//     with the most complete log and loses nothing).
+//
+// Why the default is false, and why the setting has a Samsa name. In
+// Apache Kafka (KIP-966 part 1, metadata/.../ReplicationControlManager
+// and PartitionChangeBuilder) handleBrokerUncleanShutdown removes the
+// broker from every ISR and ELR when ELR is enabled (feature
+// eligible.leader.replicas.version=1, the default for new clusters since
+// 4.1; "ELR is enabled by default on new clusters starting 4.1", Kafka's
+// operations docs). But when the ISR and ELR are then empty, the election
+// falls back to the partition's last known leader (LastKnownElr, recorded
+// when the ISR first became empty; useLastKnownLeaderInBalancedRecovery
+// is hard-wired true outside tests), which is usually that same broker,
+// elected as soon as it is unfenced and without
+// unclean.leader.election.enable (the 4.1/4.2 operations docs list it as
+// the third election step, "similar behavior prior to the 4.0"). So
+// Kafka's default behaves like Samsa's default here: the last candidate
+// comes back. No Kafka setting turns this fallback off: KIP-966 part 2's
+// unclean recovery settings are not in the Kafka sources consulted
+// (trunk, late 2024) nor its 4.x docs, and the only ELR switch is the
+// feature level (before it, the internal eligible.leader.replicas.enable),
+// hence the Samsa name. Samsa keeps no LastKnownElr: its default keeps the
+// last member in the ISR/ELR instead, with the same outcome.
+//
 // # Replica placement
 //
 // AssignReplicas (placement.go, a pure function of the image) chooses the

@@ -30,6 +30,10 @@
 // directory). Other files in the directory (the partition's own) are left
 // alone.
 //
+// Timestamp lookups (OffsetForTimestamp, MaxTimestamp: ListOffsets) find
+// the batch through the time index, then walk its records for the exact
+// one, decompressing a compressed batch (at most 64 MiB), as Kafka does.
+//
 // # Appends, rolls, flushes
 //
 // Append assigns the base offset (the log end offset) and the leader epoch

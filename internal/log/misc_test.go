@@ -163,13 +163,14 @@ func TestTimestampCompressedAndLogAppendTime(t *testing.T) {
 	l := openLog(t, t.TempDir(), testConfig(), nil, newClock(), false)
 	defer l.Close()
 	mustAppend(t, l, makeBatch(3, 10, 100), 0)
-	// The log never decompresses: a "compressed" batch answers with its base.
+	// A batch whose records do not decompress answers with its base offset
+	// and max timestamp.
 	mustAppend(t, l, makeBatchAttrs(3, 10, 200, int16(batch.CodecLZ4)), 0)
 	lat := makeBatch(3, 10, 300)
 	batch.SetLogAppendTime(lat, 400)
 	mustAppend(t, l, lat, 0)
 	if o, ts, ok := l.OffsetForTimestamp(201); !ok || o != 3 || ts != 202 {
-		t.Fatalf("compressed: (%d,%d,%v)", o, ts, ok)
+		t.Fatalf("undecodable compressed batch: (%d,%d,%v)", o, ts, ok)
 	}
 	if o, ts, ok := l.OffsetForTimestamp(350); !ok || o != 6 || ts != 400 {
 		t.Fatalf("log append time: (%d,%d,%v)", o, ts, ok)
@@ -356,4 +357,43 @@ func FuzzRecover(f *testing.F) {
 			t.Fatalf("append after recovery: %+v %v", info, err)
 		}
 	})
+}
+
+// A compressed batch is decompressed for the exact record, as Kafka's
+// LogSegment.findOffsetByTimestamp and RecordBatch.offsetOfMaxTimestamp
+// do: 100 records in one batch of each codec, with increasing timestamps
+// except the max in the middle.
+func TestTimestampExactRecordInCompressedBatch(t *testing.T) {
+	for _, codec := range []batch.Codec{batch.CodecGzip, batch.CodecSnappy, batch.CodecLZ4, batch.CodecZstd} {
+		l := openLog(t, t.TempDir(), testConfig(), nil, newClock(), false)
+		mustAppend(t, l, makeBatch(7, 10, 100), 0) // offsets 0-6, timestamps 100-106
+		recs := make([]batch.Record, 100)
+		for i := range recs {
+			recs[i] = batch.Record{TimestampDelta: int64(10 * i), Value: []byte(fmt.Sprint("v", i))}
+		}
+		recs[60].TimestampDelta = 5000 // the max, not the last record
+		b, err := batch.Build(codec, recs, batch.BuildOptions{BaseTimestamp: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustAppend(t, l, b, 0) // offsets 7-106
+		for _, c := range []struct{ target, off, ts int64 }{
+			{1000 + 500, 7 + 50, 1500}, // the 51st record's timestamp
+			{1000 + 495, 7 + 50, 1500}, // between two records
+			{1000, 7, 1000},
+			{1000 + 600, 7 + 60, 6000}, // the max record comes first in offset order
+			{1000 + 610, 7 + 60, 6000},
+			{1000 + 595, 7 + 60, 6000},
+			{1000 + 590, 7 + 59, 1590},
+			{1000 + 1991, 7 + 60, 6000}, // only the max record is at or after it
+		} {
+			if o, ts, ok := l.OffsetForTimestamp(c.target); !ok || o != c.off || ts != c.ts {
+				t.Errorf("%v: OffsetForTimestamp(%d) = (%d,%d,%v), want (%d,%d)", codec, c.target, o, ts, ok, c.off, c.ts)
+			}
+		}
+		if o, ts := l.MaxTimestamp(); o != 7+60 || ts != 6000 {
+			t.Errorf("%v: MaxTimestamp = (%d,%d), want (67,6000)", codec, o, ts)
+		}
+		l.Close()
+	}
 }

@@ -3,17 +3,16 @@ package log
 import (
 	"errors"
 	"io"
-
-	"github.com/samsa-streaming/samsa/internal/batch"
 )
 
 // OffsetForTimestamp answers ListOffsets for a timestamp: the first offset
 // at or above the log start offset whose record timestamp is >= ts, found
-// through the time index, and that record's timestamp. For uncompressed
-// batches the records are walked for the exact record, as Kafka does; for
-// compressed ones the batch's base offset (or the log start offset) and
-// max timestamp are returned, which a consumer seeking there reads from.
-// ok is false when no batch has a timestamp >= ts.
+// through the time index, and that record's timestamp. The batch's records
+// are walked (a compressed batch decompressed) for the exact record, as
+// Kafka's LogSegment.findOffsetByTimestamp does; only a batch whose
+// records cannot be read answers its base offset (or the log start
+// offset) and max timestamp. ok is false when no batch has a timestamp
+// >= ts.
 func (l *Log) OffsetForTimestamp(ts int64) (offset int64, timestamp int64, ok bool) {
 	if l.closed.Load() {
 		return -1, -1, false
@@ -47,9 +46,6 @@ func (l *Log) OffsetForTimestamp(ts int64) (offset int64, timestamp int64, ok bo
 			if h.MaxTimestamp < ts || h.LastOffset() < lso {
 				continue
 			}
-			if h.Codec() != batch.CodecNone {
-				return max(h.BaseOffset, lso), h.MaxTimestamp, true
-			}
 			found := false
 			werr := walkRecords(b, &h, func(o, rts int64) bool {
 				if rts >= ts && o >= lso {
@@ -62,6 +58,7 @@ func (l *Log) OffsetForTimestamp(ts int64) (offset int64, timestamp int64, ok bo
 				return offset, timestamp, true
 			}
 			if werr != nil {
+				l.lg.Warn("reading records for a timestamp lookup", "segment", s.base, "err", werr)
 				return max(h.BaseOffset, lso), h.MaxTimestamp, true
 			}
 		}
@@ -70,9 +67,10 @@ func (l *Log) OffsetForTimestamp(ts int64) (offset int64, timestamp int64, ok bo
 }
 
 // MaxTimestamp answers ListOffsets -3 (KIP-734): the offset and timestamp
-// of the record with the largest timestamp (the first such). For a
-// compressed batch the offset is the batch's base offset. (-1, -1) for an
-// empty log.
+// of the record with the largest timestamp (the first such; in a
+// LogAppendTime batch its first record), found in its batch's records, a
+// compressed batch decompressed, as Kafka's
+// RecordBatch.offsetOfMaxTimestamp does. (-1, -1) for an empty log.
 func (l *Log) MaxTimestamp() (offset, ts int64) {
 	if l.closed.Load() {
 		return -1, -1
@@ -98,16 +96,15 @@ func (l *Log) MaxTimestamp() (offset, ts int64) {
 	if err != nil {
 		return shallow, ts
 	}
-	if h.Codec() != batch.CodecNone || h.LogAppendTime() {
-		return h.BaseOffset, ts
-	}
 	offset = shallow
-	_ = walkRecords(b, &h, func(o, rts int64) bool {
+	if err := walkRecords(b, &h, func(o, rts int64) bool {
 		if rts == ts {
 			offset = o
 			return false
 		}
 		return true
-	})
+	}); err != nil {
+		l.lg.Warn("reading records for the max timestamp", "segment", best.base, "err", err)
+	}
 	return offset, ts
 }

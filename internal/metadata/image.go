@@ -244,17 +244,21 @@ func (d *draft) registerBroker(r RegisterBroker) error {
 	d.next.Brokers[r.ID] = &Broker{ID: r.ID, Host: r.Host, Port: r.Port, Rack: r.Rack, IncarnationID: r.IncarnationID,
 		ReplicationHost: r.ReplicationHost, ReplicationPort: r.ReplicationPort}
 	if existed && old.IncarnationID != r.IncarnationID {
-		d.restarted(r.ID, !r.CleanShutdown)
+		d.restarted(r.ID, !r.CleanShutdown, r.StrictELR)
 	}
 	return nil
 }
 
-// restarted applies a broker's new incarnation to its partitions: a
+// restarted applies a broker's new incarnation to its partitions: every
+// partition it hosts gets a new partition epoch, so that an ISR change a
+// leader computed from the old process's fetch state is refused (the
+// leader forgets that state when it sees the new incarnation); a
 // partition it leads gets a new leader epoch; after an unclean stop it
-// leaves the ISR and ELR wherever another candidate remains (and a
-// partition it led that way is left leaderless for the controller to
-// elect from the rest).
-func (d *draft) restarted(id int32, unclean bool) {
+// leaves the ISR and ELR wherever another candidate remains, or with
+// strict (KIP-966's rule) everywhere, and a partition it led that way is
+// left leaderless for the controller to elect from the rest (with strict,
+// possibly nobody: the partition waits for an unclean election).
+func (d *draft) restarted(id int32, unclean, strict bool) {
 	for _, t := range d.next.Topics {
 		var nt *Topic
 		for i, p := range t.Partitions {
@@ -262,7 +266,6 @@ func (d *draft) restarted(id int32, unclean bool) {
 				continue
 			}
 			np := *p
-			changed := false
 			others := 0 // other replicas that may hold every committed record
 			for _, b := range slices.Concat(np.ISR, np.ELR) {
 				if b != id {
@@ -270,23 +273,21 @@ func (d *draft) restarted(id int32, unclean bool) {
 				}
 			}
 			inISR, inELR := slices.Contains(np.ISR, id), slices.Contains(np.ELR, id)
-			if unclean && others > 0 && (inISR || inELR) {
+			if unclean && (others > 0 || strict) && (inISR || inELR) {
 				not := func(b int32) bool { return b == id }
 				np.ISR = slices.DeleteFunc(slices.Clone(np.ISR), not)
 				np.ELR = slices.DeleteFunc(slices.Clone(np.ELR), not)
 				if len(np.ELR) == 0 {
 					np.ELR = nil
 				}
-				changed = true
 			}
 			if np.Leader == id {
 				if !slices.Contains(np.ISR, id) {
 					np.Leader = NoLeader
 				}
 				np.LeaderEpoch++
-				changed = true
 			}
-			if !changed || np.PartitionEpoch == math.MaxInt32 || np.LeaderEpoch < 0 {
+			if np.PartitionEpoch == math.MaxInt32 || np.LeaderEpoch < 0 {
 				continue
 			}
 			np.PartitionEpoch++

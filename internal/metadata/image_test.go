@@ -428,3 +428,35 @@ func TestRestartedBroker(t *testing.T) {
 		t.Fatalf("p2 after an unclean restart: %+v", ps[2])
 	}
 }
+
+// With StrictELR (KIP-966's strict rule) an unclean restart takes the
+// broker out of every ISR and ELR, even as the last candidate: the
+// partition it was alone in becomes leaderless with an empty ISR.
+func TestRestartedBrokerStrict(t *testing.T) {
+	b := newBuilder(t)
+	b.ok(CreateTopic{Name: "t", ID: RandomUuid(), Assignments: [][]int32{{1, 2, 3}}})
+	b.ok(CreateTopic{Name: "solo", ID: RandomUuid(), Assignments: [][]int32{{1}}})
+	// A clean restart changes nothing but the leader epoch, strict or not.
+	im := b.ok(RegisterBroker{ID: 1, Host: "localhost", Port: 9092, IncarnationID: RandomUuid(), CleanShutdown: true, StrictELR: true})
+	if p := im.Topics["solo"].Partitions[0]; p.Leader != 1 || !slices.Equal(p.ISR, []int32{1}) || p.LeaderEpoch != 1 {
+		t.Fatalf("solo after a clean strict restart: %+v", p)
+	}
+	im = b.ok(RegisterBroker{ID: 1, Host: "localhost", Port: 9092, IncarnationID: RandomUuid(), StrictELR: true})
+	if p := im.Topics["solo"].Partitions[0]; p.Leader != NoLeader || len(p.ISR) != 0 || len(p.ELR) != 0 || p.LeaderEpoch != 2 {
+		t.Fatalf("solo after an unclean strict restart: %+v", p)
+	}
+	if p := im.Topics["t"].Partitions[0]; p.Leader != NoLeader || !slices.Equal(p.ISR, []int32{2, 3}) {
+		t.Fatalf("t-0 after an unclean strict restart: %+v", p)
+	}
+	// The last ELR member leaves the ELR too.
+	pe := im.Topics["t"].Partitions[0].PartitionEpoch
+	b.ok(ChangePartition{TopicID: im.Topics["t"].ID, Partition: 0, Leader: 2, LeaderEpoch: 3, ISR: []int32{2}, ELR: []int32{3}, ExpectedPartitionEpoch: &pe})
+	im = b.ok(RegisterBroker{ID: 3, Host: "localhost", Port: 9092, IncarnationID: RandomUuid(), StrictELR: true})
+	if p := im.Topics["t"].Partitions[0]; p.Leader != 2 || !slices.Equal(p.ISR, []int32{2}) || len(p.ELR) != 0 {
+		t.Fatalf("t-0 after broker 3's unclean strict restart: %+v", p)
+	}
+	im = b.ok(RegisterBroker{ID: 2, Host: "localhost", Port: 9092, IncarnationID: RandomUuid(), StrictELR: true})
+	if p := im.Topics["t"].Partitions[0]; p.Leader != NoLeader || len(p.ISR) != 0 || len(p.ELR) != 0 {
+		t.Fatalf("t-0 after its last ISR member's unclean strict restart: %+v", p)
+	}
+}

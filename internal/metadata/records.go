@@ -72,9 +72,12 @@ type SetClusterID struct {
 
 // RegisterBroker adds or replaces a broker registration. The broker is
 // registered unfenced. A new incarnation of a registered broker is a
-// restarted process: partitions it leads get a new leader epoch (its log
+// restarted process: partitions it hosts get a new partition epoch (ISR
+// changes based on the old process's fetches fail), partitions it leads
+// get a new leader epoch (its log
 // may differ from the one it led with), and after an unclean stop it
-// leaves ISRs and ELRs where another candidate exists.
+// leaves ISRs and ELRs where another candidate exists, or everywhere with
+// StrictELR.
 type RegisterBroker struct {
 	ID            int32  `json:"id"`
 	Host          string `json:"host"`
@@ -90,6 +93,12 @@ type RegisterBroker struct {
 	// leaves the ISR and ELR of partitions that have another candidate
 	// (KIP-966).
 	CleanShutdown bool `json:"clean_shutdown,omitempty"`
+	// StrictELR applies KIP-966's strict rule to an unclean stop: the
+	// broker leaves every ISR and ELR, even as a partition's last
+	// candidate, which then stays leaderless until an unclean election.
+	// The proposing controller sets it from eligible.leader.replicas.strict
+	// (controller.Config.StrictELR), so every node applies the same rule.
+	StrictELR bool `json:"strict_elr,omitempty"`
 }
 
 // UnregisterBroker removes a broker that hosts no replica any more.

@@ -119,10 +119,16 @@ func (m *Manager) TopicConfig(img *metadata.Image, t *metadata.Topic) config.Top
 	return m.broker.ResolveTopic(DynamicSettings(img, m.nodeID), t.Configs)
 }
 
-func stateOf(mp *metadata.Partition) LeaderState {
+func stateOf(img *metadata.Image, mp *metadata.Partition) LeaderState {
+	inc := make(map[int32]metadata.Uuid, len(mp.Replicas))
+	for _, r := range mp.Replicas {
+		if b, ok := img.Brokers[r]; ok {
+			inc[r] = b.IncarnationID
+		}
+	}
 	return LeaderState{
 		Leader: mp.Leader, LeaderEpoch: mp.LeaderEpoch, PartitionEpoch: mp.PartitionEpoch,
-		Replicas: mp.Replicas, ISR: mp.ISR, ELR: mp.ELR,
+		Replicas: mp.Replicas, ISR: mp.ISR, ELR: mp.ELR, Incarnations: inc,
 	}
 }
 
@@ -155,7 +161,7 @@ func (m *Manager) Sync(ctx context.Context, img *metadata.Image, first bool) err
 			k := Key{t.Name, mp.Index}
 			want[k] = true
 			p, ok := (*m.parts.Load())[k]
-			st := stateOf(mp)
+			st := stateOf(img, mp)
 			if ok {
 				p.SetConfig(cfg)
 				p.SetState(m.nodeID, st, m.clock.Now())

@@ -9,6 +9,7 @@ import (
 
 	"github.com/samsa-streaming/samsa/internal/batch"
 	"github.com/samsa-streaming/samsa/internal/log"
+	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
 // Replication state of one partition (Kafka's model). The image says who
@@ -50,10 +51,16 @@ type LeaderState struct {
 	Replicas       []int32
 	ISR            []int32
 	ELR            []int32
+	// Incarnations is each replica's registered broker incarnation (nil:
+	// unknown). A follower whose incarnation changes is a restarted
+	// process whose log may have lost what it had fetched: the leader
+	// forgets its fetch state (KIP-903's broker-epoch check).
+	Incarnations map[int32]metadata.Uuid
 }
 
 type followerState struct {
-	leo          int64 // -1 until the follower fetches under this epoch
+	inc          metadata.Uuid // the follower's incarnation this state is about
+	leo          int64         // -1 until the follower fetches under this epoch
 	lastFetch    time.Time
 	lastFetchLEO int64 // the leader's LEO at lastFetch
 	lastCaughtUp time.Time
@@ -88,6 +95,7 @@ func (p *Partition) SetState(self int32, st LeaderState, now time.Time) {
 	r.state = LeaderState{
 		Leader: st.Leader, LeaderEpoch: st.LeaderEpoch, PartitionEpoch: st.PartitionEpoch,
 		Replicas: slices.Clone(st.Replicas), ISR: slices.Clone(st.ISR), ELR: slices.Clone(st.ELR),
+		Incarnations: st.Incarnations,
 	}
 	if r.isrPending != 0 && st.PartitionEpoch >= r.isrPending {
 		r.isrPending = 0
@@ -117,10 +125,12 @@ func (p *Partition) SetState(self int32, st LeaderState, now time.Time) {
 			if id == self {
 				continue
 			}
-			if _, ok := r.followers[id]; !ok {
-				// A new follower gets a full lag window before it can be
-				// dropped from the ISR.
-				r.followers[id] = &followerState{leo: -1, lastCaughtUp: now, lastFetchLEO: -1}
+			inc := st.Incarnations[id]
+			if f, ok := r.followers[id]; !ok || f.inc != inc {
+				// A new follower, or a new process of one, gets a full
+				// lag window before it can be dropped from the ISR, and
+				// counts only from its own fetches.
+				r.followers[id] = &followerState{inc: inc, leo: -1, lastCaughtUp: now, lastFetchLEO: -1}
 			}
 		}
 		for id := range r.followers {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/samsa-streaming/samsa/internal/batch"
 	"github.com/samsa-streaming/samsa/internal/fs"
+	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
 func openReplica(t *testing.T, self int32, st LeaderState, minISR int32, clock Clock) *Partition {
@@ -207,5 +208,50 @@ func TestFollowerAppendAndTruncate(t *testing.T) {
 	// A leader that gets replica data refuses it.
 	if err := leader.AppendReplica(fetched, 0); !errors.Is(err, ErrNotLeader) {
 		t.Fatalf("leader took replica data: %v", err)
+	}
+}
+
+// A follower whose broker registers a new incarnation (a restarted
+// process, whose log may have lost what it fetched) counts only from its
+// new fetches: the leader neither adds it back to the ISR nor advances
+// the high watermark on its old fetch state (KIP-903).
+func TestLeaderForgetsRestartedFollower(t *testing.T) {
+	clock := &fakeClock{time.UnixMilli(1_700_000_000_000)}
+	inc := map[int32]metadata.Uuid{1: {1}, 2: {2}, 3: {3}}
+	st := LeaderState{Leader: 1, LeaderEpoch: 3, PartitionEpoch: 5, Replicas: []int32{1, 2, 3}, ISR: []int32{1, 2}, Incarnations: inc}
+	p := openReplica(t, 1, st, 2, clock)
+	p.SetState(1, st, clock.t)
+	if _, err := p.Append(plainBatch(t, 4, clock.t.UnixMilli()), -1); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []int32{2, 3} {
+		if _, err := p.FollowerFetch(id, 3, 4, clock.t); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Broker 3 restarts before the leader asks to add it.
+	st.PartitionEpoch, st.Incarnations = 6, map[int32]metadata.Uuid{1: {1}, 2: {2}, 3: {33}}
+	p.SetState(1, st, clock.t)
+	if ch, ok := p.DesiredISR(clock.t, time.Second, nil); ok {
+		t.Fatalf("added a restarted follower on its old fetch state: %+v", ch)
+	}
+	if _, err := p.FollowerFetch(3, 3, 4, clock.t); err != nil {
+		t.Fatal(err)
+	}
+	if ch, ok := p.DesiredISR(clock.t, time.Second, nil); !ok || !slices.Equal(ch.ISR, []int32{1, 2, 3}) {
+		t.Fatalf("caught up again after its restart: %+v %v", ch, ok)
+	}
+	// Broker 2 (in the ISR) restarts: the high watermark waits for its
+	// new fetches.
+	if _, err := p.Append(plainBatch(t, 2, clock.t.UnixMilli()), -1); err != nil {
+		t.Fatal(err)
+	}
+	st.PartitionEpoch, st.Incarnations = 7, map[int32]metadata.Uuid{1: {1}, 2: {22}, 3: {33}}
+	p.SetState(1, st, clock.t)
+	if _, err := p.FollowerFetch(3, 3, 6, clock.t); err != nil {
+		t.Fatal(err)
+	}
+	if hw := p.HighWatermark(); hw != 4 {
+		t.Fatalf("HW %d, want 4 until the restarted ISR member fetches", hw)
 	}
 }

@@ -70,27 +70,48 @@ var simSeedFlag = flag.Uint64("seed", 0, "TestSim: run only this seed (also SAMS
 // stays down until the controller fenced it) narrows the faults.
 //
 // Power losses are OFF by default and on with SAMSA_SIM_POWERLOSS=1: with
-// them, seeds still fail where the last in-sync replica loses acknowledged
-// records in a power loss and is re-elected. KIP-966's strict rule (an
-// uncleanly stopped broker leaves every ISR and ELR, even as the last
-// candidate) would take such partitions offline instead; Samsa keeps the
-// last candidate, because that rule would also take every partition of a
-// kill -9'd single-replica broker offline. A known gap, written down in
-// issue #5's closing note. A failure prints the seed, the
-// violated invariant, the cluster state and the trace's tail.
+// them and the default eligible.leader.replicas.strict=false, seeds fail
+// where the last in-sync replica loses acknowledged records in a power
+// loss and is re-elected (as Kafka re-elects its last known leader).
+// SAMSA_SIM_STRICT=1 sets eligible.leader.replicas.strict: such a replica
+// leaves the ISR and ELR, the partition goes offline, and the operator's
+// unclean recovery (recoverOffline) brings it back once every replica is
+// up. TestSimStrictPowerLoss runs that mode with power losses. A failure
+// prints the seed, the violated invariant, the cluster state and the
+// trace's tail.
 func TestSim(t *testing.T) {
-	cfg := simConfig{
+	runSimSeeds(t, simConfig{
 		Partitions:   2,
 		Steps:        envInt(t, "SAMSA_SIM_STEPS", 3000),
 		PowerLoss:    os.Getenv("SAMSA_SIM_POWERLOSS") != "" && os.Getenv("SAMSA_SIM_NO_POWERLOSS") == "",
 		QuickRestart: os.Getenv("SAMSA_SIM_NO_QUICK_RESTART") == "",
-	}
+		Strict:       os.Getenv("SAMSA_SIM_STRICT") != "",
+	}, "TestSim")
+}
+
+// TestSimStrictPowerLoss is TestSim with power losses and
+// eligible.leader.replicas.strict: under KIP-966's strict rule no
+// acknowledged record may be lost to a power loss of one replica, the last
+// in-sync one included. Seeds, steps and replay as in TestSim.
+func TestSimStrictPowerLoss(t *testing.T) {
+	runSimSeeds(t, simConfig{
+		Partitions:   2,
+		Steps:        envInt(t, "SAMSA_SIM_STEPS", 3000),
+		PowerLoss:    true,
+		QuickRestart: os.Getenv("SAMSA_SIM_NO_QUICK_RESTART") == "",
+		Strict:       true,
+	}, "TestSimStrictPowerLoss")
+}
+
+// runSimSeeds runs the seeds TestSim's doc describes with cfg; name is
+// the test, for the replay line.
+func runSimSeeds(t *testing.T, cfg simConfig, name string) {
 	one := *simSeedFlag
 	if s := os.Getenv("SAMSA_SIM_SEED"); s != "" && one == 0 {
 		one = uint64(envInt(t, "SAMSA_SIM_SEED", 0))
 	}
 	if one != 0 {
-		runSimTest(t, one, cfg, os.Getenv("SAMSA_SIM_VERBOSE") != "")
+		runSimTest(t, one, cfg, name, os.Getenv("SAMSA_SIM_VERBOSE") != "")
 		return
 	}
 	def := 100
@@ -101,23 +122,23 @@ func TestSim(t *testing.T) {
 	for seed := uint64(1); seed <= uint64(n); seed++ {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			t.Parallel()
-			runSimTest(t, seed, cfg, false)
+			runSimTest(t, seed, cfg, name, false)
 		})
 	}
 }
 
-func runSimTest(t *testing.T, seed uint64, cfg simConfig, verbose bool) {
+func runSimTest(t *testing.T, seed uint64, cfg simConfig, name string, verbose bool) {
 	start := time.Now()
 	w, err := runSim(seed, cfg, verbose)
 	if err != nil {
 		env := ""
-		for _, e := range []string{"SAMSA_SIM_STEPS", "SAMSA_SIM_POWERLOSS", "SAMSA_SIM_NO_POWERLOSS", "SAMSA_SIM_NO_QUICK_RESTART"} {
+		for _, e := range []string{"SAMSA_SIM_STEPS", "SAMSA_SIM_POWERLOSS", "SAMSA_SIM_NO_POWERLOSS", "SAMSA_SIM_NO_QUICK_RESTART", "SAMSA_SIM_STRICT"} {
 			if v := os.Getenv(e); v != "" {
 				env += e + "=" + v + " "
 			}
 		}
-		t.Fatalf("seed %d failed at step %d: %v\nreplay: %sgo test ./internal/replication/ -run 'TestSim$' -seed=%d [SAMSA_SIM_VERBOSE=1 for the whole trace]\n\n%s\ntrace tail:\n%s",
-			seed, w.step, err, env, seed, w.dump(), w.trace.tail())
+		t.Fatalf("seed %d failed at step %d: %v\nreplay: %sgo test ./internal/replication/ -run '%s$' -seed=%d [SAMSA_SIM_VERBOSE=1 for the whole trace]\n\n%s\ntrace tail:\n%s",
+			seed, w.step, err, env, name, seed, w.dump(), w.trace.tail())
 	}
 	t.Logf("seed %d: %d steps, %v simulated in %v; %d produced, %d acked, %d failed; %d crashes (%d power losses, %d bytes lost)",
 		seed, w.step, w.now.Sub(time.UnixMilli(1_700_000_000_000)).Round(time.Millisecond), time.Since(start).Round(time.Millisecond),

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -39,6 +40,7 @@ const (
 	simHWCheckpoint          = 250 * time.Millisecond // replica.high.watermark.checkpoint.interval.ms
 	simFetchMaxBytes         = 2048                   // replica.fetch.max.bytes, small so catching up takes rounds
 	simFetchResponseMaxBytes = 10 << 20               // replica.fetch.response.max.bytes
+	simRecoverEvery          = 300 * time.Millisecond // how often the operator looks for offline partitions (Strict)
 )
 
 // simConfig selects the run's size and faults.
@@ -50,6 +52,11 @@ type simConfig struct {
 	// QuickRestart lets a crashed broker come back before the controller
 	// fenced its previous incarnation.
 	QuickRestart bool
+	// Strict applies eligible.leader.replicas.strict (KIP-966's strict
+	// rule) to every registration after a crash, and runs the operator's
+	// unclean recovery of partitions left without a candidate
+	// (recoverOffline).
+	Strict bool
 }
 
 // simFailure is an invariant violation; it stops the run.
@@ -115,6 +122,10 @@ type simBroker struct {
 	dirty map[partition.Key]int64
 	// lostFrom: the logs before a power loss, until the restart.
 	lostFrom map[partition.Key][]simRef
+	// disk: the logs as they were when the broker last stopped running,
+	// which its files still hold while it is down or starting (less what
+	// a power loss took since, which lostFrom then records).
+	disk map[partition.Key][]simRef
 }
 
 // simFollow is a follower's fetch state for one partition: the
@@ -219,6 +230,9 @@ func newWorld(seed uint64, cfg simConfig, trace *simTrace) *world {
 	w.every(nil, 0, simHeartbeat, "ctl liveness", w.liveness)
 	w.after(w.jitter(20*time.Millisecond), "produce", nil, w.produceOnce)
 	w.after(w.faultGap, "fault", nil, w.injectFault)
+	if cfg.Strict {
+		w.every(nil, 0, simRecoverEvery, "operator: unclean recovery", w.recoverOffline)
+	}
 	return w
 }
 
@@ -480,12 +494,16 @@ func (w *world) onImage(b *simBroker, img *metadata.Image) {
 
 // crash kills b's process; with power, unsynced data is lost too.
 func (w *world) crash(b *simBroker, power bool) {
-	w.refreshMirrors(b)
-	before := map[partition.Key][]simRef{}
-	for _, k := range w.keys {
-		if m := b.mirrors[k]; m != nil {
-			before[k] = m.refs
+	before := b.disk
+	if b.state == brokerUp {
+		w.refreshMirrors(b)
+		before = map[partition.Key][]simRef{}
+		for _, k := range w.keys {
+			if m := b.mirrors[k]; m != nil {
+				before[k] = m.refs
+			}
 		}
+		b.disk = before
 	}
 	b.state = brokerDown
 	b.inc++
@@ -499,7 +517,8 @@ func (w *world) crash(b *simBroker, power bool) {
 		w.lostBytes += lost
 		kind = fmt.Sprintf("power loss, %d unsynced bytes lost", lost)
 		if b.lostFrom == nil { // else it crashed again while starting
-			b.lostFrom = before
+			b.lostFrom = map[partition.Key][]simRef{}
+			maps.Copy(b.lostFrom, before)
 		}
 	}
 	w.tracef("CRASH b%d (%s)", b.id, kind)
@@ -531,7 +550,7 @@ func (w *world) restart(b *simBroker) {
 			w.heartbeat(b)
 		}
 	})
-	reg := metadata.RegisterBroker{ID: b.id, Host: fmt.Sprintf("b%d", b.id), Port: 9092, IncarnationID: b.incID}
+	reg := metadata.RegisterBroker{ID: b.id, Host: fmt.Sprintf("b%d", b.id), Port: 9092, IncarnationID: b.incID, StrictELR: w.cfg.Strict}
 	w.every(b, inc, 200*time.Millisecond, fmt.Sprintf("b%d register", b.id), func() {
 		if b.state != brokerStarting {
 			return
@@ -945,6 +964,48 @@ func (w *world) cutLinks(ls [][2]int32, d time.Duration) {
 			delete(w.cut, l)
 		}
 	})
+}
+
+// recoverOffline is the operator's unclean recovery under
+// eligible.leader.replicas.strict: a partition whose ISR and ELR are empty
+// (its last candidate restarted after an unclean stop) waits until every
+// replica is up and unfenced, then the replica with the most complete log
+// (the latest last epoch, then the longest log) is made leader in a new
+// leader epoch with itself as the ISR: what an unclean election does, with
+// the replica chosen as KIP-966's "balanced" unclean recovery chooses it
+// (an operator compares the replicas' logs, e.g. with OffsetForLeaderEpoch
+// and ListOffsets, and leaves only that one live for ElectLeaders UNCLEAN).
+func (w *world) recoverOffline() {
+	for _, mp := range w.ctl.Topics[simTopic].Partitions {
+		if mp.Leader != metadata.NoLeader || len(mp.ISR) > 0 || len(mp.ELR) > 0 {
+			continue
+		}
+		best, bestEpoch, bestEnd := int32(-1), int32(-1), int64(-1)
+		for _, r := range mp.Replicas {
+			b := w.broker(r)
+			cb, ok := w.ctl.Brokers[r]
+			// (Not its incarnation: a dead process's registration that
+			// arrives late may have replaced the running one's.)
+			if b.state != brokerUp || !ok || cb.Fenced {
+				return
+			}
+			p, ok := b.mgr.Get(simTopic, mp.Index)
+			if !ok {
+				return
+			}
+			epoch := int32(-1)
+			if es := p.Log().Epochs(); len(es) > 0 {
+				epoch = es[len(es)-1].Epoch
+			}
+			if end := p.LogEndOffset(); epoch > bestEpoch || epoch == bestEpoch && end > bestEnd {
+				best, bestEpoch, bestEnd = r, epoch, end
+			}
+		}
+		pe := mp.PartitionEpoch
+		w.tracef("operator: p%d has no candidate; unclean election of b%d (last epoch %d, log end %d)", mp.Index, best, bestEpoch, bestEnd)
+		_ = w.propose(metadata.ChangePartition{TopicID: mp.TopicID, Partition: mp.Index, Leader: best, LeaderEpoch: mp.LeaderEpoch + 1,
+			ISR: []int32{best}, ELR: []int32{}, ExpectedPartitionEpoch: &pe})
+	}
 }
 
 // quiesce stops the faults and the producer: every partition heals and

@@ -1,0 +1,98 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// loadProps writes props to a server.properties file and loads, resolves
+// and validates it as serve does.
+func loadProps(t *testing.T, props string) error {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "server.properties")
+	if err := os.WriteFile(path, []byte(props), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b := Broker{}.Defaults()
+	if _, err := b.LoadFile(path); err != nil {
+		return err
+	}
+	if err := b.Resolve(); err != nil {
+		return err
+	}
+	return b.Validate()
+}
+
+// Every kind of protecting setting Samsa does not implement stops
+// Validate, named in the error; harmless look-alikes do not.
+func TestUnimplementedProtectionsFailClosed(t *testing.T) {
+	refused := map[string]string{
+		"authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer": "authorizer.class.name",
+		"super.users=User:admin":                                          "super.users",
+		"allow.everyone.if.no.acl.found=false":                            "allow.everyone.if.no.acl.found",
+		"ssl.keystore.location=/etc/kafka/ks.jks":                         "ssl.keystore.location",
+		"ssl.client.auth=required":                                        "ssl.client.auth",
+		"sasl.enabled.mechanisms=SCRAM-SHA-512":                           "sasl.enabled.mechanisms",
+		"listener.name.external.ssl.keystore.location=/ks.jks":            "listener.name.external.ssl.keystore.location",
+		"listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=x":         "listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config",
+		"listener.name.internal.max.connections=100":                      "listener.name.internal.max.connections",
+		"security.inter.broker.protocol=SSL":                              "security.inter.broker.protocol",
+		"listeners=PLAINTEXT://127.0.0.1:9092,SSL://127.0.0.1:9093":       "SSL://127.0.0.1:9093",
+		"listeners=PLAINTEXT://127.0.0.1:9092,SASL_SSL://:9094":           "SASL_SSL://:9094",
+		"advertised.listeners=PLAINTEXT://h:9092,SASL_PLAINTEXT://h:9093": "SASL_PLAINTEXT://h:9093",
+		"listeners=PLAINTEXT://127.0.0.1:9092,INTERNAL://127.0.0.1:9093\nlistener.security.protocol.map=PLAINTEXT:PLAINTEXT,INTERNAL:SASL_SSL": "INTERNAL://127.0.0.1:9093 (SASL_SSL through listener.security.protocol.map)",
+		"quota.window.num=11":                       "quota.window.num",
+		"client.quota.callback.class=com.example.Q": "client.quota.callback.class",
+		"producer_byte_rate=1024":                   "producer_byte_rate",
+		"controller.quota.window.size.seconds=2":    "controller.quota.window.size.seconds",
+		"max.connections=1000":                      "max.connections",
+		"max.connections.per.ip=10":                 "max.connections.per.ip",
+		"max.connections.per.ip.overrides=h:5":      "max.connections.per.ip.overrides",
+		"max.connection.creation.rate=50":           "max.connection.creation.rate",
+		"delegation.token.secret.key=s3cr3t":        "delegation.token.secret.key",
+		"connections.max.reauth.ms=3600000":         "connections.max.reauth.ms",
+	}
+	for props, name := range refused {
+		err := loadProps(t, props)
+		if !errors.Is(err, ErrUnimplementedProtection) || !strings.Contains(err.Error(), name) {
+			t.Errorf("%q: got %v, want ErrUnimplementedProtection naming %s", props, err, name)
+		}
+	}
+	allowed := []string{
+		"security.inter.broker.protocol=PLAINTEXT",
+		"super.users=",
+		"ssl.keystore.location=",
+		"replication.quota.window.num=11",
+		"listeners=PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093\nlistener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL",
+		"unknown.setting=1",
+	}
+	for _, props := range allowed {
+		if err := loadProps(t, props); err != nil {
+			t.Errorf("%q: %v", props, err)
+		}
+	}
+}
+
+// All the offending settings are named at once, whatever the source: a
+// flag-set listeners value (SetValue) is refused like a file's.
+func TestUnimplementedProtectionsAllNamed(t *testing.T) {
+	err := loadProps(t, "super.users=User:a\nssl.truststore.location=/ts\nmax.connections=5\n")
+	for _, name := range []string{"super.users", "ssl.truststore.location", "max.connections"} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("error %v does not name %s", err, name)
+		}
+	}
+	b := Broker{}.Defaults()
+	if err := b.SetValue("listeners", "PLAINTEXT://127.0.0.1:9092,SSL://127.0.0.1:9093"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Resolve(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Validate(); !errors.Is(err, ErrUnimplementedProtection) {
+		t.Fatalf("listeners from a flag: %v", err)
+	}
+}
