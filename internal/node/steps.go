@@ -77,6 +77,7 @@ func (n *Node) openController(ctx context.Context) error {
 	// them with their own configs).
 	ctlCfg.MinInsyncReplicas = int(cfg.Int("min.insync.replicas", 1))
 	ctlCfg.UncleanLeaderElection = strings.EqualFold(cfg.Values["unclean.leader.election.enable"], "true")
+	ctlCfg.StrictELR = cfg.Bool("eligible.leader.replicas.strict")
 	autoRebalance := !strings.EqualFold(cfg.Values["auto.leader.rebalance.enable"], "false")
 	ctlCfg.AutoLeaderRebalance = &autoRebalance
 	ctlCfg.LeaderImbalanceCheckInterval = time.Duration(cfg.Int("leader.imbalance.check.interval.seconds", 300)) * time.Second
