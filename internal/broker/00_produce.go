@@ -82,6 +82,8 @@ func (b *Broker) handleProduce(ctx context.Context, c *conn, r *request) (kmsg.R
 				sp.ErrorCode = kerr.InvalidRequiredAcks.Code
 			case topicErr != 0:
 				sp.ErrorCode = topicErr
+			case isInternalTopic(t.Name):
+				err = errInternalTopicAppend(t.Name)
 			default:
 				part, res, err = b.produceTo(ctx, req, t, &sp, rp.Records)
 			}
@@ -152,6 +154,17 @@ func addProduceEndpoint(img *metadata.Image, resp *kmsg.ProduceResponse, id int3
 	e := kmsg.NewProduceResponseBroker()
 	e.NodeID, e.Host, e.Port, e.Rack = id, host, port, brokerRack(img, id)
 	resp.Brokers = append(resp.Brokers, e)
+}
+
+// errInternalTopicAppend refuses a client's write to an internal topic,
+// as Kafka's ReplicaManager.appendToLocalLog does (InvalidTopicException,
+// "Cannot append to internal topic ..."): only the coordinators write them,
+// through coordinator.Writer, which appends to the partition directly.
+// Kafka lets a client whose client.id is "__admin_client" through; Samsa
+// lets no client through, since one bad batch there is every group's or
+// transactional id's problem.
+func errInternalTopicAppend(topic string) error {
+	return newTopicError(kerr.InvalidTopicException, "Cannot append to internal topic %s", topic)
 }
 
 func (b *Broker) produceTo(ctx context.Context, req *kmsg.ProduceRequest, t *metadata.Topic, sp *kmsg.ProduceResponseTopicPartition, records []byte) (*partition.Partition, partition.AppendResult, error) {

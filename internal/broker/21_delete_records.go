@@ -29,9 +29,13 @@ func (b *Broker) handleDeleteRecords(_ context.Context, _ *conn, r *request) (km
 			sp.Partition = rp.Partition
 			sp.LowWatermark = -1
 			var err error
-			if t == nil {
+			switch {
+			case t == nil:
 				err = kerr.UnknownTopicOrPartition
-			} else {
+			case isInternalTopic(t.Name):
+				// Kafka's ReplicaManager.deleteRecordsOnLocalLog.
+				err = newTopicError(kerr.InvalidTopicException, "Cannot delete records of internal topic %s", t.Name)
+			default:
 				sp.LowWatermark, err = deleteRecords(b, t, rp.Partition, rp.Offset)
 			}
 			if err != nil {

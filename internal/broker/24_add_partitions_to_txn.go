@@ -82,8 +82,9 @@ type addTxnTopic struct {
 
 // addPartitionsToTxn adds (or with verifyOnly checks) one transaction's
 // partitions and returns each partition's error code. As in Kafka, unknown
-// partitions fail the request: they get UNKNOWN_TOPIC_OR_PARTITION and the
-// others OPERATION_NOT_ATTEMPTED.
+// partitions fail the request: they get UNKNOWN_TOPIC_OR_PARTITION (an
+// internal topic a client, v0-v3, names gets TOPIC_AUTHORIZATION_FAILED,
+// as Kafka) and the others OPERATION_NOT_ATTEMPTED.
 func (b *Broker) addPartitionsToTxn(ctx context.Context, img *metadata.Image, version int16, id string, pid int64, epoch int16, verifyOnly bool, topics []addTxnTopic) map[txn.TopicPartition]int16 {
 	codes := make(map[txn.TopicPartition]int16)
 	var tps []txn.TopicPartition
@@ -93,7 +94,12 @@ func (b *Broker) addPartitionsToTxn(ctx context.Context, img *metadata.Image, ve
 		for _, p := range t.partitions {
 			tp := txn.TopicPartition{Topic: t.name, Partition: p}
 			tps = append(tps, tp)
-			if _, exists := partitionOfOK(mt, ok, p); !exists {
+			if version < 4 && isInternalTopic(t.name) {
+				// A client may not add an internal topic: Kafka leaves
+				// them out of the topics it authorizes for v0-v3.
+				codes[tp] = kerr.TopicAuthorizationFailed.Code
+				unknown = true
+			} else if _, exists := partitionOfOK(mt, ok, p); !exists {
 				codes[tp] = kerr.UnknownTopicOrPartition.Code
 				unknown = true
 			}

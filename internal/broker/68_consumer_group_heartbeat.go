@@ -55,15 +55,14 @@ func (t *imageTopics) TopicByID(id [16]byte) (group.AssignmentTopic, bool) {
 	return group.AssignmentTopic{ID: mt.ID, Name: mt.Name, Partitions: int32(len(mt.Partitions))}, true
 }
 
-// TopicNames lists the topics a subscription regex may match: every topic
-// but the internal ones, as Kafka resolves regexes.
+// TopicNames lists the topics a subscription regex may match: every topic,
+// internal ones included, as Kafka's GroupMetadataManager
+// .refreshRegularExpressions scans every name of the image.
 func (t *imageTopics) TopicNames() []string {
 	if t.names == nil {
 		t.names = make([]string, 0, len(t.img.Topics))
 		for n := range t.img.Topics {
-			if !isInternalTopic(n) {
-				t.names = append(t.names, n)
-			}
+			t.names = append(t.names, n)
 		}
 		sort.Strings(t.names)
 	}

@@ -10,14 +10,14 @@ import (
 
 	"github.com/samsa-streaming/samsa/internal/config"
 	"github.com/samsa-streaming/samsa/internal/controller"
+	"github.com/samsa-streaming/samsa/internal/coordinator"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/partition"
 )
 
-// internalTopics are the topics Kafka marks internal in Metadata.
-func isInternalTopic(name string) bool {
-	return name == "__consumer_offsets" || name == "__transaction_state"
-}
+// isInternalTopic: the topics Kafka marks internal in Metadata, and only
+// coordinators write (coordinator.IsInternal).
+func isInternalTopic(name string) bool { return coordinator.IsInternal(name) }
 
 // validTopicName checks a name as Kafka's Topic.validate does.
 func validTopicName(name string) error {

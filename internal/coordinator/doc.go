@@ -25,6 +25,21 @@
 //     A failure (the partition not yet hosted or led here, a read error) is
 //     retried with backoff, 100 ms doubling to 5 s; losing the partition
 //     cancels the load.
+//   - Bad batches: a batch whose records cannot be decoded (a compression
+//     flag over bytes that do not decompress, truncated records) is
+//     skipped: logged at WARN with its topic-partition, offset and reason,
+//     and counted (Runtime.SkippedBatches); the coordinators skip records
+//     they cannot decode the same way (group.Coordinator.SkippedRecords).
+//     Kafka's CoordinatorLoaderImpl skips only records of an unknown type
+//     and fails the load on anything else it cannot read, which leaves
+//     every group or transactional id of the partition unusable until
+//     leadership moves. Here a failed load is retried, so failing would
+//     mean COORDINATOR_LOAD_IN_PROGRESS forever for every key of the
+//     partition because of one batch nothing can read again; skipping
+//     loses only what that batch held, which is lost either way, and the
+//     report says where it was. Clients cannot write such batches (Produce
+//     to an internal topic is refused, IsInternal); they come from disk
+//     damage or older versions.
 //   - Writing (Writer): a coordinator's records become uncompressed
 //     batches appended with acks=-1 to a partition this broker leads;
 //     Append returns once the ISR has them (CommitTimeout). The coordinator

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -35,7 +34,7 @@ func (l leaders) read(p int32) ReadFunc {
 			if h.BaseOffset >= end {
 				return errReadDone
 			}
-			return l.replayBatch(&h, b, end, fn)
+			return l.replayBatch(p, &h, b, end, fn)
 		})
 		if errors.Is(err, errReadDone) {
 			return nil
@@ -46,8 +45,10 @@ func (l leaders) read(p int32) ReadFunc {
 
 // replayBatch hands one batch to fn: a transaction marker for a
 // transactional control batch (other control batches are skipped), else
-// each record below end.
-func (l leaders) replayBatch(h *batch.Header, b []byte, end int64, fn func(Replayed) error) error {
+// each record below end. A batch whose records cannot be decoded (bad
+// compression, truncated records) is skipped and reported (skipBatch):
+// the rest of the partition loads.
+func (l leaders) replayBatch(p int32, h *batch.Header, b []byte, end int64, fn func(Replayed) error) error {
 	pid, epoch := int64(-1), int16(-1)
 	if h.IsTransactional() {
 		pid, epoch = h.ProducerID, h.ProducerEpoch
@@ -61,7 +62,8 @@ func (l leaders) replayBatch(h *batch.Header, b []byte, end int64, fn func(Repla
 	}
 	recs, err := batch.Records(b, maxDecompressed)
 	if err != nil {
-		return fmt.Errorf("%s batch at offset %d: %w", l.topic, h.BaseOffset, err)
+		l.skipBatch(p, h, err)
+		return nil
 	}
 	for i := range recs {
 		off := h.BaseOffset + int64(recs[i].OffsetDelta)
@@ -74,6 +76,18 @@ func (l leaders) replayBatch(h *batch.Header, b []byte, end int64, fn func(Repla
 		}
 	}
 	return nil
+}
+
+// skipBatch reports a batch a load cannot decode and counts it (see the
+// package doc for why a load skips it rather than failing).
+func (l leaders) skipBatch(p int32, h *batch.Header, err error) {
+	if l.skipped != nil {
+		l.skipped.Add(1)
+	}
+	if l.lg != nil {
+		l.lg.Warn("skipping undecodable batch while loading a coordinator partition", "topic", l.topic, "partition", p,
+			"offset", h.BaseOffset, "last_offset", h.LastOffset(), "codec", h.Codec(), "err", err)
+	}
 }
 
 // Backoff is the loader's retry schedule: the first retry waits Min, each

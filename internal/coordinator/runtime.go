@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
@@ -37,6 +38,8 @@ type Runtime struct {
 	ctx    context.Context // ends at Close; parent of every load
 	cancel context.CancelFunc
 	loads  sync.WaitGroup
+
+	skipped atomic.Int64 // batches loads skipped (SkippedBatches)
 
 	mu     sync.Mutex
 	topics map[string]*topicRuntime
@@ -72,8 +75,12 @@ func New(cfg Config) (*Runtime, error) {
 }
 
 func (r *Runtime) leaders(topic string) leaders {
-	return leaders{topic: topic, nodeID: r.cfg.NodeID, images: r.cfg.Images, parts: r.cfg.Partitions}
+	return leaders{topic: topic, nodeID: r.cfg.NodeID, images: r.cfg.Images, parts: r.cfg.Partitions, lg: r.lg, skipped: &r.skipped}
 }
+
+// SkippedBatches is how many undecodable batches loads have skipped since
+// the runtime started (each also logged at WARN).
+func (r *Runtime) SkippedBatches() int64 { return r.skipped.Load() }
 
 // Writer returns the partition writer of an internal topic.
 func (r *Runtime) Writer(topic string) *Writer {

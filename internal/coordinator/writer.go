@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
+	"sync/atomic"
 	"time"
 
 	"github.com/samsa-streaming/samsa/internal/batch"
@@ -23,6 +25,9 @@ type leaders struct {
 	nodeID int32
 	images Images
 	parts  Partitions
+	// lg and skipped report the batches a load skips (loader.go).
+	lg      *slog.Logger
+	skipped *atomic.Int64
 }
 
 // replica returns partition p if this broker leads and hosts it, else an

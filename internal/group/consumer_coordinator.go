@@ -212,11 +212,12 @@ func (c *Coordinator) describeConsumer(id string, set *ConsumerSettings, img Top
 	return g.consumer.describe(set, img)
 }
 
-// applyConsumer replays one consumer group record during a load.
-func (st *loadState) applyConsumer(key, value []byte) {
+// applyConsumer replays one consumer group record (at offset) during a
+// load.
+func (st *loadState) applyConsumer(offset int64, key, value []byte) {
 	r, err := decodeCGRecord(key, value)
 	if err != nil {
-		st.skipped++
+		st.skip(offset, "consumer group record: "+err.Error())
 		return
 	}
 	if st.consumer == nil {

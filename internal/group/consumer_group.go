@@ -23,8 +23,9 @@ type TopicImage interface {
 	Topic(name string) (AssignmentTopic, bool)
 	// TopicByID looks a topic up by id.
 	TopicByID(id [16]byte) (AssignmentTopic, bool)
-	// TopicNames lists the topics a regular expression may match (internal
-	// topics excluded), sorted.
+	// TopicNames lists the topics a regular expression may match, sorted:
+	// every topic, internal ones included, as Kafka's
+	// refreshRegularExpressions matches every topic name of the image.
 	TopicNames() []string
 }
 

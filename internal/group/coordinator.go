@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -34,6 +35,8 @@ type Coordinator struct {
 
 	ctx    context.Context // ends at Close
 	cancel context.CancelFunc
+
+	skipped atomic.Int64 // records loads skipped (SkippedRecords)
 
 	mu            sync.Mutex
 	numPartitions int32
@@ -168,9 +171,30 @@ func (c *Coordinator) load(ctx context.Context, s *shard, read coordinator.ReadF
 	st.install(s)
 	s.applyCompleted()
 	s.state = shardActive
-	c.lg.Info("loaded __consumer_offsets partition", "partition", s.partition, "groups", len(s.groups), "records", st.records, "took", c.clock.Now().Sub(start).Round(time.Millisecond))
+	c.reportSkips(s.partition, st)
+	c.lg.Info("loaded __consumer_offsets partition", "partition", s.partition, "groups", len(s.groups), "records", st.records,
+		"skipped", st.skipped, "took", c.clock.Now().Sub(start).Round(time.Millisecond))
 	return nil
 }
+
+// reportSkips logs the records a load of partition p skipped (the first
+// maxReportedSkips one by one, then a count) and counts them.
+func (c *Coordinator) reportSkips(p int32, st *loadState) {
+	if st.skipped == 0 {
+		return
+	}
+	c.skipped.Add(int64(st.skipped))
+	for _, sk := range st.skips {
+		c.lg.Warn("skipped undecodable __consumer_offsets record while loading", "partition", p, "offset", sk.offset, "reason", sk.reason)
+	}
+	if more := st.skipped - len(st.skips); more > 0 {
+		c.lg.Warn("skipped more undecodable __consumer_offsets records while loading", "partition", p, "more", more)
+	}
+}
+
+// SkippedRecords is how many records loads skipped because they could not
+// be decoded, since the coordinator started.
+func (c *Coordinator) SkippedRecords() int64 { return c.skipped.Load() }
 
 // Unload gives up partition p (coordinator.Shards): its groups are dropped
 // from memory (the log keeps them) and parked requests get NOT_COORDINATOR.

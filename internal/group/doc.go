@@ -18,7 +18,12 @@
 // partition (BeginLoad / Unload, called by the runtime, which also reads
 // the partition and feeds the replay); requests for groups of other
 // partitions get NOT_COORDINATOR, and requests for a shard still replaying
-// its partition get COORDINATOR_LOAD_IN_PROGRESS.
+// its partition get COORDINATOR_LOAD_IN_PROGRESS. A record the replay
+// cannot decode is skipped, logged at WARN with its offset and reason and
+// counted (SkippedRecords), so one bad record never keeps a shard loading
+// (internal/coordinator's doc has the reasoning). A KIP-848 subscription
+// regex is matched against the whole name of every topic, internal ones
+// included, as Kafka's refreshRegularExpressions does.
 //
 // Records use Kafka's own schemas (kmsg.OffsetCommitKey v1 / Value v3,
 // kmsg.GroupMetadataKey v2 / Value v3), so tools that read

@@ -315,3 +315,31 @@ func TestSettingsValidate(t *testing.T) {
 		t.Fatal("group.max.size 0 accepted")
 	}
 }
+
+// Records a load cannot decode (an unknown type, a truncated key or value)
+// are skipped, counted and reported; the offsets around them load.
+func TestLoadSkipsUndecodableRecords(t *testing.T) {
+	e := newEnv(t, testSettings())
+	if code := e.commit(9, "g", "", -1, "t", 0, 10, ""); code != 0 {
+		t.Fatalf("commit: %d", code)
+	}
+	bad := []Record{
+		{Key: []byte{0}}, // shorter than a key version
+		{Key: []byte{0, 99, 1, 2}, Value: []byte{1}},        // unknown record type
+		{Key: []byte{0, 1, 0, 9, 'g'}, Value: []byte{0, 3}}, // truncated offset commit key
+	}
+	if _, err := e.log.Append(context.Background(), 0, bad); err != nil {
+		t.Fatal(err)
+	}
+	if code := e.commit(9, "g", "", -1, "t", 1, 20, ""); code != 0 {
+		t.Fatalf("commit: %d", code)
+	}
+	e.c.Close()
+	e.start()
+	if got0, got1 := e.fetched("g", "t", 0), e.fetched("g", "t", 1); got0 != 10 || got1 != 20 {
+		t.Fatalf("after reload: t-0 %d, t-1 %d, want 10 and 20", got0, got1)
+	}
+	if n := e.c.SkippedRecords(); n != 3 {
+		t.Fatalf("SkippedRecords = %d, want 3", n)
+	}
+}

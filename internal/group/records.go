@@ -62,6 +62,25 @@ type loadState struct {
 	pending map[int64]*pendingTxn
 	records int
 	skipped int
+	skips   []loadSkip // the first maxReportedSkips of them
+}
+
+// loadSkip is one record a load skipped: its offset and why.
+type loadSkip struct {
+	offset int64
+	reason string
+}
+
+// maxReportedSkips bounds the skips one load logs one by one; the rest
+// are only counted.
+const maxReportedSkips = 10
+
+// skip counts a record the load cannot use and remembers why.
+func (st *loadState) skip(offset int64, reason string) {
+	st.skipped++
+	if len(st.skips) < maxReportedSkips {
+		st.skips = append(st.skips, loadSkip{offset, reason})
+	}
 }
 
 func newLoadState() *loadState {
@@ -84,14 +103,14 @@ func (st *loadState) apply(r Replayed) error {
 	key, value := r.Key, r.Value
 	st.records++
 	if len(key) < 2 {
-		st.skipped++
+		st.skip(r.Offset, "key shorter than its version")
 		return nil
 	}
 	switch binary.BigEndian.Uint16(key) {
 	case keyOffsetCommitV0, keyOffsetCommitV1:
 		var k kmsg.OffsetCommitKey
-		if k.ReadFrom(key) != nil {
-			st.skipped++
+		if err := k.ReadFrom(key); err != nil {
+			st.skip(r.Offset, "offset commit key: "+err.Error())
 			return nil
 		}
 		tp := topicPartition{k.Topic, k.Partition}
@@ -103,8 +122,8 @@ func (st *loadState) apply(r Replayed) error {
 			return nil
 		}
 		var v kmsg.OffsetCommitValue
-		if v.ReadFrom(value) != nil {
-			st.skipped++
+		if err := v.ReadFrom(value); err != nil {
+			st.skip(r.Offset, "offset commit value: "+err.Error())
 			return nil
 		}
 		if v.Version < 3 {
@@ -123,8 +142,8 @@ func (st *loadState) apply(r Replayed) error {
 		m[tp] = c
 	case keyGroupMetadataV2:
 		var k kmsg.GroupMetadataKey
-		if k.ReadFrom(key) != nil {
-			st.skipped++
+		if err := k.ReadFrom(key); err != nil {
+			st.skip(r.Offset, "group metadata key: "+err.Error())
 			return nil
 		}
 		if value == nil {
@@ -133,17 +152,17 @@ func (st *loadState) apply(r Replayed) error {
 			return nil
 		}
 		v := new(kmsg.GroupMetadataValue)
-		if v.ReadFrom(value) != nil {
-			st.skipped++
+		if err := v.ReadFrom(value); err != nil {
+			st.skip(r.Offset, "group metadata value: "+err.Error())
 			return nil
 		}
 		st.meta[k.Group] = v
 	default:
 		if isConsumerGroupKey(binary.BigEndian.Uint16(key)) {
-			st.applyConsumer(key, value)
+			st.applyConsumer(r.Offset, key, value)
 			return nil
 		}
-		st.skipped++
+		st.skip(r.Offset, fmt.Sprintf("unknown record type %d", binary.BigEndian.Uint16(key)))
 	}
 	return nil
 }

@@ -67,8 +67,21 @@ import (
 var ErrNotCompacted = errors.New("log: cleanup.policy does not include compact")
 
 // errUncleanable marks a batch the cleaner cannot decode; the pass stops
-// rather than guess what it holds.
+// rather than guess what it holds (an *uncleanableError says where).
 var errUncleanable = errors.New("log: batch cannot be compacted")
+
+// uncleanableError is errUncleanable for the batch at offset.
+type uncleanableError struct {
+	offset int64
+	err    error
+}
+
+func uncleanable(offset int64, err error) error { return &uncleanableError{offset, err} }
+
+func (e *uncleanableError) Error() string {
+	return fmt.Sprintf("%v: offset %d: %v", errUncleanable, e.offset, e.err)
+}
+func (e *uncleanableError) Unwrap() []error { return []error{errUncleanable, e.err} }
 
 // errSegmentsChanged: a segment the pass works on was deleted, truncated or
 // replaced meanwhile; the pass stops and the next one starts over.
@@ -410,14 +423,14 @@ func (p *cleanPass) buildMap(segs []*segment, firstDirty, bound int64) error {
 		case h.NumRecords > 0:
 			data, err := batch.Decompress(h.Codec(), b[batch.HeaderSize:], cleanMaxDecompressed)
 			if err != nil {
-				return false, fmt.Errorf("%w: offset %d: %w", errUncleanable, h.BaseOffset, err)
+				return false, uncleanable(h.BaseOffset, err)
 			}
 			keys = keys[:0]
 			n := 0
 			for q := data; len(q) > 0; n++ {
 				r, rest, err := parseCleanRecord(q)
 				if err != nil {
-					return false, fmt.Errorf("%w: offset %d: %w", errUncleanable, h.BaseOffset, err)
+					return false, uncleanable(h.BaseOffset, err)
 				}
 				q = rest
 				if off := h.BaseOffset + int64(r.offDelta); r.hasKey && off >= firstDirty {
@@ -425,7 +438,7 @@ func (p *cleanPass) buildMap(segs []*segment, firstDirty, bound int64) error {
 				}
 			}
 			if n != int(h.NumRecords) {
-				return false, fmt.Errorf("%w: offset %d: %d records, header says %d", errUncleanable, h.BaseOffset, n, h.NumRecords)
+				return false, uncleanable(h.BaseOffset, fmt.Errorf("%d records, header says %d", n, h.NumRecords))
 			}
 			if used := len(p.m.m) + npending; used > 0 && used+len(keys) > p.m.limit {
 				p.end, stopped = h.BaseOffset, true // full: the rest waits for the next pass
@@ -585,7 +598,7 @@ func (p *cleanPass) filterBatch(h *batch.Header, b []byte, g *groupWriter) error
 	}
 	data, err := batch.Decompress(h.Codec(), b[batch.HeaderSize:], cleanMaxDecompressed)
 	if err != nil {
-		return fmt.Errorf("%w: offset %d: %w", errUncleanable, h.BaseOffset, err)
+		return uncleanable(h.BaseOffset, err)
 	}
 	horizon, hasHorizon := h.DeleteHorizon()
 	p.keep = p.keep[:0]
@@ -594,7 +607,7 @@ func (p *cleanPass) filterBatch(h *batch.Header, b []byte, g *groupWriter) error
 	for q := data; len(q) > 0; n++ {
 		r, rest, err := parseCleanRecord(q)
 		if err != nil {
-			return fmt.Errorf("%w: offset %d: %w", errUncleanable, h.BaseOffset, err)
+			return uncleanable(h.BaseOffset, err)
 		}
 		q = rest
 		off := h.BaseOffset + int64(r.offDelta)
@@ -613,7 +626,7 @@ func (p *cleanPass) filterBatch(h *batch.Header, b []byte, g *groupWriter) error
 		}
 	}
 	if n != int(h.NumRecords) {
-		return fmt.Errorf("%w: offset %d: %d records, header says %d", errUncleanable, h.BaseOffset, n, h.NumRecords)
+		return uncleanable(h.BaseOffset, fmt.Errorf("%d records, header says %d", n, h.NumRecords))
 	}
 	c.retained += int64(len(p.keep))
 	newHorizon := horizon

@@ -41,6 +41,10 @@ type cleanState struct {
 	// retryAt (Unix ms) holds the background cleaner off a log whose last
 	// pass failed.
 	retryAt atomic.Int64
+	// badBatch is 1 + the offset of a batch the background cleaner could
+	// not decode (0: none): it leaves the log alone while that batch is
+	// in it (Cleaner.pick).
+	badBatch atomic.Int64
 }
 
 // recoverCleaning runs at Open before the segments are listed. As Kafka's

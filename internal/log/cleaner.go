@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -70,6 +71,8 @@ type Cleaner struct {
 	current *Log
 	cancel  context.CancelFunc
 	wake    chan struct{}
+
+	uncleanable atomic.Int64 // Uncleanable
 }
 
 // NewCleaner returns a Cleaner; nil lg and clock get a discarding logger
@@ -155,7 +158,7 @@ func (c *Cleaner) pick(now time.Time) *Log {
 	var best *Log
 	bestRatio := -1.0
 	for _, l := range logs {
-		if l.closed.Load() || !l.cfg.Load().Compact || l.cleaning.retryAt.Load() > now.UnixMilli() {
+		if l.closed.Load() || !l.cfg.Load().Compact || l.cleaning.retryAt.Load() > now.UnixMilli() || holdsBadBatch(l) {
 			continue
 		}
 		info := l.Cleanable(now, l.cleaning.stable.Load())
@@ -169,6 +172,26 @@ func (c *Cleaner) pick(now time.Time) *Log {
 	}
 	return best
 }
+
+// holdsBadBatch reports whether l still holds the batch its last pass
+// could not decode; once retention, DeleteRecords or a truncation removed
+// it, the log is cleaned again.
+func holdsBadBatch(l *Log) bool {
+	bad := l.cleaning.badBatch.Load() - 1
+	if bad < 0 {
+		return false
+	}
+	if bad >= l.lso.Load() && bad < l.leo.Load() {
+		return true
+	}
+	l.cleaning.badBatch.Store(0)
+	return false
+}
+
+// Uncleanable is how many times a pass found a batch it could not decode
+// and set its log aside (Kafka's uncleanable partitions), since the
+// cleaner started.
+func (c *Cleaner) Uncleanable() int64 { return c.uncleanable.Load() }
 
 // cleanOnce runs at most one pass and reports whether one ran to its end.
 func (c *Cleaner) cleanOnce(ctx context.Context) bool {
@@ -195,8 +218,16 @@ func (c *Cleaner) cleanOnce(ctx context.Context) bool {
 	c.cond.Broadcast()
 	c.mu.Unlock()
 
+	var bad *uncleanableError
 	switch {
 	case cancelled || errors.Is(err, ErrClosed):
+		return false
+	case errors.As(err, &bad):
+		// Kafka's LogCleaner marks the partition uncleanable; so does
+		// this, until the batch leaves the log. The other logs go on.
+		l.cleaning.badBatch.Store(bad.offset + 1)
+		c.uncleanable.Add(1)
+		c.lg.Warn("not cleaning log: it holds a batch the cleaner cannot decode", "log", l.dir, "offset", bad.offset, "err", bad.err)
 		return false
 	case err != nil:
 		l.cleaning.retryAt.Store(now.UnixMilli() + c.cfg.BackoffMs)

@@ -100,7 +100,11 @@
 // through the batch delete horizon (KIP-534). Cleaned segments are written
 // as *.cleaned, committed by renaming them to *.swap and swapped in under
 // the writer lock; Open deletes *.cleaned files and completes *.swap ones.
-// clean.go has the details.
+// A pass that meets a batch it cannot decode stops; the Cleaner then sets
+// that log aside (a WARN naming the log, offset and reason, counted by
+// Uncleanable), as Kafka marks such a partition uncleanable, until the
+// batch has left the log, and goes on with the others. clean.go has the
+// details.
 //
 // # Concurrency
 //
