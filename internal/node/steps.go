@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/samsa-streaming/samsa/internal/controller"
+	"github.com/samsa-streaming/samsa/internal/fs"
 	"github.com/samsa-streaming/samsa/internal/metadata"
+	"github.com/samsa-streaming/samsa/internal/partition"
 )
 
 // The start-up steps of the controller side, in order (doc.go).
@@ -69,7 +71,7 @@ func (n *Node) startTransport(context.Context) error {
 func (n *Node) openController(ctx context.Context) error {
 	cfg := n.settings
 	ctlCfg := controller.Config{}.Defaults()
-	ctlCfg.DataDir = filepath.Join(n.dataDir, "__cluster_metadata-0")
+	ctlCfg.DataDir = filepath.Join(n.dataDir, metadataLogDir)
 	ctlCfg.NodeID = n.cfg.NodeID
 	ctlCfg.ClusterID = n.meta.clusterID
 	ctlCfg.Logger = n.lg
@@ -92,8 +94,33 @@ func (n *Node) openController(ctx context.Context) error {
 	}
 	n.ctl = ctl
 	n.stack.push("controller", true, ctl.Close)
-	return nil
+	return n.checkMetadataLog()
 }
+
+// checkMetadataLog refuses to start when the metadata log replayed nothing
+// but the data dir holds partition directories: their topics would be
+// unknown, so every one of them would be set aside as a stray and the
+// cluster would start over beside them. The directories are left as they
+// are.
+func (n *Node) checkMetadataLog() error {
+	if img := n.ctl.Image(); img.ClusterID != "" || img.Offset > 0 {
+		return nil
+	}
+	keys, err := partition.ListDirs(fs.OS(), n.dataDir)
+	if err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	return fmt.Errorf("data dir %s holds %d partition directories (such as %s) but the metadata log %s is empty or missing: refusing to start, because every topic would be unknown; "+
+		"restore %s, or move the partition directories out of the data dir to start a new cluster (nothing was changed)",
+		n.dataDir, len(keys), partition.DirName(keys[0].Topic, keys[0].Partition),
+		filepath.Join(n.dataDir, metadataLogDir), metadataLogDir)
+}
+
+// metadataLogDir is the metadata log's directory in the data dir.
+const metadataLogDir = "__cluster_metadata-0"
 
 // settleClusterID makes meta.properties and the metadata log agree on the
 // cluster id: a new member learns it from the log and formats its data

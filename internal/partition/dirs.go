@@ -138,6 +138,9 @@ func ParseDirName(name string) (Key, bool) {
 // ListDirs returns the live partition directories under dataDir.
 func ListDirs(fsys sfs.FS, dataDir string) ([]Key, error) {
 	ents, err := fsys.ReadDir(dataDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
