@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"syscall"
 
 	"github.com/samsa-streaming/samsa/internal/config"
@@ -15,7 +16,7 @@ import (
 // NewManager, stopped and waited by Close) deletes the partitions Sync took
 // out of the map, then opens the queued ones — directory claim,
 // partition.metadata, log recovery, producer state — off the raft
-// goroutine. Opened partitions are published into the copy-on-write map in
+// goroutine, several at once (openAll). Opened partitions are published into the copy-on-write map in
 // chunks whose size doubles with the map, so publishing n partitions copies
 // O(n) entries in all.
 
@@ -126,37 +127,83 @@ func (m *Manager) openRound(ctx context.Context) bool {
 			m.lg.Warn("deleting partition", "topic", p.Topic, "partition", p.Index, "err", err)
 		}
 	}
-	var opened []*Partition
+	var reqs []openReq
 	failed := map[Key]offlineErr{}
-	chunk := max(256, len(*m.parts.Load()))
+	n := len(*m.parts.Load())
+	m.mu.Lock()
 	for _, k := range q {
-		if ctx.Err() != nil {
-			break // Close: what is open is published below and closed by Close
-		}
-		m.mu.Lock()
 		r, ok := m.wanted[k]
-		m.mu.Unlock()
-		if !ok {
-			continue // no longer wanted
-		}
-		if n := len(*m.parts.Load()) + len(opened); n >= m.capacity {
-			failed[k] = offlineErr{r.id, fmt.Errorf("%w: %d partitions open, capacity %d", ErrFDBudget, n, m.capacity)}
-			continue
-		}
-		p, err := m.openOne(ctx, r)
-		if err != nil {
-			failed[k] = offlineErr{r.id, err}
-			continue
-		}
-		opened = append(opened, p)
-		if len(opened) >= chunk {
-			m.publish(opened, failed)
-			opened, failed = nil, map[Key]offlineErr{}
-			chunk = max(256, len(*m.parts.Load()))
+		switch {
+		case !ok: // no longer wanted
+		case n >= m.capacity:
+			failed[k] = offlineErr{r.id, fmt.Errorf("%w: %d partitions open or opening, capacity %d", ErrFDBudget, n, m.capacity)}
+		default:
+			reqs = append(reqs, r)
+			n++
 		}
 	}
-	m.publish(opened, failed)
+	m.mu.Unlock()
+	m.openAll(ctx, reqs, failed)
 	return true
+}
+
+// openers is how many partitions the opener opens at once: opening is
+// mostly waiting for fsync (partition.metadata, checkpoints).
+const openers = 8
+
+// openAll opens reqs on up to openers goroutines (owned by openAll, which
+// waits for them) and publishes the results in chunks that double with
+// the map. After ctx ends nothing more is started; what is open is
+// published and closed by Close.
+func (m *Manager) openAll(ctx context.Context, reqs []openReq, failed map[Key]offlineErr) {
+	type result struct {
+		r   openReq
+		p   *Partition
+		err error
+	}
+	jobs, results := make(chan openReq), make(chan result)
+	var wg sync.WaitGroup
+	for range min(openers, len(reqs)) {
+		wg.Go(func() {
+			for r := range jobs {
+				p, err := m.openOne(ctx, r)
+				results <- result{r, p, err}
+			}
+		})
+	}
+	var opened []*Partition
+	chunk := max(256, len(*m.parts.Load()))
+	next, inflight := 0, 0
+	for {
+		var send chan openReq
+		var r openReq
+		if next < len(reqs) && ctx.Err() == nil {
+			send, r = jobs, reqs[next]
+		}
+		if send == nil && inflight == 0 {
+			break
+		}
+		select {
+		case send <- r:
+			next++
+			inflight++
+		case res := <-results:
+			inflight--
+			if res.err != nil {
+				failed[res.r.key] = offlineErr{res.r.id, res.err}
+			} else {
+				opened = append(opened, res.p)
+			}
+			if len(opened)+len(failed) >= chunk {
+				m.publish(opened, failed)
+				opened, failed = nil, map[Key]offlineErr{}
+				chunk = max(256, len(*m.parts.Load()))
+			}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	m.publish(opened, failed)
 }
 
 // openOne opens one partition. A directory that belongs to another topic
