@@ -88,22 +88,26 @@ func (n *Node) openController(ctx context.Context) error {
 		ctlCfg.Voters, ctlCfg.Transport = n.cfg.Voters, n.tr
 		ctlCfg.SessionTimeout, ctlCfg.HeartbeatInterval = n.cfg.SessionTimeout, n.cfg.HeartbeatInterval
 	}
+	if err := n.checkMetadataLog(); err != nil {
+		return err
+	}
 	ctl, err := controller.Open(ctx, ctlCfg)
 	if err != nil {
 		return fmt.Errorf("metadata log: %w", err)
 	}
 	n.ctl = ctl
 	n.stack.push("controller", true, ctl.Close)
-	return n.checkMetadataLog()
+	return nil
 }
 
-// checkMetadataLog refuses to start when the metadata log replayed nothing
-// but the data dir holds partition directories: their topics would be
-// unknown, so every one of them would be set aside as a stray and the
-// cluster would start over beside them. The directories are left as they
-// are.
+// checkMetadataLog refuses to start, before the controller would
+// bootstrap a new metadata log, when the log holds nothing (its directory
+// missing, no snapshot, no WAL entry) but the data dir holds partition
+// directories: their topics would be unknown, so every one would be set
+// aside as a stray and the cluster would start over beside them. Nothing
+// is touched.
 func (n *Node) checkMetadataLog() error {
-	if img := n.ctl.Image(); img.ClusterID != "" || img.Offset > 0 {
+	if !metadataLogEmpty(filepath.Join(n.dataDir, metadataLogDir)) {
 		return nil
 	}
 	keys, err := partition.ListDirs(fs.OS(), n.dataDir)
@@ -117,6 +121,18 @@ func (n *Node) checkMetadataLog() error {
 		"restore %s, or move the partition directories out of the data dir to start a new cluster (nothing was changed)",
 		n.dataDir, len(keys), partition.DirName(keys[0].Topic, keys[0].Partition),
 		filepath.Join(n.dataDir, metadataLogDir), metadataLogDir)
+}
+
+// metadataLogEmpty reports whether the controller's directory holds no
+// snapshot and no WAL beyond its 12-byte header (controller/doc.go), so
+// the controller would bootstrap a new log.
+func metadataLogEmpty(dir string) bool {
+	snaps, _ := filepath.Glob(filepath.Join(dir, "snapshot-*.snap"))
+	if len(snaps) > 0 {
+		return false
+	}
+	st, err := os.Stat(filepath.Join(dir, "wal"))
+	return err != nil || st.Size() <= 12
 }
 
 // metadataLogDir is the metadata log's directory in the data dir.
