@@ -249,23 +249,7 @@ func (m *Manager) reconcile(want map[Key]openReq) {
 		cur = next
 		m.toDelete = append(m.toDelete, gone...)
 	}
-	offline := *m.offline.Load()
-	var offChanged bool
-	for k, off := range offline {
-		if r, ok := want[k]; !ok || r.id != off.id {
-			offChanged = true
-		}
-	}
-	if offChanged {
-		next := make(map[Key]offlineErr, len(offline))
-		for k, off := range offline {
-			if r, ok := want[k]; ok && r.id == off.id {
-				next[k] = off
-			}
-		}
-		m.offline.Store(&next)
-		offline = next
-	}
+	offline := m.pruneOffline(want)
 	for k := range m.wanted {
 		if _, ok := want[k]; !ok {
 			delete(m.wanted, k)
@@ -290,6 +274,31 @@ func (m *Manager) reconcile(want map[Key]openReq) {
 	if queued {
 		m.wakeOpener()
 	}
+}
+
+// pruneOffline forgets offline partitions that are no longer wanted (or
+// wanted for another topic id) and returns the offline set. Callers hold
+// m.mu.
+func (m *Manager) pruneOffline(want map[Key]openReq) map[Key]offlineErr {
+	offline := *m.offline.Load()
+	stale := false
+	for k, off := range offline {
+		if r, ok := want[k]; !ok || r.id != off.id {
+			stale = true
+			break
+		}
+	}
+	if !stale {
+		return offline
+	}
+	next := make(map[Key]offlineErr, len(offline))
+	for k, off := range offline {
+		if r, ok := want[k]; ok && r.id == off.id {
+			next[k] = off
+		}
+	}
+	m.offline.Store(&next)
+	return next
 }
 
 // setAsideStrays renames every live partition directory that want does
