@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 
@@ -140,9 +141,24 @@ func metadataTopic(b *Broker, img *metadata.Image, t *metadata.Topic, version in
 		mt.AuthorizedOperations = -2147483648
 	}
 	for _, p := range t.Partitions {
-		mt.Partitions = append(mt.Partitions, metadataPartition(img, p))
+		mp := metadataPartition(img, p)
+		if b.localOffline(t.Name, p) {
+			// Kafka lists a replica whose log dir is offline among the
+			// offline replicas; without a leader, LEADER_NOT_AVAILABLE.
+			mp.OfflineReplicas = append(mp.OfflineReplicas, b.cfg.NodeID)
+			if p.Leader == b.cfg.NodeID {
+				mp.Leader, mp.ErrorCode = metadata.NoLeader, kerr.LeaderNotAvailable.Code
+			}
+		}
+		mt.Partitions = append(mt.Partitions, mp)
 	}
 	return mt
+}
+
+// localOffline reports whether this broker hosts p but could not open it
+// (partition.Manager.Offline), so it serves no data for it.
+func (b *Broker) localOffline(topic string, p *metadata.Partition) bool {
+	return slices.Contains(p.Replicas, b.cfg.NodeID) && b.parts.Offline(topic, p.Index) != nil
 }
 
 func metadataPartition(img *metadata.Image, p *metadata.Partition) kmsg.MetadataResponseTopicPartition {

@@ -13,6 +13,9 @@ import (
 
 // CreateTopics, versions 2-7.
 //
+// A request for more than metadata.MaxRecordsPerUserOp (10000) partitions
+// in all is refused for every topic with POLICY_VIOLATION, as KRaft does.
+//
 // Version notes:
 //   - v2: the baseline (ValidateOnly and ErrorMessage from v1, throttle time
 //     from v2; v0-v1 went with Kafka 4.0)
@@ -33,6 +36,7 @@ func (b *Broker) handleCreateTopics(ctx context.Context, _ *conn, r *request) (k
 	for i := range req.Topics {
 		count[req.Topics[i].Topic]++
 	}
+	tooMany := b.requestPartitions(req, count) > metadata.MaxRecordsPerUserOp
 	var dups []string
 	for i := range req.Topics {
 		rt := &req.Topics[i]
@@ -42,6 +46,14 @@ func (b *Broker) handleCreateTopics(ctx context.Context, _ *conn, r *request) (k
 			count[rt.Topic] = -1 // reported once, below
 			continue
 		case n < 0:
+			continue
+		}
+		if tooMany {
+			st := kmsg.NewCreateTopicsResponseTopic()
+			st.Topic = rt.Topic
+			st.ErrorCode = kerr.PolicyViolation.Code
+			st.ErrorMessage = kmsg.StringPtr(excessivePartitionsPerRequest)
+			resp.Topics = append(resp.Topics, st)
 			continue
 		}
 		resp.Topics = append(resp.Topics, b.createOneTopic(ctx, rt, req.ValidateOnly))
@@ -55,6 +67,30 @@ func (b *Broker) handleCreateTopics(ctx context.Context, _ *conn, r *request) (k
 		resp.Topics = append(resp.Topics, st)
 	}
 	return resp, nil
+}
+
+// requestPartitions counts the partitions a request asks for over its
+// topics named once, as Kafka's validateTotalNumberOfPartitions does: the
+// assignments if given, else NumPartitions, num.partitions for -1.
+func (b *Broker) requestPartitions(req *kmsg.CreateTopicsRequest, count map[string]int) int64 {
+	var total int64
+	def := int64(-1)
+	for i := range req.Topics {
+		rt := &req.Topics[i]
+		switch {
+		case count[rt.Topic] != 1:
+		case len(rt.ReplicaAssignment) > 0:
+			total += int64(len(rt.ReplicaAssignment))
+		case rt.NumPartitions == -1:
+			if def < 0 {
+				def = max(0, b.settingInt(b.image(), "num.partitions"))
+			}
+			total += def
+		case rt.NumPartitions > 0:
+			total += int64(rt.NumPartitions)
+		}
+	}
+	return total
 }
 
 // adminContext bounds an admin request by its TimeoutMillis, if positive.

@@ -19,10 +19,6 @@ import (
 //   - v3: THROTTLING_QUOTA_EXCEEDED (KIP-599), never sent: no quotas here
 func init() { register(int16(kmsg.CreatePartitions), 0, 3, (*Broker).handleCreatePartitions) }
 
-// maxTopicPartitions is the partition count createTopic allows; adding
-// partitions may not go past it either.
-const maxTopicPartitions = 1 << 16
-
 func (b *Broker) handleCreatePartitions(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.CreatePartitionsRequest)
 	resp := req.ResponseKind().(*kmsg.CreatePartitionsResponse)
@@ -52,10 +48,25 @@ func (b *Broker) handleCreatePartitions(ctx context.Context, _ *conn, r *request
 		}
 	}
 
+	// Kafka builds the records of the whole request in one list bounded by
+	// MAX_RECORDS_PER_USER_OP; past it the request fails as a whole.
+	img := b.image()
+	added := 0
+	for i := range req.Topics {
+		rt := &req.Topics[i]
+		if t, ok := img.Topics[rt.Topic]; ok && count[rt.Topic] == 1 && int(rt.Count) > len(t.Partitions) {
+			added += int(rt.Count) - len(t.Partitions)
+		}
+	}
+	tooMany := added > metadata.MaxRecordsPerUserOp
 	changed := false
 	for i := range req.Topics {
 		rt := &req.Topics[i]
 		if count[rt.Topic] != 1 {
+			continue
+		}
+		if tooMany {
+			answer(rt.Topic, newTopicError(kerr.PolicyViolation, "%s", excessiveBatch))
 			continue
 		}
 		err := b.createPartitions(ctx, rt, req.ValidateOnly)
@@ -82,8 +93,8 @@ func (b *Broker) createPartitions(ctx context.Context, rt *kmsg.CreatePartitions
 		return newTopicError(kerr.InvalidPartitions, "Topic already has %d partition(s).", cur)
 	case rt.Count < cur:
 		return newTopicError(kerr.InvalidPartitions, "The topic %s currently has %d partition(s); %d would not be an increase.", rt.Topic, cur, rt.Count)
-	case rt.Count > maxTopicPartitions:
-		return newTopicError(kerr.InvalidPartitions, "number of partitions %d is larger than Samsa's limit of %d", rt.Count, maxTopicPartitions)
+	case rt.Count > metadata.MaxTopicPartitions:
+		return newTopicError(kerr.InvalidPartitions, "number of partitions %d is larger than Samsa's limit of %d", rt.Count, metadata.MaxTopicPartitions)
 	case cur == 0:
 		return newTopicError(kerr.UnknownServerError, "Invalid state: topic %s appears to have no partitions.", rt.Topic)
 	}
@@ -106,6 +117,9 @@ func (b *Broker) createPartitions(ctx context.Context, rt *kmsg.CreatePartitions
 		if assignment, err = controller.AssignReplicas(img, cur, add, rf, len(rt.Topic)); err != nil {
 			return err
 		}
+	}
+	if err := b.checkFDBudget(img, assignment); err != nil {
+		return err
 	}
 	if validateOnly {
 		return nil

@@ -117,7 +117,14 @@ func (b *Broker) handleDescribeTopicPartitions(_ context.Context, _ *conn, r *re
 		st.AuthorizedOperations = topicAuthorizedOps
 		st.Partitions = []kmsg.DescribeTopicPartitionsResponseTopicPartition{}
 		for i := start; i < upper; i++ {
-			st.Partitions = append(st.Partitions, describeTopicPartition(img, t.Partitions[i]))
+			sp := describeTopicPartition(img, t.Partitions[i])
+			if b.localOffline(t.Name, t.Partitions[i]) {
+				sp.OfflineReplicas = append(sp.OfflineReplicas, b.cfg.NodeID)
+				if sp.LeaderID == b.cfg.NodeID {
+					sp.LeaderID = metadata.NoLeader
+				}
+			}
+			st.Partitions = append(st.Partitions, sp)
 		}
 		resp.Topics = append(resp.Topics, st)
 		if upper < n {

@@ -42,6 +42,7 @@ var errorMap = []struct {
 	{metadata.ErrUnknownTopic, kerr.UnknownTopicOrPartition},
 	{metadata.ErrUnknownPartition, kerr.UnknownTopicOrPartition},
 	{metadata.ErrInvalidPartitions, kerr.InvalidPartitions},
+	{metadata.ErrTooManyPartitions, kerr.PolicyViolation},
 	{metadata.ErrInvalidReplicaAssignment, kerr.InvalidReplicaAssignment},
 	{metadata.ErrInvalidConfig, kerr.InvalidConfig},
 	{metadata.ErrStalePartitionEpoch, kerr.InvalidUpdateVersion},

@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -94,8 +95,8 @@ func (b *Broker) createTopic(ctx context.Context, name string, numPartitions int
 		if numPartitions <= 0 {
 			return nil, newTopicError(kerr.InvalidPartitions, "number of partitions must be larger than 0")
 		}
-		if numPartitions > 1<<16 {
-			return nil, newTopicError(kerr.InvalidPartitions, "number of partitions %d is larger than Samsa's limit of 65536", numPartitions)
+		if numPartitions > metadata.MaxTopicPartitions {
+			return nil, newTopicError(kerr.InvalidPartitions, "number of partitions %d is larger than Samsa's limit of %d", numPartitions, metadata.MaxTopicPartitions)
 		}
 		if rf <= 0 {
 			return nil, newTopicError(kerr.InvalidReplicationFactor, "replication factor must be larger than 0")
@@ -104,6 +105,12 @@ func (b *Broker) createTopic(ctx context.Context, name string, numPartitions int
 		if assignment, err = controller.AssignReplicas(img, 0, numPartitions, rf, len(name)); err != nil {
 			return nil, err
 		}
+	}
+	if len(assignment) > metadata.MaxRecordsPerUserOp {
+		return nil, newTopicError(kerr.PolicyViolation, "%s", excessivePartitionsPerRequest)
+	}
+	if err := b.checkFDBudget(img, assignment); err != nil {
+		return nil, err
 	}
 	if validateOnly {
 		return &metadata.Topic{Name: name, Partitions: make([]*metadata.Partition, len(assignment)), Configs: configs}, nil
@@ -119,6 +126,45 @@ func (b *Broker) createTopic(ctx context.Context, name string, numPartitions int
 	}
 	b.syncPartitions(ctx)
 	return t, nil
+}
+
+// Kafka's messages for an operation over MaxRecordsPerUserOp partitions:
+// ReplicationControlManager.validateTotalNumberOfPartitions (CreateTopics)
+// and EventHandlerExceptionInfo's for a BoundedListTooLongException (any
+// other operation), both POLICY_VIOLATION.
+const (
+	excessivePartitionsPerRequest = "Excessively large number of partitions per request."
+	excessiveBatch                = "Unable to perform excessively large batch operation."
+)
+
+// checkFDBudget refuses an operation whose assignment would place more
+// partitions on this broker than its file-descriptor budget allows
+// (partition.Manager.CheckCapacity), with POLICY_VIOLATION: Kafka has no
+// such check, and POLICY_VIOLATION is the code it gives operations refused
+// for their size, which clients report as not retriable. Each broker knows
+// only its own limit, so only the partitions placed here are counted.
+func (b *Broker) checkFDBudget(img *metadata.Image, assignment [][]int32) error {
+	add := 0
+	for _, reps := range assignment {
+		if slices.Contains(reps, b.cfg.NodeID) {
+			add++
+		}
+	}
+	if add == 0 {
+		return nil
+	}
+	hosted := 0
+	for _, t := range img.Topics {
+		for _, p := range t.Partitions {
+			if slices.Contains(p.Replicas, b.cfg.NodeID) {
+				hosted++
+			}
+		}
+	}
+	if err := b.parts.CheckCapacity(hosted, add); err != nil {
+		return newTopicError(kerr.PolicyViolation, "%v", err)
+	}
+	return nil
 }
 
 // syncPartitions makes the partition manager follow the current image now,

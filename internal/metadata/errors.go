@@ -39,6 +39,10 @@ var (
 	// ErrInvalidPartitions: zero partitions, or a partition count that
 	// would not increase (INVALID_PARTITIONS).
 	ErrInvalidPartitions = errors.New("metadata: invalid partition count")
+	// ErrTooManyPartitions: one record would create more than
+	// MaxRecordsPerUserOp partitions (POLICY_VIOLATION, Kafka's
+	// BoundedListTooLongException).
+	ErrTooManyPartitions = errors.New("metadata: excessively large number of partitions in one operation")
 	// ErrInvalidReplicaAssignment: empty or duplicate replicas, unknown
 	// brokers, or a replication factor that differs between partitions
 	// (INVALID_REPLICA_ASSIGNMENT).

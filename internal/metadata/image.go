@@ -442,6 +442,19 @@ func newPartitions(name string, id Uuid, first int, as [][]int32) []*Partition {
 // collisionKey maps names that Kafka considers colliding to one key.
 func collisionKey(name string) string { return strings.ReplaceAll(name, ".", "_") }
 
+// MaxRecordsPerUserOp caps the partitions one user operation (a
+// CreateTopics or CreatePartitions request, an auto-creation) may create:
+// Kafka's QuorumController.MAX_RECORDS_PER_USER_OP (= MAX_RECORDS_PER_BATCH,
+// 10000), which ReplicationControlManager.MAX_PARTITIONS_PER_BATCH also is.
+const MaxRecordsPerUserOp = 10_000
+
+// MaxTopicPartitions is Samsa's cap on one topic's partition count, applied
+// to automatic and manual assignments alike. Kafka has none below
+// Integer.MAX_VALUE beyond the per-operation cap; one topic with more
+// partitions than this would need more file descriptors than a broker is
+// usually given.
+const MaxTopicPartitions = 1 << 16
+
 func (d *draft) createTopic(r CreateTopic) error {
 	if err := validTopicName(r.Name); err != nil {
 		return err
@@ -465,6 +478,9 @@ func (d *draft) createTopic(r CreateTopic) error {
 	}
 	if len(r.Assignments) == 0 || len(r.Assignments) > math.MaxInt32 {
 		return fmt.Errorf("%w: %d partitions", ErrInvalidPartitions, len(r.Assignments))
+	}
+	if len(r.Assignments) > MaxRecordsPerUserOp {
+		return fmt.Errorf("%w: %d partitions, limit %d", ErrTooManyPartitions, len(r.Assignments), MaxRecordsPerUserOp)
 	}
 	if err := d.validateAssignments(r.Assignments, 0); err != nil {
 		return err
@@ -505,8 +521,11 @@ func (d *draft) createPartitions(r CreatePartitions) error {
 	if err != nil {
 		return err
 	}
-	if len(r.Assignments) == 0 || len(t.Partitions)+len(r.Assignments) > math.MaxInt32 {
-		return fmt.Errorf("%w: topic %q has %d partitions, cannot add %d", ErrInvalidPartitions, t.Name, len(t.Partitions), len(r.Assignments))
+	if len(r.Assignments) == 0 || len(t.Partitions)+len(r.Assignments) > MaxTopicPartitions {
+		return fmt.Errorf("%w: topic %q has %d partitions, cannot add %d (at most %d per topic)", ErrInvalidPartitions, t.Name, len(t.Partitions), len(r.Assignments), MaxTopicPartitions)
+	}
+	if len(r.Assignments) > MaxRecordsPerUserOp {
+		return fmt.Errorf("%w: %d partitions, limit %d", ErrTooManyPartitions, len(r.Assignments), MaxRecordsPerUserOp)
 	}
 	rf := 0
 	if len(t.Partitions) > 0 {

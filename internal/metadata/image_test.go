@@ -460,3 +460,27 @@ func TestRestartedBrokerStrict(t *testing.T) {
 		t.Fatalf("t-0 after its last ISR member's unclean strict restart: %+v", p)
 	}
 }
+
+// One operation creates at most MaxRecordsPerUserOp partitions (KRaft's
+// MAX_RECORDS_PER_USER_OP), and a topic has at most MaxTopicPartitions,
+// manual assignments included.
+func TestPartitionCaps(t *testing.T) {
+	b := newBuilder(t)
+	b.ok(RegisterBroker{ID: 1, Host: "h", Port: 1, IncarnationID: RandomUuid()})
+	many := func(n int) [][]int32 {
+		as := make([][]int32, n)
+		for i := range as {
+			as[i] = []int32{1}
+		}
+		return as
+	}
+	b.fails(CreateTopic{Name: "big", ID: RandomUuid(), Assignments: many(MaxRecordsPerUserOp + 1)}, ErrTooManyPartitions)
+	id := RandomUuid()
+	b.ok(CreateTopic{Name: "t", ID: id, Assignments: many(MaxRecordsPerUserOp)})
+	b.fails(CreatePartitions{TopicID: id, Assignments: many(MaxRecordsPerUserOp + 1)}, ErrTooManyPartitions)
+	for range 5 {
+		b.ok(CreatePartitions{TopicID: id, Assignments: many(MaxRecordsPerUserOp)})
+	}
+	b.fails(CreatePartitions{TopicID: id, Assignments: many(MaxTopicPartitions - 6*MaxRecordsPerUserOp + 1)}, ErrInvalidPartitions)
+	b.ok(CreatePartitions{TopicID: id, Assignments: many(MaxTopicPartitions - 6*MaxRecordsPerUserOp)})
+}

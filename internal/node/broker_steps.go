@@ -49,9 +49,7 @@ func (n *Node) newReplicator(context.Context) error {
 func (n *Node) followPartitions(context.Context) error {
 	n.unfenceWake = make(chan struct{}, 1)
 	stop := followImages(n.ctl, n.startImg.Offset, func(img *metadata.Image) {
-		if err := n.parts.Sync(context.Background(), img, false); err != nil {
-			n.lg.Warn("partition sync", "err", err)
-		}
+		n.parts.Follow(img) // opens partitions on the manager's opener, off this goroutine
 		n.repl.Sync(img)
 		if b, ok := img.Brokers[n.reg.ID]; ok && b.Fenced {
 			select {
@@ -99,6 +97,9 @@ func (n *Node) startBroker(context.Context) error {
 	// broker leads, now and after every metadata change (after the
 	// partitions' Sync, subscribed before).
 	img := n.ctl.Image()
+	// Partitions open off the raft goroutine, after the image that asks
+	// for them: the runtime looks again once they are open.
+	n.parts.OnOpened(func() { n.coords.Sync(n.ctl.Image()) })
 	n.coords.Sync(img)
 	stop := followImages(n.ctl, img.Offset, n.coords.Sync)
 	n.stack.push("coordinator image following", false, stop)

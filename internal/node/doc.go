@@ -21,7 +21,10 @@
 //     only if every critical closer succeeded (never after a failed start).
 //  3. controller transport (a multi-node quorum only): the raft listener.
 //  4. controller: open the metadata log (raft); it returns once a leader
-//     is known and the log is replayed. Critical closer.
+//     is known and the log is replayed. Critical closer. A log that
+//     replayed nothing beside partition directories in the data dir (a
+//     lost __cluster_metadata-0) stops the start with an error; nothing
+//     is touched (checkMetadataLog).
 //  5. cluster id: wait for the log's cluster id, format or check
 //     meta.properties against it; a broker of a new single-node cluster
 //     writes it.
@@ -33,7 +36,10 @@
 //     ones.
 //  7. broker registration: register this incarnation with the controller.
 //  8. partitions: the partition manager and its first Sync over the
-//     current image (opening, recovering, truncating). Critical closer.
+//     current image (opening, recovering, truncating, on the manager's
+//     opener; partition directories the image does not give this broker
+//     are renamed -stray, never removed; a partition that fails to open
+//     is offline, not fatal). Critical closer.
 //  9. replicator: follower fetchers and the ISR loop, synced to the same
 //     image (not running yet).
 //  10. image following: every image after the first Sync reaches the

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/samsa-streaming/samsa/internal/controller"
+	"github.com/samsa-streaming/samsa/internal/fs"
 	"github.com/samsa-streaming/samsa/internal/metadata"
+	"github.com/samsa-streaming/samsa/internal/partition"
 )
 
 // The start-up steps of the controller side, in order (doc.go).
@@ -69,7 +71,7 @@ func (n *Node) startTransport(context.Context) error {
 func (n *Node) openController(ctx context.Context) error {
 	cfg := n.settings
 	ctlCfg := controller.Config{}.Defaults()
-	ctlCfg.DataDir = filepath.Join(n.dataDir, "__cluster_metadata-0")
+	ctlCfg.DataDir = filepath.Join(n.dataDir, metadataLogDir)
 	ctlCfg.NodeID = n.cfg.NodeID
 	ctlCfg.ClusterID = n.meta.clusterID
 	ctlCfg.Logger = n.lg
@@ -87,6 +89,9 @@ func (n *Node) openController(ctx context.Context) error {
 		ctlCfg.Voters, ctlCfg.Transport = n.cfg.Voters, n.tr
 		ctlCfg.SessionTimeout, ctlCfg.HeartbeatInterval = n.cfg.SessionTimeout, n.cfg.HeartbeatInterval
 	}
+	if err := n.checkMetadataLog(); err != nil {
+		return err
+	}
 	ctl, err := controller.Open(ctx, ctlCfg)
 	if err != nil {
 		return fmt.Errorf("metadata log: %w", err)
@@ -95,6 +100,44 @@ func (n *Node) openController(ctx context.Context) error {
 	n.stack.push("controller", true, ctl.Close)
 	return nil
 }
+
+// checkMetadataLog refuses to start, before the controller would
+// bootstrap a new metadata log, when the log holds nothing (its directory
+// missing, no snapshot, no WAL entry) but the data dir holds partition
+// directories: their topics would be unknown, so every one would be set
+// aside as a stray and the cluster would start over beside them. Nothing
+// is touched.
+func (n *Node) checkMetadataLog() error {
+	if !metadataLogEmpty(filepath.Join(n.dataDir, metadataLogDir)) {
+		return nil
+	}
+	keys, err := partition.ListDirs(fs.OS(), n.dataDir)
+	if err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	return fmt.Errorf("data dir %s holds %d partition directories (such as %s) but the metadata log %s is empty or missing: refusing to start, because every topic would be unknown; "+
+		"restore %s, or move the partition directories out of the data dir to start a new cluster (nothing was changed)",
+		n.dataDir, len(keys), partition.DirName(keys[0].Topic, keys[0].Partition),
+		filepath.Join(n.dataDir, metadataLogDir), metadataLogDir)
+}
+
+// metadataLogEmpty reports whether the controller's directory holds no
+// snapshot and no WAL beyond its 12-byte header (controller/doc.go), so
+// the controller would bootstrap a new log.
+func metadataLogEmpty(dir string) bool {
+	snaps, _ := filepath.Glob(filepath.Join(dir, "snapshot-*.snap"))
+	if len(snaps) > 0 {
+		return false
+	}
+	st, err := os.Stat(filepath.Join(dir, "wal"))
+	return err != nil || st.Size() <= 12
+}
+
+// metadataLogDir is the metadata log's directory in the data dir.
+const metadataLogDir = "__cluster_metadata-0"
 
 // settleClusterID makes meta.properties and the metadata log agree on the
 // cluster id: a new member learns it from the log and formats its data

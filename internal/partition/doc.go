@@ -3,6 +3,25 @@
 // state, plus the Manager that opens, creates and deletes partitions as the
 // cluster image changes.
 //
+// On disk, each partition directory <topic>-<partition> holds, besides the
+// log, partition.metadata with the topic id in Kafka's format
+// ("version: 0\ntopic_id: <base64url id>\n", dirs.go), written atomically
+// before the log opens. Open refuses a directory of another id; one
+// without the file (written before Samsa kept ids) is adopted once by name.
+// The Manager never removes a directory because the image does not know
+// it: at start-up such directories, and those of another topic id, are
+// renamed <topic>-<partition>.<uuid>-stray (Kafka's stray logs) and
+// counted. Only a topic deleted or moved away in the metadata log deletes.
+//
+// The Manager's opener (opener.go) is one goroutine started by NewManager
+// and stopped and waited by Close: Follow (on the raft goroutine) and Sync
+// record the wanted partitions; the opener deletes the partitions taken
+// out of the map, then opens the wanted ones eight at a time, publishing
+// them into the copy-on-write map in chunks that double with the map
+// (linear in all). A partition that fails to open, or would exceed the
+// file-descriptor budget (RLIMIT_NOFILE less a reserve, FDsPerPartition
+// each), is offline (Offline) and the rest start.
+//
 // Concurrency: Append is serialised by the partition's append mutex, which
 // covers validation, the producer-state check and the log write, so that
 // offsets are assigned in the order batches are accepted. Reads take no

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,6 +52,27 @@ type Manager struct {
 	// pidExpiryMs is producer.id.expiration.ms as the image last set it
 	// (a dynamic broker setting), else the static one.
 	pidExpiryMs atomic.Int64
+
+	// The opener (opener.go). Guarded by mu: wanted holds the latest
+	// state of every hosted partition not yet open nor offline; queue the
+	// keys to open, toDelete the partitions to delete, in that order;
+	// waiters are released when both are drained.
+	wanted     map[Key]openReq
+	queue      []Key
+	toDelete   []*Partition
+	waiters    []chan struct{}
+	wake       chan struct{}
+	stopOpener context.CancelFunc
+	openerDone chan struct{}
+	stopOnce   sync.Once
+	// offline is copy-on-write like parts: partitions that failed to open.
+	offline atomic.Pointer[map[Key]offlineErr]
+	strays  atomic.Int64
+	// onOpened is called after the opener publishes partitions.
+	onOpened atomic.Pointer[func()]
+	// fdLimit is RLIMIT_NOFILE; capacity the partitions that fit in it.
+	fdLimit  int64
+	capacity int
 }
 
 // ManagerOptions configure a Manager.
@@ -64,6 +84,9 @@ type ManagerOptions struct {
 	Logger        *slog.Logger
 	Clock         Clock
 	CleanShutdown bool
+	// FDLimit overrides RLIMIT_NOFILE for the file-descriptor budget
+	// (0: the process's limit).
+	FDLimit int64
 }
 
 // NewManager returns a Manager with no partitions; Sync opens them.
@@ -73,6 +96,13 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 		fsys: o.FS, lg: o.Logger, clock: o.Clock, clean: o.CleanShutdown,
 	}
 	m.parts.Store(&map[Key]*Partition{})
+	m.offline.Store(&map[Key]offlineErr{})
+	m.wanted, m.wake = map[Key]openReq{}, make(chan struct{}, 1)
+	m.fdLimit = o.FDLimit
+	if m.fdLimit <= 0 {
+		m.fdLimit = nofileLimit()
+	}
+	m.capacity = capacityFor(m.fdLimit)
 	m.pidExpiryMs.Store(o.Broker.Int("producer.id.expiration.ms", defaultProducerIDExpirationMs))
 	hws, err := loadHWCheckpoint(o.FS, o.DataDir)
 	if err != nil {
@@ -95,6 +125,7 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 		}
 		m.cleaner = c
 	}
+	m.startOpener()
 	return m, nil
 }
 
@@ -141,101 +172,164 @@ func (m *Manager) hosts(p *metadata.Partition) bool {
 	return false
 }
 
-// Sync brings the hosted partitions in line with img: it opens partitions
-// this broker is a replica of, applies changed topic settings and leader
-// epochs, and deletes partitions whose topic is gone. On the first call it
-// also removes partition directories that no topic in the image owns (a
-// topic deleted while this broker was down).
+// Sync brings the hosted partitions in line with img and waits until
+// every partition it asked for is open or offline (Follow, then
+// WaitOpened). On the first call (start-up) it also sets aside, never
+// removes, partition directories the image does not give this broker:
+// they are renamed <topic>-<partition>.<uuid>-stray and counted (Kafka's
+// stray logs). A partition that fails to open goes offline (Offline) and
+// does not fail Sync. Handlers that need what they just created call it;
+// the raft goroutine calls Follow.
 func (m *Manager) Sync(ctx context.Context, img *metadata.Image, first bool) error {
+	if err := m.follow(img, first); err != nil {
+		return err
+	}
+	return m.WaitOpened(ctx)
+}
+
+// Follow brings the hosted partitions in line with img without waiting:
+// it applies changed topic settings and leader epochs to open partitions
+// and hands the opener (opener.go) the partitions to delete — those whose
+// topic is gone or was replaced, an explicit DeleteTopics or reassignment
+// recorded in the metadata log — and those to open. No file is opened,
+// recovered or removed on the caller's goroutine (the raft goroutine);
+// until a partition is open, Get does not find it and produce and fetch
+// answer NOT_LEADER_OR_FOLLOWER, a retriable error. It costs one copy of
+// the partition map at most.
+func (m *Manager) Follow(img *metadata.Image) {
+	_ = m.follow(img, false) // only the first pass, which scans the data dir, fails
+}
+
+func (m *Manager) follow(img *metadata.Image, first bool) error {
 	m.syncMu.Lock()
 	defer m.syncMu.Unlock()
 	m.pidExpiryMs.Store(m.producerIDExpirationMs(img))
-	var errs []error
-	want := make(map[Key]bool)
+	want := make(map[Key]openReq)
 	for _, t := range img.Topics {
-		cfg := m.TopicConfig(img, t)
+		var cfg *config.Topic
 		for _, mp := range t.Partitions {
 			if !m.hosts(mp) {
 				continue
 			}
+			if cfg == nil {
+				c := m.TopicConfig(img, t)
+				cfg = &c
+			}
 			k := Key{t.Name, mp.Index}
-			want[k] = true
-			p, ok := (*m.parts.Load())[k]
-			st := stateOf(img, mp)
-			if ok {
-				p.SetConfig(cfg)
-				p.SetState(m.nodeID, st, m.clock.Now())
-				continue
-			}
-			hw, ok := m.checkpointedHW(k)
-			if !ok {
-				hw = -1
-			}
-			p, err := Open(ctx, m.dataDir, t.Name, mp.Index, cfg, Options{
-				FS: m.fsys, Logger: m.lg, Clock: m.clock, CleanShutdown: m.clean,
-				Self: m.nodeID, State: &st, HighWatermark: hw,
-				ProducerIDExpirationMs: m.pidExpiryMs.Load(),
-			})
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			m.update(func(parts map[Key]*Partition) { parts[k] = p })
-			if m.cleaner != nil {
-				m.cleaner.Add(p.Log()) // the cleaner skips logs that are not compacted
-			}
+			want[k] = openReq{key: k, id: t.ID, cfg: *cfg, state: stateOf(img, mp)}
 		}
 	}
-	var gone []*Partition
-	m.update(func(parts map[Key]*Partition) {
-		for k, p := range parts {
-			if !want[k] {
-				gone = append(gone, p)
-				delete(parts, k)
-			}
-		}
-	})
-	for _, p := range gone {
-		m.lg.Info("deleting partition", "topic", p.Topic, "partition", p.Index)
-		if m.cleaner != nil {
-			m.cleaner.Remove(p.Log())
-		}
-		if err := p.Delete(); err != nil {
-			errs = append(errs, err)
-		}
-	}
+	var err error
 	if first {
-		errs = append(errs, m.removeStrays(want))
+		err = m.setAsideStrays(want)
 	}
-	return errors.Join(errs...)
+	m.reconcile(want)
+	return err
 }
 
-// removeStrays deletes partition directories that the image does not know.
-func (m *Manager) removeStrays(want map[Key]bool) error {
-	ents, err := m.fsys.ReadDir(m.dataDir)
+// reconcile updates open partitions from want, takes out of the map (one
+// copy) the partitions to delete, forgets wanted and offline partitions
+// that are no longer wanted, and hands the deletions, then the missing
+// partitions, to the opener, which runs them in that order.
+func (m *Manager) reconcile(want map[Key]openReq) {
+	now := m.clock.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur := *m.parts.Load()
+	var gone []*Partition
+	for k, p := range cur {
+		r, ok := want[k]
+		if !ok || (!p.TopicID.IsZero() && p.TopicID != r.id) {
+			gone = append(gone, p)
+		}
+	}
+	if len(gone) > 0 {
+		next := make(map[Key]*Partition, len(cur))
+		for k, p := range cur {
+			next[k] = p
+		}
+		for _, p := range gone {
+			delete(next, Key{p.Topic, p.Index})
+		}
+		m.parts.Store(&next)
+		cur = next
+		m.toDelete = append(m.toDelete, gone...)
+	}
+	offline := m.pruneOffline(want)
+	for k := range m.wanted {
+		if _, ok := want[k]; !ok {
+			delete(m.wanted, k)
+		}
+	}
+	queued := len(gone) > 0
+	for k, r := range want {
+		if p, ok := cur[k]; ok {
+			p.SetConfig(r.cfg)
+			p.SetState(m.nodeID, r.state, now)
+			continue
+		}
+		if _, ok := offline[k]; ok {
+			continue
+		}
+		if _, ok := m.wanted[k]; !ok {
+			m.queue = append(m.queue, k)
+			queued = true
+		}
+		m.wanted[k] = r
+	}
+	if queued {
+		m.wakeOpener()
+	}
+}
+
+// pruneOffline forgets offline partitions that are no longer wanted (or
+// wanted for another topic id) and returns the offline set. Callers hold
+// m.mu.
+func (m *Manager) pruneOffline(want map[Key]openReq) map[Key]offlineErr {
+	offline := *m.offline.Load()
+	stale := false
+	for k, off := range offline {
+		if r, ok := want[k]; !ok || r.id != off.id {
+			stale = true
+			break
+		}
+	}
+	if !stale {
+		return offline
+	}
+	next := make(map[Key]offlineErr, len(offline))
+	for k, off := range offline {
+		if r, ok := want[k]; ok && r.id == off.id {
+			next[k] = off
+		}
+	}
+	m.offline.Store(&next)
+	return next
+}
+
+// setAsideStrays renames every live partition directory that want does
+// not name to its stray name. Nothing is removed.
+func (m *Manager) setAsideStrays(want map[Key]openReq) error {
+	keys, err := ListDirs(m.fsys, m.dataDir)
 	if err != nil {
-		return err
+		return fmt.Errorf("scan data dir for stray partitions: %w", err)
 	}
 	var errs []error
-	for _, e := range ents {
-		if !e.IsDir() || strings.HasPrefix(e.Name(), "__cluster_metadata") {
+	for _, k := range keys {
+		if _, ok := want[k]; ok {
 			continue
 		}
-		i := strings.LastIndexByte(e.Name(), '-')
-		if i <= 0 {
+		if _, ok := m.Get(k.Topic, k.Partition); ok {
 			continue
 		}
-		n, err := strconv.ParseInt(e.Name()[i+1:], 10, 32)
+		to, err := setAside(m.fsys, m.dataDir, k)
 		if err != nil {
-			continue
-		}
-		if want[Key{e.Name()[:i], int32(n)}] {
-			continue
-		}
-		m.lg.Warn("removing partition directory of a deleted topic", "dir", e.Name())
-		if err := m.fsys.RemoveAll(filepath.Join(m.dataDir, e.Name())); err != nil {
 			errs = append(errs, err)
+			continue
 		}
+		m.strays.Add(1)
+		m.lg.Warn("set aside a partition directory the metadata image does not give this broker (kept, not deleted)",
+			"dir", DirName(k.Topic, k.Partition), "renamed_to", to)
 	}
 	return errors.Join(errs...)
 }
@@ -323,14 +417,22 @@ func (m *Manager) producerIDExpirationMs(img *metadata.Image) int64 {
 	return m.broker.Int(name, defaultProducerIDExpirationMs)
 }
 
-// Close closes every partition.
+// Close stops the opener and closes every partition.
 func (m *Manager) Close() error {
+	m.stopOnce.Do(func() {
+		m.stopOpener()
+		<-m.openerDone
+	})
 	var errs []error
 	if err := m.WriteHWCheckpoint(); err != nil {
 		errs = append(errs, fmt.Errorf("high watermark checkpoint: %w", err))
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	for _, p := range m.toDelete { // deletions the opener did not reach
+		errs = append(errs, p.Close())
+	}
+	m.toDelete = nil
 	for k, p := range *m.parts.Load() {
 		if m.cleaner != nil {
 			m.cleaner.Remove(p.Log())
@@ -341,18 +443,6 @@ func (m *Manager) Close() error {
 	}
 	m.parts.Store(&map[Key]*Partition{})
 	return errors.Join(errs...)
-}
-
-// update changes the partition map by copy-on-write under m.mu.
-func (m *Manager) update(fn func(map[Key]*Partition)) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	next := make(map[Key]*Partition, len(*m.parts.Load())+1)
-	for k, p := range *m.parts.Load() {
-		next[k] = p
-	}
-	fn(next)
-	m.parts.Store(&next)
 }
 
 // DynamicSettings picks this broker's dynamic settings out of the image.

@@ -21,6 +21,7 @@ func TestManagerProducerIDExpirationSetting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { m.Close() })
 	if got := m.pidExpiryMs.Load(); got != 5000 {
 		t.Fatalf("static: %d", got)
 	}

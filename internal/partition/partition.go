@@ -15,6 +15,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/config"
 	"github.com/samsa-streaming/samsa/internal/fs"
 	"github.com/samsa-streaming/samsa/internal/log"
+	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
 // Errors returned by Append; replication.ErrorCode maps each to a Kafka
@@ -37,12 +38,13 @@ type Clock interface{ Now() time.Time }
 
 // Partition is one replica of a topic-partition on this broker.
 type Partition struct {
-	Topic string
-	Index int32
-	dir   string
-	lg    *slog.Logger
-	clock Clock
-	fsys  fs.FS
+	Topic   string
+	Index   int32
+	TopicID metadata.Uuid // zero when opened without one
+	dir     string
+	lg      *slog.Logger
+	clock   Clock
+	fsys    fs.FS
 
 	mu        sync.Mutex // serialises appends and producer state
 	log       *log.Log
@@ -76,6 +78,11 @@ type Options struct {
 	// ProducerIDExpirationMs is producer.id.expiration.ms: producer ids
 	// idle that long are not loaded back (0: Kafka's default, one day).
 	ProducerIDExpirationMs int64
+	// TopicID is the topic's id. When set, the directory must hold it in
+	// partition.metadata (one without the file is adopted and gets it
+	// before the log opens); a directory of another id is refused with
+	// ErrTopicIDMismatch.
+	TopicID metadata.Uuid
 }
 
 // DirName is a partition's directory name, as Kafka names it.
@@ -116,6 +123,12 @@ func Open(ctx context.Context, dataDir, topic string, index int32, cfg config.To
 		changed: make(chan struct{}),
 	}
 	p.cfg.Store(&cfg)
+	if !opts.TopicID.IsZero() {
+		if err := claimDir(opts.FS, p.dir, opts.TopicID); err != nil {
+			return nil, err
+		}
+		p.TopicID = opts.TopicID
+	}
 	l, err := log.Open(ctx, p.dir, LogConfig(cfg), log.Options{FS: opts.FS, Logger: p.lg, Clock: opts.Clock, CleanShutdown: opts.CleanShutdown})
 	if err != nil {
 		return nil, fmt.Errorf("open log %s: %w", p.dir, err)
