@@ -2,7 +2,9 @@ package batch
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"math"
 	"testing"
 )
 
@@ -96,6 +98,61 @@ func FuzzValidate(f *testing.F) {
 		}
 		if h.Size() != int64(len(b)) || h.Magic != 2 || h.NumRecords < 1 || h.LastOffset() < h.BaseOffset || CheckCRC(b) != nil {
 			t.Fatalf("accepted inconsistent batch: %+v", h)
+		}
+	})
+}
+
+// FuzzValidateRecords feeds arbitrary batches to the streaming validator:
+// it never panics, fails only with its documented errors, and agrees with
+// Records, the decoder that decompresses whole: what it accepts Records
+// decodes to the same number of records, and (for every codec but snappy,
+// whose raw blocks it bounds more tightly) what Records decodes with
+// consecutive offset deltas it accepts.
+func FuzzValidateRecords(f *testing.F) {
+	for _, codec := range allCodecs {
+		f.Add(mustBuild(f, codec, testRecords()[:3], BuildOptions{}), false)
+		f.Add(mustBuild(f, codec, testRecords()[3:4], BuildOptions{}), true)
+	}
+	f.Add(make([]byte, HeaderSize), false)
+	// No records and an empty raw snappy block, which does not decode: the
+	// end of the section is read, and its error kept, even then.
+	emptySnappy := make([]byte, HeaderSize)
+	emptySnappy[posAttributes+1] = byte(CodecSnappy)
+	f.Add(emptySnappy, false)
+	f.Fuzz(func(t *testing.T, b []byte, compacted bool) {
+		h, err := ParseHeader(b)
+		if err != nil {
+			return
+		}
+		b = append([]byte(nil), b...)
+		binary.BigEndian.PutUint32(b[posLength:], uint32(len(b)-LogOverhead))
+		h.Length = int32(len(b) - LogOverhead)
+		b[posMagic], h.Magic = 2, 2 // Validate's job, as is the CRC
+		const limit = 1 << 20
+		o := ValidateOptions{Partition: "f-0", Compacted: compacted, Now: 0, BeforeMaxMs: math.MaxInt64, AfterMaxMs: math.MaxInt64, MaxDecompressed: limit}
+		_, verr := ValidateRecords(&h, b, o)
+		var re *RecordErrors
+		switch {
+		case verr == nil, errors.As(verr, &re):
+		case errors.Is(verr, ErrRecord), errors.Is(verr, ErrDecompress), errors.Is(verr, ErrTooLarge), errors.Is(verr, ErrCodec):
+		default:
+			t.Fatalf("unexpected error class: %v", verr)
+		}
+		recs, rerr := Records(b, limit)
+		if verr == nil || re != nil {
+			if rerr != nil || len(recs) != int(h.NumRecords) {
+				t.Fatalf("validator accepted what Records refuses: %v", rerr)
+			}
+		}
+		if rerr == nil && h.Codec() != CodecSnappy && !compacted {
+			for i := range recs {
+				if recs[i].OffsetDelta != int32(i) {
+					return
+				}
+			}
+			if verr != nil {
+				t.Fatalf("Records decodes what the validator refuses: %v", verr)
+			}
 		}
 	})
 }
