@@ -394,7 +394,9 @@ type recordMeta struct {
 // next reads one record. A record that fits the window is decoded in place;
 // a larger one is walked field by field.
 func (s *recordStream) next(m *recordMeta) error {
-	s.fill(binary.MaxVarintLen32)
+	if !s.eof {
+		s.fill(binary.MaxVarintLen32)
+	}
 	length, n := binary.Varint(s.data)
 	if n <= 0 || n > binary.MaxVarintLen32 || length < 0 || length > math.MaxInt32 {
 		if s.err != nil {
@@ -406,7 +408,9 @@ func (s *recordStream) next(m *recordMeta) error {
 		return recordErr("invalid record length")
 	}
 	size := n + int(length)
-	s.fill(size)
+	if !s.eof {
+		s.fill(size)
+	}
 	if s.err != nil {
 		return s.err
 	}
