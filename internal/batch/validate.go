@@ -88,14 +88,6 @@ func (e *RecordErrors) Error() string {
 	return b.String()
 }
 
-func (e *RecordErrors) add(index int, timestamp bool, msg string) {
-	e.Total++
-	e.Timestamp = e.Timestamp || timestamp
-	if len(e.Errs) < maxRecordErrors {
-		e.Errs = append(e.Errs, RecordError{Index: index, Msg: msg})
-	}
-}
-
 // CheckProduced applies the header rules Kafka has for a batch from a
 // client (UnifiedLog.analyzeAndValidateRecords and LogValidator
 // .validateBatch): base offset 0, a positive record count matching the
@@ -152,11 +144,17 @@ func ValidateRecords(h *Header, b []byte, opts ValidateOptions) (RecordsInfo, er
 			ts = h.MaxTimestamp
 		}
 		info.MaxTimestamp = max(info.MaxTimestamp, ts)
-		if msg, isTS := checkRecord(h, &m, i, ts, &opts); msg != "" {
+		if p := checkRecord(h, &m, i, ts, &opts); p != recordOK {
 			if errs == nil {
 				errs = new(RecordErrors)
 			}
-			errs.add(i, isTS, msg)
+			errs.Total++
+			errs.Timestamp = errs.Timestamp || p >= recordTimestamp
+			if len(errs.Errs) < maxRecordErrors {
+				// Messages only for the errors kept: a batch of
+				// millions of keyless records costs no garbage.
+				errs.Errs = append(errs.Errs, RecordError{Index: i, Msg: p.message(h, &m, i, ts, &opts)})
+			}
 		}
 	}
 	end := s.atEnd()
@@ -172,25 +170,52 @@ func ValidateRecords(h *Header, b []byte, opts ValidateOptions) (RecordsInfo, er
 	return info, nil
 }
 
-// checkRecord applies the per-record rules; it returns "" for a valid
-// record, else the message and whether it is a timestamp error.
-func checkRecord(h *Header, m *recordMeta, i int, ts int64, o *ValidateOptions) (string, bool) {
-	if int64(m.offsetDelta) != int64(i) {
-		return fmt.Sprintf("Inner record at index %d has offset delta %d: the offset deltas of a record batch must be 0, 1, 2, ... in topic partition %s", i, m.offsetDelta, o.Partition), false
-	}
-	if o.Compacted && m.keyLen < 0 {
-		return "Compacted topic cannot accept message without key in topic partition " + o.Partition, false
-	}
-	if !o.LogAppendTime && ts != -1 {
+// recordProblem is what is wrong with one record; the timestamp problems
+// sort last.
+type recordProblem uint8
+
+const (
+	recordOK recordProblem = iota
+	recordOffsetDelta
+	recordNoKey
+	recordTimestamp // out of range
+	recordLogAppendTime
+)
+
+// checkRecord applies the per-record rules, one problem per record: the
+// offset delta first, then the key, then the timestamp (as Kafka orders
+// key and timestamp).
+func checkRecord(h *Header, m *recordMeta, i int, ts int64, o *ValidateOptions) recordProblem {
+	switch {
+	case int64(m.offsetDelta) != int64(i):
+		return recordOffsetDelta
+	case o.Compacted && m.keyLen < 0:
+		return recordNoKey
+	case !o.LogAppendTime && ts != -1:
 		if diff := o.Now - ts; diff > o.BeforeMaxMs || -diff > o.AfterMaxMs {
-			return fmt.Sprintf("Timestamp %d of message with offset %d is out of range. The timestamp should be within [%d, %d]",
-				ts, m.offsetDelta, o.Now-o.BeforeMaxMs, satAdd(o.Now, o.AfterMaxMs)), true
+			return recordTimestamp
 		}
-	} else if h.LogAppendTime() {
-		return fmt.Sprintf("Invalid timestamp type in message DefaultRecord(offset=%d, timestamp=%d, key=%d bytes, value=%d bytes). Producer should not set timestamp type to LogAppendTime.",
-			m.offsetDelta, ts, max(m.keyLen, 0), max(m.valueLen, 0)), true
+	case h.LogAppendTime():
+		return recordLogAppendTime
 	}
-	return "", false
+	return recordOK
+}
+
+// message is Kafka's record error message for the problem.
+func (p recordProblem) message(h *Header, m *recordMeta, i int, ts int64, o *ValidateOptions) string {
+	switch p {
+	case recordOffsetDelta:
+		return fmt.Sprintf("Inner record at index %d has offset delta %d: the offset deltas of a record batch must be 0, 1, 2, ... in topic partition %s", i, m.offsetDelta, o.Partition)
+	case recordNoKey:
+		return "Compacted topic cannot accept message without key in topic partition " + o.Partition
+	case recordTimestamp:
+		return fmt.Sprintf("Timestamp %d of message with offset %d is out of range. The timestamp should be within [%d, %d]",
+			ts, m.offsetDelta, o.Now-o.BeforeMaxMs, satAdd(o.Now, o.AfterMaxMs))
+	case recordLogAppendTime:
+		return fmt.Sprintf("Invalid timestamp type in message DefaultRecord(offset=%d, timestamp=%d, key=%d bytes, value=%d bytes). Producer should not set timestamp type to LogAppendTime.",
+			m.offsetDelta, ts, max(m.keyLen, 0), max(m.valueLen, 0))
+	}
+	return ""
 }
 
 // satAdd is a+b for b ≥ 0, saturating at MaxInt64.

@@ -270,3 +270,19 @@ func TestValidateRecordsAllocations(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateRecordsManyErrors: every invalid record is counted, the first
+// maxRecordErrors are kept.
+func TestValidateRecordsManyErrors(t *testing.T) {
+	recs := make([]Record, 5000)
+	o := testOpts()
+	o.Compacted = true
+	_, err := validate(t, mustBuild(t, CodecLZ4, recs, BuildOptions{BaseTimestamp: testNow}), o)
+	var re *RecordErrors
+	if !errors.As(err, &re) || re.Total != 5000 || len(re.Errs) != maxRecordErrors || re.Errs[maxRecordErrors-1].Index != maxRecordErrors-1 {
+		t.Fatalf("%v", err)
+	}
+	if !strings.HasPrefix(err.Error(), "One or more records have been rejected due to 5000 record errors in total") {
+		t.Fatalf("summary %q", err)
+	}
+}
