@@ -39,7 +39,7 @@ const keepSnappyBuf = 1 << 20
 // compression.go it holds only reusable state.
 var streams sync.Pool // *recordStream
 
-var errNoProgress = errors.New("reader made no progress")
+var errNoProgress = errors.New("batch: reader made no progress")
 
 // recordStream yields a records section's bytes. data is the unread part of
 // the window (or of the section itself when uncompressed).

@@ -235,7 +235,9 @@ func TestValidateGzipGarbage(t *testing.T) {
 }
 
 // TestValidateStructure: record counts that disagree with the records
-// present, and offset deltas other than 0..n-1, are INVALID_RECORD.
+// present, offset deltas other than 0..n-1, malformed records, a non-zero
+// base offset and a control batch are INVALID_RECORD; an undefined codec id
+// is UNSUPPORTED_COMPRESSION_TYPE.
 func TestValidateStructure(t *testing.T) {
 	e := valStart(t)
 	e.valCreateTopic("val-struct", nil)
@@ -253,6 +255,15 @@ func TestValidateStructure(t *testing.T) {
 	bigLen := valBatch(t, 0, valRecords(1), now, 0)
 	bigLen[61], bigLen[62] = 0xfe, 0x7f // the record's 2-byte length varint: 8191, more than present
 	e.valExpect("record length past the batch", "val-struct", valFinish(bigLen), kerr.InvalidRecord, "invalid record size")
+	codec5 := valBatch(t, 0, valRecords(1), now, 0)
+	codec5[22] |= 5
+	e.valExpect("codec id 5", "val-struct", valFinish(codec5), kerr.UnsupportedCompressionType, "unknown compression type id: 5")
+	based := valBatch(t, 0, valRecords(1), now, 0)
+	based[7] = 3
+	e.valExpect("base offset 3", "val-struct", valFinish(based), kerr.InvalidRecord, "should be 0, but it is 3")
+	control := valBatch(t, 0, valRecords(1), now, 0)
+	control[22] |= 0x20
+	e.valExpect("control batch", "val-struct", valFinish(control), kerr.InvalidRecord, "not allowed to write control records")
 	if end := e.valEndOffset("val-struct"); end != 0 {
 		t.Fatalf("end offset %d, want 0", end)
 	}
