@@ -286,3 +286,27 @@ func TestValidateRecordsManyErrors(t *testing.T) {
 		t.Fatalf("summary %q", err)
 	}
 }
+
+// TestValidateRecordsWindowBoundaries: records of every size straddle the
+// 64 KiB window boundaries of a compressed section, some larger than the
+// window.
+func TestValidateRecordsWindowBoundaries(t *testing.T) {
+	var recs []Record
+	for i := 0; i < 400; i++ {
+		size := (i * 7919) % 3000
+		if i%97 == 0 {
+			size = windowSize + i
+		}
+		recs = append(recs, Record{Key: []byte{byte(i)}, Value: bytes.Repeat([]byte{byte(i)}, size), TimestampDelta: int64(i),
+			Headers: []RecordHeader{{Key: "h", Value: bytes.Repeat([]byte("x"), i%50)}}})
+	}
+	o := testOpts()
+	o.Compacted = true
+	o.MaxDecompressed = 4 << 20
+	for _, codec := range allCodecs {
+		info, err := validate(t, mustBuild(t, codec, recs, BuildOptions{BaseTimestamp: testNow}), o)
+		if err != nil || info.MaxTimestamp != testNow+399 {
+			t.Fatalf("%s: %v (max timestamp %d)", codec, err, info.MaxTimestamp)
+		}
+	}
+}
