@@ -121,13 +121,18 @@ func CheckProduced(h *Header, partition string) error {
 // streamed, at most opts.MaxDecompressed bytes of it; an uncompressed one is
 // walked in place without allocating.
 func ValidateRecords(h *Header, b []byte, opts ValidateOptions) (RecordsInfo, error) {
+	s := getStream()
+	defer s.release()
+	return s.validate(h, b, &opts)
+}
+
+// validate is ValidateRecords on stream s.
+func (s *recordStream) validate(h *Header, b []byte, o *ValidateOptions) (RecordsInfo, error) {
 	info := RecordsInfo{MaxTimestamp: -1}
 	if h.NumRecords < 0 || len(b) < HeaderSize {
 		return info, fmt.Errorf("%w: invalid record count %d", ErrRecord, h.NumRecords)
 	}
-	s := getStream()
-	defer s.release()
-	if err := s.open(h.Codec(), b[HeaderSize:], opts.MaxDecompressed); err != nil {
+	if err := s.open(h.Codec(), b[HeaderSize:], o.MaxDecompressed); err != nil {
 		return info, err
 	}
 	var errs *RecordErrors
@@ -135,7 +140,7 @@ func ValidateRecords(h *Header, b []byte, opts ValidateOptions) (RecordsInfo, er
 	for i := range int(h.NumRecords) {
 		if err := s.next(&m); err != nil {
 			if errors.Is(err, ErrRecord) {
-				return info, fmt.Errorf("%w (record %d in topic partition %s)", err, i, opts.Partition)
+				return info, fmt.Errorf("%w (record %d in topic partition %s)", err, i, o.Partition)
 			}
 			return info, err
 		}
@@ -144,7 +149,7 @@ func ValidateRecords(h *Header, b []byte, opts ValidateOptions) (RecordsInfo, er
 			ts = h.MaxTimestamp
 		}
 		info.MaxTimestamp = max(info.MaxTimestamp, ts)
-		if p := checkRecord(h, &m, i, ts, &opts); p != recordOK {
+		if p := checkRecord(h, &m, i, ts, o); p != recordOK {
 			if errs == nil {
 				errs = new(RecordErrors)
 			}
@@ -153,7 +158,7 @@ func ValidateRecords(h *Header, b []byte, opts ValidateOptions) (RecordsInfo, er
 			if len(errs.Errs) < maxRecordErrors {
 				// Messages only for the errors kept: a batch of
 				// millions of keyless records costs no garbage.
-				errs.Errs = append(errs.Errs, RecordError{Index: i, Msg: p.message(h, &m, i, ts, &opts)})
+				errs.Errs = append(errs.Errs, RecordError{Index: i, Msg: p.message(h, &m, i, ts, o)})
 			}
 		}
 	}
@@ -162,7 +167,7 @@ func ValidateRecords(h *Header, b []byte, opts ValidateOptions) (RecordsInfo, er
 		return info, s.err
 	}
 	if !end {
-		return info, fmt.Errorf("%w: incorrect declared batch size, records still remaining in file (topic partition %s)", ErrRecord, opts.Partition)
+		return info, fmt.Errorf("%w: incorrect declared batch size, records still remaining in file (topic partition %s)", ErrRecord, o.Partition)
 	}
 	if errs != nil {
 		return info, errs
