@@ -2,7 +2,9 @@ package batch
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"math"
 	"testing"
 )
 
@@ -98,4 +100,102 @@ func FuzzValidate(f *testing.F) {
 			t.Fatalf("accepted inconsistent batch: %+v", h)
 		}
 	})
+}
+
+// FuzzValidateRecords feeds arbitrary batches to the streaming validator:
+// it never panics, fails only with its documented errors, and agrees with
+// Records, the decoder that decompresses whole: what it accepts Records
+// decodes to the same number of records, and (for every codec but snappy,
+// whose raw blocks it bounds more tightly) what Records decodes with
+// consecutive offset deltas it accepts.
+func FuzzValidateRecords(f *testing.F) {
+	for _, codec := range allCodecs {
+		f.Add(mustBuild(f, codec, testRecords()[:3], BuildOptions{}), false)
+		f.Add(mustBuild(f, codec, testRecords()[3:4], BuildOptions{}), true)
+	}
+	f.Add(make([]byte, HeaderSize), false)
+	// No records and an empty raw snappy block, which does not decode: the
+	// end of the section is read, and its error kept, even then.
+	emptySnappy := make([]byte, HeaderSize)
+	emptySnappy[posAttributes+1] = byte(CodecSnappy)
+	f.Add(emptySnappy, false)
+	f.Fuzz(func(t *testing.T, b []byte, compacted bool) {
+		h, err := ParseHeader(b)
+		if err != nil {
+			return
+		}
+		b = append([]byte(nil), b...)
+		binary.BigEndian.PutUint32(b[posLength:], uint32(len(b)-LogOverhead))
+		h.Length = int32(len(b) - LogOverhead)
+		b[posMagic], h.Magic = 2, 2 // Validate's job, as is the CRC
+		const limit = 1 << 20
+		o := ValidateOptions{Partition: "f-0", Compacted: compacted, Now: 0, BeforeMaxMs: math.MaxInt64, AfterMaxMs: math.MaxInt64, MaxDecompressed: limit}
+		_, verr := ValidateRecords(&h, b, o)
+		var re *RecordErrors
+		switch {
+		case verr == nil, errors.As(verr, &re):
+		case errors.Is(verr, ErrRecord), errors.Is(verr, ErrDecompress), errors.Is(verr, ErrTooLarge), errors.Is(verr, ErrCodec):
+		default:
+			t.Fatalf("unexpected error class: %v", verr)
+		}
+		recs, rerr := Records(b, limit)
+		if verr == nil || re != nil {
+			if rerr != nil || len(recs) != int(h.NumRecords) {
+				t.Fatalf("validator accepted what Records refuses: %v", rerr)
+			}
+		}
+		if rerr == nil && h.Codec() != CodecSnappy && !compacted {
+			for i := range recs {
+				if recs[i].OffsetDelta != int32(i) {
+					return
+				}
+			}
+			if verr != nil {
+				t.Fatalf("Records decodes what the validator refuses: %v", verr)
+			}
+		}
+	})
+}
+
+// FuzzValidateSection compresses an arbitrary records section with each
+// codec and validates it twice: through the pooled 64 KiB window and
+// through a 16-byte one, which sends nearly every record down the
+// field-by-field path and every field across window refills. Both must
+// agree with each other and with Records.
+func FuzzValidateSection(f *testing.F) {
+	recs := withOffsets(testRecords()[:3])
+	recs[2].Value = bytes.Repeat([]byte("v"), 100)
+	f.Add(AppendRecords(nil, recs), uint8(0), uint16(3))
+	f.Add(AppendRecords(nil, recs[:1]), uint8(4), uint16(1))
+	f.Add([]byte{}, uint8(1), uint16(0))
+	f.Fuzz(func(t *testing.T, section []byte, codecN uint8, n uint16) {
+		codec := Codec(codecN % 5)
+		h := Header{Magic: 2, Attributes: int16(codec), LastOffsetDelta: int32(n) - 1, BaseTimestamp: 0, MaxTimestamp: 0,
+			ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1, NumRecords: int32(n)}
+		b, err := Compress(codec, appendHeader(nil, &h), section)
+		if err != nil {
+			t.Fatal(err)
+		}
+		finish(b)
+		o := ValidateOptions{Partition: "f-0", BeforeMaxMs: math.MaxInt64, AfterMaxMs: math.MaxInt64, MaxDecompressed: 1 << 20}
+		_, errBig := ValidateRecords(&h, b, o)
+		small := &recordStream{window: make([]byte, 16)}
+		_, errSmall := small.validate(&h, b, &o)
+		if (errBig == nil) != (errSmall == nil) || errors.Is(errBig, ErrRecord) != errors.Is(errSmall, ErrRecord) {
+			t.Fatalf("window sizes disagree: %v / %v", errBig, errSmall)
+		}
+		got, rerr := Records(b, 1<<20)
+		if (errBig == nil) != (rerr == nil && consecutive(got)) {
+			t.Fatalf("validator %v, Records %v", errBig, rerr)
+		}
+	})
+}
+
+func consecutive(recs []Record) bool {
+	for i := range recs {
+		if recs[i].OffsetDelta != int32(i) {
+			return false
+		}
+	}
+	return true
 }

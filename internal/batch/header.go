@@ -181,7 +181,7 @@ func Validate(b []byte) (Header, error) {
 		return h, err
 	}
 	if h.Magic != 2 {
-		return h, ErrMagic
+		return h, fmt.Errorf("%w: record batches must have magic version 2, not %d", ErrMagic, h.Magic)
 	}
 	if h.Length < HeaderSize-LogOverhead || int64(h.Length)+LogOverhead != int64(len(b)) {
 		return h, ErrLength
@@ -190,12 +190,12 @@ func Validate(b []byte) (Header, error) {
 		return h, err
 	}
 	if h.Codec() > CodecZstd {
-		return h, ErrCodec
+		return h, fmt.Errorf("%w: unknown compression type id: %d", ErrCodec, h.Codec())
 	}
 	if h.NumRecords <= 0 || h.LastOffsetDelta != h.NumRecords-1 {
 		// Compaction may leave LastOffsetDelta above NumRecords-1, but a
 		// producer never does; an empty batch is never valid from a client.
-		return h, ErrRecordCount
+		return h, fmt.Errorf("%w: offset range [%d, %d] and count of records %d", ErrRecordCount, h.BaseOffset, h.LastOffset(), h.NumRecords)
 	}
 	return h, nil
 }
@@ -218,6 +218,17 @@ func SetPartitionLeaderEpoch(b []byte, epoch int32) {
 // log-append-time batches, as Kafka's do.
 func SetLogAppendTime(b []byte, ts int64) {
 	attrs := binary.BigEndian.Uint16(b[posAttributes:]) | TimestampTypeBit
+	binary.BigEndian.PutUint16(b[posAttributes:], attrs)
+	binary.BigEndian.PutUint64(b[posMaxTimestamp:], uint64(ts))
+	UpdateCRC(b)
+}
+
+// SetCreateTime marks the batch's timestamps as create time with max
+// timestamp ts and recomputes the CRC, as Kafka does when a producer's
+// batch on a CreateTime topic claims another max timestamp than its records
+// hold, or claims log-append time.
+func SetCreateTime(b []byte, ts int64) {
+	attrs := binary.BigEndian.Uint16(b[posAttributes:]) &^ TimestampTypeBit
 	binary.BigEndian.PutUint16(b[posAttributes:], attrs)
 	binary.BigEndian.PutUint64(b[posMaxTimestamp:], uint64(ts))
 	UpdateCRC(b)

@@ -117,8 +117,16 @@ func checkRecords(data []byte, n int32) error {
 
 func recordErr(what string) error { return fmt.Errorf("%w: %s", ErrRecord, what) }
 
-// readVarint reads a zig-zag varint that must fit an int32.
+// readVarint reads a zig-zag varint that must fit an int32. The one-byte
+// encoding, which most record fields use, is decoded inline.
 func readVarint(b []byte) (int32, []byte, bool) {
+	if len(b) > 0 && b[0] < 0x80 {
+		return int32(b[0]>>1) ^ -int32(b[0]&1), b[1:], true
+	}
+	return readVarintSlow(b)
+}
+
+func readVarintSlow(b []byte) (int32, []byte, bool) {
 	v, n := binary.Varint(b)
 	if n <= 0 || n > binary.MaxVarintLen32 || v < math.MinInt32 || v > math.MaxInt32 {
 		return 0, b, false
@@ -128,6 +136,9 @@ func readVarint(b []byte) (int32, []byte, bool) {
 
 // readVarlong reads a zig-zag varint of up to 64 bits.
 func readVarlong(b []byte) (int64, []byte, bool) {
+	if len(b) > 0 && b[0] < 0x80 {
+		return int64(b[0]>>1) ^ -int64(b[0]&1), b[1:], true
+	}
 	v, n := binary.Varint(b)
 	if n <= 0 {
 		return 0, b, false

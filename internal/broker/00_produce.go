@@ -22,7 +22,9 @@ import (
 //     partition (v0-v2 went with Kafka 4.0)
 //   - v4: KAFKA_STORAGE_ERROR; v5: LogStartOffset in the response
 //   - v7: zstd (KIP-110); Kafka refuses zstd below v7, Samsa does not check
-//   - v8: RecordErrors and ErrorMessage (KIP-467): ErrorMessage set from v8
+//   - v8: RecordErrors and ErrorMessage (KIP-467): ErrorMessage set from v8,
+//     RecordErrors for records refused one by one (key, offset delta,
+//     timestamp)
 //   - v9: flexible versions
 //   - v10: CurrentLeader and NodeEndpoints for NOT_LEADER_OR_FOLLOWER (KIP-951)
 //   - v11: TRANSACTION_ABORTABLE (KIP-890); never sent here, a verification
@@ -91,6 +93,7 @@ func (b *Broker) handleProduce(ctx context.Context, c *conn, r *request) (kmsg.R
 				sp.ErrorCode = errorCode(err)
 				if req.Version >= 8 {
 					sp.ErrorMessage = errMessage(err)
+					setRecordErrors(&sp, err)
 				}
 			}
 			if sp.ErrorCode != 0 {
@@ -143,6 +146,21 @@ func (b *Broker) handleProduce(ctx context.Context, c *conn, r *request) (kmsg.R
 		return nil, nil
 	}
 	return resp, nil
+}
+
+// setRecordErrors reports a batch's invalid records one by one (KIP-467)
+// with Kafka's summary as the partition's message.
+func setRecordErrors(sp *kmsg.ProduceResponseTopicPartition, err error) {
+	var re *batch.RecordErrors
+	if !errors.As(err, &re) {
+		return
+	}
+	sp.ErrorMessage = kmsg.StringPtr(re.Error())
+	for _, e := range re.Errs {
+		er := kmsg.NewProduceResponseTopicPartitionErrorRecord()
+		er.RelativeOffset, er.ErrorMessage = int32(e.Index), kmsg.StringPtr(e.Msg)
+		sp.ErrorRecords = append(sp.ErrorRecords, er)
+	}
 }
 
 // addProduceEndpoint adds a broker to KIP-951's NodeEndpoints once.

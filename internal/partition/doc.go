@@ -22,9 +22,14 @@
 // file-descriptor budget (RLIMIT_NOFILE less a reserve, FDsPerPartition
 // each), is offline (Offline) and the rest start.
 //
-// Concurrency: Append is serialised by the partition's append mutex, which
-// covers validation, the producer-state check and the log write, so that
-// offsets are assigned in the order batches are accepted. Reads take no
+// Append validates a producer's batch as Kafka's LogValidator does (every
+// record, batch.ValidateRecords) before anything is stored; a refused batch
+// leaves no trace in the log.
+//
+// Concurrency: validation runs before the partition's append mutex, so
+// producers validate in parallel; the mutex covers the producer-state check
+// and the log write, so that offsets are assigned in the order batches are
+// accepted. Reads take no
 // partition lock: the log publishes its end offset only after a batch is
 // written, and the high watermark is an atomic. Fetch long-polls wait on
 // Changed(), a channel that is closed and replaced on every append.

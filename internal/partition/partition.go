@@ -25,12 +25,16 @@ var (
 	ErrInvalidRecord    = errors.New("partition: invalid record batch")
 	ErrTooLarge         = errors.New("partition: record batch larger than max.message.bytes")
 	ErrInvalidTimestamp = errors.New("partition: timestamp out of the accepted range")
+	// ErrUnsupportedCodec reports a batch flagged with a codec id Kafka
+	// does not define.
+	ErrUnsupportedCodec = errors.New("partition: unsupported compression type")
 	ErrNotEnoughISR     = errors.New("partition: fewer in-sync replicas than min.insync.replicas")
 	ErrClosed           = errors.New("partition: closed")
 )
 
-// maxDecompressed caps how far a batch may expand when the broker must
-// decompress it (recompression to the topic's codec).
+// maxDecompressed caps how far a batch may expand when the broker
+// decompresses it: to validate its records (streamed, never held whole) and
+// to recompress it to the topic's codec.
 const maxDecompressed = 256 << 20
 
 // Clock tells the time; tests inject a fake one.
@@ -41,6 +45,7 @@ type Partition struct {
 	Topic   string
 	Index   int32
 	TopicID metadata.Uuid // zero when opened without one
+	name    string        // "topic-index", for error messages
 	dir     string
 	lg      *slog.Logger
 	clock   Clock
@@ -116,6 +121,7 @@ func LogConfig(t config.Topic) log.Config {
 func Open(ctx context.Context, dataDir, topic string, index int32, cfg config.Topic, opts Options) (*Partition, error) {
 	p := &Partition{
 		Topic: topic, Index: index,
+		name:    DirName(topic, index),
 		dir:     filepath.Join(dataDir, DirName(topic, index)),
 		lg:      opts.Logger.With("topic", topic, "partition", index),
 		clock:   opts.Clock,
@@ -350,30 +356,17 @@ type AppendResult struct {
 func (p *Partition) Append(records []byte, acks int16) (AppendResult, error) {
 	res := AppendResult{BaseOffset: -1, LogAppendTime: -1}
 	cfg := p.cfg.Load()
-	if int64(len(records)) > int64(cfg.MaxMessageBytes)+batch.LogOverhead && cfg.MaxMessageBytes >= 0 {
-		return res, ErrTooLarge
-	}
-	h, err := batch.Validate(records)
-	if err != nil {
-		if errors.Is(err, batch.ErrCRC) || errors.Is(err, batch.ErrShort) || errors.Is(err, batch.ErrLength) {
-			return res, fmt.Errorf("%w: %v", ErrCorrupt, err)
-		}
-		return res, fmt.Errorf("%w: %v", ErrInvalidRecord, err)
-	}
-	if h.IsControl() {
-		return res, fmt.Errorf("%w: clients may not write control batches", ErrInvalidRecord)
-	}
 	if acks == -1 && p.isrSize.Load() < cfg.MinInsyncReplicas {
 		return res, ErrNotEnoughISR
 	}
+	if int64(len(records)) > int64(cfg.MaxMessageBytes)+batch.LogOverhead && cfg.MaxMessageBytes >= 0 {
+		return res, fmt.Errorf("%w: the record batch size in the append to %s is %d bytes which exceeds the maximum configured value of %d",
+			ErrTooLarge, p.name, len(records), cfg.MaxMessageBytes)
+	}
 	now := p.clock.Now().UnixMilli()
-	if !cfg.LogAppendTime {
-		if h.MaxTimestamp > now && h.MaxTimestamp-now > cfg.TimestampAfterMaxMs {
-			return res, fmt.Errorf("%w: timestamp %d is more than %d ms after the broker's time", ErrInvalidTimestamp, h.MaxTimestamp, cfg.TimestampAfterMaxMs)
-		}
-		if h.BaseTimestamp >= 0 && now-h.BaseTimestamp > cfg.TimestampBeforeMaxMs {
-			return res, fmt.Errorf("%w: timestamp %d is more than %d ms before the broker's time", ErrInvalidTimestamp, h.BaseTimestamp, cfg.TimestampBeforeMaxMs)
-		}
+	h, err := p.validate(records, cfg, now)
+	if err != nil {
+		return res, err
 	}
 	if want, ok := targetCodec(cfg.CompressionType); ok && want != h.Codec() {
 		rb, err := batch.Recompress(records, want, maxDecompressed)
@@ -425,6 +418,59 @@ func (p *Partition) Append(records []byte, acks int16) (AppendResult, error) {
 	res.BaseOffset, res.LastOffset = info.BaseOffset, info.LastOffset
 	res.LogStartOffset = p.log.LogStartOffset()
 	return res, nil
+}
+
+// validate checks a producer's batch as Kafka's log layer and LogValidator
+// do, reading every record, and returns its header. The only rewrite is
+// Kafka's: on a CreateTime topic a batch whose max timestamp is not its
+// records' largest (or that claims log-append time) gets the right one.
+func (p *Partition) validate(records []byte, cfg *config.Topic, now int64) (batch.Header, error) {
+	h, err := batch.Validate(records)
+	switch {
+	case errors.Is(err, batch.ErrCodec):
+		return h, fmt.Errorf("%w: %w", ErrUnsupportedCodec, err)
+	case errors.Is(err, batch.ErrCRC) || errors.Is(err, batch.ErrShort) || errors.Is(err, batch.ErrLength):
+		return h, fmt.Errorf("%w: %w in topic partition %s", ErrCorrupt, err, p.name)
+	case err != nil:
+		return h, fmt.Errorf("%w: %w in topic partition %s", ErrInvalidRecord, err, p.name)
+	}
+	if err := batch.CheckProduced(&h, p.name); err != nil {
+		return h, fmt.Errorf("%w: %w", ErrInvalidRecord, err)
+	}
+	info, err := batch.ValidateRecords(&h, records, batch.ValidateOptions{
+		Partition:       p.name,
+		Compacted:       cfg.CleanupCompact,
+		LogAppendTime:   cfg.LogAppendTime,
+		Now:             now,
+		BeforeMaxMs:     cfg.TimestampBeforeMaxMs,
+		AfterMaxMs:      cfg.TimestampAfterMaxMs,
+		MaxDecompressed: maxDecompressed,
+	})
+	if err != nil {
+		return h, recordsErr(err, p.name)
+	}
+	if !cfg.LogAppendTime && (h.LogAppendTime() || info.MaxTimestamp != h.MaxTimestamp) {
+		batch.SetCreateTime(records, info.MaxTimestamp)
+		h.Attributes &^= batch.TimestampTypeBit
+		h.MaxTimestamp = info.MaxTimestamp
+	}
+	return h, nil
+}
+
+// recordsErr maps ValidateRecords' errors to the partition's.
+func recordsErr(err error, name string) error {
+	var re *batch.RecordErrors
+	switch {
+	case errors.As(err, &re) && re.Timestamp:
+		return fmt.Errorf("%w: %w", ErrInvalidTimestamp, err)
+	case errors.As(err, &re), errors.Is(err, batch.ErrRecord):
+		return fmt.Errorf("%w: %w", ErrInvalidRecord, err)
+	case errors.Is(err, batch.ErrTooLarge):
+		return fmt.Errorf("%w: records decompress to more than %d bytes in topic partition %s", ErrTooLarge, maxDecompressed, name)
+	case errors.Is(err, batch.ErrCodec):
+		return fmt.Errorf("%w: %w", ErrUnsupportedCodec, err)
+	}
+	return fmt.Errorf("%w: %w in topic partition %s", ErrCorrupt, err, name)
 }
 
 func targetCodec(compressionType string) (batch.Codec, bool) {

@@ -23,6 +23,7 @@ var partitionErrors = []struct {
 	{partition.ErrInvalidRecord, kerr.InvalidRecord},
 	{partition.ErrTooLarge, kerr.MessageTooLarge},
 	{partition.ErrInvalidTimestamp, kerr.InvalidTimestamp},
+	{partition.ErrUnsupportedCodec, kerr.UnsupportedCompressionType},
 	{partition.ErrNotEnoughISR, kerr.NotEnoughReplicas},
 	{partition.ErrOutOfOrderSequence, kerr.OutOfOrderSequenceNumber},
 	{partition.ErrInvalidEpoch, kerr.InvalidProducerEpoch},

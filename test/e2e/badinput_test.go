@@ -176,6 +176,7 @@ func TestCorruptBatch(t *testing.T) {
 	topicID := ctr.Topics[0].TopicID
 	rec := kmsg.NewRecord()
 	rec.Value = []byte("hello")
+	rec.Length = int32(len(rec.AppendTo(nil)) - 1) // the body after a 1-byte zero length
 	rb := kmsg.NewRecordBatch()
 	rb.Magic, rb.ProducerID, rb.ProducerEpoch, rb.FirstSequence = 2, -1, -1, -1
 	rb.NumRecords = 1

@@ -292,6 +292,7 @@ func TestProduceErrors(t *testing.T) {
 	mk := func(size int) []byte {
 		rec := kmsg.NewRecord()
 		rec.Value = bytes.Repeat([]byte("v"), size)
+		rec.Length = int32(len(rec.AppendTo(nil)) - 1) // the body after a 1-byte zero length
 		rb := kmsg.NewRecordBatch()
 		rb.Magic, rb.ProducerID, rb.ProducerEpoch, rb.FirstSequence, rb.NumRecords = 2, -1, -1, -1, 1
 		rb.FirstTimestamp, rb.MaxTimestamp = time.Now().UnixMilli(), time.Now().UnixMilli()
