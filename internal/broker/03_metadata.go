@@ -140,12 +140,12 @@ func metadataTopic(b *Broker, img *metadata.Image, t *metadata.Topic, version in
 		mt.AuthorizedOperations = -2147483648
 	}
 	for _, p := range t.Partitions {
-		mt.Partitions = append(mt.Partitions, metadataPartition(img, p))
+		mt.Partitions = append(mt.Partitions, metadataPartition(img, p, b.replicaOffline))
 	}
 	return mt
 }
 
-func metadataPartition(img *metadata.Image, p *metadata.Partition) kmsg.MetadataResponseTopicPartition {
+func metadataPartition(img *metadata.Image, p *metadata.Partition, offline func(*metadata.Image, int32) bool) kmsg.MetadataResponseTopicPartition {
 	mp := kmsg.NewMetadataResponseTopicPartition()
 	mp.Partition = p.Index
 	mp.Leader = p.Leader
@@ -154,11 +154,11 @@ func metadataPartition(img *metadata.Image, p *metadata.Partition) kmsg.Metadata
 	mp.ISR = append([]int32(nil), p.ISR...)
 	mp.OfflineReplicas = []int32{}
 	for _, r := range p.Replicas {
-		if br, ok := img.Brokers[r]; !ok || br.Fenced {
+		if offline(img, r) {
 			mp.OfflineReplicas = append(mp.OfflineReplicas, r)
 		}
 	}
-	if br, ok := img.Brokers[p.Leader]; p.Leader < 0 || !ok || br.Fenced {
+	if p.Leader < 0 || offline(img, p.Leader) {
 		mp.ErrorCode = kerr.LeaderNotAvailable.Code
 	}
 	return mp

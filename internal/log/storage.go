@@ -47,7 +47,9 @@ func (l *Log) ioErr(op string, err error) error {
 func (l *Log) Fail(cause error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.fail(cause)
+	if l.failed == nil { // not logged: the caller logged the directory's failure
+		l.failed = fmt.Errorf("%w: %w: %s: %w", ErrStorage, ErrFailed, l.dir, cause)
+	}
 }
 
 // Failed is the error that failed the log, or nil.

@@ -53,6 +53,9 @@ type Manager struct {
 	// pidExpiryMs is producer.id.expiration.ms as the image last set it
 	// (a dynamic broker setting), else the static one.
 	pidExpiryMs atomic.Int64
+
+	// health is the log directory's state (manager_offline.go).
+	health dirHealth
 }
 
 // ManagerOptions configure a Manager.
@@ -169,12 +172,14 @@ func (m *Manager) Sync(ctx context.Context, img *metadata.Image, first bool) err
 				FS: m.fsys, Logger: m.lg, Clock: m.clock, CleanShutdown: m.clean,
 				Self: m.nodeID, State: &st, HighWatermark: hw,
 				ProducerIDExpirationMs: m.pidExpiryMs.Load(),
+				OnStorageError:         m.failLogDir,
 			})
 			if err != nil {
 				errs = append(errs, err)
 				continue
 			}
 			m.update(func(parts map[Key]*Partition) { parts[k] = p })
+			m.adoptOffline(p)
 			if m.cleaner != nil {
 				m.cleaner.Add(p.Log()) // the cleaner skips logs that are not compacted
 			}
@@ -275,14 +280,14 @@ func (m *Manager) RunRetention(ctx context.Context, interval time.Duration) {
 		case <-ret.C:
 			now := m.clock.Now()
 			for _, p := range m.All() {
-				if err := p.ApplyRetention(now); err != nil {
+				if err := p.ApplyRetention(now); err != nil && p.Offline() == nil {
 					m.lg.Warn("retention failed", "topic", p.Topic, "partition", p.Index, "err", err)
 				}
 			}
 		case <-flush.C:
 			now := m.clock.Now()
 			for _, p := range m.All() {
-				if err := p.Log().MaybeFlush(now); err != nil {
+				if err := p.MaybeFlush(now); err != nil && p.Offline() == nil {
 					m.lg.Warn("flush failed", "topic", p.Topic, "partition", p.Index, "err", err)
 				}
 			}
@@ -334,7 +339,7 @@ func (m *Manager) Close() error {
 		}
 	}
 	m.parts.Store(&map[Key]*Partition{})
-	return errors.Join(errs...)
+	return errors.Join(append(errs, m.LogDirOffline())...)
 }
 
 // update changes the partition map by copy-on-write under m.mu.
