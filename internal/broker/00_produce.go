@@ -191,6 +191,9 @@ func (b *Broker) produceTo(ctx context.Context, req *kmsg.ProduceRequest, t *met
 	if !ok {
 		return nil, none, kerr.UnknownTopicOrPartition
 	}
+	if err := b.offline(t.Name, sp.Partition); err != nil {
+		return nil, none, err
+	}
 	if mp.Leader != b.cfg.NodeID {
 		return nil, none, kerr.NotLeaderForPartition
 	}

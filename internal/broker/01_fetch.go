@@ -314,6 +314,10 @@ func (b *Broker) readFetch(img *metadata.Image, req *kmsg.FetchRequest, wants []
 			continue
 		}
 		p, ok := b.parts.Get(t.Name, w.key.part)
+		if ok && p.Offline() != nil {
+			g.resp.ErrorCode = kerr.KafkaStorageError.Code
+			continue
+		}
 		if !ok || mp.Leader != b.cfg.NodeID {
 			g.resp.ErrorCode = kerr.NotLeaderForPartition.Code
 			b.leaderHint(img, mp, &g.resp)
@@ -355,7 +359,9 @@ func (b *Broker) readFetch(img *metadata.Image, req *kmsg.FetchRequest, wants []
 				g.resp.ErrorCode = kerr.OffsetOutOfRange.Code
 			} else {
 				g.resp.ErrorCode = kerr.KafkaStorageError.Code
-				b.lg.Warn("fetch read failed", "topic", t.Name, "partition", w.key.part, "err", err)
+				if p.IOFailed("read", err); p.Offline() == nil { // else logged at ERROR
+					b.lg.Warn("fetch read failed", "topic", t.Name, "partition", w.key.part, "err", err)
+				}
 			}
 			continue
 		}

@@ -73,6 +73,9 @@ func listOffset(b *Broker, req *kmsg.ListOffsetsRequest, tok bool, t *metadata.T
 		return kerr.UnknownTopicOrPartition.Code
 	}
 	p, ok := b.parts.Get(t.Name, rp.Partition)
+	if ok && p.Offline() != nil {
+		return kerr.KafkaStorageError.Code
+	}
 	if !ok || mp.Leader != b.cfg.NodeID {
 		return kerr.NotLeaderForPartition.Code
 	}

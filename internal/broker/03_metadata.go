@@ -2,7 +2,6 @@ package broker
 
 import (
 	"context"
-	"slices"
 	"sort"
 	"strings"
 
@@ -141,27 +140,12 @@ func metadataTopic(b *Broker, img *metadata.Image, t *metadata.Topic, version in
 		mt.AuthorizedOperations = -2147483648
 	}
 	for _, p := range t.Partitions {
-		mp := metadataPartition(img, p)
-		if b.localOffline(t.Name, p) {
-			// Kafka lists a replica whose log dir is offline among the
-			// offline replicas; without a leader, LEADER_NOT_AVAILABLE.
-			mp.OfflineReplicas = append(mp.OfflineReplicas, b.cfg.NodeID)
-			if p.Leader == b.cfg.NodeID {
-				mp.Leader, mp.ErrorCode = metadata.NoLeader, kerr.LeaderNotAvailable.Code
-			}
-		}
-		mt.Partitions = append(mt.Partitions, mp)
+		mt.Partitions = append(mt.Partitions, metadataPartition(img, p, b.offlineIn(t.Name, p.Index)))
 	}
 	return mt
 }
 
-// localOffline reports whether this broker hosts p but could not open it
-// (partition.Manager.Offline), so it serves no data for it.
-func (b *Broker) localOffline(topic string, p *metadata.Partition) bool {
-	return slices.Contains(p.Replicas, b.cfg.NodeID) && b.parts.Offline(topic, p.Index) != nil
-}
-
-func metadataPartition(img *metadata.Image, p *metadata.Partition) kmsg.MetadataResponseTopicPartition {
+func metadataPartition(img *metadata.Image, p *metadata.Partition, offline func(*metadata.Image, int32) bool) kmsg.MetadataResponseTopicPartition {
 	mp := kmsg.NewMetadataResponseTopicPartition()
 	mp.Partition = p.Index
 	mp.Leader = p.Leader
@@ -170,12 +154,13 @@ func metadataPartition(img *metadata.Image, p *metadata.Partition) kmsg.Metadata
 	mp.ISR = append([]int32(nil), p.ISR...)
 	mp.OfflineReplicas = []int32{}
 	for _, r := range p.Replicas {
-		if br, ok := img.Brokers[r]; !ok || br.Fenced {
+		if offline(img, r) {
 			mp.OfflineReplicas = append(mp.OfflineReplicas, r)
 		}
 	}
-	if br, ok := img.Brokers[p.Leader]; p.Leader < 0 || !ok || br.Fenced {
-		mp.ErrorCode = kerr.LeaderNotAvailable.Code
+	if p.Leader < 0 || offline(img, p.Leader) {
+		// Kafka's metadata cache answers an unavailable leader as -1.
+		mp.Leader, mp.ErrorCode = metadata.NoLeader, kerr.LeaderNotAvailable.Code
 	}
 	return mp
 }

@@ -56,6 +56,9 @@ func deleteRecords(b *Broker, t *metadata.Topic, part int32, offset int64) (int6
 	if !ok {
 		return -1, kerr.UnknownTopicOrPartition
 	}
+	if err := b.offline(t.Name, part); err != nil {
+		return -1, err
+	}
 	if mp.Leader != b.cfg.NodeID {
 		return -1, kerr.NotLeaderForPartition
 	}

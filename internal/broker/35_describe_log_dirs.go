@@ -61,6 +61,12 @@ func (b *Broker) handleDescribeLogDirs(_ context.Context, _ *conn, r *request) (
 		dir = b.settings().DataDir
 	}
 	rd.Dir = dir
+	if b.parts.LogDirOffline() != nil { // Kafka lists an offline dir with this code only
+		rd.ErrorCode = kerr.KafkaStorageError.Code
+		rd.TotalBytes, rd.UsableBytes = -1, -1
+		resp.Dirs = append(resp.Dirs, rd)
+		return resp, nil
+	}
 	if rd.TotalBytes, rd.UsableBytes, err = diskSpace(dir); err != nil {
 		b.lg.Warn("reading the log dir's disk space failed", "dir", dir, "err", err)
 		rd.ErrorCode = kerr.KafkaStorageError.Code

@@ -117,14 +117,7 @@ func (b *Broker) handleDescribeTopicPartitions(_ context.Context, _ *conn, r *re
 		st.AuthorizedOperations = topicAuthorizedOps
 		st.Partitions = []kmsg.DescribeTopicPartitionsResponseTopicPartition{}
 		for i := start; i < upper; i++ {
-			sp := describeTopicPartition(img, t.Partitions[i])
-			if b.localOffline(t.Name, t.Partitions[i]) {
-				sp.OfflineReplicas = append(sp.OfflineReplicas, b.cfg.NodeID)
-				if sp.LeaderID == b.cfg.NodeID {
-					sp.LeaderID = metadata.NoLeader
-				}
-			}
-			st.Partitions = append(st.Partitions, sp)
+			st.Partitions = append(st.Partitions, describeTopicPartition(img, t.Partitions[i], b.offlineIn(t.Name, t.Partitions[i].Index)))
 		}
 		resp.Topics = append(resp.Topics, st)
 		if upper < n {
@@ -144,11 +137,11 @@ func nextCursor(topic string, partition int32) *kmsg.DescribeTopicPartitionsResp
 	return &c
 }
 
-func describeTopicPartition(img *metadata.Image, p *metadata.Partition) kmsg.DescribeTopicPartitionsResponseTopicPartition {
+func describeTopicPartition(img *metadata.Image, p *metadata.Partition, offline func(*metadata.Image, int32) bool) kmsg.DescribeTopicPartitionsResponseTopicPartition {
 	sp := kmsg.NewDescribeTopicPartitionsResponseTopicPartition()
 	sp.Partition = p.Index
 	sp.LeaderID = p.Leader
-	if br, ok := img.Brokers[p.Leader]; !ok || br.Fenced {
+	if offline(img, p.Leader) {
 		sp.LeaderID = metadata.NoLeader
 	}
 	sp.LeaderEpoch = p.LeaderEpoch
@@ -158,7 +151,7 @@ func describeTopicPartition(img *metadata.Image, p *metadata.Partition) kmsg.Des
 	sp.LastKnownELR = []int32{}
 	sp.OfflineReplicas = []int32{}
 	for _, rep := range p.Replicas {
-		if br, ok := img.Brokers[rep]; !ok || br.Fenced {
+		if offline(img, rep) {
 			sp.OfflineReplicas = append(sp.OfflineReplicas, rep)
 		}
 	}

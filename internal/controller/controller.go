@@ -545,7 +545,7 @@ func (c *Controller) Close() error {
 func (c *Controller) run() {
 	err := c.loop()
 	if err != nil {
-		c.log.Error("metadata controller stopped", "err", err)
+		c.log.Error("metadata log failed: the controller stopped for good", "dir", c.cfg.DataDir, "err", err)
 		err = fmt.Errorf("%w: %w", ErrClosed, err)
 	} else {
 		err = ErrClosed

@@ -58,7 +58,15 @@
 // from the ISR, then the ELR, unclean only when
 // unclean.leader.election.enable is set, and completes reassignments whose
 // adding replicas are in sync; the changes are proposed as conditional
-// ChangePartition records. Preferred-leader elections run on
+// ChangePartition records. A broker whose log directory went offline
+// (a storage error, KIP-112) proposes FenceBroker{Shutdown} for itself:
+// Samsa has one log directory per broker and no OfflineLogDirs in its
+// records (KIP-858), and with a single directory Kafka's broker halts, so
+// the controller sees it fenced; fencing it at once is that, without
+// waiting out the session timeout. Its replicas are then offline
+// (Metadata's OfflineReplicas), leave the ISRs as any fenced replica's do,
+// and are never elected until the broker registers again after a restart.
+// Preferred-leader elections run on
 // ElectLeaders and, with auto.leader.rebalance.enable, when a broker's
 // leader imbalance passes leader.imbalance.per.broker.percentage.
 //
@@ -141,8 +149,11 @@
 // fs.OS() by default, fs.Faulty in the crash tests). Every Ready's frames
 // are written with one write and fsynced before messages are sent or
 // entries applied; a failed write or fsync is sticky (the WAL takes no more
-// appends, the loop stops with the error) since the file's tail is then
-// unknown. Every SnapshotEvery applied entries the loop writes a snapshot
+// appends, the loop stops with the error, logged at ERROR with the
+// directory) since the file's tail is then unknown. That is fatal for the
+// node (stopped.go): Done closes and Err returns the error, and
+// internal/node stops the process with a non-zero exit, as Kafka's raft
+// client halts on a metadata-log write failure. Every SnapshotEvery applied entries the loop writes a snapshot
 // with fs.WriteFileAtomic (temp file, fsync, rename, directory fsync),
 // compacts the MemoryStorage, and atomically replaces the WAL (the same
 // routine) with one holding only the entries after the snapshot plus the

@@ -45,6 +45,12 @@
 // back (Truncate) so the files match what readers can see; if even that
 // fails, or an fsync fails, the Log enters the failed state (ErrFailed):
 // every later mutation returns it, reads continue, and reopening recovers.
+// Every error the file system gives an exported method (a failed write,
+// fsync, truncate, open, rename or read, and ErrFailed itself) is returned
+// wrapped in ErrStorage, naming the operation and the directory
+// (storage.go): Kafka's KafkaStorageException, on which the partition
+// layer takes the log directory offline (Fail stops a healthy log of that
+// directory the same way; Close then does not flush it).
 //
 // As in Kafka, nothing is fsynced per append by default: a roll fsyncs the
 // finished segment (and any older unflushed one) in the background, as

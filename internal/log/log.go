@@ -335,8 +335,8 @@ func (l *Log) writable() error {
 // fail records an error that leaves the log in an unknown state.
 func (l *Log) fail(err error) error {
 	if l.failed == nil {
-		l.failed = fmt.Errorf("%w: %w", ErrFailed, err)
-		l.lg.Error("log failed", "err", err)
+		l.failed = fmt.Errorf("%w: %w: %s: %w", ErrStorage, ErrFailed, l.dir, err)
+		l.lg.Error("log failed", "dir", l.dir, "err", err)
 	}
 	return l.failed
 }
@@ -363,9 +363,9 @@ func (l *Log) Append(b []byte, leaderEpoch int32) (AppendInfo, error) {
 	now := l.clock.Now()
 	info, err := l.appendBatch(b, &h, now)
 	if err != nil {
-		return info, err
+		return info, l.ioErr("append", err)
 	}
-	return info, l.maybeFlush(now)
+	return info, l.ioErr("flush", l.maybeFlush(now))
 }
 
 // AppendFollower appends batches whose offsets are already assigned (a
@@ -408,7 +408,7 @@ func (l *Log) AppendFollower(batches []byte) (AppendInfo, error) {
 		h, _ := batch.ParseHeader(p)
 		one, err := l.appendBatch(p[:h.Size()], &h, now)
 		if err != nil {
-			return info, err
+			return info, l.ioErr("append", err)
 		}
 		if info.BaseOffset < 0 {
 			info.BaseOffset, info.Position = one.BaseOffset, one.Position
@@ -417,7 +417,7 @@ func (l *Log) AppendFollower(batches []byte) (AppendInfo, error) {
 		info.MaxTimestamp = max(info.MaxTimestamp, one.MaxTimestamp)
 		p = p[h.Size():]
 	}
-	return info, l.maybeFlush(now)
+	return info, l.ioErr("flush", l.maybeFlush(now))
 }
 
 // appendBatch writes one batch whose header fields are final. Call with mu
@@ -559,7 +559,7 @@ func (l *Log) MaybeFlush(now time.Time) error {
 	if l.recoveryPoint == l.leo.Load() {
 		return nil
 	}
-	return l.maybeFlush(now)
+	return l.ioErr("flush", l.maybeFlush(now))
 }
 
 // Flush fsyncs every unflushed segment and index and checkpoints the
@@ -570,7 +570,7 @@ func (l *Log) Flush() error {
 	if err := l.writable(); err != nil {
 		return err
 	}
-	return l.flushLocked()
+	return l.ioErr("flush", l.flushLocked())
 }
 
 func (l *Log) flushLocked() error {
@@ -607,7 +607,7 @@ func (l *Log) Read(offset int64, maxBytes int32, maxOffset int64, minOneBatch bo
 		size := s.size.Load()
 		pos, h, ok, err := s.findBatch(offset, size)
 		if err != nil {
-			return res, s.readErr(err)
+			return res, l.ioErr("read", s.readErr(err))
 		}
 		if !ok {
 			continue
@@ -635,7 +635,7 @@ func (l *Log) Read(offset int64, maxBytes int32, maxOffset int64, minOneBatch bo
 				break
 			}
 			if h, err = s.readHeader(pos, size, buf[:]); err != nil {
-				return res, s.readErr(err)
+				return res, l.ioErr("read", s.readErr(err))
 			}
 		}
 		if pos > start {
@@ -661,7 +661,7 @@ func (l *Log) ScanBatches(from int64, fn func(h batch.Header, b []byte) error) e
 		size := s.size.Load()
 		pos, _, ok, err := s.findBatch(from, size)
 		if err != nil {
-			return s.readErr(err)
+			return l.ioErr("read", s.readErr(err))
 		}
 		if !ok {
 			continue
@@ -673,7 +673,7 @@ func (l *Log) ScanBatches(from int64, fn func(h batch.Header, b []byte) error) e
 				break
 			}
 			if err != nil {
-				return s.readErr(err)
+				return l.ioErr("read", s.readErr(err))
 			}
 			if h.BaseOffset >= leo {
 				return nil
@@ -810,7 +810,7 @@ func (l *Log) AssignEpoch(epoch int32, start int64) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.epochs.assign(epoch, start) {
-		return l.epochs.persist(l.fsys, l.dir)
+		return l.ioErr("leader epoch checkpoint", l.epochs.persist(l.fsys, l.dir))
 	}
 	return nil
 }

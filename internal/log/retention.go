@@ -6,13 +6,13 @@ import (
 	"time"
 )
 
-// ApplyRetention enforces retention.ms and retention.bytes by deleting the
+// applyRetention enforces retention.ms and retention.bytes by deleting the
 // oldest segments, never the active one, and advances the log start offset
 // past them. It first removes the files of segments deleted at least
 // file.delete.delay.ms ago: the broker's retention loop calling it
 // periodically is what finally frees deleted segments (there is no
 // background goroutine).
-func (l *Log) ApplyRetention(now time.Time) (int, error) {
+func (l *Log) applyRetention(now time.Time) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err := l.writable(); err != nil {
@@ -45,11 +45,11 @@ func (l *Log) ApplyRetention(now time.Time) (int, error) {
 	return n, errors.Join(sweepErr, err)
 }
 
-// SetLogStartOffset advances the log start offset (DeleteRecords), deletes
+// setLogStartOffset advances the log start offset (DeleteRecords), deletes
 // the segments wholly below it and persists the checkpoint. Offsets above
 // the log end offset give ErrOffsetOutOfRange; offsets at or below the
 // current start are a no-op.
-func (l *Log) SetLogStartOffset(off int64) error {
+func (l *Log) setLogStartOffset(off int64) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err := l.writable(); err != nil {
@@ -130,12 +130,12 @@ func (l *Log) PendingDeletes() int {
 	return len(l.pending)
 }
 
-// Truncate drops every batch with offsets >= off (a follower truncating to
+// truncate drops every batch with offsets >= off (a follower truncating to
 // its leader). A batch straddling off is dropped whole, so the new log end
 // offset can be below off. off at or above the log end offset is a no-op;
 // off at or below the first segment's base empties the log and restarts it
 // at off.
-func (l *Log) Truncate(off int64) error {
+func (l *Log) truncate(off int64) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err := l.writable(); err != nil {
@@ -198,9 +198,9 @@ func (l *Log) Truncate(off int64) error {
 	return nil
 }
 
-// ResetStart empties the log and restarts it at off (a follower whose
+// resetStart empties the log and restarts it at off (a follower whose
 // leader no longer has the records it would fetch next).
-func (l *Log) ResetStart(off int64) error {
+func (l *Log) resetStart(off int64) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err := l.writable(); err != nil {
@@ -244,3 +244,22 @@ func (l *Log) truncateFully(off int64, now time.Time) error {
 	}
 	return rerr
 }
+
+// ApplyRetention is applyRetention with file-system errors marked
+// ErrStorage.
+func (l *Log) ApplyRetention(now time.Time) (int, error) {
+	n, err := l.applyRetention(now)
+	return n, l.ioErr("retention", err)
+}
+
+// SetLogStartOffset is setLogStartOffset with file-system errors marked
+// ErrStorage.
+func (l *Log) SetLogStartOffset(off int64) error {
+	return l.ioErr("set log start offset", l.setLogStartOffset(off))
+}
+
+// Truncate is truncate with file-system errors marked ErrStorage.
+func (l *Log) Truncate(off int64) error { return l.ioErr("truncate", l.truncate(off)) }
+
+// ResetStart is resetStart with file-system errors marked ErrStorage.
+func (l *Log) ResetStart(off int64) error { return l.ioErr("reset", l.resetStart(off)) }

@@ -131,10 +131,10 @@ func (l *Log) writeTxnIndexFile(s *segment, ents []AbortedTxn) error {
 	return fs.WriteFileAtomic(l.fsys, s.path(txnIndexSuffix), b)
 }
 
-// AppendAbortedTxn records an aborted transaction whose ABORT marker is at
+// appendAbortedTxn records an aborted transaction whose ABORT marker is at
 // t.LastOffset, already appended. The entry goes to the .txnindex of the
 // segment holding the marker.
-func (l *Log) AppendAbortedTxn(t AbortedTxn) error {
+func (l *Log) appendAbortedTxn(t AbortedTxn) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err := l.writable(); err != nil {
@@ -238,4 +238,10 @@ func (l *Log) abortedBetween(from, to int64) []AbortedTxn {
 		}
 	}
 	return out
+}
+
+// AppendAbortedTxn is appendAbortedTxn with file-system errors marked
+// ErrStorage.
+func (l *Log) AppendAbortedTxn(t AbortedTxn) error {
+	return l.ioErr("txn index append", l.appendAbortedTxn(t))
 }

@@ -114,6 +114,7 @@ func (n *Node) startBackground(context.Context) error {
 	wg.Go(func() { n.parts.RunRetention(ctx, interval) })
 	wg.Go(func() { selfUnfence(ctx, n.ctl, n.reg, n.unfenceWake, n.lg) })
 	wg.Go(func() { n.repl.Run(ctx) })
+	wg.Go(func() { fenceOnLogDirFailure(ctx, n.ctl, n.parts, n.reg, n.lg) })
 	n.stack.push("background loops", false, func() error {
 		cancel()
 		wg.Wait()
@@ -135,6 +136,9 @@ func (n *Node) serve(ctx context.Context) error {
 		return err
 	}
 	n.stack.push("controlled shutdown", false, func() error {
+		if n.Err() != nil {
+			return nil // the metadata log is broken: nothing can be proposed
+		}
 		controlledShutdown(n.ctl, n.settings, n.reg, n.lg)
 		return nil
 	})

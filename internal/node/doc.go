@@ -24,7 +24,8 @@
 //     is known and the log is replayed. Critical closer. A log that
 //     replayed nothing beside partition directories in the data dir (a
 //     lost __cluster_metadata-0) stops the start with an error; nothing
-//     is touched (checkMetadataLog).
+//     is touched (checkMetadataLog). Then the watch that stops the node if the
+//     metadata log fails.
 //  5. cluster id: wait for the log's cluster id, format or check
 //     meta.properties against it; a broker of a new single-node cluster
 //     writes it.
@@ -52,7 +53,8 @@
 //     use them, and the runtime's closer last, so its loads stop first.
 //  12. broker: the Kafka protocol handlers; the coordinator runtime follows
 //     the images from here on (Runtime.Sync).
-//  13. background loops: retention, the replicator, self-unfencing.
+//  13. background loops: retention, the replicator, self-unfencing, the
+//     log directory watch.
 //  14. serving: accept connections on the replication listener and the
 //     Kafka listener (services, critical closers); then push the
 //     controlled shutdown, so that it runs while both still serve.
@@ -83,6 +85,19 @@
 //	→ clean-shutdown marker (written only if the listeners, partitions and
 //	  controller all closed without error; else Close returns
 //	  ErrUncleanShutdown and the next start recovers the logs).
+//
+// # Storage failures (storage.go)
+//
+// The controller step also starts a watch of the metadata log: when the
+// controller's raft loop dies of a write or fsync failure (Kafka halts
+// then), the node logs it at ERROR, stops on its own (Done, Err; no
+// controlled shutdown, since nothing can be proposed) and Run returns the
+// error, so `samsa serve` exits non-zero. The background loops include the
+// log directory watch: when a storage error takes the data dir offline
+// (internal/partition), the broker proposes FenceBroker{Shutdown} for its
+// incarnation, so its leaderships move and its replicas count as offline,
+// and keeps running until restarted (Kafka's broker halts when its last
+// log dir fails, and is fenced after its session times out).
 //
 // Services close before the broker stops serving because they are its
 // Kafka clients (a REST proxy flushing its producer still reaches this

@@ -54,6 +54,8 @@ type Node struct {
 
 	stopping     chan struct{} // closed when a listener stopped serving on its own
 	stoppingOnce sync.Once
+	fatalMu      sync.Mutex
+	fatal        error // why the node stopped on its own (storage.go)
 	closeOnce    sync.Once
 	closed       chan struct{} // closed once Close has finished
 	closeErr     error
@@ -114,8 +116,9 @@ func (n *Node) steps() []step {
 	return append(s, step{"services", n.startServices})
 }
 
-// Run starts a node, runs it until ctx ends (or it stops serving on its
-// own) and closes it.
+// Run starts a node, runs it until ctx ends (or it stops on its own) and
+// closes it. A fatal error (the metadata log cannot be written) is
+// returned, with Close's.
 func Run(ctx context.Context, cfg Config) error {
 	n, err := Start(ctx, cfg)
 	if err != nil {
@@ -125,7 +128,11 @@ func Run(ctx context.Context, cfg Config) error {
 	case <-ctx.Done():
 	case <-n.stopping:
 	}
-	return n.Close()
+	cerr := n.Close()
+	if ferr := n.Err(); ferr != nil {
+		return errors.Join(ferr, cerr)
+	}
+	return cerr
 }
 
 // Close stops the node in the reverse order of its start (doc.go): it
@@ -148,7 +155,8 @@ func (n *Node) Close() error {
 }
 
 // Done is closed when the node should be closed although nobody asked: a
-// listener stopped serving on its own. Close still has to be called.
+// listener stopped serving on its own, or the metadata log failed (Err).
+// Close still has to be called.
 func (n *Node) Done() <-chan struct{} { return n.stopping }
 
 // Wait blocks until Close has finished and returns its error.

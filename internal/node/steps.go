@@ -98,6 +98,7 @@ func (n *Node) openController(ctx context.Context) error {
 	}
 	n.ctl = ctl
 	n.stack.push("controller", true, ctl.Close)
+	n.watchController(ctlCfg.DataDir)
 	return nil
 }
 

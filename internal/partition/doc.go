@@ -56,4 +56,24 @@
 // the high watermark follows the log end. The high watermarks survive
 // restarts in replication-offset-checkpoint (hwcheckpoint.go). Consumers
 // read up to the high watermark (or the LSO), followers up to the log end.
+//
+// Storage errors (partition_offline.go, manager_offline.go) follow Kafka's
+// KIP-112: a log.ErrStorage from any operation on a partition's log (an
+// append, marker, replica append, truncation, flush, retention pass or
+// read; ENOSPC, EIO, a failed fsync) is logged at ERROR with the partition
+// and its directory and takes the log directory offline. Samsa has one
+// log directory, the data dir, so every hosted partition goes offline at
+// once: its Offline error (ErrOffline, KAFKA_STORAGE_ERROR) answers every
+// later append, truncation and read until the broker restarts, its log is
+// failed (log.Fail) so Close neither flushes it nor snapshots its
+// producers, and Manager.Close reports the failure so no clean-shutdown
+// marker is written. Manager.LogDirFailed wakes internal/node, which tells
+// the controller by fencing the broker (FenceBroker{Shutdown}): with one
+// log directory, Kafka's broker halts when it fails and is fenced once its
+// session times out; fencing at once moves the leaderships the same way
+// while the process stays up to answer KAFKA_STORAGE_ERROR and report its
+// replicas offline (Metadata and DescribeTopicPartitions OfflineReplicas,
+// DescribeLogDirs). A new record kind (KIP-858's OfflineLogDirs) would say
+// nothing more with a single directory. So a log whose fsync failed never
+// stays leader.
 package partition

@@ -73,6 +73,8 @@ type Manager struct {
 	// fdLimit is RLIMIT_NOFILE; capacity the partitions that fit in it.
 	fdLimit  int64
 	capacity int
+	// health is the log directory's state (manager_offline.go).
+	health dirHealth
 }
 
 // ManagerOptions configure a Manager.
@@ -375,14 +377,14 @@ func (m *Manager) RunRetention(ctx context.Context, interval time.Duration) {
 		case <-ret.C:
 			now := m.clock.Now()
 			for _, p := range m.All() {
-				if err := p.ApplyRetention(now); err != nil {
+				if err := p.ApplyRetention(now); err != nil && p.Offline() == nil {
 					m.lg.Warn("retention failed", "topic", p.Topic, "partition", p.Index, "err", err)
 				}
 			}
 		case <-flush.C:
 			now := m.clock.Now()
 			for _, p := range m.All() {
-				if err := p.Log().MaybeFlush(now); err != nil {
+				if err := p.MaybeFlush(now); err != nil && p.Offline() == nil {
 					m.lg.Warn("flush failed", "topic", p.Topic, "partition", p.Index, "err", err)
 				}
 			}
@@ -442,7 +444,7 @@ func (m *Manager) Close() error {
 		}
 	}
 	m.parts.Store(&map[Key]*Partition{})
-	return errors.Join(errs...)
+	return errors.Join(append(errs, m.LogDirOffline())...)
 }
 
 // DynamicSettings picks this broker's dynamic settings out of the image.

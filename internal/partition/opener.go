@@ -220,6 +220,7 @@ func (m *Manager) openOne(ctx context.Context, r openReq) (*Partition, error) {
 			FS: m.fsys, Logger: m.lg, Clock: m.clock, CleanShutdown: m.clean,
 			Self: m.nodeID, State: &st, HighWatermark: hw,
 			ProducerIDExpirationMs: m.pidExpiryMs.Load(), TopicID: r.id,
+			OnStorageError: m.failLogDir,
 		})
 	}
 	p, err := open(hw)
@@ -244,7 +245,7 @@ func (m *Manager) publish(opened []*Partition, failed map[Key]offlineErr) {
 		return
 	}
 	now := m.clock.Now()
-	var drop []*Partition
+	var drop, added []*Partition
 	m.mu.Lock()
 	if len(opened) > 0 {
 		cur := *m.parts.Load()
@@ -263,6 +264,7 @@ func (m *Manager) publish(opened []*Partition, failed map[Key]offlineErr) {
 			p.SetConfig(r.cfg)
 			p.SetState(m.nodeID, r.state, now)
 			next[k] = p
+			added = append(added, p)
 			if m.cleaner != nil {
 				m.cleaner.Add(p.Log()) // the cleaner skips logs that are not compacted
 			}
@@ -286,6 +288,11 @@ func (m *Manager) publish(opened []*Partition, failed map[Key]offlineErr) {
 		m.offline.Store(&next)
 	}
 	m.mu.Unlock()
+	// In the map now: a log-dir failure from here on reaches them, and
+	// one that happened while they opened is applied here.
+	for _, p := range added {
+		m.adoptOffline(p)
+	}
 	if fn := m.onOpened.Load(); fn != nil && len(opened) > len(drop) {
 		(*fn)()
 	}

@@ -56,6 +56,7 @@ type Partition struct {
 	producers *producerState
 	cfg       atomic.Pointer[config.Topic]
 	closed    bool
+	off       offlineState // partition_offline.go
 
 	leaderEpoch atomic.Int32
 	hw          atomic.Int64
@@ -88,6 +89,9 @@ type Options struct {
 	// before the log opens); a directory of another id is refused with
 	// ErrTopicIDMismatch.
 	TopicID metadata.Uuid
+	// OnStorageError is told when a storage error takes the partition
+	// offline (partition_offline.go); it must not block or lock p.
+	OnStorageError func(p *Partition, err error)
 }
 
 // DirName is a partition's directory name, as Kafka names it.
@@ -135,6 +139,7 @@ func Open(ctx context.Context, dataDir, topic string, index int32, cfg config.To
 		}
 		p.TopicID = opts.TopicID
 	}
+	p.off.hook = opts.OnStorageError
 	l, err := log.Open(ctx, p.dir, LogConfig(cfg), log.Options{FS: opts.FS, Logger: p.lg, Clock: opts.Clock, CleanShutdown: opts.CleanShutdown})
 	if err != nil {
 		return nil, fmt.Errorf("open log %s: %w", p.dir, err)
@@ -291,6 +296,9 @@ func (p *Partition) AppendMarker(producerID int64, epoch int16, commit bool, coo
 	if p.closed {
 		return -1, ErrClosed
 	}
+	if err := p.Offline(); err != nil {
+		return -1, err
+	}
 	if e, ok := p.producers.entries[producerID]; ok && epoch < e.Epoch {
 		return -1, fmt.Errorf("%w: marker epoch %d is older than the producer's %d", ErrInvalidEpoch, epoch, e.Epoch)
 	}
@@ -303,7 +311,7 @@ func (p *Partition) AppendMarker(producerID int64, epoch int16, commit bool, coo
 	}
 	info, err := p.log.Append(b, p.rep.state.LeaderEpoch)
 	if err != nil {
-		return -1, err
+		return -1, p.IOFailed("append marker", err)
 	}
 	h, err := batch.ParseHeader(b)
 	if err != nil {
@@ -313,7 +321,7 @@ func (p *Partition) AppendMarker(producerID int64, epoch int16, commit bool, coo
 	first := p.producers.update(&h)
 	if !commit && first >= 0 {
 		if err := p.log.AppendAbortedTxn(log.AbortedTxn{ProducerID: producerID, FirstOffset: first, LastOffset: info.BaseOffset, LastStableOffset: lsoBefore}); err != nil {
-			return -1, err
+			return -1, p.IOFailed("append marker", err)
 		}
 	}
 	p.publishLSO()
@@ -389,6 +397,9 @@ func (p *Partition) Append(records []byte, acks int16) (AppendResult, error) {
 	if p.closed {
 		return res, ErrClosed
 	}
+	if err := p.Offline(); err != nil {
+		return res, err
+	}
 	if !p.rep.leader {
 		return res, ErrNotLeader
 	}
@@ -406,7 +417,7 @@ func (p *Partition) Append(records []byte, acks int16) (AppendResult, error) {
 	}
 	info, err := p.log.Append(records, p.rep.state.LeaderEpoch)
 	if err != nil {
-		return res, err
+		return res, p.IOFailed("append", err)
 	}
 	h.BaseOffset = info.BaseOffset
 	p.producers.update(&h)
@@ -494,6 +505,9 @@ func targetCodec(compressionType string) (batch.Codec, bool) {
 func (p *Partition) DeleteRecords(offset int64) (int64, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if err := p.Offline(); err != nil {
+		return -1, err
+	}
 	hw := p.hw.Load()
 	if offset == -1 {
 		offset = hw
@@ -503,7 +517,7 @@ func (p *Partition) DeleteRecords(offset int64) (int64, error) {
 	}
 	if offset > p.log.LogStartOffset() {
 		if err := p.log.SetLogStartOffset(offset); err != nil {
-			return -1, err
+			return -1, p.IOFailed("delete records", err)
 		}
 	}
 	p.notify()
@@ -512,12 +526,29 @@ func (p *Partition) DeleteRecords(offset int64) (int64, error) {
 
 // ApplyRetention enforces retention.ms and retention.bytes.
 func (p *Partition) ApplyRetention(now time.Time) error {
+	if err := p.Offline(); err != nil {
+		return err
+	}
 	_, err := p.log.ApplyRetention(now)
-	return err
+	return p.IOFailed("retention", err)
 }
 
 // Flush forces the log to disk.
-func (p *Partition) Flush() error { return p.log.Flush() }
+func (p *Partition) Flush() error {
+	if err := p.Offline(); err != nil {
+		return err
+	}
+	return p.IOFailed("flush", p.log.Flush())
+}
+
+// MaybeFlush applies flush.ms (log.MaybeFlush); it is where a background
+// fsync that failed the log is noticed when no append comes.
+func (p *Partition) MaybeFlush(now time.Time) error {
+	if err := p.Offline(); err != nil {
+		return err
+	}
+	return p.IOFailed("flush", p.log.MaybeFlush(now))
+}
 
 // Close flushes the log, writes the producer-state snapshot and closes.
 func (p *Partition) Close() error {
@@ -525,6 +556,9 @@ func (p *Partition) Close() error {
 	defer p.mu.Unlock()
 	if p.closed {
 		return nil
+	}
+	if p.Offline() != nil {
+		return p.closeOffline()
 	}
 	p.closed = true
 	serr := p.writeProducerSnapshot()

@@ -115,7 +115,7 @@ func (p *Partition) SetState(self int32, st LeaderState, now time.Time) {
 			// Kafka's maybeAssignEpochStartOffset: followers asking
 			// OffsetForLeaderEpoch about an epoch newer than this log's
 			// last batch learn where this epoch starts.
-			if err := p.log.AssignEpoch(st.LeaderEpoch, r.epochStart); err != nil {
+			if err := p.log.AssignEpoch(st.LeaderEpoch, r.epochStart); p.IOFailed("assign leader epoch", err) != nil {
 				p.lg.Warn("recording the leader epoch start failed", "epoch", st.LeaderEpoch, "err", err)
 			}
 		}
@@ -367,12 +367,15 @@ func (p *Partition) AppendReplica(batches []byte, leaderHW int64) error {
 	if p.closed {
 		return ErrClosed
 	}
+	if err := p.Offline(); err != nil {
+		return err
+	}
 	if p.rep.leader {
 		return fmt.Errorf("%w: leader got replica data", ErrNotLeader)
 	}
 	if len(batches) > 0 {
 		if _, err := p.log.AppendFollower(batches); err != nil {
-			return err
+			return p.IOFailed("append replica", err)
 		}
 		for b := batches; len(b) > 0; {
 			h, err := batch.ParseHeader(b)
@@ -389,7 +392,7 @@ func (p *Partition) AppendReplica(batches []byte, leaderHW int64) error {
 			if first >= 0 && h.IsControl() {
 				if commit, cerr := batch.ControlType(one); cerr == nil && !commit {
 					if err := p.log.AppendAbortedTxn(log.AbortedTxn{ProducerID: h.ProducerID, FirstOffset: first, LastOffset: h.BaseOffset, LastStableOffset: lsoBefore}); err != nil {
-						return err
+						return p.IOFailed("append replica", err)
 					}
 				}
 			}
@@ -428,12 +431,15 @@ func (p *Partition) TruncateTo(off int64) error {
 	if p.closed {
 		return ErrClosed
 	}
+	if err := p.Offline(); err != nil {
+		return err
+	}
 	if off >= p.log.LogEndOffset() {
-		return p.log.Truncate(off) // drops an epoch entry without records at the end
+		return p.IOFailed("truncate", p.log.Truncate(off)) // drops an epoch entry without records at the end
 	}
 	p.lg.Info("truncating log to the leader's", "offset", off, "log_end", p.log.LogEndOffset())
 	if err := p.log.Truncate(off); err != nil {
-		return err
+		return p.IOFailed("truncate", err)
 	}
 	if p.hw.Load() > p.log.LogEndOffset() {
 		p.hw.Store(p.log.LogEndOffset())
@@ -452,9 +458,12 @@ func (p *Partition) ResetTo(off int64) error {
 	if p.closed {
 		return ErrClosed
 	}
+	if err := p.Offline(); err != nil {
+		return err
+	}
 	p.lg.Info("restarting the log at the leader's start offset", "offset", off)
 	if err := p.log.ResetStart(off); err != nil {
-		return err
+		return p.IOFailed("reset", err)
 	}
 	p.producers = newProducerState()
 	p.hw.Store(off)

@@ -34,6 +34,10 @@ var partitionErrors = []struct {
 	{partition.ErrUnknownEpoch, kerr.UnknownLeaderEpoch},
 	{partition.ErrNotReplica, kerr.NotLeaderForPartition},
 	{log.ErrOffsetOutOfRange, kerr.OffsetOutOfRange},
+	// A storage error, and every later request for a partition of the
+	// offline log directory, is Kafka's KAFKA_STORAGE_ERROR (KIP-112).
+	{partition.ErrOffline, kerr.KafkaStorageError},
+	{log.ErrStorage, kerr.KafkaStorageError},
 }
 
 // ErrorCode is the Kafka error code of err when err is a *kerr.Error or

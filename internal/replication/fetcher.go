@@ -156,6 +156,9 @@ func (f *fetcher) round(conn *peer) error {
 		if !ok || p.IsLeader() || p.State().LeaderEpoch != st.epoch {
 			continue // the partition manager has not caught up with the image yet
 		}
+		if p.Offline() != nil {
+			continue // its log directory failed: nothing to fetch into (Kafka stops its fetcher)
+		}
 		if st.truncated != st.epoch {
 			if err := f.truncate(conn, p, st); err != nil {
 				return err

@@ -199,7 +199,7 @@ func (l Leader) replicaFetchPartition(img *metadata.Image, now time.Time, req Re
 		if errors.Is(err, log.ErrOffsetOutOfRange) {
 			r.ErrorCode = kerr.OffsetOutOfRange.Code
 		} else {
-			r.ReadErr = err
+			r.ReadErr = p.IOFailed("read", err)
 		}
 		return
 	}
@@ -227,6 +227,9 @@ func (l Leader) leaderReplica(img *metadata.Image, name string, part int32) (t *
 	}
 	mp = t.Partitions[part]
 	p, ok = l.Parts.Get(t.Name, part)
+	if ok && p.Offline() != nil { // Kafka's HostedPartition.Offline, before leadership
+		return t, mp, nil, kerr.KafkaStorageError.Code
+	}
 	if !ok || mp.Leader != l.Self {
 		return t, mp, nil, kerr.NotLeaderForPartition.Code
 	}
