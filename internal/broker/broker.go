@@ -80,6 +80,7 @@ type Broker struct {
 	limits connLimits
 	budget *protocol.Budget // nil when queued.max.request.bytes is -1
 	bufs   *protocol.BufferPool
+	trim   memTrim
 
 	connMu  sync.Mutex
 	conns   map[*conn]struct{}

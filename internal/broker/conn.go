@@ -114,6 +114,7 @@ func (c *conn) serve(ctx context.Context) {
 		}
 		err = c.handleFrame(ctx, frame)
 		c.fr.Release()
+		c.b.trimMemory()
 		if err != nil {
 			lg.Info("closing connection", "err", err)
 			return

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/samsa-streaming/samsa/internal/config"
@@ -28,6 +31,41 @@ const maxAcceptBackoff = time.Second
 
 // refusalLogEvery rate-limits the log of refused connections.
 const refusalLogEvery = 10 * time.Second
+
+// Returning dropped request buffers to the OS (trimMemory): after at least
+// trimAfterBytes were dropped, at most once per trimEvery.
+const (
+	trimAfterBytes = 64 << 20
+	trimEvery      = 5 * time.Second
+)
+
+// memTrim is trimMemory's state.
+type memTrim struct {
+	mu      sync.Mutex
+	last    time.Time
+	dropped atomic.Int64 // BufferPool.Dropped at the last trim
+}
+
+// trimMemory hands the memory of large request buffers that were dropped
+// back to the OS once no large request is in flight. Without it, the Go
+// heap keeps the pages of a burst of large requests resident until its
+// next collection, which an idle broker may not run for minutes. It runs
+// on the calling connection's goroutine, after its response is written.
+func (b *Broker) trimMemory() {
+	d := b.bufs.Dropped()
+	if d-b.trim.dropped.Load() < trimAfterBytes || b.budget != nil && b.budget.Used() > 0 {
+		return
+	}
+	b.trim.mu.Lock()
+	if d-b.trim.dropped.Load() < trimAfterBytes || time.Since(b.trim.last) < trimEvery {
+		b.trim.mu.Unlock()
+		return
+	}
+	b.trim.last = time.Now()
+	b.trim.dropped.Store(d)
+	b.trim.mu.Unlock()
+	debug.FreeOSMemory()
+}
 
 // connLimits are the connection settings, fixed at start-up.
 type connLimits struct {

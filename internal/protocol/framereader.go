@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/bits"
 	"sync"
+	"sync/atomic"
 )
 
 // Frame buffer sizes. A connection keeps one buffer of up to KeptFrameBytes
@@ -124,6 +125,7 @@ func readGrowing(r io.Reader, n int, buf []byte, pool *BufferPool) ([]byte, erro
 		if got == cap(buf) {
 			bigger := pool.alloc(min(2*cap(buf), n))
 			copy(bigger, buf[:got])
+			pool.drop(buf)
 			buf = bigger
 		}
 		m, err := r.Read(buf[got:min(cap(buf), n)])
@@ -145,7 +147,8 @@ func readGrowing(r io.Reader, n int, buf []byte, pool *BufferPool) ([]byte, erro
 // buffer per request while idle connections hold none. A nil *BufferPool
 // keeps nothing. Safe for concurrent use.
 type BufferPool struct {
-	limit int64
+	limit   int64
+	dropped atomic.Int64
 
 	mu      sync.Mutex
 	total   int64
@@ -199,11 +202,28 @@ func (p *BufferPool) put(buf []byte) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.total+int64(c) > p.limit {
+		p.dropped.Add(int64(c))
 		return
 	}
 	k := bucket(c)
 	p.buckets[k] = append(p.buckets[k], buf[:0])
 	p.total += int64(c)
+}
+
+// drop counts buf, outgrown or not kept, as left to the GC.
+func (p *BufferPool) drop(buf []byte) {
+	if p != nil {
+		p.dropped.Add(int64(cap(buf)))
+	}
+}
+
+// Dropped is the number of bytes of large buffers left to the GC so far
+// (outgrown while a frame arrived, or not kept because the pool was full).
+func (p *BufferPool) Dropped() int64 {
+	if p == nil {
+		return 0
+	}
+	return p.dropped.Load()
 }
 
 // Pooled is the number of bytes the pool holds.
