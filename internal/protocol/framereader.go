@@ -161,23 +161,26 @@ func NewBufferPool(limit int64) *BufferPool { return &BufferPool{limit: limit} }
 // bucket is the log2 of the power of two ≥ n.
 func bucket(n int) int { return bits.Len(uint(n - 1)) }
 
-// get returns a pooled buffer with capacity at least n, or nil.
+// get returns a pooled buffer with capacity at least n (and less than
+// four times n), or nil.
 func (p *BufferPool) get(n int) []byte {
 	if p == nil || n <= KeptFrameBytes {
 		return nil
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	k := bucket(n)
-	if k >= len(p.buckets) || len(p.buckets[k]) == 0 {
-		return nil
+	for k := bucket(n); k <= bucket(n)+1 && k < len(p.buckets); k++ {
+		s := p.buckets[k]
+		if len(s) == 0 {
+			continue
+		}
+		buf := s[len(s)-1]
+		s[len(s)-1] = nil
+		p.buckets[k] = s[:len(s)-1]
+		p.total -= int64(cap(buf))
+		return buf[:cap(buf)]
 	}
-	s := p.buckets[k]
-	buf := s[len(s)-1]
-	s[len(s)-1] = nil
-	p.buckets[k] = s[:len(s)-1]
-	p.total -= int64(cap(buf))
-	return buf[:cap(buf)]
+	return nil
 }
 
 // alloc returns a buffer of length and capacity at least n: pooled, or new

@@ -166,6 +166,12 @@ func TestFrameReaderPoolsLargeBuffers(t *testing.T) {
 	if pool.Pooled() != 4<<20 {
 		t.Fatalf("pooled %d bytes, limit 4 MiB", pool.Pooled())
 	}
+	// A smaller frame (2 MiB bucket) takes the pooled 4 MiB buffer.
+	small := bytes.Repeat([]byte{4}, 1536<<10)
+	c := &FrameReader{R: bytes.NewReader(frameBytes(small)), MaxSize: 8 << 20, Pool: pool}
+	if f, err := c.Next(context.Background()); err != nil || !bytes.Equal(f, small) || cap(f) != 4<<20 {
+		t.Fatalf("1.5 MiB frame: err %v, buffer of %d bytes, want the pooled 4 MiB one", err, cap(f))
+	}
 }
 
 // TestBudgetOrderAndClamp checks that a request larger than the budget
