@@ -333,12 +333,18 @@ func TestConnEMFILE(t *testing.T) {
 	}
 }
 
-// TestConnSlowReaderSIGTERM: a client sends a Fetch for 30 MB and never
-// reads the answer; SIGTERM still stops the broker within a few seconds,
-// cleanly, and the data is intact after a restart.
-func TestConnSlowReaderSIGTERM(t *testing.T) {
-	n := connStart(t, "")
-	const topic, records, size = "conn-slow", 30, 1000 << 10
+const (
+	connSlowTopic   = "conn-slow"
+	connSlowRecords = 30
+	connSlowSize    = 1000 << 10
+)
+
+// connSlowFetch writes 30 records of ~1 MB to a new topic, then sends a
+// Fetch for all of them on a connection that reads only the answer's size:
+// the broker is left blocked writing ~30 MB.
+func connSlowFetch(t *testing.T, n *clustertest.Node) {
+	t.Helper()
+	const topic, records, size = connSlowTopic, connSlowRecords, connSlowSize
 	connCreateTopic(t, n, topic, nil)
 	cl := n.Client(t, kgo.ProducerBatchMaxBytes(1<<20), kgo.ProducerBatchCompression(kgo.NoCompression()))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -376,6 +382,17 @@ func TestConnSlowReaderSIGTERM(t *testing.T) {
 	}
 	time.Sleep(time.Second) // the broker is now blocked writing the answer
 
+}
+
+// TestConnSlowReaderSIGTERM: a client sends a Fetch for 30 MB and never
+// reads the answer; SIGTERM still stops the broker within a few seconds,
+// cleanly, and the data is intact after a restart.
+func TestConnSlowReaderSIGTERM(t *testing.T) {
+	n := connStart(t, "")
+	const topic, records, size = connSlowTopic, connSlowRecords, connSlowSize
+	connSlowFetch(t, n)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
 	start := time.Now()
 	n.Stop() // SIGTERM; fails the test on a non-zero exit
 	took := time.Since(start)
@@ -398,4 +415,28 @@ func TestConnSlowReaderSIGTERM(t *testing.T) {
 			got++
 		})
 	}
+}
+
+// TestConnSecondSignalExits: while the first SIGTERM's clean stop waits
+// on a client that does not read, a second SIGTERM ends the process at
+// once.
+func TestConnSecondSignalExits(t *testing.T) {
+	n := connStart(t, "")
+	connSlowFetch(t, n)
+	pid := n.PID()
+	syscall.Kill(pid, syscall.SIGTERM)
+	time.Sleep(300 * time.Millisecond)
+	if !n.Running() {
+		t.Fatal("exited on the first SIGTERM although a response was being written (grace)")
+	}
+	start := time.Now()
+	syscall.Kill(pid, syscall.SIGTERM)
+	for n.Running() {
+		if time.Since(start) > 2*time.Second {
+			t.Fatal("still running 2 s after the second SIGTERM")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("exited %v after the second SIGTERM", time.Since(start))
+	n.Kill() // reap; the exit was not clean
 }
