@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/group"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/partition"
+	"github.com/samsa-streaming/samsa/internal/protocol"
 	"github.com/samsa-streaming/samsa/internal/replication"
 	"github.com/samsa-streaming/samsa/internal/txn"
 )
@@ -75,10 +75,19 @@ type Broker struct {
 	txns       *txn.Coordinator
 	txnTopicMu sync.Mutex
 
-	connMu sync.Mutex
-	conns  map[*conn]struct{}
-	connWG sync.WaitGroup
-	closed bool
+	// Connections (listen.go): limits from the settings, the broker-wide
+	// request byte budget and the pool of large request buffers.
+	limits connLimits
+	budget *protocol.Budget // nil when queued.max.request.bytes is -1
+	bufs   *protocol.BufferPool
+	trim   memTrim
+
+	connMu  sync.Mutex
+	conns   map[*conn]struct{}
+	perIP   map[string]int
+	connWG  sync.WaitGroup
+	closed  bool
+	refused refusalLog
 }
 
 // New returns a broker over a controller, a partition manager, a group
@@ -101,52 +110,17 @@ func New(cfg Config, ctl *controller.Controller, parts *partition.Manager, group
 		sessions: newFetchSessions(cfg.MaxFetchSessions),
 		pids:     &pidBlock{},
 		conns:    make(map[*conn]struct{}),
+		perIP:    make(map[string]int),
+		bufs:     protocol.NewBufferPool(bufferPoolBytes),
+	}
+	if b.limits, err = newConnLimits(cfg.Settings); err != nil {
+		return nil, err
+	}
+	if q := cfg.Settings.QueuedMaxRequestBytes; q > 0 {
+		b.budget, _ = protocol.NewBudget(q)
 	}
 	b.wireTxn()
 	return b, nil
-}
-
-// Serve accepts connections on ln until ctx ends, then stops accepting,
-// lets every connection finish the request it is handling, and returns once
-// all connections are closed.
-func (b *Broker) Serve(ctx context.Context, ln net.Listener) error {
-	stop := context.AfterFunc(ctx, func() { ln.Close() })
-	defer stop()
-	var err error
-	for {
-		nc, aerr := ln.Accept()
-		if aerr != nil {
-			if ctx.Err() == nil && !errors.Is(aerr, net.ErrClosed) {
-				err = aerr
-			}
-			break
-		}
-		c := newConn(b, nc)
-		b.connMu.Lock()
-		if b.closed {
-			b.connMu.Unlock()
-			nc.Close()
-			continue
-		}
-		b.conns[c] = struct{}{}
-		b.connWG.Add(1)
-		b.connMu.Unlock()
-		go func() {
-			defer b.connWG.Done()
-			c.serve(ctx)
-			b.connMu.Lock()
-			delete(b.conns, c)
-			b.connMu.Unlock()
-		}()
-	}
-	b.connMu.Lock()
-	b.closed = true
-	for c := range b.conns {
-		c.shutdown()
-	}
-	b.connMu.Unlock()
-	b.connWG.Wait()
-	return err
 }
 
 func (b *Broker) image() *metadata.Image { return b.ctl.Image() }

@@ -23,75 +23,104 @@ type conn struct {
 	b      *Broker
 	nc     net.Conn
 	remote string
-	br     *bufio.Reader
-	frame  []byte
+	ip     string // the per-IP connection count this conn is in
+	fr     protocol.FrameReader
 	out    []byte
+	// idle is connections.max.idle.ms: how long the connection may wait
+	// for a request, a request's body may take to arrive, and a response
+	// may take to be written; 0 for no limit.
+	idle time.Duration
 
 	mu       sync.Mutex
 	stopping bool
 	busy     bool
 }
 
-func newConn(b *Broker, nc net.Conn) *conn {
-	return &conn{b: b, nc: nc, remote: nc.RemoteAddr().String(), br: bufio.NewReaderSize(nc, 64<<10)}
+func newConn(b *Broker, nc net.Conn, ip string) *conn {
+	c := &conn{b: b, nc: nc, remote: nc.RemoteAddr().String(), ip: ip, idle: b.limits.idle}
+	c.fr = protocol.FrameReader{
+		R:          bufio.NewReaderSize(nc, 64<<10),
+		MaxSize:    b.settings().SocketRequestMaxBytes,
+		Pool:       b.bufs,
+		Budget:     b.budget,
+		BeforeBody: func(int32) { c.startRequest() },
+	}
+	return c
 }
 
 // shutdown asks the connection to close once its current request is done.
 func (c *conn) shutdown() {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.stopping = true
-	busy := c.busy
-	c.mu.Unlock()
-	if !busy {
+	if !c.busy {
 		// Unblock a read waiting for the next request.
 		c.nc.SetReadDeadline(time.Now())
 	}
 }
 
-func (c *conn) setBusy(busy bool) (stop bool) {
+// awaitRequest marks the connection idle and gives the next request
+// connections.max.idle.ms to begin (Kafka's idle check). It reports
+// whether the connection should close instead. The deadline is set under
+// mu so that it cannot overwrite shutdown's.
+func (c *conn) awaitRequest() (stop bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.busy = busy
-	return c.stopping
+	c.busy = false
+	if c.stopping {
+		return true
+	}
+	c.nc.SetReadDeadline(c.deadline())
+	return false
+}
+
+// startRequest marks the connection busy once a request's size is read:
+// its body has connections.max.idle.ms to arrive, and shutdown lets it
+// finish (within the broker's grace).
+func (c *conn) startRequest() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.busy = true
+	if !c.stopping {
+		c.nc.SetReadDeadline(c.deadline())
+	}
+}
+
+// deadline is now plus the idle limit, or none.
+func (c *conn) deadline() time.Time {
+	if c.idle <= 0 {
+		return time.Time{}
+	}
+	return time.Now().Add(c.idle)
 }
 
 func (c *conn) serve(ctx context.Context) {
 	defer c.nc.Close()
+	defer c.fr.Release()
 	lg := c.b.lg.With("remote", c.remote)
-	maxSize := c.b.settings().SocketRequestMaxBytes
 	for {
-		if c.setBusy(false) {
+		if c.awaitRequest() {
 			return
 		}
-		frame, err := protocol.ReadFrame(c.br, maxSize, c.frame)
+		frame, err := c.fr.Next(ctx)
 		if err != nil {
-			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !isTimeout(err) {
+			switch {
+			case isTimeout(err):
+				lg.Debug("closing idle connection", "idle", c.idle)
+			case !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && ctx.Err() == nil:
 				lg.Info("closing connection", "err", err)
 			}
 			return
 		}
-		if c.setBusy(true) {
-			// Shutdown began while the frame arrived; finish it anyway.
-		}
-		// Keep the frame buffer for the next request: a producer sends
-		// multi-megabyte requests back to back, and allocating (and
-		// zeroing) each one cost ~15% of the broker's CPU on the produce
-		// path. Beyond maxKeptFrame the buffer is left to the GC.
-		if cap(frame) <= maxKeptFrame {
-			c.frame = frame[:0]
-		} else {
-			c.frame = nil
-		}
-		if err := c.handleFrame(ctx, frame); err != nil {
+		err = c.handleFrame(ctx, frame)
+		c.fr.Release()
+		c.b.trimMemory()
+		if err != nil {
 			lg.Info("closing connection", "err", err)
 			return
 		}
 	}
 }
-
-// maxKeptFrame is the largest request buffer a connection keeps between
-// requests.
-const maxKeptFrame = 16 << 20
 
 func isTimeout(err error) bool {
 	var ne net.Error
@@ -136,8 +165,9 @@ func (c *conn) handleFrame(ctx context.Context, frame []byte) (err error) {
 
 func (c *conn) writeResponse(corr int32, resp kmsg.Response) error {
 	c.out = protocol.AppendResponse(c.out[:0], corr, resp)
+	c.nc.SetWriteDeadline(c.deadline())
 	_, err := c.nc.Write(c.out)
-	if cap(c.out) > 1<<20 {
+	if cap(c.out) > protocol.KeptFrameBytes {
 		c.out = nil
 	}
 	return err

@@ -27,6 +27,9 @@ func (c *conn) writeFetch(corr int32, resp *kmsg.FetchResponse, chunks [][]log.C
 	if err != nil {
 		return err
 	}
+	// A client that stops reading blocks sendfile and writev in the
+	// poller, which honours this deadline; shutdown closes the socket.
+	c.nc.SetWriteDeadline(c.deadline())
 	_, err = f.WriteTo(c.nc.(io.Writer))
 	return err
 }

@@ -83,7 +83,7 @@ func startIBServer(t *testing.T, addr string, maxVersion int16) *ibServer {
 	}}
 	settings := config.Broker{}.Defaults()
 	lg := slog.New(slog.DiscardHandler)
-	b := &Broker{cfg: Config{NodeID: 9, Settings: &settings, Logger: lg, Clock: sysClock{}}, lg: lg, conns: map[*conn]struct{}{}}
+	b := &Broker{cfg: Config{NodeID: 9, Settings: &settings, Logger: lg, Clock: sysClock{}}, lg: lg, conns: map[*conn]struct{}{}, perIP: map[string]int{}, limits: unlimited()}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { // stopped and waited by s.stop

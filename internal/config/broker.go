@@ -34,10 +34,16 @@ type Broker struct {
 	AutoCreateTopics         bool
 	MessageMaxBytes          int32
 	SocketRequestMaxBytes    int32
-	RetentionCheckIntervalMs int64
-	OffsetsTopicPartitions   int32
-	TxnStatePartitions       int32
-	Rack                     string
+	// Connection limits (Kafka's names); see their Docs in defs.go.
+	MaxConnections               int32
+	MaxConnectionsPerIP          int32
+	MaxConnectionsPerIPOverrides string
+	ConnectionsMaxIdleMs         int64
+	QueuedMaxRequestBytes        int64 // -1: unbounded
+	RetentionCheckIntervalMs     int64
+	OffsetsTopicPartitions       int32
+	TxnStatePartitions           int32
+	Rack                         string
 }
 
 // Defaults returns a broker configuration holding Kafka's defaults, with the
@@ -136,6 +142,11 @@ func (b *Broker) Resolve() error {
 	b.AutoCreateTopics = strings.EqualFold(b.Values["auto.create.topics.enable"], "true")
 	b.MessageMaxBytes = int32(geti("message.max.bytes"))
 	b.SocketRequestMaxBytes = int32(geti("socket.request.max.bytes"))
+	b.MaxConnections = int32(geti("max.connections"))
+	b.MaxConnectionsPerIP = int32(geti("max.connections.per.ip"))
+	b.MaxConnectionsPerIPOverrides = b.Values["max.connections.per.ip.overrides"]
+	b.ConnectionsMaxIdleMs = geti("connections.max.idle.ms")
+	b.QueuedMaxRequestBytes = geti("queued.max.request.bytes")
 	b.RetentionCheckIntervalMs = geti("log.retention.check.interval.ms")
 	b.OffsetsTopicPartitions = int32(geti("offsets.topic.num.partitions"))
 	b.TxnStatePartitions = int32(geti("transaction.state.log.num.partitions"))

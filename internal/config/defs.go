@@ -124,6 +124,32 @@ func listOf(opts ...string) func(string) error {
 
 var maxLong = strconv.FormatInt(math.MaxInt64, 10)
 
+// ipOverrides checks max.connections.per.ip.overrides: host:count pairs.
+func ipOverrides(v string) error {
+	for _, item := range strings.Split(v, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		i := strings.LastIndex(item, ":")
+		if i <= 0 {
+			return fmt.Errorf("%q is not host:count", item)
+		}
+		if n, err := strconv.Atoi(strings.TrimSpace(item[i+1:])); err != nil || n < 0 {
+			return fmt.Errorf("%q is not host:count with a count >= 0", item)
+		}
+	}
+	return nil
+}
+
+// budgetSize checks queued.max.request.bytes: -1 (unbounded) or positive.
+func budgetSize(v string) error {
+	if n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64); n == 0 || n < -1 {
+		return fmt.Errorf("value %s must be -1 or positive", v)
+	}
+	return nil
+}
+
 // CompressionTypes are the values of compression.type.
 var compressionTypes = []string{"uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"}
 
@@ -206,6 +232,11 @@ var brokerDefs = []Def{
 	{Name: "leader.replication.throttled.rate", Type: TypeLong, Default: maxLong, check: atLeast(0), Dynamic: true, Doc: "bytes/s a leader sends to the replicas a topic lists in leader.replication.throttled.replicas"},
 	{Name: "follower.replication.throttled.rate", Type: TypeLong, Default: maxLong, check: atLeast(0), Dynamic: true, Doc: "bytes/s a follower fetches for the replicas a topic lists in follower.replication.throttled.replicas"},
 	{Name: "socket.request.max.bytes", Type: TypeInt, Default: "104857600", check: atLeast(1), ReadOnly: true},
+	{Name: "max.connections", Type: TypeInt, Default: "2147483647", check: atLeast(0), ReadOnly: true, Doc: "connections the broker accepts in all (the replication listener's are exempt); more are closed at once"},
+	{Name: "max.connections.per.ip", Type: TypeInt, Default: "2147483647", check: atLeast(0), ReadOnly: true, Doc: "connections the broker accepts from one IP address; more are closed at once"},
+	{Name: "max.connections.per.ip.overrides", Type: TypeString, Default: "", check: ipOverrides, ReadOnly: true, Doc: "per-IP (or host name) exceptions to max.connections.per.ip: host:count,host:count"},
+	{Name: "connections.max.idle.ms", Type: TypeLong, Default: "600000", check: atLeast(-1), ReadOnly: true, Doc: "a connection with no request for this long is closed; also bounds how long a request body may take to arrive and a response to be written (-1: no limit)"},
+	{Name: "queued.max.request.bytes", Type: TypeLong, Default: "536870912", check: budgetSize, ReadOnly: true, Doc: "bytes of request bodies larger than 64 KiB the broker holds at once; a connection whose request does not fit waits (Kafka's default is -1, unbounded; Samsa bounds it at 512 MiB, five maximum-size requests)"},
 	{Name: "offsets.topic.num.partitions", Type: TypeInt, Default: "50", check: atLeast(1), ReadOnly: true},
 	{Name: "offsets.topic.replication.factor", Type: TypeShort, Default: "3", check: atLeast(1), ReadOnly: true, Doc: "capped at the number of live brokers when the topic is created"},
 	{Name: "transaction.state.log.num.partitions", Type: TypeInt, Default: "50", check: atLeast(1), ReadOnly: true},

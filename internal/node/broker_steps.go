@@ -128,11 +128,12 @@ func (n *Node) startBackground(context.Context) error {
 // shutdown has moved this broker's leaderships away (or gave up).
 func (n *Node) serve(ctx context.Context) error {
 	if n.replLn != nil {
-		if err := n.startService(ctx, n.listenerService("replication listener", n.replLn), true); err != nil {
+		// Exempt from max.connections, as Kafka's inter-broker listener.
+		if err := n.startService(ctx, n.listenerService("replication listener", n.replLn, true), true); err != nil {
 			return err
 		}
 	}
-	if err := n.startService(ctx, n.listenerService("kafka listener", n.ln), true); err != nil {
+	if err := n.startService(ctx, n.listenerService("kafka listener", n.ln, false), true); err != nil {
 		return err
 	}
 	n.stack.push("controlled shutdown", false, func() error {
@@ -147,8 +148,8 @@ func (n *Node) serve(ctx context.Context) error {
 
 // listenerService serves the Kafka protocol on ln; if it stops on its own
 // (an accept error), the node is told to stop.
-func (n *Node) listenerService(name string, ln net.Listener) Service {
-	return &listenerService{name: name, b: n.broker, ln: ln, onExit: n.stop}
+func (n *Node) listenerService(name string, ln net.Listener, interBroker bool) Service {
+	return &listenerService{name: name, b: n.broker, ln: ln, onExit: n.stop, interBroker: interBroker}
 }
 
 type listenerService struct {
@@ -156,8 +157,10 @@ type listenerService struct {
 	b      *broker.Broker
 	ln     net.Listener
 	onExit func()
-	cancel context.CancelFunc
-	done   chan error
+	// interBroker serves with ServeInterBroker.
+	interBroker bool
+	cancel      context.CancelFunc
+	done        chan error
 }
 
 func (s *listenerService) Name() string { return s.name }
@@ -166,7 +169,11 @@ func (s *listenerService) Start(context.Context) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel, s.done = cancel, make(chan error, 1)
 	go func() { // owned by s; stopped and waited by Close
-		err := s.b.Serve(ctx, s.ln)
+		serve := s.b.Serve
+		if s.interBroker {
+			serve = s.b.ServeInterBroker
+		}
+		err := serve(ctx, s.ln)
 		if ctx.Err() == nil {
 			s.onExit()
 		}
@@ -175,8 +182,8 @@ func (s *listenerService) Start(context.Context) error {
 	return nil
 }
 
-// Close stops accepting, lets every connection finish its request and
-// returns Serve's error.
+// Close stops accepting, lets every connection finish its request (for at
+// most the broker's shutdown grace) and returns Serve's error.
 func (s *listenerService) Close() error {
 	s.cancel()
 	err := <-s.done

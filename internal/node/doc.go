@@ -75,7 +75,7 @@
 //	→ controlled shutdown: move this broker's leaderships away, hand over
 //	  the metadata quorum's leadership
 //	→ stop serving (Kafka listener, then replication listener; in-flight
-//	  requests finish)
+//	  requests may finish for 5 s, then their sockets are closed)
 //	→ background loops (stopped and waited)
 //	→ coordinator image following → coordinator runtime (loads cancelled
 //	  and waited) → transaction and group coordinators

@@ -382,6 +382,11 @@ func (p *Partition) Append(records []byte, acks int16) (AppendResult, error) {
 			return res, fmt.Errorf("%w: %v", ErrInvalidRecord, err)
 		}
 		records = rb
+		// Kafka checks the size again after recompression (UnifiedLog's
+		// re-validation): MESSAGE_TOO_LARGE.
+		if int64(len(records)) > int64(cfg.MaxMessageBytes)+batch.LogOverhead && cfg.MaxMessageBytes >= 0 {
+			return res, fmt.Errorf("%w: %d bytes after recompression to %s", ErrTooLarge, len(records), cfg.CompressionType)
+		}
 		if h, err = batch.ParseHeader(records); err != nil {
 			return res, fmt.Errorf("%w: %v", ErrInvalidRecord, err)
 		}

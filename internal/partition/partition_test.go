@@ -184,6 +184,33 @@ func TestLogAppendTimeAndRecompression(t *testing.T) {
 	}
 }
 
+// TestRecompressedSizeChecked checks that max.message.bytes applies again
+// after recompression, as in Kafka: a batch that fits compressed but not
+// once the topic's compression.type has rewritten it is refused with
+// ErrTooLarge (MESSAGE_TOO_LARGE) and nothing is appended.
+func TestRecompressedSizeChecked(t *testing.T) {
+	clock := &fakeClock{time.UnixMilli(1_700_000_000_000)}
+	cfg := testConfig()
+	cfg.CompressionType = "uncompressed"
+	cfg.MaxMessageBytes = 4096
+	p := openTest(t, t.TempDir(), cfg, clock)
+	defer p.Close()
+	recs := []batch.Record{{Value: make([]byte, 64<<10)}} // zeros: compresses to little
+	b, err := batch.Build(batch.CodecZstd, recs, batch.BuildOptions{BaseTimestamp: clock.t.UnixMilli(), ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > 4096 {
+		t.Fatalf("compressed batch of %d bytes does not fit the limit", len(b))
+	}
+	if _, err := p.Append(b, 1); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("append of a batch too large once recompressed: %v", err)
+	}
+	if p.Log().LogEndOffset() != 0 {
+		t.Fatalf("log end %d after a refused batch", p.Log().LogEndOffset())
+	}
+}
+
 func TestChangedWakesWaiters(t *testing.T) {
 	clock := &fakeClock{time.UnixMilli(1_700_000_000_000)}
 	p := openTest(t, t.TempDir(), testConfig(), clock)

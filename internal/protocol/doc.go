@@ -34,12 +34,31 @@
 // read as the next one's. Dialling, version negotiation, pooling and
 // reconnecting stay with the callers.
 //
+// # Reading request frames
+//
+// The broker reads requests with FrameReader. A frame's size is checked
+// against socket.request.max.bytes before anything is allocated. A frame
+// of at most KeptFrameBytes (64 KiB) is read into the one small buffer
+// each connection keeps. A larger one first takes its size from the
+// broker-wide Budget (queued.max.request.bytes; a FIFO byte semaphore: the
+// connection waits, as Kafka mutes a channel when its memory pool is
+// empty), then is read into a buffer from the broker's BufferPool (large
+// power-of-two buffers shared by all connections, bounded in bytes) or, if
+// none fits, into one grown as its bytes arrive, from 256 KiB doubling up
+// to the frame's size, so at most twice the bytes received are ever
+// allocated. After the request, Release returns the buffer to the pool
+// (or leaves it to the GC) and the bytes to the budget: an idle connection
+// holds no large buffer. ReadFrame, used for responses from other brokers,
+// grows its buffer the same way.
+//
 // # Buffer ownership
 //
 // ParseRequest parses bodies with kmsg's ReadFrom, which copies strings but
 // lets byte fields (notably Produce's records) alias the frame. A frame
-// buffer passed back to ReadFrame for reuse must therefore not be reused
-// while a request parsed from it is still in use. For the same reason
+// buffer passed back to ReadFrame for reuse, or released by FrameReader
+// (whose pool hands it to another connection), must therefore not be
+// reused while a request parsed from it is still in use: handlers copy
+// what they keep past the request. For the same reason
 // RoundTrip reads every response into a fresh frame: a Fetch response's
 // records alias it.
 //
@@ -50,7 +69,9 @@
 // writev and the file ranges with sendfile at explicit offsets, so the
 // file's shared position is never used and many connections can send from
 // one segment file at once. The caller keeps every file descriptor open
-// until WriteTo returns. A file range that turns out shorter than promised
+// until WriteTo returns. sendfile and writev wait for a socket that does
+// not drain in the runtime poller, so the connection's write deadline and
+// its Close end them. A file range that turns out shorter than promised
 // (the segment was truncated underneath) fails the write part way through a
 // frame; the connection must then be closed.
 package protocol

@@ -344,6 +344,21 @@ func TestSendfileDeadline(t *testing.T) {
 	}
 }
 
+// TestSendfileClose checks that closing the socket under a sendfile
+// blocked on a client that does not read ends it at once (the broker's
+// bounded shutdown relies on it).
+func TestSendfileClose(t *testing.T) {
+	f, _ := tempFile(t, 8<<20, 5)
+	server, _ := loopback(t)
+	server.SetWriteBuffer(16 << 10)
+	time.AfterFunc(200*time.Millisecond, func() { server.Close() })
+	start := time.Now()
+	err := WriteFetchResponse(server, 1, 12, fetchOf(1), [][]RecordsSource{{{FD: f.Fd(), Pos: 0, Len: 8 << 20}}})
+	if !errors.Is(err, net.ErrClosed) || time.Since(start) > 5*time.Second {
+		t.Fatalf("err %v after %v, want net.ErrClosed soon after the close", err, time.Since(start))
+	}
+}
+
 // TestSendfileShortFile checks a range past the end of the file (a segment
 // truncated underneath) fails rather than hanging or sending garbage.
 func TestSendfileShortFile(t *testing.T) {

@@ -29,7 +29,9 @@ const controlledShutdownKey = 7
 // ReadFrame reads a 4-byte big-endian size and then a frame body of that
 // size. A size above maxSize or below zero is refused (ErrFrameTooLarge,
 // ErrNegativeSize) before anything is allocated for it. buf is reused when
-// its capacity suffices; the returned slice may alias it.
+// its capacity suffices; the returned slice may alias it. Otherwise the
+// body's buffer grows as its bytes arrive (see readGrowing), so a peer that
+// announces a large frame and sends little makes little be allocated.
 //
 // A connection closed cleanly between frames returns io.EOF; one closed in
 // the middle of a frame returns io.ErrUnexpectedEOF.
@@ -40,28 +42,14 @@ func ReadFrame(r io.Reader, maxSize int32, buf []byte) ([]byte, error) {
 	} else {
 		hdr = make([]byte, 4)
 	}
-	if _, err := io.ReadFull(r, hdr); err != nil {
+	n, err := readSize(r, hdr, maxSize)
+	if err != nil {
 		return nil, err
-	}
-	n := int32(binary.BigEndian.Uint32(hdr))
-	if n < 0 {
-		return nil, ErrNegativeSize
-	}
-	if n > maxSize {
-		return nil, fmt.Errorf("%w: %d > %d", ErrFrameTooLarge, n, maxSize)
 	}
 	if cap(buf) >= int(n) {
-		buf = buf[:n]
-	} else {
-		buf = make([]byte, n)
+		return readFull(r, buf[:n])
 	}
-	if _, err := io.ReadFull(r, buf); err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		return nil, err
-	}
-	return buf, nil
+	return readGrowing(r, int(n), nil, nil)
 }
 
 // RequestHeader is a parsed request header. Header tags are skipped.

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"testing"
@@ -115,6 +116,45 @@ func FuzzParseResponse(f *testing.F) {
 		}
 		if !bytes.Equal(again.AppendTo(nil), resp.AppendTo(nil)) {
 			t.Fatal("re-encoding is not stable")
+		}
+	})
+}
+
+// FuzzFrameReader reads an arbitrary stream with FrameReader (small pool,
+// small budget, limits scaled down so that frames past KeptFrameBytes are
+// common) and with ReadFrame: both see the same frames and the same
+// failure, and every budget byte and pooled buffer is given back.
+func FuzzFrameReader(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 3, 'a', 'b', 'c', 0, 0, 0, 0}, int32(10), uint16(3))
+	f.Add([]byte{0, 1, 0, 1, 9}, int32(1<<17), uint16(100))
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff}, int32(100), uint16(1))
+	f.Fuzz(func(t *testing.T, stream []byte, max int32, pad uint16) {
+		if max < 0 {
+			max = -max
+		}
+		max %= 1 << 18
+		// Pad the stream so that large frames can complete.
+		stream = append(stream, make([]byte, int(pad)*16)...)
+		budget, _ := NewBudget(1 << 17)
+		pool := NewBufferPool(1 << 18)
+		fr := &FrameReader{R: bytes.NewReader(stream), MaxSize: max, Pool: pool, Budget: budget}
+		ref := bytes.NewReader(stream)
+		for {
+			got, gerr := fr.Next(context.Background())
+			want, werr := ReadFrame(ref, max, nil)
+			if (gerr == nil) != (werr == nil) || gerr != nil && gerr.Error() != werr.Error() {
+				t.Fatalf("FrameReader err %v, ReadFrame err %v", gerr, werr)
+			}
+			if gerr != nil {
+				break
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("frames differ: %d vs %d bytes", len(got), len(want))
+			}
+		}
+		fr.Release()
+		if budget.Used() != 0 || pool.Pooled() > 1<<18 {
+			t.Fatalf("budget %d still used, %d pooled", budget.Used(), pool.Pooled())
 		}
 	})
 }
