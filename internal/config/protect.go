@@ -23,6 +23,9 @@ type protection struct {
 	// bad reports the values that ask for the missing protection; nil:
 	// every non-empty value.
 	bad func(v string) bool
+	// listenerOnly: the broker-wide setting is implemented, its
+	// per-listener form (listener.name.<listener>.<setting>) is not.
+	listenerOnly bool
 }
 
 // unimplementedProtections lists them. When Samsa implements one, delete
@@ -49,10 +52,10 @@ var unimplementedProtections = []protection{
 	{name: "request_percentage", what: "client quotas"},
 	{name: "controller_mutation_rate", what: "controller mutation quotas"},
 	{name: "controller.quota.", what: "controller mutation quotas"},
-	{name: "max.connections", what: "connection limits"},
-	{name: "max.connections.per.ip", what: "connection limits"},
-	{name: "max.connections.per.ip.overrides", what: "connection limits"},
-	{name: "max.connection.creation.rate", what: "connection limits"},
+	{name: "max.connections", what: "per-listener connection limits", listenerOnly: true},
+	{name: "max.connections.per.ip", what: "per-listener connection limits", listenerOnly: true},
+	{name: "max.connections.per.ip.overrides", what: "per-listener connection limits", listenerOnly: true},
+	{name: "max.connection.creation.rate", what: "connection creation rate limits"},
 }
 
 // unimplementedProtocols are the listener security protocols Samsa does
@@ -85,7 +88,10 @@ func unimplementedProtection(name string) (*protection, bool) {
 	}
 	for i := range unimplementedProtections {
 		p := &unimplementedProtections[i]
-		for _, c := range cands {
+		for j, c := range cands {
+			if p.listenerOnly && j == 0 {
+				continue // the broker-wide setting is implemented
+			}
 			if p.match(c) {
 				return p, true
 			}

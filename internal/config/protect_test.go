@@ -48,9 +48,6 @@ func TestUnimplementedProtectionsFailClosed(t *testing.T) {
 		"client.quota.callback.class=com.example.Q": "client.quota.callback.class",
 		"producer_byte_rate=1024":                   "producer_byte_rate",
 		"controller.quota.window.size.seconds=2":    "controller.quota.window.size.seconds",
-		"max.connections=1000":                      "max.connections",
-		"max.connections.per.ip=10":                 "max.connections.per.ip",
-		"max.connections.per.ip.overrides=h:5":      "max.connections.per.ip.overrides",
 		"max.connection.creation.rate=50":           "max.connection.creation.rate",
 		"delegation.token.secret.key=s3cr3t":        "delegation.token.secret.key",
 		"connections.max.reauth.ms=3600000":         "connections.max.reauth.ms",
@@ -79,8 +76,8 @@ func TestUnimplementedProtectionsFailClosed(t *testing.T) {
 // All the offending settings are named at once, whatever the source: a
 // flag-set listeners value (SetValue) is refused like a file's.
 func TestUnimplementedProtectionsAllNamed(t *testing.T) {
-	err := loadProps(t, "super.users=User:a\nssl.truststore.location=/ts\nmax.connections=5\n")
-	for _, name := range []string{"super.users", "ssl.truststore.location", "max.connections"} {
+	err := loadProps(t, "super.users=User:a\nssl.truststore.location=/ts\nmax.connection.creation.rate=5\n")
+	for _, name := range []string{"super.users", "ssl.truststore.location", "max.connection.creation.rate"} {
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("error %v does not name %s", err, name)
 		}
@@ -94,5 +91,18 @@ func TestUnimplementedProtectionsAllNamed(t *testing.T) {
 	}
 	if err := b.Validate(); !errors.Is(err, ErrUnimplementedProtection) {
 		t.Fatalf("listeners from a flag: %v", err)
+	}
+}
+
+// The broker-wide connection limits are implemented (internal/broker):
+// they start; their per-listener forms are not and still refuse.
+func TestConnectionLimitsAccepted(t *testing.T) {
+	for _, props := range []string{"max.connections=1000\n", "max.connections.per.ip=10\n", "max.connections.per.ip.overrides=127.0.0.1:5\n", "connections.max.idle.ms=2000\n"} {
+		if err := loadProps(t, props); err != nil {
+			t.Errorf("%q refused: %v", props, err)
+		}
+	}
+	if err := loadProps(t, "listener.name.internal.max.connections.per.ip=10\n"); !errors.Is(err, ErrUnimplementedProtection) {
+		t.Errorf("per-listener max.connections.per.ip: %v, want ErrUnimplementedProtection", err)
 	}
 }

@@ -107,8 +107,7 @@ func TestConfigUnimplementedProtectionRefusesToStart(t *testing.T) {
 		"listener.security.protocol.map":        "listeners=PLAINTEXT://127.0.0.1:{port},INTERNAL://127.0.0.1:1\nlistener.security.protocol.map=PLAINTEXT:PLAINTEXT,INTERNAL:SSL\n",
 		"quota.window.num":                      "quota.window.num=11\n",
 		"client.quota.callback.class":           "client.quota.callback.class=com.example.Quotas\n",
-		"max.connections":                       "max.connections=100\n",
-		"max.connections.per.ip":                "max.connections.per.ip=10\n",
+		"listener.name.x.max.connections":       "listener.name.x.max.connections=100\n",
 		"max.connection.creation.rate":          "max.connection.creation.rate=5\n",
 	}
 	for name, extra := range cases {
