@@ -2,29 +2,16 @@ package group
 
 import (
 	"context"
-	"time"
 
 	"github.com/samsa-streaming/samsa/internal/coordinator"
 )
 
-// Clock tells the time and runs timers. Tests drive a fake one by hand.
-type Clock interface {
-	Now() time.Time
-	// AfterFunc runs f once, on some goroutine, after d. The returned stop
-	// cancels it and reports whether it did so before f started.
-	AfterFunc(d time.Duration, f func()) (stop func() bool)
-}
+// Clock tells the time and runs timers (coordinator.Clock); tests drive a
+// fake one by hand.
+type Clock = coordinator.Clock
 
 // WallClock is the real clock.
-type WallClock struct{}
-
-// Now returns time.Now().
-func (WallClock) Now() time.Time { return time.Now() }
-
-// AfterFunc wraps time.AfterFunc.
-func (WallClock) AfterFunc(d time.Duration, f func()) func() bool {
-	return time.AfterFunc(d, f).Stop
-}
+type WallClock = coordinator.WallClock
 
 // Record is one record of __consumer_offsets. A nil Value is a tombstone.
 type Record = coordinator.Record
