@@ -27,7 +27,7 @@ const module = "github.com/samsa-streaming/samsa"
 // user-facing libraries and cmd/ reach them only through a Kafka client
 // (or, for cmd/, through internal/node).
 var brokerInternals = []string{
-	"internal/batch", "internal/broker", "internal/controller", "internal/coordinator",
+	"internal/batch", "internal/broker", "internal/controller", "internal/coordinator", "internal/errcode",
 	"internal/fs", "internal/group", "internal/log", "internal/metadata",
 	"internal/partition", "internal/protocol", "internal/replication", "internal/txn",
 }

@@ -18,7 +18,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
-// Errors returned by Append; replication.ErrorCode maps each to a Kafka
+// Errors returned by Append; errcode.Code maps each to a Kafka
 // error code.
 var (
 	ErrCorrupt          = errors.New("partition: corrupt record batch")

@@ -12,7 +12,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/batch"
 )
 
-// Errors of the idempotent producer checks; replication.ErrorCode maps
+// Errors of the idempotent producer checks; errcode.Code maps
 // them to OUT_OF_ORDER_SEQUENCE_NUMBER and INVALID_PRODUCER_EPOCH.
 var (
 	ErrOutOfOrderSequence = errors.New("partition: out of order sequence number")

@@ -26,7 +26,7 @@ import (
 // Everything here is deterministic: time comes from the caller or the
 // Clock, and nothing blocks except WaitCommitted.
 
-// Errors of the replication paths; replication.ErrorCode maps them to Kafka
+// Errors of the replication paths; errcode.Code maps them to Kafka
 // codes.
 var (
 	// ErrNotLeader: this replica does not lead the partition (any more).

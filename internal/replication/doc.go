@@ -36,13 +36,11 @@
 // Replicator's ISR loop asks the controller for those changes with a
 // conditional ChangePartition (Kafka's AlterPartition).
 //
-// Error codes: ErrorCode (errors.go) is the one mapping of the partition
-// and log packages' errors to Kafka codes (franz-go's kerr). It lives here
-// rather than in internal/broker because the leader code and its
-// simulation need it and this package may not import the broker;
-// internal/broker's errorCode asks it first and maps the remaining errors
-// (metadata, context) itself. CheckLeaderEpoch (KIP-320) is shared the
-// same way with the consumer Fetch and ListOffsets handlers.
+// Error codes: the leader code answers through internal/errcode, the one
+// table from Samsa's errors to Kafka codes that every broker handler uses
+// too, so the simulation sees exactly the broker's answers.
+// CheckLeaderEpoch (KIP-320, errors.go) is shared with the consumer Fetch
+// and ListOffsets handlers.
 //
 // Goroutines: Run owns the ISR loop and every fetcher; Sync (called from
 // the metadata subscriber, never blocking) starts, updates and stops

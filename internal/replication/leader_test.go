@@ -2,8 +2,6 @@ package replication
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"testing"
 	"time"
@@ -13,7 +11,6 @@ import (
 	"github.com/samsa-streaming/samsa/internal/batch"
 	"github.com/samsa-streaming/samsa/internal/config"
 	"github.com/samsa-streaming/samsa/internal/fs"
-	"github.com/samsa-streaming/samsa/internal/log"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/partition"
 )
@@ -364,32 +361,6 @@ func TestLeaderOffsetForLeaderEpoch(t *testing.T) {
 				t.Fatalf("got (%d, %d, %d), want (%d, %d, %d)", epoch, end, code, c.wantEpoch, c.wantEnd, c.wantCode)
 			}
 		})
-	}
-}
-
-func TestErrorCode(t *testing.T) {
-	for _, c := range []struct {
-		err  error
-		code int16
-		ok   bool
-	}{
-		{nil, 0, false},
-		{fmt.Errorf("x: %w", partition.ErrFencedEpoch), kerr.FencedLeaderEpoch.Code, true},
-		{partition.ErrUnknownEpoch, kerr.UnknownLeaderEpoch.Code, true},
-		{partition.ErrNotReplica, kerr.NotLeaderForPartition.Code, true},
-		{partition.ErrClosed, kerr.NotLeaderForPartition.Code, true},
-		{fmt.Errorf("read: %w", log.ErrOffsetOutOfRange), kerr.OffsetOutOfRange.Code, true},
-		{fmt.Errorf("x: %w", kerr.InvalidTopicException), kerr.InvalidTopicException.Code, true},
-		{errors.New("other"), 0, false},
-		{metadata.ErrUnknownTopic, 0, false},
-	} {
-		code, ok := ErrorCode(c.err)
-		if code != c.code || ok != c.ok {
-			t.Errorf("ErrorCode(%v) = %d, %v; want %d, %v", c.err, code, ok, c.code, c.ok)
-		}
-	}
-	if got := replicaErrorCode(errors.New("other")); got != kerr.UnknownServerError.Code {
-		t.Errorf("unknown error: %d", got)
 	}
 }
 
