@@ -291,9 +291,21 @@ func (e *env) testDeleteAndRecreate(t *testing.T) {
 	if d, ok := e.topicDetail(t, "dr-topic"); ok {
 		t.Fatalf("topic still in metadata after delete: %+v", d)
 	}
+	// The directories go shortly after (the partition manager's opener
+	// deletes them off the metadata goroutine; Kafka too renames them
+	// -delete and removes them in the background).
 	for _, p := range []string{"dr-topic-0", "dr-topic-1"} {
-		if matches, _ := filepath.Glob(filepath.Join(e.node.DataDir, p)); len(matches) != 0 {
-			t.Errorf("partition directory %s still exists after delete", p)
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			matches, _ := filepath.Glob(filepath.Join(e.node.DataDir, p))
+			if len(matches) == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("partition directory %s still exists 10s after delete", p)
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
 	}
 
