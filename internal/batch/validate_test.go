@@ -249,6 +249,9 @@ func TestCheckProduced(t *testing.T) {
 // TestValidateRecordsAllocations: an uncompressed batch is walked without
 // allocating; a compressed one reuses pooled readers and windows.
 func TestValidateRecordsAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts do not hold under the race detector (make test runs this without it)")
+	}
 	recs := testRecords()
 	for i := range recs {
 		recs[i].TimestampDelta = int64(i)
