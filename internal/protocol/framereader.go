@@ -37,7 +37,8 @@ type FrameReader struct {
 	// deadline for the body there).
 	BeforeBody func(size int32)
 
-	kept  []byte // the small buffer kept between frames
+	hdr   [4]byte
+	kept  []byte // the small buffer kept between frames, grown on demand
 	large []byte // the current frame's pooled buffer, if any
 	held  int64  // budget held by the current frame
 }
@@ -48,10 +49,7 @@ type FrameReader struct {
 // within a frame io.ErrUnexpectedEOF.
 func (fr *FrameReader) Next(ctx context.Context) ([]byte, error) {
 	fr.Release()
-	if cap(fr.kept) < KeptFrameBytes {
-		fr.kept = make([]byte, 0, KeptFrameBytes)
-	}
-	n, err := readSize(fr.R, fr.kept[:4], fr.MaxSize)
+	n, err := readSize(fr.R, fr.hdr[:], fr.MaxSize)
 	if err != nil {
 		return nil, err
 	}
@@ -65,11 +63,26 @@ func (fr *FrameReader) Next(ctx context.Context) ([]byte, error) {
 		fr.BeforeBody(n)
 	}
 	if n <= KeptFrameBytes {
+		if cap(fr.kept) < int(n) {
+			fr.kept = make([]byte, 0, keptCap(int(n)))
+		}
 		return readFull(fr.R, fr.kept[:n])
 	}
 	buf, err := readGrowing(fr.R, int(n), fr.Pool.get(int(n)), fr.Pool)
 	fr.large = buf
 	return buf, err
+}
+
+// keptCap is the capacity of a connection's kept buffer for an n-byte
+// frame: the next power of two from 1 KiB up to KeptFrameBytes, so an idle
+// connection that sent only small requests keeps little (1,000 idle
+// connections would otherwise hold 64 MiB).
+func keptCap(n int) int {
+	c := 1 << 10
+	for c < n {
+		c <<= 1
+	}
+	return min(c, KeptFrameBytes)
 }
 
 // Release gives the current frame's large buffer back to the pool and its

@@ -244,3 +244,28 @@ func BenchmarkFrameRead(b *testing.B) {
 		}
 	})
 }
+
+// A connection keeps a buffer only as large as its frames need (from 1 KiB
+// up to KeptFrameBytes), so idle connections that sent small requests hold
+// little.
+func TestFrameReaderKeptBufferFitsFrames(t *testing.T) {
+	var in bytes.Buffer
+	in.Write(frameBytes(make([]byte, 100)))
+	in.Write(frameBytes(make([]byte, 3000)))
+	in.Write(frameBytes(make([]byte, 200)))
+	fr := FrameReader{R: &in, MaxSize: 1 << 20}
+	if cap(fr.kept) != 0 {
+		t.Fatalf("a new reader keeps %d bytes", cap(fr.kept))
+	}
+	for i, want := range []int{1 << 10, 4 << 10, 4 << 10} {
+		if _, err := fr.Next(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if cap(fr.kept) != want {
+			t.Errorf("after frame %d: kept %d bytes, want %d", i, cap(fr.kept), want)
+		}
+	}
+	if got := keptCap(KeptFrameBytes); got != KeptFrameBytes {
+		t.Errorf("keptCap(%d) = %d", KeptFrameBytes, got)
+	}
+}
