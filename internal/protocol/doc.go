@@ -39,7 +39,7 @@
 // The broker reads requests with FrameReader. A frame's size is checked
 // against socket.request.max.bytes before anything is allocated. A frame
 // of at most KeptFrameBytes (64 KiB) is read into the one small buffer
-// each connection keeps. A larger one first takes its size from the
+// each connection keeps, grown to what its frames need. A larger one first takes its size from the
 // broker-wide Budget (queued.max.request.bytes; a FIFO byte semaphore: the
 // connection waits, as Kafka mutes a channel when its memory pool is
 // empty), then is read into a buffer from the broker's BufferPool (large
