@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/samsa-streaming/samsa/internal/clustertest"
 )
 
 func TestSplitKey(t *testing.T) {
@@ -117,63 +119,6 @@ func TestParseAcksAndCompression(t *testing.T) {
 	}
 }
 
-// murmur2 is Kafka's Utils.murmur2, written out from the Java source as a
-// reference for the default partitioner.
-func murmur2(data []byte) int32 {
-	const (
-		seed uint32 = 0x9747b28c
-		m    uint32 = 0x5bd1e995
-		r           = 24
-	)
-	length := len(data)
-	h := seed ^ uint32(length)
-	for i := 0; i+4 <= length; i += 4 {
-		k := uint32(data[i]) | uint32(data[i+1])<<8 | uint32(data[i+2])<<16 | uint32(data[i+3])<<24
-		k *= m
-		k ^= k >> r
-		k *= m
-		h *= m
-		h ^= k
-	}
-	tail := data[length&^3:]
-	switch len(tail) {
-	case 3:
-		h ^= uint32(tail[2]) << 16
-		fallthrough
-	case 2:
-		h ^= uint32(tail[1]) << 8
-		fallthrough
-	case 1:
-		h ^= uint32(tail[0])
-		h *= m
-	}
-	h ^= h >> 13
-	h *= m
-	h ^= h >> 15
-	return int32(h)
-}
-
-// kafkaPartition is Kafka's default partition for a non-null key.
-func kafkaPartition(key []byte, partitions int) int32 {
-	return int32((murmur2(key) & 0x7fffffff) % int32(partitions))
-}
-
-func TestMurmur2MatchesKafka(t *testing.T) {
-	// The vectors of Kafka's UtilsTest.testMurmur2.
-	for in, want := range map[string]int32{
-		"21":                         -973932308,
-		"foobar":                     -790332482,
-		"a-little-bit-long-string":   -985981536,
-		"a-little-bit-longer-string": -1486304829,
-		"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8": -58897971,
-		"abc": 479470107,
-	} {
-		if got := murmur2([]byte(in)); got != want {
-			t.Errorf("murmur2(%q) = %d, want %d", in, got, want)
-		}
-	}
-}
-
 func TestDefaultPartitionerIsKafkas(t *testing.T) {
 	// produce's default partitioner must place keys where Kafka's Java
 	// client would.
@@ -182,7 +127,7 @@ func TestDefaultPartitionerIsKafkas(t *testing.T) {
 		key := []byte(fmt.Sprintf("key-%d", i))
 		for _, n := range []int{1, 3, 7, 16} {
 			got := p.Partition(&kgo.Record{Key: key}, n)
-			if want := kafkaPartition(key, n); int32(got) != want {
+			if want := clustertest.KeyPartition(key, n); int32(got) != want {
 				t.Fatalf("key %q over %d partitions: got %d, Kafka picks %d", key, n, got, want)
 			}
 		}

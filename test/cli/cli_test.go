@@ -166,7 +166,7 @@ func TestCLIEndToEnd(t *testing.T) {
 				t.Fatalf("headers = %q", rec.headers)
 			}
 			// Kafka's default partitioner: murmur2 of the key.
-			if want := kafkaPartition([]byte(rec.key), 3); rec.partition != want {
+			if want := clustertest.KeyPartition([]byte(rec.key), 3); rec.partition != want {
 				t.Fatalf("key %q on partition %d, Kafka's partitioner picks %d", rec.key, rec.partition, want)
 			}
 			got = append(got, rec.key+"="+rec.value)

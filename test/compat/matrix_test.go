@@ -115,44 +115,9 @@ func writeTSV(t testing.TB, recs []rec) string {
 	return path
 }
 
-// murmur2 is Kafka's murmur2 hash (org.apache.kafka.common.utils.Utils).
-func murmur2(data []byte) int32 {
-	const (
-		seed uint32 = 0x9747b28c
-		m    uint32 = 0x5bd1e995
-		r           = 24
-	)
-	length := len(data)
-	h := seed ^ uint32(length)
-	for i := 0; i+4 <= length; i += 4 {
-		k := uint32(data[i]) | uint32(data[i+1])<<8 | uint32(data[i+2])<<16 | uint32(data[i+3])<<24
-		k *= m
-		k ^= k >> r
-		k *= m
-		h *= m
-		h ^= k
-	}
-	tail := length &^ 3
-	switch length % 4 {
-	case 3:
-		h ^= uint32(data[tail+2]) << 16
-		fallthrough
-	case 2:
-		h ^= uint32(data[tail+1]) << 8
-		fallthrough
-	case 1:
-		h ^= uint32(data[tail])
-		h *= m
-	}
-	h ^= h >> 13
-	h *= m
-	h ^= h >> 15
-	return int32(h)
-}
-
 // keyPartition is the partition Java's default partitioner picks for key.
 func keyPartition(key string, partitions int) int32 {
-	return int32(int(murmur2([]byte(key))&0x7fffffff) % partitions)
+	return clustertest.KeyPartition([]byte(key), partitions)
 }
 
 // startBroker starts one samsa node for a test function.

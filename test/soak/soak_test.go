@@ -298,20 +298,10 @@ func (h *hostile) dial() net.Conn {
 	return c
 }
 
-// frame is a request with header v1/v2, as a client would frame it.
+// frame is a request framed as a client frames it (size prefix, header
+// v1/v2), by kmsg's formatter.
 func frame(req kmsg.Request, corr int32) []byte {
-	b := make([]byte, 4, 256)
-	b = binary.BigEndian.AppendUint16(b, uint16(req.Key()))
-	b = binary.BigEndian.AppendUint16(b, uint16(req.GetVersion()))
-	b = binary.BigEndian.AppendUint32(b, uint32(corr))
-	b = binary.BigEndian.AppendUint16(b, 4)
-	b = append(b, "soak"...)
-	if req.IsFlexible() {
-		b = append(b, 0)
-	}
-	b = req.AppendTo(b)
-	binary.BigEndian.PutUint32(b, uint32(len(b)-4))
-	return b
+	return kmsg.NewRequestFormatter(kmsg.FormatterClientID("soak")).AppendRequest(nil, req, corr)
 }
 
 func (h *hostile) garbage(rng *rand.Rand) {
