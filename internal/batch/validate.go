@@ -54,6 +54,9 @@ type ValidateOptions struct {
 type RecordsInfo struct {
 	// MaxTimestamp is the largest record timestamp (-1 if none is larger).
 	MaxTimestamp int64
+	// Decompressed is the size of the records section after
+	// decompression (its stored size when uncompressed).
+	Decompressed int64
 }
 
 // RecordError is one invalid record: its index in the batch and why.
@@ -168,6 +171,10 @@ func (s *recordStream) validate(h *Header, b []byte, o *ValidateOptions) (Record
 	}
 	if !end {
 		return info, fmt.Errorf("%w: incorrect declared batch size, records still remaining in file (topic partition %s)", ErrRecord, o.Partition)
+	}
+	info.Decompressed = s.total
+	if s.codec == CodecNone {
+		info.Decompressed = int64(len(b) - HeaderSize)
 	}
 	if errs != nil {
 		return info, errs

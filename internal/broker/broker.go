@@ -118,6 +118,8 @@ func New(cfg Config, ctl *controller.Controller, parts *partition.Manager, group
 	}
 	if q := cfg.Settings.QueuedMaxRequestBytes; q > 0 {
 		b.budget, _ = protocol.NewBudget(q)
+		// Recompression buffers come out of the same budget.
+		parts.SetRecompressBudget(b.budget, 0)
 	}
 	b.wireTxn()
 	return b, nil

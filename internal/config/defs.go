@@ -236,7 +236,7 @@ var brokerDefs = []Def{
 	{Name: "max.connections.per.ip", Type: TypeInt, Default: "2147483647", check: atLeast(0), ReadOnly: true, Doc: "connections the broker accepts from one IP address; more are closed at once"},
 	{Name: "max.connections.per.ip.overrides", Type: TypeString, Default: "", check: ipOverrides, ReadOnly: true, Doc: "per-IP (or host name) exceptions to max.connections.per.ip: host:count,host:count"},
 	{Name: "connections.max.idle.ms", Type: TypeLong, Default: "600000", check: atLeast(-1), ReadOnly: true, Doc: "a connection with no request for this long is closed; also bounds how long a request body may take to arrive and a response to be written (-1: no limit)"},
-	{Name: "queued.max.request.bytes", Type: TypeLong, Default: "536870912", check: budgetSize, ReadOnly: true, Doc: "bytes of request bodies larger than 64 KiB the broker holds at once; a connection whose request does not fit waits (Kafka's default is -1, unbounded; Samsa bounds it at 512 MiB, five maximum-size requests)"},
+	{Name: "queued.max.request.bytes", Type: TypeLong, Default: "536870912", check: budgetSize, ReadOnly: true, Doc: "bytes of request bodies larger than 64 KiB, and of recompression buffers, the broker holds at once; a connection whose request does not fit waits (Kafka's default is -1, unbounded; Samsa bounds it at 512 MiB, five maximum-size requests)"},
 	{Name: "offsets.topic.num.partitions", Type: TypeInt, Default: "50", check: atLeast(1), ReadOnly: true},
 	{Name: "offsets.topic.replication.factor", Type: TypeShort, Default: "3", check: atLeast(1), ReadOnly: true, Doc: "capped at the number of live brokers when the topic is created"},
 	{Name: "transaction.state.log.num.partitions", Type: TypeInt, Default: "50", check: atLeast(1), ReadOnly: true},

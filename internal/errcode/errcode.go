@@ -24,6 +24,7 @@ var table = []struct {
 	{partition.ErrInvalidTimestamp, kerr.InvalidTimestamp},
 	{partition.ErrUnsupportedCodec, kerr.UnsupportedCompressionType},
 	{partition.ErrNotEnoughISR, kerr.NotEnoughReplicas},
+	{partition.ErrMemoryBusy, kerr.RequestTimedOut},
 	{partition.ErrOutOfOrderSequence, kerr.OutOfOrderSequenceNumber},
 	{partition.ErrInvalidEpoch, kerr.InvalidProducerEpoch},
 	{partition.ErrClosed, kerr.NotLeaderForPartition},

@@ -53,6 +53,10 @@ type Manager struct {
 	// (a dynamic broker setting), else the static one.
 	pidExpiryMs atomic.Int64
 
+	// recompress is the budget every partition's recompression reserves
+	// from; the broker installs it (SetRecompressBudget).
+	recompress RecompressBudget
+
 	// The opener (opener.go). Guarded by mu: wanted holds the latest
 	// state of every hosted partition not yet open nor offline; queue the
 	// keys to open, toDelete the partitions to delete, in that order;
@@ -98,6 +102,7 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 		fsys: o.FS, lg: o.Logger, clock: o.Clock, clean: o.CleanShutdown,
 	}
 	m.parts.Store(&map[Key]*Partition{})
+	m.recompress.Set(nil, 0)
 	m.offline.Store(&map[Key]offlineErr{})
 	m.wanted, m.wake = map[Key]openReq{}, make(chan struct{}, 1)
 	m.fdLimit = o.FDLimit
@@ -450,4 +455,12 @@ func (m *Manager) Close() error {
 // DynamicSettings picks this broker's dynamic settings out of the image.
 func DynamicSettings(img *metadata.Image, nodeID int32) config.Dynamic {
 	return config.Dynamic{PerBroker: img.BrokerConfigs[nodeID], ClusterDefault: img.BrokerConfigs[metadata.ClusterDefault]}
+}
+
+// SetRecompressBudget makes every partition's recompression (a topic
+// compression.type other than the producer's codec) reserve its buffers
+// from b, the broker's queued.max.request.bytes budget, waiting at most
+// wait (0: 10 s). A nil b leaves recompression unbounded.
+func (m *Manager) SetRecompressBudget(b MemoryBudget, wait time.Duration) {
+	m.recompress.Set(b, wait)
 }

@@ -220,7 +220,7 @@ func (m *Manager) openOne(ctx context.Context, r openReq) (*Partition, error) {
 			FS: m.fsys, Logger: m.lg, Clock: m.clock, CleanShutdown: m.clean,
 			Self: m.nodeID, State: &st, HighWatermark: hw,
 			ProducerIDExpirationMs: m.pidExpiryMs.Load(), TopicID: r.id,
-			OnStorageError: m.failLogDir,
+			OnStorageError: m.failLogDir, Recompress: &m.recompress,
 		})
 	}
 	p, err := open(hw)

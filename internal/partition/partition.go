@@ -50,6 +50,8 @@ type Partition struct {
 	lg      *slog.Logger
 	clock   Clock
 	fsys    fs.FS
+	// recompressBudget bounds recompression buffers (recompress.go).
+	recompressBudget *RecompressBudget
 
 	mu        sync.Mutex // serialises appends and producer state
 	log       *log.Log
@@ -92,6 +94,9 @@ type Options struct {
 	// OnStorageError is told when a storage error takes the partition
 	// offline (partition_offline.go); it must not block or lock p.
 	OnStorageError func(p *Partition, err error)
+	// Recompress is the budget recompression reserves from (nil:
+	// unbounded).
+	Recompress *RecompressBudget
 }
 
 // DirName is a partition's directory name, as Kafka names it.
@@ -140,6 +145,7 @@ func Open(ctx context.Context, dataDir, topic string, index int32, cfg config.To
 		p.TopicID = opts.TopicID
 	}
 	p.off.hook = opts.OnStorageError
+	p.recompressBudget = opts.Recompress
 	l, err := log.Open(ctx, p.dir, LogConfig(cfg), log.Options{FS: opts.FS, Logger: p.lg, Clock: opts.Clock, CleanShutdown: opts.CleanShutdown})
 	if err != nil {
 		return nil, fmt.Errorf("open log %s: %w", p.dir, err)
@@ -372,24 +378,12 @@ func (p *Partition) Append(records []byte, acks int16) (AppendResult, error) {
 			ErrTooLarge, p.name, len(records), cfg.MaxMessageBytes)
 	}
 	now := p.clock.Now().UnixMilli()
-	h, err := p.validate(records, cfg, now)
+	h, vinfo, err := p.validate(records, cfg, now)
 	if err != nil {
 		return res, err
 	}
-	if want, ok := targetCodec(cfg.CompressionType); ok && want != h.Codec() {
-		rb, err := batch.Recompress(records, want, maxDecompressed)
-		if err != nil {
-			return res, fmt.Errorf("%w: %v", ErrInvalidRecord, err)
-		}
-		records = rb
-		// Kafka checks the size again after recompression (UnifiedLog's
-		// re-validation): MESSAGE_TOO_LARGE.
-		if int64(len(records)) > int64(cfg.MaxMessageBytes)+batch.LogOverhead && cfg.MaxMessageBytes >= 0 {
-			return res, fmt.Errorf("%w: %d bytes after recompression to %s", ErrTooLarge, len(records), cfg.CompressionType)
-		}
-		if h, err = batch.ParseHeader(records); err != nil {
-			return res, fmt.Errorf("%w: %v", ErrInvalidRecord, err)
-		}
+	if records, h, err = p.recompress(records, h, vinfo.Decompressed, cfg); err != nil {
+		return res, err
 	}
 	if cfg.LogAppendTime {
 		batch.SetLogAppendTime(records, now)
@@ -440,20 +434,21 @@ func (p *Partition) Append(records []byte, acks int16) (AppendResult, error) {
 // do, reading every record, and returns its header. The only rewrite is
 // Kafka's: on a CreateTime topic a batch whose max timestamp is not its
 // records' largest (or that claims log-append time) gets the right one.
-func (p *Partition) validate(records []byte, cfg *config.Topic, now int64) (batch.Header, error) {
+func (p *Partition) validate(records []byte, cfg *config.Topic, now int64) (batch.Header, batch.RecordsInfo, error) {
+	var info batch.RecordsInfo
 	h, err := batch.Validate(records)
 	switch {
 	case errors.Is(err, batch.ErrCodec):
-		return h, fmt.Errorf("%w: %w", ErrUnsupportedCodec, err)
+		return h, info, fmt.Errorf("%w: %w", ErrUnsupportedCodec, err)
 	case errors.Is(err, batch.ErrCRC) || errors.Is(err, batch.ErrShort) || errors.Is(err, batch.ErrLength):
-		return h, fmt.Errorf("%w: %w in topic partition %s", ErrCorrupt, err, p.name)
+		return h, info, fmt.Errorf("%w: %w in topic partition %s", ErrCorrupt, err, p.name)
 	case err != nil:
-		return h, fmt.Errorf("%w: %w in topic partition %s", ErrInvalidRecord, err, p.name)
+		return h, info, fmt.Errorf("%w: %w in topic partition %s", ErrInvalidRecord, err, p.name)
 	}
 	if err := batch.CheckProduced(&h, p.name); err != nil {
-		return h, fmt.Errorf("%w: %w", ErrInvalidRecord, err)
+		return h, info, fmt.Errorf("%w: %w", ErrInvalidRecord, err)
 	}
-	info, err := batch.ValidateRecords(&h, records, batch.ValidateOptions{
+	info, err = batch.ValidateRecords(&h, records, batch.ValidateOptions{
 		Partition:       p.name,
 		Compacted:       cfg.CleanupCompact,
 		LogAppendTime:   cfg.LogAppendTime,
@@ -463,14 +458,14 @@ func (p *Partition) validate(records []byte, cfg *config.Topic, now int64) (batc
 		MaxDecompressed: maxDecompressed,
 	})
 	if err != nil {
-		return h, recordsErr(err, p.name)
+		return h, info, recordsErr(err, p.name)
 	}
 	if !cfg.LogAppendTime && (h.LogAppendTime() || info.MaxTimestamp != h.MaxTimestamp) {
 		batch.SetCreateTime(records, info.MaxTimestamp)
 		h.Attributes &^= batch.TimestampTypeBit
 		h.MaxTimestamp = info.MaxTimestamp
 	}
-	return h, nil
+	return h, info, nil
 }
 
 // recordsErr maps ValidateRecords' errors to the partition's.
