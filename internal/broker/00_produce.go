@@ -134,7 +134,7 @@ func (b *Broker) handleProduce(ctx context.Context, c *conn, r *request) (kmsg.R
 		for _, h := range hints {
 			sp, mp := &resp.Topics[h.ti].Partitions[h.pi], h.mp
 			sp.CurrentLeader.LeaderID, sp.CurrentLeader.LeaderEpoch = mp.Leader, mp.LeaderEpoch
-			addProduceEndpoint(img, resp, mp.Leader)
+			addProduceEndpoint(img, resp, mp.Leader, c.l.Name)
 		}
 	}
 	if req.Acks == 0 {
@@ -164,8 +164,8 @@ func setRecordErrors(sp *kmsg.ProduceResponseTopicPartition, err error) {
 }
 
 // addProduceEndpoint adds a broker to KIP-951's NodeEndpoints once.
-func addProduceEndpoint(img *metadata.Image, resp *kmsg.ProduceResponse, id int32) {
-	host, port, ok := brokerEndpoint(img, id)
+func addProduceEndpoint(img *metadata.Image, resp *kmsg.ProduceResponse, id int32, listener string) {
+	host, port, ok := brokerEndpoint(img, id, listener)
 	if !ok || slices.ContainsFunc(resp.Brokers, func(e kmsg.ProduceResponseBroker) bool { return e.NodeID == id }) {
 		return
 	}

@@ -166,7 +166,7 @@ func (b *Broker) handleFetch(ctx context.Context, c *conn, r *request) (kmsg.Res
 			sess.epoch = 1
 		}
 	}
-	addFetchEndpoints(img, resp)
+	addFetchEndpoints(img, resp, c.l.Name)
 	if err := c.writeFetch(r.hdr.CorrelationID, resp, out.ordered()); err != nil {
 		return nil, err
 	}
@@ -376,7 +376,7 @@ func (b *Broker) readFetch(img *metadata.Image, req *kmsg.FetchRequest, wants []
 
 // addFetchEndpoints adds KIP-951's NodeEndpoints (v16+) for every leader
 // named in a CurrentLeader hint.
-func addFetchEndpoints(img *metadata.Image, resp *kmsg.FetchResponse) {
+func addFetchEndpoints(img *metadata.Image, resp *kmsg.FetchResponse, listener string) {
 	if resp.Version < 16 {
 		return
 	}
@@ -386,7 +386,7 @@ func addFetchEndpoints(img *metadata.Image, resp *kmsg.FetchResponse) {
 			if p.ErrorCode == 0 || id < 0 {
 				continue
 			}
-			host, port, ok := brokerEndpoint(img, id)
+			host, port, ok := brokerEndpoint(img, id, listener)
 			if !ok || slices.ContainsFunc(resp.Brokers, func(e kmsg.FetchResponseBroker) bool { return e.NodeID == id }) {
 				continue
 			}

@@ -27,7 +27,7 @@ import (
 //   - v13: top-level ErrorCode (KIP-1102), never set here
 func init() { register(int16(kmsg.Metadata), 0, 13, (*Broker).handleMetadata) }
 
-func (b *Broker) handleMetadata(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleMetadata(ctx context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.MetadataRequest)
 	resp := req.ResponseKind().(*kmsg.MetadataResponse)
 	img := b.image()
@@ -92,16 +92,16 @@ func (b *Broker) handleMetadata(ctx context.Context, _ *conn, r *request) (kmsg.
 		}
 	}
 
-	resp.Brokers = metadataBrokers(img)
+	resp.Brokers = metadataBrokers(img, c.l.Name)
 	resp.ClusterID = kmsg.StringPtr(img.ClusterID)
 	resp.ControllerID = b.controllerID()
 	return resp, nil
 }
 
-func metadataBrokers(img *metadata.Image) []kmsg.MetadataResponseBroker {
+func metadataBrokers(img *metadata.Image, listener string) []kmsg.MetadataResponseBroker {
 	ids := make([]int32, 0, len(img.Brokers))
 	for id, br := range img.Brokers {
-		if !br.Fenced {
+		if _, _, ok := br.Endpoint(listener); ok && !br.Fenced {
 			ids = append(ids, id)
 		}
 	}
@@ -110,7 +110,8 @@ func metadataBrokers(img *metadata.Image) []kmsg.MetadataResponseBroker {
 	for _, id := range ids {
 		br := img.Brokers[id]
 		mb := kmsg.NewMetadataResponseBroker()
-		mb.NodeID, mb.Host, mb.Port = br.ID, br.Host, br.Port
+		mb.NodeID = br.ID
+		mb.Host, mb.Port, _ = br.Endpoint(listener)
 		if br.Rack != "" {
 			mb.Rack = kmsg.StringPtr(br.Rack)
 		}

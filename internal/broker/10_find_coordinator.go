@@ -31,22 +31,22 @@ const (
 
 // handleFindCoordinator answers FindCoordinator v0-v6 (batched keys from
 // v4). The first group lookup creates __consumer_offsets, as in Kafka.
-func (b *Broker) handleFindCoordinator(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleFindCoordinator(ctx context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.FindCoordinatorRequest)
 	resp := req.ResponseKind().(*kmsg.FindCoordinatorResponse)
 	if req.Version < 4 {
-		co := b.findCoordinator(ctx, req.CoordinatorType, req.CoordinatorKey, req.Version)
+		co := b.findCoordinator(ctx, req.CoordinatorType, req.CoordinatorKey, req.Version, c.l.Name)
 		resp.ErrorCode, resp.ErrorMessage = co.ErrorCode, co.ErrorMessage
 		resp.NodeID, resp.Host, resp.Port = co.NodeID, co.Host, co.Port
 		return resp, nil
 	}
 	for _, key := range req.CoordinatorKeys {
-		resp.Coordinators = append(resp.Coordinators, b.findCoordinator(ctx, req.CoordinatorType, key, req.Version))
+		resp.Coordinators = append(resp.Coordinators, b.findCoordinator(ctx, req.CoordinatorType, key, req.Version, c.l.Name))
 	}
 	return resp, nil
 }
 
-func (b *Broker) findCoordinator(ctx context.Context, typ int8, key string, version int16) kmsg.FindCoordinatorResponseCoordinator {
+func (b *Broker) findCoordinator(ctx context.Context, typ int8, key string, version int16, listener string) kmsg.FindCoordinatorResponseCoordinator {
 	co := kmsg.NewFindCoordinatorResponseCoordinator()
 	co.Key = key
 	fail := func(code *kerr.Error, msg string) kmsg.FindCoordinatorResponseCoordinator {
@@ -57,7 +57,7 @@ func (b *Broker) findCoordinator(ctx context.Context, typ int8, key string, vers
 	}
 	switch {
 	case typ == coordinatorTransaction:
-		return b.findTxnCoordinator(ctx, co, key, fail)
+		return b.findTxnCoordinator(ctx, co, key, listener, fail)
 	case typ == coordinatorShare && version >= 6:
 		return fail(kerr.InvalidRequest, "Samsa does not support share groups")
 	case typ != coordinatorGroup:
@@ -74,9 +74,9 @@ func (b *Broker) findCoordinator(ctx context.Context, typ int8, key string, vers
 	}
 	mp := t.Partitions[coordinator.PartitionFor(key, int32(len(t.Partitions)))]
 	// Kafka answers the partition's leader, wherever it is.
-	host, port, ok := brokerEndpoint(img, mp.Leader)
-	if mp.Leader == b.cfg.NodeID {
-		host, port, ok = b.host, b.port, true
+	host, port, ok := brokerEndpoint(img, mp.Leader, listener)
+	if mp.Leader == b.cfg.NodeID && !ok {
+		host, port, ok = b.selfEndpoint(listener)
 	}
 	if !ok {
 		return fail(kerr.CoordinatorNotAvailable, "the group's coordinator has no leader")
@@ -88,7 +88,7 @@ func (b *Broker) findCoordinator(ctx context.Context, typ int8, key string, vers
 // findTxnCoordinator answers a transactional id's coordinator: the leader of
 // its __transaction_state partition, abs(javaHashCode(id)) % partitions as
 // in Kafka. The first lookup creates the topic.
-func (b *Broker) findTxnCoordinator(ctx context.Context, co kmsg.FindCoordinatorResponseCoordinator, key string, fail func(*kerr.Error, string) kmsg.FindCoordinatorResponseCoordinator) kmsg.FindCoordinatorResponseCoordinator {
+func (b *Broker) findTxnCoordinator(ctx context.Context, co kmsg.FindCoordinatorResponseCoordinator, key, listener string, fail func(*kerr.Error, string) kmsg.FindCoordinatorResponseCoordinator) kmsg.FindCoordinatorResponseCoordinator {
 	t, err := b.ensureTxnTopic(ctx)
 	if err != nil || len(t.Partitions) == 0 {
 		b.lg.Warn("cannot create the transaction state topic", "err", err)
@@ -99,13 +99,22 @@ func (b *Broker) findTxnCoordinator(ctx context.Context, co kmsg.FindCoordinator
 		t = cur
 	}
 	mp := t.Partitions[coordinator.PartitionFor(key, int32(len(t.Partitions)))]
-	host, port, ok := brokerEndpoint(img, mp.Leader)
-	if mp.Leader == b.cfg.NodeID {
-		host, port, ok = b.host, b.port, true
+	host, port, ok := brokerEndpoint(img, mp.Leader, listener)
+	if mp.Leader == b.cfg.NodeID && !ok {
+		host, port, ok = b.selfEndpoint(listener)
 	}
 	if !ok {
 		return fail(kerr.CoordinatorNotAvailable, "the transactional id's coordinator has no leader")
 	}
 	co.NodeID, co.Host, co.Port = mp.Leader, host, port
 	return co
+}
+
+// selfEndpoint is this broker's own address on the listener, from its
+// registration even while it is fenced, else the advertised address.
+func (b *Broker) selfEndpoint(listener string) (string, int32, bool) {
+	if br, ok := b.image().Brokers[b.cfg.NodeID]; ok {
+		return br.Endpoint(listener)
+	}
+	return b.host, b.port, true
 }

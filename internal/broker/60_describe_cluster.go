@@ -30,7 +30,7 @@ const (
 // Kafka reports them all.
 const clusterAuthorizedOps int32 = 1<<5 | 1<<9 | 1<<10 | 1<<11 | 1<<12 | 1<<7 | 1<<8
 
-func (b *Broker) handleDescribeCluster(_ context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleDescribeCluster(_ context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.DescribeClusterRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeClusterResponse)
 
@@ -51,7 +51,7 @@ func (b *Broker) handleDescribeCluster(_ context.Context, _ *conn, r *request) (
 	img := b.image()
 	ids := make([]int32, 0, len(img.Brokers))
 	for id, br := range img.Brokers {
-		if !br.Fenced || req.IncludeFencedBrokers {
+		if _, _, ok := br.Endpoint(c.l.Name); ok && (!br.Fenced || req.IncludeFencedBrokers) {
 			ids = append(ids, id)
 		}
 	}
@@ -59,7 +59,8 @@ func (b *Broker) handleDescribeCluster(_ context.Context, _ *conn, r *request) (
 	for _, id := range ids {
 		br := img.Brokers[id]
 		sb := kmsg.NewDescribeClusterResponseBroker()
-		sb.NodeID, sb.Host, sb.Port = br.ID, br.Host, br.Port
+		sb.NodeID = br.ID
+		sb.Host, sb.Port, _ = br.Endpoint(c.l.Name)
 		if br.Rack != "" {
 			sb.Rack = kmsg.StringPtr(br.Rack)
 		}

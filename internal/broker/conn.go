@@ -3,6 +3,7 @@ package broker
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/samsa-streaming/samsa/internal/config"
 	"github.com/samsa-streaming/samsa/internal/protocol"
 )
 
@@ -24,6 +26,11 @@ type conn struct {
 	nc     net.Conn
 	remote string
 	ip     string // the per-IP connection count this conn is in
+	l      *Listener
+	// principal is who the connection authenticated as ("User:ANONYMOUS"
+	// until TLS or SASL says otherwise); set before the first request is
+	// handled and by SaslAuthenticate, read only by this goroutine.
+	principal string
 	fr     protocol.FrameReader
 	out    []byte
 	// idle is connections.max.idle.ms: how long the connection may wait
@@ -36,10 +43,13 @@ type conn struct {
 	busy     bool
 }
 
-func newConn(b *Broker, nc net.Conn, ip string) *conn {
-	c := &conn{b: b, nc: nc, remote: nc.RemoteAddr().String(), ip: ip, idle: b.limits.idle}
+func newConn(b *Broker, nc net.Conn, ip string, l *Listener) *conn {
+	c := &conn{b: b, nc: nc, remote: nc.RemoteAddr().String(), ip: ip, l: l, idle: b.limits.idle, principal: anonymous}
+	if l.TLS != nil {
+		c.nc = tls.Server(nc, l.TLS)
+	}
 	c.fr = protocol.FrameReader{
-		R:          bufio.NewReaderSize(nc, 64<<10),
+		R:          bufio.NewReaderSize(c.nc, 64<<10),
 		MaxSize:    b.settings().SocketRequestMaxBytes,
 		Pool:       b.bufs,
 		Budget:     b.budget,
@@ -98,6 +108,10 @@ func (c *conn) serve(ctx context.Context) {
 	defer c.nc.Close()
 	defer c.fr.Release()
 	lg := c.b.lg.With("remote", c.remote)
+	if err := c.handshake(ctx); err != nil {
+		lg.Info("closing connection: TLS handshake failed", "listener", c.l.Name, "err", err)
+		return
+	}
 	for {
 		if c.awaitRequest() {
 			return
@@ -185,4 +199,39 @@ func apiVersionsUnsupported() kmsg.Response {
 	k.ApiKey, k.MinVersion, k.MaxVersion = a.key, a.min, a.max
 	resp.ApiKeys = append(resp.ApiKeys, k)
 	return resp
+}
+
+// anonymous is Kafka's principal for a connection that did not
+// authenticate (KafkaPrincipal.ANONYMOUS).
+const anonymous = "User:ANONYMOUS"
+
+// tlsHandshakeTimeout bounds a TLS handshake when connections.max.idle.ms
+// does not.
+const tlsHandshakeTimeout = 30 * time.Second
+
+// handshake runs the TLS handshake of an SSL or SASL_SSL listener within the
+// idle limit, and takes the principal from a verified client certificate
+// (ssl.client.auth), as Kafka's default principal builder.
+func (c *conn) handshake(ctx context.Context) error {
+	tc, ok := c.nc.(*tls.Conn)
+	if !ok {
+		return nil
+	}
+	d := c.idle
+	if d <= 0 || d > tlsHandshakeTimeout {
+		d = tlsHandshakeTimeout
+	}
+	hctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	if err := tc.HandshakeContext(hctx); err != nil {
+		return err
+	}
+	if certs := tc.ConnectionState().PeerCertificates; len(certs) > 0 && c.l.Protocol == config.ProtocolSSL {
+		if c.l.Principal != nil {
+			c.principal = c.l.Principal(certs[0])
+		} else {
+			c.principal = "User:" + certs[0].Subject.String()
+		}
+	}
+	return nil
 }

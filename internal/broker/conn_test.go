@@ -49,7 +49,7 @@ func TestHandlerPanicClosesOnlyItsConnection(t *testing.T) {
 
 	serve := func() net.Conn {
 		client, server := net.Pipe()
-		go newConn(b, server, "pipe").serve(context.Background()) // ends when the pipe closes
+		go newConn(b, server, "pipe", &Listener{Protocol: "PLAINTEXT"}).serve(context.Background()) // ends when the pipe closes
 		return client
 	}
 

@@ -34,13 +34,14 @@ func clientOf(c *conn, r *request) group.Client {
 	return group.Client{ID: r.hdr.ClientID, Host: "/" + host}
 }
 
-// brokerEndpoint is a live broker's advertised host and port.
-func brokerEndpoint(img *metadata.Image, id int32) (string, int32, bool) {
+// brokerEndpoint is a live broker's advertised host and port on the named
+// listener (the one the asking client connected through).
+func brokerEndpoint(img *metadata.Image, id int32, listener string) (string, int32, bool) {
 	br, ok := img.Brokers[id]
 	if !ok || br.Fenced {
 		return "", 0, false
 	}
-	return br.Host, br.Port, true
+	return br.Endpoint(listener)
 }
 
 // brokerRack is a broker's rack for a response's nullable rack field.

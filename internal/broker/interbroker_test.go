@@ -88,7 +88,7 @@ func startIBServer(t *testing.T, addr string, maxVersion int16) *ibServer {
 	done := make(chan struct{})
 	go func() { // stopped and waited by s.stop
 		defer close(done)
-		b.Serve(ctx, ln)
+		b.Serve(ctx, ln, Listener{})
 	}()
 	var once sync.Once
 	s.stop = func() {

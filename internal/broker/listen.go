@@ -2,6 +2,8 @@ package broker
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -131,22 +133,39 @@ type refusalLog struct {
 	suppressed int
 }
 
+// Listener describes a Kafka listener the broker serves: its name (as
+// registered, so Metadata answers each broker's address on the same
+// listener), its security protocol and what that needs.
+type Listener struct {
+	Name     string // upper case, as in listeners; "" for an unnamed one
+	Protocol string // config.Protocol*; "" is PLAINTEXT
+	// TLS is the server configuration of an SSL or SASL_SSL listener.
+	TLS *tls.Config
+	// Principal maps a verified client certificate to a principal
+	// ("User:CN=…" or what ssl.principal.mapping.rules make of it); nil:
+	// Kafka's default, "User:" + the subject's DN.
+	Principal func(cert *x509.Certificate) string
+	// InterBroker marks the replication listener: exempt from
+	// max.connections, as Kafka's inter-broker listener.
+	InterBroker bool
+}
+
 // Serve accepts client connections on ln until ctx ends, then stops
 // accepting and returns once every connection is closed (see drain).
 // Accept errors, including running out of file descriptors, are logged and
 // retried after a backoff of up to a second; only the listener's close
 // ends Serve.
-func (b *Broker) Serve(ctx context.Context, ln net.Listener) error {
-	return b.serve(ctx, ln, false)
+func (b *Broker) Serve(ctx context.Context, ln net.Listener, l Listener) error {
+	if (l.Protocol == config.ProtocolSSL || l.Protocol == config.ProtocolSASLSSL) && l.TLS == nil {
+		return fmt.Errorf("broker: listener %s (%s) has no TLS configuration", l.Name, l.Protocol)
+	}
+	if l.Protocol == "" {
+		l.Protocol = config.ProtocolPlaintext
+	}
+	return b.serve(ctx, ln, &l)
 }
 
-// ServeInterBroker is Serve for the replication (inter-broker) listener:
-// as in Kafka, its connections are exempt from max.connections.
-func (b *Broker) ServeInterBroker(ctx context.Context, ln net.Listener) error {
-	return b.serve(ctx, ln, true)
-}
-
-func (b *Broker) serve(ctx context.Context, ln net.Listener, interBroker bool) error {
+func (b *Broker) serve(ctx context.Context, ln net.Listener, l *Listener) error {
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
 	var backoff time.Duration
@@ -174,7 +193,7 @@ func (b *Broker) serve(ctx context.Context, ln net.Listener, interBroker bool) e
 			b.lg.Info("accepting again", "listener", ln.Addr().String())
 		}
 		backoff, failedSince = 0, time.Time{}
-		b.admit(ctx, nc, interBroker)
+		b.admit(ctx, nc, l)
 	}
 	b.drain()
 	return nil
@@ -182,7 +201,7 @@ func (b *Broker) serve(ctx context.Context, ln net.Listener, interBroker bool) e
 
 // admit starts serving nc, or closes it at once when the broker is
 // stopping or a connection limit is reached (Kafka closes it too).
-func (b *Broker) admit(ctx context.Context, nc net.Conn, interBroker bool) {
+func (b *Broker) admit(ctx context.Context, nc net.Conn, l *Listener) {
 	ip := remoteIP(nc)
 	b.connMu.Lock()
 	reason := ""
@@ -191,7 +210,7 @@ func (b *Broker) admit(ctx context.Context, nc net.Conn, interBroker bool) {
 		reason = "stopping"
 	case b.perIP[ip] >= b.limits.perIP(ip):
 		reason = "max.connections.per.ip"
-	case !interBroker && len(b.conns) >= b.limits.maxConns:
+	case !l.InterBroker && len(b.conns) >= b.limits.maxConns:
 		reason = "max.connections"
 	}
 	if reason != "" {
@@ -200,7 +219,7 @@ func (b *Broker) admit(ctx context.Context, nc net.Conn, interBroker bool) {
 		nc.Close()
 		return
 	}
-	c := newConn(b, nc, ip)
+	c := newConn(b, nc, ip, l)
 	b.conns[c] = struct{}{}
 	b.perIP[ip]++
 	b.connWG.Add(1)

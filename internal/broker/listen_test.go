@@ -31,7 +31,7 @@ func listenBroker(t *testing.T, ln net.Listener, limits connLimits) (*Broker, co
 	ctx, cancel := context.WithCancel(context.Background())
 	done, exited := make(chan error, 1), make(chan struct{})
 	go func() { // stopped and waited by the cleanup
-		done <- b.Serve(ctx, ln)
+		done <- b.Serve(ctx, ln, Listener{})
 		close(exited)
 	}()
 	t.Cleanup(func() { cancel(); <-exited })

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
 	"os"
 	"sort"
 	"strconv"
@@ -27,8 +26,13 @@ type Broker struct {
 
 	NodeID                   int32
 	DataDir                  string
-	Listen                   string // host:port
+	Listen                   string // host:port of the first Kafka listener
 	Advertised               string // host:port
+	// Listeners are the Kafka listeners (listeners.go), the first one
+	// Listen's; InterBrokerListener names the one followers fetch from
+	// (inter.broker.listener.name; "": the first).
+	Listeners           []Listener
+	InterBrokerListener string
 	NumPartitions            int32
 	DefaultReplicationFactor int16
 	AutoCreateTopics         bool
@@ -128,14 +132,8 @@ func (b *Broker) Resolve() error {
 		b.DataDir = strings.TrimSpace(parts[0])
 	}
 	var err error
-	if b.Listen, err = listenerAddr("listeners", b.Values["listeners"]); err != nil {
+	if err = b.resolveListeners(); err != nil {
 		errs = append(errs, err)
-	}
-	b.Advertised = b.Listen
-	if adv := b.Values["advertised.listeners"]; adv != "" {
-		if b.Advertised, err = listenerAddr("advertised.listeners", adv); err != nil {
-			errs = append(errs, err)
-		}
 	}
 	b.NumPartitions = int32(geti("num.partitions"))
 	b.DefaultReplicationFactor = int16(geti("default.replication.factor"))
@@ -175,26 +173,6 @@ func (b *Broker) Validate() error {
 
 // listenerAddr takes Kafka's "PLAINTEXT://host:port" (first listener only) or
 // a bare host:port and returns host:port.
-func listenerAddr(name, v string) (string, error) {
-	first := strings.TrimSpace(strings.Split(v, ",")[0])
-	if i := strings.Index(first, "://"); i >= 0 {
-		proto := first[:i]
-		if !strings.EqualFold(proto, "PLAINTEXT") {
-			return "", fmt.Errorf("%s: listener %q: only PLAINTEXT is supported", name, first)
-		}
-		first = first[i+3:]
-	}
-	host, port, err := net.SplitHostPort(first)
-	if err != nil {
-		return "", fmt.Errorf("%s: %q is not host:port", name, v)
-	}
-	p, err := strconv.Atoi(port)
-	if err != nil || p < 0 || p > 65535 {
-		return "", fmt.Errorf("%s: bad port in %q", name, v)
-	}
-	return net.JoinHostPort(host, port), nil
-}
-
 // TopicDefault returns the broker-level default of a topic setting, and the
 // broker setting it came from.
 func (b *Broker) TopicDefault(topicKey string) (value, brokerKey string) {

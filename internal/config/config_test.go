@@ -77,11 +77,13 @@ func TestBadValues(t *testing.T) {
 	if err := b.SetValue("num.partitions", "lots"); err == nil || !strings.Contains(err.Error(), "num.partitions") {
 		t.Fatalf("bad int accepted or unclear: %v", err)
 	}
-	if err := b.SetValue("listeners", "SSL://1.2.3.4:9093"); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Resolve(); err == nil {
-		t.Fatal("SSL listener accepted")
+	for _, l := range []string{"INTERNAL://1.2.3.4:9093", "PLAINTEXT://1.2.3.4:9093,PLAINTEXT://1.2.3.4:9094", "PLAINTEXT://a:1,SSL://a:1", "CONTROLLER://1.2.3.4:9093"} {
+		if err := b.SetValue("listeners", l); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Resolve(); err == nil || !strings.Contains(err.Error(), "listeners") {
+			t.Fatalf("listeners=%s accepted or unclear: %v", l, err)
+		}
 	}
 	for _, bad := range []map[string]string{
 		{"cleanup.policy": "shred"},

@@ -190,6 +190,8 @@ var brokerDefs = []Def{
 	{Name: "log.dir", Type: TypeString, Default: "./samsa-data", ReadOnly: true},
 	{Name: "listeners", Type: TypeString, Default: "PLAINTEXT://127.0.0.1:9092", ReadOnly: true},
 	{Name: "advertised.listeners", Type: TypeString, Nullable: true, ReadOnly: true},
+	{Name: "listener.security.protocol.map", Type: TypeString, Default: "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL", ReadOnly: true, Doc: "listener name to security protocol; a listener named like a protocol needs no entry"},
+	{Name: "inter.broker.listener.name", Type: TypeString, Nullable: true, ReadOnly: true, Doc: "the listener followers fetch from (the replication listener); empty: the first listener"},
 	{Name: "num.partitions", Type: TypeInt, Default: "1", check: atLeast(1), Dynamic: true},
 	{Name: "default.replication.factor", Type: TypeInt, Default: "1", check: atLeast(1), Dynamic: true},
 	{Name: "auto.create.topics.enable", Type: TypeBoolean, Default: "true", Dynamic: true},

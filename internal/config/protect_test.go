@@ -42,7 +42,7 @@ func TestUnimplementedProtectionsFailClosed(t *testing.T) {
 		"security.inter.broker.protocol=SSL":                              "security.inter.broker.protocol",
 		"listeners=PLAINTEXT://127.0.0.1:9092,SSL://127.0.0.1:9093":       "SSL://127.0.0.1:9093",
 		"listeners=PLAINTEXT://127.0.0.1:9092,SASL_SSL://:9094":           "SASL_SSL://:9094",
-		"advertised.listeners=PLAINTEXT://h:9092,SASL_PLAINTEXT://h:9093": "SASL_PLAINTEXT://h:9093",
+		"listeners=PLAINTEXT://:9092,SASL_PLAINTEXT://:9093\nadvertised.listeners=PLAINTEXT://h:9092,SASL_PLAINTEXT://h:9093": "SASL_PLAINTEXT://h:9093",
 		"listeners=PLAINTEXT://127.0.0.1:9092,INTERNAL://127.0.0.1:9093\nlistener.security.protocol.map=PLAINTEXT:PLAINTEXT,INTERNAL:SASL_SSL": "INTERNAL://127.0.0.1:9093 (SASL_SSL through listener.security.protocol.map)",
 		"quota.window.num=11":                       "quota.window.num",
 		"client.quota.callback.class=com.example.Q": "client.quota.callback.class",

@@ -83,7 +83,7 @@ func Diff(old, new *Image) Delta {
 		}
 	}
 	for id, nb := range new.Brokers {
-		if ob, ok := old.Brokers[id]; !ok || (ob != nb && *ob != *nb) {
+		if ob, ok := old.Brokers[id]; !ok || (ob != nb && !ob.equal(nb)) {
 			d.ChangedBrokers = append(d.ChangedBrokers, nb)
 		}
 	}

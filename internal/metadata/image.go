@@ -92,6 +92,32 @@ type Broker struct {
 	// from (Kafka's inter-broker listener); empty means Host and Port.
 	ReplicationHost string `json:"replication_host,omitempty"`
 	ReplicationPort int32  `json:"replication_port,omitempty"`
+	// Listener and Endpoints: see RegisterBroker.
+	Listener  string     `json:"listener,omitempty"`
+	Endpoints []Endpoint `json:"endpoints,omitempty"`
+}
+
+// equal reports whether b and o register the same.
+func (b *Broker) equal(o *Broker) bool {
+	return b.ID == o.ID && b.Host == o.Host && b.Port == o.Port && b.Rack == o.Rack &&
+		b.IncarnationID == o.IncarnationID && b.Fenced == o.Fenced && b.ShuttingDown == o.ShuttingDown &&
+		b.ReplicationHost == o.ReplicationHost && b.ReplicationPort == o.ReplicationPort &&
+		b.Listener == o.Listener && slices.Equal(b.Endpoints, o.Endpoints)
+}
+
+// Endpoint returns the broker's advertised address on the named
+// listener: Host/Port for its primary listener (or any name when the
+// broker registered none), else the matching Endpoints entry.
+func (b *Broker) Endpoint(listener string) (string, int32, bool) {
+	if b.Listener == "" || listener == "" || listener == b.Listener {
+		return b.Host, b.Port, true
+	}
+	for _, e := range b.Endpoints {
+		if e.Name == listener {
+			return e.Host, e.Port, true
+		}
+	}
+	return "", 0, false
 }
 
 // ReplicationAddr is the host:port followers fetch from.
@@ -242,7 +268,8 @@ func (d *draft) registerBroker(r RegisterBroker) error {
 		d.brokersCloned = true
 	}
 	d.next.Brokers[r.ID] = &Broker{ID: r.ID, Host: r.Host, Port: r.Port, Rack: r.Rack, IncarnationID: r.IncarnationID,
-		ReplicationHost: r.ReplicationHost, ReplicationPort: r.ReplicationPort}
+		ReplicationHost: r.ReplicationHost, ReplicationPort: r.ReplicationPort,
+		Listener: r.Listener, Endpoints: slices.Clone(r.Endpoints)}
 	if existed && old.IncarnationID != r.IncarnationID {
 		d.restarted(r.ID, !r.CleanShutdown, r.StrictELR)
 	}

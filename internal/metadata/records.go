@@ -88,6 +88,12 @@ type RegisterBroker struct {
 	// means Host/Port.
 	ReplicationHost string `json:"replication_host,omitempty"`
 	ReplicationPort int32  `json:"replication_port,omitempty"`
+	// Listener names the listener of Host/Port ("": unnamed, every
+	// listener's clients get Host/Port); Endpoints are the broker's other
+	// listeners, so that a client is told the addresses of the listener
+	// it connected through, as Kafka does.
+	Listener  string     `json:"listener,omitempty"`
+	Endpoints []Endpoint `json:"endpoints,omitempty"`
 	// CleanShutdown says the broker's previous run stopped cleanly. After
 	// an unclean stop its logs may have lost unflushed records, so it
 	// leaves the ISR and ELR of partitions that have another candidate
@@ -99,6 +105,13 @@ type RegisterBroker struct {
 	// The proposing controller sets it from eligible.leader.replicas.strict
 	// (controller.Config.StrictELR), so every node applies the same rule.
 	StrictELR bool `json:"strict_elr,omitempty"`
+}
+
+// Endpoint is one advertised listener of a broker.
+type Endpoint struct {
+	Name string `json:"name"`
+	Host string `json:"host"`
+	Port int32  `json:"port"`
 }
 
 // UnregisterBroker removes a broker that hosts no replica any more.

@@ -127,13 +127,7 @@ func (n *Node) startBackground(context.Context) error {
 // the replication listener. Clients are served until the controlled
 // shutdown has moved this broker's leaderships away (or gave up).
 func (n *Node) serve(ctx context.Context) error {
-	if n.replLn != nil {
-		// Exempt from max.connections, as Kafka's inter-broker listener.
-		if err := n.startService(ctx, n.listenerService("replication listener", n.replLn, true), true); err != nil {
-			return err
-		}
-	}
-	if err := n.startService(ctx, n.listenerService("kafka listener", n.ln, false), true); err != nil {
+	if err := n.serveListeners(ctx); err != nil {
 		return err
 	}
 	n.stack.push("controlled shutdown", false, func() error {
@@ -148,8 +142,8 @@ func (n *Node) serve(ctx context.Context) error {
 
 // listenerService serves the Kafka protocol on ln; if it stops on its own
 // (an accept error), the node is told to stop.
-func (n *Node) listenerService(name string, ln net.Listener, interBroker bool) Service {
-	return &listenerService{name: name, b: n.broker, ln: ln, onExit: n.stop, interBroker: interBroker}
+func (n *Node) listenerService(name string, ln net.Listener, l broker.Listener) Service {
+	return &listenerService{name: name, b: n.broker, ln: ln, onExit: n.stop, l: l}
 }
 
 type listenerService struct {
@@ -157,10 +151,9 @@ type listenerService struct {
 	b      *broker.Broker
 	ln     net.Listener
 	onExit func()
-	// interBroker serves with ServeInterBroker.
-	interBroker bool
-	cancel      context.CancelFunc
-	done        chan error
+	l      broker.Listener
+	cancel context.CancelFunc
+	done   chan error
 }
 
 func (s *listenerService) Name() string { return s.name }
@@ -169,11 +162,7 @@ func (s *listenerService) Start(context.Context) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel, s.done = cancel, make(chan error, 1)
 	go func() { // owned by s; stopped and waited by Close
-		serve := s.b.Serve
-		if s.interBroker {
-			serve = s.b.ServeInterBroker
-		}
-		err := serve(ctx, s.ln)
+		err := s.b.Serve(ctx, s.ln, s.l)
 		if ctx.Err() == nil {
 			s.onExit()
 		}

@@ -146,8 +146,13 @@ func (c Config) brokerSettings() (*config.Broker, error) {
 	}{
 		{b.NodeID != c.NodeID, "node.id", strconv.Itoa(int(c.NodeID))},
 		{b.DataDir != c.DataDir, "log.dirs", c.DataDir},
-		{b.Listen != c.Listen, "listeners", c.Listen},
+
 		{c.Advertised != "" && b.Advertised != c.Advertised, "advertised.listeners", c.Advertised},
+	}
+	if b.Listen != c.Listen {
+		if err := b.SetPrimaryListen(c.Listen); err != nil {
+			return nil, err
+		}
 	}
 	for _, s := range set {
 		if !s.differs {

@@ -41,6 +41,7 @@ type Node struct {
 	tr          *controller.TCPTransport
 	ctl         *controller.Controller
 	ln, replLn  net.Listener
+	listeners   []boundListener // the Kafka listeners, n.ln's first (listeners.go)
 	advertised  string
 	reg         metadata.RegisterBroker
 	parts       *partition.Manager

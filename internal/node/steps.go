@@ -227,6 +227,9 @@ func (n *Node) listen(context.Context) error {
 		ID: n.cfg.NodeID, Host: host, Port: int32(port), Rack: n.settings.Rack,
 		IncarnationID: metadata.RandomUuid(), CleanShutdown: n.clean,
 	}
+	if err := n.bindListeners(); err != nil {
+		return err
+	}
 	if n.cfg.ReplicationListen == "" {
 		return nil
 	}
