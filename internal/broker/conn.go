@@ -31,8 +31,8 @@ type conn struct {
 	// until TLS or SASL says otherwise); set before the first request is
 	// handled and by SaslAuthenticate, read only by this goroutine.
 	principal string
-	fr     protocol.FrameReader
-	out    []byte
+	fr        protocol.FrameReader
+	out       []byte
 	// idle is connections.max.idle.ms: how long the connection may wait
 	// for a request, a request's body may take to arrive, and a response
 	// may take to be written; 0 for no limit.

@@ -24,15 +24,15 @@ type Broker struct {
 	// protect the broker (protect.go).
 	Unknown map[string]string
 
-	NodeID                   int32
-	DataDir                  string
-	Listen                   string // host:port of the first Kafka listener
-	Advertised               string // host:port
+	NodeID     int32
+	DataDir    string
+	Listen     string // host:port of the first Kafka listener
+	Advertised string // host:port
 	// Listeners are the Kafka listeners (listeners.go), the first one
 	// Listen's; InterBrokerListener names the one followers fetch from
 	// (inter.broker.listener.name; "": the first).
-	Listeners           []Listener
-	InterBrokerListener string
+	Listeners                []Listener
+	InterBrokerListener      string
 	NumPartitions            int32
 	DefaultReplicationFactor int16
 	AutoCreateTopics         bool
