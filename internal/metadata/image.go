@@ -37,6 +37,11 @@ type Image struct {
 	Brokers        map[int32]*Broker
 	BrokerConfigs  map[int32]map[string]string // key ClusterDefault (-1) = cluster-wide defaults
 	NextProducerID int64
+	// Security state (security.go); nil when empty. Copy-on-write like
+	// the rest: a record replaces the maps it changes.
+	Scram  map[string]map[string]ScramCredential // user → mechanism → credential
+	ACLs   map[Uuid]ACL
+	Quotas map[string]QuotaConfig // QuotaEntityKey → the entity's quotas
 }
 
 // Topic is one topic. Configs holds only the dynamic (per-topic) configs.
@@ -231,6 +236,16 @@ func (im *Image) apply(offset int64, r Record) (*Image, error) {
 		err = d.setFenced(r.ID, r.IncarnationID, false, false)
 	case UnregisterBroker:
 		err = d.unregisterBroker(r)
+	case UpsertScram:
+		err = d.upsertScram(r)
+	case RemoveScram:
+		err = d.removeScram(r)
+	case CreateACL:
+		err = d.createACL(r)
+	case RemoveACL:
+		err = d.removeACL(r)
+	case ClientQuota:
+		err = d.clientQuota(r)
 	default:
 		err = fmt.Errorf("%w: %T", ErrUnknownRecordType, r)
 	}

@@ -6,18 +6,22 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 )
 
 // imageVersion is the version byte EncodeImage writes first.
 const imageVersion = 1
 
 type imageWire struct {
-	ClusterID      string                      `json:"cluster_id"`
-	Offset         int64                       `json:"offset"`
-	NextProducerID int64                       `json:"next_producer_id"`
-	Topics         []*Topic                    `json:"topics"`
-	Brokers        []*Broker                   `json:"brokers"`
-	BrokerConfigs  map[int32]map[string]string `json:"broker_configs"`
+	ClusterID      string                                `json:"cluster_id"`
+	Offset         int64                                 `json:"offset"`
+	NextProducerID int64                                 `json:"next_producer_id"`
+	Topics         []*Topic                              `json:"topics"`
+	Brokers        []*Broker                             `json:"brokers"`
+	BrokerConfigs  map[int32]map[string]string           `json:"broker_configs"`
+	Scram          map[string]map[string]ScramCredential `json:"scram,omitempty"`
+	ACLs           []ACL                                 `json:"acls,omitempty"`
+	Quotas         map[string]QuotaConfig                `json:"quotas,omitempty"`
 }
 
 // EncodeImage encodes im deterministically as [version u8][JSON]; topics
@@ -30,6 +34,9 @@ func EncodeImage(im *Image) ([]byte, error) {
 		Topics:         slices.SortedFunc(maps.Values(im.Topics), func(a, b *Topic) int { return cmp.Compare(a.Name, b.Name) }),
 		Brokers:        slices.SortedFunc(maps.Values(im.Brokers), func(a, b *Broker) int { return cmp.Compare(a.ID, b.ID) }),
 		BrokerConfigs:  im.BrokerConfigs,
+		Scram:          im.Scram,
+		ACLs:           slices.SortedFunc(maps.Values(im.ACLs), func(a, b ACL) int { return strings.Compare(a.ID.String(), b.ID.String()) }),
+		Quotas:         im.Quotas,
 	}
 	body, err := json.Marshal(w)
 	if err != nil {
@@ -65,6 +72,19 @@ func DecodeImage(b []byte) (*Image, error) {
 			return nil, fmt.Errorf("%w: image has broker %d twice", ErrMalformed, br.ID)
 		}
 		im.Brokers[br.ID] = br
+	}
+	im.Scram, im.Quotas = w.Scram, w.Quotas
+	if len(w.ACLs) > 0 {
+		im.ACLs = make(map[Uuid]ACL, len(w.ACLs))
+		for _, a := range w.ACLs {
+			if _, dup := im.ACLs[a.ID]; dup {
+				return nil, fmt.Errorf("%w: image has ACL %s twice", ErrMalformed, a.ID)
+			}
+			im.ACLs[a.ID] = a
+		}
+	}
+	if err := checkDecodedSecurity(im); err != nil {
+		return nil, fmt.Errorf("%w: image: %v", ErrMalformed, err)
 	}
 	for id, cfg := range w.BrokerConfigs {
 		if id < ClusterDefault || len(cfg) == 0 {

@@ -53,6 +53,9 @@ func (t RecordType) String() string {
 	case TypeUnregisterBroker:
 		return "UnregisterBroker"
 	}
+	if n, ok := securityTypeNames[t]; ok {
+		return n
+	}
 	return fmt.Sprintf("RecordType(%d)", uint8(t))
 }
 
@@ -235,10 +238,12 @@ func EncodeRecord(r Record) ([]byte, error) {
 	switch r.(type) {
 	case SetClusterID, RegisterBroker, CreateTopic, DeleteTopic, CreatePartitions,
 		AlterTopicConfig, AlterBrokerConfig, AllocateProducerIDs, ChangePartition,
-		FenceBroker, UnfenceBroker, UnregisterBroker:
+		FenceBroker, UnfenceBroker, UnregisterBroker,
+		UpsertScram, RemoveScram, CreateACL, RemoveACL, ClientQuota:
 	case *SetClusterID, *RegisterBroker, *CreateTopic, *DeleteTopic, *CreatePartitions,
 		*AlterTopicConfig, *AlterBrokerConfig, *AllocateProducerIDs, *ChangePartition,
-		*FenceBroker, *UnfenceBroker, *UnregisterBroker:
+		*FenceBroker, *UnfenceBroker, *UnregisterBroker,
+		*UpsertScram, *RemoveScram, *CreateACL, *RemoveACL, *ClientQuota:
 		if isNilRecord(r) {
 			return nil, fmt.Errorf("%w: nil %T", ErrUnknownRecordType, r)
 		}
@@ -280,6 +285,16 @@ func isNilRecord(r Record) bool {
 		return p == nil
 	case *UnregisterBroker:
 		return p == nil
+	case *UpsertScram:
+		return p == nil
+	case *RemoveScram:
+		return p == nil
+	case *CreateACL:
+		return p == nil
+	case *RemoveACL:
+		return p == nil
+	case *ClientQuota:
+		return p == nil
 	}
 	return false
 }
@@ -313,6 +328,16 @@ func derefRecord(r Record) Record {
 	case *UnfenceBroker:
 		return *p
 	case *UnregisterBroker:
+		return *p
+	case *UpsertScram:
+		return *p
+	case *RemoveScram:
+		return *p
+	case *CreateACL:
+		return *p
+	case *RemoveACL:
+		return *p
+	case *ClientQuota:
 		return *p
 	}
 	return r
@@ -354,6 +379,16 @@ func DecodeRecord(b []byte) (Record, error) {
 		r, err = decodeBody[UnfenceBroker](body)
 	case TypeUnregisterBroker:
 		r, err = decodeBody[UnregisterBroker](body)
+	case TypeUpsertScram:
+		r, err = decodeBody[UpsertScram](body)
+	case TypeRemoveScram:
+		r, err = decodeBody[RemoveScram](body)
+	case TypeCreateACL:
+		r, err = decodeBody[CreateACL](body)
+	case TypeRemoveACL:
+		r, err = decodeBody[RemoveACL](body)
+	case TypeClientQuota:
+		r, err = decodeBody[ClientQuota](body)
 	default:
 		return nil, fmt.Errorf("%w: %d", ErrUnknownRecordType, uint8(typ))
 	}
