@@ -2,6 +2,7 @@ package broker
 
 import (
 	"bufio"
+	"encoding/binary"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -31,6 +32,10 @@ type conn struct {
 	// until TLS or SASL says otherwise); set before the first request is
 	// handled and by SaslAuthenticate, read only by this goroutine.
 	principal string
+	sasl      saslState // sasl.go
+	// closeAfter, set by a handler, closes the connection once its
+	// response is written (a failed SASL authentication).
+	closeAfter error
 	fr        protocol.FrameReader
 	out       []byte
 	// idle is connections.max.idle.ms: how long the connection may wait
@@ -116,6 +121,7 @@ func (c *conn) serve(ctx context.Context) {
 		if c.awaitRequest() {
 			return
 		}
+		c.fr.MaxSize = c.frameCap()
 		frame, err := c.fr.Next(ctx)
 		if err != nil {
 			switch {
@@ -126,7 +132,14 @@ func (c *conn) serve(ctx context.Context) {
 			}
 			return
 		}
-		err = c.handleFrame(ctx, frame)
+		if c.sasl.raw && c.sasl.ex != nil {
+			err = c.handleRawToken(frame)
+		} else {
+			err = c.handleFrame(ctx, frame)
+		}
+		if err == nil {
+			err = c.closeAfter
+		}
 		c.fr.Release()
 		c.b.trimMemory()
 		if err != nil {
@@ -159,6 +172,9 @@ func (c *conn) handleFrame(ctx context.Context, frame []byte) (err error) {
 			return c.writeResponse(hdr.CorrelationID, apiVersionsUnsupported())
 		}
 		return fmt.Errorf("unsupported version %d of %s (supported %d-%d)", hdr.Version, kmsg.NameForKey(hdr.Key), a.min, a.max)
+	}
+	if err := c.authorizeFrame(hdr.Key); err != nil {
+		return fmt.Errorf("%s from %s: %w", kmsg.NameForKey(hdr.Key), c.principal, err)
 	}
 	r := &request{hdr: hdr, req: req}
 	defer func() {
@@ -234,4 +250,30 @@ func (c *conn) handshake(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// frameCap is the largest request the connection accepts now: on a SASL
+// listener before authentication, sasl.server.max.receive.size (Kafka's
+// 512 KiB default), so an unauthenticated client cannot make the broker
+// hold a large frame.
+func (c *conn) frameCap() int32 {
+	max := c.b.settings().SocketRequestMaxBytes
+	if c.l.SASL != nil && !c.sasl.done && c.l.MaxPreAuthBytes > 0 && c.l.MaxPreAuthBytes < max {
+		return c.l.MaxPreAuthBytes
+	}
+	return max
+}
+
+// handleRawToken answers one SASL token of a SaslHandshake v0 exchange: a
+// size-prefixed token without request header, answered the same way.
+func (c *conn) handleRawToken(token []byte) error {
+	out, _, err := c.saslStep(token)
+	if err != nil {
+		return fmt.Errorf("SASL (handshake v0): %w", errSASLFailed)
+	}
+	c.out = binary.BigEndian.AppendUint32(c.out[:0], uint32(len(out)))
+	c.out = append(c.out, out...)
+	c.nc.SetWriteDeadline(c.deadline())
+	_, err = c.nc.Write(c.out)
+	return err
 }

@@ -145,6 +145,14 @@ type Listener struct {
 	// ("User:CN=…" or what ssl.principal.mapping.rules make of it); nil:
 	// Kafka's default, "User:" + the subject's DN.
 	Principal func(cert *x509.Certificate) string
+	// SASL authenticates a SASL_PLAINTEXT or SASL_SSL listener's
+	// connections (required for those, nil for the others).
+	SASL SASL
+	// ReauthMs is connections.max.reauth.ms (0: sessions never expire).
+	ReauthMs int64
+	// MaxPreAuthBytes caps a frame before authentication
+	// (sasl.server.max.receive.size; 0: socket.request.max.bytes).
+	MaxPreAuthBytes int32
 	// InterBroker marks the replication listener: exempt from
 	// max.connections, as Kafka's inter-broker listener.
 	InterBroker bool
@@ -161,6 +169,9 @@ func (b *Broker) Serve(ctx context.Context, ln net.Listener, l Listener) error {
 	}
 	if l.Protocol == "" {
 		l.Protocol = config.ProtocolPlaintext
+	}
+	if sasl := l.Protocol == config.ProtocolSASLPlaintext || l.Protocol == config.ProtocolSASLSSL; sasl != (l.SASL != nil) {
+		return fmt.Errorf("broker: listener %s (%s): SASL configured %v", l.Name, l.Protocol, l.SASL != nil)
 	}
 	return b.serve(ctx, ln, &l)
 }
