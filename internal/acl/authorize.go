@@ -2,7 +2,6 @@ package acl
 
 import (
 	"slices"
-	"strings"
 )
 
 // Reason is why a Decision went the way it did.
@@ -137,10 +136,16 @@ func (m *matcher) check(group []Binding) (Decision, bool) {
 // checkPrincipal considers the bindings of group (sorted by principal)
 // whose principal is p; it returns a denying one.
 func (m *matcher) checkPrincipal(group []Binding, p string) (Binding, bool) {
-	i, _ := slices.BinarySearchFunc(group, p, func(b Binding, p string) int {
-		return strings.Compare(b.Entry.Principal, p)
-	})
-	for ; i < len(group) && group[i].Entry.Principal == p; i++ {
+	lo, hi := 0, len(group)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if group[m].Entry.Principal < p {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	for i := lo; i < len(group) && group[i].Entry.Principal == p; i++ {
 		e := &group[i].Entry
 		if (e.Host != Wildcard && e.Host != m.host) || !opMatches(e.Operation, e.Permission, m.op) {
 			continue
@@ -192,9 +197,11 @@ func (s *Set) AuthorizeAny(principal, host string, op Operation, res ResourceTyp
 		return true
 	}
 	ti := s.types[res]
-	if ti == nil {
-		return false
-	}
+	return ti != nil && ti.anyAllowed(principal, host, op)
+}
+
+// anyAllowed is AuthorizeAny past the "hardcode" probe.
+func (ti *typeIndex) anyAllowed(principal, host string, op Operation) bool {
 	applies := func(e Entry) bool {
 		return (e.Principal == principal || e.Principal == WildcardPrincipal) &&
 			(e.Host == host || e.Host == Wildcard) && (e.Operation == op || e.Operation == OpAll)
