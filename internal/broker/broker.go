@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/config"
 	"github.com/samsa-streaming/samsa/internal/controller"
 	"github.com/samsa-streaming/samsa/internal/group"
@@ -33,6 +34,9 @@ type Config struct {
 	// MaxFetchSessions bounds KIP-227 fetch sessions (Kafka's
 	// max.incremental.fetch.session.cache.slots).
 	MaxFetchSessions int
+	// ACL, when set, turns authorization on (authorizer.class.name):
+	// super.users and allow.everyone.if.no.acl.found.
+	ACL *acl.Config
 }
 
 // Validate checks the configuration.
@@ -74,6 +78,9 @@ type Broker struct {
 	// __transaction_state.
 	txns       *txn.Coordinator
 	txnTopicMu sync.Mutex
+
+	// authz checks ACLs (authz.go); nil without an authorizer.
+	authz *authorizer
 
 	// Connections (listen.go): limits from the settings, the broker-wide
 	// request byte budget and the pool of large request buffers.
@@ -120,6 +127,12 @@ func New(cfg Config, ctl *controller.Controller, parts *partition.Manager, group
 		b.budget, _ = protocol.NewBudget(q)
 		// Recompression buffers come out of the same budget.
 		parts.SetRecompressBudget(b.budget, 0)
+	}
+	if cfg.ACL != nil {
+		if err := cfg.ACL.Validate(); err != nil {
+			return nil, fmt.Errorf("broker: %w", err)
+		}
+		b.authz = &authorizer{cfg: *cfg.ACL, lg: b.lg.Error}
 	}
 	b.wireTxn()
 	return b, nil

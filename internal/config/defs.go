@@ -150,6 +150,17 @@ func budgetSize(v string) error {
 	return nil
 }
 
+// StandardAuthorizer is the authorizer.class.name Samsa implements:
+// Kafka's KRaft authorizer, ACLs in the metadata log.
+const StandardAuthorizer = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+
+func authorizerClass(v string) error {
+	if v = strings.TrimSpace(v); v != "" && v != StandardAuthorizer {
+		return fmt.Errorf("authorizer %q is not available: Samsa implements %s (ACLs in the metadata log)", v, StandardAuthorizer)
+	}
+	return nil
+}
+
 // CompressionTypes are the values of compression.type.
 var compressionTypes = []string{"uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"}
 
@@ -190,6 +201,9 @@ var brokerDefs = []Def{
 	{Name: "log.dir", Type: TypeString, Default: "./samsa-data", ReadOnly: true},
 	{Name: "listeners", Type: TypeString, Default: "PLAINTEXT://127.0.0.1:9092", ReadOnly: true},
 	{Name: "advertised.listeners", Type: TypeString, Nullable: true, ReadOnly: true},
+	{Name: "authorizer.class.name", Type: TypeString, Nullable: true, ReadOnly: true, check: authorizerClass, Doc: "org.apache.kafka.metadata.authorizer.StandardAuthorizer turns ACL authorization on (ACLs in the metadata log); empty: every request is allowed"},
+	{Name: "super.users", Type: TypeString, Nullable: true, ReadOnly: true, Doc: "principals allowed everything, separated by semicolons (User:admin;User:broker)"},
+	{Name: "allow.everyone.if.no.acl.found", Type: TypeBoolean, Default: "false", ReadOnly: true, Doc: "with an authorizer, allow a request on a resource no ACL matches"},
 	{Name: "listener.security.protocol.map", Type: TypeString, Default: "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL", ReadOnly: true, Doc: "listener name to security protocol; a listener named like a protocol needs no entry"},
 	{Name: "inter.broker.listener.name", Type: TypeString, Nullable: true, ReadOnly: true, Doc: "the listener followers fetch from (the replication listener); empty: the first listener"},
 	{Name: "num.partitions", Type: TypeInt, Default: "1", check: atLeast(1), Dynamic: true},

@@ -36,9 +36,6 @@ type protection struct {
 // replication.quota.* is not here: it only sizes the sampling window of
 // replication throttling, which Samsa implements with its own meter.
 var unimplementedProtections = []protection{
-	{name: "authorizer.class.name", what: "ACL authorization"},
-	{name: "super.users", what: "ACL authorization"},
-	{name: "allow.everyone.if.no.acl.found", what: "ACL authorization"},
 	{name: "principal.builder.class", what: "authentication"},
 	{name: "ssl.", what: "TLS"},
 	{name: "sasl.", what: "SASL authentication"},

@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"strings"
 	"time"
 
+	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/broker"
+	"github.com/samsa-streaming/samsa/internal/config"
 	"github.com/samsa-streaming/samsa/internal/fs"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/partition"
@@ -85,9 +88,13 @@ func (n *Node) startCoordinators(context.Context) error {
 }
 
 func (n *Node) startBroker(context.Context) error {
+	aclCfg, err := aclConfig(n.settings)
+	if err != nil {
+		return err
+	}
 	b, err := broker.New(broker.Config{
 		NodeID: n.cfg.NodeID, Advertised: n.advertised, Settings: n.settings,
-		Logger: n.lg.With("component", "broker"), Clock: wallClock{},
+		Logger: n.lg.With("component", "broker"), Clock: wallClock{}, ACL: aclCfg,
 	}, n.ctl, n.parts, n.groups, n.txns)
 	if err != nil {
 		return err
@@ -188,4 +195,17 @@ func ignoreClosed(close func() error) func() error {
 		}
 		return nil
 	}
+}
+
+// aclConfig is the authorizer's configuration, or nil without
+// authorizer.class.name (every request allowed, as in Kafka).
+func aclConfig(s *config.Broker) (*acl.Config, error) {
+	if strings.TrimSpace(s.Values["authorizer.class.name"]) == "" {
+		return nil, nil
+	}
+	su, err := acl.ParseSuperUsers(s.Values["super.users"])
+	if err != nil {
+		return nil, fmt.Errorf("super.users: %w", err)
+	}
+	return &acl.Config{SuperUsers: su, AllowEveryoneIfNoACL: strings.EqualFold(s.Values["allow.everyone.if.no.acl.found"], "true")}, nil
 }
