@@ -8,6 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/config"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/partition"
@@ -23,7 +24,7 @@ import (
 //   - v4: flexible versions
 func init() { register(int16(kmsg.DescribeConfigs), 1, 4, (*Broker).handleDescribeConfigs) }
 
-func (b *Broker) handleDescribeConfigs(_ context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleDescribeConfigs(_ context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.DescribeConfigsRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeConfigsResponse)
 	img := b.image()
@@ -33,11 +34,12 @@ func (b *Broker) handleDescribeConfigs(_ context.Context, _ *conn, r *request) (
 		rr := &req.Resources[i]
 		rs := kmsg.NewDescribeConfigsResponseResource()
 		rs.ResourceType, rs.ResourceName = rr.ResourceType, rr.ResourceName
-		var err error
-		switch rr.ResourceType {
-		case kmsg.ConfigResourceTypeTopic:
+		err := c.configResourceAllowed(acl.OpDescribeConfigs, rr.ResourceType, rr.ResourceName)
+		switch {
+		case err != nil:
+		case rr.ResourceType == kmsg.ConfigResourceTypeTopic:
 			rs.Configs, err = describeTopicConfigs(b, img, rr.ResourceName, opts)
-		case kmsg.ConfigResourceTypeBroker:
+		case rr.ResourceType == kmsg.ConfigResourceTypeBroker:
 			var id int32
 			if id, err = b.brokerResourceID(rr.ResourceName); err == nil {
 				rs.Configs = describeBrokerConfigs(b, img, id, opts)

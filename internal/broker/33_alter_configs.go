@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/config"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/partition"
@@ -23,7 +24,7 @@ func init() { register(int16(kmsg.AlterConfigs), 0, 2, (*Broker).handleAlterConf
 
 // handleAlterConfigs is the legacy, non-incremental AlterConfigs: each
 // resource's dynamic configs become exactly the ones given.
-func (b *Broker) handleAlterConfigs(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleAlterConfigs(ctx context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.AlterConfigsRequest)
 	resp := req.ResponseKind().(*kmsg.AlterConfigsResponse)
 
@@ -43,6 +44,9 @@ func (b *Broker) handleAlterConfigs(ctx context.Context, _ *conn, r *request) (k
 			err = newTopicError(kerr.InvalidRequest, "Each resource must appear at most once.")
 			dups[configResource{rr.ResourceType, rr.ResourceName}] = -1
 		default:
+			if err = c.configResourceAllowed(acl.OpAlterConfigs, rr.ResourceType, rr.ResourceName); err != nil {
+				break
+			}
 			var did bool
 			did, err = b.alterConfigsResource(ctx, rr, req.ValidateOnly)
 			changed = changed || did

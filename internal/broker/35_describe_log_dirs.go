@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/partition"
 )
 
@@ -24,9 +25,16 @@ func init() { register(int16(kmsg.DescribeLogDirs), 1, 4, (*Broker).handleDescri
 // handleDescribeLogDirs reports Samsa's single log directory as Kafka's
 // ReplicaManager.describeLogDirs does: the hosted partitions asked for
 // (all of them for a null topic list), topics with none left out.
-func (b *Broker) handleDescribeLogDirs(_ context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleDescribeLogDirs(_ context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.DescribeLogDirsRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeLogDirsResponse)
+	if !c.canCluster(acl.OpDescribe) {
+		// Kafka: v3+ a top-level error, below an empty result.
+		if req.Version >= 3 {
+			resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		}
+		return resp, nil
+	}
 
 	var wanted map[partition.Key]bool
 	if req.Topics != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/controller"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/partition"
@@ -49,9 +50,12 @@ type electTarget struct {
 // a leader for a leaderless partition from the ELR or, failing that, from
 // any live replica. Null topics means every partition; then, as Kafka does,
 // partitions that need no election are left out of the answer.
-func (b *Broker) handleElectLeaders(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleElectLeaders(ctx context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.ElectLeadersRequest)
 	resp := req.ResponseKind().(*kmsg.ElectLeadersResponse)
+	if !c.canCluster(acl.OpAlter) {
+		return electLeadersDenied(req, resp), nil
+	}
 	ctx, cancel := adminContext(ctx, req.TimeoutMillis)
 	defer cancel()
 
@@ -201,4 +205,23 @@ func eachPartitionChange(n int, fn func(i int)) {
 		})
 	}
 	wg.Wait()
+}
+
+// electLeadersDenied answers an ElectLeaders without Alter on the cluster:
+// CLUSTER_AUTHORIZATION_FAILED at the top (v1+) and for every partition.
+func electLeadersDenied(req *kmsg.ElectLeadersRequest, resp *kmsg.ElectLeadersResponse) *kmsg.ElectLeadersResponse {
+	if req.Version >= 1 {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+	}
+	for _, rt := range req.Topics {
+		st := kmsg.NewElectLeadersResponseTopic()
+		st.Topic = rt.Topic
+		for _, p := range rt.Partitions {
+			sp := kmsg.NewElectLeadersResponseTopicPartition()
+			sp.Partition, sp.ErrorCode = p, kerr.ClusterAuthorizationFailed.Code
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	return resp
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/config"
 )
 
@@ -19,7 +20,7 @@ func init() {
 	register(int16(kmsg.IncrementalAlterConfigs), 0, 1, (*Broker).handleIncrementalAlterConfigs)
 }
 
-func (b *Broker) handleIncrementalAlterConfigs(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleIncrementalAlterConfigs(ctx context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.IncrementalAlterConfigsRequest)
 	resp := req.ResponseKind().(*kmsg.IncrementalAlterConfigsResponse)
 
@@ -39,6 +40,9 @@ func (b *Broker) handleIncrementalAlterConfigs(ctx context.Context, _ *conn, r *
 			err = newTopicError(kerr.InvalidRequest, "Each resource must appear at most once.")
 			dups[configResource{rr.ResourceType, rr.ResourceName}] = -1
 		default:
+			if err = c.configResourceAllowed(acl.OpAlterConfigs, rr.ResourceType, rr.ResourceName); err != nil {
+				break
+			}
 			var did bool
 			did, err = b.incrementalAlterResource(ctx, rr, req.ValidateOnly)
 			changed = changed || did

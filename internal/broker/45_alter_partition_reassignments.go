@@ -8,6 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/controller"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
@@ -35,9 +36,13 @@ type reassignTarget struct {
 // the rules). It answers once the changes are applied to the metadata;
 // the data moves afterwards, as the new replicas catch up. v1 (KIP-860)
 // can forbid changing the replication factor.
-func (b *Broker) handleAlterPartitionReassignments(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleAlterPartitionReassignments(ctx context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.AlterPartitionAssignmentsRequest)
 	resp := req.ResponseKind().(*kmsg.AlterPartitionAssignmentsResponse)
+	if !c.canCluster(acl.OpAlter) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return resp, nil
+	}
 	ctx, cancel := adminContext(ctx, req.TimeoutMillis)
 	defer cancel()
 	allowRF := req.Version < 1 || req.AllowReplicationFactorChange

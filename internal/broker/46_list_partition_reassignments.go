@@ -7,7 +7,9 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/metadata"
+	"github.com/twmb/franz-go/pkg/kerr"
 )
 
 // ListPartitionReassignments, version 0 (KIP-455).
@@ -23,9 +25,13 @@ func init() {
 // with their full replica list and the replicas being added and removed.
 // Unknown topics and partitions, and partitions not being reassigned, are
 // left out.
-func (b *Broker) handleListPartitionReassignments(_ context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleListPartitionReassignments(_ context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.ListPartitionReassignmentsRequest)
 	resp := req.ResponseKind().(*kmsg.ListPartitionReassignmentsResponse)
+	if !c.canCluster(acl.OpDescribe) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return resp, nil
+	}
 	img := b.image()
 
 	list := func(t *metadata.Topic, ids []int32) {

@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/controller"
 )
 
@@ -34,9 +35,13 @@ const clusterMetadataTopic = "__cluster_metadata"
 // asks the leader over the controller listener (controller.LeaderStatus);
 // when no leader is known or it cannot be reached the partition carries
 // NOT_LEADER_OR_FOLLOWER, which clients retry.
-func (b *Broker) handleDescribeQuorum(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleDescribeQuorum(ctx context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.DescribeQuorumRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeQuorumResponse)
+	if !c.canCluster(acl.OpDescribe) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return resp, nil
+	}
 	var (
 		st      controller.QuorumStatus
 		stErr   error

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -23,12 +24,6 @@ const (
 	endpointBroker     int8 = 1
 	endpointController int8 = 2
 )
-
-// clusterAuthorizedOps is every operation Kafka supports on the CLUSTER
-// resource (CREATE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS,
-// IDEMPOTENT_WRITE, ALTER, DESCRIBE) as a bit field: with no authorizer,
-// Kafka reports them all.
-const clusterAuthorizedOps int32 = 1<<5 | 1<<9 | 1<<10 | 1<<11 | 1<<12 | 1<<7 | 1<<8
 
 func (b *Broker) handleDescribeCluster(_ context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.DescribeClusterRequest)
@@ -71,7 +66,7 @@ func (b *Broker) handleDescribeCluster(_ context.Context, c *conn, r *request) (
 	resp.ClusterID = img.ClusterID
 	resp.ControllerID = b.controllerID()
 	if req.IncludeClusterAuthorizedOperations {
-		resp.ClusterAuthorizedOperations = clusterAuthorizedOps
+		resp.ClusterAuthorizedOperations = c.authorizedOps(acl.ResourceCluster, acl.ClusterName)
 	}
 	return resp, nil
 }

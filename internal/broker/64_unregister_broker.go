@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
@@ -23,9 +24,13 @@ func init() { register(int16(kmsg.UnregisterBroker), 0, 0, (*Broker).handleUnreg
 // a broker's registration, typically after the broker was decommissioned.
 // Samsa refuses while the broker still hosts replicas (reassign them
 // first): the metadata never names an unregistered broker as a replica.
-func (b *Broker) handleUnregisterBroker(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleUnregisterBroker(ctx context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.UnregisterBrokerRequest)
 	resp := req.ResponseKind().(*kmsg.UnregisterBrokerResponse)
+	if !c.canCluster(acl.OpAlter) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return resp, nil
+	}
 
 	fail := func(code *kerr.Error, msg string) (kmsg.Response, error) {
 		resp.ErrorCode = code.Code

@@ -4,6 +4,9 @@ import (
 	"reflect"
 	"sync"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
 	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
@@ -104,4 +107,27 @@ func (c *conn) authorizedOps(rt acl.ResourceType, name string) int32 {
 		return bits
 	}
 	return set.AuthorizedOperations(c.principal, c.ip, rt, name)
+}
+
+// configResourceAllowed is Kafka's check of one DescribeConfigs,
+// AlterConfigs or IncrementalAlterConfigs resource: op on the topic
+// (TOPIC_AUTHORIZATION_FAILED), on the cluster for broker and broker-logger
+// resources (CLUSTER_AUTHORIZATION_FAILED), on the group for group
+// resources (GROUP_AUTHORIZATION_FAILED). nil when allowed.
+func (c *conn) configResourceAllowed(op acl.Operation, typ kmsg.ConfigResourceType, name string) error {
+	switch typ {
+	case kmsg.ConfigResourceTypeTopic:
+		if !c.canTopic(op, name) {
+			return newTopicError(kerr.TopicAuthorizationFailed, "")
+		}
+	case kmsg.ConfigResourceTypeBroker, kmsg.ConfigResourceTypeBrokerLogger, kmsg.ConfigResourceType(16):
+		if !c.canCluster(op) {
+			return newTopicError(kerr.ClusterAuthorizationFailed, "")
+		}
+	case kmsg.ConfigResourceType(32):
+		if !c.can(op, acl.ResourceGroup, name) {
+			return newTopicError(kerr.GroupAuthorizationFailed, "")
+		}
+	}
+	return nil
 }

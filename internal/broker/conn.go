@@ -2,9 +2,9 @@ package broker
 
 import (
 	"bufio"
-	"encoding/binary"
 	"context"
 	"crypto/tls"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -36,8 +36,8 @@ type conn struct {
 	// closeAfter, set by a handler, closes the connection once its
 	// response is written (a failed SASL authentication).
 	closeAfter error
-	fr        protocol.FrameReader
-	out       []byte
+	fr         protocol.FrameReader
+	out        []byte
 	// idle is connections.max.idle.ms: how long the connection may wait
 	// for a request, a request's body may take to arrive, and a response
 	// may take to be written; 0 for no limit.
