@@ -39,7 +39,7 @@ func (m *Manager) AdmitConnection(ip netip.Addr) (throttle time.Duration, ok boo
 		return 0, true
 	}
 	now := m.now()
-	sh, s := m.sensors.get(sensorKey{kind: kindConnection, ip: ip}, now)
+	sh, s := m.sensors.get(sensorKey{kind: kindConnection, user: ip.String()}, now)
 	t := s.rate.recordAndThrottle(m.client, 1, limit, now, m.client.sizeMs)
 	if t > 0 {
 		s.rate.record(m.client, -1, now)

@@ -2,7 +2,6 @@ package quota
 
 import (
 	"hash/maphash"
-	"net/netip"
 	"sync"
 )
 
@@ -16,11 +15,10 @@ const (
 )
 
 // sensorKey names a sensor: Kafka's (quota type, user tag, client-id
-// tag), or the address for a connection-rate sensor.
+// tag); a connection-rate sensor has the address as user.
 type sensorKey struct {
 	kind         uint8
 	user, client string
-	ip           netip.Addr
 }
 
 // sensor is one measured entity. It sits in its shard's map and in the

@@ -15,11 +15,8 @@ import (
 type Store struct {
 	entities map[Entity]map[string]float64
 	sorted   []Entity // deterministic order for Describe
-	// byKey indexes user/client-id entities per key; levels has bit L-1
-	// set when some entity of resolution level L has the key, so Resolve
-	// looks only where something is.
-	byKey  [numKeys]map[Entity]float64
-	levels [numKeys]uint8
+	// byKey indexes user/client-id entities per key and resolution level.
+	byKey  [numKeys]levelIndex
 	ips    map[netip.Addr]float64 // connection_creation_rate by address
 	ipDef  float64                // of ips/<default>, when hasIPDef
 	hasDef bool
@@ -46,26 +43,22 @@ func NewStore(quotas map[Entity]map[string]float64) (*Store, error) {
 	return build(m), nil
 }
 
-// build indexes m, which the Store then owns.
+// build indexes m, which the Store then owns. Entities are indexed in
+// Describe order, so that of two ip names for one address (10.0.0.1 and
+// ::ffff:10.0.0.1) the later always wins.
 func build(m map[Entity]map[string]float64) *Store {
 	s := &Store{entities: m, ips: map[netip.Addr]float64{}}
-	for e, vals := range m {
-		s.sorted = append(s.sorted, e)
+	s.sorted = slices.SortedFunc(maps.Keys(m), compareEntities)
+	for _, e := range s.sorted {
+		vals := m[e]
 		if e.IP.Kind != Absent {
 			s.indexIP(e, vals)
 			continue
 		}
-		lvl := level(e)
 		for k, v := range vals {
-			i := keyIndex(k)
-			if s.byKey[i] == nil {
-				s.byKey[i] = map[Entity]float64{}
-			}
-			s.byKey[i][e] = v
-			s.levels[i] |= 1 << (lvl - 1)
+			s.byKey[keyIndex(k)].add(e, v)
 		}
 	}
-	slices.SortFunc(s.sorted, compareEntities)
 	return s
 }
 
@@ -176,27 +169,10 @@ func (s *Store) Resolve(user, clientID, key string) (limit float64, sensorKey st
 	return limit, "user=" + url.QueryEscape(u) + ",client-id=" + url.QueryEscape(c), true
 }
 
-// has reports whether key k is set on the entity of level lvl built from
-// user and client.
+// has returns key k's value on the entity of level lvl built from user
+// and client, if set.
 func (s *Store) has(k, lvl int, user, client string) (float64, bool) {
-	if s.levels[k]&(1<<(lvl-1)) == 0 {
-		return 0, false
-	}
-	var e Entity
-	switch lvl {
-	case 1, 2, 3:
-		e.User = Name(user)
-	case 4, 5, 6:
-		e.User = DefaultEntity()
-	}
-	switch lvl {
-	case 1, 4, 7:
-		e.ClientID = Name(client)
-	case 2, 5, 8:
-		e.ClientID = DefaultEntity()
-	}
-	v, ok := s.byKey[k][e]
-	return v, ok
+	return s.byKey[k].get(lvl, user, client)
 }
 
 // resolve is Kafka's DefaultQuotaCallback in its two steps:
@@ -206,7 +182,18 @@ func (s *Store) has(k, lvl int, user, client string) (float64, bool) {
 // user or client-id takes Kafka's path exactly (an empty client-id never
 // matches users/<user>/clients/<default>, for one).
 func (s *Store) resolve(user, client string, k int) (limit float64, u, c string, ok bool) {
-	if s == nil || s.levels[k] == 0 {
+	if s == nil || s.byKey[k].mask == 0 {
+		return 0, "", "", false
+	}
+	if user != "" && client != "" {
+		// Both steps agree here: the limit is the first level that has
+		// the key.
+		for lvl := 1; lvl <= 8; lvl++ {
+			if v, ok := s.has(k, lvl, user, client); ok {
+				u, c = tagsOf(lvl, user, client)
+				return v, u, c, true
+			}
+		}
 		return 0, "", "", false
 	}
 	u, c = s.tags(user, client, k)
@@ -214,14 +201,22 @@ func (s *Store) resolve(user, client string, k int) (limit float64, u, c string,
 	return limit, u, c, ok
 }
 
+// tagsOf is the sensor's (user, client-id) tags for a level.
+func tagsOf(lvl int, user, client string) (string, string) {
+	switch lvl {
+	case 3, 6:
+		return user, ""
+	case 7, 8:
+		return "", client
+	}
+	return user, client
+}
+
 // tags is quotaMetricTags.
 func (s *Store) tags(user, client string, k int) (string, string) {
 	for lvl := 1; lvl <= 6; lvl++ {
 		if _, ok := s.has(k, lvl, user, client); ok {
-			if lvl == 3 || lvl == 6 {
-				return user, ""
-			}
-			return user, client
+			return tagsOf(lvl, user, client)
 		}
 	}
 	return "", client
@@ -256,4 +251,55 @@ func (s *Store) ipRate(ip netip.Addr) (float64, bool) {
 		return v, true
 	}
 	return s.ipDef, s.hasDef
+}
+
+// levelIndex holds one key's values on user/client-id entities by
+// resolution level, so that a lookup hashes at most the names it needs;
+// mask has bit L-1 set when level L has an entity.
+type levelIndex struct {
+	mask  uint8
+	pair  map[[2]string]float64 // level 1, by (user, client-id)
+	names [9]map[string]float64 // levels 2 and 3 by user, 4 and 7 by client-id
+	fixed [9]float64            // levels 5, 6 and 8
+}
+
+func (x *levelIndex) add(e Entity, v float64) {
+	lvl := level(e)
+	x.mask |= 1 << (lvl - 1)
+	switch lvl {
+	case 1:
+		if x.pair == nil {
+			x.pair = map[[2]string]float64{}
+		}
+		x.pair[[2]string{e.User.Name, e.ClientID.Name}] = v
+	case 2, 3, 4, 7:
+		if x.names[lvl] == nil {
+			x.names[lvl] = map[string]float64{}
+		}
+		name := e.User.Name
+		if lvl >= 4 {
+			name = e.ClientID.Name
+		}
+		x.names[lvl][name] = v
+	default:
+		x.fixed[lvl] = v
+	}
+}
+
+func (x *levelIndex) get(lvl int, user, client string) (float64, bool) {
+	if x.mask&(1<<(lvl-1)) == 0 {
+		return 0, false
+	}
+	switch lvl {
+	case 1:
+		v, ok := x.pair[[2]string{user, client}]
+		return v, ok
+	case 2, 3:
+		v, ok := x.names[lvl][user]
+		return v, ok
+	case 4, 7:
+		v, ok := x.names[lvl][client]
+		return v, ok
+	}
+	return x.fixed[lvl], true
 }
