@@ -18,7 +18,9 @@
 // the user+client-id levels, (user, "") for users/<user> and
 // users/<default> (the client-ids of a user share one rate), ("",
 // client-id) for the client-id levels. A client no quota applies to is
-// not measured at all.
+// not measured at all (Kafka measures every client once any quota of the
+// type exists; throttles are the same, but a quota added later starts
+// here from no history).
 //
 // Measurement is Kafka's: a Rate over quota.window.num windows of
 // quota.window.size.seconds (samples+1 kept; the span is the time since
@@ -40,7 +42,10 @@
 //
 // Memory: a sensor unused for SensorExpiry (1 hour, as Kafka) is dropped,
 // lazily as new sensors are made and on Manager.Expire; at most
-// Config.MaxSensors are held, the least recently used going first.
+// Config.MaxSensors (100,000 by default) are held, the least recently
+// used going first (exactly below 16,384 sensors; above, within each of
+// 16 shards). Kafka has no such cap: an evicted client that comes back
+// starts with no history, as one whose sensor expired.
 //
 // Concurrency: a Store is immutable and safe to share; Alter returns a
 // new one. Manager's methods are safe for concurrent use: the Store is

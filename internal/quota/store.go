@@ -18,7 +18,7 @@ type Store struct {
 	// byKey indexes user/client-id entities per key and resolution level.
 	byKey  [numKeys]levelIndex
 	ips    map[netip.Addr]float64 // connection_creation_rate by address
-	ipDef  float64                // of ips/<default>, when hasIPDef
+	ipDef  float64                // of ips/<default>, when hasDef
 	hasDef bool
 }
 
