@@ -14,6 +14,8 @@
 //
 //	serverMsg, done, err := ex.Step(clientMsg)
 //
+// The outcomes:
+//
 //   - err != nil: authentication failed. err wraps ErrAuthenticationFailed
 //     and a reason for the broker's log; the client gets
 //     SASL_AUTHENTICATION_FAILED with FailureMessage(mechanism), which does
