@@ -19,8 +19,6 @@ func newScramServer(t *testing.T, mech string, store ScramStore, seed byte) Mech
 	return m
 }
 
-
-
 func TestScramFranzClient(t *testing.T) {
 	store := scramMap{}
 	for _, mech := range []string{MechanismScramSHA256, MechanismScramSHA512} {
