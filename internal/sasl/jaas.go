@@ -63,6 +63,18 @@ func parseJAAS(text, module string) ([][2]string, error) {
 	default:
 		return nil, configErrorf("JAAS control flag %q is not required, requisite, sufficient or optional", flag)
 	}
+	opts, err := lx.options()
+	if err != nil {
+		return nil, err
+	}
+	if tok, err := lx.next(); err != nil || tok.kind != 0 {
+		return nil, configErrorf("JAAS config must hold exactly one login module")
+	}
+	return opts, nil
+}
+
+// options reads key=value options up to the entry's closing ';'.
+func (lx *jaasLexer) options() ([][2]string, error) {
 	var opts [][2]string
 	seen := map[string]bool{}
 	for {
@@ -92,9 +104,6 @@ func parseJAAS(text, module string) ([][2]string, error) {
 		}
 		seen[key] = true
 		opts = append(opts, [2]string{key, val.text})
-	}
-	if tok, err := lx.next(); err != nil || tok.kind != 0 {
-		return nil, configErrorf("JAAS config must hold exactly one login module")
 	}
 	return opts, nil
 }

@@ -121,13 +121,18 @@ func newTestValidator(t testing.TB, keys KeySource, clock Clock) *TokenValidator
 	return v
 }
 
-func TestTokenValidator(t *testing.T) {
+func allKeysValidator(t *testing.T) (testKeyPairs, *TokenValidator) {
+	t.Helper()
 	keys := testKeysOnce()
 	set, err := ParseJWKS(jwksJSON(t, keys, "rsa", "ec256", "ec384", "ec521", "ed"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := newTestValidator(t, set, &fakeClock{now: testNow})
+	return keys, newTestValidator(t, set, &fakeClock{now: testNow})
+}
+
+func TestTokenValidatorAlgorithms(t *testing.T) {
+	keys, v := allKeysValidator(t)
 	for _, tc := range []struct {
 		alg jose.SignatureAlgorithm
 		kid string
@@ -150,6 +155,10 @@ func TestTokenValidator(t *testing.T) {
 			t.Fatalf("%s: token %+v", tc.alg, tok)
 		}
 	}
+}
+
+func TestTokenValidatorClaims(t *testing.T) {
+	keys, v := allKeysValidator(t)
 	good := func(c map[string]any) string { return signJWT(t, jose.RS256, keys["rsa"], "rsa", c) }
 	for name, c := range map[string]map[string]any{
 		"expired within skew":      with("exp", testNow.Add(-29*time.Second).Unix()),
@@ -353,83 +362,86 @@ func TestOAuthBearerInitialResponse(t *testing.T) {
 	}
 }
 
-func TestJWKSRefresherHTTP(t *testing.T) {
-	keys := testKeysOnce()
-	var mu sync.Mutex
-	served, fetches, failures := jwksJSON(t, keys, "rsa"), 0, 2
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		defer mu.Unlock()
-		fetches++
-		if failures > 0 {
-			failures--
+// jwksServer serves a JWKS over HTTP on 127.0.0.1, failing the first
+// `failures` requests, and counts fetches.
+type jwksServer struct {
+	*httptest.Server
+	mu       sync.Mutex
+	body     []byte
+	fetches  int
+	failures int
+}
+
+func newJWKSServer(t *testing.T, body []byte, failures int) *jwksServer {
+	s := &jwksServer{body: body, failures: failures}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.fetches++
+		if s.failures > 0 {
+			s.failures--
 			http.Error(w, "down", http.StatusServiceUnavailable)
 			return
 		}
-		w.Write(served)
+		w.Write(s.body)
 	}))
-	defer ts.Close()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// serve replaces the JWKS and returns the fetch count so far.
+func (s *jwksServer) serve(body []byte) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.body = body
+	return s.fetches
+}
+
+func (s *jwksServer) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fetches
+}
+
+// startRefresher starts a refresher on url with short backoffs.
+func startRefresher(t *testing.T, url string, client *http.Client, clock Clock) (*JWKSRefresher, OAuthBearerConfig) {
+	t.Helper()
 	cfg := testOAuthConfig()
-	cfg.JWKSEndpointURL = ts.URL + "/jwks"
+	cfg.JWKSEndpointURL = url
 	cfg.JWKSRetryBackoff, cfg.JWKSRetryBackoffMax = 10*time.Millisecond, 40*time.Millisecond
-	clock := &fakeClock{now: testNow}
-	r, err := NewJWKSRefresher(cfg, ts.Client(), clock, nil)
+	r, err := NewJWKSRefresher(cfg, client, clock, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := newTestValidator(t, r, clock)
-	rsaTok := signJWT(t, jose.RS256, keys["rsa"], "rsa", baseClaims())
-	if _, err := v.Validate(rsaTok); err == nil {
-		t.Fatalf("token accepted before any JWKS was loaded")
+	if _, err := r.KeySet(); err == nil {
+		t.Fatalf("keys before any fetch")
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := r.Start(ctx); err != nil {
+	if err := r.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
-	if err := r.Start(ctx); err == nil {
+	t.Cleanup(func() { r.Close() })
+	return r, cfg
+}
+
+// TestJWKSRefresherRetries: fetch failures are retried with backoff; once
+// loaded, keys survive the endpoint going down; Start and Close are
+// guarded.
+func TestJWKSRefresherRetries(t *testing.T) {
+	keys := testKeysOnce()
+	ts := newJWKSServer(t, jwksJSON(t, keys, "rsa"), 2)
+	clock := &fakeClock{now: testNow}
+	r, _ := startRefresher(t, ts.URL+"/jwks", ts.Client(), clock)
+	if err := r.Start(context.Background()); err == nil {
 		t.Fatalf("second Start succeeded")
 	}
-	// Two failed fetches, then backoff retries succeed.
-	waitFor(t, "JWKS loaded after failures", func() bool { _, err := r.KeySet(); return err == nil })
-	if _, err := v.Validate(rsaTok); err != nil {
-		t.Fatal(err)
+	v := newTestValidator(t, r, clock)
+	rsaTok := signJWT(t, jose.RS256, keys["rsa"], "rsa", baseClaims())
+	waitFor(t, "JWKS loaded after failures", func() bool { _, err := v.Validate(rsaTok); return err == nil })
+	if n := ts.count(); n != 3 {
+		t.Fatalf("%d fetches, want 2 failures and a success", n)
 	}
-	// A new key: its kid is unknown until a refetch, which the token asks for.
-	mu.Lock()
-	served = jwksJSON(t, keys, "rsa", "ec256")
-	before := fetches
-	mu.Unlock()
-	ecTok := signJWT(t, jose.ES256, keys["ec256"], "ec256", baseClaims())
-	if _, err := v.Validate(ecTok); err == nil {
-		t.Fatalf("unknown kid accepted")
-	}
-	waitFor(t, "kid-triggered refetch", func() bool { _, err := v.Validate(ecTok); return err == nil })
-	mu.Lock()
-	if fetches != before+1 {
-		t.Fatalf("%d fetches for one unknown kid", fetches-before)
-	}
-	served = jwksJSON(t, keys, "rsa", "ec256", "ed")
-	before = fetches
-	mu.Unlock()
-	// Within the rate limit, unknown kids do not refetch.
-	edTok := signJWT(t, jose.EdDSA, keys["ed"], "ed", baseClaims())
-	for range 5 {
-		v.Validate(edTok)
-	}
-	time.Sleep(100 * time.Millisecond)
-	mu.Lock()
-	if fetches != before {
-		t.Fatalf("refetched within the rate limit")
-	}
-	mu.Unlock()
-	clock.Advance(cfg.JWKSUnknownKIDRefetchInterval)
-	v.Validate(edTok)
-	waitFor(t, "refetch after the rate limit", func() bool { _, err := v.Validate(edTok); return err == nil })
-	// The endpoint goes down: the last good keys stay in use.
 	ts.Close()
-	if err := r.Refresh(ctx); err == nil {
+	if err := r.Refresh(context.Background()); err == nil {
 		t.Fatalf("refresh from a closed server succeeded")
 	}
 	if _, err := v.Validate(rsaTok); err != nil {
@@ -439,6 +451,39 @@ func TestJWKSRefresherHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Close()
+}
+
+// TestJWKSRefresherUnknownKID: a token with an unknown kid fails and asks
+// for a refetch, at most once per JWKSUnknownKIDRefetchInterval.
+func TestJWKSRefresherUnknownKID(t *testing.T) {
+	keys := testKeysOnce()
+	ts := newJWKSServer(t, jwksJSON(t, keys, "rsa"), 0)
+	clock := &fakeClock{now: testNow}
+	r, cfg := startRefresher(t, ts.URL, ts.Client(), clock)
+	waitFor(t, "first load", func() bool { _, err := r.KeySet(); return err == nil })
+	v := newTestValidator(t, r, clock)
+
+	before := ts.serve(jwksJSON(t, keys, "rsa", "ec256"))
+	ecTok := signJWT(t, jose.ES256, keys["ec256"], "ec256", baseClaims())
+	if _, err := v.Validate(ecTok); err == nil {
+		t.Fatalf("unknown kid accepted")
+	}
+	waitFor(t, "kid-triggered refetch", func() bool { _, err := v.Validate(ecTok); return err == nil })
+	if n := ts.count() - before; n != 1 {
+		t.Fatalf("%d fetches for one unknown kid", n)
+	}
+
+	before = ts.serve(jwksJSON(t, keys, "rsa", "ec256", "ed"))
+	edTok := signJWT(t, jose.EdDSA, keys["ed"], "ed", baseClaims())
+	for range 5 {
+		v.Validate(edTok)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if ts.count() != before {
+		t.Fatalf("refetched within the rate limit")
+	}
+	clock.Advance(cfg.JWKSUnknownKIDRefetchInterval)
+	waitFor(t, "refetch after the rate limit", func() bool { _, err := v.Validate(edTok); return err == nil })
 }
 
 // TestJWKSEndpointDown: a refresher whose endpoint never answered fails

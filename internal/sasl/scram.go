@@ -203,31 +203,41 @@ func addScramCredential(mech string, comps map[string]string, rnd io.Reader) (st
 	if err := checkScramParams([]byte{0}, int32(iterations)); err != nil {
 		return "", ScramCredential{}, err
 	}
+	var cred ScramCredential
+	var err error
 	switch {
 	case hasPassword:
-		if salt == nil {
-			salt = make([]byte, scramSaltBytes)
-			if rnd == nil {
-				rnd = rand.Reader
-			}
-			if _, err := io.ReadFull(rnd, salt); err != nil {
-				return "", ScramCredential{}, configWrap("random salt", err)
-			}
-		}
-		cred, err := NewScramCredential(mech, password, salt, int32(iterations))
-		return name, cred, err
+		cred, err = addScramFromPassword(mech, password, salt, int32(iterations), rnd)
 	case hasSalted:
-		if salt == nil {
-			return "", ScramCredential{}, configErrorf("add-scram saltedpassword needs salt")
-		}
-		salted, err := decodeBase64(saltedB64)
-		if err != nil {
-			return "", ScramCredential{}, configErrorf("add-scram saltedpassword is not base64")
-		}
-		cred, err := ScramCredentialFromSalted(mech, salt, salted, int32(iterations))
-		return name, cred, err
+		cred, err = addScramFromSalted(mech, saltedB64, salt, int32(iterations))
+	default:
+		err = configErrorf("add-scram needs password or saltedpassword")
 	}
-	return "", ScramCredential{}, configErrorf("add-scram needs password or saltedpassword")
+	return name, cred, err
+}
+
+func addScramFromPassword(mech, password string, salt []byte, iterations int32, rnd io.Reader) (ScramCredential, error) {
+	if salt == nil {
+		salt = make([]byte, scramSaltBytes)
+		if rnd == nil {
+			rnd = rand.Reader
+		}
+		if _, err := io.ReadFull(rnd, salt); err != nil {
+			return ScramCredential{}, configWrap("random salt", err)
+		}
+	}
+	return NewScramCredential(mech, password, salt, iterations)
+}
+
+func addScramFromSalted(mech, saltedB64 string, salt []byte, iterations int32) (ScramCredential, error) {
+	if salt == nil {
+		return ScramCredential{}, configErrorf("add-scram saltedpassword needs salt")
+	}
+	salted, err := decodeBase64(saltedB64)
+	if err != nil {
+		return ScramCredential{}, configErrorf("add-scram saltedpassword is not base64")
+	}
+	return ScramCredentialFromSalted(mech, salt, salted, iterations)
 }
 
 // decodeBase64 decodes standard base64, padded or not (as Java's decoder).
