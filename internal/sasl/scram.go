@@ -9,6 +9,8 @@ import (
 	"encoding/base64"
 	"hash"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -140,6 +142,8 @@ func hmacSum(h func() hash.Hash, key, msg []byte) []byte {
 // double quotes loses them, salt and saltedpassword are base64, iterations
 // default to 4096, saltedpassword needs salt, unknown keys are an error. A
 // missing salt is 32 bytes read from rnd (crypto/rand when rnd is nil).
+// Unlike Kafka, a saltedpassword must be as long as the hash's output (what
+// PBKDF2 gives any real client): a shorter one could never match.
 func ParseAddScram(spec string, rnd io.Reader) (user string, cred ScramCredential, err error) {
 	if len(spec) > MaxMessageBytes {
 		return "", ScramCredential{}, configErrorf("add-scram argument of %d bytes exceeds %d", len(spec), MaxMessageBytes)
@@ -198,7 +202,8 @@ func addScramCredential(mech string, comps map[string]string, rnd io.Reader) (st
 	password, hasPassword := take("password")
 	saltedB64, hasSalted := take("saltedpassword")
 	if len(comps) > 0 {
-		return "", ScramCredential{}, configErrorf("unknown add-scram keys in %v", comps)
+		// Name the keys only: a misspelt key may carry a password.
+		return "", ScramCredential{}, configErrorf("unknown add-scram keys %q", slices.Sorted(maps.Keys(comps)))
 	}
 	if err := checkScramParams([]byte{0}, int32(iterations)); err != nil {
 		return "", ScramCredential{}, err
