@@ -37,7 +37,9 @@ type ScramConfig struct {
 	// so an unknown user's salt does not change from broker to broker.
 	FakeSecret []byte
 	// FakeIterations is the iteration count announced to unknown users; 0
-	// means DefaultScramIterations.
+	// means DefaultScramIterations. Fake salts are 32 bytes, like the salts
+	// ParseAddScram makes: a store whose credentials use other salt lengths
+	// or iteration counts should set this to match them.
 	FakeIterations int32
 }
 
