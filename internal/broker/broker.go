@@ -16,6 +16,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/partition"
 	"github.com/samsa-streaming/samsa/internal/protocol"
+	"github.com/samsa-streaming/samsa/internal/quota"
 	"github.com/samsa-streaming/samsa/internal/replication"
 	"github.com/samsa-streaming/samsa/internal/txn"
 )
@@ -37,6 +38,9 @@ type Config struct {
 	// ACL, when set, turns authorization on (authorizer.class.name):
 	// super.users and allow.everyone.if.no.acl.found.
 	ACL *acl.Config
+	// Quota sizes the client-quota windows (quota.window.num, …); zero:
+	// Kafka's defaults.
+	Quota quota.Config
 }
 
 // Validate checks the configuration.
@@ -81,6 +85,8 @@ type Broker struct {
 
 	// authz checks ACLs (authz.go); nil without an authorizer.
 	authz *authorizer
+	// quotas measures clients against their quotas (quotas.go).
+	quotas *quotas
 
 	// Connections (listen.go): limits from the settings, the broker-wide
 	// request byte budget and the pool of large request buffers.
@@ -128,6 +134,14 @@ func New(cfg Config, ctl *controller.Controller, parts *partition.Manager, group
 		// Recompression buffers come out of the same budget.
 		parts.SetRecompressBudget(b.budget, 0)
 	}
+	if cfg.Quota == (quota.Config{}) {
+		cfg.Quota = quota.Config{}.Defaults()
+	}
+	qm, err := quota.NewManager(cfg.Quota, cfg.Clock)
+	if err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	b.quotas = &quotas{m: qm}
 	if cfg.ACL != nil {
 		if err := cfg.ACL.Validate(); err != nil {
 			return nil, fmt.Errorf("broker: %w", err)

@@ -36,6 +36,11 @@ type conn struct {
 	// closeAfter, set by a handler, closes the connection once its
 	// response is written (a failed SASL authentication).
 	closeAfter error
+	// mute is how long to stop reading after the current response: a
+	// quota throttle (quotas.go).
+	mute time.Duration
+	// clientID is the current request's client id.
+	clientID string
 	fr         protocol.FrameReader
 	out        []byte
 	// idle is connections.max.idle.ms: how long the connection may wait
@@ -118,6 +123,7 @@ func (c *conn) serve(ctx context.Context) {
 		return
 	}
 	for {
+		c.waitMute(ctx)
 		if c.awaitRequest() {
 			return
 		}
@@ -177,16 +183,19 @@ func (c *conn) handleFrame(ctx context.Context, frame []byte) (err error) {
 		return fmt.Errorf("%s from %s: %w", kmsg.NameForKey(hdr.Key), c.principal, err)
 	}
 	r := &request{hdr: hdr, req: req}
+	c.clientID = hdr.ClientID
 	defer func() {
 		if p := recover(); p != nil {
 			c.b.lg.Error("handler panic", "api", kmsg.NameForKey(hdr.Key), "version", hdr.Version, "panic", p, "stack", string(debug.Stack()))
 			err = fmt.Errorf("internal error handling %s", kmsg.NameForKey(hdr.Key))
 		}
 	}()
+	start := time.Now()
 	resp, err := a.handle(c.b, ctx, c, r)
 	if err != nil {
 		return err
 	}
+	c.recordRequest(r, len(frame), time.Since(start), resp)
 	if resp == nil {
 		return nil
 	}

@@ -41,7 +41,7 @@ func (b *Broker) handleReplicaFetch(ctx context.Context, c *conn, r *request, re
 	for _, g := range got {
 		out.add(g)
 	}
-	if err := c.writeFetch(r.hdr.CorrelationID, resp, out.ordered()); err != nil {
+	if err := c.writeFetchFrame(r.hdr.CorrelationID, resp, out.ordered()); err != nil {
 		return nil, err
 	}
 	return nil, nil

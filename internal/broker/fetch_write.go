@@ -15,6 +15,13 @@ import (
 // files to the socket with sendfile at explicit offsets, so concurrent
 // fetches of one segment never share a file position.
 func (c *conn) writeFetch(corr int32, resp *kmsg.FetchResponse, chunks [][]log.Chunk) error {
+	c.recordFetch(resp, chunks)
+	return c.writeFetchFrame(corr, resp, chunks)
+}
+
+// writeFetchFrame is writeFetch without the consumer_byte_rate quota:
+// followers' fetches are exempt.
+func (c *conn) writeFetchFrame(corr int32, resp *kmsg.FetchResponse, chunks [][]log.Chunk) error {
 	sources := make([][]protocol.RecordsSource, len(chunks))
 	for i, cs := range chunks {
 		src := make([]protocol.RecordsSource, 0, len(cs))
