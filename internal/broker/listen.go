@@ -214,6 +214,10 @@ func (b *Broker) serve(ctx context.Context, ln net.Listener, l *Listener) error 
 // stopping or a connection limit is reached (Kafka closes it too).
 func (b *Broker) admit(ctx context.Context, nc net.Conn, l *Listener) {
 	ip := remoteIP(nc)
+	if !l.InterBroker && !b.admitRate(ctx, ip) {
+		nc.Close()
+		return
+	}
 	b.connMu.Lock()
 	reason := ""
 	switch {

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"net/netip"
 	"reflect"
 	"strings"
 	"sync"
@@ -161,4 +162,34 @@ func (c *conn) recordFetch(resp *kmsg.FetchResponse, chunks [][]log.Chunk) {
 	if d := m.RecordFetch(c.quotaUser(), c.clientID, n); d > 0 {
 		resp.ThrottleMillis = max(resp.ThrottleMillis, c.throttle(d))
 	}
+}
+
+// admitRate applies the connection creation rates: the acceptor waits what
+// max.connection.creation.rate asks; a connection from an address over its
+// connection_creation_rate quota is refused (closed at once; Kafka delays
+// the close by the throttle).
+func (b *Broker) admitRate(ctx context.Context, ip string) bool {
+	m := b.quotaManager()
+	if m == nil {
+		return true
+	}
+	if d := m.ConnectionDelay(); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return true
+	}
+	if _, ok := m.AdmitConnection(addr); !ok {
+		b.connMu.Lock()
+		b.logRefusalLocked(ip, "connection_creation_rate")
+		b.connMu.Unlock()
+		return false
+	}
+	return true
 }

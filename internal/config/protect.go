@@ -42,17 +42,14 @@ var unimplementedProtections = []protection{
 	{name: "connections.max.reauth.ms", what: "SASL re-authentication"},
 	{name: "delegation.token.", what: "delegation-token authentication"},
 	{name: "security.inter.broker.protocol", what: "TLS or SASL between brokers", bad: notPlaintext},
-	{name: "quota.", what: "client quotas"},
 	{name: "client.quota.callback.class", what: "client quotas"},
 	{name: "producer_byte_rate", what: "client quotas"},
 	{name: "consumer_byte_rate", what: "client quotas"},
 	{name: "request_percentage", what: "client quotas"},
 	{name: "controller_mutation_rate", what: "controller mutation quotas"},
-	{name: "controller.quota.", what: "controller mutation quotas"},
 	{name: "max.connections", what: "per-listener connection limits", listenerOnly: true},
 	{name: "max.connections.per.ip", what: "per-listener connection limits", listenerOnly: true},
 	{name: "max.connections.per.ip.overrides", what: "per-listener connection limits", listenerOnly: true},
-	{name: "max.connection.creation.rate", what: "connection creation rate limits"},
 }
 
 // unimplementedProtocols are the listener security protocols Samsa does

@@ -41,11 +41,8 @@ func TestUnimplementedProtectionsFailClosed(t *testing.T) {
 		"listeners=PLAINTEXT://127.0.0.1:9092,SASL_SSL://:9094":     "SASL_SSL://:9094",
 		"listeners=PLAINTEXT://:9092,SASL_PLAINTEXT://:9093\nadvertised.listeners=PLAINTEXT://h:9092,SASL_PLAINTEXT://h:9093":                  "SASL_PLAINTEXT://h:9093",
 		"listeners=PLAINTEXT://127.0.0.1:9092,INTERNAL://127.0.0.1:9093\nlistener.security.protocol.map=PLAINTEXT:PLAINTEXT,INTERNAL:SASL_SSL": "INTERNAL://127.0.0.1:9093 (SASL_SSL through listener.security.protocol.map)",
-		"quota.window.num=11":                       "quota.window.num",
 		"client.quota.callback.class=com.example.Q": "client.quota.callback.class",
 		"producer_byte_rate=1024":                   "producer_byte_rate",
-		"controller.quota.window.size.seconds=2":    "controller.quota.window.size.seconds",
-		"max.connection.creation.rate=50":           "max.connection.creation.rate",
 		"delegation.token.secret.key=s3cr3t":        "delegation.token.secret.key",
 		"connections.max.reauth.ms=3600000":         "connections.max.reauth.ms",
 	}
@@ -61,6 +58,7 @@ func TestUnimplementedProtectionsFailClosed(t *testing.T) {
 		"super.users=",
 		"ssl.keystore.location=",
 		"replication.quota.window.num=11",
+		"quota.window.num=11\nquota.window.size.seconds=2\ncontroller.quota.window.num=5\nmax.connection.creation.rate=50",
 		"listeners=PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093\nlistener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL",
 		"unknown.setting=1",
 	}
@@ -74,8 +72,8 @@ func TestUnimplementedProtectionsFailClosed(t *testing.T) {
 // All the offending settings are named at once, whatever the source: a
 // flag-set listeners value (SetValue) is refused like a file's.
 func TestUnimplementedProtectionsAllNamed(t *testing.T) {
-	err := loadProps(t, "delegation.token.secret.key=k\nssl.truststore.location=/ts\nmax.connection.creation.rate=5\n")
-	for _, name := range []string{"delegation.token.secret.key", "ssl.truststore.location", "max.connection.creation.rate"} {
+	err := loadProps(t, "delegation.token.secret.key=k\nssl.truststore.location=/ts\nclient.quota.callback.class=x.Y\n")
+	for _, name := range []string{"delegation.token.secret.key", "ssl.truststore.location", "client.quota.callback.class"} {
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("error %v does not name %s", err, name)
 		}

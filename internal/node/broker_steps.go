@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/fs"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/partition"
+	"github.com/samsa-streaming/samsa/internal/quota"
 )
 
 // The start-up steps of the broker side, in order (doc.go).
@@ -94,7 +96,7 @@ func (n *Node) startBroker(context.Context) error {
 	}
 	b, err := broker.New(broker.Config{
 		NodeID: n.cfg.NodeID, Advertised: n.advertised, Settings: n.settings,
-		Logger: n.lg.With("component", "broker"), Clock: wallClock{}, ACL: aclCfg,
+		Logger: n.lg.With("component", "broker"), Clock: wallClock{}, ACL: aclCfg, Quota: quotaConfig(n.settings),
 	}, n.ctl, n.parts, n.groups, n.txns)
 	if err != nil {
 		return err
@@ -208,4 +210,21 @@ func aclConfig(s *config.Broker) (*acl.Config, error) {
 		return nil, fmt.Errorf("super.users: %w", err)
 	}
 	return &acl.Config{SuperUsers: su, AllowEveryoneIfNoACL: strings.EqualFold(s.Values["allow.everyone.if.no.acl.found"], "true")}, nil
+}
+
+// quotaConfig is the client-quota windows and the broker-wide connection
+// rate from the settings.
+func quotaConfig(s *config.Broker) quota.Config {
+	q := quota.Config{}.Defaults()
+	geti := func(name string, v *int) {
+		if n, err := strconv.Atoi(s.Values[name]); err == nil {
+			*v = n
+		}
+	}
+	geti("quota.window.num", &q.QuotaWindowNum)
+	geti("quota.window.size.seconds", &q.QuotaWindowSizeSeconds)
+	geti("controller.quota.window.num", &q.ControllerQuotaWindowNum)
+	geti("controller.quota.window.size.seconds", &q.ControllerQuotaWindowSizeSeconds)
+	geti("max.connection.creation.rate", &q.MaxConnectionCreationRate)
+	return q
 }
