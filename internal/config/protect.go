@@ -37,9 +37,7 @@ type protection struct {
 // replication throttling, which Samsa implements with its own meter.
 var unimplementedProtections = []protection{
 	{name: "principal.builder.class", what: "authentication"},
-	{name: "ssl.", what: "TLS"},
 	{name: "sasl.", what: "SASL authentication"},
-	{name: "connections.max.reauth.ms", what: "SASL re-authentication"},
 	{name: "delegation.token.", what: "delegation-token authentication"},
 	{name: "security.inter.broker.protocol", what: "TLS or SASL between brokers", bad: notPlaintext},
 	{name: "client.quota.callback.class", what: "client quotas"},
@@ -51,12 +49,6 @@ var unimplementedProtections = []protection{
 	{name: "max.connections.per.ip", what: "per-listener connection limits", listenerOnly: true},
 	{name: "max.connections.per.ip.overrides", what: "per-listener connection limits", listenerOnly: true},
 }
-
-// unimplementedProtocols are the listener security protocols Samsa does
-// not serve yet; a listener (in listeners or advertised.listeners) that
-// uses one, by name or through listener.security.protocol.map, fails
-// start-up.
-var unimplementedProtocols = []string{"SSL", "SASL_PLAINTEXT", "SASL_SSL"}
 
 func notPlaintext(v string) bool { return !strings.EqualFold(strings.TrimSpace(v), "PLAINTEXT") }
 
@@ -71,14 +63,14 @@ func (p *protection) match(name string) bool {
 // unimplementedProtection returns the protection name sets, if any:
 // directly, or in a listener-prefixed form.
 func unimplementedProtection(name string) (*protection, bool) {
-	cands := []string{name}
-	if rest, ok := strings.CutPrefix(name, "listener.name."); ok {
-		if _, setting, ok := strings.Cut(rest, "."); ok {
-			cands = append(cands, setting)
-			if _, s2, ok := strings.Cut(setting, "."); ok {
-				cands = append(cands, s2) // <mechanism>.sasl.jaas.config
-			}
+	cands := settingCandidates(name)
+	for _, c := range cands[min(1, len(cands)-1):] {
+		if implementedSecurity(c) {
+			return nil, false
 		}
+	}
+	if implementedSecurity(name) {
+		return nil, false
 	}
 	for i := range unimplementedProtections {
 		p := &unimplementedProtections[i]
@@ -114,51 +106,10 @@ func (b *Broker) checkProtections() error {
 			found = append(found, fmt.Sprintf("%s (%s)", k, p.what))
 		}
 	}
-	found = append(found, secureListeners(given)...)
 	if len(found) == 0 {
 		return nil
 	}
 	sort.Strings(found)
 	return fmt.Errorf("%w yet: %s; refusing to start rather than serve without them (remove the settings to run unprotected)",
 		ErrUnimplementedProtection, strings.Join(found, ", "))
-}
-
-// secureListeners names the listeners in listeners and
-// advertised.listeners whose security protocol (the listener's name, or
-// what listener.security.protocol.map maps it to) is unimplemented.
-func secureListeners(given map[string]string) []string {
-	proto := map[string]string{}
-	for _, p := range unimplementedProtocols {
-		proto[p] = p
-	}
-	proto["PLAINTEXT"] = "PLAINTEXT"
-	mapped := map[string]bool{}
-	for _, kv := range strings.Split(given["listener.security.protocol.map"], ",") {
-		if name, p, ok := strings.Cut(strings.TrimSpace(kv), ":"); ok {
-			name = strings.ToUpper(strings.TrimSpace(name))
-			proto[name] = strings.ToUpper(strings.TrimSpace(p))
-			mapped[name] = true
-		}
-	}
-	var out []string
-	for _, key := range []string{"listeners", "advertised.listeners"} {
-		for _, l := range strings.Split(given[key], ",") {
-			name, _, ok := strings.Cut(strings.TrimSpace(l), "://")
-			if !ok {
-				continue
-			}
-			name = strings.ToUpper(name)
-			p := proto[name]
-			via := ""
-			if mapped[name] {
-				via = " through listener.security.protocol.map"
-			}
-			for _, u := range unimplementedProtocols {
-				if p == u {
-					out = append(out, fmt.Sprintf("%s listener %s (%s%s)", key, strings.TrimSpace(l), p, via))
-				}
-			}
-		}
-	}
-	return out
 }

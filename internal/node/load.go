@@ -81,6 +81,9 @@ func loadBroker(f Flags, lg *slog.Logger) (*config.Broker, error) {
 			return nil, err
 		}
 		for _, k := range unknown {
+			if config.SecuritySetting(k) {
+				continue // read by the listeners (security.go)
+			}
 			lg.Warn("ignoring setting Samsa does not know", "name", k, "file", f.ConfigFile)
 		}
 	}
