@@ -50,6 +50,7 @@ variables, and flags.`,
 	fl.StringVar(&f.Roles, "roles", "", "broker, controller or broker,controller (process.roles); default: both when --node-id is a voter, else broker")
 	fl.StringVar(&f.ControllerListen, "controller-listen", "", "address of this node's raft listener (the CONTROLLER listener); default: its address in --voters")
 	fl.StringVar(&f.ReplicationListen, "replication-listen", "", "a second Kafka listener that followers fetch from (Kafka's inter-broker listener); default: followers use --listen")
+	fl.StringArrayVar(&f.AddScram, "add-scram", nil, "create a SCRAM credential when the metadata log is new, as kafka-storage format --add-scram: 'SCRAM-SHA-256=[name=admin,password=admin-secret]' (repeatable)")
 	fl.StringVar(&f.AdvertisedReplication, "advertised-replication-listen", "", "address followers are told to fetch from (default: --replication-listen)")
 	return cmd
 }

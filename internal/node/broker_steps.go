@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"sync"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/samsa-streaming/samsa/internal/acl"

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/samsa-streaming/samsa/internal/config"
+	"github.com/samsa-streaming/samsa/internal/sasl"
 )
 
 // Config configures a Node. LoadConfig builds one from a command line and
@@ -53,6 +54,12 @@ type Config struct {
 	// and broker.session.timeout.ms; zero: Broker's.
 	HeartbeatInterval time.Duration
 	SessionTimeout    time.Duration
+
+	// AddScram are `kafka-storage format --add-scram` arguments
+	// (SCRAM-SHA-256=[name=admin,password=admin-secret]): the credentials
+	// are created when the metadata log is new, so a secured cluster is
+	// never open (security.go).
+	AddScram []string
 
 	// PprofAddr, if set, serves Go's pprof profiles there (a service).
 	PprofAddr string
@@ -111,6 +118,11 @@ func (c Config) Validate() error {
 	}
 	if _, err := c.brokerSettings(); err != nil {
 		return err
+	}
+	for _, spec := range c.AddScram {
+		if _, _, err := sasl.ParseAddScram(spec, nil); err != nil {
+			return fmt.Errorf("--add-scram %q: %w", spec, err)
+		}
 	}
 	if c.AdvertisedReplication != "" {
 		if c.ReplicationListen == "" {

@@ -64,10 +64,22 @@ func (n *Node) bindListeners() error {
 // principal mapping for SSL and SASL_SSL.
 func (n *Node) brokerListener(l config.Listener, interBroker bool) (broker.Listener, error) {
 	bl := broker.Listener{Name: l.Name, Protocol: l.Protocol, InterBroker: interBroker}
-	if l.TLS() || l.SASL() {
+	if l.TLS() {
 		return bl, fmt.Errorf("listener %s: %s is not implemented", l.Name, l.Protocol)
 	}
-	return bl, nil
+	if !l.SASL() {
+		return bl, nil
+	}
+	props := n.settings.SecurityProps()
+	var err error
+	if bl.SASL, err = n.listenerSASL(l); err != nil {
+		return bl, err
+	}
+	if bl.ReauthMs, err = reauthMs(props, l); err != nil {
+		return bl, err
+	}
+	bl.MaxPreAuthBytes, err = maxPreAuthBytes(props, l)
+	return bl, err
 }
 
 // serveListeners starts serving every Kafka listener, the replication

@@ -31,6 +31,9 @@ type Flags struct {
 	ReplicationListen     string
 	AdvertisedReplication string
 
+	// AddScram are --add-scram arguments (Config.AddScram).
+	AddScram []string
+
 	// Given is keyed by flag name ("data-dir", "voters", ...).
 	Given map[string]bool
 }
@@ -52,7 +55,7 @@ func LoadConfig(f Flags, logOut io.Writer) (Config, error) {
 	c := Config{
 		Broker: b, NodeID: b.NodeID, DataDir: b.DataDir, Listen: b.Listen,
 		ReplicationListen: f.ReplicationListen, AdvertisedReplication: f.AdvertisedReplication,
-		PprofAddr: f.Pprof, Logger: lg,
+		PprofAddr: f.Pprof, Logger: lg, AddScram: f.AddScram,
 	}
 	if b.Set["advertised.listeners"] {
 		c.Advertised = b.Advertised

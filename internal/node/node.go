@@ -42,6 +42,7 @@ type Node struct {
 	ctl         *controller.Controller
 	ln, replLn  net.Listener
 	listeners   []boundListener // the Kafka listeners, n.ln's first (listeners.go)
+	freshLog    bool            // the metadata log was empty at start
 	advertised  string
 	reg         metadata.RegisterBroker
 	parts       *partition.Manager

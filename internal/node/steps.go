@@ -92,6 +92,7 @@ func (n *Node) openController(ctx context.Context) error {
 	if err := n.checkMetadataLog(); err != nil {
 		return err
 	}
+	n.freshLog = metadataLogEmpty(ctlCfg.DataDir)
 	ctl, err := controller.Open(ctx, ctlCfg)
 	if err != nil {
 		return fmt.Errorf("metadata log: %w", err)
@@ -144,6 +145,13 @@ const metadataLogDir = "__cluster_metadata-0"
 // cluster id: a new member learns it from the log and formats its data
 // dir; a broker of a new single-node cluster writes it.
 func (n *Node) settleClusterID(ctx context.Context) error {
+	if err := n.settleClusterIDOnly(ctx); err != nil {
+		return err
+	}
+	return n.bootstrapScram(ctx)
+}
+
+func (n *Node) settleClusterIDOnly(ctx context.Context) error {
 	if n.member && n.meta.clusterID == "" {
 		id, err := waitClusterID(ctx, n.ctl)
 		if err != nil {
