@@ -41,8 +41,8 @@ type conn struct {
 	mute time.Duration
 	// clientID is the current request's client id.
 	clientID string
-	fr         protocol.FrameReader
-	out        []byte
+	fr       protocol.FrameReader
+	out      []byte
 	// idle is connections.max.idle.ms: how long the connection may wait
 	// for a request, a request's body may take to arrive, and a response
 	// may take to be written; 0 for no limit.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
@@ -79,6 +80,41 @@ func TestSCRAMListener(t *testing.T) {
 			t.Fatalf("%s/%s: %v, want SASL_AUTHENTICATION_FAILED", bad.User, bad.Pass, err)
 		}
 	}
+	// KIP-554's admin APIs through kadm: create bob, who then logs in;
+	// describe shows mechanisms and iterations; delete, and bob is gone.
+	admCl, err := kgo.NewClient(kgo.SeedBrokers(n.Addr()), kgo.SASL(scram.Auth{User: "alice", Pass: "alice-secret"}.AsSha512Mechanism()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admCl.Close()
+	adm := kadm.NewClient(admCl)
+	ctx := context.Background()
+	altered, err := adm.AlterUserSCRAMs(ctx, nil, []kadm.UpsertSCRAM{{User: "bob", Mechanism: kadm.ScramSha256, Iterations: 4096, Password: "bob-secret"}})
+	if err != nil || altered.Error() != nil {
+		t.Fatalf("alter: %v %v", err, altered.Error())
+	}
+	ok(kgo.SASL(scram.Auth{User: "bob", Pass: "bob-secret"}.AsSha256Mechanism()))
+	described, err := adm.DescribeUserSCRAMs(ctx, "bob", "nobody")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := described["bob"]; d.Err != nil || len(d.CredInfos) != 1 || d.CredInfos[0].Iterations != 4096 || d.CredInfos[0].Mechanism != kadm.ScramSha256 {
+		t.Fatalf("describe bob: %+v", d)
+	}
+	if d := described["nobody"]; !errors.Is(d.Err, kerr.ResourceNotFound) {
+		t.Fatalf("describe nobody: %+v", d)
+	}
+	bad, err := adm.AlterUserSCRAMs(ctx, []kadm.DeleteSCRAM{{User: "nobody", Mechanism: kadm.ScramSha256}}, []kadm.UpsertSCRAM{{User: "carol", Mechanism: kadm.ScramSha256, Iterations: 100, Password: "x"}})
+	if err == nil && (bad["nobody"].Err == nil || bad["carol"].Err == nil) {
+		t.Fatalf("bad alterations accepted: %+v", bad)
+	}
+	if _, err := adm.AlterUserSCRAMs(ctx, []kadm.DeleteSCRAM{{User: "bob", Mechanism: kadm.ScramSha256}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := n.ctl.Image().Scram["bob"]; ok {
+		t.Fatal("bob's credential survived its deletion")
+	}
+
 	// A restart with the same --add-scram leaves a deleted credential
 	// deleted: the log is not new.
 	if _, err := n.ctl.Propose(context.Background(), metadata.RemoveScram{User: "alice", Mechanism: "SCRAM-SHA-512"}); err != nil {
