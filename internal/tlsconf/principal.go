@@ -46,11 +46,11 @@ type PrincipalMapper struct {
 // mappingRule is DEFAULT (re == nil) or RULE:pattern/replacement/[LU].
 type mappingRule struct {
 	pattern, replacement string // as written
-	re                         *regexp.Regexp
-	whole                      *regexp.Regexp // matches all of a DN
-	afterRune                  *regexp.Regexp // the match right after one rune
-	tmpl                       []piece
-	lower, upper               bool
+	re                   *regexp.Regexp
+	whole                *regexp.Regexp // matches all of a DN
+	afterRune            *regexp.Regexp // the match right after one rune
+	tmpl                 []piece
+	lower, upper         bool
 }
 
 // piece is literal text or, group >= 0, a capture group.
