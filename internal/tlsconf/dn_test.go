@@ -73,9 +73,9 @@ func TestFormatDN(t *testing.T) {
 		{rdnDER([]ava{{oidDC, cbasn1.IA5String, "com"}}, []ava{{oidDC, cbasn1.IA5String, "example"}}, []ava{{oidCN, cbasn1.UTF8String, "a"}, {oidUID, cbasn1.UTF8String, "b"}}),
 			"CN=a+UID=b,DC=example,DC=com"},
 		{rdnDER([]ava{{oidSerial, cbasn1.PrintableString, "123"}}, cn("x")), "CN=x,2.5.4.5=#1303313233"},
-		{rdnDER([]ava{{oidO, 30, "\x00A\x00l"}}), `O=\00A\00l`},            // BMPString read as UTF-8
+		{rdnDER([]ava{{oidO, 30, "\x00A\x00l"}}), `O=\00A\00l`},             // BMPString read as UTF-8
 		{rdnDER([]ava{{oidO, cbasn1.T61String, "caf\xe9"}}), "O=caf\uFFFD"}, // T61 Latin-1 read as UTF-8
-		{rdnDER([]ava{{oidO, 28, "x"}}), "O=#1c0178"},                      // UniversalString: hex
+		{rdnDER([]ava{{oidO, 28, "x"}}), "O=#1c0178"},                       // UniversalString: hex
 		{rdnDER([]ava{{oidO, cbasn1.INTEGER, "\x05"}}), "O=#020105"},
 		{rdnDER([]ava{{[]byte{0x88, 0x37, 0x03}, cbasn1.UTF8String, "v"}}), "2.999.3=#0c0176"},
 	} {
