@@ -40,8 +40,9 @@ type Leaf struct {
 
 // Options describe a certificate to issue.
 type Options struct {
-	// Subject is the certificate's subject; RawSubject, if set, is its
-	// DER instead (for odd names).
+	// Subject is the certificate's subject (empty: CN=tlstest, as Java
+	// refuses a certificate with neither subject nor alternative names);
+	// RawSubject, if set, is its DER instead (for odd or empty names).
 	Subject    pkix.Name
 	RawSubject []byte
 	DNSNames   []string
@@ -114,6 +115,9 @@ func (ca *CA) Issue(t testing.TB, o Options) *Leaf {
 	if o.Serial == nil {
 		o.Serial = serial(t)
 	}
+	if o.RawSubject == nil && len(o.Subject.ToRDNSequence()) == 0 {
+		o.Subject = pkix.Name{CommonName: "tlstest"}
+	}
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber: o.Serial,
@@ -179,7 +183,9 @@ func (ca *CA) Client(t testing.TB, subject pkix.Name) *Leaf {
 func (l *Leaf) KeystorePEM() string { return l.KeyPEM + l.ChainPEM }
 
 // EncryptedKeyPEM is the key as encrypted PKCS#8 ("ENCRYPTED PRIVATE
-// KEY": PBES2, PBKDF2 with HMAC-SHA256, AES-256-CBC).
+// KEY": PBES2, PBKDF2 with HMAC-SHA256, AES-256-CBC), as openssl pkcs8
+// -topk8 writes it. Kafka's Java client reads it on Java 25 but not on
+// Java 17 (no PBES2 SecretKeyFactory there).
 func (l *Leaf) EncryptedKeyPEM(t testing.TB, password string) string {
 	t.Helper()
 	der, err := pkcs8.MarshalPrivateKey(l.Key, []byte(password), nil)
