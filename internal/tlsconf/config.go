@@ -114,22 +114,21 @@ type Config struct {
 	set map[string]string
 }
 
-// Defaults returns c with unset fields at Kafka's defaults.
+// Defaults returns c with unset fields at Kafka's defaults. A setting
+// FromProperties found given, even empty, keeps its value (as in Kafka, an
+// empty ssl.principal.mapping.rules has no rules and maps no certificate).
 func (c Config) Defaults() Config {
-	if c.KeystoreType == "" {
-		c.KeystoreType = TypeJKS
+	def := func(field *string, setting, value string) {
+		if _, given := c.set[setting]; !given && *field == "" {
+			*field = value
+		}
 	}
-	if c.TruststoreType == "" {
-		c.TruststoreType = TypeJKS
-	}
-	if c.Protocol == "" {
-		c.Protocol = "TLSv1.3"
-	}
+	def(&c.KeystoreType, "ssl.keystore.type", TypeJKS)
+	def(&c.TruststoreType, "ssl.truststore.type", TypeJKS)
+	def(&c.Protocol, "ssl.protocol", "TLSv1.3")
+	def(&c.PrincipalMappingRules, "ssl.principal.mapping.rules", "DEFAULT")
 	if c.EnabledProtocols == nil {
 		c.EnabledProtocols = []string{"TLSv1.2", "TLSv1.3"}
-	}
-	if c.PrincipalMappingRules == "" {
-		c.PrincipalMappingRules = "DEFAULT"
 	}
 	return c
 }

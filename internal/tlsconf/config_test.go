@@ -181,3 +181,26 @@ func TestKeystoreForms(t *testing.T) {
 		}
 	}
 }
+
+// A setting given empty is not defaulted: Kafka reads it as given.
+func TestFromPropertiesGivenEmpty(t *testing.T) {
+	f := tlstest.WriteFiles(t, t.TempDir(), alice)
+	c, err := FromProperties(with(f.ServerProperties(), "ssl.principal.mapping.rules", "", "ssl.client.auth", "required"), "SSL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewReloader(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, results := serve(t, r)
+	if _, err := dial(t, addr, &tls.Config{RootCAs: pool(f.CA.Cert), ServerName: "localhost", Certificates: clientCert(f.Client)}); err != nil {
+		t.Fatal(err)
+	}
+	if s := result(t, results); !errors.Is(s.err, ErrNoMatchingRule) {
+		t.Errorf("no rules: %v, %v", s.principal, s.err)
+	}
+	if _, err := FromProperties(with(f.ServerProperties(), "ssl.protocol", ""), "SSL"); !errors.Is(err, ErrInvalid) {
+		t.Errorf("empty ssl.protocol: %v", err)
+	}
+}

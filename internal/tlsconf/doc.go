@@ -44,7 +44,8 @@
 //     TLS 1.3, as in Java); no TLS 1.2 suite disables TLS 1.2.
 //   - ssl.endpoint.identification.algorithm: https (default) or empty
 //     (clients verify the chain but not the host name).
-//   - ssl.principal.mapping.rules (default DEFAULT).
+//   - ssl.principal.mapping.rules (default DEFAULT; given empty it has no
+//     rules, and every client certificate is refused, as in Kafka).
 //   - ssl.allow.dn.changes, ssl.allow.san.changes (default false): whether
 //     a reloaded certificate may change its subject or alternative names.
 //   - ssl.keymanager.algorithm, ssl.trustmanager.algorithm,
