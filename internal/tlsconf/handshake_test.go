@@ -34,7 +34,7 @@ func serve(t *testing.T, r *Reloader) (string, <-chan served) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	results := make(chan served, 16)
+	results := make(chan served, 64)
 	go func() {
 		for {
 			c, err := ln.Accept()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509/pkix"
+	"errors"
 	"log/slog"
 	"math/big"
 	"strings"
@@ -191,5 +192,52 @@ func TestReloadTruststore(t *testing.T) {
 	x.clock.Advance(time.Second)
 	if _, err := x.serial(cfg); err != nil {
 		t.Errorf("after adding its CA to the trust store: %v", err)
+	}
+}
+
+// Handshakes from many goroutines while the keystore is rewritten: every
+// one succeeds with one of the certificates written.
+func TestReloadConcurrentHandshakes(t *testing.T) {
+	x := newReloading(t)
+	valid := map[string]bool{x.f.Server.Cert.SerialNumber.String(): true}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 10 {
+				state, err := dial(t, x.addr, &tls.Config{RootCAs: pool(x.f.CA.Cert), ServerName: "localhost"})
+				if err == nil {
+					mu.Lock()
+					if !valid[state.PeerCertificates[0].SerialNumber.String()] {
+						err = errors.New("an unknown certificate was served")
+					}
+					mu.Unlock()
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for range 5 {
+		next := x.f.CA.Server(t)
+		mu.Lock()
+		valid[next.Cert.SerialNumber.String()] = true
+		mu.Unlock()
+		tlstest.WriteFile(t, x.f.ServerKeystore, []byte(next.KeystorePEM()))
+		x.clock.Advance(time.Second)
+		time.Sleep(5 * time.Millisecond)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for len(x.results) > 0 {
+		<-x.results
 	}
 }
