@@ -58,8 +58,13 @@
 // refused rather than ignored.
 //
 // Principals follow Kafka's DefaultKafkaPrincipalBuilder: User:ANONYMOUS
-// without a client certificate, else User: and the mapped DN. Rule
-// patterns are RE2 expressions (Java-only syntax is refused), and a
-// replacement's "$n" past the pattern's groups is literal text, as Kafka
-// intends.
+// without a client certificate, else User: and the mapped DN. Rules are
+// split, matched and replaced as Kafka does (checked against kafka-clients
+// on random rules and names), with these differences: patterns are RE2
+// expressions, so Java-only syntax (back references, look-around) is
+// refused; "." matches what Java's does, but \s lacks \v and (?i) folds
+// Unicode; a replacement's "$n" past the pattern's groups is literal text,
+// as Kafka intends, and an error if the pattern has no groups (Kafka would
+// fail each connection); a line break inside a rule is an error (Kafka
+// drops the text before it).
 package tlsconf

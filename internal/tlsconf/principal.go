@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/cases"
@@ -232,15 +234,40 @@ func parseRule(text string) (*mappingRule, error) {
 }
 
 func (r *mappingRule) compile() error {
-	var err error
-	if r.re, err = regexp.Compile(r.pattern); err != nil {
+	pattern, err := javaDot(r.pattern)
+	if err != nil {
 		return err
 	}
-	// r.pattern is a well-formed expression, so wrapping it is safe.
-	r.whole = regexp.MustCompile(`\A(?:` + r.pattern + `)\z`)
-	r.afterRune = regexp.MustCompile(`\A(?s:.)(?:` + r.pattern + `)`)
+	if r.re, err = regexp.Compile(pattern); err != nil {
+		return err
+	}
+	// pattern is a well-formed expression, so wrapping it is safe.
+	r.whole = regexp.MustCompile(`\A(?:` + pattern + `)\z`)
+	r.afterRune = regexp.MustCompile(`\A(?s:.)(?:` + pattern + `)`)
 	r.tmpl, err = parseReplacement(r.replacement, r.re)
 	return err
+}
+
+// javaDot rewrites each "." that does not match a line break as Java's:
+// any character but \n, \r, U+0085, U+2028 and U+2029 (Go's excludes only
+// \n).
+func javaDot(pattern string) (string, error) {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return "", err
+	}
+	var fix func(*syntax.Regexp)
+	fix = func(re *syntax.Regexp) {
+		if re.Op == syntax.OpAnyCharNotNL {
+			re.Op = syntax.OpCharClass
+			re.Rune = []rune{0, '\n' - 1, '\n' + 1, '\r' - 1, '\r' + 1, 0x84, 0x86, 0x2027, 0x202a, unicode.MaxRune}
+		}
+		for _, sub := range re.Sub {
+			fix(sub)
+		}
+	}
+	fix(re)
+	return re.String(), nil
 }
 
 // parseReplacement reads a replacement as Java's Matcher does: "\c" is c,

@@ -169,3 +169,24 @@ func TestRulesJavaReplacement(t *testing.T) {
 		}
 	}
 }
+
+// Java's "." matches no line terminator (\n, \r, U+0085, U+2028, U+2029).
+func TestRulesJavaDot(t *testing.T) {
+	for _, c := range []struct{ rule, dn, want string }{
+		{"RULE:^CN=(.*)$/$1/", "CN=a\rb", ""},
+		{"RULE:^CN=(.*)$/$1/", "CN=a\u2028b", ""},
+		{"RULE:^CN=(.*)$/$1/", "CN=a\u0085b", ""},
+		{"RULE:^CN=(.*)$/$1/", "CN=a\tb", "a\tb"},
+		{"RULE:(?s)^CN=(.*)$/$1/", "CN=a\rb", "a\rb"},
+		{`RULE:^CN=([^\r]*)\r(.*)$/$2/`, "CN=a\rb", "b"},
+	} {
+		m, err := ParsePrincipalMappingRules(c.rule)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := m.Name(c.dn)
+		if c.want == "" && !errors.Is(err, ErrNoMatchingRule) || c.want != "" && (err != nil || got != c.want) {
+			t.Errorf("%s on %q: %q, %v; want %q", c.rule, c.dn, got, err, c.want)
+		}
+	}
+}
