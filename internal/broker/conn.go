@@ -251,13 +251,19 @@ func (c *conn) handshake(ctx context.Context) error {
 	if err := tc.HandshakeContext(hctx); err != nil {
 		return err
 	}
-	if certs := tc.ConnectionState().PeerCertificates; len(certs) > 0 && c.l.Protocol == config.ProtocolSSL {
-		if c.l.Principal != nil {
-			c.principal = c.l.Principal(certs[0])
-		} else {
-			c.principal = "User:" + certs[0].Subject.String()
-		}
+	cs := tc.ConnectionState()
+	if len(cs.PeerCertificates) == 0 || c.l.Protocol != config.ProtocolSSL {
+		return nil
 	}
+	if c.l.Principal == nil {
+		c.principal = "User:" + cs.PeerCertificates[0].Subject.String()
+		return nil
+	}
+	p, err := c.l.Principal(cs)
+	if err != nil {
+		return fmt.Errorf("client certificate principal: %w", err)
+	}
+	c.principal = p
 	return nil
 }
 

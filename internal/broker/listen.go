@@ -3,7 +3,6 @@ package broker
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -141,10 +140,11 @@ type Listener struct {
 	Protocol string // config.Protocol*; "" is PLAINTEXT
 	// TLS is the server configuration of an SSL or SASL_SSL listener.
 	TLS *tls.Config
-	// Principal maps a verified client certificate to a principal
-	// ("User:CN=…" or what ssl.principal.mapping.rules make of it); nil:
-	// Kafka's default, "User:" + the subject's DN.
-	Principal func(cert *x509.Certificate) string
+	// Principal maps a verified client certificate (an SSL listener's
+	// handshake) to a principal, as ssl.principal.mapping.rules say; an
+	// error fails the connection. Nil: "User:" + the subject as Go prints
+	// it.
+	Principal func(tls.ConnectionState) (string, error)
 	// SASL authenticates a SASL_PLAINTEXT or SASL_SSL listener's
 	// connections (required for those, nil for the others).
 	SASL SASL

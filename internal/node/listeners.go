@@ -64,13 +64,15 @@ func (n *Node) bindListeners() error {
 // principal mapping for SSL and SASL_SSL.
 func (n *Node) brokerListener(l config.Listener, interBroker bool) (broker.Listener, error) {
 	bl := broker.Listener{Name: l.Name, Protocol: l.Protocol, InterBroker: interBroker}
+	props := n.settings.SecurityProps()
 	if l.TLS() {
-		return bl, fmt.Errorf("listener %s: %s is not implemented", l.Name, l.Protocol)
+		if err := n.listenerTLS(l, props, &bl); err != nil {
+			return bl, err
+		}
 	}
 	if !l.SASL() {
 		return bl, nil
 	}
-	props := n.settings.SecurityProps()
 	var err error
 	if bl.SASL, err = n.listenerSASL(l); err != nil {
 		return bl, err

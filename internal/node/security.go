@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net/http"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/controller"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/sasl"
+	"github.com/samsa-streaming/samsa/internal/tlsconf"
 )
 
 // SASL for the broker's listeners: internal/sasl's mechanisms behind the
@@ -196,6 +198,29 @@ func (n *Node) bootstrapScram(ctx context.Context) error {
 			return fmt.Errorf("--add-scram %s for %s: %w", cred.Mechanism, user, err)
 		}
 		n.lg.Info("created SCRAM credential", "user", user, "mechanism", cred.Mechanism)
+	}
+	return nil
+}
+
+// listenerTLS sets up an SSL or SASL_SSL listener's TLS from its ssl.*
+// settings (internal/tlsconf): certificates reloaded when their files
+// change, and on an SSL listener the client certificate's principal by
+// ssl.principal.mapping.rules.
+func (n *Node) listenerTLS(l config.Listener, props map[string]string, bl *broker.Listener) error {
+	tc, err := tlsconf.FromProperties(props, l.Name)
+	if err != nil {
+		return fmt.Errorf("listener %s: %w", l.Name, err)
+	}
+	r, err := tlsconf.NewReloader(tc, n.lg.With("component", "tls", "listener", l.Name))
+	if err != nil {
+		return fmt.Errorf("listener %s: %w", l.Name, err)
+	}
+	if bl.TLS, err = r.ServerConfig(); err != nil {
+		return fmt.Errorf("listener %s: %w", l.Name, err)
+	}
+	bl.Principal = func(cs tls.ConnectionState) (string, error) {
+		p, err := r.Principal(cs)
+		return p.String(), err
 	}
 	return nil
 }
