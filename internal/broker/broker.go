@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"context"
 	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/config"
 	"github.com/samsa-streaming/samsa/internal/controller"
@@ -38,6 +39,9 @@ type Config struct {
 	// ACL, when set, turns authorization on (authorizer.class.name):
 	// super.users and allow.everyone.if.no.acl.found.
 	ACL *acl.Config
+	// InterBrokerDial connects to other brokers' inter-broker listeners
+	// (transaction markers, verification); nil: plain TCP.
+	InterBrokerDial func(ctx context.Context, addr string) (net.Conn, error)
 	// Quota sizes the client-quota windows (quota.window.num, …); zero:
 	// Kafka's defaults.
 	Quota quota.Config

@@ -66,6 +66,8 @@ type interBroker struct {
 	// resolve returns the address of a broker, read from the current
 	// image on every request so that a broker that moved is followed.
 	resolve func(id int32) (string, error)
+	// dial connects to a peer (nil: plain TCP); set before first use.
+	dialFn func(ctx context.Context, addr string) (net.Conn, error)
 
 	mu     sync.Mutex
 	closed bool
@@ -88,6 +90,16 @@ type ibConn struct {
 
 func newInterBroker(lg *slog.Logger, clientID string, resolve func(int32) (string, error)) *interBroker {
 	return &interBroker{lg: lg, clientID: clientID, resolve: resolve, dests: make(map[int32]*ibDest)}
+}
+
+// dialConn connects to a peer's inter-broker listener: through the dial
+// function the broker was given (TLS for an SSL listener), else plain TCP.
+func (ib *interBroker) dialConn(ctx context.Context, addr string) (net.Conn, error) {
+	if ib.dialFn != nil {
+		return ib.dialFn(ctx, addr)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", addr)
 }
 
 // imageResolver resolves broker ids through the broker's current image, to
@@ -207,8 +219,7 @@ func (ib *interBroker) take(ctx context.Context, d *ibDest, addr string) (*ibCon
 func (ib *interBroker) dial(ctx context.Context, d *ibDest, addr string) (*ibConn, error) {
 	dctx, cancel := context.WithTimeout(ctx, interBrokerDialTimeout)
 	defer cancel()
-	var dialer net.Dialer
-	nc, err := dialer.DialContext(dctx, "tcp", addr)
+	nc, err := ib.dialConn(dctx, addr)
 	if err != nil {
 		return nil, err
 	}

@@ -26,6 +26,7 @@ const txnStateTopic = coordinator.TxnStateTopic
 // coordinator of each transactional id, wherever it is (txnRouter).
 func (b *Broker) wireTxn() {
 	peers := newInterBroker(b.lg.With("component", "inter-broker"), fmt.Sprintf("samsa-broker-%d", b.cfg.NodeID), imageResolver(b.image))
+	peers.dialFn = b.cfg.InterBrokerDial
 	b.txns.Attach(txnMarkerWriter{b, peers}, txnProducerIDs{b})
 	b.SetTxnVerifier(&txnRouter{b: b, local: b.txns, peers: peers})
 }

@@ -39,7 +39,12 @@ func (n *Node) openPartitions(ctx context.Context) error {
 }
 
 func (n *Node) newReplicator(context.Context) error {
-	repl, err := newReplicator(n.settings, n.ctl, n.parts, n.lg)
+	dial, err := n.interBrokerDial()
+	if err != nil {
+		return err
+	}
+	n.ibDial = dial
+	repl, err := newReplicator(n.settings, n.ctl, n.parts, n.lg, dial)
 	if err != nil {
 		return err
 	}
@@ -96,7 +101,7 @@ func (n *Node) startBroker(context.Context) error {
 	}
 	b, err := broker.New(broker.Config{
 		NodeID: n.cfg.NodeID, Advertised: n.advertised, Settings: n.settings,
-		Logger: n.lg.With("component", "broker"), Clock: wallClock{}, ACL: aclCfg, Quota: quotaConfig(n.settings),
+		Logger: n.lg.With("component", "broker"), Clock: wallClock{}, ACL: aclCfg, Quota: quotaConfig(n.settings), InterBrokerDial: n.ibDial,
 	}, n.ctl, n.parts, n.groups, n.txns)
 	if err != nil {
 		return err

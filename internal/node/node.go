@@ -41,8 +41,9 @@ type Node struct {
 	tr          *controller.TCPTransport
 	ctl         *controller.Controller
 	ln, replLn  net.Listener
-	listeners   []boundListener // the Kafka listeners, n.ln's first (listeners.go)
-	freshLog    bool            // the metadata log was empty at start
+	listeners   []boundListener                                 // the Kafka listeners, n.ln's first (listeners.go)
+	freshLog    bool                                            // the metadata log was empty at start
+	ibDial      func(context.Context, string) (net.Conn, error) // to other brokers (security.go)
 	advertised  string
 	reg         metadata.RegisterBroker
 	parts       *partition.Manager

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -17,7 +18,7 @@ import (
 
 // newReplicator builds the follower fetchers and ISR loop from the
 // replica.* settings.
-func newReplicator(cfg *config.Broker, ctl *controller.Controller, parts *partition.Manager, lg *slog.Logger) (*replication.Replicator, error) {
+func newReplicator(cfg *config.Broker, ctl *controller.Controller, parts *partition.Manager, lg *slog.Logger, dial func(context.Context, string) (net.Conn, error)) (*replication.Replicator, error) {
 	ms := func(name string, def int64) time.Duration {
 		return time.Duration(cfg.Int(name, def)) * time.Millisecond
 	}
@@ -34,6 +35,7 @@ func newReplicator(cfg *config.Broker, ctl *controller.Controller, parts *partit
 		FetchMinBytes:         int32(cfg.Int("replica.fetch.min.bytes", 1)),
 		FetchBackoff:          ms("replica.fetch.backoff.ms", 1000),
 		LagTimeMax:            ms("replica.lag.time.max.ms", 30000),
+		Dial:                  dial,
 	})
 }
 

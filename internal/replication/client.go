@@ -19,11 +19,14 @@ type peer struct {
 	addr string
 }
 
-func dialPeer(ctx context.Context, addr, clientID string) (*peer, error) {
-	var d net.Dialer
+func dialPeer(ctx context.Context, dial func(context.Context, string) (net.Conn, error), addr, clientID string) (*peer, error) {
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	nc, err := d.DialContext(dctx, "tcp", addr)
+	if dial == nil {
+		var d net.Dialer
+		dial = func(ctx context.Context, addr string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
+	}
+	nc, err := dial(dctx, addr)
 	if err != nil {
 		return nil, err
 	}

@@ -120,7 +120,7 @@ func (f *fetcher) run() {
 				}
 				continue
 			}
-			c, err := dialPeer(f.ctx, addr, "samsa-replica-"+strconv.Itoa(int(f.r.cfg.NodeID)))
+			c, err := dialPeer(f.ctx, f.r.cfg.Dial, addr, "samsa-replica-"+strconv.Itoa(int(f.r.cfg.NodeID)))
 			if err != nil {
 				lg.Debug("dialling the leader failed", "addr", addr, "err", err)
 				if !backoff() {

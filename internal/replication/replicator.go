@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"slices"
 	"sync"
 	"time"
@@ -35,6 +36,9 @@ type Config struct {
 	LagTimeMax            time.Duration // replica.lag.time.max.ms
 	// RequestTimeout bounds one request to a leader.
 	RequestTimeout time.Duration
+	// Dial connects to a leader's inter-broker listener (TLS when it is an
+	// SSL listener); nil: plain TCP.
+	Dial func(ctx context.Context, addr string) (net.Conn, error)
 }
 
 // Defaults fills zero settings with Kafka's defaults.
