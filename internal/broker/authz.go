@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"errors"
 	"reflect"
 	"sync"
 
@@ -107,6 +108,37 @@ func (c *conn) authorizedOps(rt acl.ResourceType, name string) int32 {
 		return bits
 	}
 	return set.AuthorizedOperations(c.principal, c.ip, rt, name)
+}
+
+// errInterBrokerOnly closes a connection that sends an inter-broker
+// request on a client listener.
+var errInterBrokerOnly = errors.New("broker: inter-broker request on a client listener")
+
+// interBrokerAllowed reports whether the connection may send the
+// inter-broker request r (a replica Fetch or OffsetForLeaderEpoch, or
+// WriteTxnMarkers): always on the inter-broker listener, or when brokers
+// share the client listener (then ACLs decide, in the handler); on a client
+// listener beside a separate inter-broker one, only with ClusterAction
+// under an authorizer. A plain client posing as a follower cannot move the
+// high watermark or write transaction markers.
+func (c *conn) interBrokerAllowed(r *request) bool {
+	if c.l.InterBroker || !c.b.cfg.SeparateInterBroker || !interBrokerRequest(r) {
+		return true
+	}
+	return c.b.authz != nil && c.canCluster(acl.OpClusterAction)
+}
+
+// interBrokerRequest reports whether r is one only brokers send.
+func interBrokerRequest(r *request) bool {
+	switch req := r.req.(type) {
+	case *kmsg.FetchRequest:
+		return replicaOf(req) >= 0
+	case *kmsg.OffsetForLeaderEpochRequest:
+		return req.Version >= 3 && req.ReplicaID >= 0
+	case *kmsg.WriteTxnMarkersRequest:
+		return true
+	}
+	return false
 }
 
 // configResourceAllowed is Kafka's check of one DescribeConfigs,

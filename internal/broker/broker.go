@@ -39,6 +39,13 @@ type Config struct {
 	// ACL, when set, turns authorization on (authorizer.class.name):
 	// super.users and allow.everyone.if.no.acl.found.
 	ACL *acl.Config
+	// SeparateInterBroker: followers and peers use a listener of their
+	// own (--replication-listen, or inter.broker.listener.name naming
+	// another listener than the first), so the inter-broker requests
+	// (replica Fetch, OffsetForLeaderEpoch from a replica,
+	// WriteTxnMarkers) are refused on the other listeners unless the
+	// principal has ClusterAction under an authorizer.
+	SeparateInterBroker bool
 	// InterBrokerDial connects to other brokers' inter-broker listeners
 	// (transaction markers, verification); nil: plain TCP.
 	InterBrokerDial func(ctx context.Context, addr string) (net.Conn, error)

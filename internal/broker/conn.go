@@ -183,6 +183,9 @@ func (c *conn) handleFrame(ctx context.Context, frame []byte) (err error) {
 		return fmt.Errorf("%s from %s: %w", kmsg.NameForKey(hdr.Key), c.principal, err)
 	}
 	r := &request{hdr: hdr, req: req}
+	if !c.interBrokerAllowed(r) {
+		return fmt.Errorf("%s from %s on listener %s: %w", kmsg.NameForKey(hdr.Key), c.principal, c.l.Name, errInterBrokerOnly)
+	}
 	c.clientID = hdr.ClientID
 	defer func() {
 		if p := recover(); p != nil {

@@ -102,6 +102,7 @@ func (n *Node) startBroker(context.Context) error {
 	b, err := broker.New(broker.Config{
 		NodeID: n.cfg.NodeID, Advertised: n.advertised, Settings: n.settings,
 		Logger: n.lg.With("component", "broker"), Clock: wallClock{}, ACL: aclCfg, Quota: quotaConfig(n.settings), InterBrokerDial: n.ibDial,
+		SeparateInterBroker: n.cfg.ReplicationListen != "" || n.settings.InterBrokerListener != "" && n.settings.InterBrokerListener != n.settings.Listeners[0].Name,
 	}, n.ctl, n.parts, n.groups, n.txns)
 	if err != nil {
 		return err

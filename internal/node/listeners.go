@@ -89,7 +89,8 @@ func (n *Node) brokerListener(l config.Listener, interBroker bool) (broker.Liste
 func (n *Node) serveListeners(ctx context.Context) error {
 	if n.replLn != nil {
 		// Exempt from max.connections, as Kafka's inter-broker listener.
-		l := broker.Listener{Name: "REPLICATION", Protocol: config.ProtocolPlaintext, InterBroker: true}
+		// Unnamed: Metadata on it answers the brokers' first listener.
+		l := broker.Listener{Protocol: config.ProtocolPlaintext, InterBroker: true}
 		if err := n.startService(ctx, n.listenerService("replication listener", n.replLn, l), true); err != nil {
 			return err
 		}
