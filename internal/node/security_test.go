@@ -16,7 +16,7 @@ import (
 )
 
 // brokerWith returns Kafka's defaults with props set.
-func brokerWith(t *testing.T, props map[string]string) *config.Broker {
+func brokerWith(t testing.TB, props map[string]string) *config.Broker {
 	t.Helper()
 	b := config.Broker{}.Defaults()
 	for k, v := range props {

@@ -16,7 +16,7 @@ import (
 
 // testLogger logs to the test's output until the test ends (nodes are
 // closed by then; a late line is dropped rather than failing the run).
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	w := &testWriter{w: t.Output()}
 	t.Cleanup(w.stop)
 	level := slog.LevelWarn
@@ -48,7 +48,7 @@ func (w *testWriter) stop() {
 }
 
 // singleConfig is a single-node cluster on an ephemeral port in dir.
-func singleConfig(t *testing.T, dir string) Config {
+func singleConfig(t testing.TB, dir string) Config {
 	return Config{NodeID: 1, DataDir: dir, Listen: "127.0.0.1:0", Logger: testLogger(t)}
 }
 
