@@ -261,8 +261,14 @@ func clientCertificate(c *clientConfig) (*tls.Certificate, error) {
 	if err != nil {
 		return nil, err
 	}
-	if encryptedPEMKey(keyPEM) {
+	blocks := pemTypes(keyPEM)
+	switch {
+	case blocks["ENCRYPTED PRIVATE KEY"] || blocks["encrypted"]:
 		return nil, c.errorf(keyKey, "%s holds an encrypted private key, which is not supported; decrypt it (openssl pkey -in key.pem -out plain.pem)", keyWhat)
+	case !blocks["PRIVATE KEY"]:
+		return nil, c.errorf(keyKey, "%s holds no PEM private key", keyWhat)
+	case !pemTypes(certPEM)["CERTIFICATE"]:
+		return nil, c.errorf(certKey, "%s holds no PEM certificate", what)
 	}
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
@@ -271,17 +277,24 @@ func clientCertificate(c *clientConfig) (*tls.Certificate, error) {
 	return &cert, nil
 }
 
-// encryptedPEMKey reports whether data holds a password-protected key
-// (PKCS#8 "ENCRYPTED PRIVATE KEY" or a legacy Proc-Type: 4,ENCRYPTED one).
-func encryptedPEMKey(data []byte) bool {
+// pemTypes returns the kinds of PEM blocks in data: "CERTIFICATE",
+// "PRIVATE KEY" (any unencrypted key), "ENCRYPTED PRIVATE KEY" (PKCS#8),
+// and "encrypted" for a legacy Proc-Type: 4,ENCRYPTED key.
+func pemTypes(data []byte) map[string]bool {
+	kinds := map[string]bool{}
 	for {
 		var b *pem.Block
 		b, data = pem.Decode(data)
 		if b == nil {
-			return false
+			return kinds
 		}
-		if b.Type == "ENCRYPTED PRIVATE KEY" || strings.Contains(b.Headers["Proc-Type"], "ENCRYPTED") {
-			return true
+		switch {
+		case strings.Contains(b.Headers["Proc-Type"], "ENCRYPTED"):
+			kinds["encrypted"] = true
+		case b.Type == "ENCRYPTED PRIVATE KEY", b.Type == "CERTIFICATE":
+			kinds[b.Type] = true
+		case strings.HasSuffix(b.Type, "PRIVATE KEY"):
+			kinds["PRIVATE KEY"] = true
 		}
 	}
 }
