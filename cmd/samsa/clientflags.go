@@ -182,8 +182,8 @@ func explainErr(err error, seeds string, timeout time.Duration) string {
 	if msg := tlsProblem(err, seeds); msg != "" {
 		return msg
 	}
-	if _, ok := errors.AsType[*kgo.ErrFirstReadEOF](err); ok {
-		return fmt.Sprintf("the broker at %s closed the connection immediately (is it a Kafka listener expecting TLS or SASL?)", seeds)
+	if eof, ok := errors.AsType[*kgo.ErrFirstReadEOF](err); ok {
+		return firstReadEOFText(eof, seeds)
 	}
 	if ne, ok := errors.AsType[*net.OpError](err); ok && ne.Op == "dial" {
 		reason := ne.Err.Error()
@@ -204,6 +204,22 @@ func explainErr(err error, seeds string, timeout time.Duration) string {
 		return "the broker does not support a request this command needs"
 	}
 	return oneLine(err.Error())
+}
+
+// firstReadEOFText explains a connection the broker closed at once, by
+// franz-go's guess at the cause (its error's wording, the kind being
+// unexported).
+func firstReadEOFText(eof *kgo.ErrFirstReadEOF, seeds string) string {
+	msg := eof.Error()
+	switch {
+	case strings.Contains(msg, "is TLS misconfigured"):
+		return fmt.Sprintf("the broker at %s closed the connection during the TLS handshake (is it a listener without TLS? see security.protocol)", seeds)
+	case strings.Contains(msg, "is TLS missing"):
+		return fmt.Sprintf("the broker at %s closed the connection immediately (does its listener expect TLS? see security.protocol)", seeds)
+	case strings.Contains(msg, "is SASL missing"):
+		return fmt.Sprintf("the broker at %s closed the connection after the first request (does its listener require SASL? see security.protocol and sasl.mechanism)", seeds)
+	}
+	return fmt.Sprintf("the broker at %s closed the connection immediately (is it a Kafka listener expecting TLS or SASL?)", seeds)
 }
 
 // tlsProblem explains a failed TLS handshake, or returns "".
