@@ -66,7 +66,7 @@ func (ca *testCA) issue(t *testing.T, dnsName string, client bool) (certPEM, key
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: dnsName},
-		DNSNames: []string{dnsName}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		DNSNames: []string{dnsName}, IPAddresses: ipSANs(dnsName), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
@@ -78,6 +78,14 @@ func (ca *testCA) issue(t *testing.T, dnsName string, client bool) (certPEM, key
 		t.Fatal(err)
 	}
 	return pemText("CERTIFICATE", der), pemText("PRIVATE KEY", kder)
+}
+
+// ipSANs is name as an IP address SAN, if it is one.
+func ipSANs(name string) []net.IP {
+	if ip := net.ParseIP(name); ip != nil {
+		return []net.IP{ip}
+	}
+	return nil
 }
 
 // file writes text to a new file and returns its path.

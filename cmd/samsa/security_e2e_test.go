@@ -13,11 +13,14 @@ import (
 // These tests run the client commands in-process against a real node
 // (started by clustertest) whose one listener is SASL_PLAINTEXT (the
 // PLAINTEXT listener mapped to it), with SCRAM and PLAIN, the
-// StandardAuthorizer, and User:admin as super user.
+// StandardAuthorizer, and User:admin as super user: SASL logins, ACL,
+// quota and SCRAM user administration. testdata/e2e_security_test.go.txt
+// holds the tests that wait on broker features still being built (TLS
+// listeners, ACL checks on produce and fetch).
 
 // secureNodeConfig is the node's server.properties.
 const secureNodeConfig = `listener.security.protocol.map=PLAINTEXT:SASL_PLAINTEXT
-sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN
+sasl.enabled.mechanisms=SCRAM-SHA-512,SCRAM-SHA-256,PLAIN
 sasl.plain.plaintext.enable=true
 listener.name.plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required \
     user_alice="alice-secret";
@@ -179,4 +182,57 @@ func runSamsaStdin(ctx context.Context, stdin string, args ...string) cliResult 
 	root.SetErr(&stderr)
 	err := root.ExecuteContext(ctx)
 	return cliResult{stdout: stdout.String(), stderr: stderr.String(), err: err}
+}
+
+// TestSecureClusterSCRAMUsers creates, lists and deletes SCRAM users with
+// `samsa user` and logs in as them.
+func TestSecureClusterSCRAMUsers(t *testing.T) {
+	addr, admin := secureNode(t)
+	asAdmin := func(stdin string, args ...string) cliResult {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		return runSamsaStdin(ctx, stdin, append(args, "--command-config", admin, "-b", addr, "--timeout", "10s")...)
+	}
+	ok := func(r cliResult) string {
+		t.Helper()
+		if r.err != nil {
+			t.Fatalf("%v\nstdout:\n%s", r.err, r.stdout)
+		}
+		return r.stdout
+	}
+	login := func(mech, pass string) error {
+		t.Helper()
+		return cli(t, addr, "topic", "list", "-X", "security.protocol=SASL_PLAINTEXT", "-X", "sasl.mechanism="+mech,
+			"-X", "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"bob\" password=\""+pass+"\";").err
+	}
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	writeFile(t, pwFile, "bob-256\n")
+	wantLines(t, ok(asAdmin("", "user", "create", "bob", "--mechanism", "SCRAM-SHA-256", "--iterations", "4096", "--password-file", pwFile)),
+		"set the SCRAM-SHA-256 credential of user bob (4096 iterations)")
+	wantLines(t, ok(asAdmin("bob-512\n", "user", "create", "bob", "--password", "-")),
+		"set the SCRAM-SHA-512 credential of user bob (8192 iterations)")
+	wantLines(t, ok(asAdmin("", "user", "list")),
+		"USER MECHANISM ITERATIONS", "admin SCRAM-SHA-512 4096", "bob SCRAM-SHA-256 4096", "bob SCRAM-SHA-512 8192")
+	if err := login("SCRAM-SHA-256", "bob-256"); err != nil {
+		t.Fatalf("bob over SCRAM-SHA-256: %v", err)
+	}
+	if err := login("SCRAM-SHA-512", "bob-512"); err != nil {
+		t.Fatalf("bob over SCRAM-SHA-512: %v", err)
+	}
+	if err := login("SCRAM-SHA-512", "bob-256"); err == nil {
+		t.Fatal("bob logged in with the other mechanism's password")
+	}
+
+	wantLines(t, ok(asAdmin("", "user", "delete", "bob", "--mechanism", "SCRAM-SHA-256")), "deleted the SCRAM-SHA-256 credential of user bob")
+	if err := login("SCRAM-SHA-256", "bob-256"); err == nil {
+		t.Fatal("bob logged in over SCRAM-SHA-256 after its credential was deleted")
+	}
+	asAdmin("", "user", "delete", "bob", "--mechanism", "SCRAM-SHA-256").wantErr(t, "user bob has no SCRAM-SHA-256 credential")
+	wantLines(t, ok(asAdmin("", "user", "delete", "bob")), "deleted the SCRAM-SHA-512 credential of user bob")
+	asAdmin("", "user", "list", "bob").wantErr(t, "user bob has no SCRAM credentials")
+	asAdmin("", "user", "delete", "bob").wantErr(t, "user bob has no SCRAM credentials")
+	if err := login("SCRAM-SHA-512", "bob-512"); err == nil {
+		t.Fatal("bob logged in after his credentials were deleted")
+	}
 }
