@@ -122,7 +122,7 @@ password itself is never sent. Giving the password with --password-file or
 				return err
 			}
 			upsert := []kadm.UpsertSCRAM{{User: user, Mechanism: mech, Iterations: iterations, Password: pass}}
-			if err := alterSCRAM(cmd, cf, user, nil, upsert); err != nil {
+			if _, err := alterSCRAM(cmd, cf, user, nil, upsert); err != nil {
 				return fmt.Errorf("cannot set the %s credential of user %s: %w", mech, user, err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "set the %s credential of user %s (%d iterations)\n", mech, user, iterations)
@@ -138,11 +138,13 @@ password itself is never sent. Giving the password with --password-file or
 }
 
 // alterSCRAM sends one AlterUserScramCredentials request and returns the
-// user's error, readable (and unwrapping to the Kafka error).
-func alterSCRAM(cmd *cobra.Command, cf *clientFlags, user string, del []kadm.DeleteSCRAM, upsert []kadm.UpsertSCRAM) error {
+// deletions it made and the user's error, readable (and unwrapping to the
+// Kafka error). With neither deletions nor upserts it deletes every
+// mechanism the user has.
+func alterSCRAM(cmd *cobra.Command, cf *clientFlags, user string, del []kadm.DeleteSCRAM, upsert []kadm.UpsertSCRAM) ([]kadm.DeleteSCRAM, error) {
 	adm, err := cf.newAdmin(cmd)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer adm.Close()
 	ctx, cancel := cf.requestContext(cmd)
@@ -151,7 +153,7 @@ func alterSCRAM(cmd *cobra.Command, cf *clientFlags, user string, del []kadm.Del
 		// delete without --mechanism: every mechanism the user has.
 		infos, err := describeSCRAMUser(ctx, cmd, cf, adm, user)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, ci := range infos {
 			del = append(del, kadm.DeleteSCRAM{User: user, Mechanism: ci.Mechanism})
@@ -159,19 +161,16 @@ func alterSCRAM(cmd *cobra.Command, cf *clientFlags, user string, del []kadm.Del
 	}
 	res, err := adm.AlterUserSCRAMs(ctx, del, upsert)
 	if err != nil {
-		return explainedErr{cf.explain(cmd, err), err}
+		return nil, explainedErr{cf.explain(cmd, err), err}
 	}
 	r, ok := res[user]
 	if !ok {
-		return errors.New("the broker did not answer for the user")
+		return nil, errors.New("the broker did not answer for the user")
 	}
 	if r.Err != nil {
-		return explainedErr{cf.explainKafka(cmd, r.Err, r.ErrMessage), r.Err}
+		return nil, explainedErr{cf.explainKafka(cmd, r.Err, r.ErrMessage), r.Err}
 	}
-	if len(del) > 0 {
-		fmt.Fprintf(cmd.OutOrStdout(), "deleted the %s credential of user %s\n", scramNames(del, " and "), user)
-	}
-	return nil
+	return del, nil
 }
 
 // explainedErr is an error's readable text that still unwraps to it.
@@ -210,7 +209,7 @@ func newUserDeleteCmd(cf *clientFlags) *cobra.Command {
 				}
 				del = append(del, kadm.DeleteSCRAM{User: user, Mechanism: m})
 			}
-			err := alterSCRAM(cmd, cf, user, del, nil)
+			deleted, err := alterSCRAM(cmd, cf, user, del, nil)
 			switch {
 			case errors.Is(err, kerr.ResourceNotFound) && len(del) == 1:
 				return fmt.Errorf("user %s has no %s credential", user, del[0].Mechanism)
@@ -219,6 +218,11 @@ func newUserDeleteCmd(cf *clientFlags) *cobra.Command {
 			case err != nil:
 				return fmt.Errorf("cannot delete the credentials of user %s: %w", user, err)
 			}
+			noun := "credential"
+			if len(deleted) > 1 {
+				noun = "credentials"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "deleted the %s %s of user %s\n", scramNames(deleted, " and "), noun, user)
 			return nil
 		},
 	}
