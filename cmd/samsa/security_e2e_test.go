@@ -14,9 +14,10 @@ import (
 // (started by clustertest) whose one listener is SASL_PLAINTEXT (the
 // PLAINTEXT listener mapped to it), with SCRAM and PLAIN, the
 // StandardAuthorizer, and User:admin as super user: SASL logins, ACL,
-// quota and SCRAM user administration. testdata/e2e_security_test.go.txt
-// holds the tests that wait on broker features still being built (TLS
-// listeners, ACL checks on produce and fetch).
+// quota and SCRAM user administration. security_tls_e2e_test.go covers SSL
+// and SASL_SSL listeners; testdata/e2e_security_test.go.txt holds a test
+// that waits on a broker feature still being built (ACL checks on produce
+// and fetch).
 
 // secureNodeConfig is the node's server.properties.
 const secureNodeConfig = `listener.security.protocol.map=PLAINTEXT:SASL_PLAINTEXT
