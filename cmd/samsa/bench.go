@@ -155,9 +155,14 @@ func runBench(cmd *cobra.Command, cf *clientFlags, f *benchFlags) error {
 	if err != nil {
 		return err
 	}
+	sec, err := cf.security(cmd)
+	if err != nil {
+		return err
+	}
 	stderr := cmd.ErrOrStderr()
 	c := f.cfg
 	c.Brokers = seeds
+	c.ClientOpts = sec.opts()
 	c.Logger = slog.New(benchWarnings{stderr})
 	c.DescribeError = func(err error) string { return cf.explain(cmd, err) }
 	c.OnProgress = func(p loadgen.Progress) { printBenchProgress(stderr, p) }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -34,18 +36,25 @@ const (
 // top-level client command owns one and registers it as persistent flags, so
 // its subcommands share it.
 type clientFlags struct {
-	brokers []string
-	timeout time.Duration
+	brokers       []string
+	timeout       time.Duration
+	commandConfig string   // --command-config: a properties file of security settings
+	settings      []string // -X key=value, winning over the file
 }
 
-// register adds --brokers/-b and --timeout to fs and installs the readable
-// flag-error function on cmd (inherited by its subcommands).
+// register adds --brokers/-b, --timeout, --command-config and -X to fs and
+// installs the readable flag-error function on cmd (inherited by its
+// subcommands).
 func (f *clientFlags) register(cmd *cobra.Command) {
 	fs := cmd.PersistentFlags()
 	fs.StringSliceVarP(&f.brokers, "brokers", "b", []string{defaultBrokers},
 		"comma-separated seed brokers, host:port (env "+brokersEnv+")")
 	fs.DurationVar(&f.timeout, "timeout", defaultTimeout,
 		"how long to wait for the cluster to answer (dial, metadata, admin requests, record delivery)")
+	fs.StringVar(&f.commandConfig, "command-config", "",
+		"properties file of client security settings: security.protocol, sasl.*, ssl.* (env "+clientConfigEnv+"; see samsa help client-config)")
+	fs.StringArrayVarP(&f.settings, "command-property", "X", nil,
+		"client security setting key=value (repeatable; wins over --command-config), e.g. -X security.protocol=SASL_SSL")
 	cmd.SetFlagErrorFunc(flagError)
 }
 
@@ -98,17 +107,32 @@ func (f *clientFlags) newClient(cmd *cobra.Command, opts ...kgo.Opt) (*kgo.Clien
 	if err != nil {
 		return nil, err
 	}
+	sec, err := f.security(cmd)
+	if err != nil {
+		return nil, err
+	}
 	base := []kgo.Opt{
 		kgo.SeedBrokers(seeds...),
 		kgo.ClientID("samsa-cli"),
 		kgo.DialTimeout(f.timeout),
 		kgo.RetryTimeout(f.timeout),
 	}
+	base = append(base, sec.opts()...)
 	cl, err := kgo.NewClient(append(base, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("cannot create client: %w", err)
 	}
 	return cl, nil
+}
+
+// security resolves --command-config (or $SAMSA_CLIENT_CONFIG) and -X
+// into TLS and SASL settings; with none given it is plaintext, as before.
+func (f *clientFlags) security(cmd *cobra.Command) (*clientSecurity, error) {
+	cfg, err := f.loadClientConfig(cmd)
+	if err != nil {
+		return nil, err
+	}
+	return resolveSecurity(cfg, time.Now())
 }
 
 // newAdmin builds an admin client; closing it closes the underlying client.
@@ -148,10 +172,18 @@ func explainErr(err error, seeds string, timeout time.Duration) string {
 		return ""
 	}
 	if ke, ok := errors.AsType[*kerr.Error](err); ok {
-		return kerrText(ke, "")
+		// franz-go reports a SASL failure as "CODE: broker's message".
+		msg, _ := strings.CutPrefix(err.Error(), ke.Error()+": ")
+		if msg == err.Error() {
+			msg = ""
+		}
+		return kerrText(ke, msg)
 	}
-	if _, ok := errors.AsType[*kgo.ErrFirstReadEOF](err); ok {
-		return fmt.Sprintf("the broker at %s closed the connection immediately (is it a Kafka listener expecting TLS or SASL?)", seeds)
+	if msg := tlsProblem(err, seeds); msg != "" {
+		return msg
+	}
+	if eof, ok := errors.AsType[*kgo.ErrFirstReadEOF](err); ok {
+		return firstReadEOFText(eof, seeds)
 	}
 	if ne, ok := errors.AsType[*net.OpError](err); ok && ne.Op == "dial" {
 		reason := ne.Err.Error()
@@ -172,6 +204,42 @@ func explainErr(err error, seeds string, timeout time.Duration) string {
 		return "the broker does not support a request this command needs"
 	}
 	return oneLine(err.Error())
+}
+
+// firstReadEOFText explains a connection the broker closed at once, by
+// franz-go's guess at the cause (its error's wording, the kind being
+// unexported).
+func firstReadEOFText(eof *kgo.ErrFirstReadEOF, seeds string) string {
+	msg := eof.Error()
+	switch {
+	case strings.Contains(msg, "is TLS misconfigured"):
+		return fmt.Sprintf("the broker at %s closed the connection during the TLS handshake (is it a listener without TLS? see security.protocol)", seeds)
+	case strings.Contains(msg, "is TLS missing"):
+		return fmt.Sprintf("the broker at %s closed the connection immediately (does its listener expect TLS? see security.protocol)", seeds)
+	case strings.Contains(msg, "is SASL missing"):
+		return fmt.Sprintf("the broker at %s closed the connection after the first request (does its listener require SASL? see security.protocol and sasl.mechanism)", seeds)
+	}
+	return fmt.Sprintf("the broker at %s closed the connection immediately (is it a Kafka listener expecting TLS or SASL?)", seeds)
+}
+
+// tlsProblem explains a failed TLS handshake, or returns "".
+func tlsProblem(err error, seeds string) string {
+	if _, ok := errors.AsType[tls.RecordHeaderError](err); ok {
+		return fmt.Sprintf("the broker at %s did not answer TLS (is it a plaintext listener? see security.protocol)", seeds)
+	}
+	if he, ok := errors.AsType[x509.HostnameError](err); ok {
+		return fmt.Sprintf("the TLS certificate of the broker at %s does not name it: %s (ssl.endpoint.identification.algorithm= skips the name check)", seeds, oneLine(he.Error()))
+	}
+	if _, ok := errors.AsType[x509.UnknownAuthorityError](err); ok {
+		return fmt.Sprintf("cannot verify the TLS certificate of the broker at %s: it is signed by an unknown authority (see ssl.truststore.location)", seeds)
+	}
+	if ce, ok := errors.AsType[x509.CertificateInvalidError](err); ok {
+		return fmt.Sprintf("cannot verify the TLS certificate of the broker at %s: %s", seeds, oneLine(ce.Error()))
+	}
+	if ve, ok := errors.AsType[*tls.CertificateVerificationError](err); ok {
+		return fmt.Sprintf("cannot verify the TLS certificate of the broker at %s: %s", seeds, oneLine(ve.Err.Error()))
+	}
+	return ""
 }
 
 // kerrText renders a Kafka error code as readable text, preferring the

@@ -14,6 +14,13 @@
 //	samsa partition list-reassignments  reassignments in progress
 //	samsa partition elect-leaders  preferred or unclean leader election
 //	samsa bench produce|consume|e2e  load generator with latency percentiles
+//	samsa user create|delete|list  SCRAM credentials (user.go)
+//	samsa acl create|list|delete   ACLs with kafka-acls' options (acl.go, acl_run.go)
+//	samsa quota describe|alter     client quotas (quota.go)
+//
+// Every client command takes TLS and SASL settings with Kafka's client
+// names from --command-config FILE, $SAMSA_CLIENT_CONFIG or -X key=value
+// (clientconfig.go, clientsecurity.go; samsa help client-config).
 //
 // The client commands are built on franz-go (kgo, kadm) and print one clear
 // line on error.

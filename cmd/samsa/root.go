@@ -27,6 +27,10 @@ func newRootCmd() *cobra.Command {
 		newGroupCmd(),
 		newTxnCmd(),
 		newBenchCmd(),
+		newUserCmd(),
+		newACLCmd(),
+		newQuotaCmd(),
+		newClientConfigHelpCmd(),
 	)
 	return root
 }
