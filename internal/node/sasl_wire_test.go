@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
@@ -173,5 +174,52 @@ func TestPreAuthentication(t *testing.T) {
 	}
 	if !closed(nc) {
 		t.Fatal("a 1 MiB pre-authentication frame was not refused")
+	}
+}
+
+// TestReauthentication (KIP-368): with connections.max.reauth.ms the
+// broker answers a session lifetime; a connection that lets it pass
+// without re-authenticating is closed at its next request, while
+// franz-go, which re-authenticates by itself, keeps working.
+func TestReauthentication(t *testing.T) {
+	cfg := singleConfig(t, t.TempDir())
+	cfg.Broker = brokerWith(t, map[string]string{
+		"listeners":                 "SASL_PLAINTEXT://127.0.0.1:0",
+		"sasl.enabled.mechanisms":   "SCRAM-SHA-512",
+		"connections.max.reauth.ms": "1000",
+	})
+	cfg.AddScram = []string{"SCRAM-SHA-512=[name=alice,password=alice-secret]"}
+	n, err := Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	good := scram.Auth{User: "alice", Pass: "alice-secret"}
+	c, nc := wireConn(t, n.Addr())
+	_, final := scramExchange(t, c, good)
+	r := authenticate(t, c, final)
+	if r.ErrorCode != 0 || r.SessionLifetimeMillis <= 0 || r.SessionLifetimeMillis > 1000 {
+		t.Fatalf("authentication: error %d, session lifetime %d ms", r.ErrorCode, r.SessionLifetimeMillis)
+	}
+	if err := roundTrip(t, c, kmsg.NewPtrMetadataRequest(), kmsg.NewPtrMetadataResponse()); err != nil {
+		t.Fatalf("metadata within the session: %v", err)
+	}
+	time.Sleep(1200 * time.Millisecond)
+	if err := roundTrip(t, c, kmsg.NewPtrMetadataRequest(), kmsg.NewPtrMetadataResponse()); err == nil || !closed(nc) {
+		t.Fatalf("metadata after the session expired: %v", err)
+	}
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(n.Addr()), kgo.SASL(good.AsSha512Mechanism()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for i := range 3 {
+		if err := cl.Ping(ctx); err != nil {
+			t.Fatalf("franz-go ping %d across re-authentications: %v", i, err)
+		}
+		time.Sleep(700 * time.Millisecond)
 	}
 }
