@@ -131,7 +131,9 @@ func TestTCPTransportMTLS(t *testing.T) {
 	a.SetPeer(2, b.Addr().String())
 	sendUntilReceived(t, a, b, 1, 2)
 	sendUntilReceived(t, b, a, 2, 1)
-	a.SetRequestHandler(func(_ context.Context, _ byte, req []byte) ([]byte, error) { return append([]byte("tls:"), req...), nil })
+	a.SetRequestHandler(func(_ context.Context, _ byte, req []byte) ([]byte, error) {
+		return append([]byte("tls:"), req...), nil
+	})
 	if got, err := b.Request(testCtx(t), 1, 1, []byte("hi")); err != nil || string(got) != "tls:hi" {
 		t.Fatalf("Request over TLS = %q, %v", got, err)
 	}
