@@ -11,14 +11,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/samsa-streaming/samsa/internal/config"
 	"github.com/samsa-streaming/samsa/internal/tlsconf/tlstest"
 )
 
 // controllerSSL are the settings of a controller listener with mutual TLS:
 // every node presents a certificate for CN=samsa-node (127.0.0.1), a super
-// user.
-func controllerSSL(t *testing.T, extra map[string]string) *config.Broker {
+// user. (Each node needs a config.Broker of its own: Start's copy shares
+// the Listeners array.)
+func controllerSSL(t *testing.T, extra map[string]string) map[string]string {
 	t.Helper()
 	dir := t.TempDir()
 	ca := tlstest.NewCA(t, "Samsa Test CA")
@@ -37,15 +37,15 @@ func controllerSSL(t *testing.T, extra map[string]string) *config.Broker {
 	for k, v := range extra {
 		props[k] = v
 	}
-	return brokerWith(t, props)
+	return props
 }
 
 // TestControllerListenerSSL runs a three-voter cluster whose raft
 // transport is mutual TLS: a topic with RF 3 takes acks=all writes, and a
 // plaintext connection to a controller listener is refused.
 func TestControllerListenerSSL(t *testing.T) {
-	b := controllerSSL(t, nil)
-	nodes := startClusterWith(t, 3, func(c *Config) { c.Broker = b })
+	props := controllerSSL(t, nil)
+	nodes := startClusterWith(t, 3, func(c *Config) { c.Broker = brokerWith(t, props) })
 	var all []string
 	for _, n := range nodes {
 		all = append(all, n.Addr())
@@ -91,7 +91,7 @@ func TestControllerListenerRefusedSettings(t *testing.T) {
 			}
 			defer ln.Close()
 			cfg := Config{NodeID: 1, DataDir: t.TempDir(), Listen: "127.0.0.1:0", Voters: map[int32]string{1: ln.Addr().String()},
-				ControllerListener: ln, Broker: controllerSSL(t, tc.extra), Logger: testLogger(t)}
+				ControllerListener: ln, Broker: brokerWith(t, controllerSSL(t, tc.extra)), Logger: testLogger(t)}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			n, err := Start(ctx, cfg)
