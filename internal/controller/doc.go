@@ -24,7 +24,13 @@
 // (transport_tcp.go): a listener on the controller listener and one
 // outbound connection per peer, re-dialled with backoff, carrying frames
 // of a u32be length and a protobuf raftpb.Message; malformed, oversized or
-// misaddressed frames close the connection. Delivery failures reach raft
+// misaddressed frames close the connection. Every connection starts with a
+// hello (transport_auth.go: sender node id, cluster id, version): a hello
+// of another cluster is refused, and so is a message whose From is not the
+// hello's node. With TCPConfig.ServerTLS/ClientTLS connections are mutual
+// TLS and TCPConfig.Authorize checks the certificate's holder against the
+// hello's node id (transport_tcp.go documents the wire format and rules).
+// Delivery failures reach raft
 // through Reporter (ReportUnreachable, ReportSnapshot), so a lagging
 // follower is sent the leader's snapshot (MsgSnap) and leaves snapshot
 // state once it is sent.

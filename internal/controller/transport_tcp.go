@@ -3,6 +3,7 @@ package controller
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -19,17 +20,41 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 )
 
-// TCP transport wire format. Each connection carries raft messages in one
-// direction, from the dialing node to the listening one, as frames:
+// TCP transport wire format. Every connection is opened by a node to send
+// to the one it dials; the dialer first sends a hello:
+//
+//	magic:u32be "SHLO" (0x53484C4F)  length:u32be  body[length]
+//	body: version:u16be (1)  nodeID:i32be  idLen:u8  clusterID[idLen]  (later fields)
+//
+// length is 7..1024. A version above 1 may append fields after clusterID,
+// which this version ignores; a change to the meaning of version 1's
+// fields would take a new magic. Within handshakeTimeout the acceptor
+// refuses (closes, with a rate-limited warning) a connection that does not
+// start with a well-formed hello, whose node id is its own, or whose
+// cluster id differs from its own when both are known: a node whose data
+// dir is not formatted yet (a new member, or every voter of a new cluster
+// before the first leader writes SetClusterID) sends and enforces none,
+// and SetClusterID turns enforcement on once it knows. TCPConfig.ClusterID
+// is meta.properties' cluster.id.
+//
+// With TCPConfig.ServerTLS and ClientTLS every connection is TLS first (the
+// hello then travels inside it): the acceptor requires a verified client
+// certificate, and TCPConfig.Authorize decides whether the certificate's
+// holder may speak for the hello's node id (internal/node allows principals
+// in super.users, Kafka's convention for brokers and controllers, for any
+// node id). Without them the transport is plaintext, the hello unauthenticated.
+//
+// After the hello, a connection carries raft messages in one direction, as
+// frames:
 //
 //	length:u32be  raftpb.Message (protobuf)[length]
 //
 // A frame longer than TCPConfig.MaxFrameBytes, a message that does not
-// decode, or one not addressed to this node closes the connection. There is
-// no handshake: each message names its sender (From).
+// decode, one not addressed to this node, or one whose sender (From) is
+// not the hello's node closes the connection.
 //
-// A connection that starts with the 4 bytes of rpcMagic instead (a value
-// no raft frame length can take) carries request/response calls
+// A connection whose first 4 bytes after the hello are rpcMagic instead (a
+// value no raft frame length can take) carries request/response calls
 // (Request), answered on the same connection:
 //
 //	request   length:u32be  kind:u8    payload[length-1]
@@ -67,6 +92,21 @@ type TCPConfig struct {
 	Peers map[int32]string
 	// MaxFrameBytes bounds one received frame (default 256 MiB).
 	MaxFrameBytes int
+	// ClusterID is the cluster's id, sent in the hello and checked against
+	// the peers'; empty while this node does not know it (SetClusterID).
+	ClusterID string
+	// ServerTLS, if set, makes every accepted connection TLS. It should
+	// require and verify client certificates; a connection without a
+	// verified one is refused regardless.
+	ServerTLS *tls.Config
+	// ClientTLS returns the TLS configuration to dial addr with (this
+	// node's certificate and the trust store); an empty ServerName is set
+	// to addr's host. Set with ServerTLS, or neither.
+	ClientTLS func(addr string) *tls.Config
+	// Authorize, if set, decides whether the verified client certificate
+	// of a TLS connection may speak for nodeID (its hello's); an error
+	// refuses the connection. Nil: every verified certificate may.
+	Authorize func(state tls.ConnectionState, nodeID int32) error
 	// Logger (default: discard).
 	Logger *slog.Logger
 }
@@ -89,8 +129,12 @@ func (c TCPConfig) Validate() error {
 		return fmt.Errorf("controller: transport node id %d must be >= 0", c.NodeID)
 	case c.Listener == nil && c.Listen == "":
 		return errors.New("controller: transport needs a listen address (controller.listener)")
-	case c.MaxFrameBytes <= 0 || uint64(c.MaxFrameBytes) >= uint64(rpcMagic):
-		return fmt.Errorf("controller: MaxFrameBytes %d must be > 0 and < %d", c.MaxFrameBytes, rpcMagic)
+	case c.MaxFrameBytes <= 0 || uint64(c.MaxFrameBytes) >= uint64(helloMagic):
+		return fmt.Errorf("controller: MaxFrameBytes %d must be > 0 and < %d", c.MaxFrameBytes, helloMagic)
+	case (c.ServerTLS == nil) != (c.ClientTLS == nil):
+		return errors.New("controller: transport ServerTLS and ClientTLS go together")
+	case c.Authorize != nil && c.ServerTLS == nil:
+		return errors.New("controller: transport Authorize needs ServerTLS")
 	}
 	for id, addr := range c.Peers {
 		if id < 0 {
@@ -134,6 +178,9 @@ type TCPTransport struct {
 	inbound  map[net.Conn]struct{}
 	closed   bool
 	started  bool
+	// clusterID is sent in hellos and enforced (transport_auth.go).
+	clusterID string
+	refusals  logLimiter
 }
 
 type tcpPeer struct {
@@ -163,6 +210,8 @@ func NewTCPTransport(cfg TCPConfig) (*TCPTransport, error) {
 		ln:      ln,
 		peers:   map[uint64]*tcpPeer{},
 		inbound: map[net.Conn]struct{}{},
+
+		clusterID: cfg.ClusterID,
 	}
 	t.ctx, t.cancel = context.WithCancel(context.Background())
 	for id, addr := range cfg.Peers {
@@ -289,17 +338,30 @@ func (t *TCPTransport) acceptLoop() {
 				t.mu.Unlock()
 				c.Close()
 			}()
-			if err := t.readConn(c); err != nil && t.ctx.Err() == nil {
+			if err := t.serveConn(c); err != nil && t.ctx.Err() == nil {
 				t.lg.Debug("closing raft connection", "remote", c.RemoteAddr().String(), "err", err)
 			}
 		})
 	}
 }
 
-// readConn serves one inbound connection until it fails: request/response
-// calls if it starts with rpcMagic, raft message frames otherwise.
-func (t *TCPTransport) readConn(c net.Conn) error {
-	br := bufio.NewReaderSize(c, 64<<10)
+// serveConn authenticates one inbound connection and serves it until it
+// fails.
+func (t *TCPTransport) serveConn(c net.Conn) error {
+	conn, br, peer, err := t.acceptHandshake(c)
+	if err != nil {
+		if t.ctx.Err() == nil {
+			t.refused(c.RemoteAddr(), err)
+		}
+		return err
+	}
+	return t.readConn(conn, br, peer)
+}
+
+// readConn serves one authenticated inbound connection from node peer
+// until it fails: request/response calls if it starts with rpcMagic, raft
+// message frames otherwise.
+func (t *TCPTransport) readConn(c net.Conn, br *bufio.Reader, peer int32) error {
 	var hdr [4]byte
 	if _, err := io.ReadFull(br, hdr[:]); err != nil {
 		return err
@@ -313,28 +375,14 @@ func (t *TCPTransport) readConn(c net.Conn) error {
 				return err
 			}
 		}
-		n := binary.BigEndian.Uint32(hdr[:])
-		if n == 0 || uint64(n) > uint64(t.cfg.MaxFrameBytes) {
-			t.lg.Warn("bad raft frame length; closing connection", "remote", c.RemoteAddr().String(), "length", n)
-			return fmt.Errorf("frame length %d", n)
-		}
-		// Grow with the bytes that actually arrive, never by the
-		// announced length alone.
-		buf, err := io.ReadAll(io.LimitReader(br, int64(n)))
+		m, err := t.readMessage(c, br, binary.BigEndian.Uint32(hdr[:]))
 		if err != nil {
 			return err
 		}
-		if len(buf) != int(n) {
-			return io.ErrUnexpectedEOF
-		}
-		m := &raftpb.Message{}
-		if err := proto.Unmarshal(buf, m); err != nil {
-			t.lg.Warn("undecodable raft message; closing connection", "remote", c.RemoteAddr().String(), "err", err)
+		if m.GetFrom() != RaftID(peer) {
+			err := fmt.Errorf("%w: a message from node %d on node %d's connection", ErrPeerIdentity, NodeID(m.GetFrom()), peer)
+			t.refused(c.RemoteAddr(), err)
 			return err
-		}
-		if m.GetTo() != t.self || m.GetFrom() == 0 || m.GetFrom() == t.self {
-			t.lg.Warn("raft message not for this node; closing connection", "remote", c.RemoteAddr().String(), "to", NodeID(m.GetTo()), "from", NodeID(m.GetFrom()))
-			return fmt.Errorf("message from %d to %d", m.GetFrom(), m.GetTo())
 		}
 		t.mu.Lock()
 		step := t.step
@@ -345,13 +393,41 @@ func (t *TCPTransport) readConn(c net.Conn) error {
 	}
 }
 
+// readMessage reads the body of a raft frame of length n and checks it
+// is addressed to this node.
+func (t *TCPTransport) readMessage(c net.Conn, br *bufio.Reader, n uint32) (*raftpb.Message, error) {
+	if n == 0 || uint64(n) > uint64(t.cfg.MaxFrameBytes) {
+		t.lg.Warn("bad raft frame length; closing connection", "remote", c.RemoteAddr().String(), "length", n)
+		return nil, fmt.Errorf("frame length %d", n)
+	}
+	// Grow with the bytes that actually arrive, never by the announced
+	// length alone.
+	buf, err := io.ReadAll(io.LimitReader(br, int64(n)))
+	if err != nil {
+		return nil, err
+	}
+	if len(buf) != int(n) {
+		return nil, io.ErrUnexpectedEOF
+	}
+	m := &raftpb.Message{}
+	if err := proto.Unmarshal(buf, m); err != nil {
+		t.lg.Warn("undecodable raft message; closing connection", "remote", c.RemoteAddr().String(), "err", err)
+		return nil, err
+	}
+	if m.GetTo() != t.self || m.GetFrom() == 0 || m.GetFrom() == t.self {
+		t.lg.Warn("raft message not for this node; closing connection", "remote", c.RemoteAddr().String(), "to", NodeID(m.GetTo()), "from", NodeID(m.GetFrom()))
+		return nil, fmt.Errorf("message from %d to %d", m.GetFrom(), m.GetTo())
+	}
+	return m, nil
+}
+
 // sendLoop owns the outbound connection to p: it dials with backoff and
 // writes queued messages, batching what is queued into one write.
 func (t *TCPTransport) sendLoop(p *tcpPeer) {
 	var conn net.Conn
 	var bw *bufio.Writer
 	backoff := minBackoff
-	var nextDial time.Time
+	var nextDial, connAt time.Time
 	defer func() {
 		if conn != nil {
 			conn.Close()
@@ -372,10 +448,7 @@ func (t *TCPTransport) sendLoop(p *tcpPeer) {
 			t.mu.Lock()
 			addr := p.addr
 			t.mu.Unlock()
-			var d net.Dialer
-			ctx, cancel := context.WithTimeout(t.ctx, dialTimeout)
-			c, err := d.DialContext(ctx, "tcp", addr)
-			cancel()
+			c, err := t.dialPeer(t.ctx, addr)
 			if err != nil {
 				if t.ctx.Err() != nil {
 					return
@@ -386,8 +459,7 @@ func (t *TCPTransport) sendLoop(p *tcpPeer) {
 				t.report(m, true)
 				continue
 			}
-			conn, bw = c, bufio.NewWriterSize(c, 64<<10)
-			backoff = minBackoff
+			conn, bw, connAt = c, bufio.NewWriterSize(c, 64<<10), time.Now()
 		}
 		batch := []*raftpb.Message{m}
 	drain:
@@ -407,7 +479,13 @@ func (t *TCPTransport) sendLoop(p *tcpPeer) {
 			t.lg.Debug("write to raft peer", "peer", NodeID(p.id), "err", err)
 			conn.Close()
 			conn, bw = nil, nil
+			// A peer that refuses each connection (transport_auth.go)
+			// closes it at once: back off more unless it lasted.
+			if time.Since(connAt) >= maxBackoff {
+				backoff = minBackoff
+			}
 			nextDial = time.Now().Add(backoff)
+			backoff = min(backoff*2, maxBackoff)
 			for _, m := range batch {
 				t.report(m, true)
 			}
@@ -540,8 +618,7 @@ func (t *TCPTransport) Request(ctx context.Context, nodeID int32, kind byte, req
 	}
 	ctx, cancel := context.WithTimeout(ctx, rpcTimeout)
 	defer cancel()
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", addr)
+	c, err := t.dialPeer(ctx, addr)
 	if err != nil {
 		return nil, fmt.Errorf("controller: dial node %d: %w", nodeID, err)
 	}

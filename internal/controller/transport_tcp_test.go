@@ -278,7 +278,7 @@ func TestTCPTransportMalformedFrames(t *testing.T) {
 	frame := func(b []byte) []byte {
 		return append(binary.BigEndian.AppendUint32(nil, uint32(len(b))), b...)
 	}
-	misaddressed, _ := proto.Marshal(&raftpb.Message{Type: raftpb.MessageType_MsgHeartbeat.Enum(), To: new(uint64(99)), From: new(uint64(2))})
+	misaddressed, _ := proto.Marshal(&raftpb.Message{Type: raftpb.MessageType_MsgHeartbeat.Enum(), To: new(uint64(99)), From: new(RaftID(3))})
 	cases := map[string][]byte{
 		"huge length":  binary.BigEndian.AppendUint32(nil, 0xffffffff),
 		"zero length":  binary.BigEndian.AppendUint32(nil, 0),
@@ -294,7 +294,9 @@ func TestTCPTransportMalformedFrames(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			if _, err := c.Write(payload); err != nil {
+			// Past the hello (node 3's), to the frame checks.
+			h := appendHello(nil, hello{Version: helloVersion, NodeID: 3})
+			if _, err := c.Write(append(h, payload...)); err != nil {
 				t.Fatal(err)
 			}
 			if name == "truncated" {

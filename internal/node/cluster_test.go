@@ -18,6 +18,13 @@ import (
 // every node must know the voters' addresses up front.
 func startCluster(t *testing.T, count int) []*Node {
 	t.Helper()
+	return startClusterWith(t, count, nil)
+}
+
+// startClusterWith is startCluster with tweak (if set) applied to each
+// node's Config.
+func startClusterWith(t *testing.T, count int, tweak func(*Config)) []*Node {
+	t.Helper()
 	voters := map[int32]string{}
 	lns := map[int32]net.Listener{}
 	for id := int32(1); id <= int32(count); id++ {
@@ -36,6 +43,9 @@ func startCluster(t *testing.T, count int) []*Node {
 			NodeID: id, DataDir: t.TempDir(), Listen: "127.0.0.1:0",
 			ReplicationListen: "127.0.0.1:0",
 			Voters:            voters, ControllerListener: lns[id], Logger: testLogger(t).With("node", id),
+		}
+		if tweak != nil {
+			tweak(&cfg)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()

@@ -19,7 +19,10 @@
 //  2. clean-shutdown marker: note whether the last stop was clean (then
 //     log recovery is skipped) and remove it. Closer: write it again,
 //     only if every critical closer succeeded (never after a failed start).
-//  3. controller transport (a multi-node quorum only): the raft listener.
+//  3. controller transport (a multi-node quorum only): the raft listener,
+//     plaintext or, with the controller listener mapped to SSL, mutual TLS
+//     whose peers must be super users (controller_tls.go); SASL there is
+//     refused. It checks peers' cluster ids once meta.properties has one.
 //  4. controller: open the metadata log (raft); it returns once a leader
 //     is known and the log is replayed. Critical closer. A log that
 //     replayed nothing beside partition directories in the data dir (a
@@ -27,8 +30,8 @@
 //     is touched (checkMetadataLog). Then the watch that stops the node if the
 //     metadata log fails.
 //  5. cluster id: wait for the log's cluster id, format or check
-//     meta.properties against it; a broker of a new single-node cluster
-//     writes it.
+//     meta.properties against it (and hand a new member's to the
+//     transport); a broker of a new single-node cluster writes it.
 //
 // A broker (process.roles has broker) continues:
 //

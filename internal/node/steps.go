@@ -54,10 +54,14 @@ func (n *Node) startTransport(context.Context) error {
 	if !n.member {
 		return nil
 	}
-	tr, err := controller.NewTCPTransport(controller.TCPConfig{
+	tcfg := controller.TCPConfig{
 		NodeID: n.cfg.NodeID, Listen: n.cfg.ControllerListen, Listener: n.cfg.ControllerListener,
-		Peers: n.cfg.Voters, Logger: n.lg,
-	})
+		Peers: n.cfg.Voters, Logger: n.lg, ClusterID: n.meta.clusterID,
+	}
+	if err := n.controllerSecurity(&tcfg); err != nil {
+		return err
+	}
+	tr, err := controller.NewTCPTransport(tcfg)
 	if err != nil {
 		return err
 	}
@@ -161,6 +165,7 @@ func (n *Node) settleClusterIDOnly(ctx context.Context) error {
 		if err := formatMember(n.dataDir, n.meta); err != nil {
 			return err
 		}
+		n.tr.SetClusterID(id) // the transport enforces it from now on
 		n.lg.Info("formatted data dir as a member of cluster", "cluster.id", id)
 	}
 	if n.member {
