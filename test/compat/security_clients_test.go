@@ -146,7 +146,7 @@ func franzSecRun(t *testing.T, env *secEnv, a secAuth, topic, group string) secR
 }
 
 func franzSecReject(t *testing.T, env *secEnv, a secAuth, topic string) error {
-	opts := append(kgoSecOpts(env, a), kgo.RecordDeliveryTimeout(15*time.Second))
+	opts := append(kgoSecOpts(env, a), kgo.RecordDeliveryTimeout(6*time.Second))
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		t.Fatalf("franz-go: new client: %v", err)
@@ -368,7 +368,8 @@ func javaSecRun(t *testing.T, env *secEnv, a secAuth, topic, group string) secRe
 
 func javaSecReject(t *testing.T, env *secEnv, a secAuth, topic string) error {
 	java, jar := javaCommand(t)
-	props := append(javaProps(env, a), [2]string{"max.block.ms", "20000"}, [2]string{"delivery.timeout.ms", "20000"})
+	props := append(javaProps(env, a), [2]string{"max.block.ms", "20000"},
+		[2]string{"request.timeout.ms", "15000"}, [2]string{"delivery.timeout.ms", "20000"})
 	input := writeTSV(t, genRecords("java-rejected", "none", 1))
 	return runRejected(t, clientPropsEnv(t, props), nil, java, slices.Concat(javaSecArgs(env, jar), []string{"produce", env.addr, topic, "none", input})...)
 }
@@ -378,7 +379,7 @@ func javaSecReject(t *testing.T, env *secEnv, a secAuth, topic string) error {
 func rdkafkaProps(env *secEnv, a secAuth) [][2]string {
 	p := [][2]string{{"security.protocol", a.protocol}, {"ssl.ca.location", env.certs.CAFile}}
 	switch a.mechanism {
-	case mechSCRAM:
+	case mechSCRAM, mechPlain:
 		p = append(p, [2]string{"sasl.mechanisms", a.mechanism}, [2]string{"sasl.username", a.user}, [2]string{"sasl.password", a.password})
 	case mechOAuth:
 		p = append(p,
@@ -406,7 +407,7 @@ func pythonSecRun(t *testing.T, env *secEnv, a secAuth, topic, group string) sec
 
 func pythonSecReject(t *testing.T, env *secEnv, a secAuth, topic string) error {
 	python, script := pythonCommand(t)
-	props := append(rdkafkaProps(env, a), [2]string{"message.timeout.ms", "10000"})
+	props := append(rdkafkaProps(env, a), [2]string{"message.timeout.ms", "6000"})
 	input := writeTSV(t, genRecords("python-rejected", "none", 1))
 	return runRejected(t, clientPropsEnv(t, props), nil, python, script, "produce", env.addr, topic, "none", input)
 }
