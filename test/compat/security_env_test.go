@@ -320,8 +320,9 @@ type secEnv struct {
 	idp   *tokenServer // nil on the mTLS broker
 }
 
-// securedListenerPort picks a free port for the secured listener; the
-// harness's own --listen takes the first (PLAINTEXT) listener.
+// securedListenerPort picks a free port for the secured listener, which
+// the broker gets after the harness's own PLAINTEXT one
+// (clustertest.Options.Listeners).
 func securedListenerPort(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -340,7 +341,6 @@ func startSASLBroker(t *testing.T) *secEnv {
 	env := &secEnv{certs: newTestCerts(t, "sasl-client"), idp: newTokenServer(t)}
 	env.addr = net.JoinHostPort("127.0.0.1", securedListenerPort(t))
 	props := strings.Join([]string{
-		"listeners=PLAINTEXT://127.0.0.1:0,SASL_SSL://" + env.addr,
 		"ssl.keystore.type=PEM",
 		"ssl.keystore.location=" + env.certs.ServerFile,
 		"sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN,OAUTHBEARER",
@@ -351,8 +351,9 @@ func startSASLBroker(t *testing.T) *secEnv {
 		"sasl.oauthbearer.expected.issuer=" + env.idp.Issuer(),
 	}, "\n") + "\n"
 	env.node = clustertest.Start(t, clustertest.Options{
-		Config: props,
-		Args:   []string{"--add-scram", fmt.Sprintf("SCRAM-SHA-512=[name=%s,password=%s]", scramUser, scramPassword)},
+		Config:    props,
+		Listeners: []string{"SASL_SSL://" + env.addr},
+		Args:      []string{"--add-scram", fmt.Sprintf("SCRAM-SHA-512=[name=%s,password=%s]", scramUser, scramPassword)},
 	})
 	return env
 }
@@ -364,13 +365,12 @@ func startMTLSBroker(t *testing.T) *secEnv {
 	env := &secEnv{certs: newTestCerts(t, "mtls-client")}
 	env.addr = net.JoinHostPort("127.0.0.1", securedListenerPort(t))
 	props := strings.Join([]string{
-		"listeners=PLAINTEXT://127.0.0.1:0,SSL://" + env.addr,
 		"ssl.keystore.type=PEM",
 		"ssl.keystore.location=" + env.certs.ServerFile,
 		"ssl.truststore.type=PEM",
 		"ssl.truststore.location=" + env.certs.CAFile,
 		"ssl.client.auth=required",
 	}, "\n") + "\n"
-	env.node = clustertest.Start(t, clustertest.Options{Config: props})
+	env.node = clustertest.Start(t, clustertest.Options{Config: props, Listeners: []string{"SSL://" + env.addr}})
 	return env
 }

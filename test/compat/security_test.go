@@ -26,8 +26,10 @@ import (
 // authentication error and store nothing.
 //
 // The broker is a real process (clustertest) with two listeners: the
-// harness's --listen takes the first, PLAINTEXT, which the readiness probe
-// and the test's own admin calls use; the second is the secured one.
+// harness's own, PLAINTEXT, which its readiness probe and the test's admin
+// calls use, and the secured one (clustertest.Options.Listeners: the node
+// gets --listen PLAINTEXT://...,SASL_SSL://..., since the --listen flag
+// replaces a listeners setting from server.properties whole).
 //
 // kcat is Debian's kcat 1.7.1 on Debian's librdkafka 2.0.2, which can do
 // neither mechanism: it is built without libcurl (builtin.features lacks
