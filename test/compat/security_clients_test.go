@@ -99,7 +99,9 @@ func (env *secEnv) tlsConfig(a secAuth) *tls.Config {
 	switch {
 	case a.protocol != "SSL" || a.noCert:
 	case a.cert != nil:
-		c.Certificates = []tls.Certificate{*a.cert}
+		// Sent whatever CAs the broker names: Go would otherwise send no
+		// certificate that is not from one of them.
+		c.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return a.cert, nil }
 	default:
 		c.Certificates = []tls.Certificate{env.certs.Client}
 	}
