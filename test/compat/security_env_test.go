@@ -2,25 +2,19 @@ package compat
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,6 +24,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/samsa-streaming/samsa/internal/clustertest"
+	"github.com/samsa-streaming/samsa/internal/tlsconf/tlstest"
 )
 
 // This file holds what the secured-listener tests (security_test.go) stand
@@ -37,86 +32,14 @@ import (
 // (token and JWKS endpoints) and brokers with a SASL_SSL or an mTLS
 // listener.
 
-// testCA is a certificate authority that issues the test's certificates.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-}
-
-func newTestCA(t testing.TB, cn string) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: cn},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testCA{cert: cert, key: key, pem: pemBlock("CERTIFICATE", der)}
-}
-
-// issue returns a leaf certificate for cn and its PKCS#8 key, both PEM. A
-// server certificate names 127.0.0.1 and localhost.
-func (ca *testCA) issue(t testing.TB, cn string, server bool) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: cn, Organization: []string{"samsa-compat"}},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	if server {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
-		tmpl.DNSNames = []string{"localhost"}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pk, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pemBlock("CERTIFICATE", der), pemBlock("PRIVATE KEY", pk)
-}
-
-func pemBlock(typ string, der []byte) []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
-}
-
-// testCerts are the PEM files of one secured broker and its clients.
+// testCerts are the PEM files of one secured broker and its clients
+// (tlstest.WriteFiles).
 type testCerts struct {
 	CAFile string
 	// ServerFile holds the broker's key and certificate chain
 	// (ssl.keystore.type=PEM, ssl.keystore.location).
 	ServerFile string
-	// ClientFile holds the client's key and certificate (Java's PEM
+	// ClientFile holds the client's key and certificate chain (Java's PEM
 	// keystore); ClientCertFile and ClientKeyFile hold them apart
 	// (librdkafka's ssl.certificate.location, ssl.key.location).
 	ClientFile, ClientCertFile, ClientKeyFile string
@@ -129,38 +52,28 @@ type testCerts struct {
 // certificate with CN clientCN, and writes them to a temporary directory.
 func newTestCerts(t testing.TB, clientCN string) *testCerts {
 	t.Helper()
-	dir := t.TempDir()
-	ca := newTestCA(t, "samsa-compat-ca")
-	srvCert, srvKey := ca.issue(t, "localhost", true)
-	cliCert, cliKey := ca.issue(t, clientCN, false)
-	client, err := tls.X509KeyPair(cliCert, cliKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := tlstest.WriteFiles(t, t.TempDir(), pkix.Name{CommonName: clientCN})
 	roots := x509.NewCertPool()
-	roots.AddCert(ca.cert)
+	roots.AddCert(f.CA.Cert)
 	return &testCerts{
-		CAFile:         writeTestFile(t, dir, "ca.pem", ca.pem),
-		ServerFile:     writeTestFile(t, dir, "server.pem", srvKey, srvCert, ca.pem),
-		ClientFile:     writeTestFile(t, dir, "client.pem", cliKey, cliCert),
-		ClientCertFile: writeTestFile(t, dir, "client-cert.pem", cliCert),
-		ClientKeyFile:  writeTestFile(t, dir, "client-key.pem", cliKey),
-		Client:         client,
+		CAFile:         f.CAFile,
+		ServerFile:     f.ServerKeystore,
+		ClientFile:     f.ClientKeystore,
+		ClientCertFile: f.ClientCertFile,
+		ClientKeyFile:  f.ClientKeyFile,
+		Client:         keyPair(t, f.Client),
 		Roots:          roots,
 	}
 }
 
-func writeTestFile(t testing.TB, dir, name string, parts ...[]byte) string {
+// keyPair is l as a Go client certificate.
+func keyPair(t testing.TB, l *tlstest.Leaf) tls.Certificate {
 	t.Helper()
-	path := filepath.Join(dir, name)
-	var data []byte
-	for _, p := range parts {
-		data = append(data, p...)
-	}
-	if err := os.WriteFile(path, data, 0o600); err != nil {
+	c, err := tls.X509KeyPair([]byte(l.ChainPEM), []byte(l.KeyPEM))
+	if err != nil {
 		t.Fatal(err)
 	}
-	return path
+	return c
 }
 
 // tokenServer is a local OAuth 2 identity provider: POST /token answers the

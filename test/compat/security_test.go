@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/tls"
+	"crypto/x509/pkix"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,6 +12,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/samsa-streaming/samsa/internal/tlsconf/tlstest"
 )
 
 // The acceptance test "every client connects": over SASL_SSL with
@@ -139,11 +141,7 @@ func mtlsSuite(t *testing.T, env *secEnv) {
 		env.rejected(t, franz, a, tlsFailure)
 	})
 	t.Run("franz-go/untrusted-client-cert", func(t *testing.T) {
-		certPEM, keyPEM := newTestCA(t, "another-ca").issue(t, "mtls-client", false)
-		cert, err := tls.X509KeyPair(certPEM, keyPEM)
-		if err != nil {
-			t.Fatal(err)
-		}
+		cert := keyPair(t, tlstest.NewCA(t, "Another CA").Client(t, pkix.Name{CommonName: "mtls-client"}))
 		a := authMTLS
 		a.name, a.cert = "untrusted-client-cert", &cert
 		env.rejected(t, franz, a, tlsFailure)
