@@ -121,6 +121,12 @@ type Options struct {
 	// Config, if set, is written to a server.properties file passed with
 	// --config.
 	Config string
+	// Listeners are further Kafka listeners after the node's own PLAINTEXT
+	// one at Addr, as listeners entries ("SASL_SSL://127.0.0.1:9094"); the
+	// node is started with --listen PLAINTEXT://Addr,Listeners... (the flag
+	// replaces a listeners setting in Config). Their security settings go
+	// in Config. Readiness and Client use Addr.
+	Listeners []string
 }
 
 // Node is one running (or stopped) samsa process.
@@ -134,9 +140,10 @@ type Node struct {
 	// all its runs.
 	LogPath string
 
-	t    testing.TB
-	args []string
-	env  []string
+	t         testing.TB
+	args      []string
+	env       []string
+	listeners []string // Options.Listeners
 
 	mu   sync.Mutex
 	proc *process // nil when not running
@@ -154,7 +161,7 @@ type process struct {
 func Start(t testing.TB, opts Options) *Node {
 	t.Helper()
 	bin := Binary(t)
-	n := &Node{t: t, DataDir: opts.DataDir, env: opts.Env}
+	n := &Node{t: t, DataDir: opts.DataDir, env: opts.Env, listeners: opts.Listeners}
 	if n.DataDir == "" {
 		n.DataDir = t.TempDir()
 	}
@@ -261,10 +268,14 @@ func (n *Node) start(bin string) error {
 	if err != nil {
 		return err
 	}
+	listen := n.Addr
+	if len(n.listeners) > 0 {
+		listen = "PLAINTEXT://" + n.Addr + "," + strings.Join(n.listeners, ",")
+	}
 	args := append([]string{
 		"serve",
 		"--data-dir", n.DataDir,
-		"--listen", n.Addr,
+		"--listen", listen,
 		"--node-id", "1",
 	}, n.args...)
 	fmt.Fprintf(logf, "=== clustertest %s: %s %s\n", time.Now().Format(time.RFC3339Nano), bin, strings.Join(args, " "))

@@ -22,4 +22,12 @@
 // never go backwards, committed == end offsets at the end, and that new
 // members resume from the commits. The Go clients' members run in the test
 // binary itself, re-executed by TestMain.
+//
+// TestSecureSASLSSL and TestSecureMTLS (security_test.go) are the
+// acceptance test "every client connects": each client round-trips records
+// and consumes them as a group over SASL_SSL with SCRAM-SHA-512 and
+// OAUTHBEARER (tokens from a local client-credentials endpoint, checked by
+// the broker against its JWKS) and over SSL with client certificates, and
+// wrong credentials must fail. The Java and Python drivers take such
+// settings from the properties file named by SAMSA_COMPAT_CLIENT_PROPS.
 package compat

@@ -29,10 +29,11 @@ func kgoCodec(t testing.TB, codec string) kgo.CompressionCodec {
 }
 
 // produceKgo produces want to topic with franz-go's defaults (idempotent,
-// acks=all, Java-compatible key partitioner) and returns the acks.
-func produceKgo(t testing.TB, node *clustertest.Node, topic, codec string, want []rec) []produced {
+// acks=all, Java-compatible key partitioner) and returns the acks. extra
+// options are applied last (another seed broker, TLS, SASL).
+func produceKgo(t testing.TB, node *clustertest.Node, topic, codec string, want []rec, extra ...kgo.Opt) []produced {
 	t.Helper()
-	cl := node.Client(t, kgo.ProducerBatchCompression(kgoCodec(t, codec)))
+	cl := node.Client(t, append([]kgo.Opt{kgo.ProducerBatchCompression(kgoCodec(t, codec))}, extra...)...)
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()

@@ -2,12 +2,14 @@ package compat
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/sasl"
 
 	"github.com/samsa-streaming/samsa/internal/clustertest"
 )
@@ -29,16 +31,35 @@ func kafkaGoCodec(t testing.TB, codec string) kafka.Compression {
 	return 0
 }
 
-func produceKafkaGo(t testing.TB, node *clustertest.Node, topic, codec string, want []rec) []produced {
+// kafkaGoNet is where and how kafka-go connects: a listener's address and,
+// for a secured one, TLS and a SASL mechanism.
+type kafkaGoNet struct {
+	addr string
+	tls  *tls.Config
+	sasl sasl.Mechanism
+}
+
+// dialer returns a Dialer for kn (kafka-go's Reader connects through one).
+func (kn kafkaGoNet) dialer() *kafka.Dialer {
+	return &kafka.Dialer{
+		ClientID:      "samsa-compat-kafka-go",
+		Timeout:       10 * time.Second,
+		DualStack:     true,
+		TLS:           kn.tls,
+		SASLMechanism: kn.sasl,
+	}
+}
+
+func produceKafkaGo(t testing.TB, kn kafkaGoNet, topic, codec string, want []rec) []produced {
 	t.Helper()
 	var mu sync.Mutex
 	var acks []produced
 	// A Transport of its own: the default one is shared process-wide and
 	// caches metadata from before this test's topic existed.
-	transport := &kafka.Transport{ClientID: "samsa-compat-kafka-go"}
+	transport := &kafka.Transport{ClientID: "samsa-compat-kafka-go", TLS: kn.tls, SASL: kn.sasl}
 	defer transport.CloseIdleConnections()
 	w := &kafka.Writer{
-		Addr:         kafka.TCP(node.Addr),
+		Addr:         kafka.TCP(kn.addr),
 		Transport:    transport,
 		Topic:        topic,
 		Balancer:     &kafka.Murmur2Balancer{Consistent: true},
@@ -176,12 +197,13 @@ loop:
 
 // consumeKafkaGoGroup reads topic as a member of group and commits the last
 // message of each partition.
-func consumeKafkaGoGroup(t testing.TB, node *clustertest.Node, topic, group string, n int) []consumed {
+func consumeKafkaGoGroup(t testing.TB, kn kafkaGoNet, topic, group string, n int) []consumed {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
 	r := kafka.NewReader(kafka.ReaderConfig{
-		Brokers:        []string{node.Addr},
+		Dialer:         kn.dialer(),
+		Brokers:        []string{kn.addr},
 		GroupID:        group,
 		Topic:          topic,
 		StartOffset:    kafka.FirstOffset,
@@ -234,7 +256,7 @@ func TestKafkaGo(t *testing.T) {
 			topic := "compat-kafkago-" + codec
 			createTopic(t, node, topic)
 			want := genRecords("kafka-go", codec, numRecords)
-			acks := produceKafkaGo(t, node, topic, codec, want)
+			acks := produceKafkaGo(t, kafkaGoNet{addr: node.Addr}, topic, codec, want)
 			checkProduced(t, want, acks)
 			got := consumeKafkaGo(t, node, topic, len(want))
 			checkConsumed(t, "kafka-go", want, got, acks, checkOpts{})
@@ -245,7 +267,7 @@ func TestKafkaGo(t *testing.T) {
 		node.RequireGroups(t)
 		topic, group := "compat-kafkago-group", "compat-kafkago-group"
 		want := seedTopic(t, node, topic)
-		got := consumeKafkaGoGroup(t, node, topic, group, len(want))
+		got := consumeKafkaGoGroup(t, kafkaGoNet{addr: node.Addr}, topic, group, len(want))
 		checkConsumed(t, "kafka-go group", want, got, nil, checkOpts{})
 		checkCommitted(t, node, group, topic)
 	})

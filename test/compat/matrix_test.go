@@ -285,8 +285,9 @@ func strOrNil(s *string) string {
 
 // consumeKgo reads a whole fresh topic with franz-go, the reference reader
 // every other client's production is also checked with. With a group it
-// consumes as that group member and commits what it read.
-func consumeKgo(t testing.TB, node *clustertest.Node, topic string, n int, group string) []consumed {
+// consumes as that group member and commits what it read. more options
+// are applied last (another seed broker, TLS, SASL).
+func consumeKgo(t testing.TB, node *clustertest.Node, topic string, n int, group string, more ...kgo.Opt) []consumed {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
@@ -297,7 +298,7 @@ func consumeKgo(t testing.TB, node *clustertest.Node, topic string, n int, group
 	if group != "" {
 		opts = append(opts, kgo.ConsumerGroup(group), kgo.DisableAutoCommit())
 	}
-	cl := node.Client(t, opts...)
+	cl := node.Client(t, append(opts, more...)...)
 	defer cl.Close()
 	if group != "" {
 		defer func() {
@@ -420,9 +421,19 @@ func moduleRoot(t testing.TB) string {
 // A non-zero exit fails the test with the driver's stderr.
 func runJSONLines[T any](t testing.TB, stdin []byte, name string, args ...string) []T {
 	t.Helper()
+	return runJSONLinesEnv[T](t, nil, stdin, name, args...)
+}
+
+// runJSONLinesEnv is runJSONLines with env (KEY=VALUE) added to the
+// driver's environment.
+func runJSONLinesEnv[T any](t testing.TB, env []string, stdin []byte, name string, args ...string) []T {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*opTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr

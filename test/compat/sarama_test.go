@@ -59,9 +59,9 @@ func saramaConfig(version sarama.KafkaVersion) *sarama.Config {
 	return cfg
 }
 
-func produceSarama(t testing.TB, node *clustertest.Node, cfg *sarama.Config, topic string, want []rec) []produced {
+func produceSarama(t testing.TB, addr string, cfg *sarama.Config, topic string, want []rec) []produced {
 	t.Helper()
-	p, err := sarama.NewSyncProducer([]string{node.Addr}, cfg)
+	p, err := sarama.NewSyncProducer([]string{addr}, cfg)
 	if err != nil {
 		t.Fatalf("sarama: new producer: %v", err)
 	}
@@ -212,9 +212,9 @@ func (h *saramaGroupHandler) ConsumeClaim(sess sarama.ConsumerGroupSession, clai
 	return nil
 }
 
-func consumeSaramaGroup(t testing.TB, node *clustertest.Node, cfg *sarama.Config, topic, group string, n int) []consumed {
+func consumeSaramaGroup(t testing.TB, addr string, cfg *sarama.Config, topic, group string, n int) []consumed {
 	t.Helper()
-	cg, err := sarama.NewConsumerGroup([]string{node.Addr}, group, cfg)
+	cg, err := sarama.NewConsumerGroup([]string{addr}, group, cfg)
 	if err != nil {
 		t.Fatalf("sarama: new consumer group: %v", err)
 	}
@@ -267,7 +267,7 @@ func TestSarama(t *testing.T) {
 		createTopic(t, node, topic)
 		cfg.Producer.Compression = saramaCodec(t, codec)
 		want := genRecords("sarama", codec, numRecords)
-		acks := produceSarama(t, node, cfg, topic, want)
+		acks := produceSarama(t, node.Addr, cfg, topic, want)
 		checkProduced(t, want, acks)
 		got := consumeSarama(t, node, cfg, topic, len(want))
 		checkConsumed(t, "sarama", want, got, acks, checkOpts{})
@@ -289,7 +289,7 @@ func TestSarama(t *testing.T) {
 		node.RequireGroups(t)
 		topic, group := "compat-sarama-group", "compat-sarama-group"
 		want := seedTopic(t, node, topic)
-		got := consumeSaramaGroup(t, node, saramaConfig(sarama.DefaultVersion), topic, group, len(want))
+		got := consumeSaramaGroup(t, node.Addr, saramaConfig(sarama.DefaultVersion), topic, group, len(want))
 		checkConsumed(t, "sarama group", want, got, nil, checkOpts{})
 		checkCommitted(t, node, group, topic)
 	})

@@ -25,10 +25,16 @@
         {"event": "assigned"|"revoked"|"lost", "partitions": [...]},
         {"event": "error", "error"}, {"event": "closed"}.
 
+If the environment variable SAMSA_COMPAT_CLIENT_PROPS names a file of
+KEY=VALUE lines (# starts a comment), those settings (e.g. security.protocol,
+sasl.mechanisms, ssl.ca.location) are applied to every client a command
+makes, over the defaults and under KEY=VALUE arguments.
+
 Errors go to stderr with exit status 1. Run by test/compat/python_test.go.
 """
 
 import json
+import os
 import sys
 import threading
 import time
@@ -37,6 +43,25 @@ from confluent_kafka import (OFFSET_BEGINNING, Consumer, KafkaException,
                              Producer, TopicPartition)
 
 TIMEOUT_S = 60.0
+CLIENT_PROPS_ENV = "SAMSA_COMPAT_CLIENT_PROPS"
+
+
+def client_props():
+    """Returns the settings of the file named by SAMSA_COMPAT_CLIENT_PROPS."""
+    path = os.environ.get(CLIENT_PROPS_ENV)
+    if not path:
+        return {}
+    props = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith(("#", "!")):
+                continue
+            k, sep, v = line.partition("=")
+            if not sep or not k.strip():
+                sys.exit("%s: line is not KEY=VALUE: %r" % (path, line))
+            props[k.strip()] = v.strip()
+    return props
 
 
 def read_input(path):
@@ -62,7 +87,7 @@ def read_input(path):
 
 def produce(bootstrap, topic, codec, path):
     records = read_input(path)
-    producer = Producer({
+    conf = {
         "bootstrap.servers": bootstrap,
         "client.id": "samsa-compat-python",
         "compression.type": codec,
@@ -72,7 +97,9 @@ def produce(bootstrap, topic, codec, path):
         "linger.ms": 5,
         "log_level": 5,
         "message.timeout.ms": int(TIMEOUT_S * 1000),
-    })
+    }
+    conf.update(client_props())
+    producer = Producer(conf)
     results = [None] * len(records)
 
     def on_delivery(index):
@@ -125,6 +152,7 @@ def consume(bootstrap, topic, count, group, settings=()):
         "enable.auto.commit": False,
         "auto.offset.reset": "earliest",
     }
+    conf.update(client_props())
     settings_conf(conf, settings)
     consumer = Consumer(conf)
     try:
@@ -185,6 +213,7 @@ def churn_member(bootstrap, topic, group, settings):
         "enable.auto.commit": False,
         "auto.offset.reset": "earliest",
     }
+    conf.update(client_props())
     settings_conf(conf, settings)
 
     def emit(obj):

@@ -34,6 +34,7 @@ final class Eos {
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "60000");
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        Main.putClientProps(p);
         return new KafkaProducer<>(p);
     }
 
@@ -127,6 +128,7 @@ final class Eos {
         // Static membership: a restarted instance takes its place at once.
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), appID + "-instance");
         p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG), "10000");
+        Main.putClientProps(p);
 
         StreamsBuilder builder = new StreamsBuilder();
         builder.stream(input, Consumed.with(Serdes.String(), Serdes.String()))

@@ -3,6 +3,7 @@ package io.samsa.compat;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Paths;
@@ -76,10 +77,16 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *     {"event":"assigned"|"revoked"|"lost","partitions":[p,...]}
  *     {"event":"closed"}
  * </pre>
+ * If the environment variable SAMSA_COMPAT_CLIENT_PROPS names a properties file, its
+ * settings (e.g. security.protocol, sasl.mechanism, sasl.jaas.config, ssl.truststore.*)
+ * are applied to every client the command makes, over the defaults above and under
+ * KEY=VALUE arguments.
  * Errors go to stderr with exit status 1.
  */
 public final class Main {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
+    /** Names a properties file of extra client settings (see the class comment). */
+    static final String CLIENT_PROPS_ENV = "SAMSA_COMPAT_CLIENT_PROPS";
 
     public static void main(String[] args) throws Exception {
         // slf4j-simple logs to stderr; keep it to warnings unless asked.
@@ -127,6 +134,7 @@ public final class Main {
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "60000");
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        putClientProps(p);
 
         List<ProducerRecord<byte[], byte[]>> records = readInput(topic, input);
         List<Future<RecordMetadata>> acks = new ArrayList<>(records.size());
@@ -183,6 +191,7 @@ public final class Main {
         if (group != null) {
             p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         }
+        putClientProps(p);
         putSettings(p, settings);
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
             if (group != null) {
@@ -228,6 +237,7 @@ public final class Main {
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        putClientProps(p);
         putSettings(p, settings);
         // The test stops a member by closing its stdin and kills one with SIGKILL.
         AtomicBoolean stop = new AtomicBoolean();
@@ -292,6 +302,23 @@ public final class Main {
             }
         }
         out.println("{\"event\":\"closed\"}");
+    }
+
+    /**
+     * Applies the properties file named by SAMSA_COMPAT_CLIENT_PROPS, if set, to p.
+     */
+    static void putClientProps(Properties p) {
+        String path = System.getenv(CLIENT_PROPS_ENV);
+        if (path == null || path.isEmpty()) {
+            return;
+        }
+        Properties extra = new Properties();
+        try (BufferedReader r = Files.newBufferedReader(Paths.get(path), StandardCharsets.UTF_8)) {
+            extra.load(r);
+        } catch (IOException e) {
+            throw new UncheckedIOException(CLIENT_PROPS_ENV + "=" + path, e);
+        }
+        p.putAll(extra);
     }
 
     static void putSettings(Properties p, String[] settings) {
