@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"time"
 
@@ -145,6 +146,7 @@ func (c Config) Validate() error {
 // settings the user gave), resolved and validated.
 func (c Config) brokerSettings() (*config.Broker, error) {
 	b := *c.Broker
+	b.Listeners = slices.Clone(c.Broker.Listeners)
 	b.Values, b.Set = make(map[string]string, len(c.Broker.Values)), make(map[string]bool, len(c.Broker.Set))
 	for k, v := range c.Broker.Values {
 		b.Values[k] = v
