@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/samsa-streaming/samsa/internal/metadata"
@@ -32,6 +33,11 @@ func (b *Broker) replicaLeader() replication.Leader {
 func (b *Broker) handleReplicaFetch(ctx context.Context, c *conn, r *request, replica int32) (kmsg.Response, error) {
 	req := r.req.(*kmsg.FetchRequest)
 	resp := req.ResponseKind().(*kmsg.FetchResponse)
+	if stale, ok := b.staleReplica(req, replica); ok {
+		b.lg.Info("refusing a fetch from an older incarnation of a follower", "replica", replica, "broker_epoch", req.ReplicaState.Epoch, "current", stale)
+		resp.ErrorCode = kerr.StaleBrokerEpoch.Code
+		return resp, nil
+	}
 	rf, wants := decodeReplicaFetch(req, replica)
 	leader := b.replicaLeader()
 	got := longPoll(ctx, req, func() []*fetchGot {
@@ -82,4 +88,20 @@ func (b *Broker) replicaFetchGot(res []replication.ReplicaFetchResult, wants []f
 		out = append(out, &fetchGot{want: &w, resp: pr.Response(), chunks: pr.Chunks, size: pr.Size, part: pr.Replica})
 	}
 	return out
+}
+
+// staleReplica reports whether a follower's fetch carries a broker epoch
+// (KIP-903, v15+) other than its registration's in the image: the fetch of
+// an older incarnation of that broker (a paused or partitioned process
+// that another one replaced), which must not count towards the ISR or the
+// high watermark. It returns the current epoch.
+func (b *Broker) staleReplica(req *kmsg.FetchRequest, replica int32) (int64, bool) {
+	if req.Version < 15 || req.ReplicaState.Epoch < 0 {
+		return 0, false
+	}
+	br, ok := b.image().Brokers[replica]
+	if !ok {
+		return -1, true
+	}
+	return br.Epoch, br.Epoch != req.ReplicaState.Epoch
 }

@@ -97,6 +97,10 @@ type Broker struct {
 	// from (Kafka's inter-broker listener); empty means Host and Port.
 	ReplicationHost string `json:"replication_host,omitempty"`
 	ReplicationPort int32  `json:"replication_port,omitempty"`
+	// Epoch is the broker epoch (KIP-903): the log offset of the
+	// registration of this incarnation. A follower's fetch carries it, and
+	// a fetch of an older incarnation is refused.
+	Epoch int64 `json:"epoch,omitempty"`
 	// Listener and Endpoints: see RegisterBroker.
 	Listener  string     `json:"listener,omitempty"`
 	Endpoints []Endpoint `json:"endpoints,omitempty"`
@@ -107,7 +111,7 @@ func (b *Broker) equal(o *Broker) bool {
 	return b.ID == o.ID && b.Host == o.Host && b.Port == o.Port && b.Rack == o.Rack &&
 		b.IncarnationID == o.IncarnationID && b.Fenced == o.Fenced && b.ShuttingDown == o.ShuttingDown &&
 		b.ReplicationHost == o.ReplicationHost && b.ReplicationPort == o.ReplicationPort &&
-		b.Listener == o.Listener && slices.Equal(b.Endpoints, o.Endpoints)
+		b.Listener == o.Listener && slices.Equal(b.Endpoints, o.Endpoints) && b.Epoch == o.Epoch
 }
 
 // Endpoint returns the broker's advertised address on the named
@@ -284,7 +288,7 @@ func (d *draft) registerBroker(r RegisterBroker) error {
 	}
 	d.next.Brokers[r.ID] = &Broker{ID: r.ID, Host: r.Host, Port: r.Port, Rack: r.Rack, IncarnationID: r.IncarnationID,
 		ReplicationHost: r.ReplicationHost, ReplicationPort: r.ReplicationPort,
-		Listener: r.Listener, Endpoints: slices.Clone(r.Endpoints)}
+		Listener: r.Listener, Endpoints: slices.Clone(r.Endpoints), Epoch: d.next.Offset}
 	if existed && old.IncarnationID != r.IncarnationID {
 		d.restarted(r.ID, !r.CleanShutdown, r.StrictELR)
 	}

@@ -104,7 +104,7 @@ func TestRegisterBroker(t *testing.T) {
 	b := newBuilder(t)
 	inc := RandomUuid()
 	b.ok(RegisterBroker{ID: 2, Host: "new-host", Port: 19092, Rack: "r1", IncarnationID: inc})
-	want := &Broker{ID: 2, Host: "new-host", Port: 19092, Rack: "r1", IncarnationID: inc}
+	want := &Broker{ID: 2, Host: "new-host", Port: 19092, Rack: "r1", IncarnationID: inc, Epoch: b.im.Offset}
 	if got := b.im.Brokers[2]; !reflect.DeepEqual(got, want) {
 		t.Fatalf("broker 2 = %+v", got)
 	}

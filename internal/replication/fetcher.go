@@ -303,15 +303,23 @@ func applyEpochAnswer(p *partition.Partition, ask, leaderEpoch int32, leaderEnd 
 func (f *fetcher) fetch(conn *peer, ready []*followState) error {
 	cfg := f.r.cfg
 	req := kmsg.NewPtrFetchRequest()
-	req.Version = 12
+	// v15: the follower names itself with its broker epoch (KIP-903), so
+	// that the fetches of an older incarnation of this broker are refused;
+	// partitions go by topic id (v13+).
+	req.Version = 15
 	req.ReplicaID = cfg.NodeID
+	req.ReplicaState.ID, req.ReplicaState.Epoch = cfg.NodeID, -1
 	req.MaxWaitMillis = int32(cfg.FetchWait / time.Millisecond)
 	req.MinBytes = cfg.FetchMinBytes
 	req.MaxBytes = cfg.FetchResponseMaxBytes
 	req.SessionEpoch = -1
 	byTopic := map[string]int{}
+	names := map[[16]byte]string{} // topic id → name, for the response
 	parts := map[partition.Key]*partition.Partition{}
 	img := cfg.Image()
+	if self, ok := img.Brokers[cfg.NodeID]; ok {
+		req.ReplicaState.Epoch = self.Epoch
+	}
 	rate := ThrottleRate(img, cfg.NodeID, "follower.replication.throttled.rate")
 	now := time.Now()
 	throttled := map[partition.Key]bool{}
@@ -334,6 +342,7 @@ func (f *fetcher) fetch(conn *peer, ready []*followState) error {
 			t := kmsg.NewFetchRequestTopic()
 			t.Topic = st.key.Topic
 			t.TopicID = st.topicID
+			names[st.topicID] = st.key.Topic
 			req.Topics = append(req.Topics, t)
 			ti = len(req.Topics) - 1
 			byTopic[st.key.Topic] = ti
@@ -365,8 +374,12 @@ func (f *fetcher) fetch(conn *peer, ready []*followState) error {
 		return fmt.Errorf("fetch: %w", kerr.ErrorForCode(resp.ErrorCode))
 	}
 	for _, rt := range resp.Topics {
+		name := rt.Topic
+		if n, ok := names[rt.TopicID]; ok && name == "" {
+			name = n
+		}
 		for _, rp := range rt.Partitions {
-			k := partition.Key{Topic: rt.Topic, Partition: rp.Partition}
+			k := partition.Key{Topic: name, Partition: rp.Partition}
 			st, p := f.state[k], parts[k]
 			if st == nil || p == nil {
 				continue

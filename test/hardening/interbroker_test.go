@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
 
 	"github.com/samsa-streaming/samsa/internal/clustertest"
 )
@@ -82,6 +84,22 @@ func TestInterBrokerRequestsRefusedOnClientListener(t *testing.T) {
 	defer rc.Close()
 	if _, err := rc.Request(ctx, fetch); err != nil {
 		t.Fatalf("replica fetch on the replication listener %s: %v", repl, err)
+	}
+	// KIP-903: a follower's fetch naming a broker epoch that is not its
+	// current registration's (an older incarnation) is refused.
+	stale := *fetch
+	stale.Version, stale.ReplicaState.ID, stale.ReplicaState.Epoch = 15, 1, 1<<40
+	sc, err := kgo.NewClient(kgo.SeedBrokers(repl), kgo.RequestRetries(0), kgo.MaxVersions(kversion.V4_0_0()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	resp, err := sc.Request(ctx, &stale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := resp.(*kmsg.FetchResponse).ErrorCode; code != kerr.StaleBrokerEpoch.Code {
+		t.Fatalf("fetch with a stale broker epoch: error %d, want STALE_BROKER_EPOCH", code)
 	}
 	// Consumers on the client listener are unaffected.
 	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "ib", Value: []byte(strconv.Itoa(1))}).FirstErr(); err != nil {
