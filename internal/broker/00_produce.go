@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/batch"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/partition"
@@ -32,6 +33,13 @@ import (
 //   - v12: KIP-890 part 2: a transactional batch adds its partition to the
 //     transaction implicitly (VerifyPartition's add flag)
 //   - v13: topic ids instead of names (KIP-516): UNKNOWN_TOPIC_ID
+//
+// ACLs: a request holding a transactional batch needs Write on its
+// transactional id, else every partition answers
+// TRANSACTIONAL_ID_AUTHORIZATION_FAILED (a null id too, as Kafka); then
+// each partition needs Write on its topic (TOPIC_AUTHORIZATION_FAILED,
+// checked before the topic's existence; an unknown v13 topic id is
+// UNKNOWN_TOPIC_ID first). Since KIP-679 no IdempotentWrite is needed.
 func init() { register(int16(kmsg.Produce), 3, 13, (*Broker).handleProduce) }
 
 var errOneBatch = fmt.Errorf("%w: produce requests may hold exactly one record batch per partition", partition.ErrInvalidRecord)
@@ -55,18 +63,28 @@ func (b *Broker) handleProduce(ctx context.Context, c *conn, r *request) (kmsg.R
 	}
 	var waits []pending
 	var hints []hint
+	az := c.authz()
+	txnDenied := hasTransactionalBatch(req) && (req.TransactionID == nil || !az.txnID(acl.OpWrite, *req.TransactionID))
 
 	for _, rt := range req.Topics {
 		st := kmsg.NewProduceResponseTopic()
 		st.Topic, st.TopicID = rt.Topic, rt.TopicID
 		var t *metadata.Topic
 		var topicErr int16
-		if req.Version >= 13 {
+		switch {
+		case txnDenied:
+			topicErr = kerr.TransactionalIDAuthorizationFailed.Code
+		case req.Version >= 13:
 			t = img.TopicsByID[metadata.Uuid(rt.TopicID)]
-			if t == nil {
+			switch {
+			case t == nil:
 				topicErr = kerr.UnknownTopicID.Code
+			case !az.topic(acl.OpWrite, t.Name):
+				t, topicErr = nil, kerr.TopicAuthorizationFailed.Code
 			}
-		} else {
+		case !az.topic(acl.OpWrite, rt.Topic):
+			topicErr = kerr.TopicAuthorizationFailed.Code
+		default:
 			t = img.Topics[rt.Topic]
 			if t == nil {
 				topicErr = kerr.UnknownTopicOrPartition.Code
@@ -80,10 +98,12 @@ func (b *Broker) handleProduce(ctx context.Context, c *conn, r *request) (kmsg.R
 			var part *partition.Partition
 			var res partition.AppendResult
 			switch {
+			case topicErr != 0:
+				// Authorization and existence come first, as in
+				// KafkaApis; acks are the replica manager's check.
+				sp.ErrorCode = topicErr
 			case badAcks:
 				sp.ErrorCode = kerr.InvalidRequiredAcks.Code
-			case topicErr != 0:
-				sp.ErrorCode = topicErr
 			case isInternalTopic(t.Name):
 				err = errInternalTopicAppend(t.Name)
 			default:
@@ -146,6 +166,19 @@ func (b *Broker) handleProduce(ctx context.Context, c *conn, r *request) (kmsg.R
 		return nil, nil
 	}
 	return resp, nil
+}
+
+// hasTransactionalBatch is Kafka's RequestUtils.hasTransactionalRecords:
+// whether any partition's first batch is transactional.
+func hasTransactionalBatch(req *kmsg.ProduceRequest) bool {
+	for _, rt := range req.Topics {
+		for _, rp := range rt.Partitions {
+			if h, err := batch.ParseHeader(rp.Records); err == nil && h.IsTransactional() {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // setRecordErrors reports a batch's invalid records one by one (KIP-467)

@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/log"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/partition"
@@ -31,6 +32,13 @@ import (
 //   - v15: ReplicaState replaces ReplicaID (KIP-903; replicaOf)
 //   - v16: NodeEndpoints for the CurrentLeader hints (KIP-951)
 //   - v17, v18: KRaft follower tags (KIP-853, KIP-1166), ignored
+//
+// ACLs: a consumer needs Read on each partition's topic
+// (TOPIC_AUTHORIZATION_FAILED, checked before the topic's existence; an
+// unknown v13 topic id is UNKNOWN_TOPIC_ID first). A follower (replica id
+// >= 0) needs ClusterAction on the cluster; without it every partition
+// answers TOPIC_AUTHORIZATION_FAILED and nothing is read or recorded, as
+// Kafka. Without an authorizer both are allowed on any listener.
 func init() { register(int16(kmsg.Fetch), 4, 18, (*Broker).handleFetch) }
 
 // fetchWant is one partition a fetch asks for.
@@ -41,6 +49,7 @@ type fetchWant struct {
 	maxBytes  int32
 	epoch     int32 // current leader epoch the client knows, or -1
 	unknownID bool
+	denied    bool // no Read on the topic
 }
 
 // fetchGot is what reading one partition produced.
@@ -55,7 +64,12 @@ type fetchGot struct {
 func (b *Broker) handleFetch(ctx context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.FetchRequest)
 	resp := req.ResponseKind().(*kmsg.FetchResponse)
+	az := c.authz()
 	if id := replicaOf(req); id >= 0 {
+		if !az.cluster(acl.OpClusterAction) {
+			denied, chunks := replicaFetchDenied(req, resp)
+			return nil, c.writeFetchFrame(r.hdr.CorrelationID, denied, chunks)
+		}
 		return b.handleReplicaFetch(ctx, c, r, id)
 	}
 	img := b.image()
@@ -136,6 +150,10 @@ func (b *Broker) handleFetch(ctx context.Context, c *conn, r *request) (kmsg.Res
 		}
 	}
 
+	// Read on each topic, decided once for the whole long poll.
+	for _, w := range wants {
+		w.denied = !w.unknownID && !az.topic(acl.OpRead, w.key.topic)
+	}
 	got := longPoll(ctx, req, func() []*fetchGot {
 		img = b.image()
 		return b.readFetch(img, req, wants, readCommitted)
@@ -171,6 +189,27 @@ func (b *Broker) handleFetch(ctx context.Context, c *conn, r *request) (kmsg.Res
 		return nil, err
 	}
 	return nil, nil
+}
+
+// replicaFetchDenied answers a follower fetch without ClusterAction:
+// TOPIC_AUTHORIZATION_FAILED on every partition it names, topics echoed as
+// sent, and no records (Kafka's KafkaApis.handleFetchRequest).
+func replicaFetchDenied(req *kmsg.FetchRequest, resp *kmsg.FetchResponse) (*kmsg.FetchResponse, [][]log.Chunk) {
+	var chunks [][]log.Chunk
+	for _, rt := range req.Topics {
+		st := kmsg.NewFetchResponseTopic()
+		st.Topic, st.TopicID = rt.Topic, rt.TopicID
+		for _, rp := range rt.Partitions {
+			sp := kmsg.NewFetchResponseTopicPartition()
+			sp.Partition, sp.ErrorCode = rp.Partition, kerr.TopicAuthorizationFailed.Code
+			sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = -1, -1, -1
+			sp.PreferredReadReplica = -1
+			st.Partitions = append(st.Partitions, sp)
+			chunks = append(chunks, nil)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	return resp, chunks
 }
 
 // fetchAssembly builds a Fetch response's topics in request order,
@@ -297,6 +336,10 @@ func (b *Broker) readFetch(img *metadata.Image, req *kmsg.FetchRequest, wants []
 		out = append(out, g)
 		if w.unknownID {
 			g.resp.ErrorCode = kerr.UnknownTopicID.Code
+			continue
+		}
+		if w.denied {
+			g.resp.ErrorCode = kerr.TopicAuthorizationFailed.Code
 			continue
 		}
 		t, ok := img.Topics[w.key.topic]

@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 
+	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/replication"
 
@@ -24,6 +25,10 @@ import (
 //   - a special timestamp older than its version is UNSUPPORTED_VERSION
 //     (minVersion); -6 (earliest pending upload, KIP-1023) is a v11
 //     timestamp, so every served version answers it UNSUPPORTED_VERSION
+//
+// ACLs: Describe on each topic; every partition of a topic without it
+// answers TOPIC_AUTHORIZATION_FAILED (offsets -1), before the topic's
+// existence or duplicate partitions are looked at.
 func init() { register(int16(kmsg.ListOffsets), 1, 10, (*Broker).handleListOffsets) }
 
 // Special timestamps of ListOffsets.
@@ -36,19 +41,26 @@ const (
 	tsEarliestPending = -6 // v11+ (not served)
 )
 
-func (b *Broker) handleListOffsets(_ context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleListOffsets(_ context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.ListOffsetsRequest)
 	resp := req.ResponseKind().(*kmsg.ListOffsetsResponse)
 	img := b.image()
+	az := c.authz()
 	seen := map[sessionKey]bool{}
 	for _, rt := range req.Topics {
 		st := kmsg.NewListOffsetsResponseTopic()
 		st.Topic = rt.Topic
 		t, tok := img.Topics[rt.Topic]
+		allowed := az.topic(acl.OpDescribe, rt.Topic)
 		for _, rp := range rt.Partitions {
 			sp := kmsg.NewListOffsetsResponseTopicPartition()
 			sp.Partition = rp.Partition
 			sp.Timestamp, sp.Offset, sp.LeaderEpoch = -1, -1, -1
+			if !allowed {
+				sp.ErrorCode = kerr.TopicAuthorizationFailed.Code
+				st.Partitions = append(st.Partitions, sp)
+				continue
+			}
 			k := sessionKey{rt.Topic, rp.Partition}
 			if seen[k] {
 				sp.ErrorCode = kerr.InvalidRequest.Code

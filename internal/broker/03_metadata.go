@@ -8,6 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
@@ -19,30 +20,57 @@ import (
 //   - v4: AllowAutoTopicCreation; below v4 only auto.create.topics.enable
 //     decides
 //   - v5: OfflineReplicas; v7: LeaderEpoch; v9: flexible versions
-//   - v8: authorized operations (KIP-430): topics report INT32_MIN (none)
+//   - v8: authorized operations (KIP-430): IncludeTopicAuthorizedOperations
+//     fills each described topic's bit field, IncludeClusterAuthorizedOperations
+//     (v8-v10) the cluster's (0 without Describe on the cluster); INT32_MIN
+//     when not asked
 //   - v10: TopicID; Kafka refuses request topic ids before v12
 //     (INVALID_REQUEST), Samsa resolves them from v10
 //   - v11: IncludeClusterAuthorizedOperations removed (KIP-700)
 //   - v12: nullable topic names in the response
 //   - v13: top-level ErrorCode (KIP-1102), never set here
+//
+// ACLs: Describe on each topic. Listing all topics leaves out those not
+// described; a named topic without it answers TOPIC_AUTHORIZATION_FAILED
+// with no id and no partitions (by id: the id, and a null name), before its
+// existence is looked at. Auto-creating an unknown topic needs Create on the
+// cluster or on the topic, else TOPIC_AUTHORIZATION_FAILED.
 func init() { register(int16(kmsg.Metadata), 0, 13, (*Broker).handleMetadata) }
 
 func (b *Broker) handleMetadata(ctx context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.MetadataRequest)
 	resp := req.ResponseKind().(*kmsg.MetadataResponse)
 	img := b.image()
+	az := c.authz()
 
 	all := req.Topics == nil || (req.Version == 0 && len(req.Topics) == 0)
 	autoCreate := strings.EqualFold(b.setting(img, "auto.create.topics.enable"), "true") && (req.Version < 4 || req.AllowAutoTopicCreation)
+	// described are the response topics Kafka reports authorized
+	// operations for: those the principal may describe.
+	var described []int
+	answer := func(mt kmsg.MetadataResponseTopic, authorized bool) {
+		if authorized {
+			described = append(described, len(resp.Topics))
+		}
+		resp.Topics = append(resp.Topics, mt)
+	}
+	denied := func(name *string, id [16]byte, internal bool) {
+		mt := kmsg.NewMetadataResponseTopic()
+		mt.Topic, mt.TopicID, mt.IsInternal = name, id, internal
+		mt.ErrorCode = kerr.TopicAuthorizationFailed.Code
+		answer(mt, false)
+	}
 
 	if all {
 		names := make([]string, 0, len(img.Topics))
 		for n := range img.Topics {
-			names = append(names, n)
+			if az.topic(acl.OpDescribe, n) {
+				names = append(names, n)
+			}
 		}
 		sort.Strings(names)
 		for _, n := range names {
-			resp.Topics = append(resp.Topics, metadataTopic(b, img, img.Topics[n], req.Version))
+			answer(metadataTopic(b, img, img.Topics[n], req.Version), true)
 		}
 	} else {
 		for _, rt := range req.Topics {
@@ -51,6 +79,10 @@ func (b *Broker) handleMetadata(ctx context.Context, c *conn, r *request) (kmsg.
 			name := ""
 			if rt.Topic != nil {
 				name = *rt.Topic
+				if !az.topic(acl.OpDescribe, name) {
+					denied(kmsg.StringPtr(name), [16]byte{}, false)
+					continue
+				}
 				t, ok = img.Topics[name]
 			} else if req.Version >= 10 && rt.TopicID != [16]byte{} {
 				t, ok = img.TopicsByID[metadata.Uuid(rt.TopicID)]
@@ -58,16 +90,25 @@ func (b *Broker) handleMetadata(ctx context.Context, c *conn, r *request) (kmsg.
 					mt := kmsg.NewMetadataResponseTopic()
 					mt.TopicID = rt.TopicID
 					mt.ErrorCode = kerr.UnknownTopicID.Code
-					resp.Topics = append(resp.Topics, mt)
+					answer(mt, false)
+					continue
+				}
+				if !az.topic(acl.OpDescribe, t.Name) {
+					// Topic ids are not secret: the id is echoed.
+					denied(nil, rt.TopicID, false)
 					continue
 				}
 			}
 			if !ok && t == nil {
+				if autoCreate && !az.cluster(acl.OpCreate) && !az.topic(acl.OpCreate, name) {
+					denied(kmsg.StringPtr(name), [16]byte{}, isInternalTopic(name))
+					continue
+				}
 				if err := validTopicName(name); err != nil {
 					mt := kmsg.NewMetadataResponseTopic()
 					mt.Topic = kmsg.StringPtr(name)
 					mt.ErrorCode = kerr.InvalidTopicException.Code
-					resp.Topics = append(resp.Topics, mt)
+					answer(mt, true)
 					continue
 				}
 				if autoCreate && !isInternalTopic(name) {
@@ -84,14 +125,29 @@ func (b *Broker) handleMetadata(ctx context.Context, c *conn, r *request) (kmsg.
 					mt := kmsg.NewMetadataResponseTopic()
 					mt.Topic = kmsg.StringPtr(name)
 					mt.ErrorCode = kerr.UnknownTopicOrPartition.Code
-					resp.Topics = append(resp.Topics, mt)
+					answer(mt, true)
 					continue
 				}
 			}
-			resp.Topics = append(resp.Topics, metadataTopic(b, img, t, req.Version))
+			answer(metadataTopic(b, img, t, req.Version), true)
 		}
 	}
 
+	if req.Version >= 8 {
+		if req.IncludeTopicAuthorizedOperations {
+			for _, i := range described {
+				if n := resp.Topics[i].Topic; n != nil {
+					resp.Topics[i].AuthorizedOperations = az.ops(acl.ResourceTopic, *n)
+				}
+			}
+		}
+		if req.Version <= 10 && req.IncludeClusterAuthorizedOperations {
+			resp.AuthorizedOperations = 0
+			if az.cluster(acl.OpDescribe) {
+				resp.AuthorizedOperations = az.ops(acl.ResourceCluster, acl.ClusterName)
+			}
+		}
+	}
 	resp.Brokers = metadataBrokers(img, c.l.Name)
 	resp.ClusterID = kmsg.StringPtr(img.ClusterID)
 	resp.ControllerID = b.controllerID()
@@ -137,9 +193,6 @@ func metadataTopic(b *Broker, img *metadata.Image, t *metadata.Topic, version in
 	mt.Topic = kmsg.StringPtr(t.Name)
 	mt.TopicID = t.ID
 	mt.IsInternal = isInternalTopic(t.Name)
-	if version >= 8 {
-		mt.AuthorizedOperations = -2147483648
-	}
 	for _, p := range t.Partitions {
 		mt.Partitions = append(mt.Partitions, metadataPartition(img, p, b.offlineIn(t.Name, p.Index)))
 	}

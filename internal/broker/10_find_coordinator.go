@@ -6,6 +6,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/coordinator"
 )
 
@@ -20,6 +21,13 @@ import (
 //   - v5: TRANSACTION_ABORTABLE (KIP-890), never sent here
 //   - v6: share group key type 2 (KIP-932): INVALID_REQUEST, Samsa has no
 //     share groups (below v6, type 2 is an unknown type, INVALID_REQUEST too)
+//
+// ACLs, per key (v4+; the one key's top-level answer below): a group key
+// needs Describe on the group (GROUP_AUTHORIZATION_FAILED), a transaction
+// key Describe on the transactional id
+// (TRANSACTIONAL_ID_AUTHORIZATION_FAILED), a share key (v6) ClusterAction
+// (CLUSTER_AUTHORIZATION_FAILED); a refused key is answered node -1 and
+// creates no internal topic.
 func init() { register(int16(kmsg.FindCoordinator), 0, 6, (*Broker).handleFindCoordinator) }
 
 // Coordinator key types.
@@ -34,16 +42,43 @@ const (
 func (b *Broker) handleFindCoordinator(ctx context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.FindCoordinatorRequest)
 	resp := req.ResponseKind().(*kmsg.FindCoordinatorResponse)
+	az := c.authz()
+	find := func(key string) kmsg.FindCoordinatorResponseCoordinator {
+		if code := findCoordinatorDenied(az, req.CoordinatorType, key, req.Version); code != nil {
+			co := kmsg.NewFindCoordinatorResponseCoordinator()
+			co.Key, co.NodeID, co.Host, co.Port = key, -1, "", -1
+			co.ErrorCode = code.Code
+			if req.Version < 4 { // v4+ Kafka sets no message
+				co.ErrorMessage = kmsg.StringPtr(code.Description)
+			}
+			return co
+		}
+		return b.findCoordinator(ctx, req.CoordinatorType, key, req.Version, c.l.Name)
+	}
 	if req.Version < 4 {
-		co := b.findCoordinator(ctx, req.CoordinatorType, req.CoordinatorKey, req.Version, c.l.Name)
+		co := find(req.CoordinatorKey)
 		resp.ErrorCode, resp.ErrorMessage = co.ErrorCode, co.ErrorMessage
 		resp.NodeID, resp.Host, resp.Port = co.NodeID, co.Host, co.Port
 		return resp, nil
 	}
 	for _, key := range req.CoordinatorKeys {
-		resp.Coordinators = append(resp.Coordinators, b.findCoordinator(ctx, req.CoordinatorType, key, req.Version, c.l.Name))
+		resp.Coordinators = append(resp.Coordinators, find(key))
 	}
 	return resp, nil
+}
+
+// findCoordinatorDenied is Kafka's authorization of one coordinator key,
+// nil when allowed.
+func findCoordinatorDenied(az *reqAuthz, typ int8, key string, version int16) *kerr.Error {
+	switch {
+	case typ == coordinatorGroup && !az.group(acl.OpDescribe, key):
+		return kerr.GroupAuthorizationFailed
+	case typ == coordinatorTransaction && !az.txnID(acl.OpDescribe, key):
+		return kerr.TransactionalIDAuthorizationFailed
+	case typ == coordinatorShare && version >= 6 && !az.cluster(acl.OpClusterAction):
+		return kerr.ClusterAuthorizationFailed
+	}
+	return nil
 }
 
 func (b *Broker) findCoordinator(ctx context.Context, typ int8, key string, version int16, listener string) kmsg.FindCoordinatorResponseCoordinator {

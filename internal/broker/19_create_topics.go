@@ -8,6 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
@@ -24,19 +25,36 @@ import (
 //     ReplicationFactor and Configs (KIP-525)
 //   - v6: THROTTLING_QUOTA_EXCEEDED (KIP-599), never sent: no quotas here
 //   - v7: TopicID in the response (KIP-516)
+//
+// ACLs: Create on the cluster, or else on each topic; a topic without it
+// answers TOPIC_AUTHORIZATION_FAILED ("Authorization failed.") and does not
+// count towards the partition limit. Duplicated names are refused first.
+// From v5 a created topic the principal may not DescribeConfigs is
+// answered without configs, partitions or replication factor (-1) and with
+// TopicConfigErrorCode TOPIC_AUTHORIZATION_FAILED, as Kafka's controller.
 func init() { register(int16(kmsg.CreateTopics), 2, 7, (*Broker).handleCreateTopics) }
 
-func (b *Broker) handleCreateTopics(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleCreateTopics(ctx context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.CreateTopicsRequest)
 	resp := req.ResponseKind().(*kmsg.CreateTopicsResponse)
 	ctx, cancel := adminContext(ctx, req.TimeoutMillis)
 	defer cancel()
+	az := c.authz()
+	clusterCreate := az.cluster(acl.OpCreate)
+	mayCreate := func(name string) bool { return clusterCreate || az.topic(acl.OpCreate, name) }
 
 	count := make(map[string]int, len(req.Topics))
 	for i := range req.Topics {
 		count[req.Topics[i].Topic]++
 	}
-	tooMany := b.requestPartitions(req, count) > metadata.MaxRecordsPerUserOp
+	// The partition limit counts the topics the principal may create.
+	counted := make(map[string]int, len(count))
+	for name, n := range count {
+		if n != 1 || mayCreate(name) {
+			counted[name] = n
+		}
+	}
+	tooMany := b.requestPartitions(req, counted) > metadata.MaxRecordsPerUserOp
 	var dups []string
 	for i := range req.Topics {
 		rt := &req.Topics[i]
@@ -48,6 +66,14 @@ func (b *Broker) handleCreateTopics(ctx context.Context, _ *conn, r *request) (k
 		case n < 0:
 			continue
 		}
+		if !mayCreate(rt.Topic) {
+			st := kmsg.NewCreateTopicsResponseTopic()
+			st.Topic = rt.Topic
+			st.ErrorCode = kerr.TopicAuthorizationFailed.Code
+			st.ErrorMessage = kmsg.StringPtr("Authorization failed.")
+			resp.Topics = append(resp.Topics, st)
+			continue
+		}
 		if tooMany {
 			st := kmsg.NewCreateTopicsResponseTopic()
 			st.Topic = rt.Topic
@@ -56,7 +82,12 @@ func (b *Broker) handleCreateTopics(ctx context.Context, _ *conn, r *request) (k
 			resp.Topics = append(resp.Topics, st)
 			continue
 		}
-		resp.Topics = append(resp.Topics, b.createOneTopic(ctx, rt, req.ValidateOnly))
+		st := b.createOneTopic(ctx, rt, req.ValidateOnly)
+		if req.Version >= 5 && st.ErrorCode == 0 && !az.topic(acl.OpDescribeConfigs, rt.Topic) {
+			st.Configs, st.NumPartitions, st.ReplicationFactor = nil, -1, -1
+			st.ConfigErrorCode = kerr.TopicAuthorizationFailed.Code
+		}
+		resp.Topics = append(resp.Topics, st)
 	}
 	// Kafka answers duplicated names once each, after the other topics.
 	for _, name := range dups {

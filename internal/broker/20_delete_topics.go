@@ -7,6 +7,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
@@ -19,6 +20,14 @@ import (
 //   - v4: flexible versions
 //   - v5: ErrorMessage; THROTTLING_QUOTA_EXCEEDED (KIP-599), never sent here
 //   - v6: Topics by name or topic id (KIP-516) instead of TopicNames
+//
+// ACLs (Kafka's ControllerApis.deleteTopics): Delete on the cluster allows
+// every topic; else a topic needs Describe and Delete on itself, answered
+// TOPIC_AUTHORIZATION_FAILED otherwise. By name, Describe is checked before
+// existence, and the id is never returned; by id (an unknown id is
+// UNKNOWN_TOPIC_ID, ids are not secret), the name is returned only when
+// the principal may Describe the topic. Malformed and duplicate entries
+// are refused first.
 func init() { register(int16(kmsg.DeleteTopics), 1, 6, (*Broker).handleDeleteTopics) }
 
 // deleteWant is one topic a DeleteTopics request names, by name or by id.
@@ -27,7 +36,7 @@ type deleteWant struct {
 	id   metadata.Uuid
 }
 
-func (b *Broker) handleDeleteTopics(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleDeleteTopics(ctx context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.DeleteTopicsRequest)
 	resp := req.ResponseKind().(*kmsg.DeleteTopicsResponse)
 	ctx, cancel := adminContext(ctx, req.TimeoutMillis)
@@ -77,6 +86,13 @@ func (b *Broker) handleDeleteTopics(ctx context.Context, _ *conn, r *request) (k
 		}
 	}
 	img := b.image()
+	az := c.authz()
+	clusterDelete := az.cluster(acl.OpDelete)
+	describable := func(n string) bool { return clusterDelete || az.topic(acl.OpDescribe, n) }
+	deletable := func(n string) bool { return clusterDelete || az.topic(acl.OpDelete, n) }
+	denied := func() error {
+		return newTopicError(kerr.TopicAuthorizationFailed, "%s", kerr.TopicAuthorizationFailed.Description)
+	}
 	var targets []deleteWant // resolved: name and id both set
 	for _, w := range wants {
 		switch {
@@ -94,9 +110,17 @@ func (b *Broker) handleDeleteTopics(ctx context.Context, _ *conn, r *request) (k
 			if names[n] < 0 {
 				continue
 			}
+			if !describable(n) {
+				answer(w.name, metadata.ZeroUuid, denied())
+				continue
+			}
 			t, ok := img.Topics[n]
 			if !ok {
 				answer(w.name, metadata.ZeroUuid, newTopicError(kerr.UnknownTopicOrPartition, "%s", kerr.UnknownTopicOrPartition.Description))
+				continue
+			}
+			if !deletable(n) {
+				answer(w.name, metadata.ZeroUuid, denied())
 				continue
 			}
 			if ids[t.ID] != 0 {
@@ -116,6 +140,14 @@ func (b *Broker) handleDeleteTopics(ctx context.Context, _ *conn, r *request) (k
 			t, ok := img.TopicsByID[w.id]
 			if !ok {
 				answer(nil, w.id, newTopicError(kerr.UnknownTopicID, "%s", kerr.UnknownTopicID.Description))
+				continue
+			}
+			if !deletable(t.Name) {
+				var name *string // the name only to who may see it
+				if describable(t.Name) {
+					name = kmsg.StringPtr(t.Name)
+				}
+				answer(name, w.id, denied())
 				continue
 			}
 			targets = append(targets, deleteWant{name: kmsg.StringPtr(t.Name), id: t.ID})

@@ -6,6 +6,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
@@ -14,22 +15,30 @@ import (
 // Version notes:
 //   - v1: same as v0 (throttling behavior only)
 //   - v2: flexible versions
+//
+// ACLs: Delete on each topic, else its partitions answer
+// TOPIC_AUTHORIZATION_FAILED (low watermark -1), before the topic's
+// existence is looked at.
 func init() { register(int16(kmsg.DeleteRecords), 0, 2, (*Broker).handleDeleteRecords) }
 
-func (b *Broker) handleDeleteRecords(_ context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleDeleteRecords(_ context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.DeleteRecordsRequest)
 	resp := req.ResponseKind().(*kmsg.DeleteRecordsResponse)
 	img := b.image()
+	az := c.authz()
 	for _, rt := range req.Topics {
 		st := kmsg.NewDeleteRecordsResponseTopic()
 		st.Topic = rt.Topic
 		t := img.Topics[rt.Topic]
+		allowed := az.topic(acl.OpDelete, rt.Topic)
 		for _, rp := range rt.Partitions {
 			sp := kmsg.NewDeleteRecordsResponseTopicPartition()
 			sp.Partition = rp.Partition
 			sp.LowWatermark = -1
 			var err error
 			switch {
+			case !allowed:
+				err = kerr.TopicAuthorizationFailed
 			case t == nil:
 				err = kerr.UnknownTopicOrPartition
 			case isInternalTopic(t.Name):

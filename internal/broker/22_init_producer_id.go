@@ -4,8 +4,10 @@ import (
 	"context"
 	"sync"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
@@ -19,6 +21,11 @@ import (
 //   - v4: PRODUCER_FENCED (KIP-588); below v4 it is INVALID_PRODUCER_EPOCH
 //     (txnCode)
 //   - v5: TRANSACTION_ABORTABLE (KIP-890)
+//
+// ACLs: with a transactional id, Write on it, else
+// TRANSACTIONAL_ID_AUTHORIZATION_FAILED; without one, IdempotentWrite on
+// the cluster or Write on any topic (KIP-679), else
+// CLUSTER_AUTHORIZATION_FAILED. The producer id and epoch are then -1.
 func init() { register(int16(kmsg.InitProducerID), 0, 5, (*Broker).handleInitProducerID) }
 
 // producerIDBlockSize is how many producer ids a broker takes from the
@@ -47,10 +54,19 @@ func (b *Broker) nextProducerID(ctx context.Context) (int64, error) {
 	return id, nil
 }
 
-func (b *Broker) handleInitProducerID(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleInitProducerID(ctx context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.InitProducerIDRequest)
 	resp := req.ResponseKind().(*kmsg.InitProducerIDResponse)
 	resp.ProducerID, resp.ProducerEpoch = -1, -1
+	az := c.authz()
+	switch {
+	case req.TransactionalID != nil && !az.txnID(acl.OpWrite, *req.TransactionalID):
+		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+		return resp, nil
+	case req.TransactionalID == nil && !az.cluster(acl.OpIdempotentWrite) && !az.anyTopic(acl.OpWrite):
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return resp, nil
+	}
 	if req.TransactionalID != nil {
 		// Transactional producers belong to the transaction coordinator
 		// (internal/txn): a producer id per transactional id, the epoch

@@ -6,6 +6,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/txn"
 )
@@ -21,6 +22,14 @@ import (
 //     Produce v12+ or TxnOffsetCommit v5+, recorded as transaction.version 2
 //   - v5: TRANSACTION_ABORTABLE (KIP-890); below v5 a verification gets
 //     INVALID_TXN_STATE instead
+//
+// ACLs: v0-v3 (clients) need Write on the transactional id, else every
+// partition answers TRANSACTIONAL_ID_AUTHORIZATION_FAILED, and Write on
+// each topic: a partition of a topic without it (or of an internal topic)
+// answers TOPIC_AUTHORIZATION_FAILED, unknown ones
+// UNKNOWN_TOPIC_OR_PARTITION, and then the rest OPERATION_NOT_ATTEMPTED.
+// v4+ (brokers) need ClusterAction on the cluster, else the top-level
+// CLUSTER_AUTHORIZATION_FAILED.
 func init() { register(int16(kmsg.AddPartitionsToTxn), 0, 5, (*Broker).handleAddPartitionsToTxn) }
 
 // handleAddPartitionsToTxn answers AddPartitionsToTxn v0-v5. Clients send
@@ -30,16 +39,28 @@ func init() { register(int16(kmsg.AddPartitionsToTxn), 0, 5, (*Broker).handleAdd
 // VerifyOnly for KIP-890 part 1 and an add for part 2 (txnRouter; a
 // leader that is the coordinator itself asks it directly). PRODUCER_FENCED
 // exists from v2, TRANSACTION_ABORTABLE from v5.
-func (b *Broker) handleAddPartitionsToTxn(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleAddPartitionsToTxn(ctx context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.AddPartitionsToTxnRequest)
 	resp := req.ResponseKind().(*kmsg.AddPartitionsToTxnResponse)
 	img := b.image()
+	az := c.authz()
 	if req.Version < 4 {
 		var topics []addTxnTopic
 		for _, t := range req.Topics {
 			topics = append(topics, addTxnTopic{t.Topic, t.Partitions})
 		}
-		codes := b.addPartitionsToTxn(ctx, img, req.Version, req.TransactionalID, req.ProducerID, req.ProducerEpoch, false, topics)
+		var codes map[txn.TopicPartition]int16
+		if az.txnID(acl.OpWrite, req.TransactionalID) {
+			denied := func(topic string) bool { return !az.topic(acl.OpWrite, topic) }
+			codes = b.addPartitionsToTxn(ctx, img, req.Version, req.TransactionalID, req.ProducerID, req.ProducerEpoch, false, topics, denied)
+		} else {
+			codes = make(map[txn.TopicPartition]int16)
+			for _, t := range topics {
+				for _, p := range t.partitions {
+					codes[txn.TopicPartition{Topic: t.name, Partition: p}] = kerr.TransactionalIDAuthorizationFailed.Code
+				}
+			}
+		}
 		for _, t := range topics {
 			rt := kmsg.NewAddPartitionsToTxnResponseTopic()
 			rt.Topic = t.name
@@ -52,12 +73,16 @@ func (b *Broker) handleAddPartitionsToTxn(ctx context.Context, _ *conn, r *reque
 		}
 		return resp, nil
 	}
+	if !az.cluster(acl.OpClusterAction) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return resp, nil
+	}
 	for _, tx := range req.Transactions {
 		var topics []addTxnTopic
 		for _, t := range tx.Topics {
 			topics = append(topics, addTxnTopic{t.Topic, t.Partitions})
 		}
-		codes := b.addPartitionsToTxn(ctx, img, req.Version, tx.TransactionalID, tx.ProducerID, tx.ProducerEpoch, tx.VerifyOnly, topics)
+		codes := b.addPartitionsToTxn(ctx, img, req.Version, tx.TransactionalID, tx.ProducerID, tx.ProducerEpoch, tx.VerifyOnly, topics, nil)
 		rtx := kmsg.NewAddPartitionsToTxnResponseTransaction()
 		rtx.TransactionalID = tx.TransactionalID
 		for _, t := range topics {
@@ -84,8 +109,9 @@ type addTxnTopic struct {
 // partitions and returns each partition's error code. As in Kafka, unknown
 // partitions fail the request: they get UNKNOWN_TOPIC_OR_PARTITION (an
 // internal topic a client, v0-v3, names gets TOPIC_AUTHORIZATION_FAILED,
-// as Kafka) and the others OPERATION_NOT_ATTEMPTED.
-func (b *Broker) addPartitionsToTxn(ctx context.Context, img *metadata.Image, version int16, id string, pid int64, epoch int16, verifyOnly bool, topics []addTxnTopic) map[txn.TopicPartition]int16 {
+// as Kafka, and so does a topic denied reports, checked before existence)
+// and the others OPERATION_NOT_ATTEMPTED. denied is nil for v4+.
+func (b *Broker) addPartitionsToTxn(ctx context.Context, img *metadata.Image, version int16, id string, pid int64, epoch int16, verifyOnly bool, topics []addTxnTopic, denied func(string) bool) map[txn.TopicPartition]int16 {
 	codes := make(map[txn.TopicPartition]int16)
 	var tps []txn.TopicPartition
 	unknown := false
@@ -94,7 +120,7 @@ func (b *Broker) addPartitionsToTxn(ctx context.Context, img *metadata.Image, ve
 		for _, p := range t.partitions {
 			tp := txn.TopicPartition{Topic: t.name, Partition: p}
 			tps = append(tps, tp)
-			if version < 4 && isInternalTopic(t.name) {
+			if version < 4 && (isInternalTopic(t.name) || denied != nil && denied(t.name)) {
 				// A client may not add an internal topic: Kafka leaves
 				// them out of the topics it authorizes for v0-v3.
 				codes[tp] = kerr.TopicAuthorizationFailed.Code

@@ -7,6 +7,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/samsa-streaming/samsa/internal/acl"
 )
 
 // WriteTxnMarkers, versions 1-2.
@@ -15,6 +17,9 @@ import (
 //   - v1: flexible versions; Kafka 4.0 accepts v1 only (v0 went with KIP-896)
 //   - v2: per-marker TransactionVersion (Kafka 4.2, KIP-1228), which the
 //     markers themselves do not need: ignored here
+//
+// ACLs: ClusterAction on the cluster (an inter-broker API), else every
+// partition answers CLUSTER_AUTHORIZATION_FAILED and no marker is written.
 func init() { register(int16(kmsg.WriteTxnMarkers), 1, 2, (*Broker).handleWriteTxnMarkers) }
 
 // handleWriteTxnMarkers writes COMMIT or ABORT markers to the partitions
@@ -26,9 +31,10 @@ func init() { register(int16(kmsg.WriteTxnMarkers), 1, 2, (*Broker).handleWriteT
 // partition this broker does not lead answers NOT_LEADER_OR_FOLLOWER and
 // one the cluster does not have UNKNOWN_TOPIC_OR_PARTITION, which the
 // coordinator retries or drops.
-func (b *Broker) handleWriteTxnMarkers(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleWriteTxnMarkers(ctx context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.WriteTxnMarkersRequest)
 	resp := req.ResponseKind().(*kmsg.WriteTxnMarkersResponse)
+	allowed := c.authz().cluster(acl.OpClusterAction)
 	type job struct {
 		m     *kmsg.WriteTxnMarkersRequestMarker
 		topic string
@@ -52,6 +58,10 @@ func (b *Broker) handleWriteTxnMarkers(ctx context.Context, _ *conn, r *request)
 				rp := &rt.Partitions[k]
 				*rp = kmsg.NewWriteTxnMarkersResponseMarkerTopicPartition()
 				rp.Partition = p
+				if !allowed {
+					rp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+					continue
+				}
 				jobs = append(jobs, job{m: m, topic: t.Topic, part: p, code: &rp.ErrorCode})
 			}
 		}

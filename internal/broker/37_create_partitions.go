@@ -7,6 +7,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/controller"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
@@ -17,9 +18,13 @@ import (
 //   - v1: same as v0 (throttling behavior only)
 //   - v2: flexible versions
 //   - v3: THROTTLING_QUOTA_EXCEEDED (KIP-599), never sent: no quotas here
+//
+// ACLs: Alter on each topic, else TOPIC_AUTHORIZATION_FAILED for it,
+// before its existence is looked at (duplicated names are refused first);
+// refused topics do not count towards the request's partition limit.
 func init() { register(int16(kmsg.CreatePartitions), 0, 3, (*Broker).handleCreatePartitions) }
 
-func (b *Broker) handleCreatePartitions(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleCreatePartitions(ctx context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.CreatePartitionsRequest)
 	resp := req.ResponseKind().(*kmsg.CreatePartitionsResponse)
 	ctx, cancel := adminContext(ctx, req.TimeoutMillis)
@@ -45,6 +50,15 @@ func (b *Broker) handleCreatePartitions(ctx context.Context, _ *conn, r *request
 		if count[name] > 1 {
 			answer(name, newTopicError(kerr.InvalidRequest, "Duplicate topic name."))
 			count[name] = -1
+		}
+	}
+
+	az := c.authz()
+	for i := range req.Topics {
+		name := req.Topics[i].Topic
+		if count[name] == 1 && !az.topic(acl.OpAlter, name) {
+			answer(name, newTopicError(kerr.TopicAuthorizationFailed, "%s", kerr.TopicAuthorizationFailed.Description))
+			count[name] = 0 // answered
 		}
 	}
 

@@ -3,7 +3,10 @@ package broker
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/samsa-streaming/samsa/internal/acl"
 )
 
 // DeleteGroups, versions 0-2 (internal/group).
@@ -11,9 +14,38 @@ import (
 // Version notes:
 //   - v1: same as v0 (throttling behavior only)
 //   - v2: flexible versions
+//
+// ACLs: Delete on each group, else GROUP_AUTHORIZATION_FAILED for it; the
+// others are deleted.
 func init() { register(int16(kmsg.DeleteGroups), 0, 2, (*Broker).handleDeleteGroups) }
 
 // handleDeleteGroups hands DeleteGroups v0-v2 to the group coordinator.
-func (b *Broker) handleDeleteGroups(ctx context.Context, _ *conn, r *request) (kmsg.Response, error) {
-	return b.groups.DeleteGroups(ctx, r.req.(*kmsg.DeleteGroupsRequest)), nil
+func (b *Broker) handleDeleteGroups(ctx context.Context, c *conn, r *request) (kmsg.Response, error) {
+	req := r.req.(*kmsg.DeleteGroupsRequest)
+	az := c.authz()
+	sub := *req
+	sub.Groups = nil
+	for _, g := range req.Groups {
+		if az.group(acl.OpDelete, g) {
+			sub.Groups = append(sub.Groups, g)
+		}
+	}
+	resp := req.ResponseKind().(*kmsg.DeleteGroupsResponse)
+	var got *kmsg.DeleteGroupsResponse
+	if len(sub.Groups) > 0 {
+		got = b.groups.DeleteGroups(ctx, &sub)
+		resp.ThrottleMillis = got.ThrottleMillis
+	}
+	next := 0
+	for _, g := range req.Groups {
+		if !az.group(acl.OpDelete, g) || got == nil || next >= len(got.Groups) {
+			dg := kmsg.NewDeleteGroupsResponseGroup()
+			dg.Group, dg.ErrorCode = g, kerr.GroupAuthorizationFailed.Code
+			resp.Groups = append(resp.Groups, dg)
+			continue
+		}
+		resp.Groups = append(resp.Groups, got.Groups[next])
+		next++
+	}
+	return resp, nil
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
@@ -13,20 +14,26 @@ import (
 //
 // Version notes:
 //   - v0: flexible versions
+//
+// ACLs: Read on each topic, else its partitions answer
+// TOPIC_AUTHORIZATION_FAILED, before the topic's existence is looked at.
 func init() { register(int16(kmsg.DescribeProducers), 0, 0, (*Broker).handleDescribeProducers) }
 
 // handleDescribeProducers lists the producers with idempotence state in each
 // partition asked for, as Kafka's handleDescribeProducersRequest does.
-func (b *Broker) handleDescribeProducers(_ context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleDescribeProducers(_ context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.DescribeProducersRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeProducersResponse)
 	img := b.image()
+	az := c.authz()
 	for _, rt := range req.Topics {
 		st := kmsg.NewDescribeProducersResponseTopic()
 		st.Topic = rt.Topic
 		var topicErr error
 		t, ok := img.Topics[rt.Topic]
-		if err := validTopicName(rt.Topic); err != nil {
+		if !az.topic(acl.OpRead, rt.Topic) {
+			topicErr = newTopicError(kerr.TopicAuthorizationFailed, "%s", kerr.TopicAuthorizationFailed.Description)
+		} else if err := validTopicName(rt.Topic); err != nil {
 			topicErr = newTopicError(kerr.InvalidTopicException, "%v", err)
 		} else if !ok {
 			topicErr = newTopicError(kerr.UnknownTopicOrPartition, "%s", kerr.UnknownTopicOrPartition.Description)

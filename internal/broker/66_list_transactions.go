@@ -7,6 +7,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/txn"
 )
 
@@ -17,13 +18,16 @@ import (
 //   - v1: DurationFilter, the minimum running time (KIP-994)
 //   - v2: TransactionalIDPattern (KIP-1152), a full-match regular
 //     expression: INVALID_REGULAR_EXPRESSION if it does not compile
+//
+// ACLs: transactions whose transactional id the principal may not
+// Describe are left out (no error).
 func init() { register(int16(kmsg.ListTransactions), 0, 2, (*Broker).handleListTransactions) }
 
 // handleListTransactions answers ListTransactions v0-v2: the transactions
 // this broker coordinates, filtered by state and producer id, from v1 by
 // minimum duration (KIP-994) and from v2 by a transactional id regular
 // expression (KIP-1152).
-func (b *Broker) handleListTransactions(_ context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleListTransactions(_ context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.ListTransactionsRequest)
 	resp := req.ResponseKind().(*kmsg.ListTransactionsResponse)
 	f := txn.ListFilter{States: req.StateFilters, ProducerIDs: req.ProducerIDFilters, MinDurationMs: -1}
@@ -45,7 +49,11 @@ func (b *Broker) handleListTransactions(_ context.Context, _ *conn, r *request) 
 		resp.ErrorCode = errorCode(err)
 		return resp, nil
 	}
+	az := c.authz()
 	for _, l := range list {
+		if !az.txnID(acl.OpDescribe, l.TransactionalID) {
+			continue
+		}
 		st := kmsg.NewListTransactionsResponseTransactionState()
 		st.TransactionalID, st.ProducerID, st.TransactionState = l.TransactionalID, l.ProducerID, l.State.String()
 		resp.TransactionStates = append(resp.TransactionStates, st)

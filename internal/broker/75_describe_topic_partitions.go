@@ -7,6 +7,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 )
 
@@ -14,6 +15,12 @@ import (
 //
 // Version notes:
 //   - v0: flexible versions; paged with a Cursor
+//
+// ACLs: Describe on each topic. Listing all topics leaves out those not
+// described; a named topic without it answers TOPIC_AUTHORIZATION_FAILED
+// with no id and no partitions, after the described ones (Kafka), before
+// its existence is looked at, and does not count towards the page.
+// TopicAuthorizedOperations is the principal's on each described topic.
 func init() {
 	register(int16(kmsg.DescribeTopicPartitions), 0, 0, (*Broker).handleDescribeTopicPartitions)
 }
@@ -22,15 +29,10 @@ func init() {
 // default: the most partitions one response carries.
 const maxDescribePartitions = 2000
 
-// topicAuthorizedOps is every operation Kafka supports on a TOPIC (READ,
-// WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS)
-// as a bit field: with no authorizer, Kafka reports them all.
-const topicAuthorizedOps int32 = 1<<3 | 1<<4 | 1<<5 | 1<<6 | 1<<7 | 1<<8 | 1<<10 | 1<<11
-
 // handleDescribeTopicPartitions follows Kafka's
 // DescribeTopicPartitionsRequestHandler and KRaftMetadataCache
 // .describeTopicResponse (KIP-966).
-func (b *Broker) handleDescribeTopicPartitions(_ context.Context, _ *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleDescribeTopicPartitions(_ context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.DescribeTopicPartitionsRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeTopicPartitionsResponse)
 	img := b.image()
@@ -78,7 +80,19 @@ func (b *Broker) handleDescribeTopicPartitions(_ context.Context, _ *conn, r *re
 	if remaining < 1 {
 		remaining = 1
 	}
+	az := c.authz()
+	var denied []kmsg.DescribeTopicPartitionsResponseTopic
 	for _, name := range names {
+		if !az.topic(acl.OpDescribe, name) {
+			if !fetchAll {
+				st := kmsg.NewDescribeTopicPartitionsResponseTopic()
+				st.Topic = kmsg.StringPtr(name)
+				st.ErrorCode = kerr.TopicAuthorizationFailed.Code
+				st.Partitions = []kmsg.DescribeTopicPartitionsResponseTopicPartition{}
+				denied = append(denied, st)
+			}
+			continue
+		}
 		if remaining == 0 {
 			// All partitions of the previous topics fitted; the next
 			// response starts at this topic.
@@ -97,7 +111,7 @@ func (b *Broker) handleDescribeTopicPartitions(_ context.Context, _ *conn, r *re
 				st.ErrorCode = kerr.InvalidTopicException.Code
 			}
 			st.IsInternal = isInternalTopic(name)
-			st.AuthorizedOperations = topicAuthorizedOps
+			st.AuthorizedOperations = az.ops(acl.ResourceTopic, name)
 			resp.Topics = append(resp.Topics, st)
 			continue
 		}
@@ -114,7 +128,7 @@ func (b *Broker) handleDescribeTopicPartitions(_ context.Context, _ *conn, r *re
 		st.Topic = kmsg.StringPtr(name)
 		st.TopicID = t.ID
 		st.IsInternal = isInternalTopic(name)
-		st.AuthorizedOperations = topicAuthorizedOps
+		st.AuthorizedOperations = az.ops(acl.ResourceTopic, name)
 		st.Partitions = []kmsg.DescribeTopicPartitionsResponseTopicPartition{}
 		for i := start; i < upper; i++ {
 			st.Partitions = append(st.Partitions, describeTopicPartition(img, t.Partitions[i], b.offlineIn(t.Name, t.Partitions[i].Index)))
@@ -128,6 +142,7 @@ func (b *Broker) handleDescribeTopicPartitions(_ context.Context, _ *conn, r *re
 			remaining -= upper - start
 		}
 	}
+	resp.Topics = append(resp.Topics, denied...)
 	return resp, nil
 }
 
