@@ -1,10 +1,3 @@
-// To enable: copy to cmd/samsa/security_e2e_pending_test.go (package main;
-// it uses the helpers of security_e2e_test.go) once the broker checks ACLs
-// on the data path (Produce, Fetch, InitProducerId, FindCoordinator,
-// JoinGroup, OffsetCommit; branch authz). Today a node with the
-// StandardAuthorizer checks ACLs only on the admin APIs, so the first
-// assertion fails ("alice produced without ACLs"); the test does not skip.
-
 package main
 
 import (
