@@ -82,6 +82,13 @@ func (b *Broker) handleCreateTopics(ctx context.Context, c *conn, r *request) (k
 			resp.Topics = append(resp.Topics, st)
 			continue
 		}
+		if !c.mutationAllowed(r, b.topicPartitions(rt)) {
+			st := kmsg.NewCreateTopicsResponseTopic()
+			st.Topic = rt.Topic
+			st.ErrorCode, st.ErrorMessage = errorCode(errMutationQuota), errMessage(errMutationQuota)
+			resp.Topics = append(resp.Topics, st)
+			continue
+		}
 		st := b.createOneTopic(ctx, rt, req.ValidateOnly)
 		if req.Version >= 5 && st.ErrorCode == 0 && !az.topic(acl.OpDescribeConfigs, rt.Topic) {
 			st.Configs, st.NumPartitions, st.ReplicationFactor = nil, -1, -1
@@ -227,4 +234,17 @@ func (b *Broker) createTopicFromRequest(ctx context.Context, rt *kmsg.CreateTopi
 		rf = int16(len(t.Partitions[0].Replicas))
 	}
 	return t, rf, nil
+}
+
+// topicPartitions is how many partitions a CreateTopics topic asks for
+// (its assignment, its count, or num.partitions for -1), for the
+// controller mutation quota.
+func (b *Broker) topicPartitions(rt *kmsg.CreateTopicsRequestTopic) int {
+	switch {
+	case len(rt.ReplicaAssignment) > 0:
+		return len(rt.ReplicaAssignment)
+	case rt.NumPartitions == -1:
+		return int(b.settings().NumPartitions)
+	}
+	return int(rt.NumPartitions)
 }

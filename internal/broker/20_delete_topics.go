@@ -156,6 +156,10 @@ func (b *Broker) handleDeleteTopics(ctx context.Context, c *conn, r *request) (k
 
 	var deleted []string
 	for _, w := range targets {
+		if t, ok := img.TopicsByID[w.id]; ok && !c.mutationAllowed(r, len(t.Partitions)) {
+			answer(w.name, w.id, errMutationQuota)
+			continue
+		}
 		if _, err := b.ctl.Propose(ctx, metadata.DeleteTopic{ID: w.id}); err != nil {
 			answer(w.name, w.id, err)
 			continue

@@ -83,6 +83,10 @@ func (b *Broker) handleCreatePartitions(ctx context.Context, c *conn, r *request
 			answer(rt.Topic, newTopicError(kerr.PolicyViolation, "%s", excessiveBatch))
 			continue
 		}
+		if t, ok := b.image().Topics[rt.Topic]; ok && !c.mutationAllowed(r, int(rt.Count)-len(t.Partitions)) {
+			answer(rt.Topic, errMutationQuota)
+			continue
+		}
 		err := b.createPartitions(ctx, rt, req.ValidateOnly)
 		if err == nil && !req.ValidateOnly {
 			changed = true

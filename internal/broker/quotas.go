@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/samsa-streaming/samsa/internal/log"
@@ -113,7 +114,7 @@ func (c *conn) recordRequest(r *request, frameLen int, took time.Duration, resp 
 		d = m.RecordProduce(user, client, frameLen)
 	}
 	d = max(d, m.RecordRequestTime(user, client, took))
-	if d <= 0 {
+	if d <= 0 && c.mute <= 0 {
 		return
 	}
 	ms := c.throttle(d)
@@ -191,5 +192,29 @@ func (b *Broker) admitRate(ctx context.Context, ip string) bool {
 		b.connMu.Unlock()
 		return false
 	}
+	return true
+}
+
+// errMutationQuota fails one topic of a CreateTopics, DeleteTopics or
+// CreatePartitions over the client's controller_mutation_rate.
+var errMutationQuota = newTopicError(kerr.ThrottlingQuotaExceeded, "The throttling quota has been exceeded.")
+
+// mutationAllowed applies controller_mutation_rate (KIP-599) to one topic
+// of a CreateTopics, DeleteTopics or CreatePartitions creating or deleting
+// partitions: the strict versions refuse the topic while the client's
+// bucket is below zero, older ones only throttle. The throttle goes into
+// the response (recordRequest) and mutes the connection.
+func (c *conn) mutationAllowed(r *request, partitions int) bool {
+	m := c.b.quotaManager()
+	if m == nil || c.l.InterBroker || partitions <= 0 {
+		return true
+	}
+	user := c.quotaUser()
+	if quota.StrictMutations(r.hdr.Key, r.hdr.Version) {
+		d, ok := m.CheckMutation(user, r.hdr.ClientID, partitions)
+		c.throttle(d)
+		return ok
+	}
+	c.throttle(m.RecordMutation(user, r.hdr.ClientID, partitions))
 	return true
 }

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 )
@@ -163,5 +165,42 @@ func BenchmarkProducerQuota(b *testing.B) {
 		b.ReportMetric(rate(sentB, 2*half), "bob-B/s")
 		b.ReportMetric(rate(a1+a2, 2*half)/quota, "alice/quota")
 		b.ReportMetric(rate(a2, half)/quota, "alice-last10s/quota")
+	}
+}
+
+// TestControllerMutationQuota (KIP-599): with controller_mutation_rate 1
+// partition/s, alice's first large CreateTopics takes the bucket below
+// zero and her next topic is refused with THROTTLING_QUOTA_EXCEEDED and a
+// throttle; bob, without the quota, creates his.
+func TestControllerMutationQuota(t *testing.T) {
+	n := quotaNode(t, 1<<30)
+	var ha throttles
+	admin := kadm.NewClient(quotaClient(t, n, "alice", "a", nil))
+	ctx := context.Background()
+	alice := "alice"
+	res, err := admin.AlterClientQuotas(ctx, []kadm.AlterClientQuotaEntry{{
+		Entity: []kadm.ClientQuotaEntityComponent{{Type: "user", Name: &alice}},
+		Ops:    []kadm.AlterClientQuotaOp{{Key: "controller_mutation_rate", Value: 1}},
+	}})
+	if err != nil || res[0].Err != nil {
+		t.Fatalf("alter quota: %v %+v", err, res)
+	}
+	adm := kadm.NewClient(quotaClient(t, n, "alice", "a", &ha))
+	if r, err := adm.CreateTopic(ctx, 40, 1, nil, "big"); err != nil || r.Err != nil {
+		t.Fatalf("first create: %v %v", err, r.Err)
+	}
+	r, err := adm.CreateTopic(ctx, 1, 1, nil, "next")
+	if err == nil {
+		err = r.Err
+	}
+	if !errors.Is(err, kerr.ThrottlingQuotaExceeded) {
+		t.Fatalf("second create: %v, want THROTTLING_QUOTA_EXCEEDED", err)
+	}
+	if ha.n.Load() == 0 {
+		t.Fatal("no throttle_time_ms on the refused CreateTopics")
+	}
+	bob := kadm.NewClient(quotaClient(t, n, "bob", "b", nil))
+	if r, err := bob.CreateTopic(ctx, 40, 1, nil, "bobs"); err != nil || r.Err != nil {
+		t.Fatalf("bob's create: %v %v", err, r.Err)
 	}
 }
