@@ -35,6 +35,9 @@ func (b *Broker) handleDescribeClientQuotas(_ context.Context, c *conn, r *reque
 		resp.ErrorCode, resp.ErrorMessage = quotaErrorCode(err), kmsg.StringPtr(quotaMessage(err))
 		return resp, nil
 	}
+	if entries == nil {
+		entries = []kmsg.DescribeClientQuotasResponseEntry{} // an empty array, not null: Java's client dereferences it
+	}
 	resp.Entries = entries
 	return resp, nil
 }
