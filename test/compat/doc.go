@@ -22,4 +22,9 @@
 // never go backwards, committed == end offsets at the end, and that new
 // members resume from the commits. The Go clients' members run in the test
 // binary itself, re-executed by TestMain.
+//
+// kafkatools_test.go runs Apache Kafka's own administration tools,
+// kafka-acls and kafka-configs (from the jars make kafka-dist fetches),
+// against a SASL_PLAINTEXT node with the StandardAuthorizer, and checks each
+// change with the samsa CLI's listings.
 package compat
