@@ -8,9 +8,12 @@
 #   make deps-kcat    kcat from Debian (apt-get update only if the install fails)
 #   make deps-python  confluent-kafka in a venv at $(COMPAT_VENV)
 #   make deps-java    test/compat/java/target/samsa-compat.jar (kafka-clients)
+#   make kafka-dist   Apache Kafka's jars in .cache/kafka/libs (mk/bench.mk),
+#                     whose kafka-acls and kafka-configs classes
+#                     test/compat/kafkatools_test.go runs
 #
 # test/compat finds them at the same paths (or SAMSA_COMPAT_PYTHON,
-# SAMSA_COMPAT_JAR, SAMSA_COMPAT_KCAT).
+# SAMSA_COMPAT_JAR, SAMSA_COMPAT_KCAT, SAMSA_COMPAT_KAFKA_LIBS).
 
 COMPAT_CACHE            ?= .cache
 COMPAT_VENV             ?= $(COMPAT_CACHE)/venv
@@ -24,7 +27,7 @@ MVN                     ?= mvn
 
 .PHONY: deps deps-kcat deps-python deps-java
 
-deps: deps-kcat deps-python deps-java
+deps: deps-kcat deps-python deps-java kafka-dist
 
 # compat_apt_install CMD,PACKAGES: install PACKAGES from Debian unless CMD is
 # already on PATH; apt-get update runs only if the first install fails.

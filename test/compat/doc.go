@@ -30,4 +30,9 @@
 // the broker against its JWKS) and over SSL with client certificates, and
 // wrong credentials must fail. The Java and Python drivers take such
 // settings from the properties file named by SAMSA_COMPAT_CLIENT_PROPS.
+//
+// kafkatools_test.go runs Apache Kafka's own administration tools,
+// kafka-acls and kafka-configs (from the jars make kafka-dist fetches),
+// against a SASL_PLAINTEXT node with the StandardAuthorizer, and checks each
+// change with the samsa CLI's listings.
 package compat
