@@ -98,6 +98,9 @@ func TestSecureClusterSASL(t *testing.T) {
 		t.Fatalf("list as admin:\n%s", out)
 	}
 	alice := []string{"-X", "security.protocol=SASL_PLAINTEXT", "-X", "sasl.mechanism=PLAIN", "-X", "sasl.username=alice", "-X", "sasl.password=alice-secret", "-b", addr, "--timeout", "10s"}
+	// The authorizer is on: alice produces and consumes once granted.
+	cliOK(t, addr, "acl", "create", "--allow-principal", "User:alice", "--producer", "--topic", "orders", "--command-config", admin)
+	cliOK(t, addr, "acl", "create", "--allow-principal", "User:alice", "--consumer", "--topic", "orders", "--group", "*", "--command-config", admin)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if r := runSamsaStdin(ctx, "k:v\n", append([]string{"produce", "orders"}, alice...)...); r.err != nil {

@@ -75,6 +75,14 @@ func (n *Node) mechanism(mech string, l config.Listener, cfg sasl.Config, props 
 		if err != nil {
 			return nil, err
 		}
+		// Load the keys before serving, as Kafka's refreshing JWKS does
+		// at start; if the endpoint is down the listener still starts
+		// and refuses tokens until the refresher gets the keys.
+		rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := keys.Refresh(rctx); err != nil {
+			n.lg.Warn("JWKS not loaded at start; OAUTHBEARER authentications fail until it is", "listener", l.Name, "url", cfg.OAuthBearer.JWKSEndpointURL, "err", err)
+		}
+		cancel()
 		if err := keys.Start(context.Background()); err != nil {
 			return nil, err
 		}
