@@ -34,8 +34,9 @@ type ClusterOptions struct {
 	// broker's replication listener has a proxy in front of it (the node
 	// gets --replication-listen on a free port and
 	// --advertised-replication-listen naming the proxy, so followers fetch
-	// through it). While the binary lacks --replication-listen the test is
-	// skipped. See Cluster.IsolateController, IsolateReplication and Heal.
+	// through it; with InterBrokerListener, that listener instead). While
+	// the binary lacks --replication-listen the test is skipped. See
+	// Cluster.IsolateController, IsolateReplication and Heal.
 	Proxied bool
 	// ControllerOnly starts the n voters with --roles controller: they
 	// serve no Kafka listener, and are ready once the log says the
@@ -44,6 +45,16 @@ type ClusterOptions struct {
 	// Brokers adds broker-only nodes (--roles broker, not in --voters)
 	// with ids n+1..n+Brokers.
 	Brokers int
+	// InterBrokerListener, if set, names a second Kafka listener (say
+	// INTERNAL) every broker gets on a free port beside its PLAINTEXT one
+	// at Addr: --listen PLAINTEXT://Addr,NAME://127.0.0.1:port (its address
+	// is ClusterNode.ReplicationAddr). Its protocol and security settings,
+	// and inter.broker.listener.name=NAME, go in Config. With Proxied it
+	// takes the place of --replication-listen: the replication proxy is in
+	// front of it and the node advertises NAME://proxy (--advertised-listen),
+	// so followers fetch through the proxy, which forwards bytes and so
+	// carries TLS too.
+	InterBrokerListener string
 
 	// raftOnly (this package's tests) proxies the raft links only.
 	raftOnly bool
@@ -75,7 +86,8 @@ type ClusterNode struct {
 	// Controller and Broker are the node's roles.
 	Controller, Broker bool
 	// ReplicationAddr is the node's real replication listener (with
-	// Proxied; "" otherwise). Followers reach it through ReplicationProxy.
+	// Proxied or InterBrokerListener; "" otherwise). With Proxied,
+	// followers reach it through ReplicationProxy.
 	ReplicationAddr string
 }
 
@@ -105,7 +117,7 @@ func TryStartCluster(t testing.TB, n int, opts ClusterOptions) (*Cluster, error)
 	}
 	bin := Binary(t)
 	proxyRepl := opts.Proxied && !opts.raftOnly
-	if proxyRepl {
+	if proxyRepl && opts.InterBrokerListener == "" {
 		RequireServeFlag(t, "--replication-listen")
 		RequireServeFlag(t, "--advertised-replication-listen")
 	}
@@ -133,13 +145,15 @@ func TryStartCluster(t testing.TB, n int, opts ClusterOptions) (*Cluster, error)
 		if cn.Controller {
 			voters = append(voters, fmt.Sprintf("%d@%s", id, cn.ControllerAddr))
 		}
-		if cn.Broker && proxyRepl {
+		if cn.Broker && (proxyRepl || opts.InterBrokerListener != "") {
 			rp, err := freePort()
 			if err != nil {
 				t.Fatalf("clustertest: %v", err)
 			}
 			cn.ReplicationAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(rp))
-			c.repl[id] = StartProxy(t, cn.ReplicationAddr)
+			if proxyRepl {
+				c.repl[id] = StartProxy(t, cn.ReplicationAddr)
+			}
 		}
 		c.Nodes = append(c.Nodes, cn)
 	}
@@ -178,11 +192,7 @@ func TryStartCluster(t testing.TB, n int, opts ClusterOptions) (*Cluster, error)
 			// and needs a listener of its own for the leader's appends.
 			cn.args = append(cn.args, "--roles", "broker", "--controller-listen", cn.ControllerAddr)
 		}
-		if cn.ReplicationAddr != "" {
-			cn.args = append(cn.args,
-				"--replication-listen", cn.ReplicationAddr,
-				"--advertised-replication-listen", c.repl[cn.ID].Addr)
-		}
+		cn.args = append(cn.args, c.replicationArgs(cn, opts.InterBrokerListener)...)
 		cn.args = append(cn.args, opts.Args...)
 	}
 	// At the end: heal every link and resume paused nodes so that each
@@ -224,6 +234,25 @@ func TryStartCluster(t testing.TB, n int, opts ClusterOptions) (*Cluster, error)
 		}
 	}
 	return c, errors.Join(failed...)
+}
+
+// replicationArgs are the flags of the listener followers fetch from:
+// --replication-listen behind its proxy, or the named inter-broker
+// listener (ClusterOptions.InterBrokerListener), advertised as its proxy
+// if it has one.
+func (c *Cluster) replicationArgs(cn *ClusterNode, name string) []string {
+	switch {
+	case cn.ReplicationAddr == "":
+		return nil
+	case name == "":
+		return []string{"--replication-listen", cn.ReplicationAddr,
+			"--advertised-replication-listen", c.repl[cn.ID].Addr}
+	}
+	cn.listeners = []string{name + "://" + cn.ReplicationAddr}
+	if p := c.repl[cn.ID]; p != nil {
+		return []string{"--advertised-listen", name + "://" + p.Addr}
+	}
+	return nil
 }
 
 // votersFor is the --voters value node id is started with: with proxies,

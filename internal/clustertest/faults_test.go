@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -199,4 +200,28 @@ func TestClusterBrokerOnly(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestReplicationArgs: the flags of the listener followers fetch from,
+// with and without InterBrokerListener and a proxy (no process started).
+func TestReplicationArgs(t *testing.T) {
+	c := &Cluster{repl: map[int32]*Proxy{1: {Addr: "127.0.0.1:9"}}}
+	for _, tc := range []struct {
+		name      string
+		cn        *ClusterNode
+		listeners []string
+		want      string
+	}{
+		{"", &ClusterNode{Node: &Node{}, ID: 2}, nil, ""},
+		{"", &ClusterNode{Node: &Node{}, ID: 1, ReplicationAddr: "127.0.0.1:7"}, nil,
+			"--replication-listen 127.0.0.1:7 --advertised-replication-listen 127.0.0.1:9"},
+		{"INTERNAL", &ClusterNode{Node: &Node{}, ID: 1, ReplicationAddr: "127.0.0.1:7"}, []string{"INTERNAL://127.0.0.1:7"},
+			"--advertised-listen INTERNAL://127.0.0.1:9"},
+		{"INTERNAL", &ClusterNode{Node: &Node{}, ID: 3, ReplicationAddr: "127.0.0.1:8"}, []string{"INTERNAL://127.0.0.1:8"}, ""},
+	} {
+		got := strings.Join(c.replicationArgs(tc.cn, tc.name), " ")
+		if got != tc.want || !slices.Equal(tc.cn.listeners, tc.listeners) {
+			t.Errorf("node %d, listener %q: args %q, listeners %q; want %q, %q", tc.cn.ID, tc.name, got, tc.cn.listeners, tc.want, tc.listeners)
+		}
+	}
 }

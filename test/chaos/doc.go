@@ -24,6 +24,18 @@
 //  6. TestKillCoordinatorUnderGroupAndTransactions: committed offsets never
 //     go back and a transactional pipeline's output has each input once.
 //  7. TestRollingRestartUnderLoad: zero producer errors and no anomaly.
+//  8. TestSecure{KillLeaderLoop,PauseLeaderPastSession,
+//     PartitionLeaderFromFollowersAndControllers,RollingRestartUnderLoad}:
+//     scenarios 1, 2, 3 and 7 on a secured cluster (secure_test.go): raft
+//     over the SSL CONTROLLER listener and replication over the SSL
+//     INTERNAL listener (inter.broker.listener.name), both with client
+//     certificates (CN=broker, a super user) and through the proxies;
+//     StandardAuthorizer with no access without an ACL. The workload's
+//     clients stay on the PLAINTEXT listener as User:ANONYMOUS, with ACLs
+//     on chaos-* topics and groups and Describe and IdempotentWrite on the
+//     cluster, created by an admin certificate (CN=admin, a super user)
+//     through INTERNAL; a topic outside chaos-* and a follower's fetch on
+//     the client listener are checked to be refused first.
 //
 // Each runs for a short, fixed number of faults by default; set
 // SAMSA_CHAOS_DURATION (e.g. 10m, as `make chaos` does) to repeat faults

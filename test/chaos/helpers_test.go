@@ -80,6 +80,10 @@ func ctxFor(t *testing.T, d time.Duration) context.Context {
 	return ctx
 }
 
+// starter starts a scenario's cluster: startCluster, or startSecureCluster
+// (secure_test.go) for the same scenario on a secured cluster.
+type starter func(t *testing.T, n int, opts clustertest.ClusterOptions) *clustertest.Cluster
+
 func startCluster(t *testing.T, n int, opts clustertest.ClusterOptions) *clustertest.Cluster {
 	t.Helper()
 	opts.Config = clusterConfig + opts.Config

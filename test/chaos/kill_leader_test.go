@@ -12,9 +12,11 @@ import (
 // default) and restart it, under an idempotent acks=all producer and a
 // group consumer; RF=3, min.insync.replicas=2. Logs each failover time
 // (kill to the first acknowledged write on that partition).
-func TestKillLeaderLoop(t *testing.T) {
+func TestKillLeaderLoop(t *testing.T) { killLeaderLoop(t, startCluster) }
+
+func killLeaderLoop(t *testing.T, start starter) {
 	const topic, partitions = "chaos-kill", 3
-	c := startCluster(t, 3, clustertest.ClusterOptions{})
+	c := start(t, 3, clustertest.ClusterOptions{})
 	ctx := ctxFor(t, 4*time.Minute)
 	createTopic(ctx, t, c, topic, partitions, 3, map[string]string{"min.insync.replicas": "2"})
 

@@ -18,9 +18,11 @@ import (
 // may be acknowledged unless it survives (check L), since no follower can
 // have it. The controllers fence the cut-off node and elect another
 // leader; after healing it rejoins as a follower.
-func TestPartitionLeaderFromFollowersAndControllers(t *testing.T) {
+func TestPartitionLeaderFromFollowersAndControllers(t *testing.T) { partitionLeader(t, startCluster) }
+
+func partitionLeader(t *testing.T, start starter) {
 	const topic, partitions = "chaos-cut", 3
-	c := startCluster(t, 3, clustertest.ClusterOptions{Proxied: true})
+	c := start(t, 3, clustertest.ClusterOptions{Proxied: true})
 	ctx := ctxFor(t, 4*time.Minute)
 	createTopic(ctx, t, c, topic, partitions, 3, map[string]string{"min.insync.replicas": "2"})
 

@@ -19,9 +19,11 @@ import (
 // early), so that the resumed process handles them under its stale epoch:
 // it must acknowledge none of them at an offset that ends up holding
 // something else (checks L and O), and it rejoins as a follower.
-func TestPauseLeaderPastSession(t *testing.T) {
+func TestPauseLeaderPastSession(t *testing.T) { pauseLeaderPastSession(t, startCluster) }
+
+func pauseLeaderPastSession(t *testing.T, start starter) {
 	const topic, partitions = "chaos-pause", 3
-	c := startCluster(t, 3, clustertest.ClusterOptions{})
+	c := start(t, 3, clustertest.ClusterOptions{})
 	ctx := ctxFor(t, 4*time.Minute)
 	createTopic(ctx, t, c, topic, partitions, 3, map[string]string{"min.insync.replicas": "2"})
 

@@ -13,9 +13,11 @@ import (
 // idempotent acks=all producer with franz-go's default unlimited retries
 // and a group consumer: the producer sees zero errors, and checks L, D, O
 // and S hold.
-func TestRollingRestartUnderLoad(t *testing.T) {
+func TestRollingRestartUnderLoad(t *testing.T) { rollingRestart(t, startCluster) }
+
+func rollingRestart(t *testing.T, start starter) {
 	const topic, partitions = "chaos-rolling", 3
-	c := startCluster(t, 3, clustertest.ClusterOptions{})
+	c := start(t, 3, clustertest.ClusterOptions{})
 	ctx := ctxFor(t, 4*time.Minute)
 	createTopic(ctx, t, c, topic, partitions, 3, map[string]string{"min.insync.replicas": "2"})
 
