@@ -30,7 +30,7 @@ func TestProbeAndIdleConns(t *testing.T) {
 	}
 	n := clustertest.Start(t, clustertest.Options{})
 	ctx := context.Background()
-	if err := probe(ctx, n.Addr, 5*time.Second); err != nil {
+	if _, err := probe(ctx, n.Addr, nil, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	ic, err := openIdle(ctx, n.Addr, 50)
@@ -46,7 +46,7 @@ func TestProbeAndIdleConns(t *testing.T) {
 	if got := ic.alive(); got != 49 {
 		t.Fatalf("%d of 49 idle connections alive", got)
 	}
-	if err := probe(ctx, "127.0.0.1:1", time.Second); err == nil {
+	if _, err := probe(ctx, "127.0.0.1:1", nil, time.Second); err == nil {
 		t.Fatal("probe of a closed port succeeded")
 	}
 }
@@ -67,7 +67,7 @@ func TestKafkaLifecycle(t *testing.T) {
 	o.workDir = t.TempDir()
 	lg := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx := context.Background()
-	b, err := startKafka(ctx, lg, &o, o.workDir)
+	b, err := startKafka(ctx, lg, &o, o.workDir, secPlaintext)
 	if err != nil {
 		t.Fatal(err)
 	}
