@@ -133,7 +133,7 @@ func (h *harness) report(ids []string) string {
 	}
 
 	p("\n### Method\n\n")
-	p("- Runs alternate Samsa, Kafka, Samsa, Kafka, … within each workload: %d runs per system for workloads 1, 2 and 4 and %d for 3, 5, 6 and the perf tools, each `samsa bench` run measuring %s after a %s warm-up.\n", o.runs, o.shortRuns, o.duration, o.warmup)
+	p("- Runs alternate Samsa, Kafka, Samsa, Kafka, … within each workload: %d runs per system for workloads 1, 2 and 4 and %d for 3, 5, 6, tls1, tls3 and the perf tools, each `samsa bench` run measuring %s after a %s warm-up.\n", o.runs, o.shortRuns, o.duration, o.warmup)
 	p("- Every run starts a fresh broker process with an empty data directory and stops it (SIGTERM) afterwards, so CPU-seconds and peak RSS are per run. Start-up (table below) plus shutdown and, for Kafka, the storage format cost well under a second for Samsa and several seconds for Kafka, small next to a %s run, so restarting was kept for clean per-run numbers.\n", o.warmup+o.duration)
 	p("- Load generator: `samsa bench` (franz-go) for both systems, given the broker pid (`--pid`) so it reports the broker's CPU-seconds and peak RSS over the measured part; CPU-s per GB = broker CPU-seconds ÷ (bytes moved / 10^9). MB = 10^6 bytes throughout (Kafka's tools print MiB; converted).\n")
 	p("- Ratio columns are Samsa ÷ Kafka per round (runs of the same round are neighbours in time), median and range over the rounds. Above 1 is better for throughput, below 1 better for latency, CPU and RSS.\n")
@@ -306,7 +306,7 @@ func cmdOut(name string, args ...string) string {
 const defaultHeader = `# Benchmarks: Samsa and Apache Kafka on one machine
 
 Hand-written notes go above the generated section; ` + "`make bench-compare`" + ` (about
-35 minutes) rewrites everything between the markers below. ` + "`make bench-compare-quick`" + `
+45 minutes) rewrites everything between the markers below. ` + "`make bench-compare-quick`" + `
 is a smoke run of a couple of minutes that writes to .cache/bench/ instead.
 
 `

@@ -130,20 +130,27 @@ func (h *harness) negotiatedBy(workload, sys string) string {
 	return strings.Join(ts, "; ")
 }
 
-// tlsVerdict says, from the medians, whether TLS costs Samsa less
-// throughput than it costs Kafka.
+// tlsVerdict says, from the per-round TLS costs of MB/s, whether TLS costs
+// Samsa less throughput than it costs Kafka; overlapping ranges are no
+// clear difference.
 func (h *harness) tlsVerdict(workload string) string {
 	s, oks := summarize(h.tlsCost(workload, sysSamsa, "mb_per_sec"))
 	k, okk := summarize(h.tlsCost(workload, sysKafka, "mb_per_sec"))
 	if !oks || !okk {
 		return "**TLS cost:** not enough successful runs to compare."
 	}
-	verdict := "TLS costs Samsa less throughput than it costs Kafka"
+	less := "less"
 	if s.median < k.median {
-		verdict = "TLS costs Samsa more throughput than it costs Kafka"
+		less = "more"
 	}
-	if s.n > 1 && k.n > 1 && s.min <= k.max && k.min <= s.max {
-		verdict += ", though the per-round ranges overlap"
+	var verdict string
+	switch {
+	case s.n == 1 || k.n == 1:
+		verdict = fmt.Sprintf("in this one round TLS cost Samsa %s throughput than Kafka", less)
+	case s.min <= k.max && k.min <= s.max:
+		verdict = fmt.Sprintf("no clear difference: the per-round ranges overlap (Samsa %.0f–%.0f%%, Kafka %.0f–%.0f%%)", s.min*100, s.max*100, k.min*100, k.max*100)
+	default:
+		verdict = fmt.Sprintf("TLS costs Samsa %s throughput than it costs Kafka in every round (Samsa %.0f–%.0f%%, Kafka %.0f–%.0f%%)", less, s.min*100, s.max*100, k.min*100, k.max*100)
 	}
 	sc, _ := summarize(h.secValues(workload, variant{sysSamsa, secSASLSSL}, "mb_per_sec"))
 	kc, _ := summarize(h.secValues(workload, variant{sysKafka, secSASLSSL}, "mb_per_sec"))
