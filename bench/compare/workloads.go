@@ -345,20 +345,7 @@ func (h *harness) runOne(ctx context.Context, w workload, sys, sec string, round
 	if !h.o.keep {
 		defer os.RemoveAll(dir)
 	}
-	start := startSamsa
-	if sys == sysKafka {
-		start = startKafka
-	}
-	b, err := start(ctx, h.lg, h.o, dir, sec)
-	if err != nil && ctx.Err() == nil {
-		// A port found free can be taken before the broker binds it: one
-		// more try on fresh ports.
-		h.lg.Warn("broker start failed; retrying once", "system", sys, "err", firstLine(err.Error()))
-		_ = os.RemoveAll(dir)
-		if merr := os.MkdirAll(dir, 0o755); merr == nil {
-			b, err = start(ctx, h.lg, h.o, dir, sec)
-		}
-	}
+	b, err := h.startBroker(ctx, sys, sec, dir)
 	if err != nil {
 		r.Err = err.Error()
 		return r
@@ -401,6 +388,25 @@ func (h *harness) runOne(ctx context.Context, w workload, sys, sec string, round
 		}
 	}
 	return r
+}
+
+// startBroker starts sys with security sec in dir. A port found free can
+// be taken before the broker binds it, so a failed start gets one more try
+// on fresh ports.
+func (h *harness) startBroker(ctx context.Context, sys, sec, dir string) (*broker, error) {
+	start := startSamsa
+	if sys == sysKafka {
+		start = startKafka
+	}
+	b, err := start(ctx, h.lg, h.o, dir, sec)
+	if err != nil && ctx.Err() == nil {
+		h.lg.Warn("broker start failed; retrying once", "system", sys, "err", firstLine(err.Error()))
+		_ = os.RemoveAll(dir)
+		if merr := os.MkdirAll(dir, 0o755); merr == nil {
+			b, err = start(ctx, h.lg, h.o, dir, sec)
+		}
+	}
+	return b, err
 }
 
 // benchResult is the JSON line `samsa bench … --json` prints.
@@ -471,19 +477,18 @@ func parseBenchOutput(out []byte) (benchResult, error) {
 	return br, errors.New("samsa bench printed no JSON line")
 }
 
-// benchRun runs `samsa bench ARGS -b ADDR --pid PID --json` against b. With
-// prefix "" its result fills the run's main metrics; otherwise
-// PREFIX_mb_per_sec only (a preparatory step).
-func (h *harness) benchRun(ctx context.Context, b *broker, r *run, prefix string, args ...string) (benchResult, error) {
+// benchCommand returns the arguments of `samsa bench ARGS` against b, and
+// the same with the broker's address, pid and client.properties path
+// replaced by ADDR, PID and client.properties, for the report.
+func benchCommand(b *broker, args []string) (full, tmpl []string) {
 	pid := strconv.Itoa(b.pid())
-	full := append(append([]string{"bench"}, args...), "-b", b.addr, "--pid", pid, "--timeout", "60s", "--allow-errors", "--json")
+	full = append(append([]string{"bench"}, args...), "-b", b.addr, "--pid", pid, "--timeout", "60s", "--allow-errors", "--json")
 	props := "\x00"
 	if b.sec != nil {
 		props = b.sec.clientProps
 		full = append(full, "--command-config", props)
 	}
-	tmpl := make([]string, len(full))
-	for i, a := range full {
+	for _, a := range full {
 		switch a {
 		case b.addr:
 			a = "ADDR"
@@ -492,8 +497,16 @@ func (h *harness) benchRun(ctx context.Context, b *broker, r *run, prefix string
 		case props:
 			a = "client.properties"
 		}
-		tmpl[i] = a
+		tmpl = append(tmpl, a)
 	}
+	return full, tmpl
+}
+
+// benchRun runs `samsa bench ARGS -b ADDR --pid PID --json` against b. With
+// prefix "" its result fills the run's main metrics; otherwise
+// PREFIX_mb_per_sec only (a preparatory step).
+func (h *harness) benchRun(ctx context.Context, b *broker, r *run, prefix string, args ...string) (benchResult, error) {
+	full, tmpl := benchCommand(b, args)
 	h.note(r.Workload, "samsa "+strings.Join(tmpl, " "))
 
 	timeout := h.o.warmup + h.o.duration + 2*time.Minute
