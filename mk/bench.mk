@@ -2,7 +2,7 @@
 #
 #   make kafka-dist            Kafka's jars from Maven Central into $(KAFKA_LIBS)
 #                              (bench/kafka/pom.xml; skipped when already there)
-#   make bench-compare         the full comparison, about 35 minutes on 2 cores;
+#   make bench-compare         the full comparison, about 45 minutes on 2 cores;
 #                              rewrites the generated part of docs/benchmarks.md
 #   make bench-compare-quick   a few-minute smoke run (1 run each, 3 s), written
 #                              to .cache/bench/benchmarks-quick.md

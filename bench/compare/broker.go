@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/base64"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -54,6 +56,10 @@ type broker struct {
 	readyAfter time.Duration
 	// idleRSS is VmRSS one second after the broker first answered.
 	idleRSS float64
+	// sec is the SASL_SSL set-up; nil for a PLAINTEXT listener.
+	sec *secure
+	// tls is the protocol and cipher suite the first probe negotiated.
+	tls string
 }
 
 func (b *broker) pid() int { return b.cmd.Process.Pid }
@@ -72,8 +78,9 @@ func freePort() (int, error) {
 }
 
 // launch starts cmd with output to logPath, waits until addr answers
-// ApiVersions and records the start-up time and idle RSS.
-func launch(ctx context.Context, lg *slog.Logger, system, addr, dir, logPath string, cmd *exec.Cmd) (*broker, error) {
+// ApiVersions (over TLS with sec) and records the start-up time and idle
+// RSS.
+func launch(ctx context.Context, lg *slog.Logger, system, addr, dir, logPath string, sec *secure, cmd *exec.Cmd) (*broker, error) {
 	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
@@ -83,7 +90,7 @@ func launch(ctx context.Context, lg *slog.Logger, system, addr, dir, logPath str
 	cmd.Stderr = logf
 	// The broker dies with the harness even if the harness is killed.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	b := &broker{system: system, addr: addr, dir: dir, logPath: logPath, cmd: cmd, exited: make(chan struct{})}
+	b := &broker{system: system, addr: addr, dir: dir, logPath: logPath, cmd: cmd, exited: make(chan struct{}), sec: sec}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", system, err)
@@ -94,7 +101,11 @@ func launch(ctx context.Context, lg *slog.Logger, system, addr, dir, logPath str
 	}()
 	wctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
-	if err := waitServing(wctx, addr, b.exited); err != nil {
+	var tc *tls.Config
+	if sec != nil {
+		tc = sec.client
+	}
+	if b.tls, err = waitServing(wctx, addr, tc, b.exited); err != nil {
 		b.stop(lg)
 		return nil, fmt.Errorf("%s: %w; log %s:\n%s", system, err, logPath, tail(logPath, 2000))
 	}
@@ -133,8 +144,9 @@ func (b *broker) stop(lg *slog.Logger) error {
 }
 
 // startSamsa starts the Samsa binary on a free port with a fresh data
-// directory under dir.
-func startSamsa(ctx context.Context, lg *slog.Logger, o *options, dir string) (*broker, error) {
+// directory under dir; with security SASL_SSL its one listener is SASL_SSL
+// (security.go) and the SCRAM user is created at start.
+func startSamsa(ctx context.Context, lg *slog.Logger, o *options, dir, security string) (*broker, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -147,15 +159,21 @@ func startSamsa(ctx context.Context, lg *slog.Logger, o *options, dir string) (*
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(props, []byte("num.partitions=1\ngroup.initial.rebalance.delay.ms=0\n"), 0o644); err != nil {
+	text := "num.partitions=1\ngroup.initial.rebalance.delay.ms=0\n"
+	args := []string{"serve", "--data-dir", filepath.Join(dir, "data"), "--listen", addr}
+	var sec *secure
+	if security == secSASLSSL {
+		if sec, err = writeSecure(dir); err != nil {
+			return nil, err
+		}
+		text += samsaTLSProperties(addr, sec)
+		args = []string{"serve", "--data-dir", filepath.Join(dir, "data"), "--add-scram", scramFormat}
+	}
+	if err := os.WriteFile(props, []byte(text), 0o644); err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(o.samsaBin, "serve",
-		"--data-dir", filepath.Join(dir, "data"),
-		"--listen", addr,
-		"--config", props,
-		"--log-level", "warn")
-	return launch(ctx, lg, sysSamsa, addr, dir, filepath.Join(dir, "samsa.log"), cmd)
+	cmd := exec.Command(o.samsaBin, append(args, "--config", props, "--log-level", "warn")...)
+	return launch(ctx, lg, sysSamsa, addr, dir, filepath.Join(dir, "samsa.log"), sec, cmd)
 }
 
 // kafkaServerProperties is a single KRaft node acting as broker and
@@ -218,24 +236,44 @@ func (o *options) kafkaJava(jvm []string, log4j, class string, args ...string) *
 	return exec.Command(o.java, append(a, args...)...)
 }
 
+// freePorts returns n distinct free loopback ports.
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	for len(ports) < n {
+		p, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(ports, p) {
+			ports = append(ports, p)
+		}
+	}
+	return ports, nil
+}
+
 // startKafka writes server.properties and a log4j2 configuration under dir,
 // formats the storage with a random cluster id (not part of the start-up
-// time) and starts kafka.Kafka.
-func startKafka(ctx context.Context, lg *slog.Logger, o *options, dir string) (*broker, error) {
-	port, err := freePort()
+// time) and starts kafka.Kafka. With security SASL_SSL the client listener
+// is SASL_SSL and the format adds the SCRAM user.
+func startKafka(ctx context.Context, lg *slog.Logger, o *options, dir, security string) (*broker, error) {
+	ports, err := freePorts(3)
 	if err != nil {
 		return nil, err
 	}
-	cport, err := freePort()
-	for err == nil && cport == port {
-		cport, err = freePort()
-	}
-	if err != nil {
-		return nil, err
+	port, cport := ports[0], ports[1]
+	text := kafkaServerProperties(port, cport, filepath.Join(dir, "data"))
+	var sec *secure
+	var formatArgs []string
+	if security == secSASLSSL {
+		if sec, err = writeSecure(dir); err != nil {
+			return nil, err
+		}
+		text = kafkaTLSProperties(port, ports[2], cport, filepath.Join(dir, "data"), sec)
+		formatArgs = []string{"--add-scram", scramFormat}
 	}
 	props := filepath.Join(dir, "server.properties")
 	log4j := filepath.Join(dir, "log4j2.properties")
-	if err := os.WriteFile(props, []byte(kafkaServerProperties(port, cport, filepath.Join(dir, "data"))), 0o644); err != nil {
+	if err := os.WriteFile(props, []byte(text), 0o644); err != nil {
 		return nil, err
 	}
 	if err := os.WriteFile(log4j, []byte(log4j2Properties(filepath.Join(dir, "server.log"))), 0o644); err != nil {
@@ -245,14 +283,14 @@ func startKafka(ctx context.Context, lg *slog.Logger, o *options, dir string) (*
 	if err != nil {
 		return nil, err
 	}
-	format := o.kafkaJava(nil, log4j, "kafka.tools.StorageTool", "format", "-t", id, "-c", props)
+	format := o.kafkaJava(nil, log4j, "kafka.tools.StorageTool", append([]string{"format", "-t", id, "-c", props}, formatArgs...)...)
 	if out, err := format.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("kafka storage format: %w\n%s", err, out)
 	}
 	jvm := append(append([]string{}, kafkaJVMOpts...),
 		"-Xlog:gc*:file="+filepath.Join(dir, "kafkaServer-gc.log")+":time,tags:filecount=10,filesize=100M")
 	cmd := o.kafkaJava(jvm, log4j, "kafka.Kafka", props)
-	return launch(ctx, lg, sysKafka, "127.0.0.1:"+strconv.Itoa(port), dir, filepath.Join(dir, "kafka.out"), cmd)
+	return launch(ctx, lg, sysKafka, "127.0.0.1:"+strconv.Itoa(port), dir, filepath.Join(dir, "kafka.out"), sec, cmd)
 }
 
 // tail returns up to the last max bytes of a file, for error messages.

@@ -12,6 +12,12 @@
 // out of Maven Central (bench/kafka/pom.xml) as a single KRaft node
 // (broker+controller), with the JVM options of the stock start scripts.
 //
+// Workloads tls1 and tls3 repeat workloads 1 and 3 with each broker run
+// twice a round, with a PLAINTEXT listener and with a SASL_SSL one (TLS 1.3,
+// SCRAM-SHA-512, a CA and server certificate made for the run: security.go),
+// and report the TLS cost: SASL_SSL ÷ PLAINTEXT of the same broker in the
+// same round.
+//
 // In the same minute as each round of runs the harness measures two machine
 // limits in Go: the page-cache append rate (1 MiB buffered writes to a file on
 // the data directory's filesystem, no fsync) and the file-to-loopback copy

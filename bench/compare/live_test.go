@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,7 +31,7 @@ func TestProbeAndIdleConns(t *testing.T) {
 	}
 	n := clustertest.Start(t, clustertest.Options{})
 	ctx := context.Background()
-	if err := probe(ctx, n.Addr, 5*time.Second); err != nil {
+	if _, err := probe(ctx, n.Addr, nil, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	ic, err := openIdle(ctx, n.Addr, 50)
@@ -46,7 +47,7 @@ func TestProbeAndIdleConns(t *testing.T) {
 	if got := ic.alive(); got != 49 {
 		t.Fatalf("%d of 49 idle connections alive", got)
 	}
-	if err := probe(ctx, "127.0.0.1:1", time.Second); err == nil {
+	if _, err := probe(ctx, "127.0.0.1:1", nil, time.Second); err == nil {
 		t.Fatal("probe of a closed port succeeded")
 	}
 }
@@ -67,7 +68,7 @@ func TestKafkaLifecycle(t *testing.T) {
 	o.workDir = t.TempDir()
 	lg := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx := context.Background()
-	b, err := startKafka(ctx, lg, &o, o.workDir)
+	b, err := startKafka(ctx, lg, &o, o.workDir, secPlaintext)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,3 +96,55 @@ func TestKafkaLifecycle(t *testing.T) {
 		t.Fatal("Kafka still running after stop")
 	}
 }
+
+// TestSecureRuns starts each broker with its SASL_SSL listener (Kafka only
+// when the jars are there) and runs samsa bench produce and consume through
+// it, as workloads tls1 and tls3 do.
+func TestSecureRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts brokers")
+	}
+	o := options{}.Defaults()
+	o.samsaBin = clustertest.Binary(t)
+	o.duration, o.warmup = 2*time.Second, 0
+	starts := map[string]func(context.Context, *slog.Logger, *options, string, string) (*broker, error){sysSamsa: startSamsa}
+	if libs, _ := filepath.Abs(filepath.Join("..", "..", o.kafkaLibs)); fileExists(filepath.Join(libs, "kafka_2.13-"+kafkaVersion+".jar")) {
+		o.kafkaLibs = libs
+		starts[sysKafka] = startKafka
+	} else {
+		t.Log("no Kafka jars (make kafka-dist): Samsa only")
+	}
+	lg := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx := context.Background()
+	for sys, start := range starts {
+		t.Run(sys, func(t *testing.T) {
+			o.workDir = t.TempDir()
+			b, err := start(ctx, lg, &o, o.workDir, secSASLSSL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.stop(lg)
+			if b.tls != "TLSv1.3 TLS_AES_128_GCM_SHA256" || b.sec == nil {
+				t.Fatalf("negotiated %q", b.tls)
+			}
+			h := newHarness(lg, &o)
+			r := &run{Workload: "tls3", System: sys, Security: secSASLSSL, Metrics: map[string]float64{}}
+			br, err := h.benchRun(ctx, b, r, "", "produce", "--topic", "t", "--create", "--partitions", "2", "--record-size", "1024",
+				"--count", "2000", "--duration", "1m", "--warmup", "0s", "--rate", "0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if br.Records != 2000 || !strings.Contains(string(br.Config), `"security_protocol":"SASL_SSL"`) || !strings.Contains(string(br.Config), `"sasl_mechanism":"SCRAM-SHA-512"`) {
+				t.Fatalf("produce: %d records, config %s", br.Records, br.Config)
+			}
+			if br, err = h.benchRun(ctx, b, r, "", "consume", "--topic", "t", "--from-start", "--count", "2000", "--duration", "1m", "--warmup", "0s"); err != nil || br.Records != 2000 {
+				t.Fatalf("consume: %d records, %v", br.Records, err)
+			}
+			if _, ok := r.Metrics["cpu_s_per_gb"]; !ok || r.Metrics["errors"] != 0 {
+				t.Fatalf("metrics %v notes %v", r.Metrics, r.Notes)
+			}
+		})
+	}
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }

@@ -20,7 +20,7 @@ import (
 // bench-compare` run, quick() the smoke run.
 type options struct {
 	runs         int           // runs per system for workloads 1, 2 and 4
-	shortRuns    int           // runs per system for workloads 3, 5, 6 and perf
+	shortRuns    int           // runs per system for workloads 3, 5, 6, tls1, tls3 and perf
 	duration     time.Duration // measured time of a samsa bench run
 	warmup       time.Duration // unmeasured lead-in of a samsa bench run
 	workloads    string        // comma-separated ids, or "all"
@@ -103,10 +103,10 @@ func main() {
 	o := options{}.Defaults()
 	fs := flag.NewFlagSet("compare", flag.ExitOnError)
 	fs.IntVar(&o.runs, "runs", o.runs, "runs per system for workloads 1, 2 and 4")
-	fs.IntVar(&o.shortRuns, "short-runs", o.shortRuns, "runs per system for workloads 3, 5, 6 and perf")
+	fs.IntVar(&o.shortRuns, "short-runs", o.shortRuns, "runs per system for workloads 3, 5, 6, tls1, tls3 and perf")
 	fs.DurationVar(&o.duration, "duration", o.duration, "measured duration of each samsa bench run")
 	fs.DurationVar(&o.warmup, "warmup", o.warmup, "warm-up before the measured part of each samsa bench run")
-	fs.StringVar(&o.workloads, "workloads", o.workloads, "comma-separated workloads to run: 1,2,3,4,5,6,perf or all")
+	fs.StringVar(&o.workloads, "workloads", o.workloads, "comma-separated workloads to run: 1,2,3,4,5,6,tls1,tls3,perf or all (tls1, tls3: workloads 1 and 3, each broker PLAINTEXT and SASL_SSL)")
 	fs.StringVar(&o.workDir, "work-dir", o.workDir, "directory for the Samsa binary, run directories and raw results")
 	fs.StringVar(&o.kafkaLibs, "kafka-libs", o.kafkaLibs, "Kafka jars (make kafka-dist)")
 	fs.StringVar(&o.java, "java", o.java, "java executable")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -47,35 +48,46 @@ func apiVersions(conn net.Conn, correlationID int32) error {
 	return nil
 }
 
-// probe dials addr and does one ApiVersions round trip within timeout.
-func probe(ctx context.Context, addr string, timeout time.Duration) error {
+// probe dials addr (with TLS if tc is set) and does one ApiVersions round
+// trip within timeout. Over TLS it returns the negotiated protocol and
+// cipher suite.
+func probe(ctx context.Context, addr string, tc *tls.Config, timeout time.Duration) (string, error) {
 	d := net.Dialer{Timeout: timeout}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer conn.Close()
 	if err := conn.SetDeadline(time.Now().Add(timeout)); err != nil {
-		return err
+		return "", err
 	}
-	return apiVersions(conn, 1)
+	info := ""
+	if tc != nil {
+		tconn := tls.Client(conn, tc)
+		if err := tconn.HandshakeContext(ctx); err != nil {
+			return "", err
+		}
+		info, conn = negotiated(tconn.ConnectionState()), tconn
+	}
+	return info, apiVersions(conn, 1)
 }
 
 // waitServing probes addr every 10 ms until one ApiVersions succeeds, the
-// process exits (exited is closed) or ctx ends.
-func waitServing(ctx context.Context, addr string, exited <-chan struct{}) error {
+// process exits (exited is closed) or ctx ends. It returns what the probe
+// negotiated over TLS.
+func waitServing(ctx context.Context, addr string, tc *tls.Config, exited <-chan struct{}) (string, error) {
 	var last error
 	for {
-		if err := probe(ctx, addr, time.Second); err == nil {
-			return nil
-		} else {
-			last = err
+		info, err := probe(ctx, addr, tc, time.Second)
+		if err == nil {
+			return info, nil
 		}
+		last = err
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s never answered ApiVersions: %w (last: %v)", addr, ctx.Err(), last)
+			return "", fmt.Errorf("%s never answered ApiVersions: %w (last: %v)", addr, ctx.Err(), last)
 		case <-exited:
-			return fmt.Errorf("broker exited before answering ApiVersions (last: %w)", last)
+			return "", fmt.Errorf("broker exited before answering ApiVersions (last: %w)", last)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}

@@ -133,13 +133,16 @@ func (h *harness) report(ids []string) string {
 	}
 
 	p("\n### Method\n\n")
-	p("- Runs alternate Samsa, Kafka, Samsa, Kafka, … within each workload: %d runs per system for workloads 1, 2 and 4 and %d for 3, 5, 6 and the perf tools, each `samsa bench` run measuring %s after a %s warm-up.\n", o.runs, o.shortRuns, o.duration, o.warmup)
+	p("- Runs alternate Samsa, Kafka, Samsa, Kafka, … within each workload: %d runs per system for workloads 1, 2 and 4 and %d for 3, 5, 6, tls1, tls3 and the perf tools, each `samsa bench` run measuring %s after a %s warm-up.\n", o.runs, o.shortRuns, o.duration, o.warmup)
 	p("- Every run starts a fresh broker process with an empty data directory and stops it (SIGTERM) afterwards, so CPU-seconds and peak RSS are per run. Start-up (table below) plus shutdown and, for Kafka, the storage format cost well under a second for Samsa and several seconds for Kafka, small next to a %s run, so restarting was kept for clean per-run numbers.\n", o.warmup+o.duration)
 	p("- Load generator: `samsa bench` (franz-go) for both systems, given the broker pid (`--pid`) so it reports the broker's CPU-seconds and peak RSS over the measured part; CPU-s per GB = broker CPU-seconds ÷ (bytes moved / 10^9). MB = 10^6 bytes throughout (Kafka's tools print MiB; converted).\n")
 	p("- Ratio columns are Samsa ÷ Kafka per round (runs of the same round are neighbours in time), median and range over the rounds. Above 1 is better for throughput, below 1 better for latency, CPU and RSS.\n")
 	p("- Machine limits (measured in Go by the harness at the start of each round, while no broker runs, on the data directory's filesystem): *page-cache append* = %s written in 1 MiB appends to a new file, no fsync; *file→loopback* = sendfile of a cached %s file over one loopback TCP connection to a reader that discards. Produce MB/s is also shown as a %% of the first, consume MB/s as a %% of the second.\n", fmtBytes(o.limitBytes), fmtBytes(o.limitBytes))
 	p("- Kafka %s runs as one KRaft node (process.roles=broker,controller) from the Maven Central jars, started as `%s -cp '.cache/kafka/libs/*' kafka.Kafka server.properties` after `kafka.tools.StorageTool format -t <random id> -c server.properties`; log4j2 at WARN to a file.\n", kafkaVersion, "java "+strings.Join(kafkaJVMOpts, " ")+" -Xlog:gc*:file=…:time,tags:filecount=10,filesize=100M -Dlog4j2.configurationFile=…")
 	p("- Samsa: `go build -o .cache/bench/samsa ./cmd/samsa`, started as `samsa serve --data-dir DIR --listen 127.0.0.1:PORT --log-level warn`.\n")
+	if slices.ContainsFunc(ids, func(id string) bool { return h.workload(id).security() }) {
+		p("- Workloads tls1 and tls3 repeat workloads 1 and 3 with %d rounds of four runs: Samsa PLAINTEXT and SASL_SSL back to back, then Kafka PLAINTEXT and SASL_SSL (SASL_SSL first in every second round). SASL_SSL: TLS 1.3 only (`ssl.enabled.protocols=TLSv1.3` on both brokers and on the client), a fresh ECDSA P-256 CA and server certificate (SAN IP 127.0.0.1) per run in PEM keystore and truststore files, SCRAM-SHA-512 with the user created at start (`samsa serve --add-scram`, Kafka's `StorageTool format --add-scram`). Kafka's client listener is SASL_SSL, its inter-broker and controller listeners PLAINTEXT, and it is pinned to `ssl.cipher.suites=%s`, the suite Go's server chooses, so both brokers encrypt with AES-128-GCM. `samsa bench` connects with franz-go, crypto/tls and franz-go's SCRAM (`--command-config client.properties`).\n", o.shortRuns, kafkaTLSSuite)
+	}
 	if h.e2eRate > 0 {
 		p("- Workload 4 rate: %d records/s, %s.\n", h.e2eRate, h.e2eWhy)
 	}
@@ -187,6 +190,10 @@ func (h *harness) report(ids []string) string {
 	p("Median (min–max) over the successful runs; n = successful runs per system.\n")
 	for _, id := range ids {
 		w := h.workload(id)
+		if w.security() {
+			h.reportSecurity(p, w)
+			continue
+		}
 		p("\n#### Workload %s: %s\n\n", w.id, w.title)
 		ns, nk := len(h.values(id, sysSamsa, "ready_ms")), len(h.values(id, sysKafka, "ready_ms"))
 		p("n = %d Samsa, %d Kafka", ns, nk)
@@ -212,26 +219,7 @@ func (h *harness) report(ids []string) string {
 				p("| … as %% of %s | %s | %s | |\n", name, fmtPct(fs, okfs), fmtPct(fk, okfk))
 			}
 		}
-		if cmds := h.commands[id]; len(cmds) > 0 {
-			p("\nCommands (ADDR = broker address, PID = broker pid):\n\n```\n%s\n```\n", strings.Join(cmds, "\n"))
-		}
-		var notes []string
-		for _, r := range h.runs {
-			if r.Workload != id {
-				continue
-			}
-			if r.Err != "" {
-				notes = append(notes, fmt.Sprintf("%s run %d failed: %s", r.System, r.Round, oneLine(r.Err, 300)))
-			}
-			for _, n := range r.Notes {
-				notes = append(notes, fmt.Sprintf("%s run %d: %s", r.System, r.Round, oneLine(n, 300)))
-			}
-		}
-		slices.Sort(notes)
-		notes = slices.Compact(notes)
-		for _, n := range notes {
-			p("- %s\n", n)
-		}
+		h.reportCommandsAndNotes(p, id)
 	}
 	p("\n#### Workload 7: 3 nodes, replication factor 3\n\nNot run: Samsa has no multi-node replication yet (waits for the cluster issue).\n")
 	return b.String()
@@ -318,7 +306,7 @@ func cmdOut(name string, args ...string) string {
 const defaultHeader = `# Benchmarks: Samsa and Apache Kafka on one machine
 
 Hand-written notes go above the generated section; ` + "`make bench-compare`" + ` (about
-35 minutes) rewrites everything between the markers below. ` + "`make bench-compare-quick`" + `
+45 minutes) rewrites everything between the markers below. ` + "`make bench-compare-quick`" + `
 is a smoke run of a couple of minutes that writes to .cache/bench/ instead.
 
 `

@@ -19,7 +19,9 @@ import (
 const kafkaVersion = "4.4.0"
 
 // allWorkloads in run order; "7" (3 nodes, RF=3) only appears in the table.
-var allWorkloads = []string{"1", "2", "3", "4", "5", "6", "perf"}
+// tls1 and tls3 are workloads 1 and 3 with each broker run twice a round:
+// PLAINTEXT and SASL_SSL.
+var allWorkloads = []string{"1", "2", "3", "4", "5", "6", "tls1", "tls3", "perf"}
 
 func selectWorkloads(s string) ([]string, error) {
 	if s == "all" || s == "" {
@@ -54,6 +56,8 @@ type run struct {
 	Workload string             `json:"workload"`
 	System   string             `json:"system"`
 	Round    int                `json:"round"`
+	Security string             `json:"security,omitempty"` // "" (PLAINTEXT) or SASL_SSL
+	TLS      string             `json:"tls,omitempty"`      // what the probe negotiated
 	Metrics  map[string]float64 `json:"metrics"`
 	Err      string             `json:"error,omitempty"`
 	Notes    []string           `json:"notes,omitempty"`
@@ -199,6 +203,11 @@ func (h *harness) workload(id string) workload {
 				_, err := h.benchRun(ctx, b, r, "", produce("w6", 6, "--record-size", "1024", "--acks", "all", "--linger", "5ms", "--compression", "zstd")...)
 				return err
 			}}
+	case "tls1", "tls3":
+		w := h.workload(strings.TrimPrefix(id, "tls"))
+		w.id, w.runs = id, o.shortRuns
+		w.title += "; each broker PLAINTEXT and SASL_SSL (TLS 1.3, SCRAM-SHA-512)"
+		return w
 	case "perf":
 		return workload{id, fmt.Sprintf("Kafka's own perf tools: ProducerPerformance (%d × 1 KiB, acks=all, unthrottled) then ConsumerPerformance of the same records, 6 partitions", o.perfRecords), o.shortRuns,
 			[]metric{
@@ -238,10 +247,13 @@ func (h *harness) runWorkload(ctx context.Context, w workload) {
 			h.limits = append(h.limits, lim)
 			h.lg.Info("machine limits", "append_MBps", int(lim.appendMBps), "loopback_MBps", int(lim.loopbackMBps))
 		}
-		for _, sys := range []string{sysSamsa, sysKafka} {
-			r := h.runOne(ctx, w, sys, round, lim)
+		for _, v := range w.variants(round) {
+			r := h.runOne(ctx, w, v.system, v.security, round, lim)
 			h.runs = append(h.runs, r)
-			attrs := []any{"workload", w.id, "system", sys, "round", round + 1}
+			attrs := []any{"workload", w.id, "system", v.system, "round", round + 1}
+			if w.security() {
+				attrs = append(attrs, "security", securityName(v.security), "tls", r.TLS)
+			}
 			for _, m := range w.metrics {
 				if v, ok := r.Metrics[m.key]; ok {
 					attrs = append(attrs, m.key, fmtNum(v))
@@ -254,6 +266,42 @@ func (h *harness) runWorkload(ctx context.Context, w workload) {
 			}
 		}
 	}
+}
+
+// security reports whether each round runs every system PLAINTEXT and
+// SASL_SSL: the tls workloads.
+func (w workload) security() bool { return strings.HasPrefix(w.id, "tls") }
+
+// variant is one broker set-up of a round: a system and its listener's
+// security.
+type variant struct{ system, security string }
+
+// variants are the runs of one round in order: Samsa then Kafka; for a
+// security workload each system PLAINTEXT and SASL_SSL back to back,
+// SASL_SSL first in every second round so that drift within a round does
+// not always fall on the same side of the TLS cost.
+func (w workload) variants(round int) []variant {
+	if !w.security() {
+		return []variant{{sysSamsa, secPlaintext}, {sysKafka, secPlaintext}}
+	}
+	secs := []string{secPlaintext, secSASLSSL}
+	if round%2 == 1 {
+		secs = []string{secSASLSSL, secPlaintext}
+	}
+	var vs []variant
+	for _, sys := range []string{sysSamsa, sysKafka} {
+		for _, sec := range secs {
+			vs = append(vs, variant{sys, sec})
+		}
+	}
+	return vs
+}
+
+func securityName(sec string) string {
+	if sec == secPlaintext {
+		return "PLAINTEXT"
+	}
+	return sec
 }
 
 // chooseE2ERate sets the workload-4 rate: -e2e-rate if given, else half of
@@ -282,9 +330,13 @@ func (h *harness) chooseE2ERate() {
 
 // runOne starts a fresh broker in a fresh directory, runs the workload body
 // against it and stops it.
-func (h *harness) runOne(ctx context.Context, w workload, sys string, round int, lim limits) *run {
-	r := &run{Workload: w.id, System: sys, Round: round + 1, Metrics: map[string]float64{}}
-	dir := filepath.Join(h.o.workDir, "runs", fmt.Sprintf("w%s-%s-%d", w.id, strings.ToLower(sys), round+1))
+func (h *harness) runOne(ctx context.Context, w workload, sys, sec string, round int, lim limits) *run {
+	r := &run{Workload: w.id, System: sys, Round: round + 1, Security: sec, Metrics: map[string]float64{}}
+	name := fmt.Sprintf("w%s-%s-%d", w.id, strings.ToLower(sys), round+1)
+	if sec != secPlaintext {
+		name += "-" + strings.ToLower(sec)
+	}
+	dir := filepath.Join(h.o.workDir, "runs", name)
 	_ = os.RemoveAll(dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		r.Err = err.Error()
@@ -293,25 +345,19 @@ func (h *harness) runOne(ctx context.Context, w workload, sys string, round int,
 	if !h.o.keep {
 		defer os.RemoveAll(dir)
 	}
-	start := startSamsa
-	if sys == sysKafka {
-		start = startKafka
-	}
-	b, err := start(ctx, h.lg, h.o, dir)
-	if err != nil && ctx.Err() == nil {
-		// A port found free can be taken before the broker binds it: one
-		// more try on fresh ports.
-		h.lg.Warn("broker start failed; retrying once", "system", sys, "err", firstLine(err.Error()))
-		_ = os.RemoveAll(dir)
-		if merr := os.MkdirAll(dir, 0o755); merr == nil {
-			b, err = start(ctx, h.lg, h.o, dir)
-		}
-	}
+	b, err := h.startBroker(ctx, sys, sec, dir)
 	if err != nil {
 		r.Err = err.Error()
 		return r
 	}
-	h.starts[sys] = append(h.starts[sys], b)
+	r.TLS = b.tls
+	if sec == secPlaintext {
+		h.starts[sys] = append(h.starts[sys], b)
+	} else {
+		for _, n := range securityNotes(sys) {
+			h.note(w.id, n)
+		}
+	}
 	r.Metrics["idle_rss_mib"] = b.idleRSS
 	r.Metrics["ready_ms"] = float64(b.readyAfter) / float64(time.Millisecond)
 	err = w.body(ctx, b, r)
@@ -342,6 +388,25 @@ func (h *harness) runOne(ctx context.Context, w workload, sys string, round int,
 		}
 	}
 	return r
+}
+
+// startBroker starts sys with security sec in dir. A port found free can
+// be taken before the broker binds it, so a failed start gets one more try
+// on fresh ports.
+func (h *harness) startBroker(ctx context.Context, sys, sec, dir string) (*broker, error) {
+	start := startSamsa
+	if sys == sysKafka {
+		start = startKafka
+	}
+	b, err := start(ctx, h.lg, h.o, dir, sec)
+	if err != nil && ctx.Err() == nil {
+		h.lg.Warn("broker start failed; retrying once", "system", sys, "err", firstLine(err.Error()))
+		_ = os.RemoveAll(dir)
+		if merr := os.MkdirAll(dir, 0o755); merr == nil {
+			b, err = start(ctx, h.lg, h.o, dir, sec)
+		}
+	}
+	return b, err
 }
 
 // benchResult is the JSON line `samsa bench … --json` prints.
@@ -412,22 +477,36 @@ func parseBenchOutput(out []byte) (benchResult, error) {
 	return br, errors.New("samsa bench printed no JSON line")
 }
 
-// benchRun runs `samsa bench ARGS -b ADDR --pid PID --json` against b. With
-// prefix "" its result fills the run's main metrics; otherwise
-// PREFIX_mb_per_sec only (a preparatory step).
-func (h *harness) benchRun(ctx context.Context, b *broker, r *run, prefix string, args ...string) (benchResult, error) {
+// benchCommand returns the arguments of `samsa bench ARGS` against b, and
+// the same with the broker's address, pid and client.properties path
+// replaced by ADDR, PID and client.properties, for the report.
+func benchCommand(b *broker, args []string) (full, tmpl []string) {
 	pid := strconv.Itoa(b.pid())
-	full := append(append([]string{"bench"}, args...), "-b", b.addr, "--pid", pid, "--timeout", "60s", "--allow-errors", "--json")
-	tmpl := make([]string, len(full))
-	for i, a := range full {
+	full = append(append([]string{"bench"}, args...), "-b", b.addr, "--pid", pid, "--timeout", "60s", "--allow-errors", "--json")
+	props := "\x00"
+	if b.sec != nil {
+		props = b.sec.clientProps
+		full = append(full, "--command-config", props)
+	}
+	for _, a := range full {
 		switch a {
 		case b.addr:
 			a = "ADDR"
 		case pid:
 			a = "PID"
+		case props:
+			a = "client.properties"
 		}
-		tmpl[i] = a
+		tmpl = append(tmpl, a)
 	}
+	return full, tmpl
+}
+
+// benchRun runs `samsa bench ARGS -b ADDR --pid PID --json` against b. With
+// prefix "" its result fills the run's main metrics; otherwise
+// PREFIX_mb_per_sec only (a preparatory step).
+func (h *harness) benchRun(ctx context.Context, b *broker, r *run, prefix string, args ...string) (benchResult, error) {
+	full, tmpl := benchCommand(b, args)
 	h.note(r.Workload, "samsa "+strings.Join(tmpl, " "))
 
 	timeout := h.o.warmup + h.o.duration + 2*time.Minute

@@ -162,7 +162,7 @@ func runBench(cmd *cobra.Command, cf *clientFlags, f *benchFlags) error {
 	stderr := cmd.ErrOrStderr()
 	c := f.cfg
 	c.Brokers = seeds
-	c.ClientOpts = sec.opts()
+	c.TLS, c.SASL = sec.tls, sec.sasl
 	c.Logger = slog.New(benchWarnings{stderr})
 	c.DescribeError = func(err error) string { return cf.explain(cmd, err) }
 	c.OnProgress = func(p loadgen.Progress) { printBenchProgress(stderr, p) }

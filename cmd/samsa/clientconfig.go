@@ -44,6 +44,7 @@ var clientKeys = map[string]string{
 	"ssl.certificate.location":              "ssl.certificate.location",
 	"ssl.key.location":                      "ssl.key.location",
 	"ssl.endpoint.identification.algorithm": "ssl.endpoint.identification.algorithm",
+	"ssl.enabled.protocols":                 "ssl.enabled.protocols",
 }
 
 // secretKeys are settings whose values never appear in an error.
@@ -434,6 +435,8 @@ Settings:
   ssl.certificate.location, ssl.key.location         librdkafka's client certificate and key
   ssl.endpoint.identification.algorithm  https (default) checks the broker's
                           name; empty skips that check (the chain is still verified)
+  ssl.enabled.protocols   TLSv1.2,TLSv1.3 (default) or one of them, e.g.
+                          TLSv1.3 to refuse a broker that offers only TLS 1.2
 
 An unknown setting, or one samsa cannot honour (JKS stores, encrypted keys,
 GSSAPI, OAuth token endpoints, ssl.* without TLS, sasl.* without SASL), is

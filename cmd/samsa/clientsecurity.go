@@ -125,7 +125,11 @@ func tlsConfig(c *clientConfig) (*tls.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots}
+	lo, hi, err := enabledProtocols(c)
+	if err != nil {
+		return nil, err
+	}
+	tc := &tls.Config{MinVersion: lo, MaxVersion: hi, RootCAs: roots}
 	cert, err := clientCertificate(c)
 	if err != nil {
 		return nil, err
@@ -141,6 +145,36 @@ func tlsConfig(c *clientConfig) (*tls.Config, error) {
 		tc.VerifyConnection = verifyChainOnly(roots)
 	}
 	return tc, nil
+}
+
+// enabledProtocols reads ssl.enabled.protocols (TLSv1.2 and TLSv1.3, comma
+// separated; default both) as the lowest and highest TLS version.
+func enabledProtocols(c *clientConfig) (lo, hi uint16, err error) {
+	v, ok := c.get("ssl.enabled.protocols")
+	if !ok {
+		return tls.VersionTLS12, tls.VersionTLS13, nil
+	}
+	for _, p := range strings.Split(v, ",") {
+		var ver uint16
+		switch strings.TrimSpace(p) {
+		case "":
+			continue
+		case "TLSv1.2":
+			ver = tls.VersionTLS12
+		case "TLSv1.3":
+			ver = tls.VersionTLS13
+		default:
+			return 0, 0, c.badValue("ssl.enabled.protocols", "TLSv1.2, TLSv1.3 or both, comma separated (older versions are not supported)")
+		}
+		if lo == 0 || ver < lo {
+			lo = ver
+		}
+		hi = max(hi, ver)
+	}
+	if lo == 0 {
+		return 0, 0, c.badValue("ssl.enabled.protocols", "TLSv1.2, TLSv1.3 or both, comma separated")
+	}
+	return lo, hi, nil
 }
 
 // hostnameVerification reads ssl.endpoint.identification.algorithm: https

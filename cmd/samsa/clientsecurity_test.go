@@ -268,6 +268,8 @@ func TestResolveSecurityErrors(t *testing.T) {
 		{[]string{ssl, "ssl.truststore.location=" + caFile, "ssl.ca.location=" + caFile}, "ssl.truststore.location and ssl.ca.location both name trusted certificates: give one"},
 		{[]string{ssl, "ssl.ca.location=" + filepath.Join(ca.files, "missing.pem")}, "cannot read ssl.ca.location (-X): open " + filepath.Join(ca.files, "missing.pem") + ": no such file or directory"},
 		{[]string{ssl, "ssl.endpoint.identification.algorithm=dns"}, `invalid ssl.endpoint.identification.algorithm (-X): "dns": want https, or empty to skip hostname verification`},
+		{[]string{ssl, "ssl.enabled.protocols=TLSv1.1,TLSv1.2"}, `invalid ssl.enabled.protocols (-X): "TLSv1.1,TLSv1.2": want TLSv1.2, TLSv1.3 or both, comma separated (older versions are not supported)`},
+		{[]string{ssl, "ssl.enabled.protocols= , "}, `invalid ssl.enabled.protocols (-X): " , ": want TLSv1.2, TLSv1.3 or both, comma separated`},
 		{[]string{ssl, "ssl.certificate.location=" + certFile}, "ssl.certificate.location is set (-X) without ssl.key.location: give both"},
 		{[]string{ssl, "ssl.certificate.location=" + certFile, "ssl.key.location=" + keyFile, "ssl.keystore.location=" + certFile}, "ssl.keystore.location and ssl.certificate.location both give a client certificate: give one"},
 		{[]string{ssl, "ssl.certificate.location=" + certFile, "ssl.key.location=" + encKey}, "invalid ssl.key.location (-X): " + encKey + " holds an encrypted private key, which is not supported; decrypt it (openssl pkey -in key.pem -out plain.pem)"},
@@ -368,6 +370,61 @@ func TestTLSVerification(t *testing.T) {
 	err = handshake(t, addr, "ssl.endpoint.identification.algorithm=")
 	if got := explainErr(err, addr, time.Second); !strings.Contains(got, "cannot verify the TLS certificate of the broker at "+addr) {
 		t.Errorf("system roots: explain = %q", got)
+	}
+}
+
+// TestTLSEnabledProtocols: ssl.enabled.protocols bounds the versions the
+// client offers; TLSv1.3 alone refuses a broker capped at TLS 1.2.
+func TestTLSEnabledProtocols(t *testing.T) {
+	for _, tc := range []struct {
+		value  string
+		lo, hi uint16
+	}{
+		{"", tls.VersionTLS12, tls.VersionTLS13},
+		{"TLSv1.3", tls.VersionTLS13, tls.VersionTLS13},
+		{"TLSv1.2", tls.VersionTLS12, tls.VersionTLS12},
+		{"TLSv1.3, TLSv1.2", tls.VersionTLS12, tls.VersionTLS13},
+	} {
+		pairs := []string{"security.protocol=SSL"}
+		if tc.value != "" {
+			pairs = append(pairs, "ssl.enabled.protocols="+tc.value)
+		}
+		s, err := resolveSecurity(configOf(t, pairs...), testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.tls.MinVersion != tc.lo || s.tls.MaxVersion != tc.hi {
+			t.Errorf("ssl.enabled.protocols=%q: versions %x–%x, want %x–%x", tc.value, s.tls.MinVersion, s.tls.MaxVersion, tc.lo, tc.hi)
+		}
+	}
+	ca := newTestCA(t)
+	serverCert, serverKey := ca.issue(t, "127.0.0.1", false)
+	pair, err := tls.X509KeyPair([]byte(serverCert), []byte(serverKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &tls.Config{Certificates: []tls.Certificate{pair}, MaxVersion: tls.VersionTLS12}
+	l, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() { // ends when the listener closes
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			_ = c.(*tls.Conn).Handshake()
+			c.Close()
+		}
+	}()
+	caFile := ca.file(t, "ca.pem", ca.pem)
+	if err := handshake(t, l.Addr().String(), "ssl.ca.location="+caFile); err != nil {
+		t.Fatalf("default protocols against a TLS 1.2 broker: %v", err)
+	}
+	if err := handshake(t, l.Addr().String(), "ssl.ca.location="+caFile, "ssl.enabled.protocols=TLSv1.3"); err == nil {
+		t.Fatal("TLSv1.3 only: the handshake with a TLS 1.2 broker succeeded")
 	}
 }
 

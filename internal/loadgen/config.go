@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl"
 )
 
 // Workload names what a run does.
@@ -64,8 +66,14 @@ type Config struct {
 	Workload Workload
 	// Brokers are the seed brokers, host:port.
 	Brokers []string
-	// ClientOpts are added to every client the run creates (TLS, SASL, …)
-	// after the seeds, client id and timeouts.
+	// TLS, if set, makes every client the run creates dial with TLS
+	// (security.protocol SSL or SASL_SSL); each client gets a clone.
+	TLS *tls.Config
+	// SASL, if set, authenticates every connection (SASL_PLAINTEXT or
+	// SASL_SSL); SCRAM builds a SCRAM mechanism.
+	SASL sasl.Mechanism
+	// ClientOpts are added to every client the run creates after the
+	// seeds, client id, timeouts, TLS and SASL.
 	ClientOpts []kgo.Opt
 	// Timeout bounds each conversation with the cluster: dialing, admin
 	// requests, record delivery, the wait for consumers to be ready.
@@ -295,6 +303,10 @@ func (c *Config) summary(partitions int) map[string]any {
 	}
 	if c.PID > 0 {
 		m["pid"] = c.PID
+	}
+	m["security_protocol"] = c.SecurityProtocol()
+	if c.SASL != nil {
+		m["sasl_mechanism"] = c.SASL.Name()
 	}
 	if c.Workload.Produces() {
 		m["record_size"] = c.RecordSize

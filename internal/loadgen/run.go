@@ -175,7 +175,8 @@ func (r *run) describe(err error) string {
 	return err.Error()
 }
 
-// newClient builds a client from the seeds, the timeout and ClientOpts.
+// newClient builds a client from the seeds, the timeout, the security
+// settings and ClientOpts.
 func (r *run) newClient(opts ...kgo.Opt) (*kgo.Client, error) {
 	c := r.cfg
 	all := []kgo.Opt{
@@ -184,7 +185,7 @@ func (r *run) newClient(opts ...kgo.Opt) (*kgo.Client, error) {
 		kgo.DialTimeout(c.Timeout),
 		kgo.RetryTimeout(c.Timeout),
 	}
-	all = append(append(all, c.ClientOpts...), opts...)
+	all = append(append(append(all, c.securityOpts()...), c.ClientOpts...), opts...)
 	cl, err := kgo.NewClient(all...)
 	if err != nil {
 		return nil, fmt.Errorf("cannot create client: %w", err)
