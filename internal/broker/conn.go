@@ -25,6 +25,7 @@ import (
 type conn struct {
 	b      *Broker
 	nc     net.Conn
+	raw    net.Conn // the socket under nc (nc itself without TLS)
 	remote string
 	ip     string // the per-IP connection count this conn is in
 	l      *Listener
@@ -36,6 +37,9 @@ type conn struct {
 	// closeAfter, set by a handler, closes the connection once its
 	// response is written (a failed SASL authentication).
 	closeAfter error
+	// gather is under the TLS connection of an SSL or SASL_SSL listener
+	// (conn_tls.go); nil otherwise.
+	gather *coalescingConn
 	// mute is how long to stop reading after the current response: a
 	// quota throttle (quotas.go).
 	mute time.Duration
@@ -54,9 +58,10 @@ type conn struct {
 }
 
 func newConn(b *Broker, nc net.Conn, ip string, l *Listener) *conn {
-	c := &conn{b: b, nc: nc, remote: nc.RemoteAddr().String(), ip: ip, l: l, idle: b.limits.idle, principal: anonymous}
+	c := &conn{b: b, nc: nc, raw: nc, remote: nc.RemoteAddr().String(), ip: ip, l: l, idle: b.limits.idle, principal: anonymous}
 	if l.TLS != nil {
-		c.nc = tls.Server(nc, l.TLS)
+		c.gather = &coalescingConn{Conn: nc}
+		c.nc = tls.Server(c.gather, l.TLS)
 	}
 	c.fr = protocol.FrameReader{
 		R:          bufio.NewReaderSize(c.nc, 64<<10),
@@ -209,6 +214,7 @@ func (c *conn) writeResponse(corr int32, resp kmsg.Response) error {
 	c.out = protocol.AppendResponse(c.out[:0], corr, resp)
 	c.nc.SetWriteDeadline(c.deadline())
 	_, err := c.nc.Write(c.out)
+	err = errors.Join(err, c.flushTLS())
 	if cap(c.out) > protocol.KeptFrameBytes {
 		c.out = nil
 	}
@@ -254,6 +260,7 @@ func (c *conn) handshake(ctx context.Context) error {
 	if err := tc.HandshakeContext(hctx); err != nil {
 		return err
 	}
+	c.gather.on = true
 	cs := tc.ConnectionState()
 	if len(cs.PeerCertificates) == 0 || c.l.Protocol != config.ProtocolSSL {
 		return nil
@@ -293,5 +300,6 @@ func (c *conn) handleRawToken(token []byte) error {
 	c.out = append(c.out, out...)
 	c.nc.SetWriteDeadline(c.deadline())
 	_, err = c.nc.Write(c.out)
+	err = errors.Join(err, c.flushTLS())
 	return err
 }

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"errors"
 	"io"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -38,5 +39,6 @@ func (c *conn) writeFetchFrame(corr int32, resp *kmsg.FetchResponse, chunks [][]
 	// poller, which honours this deadline; shutdown closes the socket.
 	c.nc.SetWriteDeadline(c.deadline())
 	_, err = f.WriteTo(c.nc.(io.Writer))
+	err = errors.Join(err, c.flushTLS())
 	return err
 }

@@ -296,7 +296,7 @@ func (b *Broker) drain() {
 	b.connMu.Lock()
 	b.lg.Warn("closing connections still busy after the shutdown grace", "connections", len(b.conns), "grace", shutdownGrace)
 	for c := range b.conns {
-		c.nc.Close()
+		c.raw.Close() // the socket itself: a TLS close would wait to send its alert
 	}
 	b.connMu.Unlock()
 	<-done
