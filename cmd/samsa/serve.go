@@ -45,6 +45,7 @@ variables, and flags.`,
 	fl.Int32Var(&f.NodeID, "node-id", 1, "this node's id (node.id)")
 	fl.StringVar(&f.ConfigFile, "config", "", "server.properties file with Kafka setting names")
 	fl.StringVar(&f.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fl.StringVar(&f.AdminListen, "admin-listen", node.DefaultAdminListen, "address of the admin HTTP endpoints (/metrics, /healthz, /readyz; samsa.admin.listener), or none")
 	fl.StringVar(&f.Pprof, "pprof", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off by default")
 	fl.StringVar(&f.Voters, "voters", "", "metadata quorum voters, id@host:port,... (controller.quorum.voters); empty: a single-node cluster")
 	fl.StringVar(&f.Roles, "roles", "", "broker, controller or broker,controller (process.roles); default: both when --node-id is a voter, else broker")

@@ -62,6 +62,15 @@ type Config struct {
 	// never open (security.go).
 	AddScram []string
 
+	// AdminListen is the admin HTTP listener (samsa.admin.listener;
+	// admin.go); "" or "none": off. AdminListenGiven says the address was
+	// asked for explicitly, so failing to bind it fails start-up.
+	AdminListen      string
+	AdminListenGiven bool
+	// LogLevel, when set, is the level Logger's handler reads, changed at
+	// run time by PUT /admin/loggers/root.
+	LogLevel *slog.LevelVar
+
 	// PprofAddr, if set, serves Go's pprof profiles there (a service).
 	PprofAddr string
 	// Logger receives every log line of the node (default: discard).

@@ -33,6 +33,8 @@ type Flags struct {
 
 	// AddScram are --add-scram arguments (Config.AddScram).
 	AddScram []string
+	// AdminListen is --admin-listen (Config.AdminListen).
+	AdminListen string
 
 	// Given is keyed by flag name ("data-dir", "voters", ...).
 	Given map[string]bool
@@ -47,7 +49,9 @@ func LoadConfig(f Flags, logOut io.Writer) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	lg := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level}))
+	lv := new(slog.LevelVar)
+	lv.Set(level)
+	lg := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: lv}))
 	b, err := loadBroker(f, lg)
 	if err != nil {
 		return Config{}, err
@@ -55,8 +59,9 @@ func LoadConfig(f Flags, logOut io.Writer) (Config, error) {
 	c := Config{
 		Broker: b, NodeID: b.NodeID, DataDir: b.DataDir, Listen: b.Listen,
 		ReplicationListen: f.ReplicationListen, AdvertisedReplication: f.AdvertisedReplication,
-		PprofAddr: f.Pprof, Logger: lg, AddScram: f.AddScram,
+		PprofAddr: f.Pprof, Logger: lg, AddScram: f.AddScram, LogLevel: lv,
 	}
+	c.AdminListen, c.AdminListenGiven = adminListen(f, b)
 	if b.Set["advertised.listeners"] {
 		c.Advertised = b.Advertised
 	}
@@ -162,4 +167,19 @@ func loadCluster(f Flags, b *config.Broker, c *Config) error {
 		c.ControllerListen = f.ControllerListen
 	}
 	return nil
+}
+
+// adminListen is the admin listener's address: --admin-listen (or
+// SAMSA_ADMIN_LISTEN), else samsa.admin.listener, else the default; and
+// whether it was asked for explicitly.
+func adminListen(f Flags, b *config.Broker) (string, bool) {
+	switch {
+	case f.Given["admin-listen"]:
+		return f.AdminListen, true
+	case b.Set["samsa.admin.listener"]:
+		return b.Values["samsa.admin.listener"], true
+	case f.AdminListen != "":
+		return f.AdminListen, f.AdminListen != DefaultAdminListen
+	}
+	return DefaultAdminListen, false
 }

@@ -41,8 +41,10 @@ type Node struct {
 	tr          *controller.TCPTransport
 	ctl         *controller.Controller
 	ln, replLn  net.Listener
-	listeners   []boundListener                                 // the Kafka listeners, n.ln's first (listeners.go)
-	freshLog    bool                                            // the metadata log was empty at start
+	listeners   []boundListener // the Kafka listeners, n.ln's first (listeners.go)
+	freshLog    bool            // the metadata log was empty at start
+	admin       *adminState     // admin.go
+	adminAddr   string
 	ibDial      func(context.Context, string) (net.Conn, error) // to other brokers (security.go)
 	advertised  string
 	reg         metadata.RegisterBroker
@@ -86,6 +88,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	took := time.Since(n.begun).Round(time.Millisecond)
+	n.admin.ready.Store(true)
 	if n.cfg.Roles.Broker {
 		n.lg.Info("samsa is serving", "addr", n.ln.Addr().String(), "advertised", n.advertised, "cluster.id", n.meta.clusterID, "startup", took)
 	} else {
@@ -97,6 +100,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 // steps lists the start-up steps of this node's roles, in order.
 func (n *Node) steps() []step {
 	s := []step{
+		{"admin listener", n.startAdmin},
 		{"data dir", n.openDataDir},
 		{"clean-shutdown marker", n.takeMarker},
 		{"controller transport", n.startTransport},
@@ -146,6 +150,9 @@ func Run(ctx context.Context, cfg Config) error {
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		n.lg.Info("shutting down")
+		if n.admin != nil {
+			n.admin.ready.Store(false) // /readyz fails through the controlled shutdown
+		}
 		if err := n.stack.unwind(); err != nil {
 			n.lg.Error("unclean shutdown", "err", err)
 			n.closeErr = fmt.Errorf("%w: %w", ErrUncleanShutdown, err)
