@@ -107,7 +107,9 @@ func (b *Broker) handleProduce(ctx context.Context, c *conn, r *request) (kmsg.R
 			case isInternalTopic(t.Name):
 				err = errInternalTopicAppend(t.Name)
 			default:
+				n := len(rp.Records)
 				part, res, err = b.produceTo(ctx, req, t, &sp, rp.Records)
+				b.countProduce(t.Name, n, res.LastOffset-res.BaseOffset+1, err)
 			}
 			if err != nil {
 				sp.ErrorCode = errorCode(err)
@@ -137,6 +139,8 @@ func (b *Broker) handleProduce(ctx context.Context, c *conn, r *request) (kmsg.R
 		// request's timeout passes.
 		wctx, cancel := context.WithTimeout(ctx, time.Duration(max(req.TimeoutMillis, 0))*time.Millisecond)
 		defer cancel()
+		began := time.Now()
+		defer func() { c.waited += time.Since(began) }()
 		for _, w := range waits {
 			sp := &resp.Topics[w.ti].Partitions[w.pi]
 			if err := w.p.WaitCommitted(wctx, w.res.LastOffset, w.res.LeaderEpoch); err != nil {

@@ -154,10 +154,11 @@ func (b *Broker) handleFetch(ctx context.Context, c *conn, r *request) (kmsg.Res
 	for _, w := range wants {
 		w.denied = !w.unknownID && !az.topic(acl.OpRead, w.key.topic)
 	}
-	got := longPoll(ctx, req, func() []*fetchGot {
+	got := longPoll(ctx, req, &c.waited, func() []*fetchGot {
 		img = b.image()
 		return b.readFetch(img, req, wants, readCommitted)
 	})
+	b.countFetch(got)
 
 	// Assemble the response in request order, partitions grouped by topic.
 	out := fetchAssembly{resp: resp, img: img}
@@ -255,7 +256,9 @@ func (a *fetchAssembly) ordered() [][]log.Chunk {
 
 // longPoll reads until the answer holds MinBytes, an error, or MaxWait
 // passes, waiting on the partitions' Changed channels in between.
-func longPoll(ctx context.Context, req *kmsg.FetchRequest, read func() []*fetchGot) []*fetchGot {
+//
+// The time spent waiting is added to waited.
+func longPoll(ctx context.Context, req *kmsg.FetchRequest, waited *time.Duration, read func() []*fetchGot) []*fetchGot {
 	deadline := time.Now().Add(time.Duration(req.MaxWaitMillis) * time.Millisecond)
 	for {
 		got := read()
@@ -268,7 +271,13 @@ func longPoll(ctx context.Context, req *kmsg.FetchRequest, read func() []*fetchG
 			return got
 		}
 		wait := time.Until(deadline)
-		if wait <= 0 || ctx.Err() != nil || !waitForData(ctx, got, wait) {
+		if wait <= 0 || ctx.Err() != nil {
+			return got
+		}
+		began := time.Now()
+		more := waitForData(ctx, got, wait)
+		*waited += time.Since(began)
+		if !more {
 			return got
 		}
 	}

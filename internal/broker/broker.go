@@ -15,6 +15,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/controller"
 	"github.com/samsa-streaming/samsa/internal/group"
 	"github.com/samsa-streaming/samsa/internal/metadata"
+	"github.com/samsa-streaming/samsa/internal/metrics"
 	"github.com/samsa-streaming/samsa/internal/partition"
 	"github.com/samsa-streaming/samsa/internal/protocol"
 	"github.com/samsa-streaming/samsa/internal/quota"
@@ -52,6 +53,9 @@ type Config struct {
 	// Quota sizes the client-quota windows (quota.window.num, …); zero:
 	// Kafka's defaults.
 	Quota quota.Config
+	// Metrics, when set, is where requests and traffic are recorded
+	// (metrics.go); nil: not recorded.
+	Metrics *metrics.Broker
 }
 
 // Validate checks the configuration.
@@ -70,8 +74,9 @@ func (c *Config) Validate() error {
 
 // Broker serves the Kafka protocol.
 type Broker struct {
-	cfg   Config
-	lg    *slog.Logger
+	cfg     Config
+	lg      *slog.Logger
+	metrics *metrics.Broker // nil: off
 	ctl   *controller.Controller
 	parts *partition.Manager
 	host  string
@@ -129,7 +134,7 @@ func New(cfg Config, ctl *controller.Controller, parts *partition.Manager, group
 		return nil, fmt.Errorf("broker: advertised port %q: %w", ps, err)
 	}
 	b := &Broker{
-		cfg: cfg, lg: cfg.Logger, ctl: ctl, parts: parts, groups: groups, txns: txns,
+		cfg: cfg, lg: cfg.Logger, metrics: cfg.Metrics, ctl: ctl, parts: parts, groups: groups, txns: txns,
 		host: host, port: int32(port),
 		sessions: newFetchSessions(cfg.MaxFetchSessions),
 		pids:     &pidBlock{},

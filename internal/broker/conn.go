@@ -51,6 +51,11 @@ type conn struct {
 	// for a request, a request's body may take to arrive, and a response
 	// may take to be written; 0 for no limit.
 	idle time.Duration
+	// The current request's timing, for the request metrics
+	// (metrics.go): when its size arrived, and how long its handler
+	// waited (long poll, acks=all) and wrote (a fetch's response).
+	reqStart      time.Time
+	waited, wrote time.Duration
 
 	mu       sync.Mutex
 	stopping bool
@@ -106,6 +111,9 @@ func (c *conn) startRequest() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.busy = true
+	if c.b.metrics != nil {
+		c.reqStart = time.Now()
+	}
 	if !c.stopping {
 		c.nc.SetReadDeadline(c.deadline())
 	}
@@ -199,15 +207,18 @@ func (c *conn) handleFrame(ctx context.Context, frame []byte) (err error) {
 		}
 	}()
 	start := time.Now()
+	c.waited, c.wrote = 0, 0
 	resp, err := a.handle(c.b, ctx, c, r)
 	if err != nil {
 		return err
 	}
-	c.recordRequest(r, len(frame), time.Since(start), resp)
-	if resp == nil {
-		return nil
+	handled := time.Now()
+	c.recordRequest(r, len(frame), handled.Sub(start), resp)
+	if resp != nil {
+		err = c.writeResponse(hdr.CorrelationID, resp)
 	}
-	return c.writeResponse(hdr.CorrelationID, resp)
+	c.recordMetrics(r, start, handled)
+	return err
 }
 
 func (c *conn) writeResponse(corr int32, resp kmsg.Response) error {

@@ -40,7 +40,7 @@ func (b *Broker) handleReplicaFetch(ctx context.Context, c *conn, r *request, re
 	}
 	rf, wants := decodeReplicaFetch(req, replica)
 	leader := b.replicaLeader()
-	got := longPoll(ctx, req, func() []*fetchGot {
+	got := longPoll(ctx, req, &c.waited, func() []*fetchGot {
 		return b.replicaFetchGot(leader.ReplicaFetch(b.image(), b.now(), rf), wants)
 	})
 	out := fetchAssembly{resp: resp, img: b.image()}

@@ -3,6 +3,7 @@ package broker
 import (
 	"errors"
 	"io"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -38,7 +39,9 @@ func (c *conn) writeFetchFrame(corr int32, resp *kmsg.FetchResponse, chunks [][]
 	// A client that stops reading blocks sendfile and writev in the
 	// poller, which honours this deadline; shutdown closes the socket.
 	c.nc.SetWriteDeadline(c.deadline())
+	began := time.Now()
 	_, err = f.WriteTo(c.nc.(io.Writer))
 	err = errors.Join(err, c.flushTLS())
+	c.wrote += time.Since(began)
 	return err
 }
