@@ -87,6 +87,7 @@ type Controller struct {
 	image    atomic.Pointer[metadata.Image]
 	leader   atomic.Uint64 // raft id of the known leader, 0 = none
 	term     atomic.Uint64 // raft term of the last hard state
+	stats    raftStats     // metrics.go
 	nextProp atomic.Uint64
 	// multiNode: the membership has more than one node (voters or
 	// learners), so dropped proposals are retried.
@@ -445,6 +446,7 @@ func (c *Controller) proposeTerm(ctx context.Context, r metadata.Record, term ui
 	retry := time.NewTimer(time.Hour)
 	retry.Stop()
 	defer retry.Stop()
+	began := time.Now()
 	for {
 		leader := c.leader.Load()
 		select {
@@ -460,6 +462,7 @@ func (c *Controller) proposeTerm(ctx context.Context, r metadata.Record, term ui
 		for {
 			select {
 			case res := <-ch:
+				c.stats.noteCommit(time.Since(began))
 				return res.img, res.err
 			case err := <-p.retry: // dropped: no leader known yet
 				if !c.multiNode.Load() {
@@ -687,6 +690,8 @@ func (c *Controller) handleReady() error {
 	if rd.HardState != nil {
 		c.hardState = rd.HardState
 		c.term.Store(rd.HardState.GetTerm())
+		c.stats.vote.Store(rd.HardState.GetVote())
+		c.stats.commit.Store(rd.HardState.GetCommit())
 	}
 	if err := c.wal.append(rd.Entries, rd.HardState); err != nil {
 		return err
@@ -699,6 +704,7 @@ func (c *Controller) handleReady() error {
 	if err := c.storage.Append(rd.Entries); err != nil {
 		return fmt.Errorf("controller: storage append: %w", err)
 	}
+	c.stats.noteAppend(c, len(rd.Entries))
 	if len(rd.Messages) > 0 {
 		c.refreshSnapshots(rd.Messages)
 		c.transport.Send(c.ctx, rd.Messages)

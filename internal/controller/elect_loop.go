@@ -148,7 +148,8 @@ func (c *Controller) proposeChanges(changes []metadata.ChangePartition, what str
 		applied, failed atomic.Int64
 	)
 	sem := make(chan struct{}, maxParallelElections)
-	names := c.Image().TopicsByID
+	before := c.Image()
+	names := before.TopicsByID
 	for _, ch := range changes {
 		select {
 		case sem <- struct{}{}:
@@ -170,6 +171,9 @@ func (c *Controller) proposeChanges(changes []metadata.ChangePartition, what str
 			switch {
 			case err == nil:
 				applied.Add(1)
+				if uncleanElection(before, ch) {
+					c.stats.unclean.Add(1)
+				}
 				c.log.Debug(what, "topic", topic, "partition", ch.Partition, "leader", ch.Leader,
 					"leader_epoch", ch.LeaderEpoch, "isr", ch.ISR, "elr", ch.ELR, "replicas", ch.Replicas)
 			case errors.Is(err, metadata.ErrStalePartitionEpoch), errors.Is(err, ErrNotActiveController):

@@ -161,10 +161,11 @@ type Reporter interface {
 // messages and one outbound connection per peer, re-dialled with backoff.
 // Its goroutines are owned by it and stopped and waited by Close.
 type TCPTransport struct {
-	cfg  TCPConfig
-	lg   *slog.Logger
-	self uint64
-	ln   net.Listener
+	cfg   TCPConfig
+	lg    *slog.Logger
+	self  uint64
+	ln    net.Listener
+	stats channelStats // metrics.go
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -379,6 +380,8 @@ func (t *TCPTransport) readConn(c net.Conn, br *bufio.Reader, peer int32) error 
 		if err != nil {
 			return err
 		}
+		t.stats.in.Add(4 + uint64(binary.BigEndian.Uint32(hdr[:])))
+		t.stats.received.Add(1)
 		if m.GetFrom() != RaftID(peer) {
 			err := fmt.Errorf("%w: a message from node %d on node %d's connection", ErrPeerIdentity, NodeID(m.GetFrom()), peer)
 			t.refused(c.RemoteAddr(), err)
@@ -519,6 +522,8 @@ func (t *TCPTransport) writeBatch(conn net.Conn, bw *bufio.Writer, batch []*raft
 		if _, err := bw.Write(b); err != nil {
 			return err
 		}
+		t.stats.out.Add(4 + uint64(len(b)))
+		t.stats.sent.Add(1)
 	}
 	return bw.Flush()
 }

@@ -107,6 +107,11 @@ func (p *Partition) SetState(self int32, st LeaderState, now time.Time) {
 	r.leader = st.Leader == self
 	p.leaderEpoch.Store(max(st.LeaderEpoch, 0))
 	p.isrSize.Store(max(int32(len(st.ISR)), 1))
+	g := uint64(len(st.Replicas))&0xffff | uint64(len(st.ISR))&0xffff<<16
+	if r.leader {
+		g |= 1 << 32
+	}
+	p.glance.Store(g)
 	if newEpoch || r.leader != wasLeader {
 		r.followers = make(map[int32]*followerState)
 		if r.leader {
@@ -155,6 +160,23 @@ func (p *Partition) State() LeaderState {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.rep.state
+}
+
+// ReplicaStats is a partition's replication at a glance, read without
+// the partition's lock (for metrics, at scrape time).
+type ReplicaStats struct {
+	Leader        bool
+	Replicas, ISR int
+	// MinISR is min.insync.replicas capped at the replication factor.
+	MinISR int
+}
+
+// ReplicaStats reads the image's view last applied with SetState.
+func (p *Partition) ReplicaStats() ReplicaStats {
+	g := p.glance.Load()
+	rs := ReplicaStats{Leader: g>>32&1 == 1, Replicas: int(g & 0xffff), ISR: int(g >> 16 & 0xffff)}
+	rs.MinISR = max(1, min(int(p.cfg.Load().MinInsyncReplicas), rs.Replicas))
+	return rs
 }
 
 // minISR is min.insync.replicas capped at the replication factor.
