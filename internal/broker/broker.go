@@ -77,10 +77,10 @@ type Broker struct {
 	cfg     Config
 	lg      *slog.Logger
 	metrics *metrics.Broker // nil: off
-	ctl   *controller.Controller
-	parts *partition.Manager
-	host  string
-	port  int32
+	ctl     *controller.Controller
+	parts   *partition.Manager
+	host    string
+	port    int32
 
 	sessions *fetchSessions
 	// replThrottle meters bytes sent to throttled follower replicas.

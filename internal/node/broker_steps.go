@@ -15,6 +15,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/config"
 	"github.com/samsa-streaming/samsa/internal/fs"
 	"github.com/samsa-streaming/samsa/internal/metadata"
+	"github.com/samsa-streaming/samsa/internal/metrics"
 	"github.com/samsa-streaming/samsa/internal/partition"
 	"github.com/samsa-streaming/samsa/internal/quota"
 )
@@ -22,8 +23,13 @@ import (
 // The start-up steps of the broker side, in order (doc.go).
 
 func (n *Node) openPartitions(ctx context.Context) error {
+	var fsys fs.FS = fs.OS()
+	if n.metricsOn() {
+		n.brokerMetrics, n.fsync = new(metrics.Broker), new(metrics.Latency)
+		fsys = timedFS{FS: fsys, lat: n.fsync}
+	}
 	parts, err := partition.NewManager(partition.ManagerOptions{
-		DataDir: n.dataDir, NodeID: n.cfg.NodeID, Broker: n.settings, FS: fs.OS(),
+		DataDir: n.dataDir, NodeID: n.cfg.NodeID, Broker: n.settings, FS: fsys,
 		Logger: n.lg.With("component", "log"), Clock: wallClock{}, CleanShutdown: n.clean,
 	})
 	if err != nil {
@@ -102,6 +108,7 @@ func (n *Node) startBroker(context.Context) error {
 	b, err := broker.New(broker.Config{
 		NodeID: n.cfg.NodeID, Advertised: n.advertised, Settings: n.settings,
 		Logger: n.lg.With("component", "broker"), Clock: wallClock{}, ACL: aclCfg, Quota: quotaConfig(n.settings), InterBrokerDial: n.ibDial,
+		Metrics:             n.brokerMetrics,
 		SeparateInterBroker: n.cfg.ReplicationListen != "" || n.settings.InterBrokerListener != "" && n.settings.InterBrokerListener != n.settings.Listeners[0].Name,
 	}, n.ctl, n.parts, n.groups, n.txns)
 	if err != nil {

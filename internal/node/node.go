@@ -15,6 +15,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/coordinator"
 	"github.com/samsa-streaming/samsa/internal/group"
 	"github.com/samsa-streaming/samsa/internal/metadata"
+	"github.com/samsa-streaming/samsa/internal/metrics"
 	"github.com/samsa-streaming/samsa/internal/partition"
 	"github.com/samsa-streaming/samsa/internal/replication"
 	"github.com/samsa-streaming/samsa/internal/txn"
@@ -56,6 +57,10 @@ type Node struct {
 	groups      *group.Coordinator
 	txns        *txn.Coordinator
 	broker      *broker.Broker
+	// brokerMetrics is what the broker records, fsync the partition logs'
+	// fsync times; nil with the admin listener off (metrics_broker.go).
+	brokerMetrics *metrics.Broker
+	fsync         *metrics.Latency
 
 	stopping     chan struct{} // closed when a listener stopped serving on its own
 	stoppingOnce sync.Once
@@ -120,7 +125,7 @@ func (n *Node) steps() []step {
 			step{"serving", n.serve},
 		)
 	}
-	return append(s, step{"services", n.startServices})
+	return append(s, step{"metrics", n.registerMetrics}, step{"services", n.startServices})
 }
 
 // Run starts a node, runs it until ctx ends (or it stops on its own) and

@@ -62,9 +62,9 @@ type Partition struct {
 
 	leaderEpoch atomic.Int32
 	hw          atomic.Int64
-	isrSize     atomic.Int32 // len(rep.state.ISR), for the lock-free min.insync.replicas check
+	isrSize     atomic.Int32  // len(rep.state.ISR), for the lock-free min.insync.replicas check
 	glance      atomic.Uint64 // leadership and replica counts for metrics (ReplicaStats)
-	rep         replication  // guarded by mu (replica.go)
+	rep         replication   // guarded by mu (replica.go)
 
 	waitMu  sync.Mutex
 	changed chan struct{}
