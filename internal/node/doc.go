@@ -64,7 +64,12 @@
 //
 // Every node then:
 //
-//  15. services: pprof when configured, then Config.Services in order,
+//  15. metrics: the collector of the broker, partition, controller and
+//     raft metrics registers on the admin registry (metrics_broker.go;
+//     it reads the node's fields, so only once they are all set). With
+//     the admin listener on, the partitions' file system times fsyncs and
+//     the broker records requests from their steps onwards.
+//  16. services: pprof when configured, then Config.Services in order,
 //     each built by its factory with the bound, advertised Kafka address.
 //
 // The node logs "samsa is serving" (or "samsa controller is serving") once
