@@ -1,0 +1,153 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// The cost of the broker metrics: produce and fetch throughput of an
+// in-process node (client in the same process) with the admin listener,
+// and so the request metrics, on and off; and the cost of a scrape of a
+// broker with 10k partitions. Reported: MB/s (b.SetBytes) and CPU-s/GB
+// (the process's user+system CPU, client included).
+
+const benchRecord = 1 << 10
+
+func benchNode(b *testing.B, on bool, topics, partitions int) (*Node, []string) {
+	b.Helper()
+	cfg := singleConfig(b, b.TempDir())
+	if on {
+		cfg.AdminListen = "127.0.0.1:0"
+	}
+	n, err := Start(context.Background(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { n.Close() })
+	boot := []string{n.Addr()}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(boot...))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	for i := range topics {
+		if _, err := kadm.NewClient(cl).CreateTopic(ctx, int32(partitions), 1, nil, fmt.Sprintf("bench%d", i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return n, boot
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func reportCPU(b *testing.B, cpu time.Duration, bytes int64) {
+	b.ReportMetric(cpu.Seconds()/(float64(bytes)/1e9), "cpu-s/GB")
+}
+
+// produceRecords produces n records of benchRecord bytes to bench0.
+func produceRecords(b *testing.B, boot []string, n int) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(boot...), kgo.DefaultProduceTopic("bench0"),
+		kgo.ProducerBatchMaxBytes(1<<20), kgo.ProducerLinger(time.Millisecond), kgo.ProducerBatchCompression(kgo.NoCompression()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cl.Close()
+	val := bytes.Repeat([]byte("v"), benchRecord)
+	ctx := context.Background()
+	for range n {
+		cl.Produce(ctx, &kgo.Record{Value: val}, func(_ *kgo.Record, err error) {
+			if err != nil {
+				b.Error(err)
+			}
+		})
+	}
+	if err := cl.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func BenchmarkMetricsProduce(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		b.Run(fmt.Sprintf("metrics=%v", on), func(b *testing.B) {
+			_, boot := benchNode(b, on, 1, 4)
+			b.SetBytes(benchRecord)
+			b.ResetTimer()
+			cpu := cpuTime()
+			produceRecords(b, boot, b.N)
+			reportCPU(b, cpuTime()-cpu, int64(b.N)*benchRecord)
+		})
+	}
+}
+
+func BenchmarkMetricsFetch(b *testing.B) {
+	const records = 100_000 // 100 MiB
+	for _, on := range []bool{false, true} {
+		b.Run(fmt.Sprintf("metrics=%v", on), func(b *testing.B) {
+			_, boot := benchNode(b, on, 1, 4)
+			produceRecords(b, boot, records)
+			b.SetBytes(records * benchRecord)
+			b.ResetTimer()
+			cpu := cpuTime()
+			for range b.N {
+				cl, err := kgo.NewClient(kgo.SeedBrokers(boot...), kgo.ConsumeTopics("bench0"),
+					kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxBytes(64<<20))
+				if err != nil {
+					b.Fatal(err)
+				}
+				got := 0
+				for got < records {
+					fs := cl.PollFetches(context.Background())
+					fs.EachError(func(_ string, _ int32, err error) { b.Fatal(err) })
+					got += fs.NumRecords()
+				}
+				cl.Close()
+			}
+			reportCPU(b, cpuTime()-cpu, int64(b.N)*records*benchRecord)
+		})
+	}
+}
+
+// BenchmarkScrape10kPartitions: one scrape (gather and text encoding) of
+// a broker hosting 10 topics of 1,000 partitions.
+func BenchmarkScrape10kPartitions(b *testing.B) {
+	n, _ := benchNode(b, true, 10, 1000)
+	deadline := time.Now().Add(3 * time.Minute)
+	for len(n.parts.All()) < 10_000 {
+		if time.Now().After(deadline) {
+			b.Fatalf("%d of 10000 partitions open", len(n.parts.All()))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	g := n.Metrics().Gatherer()
+	var buf bytes.Buffer
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		buf.Reset()
+		fams, err := g.Gather()
+		if err != nil {
+			b.Fatal(err)
+		}
+		enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
+		for _, f := range fams {
+			if err := enc.Encode(f); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(buf.Len()), "bytes/scrape")
+}
