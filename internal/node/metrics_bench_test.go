@@ -11,6 +11,8 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/samsa-streaming/samsa/internal/partition"
 )
 
 // The cost of the broker metrics: produce and fetch throughput of an
@@ -122,13 +124,21 @@ func BenchmarkMetricsFetch(b *testing.B) {
 }
 
 // BenchmarkScrape10kPartitions: one scrape (gather and text encoding) of
-// a broker hosting 10 topics of 1,000 partitions.
+// a broker hosting topics of 1,000 partitions: 10,000 of them, or as many
+// thousands as RLIMIT_NOFILE allows (3 descriptors a partition; a 20,000
+// limit hosts 6,000), reported as partitions.
 func BenchmarkScrape10kPartitions(b *testing.B) {
-	n, _ := benchNode(b, true, 10, 1000)
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		b.Fatal(err)
+	}
+	limit := int(min(rl.Cur, 1<<20))
+	topics := min(10, (limit-min(1024, limit/4))/partition.FDsPerPartition/1000)
+	n, _ := benchNode(b, true, topics, 1000)
 	deadline := time.Now().Add(3 * time.Minute)
-	for len(n.parts.All()) < 10_000 {
+	for len(n.parts.All()) < topics*1000 {
 		if time.Now().After(deadline) {
-			b.Fatalf("%d of 10000 partitions open", len(n.parts.All()))
+			b.Fatalf("%d of %d partitions open", len(n.parts.All()), topics*1000)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -150,4 +160,5 @@ func BenchmarkScrape10kPartitions(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(buf.Len()), "bytes/scrape")
+	b.ReportMetric(float64(topics*1000), "partitions")
 }

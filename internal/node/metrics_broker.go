@@ -3,18 +3,23 @@ package node
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/samsa-streaming/samsa/internal/fs"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/metrics"
+	"github.com/samsa-streaming/samsa/internal/partition"
 )
 
 // The broker-side metrics (internal/metrics/doc.go has the names and the
@@ -51,6 +56,7 @@ type brokerCollector struct {
 
 	mu       sync.Mutex
 	windows  map[string]*metrics.Window // request name → its quantile window
+	labels   partitionLabels
 	handler  *metrics.IdleWindow
 	network  *metrics.IdleWindow
 	appendR  metrics.Rate
@@ -154,8 +160,25 @@ func (c *brokerCollector) collectTraffic(ch chan<- prometheus.Metric) {
 // (0 elsewhere); so does this.
 func (c *brokerCollector) collectPartitions(ch chan<- prometheus.Metric) {
 	var leaders, count, under, underMin, atMin int
-	var idx []byte
-	for _, p := range c.n.parts.All() {
+	// In the order the registry sorts series (label values as strings),
+	// so that its sort finds them sorted: a third of a scrape's time
+	// otherwise, with 10k partitions.
+	type hosted struct {
+		p    *partition.Partition
+		part string
+	}
+	all := c.n.parts.All()
+	hs := make([]hosted, len(all))
+	for i, p := range all {
+		hs[i] = hosted{p, strconv.Itoa(int(p.Index))}
+	}
+	slices.SortFunc(hs, func(a, b hosted) int {
+		return cmp.Or(strings.Compare(a.p.Topic, b.p.Topic), strings.Compare(a.part, b.part))
+	})
+	c.mu.Lock() // the label cache; concurrent scrapes take turns here
+	next := make(map[*partition.Partition][]*dto.LabelPair, len(hs))
+	for _, h := range hs {
+		p, part := h.p, h.part
 		rs := p.ReplicaStats()
 		count++
 		var um, am, rc float64
@@ -173,13 +196,17 @@ func (c *brokerCollector) collectPartitions(ch chan<- prometheus.Metric) {
 				atMin++
 			}
 		}
-		idx = strconv.AppendInt(idx[:0], int64(p.Index), 10)
-		part := string(idx)
-		c.gauge(ch, "underminisr", um, p.Topic, part)
-		c.gauge(ch, "atminisr", am, p.Topic, part)
-		c.gauge(ch, "replicascount", rc, p.Topic, part)
-		c.gauge(ch, "logsize", float64(p.Log().Size()), p.Topic, part)
+		lp := c.labels.get(next, p, part)
+		series := [4]gaugeSeries{
+			{c.d["underminisr"], lp, um}, {c.d["atminisr"], lp, am},
+			{c.d["replicascount"], lp, rc}, {c.d["logsize"], lp, float64(p.Log().Size())},
+		}
+		for i := range series {
+			ch <- &series[i]
+		}
 	}
+	c.labels.prev = next
+	c.mu.Unlock()
 	c.gauge(ch, "leadercount", float64(leaders))
 	c.gauge(ch, "partitioncount", float64(count))
 	c.gauge(ch, "underreplicated", float64(under))
