@@ -235,3 +235,47 @@ next:
 	t.Fatalf("%s%v missing", name, fmt.Sprint(labels))
 	return 0
 }
+
+// TestClusterMetrics: in a 3-node cluster exactly one node is the active
+// controller, every node agrees on the raft leader and epoch, the raft
+// transport counts traffic both ways, and the leaders of a replicated
+// topic add up to its partitions, each reporting 3 replicas.
+func TestClusterMetrics(t *testing.T) {
+	nodes := startClusterWith(t, 3, func(c *Config) { c.AdminListen = "127.0.0.1:0" })
+	boot := []string{nodes[0].Addr()}
+	createTopic(t, boot, "mc", 3, 3)
+	produce(t, boot, "mc", "r", 30)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var active, leaders, replicas float64
+		leader, epoch := map[float64]bool{}, map[float64]bool{}
+		fams := make([]map[string]*dto.MetricFamily, len(nodes))
+		for i, n := range nodes {
+			fams[i] = parseExposition(t, scrape(t, n.AdminAddr()))
+			f := fams[i]
+			active += value(t, f, "kafka_controller_kafkacontroller_activecontrollercount")
+			leaders += value(t, f, "kafka_server_replicamanager_leadercount")
+			leader[value(t, f, "kafka_server_raftmetrics_current_leader")] = true
+			epoch[value(t, f, "kafka_server_raftmetrics_current_epoch")] = true
+			for p := range 3 {
+				replicas += value(t, f, "kafka_cluster_partition_replicascount", "topic", "mc", "partition", fmt.Sprint(p))
+			}
+		}
+		ok := active == 1 && leaders == 3 && replicas == 9 && len(leader) == 1 && len(epoch) == 1
+		if ok {
+			for i := range nodes {
+				f := fams[i]
+				if value(t, f, "kafka_server_replicamanager_partitioncount") != 3 ||
+					value(t, f, "kafka_server_raftchannelmetrics_request_total") <= 0 ||
+					value(t, f, "kafka_server_raftchannelmetrics_incoming_byte_total") <= 0 {
+					t.Fatalf("node %d: partitions, or raft traffic, missing", i+1)
+				}
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("active controllers %v, leaders %v, replicas on leaders %v, raft leaders %v, epochs %v", active, leaders, replicas, leader, epoch)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
