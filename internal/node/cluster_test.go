@@ -191,7 +191,7 @@ func TestControllerOnlyAndBrokerOnly(t *testing.T) {
 		}
 		defer nodes[i].Close()
 	}
-	want := []string{"admin listener", "data dir", "clean-shutdown marker", "controller transport", "controller", "cluster id", "services"}
+	want := []string{"admin listener", "data dir", "clean-shutdown marker", "controller transport", "controller", "cluster id", "metrics", "services"}
 	if got := tr.of("start", ""); !slices.Equal(got, want) {
 		t.Fatalf("controller-only steps %v, want %v", got, want)
 	}

@@ -74,7 +74,7 @@ func (s *recService) Close() error {
 var brokerSteps = []string{
 	"admin listener", "data dir", "clean-shutdown marker", "controller transport", "controller", "cluster id",
 	"listeners", "broker registration", "partitions", "replicator", "image following",
-	"coordinators", "broker", "background loops", "serving", "services",
+	"coordinators", "broker", "background loops", "serving", "metrics", "services",
 }
 
 // The steps start in the documented order, Close runs every closer in
