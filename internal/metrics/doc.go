@@ -32,6 +32,14 @@
 //     collector, since client_golang's checked ones refuse differing label
 //     names within a family; the text format and promtool accept it), so a
 //     query without a topic matcher sums both, as it does on Kafka.
+//   - What BrokerTopicMetrics count: BytesIn and MessagesIn the record
+//     batches producers appended (whole batches as received, header
+//     included), BytesOut the record bytes answered to consumer fetches;
+//     TotalProduceRequests and TotalFetchRequests one per partition per
+//     request, as Kafka's ReplicaManager marks them, but consumer fetches
+//     only (Kafka also counts followers'); the Failed* ones errors of this
+//     broker's (storage, invalid or oversized records, …), not
+//     NOT_LEADER_OR_FOLLOWER or UNKNOWN_TOPIC_OR_PARTITION, as Kafka.
 //   - kafka_network_requestmetrics_totaltimems{request,quantile}: Kafka's
 //     histogram percentiles (50, 75, 95, 98, 99, 99.9th) with
 //     jmx_exporter's quantile labels "0.50", "0.75", "0.95", "0.98",
