@@ -91,7 +91,7 @@ func (n *Node) startCoordinators(context.Context) error {
 	n.stack.push("transaction coordinator", false, func() error { txns.Close(); return nil })
 	// Loads stop first: they may complete transactions.
 	n.stack.push("coordinator runtime", false, func() error { coords.Close(); return nil })
-	return nil
+	return n.registerLagMetrics()
 }
 
 func (n *Node) startBroker(context.Context) error {

@@ -1,0 +1,193 @@
+package node
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/samsa-streaming/samsa/internal/group"
+	"github.com/samsa-streaming/samsa/internal/metadata"
+	"github.com/samsa-streaming/samsa/internal/partition"
+)
+
+// Consumer lag and partition offsets under kafka_exporter's names
+// (github.com/danielqsj/kafka_exporter), computed by the broker from its
+// own memory at scrape time, plus samsa_consumergroup_lag_seconds:
+//
+//   - kafka_consumergroup_current_offset{consumergroup,topic,partition},
+//     kafka_consumergroup_lag{…} and their per-topic _sum{consumergroup,topic}:
+//     reported by the broker whose group coordinator leads the group's
+//     __consumer_offsets partition (group.Coordinator.EachCommitted), so a
+//     cluster reports each group once. Lag is the partition's high
+//     watermark (kafka_exporter's "newest offset") minus the committed
+//     offset, never below 0, for the partitions this broker hosts (as
+//     leader, or as a follower, whose high watermark trails the leader's by
+//     at most a fetch); the committed offsets of partitions hosted only
+//     elsewhere are reported as current_offset without a lag.
+//   - samsa_consumergroup_lag_seconds{…}: the age of the oldest unconsumed
+//     record, now minus the timestamp of the record at the committed offset
+//     (the log start when that was deleted), from the partition's in-memory
+//     time samples (partition.RecordTime: no log read); 0 when caught up;
+//     absent while the partition has had no append since it was opened.
+//   - kafka_topic_partition_{current_offset,oldest_offset,leader,replicas,
+//     in_sync_replica,leader_is_preferred,under_replicated_partition}
+//     {topic,partition}: reported by the partition's leader only;
+//     kafka_topic_partitions{topic} by the leader of the topic's partition 0,
+//     so that sums over brokers count each partition and topic once.
+//
+// A scrape costs one pass over the committed offsets of the groups this
+// broker coordinates and one over its hosted partitions.
+
+var (
+	lagGroupLabels = []string{"consumergroup", "topic", "partition"}
+	lagSumLabels   = []string{"consumergroup", "topic"}
+	partLabels     = []string{"topic", "partition"}
+
+	descGroupOffset    = prometheus.NewDesc("kafka_consumergroup_current_offset", "Current Offset of a ConsumerGroup at Topic/Partition", lagGroupLabels, nil)
+	descGroupOffsetSum = prometheus.NewDesc("kafka_consumergroup_current_offset_sum", "Current Offset of a ConsumerGroup at Topic for all partitions", lagSumLabels, nil)
+	descGroupLag       = prometheus.NewDesc("kafka_consumergroup_lag", "Current Approximate Lag of a ConsumerGroup at Topic/Partition", lagGroupLabels, nil)
+	descGroupLagSum    = prometheus.NewDesc("kafka_consumergroup_lag_sum", "Current Approximate Lag of a ConsumerGroup at Topic for all partitions", lagSumLabels, nil)
+	descGroupLagSec    = prometheus.NewDesc("samsa_consumergroup_lag_seconds", "Age of the oldest record a ConsumerGroup has not consumed at Topic/Partition (0 when caught up)", lagGroupLabels, nil)
+
+	descTopicPartitions = prometheus.NewDesc("kafka_topic_partitions", "Number of partitions for this Topic", []string{"topic"}, nil)
+	descPartCurrent     = prometheus.NewDesc("kafka_topic_partition_current_offset", "Current Offset of a Broker at Topic/Partition", partLabels, nil)
+	descPartOldest      = prometheus.NewDesc("kafka_topic_partition_oldest_offset", "Oldest Offset of a Broker at Topic/Partition", partLabels, nil)
+	descPartLeader      = prometheus.NewDesc("kafka_topic_partition_leader", "Leader Broker ID of this Topic/Partition", partLabels, nil)
+	descPartReplicas    = prometheus.NewDesc("kafka_topic_partition_replicas", "Number of Replicas for this Topic/Partition", partLabels, nil)
+	descPartISR         = prometheus.NewDesc("kafka_topic_partition_in_sync_replica", "Number of In-Sync Replicas for this Topic/Partition", partLabels, nil)
+	descPartPreferred   = prometheus.NewDesc("kafka_topic_partition_leader_is_preferred", "1 if Topic/Partition is using the Preferred Broker", partLabels, nil)
+	descPartUnder       = prometheus.NewDesc("kafka_topic_partition_under_replicated_partition", "1 if Topic/Partition is under Replicated", partLabels, nil)
+)
+
+// lagCollector is the prometheus.Collector of the metrics above.
+type lagCollector struct {
+	self   int32
+	groups *group.Coordinator
+	parts  *partition.Manager
+	image  func() *metadata.Image
+	now    func() time.Time
+}
+
+func (c *lagCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descGroupOffset, descGroupOffsetSum, descGroupLag, descGroupLagSum, descGroupLagSec,
+		descTopicPartitions, descPartCurrent, descPartOldest, descPartLeader, descPartReplicas, descPartISR, descPartPreferred, descPartUnder} {
+		ch <- d
+	}
+}
+
+type committedOffset struct {
+	group, topic string
+	partition    int32
+	offset       int64
+}
+
+type groupTopic struct{ group, topic string }
+
+type lagSums struct {
+	offset, lag int64
+	hasLag      bool
+}
+
+func (c *lagCollector) Collect(ch chan<- prometheus.Metric) {
+	c.collectGroups(ch)
+	c.collectPartitions(ch)
+}
+
+func (c *lagCollector) collectGroups(ch chan<- prometheus.Metric) {
+	if c.groups == nil {
+		return
+	}
+	// Copied out first: no shard lock is held while the partitions are read.
+	var offs []committedOffset
+	c.groups.EachCommitted(func(g, t string, p int32, off int64) {
+		offs = append(offs, committedOffset{g, t, p, off})
+	})
+	now := c.now().UnixMilli()
+	sums := make(map[groupTopic]*lagSums)
+	for _, o := range offs {
+		part := strconv.FormatInt(int64(o.partition), 10)
+		ch <- prometheus.MustNewConstMetric(descGroupOffset, prometheus.GaugeValue, float64(o.offset), o.group, o.topic, part)
+		s := sums[groupTopic{o.group, o.topic}]
+		if s == nil {
+			s = &lagSums{}
+			sums[groupTopic{o.group, o.topic}] = s
+		}
+		s.offset += o.offset
+		p, ok := c.parts.Get(o.topic, o.partition)
+		if !ok || p.Offline() != nil {
+			continue
+		}
+		hw := p.HighWatermark()
+		lag := max(hw-o.offset, 0)
+		s.lag += lag
+		s.hasLag = true
+		ch <- prometheus.MustNewConstMetric(descGroupLag, prometheus.GaugeValue, float64(lag), o.group, o.topic, part)
+		if lag == 0 {
+			ch <- prometheus.MustNewConstMetric(descGroupLagSec, prometheus.GaugeValue, 0, o.group, o.topic, part)
+			continue
+		}
+		if ts, ok := p.RecordTime(max(o.offset, p.LogStartOffset())); ok {
+			ch <- prometheus.MustNewConstMetric(descGroupLagSec, prometheus.GaugeValue, float64(max(now-ts, 0))/1000, o.group, o.topic, part)
+		}
+	}
+	for k, s := range sums {
+		ch <- prometheus.MustNewConstMetric(descGroupOffsetSum, prometheus.GaugeValue, float64(s.offset), k.group, k.topic)
+		if s.hasLag {
+			ch <- prometheus.MustNewConstMetric(descGroupLagSum, prometheus.GaugeValue, float64(s.lag), k.group, k.topic)
+		}
+	}
+}
+
+func (c *lagCollector) collectPartitions(ch chan<- prometheus.Metric) {
+	for _, p := range c.parts.All() {
+		if p.Offline() != nil {
+			continue
+		}
+		st := p.State()
+		if st.Leader != c.self {
+			continue
+		}
+		part := strconv.FormatInt(int64(p.Index), 10)
+		gauge := func(d *prometheus.Desc, v float64) {
+			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, p.Topic, part)
+		}
+		gauge(descPartCurrent, float64(p.HighWatermark()))
+		gauge(descPartOldest, float64(p.LogStartOffset()))
+		gauge(descPartLeader, float64(st.Leader))
+		gauge(descPartReplicas, float64(len(st.Replicas)))
+		gauge(descPartISR, float64(len(st.ISR)))
+		gauge(descPartPreferred, boolGauge(len(st.Replicas) > 0 && st.Replicas[0] == st.Leader))
+		gauge(descPartUnder, boolGauge(len(st.ISR) < len(st.Replicas)))
+	}
+	img := c.image()
+	if img == nil {
+		return
+	}
+	for name, t := range img.Topics {
+		if len(t.Partitions) == 0 {
+			continue
+		}
+		// the leader of partition 0 speaks for the topic
+		if p0, ok := c.parts.Get(name, 0); ok && p0.State().Leader == c.self {
+			ch <- prometheus.MustNewConstMetric(descTopicPartitions, prometheus.GaugeValue, float64(len(t.Partitions)), name)
+		}
+	}
+}
+
+func boolGauge(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// registerLagMetrics adds the lag collector to the node's registry.
+func (n *Node) registerLagMetrics() error {
+	if n.admin == nil || n.admin.metrics == nil {
+		return nil
+	}
+	return n.admin.metrics.Register(&lagCollector{
+		self: n.cfg.NodeID, groups: n.groups, parts: n.parts, image: n.ctl.Image, now: time.Now,
+	})
+}
