@@ -91,7 +91,7 @@ func (n *Node) startCoordinators(context.Context) error {
 	n.stack.push("transaction coordinator", false, func() error { txns.Close(); return nil })
 	// Loads stop first: they may complete transactions.
 	n.stack.push("coordinator runtime", false, func() error { coords.Close(); return nil })
-	return n.registerLagMetrics()
+	return nil
 }
 
 func (n *Node) startBroker(context.Context) error {
@@ -118,7 +118,7 @@ func (n *Node) startBroker(context.Context) error {
 	n.coords.Sync(img)
 	stop := followImages(n.ctl, img.Offset, n.coords.Sync)
 	n.stack.push("coordinator image following", false, stop)
-	return nil
+	return n.registerLagMetrics()
 }
 
 // startBackground starts retention, the replicator and self-unfencing.

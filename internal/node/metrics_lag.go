@@ -23,13 +23,15 @@ import (
 //     watermark (kafka_exporter's "newest offset") minus the committed
 //     offset, never below 0, for the partitions this broker hosts (as
 //     leader, or as a follower, whose high watermark trails the leader's by
-//     at most a fetch); the committed offsets of partitions hosted only
-//     elsewhere are reported as current_offset without a lag.
+//     at most a fetch); for partitions hosted only elsewhere, as their
+//     leaders answer at scrape time (metrics_lag_remote.go).
 //   - samsa_consumergroup_lag_seconds{…}: the age of the oldest unconsumed
 //     record, now minus the timestamp of the record at the committed offset
 //     (the log start when that was deleted), from the partition's in-memory
-//     time samples (partition.RecordTime: no log read); 0 when caught up;
-//     absent while the partition has had no append since it was opened.
+//     time samples (partition.RecordTime: no log read), or for partitions
+//     hosted elsewhere one fetch from the leader per newly committed offset,
+//     kept; 0 when caught up; absent while a hosted partition has had no
+//     append since it was opened.
 //   - kafka_topic_partition_{current_offset,oldest_offset,leader,replicas,
 //     in_sync_replica,leader_is_preferred,under_replicated_partition}
 //     {topic,partition}: reported by the partition's leader only;
@@ -37,7 +39,8 @@ import (
 //     so that sums over brokers count each partition and topic once.
 //
 // A scrape costs one pass over the committed offsets of the groups this
-// broker coordinates and one over its hosted partitions.
+// broker coordinates and one over its hosted partitions, plus, when groups
+// committed on partitions hosted elsewhere, a ListOffsets pair per leader.
 
 var (
 	lagGroupLabels = []string{"consumergroup", "topic", "partition"}
@@ -67,6 +70,7 @@ type lagCollector struct {
 	parts  *partition.Manager
 	image  func() *metadata.Image
 	now    func() time.Time
+	remote *remoteLag // partitions hosted elsewhere (metrics_lag_remote.go); nil: not reported
 }
 
 func (c *lagCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -103,6 +107,18 @@ func (c *lagCollector) collectGroups(ch chan<- prometheus.Metric) {
 	c.groups.EachCommitted(func(g, t string, p int32, off int64) {
 		offs = append(offs, committedOffset{g, t, p, off})
 	})
+	if c.remote != nil {
+		need := map[tpKey][]int64{}
+		for _, o := range offs {
+			if _, ok := c.parts.Get(o.topic, o.partition); !ok {
+				k := tpKey{o.topic, o.partition}
+				need[k] = append(need[k], o.offset)
+			}
+		}
+		if len(need) > 0 {
+			c.remote.refresh(need)
+		}
+	}
 	now := c.now().UnixMilli()
 	sums := make(map[groupTopic]*lagSums)
 	for _, o := range offs {
@@ -114,11 +130,10 @@ func (c *lagCollector) collectGroups(ch chan<- prometheus.Metric) {
 			sums[groupTopic{o.group, o.topic}] = s
 		}
 		s.offset += o.offset
-		p, ok := c.parts.Get(o.topic, o.partition)
-		if !ok || p.Offline() != nil {
+		hw, start, timeAt, ok := c.partitionOffsets(o.topic, o.partition)
+		if !ok {
 			continue
 		}
-		hw := p.HighWatermark()
 		lag := max(hw-o.offset, 0)
 		s.lag += lag
 		s.hasLag = true
@@ -127,7 +142,7 @@ func (c *lagCollector) collectGroups(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descGroupLagSec, prometheus.GaugeValue, 0, o.group, o.topic, part)
 			continue
 		}
-		if ts, ok := p.RecordTime(max(o.offset, p.LogStartOffset())); ok {
+		if ts, ok := timeAt(max(o.offset, start)); ok {
 			ch <- prometheus.MustNewConstMetric(descGroupLagSec, prometheus.GaugeValue, float64(max(now-ts, 0))/1000, o.group, o.topic, part)
 		}
 	}
@@ -137,6 +152,26 @@ func (c *lagCollector) collectGroups(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descGroupLagSum, prometheus.GaugeValue, float64(s.lag), k.group, k.topic)
 		}
 	}
+}
+
+// partitionOffsets is a partition's high watermark, log start and record
+// timestamps: from the hosted replica, else as its leader last answered.
+func (c *lagCollector) partitionOffsets(topic string, part int32) (hw, start int64, timeAt func(int64) (int64, bool), ok bool) {
+	if p, ok := c.parts.Get(topic, part); ok {
+		if p.Offline() != nil {
+			return 0, 0, nil, false
+		}
+		return p.HighWatermark(), p.LogStartOffset(), p.RecordTime, true
+	}
+	if c.remote == nil {
+		return 0, 0, nil, false
+	}
+	k := tpKey{topic, part}
+	o, ok := c.remote.lookup(k)
+	if !ok {
+		return 0, 0, nil, false
+	}
+	return o.HighWatermark, o.LogStart, func(off int64) (int64, bool) { return c.remote.recordTime(k, off) }, true
 }
 
 func (c *lagCollector) collectPartitions(ch chan<- prometheus.Metric) {
@@ -187,7 +222,10 @@ func (n *Node) registerLagMetrics() error {
 	if n.admin == nil || n.admin.metrics == nil {
 		return nil
 	}
+	peers := n.broker.NewPeerOffsets()
+	n.stack.push("lag metrics connections", false, func() error { peers.Close(); return nil })
 	return n.admin.metrics.Register(&lagCollector{
 		self: n.cfg.NodeID, groups: n.groups, parts: n.parts, image: n.ctl.Image, now: time.Now,
+		remote: newRemoteLag(peers, n.ctl.Image, n.cfg.NodeID),
 	})
 }

@@ -158,3 +158,70 @@ func lagSeconds(t *testing.T, n *Node, want map[string]string, parts int) float6
 	}
 	return top
 }
+
+// TestLagMetricsCluster: in a three-node cluster with a topic of one
+// replica per partition (so most partitions live on other brokers than the
+// group's coordinator), exactly one node, the coordinator, reports the
+// group's lag, and it covers every partition, with a time lag; each
+// partition's offsets are reported once, by its leader.
+func TestLagMetricsCluster(t *testing.T) {
+	nodes := startClusterWith(t, 3, func(c *Config) { c.AdminListen = "127.0.0.1:0" })
+	var boot []string
+	for _, n := range nodes {
+		boot = append(boot, n.Addr())
+	}
+	const topic, grp, parts, N = "spread", "spread-group", 6, 300
+	createTopic(t, boot, topic, parts, 1)
+	produce(t, boot, topic, "r", N)
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(boot...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ends, err := adm.ListEndOffsets(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offs := kadm.Offsets{}
+	var wantLag int64
+	ends.Each(func(o kadm.ListedOffset) {
+		offs.AddOffset(o.Topic, o.Partition, o.Offset/3, -1)
+		wantLag += o.Offset - o.Offset/3
+	})
+	resp, err := adm.CommitOffsets(ctx, grp, offs)
+	if err == nil {
+		err = resp.Error()
+	}
+	if err != nil {
+		t.Fatalf("commit: %v", err)
+	}
+
+	g := map[string]string{"consumergroup": grp}
+	reporters := 0
+	var current float64
+	for _, n := range nodes {
+		lag, c := series(t, n, "kafka_consumergroup_lag", g)
+		off, _ := series(t, n, "kafka_topic_partition_current_offset", map[string]string{"topic": topic})
+		current += off
+		if c == 0 {
+			continue
+		}
+		reporters++
+		if c != parts || int64(lag) != wantLag {
+			t.Errorf("node %d: kafka_consumergroup_lag sums to %v over %d series, want %d over %d", n.cfg.NodeID, lag, c, wantLag, parts)
+		}
+		if s := lagSeconds(t, n, g, parts); s <= 0 || s > 60 {
+			t.Errorf("node %d: samsa_consumergroup_lag_seconds %v", n.cfg.NodeID, s)
+		}
+	}
+	if reporters != 1 {
+		t.Errorf("%d nodes report the group's lag, want 1 (its coordinator)", reporters)
+	}
+	if current != N {
+		t.Errorf("kafka_topic_partition_current_offset sums to %v over the nodes, want %d", current, N)
+	}
+}
