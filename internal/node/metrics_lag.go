@@ -2,6 +2,7 @@ package node
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,10 +29,11 @@ import (
 //   - samsa_consumergroup_lag_seconds{…}: the age of the oldest unconsumed
 //     record, now minus the timestamp of the record at the committed offset
 //     (the log start when that was deleted), from the partition's in-memory
-//     time samples (partition.RecordTime: no log read), or for partitions
+//     time samples (partition.RecordTime: no log read; an offset appended
+//     before the partition was opened is read from the log once and kept
+//     while a group stays there, at most 200 reads a scrape), or for partitions
 //     hosted elsewhere one fetch from the leader per newly committed offset,
-//     kept; 0 when caught up; absent while a hosted partition has had no
-//     append since it was opened.
+//     kept; 0 when caught up.
 //   - kafka_topic_partition_{current_offset,oldest_offset,leader,replicas,
 //     in_sync_replica,leader_is_preferred,under_replicated_partition}
 //     {topic,partition}: reported by the partition's leader only;
@@ -71,6 +73,11 @@ type lagCollector struct {
 	image  func() *metadata.Image
 	now    func() time.Time
 	remote *remoteLag // partitions hosted elsewhere (metrics_lag_remote.go); nil: not reported
+
+	mu       sync.Mutex         // one scrape at a time; guards the fields below
+	logTimes map[tpOffset]int64 // timestamps read from hosted logs (older than their samples)
+	logUsed  map[tpOffset]bool  // logTimes keys this scrape used
+	logReads int                // log reads left this scrape
 }
 
 func (c *lagCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -94,8 +101,37 @@ type lagSums struct {
 }
 
 func (c *lagCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.collectGroups(ch)
 	c.collectPartitions(ch)
+}
+
+// maxLogTimeReads bounds the log reads of one scrape (the rest wait).
+const maxLogTimeReads = 200
+
+// hostedTime is the timestamp at off of a hosted partition: from its time
+// samples, else (off was appended before the partition was opened) read
+// from its log once and kept while a group stays at that offset.
+func (c *lagCollector) hostedTime(p *partition.Partition, off int64) (int64, bool) {
+	if ts, ok := p.RecordTime(off); ok {
+		return ts, true
+	}
+	k := tpOffset{tpKey{p.Topic, p.Index}, off}
+	c.logUsed[k] = true
+	if ts, ok := c.logTimes[k]; ok {
+		return ts, true
+	}
+	if c.logReads <= 0 {
+		return 0, false
+	}
+	c.logReads--
+	ts, err := p.ReadRecordTime(off)
+	if err != nil {
+		return 0, false
+	}
+	c.logTimes[k] = ts
+	return ts, true
 }
 
 func (c *lagCollector) collectGroups(ch chan<- prometheus.Metric) {
@@ -119,6 +155,17 @@ func (c *lagCollector) collectGroups(ch chan<- prometheus.Metric) {
 			c.remote.refresh(need)
 		}
 	}
+	if c.logTimes == nil {
+		c.logTimes = map[tpOffset]int64{}
+	}
+	c.logUsed, c.logReads = map[tpOffset]bool{}, maxLogTimeReads
+	defer func() {
+		for k := range c.logTimes {
+			if !c.logUsed[k] {
+				delete(c.logTimes, k)
+			}
+		}
+	}()
 	now := c.now().UnixMilli()
 	sums := make(map[groupTopic]*lagSums)
 	for _, o := range offs {
@@ -161,7 +208,7 @@ func (c *lagCollector) partitionOffsets(topic string, part int32) (hw, start int
 		if p.Offline() != nil {
 			return 0, 0, nil, false
 		}
-		return p.HighWatermark(), p.LogStartOffset(), p.RecordTime, true
+		return p.HighWatermark(), p.LogStartOffset(), func(off int64) (int64, bool) { return c.hostedTime(p, off) }, true
 	}
 	if c.remote == nil {
 		return 0, 0, nil, false

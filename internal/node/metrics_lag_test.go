@@ -225,3 +225,56 @@ func TestLagMetricsCluster(t *testing.T) {
 		t.Errorf("kafka_topic_partition_current_offset sums to %v over the nodes, want %d", current, N)
 	}
 }
+
+// TestLagSecondsAfterRestart: records appended before the broker started
+// (so absent from the partitions' time samples) still give the time lag,
+// read once from the log.
+func TestLagSecondsAfterRestart(t *testing.T) {
+	dir := t.TempDir()
+	cfg := singleConfig(t, dir)
+	cfg.AdminListen = "127.0.0.1:0"
+	n, err := Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	boot := []string{n.Addr()}
+	const topic, grp, parts = "aged", "aged-group", 2
+	createTopic(t, boot, topic, parts, 1)
+	produced := time.Now()
+	produce(t, boot, topic, "r", 40)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(boot...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	offs := kadm.Offsets{}
+	for p := range int32(parts) {
+		offs.AddOffset(topic, p, 5, -1)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := kadm.NewClient(cl).CommitOffsets(ctx, grp, offs); err != nil {
+		t.Fatal(err)
+	}
+	cl.Close()
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if n, err = Start(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	g := map[string]string{"consumergroup": grp}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if _, c := series(t, n, "samsa_consumergroup_lag_seconds", g); c == parts {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no samsa_consumergroup_lag_seconds after the restart")
+		}
+	}
+	age := time.Since(produced).Seconds()
+	if s := lagSeconds(t, n, g, parts); s < age-1 || s > age+1 {
+		t.Fatalf("samsa_consumergroup_lag_seconds %.2f after a restart, want about %.2f (the records' age)", s, age)
+	}
+}

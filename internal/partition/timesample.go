@@ -1,6 +1,7 @@
 package partition
 
 import (
+	"fmt"
 	"sync"
 
 	"github.com/samsa-streaming/samsa/internal/batch"
@@ -71,8 +72,8 @@ func (s *timeSamples) truncateLocked(off int64) {
 	s.entries = s.entries[:i]
 }
 
-// at returns the timestamp of the newest sample at or below off, or of the
-// oldest sample when off precedes them all; false when there is none.
+// at returns the timestamp of the newest sample at or below off; false when
+// off precedes every sample.
 func (s *timeSamples) at(off int64) (int64, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -89,7 +90,7 @@ func (s *timeSamples) at(off int64) (int64, bool) {
 		}
 	}
 	if lo == 0 {
-		return s.entries[0].ts, true
+		return 0, false
 	}
 	return s.entries[lo-1].ts, true
 }
@@ -121,6 +122,36 @@ func batchTime(h *batch.Header) int64 {
 // RecordTime is the timestamp (unix ms) of the record at offset off as the
 // partition's time samples know it: the first record of the newest
 // sampled batch at or below off (so never newer than off's record by more
-// than one sampling gap), or the oldest sample when off precedes them
-// all. false when no batch was appended since the partition was opened.
+// than one sampling gap). false when off precedes the samples (appended
+// before the partition was opened): ReadRecordTime reads it.
 func (p *Partition) RecordTime(off int64) (int64, bool) { return p.samples.at(off) }
+
+// ReadRecordTime reads from the log the header of the batch holding off and
+// returns its first record's timestamp (its log-append time on a
+// LogAppendTime topic): one small read, for callers that cache it.
+func (p *Partition) ReadRecordTime(off int64) (int64, error) {
+	res, err := p.log.Read(off, batch.HeaderSize, p.HighWatermark(), true)
+	if err != nil {
+		return 0, err
+	}
+	var hb [batch.HeaderSize]byte
+	for _, c := range res.Chunks {
+		for pos := c.Pos; pos+batch.HeaderSize <= c.Pos+c.Len; {
+			if _, err := c.File.ReadAt(hb[:], pos); err != nil {
+				return 0, err
+			}
+			h, err := batch.ParseHeader(hb[:])
+			if err != nil {
+				return 0, err
+			}
+			if h.LastOffset() >= off && !h.IsControl() {
+				return batchTime(&h), nil
+			}
+			if h.Size() < batch.HeaderSize {
+				break
+			}
+			pos += h.Size()
+		}
+	}
+	return 0, fmt.Errorf("partition %s: no record batch holds offset %d", p.name, off)
+}

@@ -16,6 +16,9 @@ func TestTimeSamples(t *testing.T) {
 	if s.entries[0].offset != 0 {
 		t.Fatalf("oldest sample %d, want 0", s.entries[0].offset)
 	}
+	if _, ok := s.at(-1); ok {
+		t.Error("an offset before the samples answered")
+	}
 	for _, off := range []int64{0, 1, 4999, 9999, 20_000} {
 		ts, ok := s.at(off)
 		want := 1000 + min(off, 9999)
