@@ -271,8 +271,9 @@ func (n *Node) registerLagMetrics() error {
 	}
 	peers := n.broker.NewPeerOffsets()
 	n.stack.push("lag metrics connections", false, func() error { peers.Close(); return nil })
-	return n.admin.metrics.Register(&lagCollector{
+	n.lagCollector = &lagCollector{
 		self: n.cfg.NodeID, groups: n.groups, parts: n.parts, image: n.ctl.Image, now: time.Now,
 		remote: newRemoteLag(peers, n.ctl.Image, n.cfg.NodeID),
-	})
+	}
+	return n.admin.metrics.Register(n.lagCollector)
 }
