@@ -1,7 +1,6 @@
 package node
 
 import (
-	"strconv"
 	"sync"
 	"time"
 
@@ -75,6 +74,7 @@ type lagCollector struct {
 	remote *remoteLag // partitions hosted elsewhere (metrics_lag_remote.go); nil: not reported
 
 	mu       sync.Mutex         // one scrape at a time; guards the fields below
+	labels   labelCache         // metrics_lag_series.go
 	logTimes map[tpOffset]int64 // timestamps read from hosted logs (older than their samples)
 	logUsed  map[tpOffset]bool  // logTimes keys this scrape used
 	logReads int                // log reads left this scrape
@@ -103,8 +103,10 @@ type lagSums struct {
 func (c *lagCollector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.collectGroups(ch)
-	c.collectPartitions(ch)
+	c.labels.rotate()
+	out := &seriesOut{ch: ch, labels: &c.labels}
+	c.collectGroups(out)
+	c.collectPartitions(out)
 }
 
 // maxLogTimeReads bounds the log reads of one scrape (the rest wait).
@@ -134,7 +136,7 @@ func (c *lagCollector) hostedTime(p *partition.Partition, off int64) (int64, boo
 	return ts, true
 }
 
-func (c *lagCollector) collectGroups(ch chan<- prometheus.Metric) {
+func (c *lagCollector) collectGroups(out *seriesOut) {
 	if c.groups == nil {
 		return
 	}
@@ -169,8 +171,8 @@ func (c *lagCollector) collectGroups(ch chan<- prometheus.Metric) {
 	now := c.now().UnixMilli()
 	sums := make(map[groupTopic]*lagSums)
 	for _, o := range offs {
-		part := strconv.FormatInt(int64(o.partition), 10)
-		ch <- prometheus.MustNewConstMetric(descGroupOffset, prometheus.GaugeValue, float64(o.offset), o.group, o.topic, part)
+		g, tp, part := out.labels.pair("consumergroup", o.group), out.labels.pair("topic", o.topic), out.labels.partition(o.partition)
+		out.gauge(descGroupOffset, float64(o.offset), g, part, tp)
 		s := sums[groupTopic{o.group, o.topic}]
 		if s == nil {
 			s = &lagSums{}
@@ -184,19 +186,20 @@ func (c *lagCollector) collectGroups(ch chan<- prometheus.Metric) {
 		lag := max(hw-o.offset, 0)
 		s.lag += lag
 		s.hasLag = true
-		ch <- prometheus.MustNewConstMetric(descGroupLag, prometheus.GaugeValue, float64(lag), o.group, o.topic, part)
+		out.gauge(descGroupLag, float64(lag), g, part, tp)
 		if lag == 0 {
-			ch <- prometheus.MustNewConstMetric(descGroupLagSec, prometheus.GaugeValue, 0, o.group, o.topic, part)
+			out.gauge(descGroupLagSec, 0, g, part, tp)
 			continue
 		}
 		if ts, ok := timeAt(max(o.offset, start)); ok {
-			ch <- prometheus.MustNewConstMetric(descGroupLagSec, prometheus.GaugeValue, float64(max(now-ts, 0))/1000, o.group, o.topic, part)
+			out.gauge(descGroupLagSec, float64(max(now-ts, 0))/1000, g, part, tp)
 		}
 	}
 	for k, s := range sums {
-		ch <- prometheus.MustNewConstMetric(descGroupOffsetSum, prometheus.GaugeValue, float64(s.offset), k.group, k.topic)
+		g, tp := out.labels.pair("consumergroup", k.group), out.labels.pair("topic", k.topic)
+		out.gauge(descGroupOffsetSum, float64(s.offset), g, tp)
 		if s.hasLag {
-			ch <- prometheus.MustNewConstMetric(descGroupLagSum, prometheus.GaugeValue, float64(s.lag), k.group, k.topic)
+			out.gauge(descGroupLagSum, float64(s.lag), g, tp)
 		}
 	}
 }
@@ -221,7 +224,7 @@ func (c *lagCollector) partitionOffsets(topic string, part int32) (hw, start int
 	return o.HighWatermark, o.LogStart, func(off int64) (int64, bool) { return c.remote.recordTime(k, off) }, true
 }
 
-func (c *lagCollector) collectPartitions(ch chan<- prometheus.Metric) {
+func (c *lagCollector) collectPartitions(out *seriesOut) {
 	for _, p := range c.parts.All() {
 		if p.Offline() != nil {
 			continue
@@ -230,10 +233,8 @@ func (c *lagCollector) collectPartitions(ch chan<- prometheus.Metric) {
 		if st.Leader != c.self {
 			continue
 		}
-		part := strconv.FormatInt(int64(p.Index), 10)
-		gauge := func(d *prometheus.Desc, v float64) {
-			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, p.Topic, part)
-		}
+		part, tp := out.labels.partition(p.Index), out.labels.pair("topic", p.Topic)
+		gauge := func(d *prometheus.Desc, v float64) { out.gauge(d, v, part, tp) }
 		gauge(descPartCurrent, float64(p.HighWatermark()))
 		gauge(descPartOldest, float64(p.LogStartOffset()))
 		gauge(descPartLeader, float64(st.Leader))
@@ -252,7 +253,7 @@ func (c *lagCollector) collectPartitions(ch chan<- prometheus.Metric) {
 		}
 		// the leader of partition 0 speaks for the topic
 		if p0, ok := c.parts.Get(name, 0); ok && p0.State().Leader == c.self {
-			ch <- prometheus.MustNewConstMetric(descTopicPartitions, prometheus.GaugeValue, float64(len(t.Partitions)), name)
+			out.gauge(descTopicPartitions, float64(len(t.Partitions)), out.labels.pair("topic", name))
 		}
 	}
 }

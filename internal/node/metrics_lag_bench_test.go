@@ -3,12 +3,15 @@ package node
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -67,25 +70,41 @@ func BenchmarkLagScrape(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	c := n.lagCollector
-	ch := make(chan prometheus.Metric, 1024)
-	done := make(chan int)
-	go func() { // drains until ch closes
-		count := 0
-		for range ch {
-			count++
+	b.Run("collect", func(b *testing.B) {
+		ch := make(chan prometheus.Metric, 1024)
+		done := make(chan int)
+		go func() { // drains until ch closes
+			count := 0
+			for range ch {
+				count++
+			}
+			done <- count
+		}()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			n.lagCollector.Collect(ch)
 		}
-		done <- count
-	}()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		c.Collect(ch)
-	}
-	b.StopTimer()
-	close(ch)
-	total := <-done
-	b.ReportMetric(float64(total)/float64(b.N), "series/op")
+		b.StopTimer()
+		close(ch)
+		b.ReportMetric(float64(<-done)/float64(b.N), "series/op")
+	})
+	// The whole /metrics answer: gather, check and encode.
+	b.Run("scrape", func(b *testing.B) {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(n.lagCollector)
+		h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		b.ReportAllocs()
+		b.ResetTimer()
+		var size int
+		for range b.N {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			size = rec.Body.Len()
+		}
+		b.ReportMetric(float64(size), "bytes/scrape")
+	})
 }
 
 func envInt(name string, def int) int {

@@ -58,10 +58,14 @@ func (r *remoteLag) refresh(need map[tpKey][]int64) {
 	img := r.image()
 	leaderOf := func(k tpKey) (int32, [16]byte, bool) {
 		t, ok := img.Topics[k.topic]
-		if !ok || int(k.partition) >= len(t.Partitions) || k.partition < 0 {
+		if !ok {
 			return -1, [16]byte{}, false
 		}
-		p := t.Partitions[k.partition]
+		i := int(k.partition) // partitions are kept in index order
+		if i < 0 || i >= len(t.Partitions) || t.Partitions[i].Index != k.partition {
+			return -1, [16]byte{}, false
+		}
+		p := t.Partitions[i]
 		return p.Leader, t.ID, p.Leader >= 0 && p.Leader != r.self
 	}
 	byLeader := map[int32]map[string][]int32{}
