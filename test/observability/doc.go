@@ -8,7 +8,9 @@
 //     DescribeGroups, OffsetFetch, ListOffsets) replayed call for call,
 //     with and without a topic and for a group that never committed; their
 //     lag must equal the workload's, `samsa group lag`'s and the broker's
-//     kafka_consumergroup_lag;
+//     kafka_consumergroup_lag, on one node and on three (partitions spread
+//     over the brokers; exactly one broker, the group's coordinator,
+//     reports the group);
 //   - `samsa exporter` (internal/exporter), the lag part run alone as a
 //     Kafka client, against the same workload.
 //

@@ -19,13 +19,13 @@ import (
 func TestExporter(t *testing.T) {
 	n := startNode(t)
 	const group = "exported"
-	w := setup(t, n, group)
+	w := setup(t, n, group, 1)
 	total, _ := samsaGroupLag(t, n, group)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	listen := freeAddr(t)
-	cmd := exec.CommandContext(ctx, clustertest.Binary(t), "exporter", "--brokers", n.Addr, "--listen", listen)
+	cmd := exec.CommandContext(ctx, clustertest.Binary(t), "exporter", "--brokers", strings.Join(n.boot, ","), "--listen", listen)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +64,7 @@ func TestExporter(t *testing.T) {
 		"kafka_topic_partition_current_offset", "kafka_topic_partition_oldest_offset", "kafka_topic_partitions", "kafka_topic_partition_replicas",
 		"kafka_topic_partition_in_sync_replica", "kafka_topic_partition_leader_is_preferred", "kafka_topic_partition_under_replicated_partition"} {
 		ex, ec := sumSeries(t, body, name, `topic="orders"`)
-		br, bc := scrape(t, n.admin, name, `topic="orders"`)
+		br, bc, _ := scrape(t, n, name, `topic="orders"`)
 		if ex != br || ec != bc || ec == 0 {
 			t.Errorf("%s{topic=orders}: exporter %v over %d series, broker %v over %d", name, ex, ec, br, bc)
 		}
@@ -92,7 +92,7 @@ func TestExporter(t *testing.T) {
 	if d := sec2 - sec1; d < 1 || d > 3 {
 		t.Errorf("samsa_consumergroup_lag_seconds grew by %.2fs over 1.5s (%.2f → %.2f)", d, sec1, sec2)
 	}
-	broker, _ := scrape(t, n.admin, "samsa_consumergroup_lag_seconds", g, `topic="orders"`, `partition="0"`)
+	broker, _, _ := scrape(t, n, "samsa_consumergroup_lag_seconds", g, `topic="orders"`, `partition="0"`)
 	if d := broker - sec2; d < -1 || d > 1 {
 		t.Errorf("samsa_consumergroup_lag_seconds: broker %.2f, exporter %.2f", broker, sec2)
 	}

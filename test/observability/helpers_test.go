@@ -8,7 +8,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,20 +33,53 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// lagNode is a running node with its admin listener.
-type lagNode struct {
-	*clustertest.Node
-	admin string
+// target is a running node or cluster: its Kafka bootstrap addresses and
+// every broker's admin listener.
+type target struct {
+	boot   []string
+	admins []string
+	client func(t testing.TB, opts ...kgo.Opt) *kgo.Client
 }
 
-func startNode(t *testing.T) lagNode {
+// startNode starts one node with its admin listener.
+func startNode(t *testing.T) target {
 	t.Helper()
 	admin := freeAddr(t)
 	n := clustertest.Start(t, clustertest.Options{
 		Args:   []string{"--admin-listen", admin},
 		Config: "offsets.topic.num.partitions=4\n",
 	})
-	return lagNode{n, admin}
+	return target{boot: []string{n.Addr}, admins: []string{admin}, client: n.Client}
+}
+
+// startCluster starts three nodes, each with an admin listener on a port
+// of its choosing (read from its log).
+func startCluster(t *testing.T) target {
+	t.Helper()
+	c := clustertest.StartCluster(t, 3, clustertest.ClusterOptions{
+		Env:    []string{"SAMSA_ADMIN_LISTEN=127.0.0.1:0"},
+		Config: "offsets.topic.num.partitions=4\n",
+	})
+	tg := target{boot: c.Bootstrap(), client: c.Client}
+	for _, n := range c.Brokers() {
+		tg.admins = append(tg.admins, adminAddrFromLog(t, n.LogPath))
+	}
+	return tg
+}
+
+var adminAddrRE = regexp.MustCompile(`serving admin endpoints.*addr=([0-9.]+:[0-9]+)`)
+
+// adminAddrFromLog finds the admin listener's address in a node's log.
+func adminAddrFromLog(t *testing.T, path string) string {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		b, _ := os.ReadFile(path)
+		if m := adminAddrRE.FindAllSubmatch(b, -1); len(m) > 0 {
+			return string(m[len(m)-1][1])
+		}
+	}
+	t.Fatalf("no admin listener address in %s", path)
+	return ""
 }
 
 // workload is what the tests produce and commit: per topic, the end offset
@@ -81,15 +116,15 @@ func (w workload) end(topic string) int64 {
 // setup creates topics orders (3 partitions) and audit (2), produces
 // 10·(p+1)+topic-specific records to partition p, and commits a third of
 // each partition for group.
-func setup(t *testing.T, n lagNode, group string) workload {
+func setup(t *testing.T, n target, group string, rf int16) workload {
 	t.Helper()
-	cl := n.Client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	cl := n.client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	adm := kadm.NewClient(cl)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	w := workload{ends: map[string][]int64{}, committed: map[string][]int64{}}
 	for topic, parts := range map[string]int32{"orders": 3, "audit": 2} {
-		if _, err := adm.CreateTopic(ctx, parts, 1, nil, topic); err != nil {
+		if _, err := adm.CreateTopic(ctx, parts, rf, nil, topic); err != nil {
 			t.Fatalf("create %s: %v", topic, err)
 		}
 		var recs []*kgo.Record
@@ -123,11 +158,11 @@ func setup(t *testing.T, n lagNode, group string) workload {
 
 // samsaGroupLag runs `samsa group lag GROUP` and returns its total and
 // per-topic lags (summed from the table's rows).
-func samsaGroupLag(t *testing.T, n lagNode, group string) (total int64, byTopic map[string]int64) {
+func samsaGroupLag(t *testing.T, n target, group string) (total int64, byTopic map[string]int64) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, clustertest.Binary(t), "group", "lag", group, "--brokers", n.Addr)
+	cmd := exec.CommandContext(ctx, clustertest.Binary(t), "group", "lag", group, "--brokers", strings.Join(n.boot, ","))
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
@@ -159,20 +194,29 @@ func samsaGroupLag(t *testing.T, n lagNode, group string) (total int64, byTopic 
 	return total, byTopic
 }
 
-// scrape returns the sum of name's series on the admin listener whose
-// labels include every one of want ("k=\"v\"").
-func scrape(t *testing.T, addr, name string, want ...string) (sum float64, count int) {
+// scrape returns the sum over every broker's admin listener of name's
+// series whose labels include every one of want ("k=\"v\""), and how many
+// brokers reported any.
+func scrape(t *testing.T, n target, name string, want ...string) (sum float64, count, reporters int) {
 	t.Helper()
-	resp, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	for _, addr := range n.admins {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, c := sumSeries(t, string(body), name, want...)
+		sum += s
+		count += c
+		if c > 0 {
+			reporters++
+		}
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sumSeries(t, string(body), name, want...)
+	return sum, count, reporters
 }
 
 // sumSeries sums name's series in a text exposition.

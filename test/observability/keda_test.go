@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -164,10 +165,10 @@ func cmpErr(first, err error) error {
 // kedaApacheKafkaLag is the `apache-kafka` scaler: kafka-go's Client.
 // Without a topic it needs the group to have members (DescribeGroups) and
 // then takes every topic of the cluster (Metadata), as KEDA does.
-func kedaApacheKafkaLag(addr, group, topic, offsetResetPolicy string) (int64, error) {
+func kedaApacheKafkaLag(addrs []string, group, topic, offsetResetPolicy string) (int64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	client := &kafka.Client{Addr: kafka.TCP(addr), Transport: &kafka.Transport{}}
+	client := &kafka.Client{Addr: kafka.TCP(addrs...), Transport: &kafka.Transport{}}
 	defer client.Transport.(*kafka.Transport).CloseIdleConnections()
 
 	meta, err := client.Metadata(ctx, &kafka.MetadataRequest{Addr: client.Addr})
@@ -239,21 +240,28 @@ func kedaApacheKafkaLag(addr, group, topic, offsetResetPolicy string) (int64, er
 // workload's, `samsa group lag`'s and the broker's kafka_consumergroup_lag;
 // a group that never committed lags by whole partitions (offsetResetPolicy
 // earliest) or 1 per partition (latest), as KEDA computes it.
-func TestKEDAScalers(t *testing.T) {
-	n := startNode(t)
+func TestKEDAScalers(t *testing.T) { testKEDA(t, startNode(t), false) }
+
+// TestKEDAScalersCluster is TestKEDAScalers on three nodes, the topics'
+// partitions (one replica each) spread over them: the scalers ask several
+// leaders, and the group's coordinator alone reports its lag, asking the
+// other leaders for theirs.
+func TestKEDAScalersCluster(t *testing.T) { testKEDA(t, startCluster(t), true) }
+
+func testKEDA(t *testing.T, n target, multiBroker bool) {
 	const group = "keda-workers"
-	w := setup(t, n, group)
-	brokers := []string{n.Addr}
+	w := setup(t, n, group, 1)
+	brokers := n.boot
 
 	total, byTopic := samsaGroupLag(t, n, group)
 	if total != w.lag("") || byTopic["orders"] != w.lag("orders") {
 		t.Fatalf("samsa group lag: total %d, orders %d; want %d, %d", total, byTopic["orders"], w.lag(""), w.lag("orders"))
 	}
-	metric, _ := scrape(t, n.admin, "kafka_consumergroup_lag", `consumergroup="`+group+`"`)
-	if int64(metric) != total {
-		t.Fatalf("kafka_consumergroup_lag sums to %v, samsa group lag says %d", metric, total)
+	metric, count, reporters := scrape(t, n, "kafka_consumergroup_lag", `consumergroup="`+group+`"`)
+	if int64(metric) != total || count != 5 || reporters != 1 {
+		t.Fatalf("kafka_consumergroup_lag sums to %v over %d series from %d brokers; samsa group lag says %d (want 5 series from 1 broker)", metric, count, reporters, total)
 	}
-	if m, _ := scrape(t, n.admin, "kafka_consumergroup_lag", `consumergroup="`+group+`"`, `topic="orders"`); int64(m) != byTopic["orders"] {
+	if m, _, _ := scrape(t, n, "kafka_consumergroup_lag", `consumergroup="`+group+`"`, `topic="orders"`); int64(m) != byTopic["orders"] {
 		t.Fatalf("kafka_consumergroup_lag{topic=orders} %v, samsa group lag says %d", m, byTopic["orders"])
 	}
 
@@ -280,13 +288,13 @@ func TestKEDAScalers(t *testing.T) {
 		}
 	})
 	t.Run("apache-kafka/topic", func(t *testing.T) {
-		got, err := kedaApacheKafkaLag(n.Addr, group, "orders", "latest")
+		got, err := kedaApacheKafkaLag(brokers, group, "orders", "latest")
 		if err != nil || got != byTopic["orders"] {
 			t.Fatalf("lag %d, %v; want %d", got, err, byTopic["orders"])
 		}
 	})
 	t.Run("apache-kafka/never-committed", func(t *testing.T) {
-		got, err := kedaApacheKafkaLag(n.Addr, "keda-fresh", "orders", "earliest")
+		got, err := kedaApacheKafkaLag(brokers, "keda-fresh", "orders", "earliest")
 		if err != nil || got != w.end("orders") {
 			t.Fatalf("lag %d, %v; want %d (every record)", got, err, w.end("orders"))
 		}
@@ -304,7 +312,7 @@ func TestKEDAScalers(t *testing.T) {
 		// Every partition of the cluster counts: the group's lag, plus 1
 		// for each partition it never committed (offsetResetPolicy
 		// latest), __consumer_offsets' included.
-		cl := n.Client(t)
+		cl := n.client(t)
 		var others int64
 		ctxm, cancelm := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancelm()
@@ -313,7 +321,17 @@ func TestKEDAScalers(t *testing.T) {
 				others++
 			}
 		}
-		got, err := kedaApacheKafkaLag(n.Addr, group, "", "latest")
+		got, err := kedaApacheKafkaLag(brokers, group, "", "latest")
+		if multiBroker && errors.Is(err, kafka.NotLeaderForPartition) && strings.Contains(err.Error(), "__consumer_offsets") {
+			// kafka-go's Transport leaves internal topics out of its
+			// routing table (makeLayout skips IsInternal topics), so the
+			// scaler's ListOffsets for __consumer_offsets reaches any
+			// broker; with several brokers some answer NOT_LEADER, as
+			// Apache Kafka's do. docs/observability.md says to give this
+			// scaler a topic.
+			t.Logf("as with Apache Kafka, kafka-go routes __consumer_offsets wrongly: %v", err)
+			return
+		}
 		if want := total + others; err != nil || got != want {
 			t.Fatalf("lag %d, %v; want %d (group lag %d + %d uncommitted partitions)", got, err, want, total, others)
 		}
