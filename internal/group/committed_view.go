@@ -20,3 +20,28 @@ func (c *Coordinator) EachCommitted(fn func(group, topic string, partition int32
 		s.mu.Unlock()
 	}
 }
+
+// EachGroup calls fn for every live group whose __consumer_offsets
+// partition this broker leads and has loaded, with its member count (the
+// consumergroup members metric); the same locking rules as EachCommitted.
+func (c *Coordinator) EachGroup(fn func(group string, members int)) {
+	for _, s := range c.allShards() {
+		s.mu.Lock()
+		if s.state == shardActive {
+			for _, g := range s.groups {
+				if g.stateName() == "Dead" {
+					continue
+				}
+				n := 0
+				switch {
+				case g.classic != nil:
+					n = len(g.classic.members)
+				case g.consumer != nil:
+					n = len(g.consumer.members)
+				}
+				fn(g.id, n)
+			}
+		}
+		s.mu.Unlock()
+	}
+}

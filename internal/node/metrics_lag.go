@@ -16,7 +16,8 @@ import (
 // own memory at scrape time, plus samsa_consumergroup_lag_seconds:
 //
 //   - kafka_consumergroup_current_offset{consumergroup,topic,partition},
-//     kafka_consumergroup_lag{…} and their per-topic _sum{consumergroup,topic}:
+//     kafka_consumergroup_lag{…} and their per-topic _sum{consumergroup,topic},
+//     kafka_consumergroup_members{consumergroup}:
 //     reported by the broker whose group coordinator leads the group's
 //     __consumer_offsets partition (group.Coordinator.EachCommitted), so a
 //     cluster reports each group once. Lag is the partition's high
@@ -52,6 +53,7 @@ var (
 	descGroupOffsetSum = prometheus.NewDesc("kafka_consumergroup_current_offset_sum", "Current Offset of a ConsumerGroup at Topic for all partitions", lagSumLabels, nil)
 	descGroupLag       = prometheus.NewDesc("kafka_consumergroup_lag", "Current Approximate Lag of a ConsumerGroup at Topic/Partition", lagGroupLabels, nil)
 	descGroupLagSum    = prometheus.NewDesc("kafka_consumergroup_lag_sum", "Current Approximate Lag of a ConsumerGroup at Topic for all partitions", lagSumLabels, nil)
+	descGroupMembers   = prometheus.NewDesc("kafka_consumergroup_members", "Amount of members in a consumer group", []string{"consumergroup"}, nil)
 	descGroupLagSec    = prometheus.NewDesc("samsa_consumergroup_lag_seconds", "Age of the oldest record a ConsumerGroup has not consumed at Topic/Partition (0 when caught up)", lagGroupLabels, nil)
 
 	descTopicPartitions = prometheus.NewDesc("kafka_topic_partitions", "Number of partitions for this Topic", []string{"topic"}, nil)
@@ -81,7 +83,7 @@ type lagCollector struct {
 }
 
 func (c *lagCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descGroupOffset, descGroupOffsetSum, descGroupLag, descGroupLagSum, descGroupLagSec,
+	for _, d := range []*prometheus.Desc{descGroupOffset, descGroupOffsetSum, descGroupLag, descGroupLagSum, descGroupLagSec, descGroupMembers,
 		descTopicPartitions, descPartCurrent, descPartOldest, descPartLeader, descPartReplicas, descPartISR, descPartPreferred, descPartUnder} {
 		ch <- d
 	}
@@ -139,6 +141,15 @@ func (c *lagCollector) hostedTime(p *partition.Partition, off int64) (int64, boo
 func (c *lagCollector) collectGroups(out *seriesOut) {
 	if c.groups == nil {
 		return
+	}
+	type groupMembers struct {
+		group   string
+		members int
+	}
+	var gms []groupMembers // sent after the walk: no send under a shard lock
+	c.groups.EachGroup(func(g string, members int) { gms = append(gms, groupMembers{g, members}) })
+	for _, gm := range gms {
+		out.gauge(descGroupMembers, float64(gm.members), out.labels.pair("consumergroup", gm.group))
 	}
 	// Copied out first: no shard lock is held while the partitions are read.
 	var offs []committedOffset

@@ -98,6 +98,9 @@ func TestLagMetrics(t *testing.T) {
 	if off, _ := series(t, n, "kafka_topic_partition_current_offset", map[string]string{"topic": topic}); off != N {
 		t.Fatalf("kafka_topic_partition_current_offset sums to %v, want %d", off, N)
 	}
+	if m, c := series(t, n, "kafka_consumergroup_members", map[string]string{"consumergroup": grp}); m != 0 || c != 1 {
+		t.Fatalf("kafka_consumergroup_members %v over %d series, want 0 (offsets committed without members) over 1", m, c)
+	}
 	if np, _ := series(t, n, "kafka_topic_partitions", map[string]string{"topic": topic}); np != parts {
 		t.Fatalf("kafka_topic_partitions %v, want %d", np, parts)
 	}
