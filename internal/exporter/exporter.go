@@ -224,9 +224,9 @@ func (e *Exporter) collectGroups(ctx context.Context, ch chan<- prometheus.Metri
 		})
 	}
 	for k, s := range totals {
-		ch <- prometheus.MustNewConstMetric(descGroupOffsetSum, prometheus.GaugeValue, float64(s.offset), k.group, k.topic)
+		ch <- prometheus.MustNewConstMetric(descGroupOffsetSum, prometheus.UntypedValue, float64(s.offset), k.group, k.topic)
 		if s.hasLag {
-			ch <- prometheus.MustNewConstMetric(descGroupLagSum, prometheus.GaugeValue, float64(s.lag), k.group, k.topic)
+			ch <- prometheus.MustNewConstMetric(descGroupLagSum, prometheus.UntypedValue, float64(s.lag), k.group, k.topic)
 		}
 	}
 	if len(pending) == 0 {
