@@ -24,7 +24,7 @@ func series(t *testing.T, n *Node, name string, want map[string]string) (sum flo
 		}
 		for _, m := range mf.Metric {
 			if hasLabels(m, want) {
-				sum += m.GetGauge().GetValue()
+				sum += m.GetGauge().GetValue() + m.GetUntyped().GetValue()
 				count++
 			}
 		}
