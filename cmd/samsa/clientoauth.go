@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,7 +36,8 @@ func unsecuredJWS(options map[string]string, now time.Time) (oauth.Auth, error) 
 	var auth oauth.Auth
 	claims := map[string]any{}
 	principal, lifetime := "sub", int64(3600)
-	for k, v := range options {
+	for _, k := range slices.Sorted(maps.Keys(options)) { // a deterministic first error
+		v := options[k]
 		name, err := jwsOption(k, v, claims, &auth)
 		if err != nil {
 			return oauth.Auth{}, err

@@ -6,7 +6,9 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -407,7 +409,8 @@ func jaasCredentials(j jaasConfig, module string) (user, pass string, isToken bo
 	if j.module != module {
 		return "", "", false, fmt.Errorf("login module %s does not fit the mechanism: want %s", j.module, module)
 	}
-	for k, v := range j.options {
+	for _, k := range slices.Sorted(maps.Keys(j.options)) { // a deterministic first error
+		v := j.options[k]
 		switch {
 		case k == "username":
 			user = v

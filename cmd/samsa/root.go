@@ -25,6 +25,7 @@ func newRootCmd() *cobra.Command {
 		newClusterCmd(),
 		newPartitionCmd(),
 		newGroupCmd(),
+		newExporterCmd(),
 		newTxnCmd(),
 		newBenchCmd(),
 		newUserCmd(),

@@ -202,19 +202,24 @@ func TestRemoteConfChangesAreVetted(t *testing.T) {
 		"empty proposal":           prop(9, 0),
 		"proposal carrying a term": prop(9, 7, &raftpb.Entry{Data: []byte("x")}),
 	}
-	c, err := net.Dial("tcp", leader.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
 	for name, m := range bad {
 		b, err := proto.Marshal(m)
 		if err != nil {
 			t.Fatal(name, err)
 		}
-		if _, err := c.Write(append(binary.BigEndian.AppendUint32(nil, uint32(len(b))), b...)); err != nil {
+		// Each on a connection of its own whose hello names the sender,
+		// so that the leader's vetting, not the transport's sender check,
+		// is what meets it.
+		c, err := net.Dial("tcp", leader.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		frame := appendHello(nil, hello{Version: helloVersion, NodeID: NodeID(m.GetFrom())})
+		frame = append(frame, binary.BigEndian.AppendUint32(nil, uint32(len(b)))...)
+		if _, err := c.Write(append(frame, b...)); err != nil {
 			t.Fatal(name, err)
 		}
+		c.Close()
 		if err := leader.c.checkRemote(m); err == nil {
 			t.Errorf("%s: accepted", name)
 		}

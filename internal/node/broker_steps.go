@@ -125,7 +125,7 @@ func (n *Node) startBroker(context.Context) error {
 	n.coords.Sync(img)
 	stop := followImages(n.ctl, img.Offset, n.coords.Sync)
 	n.stack.push("coordinator image following", false, stop)
-	return nil
+	return n.registerLagMetrics()
 }
 
 // startBackground starts retention, the replicator and self-unfencing.

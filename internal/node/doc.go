@@ -55,7 +55,9 @@
 //     brokers is pushed first, so those close after the coordinators that
 //     use them, and the runtime's closer last, so its loads stop first.
 //  12. broker: the Kafka protocol handlers; the coordinator runtime follows
-//     the images from here on (Runtime.Sync).
+//     the images from here on (Runtime.Sync). The consumer-lag metrics are
+//     registered (metrics_lag.go), with their connections to other
+//     brokers (closed with the broker's).
 //  13. background loops: retention, the replicator, self-unfencing, the
 //     log directory watch.
 //  14. serving: accept connections on the replication listener and the

@@ -24,15 +24,11 @@ type boundListener struct {
 // listener's address, the others as endpoints, and the replication
 // endpoint (--replication-listen, or inter.broker.listener.name when it
 // names another listener than the first).
-func (n *Node) bindListeners() error {
+func (n *Node) bindListeners(served []broker.Listener) error {
 	ls := n.settings.Listeners
-	first, err := n.brokerListener(ls[0], false)
-	if err != nil {
-		return err
-	}
-	n.listeners = []boundListener{{cfg: ls[0], ln: n.ln, advertised: n.advertised, serve: first}}
+	n.listeners = []boundListener{{cfg: ls[0], ln: n.ln, advertised: n.advertised, serve: served[0]}}
 	n.reg.Listener = ls[0].Name
-	for _, l := range ls[1:] {
+	for i, l := range ls[1:] {
 		ln, err := net.Listen("tcp", l.Addr)
 		if err != nil {
 			return fmt.Errorf("listen: listener %s: %w", l.Name, err)
@@ -46,18 +42,29 @@ func (n *Node) bindListeners() error {
 		if err != nil {
 			return fmt.Errorf("advertised.listeners: listener %s: %w", l.Name, err)
 		}
-		inter := l.Name == n.settings.InterBrokerListener && n.cfg.ReplicationListen == ""
-		bl, err := n.brokerListener(l, inter)
-		if err != nil {
-			return err
-		}
-		n.listeners = append(n.listeners, boundListener{cfg: l, ln: ln, advertised: adv, serve: bl})
+		inter := served[i+1].InterBroker
+		n.listeners = append(n.listeners, boundListener{cfg: l, ln: ln, advertised: adv, serve: served[i+1]})
 		n.reg.Endpoints = append(n.reg.Endpoints, metadata.Endpoint{Name: l.Name, Host: host, Port: int32(port)})
 		if inter {
 			n.reg.ReplicationHost, n.reg.ReplicationPort = host, int32(port)
 		}
 	}
 	return nil
+}
+
+// prepareListeners sets up how the broker serves each Kafka listener (TLS,
+// SASL), in listeners order, before any is bound.
+func (n *Node) prepareListeners() ([]broker.Listener, error) {
+	out := make([]broker.Listener, 0, len(n.settings.Listeners))
+	for i, l := range n.settings.Listeners {
+		inter := i > 0 && l.Name == n.settings.InterBrokerListener && n.cfg.ReplicationListen == ""
+		bl, err := n.brokerListener(l, inter)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, bl)
+	}
+	return out, nil
 }
 
 // brokerListener is how the broker serves l: its TLS configuration and

@@ -35,28 +35,29 @@ type Node struct {
 	begun    time.Time
 
 	// Set by the start-up steps (steps.go), read-only afterwards.
-	dataDir     string
-	meta        metaProps
-	clean       bool
-	member      bool // of a multi-node quorum
-	tr          *controller.TCPTransport
-	ctl         *controller.Controller
-	ln, replLn  net.Listener
-	listeners   []boundListener // the Kafka listeners, n.ln's first (listeners.go)
-	freshLog    bool            // the metadata log was empty at start
-	admin       *adminState     // admin.go
-	adminAddr   string
-	ibDial      func(context.Context, string) (net.Conn, error) // to other brokers (security.go)
-	advertised  string
-	reg         metadata.RegisterBroker
-	parts       *partition.Manager
-	startImg    *metadata.Image
-	repl        *replication.Replicator
-	unfenceWake chan struct{}
-	coords      *coordinator.Runtime
-	groups      *group.Coordinator
-	txns        *txn.Coordinator
-	broker      *broker.Broker
+	dataDir      string
+	meta         metaProps
+	clean        bool
+	member       bool // of a multi-node quorum
+	tr           *controller.TCPTransport
+	ctl          *controller.Controller
+	ln, replLn   net.Listener
+	listeners    []boundListener // the Kafka listeners, n.ln's first (listeners.go)
+	freshLog     bool            // the metadata log was empty at start
+	admin        *adminState     // admin.go
+	lagCollector *lagCollector   // metrics_lag.go
+	adminAddr    string
+	ibDial       func(context.Context, string) (net.Conn, error) // to other brokers (security.go)
+	advertised   string
+	reg          metadata.RegisterBroker
+	parts        *partition.Manager
+	startImg     *metadata.Image
+	repl         *replication.Replicator
+	unfenceWake  chan struct{}
+	coords       *coordinator.Runtime
+	groups       *group.Coordinator
+	txns         *txn.Coordinator
+	broker       *broker.Broker
 	// brokerMetrics is what the broker records, fsync the partition logs'
 	// fsync times; nil with the admin listener off (metrics_broker.go).
 	brokerMetrics *metrics.Broker

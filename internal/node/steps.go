@@ -222,6 +222,12 @@ func (n *Node) startServices(ctx context.Context) error {
 // listen binds the Kafka listener and the replication listener, and
 // prepares the broker's registration with their advertised addresses.
 func (n *Node) listen(context.Context) error {
+	// Every listener's TLS and SASL set-up first: a listener that is
+	// configured wrong stops start-up before any socket accepts.
+	served, err := n.prepareListeners()
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", n.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -240,7 +246,7 @@ func (n *Node) listen(context.Context) error {
 		ID: n.cfg.NodeID, Host: host, Port: int32(port), Rack: n.settings.Rack,
 		IncarnationID: metadata.RandomUuid(), CleanShutdown: n.clean,
 	}
-	if err := n.bindListeners(); err != nil {
+	if err := n.bindListeners(served); err != nil {
 		return err
 	}
 	if n.cfg.ReplicationListen == "" {

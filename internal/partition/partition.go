@@ -68,6 +68,8 @@ type Partition struct {
 
 	waitMu  sync.Mutex
 	changed chan struct{}
+
+	samples timeSamples // (offset, timestamp) of appended batches (timesample.go)
 }
 
 // Options configure Open.
@@ -421,6 +423,13 @@ func (p *Partition) Append(records []byte, acks int16) (AppendResult, error) {
 	}
 	h.BaseOffset = info.BaseOffset
 	p.producers.update(&h)
+	if !h.IsControl() {
+		ts := h.BaseTimestamp
+		if cfg.LogAppendTime {
+			ts = now
+		}
+		p.samples.add(info.BaseOffset, ts)
+	}
 	// The batch is committed once every ISR member has it: at once when
 	// the ISR is this broker alone, else as followers fetch.
 	p.publishLSO()

@@ -399,6 +399,7 @@ func (p *Partition) AppendReplica(batches []byte, leaderHW int64) error {
 		if _, err := p.log.AppendFollower(batches); err != nil {
 			return p.IOFailed("append replica", err)
 		}
+		p.samples.sampleBatches(batches)
 		for b := batches; len(b) > 0; {
 			h, err := batch.ParseHeader(b)
 			if err != nil || h.Size() > int64(len(b)) {
@@ -463,6 +464,7 @@ func (p *Partition) TruncateTo(off int64) error {
 	if err := p.log.Truncate(off); err != nil {
 		return p.IOFailed("truncate", err)
 	}
+	p.samples.truncate(off)
 	if p.hw.Load() > p.log.LogEndOffset() {
 		p.hw.Store(p.log.LogEndOffset())
 	}
@@ -488,6 +490,7 @@ func (p *Partition) ResetTo(off int64) error {
 		return p.IOFailed("reset", err)
 	}
 	p.producers = newProducerState()
+	p.samples.truncate(0)
 	p.hw.Store(off)
 	p.publishLSO()
 	p.notify()

@@ -96,19 +96,13 @@ func cfgServe(t *testing.T, props string, stopOnAccept bool) cfgRun {
 func TestConfigUnimplementedProtectionRefusesToStart(t *testing.T) {
 	base := "node.id=1\nlog.dirs={data}\nlisteners=PLAINTEXT://127.0.0.1:{port}\n"
 	cases := map[string]string{
-		"authorizer.class.name":                 "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer\n",
-		"super.users":                           "super.users=User:admin\n",
-		"ssl.keystore.location":                 "ssl.keystore.location=/etc/kafka/server.keystore.jks\n",
-		"sasl.enabled.mechanisms":               "sasl.enabled.mechanisms=SCRAM-SHA-512\n",
-		"listener.name.client.ssl.key.password": "listener.name.client.ssl.key.password=secret\n",
-		"security.inter.broker.protocol":        "security.inter.broker.protocol=SASL_SSL\n",
-		"SSL://127.0.0.1:1":                     "listeners=PLAINTEXT://127.0.0.1:{port},SSL://127.0.0.1:1\n",
-		"SASL_PLAINTEXT://h:2":                  "advertised.listeners=PLAINTEXT://127.0.0.1:{port},SASL_PLAINTEXT://h:2\n",
-		"listener.security.protocol.map":        "listeners=PLAINTEXT://127.0.0.1:{port},INTERNAL://127.0.0.1:1\nlistener.security.protocol.map=PLAINTEXT:PLAINTEXT,INTERNAL:SSL\n",
-		"quota.window.num":                      "quota.window.num=11\n",
-		"client.quota.callback.class":           "client.quota.callback.class=com.example.Quotas\n",
-		"listener.name.x.max.connections":       "listener.name.x.max.connections=100\n",
-		"max.connection.creation.rate":          "max.connection.creation.rate=5\n",
+		"sasl.kerberos.service.name":           "sasl.kerberos.service.name=kafka\n",
+		"sasl.mechanism.inter.broker.protocol": "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512\n",
+		"principal.builder.class":              "principal.builder.class=com.example.Principals\n",
+		"delegation.token.secret.key":          "delegation.token.secret.key=s3cr3t\n",
+		"security.inter.broker.protocol":       "security.inter.broker.protocol=SASL_SSL\n",
+		"client.quota.callback.class":          "client.quota.callback.class=com.example.Quotas\n",
+		"listener.name.x.max.connections":      "listener.name.x.max.connections=100\n",
 	}
 	for name, extra := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -128,6 +122,26 @@ func TestConfigUnimplementedProtectionRefusesToStart(t *testing.T) {
 			}
 			if _, err := os.Stat(r.dataDir); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("the data directory was created (%v)", err)
+			}
+		})
+	}
+	// Implemented protections that are set up wrong stop start-up too,
+	// with an error naming what is missing.
+	misconfigured := map[string]string{
+		"keystore":                "listeners=PLAINTEXT://127.0.0.1:{port},SSL://127.0.0.1:0\n",
+		"sasl.enabled.mechanisms": "listeners=PLAINTEXT://127.0.0.1:{port},SASL_PLAINTEXT://127.0.0.1:0\n",
+		"PLAIN sends passwords":   "listeners=PLAINTEXT://127.0.0.1:{port},SASL_PLAINTEXT://127.0.0.1:0\nsasl.enabled.mechanisms=PLAIN\nlistener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_a=\"b\";\n",
+		"authorizer":              "authorizer.class.name=kafka.security.authorizer.AclAuthorizer\n",
+	}
+	for want, extra := range misconfigured {
+		t.Run("misconfigured "+want, func(t *testing.T) {
+			r := cfgServe(t, base+extra, false)
+			var exit *exec.ExitError
+			if !errors.As(r.err, &exit) || exit.ExitCode() == 0 || !strings.Contains(r.stderr, want) {
+				t.Fatalf("exit %v, want a non-zero exit naming %q; stderr:\n%s", r.err, want, r.stderr)
+			}
+			if r.accepted != 0 {
+				t.Errorf("its listener accepted %d connections", r.accepted)
 			}
 		})
 	}
