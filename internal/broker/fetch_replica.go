@@ -46,6 +46,9 @@ func (b *Broker) handleReplicaFetch(ctx context.Context, c *conn, r *request, re
 	out := fetchAssembly{resp: resp, img: b.image()}
 	for _, g := range got {
 		out.add(g)
+		if g.part != nil && b.metrics != nil {
+			b.metrics.Topics.FollowerFetch(b.topicStats(g.want.key.topic))
+		}
 	}
 	if err := c.writeFetchFrame(r.hdr.CorrelationID, resp, out.ordered()); err != nil {
 		return nil, err

@@ -94,6 +94,18 @@ func (c *TopicCounters) Fetch(s *TopicStats, bytes uint64, failed bool) {
 	}
 }
 
+// FollowerFetch counts one follower fetch from a partition of s's topic:
+// a fetch request, as Kafka counts followers' in TotalFetchRequests, with
+// neither bytes out (Kafka's are ReplicationBytesOut) nor failures. s may
+// be nil (metrics off).
+func (c *TopicCounters) FollowerFetch(s *TopicStats) {
+	if s == nil {
+		return
+	}
+	s.FetchRequests.Add(1)
+	c.total.FetchRequests.Add(1)
+}
+
 // Busy accumulates time spent working, for the *AvgIdlePercent gauges:
 // Samsa has no request-handler or network-processor thread pools, so idle
 // is measured as 1 − busy/(elapsed × GOMAXPROCS) over the last window

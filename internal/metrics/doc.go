@@ -36,8 +36,8 @@
 //     batches producers appended (whole batches as received, header
 //     included), BytesOut the record bytes answered to consumer fetches;
 //     TotalProduceRequests and TotalFetchRequests one per partition per
-//     request, as Kafka's ReplicaManager marks them, but consumer fetches
-//     only (Kafka also counts followers'); the Failed* ones errors of this
+//     request, as Kafka's ReplicaManager marks them, followers' fetches
+//     included (but not in BytesOut, as Kafka); the Failed* ones errors of this
 //     broker's (storage, invalid or oversized records, …), not
 //     NOT_LEADER_OR_FOLLOWER or UNKNOWN_TOPIC_OR_PARTITION, as Kafka.
 //   - kafka_network_requestmetrics_totaltimems{request,quantile}: Kafka's
