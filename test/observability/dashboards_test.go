@@ -42,6 +42,7 @@ func dashVars(topic, group string) map[string]string {
 // deploy/grafana/dashboards through a real Prometheus scraping a 3-node
 // cluster under load: each must succeed and return data.
 func TestDashboardsThroughPrometheus(t *testing.T) {
+	clustertest.SkipInShort(t, "starts a 3-node cluster and prometheus")
 	prom := obsTool(t, "prometheus")
 	dashboards := dashLoad(t)
 
@@ -407,4 +408,39 @@ func dashScalar(api, expr string) (float64, error) {
 	}
 	s, _ := res[0].Value[1].(string)
 	return strconv.ParseFloat(s, 64)
+}
+
+var dashMetricName = regexp.MustCompile(`\b(?:kafka|samsa)_[a-z0-9_]+\b`)
+
+// TestDashboardsUseIssueMetrics checks, without any process, that the
+// dashboards query only the metric names of the issue (requiredMetrics;
+// Go's and the process collector's go_* and process_* aside), so that they
+// fill in from Samsa and Apache Kafka (jmx_exporter, kafka_exporter) alike.
+func TestDashboardsUseIssueMetrics(t *testing.T) {
+	known := map[string]bool{}
+	for _, s := range requiredMetrics() {
+		known[s.name] = true
+	}
+	used := map[string]bool{}
+	for _, d := range dashLoad(t) {
+		for _, q := range d.queries {
+			for _, name := range dashMetricName.FindAllString(q.expr, -1) {
+				used[name] = true
+				if !known[name] {
+					t.Errorf("%s / %s: %s is not a metric of the issue", d.file, q.where, name)
+				}
+			}
+		}
+	}
+	if len(used) == 0 {
+		t.Fatal("the dashboards query no kafka_* or samsa_* metric")
+	}
+	var unused []string
+	for name := range known {
+		if !used[name] && !strings.HasPrefix(name, "go_") && !strings.HasPrefix(name, "process_") {
+			unused = append(unused, name)
+		}
+	}
+	sort.Strings(unused)
+	t.Logf("%d metrics of the issue on the dashboards; not shown: %v", len(used), unused)
 }

@@ -79,6 +79,7 @@ var samsaHistograms = []string{"produce", "fetch", "fsync"}
 // its /metrics passes `promtool check metrics` and carries every metric of
 // the issue with its labels.
 func TestMetricsExposition(t *testing.T) {
+	clustertest.SkipInShort(t, "starts a node and promtool")
 	promtool := obsTool(t, "promtool")
 	n := clustertest.Start(t, clustertest.Options{Args: []string{"--admin-listen", "127.0.0.1:0"}})
 	admin := obsAdminAddr(t, n.LogPath)
