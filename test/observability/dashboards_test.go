@@ -84,6 +84,18 @@ func TestDashboardsThroughPrometheus(t *testing.T) {
 		}
 	}
 	t.Logf("%d queries in %d dashboards", queries, len(dashboards))
+
+	// One line naming the issue's metrics Prometheus has no series of, for
+	// whoever reads a failure.
+	var absent []string
+	for _, s := range requiredMetrics() {
+		if n, err := dashQuery(api, fmt.Sprintf("count({__name__=%q})", s.name)); err == nil && n == 0 {
+			absent = append(absent, s.name)
+		}
+	}
+	if len(absent) > 0 {
+		t.Errorf("Prometheus scraped no series of %d metrics of the issue: %s", len(absent), strings.Join(absent, " "))
+	}
 }
 
 // dashQueryRef is one PromQL query of a dashboard and where it is.
