@@ -165,7 +165,9 @@ func obsModuleRoot() (string, error) {
 	}
 }
 
-var obsAdminLine = regexp.MustCompile(`msg="serving admin endpoints" addr=(\S+)`)
+// obsAdminLine matches the node's "serving admin endpoints" log line, in
+// slog's text or JSON form.
+var obsAdminLine = regexp.MustCompile(`msg="serving admin endpoints" addr=(\S+)|"msg":"serving admin endpoints".*?"addr":"([^"]+)"`)
 
 // obsAdminAddr is the address the node's admin listener bound (started with
 // --admin-listen 127.0.0.1:0), read from its log.
@@ -176,7 +178,8 @@ func obsAdminAddr(t testing.TB, logPath string) string {
 		b, _ := os.ReadFile(logPath)
 		// The log spans every run of the node: the last line is this run's.
 		if m := obsAdminLine.FindAllSubmatch(b, -1); len(m) > 0 {
-			return string(m[len(m)-1][1])
+			last := m[len(m)-1]
+			return string(last[1]) + string(last[2])
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("no %q line in %s", "serving admin endpoints", logPath)
