@@ -11,6 +11,7 @@ build:
 	$(GO) build -o bin/samsa ./cmd/samsa
 
 -include mk/deps.mk
+-include mk/prometheus.mk
 -include mk/bench.mk
 -include mk/chaos.mk
 -include mk/soak.mk

@@ -14,5 +14,19 @@
 //   - `samsa exporter` (internal/exporter), the lag part run alone as a
 //     Kafka client, against the same workload.
 //
+// Metrics, dashboards and their tools, with Debian's prometheus and
+// promtool (2.42), which `make deps` unpacks into .cache/prometheus
+// (mk/prometheus.mk):
+//
+//   - promtool_test.go: /metrics after a workload passes `promtool check
+//     metrics`, and carries every metric name of the observability issue
+//     with its labels.
+//   - dashboards_test.go: a Prometheus on loopback scrapes a 3-node cluster
+//     under load every second; every PromQL query of every dashboard in
+//     deploy/grafana/dashboards (panels and template variables), with its
+//     variables substituted, must succeed and return data.
+//
+// A test whose tool is missing skips locally and fails when CI is set.
+//
 // Every test here starts processes; in -short mode clustertest skips them.
 package observability
