@@ -145,3 +145,28 @@ func TestLoadConfigPrecedence(t *testing.T) {
 		t.Fatalf("bad level: %v", err)
 	}
 }
+
+// --log-format json writes JSON lines; an unknown format is an error; the
+// admin listener comes from --admin-listen, else samsa.admin.listener, else
+// the default (not counted as asked for).
+func TestLoadConfigLogFormatAndAdmin(t *testing.T) {
+	var out strings.Builder
+	cfg, err := LoadConfig(Flags{DataDir: t.TempDir(), Listen: "127.0.0.1:9092", NodeID: 1, LogLevel: "info", LogFormat: "json", Given: map[string]bool{}}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Logger.Info("hello", "k", "v")
+	if !strings.HasPrefix(out.String(), "{") || !strings.Contains(out.String(), `"msg":"hello"`) {
+		t.Fatalf("not JSON: %s", out.String())
+	}
+	if cfg.AdminListen != DefaultAdminListen || cfg.AdminListenGiven {
+		t.Fatalf("admin %q given %v", cfg.AdminListen, cfg.AdminListenGiven)
+	}
+	if _, err := LoadConfig(Flags{LogLevel: "info", LogFormat: "xml", Given: map[string]bool{}}, io.Discard); err == nil || !strings.Contains(err.Error(), "--log-format") {
+		t.Fatalf("xml accepted: %v", err)
+	}
+	cfg, err = LoadConfig(Flags{DataDir: t.TempDir(), Listen: "127.0.0.1:9092", NodeID: 1, LogLevel: "info", AdminListen: "none", Given: map[string]bool{"admin-listen": true}}, io.Discard)
+	if err != nil || cfg.AdminListen != "none" || !cfg.AdminListenGiven {
+		t.Fatalf("--admin-listen none: %q %v", cfg.AdminListen, err)
+	}
+}

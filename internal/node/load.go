@@ -22,6 +22,8 @@ type Flags struct {
 	Advertised string
 	NodeID     int32
 	LogLevel   string
+	// LogFormat is text (default) or json.
+	LogFormat string
 	Pprof      string
 
 	Voters           string
@@ -51,7 +53,17 @@ func LoadConfig(f Flags, logOut io.Writer) (Config, error) {
 	}
 	lv := new(slog.LevelVar)
 	lv.Set(level)
-	lg := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: lv}))
+	opts := &slog.HandlerOptions{Level: lv}
+	var h slog.Handler
+	switch f.LogFormat {
+	case "", "text":
+		h = slog.NewTextHandler(logOut, opts)
+	case "json":
+		h = slog.NewJSONHandler(logOut, opts)
+	default:
+		return Config{}, fmt.Errorf("--log-format: %q is not text or json", f.LogFormat)
+	}
+	lg := slog.New(h)
 	b, err := loadBroker(f, lg)
 	if err != nil {
 		return Config{}, err
