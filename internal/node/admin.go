@@ -18,7 +18,8 @@ import (
 
 // The admin HTTP listener (samsa.admin.listener, --admin-listen; default
 // 127.0.0.1:9644): /metrics (Prometheus), /healthz (the process is up),
-// /readyz (metadata caught up, the start-up pass done, not shutting down)
+// /readyz (metadata caught up, the start-up pass done, not shutting down,
+// no partition of this broker offline, the metadata log writable)
 // and PUT /admin/loggers/{name} (the log level at run time). It is bound
 // first and closed last, so start-up and shutdown can be watched.
 
@@ -74,7 +75,7 @@ func (n *Node) adminMux() *http.ServeMux {
 	mux.Handle("GET /metrics", n.admin.metrics.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !n.admin.ready.Load() || n.Err() != nil {
+		if !n.admin.ready.Load() || n.Err() != nil || n.parts != nil && n.parts.OfflineCount() > 0 {
 			http.Error(w, "not ready\n", http.StatusServiceUnavailable)
 			return
 		}
