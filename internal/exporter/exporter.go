@@ -10,6 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/samsa-streaming/samsa/internal/metrics"
 )
 
 // Config configures an Exporter.
@@ -56,26 +58,22 @@ func New(cfg Config) *Exporter {
 }
 
 var (
-	groupLabels = []string{"consumergroup", "topic", "partition"}
-	sumLabels   = []string{"consumergroup", "topic"}
-	partLabels  = []string{"topic", "partition"}
-
 	descBrokers         = prometheus.NewDesc("kafka_brokers", "Number of Brokers in the Kafka Cluster.", nil, nil)
-	descTopicPartitions = prometheus.NewDesc("kafka_topic_partitions", "Number of partitions for this Topic", []string{"topic"}, nil)
-	descPartCurrent     = prometheus.NewDesc("kafka_topic_partition_current_offset", "Current Offset of a Broker at Topic/Partition", partLabels, nil)
-	descPartOldest      = prometheus.NewDesc("kafka_topic_partition_oldest_offset", "Oldest Offset of a Broker at Topic/Partition", partLabels, nil)
-	descPartLeader      = prometheus.NewDesc("kafka_topic_partition_leader", "Leader Broker ID of this Topic/Partition", partLabels, nil)
-	descPartReplicas    = prometheus.NewDesc("kafka_topic_partition_replicas", "Number of Replicas for this Topic/Partition", partLabels, nil)
-	descPartISR         = prometheus.NewDesc("kafka_topic_partition_in_sync_replica", "Number of In-Sync Replicas for this Topic/Partition", partLabels, nil)
-	descPartPreferred   = prometheus.NewDesc("kafka_topic_partition_leader_is_preferred", "1 if Topic/Partition is using the Preferred Broker", partLabels, nil)
-	descPartUnder       = prometheus.NewDesc("kafka_topic_partition_under_replicated_partition", "1 if Topic/Partition is under Replicated", partLabels, nil)
+	descTopicPartitions = metrics.DescTopicPartitions
+	descPartCurrent     = metrics.DescPartCurrent
+	descPartOldest      = metrics.DescPartOldest
+	descPartLeader      = metrics.DescPartLeader
+	descPartReplicas    = metrics.DescPartReplicas
+	descPartISR         = metrics.DescPartISR
+	descPartPreferred   = metrics.DescPartPreferred
+	descPartUnder       = metrics.DescPartUnder
 
-	descGroupOffset    = prometheus.NewDesc("kafka_consumergroup_current_offset", "Current Offset of a ConsumerGroup at Topic/Partition", groupLabels, nil)
-	descGroupOffsetSum = prometheus.NewDesc("kafka_consumergroup_current_offset_sum", "Current Offset of a ConsumerGroup at Topic for all partitions", sumLabels, nil)
-	descGroupLag       = prometheus.NewDesc("kafka_consumergroup_lag", "Current Approximate Lag of a ConsumerGroup at Topic/Partition", groupLabels, nil)
-	descGroupLagSum    = prometheus.NewDesc("kafka_consumergroup_lag_sum", "Current Approximate Lag of a ConsumerGroup at Topic for all partitions", sumLabels, nil)
-	descGroupMembers   = prometheus.NewDesc("kafka_consumergroup_members", "Amount of members in a consumer group", []string{"consumergroup"}, nil)
-	descGroupLagSec    = prometheus.NewDesc("samsa_consumergroup_lag_seconds", "Age of the oldest record a ConsumerGroup has not consumed at Topic/Partition (0 when caught up)", groupLabels, nil)
+	descGroupOffset    = metrics.DescGroupOffset
+	descGroupOffsetSum = metrics.DescGroupOffsetSum
+	descGroupLag       = metrics.DescGroupLag
+	descGroupLagSum    = metrics.DescGroupLagSum
+	descGroupMembers   = metrics.DescGroupMembers
+	descGroupLagSec    = metrics.DescGroupLagSec
 
 	descScrapeErrors = prometheus.NewDesc("samsa_exporter_scrape_errors", "Requests that failed during this scrape", []string{"request"}, nil)
 )

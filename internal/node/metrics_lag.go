@@ -8,6 +8,7 @@ import (
 
 	"github.com/samsa-streaming/samsa/internal/group"
 	"github.com/samsa-streaming/samsa/internal/metadata"
+	"github.com/samsa-streaming/samsa/internal/metrics"
 	"github.com/samsa-streaming/samsa/internal/partition"
 )
 
@@ -45,25 +46,21 @@ import (
 // committed on partitions hosted elsewhere, a ListOffsets pair per leader.
 
 var (
-	lagGroupLabels = []string{"consumergroup", "topic", "partition"}
-	lagSumLabels   = []string{"consumergroup", "topic"}
-	partLabels     = []string{"topic", "partition"}
+	descGroupOffset    = metrics.DescGroupOffset
+	descGroupOffsetSum = metrics.DescGroupOffsetSum
+	descGroupLag       = metrics.DescGroupLag
+	descGroupLagSum    = metrics.DescGroupLagSum
+	descGroupMembers   = metrics.DescGroupMembers
+	descGroupLagSec    = metrics.DescGroupLagSec
 
-	descGroupOffset    = prometheus.NewDesc("kafka_consumergroup_current_offset", "Current Offset of a ConsumerGroup at Topic/Partition", lagGroupLabels, nil)
-	descGroupOffsetSum = prometheus.NewDesc("kafka_consumergroup_current_offset_sum", "Current Offset of a ConsumerGroup at Topic for all partitions", lagSumLabels, nil)
-	descGroupLag       = prometheus.NewDesc("kafka_consumergroup_lag", "Current Approximate Lag of a ConsumerGroup at Topic/Partition", lagGroupLabels, nil)
-	descGroupLagSum    = prometheus.NewDesc("kafka_consumergroup_lag_sum", "Current Approximate Lag of a ConsumerGroup at Topic for all partitions", lagSumLabels, nil)
-	descGroupMembers   = prometheus.NewDesc("kafka_consumergroup_members", "Amount of members in a consumer group", []string{"consumergroup"}, nil)
-	descGroupLagSec    = prometheus.NewDesc("samsa_consumergroup_lag_seconds", "Age of the oldest record a ConsumerGroup has not consumed at Topic/Partition (0 when caught up)", lagGroupLabels, nil)
-
-	descTopicPartitions = prometheus.NewDesc("kafka_topic_partitions", "Number of partitions for this Topic", []string{"topic"}, nil)
-	descPartCurrent     = prometheus.NewDesc("kafka_topic_partition_current_offset", "Current Offset of a Broker at Topic/Partition", partLabels, nil)
-	descPartOldest      = prometheus.NewDesc("kafka_topic_partition_oldest_offset", "Oldest Offset of a Broker at Topic/Partition", partLabels, nil)
-	descPartLeader      = prometheus.NewDesc("kafka_topic_partition_leader", "Leader Broker ID of this Topic/Partition", partLabels, nil)
-	descPartReplicas    = prometheus.NewDesc("kafka_topic_partition_replicas", "Number of Replicas for this Topic/Partition", partLabels, nil)
-	descPartISR         = prometheus.NewDesc("kafka_topic_partition_in_sync_replica", "Number of In-Sync Replicas for this Topic/Partition", partLabels, nil)
-	descPartPreferred   = prometheus.NewDesc("kafka_topic_partition_leader_is_preferred", "1 if Topic/Partition is using the Preferred Broker", partLabels, nil)
-	descPartUnder       = prometheus.NewDesc("kafka_topic_partition_under_replicated_partition", "1 if Topic/Partition is under Replicated", partLabels, nil)
+	descTopicPartitions = metrics.DescTopicPartitions
+	descPartCurrent     = metrics.DescPartCurrent
+	descPartOldest      = metrics.DescPartOldest
+	descPartLeader      = metrics.DescPartLeader
+	descPartReplicas    = metrics.DescPartReplicas
+	descPartISR         = metrics.DescPartISR
+	descPartPreferred   = metrics.DescPartPreferred
+	descPartUnder       = metrics.DescPartUnder
 )
 
 // lagCollector is the prometheus.Collector of the metrics above.
