@@ -24,7 +24,7 @@ type Flags struct {
 	LogLevel   string
 	// LogFormat is text (default) or json.
 	LogFormat string
-	Pprof      string
+	Pprof     string
 
 	Voters           string
 	Roles            string
