@@ -26,6 +26,7 @@ func newRootCmd() *cobra.Command {
 		newPartitionCmd(),
 		newGroupCmd(),
 		newExporterCmd(),
+		newRegistryCmd(),
 		newTxnCmd(),
 		newBenchCmd(),
 		newUserCmd(),

@@ -67,6 +67,12 @@ type Config struct {
 	// asked for explicitly, so failing to bind it fails start-up.
 	AdminListen      string
 	AdminListenGiven bool
+	// RegistryListen is the schema registry's HTTP listener
+	// (samsa.registry.listener; registry.go); "" or "none": off.
+	// RegistryListenGiven says it was asked for explicitly, so failing to
+	// bind it fails start-up.
+	RegistryListen      string
+	RegistryListenGiven bool
 	// LogLevel, when set, is the level Logger's handler reads, changed at
 	// run time by PUT /admin/loggers/root.
 	LogLevel *slog.LevelVar

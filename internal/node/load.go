@@ -37,6 +37,8 @@ type Flags struct {
 	AddScram []string
 	// AdminListen is --admin-listen (Config.AdminListen).
 	AdminListen string
+	// RegistryListen is --registry-listen (Config.RegistryListen).
+	RegistryListen string
 
 	// Given is keyed by flag name ("data-dir", "voters", ...).
 	Given map[string]bool
@@ -74,6 +76,7 @@ func LoadConfig(f Flags, logOut io.Writer) (Config, error) {
 		PprofAddr: f.Pprof, Logger: lg, AddScram: f.AddScram, LogLevel: lv,
 	}
 	c.AdminListen, c.AdminListenGiven = adminListen(f, b)
+	c.RegistryListen, c.RegistryListenGiven = serviceListen(f.Given["registry-listen"], f.RegistryListen, b, "samsa.registry.listener", DefaultRegistryListen)
 	if b.Set["advertised.listeners"] {
 		c.Advertised = b.Advertised
 	}
@@ -179,6 +182,21 @@ func loadCluster(f Flags, b *config.Broker, c *Config) error {
 		c.ControllerListen = f.ControllerListen
 	}
 	return nil
+}
+
+// serviceListen is a service's address: the flag (or its SAMSA_
+// variable) when given, else the server.properties setting, else the
+// flag's value or the default; and whether it was asked for explicitly.
+func serviceListen(given bool, flag string, b *config.Broker, prop, def string) (string, bool) {
+	switch {
+	case given:
+		return flag, true
+	case b.Set[prop]:
+		return b.Values[prop], true
+	case flag != "":
+		return flag, flag != def
+	}
+	return def, false
 }
 
 // adminListen is the admin listener's address: --admin-listen (or

@@ -17,6 +17,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/metrics"
 	"github.com/samsa-streaming/samsa/internal/partition"
+	"github.com/samsa-streaming/samsa/internal/registry"
 	"github.com/samsa-streaming/samsa/internal/replication"
 	"github.com/samsa-streaming/samsa/internal/txn"
 )
@@ -47,6 +48,7 @@ type Node struct {
 	admin        *adminState     // admin.go
 	lagCollector *lagCollector   // metrics_lag.go
 	adminAddr    string
+	registry     *registry.Registry // the schema registry service, nil when off
 	ibDial       func(context.Context, string) (net.Conn, error) // to other brokers (security.go)
 	advertised   string
 	reg          metadata.RegisterBroker

@@ -204,6 +204,9 @@ func (n *Node) startServices(ctx context.Context) error {
 		Bootstrap: n.advertised, ClusterID: n.meta.clusterID, NodeID: n.cfg.NodeID,
 		DataDir: n.dataDir, Logger: n.lg,
 	}
+	if err := n.startRegistry(ctx, env); err != nil {
+		return err
+	}
 	for i, f := range n.cfg.Services {
 		svc, err := f(env)
 		if err != nil {

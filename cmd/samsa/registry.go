@@ -1,0 +1,69 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/samsa-streaming/samsa/internal/registry"
+)
+
+// newRegistryCmd returns `samsa registry`: the schema registry of
+// `samsa serve` run alone against any Kafka cluster (internal/registry).
+func newRegistryCmd() *cobra.Command {
+	cf := &clientFlags{}
+	var cfg registry.Config
+	var eligible bool
+	cmd := &cobra.Command{
+		Use:   "registry",
+		Short: "Run a schema registry (Confluent's API) against any Kafka cluster",
+		Long: `Run a schema registry that serves Confluent Schema Registry's REST API
+(Avro, Protobuf and JSON Schema) at --listen and keeps its state in the
+compacted topic --topic of the cluster at --brokers, in Confluent's record
+format. Several instances with the same --group-id elect a leader; the others
+forward writes to it. ` + "`samsa serve`" + ` runs the same registry on every node
+(--registry-listen).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cmd.SilenceUsage = true
+			if err := cf.validate(); err != nil {
+				return err
+			}
+			seeds, err := cf.seeds(cmd)
+			if err != nil {
+				return err
+			}
+			sec, err := cf.security(cmd)
+			if err != nil {
+				return err
+			}
+			cfg.Brokers = seeds
+			cfg.ClientOpts = append([]kgo.Opt{kgo.ClientID("samsa-registry"), kgo.DialTimeout(cf.timeout)}, sec.opts()...)
+			cfg.LeaderEligible = &eligible
+			cfg.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+			reg, err := registry.New(cfg)
+			if err != nil {
+				return err
+			}
+			if err := reg.Start(cmd.Context()); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "schema registry at %s\n", reg.URL())
+			<-commandContext(cmd).Done()
+			return reg.Close()
+		},
+	}
+	cf.register(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&cfg.Listen, "listen", registry.DefaultListen, "host:port to serve the API on (listeners)")
+	fl.StringVar(&cfg.AdvertisedURL, "advertised-url", "", "URL the other instances forward writes to (default http://LISTEN)")
+	fl.StringVar(&cfg.Topic, "topic", "_schemas", "the store topic (kafkastore.topic)")
+	fl.StringVar(&cfg.GroupID, "group-id", "schema-registry", "the election group, also the leader's transactional id (schema.registry.group.id)")
+	fl.IntVar(&cfg.ReplicationFactor, "replication-factor", 3, "replication factor of a new store topic, at most the brokers (kafkastore.topic.replication.factor)")
+	fl.BoolVar(&eligible, "leader-eligible", true, "this instance may become leader (leader.eligibility)")
+	fl.DurationVar(&cfg.Timeout, "store-timeout", 10*time.Second, "bound on a write to the store (kafkastore.timeout.ms)")
+	return cmd
+}

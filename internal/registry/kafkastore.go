@@ -1,0 +1,288 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// kafkaStore keeps state in step with the _schemas topic: a reader
+// goroutine folds every record into state, and the leader writes through a
+// transactional producer whose transactional id is the group id, so that a
+// new leader's first write fences the old one (no id handed out twice).
+type kafkaStore struct {
+	cfg    *Config
+	lg     *slog.Logger
+	st     *state
+	admin  *kgo.Client // metadata, topic creation, end offsets, the group
+	reader *kgo.Client
+
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced after each applied batch
+	readErr error
+
+	writerMu sync.Mutex
+	writer   *kgo.Client // while leader
+}
+
+func newKafkaStore(cfg *Config, st *state) (*kafkaStore, error) {
+	opts := append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...), kgo.WithLogger(nil)}, cfg.ClientOpts...)
+	admin, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("registry: kafka client: %w", err)
+	}
+	return &kafkaStore{cfg: cfg, lg: cfg.Logger, st: st, admin: admin, changed: make(chan struct{})}, nil
+}
+
+// ensureTopic creates the store topic if it is missing: compacted, one
+// partition, replication factor as configured but at most the number of
+// brokers.
+func (k *kafkaStore) ensureTopic(ctx context.Context) error {
+	adm := kadm.NewClient(k.admin)
+	md, err := adm.Metadata(ctx, k.cfg.Topic)
+	if err != nil {
+		return fmt.Errorf("metadata: %w", err)
+	}
+	if t, ok := md.Topics[k.cfg.Topic]; ok && t.Err == nil {
+		if n := len(t.Partitions); n != 1 {
+			return fmt.Errorf("topic %s has %d partitions; the schema registry needs exactly 1", k.cfg.Topic, n)
+		}
+		return nil
+	}
+	rf := min(k.cfg.ReplicationFactor, max(1, len(md.Brokers)))
+	if rf < k.cfg.ReplicationFactor {
+		k.lg.Warn("registry: fewer brokers than the store's replication factor", "topic", k.cfg.Topic, "replication_factor", rf, "wanted", k.cfg.ReplicationFactor)
+	}
+	compact := "compact"
+	resp, err := adm.CreateTopic(ctx, 1, int16(rf), map[string]*string{"cleanup.policy": &compact}, k.cfg.Topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+		return fmt.Errorf("create topic %s: %w", k.cfg.Topic, err)
+	}
+	return nil
+}
+
+// startReader starts the reader at the topic's beginning.
+func (k *kafkaStore) startReader() error {
+	opts := append([]kgo.Opt{
+		kgo.SeedBrokers(k.cfg.Brokers...),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{k.cfg.Topic: {0: kgo.NewOffset().AtStart()}}),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.KeepControlRecords(),
+		kgo.FetchMaxWait(500 * time.Millisecond),
+	}, k.cfg.ClientOpts...)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return fmt.Errorf("registry: reader: %w", err)
+	}
+	k.reader = cl
+	return nil
+}
+
+// read folds records into state until ctx ends. Owned by Registry.run.
+func (k *kafkaStore) read(ctx context.Context) {
+	for {
+		fs := k.reader.PollFetches(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		fs.EachError(func(t string, p int32, err error) {
+			k.lg.Warn("registry: reading the store", "topic", t, "partition", p, "err", err)
+			k.mu.Lock()
+			k.readErr = err
+			k.mu.Unlock()
+		})
+		n := 0
+		fs.EachRecord(func(rec *kgo.Record) {
+			n++
+			if rec.Attrs.IsControl() {
+				k.st.mu.Lock()
+				k.st.applied = rec.Offset
+				k.st.mu.Unlock()
+				return
+			}
+			k.st.apply(k.lg, rec.Offset, rec.Key, rec.Value)
+		})
+		if n > 0 {
+			k.mu.Lock()
+			close(k.changed)
+			k.changed = make(chan struct{})
+			k.readErr = nil
+			k.mu.Unlock()
+		}
+	}
+}
+
+// waitApplied waits until the record at offset has been applied.
+func (k *kafkaStore) waitApplied(ctx context.Context, offset int64) error {
+	refreshed := false
+	for {
+		k.mu.Lock()
+		ch := k.changed
+		k.mu.Unlock()
+		k.st.mu.RLock()
+		done := k.st.applied >= offset
+		k.st.mu.RUnlock()
+		if done {
+			return nil
+		}
+		if !refreshed && k.reader != nil {
+			// The topic may be new to the reader (another instance made
+			// it): look it up now rather than at the next refresh.
+			k.reader.ForceMetadataRefresh()
+			refreshed = true
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return apiErr(500, codeTimeout, "timed out waiting for the store to reach offset %d", offset)
+		}
+	}
+}
+
+// catchUp waits until every record committed to the store when it is
+// called has been applied.
+func (k *kafkaStore) catchUp(ctx context.Context) error {
+	ends, err := kadm.NewClient(k.admin).ListEndOffsets(ctx, k.cfg.Topic)
+	if err != nil {
+		return errStore("end offset of %s: %v", k.cfg.Topic, err)
+	}
+	o, ok := ends.Lookup(k.cfg.Topic, 0)
+	if !ok || errors.Is(o.Err, kerr.UnknownTopicOrPartition) {
+		return nil // no topic yet: nothing written
+	}
+	if o.Err != nil {
+		return errStore("end offset of %s: %v", k.cfg.Topic, o.Err)
+	}
+	if o.Offset == 0 {
+		return nil
+	}
+	return k.waitApplied(ctx, o.Offset-1)
+}
+
+// becomeWriter opens the transactional writer and fences any earlier
+// leader with a NOOP record, then waits until that record is applied, so
+// that state holds every write any leader made.
+func (k *kafkaStore) becomeWriter(ctx context.Context) error {
+	k.writerMu.Lock()
+	defer k.writerMu.Unlock()
+	if err := k.ensureTopic(ctx); err != nil {
+		return err
+	}
+	if k.writer == nil {
+		opts := append([]kgo.Opt{
+			kgo.SeedBrokers(k.cfg.Brokers...),
+			kgo.TransactionalID(k.cfg.GroupID),
+			kgo.TransactionTimeout(k.cfg.Timeout + 5*time.Second),
+			kgo.DefaultProduceTopic(k.cfg.Topic),
+			kgo.RecordPartitioner(kgo.ManualPartitioner()),
+			kgo.ProducerLinger(0),
+		}, k.cfg.ClientOpts...)
+		cl, err := kgo.NewClient(opts...)
+		if err != nil {
+			return fmt.Errorf("registry: writer: %w", err)
+		}
+		k.writer = cl
+	}
+	noop := recordKey{KeyType: keyNoop, Magic: 0}
+	off, err := k.writeLocked(ctx, &kgo.Record{Key: noop.encode()})
+	if err != nil {
+		return err
+	}
+	return k.waitApplied(ctx, off)
+}
+
+// stopWriter closes the writer when leadership is lost.
+func (k *kafkaStore) stopWriter() {
+	k.writerMu.Lock()
+	defer k.writerMu.Unlock()
+	if k.writer != nil {
+		k.writer.Close()
+		k.writer = nil
+	}
+}
+
+// write appends recs in one transaction and waits until they are applied.
+func (k *kafkaStore) write(ctx context.Context, recs ...*kgo.Record) error {
+	k.writerMu.Lock()
+	off, err := k.writeLocked(ctx, recs...)
+	k.writerMu.Unlock()
+	if err != nil {
+		return err
+	}
+	return k.waitApplied(ctx, off)
+}
+
+// writeLocked produces recs in a transaction; writerMu is held.
+func (k *kafkaStore) writeLocked(ctx context.Context, recs ...*kgo.Record) (int64, error) {
+	if k.writer == nil {
+		return 0, apiErr(500, codeUnknownLeader, "this instance is not the leader")
+	}
+	for _, r := range recs {
+		r.Topic = k.cfg.Topic
+		r.Partition = 0
+	}
+	if err := k.writer.BeginTransaction(); err != nil {
+		return 0, errStore("begin transaction: %v", err)
+	}
+	res := k.writer.ProduceSync(ctx, recs...)
+	var last int64 = -1
+	perr := res.FirstErr()
+	for _, r := range res {
+		if r.Err == nil {
+			last = max(last, r.Record.Offset)
+		}
+	}
+	commit := kgo.TryCommit
+	if perr != nil {
+		commit = kgo.TryAbort
+	}
+	eerr := k.writer.EndTransaction(ctx, commit)
+	switch {
+	case perr != nil:
+		return 0, k.writeErr("produce", perr)
+	case eerr != nil:
+		return 0, k.writeErr("commit", eerr)
+	}
+	return last, nil
+}
+
+// writeErr maps a failed write; a fenced producer means another instance
+// leads now.
+func (k *kafkaStore) writeErr(what string, err error) error {
+	if errors.Is(err, kerr.ProducerFenced) || errors.Is(err, kerr.InvalidProducerEpoch) || errors.Is(err, kerr.TransactionalIDAuthorizationFailed) {
+		return apiErr(500, codeUnknownLeader, "this instance is no longer the leader (%s: %v)", what, err)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return apiErr(500, codeTimeout, "store %s timed out: %v", what, err)
+	}
+	return errStore("%s: %v", what, err)
+}
+
+func (k *kafkaStore) close() {
+	k.stopWriter()
+	if k.reader != nil {
+		k.reader.Close()
+	}
+	k.admin.Close()
+}
+
+// clusterID is the Kafka cluster's id, "" if unknown.
+func (k *kafkaStore) clusterID() string {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	md, err := kadm.NewClient(k.admin).BrokerMetadata(ctx)
+	if err != nil {
+		return ""
+	}
+	return md.Cluster
+}
