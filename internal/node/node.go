@@ -48,7 +48,7 @@ type Node struct {
 	admin        *adminState     // admin.go
 	lagCollector *lagCollector   // metrics_lag.go
 	adminAddr    string
-	registry     *registry.Registry // the schema registry service, nil when off
+	registry     *registry.Registry                              // the schema registry service, nil when off
 	ibDial       func(context.Context, string) (net.Conn, error) // to other brokers (security.go)
 	advertised   string
 	reg          metadata.RegisterBroker
