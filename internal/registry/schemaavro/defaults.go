@@ -1,0 +1,125 @@
+package schemaavro
+
+import (
+	"bytes"
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+)
+
+// validDefault is Avro Java's (1.12) Schema.isValidDefault: whether the
+// JSON value v is a valid default for a field of type n. A union's
+// default may match any branch. top marks a field's own default, where
+// Avro Java also accepts a string for a float or double ("NaN").
+func validDefault(n *node, v *jval, top bool, depth int) bool {
+	if depth > maxJSONDepth {
+		return false
+	}
+	switch n.kind {
+	case kString, kBytes, kEnum, kFixed:
+		return v.kind == jString
+	case kInt:
+		return integral(v, 32)
+	case kLong:
+		return integral(v, 64)
+	case kFloat, kDouble:
+		if top && v.kind == jString {
+			_, err := strconv.ParseFloat(javaFloatText(v.s), 64)
+			return err == nil
+		}
+		return v.kind == jNumber
+	case kBoolean:
+		return v.kind == jBool
+	case kNull:
+		return v.kind == jNull
+	case kArray:
+		if v.kind != jArray {
+			return false
+		}
+		for _, e := range v.arr {
+			if !validDefault(n.items, e, false, depth+1) {
+				return false
+			}
+		}
+		return true
+	case kMap:
+		if v.kind != jObject {
+			return false
+		}
+		for _, m := range v.obj {
+			if !validDefault(n.items, m.val, false, depth+1) {
+				return false
+			}
+		}
+		return true
+	case kUnion:
+		for _, b := range n.branches {
+			if validDefault(b, v, false, depth+1) {
+				return true
+			}
+		}
+		return false
+	case kRecord:
+		return validRecordDefault(n, v, depth)
+	}
+	return false
+}
+
+func validRecordDefault(n *node, v *jval, depth int) bool {
+	if v.kind != jObject {
+		return false
+	}
+	for _, f := range n.fields {
+		fv := v.get(f.name)
+		if fv == nil {
+			fv = f.def
+		}
+		if fv == nil || !validDefault(f.typ, fv, false, depth+1) {
+			return false
+		}
+	}
+	return true
+}
+
+// integral reports whether v is an integer literal that fits in bits.
+func integral(v *jval, bits int) bool {
+	if v.kind != jNumber || strings.ContainsAny(v.s, ".eE") {
+		return false
+	}
+	i, ok := new(big.Int).SetString(v.s, 10)
+	if !ok || !i.IsInt64() {
+		return false
+	}
+	if bits == 32 {
+		return i.Int64() >= math.MinInt32 && i.Int64() <= math.MaxInt32
+	}
+	return true
+}
+
+// javaFloatText maps Java's spellings of the special doubles to Go's.
+func javaFloatText(s string) string {
+	switch s {
+	case "NaN":
+		return "NaN"
+	case "Infinity", "+Infinity":
+		return "+Inf"
+	case "-Infinity":
+		return "-Inf"
+	}
+	if strings.ContainsAny(strings.ToLower(s), "ni") { // Go's inf/nan spellings are not Java's
+		return "x"
+	}
+	return strings.TrimSpace(s)
+}
+
+// jsonText renders v compactly for an error message, shortened.
+func jsonText(v *jval) string {
+	var b bytes.Buffer
+	writeJSON(&b, v, false)
+	s := b.String()
+	if len(s) > 80 {
+		s = s[:77] + "..."
+	}
+	return s
+}
