@@ -6,28 +6,40 @@
 #
 #   make deps         everything below
 #   make deps-kcat    kcat from Debian (apt-get update only if the install fails)
-#   make deps-python  confluent-kafka in a venv at $(COMPAT_VENV)
+#   make deps-python  confluent-kafka with its Schema Registry extras
+#                     (avro, json, protobuf, schemaregistry) and Apache Avro's
+#                     Python package in a venv at $(COMPAT_VENV)
+#   make deps-npm     @confluentinc/schemaregistry in $(COMPAT_NPM)/node_modules
+#                     (test/registry/js), run by Node 20
 #   make deps-java    test/compat/java/target/samsa-compat.jar (kafka-clients)
 #   make kafka-dist   Apache Kafka's jars in .cache/kafka/libs (mk/bench.mk),
 #                     whose kafka-acls and kafka-configs classes
 #                     test/compat/kafkatools_test.go runs
 #
 # test/compat finds them at the same paths (or SAMSA_COMPAT_PYTHON,
-# SAMSA_COMPAT_JAR, SAMSA_COMPAT_KCAT, SAMSA_COMPAT_KAFKA_LIBS).
+# SAMSA_COMPAT_JAR, SAMSA_COMPAT_KCAT, SAMSA_COMPAT_KAFKA_LIBS); test/registry
+# uses the same venv and $(COMPAT_NPM)/node_modules (or SAMSA_REGISTRY_NODE_MODULES).
 
 COMPAT_CACHE            ?= .cache
 COMPAT_VENV             ?= $(COMPAT_CACHE)/venv
 COMPAT_PYTHON           ?= python3
 CONFLUENT_KAFKA_PY_VERSION := 2.16.1
+CONFLUENT_KAFKA_PY_EXTRAS  := avro,json,protobuf,schemaregistry
+AVRO_PY_VERSION            := 1.12.2
+COMPAT_PY_STAMP         := $(COMPAT_VENV)/.confluent-kafka-$(CONFLUENT_KAFKA_PY_VERSION)-sr-avro-$(AVRO_PY_VERSION)
+COMPAT_NPM              ?= $(COMPAT_CACHE)/npm
+COMPAT_NODE             ?= node
+COMPAT_NPM_PACKAGE_JSON := test/registry/js/package.json
+COMPAT_NPM_STAMP        := $(COMPAT_NPM)/.installed
 COMPAT_JAVA_DIR         := test/compat/java
 COMPAT_JAR              := $(COMPAT_JAVA_DIR)/target/samsa-compat.jar
 COMPAT_JAVA_SRCS        := $(shell find $(COMPAT_JAVA_DIR)/src -name '*.java' 2>/dev/null)
 COMPAT_SUDO             := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MVN                     ?= mvn
 
-.PHONY: deps deps-kcat deps-python deps-java
+.PHONY: deps deps-kcat deps-python deps-java deps-npm
 
-deps: deps-kcat deps-python deps-java kafka-dist
+deps: deps-kcat deps-python deps-java deps-npm kafka-dist
 
 # compat_apt_install CMD,PACKAGES: install PACKAGES from Debian unless CMD is
 # already on PATH; apt-get update runs only if the first install fails.
@@ -44,15 +56,38 @@ endef
 deps-kcat:
 	$(call compat_apt_install,kcat,kcat)
 
-deps-python: $(COMPAT_VENV)/.confluent-kafka-$(CONFLUENT_KAFKA_PY_VERSION)
+deps-python: $(COMPAT_PY_STAMP)
 
-$(COMPAT_VENV)/.confluent-kafka-$(CONFLUENT_KAFKA_PY_VERSION):
+# The import check covers each extra: the Schema Registry client, the Avro,
+# Protobuf and JSON Schema serdes, and Apache Avro's package (whose
+# test/test_compatibility.py test/registry replays).
+$(COMPAT_PY_STAMP):
 	@mkdir -p $(COMPAT_CACHE)
 	@[ -f $(COMPAT_CACHE)/.gitignore ] || echo '*' > $(COMPAT_CACHE)/.gitignore
 	@[ -x $(COMPAT_VENV)/bin/python ] || $(COMPAT_PYTHON) -m venv $(COMPAT_VENV)
-	$(COMPAT_VENV)/bin/python -m pip install -q --disable-pip-version-check 'confluent-kafka==$(CONFLUENT_KAFKA_PY_VERSION)'
+	$(COMPAT_VENV)/bin/python -m pip install -q --disable-pip-version-check \
+	  'confluent-kafka[$(CONFLUENT_KAFKA_PY_EXTRAS)]==$(CONFLUENT_KAFKA_PY_VERSION)' 'avro==$(AVRO_PY_VERSION)'
 	$(COMPAT_VENV)/bin/python -c 'import confluent_kafka; print("deps-python: confluent-kafka", confluent_kafka.__version__, "librdkafka", confluent_kafka.libversion()[0])'
+	$(COMPAT_VENV)/bin/python -c 'import confluent_kafka.schema_registry.avro, confluent_kafka.schema_registry.protobuf, confluent_kafka.schema_registry.json_schema, avro, importlib.metadata as m; print("deps-python: schema registry serdes, avro", m.version("avro"))'
 	@rm -f $(COMPAT_VENV)/.confluent-kafka-*
+	@touch $@
+
+# deps-npm installs test/registry/js/package.json's pinned dependencies into
+# $(COMPAT_NPM) (outside the source tree, so no node_modules lands in git),
+# after checking that Node is v20.
+deps-npm: $(COMPAT_NPM_STAMP)
+
+.PHONY: compat-node
+compat-node:
+	$(call compat_apt_install,$(COMPAT_NODE),nodejs npm)
+	@v=$$($(COMPAT_NODE) --version); case "$$v" in v20.*) ;; *) echo "deps-npm: Node $$v, want v20" >&2; exit 1;; esac
+
+$(COMPAT_NPM_STAMP): $(COMPAT_NPM_PACKAGE_JSON) | compat-node
+	@mkdir -p $(COMPAT_NPM)
+	@[ -f $(COMPAT_CACHE)/.gitignore ] || echo '*' > $(COMPAT_CACHE)/.gitignore
+	cp $(COMPAT_NPM_PACKAGE_JSON) $(COMPAT_NPM)/package.json
+	cd $(COMPAT_NPM) && npm install --no-audit --no-fund --no-package-lock --loglevel=error
+	cd $(COMPAT_NPM) && $(COMPAT_NODE) -e 'const sr = require("@confluentinc/schemaregistry"); console.log("deps-npm: @confluentinc/schemaregistry", require("@confluentinc/schemaregistry/package.json").version, "on Node", process.version)'
 	@touch $@
 
 deps-java: compat-java-tools $(COMPAT_JAR)
