@@ -215,7 +215,11 @@ func TestPythonSchemaRegistryClient(t *testing.T) {
 			if !strings.Contains(r.ByID, `"age"`) {
 				t.Errorf("get_schema(%d) = %s", r.ID2, r.ByID)
 			}
-			wantEq(t, "subjects of the id", r.SubjectsOfID, []string{"py-evolve-value"})
+			// (The delete scenario registers the same schema in parallel, so
+			// the id may have more subjects.)
+			if !contains(r.SubjectsOfID, "py-evolve-value") {
+				t.Errorf("subjects of id %d: %v lack py-evolve-value", r.ID2, r.SubjectsOfID)
+			}
 			for _, typ := range []string{"AVRO", "JSON", "PROTOBUF"} {
 				if !strings.Contains(strings.Join(r.Types, ","), typ) {
 					t.Errorf("schema types %v lack %s", r.Types, typ)

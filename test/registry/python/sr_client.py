@@ -20,9 +20,17 @@ from confluent_kafka.schema_registry import (
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 
 
+_clients = {}
+
+
 def fresh(url):
-    """A client with empty caches, so each call reaches the registry."""
-    return SchemaRegistryClient({"url": url})
+    """The scenario's client with its caches emptied, so each call reaches
+    the registry (one client: building one costs a TLS context)."""
+    c = _clients.get(url)
+    if c is None:
+        c = _clients[url] = SchemaRegistryClient({"url": url})
+    c.clear_caches()
+    return c
 
 
 def err(fn):
