@@ -229,15 +229,15 @@ func TestPythonSchemaRegistryClient(t *testing.T) {
 		t.Run("delete", func(t *testing.T) {
 			t.Parallel()
 			var r struct {
-				ID1, ID2, DeleteV1                            int
-				Versions, VersionsDeleted, Soft, Soft2, Hard  []int
-				GetV1, GetV1Deleted, VersionsGone             pyError
-				VersionsGoneDeleted, SoftAgain, HardAgain     pyError
-				HardLive                                      pyError
-				Subjects, SubjectsDeleted                     []string
-				SubjectsDeletedAfterHard                      []string
-				AfterSoft                                     int
-				AfterHard                                     struct{ Version, ID int }
+				ID1, ID2, DeleteV1                           int
+				Versions, VersionsDeleted, Soft, Soft2, Hard []int
+				GetV1, GetV1Deleted, VersionsGone            pyError
+				VersionsGoneDeleted, SoftAgain, HardAgain    pyError
+				HardLive                                     pyError
+				Subjects, SubjectsDeleted                    []string
+				SubjectsDeletedAfterHard                     []string
+				AfterSoft                                    int
+				AfterHard                                    struct{ Version, ID int }
 			}
 			pyScenario(t, python, n.URL, "delete", "py", &pyKeys{&r})
 			const s = "py-delete-value"
