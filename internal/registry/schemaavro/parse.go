@@ -277,7 +277,7 @@ func (p *parser) parseRecord(v *jval, space string, depth int) (*node, error) {
 		n.fields = append(n.fields, f)
 	}
 	for _, f := range n.fields {
-		if f.def != nil && !validDefault(f.typ, f.def, true, 0) {
+		if f.def != nil && !validDefault(f.typ, f.def) {
 			return nil, fmt.Errorf("record %s: invalid default for field %q: %s is not a valid %s",
 				full, f.name, jsonText(f.def), shortType(f.typ))
 		}
