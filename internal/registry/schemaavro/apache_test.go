@@ -34,6 +34,9 @@ func compatPython(t *testing.T) string {
 func TestApacheCompatibilityTable(t *testing.T) {
 	pairs, err := LoadApachePairs(compatPython(t))
 	if err != nil {
+		if os.Getenv("CI") == "" {
+			t.Skipf("%v (install avro==1.12.2 into the venv)", err)
+		}
 		t.Fatal(err)
 	}
 	h := New()

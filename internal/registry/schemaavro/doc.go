@@ -61,10 +61,12 @@
 // or alias, else they need a default; an enum reader without a default
 // must have every writer symbol; fixed sizes equal; every branch of a
 // writer union readable (by some reader branch when the reader is a
-// union). Every incompatibility is reported, at Java's locations ("/",
-// "/fields/0/type", "/items", "/values", "/symbols", "/size", "/name",
-// union branch indexes), with Java's SchemaIncompatibilityType names as
-// rules. Pairs are memoised, and a pair met again while being checked
+// union). Every incompatibility is reported, at Avro Java 1.12's
+// locations ("/", "/fields/0/type", "/items", "/values", "/symbols",
+// "/size", "/name", and the writer union's branch index, also when the
+// reader is not a union, which Avro's Python checker omits), with Java's
+// SchemaIncompatibilityType names as rules. Missing enum symbols are
+// listed sorted, as Java's set prints them. Pairs are memoised, and a pair met again while being checked
 // (recursive types) is taken as compatible, as in Java.
 //
 // # Payloads
@@ -72,7 +74,9 @@
 // Validate decodes an Avro binary value of the schema with hamba's
 // streaming Reader and fails on malformed or truncated data and on
 // trailing bytes; it allocates nothing in proportion to the lengths and
-// counts the payload claims.
+// counts the payload claims, and bounds the nesting of values (1024).
+// hamba's Unmarshal is not used: it takes an early end of input for
+// success, so truncated payloads would pass.
 //
 // pairs.go exports LoadApachePairs, a test aid that runs
 // testdata/avro_pairs.py to list Apache Avro's own compatibility cases.
