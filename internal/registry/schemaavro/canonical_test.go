@@ -5,6 +5,7 @@ import "testing"
 func TestCanonical(t *testing.T) {
 	cases := []struct{ name, text, want string }{
 		{"primitive string", ` "string" `, `"string"`},
+		{"comments", "/* a */ {\"type\": // the type\n \"string\", \"x\": \"/* not a comment */ // nor this\"}", `{"type":"string","x":"/* not a comment */ // nor this"}`},
 		{"primitive object", `{"type": "string"}`, `"string"`},
 		{"primitive with reserved attribute only", `{"type":"int","doc":"ignored","name":"x"}`, `"int"`},
 		{"logical type kept", `{"type":"bytes","logicalType":"decimal","precision":4,"scale":2}`,

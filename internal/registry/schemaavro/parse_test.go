@@ -29,6 +29,7 @@ func TestParseErrors(t *testing.T) {
 	cases := []struct{ name, text, want string }{
 		{"not json", `{"type":`, "invalid JSON"},
 		{"bare word", `int`, "invalid JSON"},
+		{"unterminated comment", `"int" /* x`, "unterminated /* comment"},
 		{"trailing", `"int" "long"`, "unexpected data after the schema"},
 		{"number", `42`, "must be a type name"},
 		{"unknown name", `"Foo"`, `unknown type "Foo"`},
