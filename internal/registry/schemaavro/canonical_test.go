@@ -34,6 +34,8 @@ func TestCanonical(t *testing.T) {
 			`{"type":"record","name":"List","fields":[{"name":"next","type":["null","List"],"default":null}]}`},
 		{"escapes and unicode", `{"type":"enum","name":"Ä","doc":"a \"q\" \\ \n \u0001 é </>","symbols":["é"]}`,
 			`{"type":"enum","name":"Ä","doc":"a \"q\" \\ \n \u0001 é </>","symbols":["é"]}`},
+		{"string defaults of doubles become numbers", `{"type":"record","name":"R","fields":[{"name":"a","type":"double","default":"1"},{"name":"b","type":"float","default":"NaN"},{"name":"c","type":"double","default":"-2.5e10"},{"name":"d","type":"double","default":"0.0001"},{"name":"e","type":"double","default":"-Infinity"}]}`,
+			`{"type":"record","name":"R","fields":[{"name":"a","type":"double","default":1.0},{"name":"b","type":"float","default":"NaN"},{"name":"c","type":"double","default":-2.5E10},{"name":"d","type":"double","default":1.0E-4},{"name":"e","type":"double","default":"-Infinity"}]}`},
 		{"default kept as written", `{"type":"record","name":"R","fields":[{"name":"a","type":"double","default":1e3},{"name":"m","type":{"type":"map","values":"int"},"default":{"z":1,"a":2}}]}`,
 			`{"type":"record","name":"R","fields":[{"name":"a","type":"double","default":1e3},{"name":"m","type":{"type":"map","values":"int"},"default":{"z":1,"a":2}}]}`},
 	}
@@ -86,8 +88,8 @@ func TestNormalized(t *testing.T) {
 			`{"type":"record","name":"R","fields":[{"name":"m","type":{"type":"map","values":"int"},"default":{"a":2,"z":1},"p1":2,"p2":1}]}`,
 		},
 		{
-			`{"type":"record","name":"n.R","aliases":["Old"],"fields":[]}`,
-			`{"type":"record","name":"R","namespace":"n","aliases":["n.Old"],"fields":[]}`,
+			`{"type":"record","name":"n.R","aliases":["Old","x.Y"],"fields":[{"name":"a","type":"int","aliases":["c","b"]}]}`,
+			`{"type":"record","name":"R","namespace":"n","aliases":["x.Y","n.Old"],"fields":[{"name":"a","type":"int","aliases":["b","c"]}]}`,
 		},
 	}
 	for _, g := range equal {

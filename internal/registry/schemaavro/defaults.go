@@ -153,3 +153,44 @@ func jsonText(v *jval) string {
 	}
 	return s
 }
+
+// javaDoubleDefault is what Avro Java makes of a float or double field's
+// default given as a string: it parses it (Double.parseDouble) and keeps
+// the number, which Jackson writes as Double.toString does, or as a
+// quoted "NaN", "Infinity" or "-Infinity". ok is false when s is no
+// number.
+func javaDoubleDefault(s string) (v *jval, ok bool) {
+	f, err := strconv.ParseFloat(javaFloatText(s), 64)
+	if err != nil {
+		return nil, false
+	}
+	switch {
+	case math.IsNaN(f):
+		return &jval{kind: jString, s: "NaN"}, true
+	case math.IsInf(f, 1):
+		return &jval{kind: jString, s: "Infinity"}, true
+	case math.IsInf(f, -1):
+		return &jval{kind: jString, s: "-Infinity"}, true
+	}
+	return &jval{kind: jNumber, s: javaDoubleString(f)}, true
+}
+
+// javaDoubleString formats f as Java's Double.toString: plain decimal
+// with at least one fractional digit for 1e-3 <= |f| < 1e7, else
+// "d.dddE[-]n".
+func javaDoubleString(f float64) string {
+	if a := math.Abs(f); a == 0 || (a >= 1e-3 && a < 1e7) {
+		s := strconv.FormatFloat(f, 'f', -1, 64)
+		if !strings.Contains(s, ".") {
+			s += ".0"
+		}
+		return s
+	}
+	s := strconv.FormatFloat(f, 'e', -1, 64) // e.g. 1.5e+10, 2e-05
+	mant, exp, _ := strings.Cut(s, "e")
+	if !strings.Contains(mant, ".") {
+		mant += ".0"
+	}
+	e, _ := strconv.Atoi(exp)
+	return mant + "E" + strconv.Itoa(e)
+}

@@ -39,15 +39,18 @@
 // other properties kept, in Java's attribute order. Types defined by the
 // references are written by name only (all of them, not only each
 // reference's top-level type), as Java's toString(referencedSchemas).
-// Numbers are kept as written.
+// Numbers are kept as written, except that a float or double field's
+// default given as a string becomes the number Java makes of it.
 //
 // Normalized (for ?normalize=true) is the canonical form with everything
 // that names a type written as the full name (no "namespace" attributes
 // except the "" that keeps a null-namespace type inside a namespaced one)
 // and the members of properties, property values and defaults sorted by
-// key. So a namespace given as an attribute or as part of the name, a
-// short or full reference, and the order of properties make no
-// difference; docs, defaults, aliases and properties still do.
+// key, and aliases sorted. So a namespace given as an attribute or as
+// part of the name, a short or full reference, and the order of
+// properties or aliases make no difference; docs, defaults, aliases and
+// properties still do, and so do the order of fields, symbols and union
+// branches, which Avro's encoding depends on.
 //
 // Format("resolved") is the canonical form with the referenced types
 // written out at their first use, a schema that stands alone.

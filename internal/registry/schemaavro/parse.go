@@ -306,6 +306,11 @@ func (p *parser) parseField(v *jval, space string, depth int) (*field, error) {
 		return nil, fmt.Errorf("field %q: %w", f.name, err)
 	}
 	f.typ = typ
+	if f.def != nil && f.def.kind == jString && (typ.kind == kFloat || typ.kind == kDouble) {
+		if d, ok := javaDoubleDefault(f.def.s); ok {
+			f.def = d
+		}
+	}
 	if f.doc, err = optionalString(v, "doc", "field "+f.name); err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package schemaavro
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
 )
 
@@ -13,7 +14,7 @@ import (
 // and alias in full (with no "namespace" attribute, except "" where a
 // type in the null namespace sits inside a namespaced one), and the
 // members of property values, defaults and the properties themselves in
-// key order.
+// key order, and aliases sorted.
 type printer struct {
 	b          bytes.Buffer
 	known      map[string]bool // named types already written or referenced
@@ -134,13 +135,22 @@ func (p *printer) aliases(n *node) {
 		return
 	}
 	p.b.WriteString(`,"aliases":[`)
-	for i, a := range n.aliases {
+	for i, a := range p.set(n.aliases) {
 		if i > 0 {
 			p.b.WriteByte(',')
 		}
 		p.str(p.ref(a, n.space))
 	}
 	p.b.WriteByte(']')
+}
+
+// set returns names as written, or sorted in the normalized form (the
+// order of aliases means nothing).
+func (p *printer) set(names []string) []string {
+	if !p.normalized {
+		return names
+	}
+	return slices.Sorted(slices.Values(names))
 }
 
 func (p *printer) fields(n *node) {
@@ -167,7 +177,7 @@ func (p *printer) fields(n *node) {
 		}
 		if len(f.aliases) > 0 {
 			p.b.WriteString(`,"aliases":[`)
-			for j, a := range f.aliases {
+			for j, a := range p.set(f.aliases) {
 				if j > 0 {
 					p.b.WriteByte(',')
 				}
