@@ -30,6 +30,8 @@ func TestCanonical(t *testing.T) {
 			`{"type":"record","name":"R","namespace":"n","fields":[{"name":"f","type":{"type":"fixed","name":"F","namespace":"m","size":1,"logicalType":"x"}},{"name":"g","type":"m.F"}]}`},
 		{"type-like name is qualified", `{"type":"record","name":"n.R","fields":[{"name":"f","type":{"type":"fixed","name":"record","size":1}},{"name":"g","type":"n.record"}]}`,
 			`{"type":"record","name":"R","namespace":"n","fields":[{"name":"f","type":{"type":"fixed","name":"record","size":1}},{"name":"g","type":"n.record"}]}`},
+		{"null-namespace reference that a short name would misread", `["null",{"type":"fixed","name":"F","size":1},{"type":"record","name":"n.R","fields":[{"name":"a","type":{"type":"fixed","name":"F","size":2}},{"name":"b","type":".F"},{"name":"c","type":"F"}]}]`,
+			`["null",{"type":"fixed","name":"F","size":1},{"type":"record","name":"R","namespace":"n","fields":[{"name":"a","type":{"type":"fixed","name":"F","size":2}},{"name":"b","type":".F"},{"name":"c","type":"F"}]}]`},
 		{"recursive", `{"type":"record","name":"List","fields":[{"name":"next","type":["null","List"],"default":null}]}`,
 			`{"type":"record","name":"List","fields":[{"name":"next","type":["null","List"],"default":null}]}`},
 		{"escapes and unicode", `{"type":"enum","name":"Ä","doc":"a \"q\" \\ \n \u0001 é </>","symbols":["é"]}`,
@@ -115,5 +117,21 @@ func TestNormalized(t *testing.T) {
 	}
 	if again := mustParse(t, s.Normalized()).Normalized(); again != want {
 		t.Errorf("normalized form does not round-trip: %s", again)
+	}
+}
+
+// TestNullNamespaceReference: ".F" names F in the null namespace, and
+// the canonical form keeps it so when n.F also exists.
+func TestNullNamespaceReference(t *testing.T) {
+	text := `["null",{"type":"fixed","name":"F","size":1},{"type":"record","name":"n.R","fields":[{"name":"a","type":{"type":"fixed","name":"F","size":2}},{"name":"b","type":".F"},{"name":"c","type":"F"}]}]`
+	for _, form := range []func(*avroSchema) string{
+		func(s *avroSchema) string { return s.Canonical() },
+		func(s *avroSchema) string { return s.Normalized() },
+	} {
+		s := mustParse(t, form(mustParse(t, text).(*avroSchema))).(*avroSchema)
+		r := s.root.branches[2]
+		if b, c := r.fields[1].typ, r.fields[2].typ; b.fullName() != "F" || b.size != 1 || c.fullName() != "n.F" || c.size != 2 {
+			t.Errorf("after a round trip b is %s(%d), c is %s(%d)", b.fullName(), b.size, c.fullName(), c.size)
+		}
 	}
 }

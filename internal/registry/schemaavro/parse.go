@@ -70,7 +70,8 @@ func (p *parser) lookup(name, space string) (*node, error) {
 			return n, nil
 		}
 	}
-	if n := p.names[name]; n != nil {
+	// ".F" names F in the null namespace, as in Avro Java.
+	if n := p.names[strings.TrimPrefix(name, ".")]; n != nil {
 		return n, nil
 	}
 	return nil, fmt.Errorf("unknown type %q (not a primitive and not defined before this use or in a reference)", name)

@@ -17,12 +17,13 @@ import (
 // key order, and aliases sorted.
 type printer struct {
 	b          bytes.Buffer
-	known      map[string]bool // named types already written or referenced
+	known      map[string]bool  // named types already written or referenced
+	names      map[string]*node // every named type, to spot ambiguous references
 	normalized bool
 }
 
-func newPrinter(known []string, normalized bool) *printer {
-	p := &printer{known: map[string]bool{}, normalized: normalized}
+func newPrinter(known []string, names map[string]*node, normalized bool) *printer {
+	p := &printer{known: map[string]bool{}, names: names, normalized: normalized}
 	for _, k := range known {
 		p.known[k] = true
 	}
@@ -105,7 +106,14 @@ func (p *printer) namedType(n *node, space string) {
 }
 
 // ref is how a use of the named type full is written inside space.
+//
+// One deviation from Avro Java: a type F in the null namespace used
+// inside namespace n where n.F also exists is written ".F", since "F"
+// would be read back as n.F.
 func (p *printer) ref(full, space string) string {
+	if s, name := splitName(full); s == "" && space != "" && p.names[space+"."+name] != nil {
+		return "." + name
+	}
 	if p.normalized {
 		return full
 	}

@@ -42,7 +42,7 @@ func (h handler) Parse(text string, deps []schema.Dep) (schema.Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid AVRO schema: %w", err)
 	}
-	s := &avroSchema{root: root, depNames: depNames, reader: h.reader}
+	s := &avroSchema{root: root, depNames: depNames, names: p.names, reader: h.reader}
 	s.canonical = s.print(depNames, false)
 	s.normalized = s.print(depNames, true)
 	return s, nil
@@ -62,14 +62,15 @@ func (handler) Check(reader, writer schema.Schema) []schema.Incompatibility {
 // avroSchema is a parsed AVRO schema.
 type avroSchema struct {
 	root       *node
-	depNames   []string // full names of the named types the references define
+	depNames   []string         // full names of the named types the references define
+	names      map[string]*node // every named type, by full name
 	reader     avro.API
 	canonical  string
 	normalized string
 }
 
 func (s *avroSchema) print(known []string, normalized bool) string {
-	p := newPrinter(known, normalized)
+	p := newPrinter(known, s.names, normalized)
 	p.schema(s.root, "")
 	return p.b.String()
 }
