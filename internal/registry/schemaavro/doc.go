@@ -40,7 +40,10 @@
 // references are written by name only (all of them, not only each
 // reference's top-level type), as Java's toString(referencedSchemas).
 // Numbers are kept as written, except that a float or double field's
-// default given as a string becomes the number Java makes of it.
+// default given as a string becomes the number Java makes of it. One
+// deliberate deviation: a use of a null-namespace type F inside namespace
+// n where n.F also exists is written ".F" (which Java reads as F), since
+// Java's "F" would be read back as n.F.
 //
 // Normalized (for ?normalize=true) is the canonical form with everything
 // that names a type written as the full name (no "namespace" attributes
