@@ -43,11 +43,13 @@
 // message indexes; the key or value then holds the bare payload.
 // Deserializers look for the header first and, when it is absent, empty or
 // unreadable, read the prefix from the payload. FromRecordHeader reads the
-// header; Split applies the whole rule and returns the schema reference,
-// the indexes and the bare payload.
+// header; Split applies the whole rule and returns the schema reference and
+// the payload, whose Protobuf message indexes Framed.ProtoIndexes reads
+// from wherever they are.
 //
 // Errors wrap the sentinels ErrShort, ErrNoMagic, ErrGUIDHeader,
 // ErrIndexes and ErrNoSchemaHeader with the detail of what was wrong, for
-// errors.Is. Nothing here panics on malformed input, and nothing
-// allocates except the index slice ParseProtoIndexes returns.
+// errors.Is. Nothing here panics on malformed input; successful parsing
+// allocates nothing but the index slice ParseProtoIndexes returns, and the
+// returned slices point into the caller's bytes.
 package wire

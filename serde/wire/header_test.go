@@ -90,3 +90,25 @@ func TestFramedProtoIndexes(t *testing.T) {
 		t.Fatalf("header without indexes: %v", err)
 	}
 }
+
+func FuzzSplit(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 0, 1, 0, 'm'}, []byte{1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 2, 2}, false)
+	f.Add([]byte{}, []byte{}, true)
+	f.Fuzz(func(t *testing.T, data, hv []byte, key bool) {
+		headers := []RecordHeader{{Key: SchemaIDHeaderName(key), Value: hv}}
+		fr, err := Split(data, headers, key)
+		if err != nil {
+			return
+		}
+		idx, msg, err := fr.ProtoIndexes()
+		if err == nil && (len(idx) == 0 || len(idx) > MaxProtoIndexes) {
+			t.Fatalf("indexes %v", idx)
+		}
+		if fr.InRecordHeader && (!bytes.Equal(fr.Payload, data) || err == nil && !bytes.Equal(msg, data)) {
+			t.Fatalf("header framing changed the payload")
+		}
+		if !fr.InRecordHeader && len(fr.Payload)+fr.Header.Len() != len(data) {
+			t.Fatalf("prefix framing: %d + %d != %d", len(fr.Payload), fr.Header.Len(), len(data))
+		}
+	})
+}
