@@ -91,7 +91,6 @@ func newSchemaEnv(t *testing.T, withValidator bool) *schemaEnv {
 	return &schemaEnv{testStack: s, v: v, cl: cl, adm: kadm.NewClient(cl)}
 }
 
-
 // createTopic creates a one-partition topic with samsa.schema.validation
 // set to mode ("" leaves it unset) and waits until it can be produced to.
 func (e *schemaEnv) createTopic(t *testing.T, topic, mode string) {
