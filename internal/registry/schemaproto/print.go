@@ -1,0 +1,412 @@
+package schemaproto
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/bufbuild/protocompile/linker"
+	"google.golang.org/protobuf/types/descriptorpb"
+)
+
+// printer writes a FileDescriptorProto as .proto source. Type names are
+// printed fully qualified (".pkg.Msg"), so that the text means the same
+// wherever a declaration sits; elements are printed in a fixed order of
+// kinds (see doc.go), each kind in the order the descriptor holds it.
+type printer struct {
+	b      strings.Builder
+	res    linker.Resolver
+	syntax string // "proto2", "proto3" or "editions"
+	noExt  bool   // leave out extend blocks and custom (extension) options
+	depth  int
+}
+
+// printFile renders fdp; res resolves the extensions its options use.
+func printFile(fdp *descriptorpb.FileDescriptorProto, res linker.Resolver, noExt bool) string {
+	p := &printer{res: res, syntax: fdp.GetSyntax(), noExt: noExt}
+	if p.syntax == "" {
+		p.syntax = "proto2"
+	}
+	p.header(fdp)
+	groups := groupTypes(fdp.GetExtension(), fdp.GetMessageType(), p.syntax)
+	for _, m := range fdp.GetMessageType() {
+		if groups[m.GetName()] {
+			continue
+		}
+		p.blank()
+		p.message(m)
+	}
+	for _, e := range fdp.GetEnumType() {
+		p.blank()
+		p.enum(e)
+	}
+	if !noExt && len(fdp.GetExtension()) > 0 {
+		p.blank()
+		p.extends(fdp.GetExtension(), fdp.GetMessageType())
+	}
+	for _, s := range fdp.GetService() {
+		p.blank()
+		p.service(s)
+	}
+	return p.b.String()
+}
+
+func (p *printer) header(fdp *descriptorpb.FileDescriptorProto) {
+	if p.syntax == "editions" {
+		p.line("edition = %s;", quote(strings.TrimPrefix(fdp.GetEdition().String(), "EDITION_")))
+	} else {
+		p.line("syntax = %s;", quote(p.syntax))
+	}
+	if fdp.GetPackage() != "" {
+		p.line("package %s;", fdp.GetPackage())
+	}
+	if deps := fdp.GetDependency(); len(deps) > 0 {
+		p.blank()
+		for i, d := range deps {
+			p.line("import %s%s;", importKind(fdp, int32(i)), quote(d))
+		}
+	}
+	if opts := p.options(fdp.GetOptions()); len(opts) > 0 {
+		p.blank()
+		p.optionLines(opts)
+	}
+}
+
+func importKind(fdp *descriptorpb.FileDescriptorProto, i int32) string {
+	for _, j := range fdp.GetPublicDependency() {
+		if j == i {
+			return "public "
+		}
+	}
+	for _, j := range fdp.GetWeakDependency() {
+		if j == i {
+			return "weak "
+		}
+	}
+	return ""
+}
+
+func (p *printer) line(format string, args ...any) {
+	p.b.WriteString(strings.Repeat("  ", p.depth))
+	fmt.Fprintf(&p.b, format, args...)
+	p.b.WriteByte('\n')
+}
+
+// blank separates top-level declarations.
+func (p *printer) blank() {
+	if p.b.Len() > 0 {
+		p.b.WriteByte('\n')
+	}
+}
+
+func (p *printer) optionLines(opts []option) {
+	for _, o := range opts {
+		p.line("option %s = %s;", o.name, o.value)
+	}
+}
+
+// groupTypes names the messages among msgs that are the bodies of proto2
+// group fields declared in the same scope, printed inside the field.
+func groupTypes(fields []*descriptorpb.FieldDescriptorProto, msgs []*descriptorpb.DescriptorProto, syntax string) map[string]bool {
+	out := map[string]bool{}
+	if syntax != "proto2" {
+		return out
+	}
+	for _, f := range fields {
+		if f.GetType() == descriptorpb.FieldDescriptorProto_TYPE_GROUP {
+			if m := findNested(msgs, f.GetTypeName()); m != nil {
+				out[m.GetName()] = true
+			}
+		}
+	}
+	return out
+}
+
+// findNested returns the message among msgs whose name is the last
+// component of the type name typ.
+func findNested(msgs []*descriptorpb.DescriptorProto, typ string) *descriptorpb.DescriptorProto {
+	name := typ[strings.LastIndexByte(typ, '.')+1:]
+	for _, m := range msgs {
+		if m.GetName() == name {
+			return m
+		}
+	}
+	return nil
+}
+
+func (p *printer) message(m *descriptorpb.DescriptorProto) {
+	p.line("message %s {", m.GetName())
+	p.depth++
+	p.messageBody(m)
+	p.depth--
+	p.line("}")
+}
+
+func (p *printer) messageBody(m *descriptorpb.DescriptorProto) {
+	opts := p.options(m.GetOptions())
+	p.optionLines(opts)
+	rs := make([][2]int64, len(m.GetReservedRange()))
+	for i, r := range m.GetReservedRange() {
+		rs[i] = [2]int64{int64(r.GetStart()), int64(r.GetEnd()) - 1} // End is exclusive
+	}
+	p.reservedRanges(rs, maxFieldNumber)
+	p.reservedNames(m.GetReservedName())
+	p.fields(m)
+	for _, r := range m.GetExtensionRange() {
+		p.line("extensions %s%s;", rangeText(int64(r.GetStart()), int64(r.GetEnd())-1, maxFieldNumber), p.bracketOptions(nil, r.GetOptions()))
+	}
+	scoped := make([]*descriptorpb.FieldDescriptorProto, 0, len(m.GetField())+len(m.GetExtension()))
+	scoped = append(append(scoped, m.GetField()...), m.GetExtension()...)
+	groups := groupTypes(scoped, m.GetNestedType(), p.syntax)
+	for _, e := range m.GetEnumType() {
+		p.enum(e)
+	}
+	for _, n := range m.GetNestedType() {
+		if !n.GetOptions().GetMapEntry() && !groups[n.GetName()] {
+			p.message(n)
+		}
+	}
+	if !p.noExt && len(m.GetExtension()) > 0 {
+		p.extends(m.GetExtension(), m.GetNestedType())
+	}
+}
+
+// fields prints the fields in order, each oneof where its first member is.
+func (p *printer) fields(m *descriptorpb.DescriptorProto) {
+	done := map[int32]bool{}
+	for _, f := range m.GetField() {
+		if f.OneofIndex == nil || f.GetProto3Optional() {
+			p.field(f, m.GetNestedType(), false)
+			continue
+		}
+		i := f.GetOneofIndex()
+		if done[i] || int(i) >= len(m.GetOneofDecl()) {
+			continue
+		}
+		done[i] = true
+		o := m.GetOneofDecl()[i]
+		p.line("oneof %s {", o.GetName())
+		p.depth++
+		p.optionLines(p.options(o.GetOptions()))
+		for _, g := range m.GetField() {
+			if g.OneofIndex != nil && g.GetOneofIndex() == i && !g.GetProto3Optional() {
+				p.field(g, m.GetNestedType(), true)
+			}
+		}
+		p.depth--
+		p.line("}")
+	}
+}
+
+// field prints one field; nested holds the types declared beside it
+// (its map entry or group body).
+func (p *printer) field(f *descriptorpb.FieldDescriptorProto, nested []*descriptorpb.DescriptorProto, inOneof bool) {
+	label := p.label(f, inOneof)
+	if f.GetType() == descriptorpb.FieldDescriptorProto_TYPE_GROUP && p.syntax == "proto2" {
+		if g := findNested(nested, f.GetTypeName()); g != nil {
+			p.line("%sgroup %s = %d%s {", label, g.GetName(), f.GetNumber(), p.fieldOptions(f))
+			p.depth++
+			p.messageBody(g)
+			p.depth--
+			p.line("}")
+			return
+		}
+	}
+	typ := fieldType(f)
+	if e := mapEntry(f, nested); e != nil {
+		label = ""
+		typ = fmt.Sprintf("map<%s, %s>", fieldType(e.GetField()[0]), fieldType(e.GetField()[1]))
+	}
+	p.line("%s%s %s = %d%s;", label, typ, f.GetName(), f.GetNumber(), p.fieldOptions(f))
+}
+
+// mapEntry returns the map entry type of a map field, or nil.
+func mapEntry(f *descriptorpb.FieldDescriptorProto, nested []*descriptorpb.DescriptorProto) *descriptorpb.DescriptorProto {
+	if f.GetLabel() != descriptorpb.FieldDescriptorProto_LABEL_REPEATED || f.GetType() != descriptorpb.FieldDescriptorProto_TYPE_MESSAGE {
+		return nil
+	}
+	e := findNested(nested, f.GetTypeName())
+	if e == nil || !e.GetOptions().GetMapEntry() || len(e.GetField()) != 2 {
+		return nil
+	}
+	return e
+}
+
+func (p *printer) label(f *descriptorpb.FieldDescriptorProto, inOneof bool) string {
+	switch {
+	case inOneof:
+		return ""
+	case f.GetLabel() == descriptorpb.FieldDescriptorProto_LABEL_REPEATED:
+		return "repeated "
+	case p.syntax == "proto2" && f.GetLabel() == descriptorpb.FieldDescriptorProto_LABEL_REQUIRED:
+		return "required "
+	case p.syntax == "proto2", f.GetProto3Optional():
+		return "optional "
+	}
+	return ""
+}
+
+// fieldType is the type as written in a field declaration.
+func fieldType(f *descriptorpb.FieldDescriptorProto) string {
+	switch f.GetType() {
+	case descriptorpb.FieldDescriptorProto_TYPE_MESSAGE, descriptorpb.FieldDescriptorProto_TYPE_ENUM,
+		descriptorpb.FieldDescriptorProto_TYPE_GROUP:
+		return f.GetTypeName()
+	}
+	return scalarName(f.GetType())
+}
+
+func scalarName(t descriptorpb.FieldDescriptorProto_Type) string {
+	return strings.ToLower(strings.TrimPrefix(t.String(), "TYPE_"))
+}
+
+// fieldOptions renders " [default = ..., json_name = ..., options]" or "".
+func (p *printer) fieldOptions(f *descriptorpb.FieldDescriptorProto) string {
+	var pre []option
+	if f.DefaultValue != nil {
+		pre = append(pre, option{"default", defaultText(f)})
+	}
+	if f.JsonName != nil && f.GetJsonName() != jsonName(f.GetName()) {
+		pre = append(pre, option{"json_name", quote(f.GetJsonName())})
+	}
+	return p.bracketOptions(pre, f.GetOptions())
+}
+
+func defaultText(f *descriptorpb.FieldDescriptorProto) string {
+	v := f.GetDefaultValue()
+	switch f.GetType() {
+	case descriptorpb.FieldDescriptorProto_TYPE_STRING:
+		return quote(v)
+	case descriptorpb.FieldDescriptorProto_TYPE_BYTES:
+		// descriptor.proto keeps a bytes default C-escaped already.
+		return `"` + v + `"`
+	}
+	return v
+}
+
+// jsonName is the JSON name protoc derives from a field name.
+func jsonName(name string) string {
+	var b strings.Builder
+	up := false
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c == '_' {
+			up = true
+			continue
+		}
+		if up && 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		up = false
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// extends prints extension fields grouped by extendee, in the order of
+// each extendee's first extension.
+func (p *printer) extends(exts []*descriptorpb.FieldDescriptorProto, scope []*descriptorpb.DescriptorProto) {
+	var order []string
+	by := map[string][]*descriptorpb.FieldDescriptorProto{}
+	for _, x := range exts {
+		if _, ok := by[x.GetExtendee()]; !ok {
+			order = append(order, x.GetExtendee())
+		}
+		by[x.GetExtendee()] = append(by[x.GetExtendee()], x)
+	}
+	for _, e := range order {
+		p.line("extend %s {", e)
+		p.depth++
+		for _, x := range by[e] {
+			p.field(x, scope, false)
+		}
+		p.depth--
+		p.line("}")
+	}
+}
+
+func (p *printer) enum(e *descriptorpb.EnumDescriptorProto) {
+	p.line("enum %s {", e.GetName())
+	p.depth++
+	p.optionLines(p.options(e.GetOptions()))
+	rs := make([][2]int64, len(e.GetReservedRange()))
+	for i, r := range e.GetReservedRange() {
+		rs[i] = [2]int64{int64(r.GetStart()), int64(r.GetEnd())} // End is inclusive
+	}
+	p.reservedRanges(rs, maxEnumNumber)
+	p.reservedNames(e.GetReservedName())
+	for _, v := range e.GetValue() {
+		p.line("%s = %d%s;", v.GetName(), v.GetNumber(), p.bracketOptions(nil, v.GetOptions()))
+	}
+	p.depth--
+	p.line("}")
+}
+
+// The largest field and enum numbers, which ranges print as "max".
+const (
+	maxFieldNumber = 536870911
+	maxEnumNumber  = 2147483647
+)
+
+// reservedRanges prints inclusive ranges [first, last].
+func (p *printer) reservedRanges(rs [][2]int64, max int64) {
+	if len(rs) == 0 {
+		return
+	}
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = rangeText(r[0], r[1], max)
+	}
+	p.line("reserved %s;", strings.Join(parts, ", "))
+}
+
+func rangeText(start, last, max int64) string {
+	switch {
+	case last == max && start != last:
+		return fmt.Sprintf("%d to max", start)
+	case start == last:
+		return strconv.FormatInt(start, 10)
+	}
+	return fmt.Sprintf("%d to %d", start, last)
+}
+
+func (p *printer) reservedNames(names []string) {
+	if len(names) == 0 {
+		return
+	}
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = quote(n)
+	}
+	p.line("reserved %s;", strings.Join(q, ", "))
+}
+
+func (p *printer) service(s *descriptorpb.ServiceDescriptorProto) {
+	p.line("service %s {", s.GetName())
+	p.depth++
+	p.optionLines(p.options(s.GetOptions()))
+	for _, m := range s.GetMethod() {
+		sig := fmt.Sprintf("rpc %s(%s%s) returns (%s%s)", m.GetName(),
+			streamWord(m.GetClientStreaming()), m.GetInputType(),
+			streamWord(m.GetServerStreaming()), m.GetOutputType())
+		opts := p.options(m.GetOptions())
+		if len(opts) == 0 {
+			p.line("%s;", sig)
+			continue
+		}
+		p.line("%s {", sig)
+		p.depth++
+		p.optionLines(opts)
+		p.depth--
+		p.line("}")
+	}
+	p.depth--
+	p.line("}")
+}
+
+func streamWord(on bool) string {
+	if on {
+		return "stream "
+	}
+	return ""
+}
