@@ -198,11 +198,13 @@ func (c *checker) compareRequired(path string, rf, wf protoreflect.FieldDescript
 	}
 }
 
-// compareOneof reports a field moved out of its writer oneof, or into a
-// oneof the writer already had.
+// compareOneof reports a field moved out of a writer oneof that the
+// reader still has, or into a oneof the writer already had. A oneof the
+// reader dissolved altogether is compatible: the writer set at most one
+// of its fields, which the reader reads as plain fields.
 func (c *checker) compareOneof(path string, rm protoreflect.MessageDescriptor, rf, wf protoreflect.FieldDescriptor) {
 	ro, wo := realOneof(rf), realOneof(wf)
-	if wo != nil && (ro == nil || ro.Name() != wo.Name()) {
+	if wo != nil && (ro == nil || ro.Name() != wo.Name()) && rm.Oneofs().ByName(wo.Name()) != nil {
 		c.add(path, RuleOneofFieldRemoved, oneofText(ro), oneofText(wo),
 			fmt.Sprintf("the field left oneof %s, which changes what a reader sees set", wo.Name()))
 	}
