@@ -108,10 +108,7 @@ func formatValue(fd protoreflect.FieldDescriptor, v protoreflect.Value) string {
 	case protoreflect.BoolKind:
 		return strconv.FormatBool(v.Bool())
 	case protoreflect.EnumKind:
-		if ev := fd.Enum().Values().ByNumber(v.Enum()); ev != nil {
-			return string(ev.Name())
-		}
-		return strconv.FormatInt(int64(v.Enum()), 10)
+		return enumValueName(fd.Enum(), v.Enum())
 	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind,
 		protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
 		return strconv.FormatInt(v.Int(), 10)
@@ -251,4 +248,20 @@ func writeEscaped(b *strings.Builder, c byte) {
 		b.WriteByte('0' + c>>3&7)
 		b.WriteByte('0' + c&7)
 	}
+}
+
+// enumValueName names number n of enum e; among aliases the name that
+// sorts first, so that the choice does not depend on declaration order.
+func enumValueName(e protoreflect.EnumDescriptor, n protoreflect.EnumNumber) string {
+	name := ""
+	vals := e.Values()
+	for i := 0; i < vals.Len(); i++ {
+		if v := vals.Get(i); v.Number() == n && (name == "" || string(v.Name()) < name) {
+			name = string(v.Name())
+		}
+	}
+	if name == "" {
+		return strconv.FormatInt(int64(n), 10)
+	}
+	return name
 }
