@@ -44,8 +44,12 @@
 //     map fields as map<K, V>; proto2 groups as "group Name = N { ... }";
 //     proto3 optional as "optional"), extension ranges, nested enums,
 //     nested messages, extend blocks;
-//   - type names fully qualified with a leading dot (".pkg.Msg"), which
-//     means the same wherever the declaration sits;
+//   - type names (and custom option names) in the shortest form that
+//     resolves, from where it is written, to the same element under
+//     protobuf's scoping rules: "Address", "Person.Address",
+//     "google.protobuf.Timestamp", or ".pkg.Msg" when every shorter form
+//     is shadowed (names.go; shadowing is judged conservatively, so a
+//     name may print longer than needed but never resolves elsewhere);
 //   - options (file, message, field, oneof, enum, value, service, method,
 //     extension range) sorted: standard options by field number, then
 //     custom options by full name, "(pkg.ext)"; message values as text

@@ -41,7 +41,7 @@ func (p *printer) options(opts proto.Message) []option {
 	for _, fd := range fds {
 		name := string(fd.Name())
 		if fd.IsExtension() {
-			name = "(" + string(fd.FullName()) + ")"
+			name = "(" + p.names.name(p.scope, string(fd.FullName())) + ")"
 		}
 		v := m.Get(fd)
 		if fd.IsList() {

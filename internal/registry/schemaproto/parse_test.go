@@ -24,7 +24,7 @@ message Address { string street = 1; Money toll = 2; }`},
 package shop;
 import "common/address.proto";
 message Order { common.Address ship_to = 1; }`, deps)
-	if !strings.Contains(s.Canonical(), "  .common.Address ship_to = 1;\n") {
+	if !strings.Contains(s.Canonical(), "  common.Address ship_to = 1;\n") {
 		t.Fatalf("canonical:\n%s", s.Canonical())
 	}
 	md, err := s.MessageByIndexes(nil)
@@ -60,7 +60,7 @@ message Event {
   confluent.type.Decimal amount = 8 [(confluent.field_meta) = { doc: "the amount", params: { key: "precision" value: "10" } }];
   google.protobuf.Value v = 9;
 }`, nil)
-	want := `  .confluent.type.Decimal amount = 8 [(confluent.field_meta) = { doc: "the amount" params: [{ key: "precision" value: "10" }] }];`
+	want := `  confluent.type.Decimal amount = 8 [(confluent.field_meta) = { doc: "the amount" params: [{ key: "precision" value: "10" }] }];`
 	if !strings.Contains(s.Canonical(), want+"\n") {
 		t.Fatalf("canonical lacks %q:\n%s", want, s.Canonical())
 	}

@@ -10,20 +10,22 @@ import (
 )
 
 // printer writes a FileDescriptorProto as .proto source. Type names are
-// printed fully qualified (".pkg.Msg"), so that the text means the same
-// wherever a declaration sits; elements are printed in a fixed order of
+// printed in the shortest form that resolves to the same type where the
+// name is written (see namer); elements are printed in a fixed order of
 // kinds (see doc.go), each kind in the order the descriptor holds it.
 type printer struct {
 	b      strings.Builder
 	res    linker.Resolver
+	names  *namer
 	syntax string // "proto2", "proto3" or "editions"
 	noExt  bool   // leave out extend blocks and custom (extension) options
 	depth  int
+	scope  string // the full name names are resolved from
 }
 
 // printFile renders fdp; res resolves the extensions its options use.
-func printFile(fdp *descriptorpb.FileDescriptorProto, res linker.Resolver, noExt bool) string {
-	p := &printer{res: res, syntax: fdp.GetSyntax(), noExt: noExt}
+func printFile(fdp *descriptorpb.FileDescriptorProto, res linker.Resolver, names *namer, noExt bool) string {
+	p := &printer{res: res, names: names, syntax: fdp.GetSyntax(), noExt: noExt, scope: fdp.GetPackage()}
 	if p.syntax == "" {
 		p.syntax = "proto2"
 	}
@@ -142,9 +144,13 @@ func (p *printer) message(m *descriptorpb.DescriptorProto) {
 	p.line("}")
 }
 
+// messageBody prints m's declarations: its options in the enclosing
+// scope (as protoc resolves them), the rest in m's own scope.
 func (p *printer) messageBody(m *descriptorpb.DescriptorProto) {
-	opts := p.options(m.GetOptions())
-	p.optionLines(opts)
+	p.optionLines(p.options(m.GetOptions()))
+	outer := p.scope
+	p.scope = join(outer, m.GetName())
+	defer func() { p.scope = outer }()
 	rs := make([][2]int64, len(m.GetReservedRange()))
 	for i, r := range m.GetReservedRange() {
 		rs[i] = [2]int64{int64(r.GetStart()), int64(r.GetEnd()) - 1} // End is exclusive
@@ -212,10 +218,13 @@ func (p *printer) field(f *descriptorpb.FieldDescriptorProto, nested []*descript
 			return
 		}
 	}
-	typ := fieldType(f)
+	typ := p.fieldType(f)
 	if e := mapEntry(f, nested); e != nil {
 		label = ""
-		typ = fmt.Sprintf("map<%s, %s>", fieldType(e.GetField()[0]), fieldType(e.GetField()[1]))
+		outer := p.scope
+		p.scope = join(outer, e.GetName())
+		typ = fmt.Sprintf("map<%s, %s>", p.fieldType(e.GetField()[0]), p.fieldType(e.GetField()[1]))
+		p.scope = outer
 	}
 	p.line("%s%s %s = %d%s;", label, typ, f.GetName(), f.GetNumber(), p.fieldOptions(f))
 }
@@ -247,11 +256,11 @@ func (p *printer) label(f *descriptorpb.FieldDescriptorProto, inOneof bool) stri
 }
 
 // fieldType is the type as written in a field declaration.
-func fieldType(f *descriptorpb.FieldDescriptorProto) string {
+func (p *printer) fieldType(f *descriptorpb.FieldDescriptorProto) string {
 	switch f.GetType() {
 	case descriptorpb.FieldDescriptorProto_TYPE_MESSAGE, descriptorpb.FieldDescriptorProto_TYPE_ENUM,
 		descriptorpb.FieldDescriptorProto_TYPE_GROUP:
-		return f.GetTypeName()
+		return p.names.name(p.scope, f.GetTypeName())
 	}
 	return scalarName(f.GetType())
 }
@@ -315,7 +324,7 @@ func (p *printer) extends(exts []*descriptorpb.FieldDescriptorProto, scope []*de
 		by[x.GetExtendee()] = append(by[x.GetExtendee()], x)
 	}
 	for _, e := range order {
-		p.line("extend %s {", e)
+		p.line("extend %s {", p.names.name(p.scope, e))
 		p.depth++
 		for _, x := range by[e] {
 			p.field(x, scope, false)
@@ -385,10 +394,13 @@ func (p *printer) service(s *descriptorpb.ServiceDescriptorProto) {
 	p.line("service %s {", s.GetName())
 	p.depth++
 	p.optionLines(p.options(s.GetOptions()))
+	outer := p.scope
+	p.scope = join(outer, s.GetName())
+	defer func() { p.scope = outer }()
 	for _, m := range s.GetMethod() {
 		sig := fmt.Sprintf("rpc %s(%s%s) returns (%s%s)", m.GetName(),
-			streamWord(m.GetClientStreaming()), m.GetInputType(),
-			streamWord(m.GetServerStreaming()), m.GetOutputType())
+			streamWord(m.GetClientStreaming()), p.names.name(p.scope, m.GetInputType()),
+			streamWord(m.GetServerStreaming()), p.names.name(p.scope, m.GetOutputType()))
 		opts := p.options(m.GetOptions())
 		if len(opts) == 0 {
 			p.line("%s;", sig)

@@ -51,14 +51,14 @@ import "google/protobuf/timestamp.proto";
 message Person {
   string name = 1;
   int32 age = 2;
-  map<string, .shop.Person.Address> homes = 3;
+  map<string, Address> homes = 3;
   oneof contact {
     string email = 4;
     string phone = 5;
   }
-  .google.protobuf.Timestamp born = 6;
+  google.protobuf.Timestamp born = 6;
   optional bool vip = 7;
-  .shop.Person.Kind kind = 8;
+  Kind kind = 8;
   enum Kind {
     KIND_UNSPECIFIED = 0;
     KIND_B = 1;
@@ -200,8 +200,8 @@ func TestProto2Printing(t *testing.T) {
 	s := mustParse(t, roundTrip["proto2"], nil)
 	for _, w := range []string{
 		`  required string id = 1 [default = "x\ty\"z\\\001é"];`,
-		`  optional int64 big = 2 [default = -9000000000, (p2.opt) = { s: "a" xs: [1, 2] child: { s: "b" } raw: "\000\377" k: K_ALIAS }];`,
-		`  repeated int32 packed = 3 [packed = true, (p2.nums) = 1, (p2.nums) = 2, (p2.ratio) = 0.25];`,
+		`  optional int64 big = 2 [default = -9000000000, (opt) = { s: "a" xs: [1, 2] child: { s: "b" } raw: "\000\377" k: K_ALIAS }];`,
+		`  repeated int32 packed = 3 [packed = true, (nums) = 1, (nums) = 2, (ratio) = 0.25];`,
 		"  optional group Result = 4 {\n    required string url = 5;\n    optional float score = 6 [default = nan];\n  }",
 		`  optional bytes blob = 8 [default = "\001\002abc"];`,
 		`  optional string renamed = 9 [json_name = "otherName"];`,
@@ -209,8 +209,8 @@ func TestProto2Printing(t *testing.T) {
 		"  reserved 50 to 60, 70;\n  reserved \"gone\";",
 		"  reserved 10 to 20, 30 to max;\n  reserved \"K_OLD\";",
 		"option java_package = \"com.example.p2\";\noption optimize_for = SPEED;",
-		"extend .p2.Msg {\n  optional int32 top_ext = 101;\n  optional group TopGroup = 102 {\n    optional int32 g = 1;\n  }\n}",
-		"  rpc Stream(stream .p2.Msg) returns (stream .p2.Msg) {\n    option idempotency_level = NO_SIDE_EFFECTS;\n  }",
+		"extend Msg {\n  optional int32 top_ext = 101;\n  optional group TopGroup = 102 {\n    optional int32 g = 1;\n  }\n}",
+		"  rpc Stream(stream Msg) returns (stream Msg) {\n    option idempotency_level = NO_SIDE_EFFECTS;\n  }",
 	} {
 		if !strings.Contains(s.Canonical(), w+"\n") {
 			t.Errorf("canonical lacks\n%s\nin\n%s", w, s.Canonical())
@@ -246,7 +246,7 @@ func TestFormats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, gone := range []string{"extend ", "(p2.opt)", "(p2.nums)"} {
+	for _, gone := range []string{"extend ", "(opt)", "(nums)"} {
 		if strings.Contains(ie, gone) {
 			t.Errorf("ignore_extensions keeps %q:\n%s", gone, ie)
 		}

@@ -25,14 +25,15 @@ type Schema struct {
 	file       linker.Result
 	fdp        *descriptorpb.FileDescriptorProto
 	res        linker.Resolver
+	names      *namer
 	canonical  string
 	normalized string
 }
 
 func newSchema(res linker.Result) (*Schema, error) {
-	s := &Schema{file: res, fdp: fileProto(res), res: linker.ResolverFromFile(res)}
-	s.canonical = printFile(s.fdp, s.res, false)
-	s.normalized = printFile(normalizeFile(s.fdp), s.res, false)
+	s := &Schema{file: res, fdp: fileProto(res), res: linker.ResolverFromFile(res), names: newNamer(res)}
+	s.canonical = printFile(s.fdp, s.res, s.names, false)
+	s.normalized = printFile(normalizeFile(s.fdp), s.res, s.names, false)
 	return s, nil
 }
 
@@ -60,7 +61,7 @@ func (s *Schema) Format(format string) (string, error) {
 		}
 		return base64.StdEncoding.EncodeToString(b), nil
 	case FormatIgnoreExtensions:
-		return printFile(s.fdp, s.res, true), nil
+		return printFile(s.fdp, s.res, s.names, true), nil
 	}
 	return "", fmt.Errorf("unknown format %q for a protobuf schema; known: %q, %q, %q", format, "", FormatSerialized, FormatIgnoreExtensions)
 }

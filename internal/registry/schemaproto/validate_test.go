@@ -59,10 +59,8 @@ func TestValidate(t *testing.T) {
 	noID := encode(t, order, func(m *dynamicpb.Message) { m.Set(order.Fields().ByName("qty"), protoreflect.ValueOfInt32(3)) })
 	refundMsg := encode(t, refund, func(m *dynamicpb.Message) { setString(m, "order_id", "o-1") })
 	reasonMsg := encode(t, reason, func(m *dynamicpb.Message) { setString(m, "why", "broken") })
-	// field 1 as a varint where Order.id is a string: wrong wire type for
-	// a known field is an error only when it breaks the framing, so use a
-	// truncated length instead.
-	truncated := good[:len(good)-2]
+	// field 1 (id) announces 10 bytes and has 3.
+	truncated := []byte{0x0a, 0x0a, 'a', 'b', 'c'}
 
 	cases := []struct {
 		name    string
