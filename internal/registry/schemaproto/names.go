@@ -90,7 +90,7 @@ func (n *namer) name(scope, target string) string {
 			continue
 		}
 		cand := target[i+1:]
-		if n.resolves(scope, cand, target) {
+		if !hasKeyword(cand) && n.resolves(scope, cand, target) {
 			return cand
 		}
 	}
@@ -117,4 +117,26 @@ func join(scope, name string) string {
 		return name
 	}
 	return scope + "." + name
+}
+
+// hasKeyword reports whether a relative name has a component that the
+// parser could read as syntax where a type is expected ("optional Foo",
+// "stream Foo", "map<...>", "k.stream"); such names print with a leading
+// dot, the form the parser reads as a name.
+func hasKeyword(name string) bool {
+	for _, part := range strings.Split(name, ".") {
+		if keywords[part] {
+			return true
+		}
+	}
+	return false
+}
+
+// keywords are the .proto words hasKeyword avoids.
+var keywords = map[string]bool{
+	"optional": true, "required": true, "repeated": true, "group": true, "map": true,
+	"oneof": true, "stream": true, "extend": true, "extensions": true, "reserved": true,
+	"option": true, "message": true, "enum": true, "service": true, "rpc": true,
+	"returns": true, "import": true, "package": true, "syntax": true, "edition": true,
+	"weak": true, "public": true, "to": true, "max": true,
 }

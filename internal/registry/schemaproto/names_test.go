@@ -33,6 +33,9 @@ message M { message x {} int32 opt = 1 [(.x.opt) = 5]; }`,
 		[]string{"  map<string, m.value> v = 1;"}},
 	{"no package", `syntax = "proto3"; message A { message A {} A a = 1; .A b = 2; }`,
 		[]string{"  A a = 1;", "  .A b = 2;"}},
+	{"keyword type names", `syntax = "proto3"; package k; message optional {} message stream {} message map {}
+message M { .k.optional a = 1; .k.map b = 2; } service S { rpc R(.k.stream) returns (.k.stream); }`,
+		[]string{"  .k.optional a = 1;", "  .k.map b = 2;", "  rpc R(.k.stream) returns (.k.stream);"}},
 	{"method types", `syntax = "proto3"; package s; message Req {} service Svc { rpc Req(.s.Req) returns (.s.Req); }`,
 		[]string{"  rpc Req(s.Req) returns (s.Req);"}},
 }
