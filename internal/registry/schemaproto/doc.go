@@ -36,14 +36,17 @@
 //
 //   - syntax (or edition), package, imports in declaration order (with
 //     public/weak), file options;
-//   - then top-level messages, enums, extend blocks (grouped by extendee
-//     in order of first appearance) and services, each kind in declaration
-//     order, separated by blank lines;
+//   - then top-level messages and extend blocks, enums and services, each
+//     kind in declaration order, separated by blank lines;
 //   - inside a message: options, reserved ranges, reserved names, fields
 //     in declaration order (a oneof printed where its first member is;
 //     map fields as map<K, V>; proto2 groups as "group Name = N { ... }";
 //     proto3 optional as "optional"), extension ranges, nested enums,
-//     nested messages, extend blocks;
+//     nested messages, extend blocks (one per run of the same extendee);
+//   - except that a nested message prints before a field (or extension)
+//     whose map entry or group body protoc numbers after it: nested types
+//     keep the order protoc gave them, so message indexes computed from
+//     the canonical text are those of the original (members.go);
 //   - type names (and custom option names) in the shortest form that
 //     resolves, from where it is written, to the same element under
 //     protobuf's scoping rules: "Address", "Person.Address",
@@ -62,13 +65,18 @@
 //
 // # Normalized form
 //
-// Normalized is Canonical of a copy of the descriptor in which all order
-// that protobuf semantics ignore is fixed: imports by path, messages,
-// enums, services and methods by name, fields by number (so a oneof
-// prints at its lowest-numbered member), enum values by number after the
-// first one (the default, which stays first), extensions by extendee and
-// number, reserved and extension ranges by start, reserved names
-// alphabetically.
+// Normalized is Canonical of a copy of the descriptor in which order that
+// protobuf semantics ignore is fixed: imports by path, enums, services
+// and methods by name, fields by number (so a oneof prints at its
+// lowest-numbered member), enum values by number after the first one
+// (the default, which stays first), extensions by extendee and number,
+// reserved and extension ranges by start, reserved names alphabetically.
+// Messages keep their declaration order: Confluent's message indexes
+// count messages in that order, so sorting them would make a serializer's
+// indexes select another message in a schema registered with
+// ?normalize=true. (Sorting fields can still move a map or group field
+// past a nested message declared among the fields and so change that
+// nested message's index; Canonical never does.)
 //
 // # Formats
 //

@@ -10,12 +10,12 @@ import (
 )
 
 // normalizeFile returns a copy of fdp with every order that protobuf
-// semantics ignore fixed: imports by path, messages, enums and services
-// by name, fields by number, enum values by number after the first (the default), aliases by name,
+// semantics ignore fixed: imports by path, enums and services by name, fields by number, enum values by number after the first (the default), aliases by name,
 // extensions by extendee then number, methods by name, reserved ranges
 // and extension ranges by start, reserved names alphabetically. Oneof
 // declarations keep their indexes; each prints at its lowest-numbered
-// member. Options are always printed sorted (see options).
+// member. Options are always printed sorted (see options). Messages keep
+// their declaration order, which Confluent's message indexes depend on.
 func normalizeFile(fdp *descriptorpb.FileDescriptorProto) *descriptorpb.FileDescriptorProto {
 	f := proto.Clone(fdp).(*descriptorpb.FileDescriptorProto)
 	sortImports(f)
@@ -65,10 +65,9 @@ func sortImports(f *descriptorpb.FileDescriptorProto) {
 	}
 }
 
+// sortMessages sorts what is inside each message, not the messages:
+// their order is what message indexes count.
 func sortMessages(ms []*descriptorpb.DescriptorProto) {
-	slices.SortFunc(ms, func(a, b *descriptorpb.DescriptorProto) int {
-		return strings.Compare(a.GetName(), b.GetName())
-	})
 	for _, m := range ms {
 		slices.SortStableFunc(m.Field, func(a, b *descriptorpb.FieldDescriptorProto) int {
 			return cmp.Compare(a.GetNumber(), b.GetNumber())

@@ -30,24 +30,11 @@ func printFile(fdp *descriptorpb.FileDescriptorProto, res linker.Resolver, names
 		p.syntax = "proto2"
 	}
 	p.header(fdp)
-	groups := groupTypes(fdp.GetExtension(), fdp.GetMessageType(), p.syntax)
-	for _, m := range fdp.GetMessageType() {
-		if groups[m.GetName()] {
-			continue
-		}
-		p.blank()
-		p.message(m)
-	}
+	p.members(nil, nil, fdp.GetExtension(), fdp.GetMessageType(), func() {})
 	for _, e := range fdp.GetEnumType() {
-		p.blank()
 		p.enum(e)
 	}
-	if !noExt && len(fdp.GetExtension()) > 0 {
-		p.blank()
-		p.extends(fdp.GetExtension(), fdp.GetMessageType())
-	}
 	for _, s := range fdp.GetService() {
-		p.blank()
 		p.service(s)
 	}
 	return p.b.String()
@@ -94,10 +81,17 @@ func (p *printer) line(format string, args ...any) {
 	p.b.WriteByte('\n')
 }
 
-// blank separates top-level declarations.
+// blank writes an empty line.
 func (p *printer) blank() {
 	if p.b.Len() > 0 {
 		p.b.WriteByte('\n')
+	}
+}
+
+// topBlank separates top-level declarations.
+func (p *printer) topBlank() {
+	if p.depth == 0 {
+		p.blank()
 	}
 }
 
@@ -107,36 +101,27 @@ func (p *printer) optionLines(opts []option) {
 	}
 }
 
-// groupTypes names the messages among msgs that are the bodies of proto2
-// group fields declared in the same scope, printed inside the field.
-func groupTypes(fields []*descriptorpb.FieldDescriptorProto, msgs []*descriptorpb.DescriptorProto, syntax string) map[string]bool {
-	out := map[string]bool{}
-	if syntax != "proto2" {
-		return out
-	}
-	for _, f := range fields {
-		if f.GetType() == descriptorpb.FieldDescriptorProto_TYPE_GROUP {
-			if m := findNested(msgs, f.GetTypeName()); m != nil {
-				out[m.GetName()] = true
-			}
-		}
-	}
-	return out
-}
-
 // findNested returns the message among msgs whose name is the last
 // component of the type name typ.
 func findNested(msgs []*descriptorpb.DescriptorProto, typ string) *descriptorpb.DescriptorProto {
-	name := typ[strings.LastIndexByte(typ, '.')+1:]
-	for _, m := range msgs {
-		if m.GetName() == name {
-			return m
-		}
+	if i := nestedIndex(msgs, typ); i >= 0 {
+		return msgs[i]
 	}
 	return nil
 }
 
+func nestedIndex(msgs []*descriptorpb.DescriptorProto, typ string) int {
+	name := typ[strings.LastIndexByte(typ, '.')+1:]
+	for i, m := range msgs {
+		if m.GetName() == name {
+			return i
+		}
+	}
+	return -1
+}
+
 func (p *printer) message(m *descriptorpb.DescriptorProto) {
+	p.topBlank()
 	p.line("message %s {", m.GetName())
 	p.depth++
 	p.messageBody(m)
@@ -157,51 +142,14 @@ func (p *printer) messageBody(m *descriptorpb.DescriptorProto) {
 	}
 	p.reservedRanges(rs, maxFieldNumber)
 	p.reservedNames(m.GetReservedName())
-	p.fields(m)
-	for _, r := range m.GetExtensionRange() {
-		p.line("extensions %s%s;", rangeText(int64(r.GetStart()), int64(r.GetEnd())-1, maxFieldNumber), p.bracketOptions(nil, r.GetOptions()))
-	}
-	scoped := make([]*descriptorpb.FieldDescriptorProto, 0, len(m.GetField())+len(m.GetExtension()))
-	scoped = append(append(scoped, m.GetField()...), m.GetExtension()...)
-	groups := groupTypes(scoped, m.GetNestedType(), p.syntax)
-	for _, e := range m.GetEnumType() {
-		p.enum(e)
-	}
-	for _, n := range m.GetNestedType() {
-		if !n.GetOptions().GetMapEntry() && !groups[n.GetName()] {
-			p.message(n)
+	p.members(m.GetField(), m.GetOneofDecl(), m.GetExtension(), m.GetNestedType(), func() {
+		for _, r := range m.GetExtensionRange() {
+			p.line("extensions %s%s;", rangeText(int64(r.GetStart()), int64(r.GetEnd())-1, maxFieldNumber), p.bracketOptions(nil, r.GetOptions()))
 		}
-	}
-	if !p.noExt && len(m.GetExtension()) > 0 {
-		p.extends(m.GetExtension(), m.GetNestedType())
-	}
-}
-
-// fields prints the fields in order, each oneof where its first member is.
-func (p *printer) fields(m *descriptorpb.DescriptorProto) {
-	done := map[int32]bool{}
-	for _, f := range m.GetField() {
-		if f.OneofIndex == nil || f.GetProto3Optional() {
-			p.field(f, m.GetNestedType(), false)
-			continue
+		for _, e := range m.GetEnumType() {
+			p.enum(e)
 		}
-		i := f.GetOneofIndex()
-		if done[i] || int(i) >= len(m.GetOneofDecl()) {
-			continue
-		}
-		done[i] = true
-		o := m.GetOneofDecl()[i]
-		p.line("oneof %s {", o.GetName())
-		p.depth++
-		p.optionLines(p.options(o.GetOptions()))
-		for _, g := range m.GetField() {
-			if g.OneofIndex != nil && g.GetOneofIndex() == i && !g.GetProto3Optional() {
-				p.field(g, m.GetNestedType(), true)
-			}
-		}
-		p.depth--
-		p.line("}")
-	}
+	})
 }
 
 // field prints one field; nested holds the types declared beside it
@@ -312,29 +260,8 @@ func jsonName(name string) string {
 	return b.String()
 }
 
-// extends prints extension fields grouped by extendee, in the order of
-// each extendee's first extension.
-func (p *printer) extends(exts []*descriptorpb.FieldDescriptorProto, scope []*descriptorpb.DescriptorProto) {
-	var order []string
-	by := map[string][]*descriptorpb.FieldDescriptorProto{}
-	for _, x := range exts {
-		if _, ok := by[x.GetExtendee()]; !ok {
-			order = append(order, x.GetExtendee())
-		}
-		by[x.GetExtendee()] = append(by[x.GetExtendee()], x)
-	}
-	for _, e := range order {
-		p.line("extend %s {", p.names.name(p.scope, e))
-		p.depth++
-		for _, x := range by[e] {
-			p.field(x, scope, false)
-		}
-		p.depth--
-		p.line("}")
-	}
-}
-
 func (p *printer) enum(e *descriptorpb.EnumDescriptorProto) {
+	p.topBlank()
 	p.line("enum %s {", e.GetName())
 	p.depth++
 	p.optionLines(p.options(e.GetOptions()))
@@ -391,6 +318,7 @@ func (p *printer) reservedNames(names []string) {
 }
 
 func (p *printer) service(s *descriptorpb.ServiceDescriptorProto) {
+	p.topBlank()
 	p.line("service %s {", s.GetName())
 	p.depth++
 	p.optionLines(p.options(s.GetOptions()))

@@ -96,8 +96,8 @@ service S { rpc B(M) returns (M); rpc A(L) returns (L); }`, nil)
 import "google/protobuf/duration.proto";
 import "google/protobuf/timestamp.proto";
 service S { rpc A(L) returns (L); rpc B(M) returns (M); }
-message L { google.protobuf.Duration d = 2; google.protobuf.Timestamp t = 1; }
 message M { reserved "p", "q"; reserved 10, 20; int32 a = 1; int32 b = 2; oneof o { string x = 3; string y = 4; } }
+message L { google.protobuf.Duration d = 2; google.protobuf.Timestamp t = 1; }
 enum E { Z = 0; A = 1; B = 2; }`, nil)
 	if a.Canonical() == b.Canonical() {
 		t.Fatal("canonical forms should keep declaration order")
