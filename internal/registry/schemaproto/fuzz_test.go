@@ -1,6 +1,7 @@
 package schemaproto
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	"github.com/samsa-streaming/samsa/internal/registry/schema"
@@ -20,6 +21,10 @@ func FuzzParse(f *testing.F) {
 		}
 	}
 	f.Add(ordersProto)
+	for seed := uint64(0); seed < 16; seed++ {
+		g := &gen{r: rand.New(rand.NewPCG(seed, 7))}
+		f.Add(g.file())
+	}
 	f.Add(`syntax = "proto3"; import "confluent/meta.proto"; message M { int32 a = 1 [(confluent.field_meta) = { doc: "x" }]; }`)
 	f.Add(`syntax = "proto2"; message M { optional string s = 1 [default = "\xff\0"]; extensions 1 to max; }`)
 	f.Add(`syntax = "proto3"; message M { map<string, M> m = 1; oneof o { M x = 2; } }`)

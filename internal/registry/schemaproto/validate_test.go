@@ -147,3 +147,38 @@ func TestMessageIndexesSkipDependencies(t *testing.T) {
 		t.Fatal("a message of an import got indexes in this schema")
 	}
 }
+
+// TestMessageIndexesSurviveCanonical checks that a nested message keeps
+// its index in the canonical text although map entries are declared
+// around it.
+func TestMessageIndexesSurviveCanonical(t *testing.T) {
+	s := mustParse(t, `syntax = "proto3"; package ix;
+message M {
+  map<string, int32> a = 1;
+  message N { string s = 1; }
+  map<string, N> b = 2;
+  message O {}
+  N n = 3;
+}`, nil)
+	c := mustParse(t, s.Canonical(), nil)
+	for _, name := range []string{"ix.M.N", "ix.M.O", "ix.M.AEntry", "ix.M.BEntry"} {
+		want, err := s.MessageIndexes(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.MessageIndexes(name)
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("%s: indexes %v in canonical, %v in source (%v)\n%s", name, got, want, err, s.Canonical())
+		}
+	}
+	if want := []int{0, 1}; !slices.Equal(must(s.MessageIndexes("ix.M.N")), want) {
+		t.Errorf("ix.M.N indexes %v, want %v", must(s.MessageIndexes("ix.M.N")), want)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
