@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bufbuild/protocompile/linker"
+
 	"github.com/samsa-streaming/samsa/internal/registry/schema"
 )
 
@@ -126,4 +128,21 @@ func TestNestingIgnoresStringsAndComments(t *testing.T) {
 	braces := strings.Repeat("{", 100)
 	text := "syntax = \"proto3\";\n// " + braces + "\n/* " + braces + " */\nmessage M { string s = 1 [json_name = \"" + braces + "\"]; }"
 	mustParse(t, text, nil)
+}
+
+// TestRebuiltDescriptors checks that schemas get protobuf-go's indexed
+// descriptors, not the fallback to protocompile's.
+func TestRebuiltDescriptors(t *testing.T) {
+	texts := []string{ordersProto, `syntax = "proto3"; import "confluent/meta.proto"; import "confluent/type/decimal.proto";
+import "google/protobuf/struct.proto";
+message M { confluent.type.Decimal d = 1 [(confluent.field_meta) = { doc: "x" }]; google.protobuf.Struct s = 2; }`}
+	for _, text := range roundTrip {
+		texts = append(texts, text)
+	}
+	for _, text := range texts {
+		s := mustParse(t, text, nil)
+		if _, slow := s.File().(linker.Result); slow {
+			t.Errorf("schema kept protocompile's descriptors:\n%s", text)
+		}
+	}
 }

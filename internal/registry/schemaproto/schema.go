@@ -8,7 +8,9 @@ import (
 
 	"github.com/bufbuild/protocompile/linker"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/dynamicpb"
 )
@@ -22,16 +24,30 @@ const (
 // Schema is a compiled Protobuf schema: one .proto file, linked against
 // its references. It is immutable and safe for concurrent use.
 type Schema struct {
-	file       linker.Result
-	fdp        *descriptorpb.FileDescriptorProto
+	// file is the compiled file as protobuf-go's own descriptors (see
+	// rebuild), or protocompile's when that fails.
+	file  protoreflect.FileDescriptor
+	types typeResolver // the extensions and messages file can see
+	fdp   *descriptorpb.FileDescriptorProto
+	// res resolves what protocompile linked, for printing options.
 	res        linker.Resolver
 	names      *namer
 	canonical  string
 	normalized string
 }
 
+// typeResolver finds the message and extension types Validate decodes.
+type typeResolver interface {
+	protoregistry.ExtensionTypeResolver
+	protoregistry.MessageTypeResolver
+}
+
 func newSchema(res linker.Result) (*Schema, error) {
-	s := &Schema{file: res, fdp: fileProto(res), res: linker.ResolverFromFile(res), names: newNamer(res)}
+	s := &Schema{fdp: fileProto(res), res: linker.ResolverFromFile(res), names: newNamer(res)}
+	s.file, s.types = res, s.res
+	if fd, types, err := rebuild(res); err == nil {
+		s.file, s.types = fd, types
+	}
 	s.canonical = printFile(s.fdp, s.res, s.names, false)
 	s.normalized = printFile(normalizeFile(s.fdp), s.res, s.names, false)
 	return s, nil
@@ -75,7 +91,7 @@ func (s *Schema) Validate(payload []byte, indexes []int) error {
 		return err
 	}
 	m := dynamicpb.NewMessage(md)
-	if err := (proto.UnmarshalOptions{Resolver: s.res}).Unmarshal(payload, m); err != nil {
+	if err := (proto.UnmarshalOptions{Resolver: s.types}).Unmarshal(payload, m); err != nil {
 		return fmt.Errorf("payload does not decode as protobuf message %s: %w", md.FullName(), err)
 	}
 	return nil
@@ -113,8 +129,8 @@ func (s *Schema) MessageByIndexes(indexes []int) (protoreflect.MessageDescriptor
 // through nested messages.
 func (s *Schema) MessageIndexes(fullName string) ([]int, error) {
 	name := protoreflect.FullName(strings.TrimPrefix(fullName, "."))
-	md, ok := s.file.FindDescriptorByName(name).(protoreflect.MessageDescriptor)
-	if !ok || md.ParentFile().Path() != s.file.Path() {
+	md := findMessage(s.file.Messages(), name)
+	if md == nil {
 		return nil, fmt.Errorf("protobuf schema has no message named %q", fullName)
 	}
 	var path []int
@@ -131,4 +147,53 @@ func (s *Schema) MessageIndexes(fullName string) ([]int, error) {
 		return nil, errors.New("protobuf message has no index path")
 	}
 	return path, nil
+}
+
+// findMessage finds the message named name among ms and their nested
+// messages, descending only into messages whose name is a prefix of name.
+func findMessage(ms protoreflect.MessageDescriptors, name protoreflect.FullName) protoreflect.MessageDescriptor {
+	for i := 0; i < ms.Len(); i++ {
+		m := ms.Get(i)
+		switch full := m.FullName(); {
+		case full == name:
+			return m
+		case strings.HasPrefix(string(name), string(full)+"."):
+			return findMessage(m.Messages(), name)
+		}
+	}
+	return nil
+}
+
+// rebuild turns the compiled file and everything it imports into
+// protobuf-go's own descriptors, whose lookups by field number and name
+// are indexed (protocompile's scan linearly, which makes decoding and
+// comparing a message with thousands of fields quadratic).
+func rebuild(res linker.Result) (protoreflect.FileDescriptor, typeResolver, error) {
+	set := &descriptorpb.FileDescriptorSet{}
+	seen := map[string]bool{}
+	var add func(protoreflect.FileDescriptor)
+	add = func(fd protoreflect.FileDescriptor) {
+		if seen[fd.Path()] {
+			return
+		}
+		seen[fd.Path()] = true
+		for i := 0; i < fd.Imports().Len(); i++ {
+			add(fd.Imports().Get(i).FileDescriptor)
+		}
+		if r, ok := fd.(linker.Result); ok {
+			set.File = append(set.File, r.FileDescriptorProto())
+			return
+		}
+		set.File = append(set.File, protodesc.ToFileDescriptorProto(fd))
+	}
+	add(res)
+	files, err := protodesc.NewFiles(set)
+	if err != nil {
+		return nil, nil, err
+	}
+	fd, err := files.FindFileByPath(res.Path())
+	if err != nil {
+		return nil, nil, err
+	}
+	return fd, dynamicpb.NewTypes(files), nil
 }
