@@ -21,8 +21,9 @@ type fieldItem struct {
 // memberPrinter holds the merge's state for one scope.
 type memberPrinter struct {
 	p      *printer
-	nested []*descriptorpb.DescriptorProto
+	nested *nestedTypes
 	exts   []*descriptorpb.FieldDescriptorProto
+	extTie []int        // nested index each extension declares inline, or -1
 	tied   map[int]bool // nested indexes printed inline
 	next   int          // first nested index not yet printed or passed
 	xi     int          // first extension not yet printed
@@ -32,10 +33,11 @@ type memberPrinter struct {
 // messages in merged order; between runs after the fields, before the
 // remaining nested messages and extend blocks.
 func (p *printer) members(fields []*descriptorpb.FieldDescriptorProto, oneofs []*descriptorpb.OneofDescriptorProto,
-	exts []*descriptorpb.FieldDescriptorProto, nested []*descriptorpb.DescriptorProto, between func()) {
+	exts []*descriptorpb.FieldDescriptorProto, list []*descriptorpb.DescriptorProto, between func()) {
 	if p.noExt {
 		exts = nil // their group bodies then print as plain messages
 	}
+	nested := newNestedTypes(list)
 	mp := &memberPrinter{p: p, nested: nested, exts: exts, tied: map[int]bool{}}
 	items := fieldItems(fields, oneofs)
 	for i := range items {
@@ -50,7 +52,9 @@ func (p *printer) members(fields []*descriptorpb.FieldDescriptorProto, oneofs []
 		}
 	}
 	for _, x := range exts {
-		if t := p.inlineType(x, nested); t >= 0 {
+		t := p.inlineType(x, nested)
+		mp.extTie = append(mp.extTie, t)
+		if t >= 0 {
 			mp.tied[t] = true
 		}
 	}
@@ -65,16 +69,16 @@ func (p *printer) members(fields []*descriptorpb.FieldDescriptorProto, oneofs []
 	between()
 	mp.flush(mp.firstExtTie())
 	mp.printExts(len(exts))
-	mp.flush(len(nested))
+	mp.flush(len(nested.list))
 }
 
 // inlineType is the index in nested of the type f declares inline, or -1.
-func (p *printer) inlineType(f *descriptorpb.FieldDescriptorProto, nested []*descriptorpb.DescriptorProto) int {
+func (p *printer) inlineType(f *descriptorpb.FieldDescriptorProto, nested *nestedTypes) int {
 	if f.GetType() == descriptorpb.FieldDescriptorProto_TYPE_GROUP && p.syntax == "proto2" {
-		return nestedIndex(nested, f.GetTypeName())
+		return nested.index(f.GetTypeName())
 	}
 	if mapEntry(f, nested) != nil {
-		return nestedIndex(nested, f.GetTypeName())
+		return nested.index(f.GetTypeName())
 	}
 	return -1
 }
@@ -100,7 +104,7 @@ func fieldItems(fields []*descriptorpb.FieldDescriptorProto, oneofs []*descripto
 	return items
 }
 
-func (p *printer) fieldItem(it fieldItem, nested []*descriptorpb.DescriptorProto) {
+func (p *printer) fieldItem(it fieldItem, nested *nestedTypes) {
 	if it.oneof == nil {
 		p.field(it.fields[0], nested, false)
 		return
@@ -120,7 +124,7 @@ func (p *printer) fieldItem(it fieldItem, nested []*descriptorpb.DescriptorProto
 func (mp *memberPrinter) flush(upto int) {
 	for ; mp.next < upto; mp.next++ {
 		if !mp.tied[mp.next] {
-			mp.p.message(mp.nested[mp.next])
+			mp.p.message(mp.nested.list[mp.next])
 		}
 	}
 }
@@ -128,9 +132,12 @@ func (mp *memberPrinter) flush(upto int) {
 // extsBefore prints the pending extensions up to the last one that
 // declares a type before nested index t.
 func (mp *memberPrinter) extsBefore(t int) {
+	if mp.firstExtTie() >= t {
+		return
+	}
 	last := -1
 	for k := mp.xi; k < len(mp.exts); k++ {
-		if x := mp.p.inlineType(mp.exts[k], mp.nested); x >= 0 && x < t {
+		if x := mp.extTie[k]; x >= 0 && x < t {
 			last = k
 		}
 	}
@@ -143,11 +150,11 @@ func (mp *memberPrinter) extsBefore(t int) {
 // or len(nested).
 func (mp *memberPrinter) firstExtTie() int {
 	for k := mp.xi; k < len(mp.exts); k++ {
-		if x := mp.p.inlineType(mp.exts[k], mp.nested); x >= 0 {
+		if x := mp.extTie[k]; x >= 0 {
 			return x
 		}
 	}
-	return len(mp.nested)
+	return len(mp.nested.list)
 }
 
 // printExts prints the pending extensions before index until in extend
@@ -165,7 +172,7 @@ func (mp *memberPrinter) printExts(until int) {
 	}
 	for ; mp.xi < until; mp.xi++ {
 		x := mp.exts[mp.xi]
-		if t := p.inlineType(x, mp.nested); t >= 0 {
+		if t := mp.extTie[mp.xi]; t >= 0 {
 			if mp.pending(t) {
 				closeBlock()
 				mp.flush(t)

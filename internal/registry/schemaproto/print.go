@@ -101,23 +101,35 @@ func (p *printer) optionLines(opts []option) {
 	}
 }
 
-// findNested returns the message among msgs whose name is the last
-// component of the type name typ.
-func findNested(msgs []*descriptorpb.DescriptorProto, typ string) *descriptorpb.DescriptorProto {
-	if i := nestedIndex(msgs, typ); i >= 0 {
-		return msgs[i]
-	}
-	return nil
+// nestedTypes are the messages declared in one scope, in order, indexed
+// by name.
+type nestedTypes struct {
+	list   []*descriptorpb.DescriptorProto
+	byName map[string]int
 }
 
-func nestedIndex(msgs []*descriptorpb.DescriptorProto, typ string) int {
-	name := typ[strings.LastIndexByte(typ, '.')+1:]
-	for i, m := range msgs {
-		if m.GetName() == name {
-			return i
-		}
+func newNestedTypes(list []*descriptorpb.DescriptorProto) *nestedTypes {
+	n := &nestedTypes{list: list, byName: make(map[string]int, len(list))}
+	for i, m := range list {
+		n.byName[m.GetName()] = i
+	}
+	return n
+}
+
+// index is the position of the message named by the last component of
+// the type name typ, or -1.
+func (n *nestedTypes) index(typ string) int {
+	if i, ok := n.byName[typ[strings.LastIndexByte(typ, '.')+1:]]; ok {
+		return i
 	}
 	return -1
+}
+
+func (n *nestedTypes) find(typ string) *descriptorpb.DescriptorProto {
+	if i := n.index(typ); i >= 0 {
+		return n.list[i]
+	}
+	return nil
 }
 
 func (p *printer) message(m *descriptorpb.DescriptorProto) {
@@ -154,10 +166,10 @@ func (p *printer) messageBody(m *descriptorpb.DescriptorProto) {
 
 // field prints one field; nested holds the types declared beside it
 // (its map entry or group body).
-func (p *printer) field(f *descriptorpb.FieldDescriptorProto, nested []*descriptorpb.DescriptorProto, inOneof bool) {
+func (p *printer) field(f *descriptorpb.FieldDescriptorProto, nested *nestedTypes, inOneof bool) {
 	label := p.label(f, inOneof)
 	if f.GetType() == descriptorpb.FieldDescriptorProto_TYPE_GROUP && p.syntax == "proto2" {
-		if g := findNested(nested, f.GetTypeName()); g != nil {
+		if g := nested.find(f.GetTypeName()); g != nil {
 			p.line("%sgroup %s = %d%s {", label, g.GetName(), f.GetNumber(), p.fieldOptions(f))
 			p.depth++
 			p.messageBody(g)
@@ -178,11 +190,11 @@ func (p *printer) field(f *descriptorpb.FieldDescriptorProto, nested []*descript
 }
 
 // mapEntry returns the map entry type of a map field, or nil.
-func mapEntry(f *descriptorpb.FieldDescriptorProto, nested []*descriptorpb.DescriptorProto) *descriptorpb.DescriptorProto {
+func mapEntry(f *descriptorpb.FieldDescriptorProto, nested *nestedTypes) *descriptorpb.DescriptorProto {
 	if f.GetLabel() != descriptorpb.FieldDescriptorProto_LABEL_REPEATED || f.GetType() != descriptorpb.FieldDescriptorProto_TYPE_MESSAGE {
 		return nil
 	}
-	e := findNested(nested, f.GetTypeName())
+	e := nested.find(f.GetTypeName())
 	if e == nil || !e.GetOptions().GetMapEntry() || len(e.GetField()) != 2 {
 		return nil
 	}
