@@ -125,18 +125,22 @@ func join(scope, name string) string {
 // dot, the form the parser reads as a name.
 func hasKeyword(name string) bool {
 	for _, part := range strings.Split(name, ".") {
-		if keywords[part] {
+		if isKeyword(part) {
 			return true
 		}
 	}
 	return false
 }
 
-// keywords are the .proto words hasKeyword avoids.
-var keywords = map[string]bool{
-	"optional": true, "required": true, "repeated": true, "group": true, "map": true,
-	"oneof": true, "stream": true, "extend": true, "extensions": true, "reserved": true,
-	"option": true, "message": true, "enum": true, "service": true, "rpc": true,
-	"returns": true, "import": true, "package": true, "syntax": true, "edition": true,
-	"weak": true, "public": true, "to": true, "max": true,
+// isKeyword reports whether word is one of the .proto words hasKeyword
+// avoids.
+func isKeyword(word string) bool {
+	switch word {
+	case "optional", "required", "repeated", "group", "map", "oneof", "stream",
+		"extend", "extensions", "reserved", "option", "message", "enum", "service",
+		"rpc", "returns", "import", "package", "syntax", "edition", "weak", "public",
+		"to", "max":
+		return true
+	}
+	return false
 }

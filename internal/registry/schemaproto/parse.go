@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"strings"
+	"sync"
 
 	"github.com/bufbuild/protocompile"
 	"github.com/bufbuild/protocompile/linker"
@@ -162,8 +163,13 @@ func skipComment(text string, i, line int) (int, int) {
 // compile runs protocompile on the main file and returns its result.
 func compile(files map[string]string, name string) (linker.Result, error) {
 	src := &protocompile.SourceResolver{Accessor: accessor(files)}
-	var errs []error
+	var (
+		mu   sync.Mutex // files compile in goroutines of their own
+		errs []error
+	)
 	rep := reporter.NewReporter(func(err reporter.ErrorWithPos) error {
+		mu.Lock()
+		defer mu.Unlock()
 		errs = append(errs, err)
 		if len(errs) >= maxErrors {
 			return err
@@ -176,6 +182,8 @@ func compile(files map[string]string, name string) (linker.Result, error) {
 		MaxParallelism: 1,
 	}
 	out, err := c.Compile(context.Background(), name)
+	mu.Lock()
+	defer mu.Unlock()
 	if len(errs) > 0 {
 		return nil, parseError(errs)
 	}

@@ -1,6 +1,7 @@
 package schemaproto
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -181,4 +182,31 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// TestConcurrentUse exercises one Schema from several goroutines (run
+// with -race).
+func TestConcurrentUse(t *testing.T) {
+	s := mustParse(t, ordersProto, nil)
+	payload := []byte{0x0a, 0x01, 'x'}
+	done := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		go func() {
+			var err error
+			for j := 0; j < 20 && err == nil; j++ {
+				err = s.Validate(payload, nil)
+				if inc := New().Check(s, s); len(inc) != 0 {
+					err = fmt.Errorf("self-incompatible: %v", inc)
+				}
+				_, _ = s.MessageIndexes("orders.Order.Line")
+				_, _ = s.Format(FormatSerialized)
+			}
+			done <- err
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
 }
