@@ -115,7 +115,8 @@ func checkText(name, text string) error {
 				return fmt.Errorf("%s:%d: nesting deeper than the limit of %d levels", name, line, maxNesting)
 			}
 		case '}', ']', ')':
-			depth--
+			// a stray closer earns no credit for deeper nesting later
+			depth = max(depth-1, 0)
 		}
 	}
 	return nil

@@ -104,6 +104,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad syntax", `syntax = "proto4"; message M {}`, nil, []string{"schema.proto:1:10", "must be"}},
 		{"empty", "  \n", nil, []string{"empty protobuf schema"}},
 		{"too deep", "syntax = \"proto3\";\n" + strings.Repeat("message M {", 70) + strings.Repeat("}", 70), nil, []string{"schema.proto:2:", "nesting deeper than the limit of 64"}},
+		{"stray closers give no credit", "syntax = \"proto3\";\n" + strings.Repeat("}", 100) + strings.Repeat("message M {", 70), nil, []string{"nesting deeper than the limit of 64"}},
 		{"too large", "syntax = \"proto3\";\n//" + strings.Repeat("x", maxFileBytes), nil, []string{"more than the limit"}},
 		{"unnamed reference", `syntax = "proto3";`, []schema.Dep{{Name: "", Schema: "syntax = \"proto3\";"}}, []string{"empty name"}},
 		{"bad reference", `syntax = "proto3"; import "d.proto";`, []schema.Dep{{Name: "d.proto", Schema: "message {"}}, []string{"d.proto:1:"}},
