@@ -149,8 +149,9 @@
 //   - ENUM_CONST_REMOVED: the writer's enum has a number the reader's
 //     enum neither declares nor reserves.
 //
-// Compatible (not reported): adding or removing messages in the reader
-// other than the above, adding fields, removing (optional) fields (the
+// Compatible (not reported): messages the reader adds, enums either side
+// adds or removes (what matters of them is checked through the fields
+// that use them), adding fields, removing (optional) fields (the
 // reader skips unknown fields), renaming fields or enum constants (the
 // wire carries numbers), ENUM_CONST_ADDED (the writer never wrote the new
 // constant), removing an enum constant that the reader reserves, changing
@@ -158,4 +159,9 @@
 // wire format is the same and label changes are checked on their own),
 // proto3 optional added or removed, and moving a single field into a new
 // oneof.
+//
+// Check reads in one direction; the registry checks both for FULL modes.
+// So in BACKWARD (new reads old) a message added by the new schema is
+// fine, and in FORWARD (old reads new) it is MESSAGE_REMOVED, because a
+// producer may then write it.
 package schemaproto
