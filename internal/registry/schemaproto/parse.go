@@ -2,6 +2,7 @@ package schemaproto
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"github.com/bufbuild/protocompile"
 	"github.com/bufbuild/protocompile/linker"
 	"github.com/bufbuild/protocompile/reporter"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/types/descriptorpb"
 
@@ -42,7 +44,10 @@ func (handler) Type() schema.Type { return schema.Protobuf }
 
 // Parse compiles text as one .proto file whose imports are resolved from
 // deps (by import path), from the Confluent well-known files and from the
-// google/protobuf standard imports, in that order.
+// google/protobuf standard imports, in that order. A text that does not
+// compile but is the standard base64 of a serialized FileDescriptorProto
+// (Confluent's other input form, what confluent-kafka's Python
+// ProtobufSerializer registers) is linked from that descriptor instead.
 func (handler) Parse(text string, deps []schema.Dep) (schema.Schema, error) {
 	files, name, err := sources(text, deps)
 	if err != nil {
@@ -50,9 +55,55 @@ func (handler) Parse(text string, deps []schema.Dep) (schema.Schema, error) {
 	}
 	compiled, err := compile(files, name)
 	if err != nil {
-		return nil, err
+		fdp := serializedDescriptor(text)
+		if fdp == nil {
+			return nil, err
+		}
+		if compiled, err = compileDescriptor(files, name, fdp); err != nil {
+			return nil, err
+		}
 	}
 	return newSchema(compiled)
+}
+
+// serializedDescriptor decodes text as the standard base64 of a serialized
+// FileDescriptorProto; nil if it is not one.
+func serializedDescriptor(text string) *descriptorpb.FileDescriptorProto {
+	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(text))
+	if err != nil || len(b) == 0 {
+		return nil
+	}
+	fdp := &descriptorpb.FileDescriptorProto{}
+	if err := proto.Unmarshal(b, fdp); err != nil {
+		return nil
+	}
+	return fdp
+}
+
+// compileDescriptor links fdp as the file name, its imports resolved as
+// compile resolves those of a text.
+func compileDescriptor(files map[string]string, name string, fdp *descriptorpb.FileDescriptorProto) (linker.Result, error) {
+	fdp = proto.Clone(fdp).(*descriptorpb.FileDescriptorProto)
+	fdp.Name = proto.String(name)
+	std := protocompile.WithStandardImports(&protocompile.SourceResolver{Accessor: accessor(files)})
+	c := protocompile.Compiler{
+		Resolver: protocompile.ResolverFunc(func(path string) (protocompile.SearchResult, error) {
+			if path == name {
+				return protocompile.SearchResult{Proto: fdp}, nil
+			}
+			return std.FindFileByPath(path)
+		}),
+		MaxParallelism: 1,
+	}
+	out, err := c.Compile(context.Background(), name)
+	if err != nil {
+		return nil, fmt.Errorf("invalid protobuf schema (a serialized FileDescriptorProto): %w", err)
+	}
+	res, ok := out[0].(linker.Result)
+	if !ok {
+		return nil, errors.New("invalid protobuf schema: the compiler returned no descriptor for it")
+	}
+	return res, nil
 }
 
 // sources checks the limits and returns the texts by import path with the
