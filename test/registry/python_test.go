@@ -226,6 +226,32 @@ func TestPythonSchemaRegistryClient(t *testing.T) {
 				}
 			}
 		})
+		t.Run("evolve-protobuf-json", func(t *testing.T) {
+			t.Parallel()
+			type evolution struct {
+				ID1, ID2, Versions, CompatBad, Reject, LatestType pyError
+			}
+			var r struct{ Proto, JSON evolution }
+			pyScenario(t, python, n.URL, "evolve_types", "py", &pyKeys{&r})
+			for _, c := range []struct {
+				name, typ string
+				e         evolution
+				words     []string
+			}{
+				{"Protobuf", "PROTOBUF", r.Proto, []string{"balance", "FIELD_SCALAR_KIND_CHANGED", "int64", "string"}},
+				{"JSON Schema", "JSON", r.JSON, []string{"balance", "TYPE_CHANGED", "integer", "string"}},
+			} {
+				id1, _ := wantOK(t, c.name+" v1", c.e.ID1).(float64)
+				id2, _ := wantOK(t, c.name+" v2 (compatible)", c.e.ID2).(float64)
+				if id1 <= 0 || id2 <= 0 || id1 == id2 {
+					t.Errorf("%s ids: v1 %v, v2 %v", c.name, c.e.ID1.OK, c.e.ID2.OK)
+				}
+				wantEq(t, c.name+" versions", wantOK(t, c.name+" versions", c.e.Versions), []int{1, 2})
+				wantEq(t, c.name+" test_compatibility of the bad one", wantOK(t, c.name+" compat", c.e.CompatBad), false)
+				wantErr(t, c.name+" incompatible registration", c.e.Reject, 409, 409, c.words...)
+				wantEq(t, c.name+" latest schemaType", wantOK(t, c.name+" latest", c.e.LatestType), c.typ)
+			}
+		})
 		t.Run("delete", func(t *testing.T) {
 			t.Parallel()
 			var r struct {
@@ -397,54 +423,36 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// pyKeys decodes sr_client.py's snake_case keys into a struct whose field
-// names are their CamelCase (id1_again → ID1Again, avro_person_refs →
-// AvroPersonRefs), matched case-insensitively as encoding/json does.
+// pyKeys decodes sr_client.py's snake_case keys, at every level, into a
+// struct whose field names are their CamelCase (id1_again → ID1Again,
+// avro_person_refs → AvroPersonRefs), matched case-insensitively as
+// encoding/json does.
 type pyKeys struct{ v any }
 
 func (p *pyKeys) UnmarshalJSON(b []byte) error {
-	var m map[string]json.RawMessage
+	var m any
 	if err := json.Unmarshal(b, &m); err != nil {
 		return err
 	}
-	camel := make(map[string]json.RawMessage, len(m))
-	for k, v := range m {
-		camel[strings.ReplaceAll(k, "_", "")] = v
-	}
-	b, err := json.Marshal(camel)
+	b, err := json.Marshal(dropUnderscores(m))
 	if err != nil {
 		return err
 	}
 	return json.Unmarshal(b, p.v)
 }
 
-// TestPythonSerializers produces with confluent-kafka's SerializingProducer
-// and the Avro, Protobuf and JSON Schema serializers (auto-registration on,
-// the client's default subject strategy), checks what the registry holds
-// and how each record is framed, and reads the records back with
-// DeserializingConsumer.
-func TestPythonSerializers(t *testing.T) {
-	t.Parallel()
-	python := clientsPython(t)
-	n := startNode(t)
-	waitReady(t, n.URL)
-	for _, f := range serdeFormats {
-		t.Run(f.name, func(t *testing.T) {
-			t.Parallel()
-			topic := "py-serde-" + f.name
-			createTopic1(t, n, topic)
-			pythonProduce(t, python, n, topic, f.name, serdeRecords)
-			// Auto-registration made version 1 of TOPIC-value with the right type.
-			id, typ := latestID(t, n, topic+"-value")
-			if typ != f.schemaType {
-				t.Errorf("%s-value has schemaType %s, want %s", topic, typ, f.schemaType)
-			}
-			a := call(t, "GET", n.URL+"/subjects/"+topic+"-value/versions", "")
-			if a.Status != 200 || !eqJSON(a.JSON, []int{1}) {
-				t.Errorf("versions of %s-value: %d %s, want [1]", topic, a.Status, a.Body)
-			}
-			checkFraming(t, fetchValues(t, n, topic, serdeRecords), id, f.name)
-			checkReadings(t, "Python DeserializingConsumer", pythonConsume(t, python, n, topic, f.name, serdeRecords), "python", serdeRecords)
-		})
+func dropUnderscores(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, x := range v {
+			m[strings.ReplaceAll(k, "_", "")] = dropUnderscores(x)
+		}
+		return m
+	case []any:
+		for i, x := range v {
+			v[i] = dropUnderscores(x)
+		}
 	}
+	return v
 }

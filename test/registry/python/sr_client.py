@@ -285,7 +285,42 @@ def scenario_normalize(url, p):
     return out
 
 
+PROTO_V1 = 'syntax = "proto3"; package samsa.test; message Account { string owner = 1; int64 balance = 2; }'
+PROTO_V2 = 'syntax = "proto3"; package samsa.test; message Account { string owner = 1; int64 balance = 2; string note = 3; }'
+# balance becomes a string: not wire-compatible with int64.
+PROTO_BAD = 'syntax = "proto3"; package samsa.test; message Account { string owner = 1; string balance = 2; string note = 3; }'
+# A closed content model, so that adding an optional property is BACKWARD
+# compatible (with an open one the old writer may have written it with any
+# value).
+def json_account(**props):
+    return json.dumps({"type": "object", "additionalProperties": False, "properties": props})
+
+
+JSON_V1 = json_account(owner={"type": "string"}, balance={"type": "integer"})
+JSON_V2 = json_account(owner={"type": "string"}, balance={"type": "integer"}, note={"type": "string"})
+# balance becomes a string.
+JSON_BAD = json_account(owner={"type": "string"}, balance={"type": "string"}, note={"type": "string"})
+
+
+def scenario_evolve_types(url, p):
+    """Register, evolve and reject with Protobuf and JSON Schema."""
+    out = {}
+    for kind, v1, v2, bad in [("proto", PROTO_V1, PROTO_V2, PROTO_BAD), ("json", JSON_V1, JSON_V2, JSON_BAD)]:
+        typ = "PROTOBUF" if kind == "proto" else "JSON"
+        s = "%s-evolve%s-value" % (p, kind)
+        r = {}
+        r["id1"] = err(lambda: fresh(url).register_schema(s, Schema(v1, typ)))
+        r["id2"] = err(lambda: fresh(url).register_schema(s, Schema(v2, typ)))
+        r["versions"] = err(lambda: fresh(url).get_versions(s))
+        r["compat_bad"] = err(lambda: fresh(url).test_compatibility(s, Schema(bad, typ), verbose=True))
+        r["reject"] = err(lambda: fresh(url).register_schema(s, Schema(bad, typ)))
+        r["latest_type"] = err(lambda: fresh(url).get_latest_version(s).schema.schema_type)
+        out[kind] = r
+    return out
+
+
 SCENARIOS = {
+    "evolve_types": scenario_evolve_types,
     "evolve": scenario_evolve,
     "delete": scenario_delete,
     "config": scenario_config,
