@@ -418,7 +418,8 @@ func goProduce(t testing.TB, n *node, cl *sr.Client, topic, format string, count
 
 // TestCrossLanguage: records Python's serializers wrote are decoded by
 // franz-go's sr.Serde and by npm's @confluentinc/schemaregistry under Node,
-// and records sr.Serde wrote are decoded by Python's DeserializingConsumer.
+// and records sr.Serde wrote are decoded by Python's DeserializingConsumer
+// and by the npm package.
 func TestCrossLanguage(t *testing.T) {
 	t.Parallel()
 	python := clientsPython(t)
@@ -444,7 +445,7 @@ func TestCrossLanguage(t *testing.T) {
 			checkReadings(t, "franz-go sr.Serde", goDecode(t, cl, f.name, f.schemaType, vals), "python", serdeRecords)
 			checkReadings(t, "npm @confluentinc/schemaregistry", nodeJS.decode(t, n.URL, topic, f.name, vals), "python", serdeRecords)
 		})
-		t.Run("go-to-python/"+f.name, func(t *testing.T) {
+		t.Run("go-to-python-and-node/"+f.name, func(t *testing.T) {
 			t.Parallel()
 			topic := "xl-go-" + f.name
 			createTopic1(t, n, topic)
@@ -453,6 +454,7 @@ func TestCrossLanguage(t *testing.T) {
 				t.Errorf("%s-value latest id %d, sr.Client got %d", topic, got, id)
 			}
 			checkReadings(t, "Python DeserializingConsumer", pythonConsume(t, python, n, topic, f.name, serdeRecords), "go", serdeRecords)
+			checkReadings(t, "npm @confluentinc/schemaregistry", nodeJS.decode(t, n.URL, topic, f.name, fetchValues(t, n, topic, serdeRecords)), "go", serdeRecords)
 		})
 	}
 }
