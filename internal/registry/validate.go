@@ -40,7 +40,7 @@ func (r *Registry) ValidateRecord(ctx context.Context, subject string, key bool,
 	p, err := r.parsed(r.st, e)
 	r.st.mu.RUnlock()
 	if err != nil {
-		return fmt.Errorf("schema id %d cannot be used: %v", e.id, err)
+		return fmt.Errorf("schema id %d cannot be used: %w", e.id, err)
 	}
 	payload, idx := f.Payload, []int(nil)
 	if e.typ == schema.Protobuf {
@@ -49,7 +49,7 @@ func (r *Registry) ValidateRecord(ctx context.Context, subject string, key bool,
 		}
 	}
 	if err := p.Validate(payload, idx); err != nil {
-		return fmt.Errorf("does not decode with schema id %d (%s): %v", e.id, e.typ, err)
+		return fmt.Errorf("does not decode with schema id %d (%s): %w", e.id, e.typ, err)
 	}
 	return nil
 }
@@ -74,7 +74,7 @@ func (r *Registry) validationEntry(ctx context.Context, subject string, h wire.H
 		err := r.store.catchUp(cctx)
 		cancel()
 		if err != nil && !errors.Is(err, context.Canceled) {
-			return nil, fmt.Errorf("schema %s is not known here and the registry cannot read its store: %v", h, err)
+			return nil, fmt.Errorf("schema %s is not known here and the registry cannot read its store: %w", h, err)
 		}
 	}
 }
