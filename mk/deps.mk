@@ -80,6 +80,7 @@ deps-npm: $(COMPAT_NPM_STAMP)
 .PHONY: compat-node
 compat-node:
 	$(call compat_apt_install,$(COMPAT_NODE),nodejs npm)
+	$(call compat_apt_install,npm,npm)
 	@v=$$($(COMPAT_NODE) --version); case "$$v" in v20.*) ;; *) echo "deps-npm: Node $$v, want v20" >&2; exit 1;; esac
 
 $(COMPAT_NPM_STAMP): $(COMPAT_NPM_PACKAGE_JSON) | compat-node
