@@ -66,7 +66,9 @@ func (Handler) Parse(text string, deps []schema.Dep) (schema.Schema, error) {
 	}
 	compiled, err := c.Compile(baseURL)
 	if err != nil {
-		return nil, fmt.Errorf("invalid JSON schema: %v", err)
+		// Show the main document's locations as "#/...", not under the
+		// internal base URL.
+		return nil, fmt.Errorf("invalid JSON schema: %s", strings.ReplaceAll(err.Error(), baseURL, ""))
 	}
 	return &Schema{doc: doc, compiled: compiled, mainURL: base}, nil
 }
