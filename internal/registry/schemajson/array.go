@@ -144,7 +144,7 @@ func (c *checker) restItems(rv arrayView, ws []*sch, n int) []inc {
 	}
 	if rv.restClosed {
 		return []inc{{Path: rv.restPath, Rule: ruleAdditionalItemsRemoved, Reader: "false", Writer: additionalString(wcons),
-			Detail: fmt.Sprintf("The writer may write more than %d items, which the reader does not allow.", n)}}
+			Detail: fmt.Sprintf("The writer may write items from index %d on, which the reader does not allow.", n)}}
 	}
 	return prefix(rv.restPath, c.sub(rv.rest, wcons))
 }

@@ -33,6 +33,14 @@ func (Handler) Check(reader, writer schema.Schema) []schema.Incompatibility {
 	}
 	c := &checker{memo: map[string]*memoEntry{}}
 	res := c.sub(r.compiled, []*sch{w.compiled})
+	// A bound hit inside a trial comparison (whose result was dropped)
+	// still makes the verdict incompatible.
+	if c.calls > maxCheckCalls {
+		res = append(res, tooComplex())
+	}
+	if c.tooDeep {
+		res = append(res, tooDeep())
+	}
 	out := make([]inc, 0, len(res))
 	seen := map[inc]bool{}
 	for _, i := range res {
@@ -55,6 +63,17 @@ type checker struct {
 	depth     int
 	calls     int
 	exhausted bool
+	tooDeep   bool
+}
+
+func tooComplex() inc {
+	return inc{Path: "#", Rule: ruleCheckTooComplex,
+		Detail: fmt.Sprintf("The schemas needed more than %d comparison steps; they are treated as incompatible.", maxCheckCalls)}
+}
+
+func tooDeep() inc {
+	return inc{Path: "#", Rule: ruleCheckTooDeep,
+		Detail: fmt.Sprintf("The comparison nested deeper than %d levels; the schemas are treated as incompatible.", maxCheckDepth)}
 }
 
 type memoEntry struct {
@@ -77,18 +96,16 @@ func (c *checker) sub(r *sch, w []*sch) []inc {
 	if len(ws) == 1 && ws[0] == r {
 		return nil
 	}
-	c.calls++
-	if c.calls > maxCheckCalls {
+	if !c.spend(1) {
 		if c.exhausted {
 			return nil
 		}
 		c.exhausted = true
-		return []inc{{Path: "", Rule: ruleCheckTooComplex,
-			Detail: fmt.Sprintf("The schemas needed more than %d comparisons; they are treated as incompatible.", maxCheckCalls)}}
+		return []inc{tooComplex()}
 	}
 	if c.depth >= maxCheckDepth {
-		return []inc{{Path: "", Rule: ruleCheckTooDeep,
-			Detail: fmt.Sprintf("The comparison nested deeper than %d levels; the schemas are treated as incompatible.", maxCheckDepth)}}
+		c.tooDeep = true
+		return []inc{tooDeep()}
 	}
 	key := memoKey(r, ws)
 	if e, ok := c.memo[key]; ok {
@@ -105,6 +122,13 @@ func (c *checker) sub(r *sch, w []*sch) []inc {
 	return e.res
 }
 
+// spend takes n steps from the check's budget; false when it is used up
+// (the caller then answers conservatively).
+func (c *checker) spend(n int) bool {
+	c.calls += n
+	return c.calls <= maxCheckCalls
+}
+
 func memoKey(r *sch, ws []*sch) string {
 	ps := make([]string, 0, len(ws)+1)
 	for _, w := range ws {
@@ -115,7 +139,7 @@ func memoKey(r *sch, ws []*sch) string {
 }
 
 func (c *checker) subUncached(r *sch, ws []*sch) []inc {
-	if vals, ok := finiteValues(ws); ok && allValid(r, vals) {
+	if vals, ok := c.finiteValues(ws); ok && c.allValid(r, vals) {
 		return nil
 	}
 	var res []inc
@@ -489,6 +513,9 @@ func pathToken(name string) string { return "/" + escapePointer(name) }
 // objects) a property one side requires is forbidden or disjoint on the
 // other. false means "maybe not disjoint".
 func (c *checker) disjoint(a *sch, ws []*sch, depth int) bool {
+	if !c.spend(1) {
+		return false
+	}
 	aws, aEmpty := flatten([]*sch{a})
 	wws, wEmpty := flatten(ws)
 	if aEmpty || wEmpty {
@@ -498,10 +525,10 @@ func (c *checker) disjoint(a *sch, ws []*sch, depth int) bool {
 	if at&wt == 0 {
 		return true
 	}
-	if vals, ok := finiteValues(wws); ok && noneValid(aws, vals) {
+	if vals, ok := c.finiteValues(wws); ok && c.noneValid(aws, vals) {
 		return true
 	}
-	if vals, ok := finiteValues(aws); ok && noneValid(wws, vals) {
+	if vals, ok := c.finiteValues(aws); ok && c.noneValid(wws, vals) {
 		return true
 	}
 	if at&wt != tObject || depth >= 8 {
@@ -534,7 +561,10 @@ func (c *checker) requiredDisjoint(xs, ys []*sch, depth int) bool {
 }
 
 // noneValid: no value is valid under all of ws.
-func noneValid(ws []*sch, vals []any) bool {
+func (c *checker) noneValid(ws []*sch, vals []any) bool {
+	if !c.spend(len(vals) * len(ws)) {
+		return false
+	}
 	for _, v := range vals {
 		ok := true
 		for _, w := range ws {

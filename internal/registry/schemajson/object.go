@@ -164,6 +164,9 @@ func (c *checker) objects(r *sch, ws []*sch) []inc {
 
 // writerMinProperties counts required names as a lower bound too.
 func writerMinProperties(w *sch) *int {
+	if w.MinProperties == nil && len(w.Required) == 0 {
+		return nil
+	}
 	n := len(w.Required)
 	if w.MinProperties != nil && *w.MinProperties > n {
 		n = *w.MinProperties
@@ -421,13 +424,13 @@ func dependentRequired(r *sch, ws []*sch) []inc {
 			continue
 		}
 		have := map[string]bool{}
-		wHas := false
+		var wHas []string
 		for _, w := range ws {
 			for _, n := range w.Required {
 				have[n] = true
 			}
 			if names, ok := depArrays(w)[p]; ok {
-				wHas = true
+				wHas = append(wHas, names...)
 				for _, n := range names {
 					have[n] = true
 				}
@@ -444,8 +447,8 @@ func dependentRequired(r *sch, ws []*sch) []inc {
 		}
 		i := inc{Path: depPath(r, p), Rule: ruleDependencyArrayAdded, Reader: fmt.Sprint(rdeps[p]),
 			Detail: fmt.Sprintf("When %q is present the reader requires %v, which the writer need not write.", p, missing)}
-		if wHas {
-			i.Rule = ruleDependencyArrayExtended
+		if wHas != nil {
+			i.Rule, i.Writer = ruleDependencyArrayExtended, fmt.Sprint(wHas)
 		}
 		res = append(res, i)
 	}

@@ -132,7 +132,7 @@ func (c *checker) types(r *sch, ws []*sch) []inc {
 // finiteValues returns the values a writer conjunction with an enum or
 // const can produce: the smallest such list, filtered by the whole
 // conjunction.
-func finiteValues(ws []*sch) ([]any, bool) {
+func (c *checker) finiteValues(ws []*sch) ([]any, bool) {
 	var cand []any
 	found := false
 	for _, w := range ws {
@@ -149,7 +149,7 @@ func finiteValues(ws []*sch) ([]any, bool) {
 			cand, found = vs, true
 		}
 	}
-	if !found || len(cand) > maxFinite {
+	if !found || len(cand) > maxFinite || !c.spend(len(cand)*len(ws)) {
 		return nil, false
 	}
 	var out []any
@@ -168,7 +168,10 @@ func finiteValues(ws []*sch) ([]any, bool) {
 	return out, true
 }
 
-func allValid(r *sch, vals []any) bool {
+func (c *checker) allValid(r *sch, vals []any) bool {
+	if !c.spend(len(vals)) {
+		return false
+	}
 	for _, v := range vals {
 		if r.Validate(v) != nil {
 			return false
@@ -182,7 +185,7 @@ func (c *checker) enumConst(r *sch, ws []*sch) []inc {
 	if r.Enum == nil && r.Const == nil {
 		return nil
 	}
-	vals, finite := finiteValues(ws)
+	vals, finite := c.finiteValues(ws)
 	var res []inc
 	if r.Enum != nil {
 		res = append(res, enumCheck(r.Enum.Values, vals, finite)...)

@@ -1,0 +1,69 @@
+package schemajson
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/samsa-streaming/samsa/internal/registry/schema"
+)
+
+func fuzzSeeds(f *testing.F) {
+	for _, c := range append(append([]compatCase{}, compatible...), incompatible...) {
+		f.Add(c.reader, c.writer)
+	}
+	f.Add(`{"$ref":"#"}`, `{"$defs":{"a":{"$ref":"#/$defs/a"}},"$ref":"#/$defs/a"}`)
+	f.Add(`{"$ref":"dep.json"}`, `{"items":[true,false],"additionalItems":{"$ref":"#"}}`)
+	f.Add(`{"properties":{"a":{"$ref":"#"}},"oneOf":[{"$ref":"#"},{"not":{"$ref":"#"}}]}`, `{"anyOf":[{"$ref":"#"},{"allOf":[{"$ref":"#"}]}]}`)
+}
+
+// The fuzz targets panic (crashing the worker, which records the input)
+// when one input takes more than 5 s: "terminates" is part of the check.
+
+// FuzzParse: Parse, the forms and Validate never panic, and a parsed
+// schema's Canonical and Normalized forms parse again.
+func FuzzParse(f *testing.F) {
+	fuzzSeeds(f)
+	h := New()
+	deps := []schema.Dep{{Name: "dep.json", Schema: `{"type":"object","properties":{"x":{"$ref":"#"}}}`}}
+	f.Fuzz(func(t *testing.T, text, payload string) {
+		tm := time.AfterFunc(5*time.Second, func() { panic(fmt.Sprintf("slow input: %q %q", text, payload)) })
+		defer tm.Stop()
+		s, err := h.Parse(text, deps)
+		if err != nil {
+			return
+		}
+		for _, form := range []string{s.Canonical(), s.Normalized()} {
+			if _, err := h.Parse(form, deps); err != nil {
+				t.Fatalf("form %s of %s does not parse: %v", form, text, err)
+			}
+		}
+		_ = s.Validate([]byte(payload), nil)
+		_ = s.Validate([]byte(text), nil)
+	})
+}
+
+// FuzzCheck: Check never panics and terminates, both ways, and a schema
+// always reads itself.
+func FuzzCheck(f *testing.F) {
+	fuzzSeeds(f)
+	h := New()
+	deps := []schema.Dep{{Name: "dep.json", Schema: `{"type":"object","properties":{"x":{"$ref":"#"}}}`}}
+	f.Fuzz(func(t *testing.T, reader, writer string) {
+		tm := time.AfterFunc(5*time.Second, func() { panic(fmt.Sprintf("slow input: %q %q", reader, writer)) })
+		defer tm.Stop()
+		r, err := h.Parse(reader, deps)
+		if err != nil {
+			return
+		}
+		w, err := h.Parse(writer, deps)
+		if err != nil {
+			return
+		}
+		_ = h.Check(r, w)
+		_ = h.Check(w, r)
+		if got := h.Check(r, r); len(got) != 0 {
+			t.Fatalf("%s does not read itself: %v", reader, got)
+		}
+	})
+}
