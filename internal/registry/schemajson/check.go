@@ -3,6 +3,7 @@ package schemajson
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/samsa-streaming/samsa/internal/registry/schema"
@@ -12,7 +13,7 @@ import (
 // Bounds on one Check.
 const (
 	maxCheckDepth = 200   // nested sub calls
-	maxCheckCalls = 50000 // sub calls in all
+	maxCheckCalls = 100000 // comparison steps in all
 	maxConjuncts  = 64    // schemas in one writer conjunction
 	maxAlts       = 64    // writer alternatives expanded from anyOf/oneOf
 	maxFinite     = 1000  // enum values checked one by one
@@ -31,7 +32,7 @@ func (Handler) Check(reader, writer schema.Schema) []schema.Incompatibility {
 	if !ok1 || !ok2 {
 		return []inc{{Path: "#", Rule: ruleSchemaNotJSON, Detail: "Both schemas must be JSON schemas."}}
 	}
-	c := &checker{memo: map[string]*memoEntry{}}
+	c := &checker{memo: map[string]*memoEntry{}, strip: map[*sch]*sch{}, ids: map[*sch]int{}}
 	res := c.sub(r.compiled, []*sch{w.compiled})
 	// A bound hit inside a trial comparison (whose result was dropped)
 	// still makes the verdict incompatible.
@@ -64,6 +65,8 @@ type checker struct {
 	calls     int
 	exhausted bool
 	tooDeep   bool
+	strip     map[*sch]*sch // stripped copies, see stripped
+	ids       map[*sch]int  // see id
 }
 
 func tooComplex() inc {
@@ -107,7 +110,7 @@ func (c *checker) sub(r *sch, w []*sch) []inc {
 		c.tooDeep = true
 		return []inc{tooDeep()}
 	}
-	key := memoKey(r, ws)
+	key := c.memoKey(r, ws)
 	if e, ok := c.memo[key]; ok {
 		// In progress: a cycle through $ref; assume it holds (any
 		// counterexample is a finite document, found without it).
@@ -129,13 +132,29 @@ func (c *checker) spend(n int) bool {
 	return c.calls <= maxCheckCalls
 }
 
-func memoKey(r *sch, ws []*sch) string {
-	ps := make([]string, 0, len(ws)+1)
+// memoKey names the pair (r, ws), ws as a set.
+func (c *checker) memoKey(r *sch, ws []*sch) string {
+	ids := make([]int, 0, len(ws))
 	for _, w := range ws {
-		ps = append(ps, fmt.Sprintf("%p", w))
+		ids = append(ids, c.id(w))
 	}
-	slices.Sort(ps)
-	return fmt.Sprintf("%p|", r) + strings.Join(ps, ",")
+	slices.Sort(ids)
+	b := strconv.AppendInt(nil, int64(c.id(r)), 36)
+	for _, id := range ids {
+		b = append(b, ',')
+		b = strconv.AppendInt(b, int64(id), 36)
+	}
+	return string(b)
+}
+
+// id numbers schemas in the order the check meets them.
+func (c *checker) id(s *sch) int {
+	if id, ok := c.ids[s]; ok {
+		return id
+	}
+	id := len(c.ids)
+	c.ids[s] = id
+	return id
 }
 
 func (c *checker) subUncached(r *sch, ws []*sch) []inc {
@@ -213,13 +232,30 @@ func flatten(w []*sch) (ws []*sch, empty bool) {
 			}
 			continue
 		}
-		if len(ws) < maxConjuncts {
+		if len(ws) < maxConjuncts && !onlyRefs(s) {
 			ws = append(ws, s)
 		}
 		queue = append(queue, s.AllOf...)
 		queue = append(queue, refTargets(s)...)
 	}
 	return ws, false
+}
+
+// onlyRefs: s asserts nothing of its own beyond its $ref targets (which
+// flatten adds), so it need not be a conjunct. Keeping such schemas out
+// keeps the memo keys of equivalent conjunctions equal.
+func onlyRefs(s *sch) bool {
+	return s.Types == nil && s.Enum == nil && s.Const == nil && s.Not == nil &&
+		len(s.AllOf) == 0 && len(s.AnyOf) == 0 && len(s.OneOf) == 0 && s.If == nil && s.Format == nil &&
+		s.MaxProperties == nil && s.MinProperties == nil && len(s.Required) == 0 && s.PropertyNames == nil &&
+		s.Properties == nil && s.PatternProperties == nil && s.AdditionalProperties == nil &&
+		s.Dependencies == nil && s.DependentRequired == nil && s.DependentSchemas == nil &&
+		s.UnevaluatedProperties == nil && s.MinItems == nil && s.MaxItems == nil && !s.UniqueItems &&
+		s.Contains == nil && s.Items == nil && s.AdditionalItems == nil && s.PrefixItems == nil &&
+		s.Items2020 == nil && s.UnevaluatedItems == nil && s.MinLength == nil && s.MaxLength == nil &&
+		s.Pattern == nil && s.ContentEncoding == nil && s.ContentMediaType == nil && s.ContentSchema == nil &&
+		s.Maximum == nil && s.Minimum == nil && s.ExclusiveMaximum == nil && s.ExclusiveMinimum == nil &&
+		s.MultipleOf == nil && len(s.Extensions) == 0
 }
 
 func writerAllOfLen(ws []*sch) int {
@@ -232,48 +268,103 @@ func writerAllOfLen(ws []*sch) int {
 }
 
 // alt is one alternative of a writer conjunction with anyOf/oneOf: the
-// conjunction plus one subschema of each. oneOfOwner/oneOfIndex name the
-// first oneOf and which of its subschemas the alternative took.
+// conjunction with the chosen subschemas in place of the combinations.
+// index is the subschema taken from the first combination (for messages);
+// oneOfOwner/oneOfIndex name the first oneOf and the subschema taken.
 type alt struct {
 	ws         []*sch
+	index      int
 	oneOfOwner *sch
 	oneOfIndex int
 }
 
-// alternatives expands the writer's anyOf/oneOf (those directly in the
-// conjunction) into alternatives; nil when there are none or too many.
-func alternatives(ws []*sch) []alt {
-	type dim struct {
-		owner *sch
-		items []*sch
-		one   bool
-	}
-	var dims []dim
-	n := 1
+// dim is one writer conjunct with anyOf and/or oneOf: its choices are one
+// subschema of each.
+type dim struct {
+	owner   *sch
+	choices [][]*sch
+	oneIdx  []int // the oneOf subschema of each choice, or -1
+}
+
+// dims lists the writer's combinations; a conjunct with more than
+// maxAlts choices is left unexpanded (conservative).
+func dims(ws []*sch) []dim {
+	var out []dim
 	for _, w := range ws {
-		if len(w.AnyOf) > 0 {
-			dims = append(dims, dim{w, w.AnyOf, false})
-			n *= len(w.AnyOf)
+		if len(w.AnyOf) == 0 && len(w.OneOf) == 0 {
+			continue
 		}
-		if len(w.OneOf) > 0 {
-			dims = append(dims, dim{w, w.OneOf, true})
-			n *= len(w.OneOf)
+		anys, ones := w.AnyOf, w.OneOf
+		if len(anys) == 0 {
+			anys = []*sch{nil}
 		}
+		if len(ones) == 0 {
+			ones = []*sch{nil}
+		}
+		if len(anys)*len(ones) > maxAlts {
+			continue
+		}
+		d := dim{owner: w}
+		for _, a := range anys {
+			for oi, o := range ones {
+				var ch []*sch
+				if a != nil {
+					ch = append(ch, a)
+				}
+				idx := -1
+				if o != nil {
+					ch, idx = append(ch, o), oi
+				}
+				d.choices = append(d.choices, ch)
+				d.oneIdx = append(d.oneIdx, idx)
+			}
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// stripped is w without its anyOf and oneOf, the same copy every time so
+// that memo keys stay stable.
+func (c *checker) stripped(w *sch) *sch {
+	if s, ok := c.strip[w]; ok {
+		return s
+	}
+	cp := *w
+	cp.AnyOf, cp.OneOf = nil, nil
+	c.strip[w] = &cp
+	return &cp
+}
+
+// expand is the product of the choices of ds: nil when empty or larger
+// than maxAlts. Alternatives that are false are left out.
+func (c *checker) expand(ws []*sch, ds []dim) []alt {
+	n := 1
+	for _, d := range ds {
+		n *= len(d.choices)
 		if n > maxAlts {
 			return nil
 		}
 	}
-	if len(dims) == 0 {
+	if len(ds) == 0 {
 		return nil
 	}
+	base := slices.Clone(ws)
+	for _, d := range ds {
+		for i, w := range base {
+			if w == d.owner {
+				base[i] = c.stripped(w)
+			}
+		}
+	}
 	var out []alt
-	idx := make([]int, len(dims))
+	idx := make([]int, len(ds))
 	for {
-		a := alt{ws: slices.Clone(ws), oneOfIndex: -1}
+		a := alt{ws: slices.Clone(base), index: idx[0], oneOfIndex: -1}
 		for d, i := range idx {
-			a.ws = append(a.ws, dims[d].items[i])
-			if dims[d].one && a.oneOfOwner == nil {
-				a.oneOfOwner, a.oneOfIndex = dims[d].owner, i
+			a.ws = append(a.ws, ds[d].choices[i]...)
+			if ds[d].oneIdx[i] >= 0 && a.oneOfOwner == nil {
+				a.oneOfOwner, a.oneOfIndex = ds[d].owner, ds[d].oneIdx[i]
 			}
 		}
 		if fw, empty := flatten(a.ws); !empty {
@@ -281,23 +372,37 @@ func alternatives(ws []*sch) []alt {
 			out = append(out, a)
 		}
 		d := 0
-		for d < len(dims) {
+		for d < len(ds) {
 			idx[d]++
-			if idx[d] < len(dims[d].items) {
+			if idx[d] < len(ds[d].choices) {
 				break
 			}
 			idx[d] = 0
 			d++
 		}
-		if d == len(dims) {
+		if d == len(ds) {
 			return out
 		}
 	}
 }
 
-func hasSums(ws []*sch) bool {
-	for _, w := range ws {
-		if len(w.AnyOf) > 0 || len(w.OneOf) > 0 {
+// perOwnerHolds: for some single writer combination, test holds for every
+// one of its alternatives (the rest of the writer kept whole). This is
+// sound and avoids expanding the product of all combinations.
+func (c *checker) perOwnerHolds(ws []*sch, ds []dim, test func(alt) bool) bool {
+	for _, d := range ds {
+		alts := c.expand(ws, []dim{d})
+		if alts == nil {
+			continue
+		}
+		ok := true
+		for _, a := range alts {
+			if !test(a) {
+				ok = false
+				break
+			}
+		}
+		if ok {
 			return true
 		}
 	}
@@ -305,20 +410,24 @@ func hasSums(ws []*sch) bool {
 }
 
 // base checks r's own keywords, group by group. A group that fails
-// against the writer's conjunction is retried against each of the
-// writer's alternatives: it holds if it holds for all of them.
+// against the writer's conjunction is retried against the alternatives
+// of the writer's anyOf/oneOf: it holds if it holds for all of them.
 func (c *checker) base(r *sch, ws []*sch) []inc {
 	groups := []func(*sch, []*sch) []inc{
 		c.types, c.enumConst, c.strings, c.numbers, c.objects, c.arrays,
 	}
+	ds := dims(ws)
 	var res []inc
 	for _, g := range groups {
 		gr := g(r, ws)
-		if len(gr) == 0 || !hasSums(ws) {
+		if len(gr) == 0 || len(ds) == 0 {
 			res = append(res, gr...)
 			continue
 		}
-		alts := alternatives(ws)
+		if c.perOwnerHolds(ws, ds, func(a alt) bool { return len(g(r, a.ws)) == 0 }) {
+			continue
+		}
+		alts := c.expand(ws, ds)
 		if alts == nil {
 			res = append(res, gr...)
 			continue
@@ -330,33 +439,39 @@ func (c *checker) base(r *sch, ws []*sch) []inc {
 	return res
 }
 
+// matchSum is the reader subschema (of anyOf/oneOf items) a writer
+// alternative is valid under, preferring the same index; -1 if none.
+func (c *checker) matchSum(items []*sch, a alt) int {
+	if a.index < len(items) && len(c.sub(items[a.index], a.ws)) == 0 {
+		return a.index
+	}
+	for j := range items {
+		if j != a.index && len(c.sub(items[j], a.ws)) == 0 {
+			return j
+		}
+	}
+	return -1
+}
+
 // sum checks r's anyOf or oneOf: every writer alternative must be valid
 // under one of the reader's subschemas (and, for oneOf, under no other).
 func (c *checker) sum(items []*sch, kw string, ws []*sch) []inc {
-	alts := alternatives(ws)
+	ds := dims(ws)
+	if c.perOwnerHolds(ws, ds, func(a alt) bool {
+		j := c.matchSum(items, a)
+		return j >= 0 && (kw != "oneOf" || len(c.oneOfOverlaps(items, j, a)) == 0)
+	}) {
+		return nil
+	}
+	alts := c.expand(ws, ds)
 	if alts == nil {
-		alts = []alt{{ws: ws, oneOfIndex: -1}}
+		alts = []alt{{ws: ws, index: 0, oneOfIndex: -1}}
 	}
 	var res []inc
-	for ai, a := range alts {
-		found := -1
-		order := make([]int, 0, len(items))
-		if ai < len(items) {
-			order = append(order, ai)
-		}
-		for j := range items {
-			if j != ai {
-				order = append(order, j)
-			}
-		}
-		for _, j := range order {
-			if len(c.sub(items[j], a.ws)) == 0 {
-				found = j
-				break
-			}
-		}
+	for _, a := range alts {
+		found := c.matchSum(items, a)
 		if found < 0 {
-			res = append(res, c.sumMissing(items, kw, ws, ai))
+			res = append(res, c.sumMissing(items, kw, ws, a.index))
 			continue
 		}
 		if kw == "oneOf" {

@@ -195,6 +195,14 @@ func propertyNames(r *sch, ws []*sch) []string {
 
 // property checks one declared property name.
 func (c *checker) property(r *sch, ws []*sch, p string) []inc {
+	patterns := len(r.PatternProperties)
+	for _, w := range ws {
+		patterns += len(w.PatternProperties)
+	}
+	cost := 1 + patterns/64
+	if !c.spend(cost) {
+		return nil // Check reports CHECK_TOO_COMPLEX
+	}
 	wcons, wDeclared, forbidden := writerProp(ws, p)
 	if forbidden {
 		return nil
@@ -500,6 +508,9 @@ func (c *checker) propertyNamesCheck(r *sch, ws []*sch) []inc {
 	if closedNames(ws) {
 		ok := true
 		for _, p := range propertyNames(&sch{}, ws) {
+			if !c.spend(1) {
+				return nil // Check reports CHECK_TOO_COMPLEX
+			}
 			if _, _, forbidden := writerProp(ws, p); !forbidden && n.Validate(p) != nil {
 				ok = false
 			}
