@@ -12,11 +12,11 @@ import (
 
 // Bounds on one Check.
 const (
-	maxCheckDepth = 200   // nested sub calls
+	maxCheckDepth = 200    // nested sub calls
 	maxCheckCalls = 100000 // comparison steps in all
-	maxConjuncts  = 64    // schemas in one writer conjunction
-	maxAlts       = 64    // writer alternatives expanded from anyOf/oneOf
-	maxFinite     = 1000  // enum values checked one by one
+	maxConjuncts  = 64     // schemas in one writer conjunction
+	maxAlts       = 64     // writer alternatives expanded from anyOf/oneOf
+	maxFinite     = 1000   // enum values checked one by one
 )
 
 type (
