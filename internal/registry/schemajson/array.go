@@ -15,7 +15,11 @@ type arrayView struct {
 	restPath   string
 }
 
-func viewArray(s *sch) arrayView {
+// viewArray views s's item keywords. unevaluatedItems stands for the
+// rest only on the reader's side (where it makes the reader stricter, so
+// the verdict conservative); a writer's is ignored, since allOf members
+// and other subschemas may evaluate items it would otherwise forbid.
+func viewArray(s *sch, reader bool) arrayView {
 	v := arrayView{prefixPath: "/prefixItems", restPath: "/items"}
 	switch it := s.Items.(type) {
 	case []*sch:
@@ -24,7 +28,7 @@ func viewArray(s *sch) arrayView {
 		if b, ok := s.AdditionalItems.(bool); ok && b {
 			v.rest = nil
 		}
-		return v.withUnevaluated(s)
+		return v.withUnevaluated(s, reader)
 	case *sch:
 		v.rest, v.restClosed = it, isFalse(it)
 		return v
@@ -34,11 +38,11 @@ func viewArray(s *sch) arrayView {
 		v.rest, v.restClosed = s.Items2020, isFalse(s.Items2020)
 		return v
 	}
-	return v.withUnevaluated(s)
+	return v.withUnevaluated(s, reader)
 }
 
-func (v arrayView) withUnevaluated(s *sch) arrayView {
-	if v.rest == nil && !v.restClosed && s.UnevaluatedItems != nil {
+func (v arrayView) withUnevaluated(s *sch, reader bool) arrayView {
+	if reader && v.rest == nil && !v.restClosed && s.UnevaluatedItems != nil {
 		v.rest, v.restClosed, v.restPath = s.UnevaluatedItems, isFalse(s.UnevaluatedItems), "/unevaluatedItems"
 	}
 	return v
@@ -52,7 +56,7 @@ func writerItem(ws []*sch, i int) (cons []*sch, inPrefix, forbidden bool) {
 		if w.MaxItems != nil && *w.MaxItems <= i {
 			return nil, false, true
 		}
-		v := viewArray(w)
+		v := viewArray(w, false)
 		if i < len(v.prefix) {
 			cons, inPrefix = append(cons, v.prefix[i]), true
 			continue
@@ -79,10 +83,10 @@ func (c *checker) arrays(r *sch, ws []*sch) []inc {
 		return nil
 	}
 	var res []inc
-	rv := viewArray(r)
+	rv := viewArray(r, true)
 	n := len(rv.prefix)
 	for _, w := range ws {
-		n = max(n, len(viewArray(w).prefix))
+		n = max(n, len(viewArray(w, false).prefix))
 	}
 	for i := 0; i < n; i++ {
 		item, stop := c.item(rv, ws, i)

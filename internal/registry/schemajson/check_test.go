@@ -84,6 +84,9 @@ var compatible = []compatCase{
 	{name: "if/then identical", reader: `{"if":{"properties":{"a":{"const":1}}},"then":{"required":["b"]}}`, writer: `{"if":{"properties":{"a":{"const":1}}},"then":{"required":["b"]}}`},
 	{name: "uniqueItems of single-item arrays", reader: `{"uniqueItems":true}`, writer: `{"type":"array","maxItems":1}`},
 	{name: "writer anyOf all read", reader: `{"type":["string","null"]}`, writer: `{"anyOf":[{"type":"string"},{"type":"null"}]}`},
+	{name: "enum reads boolean", reader: `{"enum":[true,false,"x"]}`, writer: `{"type":"boolean"}`},
+	{name: "2019 $ref with siblings", reader: `{` + d2019 + `"$ref":"#/$defs/a","maxLength":3,"$defs":{"a":{"type":"string"}}}`, writer: `{"type":"string","maxLength":2}`},
+	{name: "unevaluatedProperties with allOf-declared property", reader: `{` + d2019 + `"allOf":[{"properties":{"a":{"type":"string"}}}],"unevaluatedProperties":false}`, writer: `{` + d2019 + `"properties":{"a":{"type":"string"}},"additionalProperties":false}`},
 	{name: "contains implied", reader: `{"contains":{"type":"number"}}`, writer: `{"contains":{"type":"integer"}}`},
 }
 
@@ -146,6 +149,11 @@ var incompatible = []compatCase{
 	{name: "enum value rejected by reader type", reader: `{"type":"integer"}`, writer: `{"enum":[1,1.5]}`, wants: []want{{ruleTypeNarrowed, "#/type"}}},
 	{name: "draft4 exclusive maximum", reader: `{` + d4 + `"maximum":5,"exclusiveMaximum":true}`, writer: `{` + d4 + `"maximum":5}`, wants: []want{{ruleExclusiveMaximumDecreased, "#/exclusiveMaximum"}}},
 	{name: "property name with slash and tilde", reader: `{"properties":{"a/b~c":{"type":"string"}}}`, writer: `{"properties":{"a/b~c":{"type":"integer"}}}`, wants: []want{{ruleTypeChanged, "#/properties/a~1b~0c/type"}}},
+	{name: "writer pattern removed from closed model", reader: `{"properties":{"a":{}},"additionalProperties":false}`, writer: `{"properties":{"a":{}},"patternProperties":{"^x":{}},"additionalProperties":false}`, wants: []want{{rulePropertyRemovedFromClosed, "#/patternProperties/^x"}}},
+	{name: "unevaluatedProperties closes an open writer", reader: `{` + d2020 + `"properties":{"a":{}},"unevaluatedProperties":false}`, writer: `{` + d2020 + `"properties":{"a":{}}}`, wants: []want{{ruleAdditionalPropertiesRemoved, "#/unevaluatedProperties"}}},
+	{name: "2019 $ref with siblings narrowed", reader: `{` + d2019 + `"$ref":"#/$defs/a","maxLength":3,"$defs":{"a":{"type":"string"}}}`, writer: `{"type":"string","maxLength":4}`, wants: []want{{ruleMaxLengthDecreased, "#/maxLength"}}},
+	{name: "writer unevaluatedItems does not hide allOf items", reader: `{` + d2019 + `"items":{"type":"string"}}`, writer: `{` + d2019 + `"allOf":[{"items":{"type":"integer"}}],"unevaluatedItems":false}`, wants: []want{{ruleTypeChanged, "#/items/type"}}},
+	{name: "writer unevaluatedProperties does not hide anyOf properties", reader: `{"properties":{"a":{}},"additionalProperties":false}`, writer: `{` + d2019 + `"anyOf":[{"properties":{"b":{}}}],"unevaluatedProperties":false}`, wants: []want{{rulePropertyRemovedFromClosed, "#/properties/b"}}},
 	{name: "every incompatibility reported",
 		reader: `{"type":"object","properties":{"a":{"type":"integer","maximum":5}},"required":["a"],"additionalProperties":false}`,
 		writer: `{"type":"object","properties":{"a":{"type":"number"},"b":{}}}`,

@@ -69,8 +69,11 @@ func writerProp(ws []*sch, p string) (cons []*sch, declared, forbidden bool) {
 				return nil, declared, true
 			}
 			cons = append(cons, s)
-		} else if w.UnevaluatedProperties != nil && !evaluated {
-			cons = append(cons, w.UnevaluatedProperties)
+		} else if u := writerUnevaluated(w, ws); u != nil && !evaluated {
+			if isFalse(u) {
+				return nil, declared, true
+			}
+			cons = append(cons, u)
 		}
 	}
 	for _, s := range cons {
@@ -79,6 +82,22 @@ func writerProp(ws []*sch, p string) (cons []*sch, declared, forbidden bool) {
 		}
 	}
 	return cons, declared, false
+}
+
+// writerUnevaluated is w's unevaluatedProperties when it can stand for
+// additionalProperties: only when no conjunct has anyOf, oneOf,
+// if/then/else or dependentSchemas, which could evaluate further
+// properties (then it is ignored, which is conservative).
+func writerUnevaluated(w *sch, ws []*sch) *sch {
+	if w.UnevaluatedProperties == nil || w.AdditionalProperties != nil {
+		return nil
+	}
+	for _, x := range ws {
+		if len(x.AnyOf) > 0 || len(x.OneOf) > 0 || x.If != nil || len(x.DependentSchemas) > 0 || len(x.Dependencies) > 0 {
+			return nil
+		}
+	}
+	return w.UnevaluatedProperties
 }
 
 // readerProp is the reader's constraints on property p.
@@ -303,6 +322,12 @@ func (c *checker) additional(r *sch, ws []*sch) []inc {
 				forbidden = true
 			} else {
 				wcons = append(wcons, s)
+			}
+		} else if u := writerUnevaluated(w, ws); u != nil {
+			if isFalse(u) {
+				forbidden = true
+			} else {
+				wcons = append(wcons, u)
 			}
 		}
 	}

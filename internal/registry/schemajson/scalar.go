@@ -130,8 +130,8 @@ func (c *checker) types(r *sch, ws []*sch) []inc {
 }
 
 // finiteValues returns the values a writer conjunction with an enum or
-// const can produce: the smallest such list, filtered by the whole
-// conjunction.
+// const (or of nulls and booleans only) can produce: the smallest such
+// list, filtered by the whole conjunction.
 func (c *checker) finiteValues(ws []*sch) ([]any, bool) {
 	var cand []any
 	found := false
@@ -149,7 +149,20 @@ func (c *checker) finiteValues(ws []*sch) ([]any, bool) {
 			cand, found = vs, true
 		}
 	}
-	if !found || len(cand) > maxFinite || !c.spend(len(cand)*len(ws)) {
+	if !found {
+		// A writer of nulls and booleans only is finite too.
+		t := writerTypes(ws)
+		if t&^(tNull|tBool) != 0 {
+			return nil, false
+		}
+		if t&tNull != 0 {
+			cand = append(cand, nil)
+		}
+		if t&tBool != 0 {
+			cand = append(cand, false, true)
+		}
+	}
+	if len(cand) > maxFinite || !c.spend(len(cand)*len(ws)) {
 		return nil, false
 	}
 	var out []any
