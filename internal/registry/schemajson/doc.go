@@ -19,8 +19,10 @@
 // too. Nothing else is ever loaded: the library serves the drafts'
 // metaschemas from memory and the loader serves only the references, so a
 // $ref to anything else is a parse error and there is no network or file
-// access. Recursive schemas are accepted (the library rejects only what it
-// cannot compile); limits: 1 MiB per schema text, 8 MiB with references,
+// access. Recursive schemas are accepted. A $ref loop that never reaches
+// a keyword ({"$defs":{"a":{"$ref":"#/$defs/b"},"b":{"$ref":"#/$defs/a"}}})
+// is accepted too, as the library compiles it; every Validate against it
+// fails with a reference-cycle error. Limits: 1 MiB per schema text, 8 MiB with references,
 // 1000 references, 128 levels of JSON nesting, numbers of at most 400
 // characters with exponents within ±400.
 //
@@ -120,7 +122,7 @@
 //	ONE_OF_SUBSCHEMAS_OVERLAP       a writer document might match two of the reader's oneOf subschemas.
 //	NOT_TYPE_EXTENDED               the reader's not may reject writer documents.
 //	CONDITIONAL_ADDED / CONDITIONAL_CHANGED  the reader's if/then/else may reject writer documents.
-//	CHECK_TOO_DEEP / CHECK_TOO_COMPLEX       the comparison exceeded its bounds (200 levels, 50,000 steps); incompatible.
+//	CHECK_TOO_DEEP / CHECK_TOO_COMPLEX       the comparison exceeded its bounds (200 levels, 100,000 steps); incompatible.
 //	SCHEMA_TYPE_MISMATCH            a schema given to Check did not come from this package.
 //
 // Compatible changes (no rule reported) include: a reader that drops or
@@ -138,7 +140,9 @@
 // constrains disjointly, or the same construct in the writer); writer
 // anyOf/oneOf are expanded up to 64 alternatives; unevaluatedProperties/
 // unevaluatedItems count only properties declared by the schema and its
-// allOf/$ref members as evaluated; $dynamicRef/$recursiveRef are followed
+// allOf/$ref members as evaluated on the reader's side, and on the
+// writer's side are ignored (unevaluatedItems) or used only when no
+// anyOf/oneOf/if/dependentSchemas could evaluate more (unevaluatedProperties); $dynamicRef/$recursiveRef are followed
 // to their static targets. Unlike Confluent, a newly required property is
 // incompatible even when it has a default: a default does not make a
 // document without the property valid. Cycles through $ref are memoised:

@@ -59,7 +59,7 @@ func describe(verr *jsonschema.ValidationError) error {
 			loc = "the root"
 		}
 		kw := strings.Join(l.ErrorKind.KeywordPath(), "/")
-		msg := l.Error()
+		msg := strings.ReplaceAll(l.Error(), baseURL, "")
 		// The library renders "at '<location>': <message>".
 		if i := strings.Index(msg, "': "); strings.HasPrefix(msg, "at '") && i > 0 {
 			msg = msg[i+3:]
