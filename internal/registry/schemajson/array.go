@@ -118,7 +118,7 @@ func (c *checker) item(rv arrayView, ws []*sch, i int) (res []inc, stop bool) {
 	default:
 		return nil, false
 	}
-	sr := c.sub(rs, wcons)
+	sr := c.child(rs, wcons)
 	if len(sr) == 0 {
 		return nil, false
 	}
@@ -150,7 +150,7 @@ func (c *checker) restItems(rv arrayView, ws []*sch, n int) []inc {
 		return []inc{{Path: rv.restPath, Rule: ruleAdditionalItemsRemoved, Reader: "false", Writer: additionalString(wcons),
 			Detail: fmt.Sprintf("The writer may write items from index %d on, which the reader does not allow.", n)}}
 	}
-	return prefix(rv.restPath, c.sub(rv.rest, wcons))
+	return prefix(rv.restPath, c.child(rv.rest, wcons))
 }
 
 // arrayBounds checks minItems, maxItems, uniqueItems and contains.
@@ -194,7 +194,7 @@ func (c *checker) contains(r *sch, ws []*sch) []inc {
 		if w.Contains == nil {
 			continue
 		}
-		sr := c.sub(r.Contains, []*sch{w.Contains})
+		sr := c.child(r.Contains, []*sch{w.Contains})
 		if len(sr) > 0 {
 			best = prefix("/contains", sr)
 			continue
@@ -212,7 +212,7 @@ func (c *checker) contains(r *sch, ws []*sch) []inc {
 			// The reader's items that match contains may be more than the
 			// writer's, whatever the writer's maxContains: only equal
 			// contains schemas make the writer's bound apply.
-			same := len(c.sub(w.Contains, []*sch{r.Contains})) == 0
+			same := len(c.child(w.Contains, []*sch{r.Contains})) == 0
 			if !same || w.MaxContains == nil || *w.MaxContains > *r.MaxContains {
 				res = append(res, inc{Path: "/maxContains", Rule: ruleMaxContainsDecreased, Reader: fmt.Sprint(*r.MaxContains),
 					Detail: "The writer's arrays may hold more matching items than the reader allows."})

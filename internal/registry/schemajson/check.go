@@ -62,6 +62,8 @@ func (Handler) Check(reader, writer schema.Schema) []schema.Incompatibility {
 type checker struct {
 	memo      map[string]*memoEntry
 	depth     int
+	level     int // document levels descended, see child
+	alts      int // writer alternatives entered, see withAlt
 	calls     int
 	exhausted bool
 	tooDeep   bool
@@ -80,8 +82,18 @@ func tooDeep() inc {
 }
 
 type memoEntry struct {
-	done bool
-	res  []inc
+	done  bool
+	level int // c.level when the comparison started
+	alts  int // c.alts when the comparison started
+	res   []inc
+}
+
+// child compares the schemas of a member (property, item, property
+// name) of the document: one level down.
+func (c *checker) child(r *sch, w []*sch) []inc {
+	c.level++
+	defer func() { c.level-- }()
+	return c.sub(r, w)
 }
 
 func (c *checker) sub(r *sch, w []*sch) []inc {
@@ -112,11 +124,24 @@ func (c *checker) sub(r *sch, w []*sch) []inc {
 	}
 	key := c.memoKey(r, ws)
 	if e, ok := c.memo[key]; ok {
+		if !e.done && e.level == c.level {
+			// Back at the same pair without descending into the
+			// document. The validator fails a schema met again at the
+			// same instance location (a reference cycle): if the
+			// writer went round through its anyOf/oneOf, this writer
+			// alternative accepts nothing; otherwise the reader's loop
+			// accepts nothing.
+			if c.alts > e.alts {
+				return nil
+			}
+			return []inc{{Path: "", Rule: ruleReferenceCycle, Reader: "$ref",
+				Detail: "The reader's schema refers to itself without constraining anything, which no document satisfies."}}
+		}
 		// In progress: a cycle through $ref; assume it holds (any
 		// counterexample is a finite document, found without it).
 		return e.res
 	}
-	e := &memoEntry{}
+	e := &memoEntry{level: c.level, alts: c.alts}
 	c.memo[key] = e
 	c.depth++
 	e.res = c.subUncached(r, ws)
@@ -213,30 +238,46 @@ func refTargets(s *sch) []*sch {
 }
 
 // flatten expands a writer conjunction: allOf members and $ref targets
-// join it, true schemas leave it. empty reports a false member: the
-// writer accepts nothing. Conjuncts beyond maxConjuncts are dropped,
-// which only makes the writer look more permissive (conservative).
+// join it, true schemas leave it, as do schemas with nothing of their own
+// but references. empty reports that the writer accepts nothing: a false
+// member, or a cycle through allOf/$ref (the validator fails a schema met
+// again at the same instance location). Conjuncts beyond maxConjuncts are
+// dropped, which only makes the writer look more permissive.
 func flatten(w []*sch) (ws []*sch, empty bool) {
-	seen := map[*sch]bool{}
-	queue := slices.Clone(w)
-	for len(queue) > 0 {
-		s := queue[0]
-		queue = queue[1:]
-		if s == nil || seen[s] {
-			continue
+	done := map[*sch]bool{}
+	onPath := map[*sch]bool{}
+	var visit func(s *sch, depth int) bool
+	visit = func(s *sch, depth int) bool {
+		if s == nil || done[s] {
+			return true
 		}
-		seen[s] = true
+		if onPath[s] {
+			return false
+		}
+		if depth > maxCheckDepth {
+			return true // too long a chain: drop the rest (conservative)
+		}
 		if s.Bool != nil {
-			if !*s.Bool {
-				return nil, true
-			}
-			continue
+			done[s] = true
+			return *s.Bool
 		}
+		onPath[s] = true
+		for _, t := range append(slices.Clone(s.AllOf), refTargets(s)...) {
+			if !visit(t, depth+1) {
+				return false
+			}
+		}
+		delete(onPath, s)
+		done[s] = true
 		if len(ws) < maxConjuncts && !onlyRefs(s) {
 			ws = append(ws, s)
 		}
-		queue = append(queue, s.AllOf...)
-		queue = append(queue, refTargets(s)...)
+		return true
+	}
+	for _, s := range w {
+		if !visit(s, 0) {
+			return nil, true
+		}
 	}
 	return ws, false
 }
@@ -386,6 +427,13 @@ func (c *checker) expand(ws []*sch, ds []dim) []alt {
 	}
 }
 
+// withAlt runs f on a writer alternative.
+func (c *checker) withAlt(f func()) {
+	c.alts++
+	defer func() { c.alts-- }()
+	f()
+}
+
 // perOwnerHolds: for some single writer combination, test holds for every
 // one of its alternatives (the rest of the writer kept whole). This is
 // sound and avoids expanding the product of all combinations.
@@ -397,8 +445,8 @@ func (c *checker) perOwnerHolds(ws []*sch, ds []dim, test func(alt) bool) bool {
 		}
 		ok := true
 		for _, a := range alts {
-			if !test(a) {
-				ok = false
+			c.withAlt(func() { ok = test(a) })
+			if !ok {
 				break
 			}
 		}
@@ -433,7 +481,7 @@ func (c *checker) base(r *sch, ws []*sch) []inc {
 			continue
 		}
 		for _, a := range alts {
-			res = append(res, g(r, a.ws)...)
+			c.withAlt(func() { res = append(res, g(r, a.ws)...) })
 		}
 	}
 	return res
@@ -469,14 +517,15 @@ func (c *checker) sum(items []*sch, kw string, ws []*sch) []inc {
 	}
 	var res []inc
 	for _, a := range alts {
-		found := c.matchSum(items, a)
-		if found < 0 {
-			res = append(res, c.sumMissing(items, kw, ws, a.index))
-			continue
-		}
-		if kw == "oneOf" {
-			res = append(res, c.oneOfOverlaps(items, found, a)...)
-		}
+		c.withAlt(func() {
+			found := c.matchSum(items, a)
+			switch {
+			case found < 0:
+				res = append(res, c.sumMissing(items, kw, ws, a.index))
+			case kw == "oneOf":
+				res = append(res, c.oneOfOverlaps(items, found, a)...)
+			}
+		})
 	}
 	return res
 }

@@ -87,6 +87,7 @@ var compatible = []compatCase{
 	{name: "enum reads boolean", reader: `{"enum":[true,false,"x"]}`, writer: `{"type":"boolean"}`},
 	{name: "2019 $ref with siblings", reader: `{` + d2019 + `"$ref":"#/$defs/a","maxLength":3,"$defs":{"a":{"type":"string"}}}`, writer: `{"type":"string","maxLength":2}`},
 	{name: "unevaluatedProperties with allOf-declared property", reader: `{` + d2019 + `"allOf":[{"properties":{"a":{"type":"string"}}}],"unevaluatedProperties":false}`, writer: `{` + d2019 + `"properties":{"a":{"type":"string"}},"additionalProperties":false}`},
+	{name: "anyOf with a self reference", reader: `{"anyOf":[{"type":"string"},{"$ref":"#"}]}`, writer: `{"anyOf":[{"type":"string"},{"$ref":"#"}]}`},
 	{name: "contains implied", reader: `{"contains":{"type":"number"}}`, writer: `{"contains":{"type":"integer"}}`},
 }
 
@@ -154,6 +155,7 @@ var incompatible = []compatCase{
 	{name: "2019 $ref with siblings narrowed", reader: `{` + d2019 + `"$ref":"#/$defs/a","maxLength":3,"$defs":{"a":{"type":"string"}}}`, writer: `{"type":"string","maxLength":4}`, wants: []want{{ruleMaxLengthDecreased, "#/maxLength"}}},
 	{name: "writer unevaluatedItems does not hide allOf items", reader: `{` + d2019 + `"items":{"type":"string"}}`, writer: `{` + d2019 + `"allOf":[{"items":{"type":"integer"}}],"unevaluatedItems":false}`, wants: []want{{ruleTypeChanged, "#/items/type"}}},
 	{name: "writer unevaluatedProperties does not hide anyOf properties", reader: `{"properties":{"a":{}},"additionalProperties":false}`, writer: `{` + d2019 + `"anyOf":[{"properties":{"b":{}}}],"unevaluatedProperties":false}`, wants: []want{{rulePropertyRemovedFromClosed, "#/properties/b"}}},
+	{name: "reader $ref loop accepts nothing", reader: `{"$ref":"#"}`, writer: `{"type":"string"}`, wants: []want{{ruleReferenceCycle, "#"}}},
 	{name: "every incompatibility reported",
 		reader: `{"type":"object","properties":{"a":{"type":"integer","maximum":5}},"required":["a"],"additionalProperties":false}`,
 		writer: `{"type":"object","properties":{"a":{"type":"number"},"b":{}}}`,

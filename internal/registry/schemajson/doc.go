@@ -122,6 +122,7 @@
 //	ONE_OF_SUBSCHEMAS_OVERLAP       a writer document might match two of the reader's oneOf subschemas.
 //	NOT_TYPE_EXTENDED               the reader's not may reject writer documents.
 //	CONDITIONAL_ADDED / CONDITIONAL_CHANGED  the reader's if/then/else may reject writer documents.
+//	REFERENCE_CYCLE                 the reader's $ref loops back without descending into the document (it accepts nothing).
 //	CHECK_TOO_DEEP / CHECK_TOO_COMPLEX       the comparison exceeded its bounds (200 levels, 100,000 steps); incompatible.
 //	SCHEMA_TYPE_MISMATCH            a schema given to Check did not come from this package.
 //

@@ -231,7 +231,7 @@ func (c *checker) property(r *sch, ws []*sch, p string) []inc {
 	for _, rc := range readerProp(r, p) {
 		var sr []inc
 		if !rc.closed {
-			sr = c.sub(rc.s, wcons)
+			sr = c.child(rc.s, wcons)
 			if len(sr) == 0 {
 				continue
 			}
@@ -293,7 +293,7 @@ func (c *checker) patterns(r *sch, ws []*sch) []inc {
 		if forbidden {
 			continue
 		}
-		if sr := c.sub(r.PatternProperties[re], cons); len(sr) > 0 {
+		if sr := c.child(r.PatternProperties[re], cons); len(sr) > 0 {
 			res = append(res, prefix("/patternProperties"+pathToken(re.String()), sr)...)
 		}
 	}
@@ -337,12 +337,12 @@ func (c *checker) additional(r *sch, ws []*sch) []inc {
 			res = append(res, inc{Path: path, Rule: ruleAdditionalPropertiesRemoved, Reader: "false", Writer: additionalString(wcons),
 				Detail: "The reader closes the content model: the writer may write properties the reader does not declare."})
 		case len(wcons) == 0:
-			if sr := c.sub(rs, nil); len(sr) > 0 {
+			if sr := c.child(rs, nil); len(sr) > 0 {
 				res = append(res, inc{Path: path, Rule: ruleAdditionalPropertiesNarrowed, Reader: "schema", Writer: "true",
 					Detail: "The reader constrains undeclared properties the writer leaves open."})
 			}
 		default:
-			res = append(res, prefix(path, c.sub(rs, wcons))...)
+			res = append(res, prefix(path, c.child(rs, wcons))...)
 		}
 	}
 	rpats := map[string]bool{}
@@ -362,7 +362,7 @@ func (c *checker) additional(r *sch, ws []*sch) []inc {
 				}
 				continue
 			}
-			if sr := c.sub(rs, []*sch{w.PatternProperties[wre]}); len(sr) > 0 {
+			if sr := c.child(rs, []*sch{w.PatternProperties[wre]}); len(sr) > 0 {
 				res = append(res, inc{Path: wp, Rule: rulePropertyRemovedNotCovered, Writer: wre.String(),
 					Detail: "The writer's properties matching this pattern are not all valid under the reader's schema for undeclared properties."})
 			}
@@ -528,7 +528,7 @@ func (c *checker) propertyNamesCheck(r *sch, ws []*sch) []inc {
 		}
 	}
 	if len(wpn) > 0 {
-		return prefix("/propertyNames", c.sub(n, wpn))
+		return prefix("/propertyNames", c.child(n, wpn))
 	}
 	if closedNames(ws) {
 		ok := true

@@ -79,6 +79,7 @@ const (
 	ruleConditionalAdded          = "CONDITIONAL_ADDED"
 	ruleConditionalChanged        = "CONDITIONAL_CHANGED"
 
+	ruleReferenceCycle  = "REFERENCE_CYCLE"
 	ruleCheckTooDeep    = "CHECK_TOO_DEEP"
 	ruleCheckTooComplex = "CHECK_TOO_COMPLEX"
 	ruleSchemaNotJSON   = "SCHEMA_TYPE_MISMATCH"
