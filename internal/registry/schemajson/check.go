@@ -511,21 +511,23 @@ func (c *checker) sum(items []*sch, kw string, ws []*sch) []inc {
 	}) {
 		return nil
 	}
+	var res []inc
+	each := func(a alt) {
+		found := c.matchSum(items, a)
+		switch {
+		case found < 0:
+			res = append(res, c.sumMissing(items, kw, ws, a.index))
+		case kw == "oneOf":
+			res = append(res, c.oneOfOverlaps(items, found, a)...)
+		}
+	}
 	alts := c.expand(ws, ds)
 	if alts == nil {
-		alts = []alt{{ws: ws, index: 0, oneOfIndex: -1}}
+		each(alt{ws: ws, index: 0, oneOfIndex: -1})
+		return res
 	}
-	var res []inc
 	for _, a := range alts {
-		c.withAlt(func() {
-			found := c.matchSum(items, a)
-			switch {
-			case found < 0:
-				res = append(res, c.sumMissing(items, kw, ws, a.index))
-			case kw == "oneOf":
-				res = append(res, c.oneOfOverlaps(items, found, a)...)
-			}
-		})
+		c.withAlt(func() { each(a) })
 	}
 	return res
 }

@@ -156,6 +156,7 @@ var incompatible = []compatCase{
 	{name: "writer unevaluatedItems does not hide allOf items", reader: `{` + d2019 + `"items":{"type":"string"}}`, writer: `{` + d2019 + `"allOf":[{"items":{"type":"integer"}}],"unevaluatedItems":false}`, wants: []want{{ruleTypeChanged, "#/items/type"}}},
 	{name: "writer unevaluatedProperties does not hide anyOf properties", reader: `{"properties":{"a":{}},"additionalProperties":false}`, writer: `{` + d2019 + `"anyOf":[{"properties":{"b":{}}}],"unevaluatedProperties":false}`, wants: []want{{rulePropertyRemovedFromClosed, "#/properties/b"}}},
 	{name: "reader $ref loop accepts nothing", reader: `{"$ref":"#"}`, writer: `{"type":"string"}`, wants: []want{{ruleReferenceCycle, "#"}}},
+	{name: "reader anyOf self reference does not read integers", reader: `{"anyOf":[{"type":"string"},{"$ref":"#"}]}`, writer: `{"type":"integer"}`, wants: []want{{ruleCombinedSubschemasChanged, "#/anyOf"}}},
 	{name: "every incompatibility reported",
 		reader: `{"type":"object","properties":{"a":{"type":"integer","maximum":5}},"required":["a"],"additionalProperties":false}`,
 		writer: `{"type":"object","properties":{"a":{"type":"number"},"b":{}}}`,
