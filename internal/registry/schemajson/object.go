@@ -345,6 +345,14 @@ func (c *checker) additional(r *sch, ws []*sch) []inc {
 			res = append(res, prefix(path, c.child(rs, wcons))...)
 		}
 	}
+	return append(res, c.writerPatternsToAdditional(r, ws, rs, closed)...)
+}
+
+// writerPatternsToAdditional checks the writer's patternProperties the
+// reader does not have: names matching them fall to the reader's
+// additionalProperties (rs, or closed).
+func (c *checker) writerPatternsToAdditional(r *sch, ws []*sch, rs *sch, closed bool) []inc {
+	var res []inc
 	rpats := map[string]bool{}
 	for re := range r.PatternProperties {
 		rpats[re.String()] = true
