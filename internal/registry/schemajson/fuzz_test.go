@@ -21,8 +21,8 @@ func fuzzSeeds(f *testing.F) {
 // The fuzz targets panic (crashing the worker, which records the input)
 // when one input takes more than 5 s: "terminates" is part of the check.
 
-// FuzzParse: Parse, the forms and Validate never panic, and a parsed
-// schema's Canonical and Normalized forms parse again.
+// FuzzParse: Parse, the forms and Validate never panic; a parsed schema's
+// Canonical and Normalized forms parse again to the same forms.
 func FuzzParse(f *testing.F) {
 	fuzzSeeds(f)
 	h := New()
@@ -34,10 +34,19 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for _, form := range []string{s.Canonical(), s.Normalized()} {
-			if _, err := h.Parse(form, deps); err != nil {
-				t.Fatalf("form %s of %s does not parse: %v", form, text, err)
-			}
+		c, err := h.Parse(s.Canonical(), deps)
+		if err != nil {
+			t.Fatalf("canonical form %s of %s does not parse: %v", s.Canonical(), text, err)
+		}
+		if c.Canonical() != s.Canonical() || c.Normalized() != s.Normalized() {
+			t.Fatalf("forms of %s change when reparsed: %s, %s", text, c.Canonical(), c.Normalized())
+		}
+		n, err := h.Parse(s.Normalized(), deps)
+		if err != nil {
+			t.Fatalf("normalized form %s of %s does not parse: %v", s.Normalized(), text, err)
+		}
+		if n.Normalized() != s.Normalized() {
+			t.Fatalf("Normalized is not idempotent for %s: %s → %s", text, s.Normalized(), n.Normalized())
 		}
 		_ = s.Validate([]byte(payload), nil)
 		_ = s.Validate([]byte(text), nil)
