@@ -64,3 +64,35 @@ func TestCheckSound(t *testing.T) {
 	}
 	t.Logf("%d schemas, %d pairs, %d compatible", len(all), pairs, compat)
 }
+
+// One Handler and one parsed Schema are used from many goroutines (run
+// with -race).
+func TestConcurrentUse(t *testing.T) {
+	h := New()
+	r := mustParse(t, tagged)
+	w := mustParse(t, `{"type":"object","properties":{"kind":{"const":"a"},"x":{"type":"integer"}},"required":["kind"]}`)
+	done := make(chan struct{})
+	for range 8 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for range 50 {
+				if got := h.Check(r, w); len(got) != 0 {
+					t.Errorf("Check: %v", got)
+					return
+				}
+				if err := r.Validate([]byte(`{"kind":"b","y":"s"}`), nil); err != nil {
+					t.Errorf("Validate: %v", err)
+					return
+				}
+				if _, err := h.Parse(tagged, nil); err != nil {
+					t.Errorf("Parse: %v", err)
+					return
+				}
+				_ = r.Normalized()
+			}
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+}
