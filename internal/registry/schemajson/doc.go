@@ -22,9 +22,11 @@
 // access. Recursive schemas are accepted. A $ref loop that never reaches
 // a keyword ({"$defs":{"a":{"$ref":"#/$defs/b"},"b":{"$ref":"#/$defs/a"}}})
 // is accepted too, as the library compiles it; every Validate against it
-// fails with a reference-cycle error. Limits: 1 MiB per schema text, 8 MiB with references,
-// 1000 references, 128 levels of JSON nesting, numbers of at most 400
-// characters with exponents within ±400.
+// fails with a reference-cycle error (the validator fails a schema met
+// again at the same instance location, and Check follows that rule).
+// Limits: 1 MiB per schema text, 8 MiB with references, 1000 references,
+// 128 levels of JSON nesting, numbers of at most 400 characters with
+// exponents within ±400.
 //
 // # Forms
 //
