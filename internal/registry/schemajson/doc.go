@@ -124,7 +124,7 @@
 //	ONE_OF_SUBSCHEMAS_OVERLAP       a writer document might match two of the reader's oneOf subschemas.
 //	NOT_TYPE_EXTENDED               the reader's not may reject writer documents.
 //	CONDITIONAL_ADDED / CONDITIONAL_CHANGED  the reader's if/then/else may reject writer documents.
-//	REFERENCE_CYCLE                 the reader's $ref loops back without descending into the document (it accepts nothing).
+//	REFERENCE_CYCLE                 a $ref loops back without descending into the document: the reader's loop accepts nothing, and a verdict that met one is conservative.
 //	CHECK_TOO_DEEP / CHECK_TOO_COMPLEX       the comparison exceeded its bounds (200 levels, 100,000 steps); incompatible.
 //	SCHEMA_TYPE_MISMATCH            a schema given to Check did not come from this package.
 //
@@ -150,5 +150,9 @@
 // incompatible even when it has a default: a default does not make a
 // document without the property valid. Cycles through $ref are memoised:
 // a pair of schemas met again while being compared is assumed compatible
-// (a counterexample is a finite document, found elsewhere).
+// (a counterexample is a finite document, found elsewhere), except when it
+// is met again at the same instance location (REFERENCE_CYCLE). Writer
+// enums and consts are decided by validating their values only when
+// neither schema has such a cycle nor $dynamicRef/$recursiveRef, since
+// then a subschema validates the same on its own as in place.
 package schemajson
