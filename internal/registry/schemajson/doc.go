@@ -40,8 +40,9 @@
 //
 // # Validation
 //
-// Validate parses the payload (UTF-8 JSON, one value, at most 1000 levels)
-// and validates it. Formats are asserted as the library does by default
+// Validate parses the payload (UTF-8 JSON, one value, at most 1000 levels,
+// no number with an exponent of more than four digits, whose exact value
+// would be costly) and validates it. Formats are asserted as the library does by default
 // (drafts 4–7 assert "format", 2019-09 and 2020-12 treat it as an
 // annotation); content keywords are annotations. The error names up to
 // five failing instance locations with their keywords.
