@@ -32,7 +32,8 @@ func (Handler) Check(reader, writer schema.Schema) []schema.Incompatibility {
 	if !ok1 || !ok2 {
 		return []inc{{Path: "#", Rule: ruleSchemaNotJSON, Detail: "Both schemas must be JSON schemas."}}
 	}
-	c := &checker{memo: map[string]*memoEntry{}, strip: map[*sch]*sch{}, ids: map[*sch]int{}}
+	c := &checker{memo: map[string]*memoEntry{}, strip: map[*sch]*sch{}, ids: map[*sch]int{},
+		validates: contextFree(r.compiled) && contextFree(w.compiled)}
 	res := c.sub(r.compiled, []*sch{w.compiled})
 	// A bound hit inside a trial comparison (whose result was dropped)
 	// still makes the verdict incompatible.
@@ -41,6 +42,10 @@ func (Handler) Check(reader, writer schema.Schema) []schema.Incompatibility {
 	}
 	if c.tooDeep {
 		res = append(res, tooDeep())
+	}
+	if c.cycled && len(res) > 0 {
+		res = append(res, inc{Path: "#", Rule: ruleReferenceCycle,
+			Detail: "A schema refers to itself at one instance location; such references were taken to accept nothing on the reader's side, which may make this verdict conservative."})
 	}
 	out := make([]inc, 0, len(res))
 	seen := map[inc]bool{}
@@ -69,6 +74,8 @@ type checker struct {
 	tooDeep   bool
 	strip     map[*sch]*sch // stripped copies, see stripped
 	ids       map[*sch]int  // see id
+	validates bool          // subschemas may be validated on their own, see contextFree
+	cycled    bool          // a reference cycle at one instance location was met
 }
 
 func tooComplex() inc {
@@ -126,14 +133,11 @@ func (c *checker) sub(r *sch, w []*sch) []inc {
 	if e, ok := c.memo[key]; ok {
 		if !e.done && e.level == c.level {
 			// Back at the same pair without descending into the
-			// document. The validator fails a schema met again at the
-			// same instance location (a reference cycle): if the
-			// writer went round through its anyOf/oneOf, this writer
-			// alternative accepts nothing; otherwise the reader's loop
-			// accepts nothing.
-			if c.alts > e.alts {
-				return nil
-			}
+			// document: the reader (and perhaps the writer) went
+			// round a reference cycle at one instance location, which
+			// the validator fails. Whether the writer's side is empty
+			// too is not tracked, so the verdict is incompatible.
+			c.cycled = true
 			return []inc{{Path: "", Rule: ruleReferenceCycle, Reader: "$ref",
 				Detail: "The reader's schema refers to itself without constraining anything, which no document satisfies."}}
 		}

@@ -40,8 +40,9 @@
 //
 // # Validation
 //
-// Validate parses the payload (UTF-8 JSON, one value, at most 1000 levels)
-// and validates it. Formats are asserted as the library does by default
+// Validate parses the payload (UTF-8 JSON, one value, at most 1000 levels,
+// no number with an exponent of more than four digits, whose exact value
+// would be costly) and validates it. Formats are asserted as the library does by default
 // (drafts 4–7 assert "format", 2019-09 and 2020-12 treat it as an
 // annotation); content keywords are annotations. The error names up to
 // five failing instance locations with their keywords.
@@ -124,7 +125,7 @@
 //	ONE_OF_SUBSCHEMAS_OVERLAP       a writer document might match two of the reader's oneOf subschemas.
 //	NOT_TYPE_EXTENDED               the reader's not may reject writer documents.
 //	CONDITIONAL_ADDED / CONDITIONAL_CHANGED  the reader's if/then/else may reject writer documents.
-//	REFERENCE_CYCLE                 the reader's $ref loops back without descending into the document (it accepts nothing).
+//	REFERENCE_CYCLE                 a $ref loops back without descending into the document: the reader's loop accepts nothing, and a verdict that met one is conservative.
 //	CHECK_TOO_DEEP / CHECK_TOO_COMPLEX       the comparison exceeded its bounds (200 levels, 100,000 steps); incompatible.
 //	SCHEMA_TYPE_MISMATCH            a schema given to Check did not come from this package.
 //
@@ -150,5 +151,9 @@
 // incompatible even when it has a default: a default does not make a
 // document without the property valid. Cycles through $ref are memoised:
 // a pair of schemas met again while being compared is assumed compatible
-// (a counterexample is a finite document, found elsewhere).
+// (a counterexample is a finite document, found elsewhere), except when it
+// is met again at the same instance location (REFERENCE_CYCLE). Writer
+// enums and consts are decided by validating their values only when
+// neither schema has such a cycle nor $dynamicRef/$recursiveRef, since
+// then a subschema validates the same on its own as in place.
 package schemajson

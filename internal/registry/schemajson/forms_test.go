@@ -102,6 +102,8 @@ func TestValidate(t *testing.T) {
 		{"empty", ``, []string{"not valid JSON"}},
 		{"invalid UTF-8", "{\"age\":1,\"name\":\"\xc3\"}", []string{"UTF-8"}},
 		{"too deep", strings.Repeat("[", 2000) + strings.Repeat("]", 2000), []string{"nesting"}},
+		{"huge exponent", `{"age":1e999999}`, []string{"exponent"}},
+		{"large exponent is fine", `{"age":1e4000}`, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -79,8 +79,14 @@ func FuzzCheck(f *testing.F) {
 			}
 		}
 		_ = h.Check(w, r)
-		if got := h.Check(r, r); len(got) != 0 {
-			t.Fatalf("%s does not read itself: %v", reader, got)
+		// A schema reads itself, unless Check gave up (a bound, or a
+		// reference cycle at one instance location).
+		for _, i := range h.Check(r, r) {
+			switch i.Rule {
+			case ruleReferenceCycle, ruleCheckTooComplex, ruleCheckTooDeep:
+			default:
+				t.Fatalf("%s does not read itself: %v", reader, i)
+			}
 		}
 	})
 }

@@ -57,12 +57,23 @@ func parseJSON(text string, maxDepth int, checkNumbers bool) (*node, error) {
 }
 
 // checkDepth scans text for bracket nesting outside strings, so that the
-// recursive parser below never goes deeper than limit.
+// recursive parser below never goes deeper than limit, and for numbers
+// whose exponent has more than four digits, whose exact value would be
+// costly to compute (math/big allows exponents up to a million).
 func checkDepth(text string, limit int) error {
 	depth, inStr, esc := 0, false, false
 	for i := 0; i < len(text); i++ {
 		c := text[i]
 		switch {
+		case !inStr && (c == '-' || (c >= '0' && c <= '9')):
+			j := i
+			for j < len(text) && strings.IndexByte("+-.eE0123456789", text[j]) >= 0 {
+				j++
+			}
+			if e := strings.IndexAny(text[i:j], "eE"); e >= 0 && len(strings.TrimLeft(text[i+e+1:j], "+-0")) > 4 {
+				return fmt.Errorf("number %.40s at offset %d has too large an exponent", text[i:j], i)
+			}
+			i = j - 1
 		case inStr && esc:
 			esc = false
 		case inStr && c == '\\':

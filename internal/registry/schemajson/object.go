@@ -538,7 +538,7 @@ func (c *checker) propertyNamesCheck(r *sch, ws []*sch) []inc {
 	if len(wpn) > 0 {
 		return prefix("/propertyNames", c.child(n, wpn))
 	}
-	if closedNames(ws) {
+	if closedNames(ws) && c.validates {
 		ok := true
 		for _, p := range propertyNames(&sch{}, ws) {
 			if !c.spend(1) {

@@ -65,7 +65,19 @@ func (g gen) schema(depth int) string {
 func (g gen) keyword(depth int) string {
 	sub := func() string { return g.schema(depth + 1) }
 	val := func() string { b, _ := json.Marshal(g.value(2)); return string(b) }
-	switch g.r.IntN(22) {
+	switch g.r.IntN(28) {
+	case 22:
+		return `"$ref":"#"`
+	case 23:
+		return fmt.Sprintf(`"prefixItems":[%s,%s]`, sub(), sub())
+	case 24:
+		return `"unevaluatedProperties":` + g.pick(`false`, sub())
+	case 25:
+		return `"unevaluatedItems":` + g.pick(`false`, sub())
+	case 26:
+		return `"dependentRequired":{"a":["b"]}`
+	case 27:
+		return fmt.Sprintf(`"minContains":%d`, g.r.IntN(3))
 	case 0:
 		return `"type":` + g.pick(`"string"`, `"integer"`, `"number"`, `"object"`, `"array"`, `["string","null"]`, `["integer","string"]`, `"boolean"`)
 	case 1:
@@ -135,6 +147,10 @@ func TestCheckSoundRandom(t *testing.T) {
 	for i := range n {
 		rt := g.schema(0)
 		wt := g.schema(0)
+		if i%3 == 0 && strings.HasPrefix(rt, "{") && strings.HasPrefix(wt, "{") && len(rt) > 2 && len(wt) > 2 {
+			rt = `{"$schema":"https://json-schema.org/draft/2020-12/schema",` + rt[1:]
+			wt = `{"$schema":"https://json-schema.org/draft/2020-12/schema",` + wt[1:]
+		}
 		if i%2 == 0 {
 			wt = `{"allOf":[` + rt + `,` + wt + `]}`
 			narrowed++

@@ -133,6 +133,9 @@ func (c *checker) types(r *sch, ws []*sch) []inc {
 // const (or of nulls and booleans only) can produce: the smallest such
 // list, filtered by the whole conjunction.
 func (c *checker) finiteValues(ws []*sch) ([]any, bool) {
+	if !c.validates {
+		return nil, false
+	}
 	var cand []any
 	found := false
 	for _, w := range ws {
