@@ -1,0 +1,313 @@
+package registry
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Failover between two `samsa registry` instances of one group against a
+// node: writes go through both (the follower forwards to the leader), the
+// leader is killed with SIGKILL while writes continue, then started again.
+// Ids and versions must stay stable, every instance must answer the same
+// schema for an id, and no id may ever be handed out for two schemas.
+//
+// The design under test (internal/registry election.go, kafkastore.go):
+// the instances join the Kafka group schema-registry with protocol type
+// "sr"; the group's leader assigns one registry leader (the current one
+// while it is a member, else the eligible member with the smallest URL).
+// The registry leader writes through a transactional producer whose
+// transactional.id is the group id; taking over, it first commits a NOOP
+// record, which bumps the producer epoch (fencing the previous leader: a
+// fenced producer can commit nothing more, and its open transaction is
+// aborted) and reads up to it, so its state holds every committed write
+// and its next id (the largest id seen plus one) has never been used. The
+// reader reads read_committed. A killed leader stays the group's registry
+// leader until the coordinator expires its session (10 s); until then the
+// follower forwards writes to a dead address (50003).
+
+// regWrite is one registration's outcome.
+type regWrite struct {
+	at      time.Time
+	via     string // "a" or "b"
+	subject string
+	schema  string
+	id      int
+	status  int
+	code    int
+	err     error
+}
+
+// logHas says the file at path contains s.
+func logHas(path, s string) bool {
+	b, _ := os.ReadFile(path)
+	return strings.Contains(string(b), s)
+}
+
+func TestRegistryFailover(t *testing.T) {
+	n := startNode(t)
+	args := []string{"--brokers", n.Addr, "--store-timeout", "5s"}
+	procs := map[string]*registryProc{"a": startRegistry(t, args...), "b": startRegistry(t, args...)}
+	var urls sync.Map // "a"/"b" → current URL
+	for name, p := range procs {
+		waitReady(t, p.URL)
+		urls.Store(name, p.URL)
+	}
+	if a := call(t, "PUT", procs["a"].URL+"/config", `{"compatibility":"NONE"}`); a.Status != 200 {
+		t.Fatalf("PUT /config: %d %s", a.Status, a.Body)
+	}
+
+	var (
+		mu     sync.Mutex
+		writes []regWrite
+		stop   atomic.Bool
+		wg     sync.WaitGroup
+	)
+	client := &http.Client{Timeout: 20 * time.Second}
+	register := func(via, subject, schema string) regWrite {
+		u, _ := urls.Load(via)
+		w := regWrite{at: time.Now(), via: via, subject: subject, schema: schema}
+		resp, err := client.Post(u.(string)+"/subjects/"+subject+"/versions", "application/vnd.schemaregistry.v1+json",
+			strings.NewReader(schemaBody(schema, "")))
+		if err != nil {
+			w.err = err
+			return w
+		}
+		defer resp.Body.Close()
+		a := answer{Status: resp.StatusCode}
+		_ = decodeJSON(resp, &a)
+		w.status, w.code, w.id = a.Status, a.ErrorCode(), idOf(a)
+		return w
+	}
+	for _, via := range []string{"a", "b"} {
+		wg.Add(1)
+		go func() { // one writer per instance; ends with stop
+			defer wg.Done()
+			for i := 0; !stop.Load(); i++ {
+				own := fmt.Sprintf(`{"type":"record","name":"R","fields":[{"name":"%s_%d","type":"int"}]}`, via, i)
+				w := register(via, "fo-"+via, own)
+				mu.Lock()
+				writes = append(writes, w)
+				mu.Unlock()
+				// Both writers also register the same shared schemas.
+				shared := fmt.Sprintf(`{"type":"enum","name":"Shared","symbols":["S%d"]}`, i/2)
+				w = register(via, "fo-shared", shared)
+				mu.Lock()
+				writes = append(writes, w)
+				mu.Unlock()
+				time.Sleep(20 * time.Millisecond)
+			}
+		}()
+	}
+
+	// Let writes flow, then find the leader and kill it.
+	time.Sleep(3 * time.Second)
+	leader := ""
+	for name, p := range procs {
+		if logHas(p.LogPath, "schema registry: leader") {
+			leader = name
+		}
+	}
+	if leader == "" {
+		t.Fatal("no instance logged that it leads")
+	}
+	survivor := map[string]string{"a": "b", "b": "a"}[leader]
+	killedAt := time.Now()
+	procs[leader].Kill()
+	t.Logf("killed the leader %s (%s) with SIGKILL", leader, procs[leader].URL)
+
+	// Wait for a write through the survivor to succeed again.
+	var recovered time.Time
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline) && recovered.IsZero(); time.Sleep(50 * time.Millisecond) {
+		mu.Lock()
+		for _, w := range writes {
+			if w.via == survivor && w.at.After(killedAt) && w.status == 200 {
+				recovered = w.at
+				break
+			}
+		}
+		mu.Unlock()
+	}
+	if recovered.IsZero() {
+		stop.Store(true)
+		wg.Wait()
+		t.Fatalf("no write through the survivor succeeded within 60 s of the kill")
+	}
+	outage := recovered.Sub(killedAt)
+	if !logHas(procs[survivor].LogPath, "schema registry: leader") {
+		t.Errorf("the survivor %s never logged that it took over", survivor)
+	}
+
+	// Restart the killed instance (a new process, a new port) and keep
+	// writing through both.
+	time.Sleep(time.Second)
+	procs[leader] = startRegistry(t, args...)
+	waitReady(t, procs[leader].URL)
+	restartedAt := time.Now()
+	urls.Store(leader, procs[leader].URL)
+	time.Sleep(4 * time.Second)
+	stop.Store(true)
+	wg.Wait()
+
+	// Tally the writes by phase.
+	var failedDuring, failedBefore, failedAfter, okTotal int
+	codes := map[string]int{}
+	for _, w := range writes {
+		if w.status == 200 {
+			okTotal++
+			continue
+		}
+		why := fmt.Sprintf("HTTP %d code %d", w.status, w.code)
+		if w.err != nil {
+			why = "no answer"
+		}
+		switch {
+		case w.at.Before(killedAt):
+			failedBefore++
+			t.Errorf("a write via %s before the kill failed: %s %v", w.via, why, w.err)
+		case w.via == leader && w.at.Before(restartedAt):
+			// Sent to the killed instance: nobody answers, as expected.
+		case w.at.Before(recovered):
+			failedDuring++
+			codes[why]++
+		default:
+			failedAfter++
+			codes["after recovery: "+why]++
+		}
+	}
+	t.Logf("writes: %d succeeded; through the survivor, %d failed during the failover (%v), %d after it; outage: %v from the kill to the first successful write through the survivor",
+		okTotal, failedDuring, codes, failedAfter, outage.Round(10*time.Millisecond))
+	if failedAfter > 0 {
+		t.Errorf("%d writes failed after the failover had completed: %v", failedAfter, codes)
+	}
+	if outage > 40*time.Second {
+		t.Errorf("the failover took %v", outage)
+	}
+
+	// No id is ever handed out twice, and a schema keeps its id.
+	idOfSchema, schemaOfID := map[string]int{}, map[int]string{}
+	for _, w := range writes {
+		if w.status != 200 {
+			continue
+		}
+		if id, ok := idOfSchema[w.schema]; ok && id != w.id {
+			t.Errorf("schema %s got ids %d and %d", w.schema, id, w.id)
+		}
+		if s, ok := schemaOfID[w.id]; ok && s != w.schema {
+			t.Errorf("id %d handed out for %s and for %s", w.id, s, w.schema)
+		}
+		idOfSchema[w.schema], schemaOfID[w.id] = w.id, w.schema
+	}
+	var sharedAcks, sharedBoth int
+	for i := 0; ; i++ {
+		s := fmt.Sprintf(`{"type":"enum","name":"Shared","symbols":["S%d"]}`, i)
+		if _, ok := idOfSchema[s]; !ok {
+			break
+		}
+		sharedAcks++
+		vias := map[string]bool{}
+		for _, w := range writes {
+			if w.schema == s && w.status == 200 {
+				vias[w.via] = true
+			}
+		}
+		if len(vias) == 2 {
+			sharedBoth++
+		}
+	}
+	if sharedBoth == 0 {
+		t.Errorf("no shared schema was registered through both instances")
+	}
+
+	// Both instances serve every id with its schema, and the same
+	// subjects and versions.
+	final := []string{procs["a"].URL, procs["b"].URL}
+	for _, u := range final {
+		waitApplied(t, u, len(schemaOfID))
+	}
+	for id, s := range schemaOfID {
+		for _, u := range final {
+			if a := call(t, "GET", fmt.Sprintf("%s/schemas/ids/%d", u, id), ""); field(a, "schema") != s {
+				t.Errorf("GET %s/schemas/ids/%d = %d %s; want %s", u, id, a.Status, a.Body, s)
+			}
+		}
+	}
+	for _, subject := range []string{"fo-a", "fo-b", "fo-shared"} {
+		var lists [][]any
+		for _, u := range final {
+			a := call(t, "GET", u+"/subjects/"+subject+"/versions", "")
+			vs, _ := a.JSON.([]any)
+			lists = append(lists, vs)
+			for i, v := range vs {
+				if v.(float64) != float64(i+1) {
+					t.Errorf("%s versions via %s are not 1..n: %s", subject, u, a.Body)
+					break
+				}
+			}
+			// Each version's id is the id its schema got.
+			for _, v := range vs {
+				sv := call(t, "GET", fmt.Sprintf("%s/subjects/%s/versions/%v", u, subject, v), "")
+				s, _ := field(sv, "schema").(string)
+				if id, ok := idOfSchema[s]; ok && id != idOf(sv) {
+					t.Errorf("%s version %v via %s has id %d; its schema was answered id %d", subject, v, u, idOf(sv), id)
+				}
+			}
+		}
+		if !slices.Equal(lists[0], lists[1]) {
+			t.Errorf("%s versions differ between the instances: %v and %v", subject, lists[0], lists[1])
+		}
+	}
+	// Every schema stored has one id and every id one schema.
+	all := call(t, "GET", final[1]+"/schemas", "")
+	seen := map[float64]string{}
+	list, _ := all.JSON.([]any)
+	for _, x := range list {
+		m := x.(map[string]any)
+		id, s := m["id"].(float64), m["schema"].(string)
+		if prev, ok := seen[id]; ok && prev != s {
+			t.Errorf("id %v serves %s and %s", id, prev, s)
+		}
+		seen[id] = s
+	}
+	t.Logf("%d distinct ids over %d stored versions, %d shared schemas (%d registered through both instances)", len(seen), len(list), sharedAcks, sharedBoth)
+	// Writes still work through both after everything.
+	for _, u := range final {
+		if a := call(t, "POST", u+"/subjects/fo-end/versions", schemaBody(`"string"`, "")); a.Status != 200 {
+			t.Errorf("a write via %s at the end: %d %s", u, a.Status, a.Body)
+		}
+	}
+}
+
+// waitApplied waits until the instance at u serves at least n schemas.
+func waitApplied(t *testing.T, u string, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		ids := map[float64]bool{}
+		list, _ := call(t, "GET", u+"/schemas", "").JSON.([]any)
+		for _, x := range list {
+			ids[x.(map[string]any)["id"].(float64)] = true
+		}
+		if len(ids) >= n {
+			return
+		}
+	}
+	t.Errorf("%s never served %d schemas", u, n)
+}
+
+// decodeJSON reads resp's body into a.Body and a.JSON.
+func decodeJSON(resp *http.Response, a *answer) error {
+	b, err := io.ReadAll(resp.Body)
+	a.Body = b
+	if err == nil && len(b) > 0 {
+		err = json.Unmarshal(b, &a.JSON)
+	}
+	return err
+}
