@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -310,4 +311,152 @@ func decodeJSON(resp *http.Response, a *answer) error {
 		err = json.Unmarshal(b, &a.JSON)
 	}
 	return err
+}
+
+// signal sends sig to the process.
+func (p *registryProc) signal(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("signal %v: %v", sig, err)
+	}
+}
+
+// TestRegistryZombieLeaderFenced freezes the leader (SIGSTOP) until the
+// other instance has taken over and handed out new ids, then thaws it
+// (SIGCONT) and writes through it at once, while it may still believe it
+// leads with a stale state: its transactional producer has been fenced,
+// so such a write must fail (or be forwarded), never commit an id the new
+// leader already gave another schema.
+func TestRegistryZombieLeaderFenced(t *testing.T) {
+	n := startNode(t)
+	args := []string{"--brokers", n.Addr, "--store-timeout", "5s"}
+	procs := map[string]*registryProc{"a": startRegistry(t, args...), "b": startRegistry(t, args...)}
+	for _, p := range procs {
+		waitReady(t, p.URL)
+	}
+	if a := call(t, "PUT", procs["a"].URL+"/config", `{"compatibility":"NONE"}`); a.Status != 200 {
+		t.Fatalf("PUT /config: %d %s", a.Status, a.Body)
+	}
+	idOfSchema, schemaOfID := map[string]int{}, map[int]string{}
+	record := func(what string, a answer, schema string) {
+		t.Helper()
+		if a.Status != 200 {
+			return
+		}
+		id := idOf(a)
+		if prev, ok := schemaOfID[id]; ok && prev != schema {
+			t.Errorf("%s: id %d handed out for %s and for %s", what, id, prev, schema)
+		}
+		if prev, ok := idOfSchema[schema]; ok && prev != id {
+			t.Errorf("%s: schema %s got ids %d and %d", what, schema, prev, id)
+		}
+		schemaOfID[id], idOfSchema[schema] = schema, id
+	}
+	schema := func(tag string, i int) string {
+		return fmt.Sprintf(`{"type":"fixed","name":"F","doc":"%s","size":%d}`, tag, i+1)
+	}
+	for i := range 3 {
+		for name, p := range procs {
+			s := schema("before-"+name, i)
+			a := call(t, "POST", p.URL+"/subjects/z-"+name+"/versions", schemaBody(s, ""))
+			if a.Status != 200 {
+				t.Fatalf("write via %s: %d %s", name, a.Status, a.Body)
+			}
+			record("before", a, s)
+		}
+	}
+	leader := ""
+	for name, p := range procs {
+		if logHas(p.LogPath, "schema registry: leader") {
+			leader = name
+		}
+	}
+	if leader == "" {
+		t.Fatal("no instance logged that it leads")
+	}
+	other := map[string]string{"a": "b", "b": "a"}[leader]
+	z, s := procs[leader], procs[other]
+	z.signal(t, syscall.SIGSTOP)
+	stoppedAt := time.Now()
+	thawed := false
+	defer func() {
+		if !thawed {
+			z.signal(t, syscall.SIGCONT)
+		}
+	}()
+	// The other instance takes over once the frozen one's session ends.
+	var took time.Duration
+	for i := 0; ; i++ {
+		sch := schema("takeover", i)
+		a := call(t, "POST", s.URL+"/subjects/z-new/versions", schemaBody(sch, ""))
+		if a.Status == 200 {
+			record("takeover", a, sch)
+			took = time.Since(stoppedAt)
+			break
+		}
+		if time.Since(stoppedAt) > 60*time.Second {
+			t.Fatalf("no write through %s succeeded within 60 s of freezing the leader: %d %s", other, a.Status, a.Body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for i := 100; i < 110; i++ {
+		sch := schema("new-leader", i)
+		a := call(t, "POST", s.URL+"/subjects/z-new/versions", schemaBody(sch, ""))
+		if a.Status != 200 {
+			t.Errorf("write through the new leader: %d %s", a.Status, a.Body)
+		}
+		record("new leader", a, sch)
+	}
+	// Thaw the zombie and write through it at once, several times.
+	z.signal(t, syscall.SIGCONT)
+	thawed = true
+	var zombieCodes []string
+	for i := 200; i < 230; i++ {
+		sch := schema("zombie", i)
+		a := call(t, "POST", z.URL+"/subjects/z-zombie/versions", schemaBody(sch, ""))
+		record("zombie", a, sch)
+		zombieCodes = append(zombieCodes, fmt.Sprintf("%d/%d", a.Status, a.ErrorCode()))
+		if a.Status != 200 && a.Status != 500 {
+			t.Errorf("a write through the thawed leader: %d %s", a.Status, a.Body)
+		}
+		if a.Status == 500 && a.ErrorCode() != 50004 && a.ErrorCode() != 50003 && a.ErrorCode() != 50002 {
+			t.Errorf("a write through the thawed leader failed with %d %s; want a leadership error", a.Status, a.Body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("froze leader %s; %s took over after %v; writes through the thawed one answered %v",
+		leader, other, took.Round(10*time.Millisecond), zombieCodes)
+	if last := zombieCodes[len(zombieCodes)-1]; last != "200/0" {
+		t.Errorf("writes through the thawed instance still fail after 3 s: %v", zombieCodes)
+	}
+	if !logHas(s.LogPath, "schema registry: leader") {
+		t.Errorf("%s never logged that it took over", other)
+	}
+	// Both instances agree on every id.
+	for id, sch := range schemaOfID {
+		for _, p := range procs {
+			var a answer
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+				if a = call(t, "GET", fmt.Sprintf("%s/schemas/ids/%d", p.URL, id), ""); a.Status == 200 {
+					break
+				}
+			}
+			if field(a, "schema") != sch {
+				t.Errorf("GET %s/schemas/ids/%d = %d %s; want %s", p.URL, id, a.Status, a.Body, sch)
+			}
+		}
+	}
+	seen := map[float64]string{}
+	list, _ := call(t, "GET", s.URL+"/schemas", "").JSON.([]any)
+	for _, x := range list {
+		m := x.(map[string]any)
+		id, sch := m["id"].(float64), m["schema"].(string)
+		if prev, ok := seen[id]; ok && prev != sch {
+			t.Errorf("id %v serves %s and %s", id, prev, sch)
+		}
+		seen[id] = sch
+	}
+	if len(seen) != len(list) {
+		t.Errorf("%d stored versions share %d ids; every schema here is distinct", len(list), len(seen))
+	}
 }
