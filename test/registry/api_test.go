@@ -94,6 +94,7 @@ func record(fields ...string) string {
 
 func TestCurlLevelAPI(t *testing.T) {
 	n := startNode(t)
+	waitReady(t, n.URL)
 	u := n.URL
 	reg := func(subject, schema string) answer {
 		t.Helper()
@@ -543,6 +544,7 @@ func mustJSON(v any) string {
 //   - 50004 (unknown leader): no instance of the group is eligible to lead.
 func TestServerErrorCodes(t *testing.T) {
 	n := startNode(t)
+	waitReady(t, n.URL)
 
 	t.Run("50001 store", func(t *testing.T) {
 		u := n.URL
@@ -583,6 +585,7 @@ func TestServerErrorCodes(t *testing.T) {
 
 	t.Run("50003 forwarding failed", func(t *testing.T) {
 		n2 := startNode(t)
+		waitReady(t, n2.URL)
 		// An instance that advertises a URL nobody listens on, elected
 		// leader: it is the only eligible member when it first writes,
 		// and the leader is kept while it stays in the group.

@@ -45,6 +45,7 @@ func TestApacheAvroPairsOverHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := startNode(t)
+	waitReady(t, n.URL)
 	if a := call(t, "PUT", n.URL+"/config", `{"compatibility":"NONE"}`); a.Status != 200 {
 		t.Fatalf("PUT /config NONE: %d %s", a.Status, a.Body)
 	}

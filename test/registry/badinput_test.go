@@ -47,6 +47,7 @@ func nested(depth int) string {
 
 func TestBadInput(t *testing.T) {
 	n := startNode(t)
+	waitReady(t, n.URL)
 	u := n.URL
 	if a := call(t, "POST", u+"/subjects/ok/versions", schemaBody(`"int"`, "")); a.Status != 200 {
 		t.Fatalf("register: %d %s", a.Status, a.Body)

@@ -44,6 +44,7 @@ type regWrite struct {
 	id      int
 	status  int
 	code    int
+	msg     string
 	err     error
 }
 
@@ -86,6 +87,9 @@ func TestRegistryFailover(t *testing.T) {
 		a := answer{Status: resp.StatusCode}
 		_ = decodeJSON(resp, &a)
 		w.status, w.code, w.id = a.Status, a.ErrorCode(), idOf(a)
+		if w.status != 200 {
+			w.msg = string(a.Body)
+		}
 		return w
 	}
 	for _, via := range []string{"a", "b"} {
@@ -173,7 +177,7 @@ func TestRegistryFailover(t *testing.T) {
 		switch {
 		case w.at.Before(killedAt):
 			failedBefore++
-			t.Errorf("a write via %s before the kill failed: %s %v", w.via, why, w.err)
+			t.Errorf("a write via %s at %s, before the kill, failed: %s %s %v", w.via, w.at.Format("15:04:05.000"), why, w.msg, w.err)
 		case w.via == leader && w.at.Before(restartedAt):
 			// Sent to the killed instance: nobody answers, as expected.
 		case w.at.Before(recovered):

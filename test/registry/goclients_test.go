@@ -40,6 +40,7 @@ func srCode(err error) int {
 
 func TestFranzGoSRClientEveryMethod(t *testing.T) {
 	n := startNode(t)
+	waitReady(t, n.URL)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cl, err := sr.NewClient(sr.URLs(n.URL), sr.HTTPClient(&http.Client{Timeout: 30 * time.Second}))
@@ -309,6 +310,7 @@ func srclientCode(err error) int {
 
 func TestRiferreiSRClientEveryMethod(t *testing.T) {
 	n := startNode(t)
+	waitReady(t, n.URL)
 	c := srclient.NewSchemaRegistryClient(n.URL, srclient.WithClient(&http.Client{Timeout: 30 * time.Second}), srclient.WithSemaphoreWeight(4))
 	if c.GetSchemaRegistryURL() != n.URL {
 		t.Errorf("GetSchemaRegistryURL = %q", c.GetSchemaRegistryURL())
