@@ -611,3 +611,77 @@ func TestServerErrorCodes(t *testing.T) {
 		}
 	})
 }
+
+// TestCompatibilityLevels checks all seven levels through POST
+// /compatibility/subjects/{s}/versions (every version the level covers),
+// …/versions/latest (the latest only, in the level's direction) and a
+// registration (409 when incompatible), on a subject with two versions:
+//
+//	v1 {a: string}
+//	v2 {a: string = "x", b: int = 0}
+//
+// u {b: int} reads v2 data but not v1 data (b has no default there), and
+// v2 reads u data (its a has a default) while v1 does not: compatible with
+// the latest only, in both directions. w {a: string, c: int} is read by
+// both (they ignore c; v2 defaults b) but reads neither (c has no
+// default): forward only, transitively too. A check against one version
+// applies the level's direction to that version alone, whatever the
+// transitivity.
+func TestCompatibilityLevels(t *testing.T) {
+	n := startNode(t)
+	waitReady(t, n.URL)
+	v1 := record(`{"name":"a","type":"string"}`)
+	v2 := record(`{"name":"a","type":"string","default":"x"}`, `{"name":"b","type":"int","default":0}`)
+	cands := map[string]string{
+		"u": record(`{"name":"b","type":"int"}`),
+		"w": record(`{"name":"a","type":"string"}`, `{"name":"c","type":"int"}`),
+	}
+	want := map[string]map[string]bool{ // level → candidate → compatible with every covered version
+		"NONE":                {"u": true, "w": true},
+		"BACKWARD":            {"u": true, "w": false},
+		"BACKWARD_TRANSITIVE": {"u": false, "w": false},
+		"FORWARD":             {"u": true, "w": true},
+		"FORWARD_TRANSITIVE":  {"u": false, "w": true},
+		"FULL":                {"u": true, "w": false},
+		"FULL_TRANSITIVE":     {"u": false, "w": false},
+	}
+	// Against the latest only, in the level's direction(s).
+	wantLatest := map[string]map[string]bool{
+		"NONE":     {"u": true, "w": true},
+		"BACKWARD": {"u": true, "w": false},
+		"FORWARD":  {"u": true, "w": true},
+		"FULL":     {"u": true, "w": false},
+	}
+	for level, byCand := range want {
+		s := "lvl-" + strings.ToLower(level)
+		for _, v := range []string{v1, v2} {
+			if a := call(t, "POST", n.URL+"/subjects/"+s+"/versions", schemaBody(v, "")); a.Status != 200 {
+				t.Fatalf("%s: register: %d %s", level, a.Status, a.Body)
+			}
+		}
+		if a := call(t, "PUT", n.URL+"/config/"+s, `{"compatibility":"`+level+`"}`); a.Status != 200 {
+			t.Fatalf("PUT /config/%s %s: %d %s", s, level, a.Status, a.Body)
+		}
+		for c, schema := range cands {
+			a := call(t, "POST", n.URL+"/compatibility/subjects/"+s+"/versions?verbose=true", schemaBody(schema, ""))
+			got, _ := field(a, "is_compatible").(bool)
+			if a.Status != 200 || got != byCand[c] {
+				t.Errorf("%s, %s against every covered version: %d %s; want is_compatible %v", level, c, a.Status, a.Body, byCand[c])
+			}
+			if msgs, _ := field(a, "messages").([]any); !got && len(msgs) == 0 {
+				t.Errorf("%s, %s: incompatible without messages under verbose", level, c)
+			}
+			base := strings.TrimSuffix(level, "_TRANSITIVE")
+			a = call(t, "POST", n.URL+"/compatibility/subjects/"+s+"/versions/latest", schemaBody(schema, ""))
+			if got, _ := field(a, "is_compatible").(bool); got != wantLatest[base][c] {
+				t.Errorf("%s, %s against the latest: %s; want is_compatible %v", level, c, a.Body, wantLatest[base][c])
+			}
+			if !byCand[c] {
+				expectErr(t, level+" register "+c, call(t, "POST", n.URL+"/subjects/"+s+"/versions", schemaBody(schema, "")), 409, 409)
+			}
+		}
+		if a := call(t, "GET", n.URL+"/subjects/"+s+"/versions", ""); !jsonEq(a, `[1,2]`) {
+			t.Errorf("%s: versions after the checks = %s", level, a.Body)
+		}
+	}
+}
