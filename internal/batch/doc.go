@@ -14,7 +14,10 @@
 // and partition leader epoch), so the stored bytes stay byte-identical to
 // the client's otherwise. Records are decoded into memory only where Kafka
 // semantics require a rewrite: recompression to a topic's compression.type,
-// LogAppendTime and max-timestamp rewrites, and log recovery.
+// LogAppendTime and max-timestamp rewrites, and log recovery. A caller that
+// checks every record itself (ValidateOptions.Check: schema validation)
+// gets each one decoded in place during the same walk; only a record larger
+// than the window is copied out for it.
 //
 // Wire and disk format: Kafka's record batch v2 (header.go, records.go) and
 // the codecs' framings (compression.go). Everything here is safe for

@@ -166,7 +166,7 @@ func readVarBytes(b []byte, nullable bool) ([]byte, []byte, bool) {
 }
 
 // decodeRecord decodes the record at the start of b into r and returns what
-// follows it. Headers are allocated only when keep is set.
+// follows it. Headers are kept only when keep is set.
 func decodeRecord(b []byte, r *Record, keep bool) ([]byte, error) {
 	length, b, ok := readVarint(b)
 	if !ok {
@@ -176,48 +176,56 @@ func decodeRecord(b []byte, r *Record, keep bool) ([]byte, error) {
 		return nil, recordErr("length exceeds the bytes present")
 	}
 	body, rest := b[:length], b[length:]
+	return rest, decodeRecordBody(body, r, keep)
+}
+
+// decodeRecordBody decodes a record's bytes after its length into r.
+// Headers are kept only when keep is set, in r.Headers' backing array when
+// it is large enough.
+func decodeRecordBody(body []byte, r *Record, keep bool) error {
+	var ok bool
 	if len(body) < 1 {
-		return nil, recordErr("attributes")
+		return recordErr("attributes")
 	}
 	r.Attributes = int8(body[0])
 	body = body[1:]
 	if r.TimestampDelta, body, ok = readVarlong(body); !ok {
-		return nil, recordErr("timestamp delta")
+		return recordErr("timestamp delta")
 	}
 	if r.OffsetDelta, body, ok = readVarint(body); !ok {
-		return nil, recordErr("offset delta")
+		return recordErr("offset delta")
 	}
 	if r.Key, body, ok = readVarBytes(body, true); !ok {
-		return nil, recordErr("key")
+		return recordErr("key")
 	}
 	if r.Value, body, ok = readVarBytes(body, true); !ok {
-		return nil, recordErr("value")
+		return recordErr("value")
 	}
 	count, body, ok := readVarint(body)
 	if !ok || count < 0 || int(count) > len(body)/2 {
 		// A header takes at least two bytes.
-		return nil, recordErr("header count")
+		return recordErr("header count")
 	}
-	r.Headers = nil
-	if keep && count > 0 {
-		r.Headers = make([]RecordHeader, count)
+	r.Headers = r.Headers[:0]
+	if keep && cap(r.Headers) < int(count) {
+		r.Headers = make([]RecordHeader, 0, count)
 	}
 	for i := 0; i < int(count); i++ {
 		var key, val []byte
 		if key, body, ok = readVarBytes(body, false); !ok {
-			return nil, recordErr("header key")
+			return recordErr("header key")
 		}
 		if val, body, ok = readVarBytes(body, true); !ok {
-			return nil, recordErr("header value")
+			return recordErr("header value")
 		}
 		if keep {
-			r.Headers[i] = RecordHeader{Key: string(key), Value: val}
+			r.Headers = append(r.Headers, RecordHeader{Key: string(key), Value: val})
 		}
 	}
 	if len(body) != 0 {
-		return nil, recordErr("bytes left inside the record")
+		return recordErr("bytes left inside the record")
 	}
-	return rest, nil
+	return nil
 }
 
 func varintLen(v int64) int {

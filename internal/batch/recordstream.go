@@ -391,9 +391,10 @@ type recordMeta struct {
 	valueLen       int32 // -1: null
 }
 
-// next reads one record. A record that fits the window is decoded in place;
-// a larger one is walked field by field.
-func (s *recordStream) next(m *recordMeta) error {
+// next reads one record into m, and into full unless it is nil. A record
+// that fits the window is decoded in place; a larger one is walked field by
+// field, or copied out whole for full.
+func (s *recordStream) next(m *recordMeta, full *Record) error {
 	if !s.eof {
 		s.fill(binary.MaxVarintLen32)
 	}
@@ -415,21 +416,58 @@ func (s *recordStream) next(m *recordMeta) error {
 		return s.err
 	}
 	if size <= len(s.data) {
-		var r Record
-		rest, err := decodeRecord(s.data, &r, false)
+		keep := full != nil
+		if !keep {
+			full = new(Record) // does not escape: no allocation
+		}
+		rest, err := decodeRecord(s.data, full, keep)
 		if err != nil {
 			return err
 		}
 		s.data = rest
-		m.timestampDelta, m.offsetDelta = r.TimestampDelta, r.OffsetDelta
-		m.keyLen, m.valueLen = nullableLen(r.Key), nullableLen(r.Value)
+		m.set(full)
 		return nil
 	}
 	if s.eof {
 		return recordErr(fmt.Sprintf("invalid record size: expected %d bytes in record payload, but only %d remain", length, len(s.data)-n))
 	}
 	s.data = s.data[n:]
+	if full != nil {
+		return s.largeFull(m, full, length)
+	}
 	return s.large(m, length)
+}
+
+func (m *recordMeta) set(r *Record) {
+	m.timestampDelta, m.offsetDelta = r.TimestampDelta, r.OffsetDelta
+	m.keyLen, m.valueLen = nullableLen(r.Key), nullableLen(r.Value)
+}
+
+// largeFull decodes into r a record of length bytes (its length field
+// already read) that does not fit the window, copying it out of the
+// stream: its buffer grows with the bytes actually read, which the
+// stream's decompression cap bounds.
+func (s *recordStream) largeFull(m *recordMeta, r *Record, length int64) error {
+	buf := make([]byte, 0, min(length, 4*windowSize))
+	for int64(len(buf)) < length {
+		if len(s.data) == 0 {
+			s.fill(1)
+			if s.err != nil {
+				return s.err
+			}
+			if len(s.data) == 0 {
+				return recordErr("incorrect declared batch size, premature EOF reached in a record")
+			}
+		}
+		k := int(min(length-int64(len(buf)), int64(len(s.data))))
+		buf = append(buf, s.data[:k]...)
+		s.data = s.data[k:]
+	}
+	if err := decodeRecordBody(buf, r, true); err != nil {
+		return err
+	}
+	m.set(r)
+	return nil
 }
 
 func nullableLen(b []byte) int32 {

@@ -14,7 +14,10 @@ package batch
 //     problem, as Kafka throws from its record iterator;
 //   - per record (offset delta, missing key on a compacted topic, timestamp):
 //     every record is checked and the problems are returned together as
-//     *RecordErrors, which Produce v8+ reports record by record.
+//     *RecordErrors, which Produce v8+ reports record by record;
+//   - the caller's own check of each record (ValidateOptions.Check, the
+//     broker's schema validation): the first record it refuses, as
+//     *RecordCheckError.
 
 import (
 	"errors"
@@ -48,7 +51,31 @@ type ValidateOptions struct {
 	// MaxDecompressed caps the bytes a compressed section may expand to
 	// (ErrTooLarge beyond it).
 	MaxDecompressed int64
+	// Check, when set, is called with every record in order, decoded with
+	// its headers (Samsa's schema validation hooks in here, so that a
+	// compressed batch is decompressed once). r and what it points into
+	// are valid only during the call: uncompressed records point into the
+	// batch, compressed ones into the stream's window, and a record
+	// larger than the window is copied out, within MaxDecompressed. Once
+	// Check fails it is not called again; the rest of the batch is still
+	// validated, and its failure is reported as *RecordCheckError unless
+	// a structural error or *RecordErrors comes first. Without Check,
+	// records are walked without decoding their headers.
+	Check func(i int, r *Record) error
 }
+
+// RecordCheckError is the record ValidateOptions.Check refused.
+type RecordCheckError struct {
+	Index int // the record's index in the batch (its offset delta)
+	Err   error
+}
+
+// Error names the record and Check's reason.
+func (e *RecordCheckError) Error() string {
+	return fmt.Sprintf("record %d of the batch: %v", e.Index, e.Err)
+}
+
+func (e *RecordCheckError) Unwrap() error { return e.Err }
 
 // RecordsInfo is what validation learnt about the records.
 type RecordsInfo struct {
@@ -139,9 +166,18 @@ func (s *recordStream) validate(h *Header, b []byte, o *ValidateOptions) (Record
 		return info, err
 	}
 	var errs *RecordErrors
+	var checkErr *RecordCheckError
 	var m recordMeta
+	var rec *Record // reused for Check
+	if o.Check != nil {
+		rec = new(Record)
+	}
 	for i := range int(h.NumRecords) {
-		if err := s.next(&m); err != nil {
+		var full *Record
+		if rec != nil && checkErr == nil {
+			full = rec
+		}
+		if err := s.next(&m, full); err != nil {
 			if errors.Is(err, ErrRecord) {
 				return info, fmt.Errorf("%w (record %d in topic partition %s)", err, i, o.Partition)
 			}
@@ -164,6 +200,11 @@ func (s *recordStream) validate(h *Header, b []byte, o *ValidateOptions) (Record
 				errs.Errs = append(errs.Errs, RecordError{Index: i, Msg: p.message(h, &m, i, ts, o)})
 			}
 		}
+		if full != nil {
+			if err := o.Check(i, full); err != nil {
+				checkErr = &RecordCheckError{Index: i, Err: err}
+			}
+		}
 	}
 	end := s.atEnd()
 	if s.err != nil {
@@ -178,6 +219,9 @@ func (s *recordStream) validate(h *Header, b []byte, o *ValidateOptions) (Record
 	}
 	if errs != nil {
 		return info, errs
+	}
+	if checkErr != nil {
+		return info, checkErr
 	}
 	return info, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/batch"
+	"github.com/samsa-streaming/samsa/internal/config"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/partition"
 )
@@ -188,6 +189,10 @@ func hasTransactionalBatch(req *kmsg.ProduceRequest) bool {
 // setRecordErrors reports a batch's invalid records one by one (KIP-467)
 // with Kafka's summary as the partition's message.
 func setRecordErrors(sp *kmsg.ProduceResponseTopicPartition, err error) {
+	if ce := (*batch.RecordCheckError)(nil); errors.As(err, &ce) {
+		setCheckError(sp, ce)
+		return
+	}
 	var re *batch.RecordErrors
 	if !errors.As(err, &re) {
 		return
@@ -250,7 +255,13 @@ func (b *Broker) produceTo(ctx context.Context, req *kmsg.ProduceRequest, t *met
 			return nil, none, err
 		}
 	}
-	res, err := p.Append(records, req.Acks)
+	var check partition.RecordCheck
+	if mode := p.Config().SchemaValidation; mode != config.SchemaValidationNone {
+		if check, err = b.schemaCheck(ctx, t.Name, mode); err != nil {
+			return nil, none, err
+		}
+	}
+	res, err := p.AppendChecked(records, req.Acks, check)
 	if err != nil {
 		return nil, none, err
 	}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"context"
@@ -56,6 +57,11 @@ type Config struct {
 	// Metrics, when set, is where requests and traffic are recorded
 	// (metrics.go); nil: not recorded.
 	Metrics *metrics.Broker
+	// SchemaValidator checks the records produced to topics with
+	// samsa.schema.validation on (schema_validation.go); nil: none yet,
+	// and such topics refuse every batch until SetSchemaValidator
+	// installs one.
+	SchemaValidator SchemaValidator
 }
 
 // Validate checks the configuration.
@@ -87,6 +93,10 @@ type Broker struct {
 	replThrottle replication.Throttle
 	txnVerify    txnVerifier // nil until the transaction coordinator is wired
 	pids         *pidBlock
+
+	// schemaValidator checks samsa.schema.validation topics' records
+	// (schema_validation.go); nil: none installed.
+	schemaValidator atomic.Pointer[schemaValidatorBox]
 
 	// groups is the group coordinator (group_wiring.go); offsetsMu
 	// serialises creating __consumer_offsets.
@@ -164,6 +174,7 @@ func New(cfg Config, ctl *controller.Controller, parts *partition.Manager, group
 		}
 		b.authz = &authorizer{cfg: *cfg.ACL, lg: b.lg.Error}
 	}
+	b.SetSchemaValidator(cfg.SchemaValidator)
 	b.wireTxn()
 	return b, nil
 }

@@ -26,4 +26,12 @@
 // Handlers read the cluster image from the controller (an atomic pointer to
 // an immutable image) and change metadata only by proposing records to it.
 // Partition data goes through partition.Manager.
+//
+// Schema validation (schema_validation.go): a topic with
+// samsa.schema.validation set to key, value or both has every produced
+// record's key and/or value checked by the SchemaValidator given in
+// Config.SchemaValidator or installed later with SetSchemaValidator,
+// against the subjects <topic>-key and <topic>-value, during the
+// partition's own record validation; a failing record refuses its batch
+// with INVALID_RECORD.
 package broker

@@ -180,6 +180,10 @@ func (b *Broker) TopicDefault(topicKey string) (value, brokerKey string) {
 	if !ok {
 		return "", ""
 	}
+	if d.Broker == "" {
+		// A topic-only setting: its own default.
+		return d.Default, d.Name
+	}
 	switch d.Broker {
 	case "log.retention.ms":
 		if v := b.Values["log.retention.ms"]; v != "" {

@@ -191,6 +191,7 @@ var topicDefs = []Def{
 	{Name: "unclean.leader.election.enable", Type: TypeBoolean, Broker: "unclean.leader.election.enable"},
 	{Name: "leader.replication.throttled.replicas", Type: TypeList, Default: "", Doc: "partition:broker pairs (or *) whose replication the leader throttles to leader.replication.throttled.rate"},
 	{Name: "follower.replication.throttled.replicas", Type: TypeList, Default: "", Doc: "partition:broker pairs (or *) whose fetching followers throttle to follower.replication.throttled.rate"},
+	{Name: SchemaValidationConfig, Type: TypeString, Default: "none", check: oneOf(schemaValidationValues...), Doc: "Samsa's: which part of every produced record the broker checks against the schema registry (none, key, value or both): the key or value must start with the id of a schema registered under <topic>-key or <topic>-value (or name it in the __key_schema_id or __value_schema_id record header) and decode with it; a batch with one record that does not is refused with INVALID_RECORD"},
 }
 
 // brokerDefs are the broker settings Samsa knows. Settings the broker issue

@@ -43,6 +43,8 @@ type Topic struct {
 	SegmentIndexBytes    int32
 	SegmentMs            int64
 	UncleanElection      bool
+	// SchemaValidation is samsa.schema.validation (schema.go).
+	SchemaValidation SchemaValidation
 }
 
 // Value is one resolved topic setting, as DescribeConfigs reports it.
@@ -78,15 +80,15 @@ func (b *Broker) Lookup(name string, dyn Dynamic, overrides map[string]string) (
 	if v, ok := overrides[name]; ok {
 		syn = append(syn, Synonym{name, v, SourceDynamicTopic})
 	}
-	if v, ok := dyn.PerBroker[d.Broker]; ok {
+	if v, ok := dyn.PerBroker[d.Broker]; ok && d.Broker != "" {
 		syn = append(syn, Synonym{d.Broker, v, SourceDynamicBroker})
 	}
-	if v, ok := dyn.ClusterDefault[d.Broker]; ok {
+	if v, ok := dyn.ClusterDefault[d.Broker]; ok && d.Broker != "" {
 		syn = append(syn, Synonym{d.Broker, v, SourceDynamicDefaultBroker})
 	}
 	bv, bk := b.TopicDefault(name)
 	src := SourceDefault
-	if b.Set[bk] {
+	if d.Broker != "" && b.Set[bk] {
 		src = SourceStaticBroker
 	}
 	syn = append(syn, Synonym{bk, bv, src})
@@ -137,6 +139,7 @@ func (b *Broker) ResolveTopic(dyn Dynamic, overrides map[string]string) Topic {
 	t.SegmentIndexBytes = int32(i64("segment.index.bytes"))
 	t.SegmentMs = i64("segment.ms")
 	t.UncleanElection = strings.EqualFold(get("unclean.leader.election.enable"), "true")
+	t.SchemaValidation = ParseSchemaValidation(get(SchemaValidationConfig))
 	return t
 }
 

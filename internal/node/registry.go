@@ -40,7 +40,13 @@ func (n *Node) startRegistry(ctx context.Context, env ServiceEnv) error {
 		return err
 	}
 	n.registry = reg
-	n.stack.push(reg.Name(), false, reg.Close)
+	// Topics with samsa.schema.validation check produced records against
+	// this node's registry (every node's reads the whole _schemas).
+	n.broker.SetSchemaValidator(reg)
+	n.stack.push(reg.Name(), false, func() error {
+		n.broker.SetSchemaValidator(nil)
+		return reg.Close()
+	})
 	return nil
 }
 

@@ -24,7 +24,8 @@
 //
 // Append validates a producer's batch as Kafka's LogValidator does (every
 // record, batch.ValidateRecords) before anything is stored; a refused batch
-// leaves no trace in the log.
+// leaves no trace in the log. AppendChecked adds the caller's check of
+// every record (the broker's schema validation) to the same pass.
 //
 // Concurrency: validation runs before the partition's append mutex, so
 // producers validate in parallel; the mutex covers the producer-state check

@@ -371,6 +371,19 @@ type AppendResult struct {
 // holds the batch bytes as received; it may be modified in place (offset and
 // epoch fields). acks is the producer's acks setting.
 func (p *Partition) Append(records []byte, acks int16) (AppendResult, error) {
+	return p.AppendChecked(records, acks, nil)
+}
+
+// RecordCheck is a caller's check of each record of a produced batch
+// (batch.ValidateOptions.Check): the broker's schema validation.
+type RecordCheck func(i int, r *batch.Record) error
+
+// AppendChecked is Append with check (when not nil) applied to every
+// record during validation, in the same pass over the records (a
+// compressed batch is decompressed once), before the batch is written: a
+// refused record fails the append with ErrInvalidRecord wrapping
+// *batch.RecordCheckError, and nothing is appended.
+func (p *Partition) AppendChecked(records []byte, acks int16, check RecordCheck) (AppendResult, error) {
 	res := AppendResult{BaseOffset: -1, LogAppendTime: -1}
 	cfg := p.cfg.Load()
 	if acks == -1 && p.isrSize.Load() < cfg.MinInsyncReplicas {
@@ -381,7 +394,7 @@ func (p *Partition) Append(records []byte, acks int16) (AppendResult, error) {
 			ErrTooLarge, p.name, len(records), cfg.MaxMessageBytes)
 	}
 	now := p.clock.Now().UnixMilli()
-	h, vinfo, err := p.validate(records, cfg, now)
+	h, vinfo, err := p.validate(records, cfg, now, check)
 	if err != nil {
 		return res, err
 	}
@@ -444,7 +457,7 @@ func (p *Partition) Append(records []byte, acks int16) (AppendResult, error) {
 // do, reading every record, and returns its header. The only rewrite is
 // Kafka's: on a CreateTime topic a batch whose max timestamp is not its
 // records' largest (or that claims log-append time) gets the right one.
-func (p *Partition) validate(records []byte, cfg *config.Topic, now int64) (batch.Header, batch.RecordsInfo, error) {
+func (p *Partition) validate(records []byte, cfg *config.Topic, now int64, check RecordCheck) (batch.Header, batch.RecordsInfo, error) {
 	var info batch.RecordsInfo
 	h, err := batch.Validate(records)
 	switch {
@@ -466,6 +479,7 @@ func (p *Partition) validate(records []byte, cfg *config.Topic, now int64) (batc
 		BeforeMaxMs:     cfg.TimestampBeforeMaxMs,
 		AfterMaxMs:      cfg.TimestampAfterMaxMs,
 		MaxDecompressed: maxDecompressed,
+		Check:           check,
 	})
 	if err != nil {
 		return h, info, recordsErr(err, p.name)
@@ -484,7 +498,7 @@ func recordsErr(err error, name string) error {
 	switch {
 	case errors.As(err, &re) && re.Timestamp:
 		return fmt.Errorf("%w: %w", ErrInvalidTimestamp, err)
-	case errors.As(err, &re), errors.Is(err, batch.ErrRecord):
+	case errors.As(err, &re), errors.Is(err, batch.ErrRecord), errors.As(err, new(*batch.RecordCheckError)):
 		return fmt.Errorf("%w: %w", ErrInvalidRecord, err)
 	case errors.Is(err, batch.ErrTooLarge):
 		return fmt.Errorf("%w: records decompress to more than %d bytes in topic partition %s", ErrTooLarge, maxDecompressed, name)

@@ -221,8 +221,9 @@ func (r *Registry) getSchemaByGUID(req *http.Request) (any, error) {
 	guid := req.PathValue("guid")
 	r.st.mu.RLock()
 	defer r.st.mu.RUnlock()
-	for _, e := range r.st.ids {
-		if guidOf(e) == guid {
+	if id, ok := r.st.byGUID[guid]; ok {
+		e := r.st.ids[id]
+		{
 			if strings.HasSuffix(req.URL.Path, "/ids") {
 				return []map[string]any{{"context": ".", "id": e.id}}, nil
 			}

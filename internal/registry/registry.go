@@ -30,6 +30,8 @@ type Registry struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	val validateState
+
 	// writeMu orders the leader's writes: each reads state, decides and
 	// writes before the next.
 	writeMu sync.Mutex

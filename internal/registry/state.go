@@ -68,6 +68,7 @@ type state struct {
 	subjects map[string]*subjectState
 	ids      map[int]*entry
 	byText   map[string]int // identity → id
+	byGUID   map[string]int // GUID (guidOf) → id
 	maxID    int
 	configs  map[string]map[string]any // "" is global
 	modes    map[string]string         // "" is global
@@ -80,6 +81,7 @@ func newState() *state {
 		subjects: map[string]*subjectState{},
 		ids:      map[int]*entry{},
 		byText:   map[string]int{},
+		byGUID:   map[string]int{},
 		configs:  map[string]map[string]any{},
 		modes:    map[string]string{},
 		applied:  -1,
@@ -180,6 +182,7 @@ func (st *state) applySchema(lg *slog.Logger, offset int64, k recordKey, value [
 		e = &entry{id: v.ID, typ: schema.Type(v.SchemaType), text: v.Schema, refs: v.References}
 		st.ids[v.ID] = e
 		st.byText[schemaIdentity(e.typ, e.text, e.refs)] = v.ID
+		st.byGUID[guidOf(e)] = v.ID
 	} else if e.text != v.Schema || e.typ != schema.Type(v.SchemaType) {
 		lg.Warn("registry: _schemas record reuses an id for a different schema; keeping the first",
 			"offset", offset, "id", v.ID, "subject", v.Subject, "version", v.Version)
@@ -225,6 +228,7 @@ func (st *state) removeVersion(subject string, ver int) {
 	}
 	if e := st.ids[id]; e != nil {
 		delete(st.byText, schemaIdentity(e.typ, e.text, e.refs))
+		delete(st.byGUID, guidOf(e))
 		delete(st.ids, id)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/hamba/avro/v2"
@@ -33,6 +34,9 @@ func compatPython(t *testing.T) string {
 func TestApacheCompatibilityTable(t *testing.T) {
 	pairs, err := LoadApachePairs(compatPython(t))
 	if err != nil {
+		if os.Getenv("CI") == "" {
+			t.Skipf("%v (install avro==1.12.2 into the venv)", err)
+		}
 		t.Fatal(err)
 	}
 	h := New()
@@ -57,6 +61,14 @@ func TestApacheCompatibilityTable(t *testing.T) {
 		var paths []string
 		for _, is := range issues {
 			paths = append(paths, is.Path)
+		}
+		if r.(*avroSchema).root.kind != kUnion && w.(*avroSchema).root.kind == kUnion {
+			// Avro Java 1.12 (AVRO-3612) locates a non-union reader's
+			// failure on a writer union's branch by the branch index;
+			// the Python checker and its test do not.
+			for j, p := range paths {
+				paths[j] = dropBranchIndex(p)
+			}
 		}
 		ok := true
 		for _, loc := range p.Locations {
@@ -86,4 +98,13 @@ func crossCheckHamba(t *testing.T, i int, p Pair) {
 	if got := avro.NewSchemaCompatibility().Compatible(r, w) == nil; got != p.Compatible {
 		t.Logf("pair %d (%s): hamba says compatible=%v, Apache %v", i, p.Test, got, p.Compatible)
 	}
+}
+
+// dropBranchIndex removes the leading "/N" (a writer union branch) of p.
+func dropBranchIndex(p string) string {
+	rest := strings.TrimLeft(strings.TrimPrefix(p, "/"), "0123456789")
+	if rest == "" {
+		return "/"
+	}
+	return rest
 }

@@ -94,9 +94,11 @@ func (c *checker) compare(r, w *node, depth int) []schema.Incompatibility {
 		return nil
 	}
 	if w.kind == kUnion {
+		// Every branch must be readable; located by the writer's branch
+		// index, as Avro Java does since 1.12 (AVRO-3612).
 		var out []schema.Incompatibility
-		for _, b := range w.branches {
-			out = append(out, c.check(r, b, depth+1)...)
+		for i, b := range w.branches {
+			out = append(out, prefix("/"+strconv.Itoa(i), c.check(r, b, depth+1))...)
 		}
 		return out
 	}
@@ -178,6 +180,7 @@ func checkSymbols(r, w *node) []schema.Incompatibility {
 	if len(missing) == 0 || r.enumDefault != nil {
 		return nil
 	}
+	slices.Sort(missing) // Avro Java reports them as a sorted set
 	return []schema.Incompatibility{{Path: "/symbols", Rule: ruleMissingEnumSymbols,
 		Reader: "[" + strings.Join(r.symbols, ", ") + "]", Writer: "[" + strings.Join(missing, ", ") + "]",
 		Detail: fmt.Sprintf("the reader's enum %s lacks the writer's symbols %s and has no default symbol",

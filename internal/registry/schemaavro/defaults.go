@@ -8,11 +8,41 @@ import (
 	"strings"
 )
 
+// defaultKey is a memo key of defaults.valid.
+type defaultKey struct {
+	n   *node
+	v   *jval
+	top bool
+}
+
+// defaults checks default values. Verdicts are memoised: a record's
+// default takes the defaults of the fields it omits, which may take
+// others, and without the memo nested records would cost exponential time.
+type defaults struct {
+	memo map[defaultKey]bool
+}
+
 // validDefault is Avro Java's (1.12) Schema.isValidDefault: whether the
 // JSON value v is a valid default for a field of type n. A union's
 // default may match any branch. top marks a field's own default, where
 // Avro Java also accepts a string for a float or double ("NaN").
-func validDefault(n *node, v *jval, top bool, depth int) bool {
+func validDefault(n *node, v *jval) bool {
+	d := &defaults{memo: map[defaultKey]bool{}}
+	return d.valid(n, v, true, 0)
+}
+
+func (d *defaults) valid(n *node, v *jval, top bool, depth int) bool {
+	k := defaultKey{n, v, top}
+	if ok, seen := d.memo[k]; seen {
+		return ok
+	}
+	d.memo[k] = false // a default that needs itself is not valid
+	ok := d.check(n, v, top, depth)
+	d.memo[k] = ok
+	return ok
+}
+
+func (d *defaults) check(n *node, v *jval, top bool, depth int) bool {
 	if depth > maxJSONDepth {
 		return false
 	}
@@ -38,7 +68,7 @@ func validDefault(n *node, v *jval, top bool, depth int) bool {
 			return false
 		}
 		for _, e := range v.arr {
-			if !validDefault(n.items, e, false, depth+1) {
+			if !d.valid(n.items, e, false, depth+1) {
 				return false
 			}
 		}
@@ -48,25 +78,25 @@ func validDefault(n *node, v *jval, top bool, depth int) bool {
 			return false
 		}
 		for _, m := range v.obj {
-			if !validDefault(n.items, m.val, false, depth+1) {
+			if !d.valid(n.items, m.val, false, depth+1) {
 				return false
 			}
 		}
 		return true
 	case kUnion:
 		for _, b := range n.branches {
-			if validDefault(b, v, false, depth+1) {
+			if d.valid(b, v, false, depth+1) {
 				return true
 			}
 		}
 		return false
 	case kRecord:
-		return validRecordDefault(n, v, depth)
+		return d.validRecord(n, v, depth)
 	}
 	return false
 }
 
-func validRecordDefault(n *node, v *jval, depth int) bool {
+func (d *defaults) validRecord(n *node, v *jval, depth int) bool {
 	if v.kind != jObject {
 		return false
 	}
@@ -75,7 +105,7 @@ func validRecordDefault(n *node, v *jval, depth int) bool {
 		if fv == nil {
 			fv = f.def
 		}
-		if fv == nil || !validDefault(f.typ, fv, false, depth+1) {
+		if fv == nil || !d.valid(f.typ, fv, false, depth+1) {
 			return false
 		}
 	}
@@ -122,4 +152,45 @@ func jsonText(v *jval) string {
 		s = s[:77] + "..."
 	}
 	return s
+}
+
+// javaDoubleDefault is what Avro Java makes of a float or double field's
+// default given as a string: it parses it (Double.parseDouble) and keeps
+// the number, which Jackson writes as Double.toString does, or as a
+// quoted "NaN", "Infinity" or "-Infinity". ok is false when s is no
+// number.
+func javaDoubleDefault(s string) (v *jval, ok bool) {
+	f, err := strconv.ParseFloat(javaFloatText(s), 64)
+	if err != nil {
+		return nil, false
+	}
+	switch {
+	case math.IsNaN(f):
+		return &jval{kind: jString, s: "NaN"}, true
+	case math.IsInf(f, 1):
+		return &jval{kind: jString, s: "Infinity"}, true
+	case math.IsInf(f, -1):
+		return &jval{kind: jString, s: "-Infinity"}, true
+	}
+	return &jval{kind: jNumber, s: javaDoubleString(f)}, true
+}
+
+// javaDoubleString formats f as Java's Double.toString: plain decimal
+// with at least one fractional digit for 1e-3 <= |f| < 1e7, else
+// "d.dddE[-]n".
+func javaDoubleString(f float64) string {
+	if a := math.Abs(f); a == 0 || (a >= 1e-3 && a < 1e7) {
+		s := strconv.FormatFloat(f, 'f', -1, 64)
+		if !strings.Contains(s, ".") {
+			s += ".0"
+		}
+		return s
+	}
+	s := strconv.FormatFloat(f, 'e', -1, 64) // e.g. 1.5e+10, 2e-05
+	mant, exp, _ := strings.Cut(s, "e")
+	if !strings.Contains(mant, ".") {
+		mant += ".0"
+	}
+	e, _ := strconv.Atoi(exp)
+	return mant + "E" + strconv.Itoa(e)
 }

@@ -39,15 +39,21 @@
 // other properties kept, in Java's attribute order. Types defined by the
 // references are written by name only (all of them, not only each
 // reference's top-level type), as Java's toString(referencedSchemas).
-// Numbers are kept as written.
+// Numbers are kept as written, except that a float or double field's
+// default given as a string becomes the number Java makes of it. One
+// deliberate deviation: a use of a null-namespace type F inside namespace
+// n where n.F also exists is written ".F" (which Java reads as F), since
+// Java's "F" would be read back as n.F.
 //
 // Normalized (for ?normalize=true) is the canonical form with everything
 // that names a type written as the full name (no "namespace" attributes
 // except the "" that keeps a null-namespace type inside a namespaced one)
 // and the members of properties, property values and defaults sorted by
-// key. So a namespace given as an attribute or as part of the name, a
-// short or full reference, and the order of properties make no
-// difference; docs, defaults, aliases and properties still do.
+// key, and aliases sorted. So a namespace given as an attribute or as
+// part of the name, a short or full reference, and the order of
+// properties or aliases make no difference; docs, defaults, aliases and
+// properties still do, and so do the order of fields, symbols and union
+// branches, which Avro's encoding depends on.
 //
 // Format("resolved") is the canonical form with the referenced types
 // written out at their first use, a schema that stands alone.
@@ -61,10 +67,12 @@
 // or alias, else they need a default; an enum reader without a default
 // must have every writer symbol; fixed sizes equal; every branch of a
 // writer union readable (by some reader branch when the reader is a
-// union). Every incompatibility is reported, at Java's locations ("/",
-// "/fields/0/type", "/items", "/values", "/symbols", "/size", "/name",
-// union branch indexes), with Java's SchemaIncompatibilityType names as
-// rules. Pairs are memoised, and a pair met again while being checked
+// union). Every incompatibility is reported, at Avro Java 1.12's
+// locations ("/", "/fields/0/type", "/items", "/values", "/symbols",
+// "/size", "/name", and the writer union's branch index, also when the
+// reader is not a union, which Avro's Python checker omits), with Java's
+// SchemaIncompatibilityType names as rules. Missing enum symbols are
+// listed sorted, as Java's set prints them. Pairs are memoised, and a pair met again while being checked
 // (recursive types) is taken as compatible, as in Java.
 //
 // # Payloads
@@ -72,7 +80,9 @@
 // Validate decodes an Avro binary value of the schema with hamba's
 // streaming Reader and fails on malformed or truncated data and on
 // trailing bytes; it allocates nothing in proportion to the lengths and
-// counts the payload claims.
+// counts the payload claims, and bounds the nesting of values (1024).
+// hamba's Unmarshal is not used: it takes an early end of input for
+// success, so truncated payloads would pass.
 //
 // pairs.go exports LoadApachePairs, a test aid that runs
 // testdata/avro_pairs.py to list Apache Avro's own compatibility cases.

@@ -53,8 +53,13 @@ func (v *jval) get(key string) *jval {
 	return nil
 }
 
-// parseJSON parses exactly one JSON value from text.
+// parseJSON parses exactly one JSON value from text. Comments (/* */
+// and //) are allowed, as Avro Java's parser allows them.
 func parseJSON(text string) (*jval, error) {
+	text, err := stripComments(text)
+	if err != nil {
+		return nil, err
+	}
 	dec := json.NewDecoder(strings.NewReader(text))
 	dec.UseNumber()
 	v, err := readValue(dec, 0)
@@ -65,6 +70,49 @@ func parseJSON(text string) (*jval, error) {
 		return nil, fmt.Errorf("invalid JSON: unexpected data after the schema at offset %d", dec.InputOffset())
 	}
 	return v, nil
+}
+
+// stripComments replaces the comments outside strings with spaces.
+func stripComments(text string) (string, error) {
+	if !strings.Contains(text, "/") {
+		return text, nil
+	}
+	var b strings.Builder
+	inString, escaped := false, false
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '/' && strings.HasPrefix(text[i:], "//"):
+			end := strings.IndexByte(text[i:], '\n')
+			if end < 0 {
+				end = len(text) - i
+			}
+			i += end - 1
+			b.WriteByte(' ')
+			continue
+		case c == '/' && strings.HasPrefix(text[i:], "/*"):
+			end := strings.Index(text[i+2:], "*/")
+			if end < 0 {
+				return "", errors.New("invalid JSON: unterminated /* comment")
+			}
+			i += end + 3
+			b.WriteByte(' ')
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String(), nil
 }
 
 func readValue(dec *json.Decoder, depth int) (*jval, error) {

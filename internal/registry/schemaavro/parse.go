@@ -70,7 +70,8 @@ func (p *parser) lookup(name, space string) (*node, error) {
 			return n, nil
 		}
 	}
-	if n := p.names[name]; n != nil {
+	// ".F" names F in the null namespace, as in Avro Java.
+	if n := p.names[strings.TrimPrefix(name, ".")]; n != nil {
 		return n, nil
 	}
 	return nil, fmt.Errorf("unknown type %q (not a primitive and not defined before this use or in a reference)", name)
@@ -277,7 +278,7 @@ func (p *parser) parseRecord(v *jval, space string, depth int) (*node, error) {
 		n.fields = append(n.fields, f)
 	}
 	for _, f := range n.fields {
-		if f.def != nil && !validDefault(f.typ, f.def, true, 0) {
+		if f.def != nil && !validDefault(f.typ, f.def) {
 			return nil, fmt.Errorf("record %s: invalid default for field %q: %s is not a valid %s",
 				full, f.name, jsonText(f.def), shortType(f.typ))
 		}
@@ -306,6 +307,11 @@ func (p *parser) parseField(v *jval, space string, depth int) (*field, error) {
 		return nil, fmt.Errorf("field %q: %w", f.name, err)
 	}
 	f.typ = typ
+	if f.def != nil && f.def.kind == jString && (typ.kind == kFloat || typ.kind == kDouble) {
+		if d, ok := javaDoubleDefault(f.def.s); ok {
+			f.def = d
+		}
+	}
 	if f.doc, err = optionalString(v, "doc", "field "+f.name); err != nil {
 		return nil, err
 	}

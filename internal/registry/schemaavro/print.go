@@ -2,6 +2,7 @@ package schemaavro
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
 )
 
@@ -13,15 +14,16 @@ import (
 // and alias in full (with no "namespace" attribute, except "" where a
 // type in the null namespace sits inside a namespaced one), and the
 // members of property values, defaults and the properties themselves in
-// key order.
+// key order, and aliases sorted.
 type printer struct {
 	b          bytes.Buffer
-	known      map[string]bool // named types already written or referenced
+	known      map[string]bool  // named types already written or referenced
+	names      map[string]*node // every named type, to spot ambiguous references
 	normalized bool
 }
 
-func newPrinter(known []string, normalized bool) *printer {
-	p := &printer{known: map[string]bool{}, normalized: normalized}
+func newPrinter(known []string, names map[string]*node, normalized bool) *printer {
+	p := &printer{known: map[string]bool{}, names: names, normalized: normalized}
 	for _, k := range known {
 		p.known[k] = true
 	}
@@ -104,7 +106,14 @@ func (p *printer) namedType(n *node, space string) {
 }
 
 // ref is how a use of the named type full is written inside space.
+//
+// One deviation from Avro Java: a type F in the null namespace used
+// inside namespace n where n.F also exists is written ".F", since "F"
+// would be read back as n.F.
 func (p *printer) ref(full, space string) string {
+	if s, name := splitName(full); s == "" && space != "" && p.names[space+"."+name] != nil {
+		return "." + name
+	}
 	if p.normalized {
 		return full
 	}
@@ -134,13 +143,22 @@ func (p *printer) aliases(n *node) {
 		return
 	}
 	p.b.WriteString(`,"aliases":[`)
-	for i, a := range n.aliases {
+	for i, a := range p.set(n.aliases) {
 		if i > 0 {
 			p.b.WriteByte(',')
 		}
 		p.str(p.ref(a, n.space))
 	}
 	p.b.WriteByte(']')
+}
+
+// set returns names as written, or sorted in the normalized form (the
+// order of aliases means nothing).
+func (p *printer) set(names []string) []string {
+	if !p.normalized {
+		return names
+	}
+	return slices.Sorted(slices.Values(names))
 }
 
 func (p *printer) fields(n *node) {
@@ -167,7 +185,7 @@ func (p *printer) fields(n *node) {
 		}
 		if len(f.aliases) > 0 {
 			p.b.WriteString(`,"aliases":[`)
-			for j, a := range f.aliases {
+			for j, a := range p.set(f.aliases) {
 				if j > 0 {
 					p.b.WriteByte(',')
 				}

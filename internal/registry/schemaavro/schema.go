@@ -4,21 +4,26 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/hamba/avro/v2"
 	"github.com/samsa-streaming/samsa/internal/registry/schema"
 )
 
 // handler is the AVRO schema type.
-type handler struct{}
+type handler struct {
+	reader avro.API // the configuration of payload readers
+}
 
 // New returns the AVRO schema type.
-func New() schema.Handler { return handler{} }
+func New() schema.Handler {
+	return handler{reader: readerConfig()}
+}
 
 func (handler) Type() schema.Type { return schema.Avro }
 
 // Parse parses text after its references, which define the named types
 // text may use by name. Each reference's text is parsed in order into
 // the same name table, so a later one may use an earlier one's types.
-func (handler) Parse(text string, deps []schema.Dep) (schema.Schema, error) {
+func (h handler) Parse(text string, deps []schema.Dep) (schema.Schema, error) {
 	p := newParser()
 	p.dep = true
 	for _, d := range deps {
@@ -37,7 +42,7 @@ func (handler) Parse(text string, deps []schema.Dep) (schema.Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid AVRO schema: %w", err)
 	}
-	s := &avroSchema{root: root, depNames: depNames}
+	s := &avroSchema{root: root, depNames: depNames, names: p.names, reader: h.reader}
 	s.canonical = s.print(depNames, false)
 	s.normalized = s.print(depNames, true)
 	return s, nil
@@ -57,13 +62,15 @@ func (handler) Check(reader, writer schema.Schema) []schema.Incompatibility {
 // avroSchema is a parsed AVRO schema.
 type avroSchema struct {
 	root       *node
-	depNames   []string // full names of the named types the references define
+	depNames   []string         // full names of the named types the references define
+	names      map[string]*node // every named type, by full name
+	reader     avro.API
 	canonical  string
 	normalized string
 }
 
 func (s *avroSchema) print(known []string, normalized bool) string {
-	p := newPrinter(known, normalized)
+	p := newPrinter(known, s.names, normalized)
 	p.schema(s.root, "")
 	return p.b.String()
 }
@@ -89,5 +96,5 @@ func (s *avroSchema) Validate(payload []byte, _ []int) error {
 	if s == nil || s.root == nil {
 		return errors.New("no schema")
 	}
-	return validatePayload(s.root, payload)
+	return validatePayload(s.root, payload, s.reader)
 }

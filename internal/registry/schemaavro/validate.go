@@ -13,19 +13,28 @@ import (
 // recursive record holding itself through a union, arrays in arrays).
 const maxDataDepth = 1024
 
+// maxReaderSlice is the Reader's limit on a string or bytes it would
+// copy and on a slice it would allocate. Validate copies neither (it
+// skips them after checking their length against the payload), so this
+// is only a backstop.
+const maxReaderSlice = 16 << 20
+
+// readerConfig is the configuration of the payload Readers, frozen once
+// per handler (freezing costs more than validating a small payload).
+func readerConfig() avro.API {
+	return avro.Config{MaxByteSliceSize: maxReaderSlice, MaxSliceAllocSize: maxReaderSlice}.Freeze()
+}
+
 // validatePayload decodes payload as one value of root with hamba's
 // streaming Reader, skipping strings, bytes and fixed values rather than
 // copying them. Nothing is allocated in proportion to a length or count
-// the payload claims: lengths are checked against the payload's size,
-// and arrays of values that take no bytes (null, empty records) are not
-// iterated. The Reader's limits are set to the payload's size as well.
-func validatePayload(root *node, payload []byte) error {
-	limit := max(len(payload), 1)
-	cfg := avro.Config{MaxByteSliceSize: limit, MaxSliceAllocSize: limit}.Freeze()
+// the payload claims: lengths and counts are checked against the
+// payload's size, and arrays of values that take no bytes (null, empty
+// records) are not iterated.
+func validatePayload(root *node, payload []byte, cfg avro.API) error {
 	d := &decoder{
 		r:    avro.NewReader(nil, 0, avro.WithReaderConfig(cfg)).Reset(payload),
 		size: int64(len(payload)),
-		zero: map[*node]bool{},
 	}
 	if err := d.value(root); err != nil {
 		return err
@@ -165,6 +174,9 @@ func (d *decoder) blocks(n *node) error {
 func (d *decoder) zeroWidth(n *node, visiting map[*node]bool) bool {
 	if z, ok := d.zero[n]; ok {
 		return z
+	}
+	if d.zero == nil {
+		d.zero = map[*node]bool{}
 	}
 	var z bool
 	switch n.kind {
