@@ -685,3 +685,127 @@ func TestCompatibilityLevels(t *testing.T) {
 		}
 	}
 }
+
+// TestProtobufAPI: the Protobuf-specific behaviour through raw requests:
+// google/protobuf imports resolve without references, references by
+// subject and version, identical schemas whatever the layout and
+// comments, message order kept (so message indexes select the same
+// message), formats, and compatibility explained.
+func TestProtobufAPI(t *testing.T) {
+	n := startNode(t)
+	waitReady(t, n.URL)
+	u := n.URL
+	reg := func(subject, schema string, refs ...map[string]any) answer {
+		t.Helper()
+		return call(t, "POST", u+"/subjects/"+subject+"/versions", schemaBody(schema, "PROTOBUF", refs...))
+	}
+	types, _ := call(t, "GET", u+"/schemas/types", "").JSON.([]any)
+	if !slices.Contains(types, any("PROTOBUF")) {
+		t.Errorf("GET /schemas/types = %v; want PROTOBUF", types)
+	}
+
+	// google/protobuf imports, no references.
+	event := "syntax = \"proto3\";\npackage api.v1;\nimport \"google/protobuf/timestamp.proto\";\nimport \"google/protobuf/wrappers.proto\";\n" +
+		"message Event {\n  google.protobuf.Timestamp at = 1;\n  google.protobuf.StringValue name = 2;\n}\n"
+	a := reg("pb-event", event)
+	evID := idOf(a)
+	if a.Status != 200 || evID <= 0 {
+		t.Fatalf("register with google/protobuf imports and no references: %d %s", a.Status, a.Body)
+	}
+	a = call(t, "GET", fmt.Sprintf("%s/schemas/ids/%d", u, evID), "")
+	if field(a, "schemaType") != "PROTOBUF" || field(a, "references") != nil || !strings.Contains(field(a, "schema").(string), "google/protobuf/timestamp.proto") {
+		t.Errorf("GET /schemas/ids/%d = %s", evID, a.Body)
+	}
+	// The same schema laid out otherwise, with comments: the same id.
+	relaid := "// an event\nsyntax=\"proto3\"; package api.v1;\nimport \"google/protobuf/timestamp.proto\"; import \"google/protobuf/wrappers.proto\";\n" +
+		"/* when and what */ message Event { google.protobuf.Timestamp at = 1; // when\n google.protobuf.StringValue name = 2; }"
+	if a := reg("pb-event-2", relaid); idOf(a) != evID {
+		t.Errorf("the same Protobuf schema with other layout and comments: %d %s; want id %d", a.Status, a.Body, evID)
+	}
+	if a := call(t, "POST", u+"/subjects/pb-event", schemaBody(relaid, "PROTOBUF")); idOf(a) != evID || field(a, "version") != 1.0 {
+		t.Errorf("lookup of the relaid schema = %s", a.Body)
+	}
+
+	// References by subject and version.
+	dep := "syntax = \"proto3\";\npackage dep;\nmessage Money {\n  string currency = 1;\n  int64 units = 2;\n}\n"
+	if a := reg("pb-dep", dep); a.Status != 200 {
+		t.Fatalf("register the dependency: %d %s", a.Status, a.Body)
+	}
+	order := "syntax = \"proto3\";\npackage shop;\nimport \"dep/money.proto\";\nmessage Order {\n  string id = 1;\n  dep.Money total = 2;\n}\n"
+	expectErr(t, "an import without its reference", reg("pb-order", order), 422, 42201)
+	ref := map[string]any{"name": "dep/money.proto", "subject": "pb-dep", "version": 1}
+	a = reg("pb-order", order, ref)
+	orderID := idOf(a)
+	if a.Status != 200 || orderID <= 0 {
+		t.Fatalf("register with a reference: %d %s", a.Status, a.Body)
+	}
+	a = call(t, "GET", u+"/subjects/pb-order/versions/latest", "")
+	if refs, _ := field(a, "references").([]any); len(refs) != 1 || !reflect.DeepEqual(refs[0], map[string]any{"name": "dep/money.proto", "subject": "pb-dep", "version": 1.0}) {
+		t.Errorf("references served back: %s", a.Body)
+	}
+	if a := call(t, "GET", u+"/subjects/pb-dep/versions/1/referencedby", ""); !jsonEq(a, fmt.Sprintf(`[%d]`, orderID)) {
+		t.Errorf("referencedby = %s", a.Body)
+	}
+	expectErr(t, "deleting a referenced Protobuf schema", call(t, "DELETE", u+"/subjects/pb-dep/versions/1", ""), 422, 42206)
+	// "latest" (-1) as a reference version resolves to the number.
+	a = reg("pb-order-latest", order, map[string]any{"name": "dep/money.proto", "subject": "pb-dep", "version": -1})
+	if a.Status != 200 || idOf(a) != orderID {
+		t.Errorf("a reference to version -1: %d %s; want the id %d of the same schema with version 1", a.Status, a.Body, orderID)
+	}
+
+	// Message order is kept, in the canonical and the normalized form,
+	// so message indexes ([1] = B, [1, 0] = B.Inner) select the same
+	// messages.
+	multi := "syntax = \"proto3\";\npackage idx;\nmessage C0 { int32 z = 1; }\nmessage B1 {\n  message Inner { string s = 1; }\n  message Another { bool b = 1; }\n  Inner i = 1;\n}\nmessage A2 { B1 b = 1; }\n"
+	for _, q := range []string{"", "?normalize=true"} {
+		s := "pb-idx" + strings.ReplaceAll(q, "?normalize=true", "-norm")
+		a := call(t, "POST", u+"/subjects/"+s+"/versions"+q, schemaBody(multi, "PROTOBUF"))
+		if a.Status != 200 {
+			t.Fatalf("register %s: %d %s", s, a.Status, a.Body)
+		}
+		text, _ := field(call(t, "GET", u+"/subjects/"+s+"/versions/1", ""), "schema").(string)
+		var names []string
+		for _, line := range strings.Split(text, "\n") {
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == "message" {
+				names = append(names, f[1])
+			}
+		}
+		if !slices.Equal(names, []string{"C0", "B1", "Inner", "Another", "A2"}) {
+			t.Errorf("%s: messages in the stored text are %v; want the declared order C0 B1 (Inner Another) A2:\n%s", s, names, text)
+		}
+	}
+
+	// Formats.
+	a = call(t, "GET", fmt.Sprintf("%s/schemas/ids/%d?format=serialized", u, orderID), "")
+	if s, _ := field(a, "schema").(string); a.Status != 200 || s == "" || strings.Contains(s, "message") {
+		t.Errorf("?format=serialized = %d %s; want base64 of a FileDescriptorProto", a.Status, a.Body)
+	}
+	if a := call(t, "GET", fmt.Sprintf("%s/schemas/ids/%d?format=ignore_extensions", u, orderID), ""); a.Status != 200 {
+		t.Errorf("?format=ignore_extensions = %d %s", a.Status, a.Body)
+	}
+
+	// Compatibility, explained.
+	v1 := "syntax = \"proto3\";\npackage c;\nmessage M {\n  string a = 1;\n  int64 n = 2;\n}\n"
+	if a := reg("pb-compat", v1); a.Status != 200 {
+		t.Fatalf("register v1: %s", a.Body)
+	}
+	ok2 := "syntax = \"proto3\";\npackage c;\nmessage M {\n  string a = 1;\n  int64 n = 2;\n  bool flag = 3;\n}\n"
+	bad := "syntax = \"proto3\";\npackage c;\nmessage M {\n  double a = 1;\n  int64 n = 2;\n}\n"
+	if a := call(t, "POST", u+"/compatibility/subjects/pb-compat/versions/latest", schemaBody(ok2, "PROTOBUF")); field(a, "is_compatible") != true {
+		t.Errorf("adding a field: %s; want compatible", a.Body)
+	}
+	a = call(t, "POST", u+"/compatibility/subjects/pb-compat/versions?verbose=true", schemaBody(bad, "PROTOBUF"))
+	if field(a, "is_compatible") != false || !strings.Contains(string(a.Body), "FIELD_SCALAR_KIND_CHANGED") || !strings.Contains(string(a.Body), "#/c.M/a=1") && !strings.Contains(string(a.Body), "#/M/a=1") {
+		t.Errorf("string to double: %s; want incompatible, naming FIELD_SCALAR_KIND_CHANGED at field a=1", a.Body)
+	}
+	a = reg("pb-compat", bad)
+	expectErr(t, "register string to double", a, 409, 409)
+	if !strings.Contains(string(a.Body), "FIELD_SCALAR_KIND_CHANGED") {
+		t.Errorf("the 409 does not name the rule: %s", a.Body)
+	}
+	// Another schema type on the same subject is incompatible too.
+	expectErr(t, "an AVRO schema on a PROTOBUF subject", call(t, "POST", u+"/subjects/pb-compat/versions", schemaBody(`"string"`, "")), 409, 409)
+	expectErr(t, "a Protobuf schema that does not compile", reg("pb-bad", "syntax = \"proto3\"; message M { Nope n = 1; }"), 422, 42201)
+	expectErr(t, "a Protobuf import cycle through references", reg("pb-cyc", "syntax = \"proto3\"; import \"pb-cyc.proto\"; message M {}",
+		map[string]any{"name": "pb-cyc.proto", "subject": "pb-cyc", "version": 1}), 422, 42201)
+}
