@@ -38,7 +38,7 @@ import (
 // regWrite is one registration's outcome.
 type regWrite struct {
 	at, end time.Time // sent, answered
-	via     string // "a" or "b"
+	via     string    // "a" or "b"
 	subject string
 	schema  string
 	id      int
