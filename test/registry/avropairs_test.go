@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -77,10 +79,24 @@ func TestApacheAvroPairsOverHTTP(t *testing.T) {
 			t.Errorf("pair %d (%s): incompatible with no message under ?verbose=true: %s", i, p.Test, a.Body)
 			continue
 		}
-		text := fmt.Sprint(msgs...)
+		var paths []string
+		for _, m := range msgs {
+			if sm := pathRE.FindStringSubmatch(fmt.Sprint(m)); sm != nil {
+				paths = append(paths, sm[1])
+			}
+		}
+		if !isUnion(p.Reader) && isUnion(p.Writer) {
+			// Avro Java 1.12 (AVRO-3612), which the registry follows,
+			// locates a non-union reader's failure on a writer union's
+			// branch by the branch index ("/3"); Python's checker and
+			// its test say "/".
+			for j, q := range paths {
+				paths[j] = dropBranchIndex(q)
+			}
+		}
 		located := true
 		for _, loc := range p.Locations {
-			if !strings.Contains(text, "path: '"+loc+"'") {
+			if !slices.Contains(paths, loc) {
 				located = false
 				t.Errorf("pair %d (%s): no message at %s: %s", i, p.Test, loc, a.Body)
 			}
@@ -96,4 +112,20 @@ func TestApacheAvroPairsOverHTTP(t *testing.T) {
 		t.Errorf("%d of %d Apache Avro pairs match", match, len(pairs))
 	}
 	t.Logf("Apache Avro compatibility pairs over HTTP: %d of %d match (%d compatible, %d incompatible)", match, len(pairs), compatible, len(pairs)-compatible)
+}
+
+// pathRE finds the path of a rendered incompatibility message.
+var pathRE = regexp.MustCompile(`path: '([^']*)'`)
+
+func isUnion(schemaJSON string) bool {
+	return strings.HasPrefix(strings.TrimSpace(schemaJSON), "[")
+}
+
+// dropBranchIndex turns "/3/fields/0" into "/fields/0" and "/3" into "/".
+func dropBranchIndex(p string) string {
+	rest := strings.TrimLeft(strings.TrimPrefix(p, "/"), "0123456789")
+	if rest == "" {
+		return "/"
+	}
+	return rest
 }
