@@ -130,9 +130,15 @@ func (r *Registry) planRegister(req *http.Request, subject string, b *schemaBody
 	}
 	if known {
 		for _, v := range live {
-			if v.id == existing && (!importing || int(b.ID) == existing) {
-				return nil, existing, nil // already registered
+			if v.id != existing {
+				continue
 			}
+			if importing && int(b.ID) != existing {
+				// As Confluent's IdDoesNotMatchException: one schema, one
+				// id per subject.
+				return nil, 0, apiErr(422, codeIDMismatch, "Schema already registered with id %d instead of input id %d", existing, b.ID)
+			}
+			return nil, existing, nil // already registered
 		}
 	}
 	id := existing
