@@ -444,6 +444,13 @@ func TestCurlLevelAPI(t *testing.T) {
 		if a := call(t, "POST", u+"/compatibility/subjects/api-norm/versions/latest?normalize=true", schemaBody(xSchema, "")); field(a, "is_compatible") != true {
 			t.Errorf("compatibility ?normalize=true = %s", a.Body)
 		}
+		// normalize set in the subject's config applies without the parameter.
+		if a := call(t, "PUT", u+"/config/api-norm-cfg", `{"normalize":true}`); a.Status != 200 {
+			t.Fatalf("PUT /config normalize: %d %s", a.Status, a.Body)
+		}
+		if a := call(t, "POST", u+"/subjects/api-norm-cfg/versions", schemaBody(xSchema, "")); idOf(a) != id {
+			t.Errorf("register under a subject configured to normalize = %s; want the normalized id %d", a.Body, id)
+		}
 	})
 
 	t.Run("modes", func(t *testing.T) {
@@ -506,6 +513,7 @@ func TestCurlLevelAPI(t *testing.T) {
 			t.Errorf("re-post the same schema with the same id = %d %s", a.Status, a.Body)
 		}
 		expectErr(t, "another schema under a used id", imp(`"bytes"`, 9000, 4), 422, 42207)
+		expectErr(t, "the same schema under another id", imp(`"string"`, 9005, 5), 422, 42207)
 		if a := imp(`"bytes"`, 9001, 4); !jsonEq(a, `{"id":9001}`) {
 			t.Errorf("import id 9001 version 4 = %d %s", a.Status, a.Body)
 		}
