@@ -222,6 +222,32 @@ func TestFranzGoSRClientEveryMethod(t *testing.T) {
 	if latest, err := cl.AllSchemas(sr.WithParams(ctx, sr.LatestOnly)); err != nil || len(latest) != 3 {
 		t.Errorf("AllSchemas(LatestOnly) = %d schemas, %v; want 3", len(latest), err)
 	}
+	if some, err := cl.AllSchemas(sr.WithParams(ctx, sr.SubjectPrefix("fr-a"))); err != nil || len(some) != 1 || some[0].Subject != "fr-address" {
+		t.Errorf("AllSchemas(SubjectPrefix fr-a) = %+v, %v", some, err)
+	}
+
+	// Protobuf, with a reference and a google/protobuf import.
+	if !slices.Contains(types, sr.TypeProtobuf) {
+		t.Errorf("SupportedTypes = %v; want PROTOBUF", types)
+	}
+	money, err := cl.CreateSchema(ctx, "fr-money", sr.Schema{Type: sr.TypeProtobuf,
+		Schema: "syntax = \"proto3\";\npackage dep;\nmessage Money {\n  int64 units = 1;\n}\n"})
+	if err != nil || money.Type != sr.TypeProtobuf {
+		t.Fatalf("CreateSchema(PROTOBUF) = %+v, %v", money, err)
+	}
+	pbRefs := []sr.SchemaReference{{Name: "dep/money.proto", Subject: "fr-money", Version: 1}}
+	order, err := cl.CreateSchema(ctx, "fr-order", sr.Schema{Type: sr.TypeProtobuf, References: pbRefs,
+		Schema: "syntax = \"proto3\";\npackage shop;\nimport \"dep/money.proto\";\nimport \"google/protobuf/timestamp.proto\";\n" +
+			"message Order {\n  dep.Money total = 1;\n  google.protobuf.Timestamp at = 2;\n}\n"})
+	if err != nil || order.Type != sr.TypeProtobuf || len(order.References) != 1 {
+		t.Fatalf("CreateSchema(PROTOBUF with a reference) = %+v, %v", order, err)
+	}
+	if got, err := cl.SchemaByID(ctx, order.ID); err != nil || got.Type != sr.TypeProtobuf || got.References[0] != pbRefs[0] {
+		t.Errorf("SchemaByID(protobuf) = %+v, %v", got, err)
+	}
+	if users, err := cl.SchemaReferences(ctx, "fr-money", -1); err != nil || len(users) != 1 || users[0].ID != order.ID {
+		t.Errorf("SchemaReferences(fr-money, latest) = %+v, %v", users, err)
+	}
 
 	// Modes.
 	if ms := cl.Mode(ctx); ms[0].Err != nil || ms[0].Mode != sr.ModeReadWrite {
@@ -294,7 +320,7 @@ func TestFranzGoSRClientEveryMethod(t *testing.T) {
 	}
 	subs, err = cl.Subjects(ctx)
 	sort.Strings(subs)
-	if err != nil || !slices.Equal(subs, []string{"fr-address", "fr-after-import", "fr-import", "fr-person"}) {
+	if err != nil || !slices.Equal(subs, []string{"fr-address", "fr-after-import", "fr-import", "fr-money", "fr-order", "fr-person"}) {
 		t.Errorf("Subjects at the end = %v, %v", subs, err)
 	}
 }
@@ -432,6 +458,22 @@ func TestRiferreiSRClientEveryMethod(t *testing.T) {
 	}
 	if s, err := srclient.NewSchema(p.ID(), p.Schema(), srclient.Avro, 1, p.References(), nil, nil); err != nil || s.ID() != p.ID() {
 		t.Errorf("NewSchema = %v, %v", s, err)
+	}
+
+	// Protobuf through srclient.
+	pb := "syntax = \"proto3\";\npackage rf;\nmessage Ping {\n  string id = 1;\n}\n"
+	ping, err := c.CreateSchema("rf-ping", pb, srclient.Protobuf)
+	if err != nil || ping.SchemaType() == nil || *ping.SchemaType() != srclient.Protobuf || !strings.Contains(ping.Schema(), "message Ping {") {
+		t.Errorf("CreateSchema(PROTOBUF) = %v, %v", ping, err)
+	}
+	if got, err := c.LookupSchema("rf-ping", "syntax=\"proto3\"; package rf; message Ping { string id = 1; }", srclient.Protobuf); err != nil || ping == nil || got.ID() != ping.ID() {
+		t.Errorf("LookupSchema(PROTOBUF, other layout) = %v, %v", got, err)
+	}
+	if ok, err := c.IsSchemaCompatible("rf-ping", "syntax = \"proto3\"; package rf; message Ping { int32 id = 1; }", "latest", srclient.Protobuf); err != nil || ok {
+		t.Errorf("IsSchemaCompatible(PROTOBUF string to int32) = %v, %v; want false", ok, err)
+	}
+	if err := c.DeleteSubject("rf-ping", true); err != nil {
+		t.Errorf("DeleteSubject(rf-ping, permanent): %v", err)
 	}
 
 	// Deletes.
