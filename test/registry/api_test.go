@@ -817,3 +817,134 @@ func TestProtobufAPI(t *testing.T) {
 	expectErr(t, "a Protobuf import cycle through references", reg("pb-cyc", "syntax = \"proto3\"; import \"pb-cyc.proto\"; message M {}",
 		map[string]any{"name": "pb-cyc.proto", "subject": "pb-cyc", "version": 1}), 422, 42201)
 }
+
+// TestJSONSchemaAPI: JSON Schema through raw requests: compact identical
+// forms, references by subject and version ($ref to the reference's name),
+// open and closed content models under BACKWARD, drafts, normalize, and
+// schemas that do not parse.
+func TestJSONSchemaAPI(t *testing.T) {
+	n := startNode(t)
+	waitReady(t, n.URL)
+	u := n.URL
+	reg := func(subject, schema string, refs ...map[string]any) answer {
+		t.Helper()
+		return call(t, "POST", u+"/subjects/"+subject+"/versions", schemaBody(schema, "JSON", refs...))
+	}
+	check := func(subject, schema string, refs ...map[string]any) answer {
+		t.Helper()
+		return call(t, "POST", u+"/compatibility/subjects/"+subject+"/versions/latest?verbose=true", schemaBody(schema, "JSON", refs...))
+	}
+	types, _ := call(t, "GET", u+"/schemas/types", "").JSON.([]any)
+	if !slices.Equal(types, []any{"AVRO", "JSON", "PROTOBUF"}) {
+		t.Errorf("GET /schemas/types = %v; want [AVRO JSON PROTOBUF]", types)
+	}
+
+	// Identical schemas, whatever the whitespace; stored compact.
+	person := `{"type":"object","properties":{"name":{"type":"string"},"age":{"type":"integer","minimum":0}},"required":["name"]}`
+	spaced := "{\n  \"type\": \"object\",\n  \"properties\": {\n    \"name\": { \"type\": \"string\" },\n    \"age\": { \"type\": \"integer\", \"minimum\": 0 }\n  },\n  \"required\": [ \"name\" ]\n}\n"
+	a := reg("js-person", spaced)
+	id := idOf(a)
+	if a.Status != 200 || id <= 0 {
+		t.Fatalf("register a JSON Schema: %d %s", a.Status, a.Body)
+	}
+	if a := reg("js-person-2", person); idOf(a) != id {
+		t.Errorf("the compact form: %s; want id %d", a.Body, id)
+	}
+	a = call(t, "GET", fmt.Sprintf("%s/schemas/ids/%d", u, id), "")
+	if field(a, "schema") != person || field(a, "schemaType") != "JSON" {
+		t.Errorf("GET /schemas/ids/%d = %s; want the compact schema with schemaType JSON", id, a.Body)
+	}
+	if a := call(t, "POST", u+"/subjects/js-person", schemaBody(spaced, "JSON")); idOf(a) != id || field(a, "version") != 1.0 {
+		t.Errorf("lookup = %s", a.Body)
+	}
+	// Without schemaType the text is read as Avro, where it is invalid.
+	expectErr(t, "lookup of the schema as AVRO", call(t, "POST", u+"/subjects/js-person", schemaBody(person, "")), 422, 42201)
+	expectErr(t, "lookup of another JSON Schema", call(t, "POST", u+"/subjects/js-person", schemaBody(`{"type":"string"}`, "JSON")), 404, 40403)
+
+	// References.
+	address := `{"$id":"https://example.com/address.json","type":"object","properties":{"street":{"type":"string"}},"required":["street"]}`
+	if a := reg("js-address", address); a.Status != 200 {
+		t.Fatalf("register the referenced schema: %d %s", a.Status, a.Body)
+	}
+	customer := `{"type":"object","properties":{"home":{"$ref":"https://example.com/address.json"}}}`
+	expectErr(t, "a $ref without its reference", reg("js-customer", customer), 422, 42201)
+	addrRef := map[string]any{"name": "https://example.com/address.json", "subject": "js-address", "version": 1}
+	a = reg("js-customer", customer, addrRef)
+	custID := idOf(a)
+	if a.Status != 200 || custID <= 0 {
+		t.Fatalf("register with a reference: %d %s", a.Status, a.Body)
+	}
+	if a := call(t, "GET", u+"/subjects/js-address/versions/1/referencedby", ""); !jsonEq(a, fmt.Sprintf(`[%d]`, custID)) {
+		t.Errorf("referencedby = %s", a.Body)
+	}
+	// A reader that requires more of the referenced type breaks BACKWARD.
+	customer2 := `{"type":"object","properties":{"home":{"$ref":"https://example.com/address.json"},"vip":{"type":"boolean"}},"additionalProperties":false}`
+	if a := check("js-customer", customer2, addrRef); field(a, "is_compatible") != false || !strings.Contains(string(a.Body), "ADDITIONAL_PROPERTIES_REMOVED") {
+		t.Errorf("closing the content model: %s; want incompatible, ADDITIONAL_PROPERTIES_REMOVED", a.Body)
+	}
+
+	// Open and closed content models under BACKWARD (the new schema reads
+	// data written with the old).
+	open := `{"type":"object","properties":{"a":{"type":"string"}}}`
+	closed := `{"type":"object","properties":{"a":{"type":"string"}},"additionalProperties":false}`
+	if a := reg("js-open", open); a.Status != 200 {
+		t.Fatal(a.Body)
+	}
+	if a := reg("js-closed", closed); a.Status != 200 {
+		t.Fatal(a.Body)
+	}
+	addB := func(base string) string {
+		return strings.Replace(base, `{"a":{"type":"string"}}`, `{"a":{"type":"string"},"b":{"type":"integer"}}`, 1)
+	}
+	cases := []struct {
+		subject, schema string
+		compatible      bool
+		rule            string
+	}{
+		// Old open data may hold any b: a new typed b cannot read it.
+		{"js-open", addB(open), false, "PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL"},
+		// Old closed data holds no b: adding it is safe.
+		{"js-closed", addB(closed), true, ""},
+		// Removing a from a closed model: old data with a is rejected.
+		{"js-closed", `{"type":"object","properties":{},"additionalProperties":false}`, false, "PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL"},
+		// Removing a from an open model: a falls to the open model.
+		{"js-open", `{"type":"object","properties":{}}`, true, ""},
+		{"js-open", `{"type":"object","properties":{"a":{"type":"integer"}}}`, false, "TYPE_CHANGED"},
+		{"js-open", `{"type":"object","properties":{"a":{"type":"string"}},"required":["a"]}`, false, "REQUIRED_ATTRIBUTE_ADDED"},
+		{"js-open", `{"type":"object","properties":{"a":{"type":"string","maxLength":3}}}`, false, "MAX_LENGTH_ADDED"},
+	}
+	for _, c := range cases {
+		a := check(c.subject, c.schema)
+		if field(a, "is_compatible") != c.compatible || !strings.Contains(string(a.Body), c.rule) {
+			t.Errorf("%s, %s: %s; want is_compatible %v %s", c.subject, c.schema, a.Body, c.compatible, c.rule)
+		}
+		if !c.compatible {
+			if a := reg(c.subject, c.schema); a.Status != 409 || !strings.Contains(string(a.Body), c.rule) {
+				t.Errorf("register %s under %s: %d %s; want 409 naming %s", c.schema, c.subject, a.Status, a.Body, c.rule)
+			}
+		}
+	}
+
+	// Drafts, normalize, and what does not parse.
+	for _, draft := range []string{"http://json-schema.org/draft-04/schema#", "http://json-schema.org/draft-06/schema#",
+		"http://json-schema.org/draft-07/schema#", "https://json-schema.org/draft/2019-09/schema", "https://json-schema.org/draft/2020-12/schema"} {
+		if a := reg("js-drafts", `{"$schema":"`+draft+`","type":"string"}`); a.Status != 200 {
+			t.Errorf("draft %s: %d %s", draft, a.Status, a.Body)
+		}
+	}
+	a = call(t, "POST", u+"/subjects/js-norm/versions?normalize=true", schemaBody(`{"type":"object","required":["b","a"],"properties":{"b":{"type":"number"},"a":{"type":"number"}}}`, "JSON"))
+	if a.Status != 200 {
+		t.Fatalf("register ?normalize=true: %s", a.Body)
+	}
+	if got := field(call(t, "GET", u+"/subjects/js-norm/versions/1", ""), "schema"); got != `{"properties":{"a":{"type":"number"},"b":{"type":"number"}},"required":["a","b"],"type":"object"}` {
+		t.Errorf("normalized JSON Schema stored as %v", got)
+	}
+	if b := call(t, "POST", u+"/subjects/js-norm?normalize=true", schemaBody(`{"properties":{"a":{"type":"number"},"b":{"type":"number"}},"type":"object","required":["a","b"]}`, "JSON")); idOf(b) != idOf(a) {
+		t.Errorf("lookup ?normalize=true in another order = %s", b.Body)
+	}
+	expectErr(t, "not JSON", reg("js-bad", `{"type":`), 422, 42201)
+	expectErr(t, "against the metaschema", reg("js-bad", `{"type":5}`), 422, 42201)
+	expectErr(t, "duplicate member names", reg("js-bad", `{"type":"string","type":"integer"}`), 422, 42201)
+	expectErr(t, "a $ref to nowhere", reg("js-bad", `{"$ref":"https://elsewhere.example/x.json"}`), 422, 42201)
+	expectErr(t, "an ECMA look-ahead pattern", reg("js-bad", `{"type":"string","pattern":"(?=a)"}`), 422, 42201)
+}

@@ -249,6 +249,16 @@ func TestFranzGoSRClientEveryMethod(t *testing.T) {
 		t.Errorf("SchemaReferences(fr-money, latest) = %+v, %v", users, err)
 	}
 
+	// JSON Schema.
+	js, err := cl.CreateSchema(ctx, "fr-json", sr.Schema{Type: sr.TypeJSON, Schema: `{"type":"object","properties":{"n":{"type":"integer"}}}`})
+	if err != nil || js.Type != sr.TypeJSON || js.Version != 1 {
+		t.Fatalf("CreateSchema(JSON) = %+v, %v", js, err)
+	}
+	if r, err := cl.CheckCompatibility(sr.WithParams(ctx, sr.Verbose), "fr-json", -1, sr.Schema{Type: sr.TypeJSON,
+		Schema: `{"type":"object","properties":{"n":{"type":"string"}}}`}); err != nil || r.Is || len(r.Messages) == 0 {
+		t.Errorf("CheckCompatibility(JSON integer to string) = %+v, %v", r, err)
+	}
+
 	// Modes.
 	if ms := cl.Mode(ctx); ms[0].Err != nil || ms[0].Mode != sr.ModeReadWrite {
 		t.Errorf("Mode() = %+v", ms)
@@ -320,7 +330,7 @@ func TestFranzGoSRClientEveryMethod(t *testing.T) {
 	}
 	subs, err = cl.Subjects(ctx)
 	sort.Strings(subs)
-	if err != nil || !slices.Equal(subs, []string{"fr-address", "fr-after-import", "fr-import", "fr-money", "fr-order", "fr-person"}) {
+	if err != nil || !slices.Equal(subs, []string{"fr-address", "fr-after-import", "fr-import", "fr-json", "fr-money", "fr-order", "fr-person"}) {
 		t.Errorf("Subjects at the end = %v, %v", subs, err)
 	}
 }
@@ -476,6 +486,19 @@ func TestRiferreiSRClientEveryMethod(t *testing.T) {
 		t.Errorf("DeleteSubject(rf-ping, permanent): %v", err)
 	}
 
+	// JSON Schema through srclient, compiled by the client's own library.
+	jsText := `{"type":"object","properties":{"id":{"type":"string"}},"required":["id"]}`
+	jsSchema, err := c.CreateSchema("rf-json", jsText, srclient.Json)
+	if err != nil || jsSchema.SchemaType() == nil || *jsSchema.SchemaType() != srclient.Json || jsSchema.Schema() != jsText {
+		t.Fatalf("CreateSchema(JSON) = %v, %v", jsSchema, err)
+	}
+	if v := jsSchema.JsonSchema(); v == nil || v.Validate(map[string]any{"id": "x"}) != nil || v.Validate(map[string]any{}) == nil {
+		t.Errorf("the client's compiled JSON Schema does not validate as registered")
+	}
+	if got, err := c.LookupSchema("rf-json", "{\n \"type\": \"object\", \"properties\": {\"id\": {\"type\": \"string\"}}, \"required\": [\"id\"]}", srclient.Json); err != nil || got.ID() != jsSchema.ID() {
+		t.Errorf("LookupSchema(JSON, spaced) = %v, %v", got, err)
+	}
+
 	// Deletes.
 	if err := c.DeleteSubjectByVersion(subj, 2, false); err != nil {
 		t.Errorf("DeleteSubjectByVersion(2, soft): %v", err)
@@ -490,7 +513,7 @@ func TestRiferreiSRClientEveryMethod(t *testing.T) {
 	if err := c.DeleteSubject("rf-person", false); err != nil {
 		t.Errorf("DeleteSubject(rf-person, soft): %v", err)
 	}
-	if s, err := c.GetSubjects(); err != nil || !slices.Equal(s, []string{"rf-address"}) {
+	if s, err := c.GetSubjects(); err != nil || !slices.Equal(s, []string{"rf-address", "rf-json"}) {
 		t.Errorf("GetSubjects = %v, %v", s, err)
 	}
 	if s, err := c.GetSubjectsIncludingDeleted(); err != nil || !slices.Contains(s, "rf-person") {
