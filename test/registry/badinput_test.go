@@ -103,6 +103,12 @@ func TestBadInput(t *testing.T) {
 		{"a deeply nested JSON array body", "POST", "/subjects/bad/versions", strings.Repeat(`[`, 500000) + strings.Repeat(`]`, 500000), 0},
 		{"a deeply nested JSON schema text", "POST", "/subjects/bad/versions", schemaBody(strings.Repeat(`[`, 200000)+strings.Repeat(`]`, 200000), ""), 42201},
 		{"a deeply nested Avro schema", "POST", "/subjects/deep/versions", schemaBody(nested(50000), ""), 0},
+		{"a deeply nested JSON Schema", "POST", "/subjects/deepjs/versions", schemaBody(strings.Repeat(`{"items":`, 50000)+`{}`+strings.Repeat(`}`, 50000), "JSON"), 42201},
+		{"a JSON Schema with a huge number", "POST", "/subjects/numjs/versions", schemaBody(`{"type":"number","maximum":1e999999999}`, "JSON"), 42201},
+		{"a JSON Schema that is an array", "POST", "/subjects/arrjs/versions", schemaBody(`[{"type":"string"}]`, "JSON"), 42201},
+		{"a Protobuf schema nested deeply", "POST", "/subjects/deeppb/versions", schemaBody("syntax = \"proto3\";"+strings.Repeat("message M {", 20000)+strings.Repeat("}", 20000), "PROTOBUF"), 42201},
+		{"a Protobuf schema that does not compile", "POST", "/subjects/badpb/versions", schemaBody("syntax = \"proto3\"; message {", "PROTOBUF"), 42201},
+		{"a Protobuf import of a file nobody registered", "POST", "/subjects/badpb/versions", schemaBody("syntax = \"proto3\"; import \"/etc/passwd\"; message M {}", "PROTOBUF"), 42201},
 		{"an unknown compatibility level", "PUT", "/config/ok", `{"compatibility":"BACKWARDS"}`, 42203},
 		{"an empty config", "PUT", "/config/ok", `{}`, 42203},
 	}
@@ -116,6 +122,10 @@ func TestBadInput(t *testing.T) {
 	expect4xx(t, "a 10 MB schema", bigPost(t, u+"/subjects/big/versions", schemaBody(big, "")), 42209)
 	expect4xx(t, "a 10 MB schema in a check", bigPost(t, u+"/compatibility/subjects/ok/versions", schemaBody(big, "")), 42209)
 	expect4xx(t, "a 10 MB schema in a lookup", bigPost(t, u+"/subjects/ok", schemaBody(big, "")), 42209)
+	pbBig := "syntax = \"proto3\";\n// " + strings.Repeat("x", 10<<20) + "\nmessage M {}\n"
+	expect4xx(t, "a 10 MB Protobuf schema", bigPost(t, u+"/subjects/bigpb/versions", schemaBody(pbBig, "PROTOBUF")), 42209)
+	jsBig := `{"type":"string","description":"` + strings.Repeat("x", 10<<20) + `"}`
+	expect4xx(t, "a 10 MB JSON Schema", bigPost(t, u+"/subjects/bigjs/versions", schemaBody(jsBig, "JSON")), 42209)
 	// Just under the body limit but over the schema limit.
 	expect4xx(t, "a 1 MB schema", call(t, "POST", u+"/subjects/big/versions", schemaBody(big[:1<<20]+`"}]}`, "")), 42209)
 
