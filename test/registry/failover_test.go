@@ -56,7 +56,9 @@ func logHas(path, s string) bool {
 
 func TestRegistryFailover(t *testing.T) {
 	n := startNode(t)
-	args := []string{"--brokers", n.Addr, "--store-timeout", "5s"}
+	// The default store timeout (10 s) also bounds how long a write waits
+	// for the election when an instance first writes.
+	args := []string{"--brokers", n.Addr}
 	procs := map[string]*registryProc{"a": startRegistry(t, args...), "b": startRegistry(t, args...)}
 	var urls sync.Map // "a"/"b" → current URL
 	for name, p := range procs {
