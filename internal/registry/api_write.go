@@ -325,10 +325,10 @@ func (r *Registry) putConfig(req *http.Request) (any, error) {
 	if err := r.readBody(req, &body); err != nil {
 		return nil, err
 	}
-	stored := map[string]any{}
+	given := map[string]any{}
 	for k, v := range body {
 		if k != "compatibility" && k != "compatibilityLevel" {
-			stored[k] = v
+			given[k] = v
 		}
 	}
 	level, _ := body["compatibility"].(string)
@@ -339,15 +339,26 @@ func (r *Registry) putConfig(req *http.Request) (any, error) {
 		if !slices.Contains(compatibilityLevels, level) {
 			return nil, apiErr(422, codeInvalidCompatibility, "Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive")
 		}
-		stored["compatibilityLevel"] = level
-	} else if len(stored) == 0 {
+		given["compatibilityLevel"] = level
+	} else if len(given) == 0 {
 		return nil, apiErr(422, codeInvalidCompatibility, "Invalid compatibility level: the body names none")
+	}
+	// Fields the request leaves out keep their stored values ({"normalize":
+	// true} alone does not drop the level).
+	stored := map[string]any{}
+	r.st.mu.RLock()
+	for k, v := range r.st.configs[subject] {
+		stored[k] = v
+	}
+	r.st.mu.RUnlock()
+	for k, v := range given {
+		stored[k] = v
 	}
 	if err := r.writeScoped(req.Context(), keyConfig, subject, stored); err != nil {
 		return nil, err
 	}
 	echo := map[string]any{}
-	for k, v := range stored {
+	for k, v := range given {
 		echo[k] = v
 	}
 	delete(echo, "compatibilityLevel")
