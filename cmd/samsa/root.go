@@ -27,6 +27,7 @@ func newRootCmd() *cobra.Command {
 		newGroupCmd(),
 		newExporterCmd(),
 		newRegistryCmd(),
+		newRESTCmd(),
 		newTxnCmd(),
 		newBenchCmd(),
 		newUserCmd(),

@@ -202,6 +202,7 @@ var brokerDefs = []Def{
 	{Name: "log.dir", Type: TypeString, Default: "./samsa-data", ReadOnly: true},
 	{Name: "listeners", Type: TypeString, Default: "PLAINTEXT://127.0.0.1:9092", ReadOnly: true},
 	{Name: "advertised.listeners", Type: TypeString, Nullable: true, ReadOnly: true},
+	{Name: "samsa.rest.listener", Type: TypeString, Default: "127.0.0.1:8082", ReadOnly: true, Doc: "Samsa's REST proxy (Confluent's v2 and v3 APIs), host:port or none"},
 	{Name: "samsa.registry.listener", Type: TypeString, Default: "127.0.0.1:8081", ReadOnly: true, Doc: "Samsa's schema registry (Confluent's API), host:port or none"},
 	{Name: "samsa.admin.listener", Type: TypeString, Default: "127.0.0.1:9644", ReadOnly: true, Doc: "Samsa's admin HTTP listener (/metrics, /healthz, /readyz, /admin/loggers), host:port or none"},
 	{Name: "authorizer.class.name", Type: TypeString, Nullable: true, ReadOnly: true, check: authorizerClass, Doc: "org.apache.kafka.metadata.authorizer.StandardAuthorizer turns ACL authorization on (ACLs in the metadata log); empty: every request is allowed"},

@@ -73,6 +73,10 @@ type Config struct {
 	// bind it fails start-up.
 	RegistryListen      string
 	RegistryListenGiven bool
+	// RESTListen is the REST proxy's HTTP listener (samsa.rest.listener;
+	// restproxy.go); "" or "none": off. RESTListenGiven as above.
+	RESTListen      string
+	RESTListenGiven bool
 	// LogLevel, when set, is the level Logger's handler reads, changed at
 	// run time by PUT /admin/loggers/root.
 	LogLevel *slog.LevelVar

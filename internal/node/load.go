@@ -39,6 +39,8 @@ type Flags struct {
 	AdminListen string
 	// RegistryListen is --registry-listen (Config.RegistryListen).
 	RegistryListen string
+	// RESTListen is --rest-listen (Config.RESTListen).
+	RESTListen string
 
 	// Given is keyed by flag name ("data-dir", "voters", ...).
 	Given map[string]bool
@@ -76,6 +78,7 @@ func LoadConfig(f Flags, logOut io.Writer) (Config, error) {
 		PprofAddr: f.Pprof, Logger: lg, AddScram: f.AddScram, LogLevel: lv,
 	}
 	c.AdminListen, c.AdminListenGiven = adminListen(f, b)
+	c.RESTListen, c.RESTListenGiven = serviceListen(f.Given["rest-listen"], f.RESTListen, b, "samsa.rest.listener", DefaultRESTListen)
 	c.RegistryListen, c.RegistryListenGiven = serviceListen(f.Given["registry-listen"], f.RegistryListen, b, "samsa.registry.listener", DefaultRegistryListen)
 	if b.Set["advertised.listeners"] {
 		c.Advertised = b.Advertised

@@ -19,6 +19,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/partition"
 	"github.com/samsa-streaming/samsa/internal/registry"
 	"github.com/samsa-streaming/samsa/internal/replication"
+	"github.com/samsa-streaming/samsa/internal/restproxy"
 	"github.com/samsa-streaming/samsa/internal/txn"
 )
 
@@ -49,6 +50,7 @@ type Node struct {
 	lagCollector *lagCollector   // metrics_lag.go
 	adminAddr    string
 	registry     *registry.Registry                              // the schema registry service, nil when off
+	rest         *restproxy.Server                               // the REST proxy service, nil when off
 	ibDial       func(context.Context, string) (net.Conn, error) // to other brokers (security.go)
 	advertised   string
 	reg          metadata.RegisterBroker

@@ -33,6 +33,8 @@ func (r *Registry) routes() http.Handler {
 	h("GET /schemas/guids/{guid}", r.getSchemaByGUID)
 	h("GET /schemas/guids/{guid}/ids", r.getSchemaByGUID)
 	h("DELETE /contexts/{context}", r.deleteContext)
+	// franz-go's sr joins "/contexts/." into "/contexts": the default context.
+	h("DELETE /contexts", r.deleteContext)
 	h("GET /contexts", func(*http.Request) (any, error) { return []string{"."}, nil })
 	h("GET /subjects", r.getSubjects)
 	h("POST /subjects/{subject}", r.lookup)

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"net/http"
+	"strings"
 )
 
 // lookup is POST /subjects/{subject}: is this schema registered under the
@@ -104,7 +105,7 @@ func (r *Registry) compatAnswer(req *http.Request, subject string, b *schemaBody
 		return nil, err
 	}
 	level := r.st.compatibility(subject)
-	if !transitive && level != "NONE" {
+	if !transitive && level != "NONE" && !strings.HasSuffix(level, "_TRANSITIVE") {
 		level += "_TRANSITIVE" // check each given version
 	}
 	msgs, err := r.checkLevel(r.st, level, c.h, c.parsed, c.typ, versions)

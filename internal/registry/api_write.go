@@ -19,8 +19,11 @@ type schemaBody struct {
 	References []schema.Reference `json:"references"`
 	Metadata   json.RawMessage    `json:"metadata"`
 	RuleSet    json.RawMessage    `json:"ruleSet"`
-	ID         int                `json:"id"`
-	Version    int                `json:"version"`
+	// ID and Version are int32 as in Confluent's wire format and API: a
+	// larger number is a 422 when the body is read, not an id no
+	// serializer can write.
+	ID      int32 `json:"id"`
+	Version int32 `json:"version"`
 }
 
 // candidate is a parsed request schema.
@@ -112,6 +115,9 @@ func (r *Registry) planRegister(req *http.Request, subject string, b *schemaBody
 	if importing && b.ID <= 0 {
 		return nil, 0, errNotPermitted("Subject %s is in import mode: the registration must give the schema id", subject)
 	}
+	if importing && b.Version < 0 {
+		return nil, 0, apiErr(422, codeInvalidVersion, "The specified version '%d' is not a valid version id. Allowed values are between [1, 2^31-1]", b.Version)
+	}
 	c, err := r.prepare(st, req, subject, b)
 	if err != nil {
 		return nil, 0, err
@@ -124,17 +130,23 @@ func (r *Registry) planRegister(req *http.Request, subject string, b *schemaBody
 	}
 	if known {
 		for _, v := range live {
-			if v.id == existing && (!importing || b.ID == existing) {
-				return nil, existing, nil // already registered
+			if v.id != existing {
+				continue
 			}
+			if importing && int(b.ID) != existing {
+				// As Confluent's IdDoesNotMatchException: one schema, one
+				// id per subject.
+				return nil, 0, apiErr(422, codeIDMismatch, "Schema already registered with id %d instead of input id %d", existing, b.ID)
+			}
+			return nil, existing, nil // already registered
 		}
 	}
 	id := existing
 	if importing {
-		if e := st.ids[b.ID]; e != nil && schemaIdentity(e.typ, e.text, e.refs) != key {
+		if e := st.ids[int(b.ID)]; e != nil && schemaIdentity(e.typ, e.text, e.refs) != key {
 			return nil, 0, apiErr(422, codeIDMismatch, "Error while registering schema: the id %d is already used by a different schema", b.ID)
 		}
-		id = b.ID
+		id = int(b.ID)
 	} else {
 		msgs, err := r.checkLevel(st, st.compatibility(subject), c.h, c.parsed, c.typ, live)
 		if err != nil {
@@ -150,11 +162,11 @@ func (r *Registry) planRegister(req *http.Request, subject string, b *schemaBody
 	ver := st.nextVersion(subject)
 	if importing && b.Version > 0 {
 		if s := st.subjects[subject]; s != nil {
-			if v := s.find(b.Version); v != nil && v.id != id {
+			if v := s.find(int(b.Version)); v != nil && v.id != id {
 				return nil, 0, apiErr(422, codeIDMismatch, "Error while registering schema: version %d of %s already holds schema id %d", b.Version, subject, v.id)
 			}
 		}
-		ver = b.Version
+		ver = int(b.Version)
 	}
 	val := schemaValue{Subject: subject, Version: ver, ID: id, Schema: c.text, SchemaType: string(c.typ),
 		References: c.refs, Metadata: b.Metadata, RuleSet: b.RuleSet}
@@ -313,10 +325,10 @@ func (r *Registry) putConfig(req *http.Request) (any, error) {
 	if err := r.readBody(req, &body); err != nil {
 		return nil, err
 	}
-	stored := map[string]any{}
+	given := map[string]any{}
 	for k, v := range body {
 		if k != "compatibility" && k != "compatibilityLevel" {
-			stored[k] = v
+			given[k] = v
 		}
 	}
 	level, _ := body["compatibility"].(string)
@@ -327,15 +339,26 @@ func (r *Registry) putConfig(req *http.Request) (any, error) {
 		if !slices.Contains(compatibilityLevels, level) {
 			return nil, apiErr(422, codeInvalidCompatibility, "Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive")
 		}
-		stored["compatibilityLevel"] = level
-	} else if len(stored) == 0 {
+		given["compatibilityLevel"] = level
+	} else if len(given) == 0 {
 		return nil, apiErr(422, codeInvalidCompatibility, "Invalid compatibility level: the body names none")
+	}
+	// Fields the request leaves out keep their stored values ({"normalize":
+	// true} alone does not drop the level).
+	stored := map[string]any{}
+	r.st.mu.RLock()
+	for k, v := range r.st.configs[subject] {
+		stored[k] = v
+	}
+	r.st.mu.RUnlock()
+	for k, v := range given {
+		stored[k] = v
 	}
 	if err := r.writeScoped(req.Context(), keyConfig, subject, stored); err != nil {
 		return nil, err
 	}
 	echo := map[string]any{}
-	for k, v := range stored {
+	for k, v := range given {
 		echo[k] = v
 	}
 	delete(echo, "compatibilityLevel")

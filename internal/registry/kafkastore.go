@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // kafkaStore keeps state in step with the _schemas topic: a reader
@@ -33,7 +34,10 @@ type kafkaStore struct {
 }
 
 func newKafkaStore(cfg *Config, st *state) (*kafkaStore, error) {
-	opts := append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...), kgo.WithLogger(nil)}, cfg.ClientOpts...)
+	// A very short metadata age: the store topic may be created by another
+	// instance (or tool) at any time, and a cached "no such topic" would
+	// hide it from catchUp's ListOffsets. This client sends few requests.
+	opts := append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...), kgo.MetadataMinAge(10 * time.Millisecond)}, cfg.ClientOpts...)
 	admin, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("registry: kafka client: %w", err)
@@ -79,6 +83,7 @@ func (k *kafkaStore) startReader() error {
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.KeepControlRecords(),
 		kgo.FetchMaxWait(500 * time.Millisecond),
+		kgo.MetadataMinAge(250 * time.Millisecond),
 	}, k.cfg.ClientOpts...)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
@@ -122,10 +127,14 @@ func (k *kafkaStore) read(ctx context.Context) {
 	}
 }
 
-// waitApplied waits until the record at offset has been applied.
+// waitApplied waits until the record at offset has been applied. While
+// it waits it asks the reader to refresh its metadata every half second:
+// the topic may be new to the reader (another instance or tool made it),
+// and a consumer of a missing topic otherwise looks again only slowly.
 func (k *kafkaStore) waitApplied(ctx context.Context, offset int64) error {
-	refreshed := false
-	for {
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for first := true; ; first = false {
 		k.mu.Lock()
 		ch := k.changed
 		k.mu.Unlock()
@@ -135,14 +144,15 @@ func (k *kafkaStore) waitApplied(ctx context.Context, offset int64) error {
 		if done {
 			return nil
 		}
-		if !refreshed && k.reader != nil {
-			// The topic may be new to the reader (another instance made
-			// it): look it up now rather than at the next refresh.
+		if first && k.reader != nil {
 			k.reader.ForceMetadataRefresh()
-			refreshed = true
 		}
 		select {
 		case <-ch:
+		case <-tick.C:
+			if k.reader != nil {
+				k.reader.ForceMetadataRefresh()
+			}
 		case <-ctx.Done():
 			return apiErr(500, codeTimeout, "timed out waiting for the store to reach offset %d", offset)
 		}
@@ -150,23 +160,52 @@ func (k *kafkaStore) waitApplied(ctx context.Context, offset int64) error {
 }
 
 // catchUp waits until every record committed to the store when it is
-// called has been applied.
+// called has been applied: it asks the partition's leader for the last
+// stable offset (ListOffsets, read_committed) and waits for the reader.
 func (k *kafkaStore) catchUp(ctx context.Context) error {
-	ends, err := kadm.NewClient(k.admin).ListEndOffsets(ctx, k.cfg.Topic)
+	end, err := k.stableEnd(ctx)
 	if err != nil {
-		return errStore("end offset of %s: %v", k.cfg.Topic, err)
+		return err
 	}
-	o, ok := ends.Lookup(k.cfg.Topic, 0)
-	if !ok || errors.Is(o.Err, kerr.UnknownTopicOrPartition) {
-		return nil // no topic yet: nothing written
+	if end <= 0 {
+		return nil // no topic yet, or nothing in it
 	}
-	if o.Err != nil {
-		return errStore("end offset of %s: %v", k.cfg.Topic, o.Err)
+	return k.waitApplied(ctx, end-1)
+}
+
+// stableEnd is the store's last stable offset; 0 when the topic does not
+// exist.
+func (k *kafkaStore) stableEnd(ctx context.Context) (int64, error) {
+	req := kmsg.NewPtrListOffsetsRequest()
+	req.ReplicaID = -1
+	req.IsolationLevel = 1
+	rt := kmsg.NewListOffsetsRequestTopic()
+	rt.Topic = k.cfg.Topic
+	rp := kmsg.NewListOffsetsRequestTopicPartition()
+	rp.Partition = 0
+	rp.Timestamp = -1
+	rp.CurrentLeaderEpoch = -1
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, k.admin)
+	if err != nil {
+		if errors.Is(err, kerr.UnknownTopicOrPartition) {
+			return 0, nil
+		}
+		return 0, errStore("end offset of %s: %v", k.cfg.Topic, err)
 	}
-	if o.Offset == 0 {
-		return nil
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
+				if errors.Is(err, kerr.UnknownTopicOrPartition) {
+					return 0, nil
+				}
+				return 0, errStore("end offset of %s: %v", k.cfg.Topic, err)
+			}
+			return p.Offset, nil
+		}
 	}
-	return k.waitApplied(ctx, o.Offset-1)
+	return 0, nil
 }
 
 // becomeWriter opens the transactional writer and fences any earlier

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -124,4 +126,62 @@ func schemaBody(schema, typ string, refs ...map[string]any) string {
 	}
 	b, _ := json.Marshal(m)
 	return string(b)
+}
+
+// registryProc is a `samsa registry` process started by startRegistry.
+type registryProc struct {
+	URL     string
+	LogPath string
+	cmd     *exec.Cmd
+	exited  chan struct{}
+}
+
+// startRegistry runs `samsa registry --listen 127.0.0.1:0 args...` from the
+// binary clustertest builds and waits for its listening line; the process
+// is killed when the test ends. It does not wait for readiness (waitReady).
+func startRegistry(t *testing.T, args ...string) *registryProc {
+	t.Helper()
+	logPath := filepath.Join(t.TempDir(), "registry.log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	cmd := exec.Command(clustertest.Binary(t), append([]string{"registry", "--listen", "127.0.0.1:0"}, args...)...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &registryProc{LogPath: logPath, cmd: cmd, exited: make(chan struct{})}
+	go func() { // ends when the process exits
+		_ = cmd.Wait()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		p.Kill()
+		if t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			t.Logf("--- samsa registry log %s ---\n%s", logPath, lastBytes(b, 16<<10))
+		}
+	})
+	p.URL = "http://" + registryAddrFromLog(t, logPath, 1)
+	return p
+}
+
+// Kill sends SIGKILL (kill -9) and waits for the process to exit.
+func (p *registryProc) Kill() {
+	select {
+	case <-p.exited:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Kill()
+	<-p.exited
+}
+
+func lastBytes(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
 }
