@@ -456,3 +456,34 @@ func dropUnderscores(v any) any {
 	}
 	return v
 }
+
+// TestPythonSerializers produces with confluent-kafka's SerializingProducer
+// and the Avro, Protobuf and JSON Schema serializers (auto-registration on,
+// the client's default subject strategy), checks what the registry holds
+// and how each record is framed, and reads the records back with
+// DeserializingConsumer.
+func TestPythonSerializers(t *testing.T) {
+	t.Parallel()
+	python := clientsPython(t)
+	n := startNode(t)
+	waitReady(t, n.URL)
+	for _, f := range serdeFormats {
+		t.Run(f.name, func(t *testing.T) {
+			t.Parallel()
+			topic := "py-serde-" + f.name
+			createTopic1(t, n, topic)
+			pythonProduce(t, python, n, topic, f.name, serdeRecords)
+			// Auto-registration made version 1 of TOPIC-value with the right type.
+			id, typ := latestID(t, n, topic+"-value")
+			if typ != f.schemaType {
+				t.Errorf("%s-value has schemaType %s, want %s", topic, typ, f.schemaType)
+			}
+			a := call(t, "GET", n.URL+"/subjects/"+topic+"-value/versions", "")
+			if a.Status != 200 || !eqJSON(a.JSON, []int{1}) {
+				t.Errorf("versions of %s-value: %d %s, want [1]", topic, a.Status, a.Body)
+			}
+			checkFraming(t, fetchValues(t, n, topic, serdeRecords), id, f.name)
+			checkReadings(t, "Python DeserializingConsumer", pythonConsume(t, python, n, topic, f.name, serdeRecords), "python", serdeRecords)
+		})
+	}
+}
