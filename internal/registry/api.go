@@ -14,6 +14,10 @@ import (
 // contentType is what every answer is sent as.
 const contentType = "application/vnd.schemaregistry.v1+json"
 
+// contentTypeHeader is contentType as a header value, shared (never
+// modified) so the hot GET path sets it without allocating.
+var contentTypeHeader = []string{contentType}
+
 // routes is the HTTP API (shared/reference/ecosystem-apis.md A1).
 func (r *Registry) routes() http.Handler {
 	mux := http.NewServeMux()
@@ -87,7 +91,7 @@ func (r *Registry) endpoint(f func(*http.Request) (any, error)) http.Handler {
 			return
 		}
 		if raw, ok := v.(rawAnswer); ok {
-			w.Header().Set("Content-Type", contentType)
+			w.Header()["Content-Type"] = contentTypeHeader
 			w.Write(raw)
 			return
 		}

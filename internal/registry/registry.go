@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/samsa-streaming/samsa/internal/registry/schema"
@@ -37,7 +38,7 @@ type Registry struct {
 	writeMu sync.Mutex
 
 	mu       sync.Mutex
-	ready    bool
+	ready    atomic.Bool // caught up with the store; read on every request
 	initErr  error
 	leader   *identity // nil: unknown
 	isLeader bool      // this instance leads and has fenced earlier leaders
@@ -149,7 +150,8 @@ func (r *Registry) run(ctx context.Context) {
 		return
 	}
 	r.mu.Lock()
-	r.ready, r.initErr = true, nil
+	r.initErr = nil
+	r.ready.Store(true)
 	r.mu.Unlock()
 	r.lg.Info("schema registry ready", "schemas", r.schemaCount())
 	select {
@@ -188,9 +190,7 @@ func (r *Registry) schemaCount() int {
 
 // Ready says the registry has caught up with its store.
 func (r *Registry) Ready() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.ready
+	return r.ready.Load()
 }
 
 // setLeader records the election's outcome; when this instance becomes
