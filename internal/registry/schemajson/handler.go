@@ -45,7 +45,7 @@ func (Handler) Parse(text string, deps []schema.Dep) (schema.Schema, error) {
 	}
 	doc, err := parseJSON(text, maxSchemaDepth, true)
 	if err != nil {
-		return nil, fmt.Errorf("invalid JSON schema: %v", err)
+		return nil, fmt.Errorf("invalid JSON schema: %w", err)
 	}
 	if doc.kind != 'o' && doc.kind != 'b' {
 		return nil, errors.New("invalid JSON schema: the document must be an object or a boolean")
@@ -62,7 +62,7 @@ func (Handler) Parse(text string, deps []schema.Dep) (schema.Schema, error) {
 	c.DefaultDraft(jsonschema.Draft7)
 	c.UseLoader(loader)
 	if err := c.AddResource(baseURL, doc.toAny()); err != nil {
-		return nil, fmt.Errorf("invalid JSON schema: %v", err)
+		return nil, fmt.Errorf("invalid JSON schema: %w", err)
 	}
 	compiled, err := c.Compile(baseURL)
 	if err != nil {
@@ -86,7 +86,7 @@ func mainBase(doc *node) (string, error) {
 	}
 	u, err := resolveURL(baseURL, id.text)
 	if err != nil {
-		return "", fmt.Errorf("invalid JSON schema: %s %q is not a URI reference: %v", idKey, id.text, err)
+		return "", fmt.Errorf("invalid JSON schema: %s %q is not a URI reference: %w", idKey, id.text, err)
 	}
 	return u, nil
 }
@@ -122,11 +122,11 @@ func newDepLoader(base string, deps []schema.Dep, total int) (*depLoader, error)
 		}
 		doc, err := parseJSON(d.Schema, maxSchemaDepth, true)
 		if err != nil {
-			return nil, fmt.Errorf("invalid JSON schema in reference %q: %v", d.Name, err)
+			return nil, fmt.Errorf("invalid JSON schema in reference %q: %w", d.Name, err)
 		}
 		u, err := resolveURL(base, d.Name)
 		if err != nil {
-			return nil, fmt.Errorf("reference name %q is not a URI reference: %v", d.Name, err)
+			return nil, fmt.Errorf("reference name %q is not a URI reference: %w", d.Name, err)
 		}
 		v := doc.toAny()
 		l.docs[u] = v

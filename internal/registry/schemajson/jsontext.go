@@ -179,7 +179,7 @@ func (p *jsonParser) syntax(err error) error {
 	if err == io.EOF {
 		return errors.New("unexpected end of JSON text")
 	}
-	return fmt.Errorf("invalid JSON at offset %d: %v", p.d.InputOffset(), err)
+	return fmt.Errorf("invalid JSON at offset %d: %w", p.d.InputOffset(), err)
 }
 
 // checkNumber bounds a number's spelling so that exact (big.Rat)

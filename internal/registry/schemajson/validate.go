@@ -25,11 +25,11 @@ func (s *Schema) Validate(payload []byte, _ []int) error {
 		return errors.New("payload is not valid UTF-8")
 	}
 	if err := checkDepth(string(payload), maxPayloadDepth); err != nil {
-		return fmt.Errorf("payload: %v", err)
+		return fmt.Errorf("payload: %w", err)
 	}
 	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(payload))
 	if err != nil {
-		return fmt.Errorf("payload is not valid JSON: %v", err)
+		return fmt.Errorf("payload is not valid JSON: %w", err)
 	}
 	err = s.compiled.Validate(v)
 	if err == nil {
@@ -37,7 +37,7 @@ func (s *Schema) Validate(payload []byte, _ []int) error {
 	}
 	var verr *jsonschema.ValidationError
 	if !errors.As(err, &verr) {
-		return fmt.Errorf("payload does not validate: %v", err)
+		return fmt.Errorf("payload does not validate: %w", err)
 	}
 	return describe(verr)
 }
