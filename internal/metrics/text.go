@@ -130,6 +130,14 @@ func (t *Text) families() []*familyText {
 // appendEscaped appends s escaped as expfmt escapes HELP text (\ and
 // newline) or, quoted, label values (and "); invalid UTF-8 becomes U+FFFD.
 func appendEscaped(b []byte, s string, quoted bool) []byte {
+	plain := true
+	for i := 0; i < len(s) && plain; i++ {
+		c := s[i]
+		plain = c != '\\' && c != '\n' && c != '"' && c < utf8.RuneSelf
+	}
+	if plain { // the common case: ASCII with nothing to escape
+		return append(b, s...)
+	}
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}

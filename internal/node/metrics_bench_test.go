@@ -165,10 +165,23 @@ func BenchmarkScrape10kPartitions(b *testing.B) {
 }
 
 // benchScrape answers GET /metrics with h, as Prometheus asks without
-// protobuf and without compression.
+// protobuf, uncompressed.
 func benchScrape(b *testing.B, h http.Handler, partitions int) {
 	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
 	req.Header.Set("Accept", "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.1")
+	benchServe(b, h, req, partitions)
+}
+
+// benchScrapeGzip is benchScrape with Accept-Encoding: gzip, as
+// Prometheus asks.
+func benchScrapeGzip(b *testing.B, h http.Handler, partitions int) {
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	req.Header.Set("Accept", "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.1")
+	req.Header.Set("Accept-Encoding", "gzip")
+	benchServe(b, h, req, partitions)
+}
+
+func benchServe(b *testing.B, h http.Handler, req *http.Request, partitions int) {
 	w := &discardResponse{header: http.Header{}}
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -12,7 +12,8 @@ import (
 // machine's file-descriptor limit does not cap it; the exposition code is
 // the node's. "all" is /metrics in the text format with the Go and
 // process collectors (the broker's small collector, which needs a node, is
-// left out: BenchmarkScrape10kPartitions has it), "all/client_golang" the
+// left out: BenchmarkScrape10kPartitions has it), "all/gzip" the same as
+// Prometheus asks for it (compressed), "all/client_golang" the
 // same registry through Gather and expfmt (as protobuf is served);
 // "partitions" and "lag" are each Bulk collector writing its text alone,
 // "partitions/collect" and "lag/collect" their Collect into a drained
@@ -32,6 +33,7 @@ func BenchmarkScrapeMem(b *testing.B) {
 		lc.WriteText(&metrics.Text{})
 	}
 	b.Run("all", func(b *testing.B) { benchScrape(b, reg.Handler(), parts) })
+	b.Run("all/gzip", func(b *testing.B) { benchScrapeGzip(b, reg.Handler(), parts) })
 	b.Run("all/client_golang", func(b *testing.B) { benchGather(b, reg.Gatherer(), parts) })
 	for _, c := range []struct {
 		name string
