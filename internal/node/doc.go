@@ -66,8 +66,9 @@
 //
 // Every node then:
 //
-//  15. metrics: the collector of the broker, partition, controller and
-//     raft metrics registers on the admin registry (metrics_broker.go;
+//  15. metrics: the collector of the broker, controller and raft metrics
+//     and that of the per-partition ones (metrics_partitions.go, a Bulk
+//     collector) register on the admin registry (metrics_broker.go;
 //     it reads the node's fields, so only once they are all set). With
 //     the admin listener on, the partitions' file system times fsyncs and
 //     the broker records requests from their steps onwards.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"syscall"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/samsa-streaming/samsa/internal/metrics"
 	"github.com/samsa-streaming/samsa/internal/partition"
 )
 
@@ -124,11 +127,16 @@ func BenchmarkMetricsFetch(b *testing.B) {
 	}
 }
 
-// BenchmarkScrape10kPartitions: one scrape (gather and text encoding) of
-// a broker hosting topics of 1,000 partitions: 10,000 of them, or as many
-// thousands as RLIMIT_NOFILE allows (3 descriptors a partition; a 20,000
-// limit hosts 6,000), reported as partitions. "broker" is this file's
-// collector alone, "all" the whole /metrics (lag, Go and process too).
+// BenchmarkScrape10kPartitions: one scrape of a broker hosting topics of
+// 1,000 partitions: 10,000 of them, or as many thousands as RLIMIT_NOFILE
+// allows (3 descriptors a partition; a 20,000 limit hosts 6,000),
+// reported as partitions (BenchmarkScrapeMem drives the same code over
+// 10,000 in memory). "broker" is the broker's collectors alone (this
+// file's and metrics_partitions.go's), "all" the whole /metrics (lag, Go
+// and process too), both as /metrics answers the text format; "all/
+// client_golang" is the whole registry through client_golang's Gather and
+// expfmt, as /metrics answers protobuf (and answered everything before
+// the text path).
 func BenchmarkScrape10kPartitions(b *testing.B) {
 	var rl syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
@@ -144,18 +152,50 @@ func BenchmarkScrape10kPartitions(b *testing.B) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	only := prometheus.NewRegistry()
-	only.MustRegister(newBrokerCollector(n, time.Now()))
-	for _, bc := range []struct {
-		name string
-		g    prometheus.Gatherer
-	}{{"broker", only}, {"all", n.Metrics().Gatherer()}} {
-		b.Run(bc.name, func(b *testing.B) { benchScrape(b, bc.g, topics*1000) })
+	only := metrics.NewBare()
+	if err := only.Register(newBrokerCollector(n, time.Now())); err != nil {
+		b.Fatal(err)
 	}
+	if err := only.RegisterBulk(newPartitionCollector(hostedPartitions{n.parts})); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("broker", func(b *testing.B) { benchScrape(b, only.Handler(), topics*1000) })
+	b.Run("all", func(b *testing.B) { benchScrape(b, n.Metrics().Handler(), topics*1000) })
+	b.Run("all/client_golang", func(b *testing.B) { benchGather(b, n.Metrics().Gatherer(), topics*1000) })
 }
 
-// benchScrape gathers and encodes g as /metrics does.
-func benchScrape(b *testing.B, g prometheus.Gatherer, partitions int) {
+// benchScrape answers GET /metrics with h, as Prometheus asks without
+// protobuf, uncompressed.
+func benchScrape(b *testing.B, h http.Handler, partitions int) {
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	req.Header.Set("Accept", "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.1")
+	benchServe(b, h, req, partitions)
+}
+
+// benchScrapeGzip is benchScrape with Accept-Encoding: gzip, as
+// Prometheus asks.
+func benchScrapeGzip(b *testing.B, h http.Handler, partitions int) {
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	req.Header.Set("Accept", "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.1")
+	req.Header.Set("Accept-Encoding", "gzip")
+	benchServe(b, h, req, partitions)
+}
+
+func benchServe(b *testing.B, h http.Handler, req *http.Request, partitions int) {
+	w := &discardResponse{header: http.Header{}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		w.n = 0
+		clear(w.header)
+		h.ServeHTTP(w, req)
+	}
+	b.ReportMetric(float64(w.n), "bytes/scrape")
+	b.ReportMetric(float64(partitions), "partitions")
+}
+
+// benchGather gathers and encodes g as promhttp does.
+func benchGather(b *testing.B, g prometheus.Gatherer, partitions int) {
 	var buf bytes.Buffer
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -174,4 +214,17 @@ func benchScrape(b *testing.B, g prometheus.Gatherer, partitions int) {
 	}
 	b.ReportMetric(float64(buf.Len()), "bytes/scrape")
 	b.ReportMetric(float64(partitions), "partitions")
+}
+
+// discardResponse is an http.ResponseWriter counting what it is written.
+type discardResponse struct {
+	header http.Header
+	n      int
+}
+
+func (d *discardResponse) Header() http.Header { return d.header }
+func (d *discardResponse) WriteHeader(int)     {}
+func (d *discardResponse) Write(p []byte) (int, error) {
+	d.n += len(p)
+	return len(p), nil
 }

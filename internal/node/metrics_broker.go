@@ -3,27 +3,23 @@ package node
 import (
 	"bufio"
 	"bytes"
-	"cmp"
 	"context"
+	"fmt"
 	"os"
 	"runtime"
-	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/samsa-streaming/samsa/internal/fs"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/metrics"
-	"github.com/samsa-streaming/samsa/internal/partition"
 )
 
 // The broker-side metrics (internal/metrics/doc.go has the names and the
-// decisions behind them). The request path records into a metrics.Broker
+// decisions behind them); the per-partition ones are metrics_partitions.go. The request path records into a metrics.Broker
 // (atomic counters, no locks); everything else is read at scrape time from
 // in-memory state: the partition manager, the controller's image and raft
 // state, the broker's connections, /proc/self/io. The broker records only
@@ -37,7 +33,16 @@ func (n *Node) metricsOn() bool {
 // registerMetrics registers the broker and controller collectors on the
 // admin registry, once the node's parts exist.
 func (n *Node) registerMetrics(context.Context) error {
-	return n.admin.metrics.Register(newBrokerCollector(n, time.Now()))
+	if err := n.admin.metrics.Register(newBrokerCollector(n, time.Now())); err != nil {
+		return fmt.Errorf("broker metrics: %w", err)
+	}
+	if n.broker == nil || n.parts == nil {
+		return nil
+	}
+	if err := n.admin.metrics.RegisterBulk(newPartitionCollector(hostedPartitions{n.parts})); err != nil {
+		return fmt.Errorf("partition metrics: %w", err)
+	}
+	return nil
 }
 
 // requestQuantiles are the percentiles Kafka's histograms export, with
@@ -56,7 +61,6 @@ type brokerCollector struct {
 
 	mu       sync.Mutex
 	windows  map[string]*metrics.Window // request name → its quantile window
-	labels   partitionLabels
 	handler  *metrics.IdleWindow
 	network  *metrics.IdleWindow
 	appendR  metrics.Rate
@@ -90,7 +94,6 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 	n := c.n
 	if n.broker != nil {
 		c.collectTraffic(ch)
-		c.collectPartitions(ch)
 		c.collectRequests(ch, now)
 		conns := n.broker.ConnectionCounts()
 		for _, l := range n.listeners {
@@ -152,66 +155,6 @@ func (c *brokerCollector) collectTraffic(ch chan<- prometheus.Metric) {
 	}
 	emit(bm.Topics.Total(), "")
 	bm.Topics.Each(func(t string, s *metrics.TopicStats) { emit(s, "/topic", t) })
-}
-
-// collectPartitions reports the replica manager's counts and, per hosted
-// partition, Kafka's Partition and Log gauges. Kafka reports a
-// partition's UnderMinIsr, AtMinIsr and ReplicasCount on its leader only
-// (0 elsewhere); so does this.
-func (c *brokerCollector) collectPartitions(ch chan<- prometheus.Metric) {
-	var leaders, count, under, underMin, atMin int
-	// In the order the registry sorts series (label values as strings),
-	// so that its sort finds them sorted: a third of a scrape's time
-	// otherwise, with 10k partitions.
-	type hosted struct {
-		p    *partition.Partition
-		part string
-	}
-	all := c.n.parts.All()
-	hs := make([]hosted, len(all))
-	for i, p := range all {
-		hs[i] = hosted{p, strconv.Itoa(int(p.Index))}
-	}
-	slices.SortFunc(hs, func(a, b hosted) int {
-		return cmp.Or(strings.Compare(a.p.Topic, b.p.Topic), strings.Compare(a.part, b.part))
-	})
-	c.mu.Lock() // the label cache; concurrent scrapes take turns here
-	next := make(map[*partition.Partition][]*dto.LabelPair, len(hs))
-	for _, h := range hs {
-		p, part := h.p, h.part
-		rs := p.ReplicaStats()
-		count++
-		var um, am, rc float64
-		if rs.Leader {
-			leaders++
-			rc = float64(rs.Replicas)
-			if rs.ISR < rs.Replicas {
-				under++
-			}
-			if rs.ISR < rs.MinISR {
-				um = 1
-				underMin++
-			} else if rs.ISR == rs.MinISR {
-				am = 1
-				atMin++
-			}
-		}
-		lp := c.labels.get(next, p, part)
-		series := [4]gaugeSeries{
-			{c.d["underminisr"], lp, um}, {c.d["atminisr"], lp, am},
-			{c.d["replicascount"], lp, rc}, {c.d["logsize"], lp, float64(p.Log().Size())},
-		}
-		for i := range series {
-			ch <- &series[i]
-		}
-	}
-	c.labels.prev = next
-	c.mu.Unlock()
-	c.gauge(ch, "leadercount", float64(leaders))
-	c.gauge(ch, "partitioncount", float64(count))
-	c.gauge(ch, "underreplicated", float64(under))
-	c.gauge(ch, "underminisrcount", float64(underMin))
-	c.gauge(ch, "atminisrcount", float64(atMin))
 }
 
 // collectRequests reports request times by API (percentiles over the

@@ -1,15 +1,14 @@
 package node
 
 import (
+	"fmt"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/samsa-streaming/samsa/internal/group"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/metrics"
-	"github.com/samsa-streaming/samsa/internal/partition"
 )
 
 // Consumer lag and partition offsets under kafka_exporter's names
@@ -45,44 +44,38 @@ import (
 // broker coordinates and one over its hosted partitions, plus, when groups
 // committed on partitions hosted elsewhere, a ListOffsets pair per leader.
 
-var (
-	descGroupOffset    = metrics.DescGroupOffset
-	descGroupOffsetSum = metrics.DescGroupOffsetSum
-	descGroupLag       = metrics.DescGroupLag
-	descGroupLagSum    = metrics.DescGroupLagSum
-	descGroupMembers   = metrics.DescGroupMembers
-	descGroupLagSec    = metrics.DescGroupLagSec
-
-	descTopicPartitions = metrics.DescTopicPartitions
-	descPartCurrent     = metrics.DescPartCurrent
-	descPartOldest      = metrics.DescPartOldest
-	descPartLeader      = metrics.DescPartLeader
-	descPartReplicas    = metrics.DescPartReplicas
-	descPartISR         = metrics.DescPartISR
-	descPartPreferred   = metrics.DescPartPreferred
-	descPartUnder       = metrics.DescPartUnder
-)
-
-// lagCollector is the prometheus.Collector of the metrics above.
+// lagCollector is the prometheus.Collector of the metrics above, and a
+// metrics.Bulk: /metrics in the text format has it write them directly
+// (metrics_lag_series.go).
 type lagCollector struct {
 	self   int32
-	groups *group.Coordinator
-	parts  *partition.Manager
+	groups metricsGroups // nil: none coordinated here
+	parts  metricsPartitions
 	image  func() *metadata.Image
 	now    func() time.Time
 	remote *remoteLag // partitions hosted elsewhere (metrics_lag_remote.go); nil: not reported
 
-	mu       sync.Mutex         // one scrape at a time; guards the fields below
-	labels   labelCache         // metrics_lag_series.go
+	mu       sync.Mutex // one scrape at a time; guards the fields below
+	labels   labelCache // metrics_lag_series.go
+	names    partitionNames
 	logTimes map[tpOffset]int64 // timestamps read from hosted logs (older than their samples)
 	logUsed  map[tpOffset]bool  // logTimes keys this scrape used
 	logReads int                // log reads left this scrape
+	offs     []committedOffset  // reused between scrapes, as are the two below
+	sums     []lagSums
+	sumIndex map[groupTopic]int // into sums
+}
+
+// lagFamilies are the lag collector's families.
+func lagFamilies() []*metrics.Family {
+	return []*metrics.Family{metrics.FamGroupOffset, metrics.FamGroupOffsetSum, metrics.FamGroupLag, metrics.FamGroupLagSum,
+		metrics.FamGroupLagSec, metrics.FamGroupMembers, metrics.FamTopicPartitions, metrics.FamPartCurrent, metrics.FamPartOldest,
+		metrics.FamPartLeader, metrics.FamPartReplicas, metrics.FamPartISR, metrics.FamPartPreferred, metrics.FamPartUnder}
 }
 
 func (c *lagCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descGroupOffset, descGroupOffsetSum, descGroupLag, descGroupLagSum, descGroupLagSec, descGroupMembers,
-		descTopicPartitions, descPartCurrent, descPartOldest, descPartLeader, descPartReplicas, descPartISR, descPartPreferred, descPartUnder} {
-		ch <- d
+	for _, f := range lagFamilies() {
+		ch <- f.Desc
 	}
 }
 
@@ -95,6 +88,7 @@ type committedOffset struct {
 type groupTopic struct{ group, topic string }
 
 type lagSums struct {
+	groupTopic
 	offset, lag int64
 	hasLag      bool
 }
@@ -108,17 +102,27 @@ func (c *lagCollector) Collect(ch chan<- prometheus.Metric) {
 	c.collectPartitions(out)
 }
 
+// WriteText writes the families into t (metrics.Bulk).
+func (c *lagCollector) WriteText(t *metrics.Text) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := &seriesOut{text: t}
+	c.collectGroups(out)
+	c.collectPartitions(out)
+}
+
 // maxLogTimeReads bounds the log reads of one scrape (the rest wait).
 const maxLogTimeReads = 200
 
 // hostedTime is the timestamp at off of a hosted partition: from its time
 // samples, else (off was appended before the partition was opened) read
 // from its log once and kept while a group stays at that offset.
-func (c *lagCollector) hostedTime(p *partition.Partition, off int64) (int64, bool) {
+func (c *lagCollector) hostedTime(p metricsPartition, off int64) (int64, bool) {
 	if ts, ok := p.RecordTime(off); ok {
 		return ts, true
 	}
-	k := tpOffset{tpKey{p.Topic, p.Index}, off}
+	topic, index := p.ID()
+	k := tpOffset{tpKey{topic, index}, off}
 	c.logUsed[k] = true
 	if ts, ok := c.logTimes[k]; ok {
 		return ts, true
@@ -146,13 +150,14 @@ func (c *lagCollector) collectGroups(out *seriesOut) {
 	var gms []groupMembers // sent after the walk: no send under a shard lock
 	c.groups.EachGroup(func(g string, members int) { gms = append(gms, groupMembers{g, members}) })
 	for _, gm := range gms {
-		out.gauge(descGroupMembers, float64(gm.members), out.labels.pair("consumergroup", gm.group))
+		out.sample(metrics.FamGroupMembers, float64(gm.members), gm.group)
 	}
 	// Copied out first: no shard lock is held while the partitions are read.
-	var offs []committedOffset
+	offs := c.offs[:0]
 	c.groups.EachCommitted(func(g, t string, p int32, off int64) {
 		offs = append(offs, committedOffset{g, t, p, off})
 	})
+	defer func() { clear(offs); c.offs = offs[:0] }()
 	if c.remote != nil {
 		need := map[tpKey][]int64{}
 		for _, o := range offs {
@@ -165,10 +170,17 @@ func (c *lagCollector) collectGroups(out *seriesOut) {
 			c.remote.refresh(need)
 		}
 	}
+	c.collectLag(out, offs)
+}
+
+// collectLag reports the committed offsets, the lag and its time, and
+// their per-topic sums (in the order the group-topics first appear).
+func (c *lagCollector) collectLag(out *seriesOut, offs []committedOffset) {
 	if c.logTimes == nil {
-		c.logTimes = map[tpOffset]int64{}
+		c.logTimes, c.logUsed, c.sumIndex = map[tpOffset]int64{}, map[tpOffset]bool{}, map[groupTopic]int{}
 	}
-	c.logUsed, c.logReads = map[tpOffset]bool{}, maxLogTimeReads
+	clear(c.logUsed)
+	c.logReads = maxLogTimeReads
 	defer func() {
 		for k := range c.logTimes {
 			if !c.logUsed[k] {
@@ -177,80 +189,93 @@ func (c *lagCollector) collectGroups(out *seriesOut) {
 		}
 	}()
 	now := c.now().UnixMilli()
-	sums := make(map[groupTopic]*lagSums)
+	clear(c.sumIndex)
+	sums := c.sums[:0]
 	for _, o := range offs {
-		g, tp, part := out.labels.pair("consumergroup", o.group), out.labels.pair("topic", o.topic), out.labels.partition(o.partition)
-		out.gauge(descGroupOffset, float64(o.offset), g, part, tp)
-		s := sums[groupTopic{o.group, o.topic}]
-		if s == nil {
-			s = &lagSums{}
-			sums[groupTopic{o.group, o.topic}] = s
+		g, tp, part := o.group, o.topic, c.names.name(o.partition)
+		out.sample(metrics.FamGroupOffset, float64(o.offset), g, tp, part)
+		i, ok := c.sumIndex[groupTopic{g, tp}]
+		if !ok {
+			i = len(sums)
+			c.sumIndex[groupTopic{g, tp}] = i
+			sums = append(sums, lagSums{groupTopic: groupTopic{g, tp}})
 		}
+		s := &sums[i]
 		s.offset += o.offset
-		hw, start, timeAt, ok := c.partitionOffsets(o.topic, o.partition)
+		hw, start, hosted, ok := c.partitionOffsets(o.topic, o.partition)
 		if !ok {
 			continue
 		}
 		lag := max(hw-o.offset, 0)
 		s.lag += lag
 		s.hasLag = true
-		out.gauge(descGroupLag, float64(lag), g, part, tp)
+		out.sample(metrics.FamGroupLag, float64(lag), g, tp, part)
 		if lag == 0 {
-			out.gauge(descGroupLagSec, 0, g, part, tp)
+			out.sample(metrics.FamGroupLagSec, 0, g, tp, part)
 			continue
 		}
-		if ts, ok := timeAt(max(o.offset, start)); ok {
-			out.gauge(descGroupLagSec, float64(max(now-ts, 0))/1000, g, part, tp)
+		if ts, ok := c.timeAt(hosted, tpKey{tp, o.partition}, max(o.offset, start)); ok {
+			out.sample(metrics.FamGroupLagSec, float64(max(now-ts, 0))/1000, g, tp, part)
 		}
 	}
-	for k, s := range sums {
-		g, tp := out.labels.pair("consumergroup", k.group), out.labels.pair("topic", k.topic)
-		out.gauge(descGroupOffsetSum, float64(s.offset), g, tp)
+	for _, s := range sums {
+		out.sample(metrics.FamGroupOffsetSum, float64(s.offset), s.group, s.topic)
 		if s.hasLag {
-			out.gauge(descGroupLagSum, float64(s.lag), g, tp)
+			out.sample(metrics.FamGroupLagSum, float64(s.lag), s.group, s.topic)
 		}
 	}
+	clear(sums)
+	c.sums = sums[:0]
 }
 
-// partitionOffsets is a partition's high watermark, log start and record
-// timestamps: from the hosted replica, else as its leader last answered.
-func (c *lagCollector) partitionOffsets(topic string, part int32) (hw, start int64, timeAt func(int64) (int64, bool), ok bool) {
+// partitionOffsets is a partition's high watermark and log start: from
+// the hosted replica (hosted), else (hosted nil) as its leader last
+// answered.
+func (c *lagCollector) partitionOffsets(topic string, part int32) (hw, start int64, hosted metricsPartition, ok bool) {
 	if p, ok := c.parts.Get(topic, part); ok {
 		if p.Offline() != nil {
 			return 0, 0, nil, false
 		}
-		return p.HighWatermark(), p.LogStartOffset(), func(off int64) (int64, bool) { return c.hostedTime(p, off) }, true
+		return p.HighWatermark(), p.LogStartOffset(), p, true
 	}
 	if c.remote == nil {
 		return 0, 0, nil, false
 	}
-	k := tpKey{topic, part}
-	o, ok := c.remote.lookup(k)
+	o, ok := c.remote.lookup(tpKey{topic, part})
 	if !ok {
 		return 0, 0, nil, false
 	}
-	return o.HighWatermark, o.LogStart, func(off int64) (int64, bool) { return c.remote.recordTime(k, off) }, true
+	return o.HighWatermark, o.LogStart, nil, true
+}
+
+// timeAt is the timestamp at off of the partition k: hosted's, else as
+// fetched from its leader.
+func (c *lagCollector) timeAt(hosted metricsPartition, k tpKey, off int64) (int64, bool) {
+	if hosted != nil {
+		return c.hostedTime(hosted, off)
+	}
+	return c.remote.recordTime(k, off)
 }
 
 func (c *lagCollector) collectPartitions(out *seriesOut) {
-	for _, p := range c.parts.All() {
+	c.parts.Each(func(p metricsPartition) {
 		if p.Offline() != nil {
-			continue
+			return
 		}
 		st := p.State()
 		if st.Leader != c.self {
-			continue
+			return
 		}
-		part, tp := out.labels.partition(p.Index), out.labels.pair("topic", p.Topic)
-		gauge := func(d *prometheus.Desc, v float64) { out.gauge(d, v, part, tp) }
-		gauge(descPartCurrent, float64(p.HighWatermark()))
-		gauge(descPartOldest, float64(p.LogStartOffset()))
-		gauge(descPartLeader, float64(st.Leader))
-		gauge(descPartReplicas, float64(len(st.Replicas)))
-		gauge(descPartISR, float64(len(st.ISR)))
-		gauge(descPartPreferred, boolGauge(len(st.Replicas) > 0 && st.Replicas[0] == st.Leader))
-		gauge(descPartUnder, boolGauge(len(st.ISR) < len(st.Replicas)))
-	}
+		topic, index := p.ID()
+		part := c.names.name(index)
+		out.sample(metrics.FamPartCurrent, float64(p.HighWatermark()), topic, part)
+		out.sample(metrics.FamPartOldest, float64(p.LogStartOffset()), topic, part)
+		out.sample(metrics.FamPartLeader, float64(st.Leader), topic, part)
+		out.sample(metrics.FamPartReplicas, float64(len(st.Replicas)), topic, part)
+		out.sample(metrics.FamPartISR, float64(len(st.ISR)), topic, part)
+		out.sample(metrics.FamPartPreferred, boolGauge(len(st.Replicas) > 0 && st.Replicas[0] == st.Leader), topic, part)
+		out.sample(metrics.FamPartUnder, boolGauge(len(st.ISR) < len(st.Replicas)), topic, part)
+	})
 	img := c.image()
 	if img == nil {
 		return
@@ -261,7 +286,7 @@ func (c *lagCollector) collectPartitions(out *seriesOut) {
 		}
 		// the leader of partition 0 speaks for the topic
 		if p0, ok := c.parts.Get(name, 0); ok && p0.State().Leader == c.self {
-			out.gauge(descTopicPartitions, float64(len(t.Partitions)), out.labels.pair("topic", name))
+			out.sample(metrics.FamTopicPartitions, float64(len(t.Partitions)), name)
 		}
 	}
 }
@@ -281,8 +306,14 @@ func (n *Node) registerLagMetrics() error {
 	peers := n.broker.NewPeerOffsets()
 	n.stack.push("lag metrics connections", false, func() error { peers.Close(); return nil })
 	n.lagCollector = &lagCollector{
-		self: n.cfg.NodeID, groups: n.groups, parts: n.parts, image: n.ctl.Image, now: time.Now,
+		self: n.cfg.NodeID, parts: hostedPartitions{n.parts}, image: n.ctl.Image, now: time.Now,
 		remote: newRemoteLag(peers, n.ctl.Image, n.cfg.NodeID),
 	}
-	return n.admin.metrics.Register(n.lagCollector)
+	if n.groups != nil {
+		n.lagCollector.groups = n.groups
+	}
+	if err := n.admin.metrics.RegisterBulk(n.lagCollector); err != nil {
+		return fmt.Errorf("lag metrics: %w", err)
+	}
+	return nil
 }

@@ -7,36 +7,43 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/samsa-streaming/samsa/internal/metrics"
 )
 
-// The lag collector emits one gauge per group-partition and several per
-// partition, so it may emit a hundred thousand series a scrape. Rather
-// than prometheus.MustNewConstMetric (which validates and allocates every
+// The per-partition and per-group collectors (metrics_partitions.go,
+// metrics_lag.go) emit a sample per partition or group-partition and
+// family: tens of thousands a scrape. They walk the node's state once,
+// into a seriesOut, which either appends the samples to a metrics.Text
+// (the text exposition, what /metrics serves Prometheus: no client_golang
+// object per sample) or sends them to a Collect channel (Gatherer, and
+// /metrics in protobuf). On the channel, rather than
+// prometheus.MustNewConstMetric (which validates and allocates every
 // label name and value, then sorts them, for every sample) it sends
-// lagMetrics: label pairs interned across scrapes (a name-value pair is
-// allocated once while it is in use, partition numbers once), samples and
-// label lists carved from chunks, so a sample costs no allocation of its
-// own. Label lists are given in name order, as client_golang expects.
+// seriesMetrics: label pairs interned across scrapes (a name-value pair is
+// allocated once while it is in use), samples and label lists carved from
+// chunks, so a sample costs no allocation of its own. Label lists are
+// given in name order, as client_golang expects.
 
-// lagMetric is one gauge sample.
-type lagMetric struct {
-	desc   *prometheus.Desc
+// seriesMetric is one sample of a metrics.Family.
+type seriesMetric struct {
+	f      *metrics.Family
 	labels []*dto.LabelPair
 	value  float64
 }
 
-func (m *lagMetric) Desc() *prometheus.Desc { return m.desc }
+func (m *seriesMetric) Desc() *prometheus.Desc { return m.f.Desc }
 
-func (m *lagMetric) Write(out *dto.Metric) error {
+func (m *seriesMetric) Write(out *dto.Metric) error {
 	out.Label = m.labels
-	if m.desc == descGroupLagSum || m.desc == descGroupOffsetSum {
-		// kafka_exporter's *_sum names are gauges, but Prometheus' lint
-		// refuses a gauge named _sum: exposed untyped, as the Kafka names
-		// promlint refuses are elsewhere.
+	switch m.f.Type() {
+	case prometheus.UntypedValue:
 		out.Untyped = &dto.Untyped{Value: &m.value}
-		return nil
+	case prometheus.CounterValue:
+		out.Counter = &dto.Counter{Value: &m.value}
+	default:
+		out.Gauge = &dto.Gauge{Value: &m.value}
 	}
-	out.Gauge = &dto.Gauge{Value: &m.value}
 	return nil
 }
 
@@ -45,8 +52,7 @@ type labelKey struct{ name, value string }
 // labelCache interns label pairs; pairs unused for a whole scrape are
 // dropped at the next rotate.
 type labelCache struct {
-	cur, next  map[labelKey]*dto.LabelPair
-	partitions []*dto.LabelPair // partition="i", kept
+	cur, next map[labelKey]*dto.LabelPair
 }
 
 func (c *labelCache) pair(name, value string) *dto.LabelPair {
@@ -56,25 +62,14 @@ func (c *labelCache) pair(name, value string) *dto.LabelPair {
 	}
 	p, ok := c.cur[k]
 	if !ok {
-		v := value
+		n, v := name, value // not k's: k stays on the stack
 		if !utf8.ValidString(v) {
 			v = strings.ToValidUTF8(v, "\uFFFD")
 		}
-		p = &dto.LabelPair{Name: &k.name, Value: &v}
+		p = &dto.LabelPair{Name: &n, Value: &v}
 	}
 	c.next[k] = p
 	return p
-}
-
-func (c *labelCache) partition(i int32) *dto.LabelPair {
-	if i < 0 {
-		return c.pair("partition", strconv.FormatInt(int64(i), 10))
-	}
-	for int(i) >= len(c.partitions) {
-		v := strconv.Itoa(len(c.partitions))
-		c.partitions = append(c.partitions, &dto.LabelPair{Name: new("partition"), Value: &v})
-	}
-	return c.partitions[i]
 }
 
 // rotate starts a scrape.
@@ -82,26 +77,46 @@ func (c *labelCache) rotate() {
 	c.cur, c.next = c.next, make(map[labelKey]*dto.LabelPair, len(c.next))
 }
 
+// partitionNames are the partition label values "0", "1", …, kept.
+type partitionNames []string
+
+func (n *partitionNames) name(i int32) string {
+	if i < 0 || i > 1<<20 {
+		return strconv.FormatInt(int64(i), 10)
+	}
+	for int(i) >= len(*n) {
+		*n = append(*n, strconv.Itoa(len(*n)))
+	}
+	return (*n)[i]
+}
+
 const seriesChunk = 512
 
-// seriesOut sends samples to a Collect channel.
+// seriesOut takes a collector's samples to a Text or a Collect channel.
 type seriesOut struct {
+	text   *metrics.Text // nil: to ch
 	ch     chan<- prometheus.Metric
 	labels *labelCache
-	ms     []lagMetric
+	ms     []seriesMetric
 	pairs  []*dto.LabelPair
 }
 
-// gauge sends one sample; pairs must be in label-name order.
-func (o *seriesOut) gauge(d *prometheus.Desc, v float64, pairs ...*dto.LabelPair) {
-	if len(o.ms) == cap(o.ms) {
-		o.ms = make([]lagMetric, 0, seriesChunk)
+// sample emits one sample of f, with its label values in f's label order.
+func (o *seriesOut) sample(f *metrics.Family, v float64, values ...string) {
+	if o.text != nil {
+		o.text.Sample(f, v, values...)
+		return
 	}
-	if len(o.pairs)+len(pairs) > cap(o.pairs) {
+	if len(o.ms) == cap(o.ms) {
+		o.ms = make([]seriesMetric, 0, seriesChunk)
+	}
+	if len(o.pairs)+len(values) > cap(o.pairs) {
 		o.pairs = make([]*dto.LabelPair, 0, 3*seriesChunk)
 	}
 	start := len(o.pairs)
-	o.pairs = append(o.pairs, pairs...)
-	o.ms = append(o.ms, lagMetric{desc: d, labels: o.pairs[start:len(o.pairs):len(o.pairs)], value: v})
+	for _, i := range f.NameOrder() {
+		o.pairs = append(o.pairs, o.labels.pair(f.Label(i), values[i]))
+	}
+	o.ms = append(o.ms, seriesMetric{f: f, labels: o.pairs[start:len(o.pairs):len(o.pairs)], value: v})
 	o.ch <- &o.ms[len(o.ms)-1]
 }

@@ -14,17 +14,7 @@ var brokerMetricDescs = func() []metricDesc {
 		help := "kafka.server:type=BrokerTopicMetrics,name=" + m.mbean + " (Count); without the topic label: the broker total"
 		out = append(out, metricDesc{m.key, name, help, nil}, metricDesc{m.key + "/topic", name, help, []string{"topic"}})
 	}
-	tp := []string{"topic", "partition"}
 	return append(out, []metricDesc{
-		{"leadercount", "kafka_server_replicamanager_leadercount", "kafka.server:type=ReplicaManager,name=LeaderCount: partitions this broker leads", nil},
-		{"partitioncount", "kafka_server_replicamanager_partitioncount", "kafka.server:type=ReplicaManager,name=PartitionCount: partitions this broker hosts", nil},
-		{"underreplicated", "kafka_server_replicamanager_underreplicatedpartitions", "kafka.server:type=ReplicaManager,name=UnderReplicatedPartitions: led partitions whose ISR is smaller than their replica set", nil},
-		{"underminisrcount", "kafka_server_replicamanager_underminisrpartitioncount", "kafka.server:type=ReplicaManager,name=UnderMinIsrPartitionCount", nil},
-		{"atminisrcount", "kafka_server_replicamanager_atminisrpartitioncount", "kafka.server:type=ReplicaManager,name=AtMinIsrPartitionCount", nil},
-		{"underminisr", "kafka_cluster_partition_underminisr", "kafka.cluster:type=Partition,name=UnderMinIsr: 1 when the led partition's ISR is below min.insync.replicas", tp},
-		{"atminisr", "kafka_cluster_partition_atminisr", "kafka.cluster:type=Partition,name=AtMinIsr: 1 when the led partition's ISR is exactly min.insync.replicas", tp},
-		{"replicascount", "kafka_cluster_partition_replicascount", "kafka.cluster:type=Partition,name=ReplicasCount: the led partition's replication factor (0 on followers)", tp},
-		{"logsize", "kafka_log_log_size", "kafka.log:type=Log,name=Size: bytes in the partition's log segments", tp},
 		{"activecontroller", "kafka_controller_kafkacontroller_activecontrollercount", "kafka.controller:type=KafkaController,name=ActiveControllerCount: 1 on the active controller (the raft leader)", nil},
 		{"offlinepartitions", "kafka_controller_kafkacontroller_offlinepartitionscount", "kafka.controller:type=KafkaController,name=OfflinePartitionsCount: leaderless partitions (active controller only)", nil},
 		{"globaltopics", "kafka_controller_kafkacontroller_globaltopiccount", "kafka.controller:type=KafkaController,name=GlobalTopicCount (active controller only)", nil},
