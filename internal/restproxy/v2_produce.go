@@ -113,6 +113,9 @@ func (s *Server) produce(w http.ResponseWriter, r *http.Request, req v2Request, 
 	if err := s.readBody(w, r, &body, false); err != nil {
 		return err
 	}
+	if body.Records == nil {
+		return apiErr(http.StatusUnprocessableEntity, http.StatusUnprocessableEntity, "records may not be empty")
+	}
 	ctx, cancel := metaCtx(r)
 	defer cancel()
 	td, err := s.topicDetail(ctx, topic, errTopicNotFound(topic))
@@ -261,8 +264,10 @@ func isNull(raw json.RawMessage) bool {
 	return len(raw) == 0 || string(raw) == "null"
 }
 
-func (e *encoder) key(raw json.RawMessage) ([]byte, error)   { return e.convert(raw, e.keySchema, "key") }
-func (e *encoder) value(raw json.RawMessage) ([]byte, error) { return e.convert(raw, e.valueSchema, "value") }
+func (e *encoder) key(raw json.RawMessage) ([]byte, error) { return e.convert(raw, e.keySchema, "key") }
+func (e *encoder) value(raw json.RawMessage) ([]byte, error) {
+	return e.convert(raw, e.valueSchema, "value")
+}
 
 // convert turns one key or value into record bytes; null stays null.
 func (e *encoder) convert(raw json.RawMessage, rs *regSchema, what string) ([]byte, error) {
