@@ -108,6 +108,14 @@ func TestV2ProduceBinaryJSON(t *testing.T) {
 		t.Fatalf("too large record: %v", o)
 	}
 
+	// A retriable error that outlasts the produce timeout (30 s): the
+	// topic wants two in-sync replicas of one; per record 50003.
+	createTopic(t, bootstrap, "isr", 1, map[string]*string{"min.insync.replicas": ptr("2")})
+	a = call(t, "POST", url+"/topics/isr", `{"records":[{"value":"`+b64("x")+`"}]}`, ctBinary, "")
+	if o := offsetsOf(t, "not enough replicas", a, 1)[0]; o["error_code"] != 50003.0 || o["error"] == nil {
+		t.Fatalf("not enough replicas: %v", o)
+	}
+
 	// A body over the request limit (64 MiB) is 413.
 	big := `{"records":[{"value":"` + strings.Repeat("A", 65<<20) + `"}]}`
 	req, _ := http.NewRequest("POST", url+"/topics/keyed", strings.NewReader(big))
