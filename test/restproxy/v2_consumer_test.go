@@ -166,6 +166,17 @@ func TestV2ConsumerGroupFlow(t *testing.T) {
 		t.Fatalf("after seek to end: %s", a)
 	}
 
+	// A commit from outside the group while it has a member: Kafka
+	// refuses it (unknown member, not retriable): 500/50002.
+	other := newConsumer(t, url, "g1", `{"name":"c2"}`)
+	if a := call(t, "POST", other+"/assignments", `{"partitions":[{"topic":"events","partition":0}]}`, ctV2, ""); a.Status != 204 {
+		t.Fatalf("assign c2: %s", a)
+	}
+	expect(t, "commit outside the group", call(t, "POST", other+"/offsets", `{"offsets":[{"topic":"events","partition":0,"offset":0}]}`, ctV2, ""), 500, ctV2, 50002)
+	if a := call(t, "DELETE", other, "", "", ""); a.Status != 204 {
+		t.Fatalf("delete c2: %s", a)
+	}
+
 	// Delete: the instance is gone and has left the group.
 	if a := call(t, "DELETE", base, "", "", ""); a.Status != 204 {
 		t.Fatalf("delete: %s", a)
