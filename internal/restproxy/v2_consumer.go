@@ -58,6 +58,11 @@ type consumerInstance struct {
 
 	lastUsed atomic.Int64 // unix nanoseconds of the last request
 
+	// ctx ends when the instance closes, so that a GET records waiting
+	// under mu stops at once.
+	ctx    context.Context
+	cancel context.CancelFunc
+
 	mu       sync.Mutex
 	closed   bool
 	cl       *kgo.Client
@@ -141,6 +146,7 @@ func (cs *consumerSet) closeAll() {
 
 // close ends the instance: its client leaves the group.
 func (c *consumerInstance) close() {
+	c.cancel()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.closed = true
@@ -228,6 +234,7 @@ func (s *Server) newInstance(group string, body createConsumerRequest) (*consume
 	c := &consumerInstance{set: s.consumers, group: group, reset: kgo.NewOffset().AtEnd(),
 		autoComm: true, minBytes: 1, timeout: s.cfg.ConsumerRequestTimeout,
 		consumed: map[string]map[int32]int64{}, assigned: map[string]map[int32]bool{}}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
 	vals := map[string]string{}
 	for _, k := range []string{"name", "id", "format", "auto.offset.reset", "auto.commit.enable", "fetch.min.bytes", "consumer.request.timeout.ms"} {
 		v, err := get(k)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/samsa-streaming/samsa/serde/wire"
@@ -70,6 +71,8 @@ func (s *Server) readRecords(w http.ResponseWriter, r *http.Request, req v2Reque
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
+	stop := context.AfterFunc(c.ctx, cancel) // the instance closing ends the wait
+	defer stop()
 	if err := c.fill(ctx); err != nil {
 		return err
 	}
@@ -113,9 +116,13 @@ func (c *consumerInstance) fill(ctx context.Context) error {
 		if fs.IsClientClosed() {
 			return errInstanceNotFound()
 		}
+		// Retriable errors (a topic not there yet, a leader moving) are
+		// the client's to retry; the others answer the request.
 		var ferr error
 		fs.EachError(func(_ string, _ int32, err error) {
-			if ferr == nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+			var ke *kerr.Error
+			if ferr == nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) &&
+				!(errors.As(err, &ke) && ke.Retriable) {
 				ferr = err
 			}
 		})
@@ -126,6 +133,14 @@ func (c *consumerInstance) fill(ctx context.Context) error {
 		}
 		if ferr != nil {
 			return kafkaError(ferr)
+		}
+		if len(fs.Errors()) > 0 { // only retriable ones: pause before polling again
+			t := time.NewTimer(100 * time.Millisecond)
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			}
+			t.Stop()
 		}
 		if ctx.Err() != nil {
 			return nil

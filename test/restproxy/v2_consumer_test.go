@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -312,5 +313,39 @@ func TestV2ConsumerAssignMaxBytes(t *testing.T) {
 	}
 	if a := call(t, "GET", pat+"/subscription", "", "", ""); len(a.Map()["topics"].([]any)) != 0 {
 		t.Fatalf("subscription after unsubscribe: %s", a)
+	}
+
+	// A subscription to a topic that does not exist reads nothing.
+	ghost := newConsumer(t, url, "g5", ``)
+	call(t, "POST", ghost+"/subscription", `{"topics":["ghost"]}`, ctV2, "")
+	if a := call(t, "GET", ghost+"/records?timeout=1500", "", "", ""); a.Status != 200 || len(a.List()) != 0 {
+		t.Fatalf("records of a missing topic: %s", a)
+	}
+	// DELETE while a GET waits (60 s): both end at once.
+	got := make(chan int, 1)
+	go func() { // ends with the request, received below
+		resp, err := http.Get(ghost + "/records?timeout=60000")
+		if err != nil {
+			got <- 0
+			return
+		}
+		resp.Body.Close()
+		got <- resp.StatusCode
+	}()
+	time.Sleep(500 * time.Millisecond)
+	began := time.Now()
+	if a := call(t, "DELETE", ghost, "", "", ""); a.Status != 204 {
+		t.Fatalf("delete during GET: %s", a)
+	}
+	select {
+	case status := <-got:
+		if status != 200 && status != 404 {
+			t.Fatalf("GET ended by delete: %d", status)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("GET records still waiting 10 s after its instance was deleted")
+	}
+	if took := time.Since(began); took > 10*time.Second {
+		t.Fatalf("delete during GET took %v", took)
 	}
 }
