@@ -132,33 +132,45 @@ func (s *Server) produce(w http.ResponseWriter, r *http.Request, req v2Request, 
 	}
 	pctx, pcancel := context.WithTimeout(r.Context(), produceTimeout)
 	defer pcancel()
-	recs := make([]*kgo.Record, len(body.Records))
-	for i, pr := range body.Records {
-		rec := &kgo.Record{Topic: topic}
-		if rec.Key, err = enc.key(pr.Key); err != nil {
-			return err
-		}
-		if rec.Value, err = enc.value(pr.Value); err != nil {
-			return err
-		}
-		switch {
-		case partition >= 0:
-			rec.Partition = partition
-			withExplicitPartition(pctx, rec)
-		case pr.Partition != nil:
-			if *pr.Partition < 0 || *pr.Partition >= nparts {
-				return errPartitionNotFound(*pr.Partition)
-			}
-			rec.Partition = *pr.Partition
-			withExplicitPartition(pctx, rec)
-		}
-		recs[i] = rec
+	recs, err := enc.records(pctx, topic, partition, nparts, body.Records)
+	if err != nil {
+		return err
 	}
 	offsets, status := s.produceRecords(pctx, recs)
 	writeJSON(w, v2JSON, status, map[string]any{
 		"offsets": offsets, "key_schema_id": enc.keyID, "value_schema_id": enc.valueID,
 	})
 	return nil
+}
+
+// records converts a body's records for topic (nparts partitions); to
+// partition unless it is -1, else to the one a record names, else the
+// partitioner's choice. ctx is the records' context.
+func (e *encoder) records(ctx context.Context, topic string, partition, nparts int32, body []v2ProduceRecord) ([]*kgo.Record, error) {
+	recs := make([]*kgo.Record, len(body))
+	var err error
+	for i, pr := range body {
+		rec := &kgo.Record{Topic: topic, Context: ctx}
+		if rec.Key, err = e.key(pr.Key); err != nil {
+			return nil, err
+		}
+		if rec.Value, err = e.value(pr.Value); err != nil {
+			return nil, err
+		}
+		switch {
+		case partition >= 0:
+			rec.Partition = partition
+			withExplicitPartition(ctx, rec)
+		case pr.Partition != nil:
+			if *pr.Partition < 0 || *pr.Partition >= nparts {
+				return nil, errPartitionNotFound(*pr.Partition)
+			}
+			rec.Partition = *pr.Partition
+			withExplicitPartition(ctx, rec)
+		}
+		recs[i] = rec
+	}
+	return recs, nil
 }
 
 // produceRecords produces recs and waits for each outcome (bounded by
