@@ -299,6 +299,12 @@ func (e *encoder) convert(raw json.RawMessage, rs *regSchema, what string) ([]by
 		return b, nil
 	case fmtJSON:
 		return compactJSON(raw), nil
+	case fmtText:
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, apiErr(http.StatusUnprocessableEntity, 42203, "text %s: want a JSON string", what)
+		}
+		return []byte(s), nil
 	}
 	return rs.encode(raw)
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -234,6 +235,12 @@ func (c *consumerInstance) render(ctx context.Context, data []byte, hs []wire.Re
 			return nil, errDecode("record is not JSON, which the json format needs")
 		}
 		return data, nil
+	case fmtText:
+		if !utf8.Valid(data) {
+			return nil, errDecode("record is not UTF-8 text, which the text format needs")
+		}
+		b, _ := json.Marshal(string(data))
+		return b, nil
 	}
 	return c.set.s.schemas.decode(ctx, c.format.schemaType(), data, hs, key)
 }

@@ -85,8 +85,33 @@ func TestV2FormatRoundTrips(t *testing.T) {
 			expect(t, "avro undecodable", bad, 422, ctV2, 0)
 		}
 	}
+	// Strimzi Bridge's text format: UTF-8 strings both ways.
+	const ctText = "application/vnd.kafka.text.v2+json"
+	createTopic(t, n.Bootstrap, "rt-text", 1, nil)
+	a := call(t, "POST", n.URL+"/topics/rt-text", `{"records":[{"key":"k","value":"héllo <b>"}]}`, ctText, "")
+	if o := offsetsOf(t, "text produce", a, 1)[0]; o["offset"] != 0.0 || a.Map()["value_schema_id"] != nil {
+		t.Fatalf("text produce: %s", a)
+	}
+	expect(t, "text not a string", call(t, "POST", n.URL+"/topics/rt-text", `{"records":[{"value":{"a":1}}]}`, ctText, ""), 422, ctV2, 42203)
+	if r := readAll(t, n.Bootstrap, "rt-text", 1)[0]; string(r.Key) != "k" || string(r.Value) != "héllo <b>" {
+		t.Fatalf("text record: %q %q", r.Key, r.Value)
+	}
+	produceFranz(t, n.Bootstrap, &kgo.Record{Topic: "rt-text", Value: []byte{0xff, 0xfe}})
+	base := newConsumer(t, n.URL, "g-text", `{"format":"text","auto.offset.reset":"earliest"}`)
+	call(t, "POST", base+"/subscription", `{"topics":["rt-text"]}`, ctV2, "")
+	if r := readRecords(t, base, ctText, 1)[0]; r["key"] != "k" || r["value"] != "héllo <b>" {
+		t.Fatalf("text read back: %v", r)
+	}
+	var bad answer
+	for i := 0; i < 10; i++ {
+		if bad = call(t, "GET", base+"/records?timeout=2000", "", "", ctText); bad.Status != 200 {
+			break
+		}
+	}
+	expect(t, "text not UTF-8", bad, 422, ctV2, 0)
+
 	// The schema ids the answers named are registered under <topic>-value.
-	a := call(t, "GET", n.Registry+"/subjects/rt-protobuf-value/versions/1", "", "", "")
+	a = call(t, "GET", n.Registry+"/subjects/rt-protobuf-value/versions/1", "", "", "")
 	if a.Map()["schemaType"] != "PROTOBUF" || a.Map()["id"] == nil {
 		t.Fatalf("rt-protobuf-value: %s", a)
 	}
