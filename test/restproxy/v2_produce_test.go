@@ -1,14 +1,18 @@
 package restproxy
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/linkedin/goavro/v2"
 	"google.golang.org/protobuf/proto"
@@ -108,12 +112,21 @@ func TestV2ProduceBinaryJSON(t *testing.T) {
 		t.Fatalf("too large record: %v", o)
 	}
 
+	// A slow client (1 byte/s) gets 408 once the body read times out
+	// (30 s); meanwhile the 50003 case below waits as long.
+	slow := make(chan string, 1)
+	go func() { slow <- slowClient(url, "/topics/keyed") }() // received below
+
 	// A retriable error that outlasts the produce timeout (30 s): the
 	// topic wants two in-sync replicas of one; per record 50003.
 	createTopic(t, bootstrap, "isr", 1, map[string]*string{"min.insync.replicas": ptr("2")})
 	a = call(t, "POST", url+"/topics/isr", `{"records":[{"value":"`+b64("x")+`"}]}`, ctBinary, "")
 	if o := offsetsOf(t, "not enough replicas", a, 1)[0]; o["error_code"] != 50003.0 || o["error"] == nil {
 		t.Fatalf("not enough replicas: %v", o)
+	}
+
+	if status := <-slow; !strings.HasPrefix(status, "HTTP/1.1 408") {
+		t.Fatalf("slow client: %q", status)
 	}
 
 	// A body over the request limit (64 MiB) is 413.
@@ -272,4 +285,39 @@ func TestV2ProduceJSONSchemaProtobuf(t *testing.T) {
 	if !bytes.Equal(r.Value[:5], wire.AppendHeader(nil, int32(pbID.(float64)))) {
 		t.Fatalf("protobuf prefix %x", r.Value[:6])
 	}
+}
+
+// slowClient sends a produce request's body one byte a second and returns
+// the status line of the answer ("" and the error if there is none).
+func slowClient(url, path string) string {
+	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		return err.Error()
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: 1000\r\n\r\n", path, ctBinary)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer close(stop)
+	wg.Add(1)
+	go func() { // ends at stop or when the connection fails; waited above
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Second):
+			}
+			if _, err := conn.Write([]byte(" ")); err != nil {
+				return
+			}
+		}
+	}()
+	conn.SetReadDeadline(time.Now().Add(90 * time.Second))
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	return line
 }
