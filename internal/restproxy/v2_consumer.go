@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -217,9 +218,22 @@ func (s *Server) createConsumer(w http.ResponseWriter, r *http.Request, _ v2Requ
 	s.consumers.mu.Unlock()
 	writeJSON(w, v2JSON, http.StatusOK, map[string]string{
 		"instance_id": c.name,
-		"base_uri":    s.baseURL + "/consumers/" + url.PathEscape(group) + "/instances/" + url.PathEscape(c.name),
+		"base_uri":    s.advertisedBase(r) + "/consumers/" + url.PathEscape(group) + "/instances/" + url.PathEscape(c.name),
 	})
 	return nil
+}
+
+// advertisedBase is the base of the URLs handed out: the advertised URL,
+// else the listener's, else (when the listener is a wildcard address)
+// the host the client asked for.
+func (s *Server) advertisedBase(r *http.Request) string {
+	if s.cfg.AdvertisedURL != "" || r.Host == "" {
+		return s.baseURL
+	}
+	if host, _, err := net.SplitHostPort(s.Addr()); err == nil && net.ParseIP(host).IsUnspecified() {
+		return "http://" + r.Host
+	}
+	return s.baseURL
 }
 
 // newInstance reads a creation body; what it cannot take is 42204.

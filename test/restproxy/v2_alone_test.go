@@ -45,7 +45,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-var aloneAddrRE = regexp.MustCompile(`rest proxy listening.*addr=([0-9.]+:[0-9]+)`)
+var aloneAddrRE = regexp.MustCompile(`rest proxy listening.*addr=(\S+:[0-9]+)`)
 
 // startAlone runs `samsa rest` with args and returns the address it
 // listens on; it is stopped when the test ends.
@@ -126,6 +126,8 @@ func TestV2AloneAuthExpiry(t *testing.T) {
 		"--advertised-url", "http://rest.example:18082", "--max-request-bytes", "2000")...)
 	aliceURL := startAlone(t, sasl("alice", "alice-secret")...)
 	wrongURL := startAlone(t, append(sasl("alice", "wrong"), "--timeout", "5s")...)
+	wild := startAlone(t, append(sasl("admin", "admin-secret"), "--listen", "0.0.0.0:0")...)
+	wildURL := "http://127.0.0.1:" + wild[strings.LastIndexByte(wild, ':')+1:]
 
 	// The admin proxy works; produce within the limit, 413 above it.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
@@ -149,6 +151,12 @@ func TestV2AloneAuthExpiry(t *testing.T) {
 	expect(t, "create", a, 200, ctV2, 0, "base_uri")
 	if a.Map()["base_uri"] != "http://rest.example:18082/consumers/gx/instances/idle" {
 		t.Fatalf("base_uri: %s", a)
+	}
+	// On a wildcard listener without --advertised-url, base_uri uses the
+	// host the client asked for.
+	a = call(t, "POST", wildURL+"/consumers/gw", `{"name":"w"}`, ctV2, "")
+	if a.Map()["base_uri"] != wildURL+"/consumers/gw/instances/w" {
+		t.Fatalf("wildcard base_uri: %s (asked %s)", a, wildURL)
 	}
 	inst := adminURL + "/consumers/gx/instances/idle"
 	call(t, "POST", inst+"/subscription", `{"topics":["secret"]}`, ctV2, "")

@@ -67,6 +67,8 @@ func TestV2Metadata(t *testing.T) {
 		{"produce unknown schema id", "POST", "/topics/meta", `{"value_schema_id":9999,"records":[{"value":1}]}`, ctAvro, "", 404, 40403, nil},
 		// Consumer instance errors.
 		{"unknown instance", "GET", "/consumers/g/instances/nope/records", "", "", "", 404, 40403, nil},
+		{"records bad max_bytes", "GET", "/consumers/g/instances/nope/records?max_bytes=lots", "", "", "", 400, 400, nil},
+		{"records bad timeout", "GET", "/consumers/g/instances/nope/records?timeout=-5", "", "", "", 400, 400, nil},
 		{"unknown instance delete", "DELETE", "/consumers/g/instances/nope", "", "", "", 404, 40403, nil},
 		{"consumer bad format", "POST", "/consumers/g", `{"name":"c","format":"xml"}`, ctV2, "", 422, 42204, nil},
 		{"consumer bad reset", "POST", "/consumers/g", `{"name":"c","auto.offset.reset":"sometimes"}`, ctV2, "", 422, 42204, nil},
