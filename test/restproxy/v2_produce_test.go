@@ -8,6 +8,7 @@ import (
 	"math/rand"
 	"net"
 	"net/http"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -101,6 +102,33 @@ func TestV2ProduceBinaryJSON(t *testing.T) {
 	}
 	if _, ok := byValue[`"plain"`]; !ok {
 		t.Fatalf("json string value not stored as JSON text")
+	}
+
+	// kcat (librdkafka) reads the same records in the same partitions.
+	kcat, err := exec.LookPath("kcat")
+	if err != nil {
+		t.Fatalf("kcat (Debian package kcat) is needed: %v", err)
+	}
+	out, err := exec.Command(kcat, "-b", bootstrap, "-C", "-t", "keyed", "-e", "-q", "-J").Output()
+	if err != nil {
+		t.Fatalf("kcat: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 205 {
+		t.Fatalf("kcat read %d records, want 205", len(lines))
+	}
+	for _, l := range lines {
+		var kr struct {
+			Partition int32   `json:"partition"`
+			Key       *string `json:"key"`
+			Payload   string  `json:"payload"`
+		}
+		if err := json.Unmarshal([]byte(l), &kr); err != nil {
+			t.Fatalf("kcat line %q: %v", l, err)
+		}
+		if byValue[kr.Payload] != kr.Partition {
+			t.Fatalf("kcat: %q in partition %d, franz-go saw %d", kr.Payload, kr.Partition, byValue[kr.Payload])
+		}
 	}
 
 	// A record Kafka refuses as too large: per record 40002, as Confluent.
