@@ -3,6 +3,7 @@ package restproxy
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/linkedin/goavro/v2"
+	"github.com/twmb/franz-go/pkg/sr"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/dynamicpb"
 
@@ -246,7 +248,45 @@ func TestV2ProduceAvro(t *testing.T) {
 	if notes["1"] != `{"string":"hi"}` || notes["2"] != "null" || notes["3"] != `{"string":"by id"}` {
 		t.Fatalf("notes read back: %v", notes)
 	}
+
+	// franz-go's pkg/sr: its client fetches the schema by the id in the
+	// record and its Serde decodes the records.
+	src, err := sr.NewClient(sr.URLs(n.Registry))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ss, err := src.SchemaByID(ctx, int(valueID.(float64)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srCodec, err := goavro.NewCodec(ss.Schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var serde sr.Serde
+	serde.Register(int(valueID.(float64)), &avroNative{}, sr.DecodeFn(func(b []byte, v any) error {
+		native, rest, err := srCodec.NativeFromBinary(b)
+		if err == nil && len(rest) > 0 {
+			err = fmt.Errorf("%d trailing bytes", len(rest))
+		}
+		v.(*avroNative).v = native
+		return err
+	}))
+	for _, r := range readAll(t, n.Bootstrap, "pay", 3) {
+		var av avroNative
+		if err := serde.Decode(r.Value, &av); err != nil {
+			t.Fatalf("pkg/sr decode: %v", err)
+		}
+		if m, ok := av.v.(map[string]any); !ok || m["id"] == nil {
+			t.Fatalf("pkg/sr decoded %v", av.v)
+		}
+	}
 }
+
+// avroNative holds a goavro native value for pkg/sr's Serde.
+type avroNative struct{ v any }
 
 const protoSchema = `syntax = "proto3";
 package test;
