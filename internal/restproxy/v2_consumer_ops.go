@@ -393,10 +393,12 @@ func (s *Server) commitOffsets(w http.ResponseWriter, r *http.Request, _ v2Reque
 	}
 	defer c.mu.Unlock()
 	to := kadm.Offsets{}
-	if body.Offsets == nil {
+	if body.Offsets == nil { // what was returned, of partitions still the instance's
 		for t, ps := range c.consumed {
 			for p, o := range ps {
-				to.Add(kadm.Offset{Topic: t, Partition: p, At: o, LeaderEpoch: -1})
+				if c.isAssigned(t, p) {
+					to.Add(kadm.Offset{Topic: t, Partition: p, At: o, LeaderEpoch: -1})
+				}
 			}
 		}
 	}
