@@ -9,6 +9,9 @@
 #   make deps-python  confluent-kafka with its Schema Registry extras
 #                     (avro, json, protobuf, schemaregistry) and Apache Avro's
 #                     Python package in a venv at $(COMPAT_VENV)
+#   make deps-schemathesis  schemathesis (PyPI) in the same venv, which
+#                     test/restproxy/schemathesis_test.go runs against the REST
+#                     proxy's /openapi.json
 #   make deps-npm     @confluentinc/schemaregistry in $(COMPAT_NPM)/node_modules
 #                     (test/registry/js), run by Node 20
 #   make deps-java    test/compat/java/target/samsa-compat.jar (kafka-clients)
@@ -37,9 +40,9 @@ COMPAT_JAVA_SRCS        := $(shell find $(COMPAT_JAVA_DIR)/src -name '*.java' 2>
 COMPAT_SUDO             := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MVN                     ?= mvn
 
-.PHONY: deps deps-kcat deps-python deps-java deps-npm
+.PHONY: deps deps-kcat deps-python deps-schemathesis deps-java deps-npm
 
-deps: deps-kcat deps-python deps-java deps-npm kafka-dist
+deps: deps-kcat deps-python deps-schemathesis deps-java deps-npm kafka-dist
 
 # compat_apt_install CMD,PACKAGES: install PACKAGES from Debian unless CMD is
 # already on PATH; apt-get update runs only if the first install fails.
@@ -70,6 +73,19 @@ $(COMPAT_PY_STAMP):
 	$(COMPAT_VENV)/bin/python -c 'import confluent_kafka; print("deps-python: confluent-kafka", confluent_kafka.__version__, "librdkafka", confluent_kafka.libversion()[0])'
 	$(COMPAT_VENV)/bin/python -c 'import confluent_kafka.schema_registry.avro, confluent_kafka.schema_registry.protobuf, confluent_kafka.schema_registry.json_schema, avro, importlib.metadata as m; print("deps-python: schema registry serdes, avro", m.version("avro"))'
 	@rm -f $(COMPAT_VENV)/.confluent-kafka-*
+	@touch $@
+
+# deps-schemathesis adds schemathesis to the venv deps-python makes (so
+# test/restproxy finds it beside confluent-kafka as $(COMPAT_VENV)/bin/schemathesis).
+SCHEMATHESIS_VERSION := 4.32.5
+SCHEMATHESIS_STAMP   := $(COMPAT_VENV)/.schemathesis-$(SCHEMATHESIS_VERSION)
+
+deps-schemathesis: $(SCHEMATHESIS_STAMP)
+
+$(SCHEMATHESIS_STAMP): $(COMPAT_PY_STAMP)
+	$(COMPAT_VENV)/bin/python -m pip install -q --disable-pip-version-check 'schemathesis==$(SCHEMATHESIS_VERSION)'
+	$(COMPAT_VENV)/bin/schemathesis --version
+	@rm -f $(COMPAT_VENV)/.schemathesis-*
 	@touch $@
 
 # deps-npm installs test/registry/js/package.json's pinned dependencies into
