@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/linkedin/goavro/v2"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -275,7 +277,7 @@ func (rs *regSchema) encode(raw json.RawMessage) ([]byte, error) {
 	}
 	switch {
 	case rs.avro != nil:
-		native, rest, err := rs.avro.NativeFromTextual(raw)
+		native, rest, err := rs.avro.NativeFromTextual(escapeNonASCII(raw))
 		if err != nil {
 			return nil, bad(err)
 		}
@@ -380,4 +382,35 @@ func errOr(err error, msg string) any {
 		return err
 	}
 	return msg
+}
+
+// escapeNonASCII rewrites every non-ASCII character of a JSON text as a
+// \uXXXX escape (a surrogate pair above U+FFFF), which means the same
+// JSON. goavro decodes an Avro-JSON "bytes" string's escapes as code
+// points 0-255 (Avro's rule) but copies raw UTF-8 bytes as they are, so
+// "\u00ff" and a raw "ÿ" would give different bytes; escaping first makes
+// both 0xff.
+func escapeNonASCII(raw []byte) []byte {
+	i := 0
+	for i < len(raw) && raw[i] < utf8.RuneSelf {
+		i++
+	}
+	if i == len(raw) {
+		return raw
+	}
+	out := append(make([]byte, 0, len(raw)+len(raw)/2), raw[:i]...)
+	for i < len(raw) {
+		r, size := utf8.DecodeRune(raw[i:])
+		switch {
+		case r < utf8.RuneSelf || (r == utf8.RuneError && size == 1):
+			out = append(out, raw[i:i+size]...)
+		case r > 0xffff:
+			r1, r2 := utf16.EncodeRune(r)
+			out = fmt.Appendf(out, "\\u%04x\\u%04x", r1, r2)
+		default:
+			out = fmt.Appendf(out, "\\u%04x", r)
+		}
+		i += size
+	}
+	return out
 }
