@@ -1,0 +1,283 @@
+package restproxy
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// The REST proxy's benchmarks (issue #15, Performance) run against a real
+// `samsa serve` and measure, in the same iterations, the proxy and native
+// franz-go moving the same records: 1 KiB values, 100 records a request
+// (a ProduceSync of 100 records natively). Each reports records/s and
+// MB/s (value bytes) for both, and the ratio proxy/native.
+
+const (
+	benchRecordSize = 1024
+	benchBatch      = 100
+)
+
+// meter adds up records, value bytes and time.
+type meter struct {
+	records, bytes int64
+	dur            time.Duration
+}
+
+func (m *meter) add(records, bytes int, d time.Duration) {
+	m.records += int64(records)
+	m.bytes += int64(bytes)
+	m.dur += d
+}
+
+func (m *meter) rate() float64 { return float64(m.records) / m.dur.Seconds() }
+func (m *meter) mbs() float64  { return float64(m.bytes) / 1e6 / m.dur.Seconds() }
+
+// report puts the proxy's and native numbers and their ratio on b.
+func report(b *testing.B, proxy, native *meter) {
+	if proxy.dur == 0 || native.dur == 0 {
+		b.Fatal("nothing measured")
+	}
+	b.ReportMetric(proxy.rate(), "rest_records/s")
+	b.ReportMetric(proxy.mbs(), "rest_MB/s")
+	b.ReportMetric(native.rate(), "native_records/s")
+	b.ReportMetric(native.mbs(), "native_MB/s")
+	b.ReportMetric(proxy.rate()/native.rate(), "rest/native")
+}
+
+// benchValues are benchBatch values of benchRecordSize bytes: random
+// bytes, or JSON objects {"i":…,"payload":"…"} for json.
+func benchValues(json bool) [][]byte {
+	rng := rand.New(rand.NewSource(1))
+	out := make([][]byte, benchBatch)
+	for i := range out {
+		if json {
+			prefix := fmt.Sprintf(`{"i":%d,"payload":"`, i)
+			pad := make([]byte, benchRecordSize-len(prefix)-2)
+			for j := range pad {
+				pad[j] = 'a' + byte(rng.Intn(26))
+			}
+			out[i] = []byte(prefix + string(pad) + `"}`)
+		} else {
+			out[i] = make([]byte, benchRecordSize)
+			rng.Read(out[i])
+		}
+	}
+	return out
+}
+
+// benchBody is the v2 produce body of values in format binary or json.
+func benchBody(values [][]byte, json bool) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"records":[`)
+	for i, v := range values {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"value":`)
+		if json {
+			b.Write(v)
+		} else {
+			b.WriteByte('"')
+			b.WriteString(base64.StdEncoding.EncodeToString(v))
+			b.WriteByte('"')
+		}
+		b.WriteByte('}')
+	}
+	b.WriteString(`]}`)
+	return b.Bytes()
+}
+
+// benchNode starts the node and a topic with one partition, and returns
+// a keep-alive HTTP client and a franz-go client.
+func benchNode(b *testing.B, topic string) (*restNode, *http.Client, *kgo.Client) {
+	b.Helper()
+	n := startRESTNode(b)
+	createTopic(b, n.Bootstrap, topic, 1, nil)
+	tr := &http.Transport{MaxIdleConnsPerHost: 4}
+	b.Cleanup(tr.CloseIdleConnections)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(n.Bootstrap), kgo.DefaultProduceTopic(topic), kgo.ProducerLinger(0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(cl.Close)
+	return n, &http.Client{Transport: tr, Timeout: time.Minute}, cl
+}
+
+// benchWave is how many requests (or native ProduceSyncs) are in flight
+// at once: a single request waits out the proxy's 5 ms linger, so the
+// proxy's throughput shows with several clients, as it is used.
+const benchWave = 8
+
+// wave runs f benchWave times concurrently and returns how long the
+// slowest took.
+func wave(b *testing.B, f func() error) time.Duration {
+	errs := make(chan error, benchWave)
+	start := time.Now()
+	for i := 0; i < benchWave; i++ {
+		go func() { errs <- f() }() // waited below
+	}
+	for i := 0; i < benchWave; i++ {
+		if err := <-errs; err != nil {
+			b.Fatal(err)
+		}
+	}
+	return time.Since(start)
+}
+
+// BenchmarkRESTV2Produce: v2 batch produce, 8 requests of 100 × 1 KiB
+// records in flight, in binary (base64) and json, next to 8 concurrent
+// franz-go ProduceSyncs of the same 100 values, alternating in every
+// iteration (an iteration is one wave of each: 800 records each way).
+func BenchmarkRESTV2Produce(b *testing.B) {
+	for _, format := range []string{"binary", "json"} {
+		b.Run(format, func(b *testing.B) {
+			isJSON := format == "json"
+			n, hc, cl := benchNode(b, "bench-"+format)
+			values := benchValues(isJSON)
+			body := benchBody(values, isJSON)
+			ct := map[bool]string{false: ctBinary, true: ctJSON}[isJSON]
+			url := n.URL + "/topics/bench-" + format
+			const per = benchWave * benchBatch
+			var proxy, native meter
+			b.SetBytes(2 * per * benchRecordSize)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				proxy.add(per, per*benchRecordSize, wave(b, func() error { return postProduce(hc, url, ct, body) }))
+				native.add(per, per*benchRecordSize, wave(b, func() error { return nativeProduce(cl, values) }))
+			}
+			b.StopTimer()
+			report(b, &proxy, &native)
+		})
+	}
+}
+
+// postProduce sends one v2 produce request and checks every record's
+// answer.
+func postProduce(hc *http.Client, url, ct string, body []byte) error {
+	resp, err := hc.Post(url, ct, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	out, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var ans struct {
+		Offsets []struct {
+			ErrorCode *int `json:"error_code"`
+		} `json:"offsets"`
+	}
+	if resp.StatusCode != 200 || json.Unmarshal(out, &ans) != nil || len(ans.Offsets) != benchBatch {
+		return fmt.Errorf("POST %s: %d %.300s", url, resp.StatusCode, out)
+	}
+	for _, o := range ans.Offsets {
+		if o.ErrorCode != nil {
+			return fmt.Errorf("POST %s: %.300s", url, out)
+		}
+	}
+	return nil
+}
+
+// nativeProduce produces values with one ProduceSync.
+func nativeProduce(cl *kgo.Client, values [][]byte) error {
+	recs := make([]*kgo.Record, len(values))
+	for i, v := range values {
+		recs[i] = &kgo.Record{Value: v}
+	}
+	return cl.ProduceSync(context.Background(), recs...).FirstErr()
+}
+
+// BenchmarkRESTV2Consume: b.N × 100 records of 1 KiB, produced natively
+// (untimed) first, read by a v2 consumer instance (binary, GET after GET)
+// and by a franz-go consumer: throughput over the whole backlog.
+func BenchmarkRESTV2Consume(b *testing.B) {
+	n, hc, cl := benchNode(b, "bench-consume")
+	values := benchValues(false)
+	base := newConsumer(b, n.URL, "bench-g", `{"format":"binary","auto.offset.reset":"earliest","auto.commit.enable":"false"}`)
+	if a := call(b, "POST", base+"/subscription", `{"topics":["bench-consume"]}`, ctV2, ""); a.Status != 204 {
+		b.Fatalf("subscribe: %s", a)
+	}
+	reader, err := kgo.NewClient(kgo.SeedBrokers(n.Bootstrap),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{"bench-consume": {0: kgo.NewOffset().AtStart()}}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer reader.Close()
+	// Warm up: the instance's first GET joins the group.
+	if err := nativeProduce(cl, values); err != nil {
+		b.Fatal(err)
+	}
+	restRead(b, hc, base, benchBatch)
+	nativeRead(b, reader, benchBatch)
+
+	b.StopTimer()
+	for i := 0; i < b.N; i++ {
+		if err := nativeProduce(cl, values); err != nil {
+			b.Fatal(err)
+		}
+	}
+	total := b.N * benchBatch
+	var proxy, native meter
+	b.SetBytes(2 * benchBatch * benchRecordSize)
+	b.ResetTimer()
+	b.StartTimer()
+	start := time.Now()
+	restRead(b, hc, base, total)
+	proxy.add(total, total*benchRecordSize, time.Since(start))
+	start = time.Now()
+	nativeRead(b, reader, total)
+	native.add(total, total*benchRecordSize, time.Since(start))
+	b.StopTimer()
+	report(b, &proxy, &native)
+}
+
+// restRead GETs records until it has read want (binary, 1 KiB values).
+func restRead(b *testing.B, hc *http.Client, base string, want int) {
+	for got := 0; got < want; {
+		req, _ := http.NewRequest("GET", base+"/records?timeout=5000", nil)
+		req.Header.Set("Accept", ctBinary)
+		resp, err := hc.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var recs []struct {
+			Value string `json:"value"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&recs)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || err != nil {
+			b.Fatalf("GET records: %d %v", resp.StatusCode, err)
+		}
+		for _, r := range recs {
+			if base64.StdEncoding.DecodedLen(len(r.Value)) < benchRecordSize {
+				b.Fatalf("a %d-character value", len(r.Value))
+			}
+		}
+		got += len(recs)
+		if got > want {
+			b.Fatalf("read %d records, want %d", got, want)
+		}
+	}
+}
+
+// nativeRead polls until it has read want records.
+func nativeRead(b *testing.B, cl *kgo.Client, want int) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for got := 0; got < want; {
+		fs := cl.PollRecords(ctx, want-got)
+		if err := ctx.Err(); err != nil {
+			b.Fatalf("native read %d of %d: %v", got, want, err)
+		}
+		fs.EachError(func(t string, p int32, err error) { b.Fatalf("fetch %s/%d: %v", t, p, err) })
+		got += fs.NumRecords()
+	}
+}
+
