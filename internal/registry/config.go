@@ -10,6 +10,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/samsa-streaming/samsa/internal/httpserve"
 	"github.com/samsa-streaming/samsa/internal/registry/schema"
 )
 
@@ -67,6 +68,11 @@ type Config struct {
 	// Handlers are the schema types served; default Avro, Protobuf and
 	// JSON Schema.
 	Handlers []schema.Handler
+	// Auth, when set, requires HTTP basic credentials of a Kafka user on
+	// every request (401 otherwise) and asks the broker's ACLs whether the
+	// user may: reads need DESCRIBE on Topic, writes WRITE on it (403
+	// otherwise). Auth is the caller's; the registry does not close it.
+	Auth *httpserve.BasicAuth
 	// Logger is where the registry logs.
 	Logger *slog.Logger
 }

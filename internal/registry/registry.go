@@ -119,6 +119,18 @@ func (r *Registry) Start(ctx context.Context) error {
 // group are made only by the first write: a registry nobody writes to
 // leaves no trace in the cluster.
 func (r *Registry) run(ctx context.Context) {
+	// With authentication on, users' rights are read from the ACLs of the
+	// store topic, so it must exist from the start.
+	for r.cfg.Auth != nil && ctx.Err() == nil {
+		ictx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
+		err := r.store.ensureTopic(ictx)
+		cancel()
+		if err == nil {
+			break
+		}
+		r.lg.Warn("schema registry: store topic not created yet", "err", err)
+		sleep(ctx, time.Second)
+	}
 	if err := r.store.startReader(); err != nil {
 		r.mu.Lock()
 		r.initErr = err
