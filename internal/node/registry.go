@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"syscall"
+
+	"github.com/samsa-streaming/samsa/internal/config"
+	"github.com/samsa-streaming/samsa/internal/httpserve"
 
 	"github.com/samsa-streaming/samsa/internal/registry"
 )
@@ -24,13 +28,21 @@ func (n *Node) startRegistry(ctx context.Context, env ServiceEnv) error {
 	if addr == "" || addr == "none" || env.Bootstrap == "" {
 		return nil
 	}
+	auth, err := n.registryAuth()
+	if err != nil {
+		return err
+	}
 	reg, err := registry.New(registry.Config{
 		Listen:  addr,
 		Brokers: []string{env.Bootstrap},
+		Auth:    auth,
 		Logger:  n.lg.With("service", "registry"),
 	})
 	if err != nil {
 		return fmt.Errorf("schema registry: %w", err)
+	}
+	if auth != nil {
+		n.stack.push("schema registry logins", false, func() error { auth.Close(); return nil })
 	}
 	if err := reg.Start(ctx); err != nil {
 		if !n.cfg.RegistryListenGiven && addr == DefaultRegistryListen && errors.Is(err, syscall.EADDRINUSE) {
@@ -57,4 +69,24 @@ func (n *Node) RegistryAddr() string {
 		return ""
 	}
 	return n.registry.Addr()
+}
+
+// registryAuth is the registry's basic authentication when
+// samsa.registry.authentication.method=BASIC: users log in to the node's
+// first SASL_PLAINTEXT listener with the configured mechanism.
+func (n *Node) registryAuth() (*httpserve.BasicAuth, error) {
+	b := n.cfg.Broker
+	if b == nil || !strings.EqualFold(b.Values["samsa.registry.authentication.method"], "BASIC") {
+		return nil, nil
+	}
+	mech := b.Values["samsa.registry.authentication.sasl.mechanism"]
+	if mech == "" {
+		mech = "SCRAM-SHA-512"
+	}
+	for _, bl := range n.listeners {
+		if bl.cfg.Protocol == config.ProtocolSASLPlaintext {
+			return httpserve.New(httpserve.Config{Brokers: []string{bl.advertised}, Mechanism: mech, Realm: "samsa-schema-registry"})
+		}
+	}
+	return nil, fmt.Errorf("samsa.registry.authentication.method=BASIC needs a SASL_PLAINTEXT listener for the logins; this node has none")
 }

@@ -21,6 +21,23 @@ import (
 // WWW-Authenticate challenge, a user without ACLs is 403, DESCRIBE lets a
 // user read and WRITE lets it register; a super user may do everything.
 func TestRegistryBasicAuth(t *testing.T) {
+	t.Run("samsa registry", func(t *testing.T) {
+		n, saslAddr := startAuthNode(t, "--registry-listen", "none")
+		// The registry's own client uses the plaintext listener (ANONYMOUS
+		// is a super user here); users log in on the SASL one.
+		reg := startRegistry(t, "--brokers", n.Addr, "--basic-auth-mechanism", "SCRAM-SHA-512", "--basic-auth-brokers", saslAddr)
+		testBasicAuth(t, reg.URL, saslAddr)
+	})
+	t.Run("samsa serve", func(t *testing.T) {
+		n, saslAddr := startAuthNode(t, "--registry-listen", "127.0.0.1:0")
+		testBasicAuth(t, "http://"+registryAddrFromLog(t, n.LogPath, 1), saslAddr)
+	})
+}
+
+// startAuthNode starts a node with SCRAM users on a SASL_PLAINTEXT
+// listener, the StandardAuthorizer, and (in server.properties) the
+// registry's basic authentication.
+func startAuthNode(t *testing.T, args ...string) (*clustertest.Node, string) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -32,18 +49,21 @@ func TestRegistryBasicAuth(t *testing.T) {
 super.users=User:admin;User:ANONYMOUS
 sasl.enabled.mechanisms=SCRAM-SHA-512
 group.initial.rebalance.delay.ms=0
+samsa.registry.authentication.method=BASIC
 `,
 		Listeners: []string{"SASL_PLAINTEXT://" + saslAddr},
-		Args: []string{"--admin-listen", "none", "--registry-listen", "none", "--rest-listen", "none",
+		Args: append([]string{"--admin-listen", "none", "--rest-listen", "none",
 			"--add-scram", "SCRAM-SHA-512=[name=admin,password=admin-secret]",
 			"--add-scram", "SCRAM-SHA-512=[name=reader,password=reader-secret]",
 			"--add-scram", "SCRAM-SHA-512=[name=writer,password=writer-secret]",
-			"--add-scram", "SCRAM-SHA-512=[name=nobody,password=nobody-secret]"},
+			"--add-scram", "SCRAM-SHA-512=[name=nobody,password=nobody-secret]"}, args...),
 	})
-	// The registry's own client uses the plaintext listener (ANONYMOUS is a
-	// super user here); users log in on the SASL one.
-	reg := startRegistry(t, "--brokers", n.Addr, "--basic-auth-mechanism", "SCRAM-SHA-512", "--basic-auth-brokers", saslAddr)
+	return n, saslAddr
+}
 
+// testBasicAuth checks the rights of the four users through the registry
+// at url.
+func testBasicAuth(t *testing.T, url, saslAddr string) {
 	admin, err := kgo.NewClient(kgo.SeedBrokers(saslAddr), kgo.SASL(scram.Auth{User: "admin", Pass: "admin-secret"}.AsSha512Mechanism()))
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +87,7 @@ group.initial.rebalance.delay.ms=0
 
 	do := func(method, path, user, pass, body string) answer {
 		t.Helper()
-		req, _ := http.NewRequest(method, reg.URL+path, strings.NewReader(body))
+		req, _ := http.NewRequest(method, url+path, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/vnd.schemaregistry.v1+json")
 		if user != "" {
 			req.SetBasicAuth(user, pass)
