@@ -2,8 +2,10 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"syscall"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/httpserve"
 
 	"github.com/samsa-streaming/samsa/internal/registry"
+	"github.com/samsa-streaming/samsa/internal/tlsconf"
 )
 
 // DefaultRegistryListen is where the schema registry binds unless told
@@ -32,12 +35,20 @@ func (n *Node) startRegistry(ctx context.Context, env ServiceEnv) error {
 	if err != nil {
 		return err
 	}
-	reg, err := registry.New(registry.Config{
+	rc := registry.Config{
 		Listen:  addr,
 		Brokers: []string{env.Bootstrap},
 		Auth:    auth,
 		Logger:  n.lg.With("service", "registry"),
-	})
+	}
+	if rest, ok := strings.CutPrefix(addr, "https://"); ok {
+		if rc.TLS, rc.ForwardTLS, err = n.serviceTLS("REGISTRY", rest); err != nil {
+			return fmt.Errorf("schema registry: %w", err)
+		}
+		rc.Listen = rest
+	}
+	rc.Listen = strings.TrimPrefix(rc.Listen, "http://")
+	reg, err := registry.New(rc)
 	if err != nil {
 		return fmt.Errorf("schema registry: %w", err)
 	}
@@ -89,4 +100,25 @@ func (n *Node) registryAuth() (*httpserve.BasicAuth, error) {
 		}
 	}
 	return nil, fmt.Errorf("samsa.registry.authentication.method=BASIC needs a SASL_PLAINTEXT listener for the logins; this node has none")
+}
+
+// serviceTLS is the TLS of an HTTP service's listener named name
+// (listener.name.<name>.ssl.* settings, falling back to ssl.*, as for a
+// Kafka listener): the server side, and the client side its instances
+// use to reach each other at addr.
+func (n *Node) serviceTLS(name, addr string) (*tls.Config, *tls.Config, error) {
+	tc, err := tlsconf.FromProperties(n.settings.SecurityProps(), name)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := tlsconf.NewReloader(tc, n.lg.With("component", "tls", "listener", name))
+	if err != nil {
+		return nil, nil, err
+	}
+	server, err := r.ServerConfig()
+	if err != nil {
+		return nil, nil, fmt.Errorf("listener %s: %w (set listener.name.%s.ssl.keystore.location)", name, err, strings.ToLower(name))
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	return server, r.ClientConfig(host), nil
 }
