@@ -144,7 +144,8 @@ func (s *Server) Start(context.Context) error {
 	}
 	// The producer partitions keyed records with murmur2 as the Java
 	// client does (kgo's default sticky key partitioner).
-	if s.producer, err = kgo.NewClient(s.clientOpts(kgo.ProducerLinger(5 * time.Millisecond))...); err != nil {
+	if s.producer, err = kgo.NewClient(s.clientOpts(kgo.ProducerLinger(5*time.Millisecond),
+		kgo.RecordPartitioner(newRESTPartitioner()))...); err != nil {
 		ln.Close()
 		return fmt.Errorf("rest proxy: producer: %w", err)
 	}
@@ -158,6 +159,7 @@ func (s *Server) Start(context.Context) error {
 	s.consumers = newConsumerSet(s)
 	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(s.lg.Handler(), slog.LevelDebug)}
+	s.srv.RegisterOnShutdown(s.cancel) // long requests (streams) end at Close
 	s.wg.Add(2)
 	go func() { // stopped by Close (srv.Shutdown)
 		defer s.wg.Done()

@@ -1,6 +1,277 @@
 package restproxy
 
-import "net/http"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
 
-// routesV3 registers the v3 API (being written).
-func (s *Server) routesV3(mux *http.ServeMux) {}
+	"github.com/twmb/franz-go/pkg/kerr"
+)
+
+// v3 is the v3 API (application/json): clusters, brokers, topics,
+// partitions, configs, consumer groups, ACLs (v3_admin*.go), produce
+// (v3_produce.go) and consume (v3_consume.go). Its error bodies are
+// {"error_code","message"} with error_code the HTTP status.
+type v3 struct {
+	s *Server
+
+	mu  sync.Mutex
+	cid string // the cluster id, once known
+}
+
+const v3JSON = "application/json"
+
+// routesV3 registers the v3 API.
+func (s *Server) routesV3(mux *http.ServeMux) {
+	a := &v3{s: s}
+	h := func(pattern string, f func(http.ResponseWriter, *http.Request) error) {
+		mux.HandleFunc(pattern, a.wrap(f))
+	}
+	h("GET /v3/clusters", a.listClusters)
+	h("GET /v3/clusters/{cid}", a.getCluster)
+	a.routesBrokers(h)
+	a.routesTopics(h)
+	a.routesGroups(h)
+	a.routesACLs(h)
+	h("POST /v3/clusters/{cid}/topics/{t}/records", a.produce)
+	h("POST /v3/clusters/{cid}/topics/{t}/records:batch", a.produceBatch)
+	h("GET /v3/clusters/{cid}/topics/{t}/records", a.consume)
+	h("/v3/", func(http.ResponseWriter, *http.Request) error {
+		return apiErr(404, 404, "HTTP 404 Not Found")
+	})
+	mux.HandleFunc("GET /openapi.json", serveOpenAPI)
+}
+
+// v3Handler is a v3 handler: it answers itself, or returns the error to
+// answer.
+type v3Handler = func(http.ResponseWriter, *http.Request) error
+
+// wrap turns a v3 handler into an http.HandlerFunc answering its error.
+func (a *v3) wrap(f v3Handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := f(w, r); err != nil {
+			e := v3Error(err)
+			if e.status >= 500 {
+				a.s.lg.Warn("rest proxy: v3", "method", r.Method, "path", r.URL.Path, "err", err)
+			}
+			writeError(w, v3JSON, e)
+		}
+	}
+}
+
+// v3Error maps err to an answer: API errors as they are, Kafka errors by
+// kind, the rest 503 (the cluster could not be reached).
+func v3Error(err error) *apiError {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	var ke *kerr.Error
+	if errors.As(err, &ke) {
+		st := kafkaStatus(ke)
+		return &apiError{status: st, code: st, message: ke.Message + ": " + ke.Description}
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return &apiError{status: 504, code: 504, message: "timed out talking to Kafka: " + err.Error()}
+	}
+	return &apiError{status: 503, code: 503, message: "Kafka: " + err.Error()}
+}
+
+// kafkaStatus is the HTTP status for a Kafka error code.
+func kafkaStatus(ke *kerr.Error) int {
+	switch ke {
+	case kerr.UnknownTopicOrPartition, kerr.GroupIDNotFound, kerr.UnknownTopicID,
+		kerr.NoReassignmentInProgress, kerr.ResourceNotFound, kerr.BrokerNotAvailable:
+		return 404
+	case kerr.TopicAlreadyExists:
+		return 409
+	case kerr.TopicAuthorizationFailed, kerr.ClusterAuthorizationFailed, kerr.GroupAuthorizationFailed,
+		kerr.TransactionalIDAuthorizationFailed, kerr.SecurityDisabled:
+		return 403
+	case kerr.MessageTooLarge, kerr.RecordListTooLarge:
+		return 413
+	case kerr.NonEmptyGroup:
+		return 409
+	}
+	if ke.Retriable {
+		return 503
+	}
+	return 400
+}
+
+// clusterID is the cluster's id, from Metadata, asked once.
+func (a *v3) clusterID(ctx context.Context) (string, error) {
+	a.mu.Lock()
+	cid := a.cid
+	a.mu.Unlock()
+	if cid != "" {
+		return cid, nil
+	}
+	m, err := a.s.admin.BrokerMetadata(ctx)
+	if err != nil {
+		return "", fmt.Errorf("metadata: %w", err)
+	}
+	if m.Cluster == "" {
+		return "", apiErr(503, 503, "the cluster has no id")
+	}
+	a.mu.Lock()
+	a.cid = m.Cluster
+	a.mu.Unlock()
+	return m.Cluster, nil
+}
+
+// cluster checks the request's {cid} names this cluster.
+func (a *v3) cluster(r *http.Request) (string, error) {
+	cid, err := a.clusterID(r.Context())
+	if err != nil {
+		return "", err
+	}
+	if want := r.PathValue("cid"); want != cid {
+		return "", apiErr(404, 404, "Cluster %s cannot be found.", want)
+	}
+	return cid, nil
+}
+
+// obj is a JSON object of a response.
+type obj = map[string]any
+
+// url is the absolute URL of a path under this proxy.
+func (a *v3) url(parts ...string) string {
+	var b strings.Builder
+	b.WriteString(a.s.baseURL)
+	for _, p := range parts {
+		b.WriteByte('/')
+		b.WriteString(url.PathEscape(p))
+	}
+	return b.String()
+}
+
+// curl is the URL of a path under /v3/clusters/{cid}.
+func (a *v3) curl(cid string, parts ...string) string {
+	return a.url(append([]string{"v3", "clusters", cid}, parts...)...)
+}
+
+// meta is a resource's metadata: its URL and its CRN.
+func meta(self, crn string) obj {
+	m := obj{"self": self}
+	if crn != "" {
+		m["resource_name"] = crn
+	}
+	return m
+}
+
+// rel is a link to a related resource.
+func rel(u string) obj { return obj{"related": u} }
+
+// list is a collection of resources.
+func list(kind, self string, data []obj) obj {
+	if data == nil {
+		data = []obj{}
+	}
+	return obj{"kind": kind, "metadata": obj{"self": self, "next": nil}, "data": data}
+}
+
+// ok answers v with status in application/json.
+func ok(w http.ResponseWriter, status int, v any) error {
+	writeJSON(w, v3JSON, status, v)
+	return nil
+}
+
+// noContent answers 204.
+func noContent(w http.ResponseWriter) error {
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// decodeBody decodes a JSON request body (at most MaxRequestBytes) into v:
+// 400 when it is not JSON of v's shape, 413 when it is too large.
+func (a *v3) decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
+	body := http.MaxBytesReader(w, r.Body, a.s.cfg.MaxRequestBytes)
+	dec := json.NewDecoder(body)
+	if err := dec.Decode(v); err != nil {
+		return badJSON(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if err != nil {
+			return badJSON(err)
+		}
+		return apiErr(400, 400, "request body: more than one JSON value")
+	}
+	return nil
+}
+
+// badJSON is the answer to a body that could not be decoded.
+func badJSON(err error) *apiError {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return apiErr(413, 413, "request body larger than %d bytes", mbe.Limit)
+	}
+	if errors.Is(err, io.EOF) {
+		return apiErr(400, 400, "request body: empty")
+	}
+	return apiErr(400, 400, "request body: %v", err)
+}
+
+// pathInt32 parses a path value as an int32 (404 if it is not one, as a
+// resource that cannot exist).
+func pathInt32(r *http.Request, name string) (int32, error) {
+	n, err := strconv.ParseInt(r.PathValue(name), 10, 32)
+	if err != nil || n < 0 {
+		return 0, apiErr(404, 404, "%s %q not found", name, r.PathValue(name))
+	}
+	return int32(n), nil
+}
+
+func (a *v3) listClusters(w http.ResponseWriter, r *http.Request) error {
+	cid, err := a.clusterID(r.Context())
+	if err != nil {
+		return err
+	}
+	c, err := a.clusterObj(r.Context(), cid)
+	if err != nil {
+		return err
+	}
+	return ok(w, 200, list("KafkaClusterList", a.url("v3", "clusters"), []obj{c}))
+}
+
+func (a *v3) getCluster(w http.ResponseWriter, r *http.Request) error {
+	cid, err := a.cluster(r)
+	if err != nil {
+		return err
+	}
+	c, err := a.clusterObj(r.Context(), cid)
+	if err != nil {
+		return err
+	}
+	return ok(w, 200, c)
+}
+
+func (a *v3) clusterObj(ctx context.Context, cid string) (obj, error) {
+	m, err := a.s.admin.BrokerMetadata(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("metadata: %w", err)
+	}
+	c := obj{
+		"kind":                    "KafkaCluster",
+		"metadata":                meta(a.curl(cid), "crn:///kafka="+cid),
+		"cluster_id":              cid,
+		"controller":              nil,
+		"acls":                    rel(a.curl(cid, "acls")),
+		"brokers":                 rel(a.curl(cid, "brokers")),
+		"broker_configs":          rel(a.curl(cid, "broker-configs")),
+		"consumer_groups":         rel(a.curl(cid, "consumer-groups")),
+		"topics":                  rel(a.curl(cid, "topics")),
+		"partition_reassignments": rel(a.curl(cid, "topics", "-", "partitions", "-", "reassignment")),
+	}
+	if m.Controller >= 0 {
+		c["controller"] = rel(a.curl(cid, "brokers", strconv.Itoa(int(m.Controller))))
+	}
+	return c, nil
+}

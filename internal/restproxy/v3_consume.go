@@ -1,0 +1,360 @@
+package restproxy
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Consume over v3 (beyond Confluent): GET .../topics/{t}/records streams
+// records as server-sent events (Accept: text/event-stream) or JSON lines
+// (application/x-ndjson). Each event's id is the position it reached,
+// "<partition>:<offset>" for each partition read so far, comma-separated;
+// sending it back as Last-Event-ID (or the last_event_id parameter)
+// resumes after it. Each request reads with its own direct-partition
+// consumer, closed when the request ends.
+//
+// Parameters: partition_id (default every partition); offset (a number,
+// "earliest" (default) or "latest") or timestamp (RFC 3339 or Unix
+// milliseconds) where to start; max_records (stop after that many);
+// timeout_ms (stop after that long without a record; default never);
+// key_format and value_format (BINARY (default), STRING or JSON).
+
+const (
+	sseType    = "text/event-stream"
+	ndjsonType = "application/x-ndjson"
+	// keepAlive is how often an idle stream writes something, to notice
+	// a client that left.
+	keepAlive = 15 * time.Second
+)
+
+// consumeReq is a parsed consume request.
+type consumeReq struct {
+	topic      string
+	start      map[int32]kgo.Offset
+	resumed    map[int32]int64 // positions of Last-Event-ID
+	maxRecords int64
+	idle       time.Duration
+	keyFmt     string
+	valFmt     string
+	sse        bool
+}
+
+// parseConsume reads the request's parameters against the topic's
+// partitions.
+func (a *v3) parseConsume(r *http.Request) (*consumeReq, error) {
+	d, err := a.topic(r.Context(), r.PathValue("t"))
+	if err != nil {
+		return nil, err
+	}
+	q := r.URL.Query()
+	c := &consumeReq{topic: d.Topic, start: map[int32]kgo.Offset{}, resumed: map[int32]int64{}, maxRecords: -1,
+		sse: strings.Contains(r.Header.Get("Accept"), sseType)}
+	var parts []int32
+	if v := q.Get("partition_id"); v != "" {
+		p, err := strconv.ParseInt(v, 10, 32)
+		if err != nil {
+			return nil, apiErr(400, 400, "partition_id %q is not a number", v)
+		}
+		if _, found := d.Partitions[int32(p)]; !found {
+			return nil, apiErr(404, 404, "Partition %d of topic %s does not exist.", p, d.Topic)
+		}
+		parts = []int32{int32(p)}
+	} else {
+		for p := range d.Partitions {
+			parts = append(parts, p)
+		}
+	}
+	at, err := startOffset(q.Get("offset"), q.Get("timestamp"))
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range parts {
+		c.start[p] = at
+	}
+	last := r.Header.Get("Last-Event-ID")
+	if v := q.Get("last_event_id"); v != "" {
+		last = v
+	}
+	if err := c.resume(last); err != nil {
+		return nil, err
+	}
+	if c.maxRecords, err = intParam(q.Get("max_records"), -1); err != nil {
+		return nil, err
+	}
+	ms, err := intParam(q.Get("timeout_ms"), 0)
+	if err != nil {
+		return nil, err
+	}
+	c.idle = time.Duration(ms) * time.Millisecond
+	if c.keyFmt, err = consumeFormat(q.Get("key_format")); err != nil {
+		return nil, err
+	}
+	if c.valFmt, err = consumeFormat(q.Get("value_format")); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// startOffset is where to start: an offset or a timestamp.
+func startOffset(offset, ts string) (kgo.Offset, error) {
+	switch {
+	case offset != "" && ts != "":
+		return kgo.Offset{}, apiErr(400, 400, "offset and timestamp exclude each other")
+	case ts != "":
+		if ms, err := strconv.ParseInt(ts, 10, 64); err == nil {
+			return kgo.NewOffset().AfterMilli(ms), nil
+		}
+		t, err := time.Parse(time.RFC3339Nano, ts)
+		if err != nil {
+			return kgo.Offset{}, apiErr(400, 400, "timestamp %q: want RFC 3339 or Unix milliseconds", ts)
+		}
+		return kgo.NewOffset().AfterMilli(t.UnixMilli()), nil
+	case offset == "" || offset == "earliest":
+		return kgo.NewOffset().AtStart(), nil
+	case offset == "latest":
+		return kgo.NewOffset().AtEnd(), nil
+	}
+	o, err := strconv.ParseInt(offset, 10, 64)
+	if err != nil || o < 0 {
+		return kgo.Offset{}, apiErr(400, 400, "offset %q: want a number, earliest or latest", offset)
+	}
+	return kgo.NewOffset().At(o), nil
+}
+
+// resume starts after the positions of an event id "p:o,p:o".
+func (c *consumeReq) resume(id string) error {
+	if id == "" {
+		return nil
+	}
+	for _, po := range strings.Split(id, ",") {
+		ps, os, found := strings.Cut(strings.TrimSpace(po), ":")
+		p, err1 := strconv.ParseInt(ps, 10, 32)
+		o, err2 := strconv.ParseInt(os, 10, 64)
+		if !found || err1 != nil || err2 != nil || o < -1 {
+			return apiErr(400, 400, "Last-Event-ID %q: want <partition>:<offset>[,...]", id)
+		}
+		if _, known := c.start[int32(p)]; known {
+			c.start[int32(p)] = kgo.NewOffset().At(o + 1)
+			c.resumed[int32(p)] = o
+		}
+	}
+	return nil
+}
+
+// intParam parses a non-negative integer parameter ("" is def).
+func intParam(v string, def int64) (int64, error) {
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, apiErr(400, 400, "%q is not a non-negative number", v)
+	}
+	return n, nil
+}
+
+// consumeFormat checks a key_format or value_format.
+func consumeFormat(f string) (string, error) {
+	switch strings.ToUpper(f) {
+	case "", "BINARY":
+		return "BINARY", nil
+	case "STRING", "JSON":
+		return strings.ToUpper(f), nil
+	}
+	return "", apiErr(400, 400, "format %q: want BINARY, STRING or JSON", f)
+}
+
+// consume is GET .../records.
+func (a *v3) consume(w http.ResponseWriter, r *http.Request) error {
+	cid, err := a.cluster(r)
+	if err != nil {
+		return err
+	}
+	c, err := a.parseConsume(r)
+	if err != nil {
+		return err
+	}
+	cl, err := kgo.NewClient(a.s.clientOpts(kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{c.topic: c.start}),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxBytes(4<<20),
+		kgo.FetchMaxPartitionBytes(1<<20), kgo.MaxConcurrentFetches(1))...)
+	if err != nil {
+		return fmt.Errorf("consumer: %w", err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	stop := context.AfterFunc(a.s.ctx, cancel) // the proxy closing ends the stream
+	defer stop()
+
+	ct := ndjsonType
+	if c.sse {
+		ct = sseType
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(200)
+	st := &stream{w: w, rc: http.NewResponseController(w), c: c, cid: cid, pos: c.resumed}
+	if err := st.rc.Flush(); err != nil {
+		return nil
+	}
+	st.run(ctx, cl)
+	return nil
+}
+
+// stream writes the records of one consume request.
+type stream struct {
+	w    io.Writer
+	rc   *http.ResponseController
+	c    *consumeReq
+	cid  string
+	pos  map[int32]int64 // the last offset written, per partition
+	sent int64
+}
+
+// run polls and writes until the client leaves, max_records or timeout_ms.
+func (st *stream) run(ctx context.Context, cl *kgo.Client) {
+	lastRecord := time.Now()
+	for ctx.Err() == nil && (st.c.maxRecords < 0 || st.sent < st.c.maxRecords) {
+		wait := keepAlive
+		if st.c.idle > 0 {
+			wait = min(wait, time.Until(lastRecord.Add(st.c.idle)))
+		}
+		if wait <= 0 {
+			return
+		}
+		pctx, cancel := context.WithTimeout(ctx, wait)
+		fs := cl.PollRecords(pctx, 500)
+		cancel()
+		for _, fe := range fs.Errors() {
+			if errors.Is(fe.Err, context.DeadlineExceeded) || errors.Is(fe.Err, context.Canceled) {
+				continue
+			}
+			st.writeError(fe.Err)
+			return
+		}
+		if fs.NumRecords() == 0 {
+			if err := st.keepAlive(); err != nil {
+				return
+			}
+			continue
+		}
+		lastRecord = time.Now()
+		if err := st.write(fs.Records()); err != nil {
+			return
+		}
+	}
+}
+
+// write writes records (up to max_records) and flushes.
+func (st *stream) write(recs []*kgo.Record) error {
+	for _, r := range recs {
+		if st.c.maxRecords >= 0 && st.sent >= st.c.maxRecords {
+			break
+		}
+		st.pos[r.Partition] = r.Offset
+		b, err := json.Marshal(st.recordObj(r))
+		if err != nil {
+			return fmt.Errorf("encode record: %w", err)
+		}
+		if st.c.sse {
+			_, err = fmt.Fprintf(st.w, "id: %s\nevent: record\ndata: %s\n\n", st.eventID(), b)
+		} else {
+			_, err = st.w.Write(append(b, '\n'))
+		}
+		if err != nil {
+			return fmt.Errorf("write: %w", err)
+		}
+		st.sent++
+	}
+	return st.rc.Flush()
+}
+
+// eventID is the position reached: "p:o" per partition read, in order.
+func (st *stream) eventID() string {
+	ps := make([]int32, 0, len(st.pos))
+	for p := range st.pos {
+		ps = append(ps, p)
+	}
+	slices.Sort(ps)
+	var b strings.Builder
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "%d:%d", p, st.pos[p])
+	}
+	return b.String()
+}
+
+// keepAlive writes an SSE comment (an empty line for JSON lines).
+func (st *stream) keepAlive() error {
+	var err error
+	if st.c.sse {
+		_, err = io.WriteString(st.w, ": keep-alive\n\n")
+	} else {
+		_, err = io.WriteString(st.w, "\n")
+	}
+	if err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
+	return st.rc.Flush()
+}
+
+// writeError ends the stream with an error.
+func (st *stream) writeError(err error) {
+	e := v3Error(err)
+	b, _ := json.Marshal(obj{"error_code": e.code, "message": e.message})
+	if st.c.sse {
+		fmt.Fprintf(st.w, "event: error\ndata: %s\n\n", b)
+	} else {
+		st.w.Write(append(b, '\n'))
+	}
+	st.rc.Flush()
+}
+
+func (st *stream) recordObj(r *kgo.Record) obj {
+	hs := make([]obj, 0, len(r.Headers))
+	for _, h := range r.Headers {
+		var v any
+		if h.Value != nil {
+			v = base64.StdEncoding.EncodeToString(h.Value)
+		}
+		hs = append(hs, obj{"name": h.Key, "value": v})
+	}
+	return obj{
+		"cluster_id":   st.cid,
+		"topic_name":   r.Topic,
+		"partition_id": r.Partition,
+		"offset":       r.Offset,
+		"timestamp":    v3Time(r.Timestamp),
+		"headers":      hs,
+		"key":          dataObj(r.Key, st.c.keyFmt),
+		"value":        dataObj(r.Value, st.c.valFmt),
+	}
+}
+
+// dataObj shows a key or value in the format asked, falling back to
+// BINARY for bytes that are not that format (nil stays null).
+func dataObj(b []byte, format string) any {
+	if b == nil {
+		return nil
+	}
+	switch {
+	case format == "JSON" && json.Valid(b):
+		return obj{"type": "JSON", "data": json.RawMessage(b)}
+	case format == "STRING" && utf8Valid(b):
+		return obj{"type": "STRING", "data": string(b)}
+	}
+	return obj{"type": "BINARY", "data": base64.StdEncoding.EncodeToString(b)}
+}

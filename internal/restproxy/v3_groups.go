@@ -1,0 +1,338 @@
+package restproxy
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+)
+
+// Consumer groups: list, get, consumers and their assignments, lags and
+// the lag summary.
+
+func (a *v3) routesGroups(h func(string, v3Handler)) {
+	const g = "/v3/clusters/{cid}/consumer-groups"
+	h("GET "+g, a.listGroups)
+	h("GET "+g+"/{g}", a.getGroup)
+	h("GET "+g+"/{g}/consumers", a.listConsumers)
+	h("GET "+g+"/{g}/consumers/{c}", a.getConsumer)
+	h("GET "+g+"/{g}/consumers/{c}/assignments", a.listAssignments)
+	h("GET "+g+"/{g}/lags", a.listLags)
+	h("GET "+g+"/{g}/lags/{t}/partitions/{p}", a.getLag)
+	h("GET "+g+"/{g}/lag-summary", a.lagSummary)
+}
+
+// groupState is a Kafka group state as Confluent writes it:
+// PreparingRebalance is PREPARING_REBALANCE.
+func groupState(s string) string {
+	if s == "" {
+		return "UNKNOWN"
+	}
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && unicode.IsUpper(r) {
+			b.WriteByte('_')
+		}
+		b.WriteRune(unicode.ToUpper(r))
+	}
+	return b.String()
+}
+
+// group describes group {g} (404 if it does not exist).
+func (a *v3) group(ctx context.Context, g string) (kadm.DescribedGroup, error) {
+	ds, err := a.s.admin.DescribeGroups(ctx, g)
+	if err != nil {
+		return kadm.DescribedGroup{}, fmt.Errorf("describe group: %w", err)
+	}
+	d, found := ds[g]
+	if !found || d.State == "Dead" {
+		return kadm.DescribedGroup{}, apiErr(404, 404, "Consumer group %s cannot be found.", g)
+	}
+	if d.Err != nil {
+		return kadm.DescribedGroup{}, fmt.Errorf("describe group %s: %w", g, d.Err)
+	}
+	return d, nil
+}
+
+func (a *v3) groupObj(cid string, d kadm.DescribedGroup) obj {
+	return obj{
+		"kind":               "KafkaConsumerGroup",
+		"metadata":           meta(a.curl(cid, "consumer-groups", d.Group), "crn:///kafka="+cid+"/consumer-group="+d.Group),
+		"cluster_id":         cid,
+		"consumer_group_id":  d.Group,
+		"is_simple":          d.ProtocolType == "",
+		"partition_assignor": d.Protocol,
+		"state":              groupState(d.State),
+		"type":               "CLASSIC",
+		"coordinator":        rel(a.curl(cid, "brokers", strconv.Itoa(int(d.Coordinator.NodeID)))),
+		"consumers":          rel(a.curl(cid, "consumer-groups", d.Group, "consumers")),
+		"lag_summary":        rel(a.curl(cid, "consumer-groups", d.Group, "lag-summary")),
+	}
+}
+
+func (a *v3) listGroups(w http.ResponseWriter, r *http.Request) error {
+	cid, err := a.cluster(r)
+	if err != nil {
+		return err
+	}
+	ls, err := a.s.admin.ListGroups(r.Context())
+	if err != nil {
+		return fmt.Errorf("list groups: %w", err)
+	}
+	var data []obj
+	if names := ls.Groups(); len(names) > 0 {
+		ds, err := a.s.admin.DescribeGroups(r.Context(), names...)
+		if err != nil {
+			return fmt.Errorf("describe groups: %w", err)
+		}
+		for _, d := range ds.Sorted() {
+			if d.Err == nil {
+				data = append(data, a.groupObj(cid, d))
+			}
+		}
+	}
+	return ok(w, 200, list("KafkaConsumerGroupList", a.curl(cid, "consumer-groups"), data))
+}
+
+func (a *v3) getGroup(w http.ResponseWriter, r *http.Request) error {
+	cid, err := a.cluster(r)
+	if err != nil {
+		return err
+	}
+	d, err := a.group(r.Context(), r.PathValue("g"))
+	if err != nil {
+		return err
+	}
+	return ok(w, 200, a.groupObj(cid, d))
+}
+
+func (a *v3) consumerObj(cid, g string, m kadm.DescribedGroupMember) obj {
+	return obj{
+		"kind":              "KafkaConsumer",
+		"metadata":          meta(a.curl(cid, "consumer-groups", g, "consumers", m.MemberID), "crn:///kafka="+cid+"/consumer-group="+g+"/consumer="+m.MemberID),
+		"cluster_id":        cid,
+		"consumer_group_id": g,
+		"consumer_id":       m.MemberID,
+		"instance_id":       m.InstanceID,
+		"client_id":         m.ClientID,
+		"assignments":       rel(a.curl(cid, "consumer-groups", g, "consumers", m.MemberID, "assignments")),
+	}
+}
+
+func (a *v3) listConsumers(w http.ResponseWriter, r *http.Request) error {
+	cid, err := a.cluster(r)
+	if err != nil {
+		return err
+	}
+	d, err := a.group(r.Context(), r.PathValue("g"))
+	if err != nil {
+		return err
+	}
+	var data []obj
+	for _, m := range d.Members {
+		data = append(data, a.consumerObj(cid, d.Group, m))
+	}
+	return ok(w, 200, list("KafkaConsumerList", a.curl(cid, "consumer-groups", d.Group, "consumers"), data))
+}
+
+// member is consumer {c} of group {g}.
+func (a *v3) member(r *http.Request) (kadm.DescribedGroup, kadm.DescribedGroupMember, error) {
+	d, err := a.group(r.Context(), r.PathValue("g"))
+	if err != nil {
+		return d, kadm.DescribedGroupMember{}, err
+	}
+	c := r.PathValue("c")
+	for _, m := range d.Members {
+		if m.MemberID == c {
+			return d, m, nil
+		}
+	}
+	return d, kadm.DescribedGroupMember{}, apiErr(404, 404, "Consumer %s cannot be found in group %s.", c, d.Group)
+}
+
+func (a *v3) getConsumer(w http.ResponseWriter, r *http.Request) error {
+	cid, err := a.cluster(r)
+	if err != nil {
+		return err
+	}
+	d, m, err := a.member(r)
+	if err != nil {
+		return err
+	}
+	return ok(w, 200, a.consumerObj(cid, d.Group, m))
+}
+
+func (a *v3) listAssignments(w http.ResponseWriter, r *http.Request) error {
+	cid, err := a.cluster(r)
+	if err != nil {
+		return err
+	}
+	d, m, err := a.member(r)
+	if err != nil {
+		return err
+	}
+	var data []obj
+	if c, isConsumer := m.Assigned.AsConsumer(); isConsumer {
+		for _, t := range c.Topics {
+			for _, p := range t.Partitions {
+				ps := strconv.Itoa(int(p))
+				data = append(data, obj{
+					"kind":              "KafkaConsumerAssignment",
+					"metadata":          meta(a.curl(cid, "consumer-groups", d.Group, "consumers", m.MemberID, "assignments", t.Topic, "partitions", ps), ""),
+					"cluster_id":        cid,
+					"consumer_group_id": d.Group,
+					"consumer_id":       m.MemberID,
+					"topic_name":        t.Topic,
+					"partition_id":      p,
+					"partition":         rel(a.curl(cid, "topics", t.Topic, "partitions", ps)),
+					"lag":               rel(a.curl(cid, "consumer-groups", d.Group, "lags", t.Topic, "partitions", ps)),
+				})
+			}
+		}
+	}
+	return ok(w, 200, list("KafkaConsumerAssignmentList", a.curl(cid, "consumer-groups", d.Group, "consumers", m.MemberID, "assignments"), data))
+}
+
+// lags computes the lag of group {g} on every partition it committed or
+// is assigned, in topic and partition order.
+func (a *v3) lags(ctx context.Context, g string) ([]kadm.GroupMemberLag, error) {
+	if _, err := a.group(ctx, g); err != nil {
+		return nil, err
+	}
+	ls, err := a.s.admin.Lag(ctx, g)
+	if err != nil {
+		return nil, fmt.Errorf("lag of %s: %w", g, err)
+	}
+	l, found := ls[g]
+	if !found {
+		return nil, apiErr(404, 404, "Consumer group %s cannot be found.", g)
+	}
+	if err := l.Error(); err != nil {
+		return nil, fmt.Errorf("lag of %s: %w", g, err)
+	}
+	var out []kadm.GroupMemberLag
+	for _, t := range sortedKeys(l.Lag) {
+		ps := l.Lag[t]
+		ids := make([]int32, 0, len(ps))
+		for p := range ps {
+			ids = append(ids, p)
+		}
+		slices.Sort(ids)
+		for _, p := range ids {
+			out = append(out, ps[p])
+		}
+	}
+	return out, nil
+}
+
+func (a *v3) lagObj(cid, g string, l kadm.GroupMemberLag) obj {
+	ps := strconv.Itoa(int(l.Partition))
+	o := obj{
+		"kind":              "KafkaConsumerLag",
+		"metadata":          meta(a.curl(cid, "consumer-groups", g, "lags", l.Topic, "partitions", ps), "crn:///kafka="+cid+"/consumer-group="+g+"/lag="+l.Topic+"/partition="+ps),
+		"cluster_id":        cid,
+		"consumer_group_id": g,
+		"topic_name":        l.Topic,
+		"partition_id":      l.Partition,
+		"current_offset":    l.Commit.At,
+		"log_end_offset":    l.End.Offset,
+		"lag":               max(l.Lag, 0),
+		"consumer_id":       "",
+		"instance_id":       nil,
+		"client_id":         "",
+	}
+	if l.Member != nil {
+		o["consumer_id"], o["instance_id"], o["client_id"] = l.Member.MemberID, l.Member.InstanceID, l.Member.ClientID
+	}
+	return o
+}
+
+func (a *v3) listLags(w http.ResponseWriter, r *http.Request) error {
+	cid, err := a.cluster(r)
+	if err != nil {
+		return err
+	}
+	g := r.PathValue("g")
+	ls, err := a.lags(r.Context(), g)
+	if err != nil {
+		return err
+	}
+	var data []obj
+	for _, l := range ls {
+		data = append(data, a.lagObj(cid, g, l))
+	}
+	return ok(w, 200, list("KafkaConsumerLagList", a.curl(cid, "consumer-groups", g, "lags"), data))
+}
+
+func (a *v3) getLag(w http.ResponseWriter, r *http.Request) error {
+	cid, err := a.cluster(r)
+	if err != nil {
+		return err
+	}
+	g, t := r.PathValue("g"), r.PathValue("t")
+	p, err := pathInt32(r, "p")
+	if err != nil {
+		return err
+	}
+	ls, err := a.lags(r.Context(), g)
+	if err != nil {
+		return err
+	}
+	for _, l := range ls {
+		if l.Topic == t && l.Partition == p {
+			return ok(w, 200, a.lagObj(cid, g, l))
+		}
+	}
+	return apiErr(404, 404, "Consumer group %s has no lag on %s-%d.", g, t, p)
+}
+
+func (a *v3) lagSummary(w http.ResponseWriter, r *http.Request) error {
+	cid, err := a.cluster(r)
+	if err != nil {
+		return err
+	}
+	g := r.PathValue("g")
+	ls, err := a.lags(r.Context(), g)
+	if err != nil {
+		return err
+	}
+	o := obj{
+		"kind":                 "KafkaConsumerGroupLagSummary",
+		"metadata":             meta(a.curl(cid, "consumer-groups", g, "lag-summary"), "crn:///kafka="+cid+"/consumer-group="+g+"/lag-summary"),
+		"cluster_id":           cid,
+		"consumer_group_id":    g,
+		"max_lag_consumer_id":  "",
+		"max_lag_instance_id":  nil,
+		"max_lag_client_id":    "",
+		"max_lag_topic_name":   "",
+		"max_lag_partition_id": 0,
+		"max_lag":              int64(0),
+		"total_lag":            int64(0),
+		"max_lag_consumer":     nil,
+		"max_lag_partition":    nil,
+	}
+	var total, maxLag int64 = 0, -1
+	for _, l := range ls {
+		lag := max(l.Lag, 0)
+		total += lag
+		if lag <= maxLag {
+			continue
+		}
+		maxLag = lag
+		ps := strconv.Itoa(int(l.Partition))
+		o["max_lag"], o["max_lag_topic_name"], o["max_lag_partition_id"] = lag, l.Topic, l.Partition
+		o["max_lag_partition"] = rel(a.curl(cid, "topics", l.Topic, "partitions", ps))
+		o["max_lag_consumer_id"], o["max_lag_instance_id"], o["max_lag_client_id"], o["max_lag_consumer"] = "", nil, "", nil
+		if l.Member != nil {
+			o["max_lag_consumer_id"], o["max_lag_instance_id"], o["max_lag_client_id"] = l.Member.MemberID, l.Member.InstanceID, l.Member.ClientID
+			o["max_lag_consumer"] = rel(a.curl(cid, "consumer-groups", g, "consumers", l.Member.MemberID))
+		}
+	}
+	o["total_lag"] = total
+	return ok(w, 200, o)
+}

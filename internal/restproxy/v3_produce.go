@@ -1,0 +1,421 @@
+package restproxy
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Produce: POST .../topics/{t}/records takes one JSON record or a stream of
+// them (chunked) and answers one delivery report per record, in order;
+// POST .../records:batch takes {"entries":[...]}.
+
+// v3Data is a record's key or value.
+type v3Data struct {
+	Type                string          `json:"type"`
+	Data                json.RawMessage `json:"data"`
+	Subject             string          `json:"subject"`
+	SubjectNameStrategy string          `json:"subject_name_strategy"`
+	SchemaID            *int            `json:"schema_id"`
+	SchemaVersion       *int            `json:"schema_version"`
+	Schema              string          `json:"schema"`
+}
+
+// v3Header is a record header; its value is base64.
+type v3Header struct {
+	Name  string  `json:"name"`
+	Value *string `json:"value"`
+}
+
+// v3Record is one record to produce.
+type v3Record struct {
+	ID          json.RawMessage `json:"id,omitempty"` // records:batch only
+	PartitionID *int32          `json:"partition_id"`
+	Headers     []v3Header      `json:"headers"`
+	Key         *v3Data         `json:"key"`
+	Value       *v3Data         `json:"value"`
+	Timestamp   *time.Time      `json:"timestamp"`
+}
+
+// produceTarget is what every record of a request shares.
+type produceTarget struct {
+	cid, topic string
+	partitions int32
+}
+
+// target checks the cluster and the topic of a produce request.
+func (a *v3) target(r *http.Request) (produceTarget, error) {
+	cid, err := a.cluster(r)
+	if err != nil {
+		return produceTarget{}, err
+	}
+	d, err := a.topic(r.Context(), r.PathValue("t"))
+	if err != nil {
+		return produceTarget{}, err
+	}
+	return produceTarget{cid: cid, topic: d.Topic, partitions: int32(len(d.Partitions))}, nil
+}
+
+// kafkaRecord builds the Kafka record of rec, and the key and value parts
+// of its report.
+func (a *v3) kafkaRecord(ctx context.Context, pt produceTarget, rec *v3Record) (*kgo.Record, obj, obj, error) {
+	kr := &kgo.Record{Topic: pt.topic}
+	if rec.Timestamp != nil {
+		kr.Timestamp = *rec.Timestamp
+	}
+	for i, h := range rec.Headers {
+		if h.Name == "" {
+			return nil, nil, nil, apiErr(400, 400, "header %d has no name", i)
+		}
+		kh := kgo.RecordHeader{Key: h.Name}
+		if h.Value != nil {
+			v, err := base64.StdEncoding.DecodeString(*h.Value)
+			if err != nil {
+				return nil, nil, nil, apiErr(400, 400, "header %s: value is not base64: %v", h.Name, err)
+			}
+			kh.Value = v
+		}
+		kr.Headers = append(kr.Headers, kh)
+	}
+	var kinfo, vinfo obj
+	var err error
+	if kr.Key, kinfo, err = a.encodeData(ctx, pt.topic, true, rec.Key); err != nil {
+		return nil, nil, nil, err
+	}
+	if kr.Value, vinfo, err = a.encodeData(ctx, pt.topic, false, rec.Value); err != nil {
+		return nil, nil, nil, err
+	}
+	kr.Context = ctx
+	if rec.PartitionID != nil {
+		p := *rec.PartitionID
+		if p < 0 || p >= pt.partitions {
+			return nil, nil, nil, apiErr(404, 404, "Partition %d of topic %s does not exist (it has %d).", p, pt.topic, pt.partitions)
+		}
+		toPartition(ctx, kr, p)
+	}
+	return kr, kinfo, vinfo, nil
+}
+
+// encodeData encodes a key or value: nil for none, else the bytes and the
+// {"type","size",...} of its report.
+func (a *v3) encodeData(ctx context.Context, topic string, isKey bool, d *v3Data) ([]byte, obj, error) {
+	what := "value"
+	if isKey {
+		what = "key"
+	}
+	if d == nil {
+		return nil, nil, nil
+	}
+	typ := strings.ToUpper(d.Type)
+	if typ == "" {
+		if d.SchemaID != nil || d.SchemaVersion != nil || d.Schema != "" || d.Subject != "" || d.SubjectNameStrategy != "" {
+			return a.encodeSchema(ctx, topic, isKey, "", d)
+		}
+		typ = "JSON"
+	}
+	null := len(d.Data) == 0 || string(d.Data) == "null"
+	var b []byte
+	switch typ {
+	case "BINARY":
+		if !null {
+			var s string
+			if err := json.Unmarshal(d.Data, &s); err != nil {
+				return nil, nil, apiErr(400, 400, "%s: BINARY data must be a base64 string", what)
+			}
+			var err error
+			if b, err = base64.StdEncoding.DecodeString(s); err != nil {
+				return nil, nil, apiErr(400, 400, "%s: data is not base64: %v", what, err)
+			}
+		}
+	case "JSON":
+		if !null {
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, d.Data); err != nil {
+				return nil, nil, apiErr(400, 400, "%s: data is not JSON: %v", what, err)
+			}
+			b = buf.Bytes()
+		}
+	case "STRING":
+		if !null {
+			var s string
+			if err := json.Unmarshal(d.Data, &s); err != nil {
+				return nil, nil, apiErr(400, 400, "%s: STRING data must be a JSON string", what)
+			}
+			b = []byte(s)
+		}
+	case "AVRO", "JSONSCHEMA", "PROTOBUF":
+		return a.encodeSchema(ctx, topic, isKey, typ, d)
+	default:
+		return nil, nil, apiErr(400, 400, "%s: unknown type %q (BINARY, JSON, STRING, AVRO, JSONSCHEMA, PROTOBUF)", what, d.Type)
+	}
+	if null {
+		return nil, nil, nil
+	}
+	if b == nil {
+		b = []byte{}
+	}
+	return b, obj{"type": typ, "size": len(b)}, nil
+}
+
+// v3Time is a timestamp as Confluent's v3 writes it.
+func v3Time(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// report is the delivery report of a produced record.
+func report(pt produceTarget, r *kgo.Record, kinfo, vinfo obj) obj {
+	return obj{
+		"error_code": 200, "cluster_id": pt.cid, "topic_name": pt.topic,
+		"partition_id": r.Partition, "offset": r.Offset, "timestamp": v3Time(r.Timestamp),
+		"key": kinfo, "value": vinfo,
+	}
+}
+
+// errReport is the report of a record that failed.
+func errReport(err error) obj {
+	e := produceError(err)
+	return obj{"error_code": e.code, "message": e.message}
+}
+
+// produceError maps a produce error.
+func produceError(err error) *apiError {
+	var ke *kerr.Error
+	if errors.As(err, &ke) {
+		st := kafkaStatus(ke)
+		return &apiError{status: st, code: st, message: ke.Message + ": " + ke.Description}
+	}
+	if errors.Is(err, kgo.ErrRecordTimeout) || errors.Is(err, context.DeadlineExceeded) {
+		return &apiError{status: 504, code: 504, message: err.Error()}
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, kgo.ErrClientClosed) {
+		return &apiError{status: 503, code: 503, message: "produce canceled: " + err.Error()}
+	}
+	return v3Error(err)
+}
+
+// inFlight bounds the records a streaming request has produced and not
+// yet reported.
+const inFlight = 1024
+
+// pendingReport is a report to write once its record is acknowledged.
+type pendingReport struct {
+	done   chan struct{}
+	report obj
+}
+
+// recordLimiter fails reading past max bytes since the last reset: one
+// record of a stream cannot make the proxy buffer without limit.
+type recordLimiter struct {
+	r      io.Reader
+	n, max int64
+}
+
+var errRecordTooLarge = errors.New("record too large")
+
+func (l *recordLimiter) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		return 0, errRecordTooLarge
+	}
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n -= int64(n)
+	return n, err
+}
+
+func (l *recordLimiter) reset() { l.n = l.max }
+
+// decodeRecord reads the next record of a stream. io.EOF ends the
+// stream; an error with fatal set cannot be recovered from.
+func decodeRecord(dec *json.Decoder, lim *recordLimiter) (rec v3Record, fatal bool, err error) {
+	lim.reset()
+	err = dec.Decode(&rec)
+	switch {
+	case err == nil:
+		return rec, false, nil
+	case errors.Is(err, io.EOF):
+		return rec, true, io.EOF
+	case errors.Is(err, errRecordTooLarge):
+		return rec, true, apiErr(413, 413, "a record is larger than %d bytes", lim.max)
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return rec, false, apiErr(400, 400, "record: %v", err)
+	}
+	return rec, true, apiErr(400, 400, "record: malformed JSON: %v", err)
+}
+
+// produce is POST .../records: one delivery report per record of the body,
+// in order. Errors before the first record (cluster, topic, the first
+// record itself) are the answer's status; after it, each report has its
+// own error_code over a 200.
+func (a *v3) produce(w http.ResponseWriter, r *http.Request) error {
+	pt, err := a.target(r)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	lim := &recordLimiter{r: r.Body, max: a.s.cfg.MaxRequestBytes}
+	dec := json.NewDecoder(lim)
+	rec, _, err := decodeRecord(dec, lim)
+	if errors.Is(err, io.EOF) {
+		return apiErr(400, 400, "request body: no record")
+	}
+	if err != nil {
+		return err
+	}
+	kr, kinfo, vinfo, err := a.kafkaRecord(ctx, pt, &rec)
+	if err != nil {
+		return err
+	}
+	rc := http.NewResponseController(w)
+	_ = rc.EnableFullDuplex() // reports go out while records come in (HTTP/1)
+	w.Header().Set("Content-Type", v3JSON)
+	w.WriteHeader(200)
+
+	queue := make(chan *pendingReport, inFlight)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // owned: ends when queue is closed and drained
+		defer wg.Done()
+		writeReports(w, rc, queue)
+	}()
+	a.send(ctx, pt, queue, kr, kinfo, vinfo)
+	for {
+		rec, fatal, err := decodeRecord(dec, lim)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			queue <- failed(err)
+			if fatal {
+				break
+			}
+			continue
+		}
+		kr, kinfo, vinfo, err := a.kafkaRecord(ctx, pt, &rec)
+		if err != nil {
+			queue <- failed(err)
+			continue
+		}
+		a.send(ctx, pt, queue, kr, kinfo, vinfo)
+	}
+	close(queue)
+	wg.Wait()
+	return nil
+}
+
+// failed is the pending report of a record that was not produced.
+func failed(err error) *pendingReport {
+	p := &pendingReport{done: make(chan struct{}), report: errReport(err)}
+	close(p.done)
+	return p
+}
+
+// send produces kr and queues its report (blocking while inFlight reports
+// wait).
+func (a *v3) send(ctx context.Context, pt produceTarget, queue chan<- *pendingReport, kr *kgo.Record, kinfo, vinfo obj) {
+	p := &pendingReport{done: make(chan struct{})}
+	queue <- p
+	a.s.producer.Produce(ctx, kr, func(r *kgo.Record, err error) {
+		if err != nil {
+			p.report = errReport(err)
+		} else {
+			p.report = report(pt, r, kinfo, vinfo)
+		}
+		close(p.done)
+	})
+}
+
+// writeReports writes each report when its record is done, in order,
+// flushing when no more is ready. After a write fails (the client left),
+// it only drains.
+func writeReports(w io.Writer, rc *http.ResponseController, queue <-chan *pendingReport) {
+	enc := json.NewEncoder(w)
+	broken := false
+	for p := range queue {
+		<-p.done
+		if broken {
+			continue
+		}
+		if err := enc.Encode(p.report); err != nil {
+			broken = true
+			continue
+		}
+		if len(queue) == 0 {
+			if err := rc.Flush(); err != nil {
+				broken = true
+			}
+		}
+	}
+}
+
+// produceBatch is POST .../records:batch: {"entries":[{"id",...}]} answers
+// 207 with {"successes":[...],"failures":[...]}.
+func (a *v3) produceBatch(w http.ResponseWriter, r *http.Request) error {
+	pt, err := a.target(r)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Entries []v3Record `json:"entries"`
+	}
+	if err := a.decodeBody(w, r, &body); err != nil {
+		return err
+	}
+	if len(body.Entries) == 0 {
+		return apiErr(400, 400, "entries: none")
+	}
+	ctx := r.Context()
+	reports := make([]obj, len(body.Entries))
+	var wg sync.WaitGroup
+	for i := range body.Entries {
+		e := &body.Entries[i]
+		if len(e.ID) == 0 {
+			reports[i] = errReport(apiErr(400, 400, "entry %d has no id", i))
+			continue
+		}
+		kr, kinfo, vinfo, err := a.kafkaRecord(ctx, pt, e)
+		if err != nil {
+			reports[i] = errReport(err)
+			continue
+		}
+		wg.Add(1)
+		a.s.producer.Produce(ctx, kr, func(r *kgo.Record, err error) {
+			defer wg.Done()
+			if err != nil {
+				reports[i] = errReport(err)
+			} else {
+				reports[i] = report(pt, r, kinfo, vinfo)
+			}
+		})
+	}
+	wg.Wait()
+	successes, failures := []obj{}, []obj{}
+	for i, rep := range reports {
+		rep["id"] = body.Entries[i].ID
+		if rep["error_code"] == 200 {
+			delete(rep, "error_code")
+			successes = append(successes, rep)
+		} else {
+			failures = append(failures, rep)
+		}
+	}
+	return ok(w, 207, obj{"successes": successes, "failures": failures})
+}
+
+// utf8Valid says b is text (the STRING type on consume).
+func utf8Valid(b []byte) bool { return utf8.Valid(b) }
+
+var _ = fmt.Sprintf
