@@ -101,7 +101,8 @@ type Server struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	consumers *consumerSet // v2 consumer instances
+	consumers *consumerSet    // v2 consumer instances
+	schemas   *schemaRegistry // registry client of the schema'd formats (formats.go)
 }
 
 // New checks cfg and builds a Server; Start serves it.
@@ -143,7 +144,8 @@ func (s *Server) Start(context.Context) error {
 		s.baseURL = "http://" + ln.Addr().String()
 	}
 	// The producer partitions keyed records with murmur2 as the Java
-	// client does (kgo's default sticky key partitioner).
+	// client does (kgo's sticky key partitioner), and records marked by
+	// withExplicitPartition to their Partition (v2_produce.go).
 	if s.producer, err = kgo.NewClient(s.clientOpts(kgo.ProducerLinger(5*time.Millisecond),
 		kgo.RecordPartitioner(newRESTPartitioner()))...); err != nil {
 		ln.Close()
@@ -157,6 +159,7 @@ func (s *Server) Start(context.Context) error {
 	s.admin = kadm.NewClient(s.adminCl)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.consumers = newConsumerSet(s)
+	s.schemas = newSchemaRegistry(s.cfg.RegistryURL)
 	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(s.lg.Handler(), slog.LevelDebug)}
 	s.srv.RegisterOnShutdown(s.cancel) // long requests (streams) end at Close

@@ -1,21 +1,157 @@
 package restproxy
 
 import (
-	"context"
+	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
+	"strconv"
 )
 
-// routesV2 registers the v2 API (being written).
-func (s *Server) routesV2(mux *http.ServeMux) {}
+// The v2 API: metadata (v2_meta.go), produce (v2_produce.go) and consumer
+// instances (v2_consumer.go, v2_records.go), with Confluent's content
+// negotiation (content.go) and error bodies.
 
-// consumerSet holds the v2 consumer instances (being written).
-type consumerSet struct{ s *Server }
+// bodyKind says what a v2 endpoint takes as its request body.
+type bodyKind int
 
-func newConsumerSet(s *Server) *consumerSet { return &consumerSet{s: s} }
+const (
+	bodyNone    bodyKind = iota // none expected; Content-Type ignored
+	bodyJSON                    // a v2 JSON body (consumer endpoints)
+	bodyProduce                 // records; the Content-Type picks the format
+)
 
-// reap closes instances idle longer than ConsumerInstanceTimeout, until
-// ctx ends.
-func (c *consumerSet) reap(ctx context.Context) { <-ctx.Done() }
+// v2Request is what a v2 handler gets besides the HTTP request.
+type v2Request struct {
+	format      format // bodyProduce: the request's embedded format
+	accept      format // the format Accept names, if acceptNamed
+	acceptNamed bool
+}
 
-// closeAll closes every instance.
-func (c *consumerSet) closeAll() {}
+// v2Handler handles a v2 request; an error answers as an error body.
+type v2Handler func(w http.ResponseWriter, r *http.Request, req v2Request) error
+
+// v2 wraps h with content negotiation and error bodies.
+func (s *Server) v2(kind bodyKind, h v2Handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req v2Request
+		var ok bool
+		if req.accept, req.acceptNamed, ok = acceptable(r.Header.Get("Accept")); !ok {
+			writeError(w, v2JSON, errNotAcceptable())
+			return
+		}
+		ct := r.Header.Get("Content-Type")
+		switch kind {
+		case bodyProduce:
+			if req.format, ok = produceFormat(ct); !ok {
+				writeError(w, v2JSON, errUnsupportedType())
+				return
+			}
+		case bodyJSON:
+			if !bodyTypeOK(ct) {
+				writeError(w, v2JSON, errUnsupportedType())
+				return
+			}
+		}
+		if err := h(w, r, req); err != nil {
+			e := asAPIError(err)
+			if e.status >= 500 {
+				s.lg.Warn("rest proxy: v2 request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+			}
+			writeError(w, v2JSON, e)
+		}
+	}
+}
+
+// routesV2 registers the v2 API.
+func (s *Server) routesV2(mux *http.ServeMux) {
+	mux.HandleFunc("GET /topics", s.v2(bodyNone, s.listTopics))
+	mux.HandleFunc("GET /topics/{topic}", s.v2(bodyNone, s.getTopic))
+	mux.HandleFunc("POST /topics/{topic}", s.v2(bodyProduce, s.produceTopic))
+	mux.HandleFunc("GET /topics/{topic}/partitions", s.v2(bodyNone, s.listPartitions))
+	mux.HandleFunc("GET /topics/{topic}/partitions/{partition}", s.v2(bodyNone, s.getPartition))
+	mux.HandleFunc("POST /topics/{topic}/partitions/{partition}", s.v2(bodyProduce, s.producePartition))
+	mux.HandleFunc("GET /topics/{topic}/partitions/{partition}/offsets", s.v2(bodyNone, s.partitionOffsets))
+	mux.HandleFunc("GET /brokers", s.v2(bodyNone, s.listBrokers))
+
+	const inst = "/consumers/{group}/instances/{instance}"
+	mux.HandleFunc("POST /consumers/{group}", s.v2(bodyJSON, s.createConsumer))
+	mux.HandleFunc("DELETE "+inst, s.v2(bodyNone, s.deleteConsumer))
+	mux.HandleFunc("POST "+inst+"/subscription", s.v2(bodyJSON, s.subscribe))
+	mux.HandleFunc("GET "+inst+"/subscription", s.v2(bodyNone, s.getSubscription))
+	mux.HandleFunc("DELETE "+inst+"/subscription", s.v2(bodyNone, s.unsubscribe))
+	mux.HandleFunc("POST "+inst+"/assignments", s.v2(bodyJSON, s.assign))
+	mux.HandleFunc("GET "+inst+"/assignments", s.v2(bodyNone, s.getAssignments))
+	mux.HandleFunc("POST "+inst+"/positions", s.v2(bodyJSON, s.seek))
+	mux.HandleFunc("POST "+inst+"/positions/beginning", s.v2(bodyJSON, s.seekBeginning))
+	mux.HandleFunc("POST "+inst+"/positions/end", s.v2(bodyJSON, s.seekEnd))
+	mux.HandleFunc("GET "+inst+"/records", s.v2(bodyNone, s.readRecords))
+	mux.HandleFunc("POST "+inst+"/offsets", s.v2(bodyJSON, s.commitOffsets))
+	mux.HandleFunc("GET "+inst+"/offsets", s.v2(bodyJSON, s.committedOffsets))
+}
+
+// readBody decodes r's JSON body into v, bounded by MaxRequestBytes. An
+// empty body leaves v alone when emptyOK, else it is 422.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, v any, emptyOK bool) error {
+	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxRequestBytes)
+	b, err := io.ReadAll(body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return apiErr(http.StatusRequestEntityTooLarge, http.StatusRequestEntityTooLarge,
+				"request body larger than %d bytes", s.cfg.MaxRequestBytes)
+		}
+		return apiErr(http.StatusBadRequest, http.StatusBadRequest, "reading the request body: %v", err)
+	}
+	if len(b) == 0 || isBlank(b) {
+		if emptyOK {
+			return nil
+		}
+		return apiErr(http.StatusUnprocessableEntity, http.StatusUnprocessableEntity, "request body is empty")
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		var ute *json.UnmarshalTypeError
+		if errors.As(err, &ute) {
+			return apiErr(http.StatusUnprocessableEntity, 42203, "field %q: cannot take a JSON %s", ute.Field, ute.Value)
+		}
+		return apiErr(http.StatusBadRequest, http.StatusBadRequest, "malformed JSON body: %v", err)
+	}
+	return nil
+}
+
+func isBlank(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+			return false
+		}
+	}
+	return true
+}
+
+// pathPartition reads the {partition} path value; anything but a
+// non-negative int32 is an unknown partition.
+func pathPartition(r *http.Request) (int32, error) {
+	p, err := strconv.ParseInt(r.PathValue("partition"), 10, 32)
+	if err != nil || p < 0 {
+		return 0, errPartitionNotFound(r.PathValue("partition"))
+	}
+	return int32(p), nil
+}
+
+func errTopicNotFound(topic string) *apiError {
+	return apiErr(http.StatusNotFound, 40401, "Topic %s not found.", topic)
+}
+
+func errPartitionNotFound(p any) *apiError {
+	return apiErr(http.StatusNotFound, 40402, "Partition %v not found.", p)
+}
+
+func errInstanceNotFound() *apiError {
+	return apiErr(http.StatusNotFound, 40403, "Consumer instance not found.")
+}
+
+func errIllegalState(format string, args ...any) *apiError {
+	e := apiErr(http.StatusConflict, 40903, format, args...)
+	e.message = "Illegal state: " + e.message
+	return e
+}

@@ -103,7 +103,8 @@ func (a *v3) kafkaRecord(ctx context.Context, pt produceTarget, rec *v3Record) (
 		if p < 0 || p >= pt.partitions {
 			return nil, nil, nil, apiErr(404, 404, "Partition %d of topic %s does not exist (it has %d).", p, pt.topic, pt.partitions)
 		}
-		toPartition(ctx, kr, p)
+		kr.Partition = p
+		withExplicitPartition(ctx, kr)
 	}
 	return kr, kinfo, vinfo, nil
 }
