@@ -24,6 +24,8 @@ type v3 struct {
 
 	mu  sync.Mutex
 	cid string // the cluster id, once known
+
+	versions versionCache // subject versions (v3_schema.go)
 }
 
 const v3JSON = "application/json"

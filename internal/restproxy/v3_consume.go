@@ -28,7 +28,9 @@ import (
 // "earliest" (default) or "latest") or timestamp (RFC 3339 or Unix
 // milliseconds) where to start; max_records (stop after that many);
 // timeout_ms (stop after that long without a record; default never);
-// key_format and value_format (BINARY (default), STRING or JSON).
+// key_format and value_format (BINARY (default), STRING, JSON, or the
+// schema'd AVRO, JSONSCHEMA, PROTOBUF; bytes not of the format asked are
+// shown as BINARY).
 
 const (
 	sseType    = "text/event-stream"
@@ -169,10 +171,10 @@ func consumeFormat(f string) (string, error) {
 	switch strings.ToUpper(f) {
 	case "", "BINARY":
 		return "BINARY", nil
-	case "STRING", "JSON":
+	case "STRING", "JSON", "AVRO", "JSONSCHEMA", "PROTOBUF":
 		return strings.ToUpper(f), nil
 	}
-	return "", apiErr(400, 400, "format %q: want BINARY, STRING or JSON", f)
+	return "", apiErr(400, 400, "format %q: want BINARY, STRING, JSON, AVRO, JSONSCHEMA or PROTOBUF", f)
 }
 
 // consume is GET .../records.
@@ -204,7 +206,7 @@ func (a *v3) consume(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(200)
-	st := &stream{w: w, rc: http.NewResponseController(w), c: c, cid: cid, pos: c.resumed}
+	st := &stream{a: a, ctx: ctx, w: w, rc: http.NewResponseController(w), c: c, cid: cid, pos: c.resumed}
 	if err := st.rc.Flush(); err != nil {
 		return nil
 	}
@@ -214,6 +216,8 @@ func (a *v3) consume(w http.ResponseWriter, r *http.Request) error {
 
 // stream writes the records of one consume request.
 type stream struct {
+	a    *v3
+	ctx  context.Context // the request's (decoding asks the registry)
 	w    io.Writer
 	rc   *http.ResponseController
 	c    *consumeReq
@@ -339,9 +343,21 @@ func (st *stream) recordObj(r *kgo.Record) obj {
 		"offset":       r.Offset,
 		"timestamp":    v3Time(r.Timestamp),
 		"headers":      hs,
-		"key":          dataObj(r.Key, st.c.keyFmt),
-		"value":        dataObj(r.Value, st.c.valFmt),
+		"key":          st.data(r, true, st.c.keyFmt),
+		"value":        st.data(r, false, st.c.valFmt),
 	}
+}
+
+// data shows a key or value in format.
+func (st *stream) data(r *kgo.Record, isKey bool, format string) any {
+	switch format {
+	case "AVRO", "JSONSCHEMA", "PROTOBUF":
+		return st.a.decodeSchema(st.ctx, r, isKey, format)
+	}
+	if isKey {
+		return dataObj(r.Key, format)
+	}
+	return dataObj(r.Value, format)
 }
 
 // dataObj shows a key or value in the format asked, falling back to

@@ -185,7 +185,7 @@ func TestV3ConsumeNDJSON(t *testing.T) {
 	}
 	for q, st := range map[string]int{
 		"partition_id=9": 404, "partition_id=x": 400, "offset=-3": 400, "offset=1&timestamp=2": 400,
-		"timestamp=yesterday": 400, "max_records=many": 400, "key_format=AVRO": 400, "last_event_id=zz": 400,
+		"timestamp=yesterday": 400, "max_records=many": 400, "key_format=XML": 400, "last_event_id=zz": 400,
 	} {
 		v3ExpectError(t, v3Call(t, "GET", n.C("/topics/lines/records?"+q), ""), st)
 	}

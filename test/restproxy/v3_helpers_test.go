@@ -23,6 +23,7 @@ type v3Node struct {
 	Bootstrap string // Kafka host:port
 	URL       string // http://host:port of the REST proxy
 	CID       string // the cluster id
+	Registry  string // http://host:port of the schema registry
 }
 
 // v3Start starts `samsa serve` with the REST proxy on a free port, with
@@ -34,7 +35,8 @@ func v3Start(t testing.TB) *v3Node {
 		Config: "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer\n" +
 			"allow.everyone.if.no.acl.found=true\n",
 	})
-	vn := &v3Node{Node: n, Bootstrap: n.Addr, URL: "http://" + v3AddrFromLog(t, n.LogPath)}
+	vn := &v3Node{Node: n, Bootstrap: n.Addr, URL: "http://" + v3AddrFromLog(t, n.LogPath, v3RestAddrRE),
+		Registry: "http://" + v3AddrFromLog(t, n.LogPath, v3RegistryAddrRE)}
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		a := v3Call(t, "GET", vn.URL+"/v3/clusters", "")
 		if a.Status == 200 {
@@ -51,17 +53,20 @@ func v3Start(t testing.TB) *v3Node {
 	return vn
 }
 
-var v3RestAddrRE = regexp.MustCompile(`rest proxy listening.*addr=([0-9.]+:[0-9]+)`)
+var (
+	v3RestAddrRE     = regexp.MustCompile(`rest proxy listening.*addr=([0-9.]+:[0-9]+)`)
+	v3RegistryAddrRE = regexp.MustCompile(`schema registry listening.*addr=([0-9.]+:[0-9]+)`)
+)
 
-func v3AddrFromLog(t testing.TB, path string) string {
+func v3AddrFromLog(t testing.TB, path string, re *regexp.Regexp) string {
 	t.Helper()
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		b, _ := os.ReadFile(path)
-		if m := v3RestAddrRE.FindAllSubmatch(b, -1); len(m) > 0 {
+		if m := re.FindAllSubmatch(b, -1); len(m) > 0 {
 			return string(m[len(m)-1][1])
 		}
 	}
-	t.Fatalf("no rest proxy address in %s", path)
+	t.Fatalf("no %s in %s", re, path)
 	return ""
 }
 
