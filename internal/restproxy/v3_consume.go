@@ -27,7 +27,8 @@ import (
 // Parameters: partition_id (default every partition); offset (a number,
 // "earliest" (default) or "latest") or timestamp (RFC 3339 or Unix
 // milliseconds) where to start; max_records (stop after that many);
-// timeout_ms (stop after that long without a record; default never);
+// timeout_ms (stop after that long without a record; 0 never; default
+// 30 s for events, consumer.request.timeout.ms (1 s) for JSON lines);
 // key_format and value_format (BINARY (default), STRING, JSON, or the
 // schema'd AVRO, JSONSCHEMA, PROTOBUF; bytes not of the format asked are
 // shown as BINARY).
@@ -38,6 +39,9 @@ const (
 	// keepAlive is how often an idle stream writes something, to notice
 	// a client that left.
 	keepAlive = 15 * time.Second
+	// sseIdle is how long an event stream waits for a record before it
+	// ends (EventSource reconnects with Last-Event-ID).
+	sseIdle = 30 * time.Second
 )
 
 // consumeReq is a parsed consume request.
@@ -94,7 +98,11 @@ func (a *v3) parseConsume(r *http.Request) (*consumeReq, error) {
 	if c.maxRecords, err = intParam(q.Get("max_records"), -1); err != nil {
 		return nil, err
 	}
-	ms, err := intParam(q.Get("timeout_ms"), 0)
+	def := a.s.cfg.ConsumerRequestTimeout.Milliseconds()
+	if c.sse {
+		def = sseIdle.Milliseconds()
+	}
+	ms, err := intParam(q.Get("timeout_ms"), def)
 	if err != nil {
 		return nil, err
 	}

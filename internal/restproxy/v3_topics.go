@@ -252,9 +252,9 @@ func (a *v3) getTopic(w http.ResponseWriter, r *http.Request) error {
 
 // createTopicBody is the body of POST /topics.
 type createTopicBody struct {
-	TopicName           string  `json:"topic_name"`
-	PartitionsCount     *int32  `json:"partitions_count"`
-	ReplicationFactor   *int16  `json:"replication_factor"`
+	TopicName           string `json:"topic_name"`
+	PartitionsCount     *int32 `json:"partitions_count"`
+	ReplicationFactor   *int16 `json:"replication_factor"`
 	ReplicasAssignments []struct {
 		PartitionID int32   `json:"partition_id"`
 		BrokerIDs   []int32 `json:"broker_ids"`
