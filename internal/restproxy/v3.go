@@ -48,7 +48,7 @@ func (s *Server) routesV3(mux *http.ServeMux) {
 	h("/v3/", func(http.ResponseWriter, *http.Request) error {
 		return apiErr(404, 404, "HTTP 404 Not Found")
 	})
-	mux.HandleFunc("GET /openapi.json", serveOpenAPI)
+	mux.HandleFunc("GET /openapi.json", openAPIHandler())
 }
 
 // v3Handler is a v3 handler: it answers itself, or returns the error to
@@ -161,7 +161,7 @@ func (a *v3) curl(cid string, parts ...string) string {
 }
 
 // meta is a resource's metadata: its URL and its CRN.
-func meta(self, crn string) obj {
+func v3Meta(self, crn string) obj {
 	m := obj{"self": self}
 	if crn != "" {
 		m["resource_name"] = crn
@@ -170,10 +170,10 @@ func meta(self, crn string) obj {
 }
 
 // rel is a link to a related resource.
-func rel(u string) obj { return obj{"related": u} }
+func v3Rel(u string) obj { return obj{"related": u} }
 
 // list is a collection of resources.
-func list(kind, self string, data []obj) obj {
+func v3Coll(kind, self string, data []obj) obj {
 	if data == nil {
 		data = []obj{}
 	}
@@ -181,13 +181,13 @@ func list(kind, self string, data []obj) obj {
 }
 
 // ok answers v with status in application/json.
-func ok(w http.ResponseWriter, status int, v any) error {
+func v3OK(w http.ResponseWriter, status int, v any) error {
 	writeJSON(w, v3JSON, status, v)
 	return nil
 }
 
 // noContent answers 204.
-func noContent(w http.ResponseWriter) error {
+func v3NoContent(w http.ResponseWriter) error {
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -198,11 +198,11 @@ func (a *v3) decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 	body := http.MaxBytesReader(w, r.Body, a.s.cfg.MaxRequestBytes)
 	dec := json.NewDecoder(body)
 	if err := dec.Decode(v); err != nil {
-		return badJSON(err)
+		return v3BadJSON(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		if err != nil {
-			return badJSON(err)
+			return v3BadJSON(err)
 		}
 		return apiErr(400, 400, "request body: more than one JSON value")
 	}
@@ -210,7 +210,7 @@ func (a *v3) decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 }
 
 // badJSON is the answer to a body that could not be decoded.
-func badJSON(err error) *apiError {
+func v3BadJSON(err error) *apiError {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return apiErr(413, 413, "request body larger than %d bytes", mbe.Limit)
@@ -223,7 +223,7 @@ func badJSON(err error) *apiError {
 
 // pathInt32 parses a path value as an int32 (404 if it is not one, as a
 // resource that cannot exist).
-func pathInt32(r *http.Request, name string) (int32, error) {
+func v3PathInt32(r *http.Request, name string) (int32, error) {
 	n, err := strconv.ParseInt(r.PathValue(name), 10, 32)
 	if err != nil || n < 0 {
 		return 0, apiErr(404, 404, "%s %q not found", name, r.PathValue(name))
@@ -240,7 +240,7 @@ func (a *v3) listClusters(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return ok(w, 200, list("KafkaClusterList", a.url("v3", "clusters"), []obj{c}))
+	return v3OK(w, 200, v3Coll("KafkaClusterList", a.url("v3", "clusters"), []obj{c}))
 }
 
 func (a *v3) getCluster(w http.ResponseWriter, r *http.Request) error {
@@ -252,7 +252,7 @@ func (a *v3) getCluster(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return ok(w, 200, c)
+	return v3OK(w, 200, c)
 }
 
 func (a *v3) clusterObj(ctx context.Context, cid string) (obj, error) {
@@ -262,18 +262,18 @@ func (a *v3) clusterObj(ctx context.Context, cid string) (obj, error) {
 	}
 	c := obj{
 		"kind":                    "KafkaCluster",
-		"metadata":                meta(a.curl(cid), "crn:///kafka="+cid),
+		"metadata":                v3Meta(a.curl(cid), "crn:///kafka="+cid),
 		"cluster_id":              cid,
 		"controller":              nil,
-		"acls":                    rel(a.curl(cid, "acls")),
-		"brokers":                 rel(a.curl(cid, "brokers")),
-		"broker_configs":          rel(a.curl(cid, "broker-configs")),
-		"consumer_groups":         rel(a.curl(cid, "consumer-groups")),
-		"topics":                  rel(a.curl(cid, "topics")),
-		"partition_reassignments": rel(a.curl(cid, "topics", "-", "partitions", "-", "reassignment")),
+		"acls":                    v3Rel(a.curl(cid, "acls")),
+		"brokers":                 v3Rel(a.curl(cid, "brokers")),
+		"broker_configs":          v3Rel(a.curl(cid, "broker-configs")),
+		"consumer_groups":         v3Rel(a.curl(cid, "consumer-groups")),
+		"topics":                  v3Rel(a.curl(cid, "topics")),
+		"partition_reassignments": v3Rel(a.curl(cid, "topics", "-", "partitions", "-", "reassignment")),
 	}
 	if m.Controller >= 0 {
-		c["controller"] = rel(a.curl(cid, "brokers", strconv.Itoa(int(m.Controller))))
+		c["controller"] = v3Rel(a.curl(cid, "brokers", strconv.Itoa(int(m.Controller))))
 	}
 	return c, nil
 }

@@ -30,8 +30,8 @@ type aclSpec struct {
 	Permission   string  `json:"permission"`
 }
 
-// acl is an aclSpec parsed.
-type acl struct {
+// v3ACL is an aclSpec parsed.
+type v3ACL struct {
 	rtype   kmsg.ACLResourceType
 	name    *string
 	pattern kmsg.ACLResourcePatternType
@@ -42,14 +42,14 @@ type acl struct {
 }
 
 // parse reads the spec; empty enums take def ("ANY" for filters).
-func (s aclSpec) parse(def string) (acl, error) {
+func (s aclSpec) parse(def string) (v3ACL, error) {
 	or := func(v string) string {
 		if v == "" {
 			return def
 		}
 		return v
 	}
-	var x acl
+	var x v3ACL
 	var err error
 	if x.rtype, err = kmsg.ParseACLResourceType(or(s.ResourceType)); err != nil {
 		return x, apiErr(400, 400, "resource_type %q is not a resource type", s.ResourceType)
@@ -68,7 +68,7 @@ func (s aclSpec) parse(def string) (acl, error) {
 }
 
 // aclFilter reads the filter of GET and DELETE from the query.
-func aclFilter(q url.Values) (acl, error) {
+func aclFilter(q url.Values) (v3ACL, error) {
 	opt := func(k string) *string {
 		if !q.Has(k) {
 			return nil
@@ -95,7 +95,7 @@ func (a *v3) aclObj(cid string, rtype kmsg.ACLResourceType, name string, pattern
 	q.Set("permission", perm.String())
 	return obj{
 		"kind":          "KafkaAcl",
-		"metadata":      meta(a.curl(cid, "acls")+"?"+q.Encode(), ""),
+		"metadata":      v3Meta(a.curl(cid, "acls")+"?"+q.Encode(), ""),
 		"cluster_id":    cid,
 		"resource_type": rtype.String(),
 		"resource_name": name,
@@ -133,7 +133,7 @@ func (a *v3) listACLs(w http.ResponseWriter, r *http.Request) error {
 				x.Principal, x.Host, x.Operation, x.PermissionType))
 		}
 	}
-	return ok(w, 200, list("KafkaAclList", a.curl(cid, "acls")+queryOf(r), data))
+	return v3OK(w, 200, v3Coll("KafkaAclList", a.curl(cid, "acls")+queryOf(r), data))
 }
 
 // queryOf is "?query" of r, or "".
@@ -202,7 +202,7 @@ func (a *v3) createACL(w http.ResponseWriter, r *http.Request) error {
 	}
 	o := a.aclObj(cid, x.rtype, *x.name, x.pattern, *x.princ, host, x.op, x.perm)
 	w.Header().Set("Location", o["metadata"].(obj)["self"].(string))
-	return ok(w, 201, o)
+	return v3OK(w, 201, o)
 }
 
 func (a *v3) deleteACLs(w http.ResponseWriter, r *http.Request) error {
@@ -239,5 +239,5 @@ func (a *v3) deleteACLs(w http.ResponseWriter, r *http.Request) error {
 	if data == nil {
 		data = []obj{}
 	}
-	return ok(w, 200, obj{"data": data})
+	return v3OK(w, 200, obj{"data": data})
 }

@@ -72,7 +72,7 @@ func (a *v3) configObj(cid string, t cfgTarget, c kmsg.DescribeConfigsResponseRe
 	}
 	o := obj{
 		"kind":         t.kind,
-		"metadata":     meta(a.curl(cid, append(t.path, c.Name)...), t.crn+"/config="+c.Name),
+		"metadata":     v3Meta(a.curl(cid, append(t.path, c.Name)...), t.crn+"/config="+c.Name),
 		"cluster_id":   cid,
 		t.key:          t.keyOf,
 		"name":         c.Name,
@@ -96,7 +96,7 @@ func (a *v3) listConfigs(w http.ResponseWriter, r *http.Request, cid string, t c
 	for _, c := range cs {
 		data = append(data, a.configObj(cid, t, c))
 	}
-	return ok(w, 200, list(t.kind+"List", a.curl(cid, t.path...), data))
+	return v3OK(w, 200, v3Coll(t.kind+"List", a.curl(cid, t.path...), data))
 }
 
 // getConfig answers config {name} of t.
@@ -108,7 +108,7 @@ func (a *v3) getConfig(w http.ResponseWriter, r *http.Request, cid string, t cfg
 	}
 	for _, c := range cs {
 		if c.Name == name {
-			return ok(w, 200, a.configObj(cid, t, c))
+			return v3OK(w, 200, a.configObj(cid, t, c))
 		}
 	}
 	return apiErr(404, 404, "Config %s cannot be found for %s %v.", name, t.key, t.keyOf)
@@ -178,7 +178,7 @@ func (a *v3) putConfig(w http.ResponseWriter, r *http.Request, t cfgTarget) erro
 	if err := a.alterConfigs(r.Context(), t, []alterOp{{Name: r.PathValue("name"), Value: body.Value}}, false); err != nil {
 		return err
 	}
-	return noContent(w)
+	return v3NoContent(w)
 }
 
 // deleteConfig resets config {name} of t to its default.
@@ -186,7 +186,7 @@ func (a *v3) deleteConfig(w http.ResponseWriter, r *http.Request, t cfgTarget) e
 	if err := a.alterConfigs(r.Context(), t, []alterOp{{Name: r.PathValue("name"), Operation: "DELETE"}}, false); err != nil {
 		return err
 	}
-	return noContent(w)
+	return v3NoContent(w)
 }
 
 // alterConfigsBatch is configs:alter: {"data":[{"name","value","operation"}],"validate_only"}.
@@ -201,5 +201,5 @@ func (a *v3) alterConfigsBatch(w http.ResponseWriter, r *http.Request, t cfgTarg
 	if err := a.alterConfigs(r.Context(), t, body.Data, body.ValidateOnly); err != nil {
 		return err
 	}
-	return noContent(w)
+	return v3NoContent(w)
 }

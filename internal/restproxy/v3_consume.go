@@ -36,9 +36,9 @@ import (
 const (
 	sseType    = "text/event-stream"
 	ndjsonType = "application/x-ndjson"
-	// keepAlive is how often an idle stream writes something, to notice
+	// sseKeepAlive is how often an idle stream writes something, to notice
 	// a client that left.
-	keepAlive = 15 * time.Second
+	sseKeepAlive = 15 * time.Second
 	// sseIdle is how long an event stream waits for a record before it
 	// ends (EventSource reconnects with Last-Event-ID).
 	sseIdle = 30 * time.Second
@@ -81,7 +81,7 @@ func (a *v3) parseConsume(r *http.Request) (*consumeReq, error) {
 			parts = append(parts, p)
 		}
 	}
-	at, err := startOffset(q.Get("offset"), q.Get("timestamp"))
+	at, err := v3StartOffset(q.Get("offset"), q.Get("timestamp"))
 	if err != nil {
 		return nil, err
 	}
@@ -95,14 +95,14 @@ func (a *v3) parseConsume(r *http.Request) (*consumeReq, error) {
 	if err := c.resume(last); err != nil {
 		return nil, err
 	}
-	if c.maxRecords, err = intParam(q.Get("max_records"), -1); err != nil {
+	if c.maxRecords, err = v3IntParam(q.Get("max_records"), -1); err != nil {
 		return nil, err
 	}
 	def := a.s.cfg.ConsumerRequestTimeout.Milliseconds()
 	if c.sse {
 		def = sseIdle.Milliseconds()
 	}
-	ms, err := intParam(q.Get("timeout_ms"), def)
+	ms, err := v3IntParam(q.Get("timeout_ms"), def)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +117,7 @@ func (a *v3) parseConsume(r *http.Request) (*consumeReq, error) {
 }
 
 // startOffset is where to start: an offset or a timestamp.
-func startOffset(offset, ts string) (kgo.Offset, error) {
+func v3StartOffset(offset, ts string) (kgo.Offset, error) {
 	switch {
 	case offset != "" && ts != "":
 		return kgo.Offset{}, apiErr(400, 400, "offset and timestamp exclude each other")
@@ -163,7 +163,7 @@ func (c *consumeReq) resume(id string) error {
 }
 
 // intParam parses a non-negative integer parameter ("" is def).
-func intParam(v string, def int64) (int64, error) {
+func v3IntParam(v string, def int64) (int64, error) {
 	if v == "" {
 		return def, nil
 	}
@@ -214,7 +214,7 @@ func (a *v3) consume(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(200)
-	st := &stream{a: a, ctx: ctx, w: w, rc: http.NewResponseController(w), c: c, cid: cid, pos: c.resumed}
+	st := &v3Stream{a: a, ctx: ctx, w: w, rc: http.NewResponseController(w), c: c, cid: cid, pos: c.resumed}
 	if err := st.rc.Flush(); err != nil {
 		return nil
 	}
@@ -223,7 +223,7 @@ func (a *v3) consume(w http.ResponseWriter, r *http.Request) error {
 }
 
 // stream writes the records of one consume request.
-type stream struct {
+type v3Stream struct {
 	a    *v3
 	ctx  context.Context // the request's (decoding asks the registry)
 	w    io.Writer
@@ -235,10 +235,10 @@ type stream struct {
 }
 
 // run polls and writes until the client leaves, max_records or timeout_ms.
-func (st *stream) run(ctx context.Context, cl *kgo.Client) {
+func (st *v3Stream) run(ctx context.Context, cl *kgo.Client) {
 	lastRecord := time.Now()
 	for ctx.Err() == nil && (st.c.maxRecords < 0 || st.sent < st.c.maxRecords) {
-		wait := keepAlive
+		wait := sseKeepAlive
 		if st.c.idle > 0 {
 			wait = min(wait, time.Until(lastRecord.Add(st.c.idle)))
 		}
@@ -269,7 +269,7 @@ func (st *stream) run(ctx context.Context, cl *kgo.Client) {
 }
 
 // write writes records (up to max_records) and flushes.
-func (st *stream) write(recs []*kgo.Record) error {
+func (st *v3Stream) write(recs []*kgo.Record) error {
 	for _, r := range recs {
 		if st.c.maxRecords >= 0 && st.sent >= st.c.maxRecords {
 			break
@@ -293,7 +293,7 @@ func (st *stream) write(recs []*kgo.Record) error {
 }
 
 // eventID is the position reached: "p:o" per partition read, in order.
-func (st *stream) eventID() string {
+func (st *v3Stream) eventID() string {
 	ps := make([]int32, 0, len(st.pos))
 	for p := range st.pos {
 		ps = append(ps, p)
@@ -309,8 +309,8 @@ func (st *stream) eventID() string {
 	return b.String()
 }
 
-// keepAlive writes an SSE comment (an empty line for JSON lines).
-func (st *stream) keepAlive() error {
+// sseKeepAlive writes an SSE comment (an empty line for JSON lines).
+func (st *v3Stream) keepAlive() error {
 	var err error
 	if st.c.sse {
 		_, err = io.WriteString(st.w, ": keep-alive\n\n")
@@ -324,7 +324,7 @@ func (st *stream) keepAlive() error {
 }
 
 // writeError ends the stream with an error.
-func (st *stream) writeError(err error) {
+func (st *v3Stream) writeError(err error) {
 	e := v3Error(err)
 	b, _ := json.Marshal(obj{"error_code": e.code, "message": e.message})
 	if st.c.sse {
@@ -335,7 +335,7 @@ func (st *stream) writeError(err error) {
 	st.rc.Flush()
 }
 
-func (st *stream) recordObj(r *kgo.Record) obj {
+func (st *v3Stream) recordObj(r *kgo.Record) obj {
 	hs := make([]obj, 0, len(r.Headers))
 	for _, h := range r.Headers {
 		var v any
@@ -357,20 +357,20 @@ func (st *stream) recordObj(r *kgo.Record) obj {
 }
 
 // data shows a key or value in format.
-func (st *stream) data(r *kgo.Record, isKey bool, format string) any {
+func (st *v3Stream) data(r *kgo.Record, isKey bool, format string) any {
 	switch format {
 	case "AVRO", "JSONSCHEMA", "PROTOBUF":
 		return st.a.decodeSchema(st.ctx, r, isKey, format)
 	}
 	if isKey {
-		return dataObj(r.Key, format)
+		return v3DataObj(r.Key, format)
 	}
-	return dataObj(r.Value, format)
+	return v3DataObj(r.Value, format)
 }
 
 // dataObj shows a key or value in the format asked, falling back to
 // BINARY for bytes that are not that format (nil stays null).
-func dataObj(b []byte, format string) any {
+func v3DataObj(b []byte, format string) any {
 	if b == nil {
 		return nil
 	}

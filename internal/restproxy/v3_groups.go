@@ -62,16 +62,16 @@ func (a *v3) group(ctx context.Context, g string) (kadm.DescribedGroup, error) {
 func (a *v3) groupObj(cid string, d kadm.DescribedGroup) obj {
 	return obj{
 		"kind":               "KafkaConsumerGroup",
-		"metadata":           meta(a.curl(cid, "consumer-groups", d.Group), "crn:///kafka="+cid+"/consumer-group="+d.Group),
+		"metadata":           v3Meta(a.curl(cid, "consumer-groups", d.Group), "crn:///kafka="+cid+"/consumer-group="+d.Group),
 		"cluster_id":         cid,
 		"consumer_group_id":  d.Group,
 		"is_simple":          d.ProtocolType == "",
 		"partition_assignor": d.Protocol,
 		"state":              groupState(d.State),
 		"type":               "CLASSIC",
-		"coordinator":        rel(a.curl(cid, "brokers", strconv.Itoa(int(d.Coordinator.NodeID)))),
-		"consumers":          rel(a.curl(cid, "consumer-groups", d.Group, "consumers")),
-		"lag_summary":        rel(a.curl(cid, "consumer-groups", d.Group, "lag-summary")),
+		"coordinator":        v3Rel(a.curl(cid, "brokers", strconv.Itoa(int(d.Coordinator.NodeID)))),
+		"consumers":          v3Rel(a.curl(cid, "consumer-groups", d.Group, "consumers")),
+		"lag_summary":        v3Rel(a.curl(cid, "consumer-groups", d.Group, "lag-summary")),
 	}
 }
 
@@ -96,7 +96,7 @@ func (a *v3) listGroups(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
-	return ok(w, 200, list("KafkaConsumerGroupList", a.curl(cid, "consumer-groups"), data))
+	return v3OK(w, 200, v3Coll("KafkaConsumerGroupList", a.curl(cid, "consumer-groups"), data))
 }
 
 func (a *v3) getGroup(w http.ResponseWriter, r *http.Request) error {
@@ -108,19 +108,19 @@ func (a *v3) getGroup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return ok(w, 200, a.groupObj(cid, d))
+	return v3OK(w, 200, a.groupObj(cid, d))
 }
 
 func (a *v3) consumerObj(cid, g string, m kadm.DescribedGroupMember) obj {
 	return obj{
 		"kind":              "KafkaConsumer",
-		"metadata":          meta(a.curl(cid, "consumer-groups", g, "consumers", m.MemberID), "crn:///kafka="+cid+"/consumer-group="+g+"/consumer="+m.MemberID),
+		"metadata":          v3Meta(a.curl(cid, "consumer-groups", g, "consumers", m.MemberID), "crn:///kafka="+cid+"/consumer-group="+g+"/consumer="+m.MemberID),
 		"cluster_id":        cid,
 		"consumer_group_id": g,
 		"consumer_id":       m.MemberID,
 		"instance_id":       m.InstanceID,
 		"client_id":         m.ClientID,
-		"assignments":       rel(a.curl(cid, "consumer-groups", g, "consumers", m.MemberID, "assignments")),
+		"assignments":       v3Rel(a.curl(cid, "consumer-groups", g, "consumers", m.MemberID, "assignments")),
 	}
 }
 
@@ -137,7 +137,7 @@ func (a *v3) listConsumers(w http.ResponseWriter, r *http.Request) error {
 	for _, m := range d.Members {
 		data = append(data, a.consumerObj(cid, d.Group, m))
 	}
-	return ok(w, 200, list("KafkaConsumerList", a.curl(cid, "consumer-groups", d.Group, "consumers"), data))
+	return v3OK(w, 200, v3Coll("KafkaConsumerList", a.curl(cid, "consumer-groups", d.Group, "consumers"), data))
 }
 
 // member is consumer {c} of group {g}.
@@ -164,7 +164,7 @@ func (a *v3) getConsumer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return ok(w, 200, a.consumerObj(cid, d.Group, m))
+	return v3OK(w, 200, a.consumerObj(cid, d.Group, m))
 }
 
 func (a *v3) listAssignments(w http.ResponseWriter, r *http.Request) error {
@@ -183,19 +183,19 @@ func (a *v3) listAssignments(w http.ResponseWriter, r *http.Request) error {
 				ps := strconv.Itoa(int(p))
 				data = append(data, obj{
 					"kind":              "KafkaConsumerAssignment",
-					"metadata":          meta(a.curl(cid, "consumer-groups", d.Group, "consumers", m.MemberID, "assignments", t.Topic, "partitions", ps), ""),
+					"metadata":          v3Meta(a.curl(cid, "consumer-groups", d.Group, "consumers", m.MemberID, "assignments", t.Topic, "partitions", ps), ""),
 					"cluster_id":        cid,
 					"consumer_group_id": d.Group,
 					"consumer_id":       m.MemberID,
 					"topic_name":        t.Topic,
 					"partition_id":      p,
-					"partition":         rel(a.curl(cid, "topics", t.Topic, "partitions", ps)),
-					"lag":               rel(a.curl(cid, "consumer-groups", d.Group, "lags", t.Topic, "partitions", ps)),
+					"partition":         v3Rel(a.curl(cid, "topics", t.Topic, "partitions", ps)),
+					"lag":               v3Rel(a.curl(cid, "consumer-groups", d.Group, "lags", t.Topic, "partitions", ps)),
 				})
 			}
 		}
 	}
-	return ok(w, 200, list("KafkaConsumerAssignmentList", a.curl(cid, "consumer-groups", d.Group, "consumers", m.MemberID, "assignments"), data))
+	return v3OK(w, 200, v3Coll("KafkaConsumerAssignmentList", a.curl(cid, "consumer-groups", d.Group, "consumers", m.MemberID, "assignments"), data))
 }
 
 // lags computes the lag of group {g} on every partition it committed or
@@ -216,7 +216,7 @@ func (a *v3) lags(ctx context.Context, g string) ([]kadm.GroupMemberLag, error) 
 		return nil, fmt.Errorf("lag of %s: %w", g, err)
 	}
 	var out []kadm.GroupMemberLag
-	for _, t := range sortedKeys(l.Lag) {
+	for _, t := range v3SortedKeys(l.Lag) {
 		ps := l.Lag[t]
 		ids := make([]int32, 0, len(ps))
 		for p := range ps {
@@ -234,7 +234,7 @@ func (a *v3) lagObj(cid, g string, l kadm.GroupMemberLag) obj {
 	ps := strconv.Itoa(int(l.Partition))
 	o := obj{
 		"kind":              "KafkaConsumerLag",
-		"metadata":          meta(a.curl(cid, "consumer-groups", g, "lags", l.Topic, "partitions", ps), "crn:///kafka="+cid+"/consumer-group="+g+"/lag="+l.Topic+"/partition="+ps),
+		"metadata":          v3Meta(a.curl(cid, "consumer-groups", g, "lags", l.Topic, "partitions", ps), "crn:///kafka="+cid+"/consumer-group="+g+"/lag="+l.Topic+"/partition="+ps),
 		"cluster_id":        cid,
 		"consumer_group_id": g,
 		"topic_name":        l.Topic,
@@ -266,7 +266,7 @@ func (a *v3) listLags(w http.ResponseWriter, r *http.Request) error {
 	for _, l := range ls {
 		data = append(data, a.lagObj(cid, g, l))
 	}
-	return ok(w, 200, list("KafkaConsumerLagList", a.curl(cid, "consumer-groups", g, "lags"), data))
+	return v3OK(w, 200, v3Coll("KafkaConsumerLagList", a.curl(cid, "consumer-groups", g, "lags"), data))
 }
 
 func (a *v3) getLag(w http.ResponseWriter, r *http.Request) error {
@@ -275,7 +275,7 @@ func (a *v3) getLag(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	g, t := r.PathValue("g"), r.PathValue("t")
-	p, err := pathInt32(r, "p")
+	p, err := v3PathInt32(r, "p")
 	if err != nil {
 		return err
 	}
@@ -285,7 +285,7 @@ func (a *v3) getLag(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, l := range ls {
 		if l.Topic == t && l.Partition == p {
-			return ok(w, 200, a.lagObj(cid, g, l))
+			return v3OK(w, 200, a.lagObj(cid, g, l))
 		}
 	}
 	return apiErr(404, 404, "Consumer group %s has no lag on %s-%d.", g, t, p)
@@ -303,7 +303,7 @@ func (a *v3) lagSummary(w http.ResponseWriter, r *http.Request) error {
 	}
 	o := obj{
 		"kind":                 "KafkaConsumerGroupLagSummary",
-		"metadata":             meta(a.curl(cid, "consumer-groups", g, "lag-summary"), "crn:///kafka="+cid+"/consumer-group="+g+"/lag-summary"),
+		"metadata":             v3Meta(a.curl(cid, "consumer-groups", g, "lag-summary"), "crn:///kafka="+cid+"/consumer-group="+g+"/lag-summary"),
 		"cluster_id":           cid,
 		"consumer_group_id":    g,
 		"max_lag_consumer_id":  "",
@@ -326,13 +326,13 @@ func (a *v3) lagSummary(w http.ResponseWriter, r *http.Request) error {
 		maxLag = lag
 		ps := strconv.Itoa(int(l.Partition))
 		o["max_lag"], o["max_lag_topic_name"], o["max_lag_partition_id"] = lag, l.Topic, l.Partition
-		o["max_lag_partition"] = rel(a.curl(cid, "topics", l.Topic, "partitions", ps))
+		o["max_lag_partition"] = v3Rel(a.curl(cid, "topics", l.Topic, "partitions", ps))
 		o["max_lag_consumer_id"], o["max_lag_instance_id"], o["max_lag_client_id"], o["max_lag_consumer"] = "", nil, "", nil
 		if l.Member != nil {
 			o["max_lag_consumer_id"], o["max_lag_instance_id"], o["max_lag_client_id"] = l.Member.MemberID, l.Member.InstanceID, l.Member.ClientID
-			o["max_lag_consumer"] = rel(a.curl(cid, "consumer-groups", g, "consumers", l.Member.MemberID))
+			o["max_lag_consumer"] = v3Rel(a.curl(cid, "consumer-groups", g, "consumers", l.Member.MemberID))
 		}
 	}
 	o["total_lag"] = total
-	return ok(w, 200, o)
+	return v3OK(w, 200, o)
 }

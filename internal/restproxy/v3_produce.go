@@ -174,7 +174,7 @@ func (a *v3) encodeData(ctx context.Context, topic string, isKey bool, d *v3Data
 func v3Time(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
 // report is the delivery report of a produced record.
-func report(pt produceTarget, r *kgo.Record, kinfo, vinfo obj) obj {
+func v3Report(pt produceTarget, r *kgo.Record, kinfo, vinfo obj) obj {
 	return obj{
 		"error_code": 200, "cluster_id": pt.cid, "topic_name": pt.topic,
 		"partition_id": r.Partition, "offset": r.Offset, "timestamp": v3Time(r.Timestamp),
@@ -299,7 +299,7 @@ func (a *v3) produce(w http.ResponseWriter, r *http.Request) error {
 			break
 		}
 		if err != nil {
-			queue <- failed(err)
+			queue <- v3Failed(err)
 			if fatal {
 				break
 			}
@@ -307,7 +307,7 @@ func (a *v3) produce(w http.ResponseWriter, r *http.Request) error {
 		}
 		kr, kinfo, vinfo, err := a.kafkaRecord(ctx, pt, &rec)
 		if err != nil {
-			queue <- failed(err)
+			queue <- v3Failed(err)
 			continue
 		}
 		a.send(ctx, pt, queue, kr, kinfo, vinfo)
@@ -318,7 +318,7 @@ func (a *v3) produce(w http.ResponseWriter, r *http.Request) error {
 }
 
 // failed is the pending report of a record that was not produced.
-func failed(err error) *pendingReport {
+func v3Failed(err error) *pendingReport {
 	p := &pendingReport{done: make(chan struct{}), report: errReport(err)}
 	close(p.done)
 	return p
@@ -333,7 +333,7 @@ func (a *v3) send(ctx context.Context, pt produceTarget, queue chan<- *pendingRe
 		if err != nil {
 			p.report = errReport(err)
 		} else {
-			p.report = report(pt, r, kinfo, vinfo)
+			p.report = v3Report(pt, r, kinfo, vinfo)
 		}
 		close(p.done)
 	})
@@ -398,7 +398,7 @@ func (a *v3) produceBatch(w http.ResponseWriter, r *http.Request) error {
 			if err != nil {
 				reports[i] = errReport(err)
 			} else {
-				reports[i] = report(pt, r, kinfo, vinfo)
+				reports[i] = v3Report(pt, r, kinfo, vinfo)
 			}
 		})
 	}
@@ -413,7 +413,7 @@ func (a *v3) produceBatch(w http.ResponseWriter, r *http.Request) error {
 			failures = append(failures, rep)
 		}
 	}
-	return ok(w, 207, obj{"successes": successes, "failures": failures})
+	return v3OK(w, 207, obj{"successes": successes, "failures": failures})
 }
 
 // utf8Valid says b is text (the STRING type on consume).

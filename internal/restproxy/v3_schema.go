@@ -111,11 +111,6 @@ func subjectFor(topic string, isKey bool, typ string, d *v3Data) (string, error)
 	return "", apiErr(400, 400, "subject_name_strategy %q: want TOPIC_NAME, RECORD_NAME or TOPIC_RECORD_NAME", d.SubjectNameStrategy)
 }
 
-var (
-	protoPackageRE = regexp.MustCompile(`(?m)^\s*package\s+([\w.]+)\s*;`)
-	protoMessageRE = regexp.MustCompile(`(?m)^\s*message\s+(\w+)`)
-)
-
 // recordName is the full name of an inline schema's record: Avro's
 // namespace.name, Protobuf's package.FirstMessage, JSON Schema's title.
 func recordName(typ, text string) string {
@@ -134,6 +129,8 @@ func recordName(typ, text string) string {
 		_ = json.Unmarshal([]byte(text), &s)
 		return s.Title
 	case "PROTOBUF":
+		protoPackageRE := regexp.MustCompile(`\bpackage\s+([\w.]+)\s*;`)
+		protoMessageRE := regexp.MustCompile(`\bmessage\s+(\w+)`)
 		m := protoMessageRE.FindStringSubmatch(text)
 		if m == nil {
 			return ""
@@ -237,7 +234,7 @@ func (a *v3) decodeSchema(ctx context.Context, r *kgo.Record, isKey bool, typ st
 	}
 	data, err := a.s.schemas.decode(ctx, registryType(typ), b, hs, isKey)
 	if err != nil {
-		return dataObj(b, "BINARY")
+		return v3DataObj(b, "BINARY")
 	}
 	o := obj{"type": typ, "data": data}
 	if fr, err := wire.Split(b, hs, isKey); err == nil && !fr.Header.IsGUID() {

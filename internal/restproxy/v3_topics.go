@@ -98,7 +98,7 @@ func (a *v3) topicCfgs(f cfgHandler) v3Handler {
 
 // broker is broker {bid} (404 if there is none).
 func (a *v3) broker(r *http.Request) (kadm.BrokerDetail, error) {
-	id, err := pathInt32(r, "bid")
+	id, err := v3PathInt32(r, "bid")
 	if err != nil {
 		return kadm.BrokerDetail{}, err
 	}
@@ -118,14 +118,14 @@ func (a *v3) brokerObj(cid string, b kadm.BrokerDetail) obj {
 	id := strconv.Itoa(int(b.NodeID))
 	return obj{
 		"kind":               "KafkaBroker",
-		"metadata":           meta(a.curl(cid, "brokers", id), "crn:///kafka="+cid+"/broker="+id),
+		"metadata":           v3Meta(a.curl(cid, "brokers", id), "crn:///kafka="+cid+"/broker="+id),
 		"cluster_id":         cid,
 		"broker_id":          b.NodeID,
 		"host":               b.Host,
 		"port":               b.Port,
 		"rack":               b.Rack,
-		"configs":            rel(a.curl(cid, "brokers", id, "configs")),
-		"partition_replicas": rel(a.curl(cid, "brokers", id, "partition-replicas")),
+		"configs":            v3Rel(a.curl(cid, "brokers", id, "configs")),
+		"partition_replicas": v3Rel(a.curl(cid, "brokers", id, "partition-replicas")),
 	}
 }
 
@@ -142,7 +142,7 @@ func (a *v3) listBrokers(w http.ResponseWriter, r *http.Request) error {
 	for _, b := range bs {
 		data = append(data, a.brokerObj(cid, b))
 	}
-	return ok(w, 200, list("KafkaBrokerList", a.curl(cid, "brokers"), data))
+	return v3OK(w, 200, v3Coll("KafkaBrokerList", a.curl(cid, "brokers"), data))
 }
 
 func (a *v3) getBroker(w http.ResponseWriter, r *http.Request) error {
@@ -154,7 +154,7 @@ func (a *v3) getBroker(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return ok(w, 200, a.brokerObj(cid, b))
+	return v3OK(w, 200, a.brokerObj(cid, b))
 }
 
 // brokerReplicas lists the partition replicas broker {bid} hosts.
@@ -179,7 +179,7 @@ func (a *v3) brokerReplicas(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
-	return ok(w, 200, list("KafkaReplicaList", a.curl(cid, "brokers", strconv.Itoa(int(b.NodeID)), "partition-replicas"), data))
+	return v3OK(w, 200, v3Coll("KafkaReplicaList", a.curl(cid, "brokers", strconv.Itoa(int(b.NodeID)), "partition-replicas"), data))
 }
 
 // topic is topic t's metadata (404 if there is none).
@@ -201,15 +201,15 @@ func (a *v3) topic(ctx context.Context, t string) (kadm.TopicDetail, error) {
 func (a *v3) topicObj(cid, t string, internal bool, partitions, rf int) obj {
 	return obj{
 		"kind":                    "KafkaTopic",
-		"metadata":                meta(a.curl(cid, "topics", t), "crn:///kafka="+cid+"/topic="+t),
+		"metadata":                v3Meta(a.curl(cid, "topics", t), "crn:///kafka="+cid+"/topic="+t),
 		"cluster_id":              cid,
 		"topic_name":              t,
 		"is_internal":             internal,
 		"replication_factor":      rf,
 		"partitions_count":        partitions,
-		"partitions":              rel(a.curl(cid, "topics", t, "partitions")),
-		"configs":                 rel(a.curl(cid, "topics", t, "configs")),
-		"partition_reassignments": rel(a.curl(cid, "topics", t, "partitions", "-", "reassignment")),
+		"partitions":              v3Rel(a.curl(cid, "topics", t, "partitions")),
+		"configs":                 v3Rel(a.curl(cid, "topics", t, "configs")),
+		"partition_reassignments": v3Rel(a.curl(cid, "topics", t, "partitions", "-", "reassignment")),
 		"authorized_operations":   []string{},
 	}
 }
@@ -235,7 +235,7 @@ func (a *v3) listTopics(w http.ResponseWriter, r *http.Request) error {
 	for _, name := range ts.Names() {
 		data = append(data, a.topicDetailObj(cid, ts[name]))
 	}
-	return ok(w, 200, list("KafkaTopicList", a.curl(cid, "topics"), data))
+	return v3OK(w, 200, v3Coll("KafkaTopicList", a.curl(cid, "topics"), data))
 }
 
 func (a *v3) getTopic(w http.ResponseWriter, r *http.Request) error {
@@ -247,7 +247,7 @@ func (a *v3) getTopic(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return ok(w, 200, a.topicDetailObj(cid, d))
+	return v3OK(w, 200, a.topicDetailObj(cid, d))
 }
 
 // createTopicBody is the body of POST /topics.
@@ -319,7 +319,7 @@ func (a *v3) createTopic(w http.ResponseWriter, r *http.Request) error {
 		}
 		return apiErr(st, st, "%s", msg)
 	}
-	return ok(w, 201, a.topicObj(cid, b.TopicName, false, int(rt.NumPartitions), int(rt.ReplicationFactor)))
+	return v3OK(w, 201, a.topicObj(cid, b.TopicName, false, int(rt.NumPartitions), int(rt.ReplicationFactor)))
 }
 
 // patchTopic raises the partition count: {"partitions_count": n}.
@@ -363,7 +363,7 @@ func (a *v3) patchTopic(w http.ResponseWriter, r *http.Request) error {
 	}
 	o := a.topicDetailObj(cid, d)
 	o["partitions_count"] = max(b.PartitionsCount, len(d.Partitions))
-	return ok(w, 200, o)
+	return v3OK(w, 200, o)
 }
 
 func (a *v3) deleteTopic(w http.ResponseWriter, r *http.Request) error {
@@ -386,7 +386,7 @@ func (a *v3) deleteTopic(w http.ResponseWriter, r *http.Request) error {
 		}
 		return fmt.Errorf("delete topic %s: %w", t, resp.Err)
 	}
-	return noContent(w)
+	return v3NoContent(w)
 }
 
 // partition is partition {p} of topic {t} (404 if either is unknown).
@@ -395,7 +395,7 @@ func (a *v3) partition(r *http.Request) (kadm.PartitionDetail, error) {
 	if err != nil {
 		return kadm.PartitionDetail{}, err
 	}
-	p, err := pathInt32(r, "p")
+	p, err := v3PathInt32(r, "p")
 	if err != nil {
 		return kadm.PartitionDetail{}, err
 	}
@@ -410,16 +410,16 @@ func (a *v3) partitionObj(cid string, p kadm.PartitionDetail) obj {
 	ps := strconv.Itoa(int(p.Partition))
 	o := obj{
 		"kind":         "KafkaPartition",
-		"metadata":     meta(a.curl(cid, "topics", p.Topic, "partitions", ps), "crn:///kafka="+cid+"/topic="+p.Topic+"/partition="+ps),
+		"metadata":     v3Meta(a.curl(cid, "topics", p.Topic, "partitions", ps), "crn:///kafka="+cid+"/topic="+p.Topic+"/partition="+ps),
 		"cluster_id":   cid,
 		"topic_name":   p.Topic,
 		"partition_id": p.Partition,
 		"leader":       nil,
-		"replicas":     rel(a.curl(cid, "topics", p.Topic, "partitions", ps, "replicas")),
-		"reassignment": rel(a.curl(cid, "topics", p.Topic, "partitions", ps, "reassignment")),
+		"replicas":     v3Rel(a.curl(cid, "topics", p.Topic, "partitions", ps, "replicas")),
+		"reassignment": v3Rel(a.curl(cid, "topics", p.Topic, "partitions", ps, "reassignment")),
 	}
 	if p.Leader >= 0 {
-		o["leader"] = rel(a.curl(cid, "topics", p.Topic, "partitions", ps, "replicas", strconv.Itoa(int(p.Leader))))
+		o["leader"] = v3Rel(a.curl(cid, "topics", p.Topic, "partitions", ps, "replicas", strconv.Itoa(int(p.Leader))))
 	}
 	return o
 }
@@ -428,7 +428,7 @@ func (a *v3) replicaObj(cid string, p kadm.PartitionDetail, broker int32) obj {
 	ps, bs := strconv.Itoa(int(p.Partition)), strconv.Itoa(int(broker))
 	return obj{
 		"kind": "KafkaReplica",
-		"metadata": meta(a.curl(cid, "topics", p.Topic, "partitions", ps, "replicas", bs),
+		"metadata": v3Meta(a.curl(cid, "topics", p.Topic, "partitions", ps, "replicas", bs),
 			"crn:///kafka="+cid+"/topic="+p.Topic+"/partition="+ps+"/replica="+bs),
 		"cluster_id":   cid,
 		"topic_name":   p.Topic,
@@ -436,7 +436,7 @@ func (a *v3) replicaObj(cid string, p kadm.PartitionDetail, broker int32) obj {
 		"broker_id":    broker,
 		"is_leader":    p.Leader == broker,
 		"is_in_sync":   slices.Contains(p.ISR, broker),
-		"broker":       rel(a.curl(cid, "brokers", bs)),
+		"broker":       v3Rel(a.curl(cid, "brokers", bs)),
 	}
 }
 
@@ -453,7 +453,7 @@ func (a *v3) listPartitions(w http.ResponseWriter, r *http.Request) error {
 	for _, p := range d.Partitions.Sorted() {
 		data = append(data, a.partitionObj(cid, p))
 	}
-	return ok(w, 200, list("KafkaPartitionList", a.curl(cid, "topics", d.Topic, "partitions"), data))
+	return v3OK(w, 200, v3Coll("KafkaPartitionList", a.curl(cid, "topics", d.Topic, "partitions"), data))
 }
 
 func (a *v3) getPartition(w http.ResponseWriter, r *http.Request) error {
@@ -465,7 +465,7 @@ func (a *v3) getPartition(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return ok(w, 200, a.partitionObj(cid, p))
+	return v3OK(w, 200, a.partitionObj(cid, p))
 }
 
 func (a *v3) listReplicas(w http.ResponseWriter, r *http.Request) error {
@@ -481,7 +481,7 @@ func (a *v3) listReplicas(w http.ResponseWriter, r *http.Request) error {
 	for _, b := range p.Replicas {
 		data = append(data, a.replicaObj(cid, p, b))
 	}
-	return ok(w, 200, list("KafkaReplicaList", a.curl(cid, "topics", p.Topic, "partitions", strconv.Itoa(int(p.Partition)), "replicas"), data))
+	return v3OK(w, 200, v3Coll("KafkaReplicaList", a.curl(cid, "topics", p.Topic, "partitions", strconv.Itoa(int(p.Partition)), "replicas"), data))
 }
 
 func (a *v3) getReplica(w http.ResponseWriter, r *http.Request) error {
@@ -493,14 +493,14 @@ func (a *v3) getReplica(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	b, err := pathInt32(r, "bid")
+	b, err := v3PathInt32(r, "bid")
 	if err != nil {
 		return err
 	}
 	if !slices.Contains(p.Replicas, b) {
 		return apiErr(404, 404, "Replica %d of %s-%d cannot be found.", b, p.Topic, p.Partition)
 	}
-	return ok(w, 200, a.replicaObj(cid, p, b))
+	return v3OK(w, 200, a.replicaObj(cid, p, b))
 }
 
 // reassignments answers the ongoing reassignments: of one partition (one
@@ -530,7 +530,7 @@ func (a *v3) reassignments(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("list reassignments: %w", err)
 	}
 	var data []obj
-	for _, topic := range sortedKeys(rs) {
+	for _, topic := range v3SortedKeys(rs) {
 		parts := rs[topic]
 		ids := make([]int32, 0, len(parts))
 		for id := range parts {
@@ -547,7 +547,7 @@ func (a *v3) reassignments(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		if ra, found := rs[t][pp.Partition]; found {
-			return ok(w, 200, a.reassignmentObj(cid, ra))
+			return v3OK(w, 200, a.reassignmentObj(cid, ra))
 		}
 		return apiErr(404, 404, "No ongoing reassignment of %s-%d.", t, pp.Partition)
 	}
@@ -555,7 +555,7 @@ func (a *v3) reassignments(w http.ResponseWriter, r *http.Request) error {
 	if t != "" {
 		self = a.curl(cid, "topics", t, "partitions", "-", "reassignment")
 	}
-	return ok(w, 200, list("KafkaReassignmentList", self, data))
+	return v3OK(w, 200, v3Coll("KafkaReassignmentList", self, data))
 }
 
 func (a *v3) reassignmentObj(cid string, ra kadm.ListPartitionReassignmentsResponse) obj {
@@ -568,19 +568,19 @@ func (a *v3) reassignmentObj(cid string, ra kadm.ListPartitionReassignmentsRespo
 	}
 	return obj{
 		"kind": "KafkaReassignment",
-		"metadata": meta(a.curl(cid, "topics", ra.Topic, "partitions", ps, "reassignment"),
+		"metadata": v3Meta(a.curl(cid, "topics", ra.Topic, "partitions", ps, "reassignment"),
 			"crn:///kafka="+cid+"/topic="+ra.Topic+"/partition="+ps),
 		"cluster_id":        cid,
 		"topic_name":        ra.Topic,
 		"partition_id":      ra.Partition,
 		"adding_replicas":   nz(ra.AddingReplicas),
 		"removing_replicas": nz(ra.RemovingReplicas),
-		"replicas":          rel(a.curl(cid, "topics", ra.Topic, "partitions", ps, "replicas")),
+		"replicas":          v3Rel(a.curl(cid, "topics", ra.Topic, "partitions", ps, "replicas")),
 	}
 }
 
-// sortedKeys is m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
+// v3SortedKeys is m's keys in order.
+func v3SortedKeys[V any](m map[string]V) []string {
 	ks := make([]string, 0, len(m))
 	for k := range m {
 		ks = append(ks, k)
