@@ -190,3 +190,8 @@ func errDescription(status string) string {
 func oaPlus(params []obj, more ...obj) []obj {
 	return append(append(make([]obj, 0, len(params)+len(more)), params...), more...)
 }
+
+// oaIntRange is an integer schema from min to max.
+func oaIntRange(min, max int) obj {
+	return obj{"type": "integer", "minimum": min, "maximum": max}
+}

@@ -22,10 +22,10 @@ func v2Schemas() obj {
 		"V2ProduceRequest": oaObject(obj{
 			"records": oaArray(oaObject(obj{
 				"key": oaAny(), "value": oaAny(),
-				"partition": obj{"type": "integer", "format": "int32", "minimum": 0},
+				"partition": oaIntRange(0, 1<<31-1),
 			})),
-			"key_schema": oaStr(), "key_schema_id": obj{"type": "integer", "format": "int32"},
-			"value_schema": oaStr(), "value_schema_id": obj{"type": "integer", "format": "int32"},
+			"key_schema": oaStr(), "key_schema_id": oaIntRange(0, 1<<31-1),
+			"value_schema": oaStr(), "value_schema_id": oaIntRange(0, 1<<31-1),
 		}, "records"),
 		"V2ProduceResponse": oaObject(obj{
 			"offsets": oaArray(oaObject(obj{
@@ -88,7 +88,7 @@ func v2RecordTypes() []string {
 func (d *apiDoc) v2() {
 	const tag = "v2"
 	topic := oaPath("topic", oaStr(), "A topic")
-	part := oaPath("partition", obj{"type": "integer", "format": "int32", "minimum": 0}, "A partition")
+	part := oaPath("partition", oaIntRange(0, 1<<31-1), "A partition")
 	get := func(path, summary string, params []obj, s obj, errs ...string) {
 		d.op("GET", path, summary, tag, params, nil,
 			oaResponses(v2JSON, obj{"200": oaResp(summary, s, v2JSON)}, append([]string{"406"}, errs...)...))
@@ -130,8 +130,8 @@ func (d *apiDoc) v2() {
 	none("POST", base+"/positions/beginning", "Seek to the beginning", inst, body(oaRef("V2TopicPartitions")), "400", "404", "409", "422")
 	none("POST", base+"/positions/end", "Seek to the end", inst, body(oaRef("V2TopicPartitions")), "400", "404", "409", "422")
 	d.op("GET", base+"/records", "Fetch records", tag, oaPlus(inst,
-		oaQuery("timeout", obj{"type": "integer", "minimum": 0}, "How long to wait for records, in ms"),
-		oaQuery("max_bytes", obj{"type": "integer", "minimum": 0}, "At most this many bytes of keys and values")), nil,
+		oaQuery("timeout", oaIntRange(0, 1e15), "How long to wait for records, in ms"),
+		oaQuery("max_bytes", oaIntRange(0, 1e15), "At most this many bytes of keys and values")), nil,
 		oaResponses(v2JSON, obj{"200": oaResp("The records", oaRef("V2Records"), v2RecordTypes()...)}, "400", "404", "406", "422"))
 	none("POST", base+"/offsets", "Commit offsets (without a body: the positions consumed)", inst,
 		obj{"required": false, "content": oaContent(oaRef("V2CommitOffsets"), v2JSON, "application/json")}, "400", "404", "422")

@@ -23,24 +23,28 @@ func v3Schemas() obj {
 		"type": oaStr(), "size": oaInt(), "subject": oaStr(), "schema_id": oaInt(), "schema_version": oaInt(),
 	}, "type", "size"))
 	data := oaObject(obj{
-		"type": obj{"type": "string", "enum": []string{
+		"type": obj{"type": "string", "nullable": true, "enum": []string{
 			"BINARY", "JSON", "STRING", "AVRO", "JSONSCHEMA", "PROTOBUF",
 			"binary", "json", "string", "avro", "jsonschema", "protobuf"}},
-		"data": oaAny(), "subject": oaStr(), "subject_name_strategy": obj{"type": "string",
+		"data": oaAny(), "subject": oaNullable(oaStr()), "subject_name_strategy": obj{"type": "string", "nullable": true,
 			"enum": []string{"TOPIC_NAME", "RECORD_NAME", "TOPIC_RECORD_NAME"}},
-		"schema_id": oaInt(), "schema_version": oaInt(), "schema": oaStr(),
+		"schema_id": oaNullable(oaIntRange(0, 1<<31-1)), "schema_version": oaNullable(oaIntRange(-1, 1<<31-1)), "schema": oaNullable(oaStr()),
 	})
 	record := obj{
-		"partition_id": obj{"type": "integer", "format": "int32", "minimum": 0},
-		"headers":      oaArray(oaObject(obj{"name": obj{"type": "string", "minLength": 1}, "value": oaNullable(obj{"type": "string", "format": "byte"})}, "name")),
+		"partition_id": oaNullable(oaIntRange(0, 1<<31-1)),
+		"headers":      oaNullable(oaArray(oaObject(obj{"name": obj{"type": "string", "minLength": 1}, "value": oaNullable(obj{"type": "string", "format": "byte"})}, "name"))),
 		"key":          oaNullable(oaRef("ProduceData")),
 		"value":        oaNullable(oaRef("ProduceData")),
-		"timestamp":    obj{"type": "string", "format": "date-time"},
+		"timestamp":    obj{"type": "string", "format": "date-time", "nullable": true},
 	}
 	produceResponse := oaObject(obj{
 		"error_code": oaInt(), "message": oaStr(), "cluster_id": oaStr(), "topic_name": oaStr(),
 		"partition_id": oaInt(), "offset": oaInt(), "timestamp": oaStr(), "key": keyValueInfo, "value": keyValueInfo,
 	}, "error_code")
+	batchSuccess := oaObject(obj{
+		"id": oaStr(), "cluster_id": oaStr(), "topic_name": oaStr(),
+		"partition_id": oaInt(), "offset": oaInt(), "timestamp": oaStr(), "key": keyValueInfo, "value": keyValueInfo,
+	}, "id", "partition_id", "offset")
 	batchEntry := obj{"id": obj{"type": "string", "minLength": 1}}
 	for k, v := range record {
 		batchEntry[k] = v
@@ -101,32 +105,32 @@ func v3Schemas() obj {
 			"host": oaStr(), "operation": oaStr(), "permission": oaStr(),
 		}, "resource_type", "resource_name", "pattern_type", "principal", "host", "operation", "permission"),
 		"CreateTopicRequest": oaObject(obj{
-			"topic_name":         obj{"type": "string", "minLength": 1},
-			"partitions_count":   obj{"type": "integer", "format": "int32"},
-			"replication_factor": obj{"type": "integer", "format": "int16"},
-			"replicas_assignments": oaArray(oaObject(obj{
-				"partition_id": obj{"type": "integer", "format": "int32"},
-				"broker_ids":   oaArray(obj{"type": "integer", "format": "int32"}),
-			})),
-			"configs":       oaArray(oaObject(obj{"name": oaStr(), "value": oaNullable(oaStr())})),
-			"validate_only": oaBool(),
+			"topic_name":         topicName(),
+			"partitions_count":   oaNullable(oaIntRange(1, maxPartitions)),
+			"replication_factor": oaNullable(oaIntRange(1, 32767)),
+			"replicas_assignments": oaNullable(oaArray(oaObject(obj{
+				"partition_id": oaIntRange(0, 1<<31-1),
+				"broker_ids":   oaArray(oaIntRange(0, 1<<31-1)),
+			}, "partition_id", "broker_ids"))),
+			"configs":       oaNullable(oaArray(oaObject(obj{"name": oaStr(), "value": oaNullable(oaStr())}, "name"))),
+			"validate_only": oaNullable(oaBool()),
 		}, "topic_name"),
-		"UpdateTopicRequest": oaObject(obj{"partitions_count": obj{"type": "integer", "minimum": 1}}, "partitions_count"),
+		"UpdateTopicRequest": oaObject(obj{"partitions_count": oaIntRange(1, maxPartitions)}, "partitions_count"),
 		"UpdateConfigRequest": oaObject(obj{"value": oaStr()}, "value"),
 		"AlterConfigsRequest": oaObject(obj{
-			"data": oaArray(oaObject(obj{
+			"data": oaNullable(oaArray(oaObject(obj{
 				"name":      oaStr(),
 				"value":     oaNullable(oaStr()),
-				"operation": obj{"type": "string", "enum": []string{"SET", "DELETE", "set", "delete"}},
-			}, "name")),
-			"validate_only": oaBool(),
+				"operation": obj{"type": "string", "nullable": true, "enum": []string{"SET", "DELETE", "set", "delete"}},
+			}, "name"))),
+			"validate_only": oaNullable(oaBool()),
 		}),
 		"CreateAclRequest": oaObject(obj{
 			"resource_type": obj{"type": "string", "enum": []string{"TOPIC", "GROUP", "CLUSTER", "TRANSACTIONAL_ID", "DELEGATION_TOKEN", "USER"}},
 			"resource_name": oaStr(),
 			"pattern_type":  obj{"type": "string", "enum": []string{"LITERAL", "PREFIXED"}},
 			"principal":     oaStr(),
-			"host":          oaStr(),
+			"host":          oaNullable(oaStr()),
 			"operation": obj{"type": "string", "enum": []string{"ALL", "READ", "WRITE", "CREATE", "DELETE", "ALTER",
 				"DESCRIBE", "CLUSTER_ACTION", "DESCRIBE_CONFIGS", "ALTER_CONFIGS", "IDEMPOTENT_WRITE"}},
 			"permission": obj{"type": "string", "enum": []string{"ALLOW", "DENY"}},
@@ -138,7 +142,7 @@ func v3Schemas() obj {
 			"entries": obj{"type": "array", "minItems": 1, "items": oaObject(batchEntry, "id")},
 		}, "entries"),
 		"ProduceBatchResponse": oaObject(obj{
-			"successes": oaArray(produceResponse),
+			"successes": oaArray(batchSuccess),
 			"failures":  oaArray(oaObject(obj{"id": oaStr(), "error_code": oaInt(), "message": oaStr()}, "id", "error_code", "message")),
 		}, "successes", "failures"),
 		"ConsumedRecord": oaObject(obj{
@@ -164,13 +168,18 @@ const (
 // v3 params.
 func cidParam() obj { return oaPath("cluster_id", oaStr(), "The cluster id (GET /v3/clusters)") }
 func topicParam() obj {
-	return oaPath("topic_name", oaStr(), "A topic")
+	return oaPath("topic_name", topicName(), "A topic")
+}
+
+// topicName is the schema of a topic name Kafka takes.
+func topicName() obj {
+	return obj{"type": "string", "pattern": "^[a-zA-Z0-9._-]{1,249}$", "not": obj{"enum": []string{".", ".."}}}
 }
 func partParam() obj {
-	return oaPath("partition_id", obj{"type": "integer", "format": "int32", "minimum": 0}, "A partition")
+	return oaPath("partition_id", oaIntRange(0, 1<<31-1), "A partition")
 }
 func brokerParam() obj {
-	return oaPath("broker_id", obj{"type": "integer", "format": "int32", "minimum": 0}, "A broker")
+	return oaPath("broker_id", oaIntRange(0, 1<<31-1), "A broker")
 }
 func nameParam() obj  { return oaPath("name", oaStr(), "A config name") }
 func groupParam() obj { return oaPath("consumer_group_id", oaStr(), "A consumer group") }
@@ -283,20 +292,21 @@ func (d *apiDoc) v3Records() {
 	d.op("POST", v3Base+"/topics/{topic_name}/records:batch", "Produce a batch of records", tag, t,
 		oaBody(oaRef("ProduceBatchRequest"), v3JSON),
 		oaResponses(v3JSON, obj{"207": oaResp("The outcome of each entry", oaRef("ProduceBatchResponse"), v3JSON)}, "400", "404", "413"))
+	eventID := obj{"type": "string", "pattern": "^[0-9]{1,9}:[0-9]{1,18}(,[0-9]{1,9}:[0-9]{1,18})*$"}
 	fmtEnum := obj{"type": "string", "enum": []string{"BINARY", "STRING", "JSON", "AVRO", "JSONSCHEMA", "PROTOBUF"}}
 	d.op("GET", v3Base+"/topics/{topic_name}/records",
 		"Consume records as server-sent events (Accept: text/event-stream; each id is <partition>:<offset>[,...], "+
 			"resumed by Last-Event-ID) or JSON lines (application/x-ndjson)", tag,
 		oaPlus(t,
-			oaQuery("partition_id", obj{"type": "integer", "format": "int32", "minimum": 0}, "One partition (default: all)"),
-			oaQuery("offset", obj{"type": "string", "pattern": "^([0-9]+|earliest|latest)$"}, "Where to start: an offset, earliest (default) or latest"),
-			oaQuery("timestamp", oaStr(), "Where to start: RFC 3339 or Unix milliseconds (excludes offset)"),
-			oaQuery("max_records", obj{"type": "integer", "minimum": 0}, "Stop after this many records"),
-			oaQuery("timeout_ms", obj{"type": "integer", "minimum": 0}, "Stop after this long without a record (0: never)"),
+			oaQuery("partition_id", oaIntRange(0, 1<<31-1), "One partition (default: all)"),
+			oaQuery("offset", obj{"type": "string", "pattern": "^([0-9]{1,18}|earliest|latest)$"}, "Where to start: an offset, earliest (default) or latest"),
+			oaQuery("timestamp", obj{"type": "string", "pattern": "^[0-9]{1,15}$"}, "Where to start when offset is not given: Unix milliseconds (RFC 3339 is taken too)"),
+			oaQuery("max_records", obj{"type": "integer", "format": "int64", "minimum": 0, "maximum": 1e15}, "Stop after this many records"),
+			oaQuery("timeout_ms", obj{"type": "integer", "minimum": 1, "maximum": 30000}, "Stop after this long without a record (default 30 s for events, 1 s for JSON lines)"),
 			oaQuery("key_format", fmtEnum, "How keys are shown (default BINARY)"),
 			oaQuery("value_format", fmtEnum, "How values are shown (default BINARY)"),
-			oaQuery("last_event_id", oaStr(), "Resume after this event id (as Last-Event-ID)"),
-			oaHeader("Last-Event-ID", oaStr(), "Resume after this event id"),
+			oaQuery("last_event_id", eventID, "Resume after this event id (as Last-Event-ID)"),
+			oaHeader("Last-Event-ID", eventID, "Resume after this event id"),
 		), nil,
 		oaResponses(v3JSON, obj{"200": obj{
 			"description": "The records",

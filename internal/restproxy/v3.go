@@ -45,8 +45,8 @@ func (s *Server) routesV3(mux *http.ServeMux) {
 	h("POST /v3/clusters/{cid}/topics/{t}/records", a.produce)
 	h("POST /v3/clusters/{cid}/topics/{t}/records:batch", a.produceBatch)
 	h("GET /v3/clusters/{cid}/topics/{t}/records", a.consume)
-	h("/v3/", func(http.ResponseWriter, *http.Request) error {
-		return apiErr(404, 404, "HTTP 404 Not Found")
+	h("/v3/", func(w http.ResponseWriter, r *http.Request) error {
+		return notRouted(mux, w, r)
 	})
 	mux.HandleFunc("GET /openapi.json", openAPIHandler())
 }
@@ -197,7 +197,8 @@ func v3NoContent(w http.ResponseWriter) error {
 func (a *v3) decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 	body := http.MaxBytesReader(w, r.Body, a.s.cfg.MaxRequestBytes)
 	dec := json.NewDecoder(body)
-	if err := dec.Decode(v); err != nil {
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
 		return v3BadJSON(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
@@ -205,6 +206,12 @@ func (a *v3) decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 			return v3BadJSON(err)
 		}
 		return apiErr(400, 400, "request body: more than one JSON value")
+	}
+	if len(raw) == 0 || raw[0] != '{' {
+		return apiErr(400, 400, "request body: want a JSON object")
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return v3BadJSON(err)
 	}
 	return nil
 }
@@ -276,4 +283,25 @@ func (a *v3) clusterObj(ctx context.Context, cid string) (obj, error) {
 		c["controller"] = v3Rel(a.curl(cid, "brokers", strconv.Itoa(int(m.Controller))))
 	}
 	return c, nil
+}
+
+// notRouted answers a /v3/ request no route took: 405 when the path has
+// routes for other methods, else 404.
+func notRouted(mux *http.ServeMux, w http.ResponseWriter, r *http.Request) error {
+	var allow []string
+	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/v3/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		return apiErr(405, 405, "HTTP 405 Method Not Allowed")
+	}
+	return apiErr(404, 404, "HTTP 404 Not Found")
 }

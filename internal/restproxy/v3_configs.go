@@ -121,8 +121,12 @@ type alterOp struct {
 	Operation string  `json:"operation"`
 }
 
-// alterConfigs applies ops to t (IncrementalAlterConfigs).
+// alterConfigs applies ops to t (IncrementalAlterConfigs); a config
+// name the resource does not have is 404.
 func (a *v3) alterConfigs(ctx context.Context, t cfgTarget, ops []alterOp, validateOnly bool) error {
+	if err := a.knownConfigs(ctx, t, ops); err != nil {
+		return err
+	}
 	req := kmsg.NewPtrIncrementalAlterConfigsRequest()
 	req.ValidateOnly = validateOnly
 	res := kmsg.NewIncrementalAlterConfigsRequestResource()
@@ -202,4 +206,29 @@ func (a *v3) alterConfigsBatch(w http.ResponseWriter, r *http.Request, t cfgTarg
 		return err
 	}
 	return v3NoContent(w)
+}
+
+// knownConfigs checks the resource has every config ops name.
+func (a *v3) knownConfigs(ctx context.Context, t cfgTarget, ops []alterOp) error {
+	if len(ops) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(ops))
+	for _, op := range ops {
+		names = append(names, op.Name)
+	}
+	cs, err := a.describeConfigs(ctx, t, names...)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for _, c := range cs {
+		have[c.Name] = true
+	}
+	for _, n := range names {
+		if !have[n] {
+			return apiErr(404, 404, "Config %s cannot be found for %s %v.", n, t.key, t.keyOf)
+		}
+	}
+	return nil
 }

@@ -25,10 +25,11 @@ import (
 // consumer, closed when the request ends.
 //
 // Parameters: partition_id (default every partition); offset (a number,
-// "earliest" (default) or "latest") or timestamp (RFC 3339 or Unix
+// "earliest" (default) or "latest") or else timestamp (RFC 3339 or Unix
 // milliseconds) where to start; max_records (stop after that many);
-// timeout_ms (stop after that long without a record; 0 never; default
-// 30 s for events, consumer.request.timeout.ms (1 s) for JSON lines);
+// timeout_ms (stop after that long without a record, 1 to 30000; default
+// 30 s for events, consumer.request.timeout.ms (1 s) for JSON lines; a
+// client goes on by resuming);
 // key_format and value_format (BINARY (default), STRING, JSON, or the
 // schema'd AVRO, JSONSCHEMA, PROTOBUF; bytes not of the format asked are
 // shown as BINARY).
@@ -42,6 +43,8 @@ const (
 	// sseIdle is how long an event stream waits for a record before it
 	// ends (EventSource reconnects with Last-Event-ID).
 	sseIdle = 30 * time.Second
+	// maxIdle bounds timeout_ms.
+	maxIdle = 30 * time.Second
 )
 
 // consumeReq is a parsed consume request.
@@ -106,6 +109,9 @@ func (a *v3) parseConsume(r *http.Request) (*consumeReq, error) {
 	if err != nil {
 		return nil, err
 	}
+	if ms < 1 || ms > maxIdle.Milliseconds() {
+		return nil, apiErr(400, 400, "timeout_ms %d: want 1 to %d", ms, maxIdle.Milliseconds())
+	}
 	c.idle = time.Duration(ms) * time.Millisecond
 	if c.keyFmt, err = consumeFormat(q.Get("key_format")); err != nil {
 		return nil, err
@@ -119,9 +125,7 @@ func (a *v3) parseConsume(r *http.Request) (*consumeReq, error) {
 // startOffset is where to start: an offset or a timestamp.
 func v3StartOffset(offset, ts string) (kgo.Offset, error) {
 	switch {
-	case offset != "" && ts != "":
-		return kgo.Offset{}, apiErr(400, 400, "offset and timestamp exclude each other")
-	case ts != "":
+	case ts != "" && offset == "":
 		if ms, err := strconv.ParseInt(ts, 10, 64); err == nil {
 			return kgo.NewOffset().AfterMilli(ms), nil
 		}

@@ -119,6 +119,11 @@ func (a *v3) encodeData(ctx context.Context, topic string, isKey bool, d *v3Data
 	if d == nil {
 		return nil, nil, nil
 	}
+	switch strings.ToUpper(d.SubjectNameStrategy) {
+	case "", "TOPIC_NAME", "RECORD_NAME", "TOPIC_RECORD_NAME":
+	default:
+		return nil, nil, apiErr(400, 400, "%s: subject_name_strategy %q: want TOPIC_NAME, RECORD_NAME or TOPIC_RECORD_NAME", what, d.SubjectNameStrategy)
+	}
 	typ := strings.ToUpper(d.Type)
 	if typ == "" {
 		if d.SchemaID != nil || d.SchemaVersion != nil || d.Schema != "" || d.Subject != "" || d.SubjectNameStrategy != "" {
@@ -363,7 +368,9 @@ func writeReports(w io.Writer, rc *http.ResponseController, queue <-chan *pendin
 }
 
 // produceBatch is POST .../records:batch: {"entries":[{"id",...}]} answers
-// 207 with {"successes":[...],"failures":[...]}.
+// 207 with {"successes":[...],"failures":[...]}. A malformed entry (400)
+// fails the whole request; an entry naming a partition or schema that does
+// not exist, or that Kafka refuses, is a failure of its own.
 func (a *v3) produceBatch(w http.ResponseWriter, r *http.Request) error {
 	pt, err := a.target(r)
 	if err != nil {
@@ -378,20 +385,33 @@ func (a *v3) produceBatch(w http.ResponseWriter, r *http.Request) error {
 	if len(body.Entries) == 0 {
 		return apiErr(400, 400, "entries: none")
 	}
+	for i, e := range body.Entries {
+		var id string
+		if json.Unmarshal(e.ID, &id) != nil || id == "" {
+			return apiErr(400, 400, "entry %d: id must be a non-empty string", i)
+		}
+	}
 	ctx := r.Context()
 	reports := make([]obj, len(body.Entries))
-	var wg sync.WaitGroup
+	recs := make([]*kgo.Record, len(body.Entries))
+	infos := make([][2]obj, len(body.Entries))
 	for i := range body.Entries {
-		e := &body.Entries[i]
-		if len(e.ID) == 0 {
-			reports[i] = errReport(apiErr(400, 400, "entry %d has no id", i))
-			continue
-		}
-		kr, kinfo, vinfo, err := a.kafkaRecord(ctx, pt, e)
+		kr, kinfo, vinfo, err := a.kafkaRecord(ctx, pt, &body.Entries[i])
 		if err != nil {
+			if e := v3Error(err); e.status == 400 { // a malformed entry fails the request
+				return apiErr(400, 400, "entry %d: %s", i, e.message)
+			}
 			reports[i] = errReport(err)
 			continue
 		}
+		recs[i], infos[i] = kr, [2]obj{kinfo, vinfo}
+	}
+	var wg sync.WaitGroup
+	for i, kr := range recs {
+		if kr == nil {
+			continue
+		}
+		kinfo, vinfo := infos[i][0], infos[i][1]
 		wg.Add(1)
 		a.s.producer.Produce(ctx, kr, func(r *kgo.Record, err error) {
 			defer wg.Done()

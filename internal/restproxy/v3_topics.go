@@ -16,6 +16,9 @@ import (
 
 // Brokers, topics, partitions, replicas and reassignments.
 
+// maxPartitions bounds partitions_count (creating and raising).
+const maxPartitions = 10000
+
 func (a *v3) routesBrokers(h func(string, v3Handler)) {
 	const b = "/v3/clusters/{cid}/brokers"
 	h("GET "+b, a.listBrokers)
@@ -184,12 +187,15 @@ func (a *v3) brokerReplicas(w http.ResponseWriter, r *http.Request) error {
 
 // topic is topic t's metadata (404 if there is none).
 func (a *v3) topic(ctx context.Context, t string) (kadm.TopicDetail, error) {
+	if !validTopicName(t) { // no such topic can exist
+		return kadm.TopicDetail{}, apiErr(404, 404, "This server does not host this topic-partition.")
+	}
 	ts, err := a.s.admin.ListTopicsWithInternal(ctx, t)
 	if err != nil {
 		return kadm.TopicDetail{}, fmt.Errorf("metadata: %w", err)
 	}
 	d, found := ts[t]
-	if !found || errors.Is(d.Err, kerr.UnknownTopicOrPartition) {
+	if !found || errors.Is(d.Err, kerr.UnknownTopicOrPartition) || errors.Is(d.Err, kerr.InvalidTopicException) {
 		return kadm.TopicDetail{}, apiErr(404, 404, "This server does not host this topic-partition.")
 	}
 	if d.Err != nil {
@@ -256,7 +262,7 @@ type createTopicBody struct {
 	PartitionsCount     *int32 `json:"partitions_count"`
 	ReplicationFactor   *int16 `json:"replication_factor"`
 	ReplicasAssignments []struct {
-		PartitionID int32   `json:"partition_id"`
+		PartitionID *int32  `json:"partition_id"`
 		BrokerIDs   []int32 `json:"broker_ids"`
 	} `json:"replicas_assignments"`
 	Configs []struct {
@@ -278,6 +284,12 @@ func (a *v3) createTopic(w http.ResponseWriter, r *http.Request) error {
 	if b.TopicName == "" {
 		return apiErr(400, 400, "topic_name is required")
 	}
+	if b.PartitionsCount != nil && (*b.PartitionsCount < 1 || *b.PartitionsCount > maxPartitions) {
+		return apiErr(400, 400, "partitions_count must be 1 to %d", maxPartitions)
+	}
+	if b.ReplicationFactor != nil && *b.ReplicationFactor < 1 {
+		return apiErr(400, 400, "replication_factor must be positive")
+	}
 	req := kmsg.NewPtrCreateTopicsRequest()
 	req.ValidateOnly = b.ValidateOnly
 	req.TimeoutMillis = 30000
@@ -290,11 +302,17 @@ func (a *v3) createTopic(w http.ResponseWriter, r *http.Request) error {
 		t.ReplicationFactor = *b.ReplicationFactor
 	}
 	for _, ra := range b.ReplicasAssignments {
+		if ra.PartitionID == nil || ra.BrokerIDs == nil {
+			return apiErr(400, 400, "a replicas assignment needs partition_id and broker_ids")
+		}
 		ta := kmsg.NewCreateTopicsRequestTopicReplicaAssignment()
-		ta.Partition, ta.Replicas = ra.PartitionID, ra.BrokerIDs
+		ta.Partition, ta.Replicas = *ra.PartitionID, ra.BrokerIDs
 		t.ReplicaAssignment = append(t.ReplicaAssignment, ta)
 	}
 	for _, c := range b.Configs {
+		if c.Name == "" {
+			return apiErr(400, 400, "a config without a name")
+		}
 		tc := kmsg.NewCreateTopicsRequestTopicConfig()
 		tc.Name, tc.Value = c.Name, c.Value
 		t.Configs = append(t.Configs, tc)
@@ -338,8 +356,8 @@ func (a *v3) patchTopic(w http.ResponseWriter, r *http.Request) error {
 	if err := a.decodeBody(w, r, &b); err != nil {
 		return err
 	}
-	if b.PartitionsCount <= 0 {
-		return apiErr(400, 400, "partitions_count must be positive")
+	if b.PartitionsCount < 1 || b.PartitionsCount > maxPartitions {
+		return apiErr(400, 400, "partitions_count must be 1 to %d", maxPartitions)
 	}
 	rs, err := a.s.admin.UpdatePartitions(r.Context(), b.PartitionsCount, t)
 	if err != nil {
@@ -354,6 +372,9 @@ func (a *v3) patchTopic(w http.ResponseWriter, r *http.Request) error {
 		var ke *kerr.Error
 		if errors.As(res.Err, &ke) {
 			st = kafkaStatus(ke)
+		}
+		if errors.Is(res.Err, kerr.InvalidPartitions) { // not above the current count
+			st = 409
 		}
 		return apiErr(st, st, "%s", msg)
 	}
@@ -587,4 +608,17 @@ func v3SortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(ks)
 	return ks
+}
+
+// validTopicName says Kafka could have a topic of that name.
+func validTopicName(t string) bool {
+	if t == "" || t == "." || t == ".." || len(t) > 249 {
+		return false
+	}
+	for _, c := range t {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }

@@ -86,7 +86,7 @@ func TestV3Admin(t *testing.T) {
 	if jsonInt(pt["partitions_count"]) != 4 {
 		t.Fatalf("patched: %v", pt)
 	}
-	v3ExpectError(t, v3Call(t, "PATCH", n.C("/topics/orders"), `{"partitions_count":2}`), 400)
+	v3ExpectError(t, v3Call(t, "PATCH", n.C("/topics/orders"), `{"partitions_count":2}`), 409)
 
 	// Topic configs.
 	tc := v3Call(t, "GET", n.C("/topics/orders/configs"), "")

@@ -184,7 +184,7 @@ func TestV3ConsumeNDJSON(t *testing.T) {
 		t.Fatalf("after 0:17: %v", recs)
 	}
 	for q, st := range map[string]int{
-		"partition_id=9": 404, "partition_id=x": 400, "offset=-3": 400, "offset=1&timestamp=2": 400,
+		"partition_id=9": 404, "partition_id=x": 400, "offset=-3": 400, "timeout_ms=0": 400, "timeout_ms=40000": 400,
 		"timestamp=yesterday": 400, "max_records=many": 400, "key_format=XML": 400, "last_event_id=zz": 400,
 	} {
 		v3ExpectError(t, v3Call(t, "GET", n.C("/topics/lines/records?"+q), ""), st)
