@@ -124,9 +124,6 @@ type alterOp struct {
 // alterConfigs applies ops to t (IncrementalAlterConfigs); a config
 // name the resource does not have is 404.
 func (a *v3) alterConfigs(ctx context.Context, t cfgTarget, ops []alterOp, validateOnly bool) error {
-	if err := a.knownConfigs(ctx, t, ops); err != nil {
-		return err
-	}
 	req := kmsg.NewPtrIncrementalAlterConfigsRequest()
 	req.ValidateOnly = validateOnly
 	res := kmsg.NewIncrementalAlterConfigsRequestResource()
@@ -151,6 +148,9 @@ func (a *v3) alterConfigs(ctx context.Context, t cfgTarget, ops []alterOp, valid
 		res.Configs = append(res.Configs, c)
 	}
 	req.Resources = append(req.Resources, res)
+	if err := a.knownConfigs(ctx, t, ops); err != nil {
+		return err
+	}
 	resp, err := req.RequestWith(ctx, a.s.adminCl)
 	if err != nil {
 		return fmt.Errorf("alter configs: %w", err)
