@@ -5,7 +5,10 @@ package restproxy
 
 // v2Schemas are the component schemas of v2.
 func v2Schemas() obj {
-	tp := oaObject(obj{"topic": oaStr(), "partition": oaInt()}, "topic", "partition")
+	part32 := oaIntRange(0, 1<<31-1)
+	off := oaIntRange(0, 1<<53-1)
+	tp := oaObject(obj{"topic": oaStr(), "partition": part32}, "topic", "partition")
+	numeric := obj{"anyOf": []obj{{"type": "string", "pattern": "^[0-9]{1,9}$"}, oaIntRange(0, 999999999)}}
 	partition := oaObject(obj{
 		"partition": oaInt(), "leader": oaInt(),
 		"replicas": oaArray(oaObject(obj{"broker": oaInt(), "leader": oaBool(), "in_sync": oaBool()}, "broker", "leader", "in_sync")),
@@ -39,9 +42,9 @@ func v2Schemas() obj {
 			"name":                        oaStr(),
 			"format":                      obj{"type": "string", "enum": []string{"binary", "json", "avro", "jsonschema", "protobuf"}},
 			"auto.offset.reset":           obj{"type": "string", "enum": []string{"earliest", "latest", "none"}},
-			"auto.commit.enable":          obj{"type": "string", "enum": []string{"true", "false"}},
-			"fetch.min.bytes":             oaStr(),
-			"consumer.request.timeout.ms": oaStr(),
+			"auto.commit.enable":          obj{"anyOf": []obj{{"type": "string", "enum": []string{"true", "false"}}, oaBool()}},
+			"fetch.min.bytes":             numeric,
+			"consumer.request.timeout.ms": numeric,
 		}),
 		"V2ConsumerInstance": oaObject(obj{"instance_id": oaStr(), "base_uri": oaStr()}, "instance_id", "base_uri"),
 		"V2Subscription": oaObject(obj{
@@ -49,13 +52,13 @@ func v2Schemas() obj {
 		}),
 		"V2TopicPartitions": oaObject(obj{"partitions": oaArray(tp)}, "partitions"),
 		"V2Seek": oaObject(obj{
-			"offsets": oaArray(oaObject(obj{"topic": oaStr(), "partition": oaInt(), "offset": oaInt()},
+			"offsets": oaArray(oaObject(obj{"topic": oaStr(), "partition": part32, "offset": off},
 				"topic", "partition", "offset")),
-			"timestamps": oaArray(oaObject(obj{"topic": oaStr(), "partition": oaInt(), "timestamp": oaStr()},
+			"timestamps": oaArray(oaObject(obj{"topic": oaStr(), "partition": part32, "timestamp": obj{"type": "string", "format": "date-time"}},
 				"topic", "partition", "timestamp")),
 		}),
 		"V2CommitOffsets": oaObject(obj{
-			"offsets": oaArray(oaObject(obj{"topic": oaStr(), "partition": oaInt(), "offset": oaInt(), "metadata": oaStr()},
+			"offsets": oaArray(oaObject(obj{"topic": oaStr(), "partition": part32, "offset": off, "metadata": oaStr()},
 				"topic", "partition", "offset")),
 		}),
 		"V2Records": oaArray(oaObject(obj{
@@ -87,7 +90,7 @@ func v2RecordTypes() []string {
 // v2 lists the v2 operations.
 func (d *apiDoc) v2() {
 	const tag = "v2"
-	topic := oaPath("topic", oaStr(), "A topic")
+	topic := oaPath("topic", topicName(), "A topic")
 	part := oaPath("partition", oaIntRange(0, 1<<31-1), "A partition")
 	get := func(path, summary string, params []obj, s obj, errs ...string) {
 		d.op("GET", path, summary, tag, params, nil,
@@ -117,7 +120,7 @@ func (d *apiDoc) v2() {
 			oaResponses(v2JSON, obj{"204": oaNoBody("Done")}, append([]string{"406", "415"}, errs...)...))
 	}
 	d.op("POST", "/consumers/{group}", "Create a consumer instance", tag, []obj{group},
-		body(oaRef("V2CreateConsumerRequest")),
+		obj{"required": false, "content": oaContent(oaRef("V2CreateConsumerRequest"), v2JSON, "application/json")},
 		oaResponses(v2JSON, obj{"200": oaResp("The instance", oaRef("V2ConsumerInstance"), v2JSON)},
 			"400", "406", "409", "415", "422"))
 	none("DELETE", base, "Delete a consumer instance", inst, nil, "404")

@@ -219,6 +219,7 @@ func (a *v3) consume(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(200)
 	st := &v3Stream{a: a, ctx: ctx, w: w, rc: http.NewResponseController(w), c: c, cid: cid, pos: c.resumed}
+	defer clearDeadlines(st.rc)
 	if err := st.rc.Flush(); err != nil {
 		return nil
 	}
@@ -274,6 +275,7 @@ func (st *v3Stream) run(ctx context.Context, cl *kgo.Client) {
 
 // write writes records (up to max_records) and flushes.
 func (st *v3Stream) write(recs []*kgo.Record) error {
+	_ = st.rc.SetWriteDeadline(time.Now().Add(sseKeepAlive))
 	for _, r := range recs {
 		if st.c.maxRecords >= 0 && st.sent >= st.c.maxRecords {
 			break
@@ -315,6 +317,7 @@ func (st *v3Stream) eventID() string {
 
 // sseKeepAlive writes an SSE comment (an empty line for JSON lines).
 func (st *v3Stream) keepAlive() error {
+	_ = st.rc.SetWriteDeadline(time.Now().Add(sseKeepAlive))
 	var err error
 	if st.c.sse {
 		_, err = io.WriteString(st.w, ": keep-alive\n\n")

@@ -6,9 +6,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -242,10 +242,15 @@ func (l *recordLimiter) Read(p []byte) (int, error) {
 
 func (l *recordLimiter) reset() { l.n = l.max }
 
+// recordTimeout bounds how long one record of a stream may take to
+// arrive, and one report to be written.
+const recordTimeout = time.Minute
+
 // decodeRecord reads the next record of a stream. io.EOF ends the
 // stream; an error with fatal set cannot be recovered from.
-func decodeRecord(dec *json.Decoder, lim *recordLimiter) (rec v3Record, fatal bool, err error) {
+func decodeRecord(dec *json.Decoder, lim *recordLimiter, rc *http.ResponseController) (rec v3Record, fatal bool, err error) {
 	lim.reset()
+	_ = rc.SetReadDeadline(time.Now().Add(recordTimeout))
 	err = dec.Decode(&rec)
 	switch {
 	case err == nil:
@@ -254,6 +259,8 @@ func decodeRecord(dec *json.Decoder, lim *recordLimiter) (rec v3Record, fatal bo
 		return rec, true, io.EOF
 	case errors.Is(err, errRecordTooLarge):
 		return rec, true, apiErr(413, 413, "a record is larger than %d bytes", lim.max)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return rec, true, apiErr(408, 408, "no record for %v", recordTimeout)
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
@@ -274,7 +281,10 @@ func (a *v3) produce(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	lim := &recordLimiter{r: r.Body, max: a.s.cfg.MaxRequestBytes}
 	dec := json.NewDecoder(lim)
-	rec, _, err := decodeRecord(dec, lim)
+	rc := http.NewResponseController(w)
+	_ = rc.EnableFullDuplex() // reports go out while records come in (HTTP/1)
+	defer clearDeadlines(rc)
+	rec, _, err := decodeRecord(dec, lim, rc)
 	if errors.Is(err, io.EOF) {
 		return apiErr(400, 400, "request body: no record")
 	}
@@ -285,8 +295,6 @@ func (a *v3) produce(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rc := http.NewResponseController(w)
-	_ = rc.EnableFullDuplex() // reports go out while records come in (HTTP/1)
 	w.Header().Set("Content-Type", v3JSON)
 	w.WriteHeader(200)
 
@@ -299,7 +307,7 @@ func (a *v3) produce(w http.ResponseWriter, r *http.Request) error {
 	}()
 	a.send(ctx, pt, queue, kr, kinfo, vinfo)
 	for {
-		rec, fatal, err := decodeRecord(dec, lim)
+		rec, fatal, err := decodeRecord(dec, lim, rc)
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -355,6 +363,7 @@ func writeReports(w io.Writer, rc *http.ResponseController, queue <-chan *pendin
 		if broken {
 			continue
 		}
+		_ = rc.SetWriteDeadline(time.Now().Add(recordTimeout))
 		if err := enc.Encode(p.report); err != nil {
 			broken = true
 			continue
@@ -439,4 +448,10 @@ func (a *v3) produceBatch(w http.ResponseWriter, r *http.Request) error {
 // utf8Valid says b is text (the STRING type on consume).
 func utf8Valid(b []byte) bool { return utf8.Valid(b) }
 
-var _ = fmt.Sprintf
+
+// clearDeadlines lifts the deadlines a streaming handler set, for the
+// connection's next request.
+func clearDeadlines(rc *http.ResponseController) {
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
+}
