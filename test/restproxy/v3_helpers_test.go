@@ -115,6 +115,13 @@ func (a v3Answer) String() string {
 // v3Call sends a request with an application/json body ("" sends none).
 func v3Call(t testing.TB, method, url, body string) v3Answer {
 	t.Helper()
+	return v3CallWith(t, method, url, body, "application/json", "")
+}
+
+// v3CallWith sends a request with a body ("" sends none) of contentType,
+// and an Accept ("" sends none).
+func v3CallWith(t testing.TB, method, url, body, contentType, accept string) v3Answer {
+	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -123,8 +130,11 @@ func v3Call(t testing.TB, method, url, body string) v3Answer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
+	if body != "" && contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
