@@ -91,10 +91,10 @@ func oaRef(name string) obj { return obj{"$ref": "#/components/schemas/" + name}
 func oaArray(items obj) obj { return obj{"type": "array", "items": items} }
 
 // str, integer, boolean, nullable: scalar schemas.
-func oaStr() obj      { return obj{"type": "string"} }
+func oaStr() obj  { return obj{"type": "string"} }
 func oaInt() obj  { return obj{"type": "integer"} }
-func oaBool() obj  { return obj{"type": "boolean"} }
-func oaAny() obj { return obj{} }
+func oaBool() obj { return obj{"type": "boolean"} }
+func oaAny() obj  { return obj{} }
 func oaNullable(s obj) obj {
 	c := obj{}
 	for k, v := range s {

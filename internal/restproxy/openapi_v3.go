@@ -16,7 +16,7 @@ func v3Schemas() obj {
 	config := res(obj{
 		"name": oaStr(), "value": oaNullable(oaStr()), "is_default": oaBool(), "is_read_only": oaBool(),
 		"is_sensitive": oaBool(), "source": oaStr(),
-		"synonyms": oaArray(oaObject(obj{"name": oaStr(), "value": oaNullable(oaStr()), "source": oaStr()})),
+		"synonyms":   oaArray(oaObject(obj{"name": oaStr(), "value": oaNullable(oaStr()), "source": oaStr()})),
 		"topic_name": oaStr(), "broker_id": oaInt(), "config_type": oaStr(),
 	}, "name", "value", "is_default", "is_read_only", "is_sensitive", "source", "synonyms")
 	keyValueInfo := oaNullable(oaObject(obj{
@@ -115,7 +115,7 @@ func v3Schemas() obj {
 			"configs":       oaNullable(oaArray(oaObject(obj{"name": oaStr(), "value": oaNullable(oaStr())}, "name"))),
 			"validate_only": oaNullable(oaBool()),
 		}, "topic_name"),
-		"UpdateTopicRequest": oaObject(obj{"partitions_count": oaIntRange(1, maxPartitions)}, "partitions_count"),
+		"UpdateTopicRequest":  oaObject(obj{"partitions_count": oaIntRange(1, maxPartitions)}, "partitions_count"),
 		"UpdateConfigRequest": oaObject(obj{"value": oaStr()}, "value"),
 		"AlterConfigsRequest": oaObject(obj{
 			"data": oaNullable(oaArray(oaObject(obj{

@@ -448,7 +448,6 @@ func (a *v3) produceBatch(w http.ResponseWriter, r *http.Request) error {
 // utf8Valid says b is text (the STRING type on consume).
 func utf8Valid(b []byte) bool { return utf8.Valid(b) }
 
-
 // clearDeadlines lifts the deadlines a streaming handler set, for the
 // connection's next request.
 func clearDeadlines(rc *http.ResponseController) {
