@@ -70,7 +70,7 @@ func (a *v3) target(r *http.Request) (produceTarget, error) {
 
 // kafkaRecord builds the Kafka record of rec, and the key and value parts
 // of its report.
-func (a *v3) kafkaRecord(ctx context.Context, pt produceTarget, rec *v3Record) (*kgo.Record, obj, obj, error) {
+func (a *v3) kafkaRecord(ctx context.Context, pt produceTarget, rec *v3Record) (*kgo.Record, *dataInfo, *dataInfo, error) {
 	kr := &kgo.Record{Topic: pt.topic}
 	if rec.Timestamp != nil {
 		kr.Timestamp = *rec.Timestamp
@@ -89,7 +89,7 @@ func (a *v3) kafkaRecord(ctx context.Context, pt produceTarget, rec *v3Record) (
 		}
 		kr.Headers = append(kr.Headers, kh)
 	}
-	var kinfo, vinfo obj
+	var kinfo, vinfo *dataInfo
 	var err error
 	if kr.Key, kinfo, err = a.encodeData(ctx, pt.topic, true, rec.Key); err != nil {
 		return nil, nil, nil, err
@@ -111,7 +111,7 @@ func (a *v3) kafkaRecord(ctx context.Context, pt produceTarget, rec *v3Record) (
 
 // encodeData encodes a key or value: nil for none, else the bytes and the
 // {"type","size",...} of its report.
-func (a *v3) encodeData(ctx context.Context, topic string, isKey bool, d *v3Data) ([]byte, obj, error) {
+func (a *v3) encodeData(ctx context.Context, topic string, isKey bool, d *v3Data) ([]byte, *dataInfo, error) {
 	what := "value"
 	if isKey {
 		what = "key"
@@ -147,11 +147,7 @@ func (a *v3) encodeData(ctx context.Context, topic string, isKey bool, d *v3Data
 		}
 	case "JSON":
 		if !null {
-			var buf bytes.Buffer
-			if err := json.Compact(&buf, d.Data); err != nil {
-				return nil, nil, apiErr(400, 400, "%s: data is not JSON: %v", what, err)
-			}
-			b = buf.Bytes()
+			b = v3Compact(d.Data)
 		}
 	case "STRING":
 		if !null {
@@ -172,25 +168,52 @@ func (a *v3) encodeData(ctx context.Context, topic string, isKey bool, d *v3Data
 	if b == nil {
 		b = []byte{}
 	}
-	return b, obj{"type": typ, "size": len(b)}, nil
+	return b, &dataInfo{Type: typ, Size: len(b)}, nil
 }
 
 // v3Time is a timestamp as Confluent's v3 writes it.
 func v3Time(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
-// report is the delivery report of a produced record.
-func v3Report(pt produceTarget, r *kgo.Record, kinfo, vinfo obj) obj {
-	return obj{
-		"error_code": 200, "cluster_id": pt.cid, "topic_name": pt.topic,
-		"partition_id": r.Partition, "offset": r.Offset, "timestamp": v3Time(r.Timestamp),
-		"key": kinfo, "value": vinfo,
-	}
+// dataInfo is the report of a key or value.
+type dataInfo struct {
+	Type          string `json:"type"`
+	Size          int    `json:"size"`
+	Subject       string `json:"subject,omitempty"`
+	SchemaID      *int32 `json:"schema_id,omitempty"`
+	SchemaVersion int    `json:"schema_version,omitempty"`
+}
+
+// okReport is the delivery report of a produced record (ErrorCode 200;
+// records:batch leaves it out and sets ID).
+type okReport struct {
+	ID          json.RawMessage `json:"id,omitempty"`
+	ErrorCode   int             `json:"error_code,omitempty"`
+	ClusterID   string          `json:"cluster_id"`
+	TopicName   string          `json:"topic_name"`
+	PartitionID int32           `json:"partition_id"`
+	Offset      int64           `json:"offset"`
+	Timestamp   string          `json:"timestamp"`
+	Key         *dataInfo       `json:"key"`
+	Value       *dataInfo       `json:"value"`
+}
+
+// failReport is the report of a record that failed.
+type failReport struct {
+	ID        json.RawMessage `json:"id,omitempty"`
+	ErrorCode int             `json:"error_code"`
+	Message   string          `json:"message"`
+}
+
+// v3Report is the delivery report of a produced record.
+func v3Report(pt produceTarget, r *kgo.Record, kinfo, vinfo *dataInfo) *okReport {
+	return &okReport{ErrorCode: 200, ClusterID: pt.cid, TopicName: pt.topic, PartitionID: r.Partition,
+		Offset: r.Offset, Timestamp: v3Time(r.Timestamp), Key: kinfo, Value: vinfo}
 }
 
 // errReport is the report of a record that failed.
-func errReport(err error) obj {
+func errReport(err error) *failReport {
 	e := produceError(err)
-	return obj{"error_code": e.code, "message": e.message}
+	return &failReport{ErrorCode: e.code, Message: e.message}
 }
 
 // produceError maps a produce error.
@@ -216,7 +239,7 @@ const inFlight = 1024
 // pendingReport is a report to write once its record is acknowledged.
 type pendingReport struct {
 	done   chan struct{}
-	report obj
+	report any // *okReport or *failReport
 }
 
 // recordLimiter fails reading past max bytes since the last reset: one
@@ -339,7 +362,7 @@ func v3Failed(err error) *pendingReport {
 
 // send produces kr and queues its report (blocking while inFlight reports
 // wait).
-func (a *v3) send(ctx context.Context, pt produceTarget, queue chan<- *pendingReport, kr *kgo.Record, kinfo, vinfo obj) {
+func (a *v3) send(ctx context.Context, pt produceTarget, queue chan<- *pendingReport, kr *kgo.Record, kinfo, vinfo *dataInfo) {
 	p := &pendingReport{done: make(chan struct{})}
 	queue <- p
 	a.s.producer.Produce(ctx, kr, func(r *kgo.Record, err error) {
@@ -401,19 +424,20 @@ func (a *v3) produceBatch(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	ctx := r.Context()
-	reports := make([]obj, len(body.Entries))
+	oks := make([]*okReport, len(body.Entries))
+	fails := make([]*failReport, len(body.Entries))
 	recs := make([]*kgo.Record, len(body.Entries))
-	infos := make([][2]obj, len(body.Entries))
+	infos := make([][2]*dataInfo, len(body.Entries))
 	for i := range body.Entries {
 		kr, kinfo, vinfo, err := a.kafkaRecord(ctx, pt, &body.Entries[i])
 		if err != nil {
 			if e := v3Error(err); e.status == 400 { // a malformed entry fails the request
 				return apiErr(400, 400, "entry %d: %s", i, e.message)
 			}
-			reports[i] = errReport(err)
+			fails[i] = errReport(err)
 			continue
 		}
-		recs[i], infos[i] = kr, [2]obj{kinfo, vinfo}
+		recs[i], infos[i] = kr, [2]*dataInfo{kinfo, vinfo}
 	}
 	var wg sync.WaitGroup
 	for i, kr := range recs {
@@ -425,21 +449,21 @@ func (a *v3) produceBatch(w http.ResponseWriter, r *http.Request) error {
 		a.s.producer.Produce(ctx, kr, func(r *kgo.Record, err error) {
 			defer wg.Done()
 			if err != nil {
-				reports[i] = errReport(err)
+				fails[i] = errReport(err)
 			} else {
-				reports[i] = v3Report(pt, r, kinfo, vinfo)
+				oks[i] = v3Report(pt, r, kinfo, vinfo)
 			}
 		})
 	}
 	wg.Wait()
-	successes, failures := []obj{}, []obj{}
-	for i, rep := range reports {
-		rep["id"] = body.Entries[i].ID
-		if rep["error_code"] == 200 {
-			delete(rep, "error_code")
-			successes = append(successes, rep)
+	successes, failures := []*okReport{}, []*failReport{}
+	for i, e := range body.Entries {
+		if oks[i] != nil {
+			oks[i].ID, oks[i].ErrorCode = e.ID, 0
+			successes = append(successes, oks[i])
 		} else {
-			failures = append(failures, rep)
+			fails[i].ID = e.ID
+			failures = append(failures, fails[i])
 		}
 	}
 	return v3OK(w, 207, obj{"successes": successes, "failures": failures})
@@ -453,4 +477,18 @@ func utf8Valid(b []byte) bool { return utf8.Valid(b) }
 func clearDeadlines(rc *http.ResponseController) {
 	_ = rc.SetReadDeadline(time.Time{})
 	_ = rc.SetWriteDeadline(time.Time{})
+}
+
+// v3Compact is valid JSON data without insignificant whitespace (as
+// Confluent's serializer writes it); data without any whitespace byte is
+// already so.
+func v3Compact(data []byte) []byte {
+	if bytes.IndexAny(data, " \t\r\n") < 0 {
+		return data
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, data); err != nil {
+		return data // cannot happen: the decoder checked it
+	}
+	return buf.Bytes()
 }

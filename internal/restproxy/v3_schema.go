@@ -183,7 +183,7 @@ func (a *v3) subjectVersion(ctx context.Context, subject string, version int) (i
 
 // encodeSchema encodes a key or value of a schema'd type (typ "" takes
 // the type of the schema named).
-func (a *v3) encodeSchema(ctx context.Context, topic string, isKey bool, typ string, d *v3Data) ([]byte, obj, error) {
+func (a *v3) encodeSchema(ctx context.Context, topic string, isKey bool, typ string, d *v3Data) ([]byte, *dataInfo, error) {
 	rs, subject, version, err := a.schemaFor(ctx, topic, isKey, typ, d)
 	if err != nil {
 		return nil, nil, v3Status(err)
@@ -198,13 +198,8 @@ func (a *v3) encodeSchema(ctx context.Context, topic string, isKey bool, typ str
 	if err != nil {
 		return nil, nil, v3Status(err)
 	}
-	info := obj{"type": v3Type(rs.typ), "schema_id": rs.id, "size": len(b)}
-	if subject != "" {
-		info["subject"] = subject
-	}
-	if version > 0 {
-		info["schema_version"] = version
-	}
+	id := rs.id
+	info := &dataInfo{Type: v3Type(rs.typ), Size: len(b), Subject: subject, SchemaID: &id, SchemaVersion: version}
 	return b, info, nil
 }
 
