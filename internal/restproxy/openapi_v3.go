@@ -260,6 +260,12 @@ func (d *apiDoc) v3Groups() {
 	d.v3Get(base+"/{consumer_group_id}/lags/{topic_name}/partitions/{partition_id}", "Get a group's lag on a partition", tag,
 		oaPlus(g, topicParam(), partParam()), oaRef("ConsumerLag"), "404")
 	d.v3Get(base+"/{consumer_group_id}/lag-summary", "Get a group's lag summary", tag, g, oaRef("ConsumerGroupLagSummary"), "404")
+	d.op("POST", base+"/{consumer_group_id}/offsets", "Commit offsets for a group without members of its own (beyond Confluent)", tag, g,
+		oaBody(oaObject(obj{"offsets": obj{"type": "array", "minItems": 1, "items": oaObject(obj{
+			"topic_name": topicName(), "partition_id": oaIntRange(0, 1<<31-1), "offset": oaIntRange(0, 1<<53-1),
+			"metadata": oaNullable(oaStr()),
+		}, "topic_name", "partition_id", "offset")}}, "offsets"), v3JSON),
+		oaResponses(v3JSON, obj{"204": oaNoBody("Committed")}, "400", "404", "409", "413"))
 
 	const atag = "v3 acls"
 	enum := func(vs ...string) obj { return obj{"type": "string", "enum": vs} }
@@ -306,6 +312,7 @@ func (d *apiDoc) v3Records() {
 			oaQuery("key_format", fmtEnum, "How keys are shown (default BINARY)"),
 			oaQuery("value_format", fmtEnum, "How values are shown (default BINARY)"),
 			oaQuery("last_event_id", eventID, "Resume after this event id (as Last-Event-ID)"),
+			oaQuery("group_id", oaStr(), "Start where this group committed (POST .../consumer-groups/{consumer_group_id}/offsets)"),
 			oaHeader("Last-Event-ID", eventID, "Resume after this event id"),
 		), nil,
 		oaResponses(v3JSON, obj{"200": obj{

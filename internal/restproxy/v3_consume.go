@@ -30,6 +30,8 @@ import (
 // timeout_ms (stop after that long without a record, 1 to 30000; default
 // 30 s for events, consumer.request.timeout.ms (1 s) for JSON lines; a
 // client goes on by resuming);
+// group_id (start where that group committed, on the partitions it
+// committed; commits are explicit: POST .../consumer-groups/{g}/offsets);
 // key_format and value_format (BINARY (default), STRING, JSON, or the
 // schema'd AVRO, JSONSCHEMA, PROTOBUF; bytes not of the format asked are
 // shown as BINARY).
@@ -90,6 +92,11 @@ func (a *v3) parseConsume(r *http.Request) (*consumeReq, error) {
 	}
 	for _, p := range parts {
 		c.start[p] = at
+	}
+	if g := q.Get("group_id"); g != "" {
+		if err := a.fromGroup(r.Context(), c, g); err != nil {
+			return nil, err
+		}
 	}
 	last := r.Header.Get("Last-Event-ID")
 	if v := q.Get("last_event_id"); v != "" {
@@ -388,4 +395,19 @@ func v3DataObj(b []byte, format string) any {
 		return obj{"type": "STRING", "data": string(b)}
 	}
 	return obj{"type": "BINARY", "data": base64.StdEncoding.EncodeToString(b)}
+}
+
+// fromGroup starts c where group g committed (a simple group: the proxy
+// does not join it).
+func (a *v3) fromGroup(ctx context.Context, c *consumeReq, g string) error {
+	os, err := a.s.admin.FetchOffsetsForTopics(ctx, g, c.topic)
+	if err != nil {
+		return fmt.Errorf("committed offsets of %s: %w", g, err)
+	}
+	for p := range c.start {
+		if o, found := os.Lookup(c.topic, p); found && o.Err == nil && o.At >= 0 {
+			c.start[p] = kgo.NewOffset().At(o.At)
+		}
+	}
+	return nil
 }

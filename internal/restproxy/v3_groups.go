@@ -2,6 +2,7 @@ package restproxy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 )
 
 // Consumer groups: list, get, consumers and their assignments, lags and
@@ -25,6 +27,56 @@ func (a *v3) routesGroups(h func(string, v3Handler)) {
 	h("GET "+g+"/{g}/lags", a.listLags)
 	h("GET "+g+"/{g}/lags/{t}/partitions/{p}", a.getLag)
 	h("GET "+g+"/{g}/lag-summary", a.lagSummary)
+	h("POST "+g+"/{g}/offsets", a.commitOffsets)
+}
+
+// commitOffsets is POST .../consumer-groups/{g}/offsets (beyond
+// Confluent): {"offsets":[{"topic_name","partition_id","offset","metadata"?}]}
+// commits those offsets for the group, as a simple consumer does; a group
+// with active members refuses it (409).
+func (a *v3) commitOffsets(w http.ResponseWriter, r *http.Request) error {
+	if _, err := a.cluster(r); err != nil {
+		return err
+	}
+	var body struct {
+		Offsets []struct {
+			TopicName   string `json:"topic_name"`
+			PartitionID *int32 `json:"partition_id"`
+			Offset      *int64 `json:"offset"`
+			Metadata    string `json:"metadata"`
+		} `json:"offsets"`
+	}
+	if err := a.decodeBody(w, r, &body); err != nil {
+		return err
+	}
+	if len(body.Offsets) == 0 {
+		return apiErr(400, 400, "offsets: none")
+	}
+	os := kadm.Offsets{}
+	for i, o := range body.Offsets {
+		if o.TopicName == "" || o.PartitionID == nil || o.Offset == nil || *o.PartitionID < 0 || *o.Offset < 0 {
+			return apiErr(400, 400, "offsets[%d]: want topic_name, partition_id and a non-negative offset", i)
+		}
+		os.Add(kadm.Offset{Topic: o.TopicName, Partition: *o.PartitionID, At: *o.Offset, LeaderEpoch: -1, Metadata: o.Metadata})
+	}
+	g := r.PathValue("g")
+	resp, err := a.s.admin.CommitOffsets(r.Context(), g, os)
+	if err != nil {
+		return fmt.Errorf("commit offsets of %s: %w", g, err)
+	}
+	if err := resp.Error(); err != nil {
+		var ke *kerr.Error
+		if errors.As(err, &ke) {
+			st := kafkaStatus(ke)
+			switch ke {
+			case kerr.UnknownMemberID, kerr.IllegalGeneration, kerr.RebalanceInProgress:
+				st = 409 // the group has members of its own
+			}
+			return apiErr(st, st, "commit offsets of %s: %v", g, ke)
+		}
+		return fmt.Errorf("commit offsets of %s: %w", g, err)
+	}
+	return v3NoContent(w)
 }
 
 // groupState is a Kafka group state as Confluent writes it:

@@ -191,3 +191,58 @@ func TestV3ConsumeNDJSON(t *testing.T) {
 	}
 	v3ExpectError(t, v3Call(t, "GET", n.C("/topics/nope/records"), ""), 404)
 }
+
+// TestV3ConsumeGroupCommits reads as a group: from the start while it has
+// committed nothing, then from the offsets committed explicitly.
+func TestV3ConsumeGroupCommits(t *testing.T) {
+	n := v3Start(t)
+	v3Topic(t, n, "gc", 2)
+	produceN(t, n, "gc", 0, 20)
+	read := func(query string) []map[string]any {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		resp := openStream(t, ctx, n.C("/topics/gc/records?"+query), "application/x-ndjson", "")
+		defer resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		var out []map[string]any
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			var m map[string]any
+			if json.Unmarshal(sc.Bytes(), &m) == nil {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	if recs := read("group_id=readers&timeout_ms=500"); len(recs) != 20 {
+		t.Fatalf("nothing committed: %d records", len(recs))
+	}
+	v3Expect(t, v3Call(t, "POST", n.C("/consumer-groups/readers/offsets"),
+		`{"offsets":[{"topic_name":"gc","partition_id":0,"offset":3},{"topic_name":"gc","partition_id":1,"offset":1000}]}`), 204)
+	recs := read("group_id=readers&timeout_ms=500")
+	byPart := map[int]int{}
+	for _, r := range recs {
+		byPart[jsonInt(r["partition_id"])]++
+		if jsonInt(r["partition_id"]) == 0 && jsonInt(r["offset"]) < 3 {
+			t.Fatalf("read below the commit: %v", r)
+		}
+	}
+	total := 0
+	for _, r := range read("partition_id=0&timeout_ms=500") {
+		_ = r
+		total++
+	}
+	if byPart[0] != total-3 || byPart[1] != 0 {
+		t.Fatalf("after commits: %v (partition 0 has %d)", byPart, total)
+	}
+	lags := v3Call(t, "GET", n.C("/consumer-groups/readers/lags"), "")
+	v3Expect(t, lags, 200, "data")
+	if len(lags.Data()) != 2 {
+		t.Fatalf("lags of the simple group: %v", lags)
+	}
+	v3ExpectError(t, v3Call(t, "POST", n.C("/consumer-groups/readers/offsets"), `{"offsets":[]}`), 400)
+	v3ExpectError(t, v3Call(t, "POST", n.C("/consumer-groups/readers/offsets"), `{"offsets":[{"topic_name":"gc","partition_id":0}]}`), 400)
+	v3ExpectError(t, v3Call(t, "POST", n.C("/consumer-groups/readers/offsets"), `{"offsets":[{"topic_name":"nope","partition_id":0,"offset":1}]}`), 404)
+}
