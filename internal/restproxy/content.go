@@ -23,11 +23,12 @@ const (
 	fmtAvro
 	fmtJSONSchema
 	fmtProtobuf
+	fmtText // Strimzi Bridge's: keys and values are UTF-8 strings
 )
 
 // formatNames are the formats as content types and consumer configs name
 // them.
-var formatNames = [...]string{"binary", "json", "avro", "jsonschema", "protobuf"}
+var formatNames = [...]string{"binary", "json", "avro", "jsonschema", "protobuf", "text"}
 
 func (f format) String() string { return formatNames[f] }
 
@@ -48,7 +49,7 @@ func (f format) schemaType() string {
 }
 
 // hasSchema says records in f are framed with a registry schema id.
-func (f format) hasSchema() bool { return f >= fmtAvro }
+func (f format) hasSchema() bool { return f.schemaType() != "" }
 
 // parseFormat reads a format name ("binary", "AVRO", ...).
 func parseFormat(s string) (format, bool) {

@@ -5,12 +5,17 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
+	"time"
 )
 
 // The v2 API: metadata (v2_meta.go), produce (v2_produce.go) and consumer
 // instances (v2_consumer.go, v2_records.go), with Confluent's content
 // negotiation (content.go) and error bodies.
+
+// bodyReadTimeout bounds reading a (non-streamed) request body.
+const bodyReadTimeout = 30 * time.Second
 
 // bodyKind says what a v2 endpoint takes as its request body.
 type bodyKind int
@@ -93,6 +98,9 @@ func (s *Server) routesV2(mux *http.ServeMux) {
 // readBody decodes r's JSON body into v, bounded by MaxRequestBytes. An
 // empty body leaves v alone when emptyOK, else it is 422.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request, v any, emptyOK bool) error {
+	// A body must arrive within bodyReadTimeout: a slow client gets 408
+	// instead of holding the request open.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyReadTimeout))
 	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxRequestBytes)
 	b, err := io.ReadAll(body)
 	if err != nil {
@@ -100,6 +108,10 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, v any, emptyOK
 		if errors.As(err, &mbe) {
 			return apiErr(http.StatusRequestEntityTooLarge, http.StatusRequestEntityTooLarge,
 				"request body larger than %d bytes", s.cfg.MaxRequestBytes)
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return apiErr(http.StatusRequestTimeout, http.StatusRequestTimeout,
+				"request body not received within %v", bodyReadTimeout)
 		}
 		return apiErr(http.StatusBadRequest, http.StatusBadRequest, "reading the request body: %v", err)
 	}

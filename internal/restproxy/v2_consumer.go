@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -57,6 +58,11 @@ type consumerInstance struct {
 	timeout  time.Duration // consumer.request.timeout.ms
 
 	lastUsed atomic.Int64 // unix nanoseconds of the last request
+
+	// ctx ends when the instance closes, so that a GET records waiting
+	// under mu stops at once.
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	mu       sync.Mutex
 	closed   bool
@@ -141,6 +147,7 @@ func (cs *consumerSet) closeAll() {
 
 // close ends the instance: its client leaves the group.
 func (c *consumerInstance) close() {
+	c.cancel()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.closed = true
@@ -211,31 +218,37 @@ func (s *Server) createConsumer(w http.ResponseWriter, r *http.Request, _ v2Requ
 	s.consumers.mu.Unlock()
 	writeJSON(w, v2JSON, http.StatusOK, map[string]string{
 		"instance_id": c.name,
-		"base_uri":    s.baseURL + "/consumers/" + url.PathEscape(group) + "/instances/" + url.PathEscape(c.name),
+		"base_uri":    s.advertisedBase(r) + "/consumers/" + url.PathEscape(group) + "/instances/" + url.PathEscape(c.name),
 	})
 	return nil
 }
 
+// advertisedBase is the base of the URLs handed out: the advertised URL,
+// else the listener's, else (when the listener is a wildcard address)
+// the host the client asked for.
+func (s *Server) advertisedBase(r *http.Request) string {
+	if s.cfg.AdvertisedURL != "" || r.Host == "" {
+		return s.baseURL
+	}
+	if host, _, err := net.SplitHostPort(s.Addr()); err == nil && net.ParseIP(host).IsUnspecified() {
+		return "http://" + r.Host
+	}
+	return s.baseURL
+}
+
 // newInstance reads a creation body; what it cannot take is 42204.
 func (s *Server) newInstance(group string, body createConsumerRequest) (*consumerInstance, error) {
-	get := func(k string) (string, error) {
+	vals := map[string]string{}
+	for _, k := range []string{"name", "id", "format", "auto.offset.reset", "auto.commit.enable", "fetch.min.bytes", "consumer.request.timeout.ms"} {
 		v, ok := body.str(k)
 		if !ok {
-			return "", errConsumerConfig("Invalid consumer configuration: %s must be a string", k)
+			return nil, errConsumerConfig("Invalid consumer configuration: %s must be a string", k)
 		}
-		return v, nil
+		vals[k] = v
 	}
 	c := &consumerInstance{set: s.consumers, group: group, reset: kgo.NewOffset().AtEnd(),
 		autoComm: true, minBytes: 1, timeout: s.cfg.ConsumerRequestTimeout,
 		consumed: map[string]map[int32]int64{}, assigned: map[string]map[int32]bool{}}
-	vals := map[string]string{}
-	for _, k := range []string{"name", "id", "format", "auto.offset.reset", "auto.commit.enable", "fetch.min.bytes", "consumer.request.timeout.ms"} {
-		v, err := get(k)
-		if err != nil {
-			return nil, err
-		}
-		vals[k] = v
-	}
 	c.name = vals["name"]
 	if c.name == "" {
 		c.name = vals["id"]
@@ -251,6 +264,15 @@ func (s *Server) newInstance(group string, body createConsumerRequest) (*consume
 			return nil, errConsumerConfig("Invalid consumer configuration: unknown format %q", f)
 		}
 	}
+	if err := c.configure(vals); err != nil {
+		return nil, err
+	}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	return c, nil
+}
+
+// configure applies the Kafka consumer settings of a creation body.
+func (c *consumerInstance) configure(vals map[string]string) error {
 	switch strings.ToLower(vals["auto.offset.reset"]) {
 	case "", "latest", "largest":
 	case "earliest", "smallest":
@@ -258,30 +280,30 @@ func (s *Server) newInstance(group string, body createConsumerRequest) (*consume
 	case "none":
 		c.reset = kgo.NewOffset().AtCommitted()
 	default:
-		return nil, errConsumerConfig("Invalid consumer configuration: auto.offset.reset %q", vals["auto.offset.reset"])
+		return errConsumerConfig("Invalid consumer configuration: auto.offset.reset %q", vals["auto.offset.reset"])
 	}
 	switch strings.ToLower(vals["auto.commit.enable"]) {
 	case "", "true":
 	case "false":
 		c.autoComm = false
 	default:
-		return nil, errConsumerConfig("Invalid consumer configuration: auto.commit.enable %q", vals["auto.commit.enable"])
+		return errConsumerConfig("Invalid consumer configuration: auto.commit.enable %q", vals["auto.commit.enable"])
 	}
 	if v := vals["fetch.min.bytes"]; v != "" {
 		n, err := strconv.ParseInt(v, 10, 32)
 		if err != nil || n < 0 {
-			return nil, errConsumerConfig("Invalid consumer configuration: fetch.min.bytes %q", v)
+			return errConsumerConfig("Invalid consumer configuration: fetch.min.bytes %q", v)
 		}
 		c.minBytes = int32(max(n, 1))
 	}
 	if v := vals["consumer.request.timeout.ms"]; v != "" {
 		n, err := strconv.ParseInt(v, 10, 32)
 		if err != nil || n < 0 {
-			return nil, errConsumerConfig("Invalid consumer configuration: consumer.request.timeout.ms %q", v)
+			return errConsumerConfig("Invalid consumer configuration: consumer.request.timeout.ms %q", v)
 		}
 		c.timeout = time.Duration(n) * time.Millisecond
 	}
-	return c, nil
+	return nil
 }
 
 // DELETE /consumers/{group}/instances/{instance}: the instance leaves its

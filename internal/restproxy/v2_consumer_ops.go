@@ -255,31 +255,41 @@ func (s *Server) seek(w http.ResponseWriter, r *http.Request, _ v2Request) error
 	ctx, cancel := metaCtx(r)
 	defer cancel()
 	for _, ts := range body.Timestamps {
-		at, err := parseTimestamp(ts.Timestamp)
+		o, err := s.offsetAfter(ctx, c, ts.topicPartition, ts.Timestamp)
 		if err != nil {
-			return apiErr(http.StatusUnprocessableEntity, 42203, "timestamp %q: want ISO-8601", ts.Timestamp)
+			return err
 		}
-		if !c.isAssigned(ts.Topic, ts.Partition) {
-			return errIllegalState("No current assignment for partition %s-%d", ts.Topic, ts.Partition)
-		}
-		lo, err := s.admin.ListOffsetsAfterMilli(ctx, at.UnixMilli(), ts.Topic)
-		if err != nil {
-			return kafkaError(err)
-		}
-		o, ok := lo.Lookup(ts.Topic, ts.Partition)
-		if !ok {
-			return errPartitionNotFound(ts.Partition)
-		}
-		if o.Err != nil {
-			return kafkaError(o.Err)
-		}
-		put(ts.Topic, ts.Partition, o.Offset)
+		put(ts.Topic, ts.Partition, o)
 	}
 	if err := c.setPositions(to); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// offsetAfter is the first offset of an assigned partition at or after an
+// ISO-8601 timestamp (the end offset if there is none).
+func (s *Server) offsetAfter(ctx context.Context, c *consumerInstance, tp topicPartition, timestamp string) (int64, error) {
+	at, err := parseTimestamp(timestamp)
+	if err != nil {
+		return 0, apiErr(http.StatusUnprocessableEntity, 42203, "timestamp %q: want ISO-8601", timestamp)
+	}
+	if !c.isAssigned(tp.Topic, tp.Partition) {
+		return 0, errIllegalState("No current assignment for partition %s-%d", tp.Topic, tp.Partition)
+	}
+	lo, err := s.admin.ListOffsetsAfterMilli(ctx, at.UnixMilli(), tp.Topic)
+	if err != nil {
+		return 0, kafkaError(err)
+	}
+	o, ok := lo.Lookup(tp.Topic, tp.Partition)
+	if !ok {
+		return 0, errPartitionNotFound(tp.Partition)
+	}
+	if o.Err != nil {
+		return 0, kafkaError(o.Err)
+	}
+	return o.Offset, nil
 }
 
 // parseTimestamp reads ISO-8601 date-times as Confluent's clients write
@@ -383,10 +393,12 @@ func (s *Server) commitOffsets(w http.ResponseWriter, r *http.Request, _ v2Reque
 	}
 	defer c.mu.Unlock()
 	to := kadm.Offsets{}
-	if body.Offsets == nil {
+	if body.Offsets == nil { // what was returned, of partitions still the instance's
 		for t, ps := range c.consumed {
 			for p, o := range ps {
-				to.Add(kadm.Offset{Topic: t, Partition: p, At: o, LeaderEpoch: -1})
+				if c.isAssigned(t, p) {
+					to.Add(kadm.Offset{Topic: t, Partition: p, At: o, LeaderEpoch: -1})
+				}
 			}
 		}
 	}

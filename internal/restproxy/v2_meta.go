@@ -92,9 +92,9 @@ type v2Partition struct {
 }
 
 type v2Replica struct {
-	Broker  int32 `json:"broker"`
-	Leader  bool  `json:"leader"`
-	InSync  bool  `json:"in_sync"`
+	Broker int32 `json:"broker"`
+	Leader bool  `json:"leader"`
+	InSync bool  `json:"in_sync"`
 }
 
 func toV2Partition(pd kadm.PartitionDetail) v2Partition {

@@ -113,6 +113,9 @@ func (s *Server) produce(w http.ResponseWriter, r *http.Request, req v2Request, 
 	if err := s.readBody(w, r, &body, false); err != nil {
 		return err
 	}
+	if body.Records == nil {
+		return apiErr(http.StatusUnprocessableEntity, http.StatusUnprocessableEntity, "records may not be empty")
+	}
 	ctx, cancel := metaCtx(r)
 	defer cancel()
 	td, err := s.topicDetail(ctx, topic, errTopicNotFound(topic))
@@ -129,33 +132,45 @@ func (s *Server) produce(w http.ResponseWriter, r *http.Request, req v2Request, 
 	}
 	pctx, pcancel := context.WithTimeout(r.Context(), produceTimeout)
 	defer pcancel()
-	recs := make([]*kgo.Record, len(body.Records))
-	for i, pr := range body.Records {
-		rec := &kgo.Record{Topic: topic}
-		if rec.Key, err = enc.key(pr.Key); err != nil {
-			return err
-		}
-		if rec.Value, err = enc.value(pr.Value); err != nil {
-			return err
-		}
-		switch {
-		case partition >= 0:
-			rec.Partition = partition
-			withExplicitPartition(pctx, rec)
-		case pr.Partition != nil:
-			if *pr.Partition < 0 || *pr.Partition >= nparts {
-				return errPartitionNotFound(*pr.Partition)
-			}
-			rec.Partition = *pr.Partition
-			withExplicitPartition(pctx, rec)
-		}
-		recs[i] = rec
+	recs, err := enc.records(pctx, topic, partition, nparts, body.Records)
+	if err != nil {
+		return err
 	}
 	offsets, status := s.produceRecords(pctx, recs)
 	writeJSON(w, v2JSON, status, map[string]any{
 		"offsets": offsets, "key_schema_id": enc.keyID, "value_schema_id": enc.valueID,
 	})
 	return nil
+}
+
+// records converts a body's records for topic (nparts partitions); to
+// partition unless it is -1, else to the one a record names, else the
+// partitioner's choice. ctx is the records' context.
+func (e *encoder) records(ctx context.Context, topic string, partition, nparts int32, body []v2ProduceRecord) ([]*kgo.Record, error) {
+	recs := make([]*kgo.Record, len(body))
+	var err error
+	for i, pr := range body {
+		rec := &kgo.Record{Topic: topic, Context: ctx}
+		if rec.Key, err = e.key(pr.Key); err != nil {
+			return nil, err
+		}
+		if rec.Value, err = e.value(pr.Value); err != nil {
+			return nil, err
+		}
+		switch {
+		case partition >= 0:
+			rec.Partition = partition
+			withExplicitPartition(ctx, rec)
+		case pr.Partition != nil:
+			if *pr.Partition < 0 || *pr.Partition >= nparts {
+				return nil, errPartitionNotFound(*pr.Partition)
+			}
+			rec.Partition = *pr.Partition
+			withExplicitPartition(ctx, rec)
+		}
+		recs[i] = rec
+	}
+	return recs, nil
 }
 
 // produceRecords produces recs and waits for each outcome (bounded by
@@ -261,8 +276,10 @@ func isNull(raw json.RawMessage) bool {
 	return len(raw) == 0 || string(raw) == "null"
 }
 
-func (e *encoder) key(raw json.RawMessage) ([]byte, error)   { return e.convert(raw, e.keySchema, "key") }
-func (e *encoder) value(raw json.RawMessage) ([]byte, error) { return e.convert(raw, e.valueSchema, "value") }
+func (e *encoder) key(raw json.RawMessage) ([]byte, error) { return e.convert(raw, e.keySchema, "key") }
+func (e *encoder) value(raw json.RawMessage) ([]byte, error) {
+	return e.convert(raw, e.valueSchema, "value")
+}
 
 // convert turns one key or value into record bytes; null stays null.
 func (e *encoder) convert(raw json.RawMessage, rs *regSchema, what string) ([]byte, error) {
@@ -282,6 +299,12 @@ func (e *encoder) convert(raw json.RawMessage, rs *regSchema, what string) ([]by
 		return b, nil
 	case fmtJSON:
 		return compactJSON(raw), nil
+	case fmtText:
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, apiErr(http.StatusUnprocessableEntity, 42203, "text %s: want a JSON string", what)
+		}
+		return []byte(s), nil
 	}
 	return rs.encode(raw)
 }

@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/samsa-streaming/samsa/serde/wire"
@@ -70,6 +72,8 @@ func (s *Server) readRecords(w http.ResponseWriter, r *http.Request, req v2Reque
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
+	stop := context.AfterFunc(c.ctx, cancel) // the instance closing ends the wait
+	defer stop()
 	if err := c.fill(ctx); err != nil {
 		return err
 	}
@@ -113,9 +117,13 @@ func (c *consumerInstance) fill(ctx context.Context) error {
 		if fs.IsClientClosed() {
 			return errInstanceNotFound()
 		}
+		// Retriable errors (a topic not there yet, a leader moving) are
+		// the client's to retry; the others answer the request.
 		var ferr error
 		fs.EachError(func(_ string, _ int32, err error) {
-			if ferr == nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+			var ke *kerr.Error
+			if ferr == nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) &&
+				!(errors.As(err, &ke) && ke.Retriable) {
 				ferr = err
 			}
 		})
@@ -126,6 +134,14 @@ func (c *consumerInstance) fill(ctx context.Context) error {
 		}
 		if ferr != nil {
 			return kafkaError(ferr)
+		}
+		if len(fs.Errors()) > 0 { // only retriable ones: pause before polling again
+			t := time.NewTimer(100 * time.Millisecond)
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			}
+			t.Stop()
 		}
 		if ctx.Err() != nil {
 			return nil
@@ -219,6 +235,12 @@ func (c *consumerInstance) render(ctx context.Context, data []byte, hs []wire.Re
 			return nil, errDecode("record is not JSON, which the json format needs")
 		}
 		return data, nil
+	case fmtText:
+		if !utf8.Valid(data) {
+			return nil, errDecode("record is not UTF-8 text, which the text format needs")
+		}
+		b, _ := json.Marshal(string(data))
+		return b, nil
 	}
 	return c.set.s.schemas.decode(ctx, c.format.schemaType(), data, hs, key)
 }

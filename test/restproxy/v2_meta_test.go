@@ -56,6 +56,8 @@ func TestV2Metadata(t *testing.T) {
 		{"produce malformed JSON", "POST", "/topics/meta", `{"records":[`, ctBinary, "", 400, 400, nil},
 		{"produce bad base64", "POST", "/topics/meta", `{"records":[{"value":"!!!"}]}`, ctBinary, "", 422, 42203, nil},
 		{"produce empty body", "POST", "/topics/meta", "", ctBinary, "", 422, 422, nil},
+		{"produce without records", "POST", "/topics/meta", `{"value_schema_id":1}`, ctBinary, "", 422, 422, nil},
+		{"produce records not a list", "POST", "/topics/meta", `{"records":{"value":"eA=="}}`, ctBinary, "", 422, 42203, nil},
 		{"produce avro without value schema", "POST", "/topics/meta", `{"records":[{"value":{"a":1}}]}`, ctAvro, "", 422, 42202, nil},
 		{"produce avro without key schema", "POST", "/topics/meta", `{"value_schema":"\"string\"","records":[{"key":"k","value":"v"}]}`, ctAvro, "", 422, 42201, nil},
 		{"produce avro not matching", "POST", "/topics/meta", `{"value_schema":"\"string\"","records":[{"value":5}]}`, ctAvro, "", 422, 42205, nil},
@@ -65,9 +67,13 @@ func TestV2Metadata(t *testing.T) {
 		{"produce unknown schema id", "POST", "/topics/meta", `{"value_schema_id":9999,"records":[{"value":1}]}`, ctAvro, "", 404, 40403, nil},
 		// Consumer instance errors.
 		{"unknown instance", "GET", "/consumers/g/instances/nope/records", "", "", "", 404, 40403, nil},
+		{"records bad max_bytes", "GET", "/consumers/g/instances/nope/records?max_bytes=lots", "", "", "", 400, 400, nil},
+		{"records bad timeout", "GET", "/consumers/g/instances/nope/records?timeout=-5", "", "", "", 400, 400, nil},
 		{"unknown instance delete", "DELETE", "/consumers/g/instances/nope", "", "", "", 404, 40403, nil},
 		{"consumer bad format", "POST", "/consumers/g", `{"name":"c","format":"xml"}`, ctV2, "", 422, 42204, nil},
 		{"consumer bad reset", "POST", "/consumers/g", `{"name":"c","auto.offset.reset":"sometimes"}`, ctV2, "", 422, 42204, nil},
+		{"consumer bad auto commit", "POST", "/consumers/g", `{"name":"c","auto.commit.enable":"maybe"}`, ctV2, "", 422, 42204, nil},
+		{"consumer bad fetch.min.bytes", "POST", "/consumers/g", `{"name":"c","fetch.min.bytes":{"n":1}}`, ctV2, "", 422, 42204, nil},
 		{"consumer bad timeout", "POST", "/consumers/g", `{"name":"c","consumer.request.timeout.ms":"soon"}`, ctV2, "", 422, 42204, nil},
 		{"consumer body type refused", "POST", "/consumers/g", `{"name":"c"}`, "application/text", "", 415, 415, nil},
 	}

@@ -1,16 +1,23 @@
 package restproxy
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand"
+	"net"
 	"net/http"
+	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/linkedin/goavro/v2"
+	"github.com/twmb/franz-go/pkg/sr"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/dynamicpb"
 
@@ -99,6 +106,33 @@ func TestV2ProduceBinaryJSON(t *testing.T) {
 		t.Fatalf("json string value not stored as JSON text")
 	}
 
+	// kcat (librdkafka) reads the same records in the same partitions.
+	kcat, err := exec.LookPath("kcat")
+	if err != nil {
+		t.Fatalf("kcat (Debian package kcat) is needed: %v", err)
+	}
+	out, err := exec.Command(kcat, "-b", bootstrap, "-C", "-t", "keyed", "-e", "-q", "-J").Output()
+	if err != nil {
+		t.Fatalf("kcat: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 205 {
+		t.Fatalf("kcat read %d records, want 205", len(lines))
+	}
+	for _, l := range lines {
+		var kr struct {
+			Partition int32   `json:"partition"`
+			Key       *string `json:"key"`
+			Payload   string  `json:"payload"`
+		}
+		if err := json.Unmarshal([]byte(l), &kr); err != nil {
+			t.Fatalf("kcat line %q: %v", l, err)
+		}
+		if byValue[kr.Payload] != kr.Partition {
+			t.Fatalf("kcat: %q in partition %d, franz-go saw %d", kr.Payload, kr.Partition, byValue[kr.Payload])
+		}
+	}
+
 	// A record Kafka refuses as too large: per record 40002, as Confluent.
 	// (random bytes: the producer compresses)
 	noise := make([]byte, 1000)
@@ -106,6 +140,23 @@ func TestV2ProduceBinaryJSON(t *testing.T) {
 	a = call(t, "POST", url+"/topics/small", `{"records":[{"value":"`+b64(string(noise))+`"}]}`, ctBinary, "")
 	if o := offsetsOf(t, "too large", a, 1)[0]; o["error_code"] != 40002.0 || o["error"] == nil || o["offset"] != nil {
 		t.Fatalf("too large record: %v", o)
+	}
+
+	// A slow client (1 byte/s) gets 408 once the body read times out
+	// (30 s); meanwhile the 50003 case below waits as long.
+	slow := make(chan string, 1)
+	go func() { slow <- slowClient(url, "/topics/keyed") }() // received below
+
+	// A retriable error that outlasts the produce timeout (30 s): the
+	// topic wants two in-sync replicas of one; per record 50003.
+	createTopic(t, bootstrap, "isr", 1, map[string]*string{"min.insync.replicas": ptr("2")})
+	a = call(t, "POST", url+"/topics/isr", `{"records":[{"value":"`+b64("x")+`"}]}`, ctBinary, "")
+	if o := offsetsOf(t, "not enough replicas", a, 1)[0]; o["error_code"] != 50003.0 || o["error"] == nil {
+		t.Fatalf("not enough replicas: %v", o)
+	}
+
+	if status := <-slow; !strings.HasPrefix(status, "HTTP/1.1 408") {
+		t.Fatalf("slow client: %q", status)
 	}
 
 	// A body over the request limit (64 MiB) is 413.
@@ -197,7 +248,45 @@ func TestV2ProduceAvro(t *testing.T) {
 	if notes["1"] != `{"string":"hi"}` || notes["2"] != "null" || notes["3"] != `{"string":"by id"}` {
 		t.Fatalf("notes read back: %v", notes)
 	}
+
+	// franz-go's pkg/sr: its client fetches the schema by the id in the
+	// record and its Serde decodes the records.
+	src, err := sr.NewClient(sr.URLs(n.Registry))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ss, err := src.SchemaByID(ctx, int(valueID.(float64)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srCodec, err := goavro.NewCodec(ss.Schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var serde sr.Serde
+	serde.Register(int(valueID.(float64)), &avroNative{}, sr.DecodeFn(func(b []byte, v any) error {
+		native, rest, err := srCodec.NativeFromBinary(b)
+		if err == nil && len(rest) > 0 {
+			err = fmt.Errorf("%d trailing bytes", len(rest))
+		}
+		v.(*avroNative).v = native
+		return err
+	}))
+	for _, r := range readAll(t, n.Bootstrap, "pay", 3) {
+		var av avroNative
+		if err := serde.Decode(r.Value, &av); err != nil {
+			t.Fatalf("pkg/sr decode: %v", err)
+		}
+		if m, ok := av.v.(map[string]any); !ok || m["id"] == nil {
+			t.Fatalf("pkg/sr decoded %v", av.v)
+		}
+	}
 }
+
+// avroNative holds a goavro native value for pkg/sr's Serde.
+type avroNative struct{ v any }
 
 const protoSchema = `syntax = "proto3";
 package test;
@@ -264,4 +353,39 @@ func TestV2ProduceJSONSchemaProtobuf(t *testing.T) {
 	if !bytes.Equal(r.Value[:5], wire.AppendHeader(nil, int32(pbID.(float64)))) {
 		t.Fatalf("protobuf prefix %x", r.Value[:6])
 	}
+}
+
+// slowClient sends a produce request's body one byte a second and returns
+// the status line of the answer ("" and the error if there is none).
+func slowClient(url, path string) string {
+	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		return err.Error()
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: 1000\r\n\r\n", path, ctBinary)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer close(stop)
+	wg.Add(1)
+	go func() { // ends at stop or when the connection fails; waited above
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Second):
+			}
+			if _, err := conn.Write([]byte(" ")); err != nil {
+				return
+			}
+		}
+	}()
+	conn.SetReadDeadline(time.Now().Add(90 * time.Second))
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	return line
 }

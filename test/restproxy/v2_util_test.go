@@ -67,10 +67,10 @@ func readAll(t testing.TB, bootstrap, topic string, want int) []*kgo.Record {
 	return out
 }
 
-// produceFranz writes records with franz-go (default partitioner).
+// produceFranz writes records with franz-go to their Partition.
 func produceFranz(t testing.TB, bootstrap string, recs ...*kgo.Record) {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	if err != nil {
 		t.Fatal(err)
 	}
