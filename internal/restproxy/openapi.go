@@ -28,8 +28,17 @@ type apiDoc struct{ paths obj }
 
 // openAPIDoc is the whole document.
 func openAPIDoc() obj {
+	v2Paths, v2Schemas := openAPIV2() // v2_openapi.go
 	d := &apiDoc{paths: obj{}}
-	d.v2()
+	for path, item := range v2Paths {
+		ops, _ := item.(map[string]any)
+		for method, op := range ops {
+			if o, isOp := op.(map[string]any); isOp && o["operationId"] == nil {
+				o["operationId"] = opID(method, path)
+			}
+		}
+		d.paths[path] = item
+	}
 	d.v3Admin()
 	d.v3Groups()
 	d.v3Records()
@@ -37,14 +46,14 @@ func openAPIDoc() obj {
 		"200": obj{"description": "The OpenAPI 3 document", "content": obj{"application/json": obj{"schema": obj{"type": "object"}}}},
 	})
 	schemas := obj{}
-	for k, v := range v2Schemas() {
+	for k, v := range v2Schemas {
 		schemas[k] = v
 	}
 	for k, v := range v3Schemas() {
 		schemas[k] = v
 	}
 	return obj{
-		"openapi": "3.0.3",
+		"openapi": "3.1.0",
 		"info": obj{
 			"title":       "Samsa REST Proxy",
 			"version":     "1",
@@ -84,9 +93,6 @@ func opID(method, path string) string {
 	return strings.ToLower(method) + r.Replace(path)
 }
 
-// ref is a reference to a component schema.
-func oaRef(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
-
 // arrayOf is an array schema.
 func oaArray(items obj) obj { return obj{"type": "array", "items": items} }
 
@@ -95,13 +101,32 @@ func oaStr() obj  { return obj{"type": "string"} }
 func oaInt() obj  { return obj{"type": "integer"} }
 func oaBool() obj { return obj{"type": "boolean"} }
 func oaAny() obj  { return obj{} }
+
+// oaNullable is s or null (OpenAPI 3.1: a type list, or anyOf for a
+// reference).
 func oaNullable(s obj) obj {
+	t, isStr := s["type"].(string)
+	if !isStr {
+		return obj{"anyOf": []obj{s, {"type": "null"}}}
+	}
 	c := obj{}
 	for k, v := range s {
 		c[k] = v
 	}
-	c["nullable"] = true
+	c["type"] = []string{t, "null"}
+	if e, isEnum := s["enum"].([]string); isEnum {
+		c["enum"] = append(append([]any{}, anyStrings(e)...), nil)
+	}
 	return c
+}
+
+// anyStrings is ss as []any.
+func anyStrings(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }
 
 // object is an object schema with properties and the required ones.
@@ -126,15 +151,6 @@ func oaQuery(name string, schema obj, desc string) obj {
 // headerParam is an optional header parameter.
 func oaHeader(name string, schema obj, desc string) obj {
 	return obj{"name": name, "in": "header", "required": false, "schema": schema, "description": desc}
-}
-
-// content is a media type map: every type given with one schema.
-func oaContent(schema obj, types ...string) obj {
-	c := obj{}
-	for _, t := range types {
-		c[t] = obj{"schema": schema}
-	}
-	return c
 }
 
 // jsonBody is a required request body in the content types given.

@@ -5,7 +5,7 @@ package restproxy
 // v3Schemas are the component schemas of v3.
 func v3Schemas() obj {
 	rel := oaRef("Relationship")
-	nrel := obj{"allOf": []obj{rel}, "nullable": true}
+	nrel := oaNullable(rel)
 	meta := oaRef("ResourceMetadata")
 	res := func(props obj, required ...string) obj {
 		props["kind"] = oaStr()
@@ -23,11 +23,11 @@ func v3Schemas() obj {
 		"type": oaStr(), "size": oaInt(), "subject": oaStr(), "schema_id": oaInt(), "schema_version": oaInt(),
 	}, "type", "size"))
 	data := oaObject(obj{
-		"type": obj{"type": "string", "nullable": true, "enum": []string{
+		"type": oaNullable(obj{"type": "string", "enum": []string{
 			"BINARY", "JSON", "STRING", "AVRO", "JSONSCHEMA", "PROTOBUF",
-			"binary", "json", "string", "avro", "jsonschema", "protobuf"}},
-		"data": oaAny(), "subject": oaNullable(oaStr()), "subject_name_strategy": obj{"type": "string", "nullable": true,
-			"enum": []string{"TOPIC_NAME", "RECORD_NAME", "TOPIC_RECORD_NAME"}},
+			"binary", "json", "string", "avro", "jsonschema", "protobuf"}}),
+		"data": oaAny(), "subject": oaNullable(oaStr()), "subject_name_strategy": oaNullable(obj{"type": "string",
+			"enum": []string{"TOPIC_NAME", "RECORD_NAME", "TOPIC_RECORD_NAME"}}),
 		"schema_id": oaNullable(oaIntRange(0, 1<<31-1)), "schema_version": oaNullable(oaIntRange(-1, 1<<31-1)), "schema": oaNullable(oaStr()),
 	})
 	record := obj{
@@ -35,7 +35,7 @@ func v3Schemas() obj {
 		"headers":      oaNullable(oaArray(oaObject(obj{"name": obj{"type": "string", "minLength": 1}, "value": oaNullable(obj{"type": "string", "format": "byte"})}, "name"))),
 		"key":          oaNullable(oaRef("ProduceData")),
 		"value":        oaNullable(oaRef("ProduceData")),
-		"timestamp":    obj{"type": "string", "format": "date-time", "nullable": true},
+		"timestamp":    oaNullable(obj{"type": "string", "format": "date-time"}),
 	}
 	produceResponse := oaObject(obj{
 		"error_code": oaInt(), "message": oaStr(), "cluster_id": oaStr(), "topic_name": oaStr(),
@@ -121,7 +121,7 @@ func v3Schemas() obj {
 			"data": oaNullable(oaArray(oaObject(obj{
 				"name":      oaStr(),
 				"value":     oaNullable(oaStr()),
-				"operation": obj{"type": "string", "nullable": true, "enum": []string{"SET", "DELETE", "set", "delete"}},
+				"operation": oaNullable(obj{"type": "string", "enum": []string{"SET", "DELETE", "set", "delete"}}),
 			}, "name"))),
 			"validate_only": oaNullable(oaBool()),
 		}),
@@ -312,6 +312,8 @@ func (d *apiDoc) v3Records() {
 			oaQuery("key_format", fmtEnum, "How keys are shown (default BINARY)"),
 			oaQuery("value_format", fmtEnum, "How values are shown (default BINARY)"),
 			oaQuery("last_event_id", eventID, "Resume after this event id (as Last-Event-ID)"),
+			oaQuery("follow", obj{"type": "string", "enum": []string{"true", "false"}},
+				"Go on past the end of the log until timeout_ms passes without a record (default: true for events, false for JSON lines)"),
 			oaQuery("group_id", oaStr(), "Start where this group committed (POST .../consumer-groups/{consumer_group_id}/offsets)"),
 			oaHeader("Last-Event-ID", eventID, "Resume after this event id"),
 		), nil,

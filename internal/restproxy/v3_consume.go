@@ -30,6 +30,9 @@ import (
 // timeout_ms (stop after that long without a record, 1 to 30000; default
 // 30 s for events, consumer.request.timeout.ms (1 s) for JSON lines; a
 // client goes on by resuming);
+// follow (go on past the end of the log until timeout_ms passes without
+// a record: the default for events; JSON lines end at the end offsets the
+// request found, or at timeout_ms);
 // group_id (start where that group committed, on the partitions it
 // committed; commits are explicit: POST .../consumer-groups/{g}/offsets);
 // key_format and value_format (BINARY (default), STRING, JSON, or the
@@ -53,7 +56,10 @@ const (
 type consumeReq struct {
 	topic      string
 	start      map[int32]kgo.Offset
-	resumed    map[int32]int64 // positions of Last-Event-ID
+	from       map[int32]startAt // start, for finding the end
+	resumed    map[int32]int64   // positions of Last-Event-ID
+	follow     bool              // go on past the end (until idle)
+	remaining  map[int32]int64   // without follow: partition -> end offset still to reach
 	maxRecords int64
 	idle       time.Duration
 	keyFmt     string
@@ -69,7 +75,7 @@ func (a *v3) parseConsume(r *http.Request) (*consumeReq, error) {
 		return nil, err
 	}
 	q := r.URL.Query()
-	c := &consumeReq{topic: d.Topic, start: map[int32]kgo.Offset{}, resumed: map[int32]int64{}, maxRecords: -1,
+	c := &consumeReq{topic: d.Topic, start: map[int32]kgo.Offset{}, from: map[int32]startAt{}, resumed: map[int32]int64{}, maxRecords: -1,
 		sse: strings.Contains(r.Header.Get("Accept"), sseType)}
 	var parts []int32
 	if v := q.Get("partition_id"); v != "" {
@@ -86,12 +92,20 @@ func (a *v3) parseConsume(r *http.Request) (*consumeReq, error) {
 			parts = append(parts, p)
 		}
 	}
-	at, err := v3StartOffset(q.Get("offset"), q.Get("timestamp"))
+	at, from, err := v3StartOffset(q.Get("offset"), q.Get("timestamp"))
 	if err != nil {
 		return nil, err
 	}
 	for _, p := range parts {
-		c.start[p] = at
+		c.start[p], c.from[p] = at, from
+	}
+	switch f := q.Get("follow"); f {
+	case "":
+		c.follow = c.sse
+	case "true", "false":
+		c.follow = f == "true"
+	default:
+		return nil, apiErr(400, 400, "follow %q: want true or false", f)
 	}
 	if g := q.Get("group_id"); g != "" {
 		if err := a.fromGroup(r.Context(), c, g); err != nil {
@@ -129,28 +143,93 @@ func (a *v3) parseConsume(r *http.Request) (*consumeReq, error) {
 	return c, nil
 }
 
-// startOffset is where to start: an offset or a timestamp.
-func v3StartOffset(offset, ts string) (kgo.Offset, error) {
+// startAt is where a partition starts, as v3StartOffset read it.
+type startAt struct {
+	kind int // startEarliest, startLatest, startAt, startAfterMilli
+	n    int64
+}
+
+const (
+	startEarliest = iota
+	startLatest
+	startOffset
+	startAfterMilli
+)
+
+// v3StartOffset is where to start: an offset, or else a timestamp.
+func v3StartOffset(offset, ts string) (kgo.Offset, startAt, error) {
 	switch {
 	case ts != "" && offset == "":
 		if ms, err := strconv.ParseInt(ts, 10, 64); err == nil {
-			return kgo.NewOffset().AfterMilli(ms), nil
+			return kgo.NewOffset().AfterMilli(ms), startAt{startAfterMilli, ms}, nil
 		}
 		t, err := time.Parse(time.RFC3339Nano, ts)
 		if err != nil {
-			return kgo.Offset{}, apiErr(400, 400, "timestamp %q: want RFC 3339 or Unix milliseconds", ts)
+			return kgo.Offset{}, startAt{}, apiErr(400, 400, "timestamp %q: want RFC 3339 or Unix milliseconds", ts)
 		}
-		return kgo.NewOffset().AfterMilli(t.UnixMilli()), nil
+		return kgo.NewOffset().AfterMilli(t.UnixMilli()), startAt{startAfterMilli, t.UnixMilli()}, nil
 	case offset == "" || offset == "earliest":
-		return kgo.NewOffset().AtStart(), nil
+		return kgo.NewOffset().AtStart(), startAt{startEarliest, 0}, nil
 	case offset == "latest":
-		return kgo.NewOffset().AtEnd(), nil
+		return kgo.NewOffset().AtEnd(), startAt{startLatest, 0}, nil
 	}
 	o, err := strconv.ParseInt(offset, 10, 64)
 	if err != nil || o < 0 {
-		return kgo.Offset{}, apiErr(400, 400, "offset %q: want a number, earliest or latest", offset)
+		return kgo.Offset{}, startAt{}, apiErr(400, 400, "offset %q: want a number, earliest or latest", offset)
 	}
-	return kgo.NewOffset().At(o), nil
+	return kgo.NewOffset().At(o), startAt{startOffset, o}, nil
+}
+
+// findEnd sets c.remaining (without follow): each partition's end offset
+// now, for the partitions that start before it.
+func (a *v3) findEnd(ctx context.Context, c *consumeReq) error {
+	ends, err := a.s.admin.ListEndOffsets(ctx, c.topic)
+	if err != nil {
+		return fmt.Errorf("end offsets: %w", err)
+	}
+	starts, err := a.s.admin.ListStartOffsets(ctx, c.topic)
+	if err != nil {
+		return fmt.Errorf("start offsets: %w", err)
+	}
+	c.remaining = map[int32]int64{}
+	for p, from := range c.from {
+		end, found := ends.Lookup(c.topic, p)
+		if !found || end.Err != nil {
+			return fmt.Errorf("end offset of %s-%d: %w", c.topic, p, end.Err)
+		}
+		first := end.Offset
+		switch from.kind {
+		case startEarliest:
+			if st, found := starts.Lookup(c.topic, p); found && st.Err == nil {
+				first = st.Offset
+			}
+		case startOffset:
+			first = from.n
+		case startAfterMilli:
+			first, err = a.offsetAfter(ctx, c.topic, p, from.n, end.Offset)
+			if err != nil {
+				return err
+			}
+		}
+		if first < end.Offset {
+			c.remaining[p] = end.Offset
+		}
+	}
+	return nil
+}
+
+// offsetAfter is the first offset of partition p at or after ms (end if
+// there is none).
+func (a *v3) offsetAfter(ctx context.Context, topic string, p int32, ms, end int64) (int64, error) {
+	os, err := a.s.admin.ListOffsetsAfterMilli(ctx, ms, topic)
+	if err != nil {
+		return 0, fmt.Errorf("offsets after %d: %w", ms, err)
+	}
+	o, found := os.Lookup(topic, p)
+	if !found || o.Err != nil || o.Offset < 0 {
+		return end, nil
+	}
+	return o.Offset, nil
 }
 
 // resume starts after the positions of an event id "p:o,p:o".
@@ -167,6 +246,7 @@ func (c *consumeReq) resume(id string) error {
 		}
 		if _, known := c.start[int32(p)]; known {
 			c.start[int32(p)] = kgo.NewOffset().At(o + 1)
+			c.from[int32(p)] = startAt{startOffset, o + 1}
 			c.resumed[int32(p)] = o
 		}
 	}
@@ -205,6 +285,11 @@ func (a *v3) consume(w http.ResponseWriter, r *http.Request) error {
 	c, err := a.parseConsume(r)
 	if err != nil {
 		return err
+	}
+	if !c.follow {
+		if err := a.findEnd(r.Context(), c); err != nil {
+			return err
+		}
 	}
 	cl, err := kgo.NewClient(a.s.clientOpts(kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{c.topic: c.start}),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxBytes(4<<20),
@@ -250,6 +335,9 @@ type v3Stream struct {
 func (st *v3Stream) run(ctx context.Context, cl *kgo.Client) {
 	lastRecord := time.Now()
 	for ctx.Err() == nil && (st.c.maxRecords < 0 || st.sent < st.c.maxRecords) {
+		if !st.c.follow && len(st.c.remaining) == 0 {
+			return
+		}
 		wait := sseKeepAlive
 		if st.c.idle > 0 {
 			wait = min(wait, time.Until(lastRecord.Add(st.c.idle)))
@@ -286,6 +374,15 @@ func (st *v3Stream) write(recs []*kgo.Record) error {
 	for _, r := range recs {
 		if st.c.maxRecords >= 0 && st.sent >= st.c.maxRecords {
 			break
+		}
+		if !st.c.follow {
+			end, found := st.c.remaining[r.Partition]
+			if !found || r.Offset >= end { // past the end this request reads to
+				continue
+			}
+			if r.Offset >= end-1 {
+				delete(st.c.remaining, r.Partition)
+			}
 		}
 		st.pos[r.Partition] = r.Offset
 		b, err := json.Marshal(st.recordObj(r))
@@ -406,7 +503,7 @@ func (a *v3) fromGroup(ctx context.Context, c *consumeReq, g string) error {
 	}
 	for p := range c.start {
 		if o, found := os.Lookup(c.topic, p); found && o.Err == nil && o.At >= 0 {
-			c.start[p] = kgo.NewOffset().At(o.At)
+			c.start[p], c.from[p] = kgo.NewOffset().At(o.At), startAt{startOffset, o.At}
 		}
 	}
 	return nil

@@ -180,12 +180,30 @@ func TestV3ConsumeNDJSON(t *testing.T) {
 	if recs := read("offset=latest&timeout_ms=300"); len(recs) != 0 {
 		t.Fatalf("from latest: %v", recs)
 	}
-	if recs := read("last_event_id=0:17&timeout_ms=500"); len(recs) != 2 {
+	// Without follow, JSON lines end at the end offsets the request found,
+	// without waiting out timeout_ms.
+	start := time.Now()
+	if recs := read("offset=20&timeout_ms=10000"); len(recs) != 0 || time.Since(start) > 5*time.Second {
+		t.Fatalf("at the end: %d records after %v", len(recs), time.Since(start))
+	}
+	start = time.Now()
+	if recs := read("timeout_ms=10000"); len(recs) != 20 || time.Since(start) > 5*time.Second {
+		t.Fatalf("to the end: %d records after %v", len(recs), time.Since(start))
+	}
+	// With follow, records produced meanwhile come too.
+	done := make(chan []map[string]any, 1)
+	go func() { done <- read("offset=18&follow=true&timeout_ms=3000") }()
+	time.Sleep(500 * time.Millisecond)
+	produceN(t, n, "lines", 20, 5)
+	if recs := <-done; len(recs) != 7 || jsonInt(recs[6]["offset"]) != 24 {
+		t.Fatalf("follow: %v", recs)
+	}
+	if recs := read("last_event_id=0:17&timeout_ms=500"); len(recs) != 2+5 {
 		t.Fatalf("after 0:17: %v", recs)
 	}
 	for q, st := range map[string]int{
 		"partition_id=9": 404, "partition_id=x": 400, "offset=-3": 400, "timeout_ms=0": 400, "timeout_ms=40000": 400,
-		"timestamp=yesterday": 400, "max_records=many": 400, "key_format=XML": 400, "last_event_id=zz": 400,
+		"timestamp=yesterday": 400, "max_records=many": 400, "follow=maybe": 400, "key_format=XML": 400, "last_event_id=zz": 400,
 	} {
 		v3ExpectError(t, v3Call(t, "GET", n.C("/topics/lines/records?"+q), ""), st)
 	}
