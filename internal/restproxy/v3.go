@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -304,4 +305,14 @@ func notRouted(mux *http.ServeMux, w http.ResponseWriter, r *http.Request) error
 		return apiErr(405, 405, "HTTP 405 Method Not Allowed")
 	}
 	return apiErr(404, 404, "HTTP 404 Not Found")
+}
+
+// onlyParams refuses query parameters other than those named.
+func onlyParams(q url.Values, names ...string) error {
+	for k := range q {
+		if !slices.Contains(names, k) {
+			return apiErr(400, 400, "unknown query parameter %q", k)
+		}
+	}
+	return nil
 }

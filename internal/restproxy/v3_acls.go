@@ -69,6 +69,9 @@ func (s aclSpec) parse(def string) (v3ACL, error) {
 
 // aclFilter reads the filter of GET and DELETE from the query.
 func aclFilter(q url.Values) (v3ACL, error) {
+	if err := onlyParams(q, "resource_type", "resource_name", "pattern_type", "principal", "host", "operation", "permission"); err != nil {
+		return v3ACL{}, err
+	}
 	opt := func(k string) *string {
 		if !q.Has(k) {
 			return nil

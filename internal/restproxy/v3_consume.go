@@ -75,6 +75,10 @@ func (a *v3) parseConsume(r *http.Request) (*consumeReq, error) {
 		return nil, err
 	}
 	q := r.URL.Query()
+	if err := onlyParams(q, "partition_id", "offset", "timestamp", "max_records", "timeout_ms", "key_format",
+		"value_format", "last_event_id", "follow", "group_id"); err != nil {
+		return nil, err
+	}
 	c := &consumeReq{topic: d.Topic, start: map[int32]kgo.Offset{}, from: map[int32]startAt{}, resumed: map[int32]int64{}, maxRecords: -1,
 		sse: strings.Contains(r.Header.Get("Accept"), sseType)}
 	var parts []int32

@@ -274,10 +274,13 @@ const recordTimeout = time.Minute
 func decodeRecord(dec *json.Decoder, lim *recordLimiter, rc *http.ResponseController) (rec v3Record, fatal bool, err error) {
 	lim.reset()
 	_ = rc.SetReadDeadline(time.Now().Add(recordTimeout))
-	err = dec.Decode(&rec)
+	var p *v3Record // stays nil for a JSON null
+	err = dec.Decode(&p)
 	switch {
+	case err == nil && p == nil:
+		return rec, false, apiErr(400, 400, "record: want a JSON object, not null")
 	case err == nil:
-		return rec, false, nil
+		return *p, false, nil
 	case errors.Is(err, io.EOF):
 		return rec, true, io.EOF
 	case errors.Is(err, errRecordTooLarge):

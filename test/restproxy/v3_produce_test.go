@@ -122,7 +122,7 @@ func TestV3Produce(t *testing.T) {
 
 	// Bad input.
 	for _, body := range []string{
-		``, `{`, `{"value":{"type":"JSON","data":}}`, `[1,2]`, `{"partition_id":"x"}`,
+		``, `{`, `null`, `{"value":{"type":"JSON","data":}}`, `[1,2]`, `{"partition_id":"x"}`,
 		`{"value":{"type":"BINARY","data":"not base64!"}}`,
 		`{"value":{"type":"BINARY","data":12}}`,
 		`{"value":{"type":"STRING","data":{"a":1}}}`,
