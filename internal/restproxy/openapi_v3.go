@@ -4,6 +4,15 @@ package restproxy
 
 // v3Schemas are the component schemas of v3.
 func v3Schemas() obj {
+	out := v3ResourceSchemas()
+	for k, v := range v3RequestSchemas() {
+		out[k] = v
+	}
+	return out
+}
+
+// v3ResourceSchemas are the schemas of the resources v3 answers with.
+func v3ResourceSchemas() obj {
 	rel := oaRef("Relationship")
 	nrel := oaNullable(rel)
 	meta := oaRef("ResourceMetadata")
@@ -19,36 +28,6 @@ func v3Schemas() obj {
 		"synonyms":   oaArray(oaObject(obj{"name": oaStr(), "value": oaNullable(oaStr()), "source": oaStr()})),
 		"topic_name": oaStr(), "broker_id": oaInt(), "config_type": oaStr(),
 	}, "name", "value", "is_default", "is_read_only", "is_sensitive", "source", "synonyms")
-	keyValueInfo := oaNullable(oaObject(obj{
-		"type": oaStr(), "size": oaInt(), "subject": oaStr(), "schema_id": oaInt(), "schema_version": oaInt(),
-	}, "type", "size"))
-	data := oaObject(obj{
-		"type": oaNullable(obj{"type": "string", "enum": []string{
-			"BINARY", "JSON", "STRING", "AVRO", "JSONSCHEMA", "PROTOBUF",
-			"binary", "json", "string", "avro", "jsonschema", "protobuf"}}),
-		"data": oaAny(), "subject": oaNullable(oaStr()), "subject_name_strategy": oaNullable(obj{"type": "string",
-			"enum": []string{"TOPIC_NAME", "RECORD_NAME", "TOPIC_RECORD_NAME"}}),
-		"schema_id": oaNullable(oaIntRange(0, 1<<31-1)), "schema_version": oaNullable(oaIntRange(-1, 1<<31-1)), "schema": oaNullable(oaStr()),
-	})
-	record := obj{
-		"partition_id": oaNullable(oaIntRange(0, 1<<31-1)),
-		"headers":      oaNullable(oaArray(oaObject(obj{"name": obj{"type": "string", "minLength": 1}, "value": oaNullable(obj{"type": "string", "format": "byte"})}, "name"))),
-		"key":          oaNullable(oaRef("ProduceData")),
-		"value":        oaNullable(oaRef("ProduceData")),
-		"timestamp":    oaNullable(obj{"type": "string", "format": "date-time"}),
-	}
-	produceResponse := oaObject(obj{
-		"error_code": oaInt(), "message": oaStr(), "cluster_id": oaStr(), "topic_name": oaStr(),
-		"partition_id": oaInt(), "offset": oaInt(), "timestamp": oaStr(), "key": keyValueInfo, "value": keyValueInfo,
-	}, "error_code")
-	batchSuccess := oaObject(obj{
-		"id": oaStr(), "cluster_id": oaStr(), "topic_name": oaStr(),
-		"partition_id": oaInt(), "offset": oaInt(), "timestamp": oaStr(), "key": keyValueInfo, "value": keyValueInfo,
-	}, "id", "partition_id", "offset")
-	batchEntry := obj{"id": obj{"type": "string", "minLength": 1}}
-	for k, v := range record {
-		batchEntry[k] = v
-	}
 	return obj{
 		"Error":                      oaObject(obj{"error_code": oaInt(), "message": oaStr()}, "error_code", "message"),
 		"Relationship":               oaObject(obj{"related": oaStr()}, "related"),
@@ -104,6 +83,43 @@ func v3Schemas() obj {
 			"resource_type": oaStr(), "resource_name": oaStr(), "pattern_type": oaStr(), "principal": oaStr(),
 			"host": oaStr(), "operation": oaStr(), "permission": oaStr(),
 		}, "resource_type", "resource_name", "pattern_type", "principal", "host", "operation", "permission"),
+	}
+}
+
+// v3RequestSchemas are the schemas of request bodies and of produce and
+// consume answers.
+func v3RequestSchemas() obj {
+	keyValueInfo := oaNullable(oaObject(obj{
+		"type": oaStr(), "size": oaInt(), "subject": oaStr(), "schema_id": oaInt(), "schema_version": oaInt(),
+	}, "type", "size"))
+	data := oaObject(obj{
+		"type": oaNullable(obj{"type": "string", "enum": []string{
+			"BINARY", "JSON", "STRING", "AVRO", "JSONSCHEMA", "PROTOBUF",
+			"binary", "json", "string", "avro", "jsonschema", "protobuf"}}),
+		"data": oaAny(), "subject": oaNullable(oaStr()), "subject_name_strategy": oaNullable(obj{"type": "string",
+			"enum": []string{"TOPIC_NAME", "RECORD_NAME", "TOPIC_RECORD_NAME"}}),
+		"schema_id": oaNullable(oaIntRange(0, 1<<31-1)), "schema_version": oaNullable(oaIntRange(-1, 1<<31-1)), "schema": oaNullable(oaStr()),
+	})
+	record := obj{
+		"partition_id": oaNullable(oaIntRange(0, 1<<31-1)),
+		"headers":      oaNullable(oaArray(oaObject(obj{"name": obj{"type": "string", "minLength": 1}, "value": oaNullable(obj{"type": "string", "format": "byte"})}, "name"))),
+		"key":          oaNullable(oaRef("ProduceData")),
+		"value":        oaNullable(oaRef("ProduceData")),
+		"timestamp":    oaNullable(obj{"type": "string", "format": "date-time"}),
+	}
+	produceResponse := oaObject(obj{
+		"error_code": oaInt(), "message": oaStr(), "cluster_id": oaStr(), "topic_name": oaStr(),
+		"partition_id": oaInt(), "offset": oaInt(), "timestamp": oaStr(), "key": keyValueInfo, "value": keyValueInfo,
+	}, "error_code")
+	batchSuccess := oaObject(obj{
+		"id": oaStr(), "cluster_id": oaStr(), "topic_name": oaStr(),
+		"partition_id": oaInt(), "offset": oaInt(), "timestamp": oaStr(), "key": keyValueInfo, "value": keyValueInfo,
+	}, "id", "partition_id", "offset")
+	batchEntry := obj{"id": obj{"type": "string", "minLength": 1}}
+	for k, v := range record {
+		batchEntry[k] = v
+	}
+	return obj{
 		"CreateTopicRequest": oaObject(obj{
 			"topic_name":         topicName(),
 			"partitions_count":   oaNullable(oaIntRange(1, maxPartitions)),

@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -79,22 +81,11 @@ func (a *v3) parseConsume(r *http.Request) (*consumeReq, error) {
 		"value_format", "last_event_id", "follow", "group_id"); err != nil {
 		return nil, err
 	}
-	c := &consumeReq{topic: d.Topic, start: map[int32]kgo.Offset{}, from: map[int32]startAt{}, resumed: map[int32]int64{}, maxRecords: -1,
+	c := &consumeReq{topic: d.Topic, start: map[int32]kgo.Offset{}, from: map[int32]startAt{}, resumed: map[int32]int64{},
 		sse: strings.Contains(r.Header.Get("Accept"), sseType)}
-	var parts []int32
-	if v := q.Get("partition_id"); v != "" {
-		p, err := strconv.ParseInt(v, 10, 32)
-		if err != nil {
-			return nil, apiErr(400, 400, "partition_id %q is not a number", v)
-		}
-		if _, found := d.Partitions[int32(p)]; !found {
-			return nil, apiErr(404, 404, "Partition %d of topic %s does not exist.", p, d.Topic)
-		}
-		parts = []int32{int32(p)}
-	} else {
-		for p := range d.Partitions {
-			parts = append(parts, p)
-		}
+	parts, err := consumePartitions(d, q.Get("partition_id"))
+	if err != nil {
+		return nil, err
 	}
 	at, from, err := v3StartOffset(q.Get("offset"), q.Get("timestamp"))
 	if err != nil {
@@ -103,13 +94,8 @@ func (a *v3) parseConsume(r *http.Request) (*consumeReq, error) {
 	for _, p := range parts {
 		c.start[p], c.from[p] = at, from
 	}
-	switch f := q.Get("follow"); f {
-	case "":
-		c.follow = c.sse
-	case "true", "false":
-		c.follow = f == "true"
-	default:
-		return nil, apiErr(400, 400, "follow %q: want true or false", f)
+	if err := c.parseLimits(q, a.s.cfg.ConsumerRequestTimeout); err != nil {
+		return nil, err
 	}
 	if g := q.Get("group_id"); g != "" {
 		if err := a.fromGroup(r.Context(), c, g); err != nil {
@@ -123,28 +109,60 @@ func (a *v3) parseConsume(r *http.Request) (*consumeReq, error) {
 	if err := c.resume(last); err != nil {
 		return nil, err
 	}
-	if c.maxRecords, err = v3IntParam(q.Get("max_records"), -1); err != nil {
-		return nil, err
+	return c, nil
+}
+
+// consumePartitions is the partition partition_id names (every one of the
+// topic when it is "").
+func consumePartitions(d kadm.TopicDetail, partitionID string) ([]int32, error) {
+	if partitionID == "" {
+		parts := make([]int32, 0, len(d.Partitions))
+		for p := range d.Partitions {
+			parts = append(parts, p)
+		}
+		return parts, nil
 	}
-	def := a.s.cfg.ConsumerRequestTimeout.Milliseconds()
-	if c.sse {
-		def = sseIdle.Milliseconds()
-	}
-	ms, err := v3IntParam(q.Get("timeout_ms"), def)
+	p, err := strconv.ParseInt(partitionID, 10, 32)
 	if err != nil {
-		return nil, err
+		return nil, apiErr(400, 400, "partition_id %q is not a number", partitionID)
+	}
+	if _, found := d.Partitions[int32(p)]; !found {
+		return nil, apiErr(404, 404, "Partition %d of topic %s does not exist.", p, d.Topic)
+	}
+	return []int32{int32(p)}, nil
+}
+
+// parseLimits reads follow, max_records, timeout_ms and the formats (def
+// is the idle timeout of JSON lines).
+func (c *consumeReq) parseLimits(q url.Values, def time.Duration) error {
+	switch f := q.Get("follow"); f {
+	case "":
+		c.follow = c.sse
+	case "true", "false":
+		c.follow = f == "true"
+	default:
+		return apiErr(400, 400, "follow %q: want true or false", f)
+	}
+	var err error
+	if c.maxRecords, err = v3IntParam(q.Get("max_records"), -1); err != nil {
+		return err
+	}
+	if c.sse {
+		def = sseIdle
+	}
+	ms, err := v3IntParam(q.Get("timeout_ms"), def.Milliseconds())
+	if err != nil {
+		return err
 	}
 	if ms < 1 || ms > maxIdle.Milliseconds() {
-		return nil, apiErr(400, 400, "timeout_ms %d: want 1 to %d", ms, maxIdle.Milliseconds())
+		return apiErr(400, 400, "timeout_ms %d: want 1 to %d", ms, maxIdle.Milliseconds())
 	}
 	c.idle = time.Duration(ms) * time.Millisecond
 	if c.keyFmt, err = consumeFormat(q.Get("key_format")); err != nil {
-		return nil, err
+		return err
 	}
-	if c.valFmt, err = consumeFormat(q.Get("value_format")); err != nil {
-		return nil, err
-	}
-	return c, nil
+	c.valFmt, err = consumeFormat(q.Get("value_format"))
+	return err
 }
 
 // startAt is where a partition starts, as v3StartOffset read it.

@@ -131,44 +131,40 @@ func (a *v3) encodeData(ctx context.Context, topic string, isKey bool, d *v3Data
 		}
 		typ = "JSON"
 	}
-	null := len(d.Data) == 0 || string(d.Data) == "null"
-	var b []byte
 	switch typ {
-	case "BINARY":
-		if !null {
-			var s string
-			if err := json.Unmarshal(d.Data, &s); err != nil {
-				return nil, nil, apiErr(400, 400, "%s: BINARY data must be a base64 string", what)
-			}
-			var err error
-			if b, err = base64.StdEncoding.DecodeString(s); err != nil {
-				return nil, nil, apiErr(400, 400, "%s: data is not base64: %v", what, err)
-			}
-		}
-	case "JSON":
-		if !null {
-			b = v3Compact(d.Data)
-		}
-	case "STRING":
-		if !null {
-			var s string
-			if err := json.Unmarshal(d.Data, &s); err != nil {
-				return nil, nil, apiErr(400, 400, "%s: STRING data must be a JSON string", what)
-			}
-			b = []byte(s)
-		}
 	case "AVRO", "JSONSCHEMA", "PROTOBUF":
 		return a.encodeSchema(ctx, topic, isKey, typ, d)
+	case "BINARY", "JSON", "STRING":
 	default:
 		return nil, nil, apiErr(400, 400, "%s: unknown type %q (BINARY, JSON, STRING, AVRO, JSONSCHEMA, PROTOBUF)", what, d.Type)
 	}
-	if null {
+	if len(d.Data) == 0 || string(d.Data) == "null" {
 		return nil, nil, nil
 	}
-	if b == nil {
-		b = []byte{}
+	b, err := plainData(typ, what, d.Data)
+	if err != nil {
+		return nil, nil, err
 	}
 	return b, &dataInfo{Type: typ, Size: len(b)}, nil
+}
+
+// plainData is the bytes of BINARY (base64), JSON or STRING data.
+func plainData(typ, what string, data json.RawMessage) ([]byte, error) {
+	if typ == "JSON" {
+		return v3Compact(data), nil
+	}
+	var s string
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, apiErr(400, 400, "%s: %s data must be a JSON string", what, typ)
+	}
+	if typ == "STRING" {
+		return []byte(s), nil
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, apiErr(400, 400, "%s: data is not base64: %v", what, err)
+	}
+	return b, nil
 }
 
 // v3Time is a timestamp as Confluent's v3 writes it.
@@ -426,16 +422,25 @@ func (a *v3) produceBatch(w http.ResponseWriter, r *http.Request) error {
 			return apiErr(400, 400, "entry %d: id must be a non-empty string", i)
 		}
 	}
-	ctx := r.Context()
-	oks := make([]*okReport, len(body.Entries))
-	fails := make([]*failReport, len(body.Entries))
-	recs := make([]*kgo.Record, len(body.Entries))
-	infos := make([][2]*dataInfo, len(body.Entries))
-	for i := range body.Entries {
-		kr, kinfo, vinfo, err := a.kafkaRecord(ctx, pt, &body.Entries[i])
+	successes, failures, err := a.produceEntries(r.Context(), pt, body.Entries)
+	if err != nil {
+		return err
+	}
+	return v3OK(w, 207, obj{"successes": successes, "failures": failures})
+}
+
+// produceEntries produces the entries of a batch and waits for them. A
+// malformed entry (400) fails them all before any is produced.
+func (a *v3) produceEntries(ctx context.Context, pt produceTarget, entries []v3Record) ([]*okReport, []*failReport, error) {
+	oks := make([]*okReport, len(entries))
+	fails := make([]*failReport, len(entries))
+	recs := make([]*kgo.Record, len(entries))
+	infos := make([][2]*dataInfo, len(entries))
+	for i := range entries {
+		kr, kinfo, vinfo, err := a.kafkaRecord(ctx, pt, &entries[i])
 		if err != nil {
-			if e := v3Error(err); e.status == 400 { // a malformed entry fails the request
-				return apiErr(400, 400, "entry %d: %s", i, e.message)
+			if e := v3Error(err); e.status == 400 {
+				return nil, nil, apiErr(400, 400, "entry %d: %s", i, e.message)
 			}
 			fails[i] = errReport(err)
 			continue
@@ -447,20 +452,19 @@ func (a *v3) produceBatch(w http.ResponseWriter, r *http.Request) error {
 		if kr == nil {
 			continue
 		}
-		kinfo, vinfo := infos[i][0], infos[i][1]
 		wg.Add(1)
 		a.s.producer.Produce(ctx, kr, func(r *kgo.Record, err error) {
 			defer wg.Done()
 			if err != nil {
 				fails[i] = errReport(err)
 			} else {
-				oks[i] = v3Report(pt, r, kinfo, vinfo)
+				oks[i] = v3Report(pt, r, infos[i][0], infos[i][1])
 			}
 		})
 	}
 	wg.Wait()
 	successes, failures := []*okReport{}, []*failReport{}
-	for i, e := range body.Entries {
+	for i, e := range entries {
 		if oks[i] != nil {
 			oks[i].ID, oks[i].ErrorCode = e.ID, 0
 			successes = append(successes, oks[i])
@@ -469,7 +473,7 @@ func (a *v3) produceBatch(w http.ResponseWriter, r *http.Request) error {
 			failures = append(failures, fails[i])
 		}
 	}
-	return v3OK(w, 207, obj{"successes": successes, "failures": failures})
+	return successes, failures, nil
 }
 
 // utf8Valid says b is text (the STRING type on consume).

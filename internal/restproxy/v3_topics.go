@@ -281,43 +281,10 @@ func (a *v3) createTopic(w http.ResponseWriter, r *http.Request) error {
 	if err := a.decodeBody(w, r, &b); err != nil {
 		return err
 	}
-	if b.TopicName == "" {
-		return apiErr(400, 400, "topic_name is required")
+	req, err := b.request()
+	if err != nil {
+		return err
 	}
-	if b.PartitionsCount != nil && (*b.PartitionsCount < 1 || *b.PartitionsCount > maxPartitions) {
-		return apiErr(400, 400, "partitions_count must be 1 to %d", maxPartitions)
-	}
-	if b.ReplicationFactor != nil && *b.ReplicationFactor < 1 {
-		return apiErr(400, 400, "replication_factor must be positive")
-	}
-	req := kmsg.NewPtrCreateTopicsRequest()
-	req.ValidateOnly = b.ValidateOnly
-	req.TimeoutMillis = 30000
-	t := kmsg.NewCreateTopicsRequestTopic()
-	t.Topic, t.NumPartitions, t.ReplicationFactor = b.TopicName, -1, -1
-	if b.PartitionsCount != nil {
-		t.NumPartitions = *b.PartitionsCount
-	}
-	if b.ReplicationFactor != nil {
-		t.ReplicationFactor = *b.ReplicationFactor
-	}
-	for _, ra := range b.ReplicasAssignments {
-		if ra.PartitionID == nil || ra.BrokerIDs == nil {
-			return apiErr(400, 400, "a replicas assignment needs partition_id and broker_ids")
-		}
-		ta := kmsg.NewCreateTopicsRequestTopicReplicaAssignment()
-		ta.Partition, ta.Replicas = *ra.PartitionID, ra.BrokerIDs
-		t.ReplicaAssignment = append(t.ReplicaAssignment, ta)
-	}
-	for _, c := range b.Configs {
-		if c.Name == "" {
-			return apiErr(400, 400, "a config without a name")
-		}
-		tc := kmsg.NewCreateTopicsRequestTopicConfig()
-		tc.Name, tc.Value = c.Name, c.Value
-		t.Configs = append(t.Configs, tc)
-	}
-	req.Topics = append(req.Topics, t)
 	resp, err := req.RequestWith(r.Context(), a.s.adminCl)
 	if err != nil {
 		return fmt.Errorf("create topic: %w", err)
@@ -338,6 +305,48 @@ func (a *v3) createTopic(w http.ResponseWriter, r *http.Request) error {
 		return apiErr(st, st, "%s", msg)
 	}
 	return v3OK(w, 201, a.topicObj(cid, b.TopicName, false, int(rt.NumPartitions), int(rt.ReplicationFactor)))
+}
+
+// request is the CreateTopics request of b, checked.
+func (b *createTopicBody) request() (*kmsg.CreateTopicsRequest, error) {
+	if b.TopicName == "" {
+		return nil, apiErr(400, 400, "topic_name is required")
+	}
+	if b.PartitionsCount != nil && (*b.PartitionsCount < 1 || *b.PartitionsCount > maxPartitions) {
+		return nil, apiErr(400, 400, "partitions_count must be 1 to %d", maxPartitions)
+	}
+	if b.ReplicationFactor != nil && *b.ReplicationFactor < 1 {
+		return nil, apiErr(400, 400, "replication_factor must be positive")
+	}
+	req := kmsg.NewPtrCreateTopicsRequest()
+	req.ValidateOnly = b.ValidateOnly
+	req.TimeoutMillis = 30000
+	t := kmsg.NewCreateTopicsRequestTopic()
+	t.Topic, t.NumPartitions, t.ReplicationFactor = b.TopicName, -1, -1
+	if b.PartitionsCount != nil {
+		t.NumPartitions = *b.PartitionsCount
+	}
+	if b.ReplicationFactor != nil {
+		t.ReplicationFactor = *b.ReplicationFactor
+	}
+	for _, ra := range b.ReplicasAssignments {
+		if ra.PartitionID == nil || ra.BrokerIDs == nil {
+			return nil, apiErr(400, 400, "a replicas assignment needs partition_id and broker_ids")
+		}
+		ta := kmsg.NewCreateTopicsRequestTopicReplicaAssignment()
+		ta.Partition, ta.Replicas = *ra.PartitionID, ra.BrokerIDs
+		t.ReplicaAssignment = append(t.ReplicaAssignment, ta)
+	}
+	for _, c := range b.Configs {
+		if c.Name == "" {
+			return nil, apiErr(400, 400, "a config without a name")
+		}
+		tc := kmsg.NewCreateTopicsRequestTopicConfig()
+		tc.Name, tc.Value = c.Name, c.Value
+		t.Configs = append(t.Configs, tc)
+	}
+	req.Topics = append(req.Topics, t)
+	return req, nil
 }
 
 // patchTopic raises the partition count: {"partitions_count": n}.
