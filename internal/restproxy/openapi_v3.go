@@ -324,7 +324,7 @@ func (d *apiDoc) v3Records() {
 			oaQuery("offset", obj{"type": "string", "pattern": "^([0-9]{1,18}|earliest|latest)$"}, "Where to start: an offset, earliest (default) or latest"),
 			oaQuery("timestamp", obj{"type": "string", "pattern": "^[0-9]{1,15}$"}, "Where to start when offset is not given: Unix milliseconds (RFC 3339 is taken too)"),
 			oaQuery("max_records", obj{"type": "integer", "format": "int64", "minimum": 0, "maximum": 1e15}, "Stop after this many records"),
-			oaQuery("timeout_ms", obj{"type": "integer", "minimum": 1, "maximum": 30000}, "Stop after this long without a record (default 30 s for events, 1 s for JSON lines)"),
+			oaQuery("timeout_ms", oaIntRange(1, 5000), "Stop after this long without a record (default 5 s for events, 1 s for JSON lines); resume after it"),
 			oaQuery("key_format", fmtEnum, "How keys are shown (default BINARY)"),
 			oaQuery("value_format", fmtEnum, "How values are shown (default BINARY)"),
 			oaQuery("last_event_id", eventID, "Resume after this event id (as Last-Event-ID)"),

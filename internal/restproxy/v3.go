@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -315,4 +317,48 @@ func onlyParams(q url.Values, names ...string) error {
 		}
 	}
 	return nil
+}
+
+// JSON integers that may be written as integral floats (1.0, 2e3), which
+// JSON Schema counts as integers and encoding/json refuses.
+type (
+	jInt16 int16
+	jInt32 int32
+	jInt64 int64
+)
+
+func (n *jInt16) UnmarshalJSON(b []byte) error {
+	v, err := jsonInt(b, 16)
+	*n = jInt16(v)
+	return err
+}
+
+func (n *jInt32) UnmarshalJSON(b []byte) error {
+	v, err := jsonInt(b, 32)
+	*n = jInt32(v)
+	return err
+}
+
+func (n *jInt64) UnmarshalJSON(b []byte) error {
+	v, err := jsonInt(b, 64)
+	*n = jInt64(v)
+	return err
+}
+
+// jsonInt reads a JSON number that is an integer of bits bits (null is 0);
+// the error is an *json.UnmarshalTypeError, after which a stream goes on.
+func jsonInt(b []byte, bits int) (int64, error) {
+	s := string(b)
+	if s == "null" {
+		return 0, nil
+	}
+	if v, err := strconv.ParseInt(s, 10, bits); err == nil {
+		return v, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	lim := math.Ldexp(1, bits-1)
+	if err != nil || f != math.Trunc(f) || f < -lim || f >= lim {
+		return 0, &json.UnmarshalTypeError{Value: "number " + s, Type: reflect.TypeFor[int64]()}
+	}
+	return int64(f), nil
 }

@@ -29,8 +29,8 @@ import (
 // Parameters: partition_id (default every partition); offset (a number,
 // "earliest" (default) or "latest") or else timestamp (RFC 3339 or Unix
 // milliseconds) where to start; max_records (stop after that many);
-// timeout_ms (stop after that long without a record, 1 to 30000; default
-// 30 s for events, consumer.request.timeout.ms (1 s) for JSON lines; a
+// timeout_ms (stop after that long without a record, 1 to 5000; default
+// 5 s for events, consumer.request.timeout.ms (1 s) for JSON lines; a
 // client goes on by resuming);
 // follow (go on past the end of the log until timeout_ms passes without
 // a record: the default for events; JSON lines end at the end offsets the
@@ -49,9 +49,10 @@ const (
 	sseKeepAlive = 15 * time.Second
 	// sseIdle is how long an event stream waits for a record before it
 	// ends (EventSource reconnects with Last-Event-ID).
-	sseIdle = 30 * time.Second
-	// maxIdle bounds timeout_ms.
-	maxIdle = 30 * time.Second
+	sseIdle = 5 * time.Second
+	// maxIdle bounds timeout_ms: a stream that waits ends, and its client
+	// resumes (EventSource by itself, told to retry at once).
+	maxIdle = 5 * time.Second
 )
 
 // consumeReq is a parsed consume request.
@@ -334,6 +335,9 @@ func (a *v3) consume(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(200)
 	st := &v3Stream{a: a, ctx: ctx, w: w, rc: http.NewResponseController(w), c: c, cid: cid, pos: c.resumed}
 	defer clearDeadlines(st.rc)
+	if c.sse {
+		io.WriteString(w, "retry: 500\n\n")
+	}
 	if err := st.rc.Flush(); err != nil {
 		return nil
 	}

@@ -40,10 +40,10 @@ func (a *v3) commitOffsets(w http.ResponseWriter, r *http.Request) error {
 	}
 	var body struct {
 		Offsets []struct {
-			TopicName   string `json:"topic_name"`
-			PartitionID *int32 `json:"partition_id"`
-			Offset      *int64 `json:"offset"`
-			Metadata    string `json:"metadata"`
+			TopicName   string  `json:"topic_name"`
+			PartitionID *jInt32 `json:"partition_id"`
+			Offset      *jInt64 `json:"offset"`
+			Metadata    string  `json:"metadata"`
 		} `json:"offsets"`
 	}
 	if err := a.decodeBody(w, r, &body); err != nil {
@@ -57,7 +57,7 @@ func (a *v3) commitOffsets(w http.ResponseWriter, r *http.Request) error {
 		if o.TopicName == "" || o.PartitionID == nil || o.Offset == nil || *o.PartitionID < 0 || *o.Offset < 0 {
 			return apiErr(400, 400, "offsets[%d]: want topic_name, partition_id and a non-negative offset", i)
 		}
-		os.Add(kadm.Offset{Topic: o.TopicName, Partition: *o.PartitionID, At: *o.Offset, LeaderEpoch: -1, Metadata: o.Metadata})
+		os.Add(kadm.Offset{Topic: o.TopicName, Partition: int32(*o.PartitionID), At: int64(*o.Offset), LeaderEpoch: -1, Metadata: o.Metadata})
 	}
 	g := r.PathValue("g")
 	resp, err := a.s.admin.CommitOffsets(r.Context(), g, os)

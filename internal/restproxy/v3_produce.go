@@ -28,8 +28,8 @@ type v3Data struct {
 	Data                json.RawMessage `json:"data"`
 	Subject             string          `json:"subject"`
 	SubjectNameStrategy string          `json:"subject_name_strategy"`
-	SchemaID            *int            `json:"schema_id"`
-	SchemaVersion       *int            `json:"schema_version"`
+	SchemaID            *jInt32         `json:"schema_id"`
+	SchemaVersion       *jInt32         `json:"schema_version"`
 	Schema              string          `json:"schema"`
 }
 
@@ -42,7 +42,7 @@ type v3Header struct {
 // v3Record is one record to produce.
 type v3Record struct {
 	ID          json.RawMessage `json:"id,omitempty"` // records:batch only
-	PartitionID *int32          `json:"partition_id"`
+	PartitionID *jInt32         `json:"partition_id"`
 	Headers     []v3Header      `json:"headers"`
 	Key         *v3Data         `json:"key"`
 	Value       *v3Data         `json:"value"`
@@ -99,7 +99,7 @@ func (a *v3) kafkaRecord(ctx context.Context, pt produceTarget, rec *v3Record) (
 	}
 	kr.Context = ctx
 	if rec.PartitionID != nil {
-		p := *rec.PartitionID
+		p := int32(*rec.PartitionID)
 		if p < 0 || p >= pt.partitions {
 			return nil, nil, nil, apiErr(404, 404, "Partition %d of topic %s does not exist (it has %d).", p, pt.topic, pt.partitions)
 		}
@@ -261,6 +261,18 @@ func (l *recordLimiter) Read(p []byte) (int, error) {
 
 func (l *recordLimiter) reset() { l.n = l.max }
 
+// produceWait bounds how long a record may wait for Kafka: after it, its
+// report is an error (504) instead of a request that hangs.
+const produceWait = 8 * time.Second
+
+// withDeadline gives kr's context (the request's, with its marks) the
+// deadline produceWait; the cancel frees it once kr is done.
+func withDeadline(kr *kgo.Record) context.CancelFunc {
+	ctx, cancel := context.WithTimeout(kr.Context, produceWait)
+	kr.Context = ctx
+	return cancel
+}
+
 // recordTimeout bounds how long one record of a stream may take to
 // arrive, and one report to be written.
 const recordTimeout = time.Minute
@@ -364,7 +376,9 @@ func v3Failed(err error) *pendingReport {
 func (a *v3) send(ctx context.Context, pt produceTarget, queue chan<- *pendingReport, kr *kgo.Record, kinfo, vinfo *dataInfo) {
 	p := &pendingReport{done: make(chan struct{})}
 	queue <- p
+	cancel := withDeadline(kr)
 	a.s.producer.Produce(ctx, kr, func(r *kgo.Record, err error) {
+		cancel()
 		if err != nil {
 			p.report = errReport(err)
 		} else {
@@ -453,8 +467,10 @@ func (a *v3) produceEntries(ctx context.Context, pt produceTarget, entries []v3R
 			continue
 		}
 		wg.Add(1)
+		cancel := withDeadline(kr)
 		a.s.producer.Produce(ctx, kr, func(r *kgo.Record, err error) {
 			defer wg.Done()
+			cancel()
 			if err != nil {
 				fails[i] = errReport(err)
 			} else {

@@ -76,7 +76,7 @@ func (a *v3) schemaFor(ctx context.Context, topic string, isKey bool, typ string
 	}
 	version := -1
 	if d.SchemaVersion != nil {
-		version = *d.SchemaVersion
+		version = int(*d.SchemaVersion)
 	}
 	id, ver, err := a.subjectVersion(ctx, subject, version)
 	if err != nil {

@@ -258,12 +258,12 @@ func (a *v3) getTopic(w http.ResponseWriter, r *http.Request) error {
 
 // createTopicBody is the body of POST /topics.
 type createTopicBody struct {
-	TopicName           string `json:"topic_name"`
-	PartitionsCount     *int32 `json:"partitions_count"`
-	ReplicationFactor   *int16 `json:"replication_factor"`
+	TopicName           string  `json:"topic_name"`
+	PartitionsCount     *jInt32 `json:"partitions_count"`
+	ReplicationFactor   *jInt16 `json:"replication_factor"`
 	ReplicasAssignments []struct {
-		PartitionID *int32  `json:"partition_id"`
-		BrokerIDs   []int32 `json:"broker_ids"`
+		PartitionID *jInt32  `json:"partition_id"`
+		BrokerIDs   []jInt32 `json:"broker_ids"`
 	} `json:"replicas_assignments"`
 	Configs []struct {
 		Name  string  `json:"name"`
@@ -324,17 +324,20 @@ func (b *createTopicBody) request() (*kmsg.CreateTopicsRequest, error) {
 	t := kmsg.NewCreateTopicsRequestTopic()
 	t.Topic, t.NumPartitions, t.ReplicationFactor = b.TopicName, -1, -1
 	if b.PartitionsCount != nil {
-		t.NumPartitions = *b.PartitionsCount
+		t.NumPartitions = int32(*b.PartitionsCount)
 	}
 	if b.ReplicationFactor != nil {
-		t.ReplicationFactor = *b.ReplicationFactor
+		t.ReplicationFactor = int16(*b.ReplicationFactor)
 	}
 	for _, ra := range b.ReplicasAssignments {
 		if ra.PartitionID == nil || ra.BrokerIDs == nil {
 			return nil, apiErr(400, 400, "a replicas assignment needs partition_id and broker_ids")
 		}
 		ta := kmsg.NewCreateTopicsRequestTopicReplicaAssignment()
-		ta.Partition, ta.Replicas = *ra.PartitionID, ra.BrokerIDs
+		ta.Partition = int32(*ra.PartitionID)
+		for _, id := range ra.BrokerIDs {
+			ta.Replicas = append(ta.Replicas, int32(id))
+		}
 		t.ReplicaAssignment = append(t.ReplicaAssignment, ta)
 	}
 	for _, c := range b.Configs {
@@ -360,7 +363,7 @@ func (a *v3) patchTopic(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var b struct {
-		PartitionsCount int `json:"partitions_count"`
+		PartitionsCount jInt32 `json:"partitions_count"`
 	}
 	if err := a.decodeBody(w, r, &b); err != nil {
 		return err
@@ -368,7 +371,7 @@ func (a *v3) patchTopic(w http.ResponseWriter, r *http.Request) error {
 	if b.PartitionsCount < 1 || b.PartitionsCount > maxPartitions {
 		return apiErr(400, 400, "partitions_count must be 1 to %d", maxPartitions)
 	}
-	rs, err := a.s.admin.UpdatePartitions(r.Context(), b.PartitionsCount, t)
+	rs, err := a.s.admin.UpdatePartitions(r.Context(), int(b.PartitionsCount), t)
 	if err != nil {
 		return fmt.Errorf("create partitions: %w", err)
 	}
@@ -392,7 +395,7 @@ func (a *v3) patchTopic(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	o := a.topicDetailObj(cid, d)
-	o["partitions_count"] = max(b.PartitionsCount, len(d.Partitions))
+	o["partitions_count"] = max(int(b.PartitionsCount), len(d.Partitions))
 	return v3OK(w, 200, o)
 }
 

@@ -82,7 +82,7 @@ func TestV3Admin(t *testing.T) {
 	v3Expect(t, v3Call(t, "GET", n.C("/topics/orders"), ""), 200, "topic_name")
 	v3ExpectError(t, v3Call(t, "GET", n.C("/topics/nope"), ""), 404)
 	v3ExpectError(t, v3Call(t, "DELETE", n.C("/topics/nope"), ""), 404)
-	pt := v3Expect(t, v3Call(t, "PATCH", n.C("/topics/orders"), `{"partitions_count":4}`), 200, "partitions_count")
+	pt := v3Expect(t, v3Call(t, "PATCH", n.C("/topics/orders"), `{"partitions_count":4.0}`), 200, "partitions_count")
 	if jsonInt(pt["partitions_count"]) != 4 {
 		t.Fatalf("patched: %v", pt)
 	}
