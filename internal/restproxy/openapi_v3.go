@@ -225,7 +225,8 @@ func (d *apiDoc) v3Admin() {
 	t := oaPlus(c, topicParam())
 	d.v3Get(v3Base+"/topics", "List the topics", tags, c, oaList("Topic"), "404")
 	d.op("POST", v3Base+"/topics", "Create a topic", tags, c, oaBody(oaRef("CreateTopicRequest"), v3JSON),
-		oaResponses(v3JSON, obj{"201": oaResp("The topic", oaRef("Topic"), v3JSON)}, "400", "404", "409", "413"))
+		oaResponses(v3JSON, obj{"201": oaResp("The topic", oaRef("Topic"), v3JSON),
+			"200": oaResp("The topic that would be created (validate_only)", oaRef("Topic"), v3JSON)}, "400", "404", "409", "413"))
 	d.v3Get(v3Base+"/topics/{topic_name}", "Get a topic", tags, t, oaRef("Topic"), "404")
 	d.op("PATCH", v3Base+"/topics/{topic_name}", "Raise a topic's partition count", tags, t,
 		oaBody(oaRef("UpdateTopicRequest"), v3JSON), oaResponses(v3JSON, oaOK("The topic", oaRef("Topic")), "400", "404", "413"))

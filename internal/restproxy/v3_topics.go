@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -304,7 +305,27 @@ func (a *v3) createTopic(w http.ResponseWriter, r *http.Request) error {
 		}
 		return apiErr(st, st, "%s", msg)
 	}
-	return v3OK(w, 201, a.topicObj(cid, b.TopicName, false, int(rt.NumPartitions), int(rt.ReplicationFactor)))
+	o := a.topicObj(cid, b.TopicName, false, int(rt.NumPartitions), int(rt.ReplicationFactor))
+	if b.ValidateOnly { // nothing was created
+		return v3OK(w, 200, o)
+	}
+	a.awaitTopic(r.Context(), b.TopicName)
+	return v3OK(w, 201, o)
+}
+
+// awaitTopic waits (a little) until metadata shows topic t, so that what
+// the client does next with it finds it.
+func (a *v3) awaitTopic(ctx context.Context, t string) {
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		if _, err := a.topic(ctx, t); err == nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // request is the CreateTopics request of b, checked.

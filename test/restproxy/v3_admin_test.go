@@ -72,6 +72,8 @@ func TestV3Admin(t *testing.T) {
 		t.Fatalf("created: %v", tp)
 	}
 	v3ExpectError(t, v3Call(t, "POST", n.C("/topics"), `{"topic_name":"orders","partitions_count":3}`), 409)
+	v3Expect(t, v3Call(t, "POST", n.C("/topics"), `{"topic_name":"dry","partitions_count":2,"validate_only":true}`), 200, "topic_name")
+	v3ExpectError(t, v3Call(t, "GET", n.C("/topics/dry"), ""), 404)
 	v3ExpectError(t, v3Call(t, "POST", n.C("/topics"), `{"topic_name":"bad topic!","partitions_count":1}`), 400)
 	var ts v3Answer
 	waitFor(t, func() bool { // metadata catches up with the creation
