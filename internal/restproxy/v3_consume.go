@@ -104,6 +104,9 @@ func (a *v3) parseConsume(r *http.Request) (*consumeReq, error) {
 		}
 	}
 	last := r.Header.Get("Last-Event-ID")
+	if _, err := parseEventID(last); err != nil {
+		return nil, err
+	}
 	if v := q.Get("last_event_id"); v != "" {
 		last = v
 	}
@@ -257,23 +260,36 @@ func (a *v3) offsetAfter(ctx context.Context, topic string, p int32, ms, end int
 
 // resume starts after the positions of an event id "p:o,p:o".
 func (c *consumeReq) resume(id string) error {
+	pos, err := parseEventID(id)
+	if err != nil {
+		return err
+	}
+	for p, o := range pos {
+		if _, known := c.start[p]; known {
+			c.start[p] = kgo.NewOffset().At(o + 1)
+			c.from[p] = startAt{startOffset, o + 1}
+			c.resumed[p] = o
+		}
+	}
+	return nil
+}
+
+// parseEventID reads an event id "p:o[,p:o...]" ("" is none).
+func parseEventID(id string) (map[int32]int64, error) {
+	pos := map[int32]int64{}
 	if id == "" {
-		return nil
+		return pos, nil
 	}
 	for _, po := range strings.Split(id, ",") {
 		ps, os, found := strings.Cut(strings.TrimSpace(po), ":")
 		p, err1 := strconv.ParseInt(ps, 10, 32)
 		o, err2 := strconv.ParseInt(os, 10, 64)
-		if !found || err1 != nil || err2 != nil || o < -1 {
-			return apiErr(400, 400, "Last-Event-ID %q: want <partition>:<offset>[,...]", id)
+		if !found || err1 != nil || err2 != nil || p < 0 || o < 0 {
+			return nil, apiErr(400, 400, "event id %q: want <partition>:<offset>[,...]", id)
 		}
-		if _, known := c.start[int32(p)]; known {
-			c.start[int32(p)] = kgo.NewOffset().At(o + 1)
-			c.from[int32(p)] = startAt{startOffset, o + 1}
-			c.resumed[int32(p)] = o
-		}
+		pos[int32(p)] = o
 	}
-	return nil
+	return pos, nil
 }
 
 // intParam parses a non-negative integer parameter ("" is def).
