@@ -119,6 +119,9 @@ func (a *v3) encodeData(ctx context.Context, topic string, isKey bool, d *v3Data
 	if d == nil {
 		return nil, nil, nil
 	}
+	if (d.SchemaID != nil && *d.SchemaID < 0) || (d.SchemaVersion != nil && *d.SchemaVersion < -1) {
+		return nil, nil, apiErr(400, 400, "%s: schema_id must be at least 0, schema_version at least -1", what)
+	}
 	switch strings.ToUpper(d.SubjectNameStrategy) {
 	case "", "TOPIC_NAME", "RECORD_NAME", "TOPIC_RECORD_NAME":
 	default:

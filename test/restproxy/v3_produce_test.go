@@ -126,7 +126,7 @@ func TestV3Produce(t *testing.T) {
 		`{"value":{"type":"BINARY","data":"not base64!"}}`,
 		`{"value":{"type":"BINARY","data":12}}`,
 		`{"value":{"type":"STRING","data":{"a":1}}}`,
-		`{"value":{"type":"YAML","data":"x"}}`,
+		`{"value":{"type":"YAML","data":"x"}}`, `{"value":{"type":"BINARY","schema_id":-4}}`,
 		`{"headers":[{"name":"h","value":"%%%"}]}`,
 		`{"headers":[{"value":"aGk="}]}`,
 	} {
