@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/samsa-streaming/samsa/internal/httpserve"
 	"github.com/samsa-streaming/samsa/internal/registry"
 )
 
@@ -17,6 +18,8 @@ func newRegistryCmd() *cobra.Command {
 	cf := &clientFlags{}
 	var cfg registry.Config
 	var eligible bool
+	var authMech string
+	var authBrokers []string
 	cmd := &cobra.Command{
 		Use:   "registry",
 		Short: "Run a schema registry (Confluent's API) against any Kafka cluster",
@@ -44,6 +47,17 @@ forward writes to it. ` + "`samsa serve`" + ` runs the same registry on every no
 			cfg.ClientOpts = append([]kgo.Opt{kgo.ClientID("samsa-registry"), kgo.DialTimeout(cf.timeout)}, sec.opts()...)
 			cfg.LeaderEligible = &eligible
 			cfg.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+			if authMech != "" {
+				if len(authBrokers) == 0 {
+					authBrokers = seeds
+				}
+				auth, err := httpserve.New(httpserve.Config{Brokers: authBrokers, Mechanism: authMech, Realm: "samsa-schema-registry"})
+				if err != nil {
+					return err
+				}
+				defer auth.Close()
+				cfg.Auth = auth
+			}
 			reg, err := registry.New(cfg)
 			if err != nil {
 				return err
@@ -64,6 +78,8 @@ forward writes to it. ` + "`samsa serve`" + ` runs the same registry on every no
 	fl.StringVar(&cfg.GroupID, "group-id", "schema-registry", "the election group, also the leader's transactional id (schema.registry.group.id)")
 	fl.IntVar(&cfg.ReplicationFactor, "replication-factor", 3, "replication factor of a new store topic, at most the brokers (kafkastore.topic.replication.factor)")
 	fl.BoolVar(&eligible, "leader-eligible", true, "this instance may become leader (leader.eligibility)")
+	fl.StringVar(&authMech, "basic-auth-mechanism", "", "require HTTP basic credentials, checked by logging in to Kafka with this SASL mechanism (SCRAM-SHA-256, SCRAM-SHA-512 or PLAIN); rights come from the ACLs of the store topic (DESCRIBE to read, WRITE to change)")
+	fl.StringSliceVar(&authBrokers, "basic-auth-brokers", nil, "the SASL_PLAINTEXT listener users log in to (default --brokers)")
 	fl.DurationVar(&cfg.Timeout, "store-timeout", 10*time.Second, "bound on a write to the store (kafkastore.timeout.ms)")
 	return cmd
 }

@@ -2,11 +2,18 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
+	"strings"
 	"syscall"
 
+	"github.com/samsa-streaming/samsa/internal/config"
+	"github.com/samsa-streaming/samsa/internal/httpserve"
+
 	"github.com/samsa-streaming/samsa/internal/registry"
+	"github.com/samsa-streaming/samsa/internal/tlsconf"
 )
 
 // DefaultRegistryListen is where the schema registry binds unless told
@@ -24,13 +31,29 @@ func (n *Node) startRegistry(ctx context.Context, env ServiceEnv) error {
 	if addr == "" || addr == "none" || env.Bootstrap == "" {
 		return nil
 	}
-	reg, err := registry.New(registry.Config{
+	auth, err := n.registryAuth()
+	if err != nil {
+		return err
+	}
+	rc := registry.Config{
 		Listen:  addr,
 		Brokers: []string{env.Bootstrap},
+		Auth:    auth,
 		Logger:  n.lg.With("service", "registry"),
-	})
+	}
+	if rest, ok := strings.CutPrefix(addr, "https://"); ok {
+		if rc.TLS, rc.ForwardTLS, err = n.serviceTLS("REGISTRY", rest); err != nil {
+			return fmt.Errorf("schema registry: %w", err)
+		}
+		rc.Listen = rest
+	}
+	rc.Listen = strings.TrimPrefix(rc.Listen, "http://")
+	reg, err := registry.New(rc)
 	if err != nil {
 		return fmt.Errorf("schema registry: %w", err)
+	}
+	if auth != nil {
+		n.stack.push("schema registry logins", false, func() error { auth.Close(); return nil })
 	}
 	if err := reg.Start(ctx); err != nil {
 		if !n.cfg.RegistryListenGiven && addr == DefaultRegistryListen && errors.Is(err, syscall.EADDRINUSE) {
@@ -57,4 +80,45 @@ func (n *Node) RegistryAddr() string {
 		return ""
 	}
 	return n.registry.Addr()
+}
+
+// registryAuth is the registry's basic authentication when
+// samsa.registry.authentication.method=BASIC: users log in to the node's
+// first SASL_PLAINTEXT listener with the configured mechanism.
+func (n *Node) registryAuth() (*httpserve.BasicAuth, error) {
+	b := n.cfg.Broker
+	if b == nil || !strings.EqualFold(b.Values["samsa.registry.authentication.method"], "BASIC") {
+		return nil, nil
+	}
+	mech := b.Values["samsa.registry.authentication.sasl.mechanism"]
+	if mech == "" {
+		mech = "SCRAM-SHA-512"
+	}
+	for _, bl := range n.listeners {
+		if bl.cfg.Protocol == config.ProtocolSASLPlaintext {
+			return httpserve.New(httpserve.Config{Brokers: []string{bl.advertised}, Mechanism: mech, Realm: "samsa-schema-registry"})
+		}
+	}
+	return nil, fmt.Errorf("samsa.registry.authentication.method=BASIC needs a SASL_PLAINTEXT listener for the logins; this node has none")
+}
+
+// serviceTLS is the TLS of an HTTP service's listener named name
+// (listener.name.<name>.ssl.* settings, falling back to ssl.*, as for a
+// Kafka listener): the server side, and the client side its instances
+// use to reach each other at addr.
+func (n *Node) serviceTLS(name, addr string) (*tls.Config, *tls.Config, error) {
+	tc, err := tlsconf.FromProperties(n.settings.SecurityProps(), name)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := tlsconf.NewReloader(tc, n.lg.With("component", "tls", "listener", name))
+	if err != nil {
+		return nil, nil, err
+	}
+	server, err := r.ServerConfig()
+	if err != nil {
+		return nil, nil, fmt.Errorf("listener %s: %w (set listener.name.%s.ssl.keystore.location)", name, err, strings.ToLower(name))
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	return server, r.ClientConfig(host), nil
 }

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/samsa-streaming/samsa/internal/httpserve"
 )
 
 // contentType is what every answer is sent as.
@@ -22,10 +24,10 @@ var contentTypeHeader = []string{contentType}
 func (r *Registry) routes() http.Handler {
 	mux := http.NewServeMux()
 	h := func(pattern string, f func(*http.Request) (any, error)) {
-		mux.Handle(pattern, r.endpoint(f))
+		mux.Handle(pattern, r.endpoint(r.authorize(httpserve.OpDescribe, f)))
 	}
 	w := func(pattern string, f func(*http.Request) (any, error)) {
-		mux.Handle(pattern, r.endpoint(r.leaderOnly(f)))
+		mux.Handle(pattern, r.endpoint(r.authorize(httpserve.OpWrite, r.leaderOnly(f))))
 	}
 	h("GET /{$}", func(*http.Request) (any, error) { return map[string]any{}, nil })
 	h("GET /schemas", r.getSchemas)
@@ -69,6 +71,37 @@ func (r *Registry) routes() http.Handler {
 		return nil, apiErr(404, codeNotFound, "HTTP 404 Not Found: no endpoint %s %s", req.Method, req.URL.Path)
 	}))
 	return mux
+}
+
+// authorize wraps f with Config.Auth's checks: 401 without valid Kafka
+// credentials, 403 when the broker's ACLs do not give the user op on the
+// store topic. Without Auth it is f.
+func (r *Registry) authorize(op int, f func(*http.Request) (any, error)) func(*http.Request) (any, error) {
+	a := r.cfg.Auth
+	if a == nil {
+		return f
+	}
+	return func(req *http.Request) (any, error) {
+		s, err := a.FromRequest(req)
+		if errors.Is(err, httpserve.ErrUnauthenticated) {
+			return nil, apiErr(401, 401, "Unauthorized: send the HTTP basic credentials of a Kafka user")
+		}
+		if err != nil {
+			return nil, apiErr(500, codeStoreError, "%v", err)
+		}
+		ok, err := a.TopicAllows(req.Context(), s, r.cfg.Topic, op)
+		if err != nil {
+			return nil, apiErr(500, codeStoreError, "%v", err)
+		}
+		if !ok {
+			what := "read schemas (DESCRIBE"
+			if op == httpserve.OpWrite {
+				what = "change schemas (WRITE"
+			}
+			return nil, apiErr(403, 40301, "User:%s may not %s on topic %s is needed)", s.User, what, r.cfg.Topic)
+		}
+		return f(req)
+	}
 }
 
 // endpoint adapts f to http.Handler: it answers f's value as JSON, or the
@@ -122,6 +155,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, e *apiError) {
+	if e.status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Basic realm="samsa-schema-registry", charset="UTF-8"`)
+	}
 	b, _ := json.Marshal(map[string]any{"error_code": e.code, "message": e.message})
 	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(e.status)

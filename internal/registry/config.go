@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/samsa-streaming/samsa/internal/httpserve"
 	"github.com/samsa-streaming/samsa/internal/registry/schema"
 )
 
@@ -67,6 +69,18 @@ type Config struct {
 	// Handlers are the schema types served; default Avro, Protobuf and
 	// JSON Schema.
 	Handlers []schema.Handler
+	// TLS, when set, serves HTTPS (the listener's certificate, and with
+	// ssl.client.auth=required only clients with a certificate the trust
+	// store accepts); the advertised URL defaults to https://Listen.
+	// ForwardTLS is the client side of forwarding to a leader over HTTPS
+	// (nil: the system's roots).
+	TLS        *tls.Config
+	ForwardTLS *tls.Config
+	// Auth, when set, requires HTTP basic credentials of a Kafka user on
+	// every request (401 otherwise) and asks the broker's ACLs whether the
+	// user may: reads need DESCRIBE on Topic, writes WRITE on it (403
+	// otherwise). Auth is the caller's; the registry does not close it.
+	Auth *httpserve.BasicAuth
 	// Logger is where the registry logs.
 	Logger *slog.Logger
 }

@@ -24,7 +24,7 @@ import (
 const (
 	srProtocolType   = "sr"
 	srProtocol       = "v0"
-	sessionTimeout   = 10 * time.Second
+	sessionTimeout   = 6 * time.Second // Kafka's group.min.session.timeout.ms: the quickest failover a group allows
 	heartbeatEvery   = time.Second
 	electionBackoff  = time.Second
 	rebalanceTimeout = 10 * time.Second

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -62,6 +63,9 @@ func New(cfg Config) (*Registry, error) {
 		r.handlers[h.Type()] = h
 	}
 	r.fwd = &http.Client{Timeout: cfg.Timeout + 5*time.Second}
+	if cfg.ForwardTLS != nil {
+		r.fwd.Transport = &http.Transport{TLSClientConfig: cfg.ForwardTLS, MaxIdleConnsPerHost: 8}
+	}
 	return r, nil
 }
 
@@ -82,11 +86,17 @@ func (r *Registry) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("schema registry listen %s: %w", r.cfg.Listen, err)
 	}
-	r.ln = ln
 	r.selfURL = r.cfg.AdvertisedURL
 	if r.selfURL == "" {
 		r.selfURL = "http://" + ln.Addr().String()
+		if r.cfg.TLS != nil {
+			r.selfURL = "https://" + ln.Addr().String()
+		}
 	}
+	if r.cfg.TLS != nil {
+		ln = tls.NewListener(ln, r.cfg.TLS)
+	}
+	r.ln = ln
 	if r.self, err = identityOf(r.selfURL, *r.cfg.LeaderEligible); err != nil {
 		ln.Close()
 		return fmt.Errorf("schema registry advertised URL: %w", err)
@@ -119,6 +129,18 @@ func (r *Registry) Start(ctx context.Context) error {
 // group are made only by the first write: a registry nobody writes to
 // leaves no trace in the cluster.
 func (r *Registry) run(ctx context.Context) {
+	// With authentication on, users' rights are read from the ACLs of the
+	// store topic, so it must exist from the start.
+	for r.cfg.Auth != nil && ctx.Err() == nil {
+		ictx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
+		err := r.store.ensureTopic(ictx)
+		cancel()
+		if err == nil {
+			break
+		}
+		r.lg.Warn("schema registry: store topic not created yet", "err", err)
+		sleep(ctx, time.Second)
+	}
 	if err := r.store.startReader(); err != nil {
 		r.mu.Lock()
 		r.initErr = err

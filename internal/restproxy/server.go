@@ -162,6 +162,7 @@ func (s *Server) Start(context.Context) error {
 	s.schemas = newSchemaRegistry(s.cfg.RegistryURL)
 	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(s.lg.Handler(), slog.LevelDebug)}
+	s.srv.RegisterOnShutdown(s.cancel) // long requests (streams) end at Close
 	s.wg.Add(2)
 	go func() { // stopped by Close (srv.Shutdown)
 		defer s.wg.Done()

@@ -32,7 +32,7 @@ import (
 // aborted) and reads up to it, so its state holds every committed write
 // and its next id (the largest id seen plus one) has never been used. The
 // reader reads read_committed. A killed leader stays the group's registry
-// leader until the coordinator expires its session (10 s); until then the
+// leader until the coordinator expires its session (6 s); until then the
 // follower forwards writes to a dead address (50003).
 
 // regWrite is one registration's outcome.
