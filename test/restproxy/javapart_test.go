@@ -1,6 +1,8 @@
 package restproxy
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math/rand"
 	"os"
@@ -72,9 +74,9 @@ func partitionKeys() []string {
 }
 
 // TestKeyedPartitioningMatchesJava: 1,000 keyed records produced through
-// v2 (binary, 100 a request) land in the partition kafka-clients' default
-// partitioner picks for the same key bytes; the answers' partitions and
-// franz-go's read-back agree.
+// v2 (binary, 100 a request) and through v3 (one streaming request) land
+// in the partition kafka-clients' default partitioner picks for the same
+// key bytes; the answers' partitions and franz-go's read-back agree.
 func TestKeyedPartitioningMatchesJava(t *testing.T) {
 	const parts = 7
 	keys := partitionKeys()
@@ -114,6 +116,50 @@ func TestKeyedPartitioningMatchesJava(t *testing.T) {
 		read[i] = p
 	}
 	checkPartitions(t, "v2 read back", keys, read, want)
+
+	// v3: the same keys in one streaming request to a second topic, one
+	// delivery report per record, in order.
+	createTopic(t, n.Bootstrap, "keyed3", parts, nil)
+	cid := clusterID(t, n.URL)
+	var body strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&body, `{"key":{"type":"BINARY","data":%q},"value":{"type":"STRING","data":%q}}`, b64(k), "v-"+k)
+	}
+	a := call(t, "POST", n.URL+"/v3/clusters/"+cid+"/topics/keyed3/records", body.String(), "application/json", "")
+	if a.Status != 200 {
+		t.Fatalf("v3 streaming produce: %s", a)
+	}
+	got = got[:0]
+	dec := json.NewDecoder(bytes.NewReader(a.Body))
+	for dec.More() {
+		var rep struct {
+			ErrorCode   int   `json:"error_code"`
+			PartitionID int32 `json:"partition_id"`
+		}
+		if err := dec.Decode(&rep); err != nil || rep.ErrorCode != 200 {
+			t.Fatalf("v3 report %d: %v %+v", len(got), err, rep)
+		}
+		got = append(got, rep.PartitionID)
+	}
+	checkPartitions(t, "v3 reports", keys, got, want)
+	for _, r := range readAll(t, n.Bootstrap, "keyed3", len(keys)) {
+		if p := byKey[string(r.Key)]; p != r.Partition || string(r.Value) != "v-"+string(r.Key) {
+			t.Fatalf("v3 record %q = %q in partition %d, v2 put it in %d", r.Key, r.Value, r.Partition, p)
+		}
+	}
+}
+
+// clusterID reads the cluster id from GET /v3/clusters.
+func clusterID(t testing.TB, url string) string {
+	t.Helper()
+	a := call(t, "GET", url+"/v3/clusters", "", "", "")
+	if d, _ := a.Map()["data"].([]any); len(d) == 1 {
+		if cid, _ := d[0].(map[string]any)["cluster_id"].(string); cid != "" {
+			return cid
+		}
+	}
+	t.Fatalf("GET /v3/clusters: %s", a)
+	return ""
 }
 
 // checkPartitions compares partitions key by key and checks that the keys
