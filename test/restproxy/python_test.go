@@ -236,15 +236,21 @@ func sameJSON(t testing.TB, a, b any) bool {
 
 // restFormats are the three schema formats: rest_serde.py's name, the v2
 // consumer's format and content type, and the Go side's schema.
-var restFormats = []struct{ py, v2, ct, schema string }{
-	{"avro", "avro", ctAvro, restAvroSchema},
-	{"json", "jsonschema", ctJSONSch, restJSONSchema},
-	{"protobuf", "protobuf", ctProtobuf, restProtoSchema},
+var restFormats = []struct{ py, v2, v3, ct, schema string }{
+	{"avro", "avro", "AVRO", ctAvro, restAvroSchema},
+	{"json", "jsonschema", "JSONSCHEMA", ctJSONSch, restJSONSchema},
+	{"protobuf", "protobuf", "PROTOBUF", ctProtobuf, restProtoSchema},
 }
+
+// v3Extra is how many records TestPythonDecodesV2Records also produces
+// through v3.
+const v3Extra = 4
 
 // TestPythonDecodesV2Records: records produced through v2 in avro (with a
 // "string" key), jsonschema and protobuf, the first half with inline
-// schemas and the second by the ids the first answer gave, are decoded by
+// schemas and the second by the ids the first answer gave, and four more
+// through v3 (AVRO, JSONSCHEMA, PROTOBUF; two inline, two by schema_id,
+// one streaming request), are decoded by
 // confluent-kafka's AvroDeserializer, JSONDeserializer and
 // ProtobufDeserializer (DeserializingConsumer, fetching the schemas from
 // the node's registry) with every field equal to what was sent.
@@ -295,7 +301,39 @@ func TestPythonDecodesV2Records(t *testing.T) {
 				t.Fatalf("%s by id: ids %v, first answer %v", f.v2, a, ids)
 			}
 		}
-		got := restSerde(t, python, "consume", n, topic, f.py, count)
+		// Through v3: two records with the schema inline, two by id.
+		cid := clusterID(t, n.URL)
+		var v3body strings.Builder
+		for i := count; i < count+v3Extra; i++ {
+			plain := goReading(i, f.py)
+			want[plain["name"].(string)] = plain
+			value := map[string]any{"type": f.v3}
+			if i%2 == 0 {
+				value["schema"] = f.schema
+			} else {
+				value["schema_id"] = ids[1]
+			}
+			rec := map[string]any{"value": value}
+			if f.py == "avro" {
+				value["data"] = avroJSONOf(plain)
+				key := map[string]any{"type": "AVRO", "data": fmt.Sprintf("k%d", i)}
+				if i%2 == 0 {
+					key["schema"] = `"string"`
+				} else {
+					key["schema_id"] = ids[0]
+				}
+				rec["key"] = key
+			} else {
+				value["data"] = plain
+				rec["partition_id"] = i % 2
+			}
+			v3body.WriteString(mustJSON(t, rec))
+		}
+		a := call(t, "POST", n.URL+"/v3/clusters/"+cid+"/topics/"+topic+"/records", v3body.String(), "application/json", "")
+		if a.Status != 200 || bytes.Count(a.Body, []byte(`"error_code":200`)) != v3Extra {
+			t.Fatalf("%s v3 produce: %s", f.v3, a)
+		}
+		got := restSerde(t, python, "consume", n, topic, f.py, count+v3Extra)
 		for _, r := range got {
 			m, _ := r.Value.(map[string]any)
 			name, _ := m["name"].(string)
@@ -317,7 +355,7 @@ func TestPythonDecodesV2Records(t *testing.T) {
 				t.Fatalf("%s: key %v, want %v", f.py, r.Key, wantKey)
 			}
 		}
-		t.Logf("%s: Python's deserializer decoded %d v2 records (schema ids %v)", f.py, len(got), ids)
+		t.Logf("%s: Python's deserializer decoded %d v2 and v3 records (schema ids %v)", f.py, len(got), ids)
 	}
 }
 
