@@ -332,7 +332,11 @@ func (a *v3) consume(w http.ResponseWriter, r *http.Request) error {
 	}
 	cl, err := kgo.NewClient(a.s.clientOpts(kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{c.topic: c.start}),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxBytes(4<<20),
-		kgo.FetchMaxPartitionBytes(1<<20), kgo.MaxConcurrentFetches(1))...)
+		kgo.FetchMaxPartitionBytes(1<<20), kgo.MaxConcurrentFetches(1),
+		// Well under the idle end of a stream: partitions whose start
+		// offset is still being listed join the next fetch, which must
+		// come before the stream gives up waiting.
+		kgo.FetchMaxWait(500*time.Millisecond))...)
 	if err != nil {
 		return fmt.Errorf("consumer: %w", err)
 	}

@@ -119,6 +119,7 @@ func TestV3ConsumeSSEResume(t *testing.T) {
 		for _, ev := range readSSE(t, bufio.NewScanner(resp.Body), want) {
 			record(ev)
 		}
+		t.Logf("round %d: lastID %q seen %d", round, lastID, len(seen))
 		cancel() // drop the connection
 		resp.Body.Close()
 	}
