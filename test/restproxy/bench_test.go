@@ -282,7 +282,6 @@ func nativeRead(b *testing.B, cl *kgo.Client, want int) {
 	}
 }
 
-
 // BenchmarkRESTV3StreamingProduce: b.N × 100 records of 1 KiB (BINARY as
 // base64, or JSON) in one chunked v3 request, reading the in-order
 // delivery reports as they come, next to franz-go producing the same

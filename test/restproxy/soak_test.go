@@ -25,7 +25,7 @@ const (
 	// soakRSSBound is the most resident memory the node (broker, registry
 	// and REST proxy in one process) may use during the soak: 256 MiB.
 	// Idle the node uses about 30 MiB and peaked near 70 MiB over 60 s
-	// (about 3 million records); the bound leaves room for 200 HTTP
+	// (about 3 million records, v2 and v3); the bound leaves room for 200 HTTP
 	// connections, 20 consumer instances' fetch buffers and the broker's
 	// working set, and fails on a leak that grows with the records sent.
 	soakRSSBound = 256 << 20
@@ -68,6 +68,7 @@ func rssOf(pid int) (int64, error) {
 type soakState struct {
 	client   *http.Client
 	url      string
+	v3URL    string        // the topic's v3 records endpoint
 	stop     chan struct{} // closed: producers stop
 	done     chan struct{} // closed: consumers stop
 	produced atomic.Int64
@@ -85,7 +86,9 @@ func (s *soakState) fail(err error) {
 	}
 }
 
-// produce sends binary batches until stop; the values are "p-r-i".
+// produce sends batches of soakPerRequest records until stop; the values
+// are "p-r-i". Even producers use v2 (binary), odd ones a v3 streaming
+// request (BINARY) each, so both APIs share the load.
 func (s *soakState) produce(p int) {
 	for r := 0; ; r++ {
 		select {
@@ -93,42 +96,90 @@ func (s *soakState) produce(p int) {
 			return
 		default:
 		}
-		var b strings.Builder
-		b.WriteString(`{"records":[`)
-		for i := 0; i < soakPerRequest; i++ {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			v := base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("%d-%d-%d", p, r, i)))
-			fmt.Fprintf(&b, `{"key":"%s","value":"%s"}`, v, v)
+		var err error
+		if p%2 == 0 {
+			err = s.produceV2(p, r)
+		} else {
+			err = s.produceV3(p, r)
 		}
-		b.WriteString(`]}`)
-		resp, err := s.client.Post(s.url+"/topics/soak", ctBinary, strings.NewReader(b.String()))
 		if err != nil {
-			s.fail(fmt.Errorf("producer %d: %w", p, err))
+			s.fail(fmt.Errorf("producer %d request %d: %w", p, r, err))
 			return
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		var ans struct {
-			Offsets []struct {
-				Partition *int32 `json:"partition"`
-				ErrorCode *int   `json:"error_code"`
-			} `json:"offsets"`
-		}
-		if resp.StatusCode != 200 || json.Unmarshal(body, &ans) != nil || len(ans.Offsets) != soakPerRequest {
-			s.fail(fmt.Errorf("producer %d request %d: %d %s", p, r, resp.StatusCode, body))
-			return
-		}
-		for _, o := range ans.Offsets {
-			if o.ErrorCode != nil || o.Partition == nil {
-				s.fail(fmt.Errorf("producer %d request %d: %s", p, r, body))
-				return
-			}
 		}
 		s.produced.Add(soakPerRequest)
 		s.requests.Add(1)
 	}
+}
+
+func soakValue(p, r, i int) string {
+	return base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("%d-%d-%d", p, r, i)))
+}
+
+// produceV2 sends one v2 binary request and checks every record's answer.
+func (s *soakState) produceV2(p, r int) error {
+	var b strings.Builder
+	b.WriteString(`{"records":[`)
+	for i := 0; i < soakPerRequest; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		v := soakValue(p, r, i)
+		fmt.Fprintf(&b, `{"key":"%s","value":"%s"}`, v, v)
+	}
+	b.WriteString(`]}`)
+	resp, err := s.client.Post(s.url+"/topics/soak", ctBinary, strings.NewReader(b.String()))
+	if err != nil {
+		return err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var ans struct {
+		Offsets []struct {
+			Partition *int32 `json:"partition"`
+			ErrorCode *int   `json:"error_code"`
+		} `json:"offsets"`
+	}
+	if resp.StatusCode != 200 || json.Unmarshal(body, &ans) != nil || len(ans.Offsets) != soakPerRequest {
+		return fmt.Errorf("v2: %d %s", resp.StatusCode, body)
+	}
+	for _, o := range ans.Offsets {
+		if o.ErrorCode != nil || o.Partition == nil {
+			return fmt.Errorf("v2: %s", body)
+		}
+	}
+	return nil
+}
+
+// produceV3 sends one v3 streaming request of soakPerRequest records and
+// checks the reports: one each, in order, all 200.
+func (s *soakState) produceV3(p, r int) error {
+	var b strings.Builder
+	for i := 0; i < soakPerRequest; i++ {
+		v := soakValue(p, r, i)
+		fmt.Fprintf(&b, `{"key":{"type":"BINARY","data":"%s"},"value":{"type":"BINARY","data":"%s"}}`, v, v)
+	}
+	resp, err := s.client.Post(s.v3URL, "application/json", strings.NewReader(b.String()))
+	if err != nil {
+		return err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("v3: %d %s", resp.StatusCode, body)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	for i := 0; i < soakPerRequest; i++ {
+		var rep struct {
+			ErrorCode int `json:"error_code"`
+		}
+		if err := dec.Decode(&rep); err != nil || rep.ErrorCode != 200 {
+			return fmt.Errorf("v3 report %d: %v %s", i, err, body)
+		}
+	}
+	if dec.More() {
+		return fmt.Errorf("v3: more than %d reports: %s", soakPerRequest, body)
+	}
+	return nil
 }
 
 // consume reads and commits through one instance until done.
@@ -174,8 +225,8 @@ func (s *soakState) consume(base string) {
 	}
 }
 
-// TestV2Soak: 200 concurrent HTTP producers (binary, 10 records a
-// request) and 20 consumer instances of one group (committing after
+// TestV2Soak: 200 concurrent HTTP producers (10 records a request; half
+// of them v2 binary, half v3 streaming BINARY) and 20 v2 consumer instances of one group (committing after
 // every read) against `samsa serve` for 60 s (SAMSA_REST_SOAK_SECONDS
 // overrides): every acknowledged record is read exactly once, the group's
 // committed offsets add up to the records produced, and the node's RSS
@@ -192,7 +243,8 @@ func TestV2Soak(t *testing.T) {
 	tr := &http.Transport{MaxIdleConns: 2 * soakProducers, MaxIdleConnsPerHost: 2 * soakProducers}
 	defer tr.CloseIdleConnections()
 	s := &soakState{client: &http.Client{Transport: tr, Timeout: 60 * time.Second}, url: n.URL,
-		stop: make(chan struct{}), done: make(chan struct{}), seen: map[string]int{}, errs: make(chan error, 1)}
+		v3URL: n.URL + "/v3/clusters/" + clusterID(t, n.URL) + "/topics/soak/records",
+		stop:  make(chan struct{}), done: make(chan struct{}), seen: map[string]int{}, errs: make(chan error, 1)}
 
 	var bases []string
 	for i := 0; i < soakConsumers; i++ {
@@ -327,4 +379,3 @@ func waitOnePartitionEach(t testing.TB, bases []string) {
 		}
 	}
 }
-
