@@ -36,6 +36,11 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request, _ v2Request) 
 	if (len(body.Topics) > 0) == (body.TopicPattern != "") {
 		return errIllegalState("Subscription to topics, partitions and pattern are mutually exclusive; give topics or topic_pattern")
 	}
+	for _, t := range body.Topics {
+		if t == "" { // franz-go refuses it when the client is made, after the old one is dropped
+			return apiErr(http.StatusUnprocessableEntity, 42203, "topics: an empty topic name (or null)")
+		}
+	}
 	if body.TopicPattern != "" {
 		if _, err := regexp.Compile(body.TopicPattern); err != nil {
 			return apiErr(http.StatusUnprocessableEntity, 42203, "topic_pattern: %v", err)
