@@ -117,13 +117,16 @@ func (c *consumerInstance) fill(ctx context.Context) error {
 		if fs.IsClientClosed() {
 			return errInstanceNotFound()
 		}
-		// Retriable errors (a topic not there yet, a leader moving) are
-		// the client's to retry; the others answer the request.
+		// Retriable errors (a topic not there yet, a leader moving) and
+		// group-session errors (franz-go rejoins by itself, e.g. after
+		// UNKNOWN_MEMBER_ID) are the client's to retry; the others answer
+		// the request.
 		var ferr error
 		fs.EachError(func(_ string, _ int32, err error) {
 			var ke *kerr.Error
+			var ge *kgo.ErrGroupSession
 			if ferr == nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) &&
-				!(errors.As(err, &ke) && ke.Retriable) {
+				!(errors.As(err, &ke) && ke.Retriable) && !errors.As(err, &ge) {
 				ferr = err
 			}
 		})
