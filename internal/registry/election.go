@@ -198,6 +198,16 @@ func (r *Registry) heartbeat(ctx context.Context, gen int32, memberID string) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-r.store.writerLost:
+			// A write failed and closed the writer: this instance no
+			// longer leads until a new election says so (and it fences
+			// anew).
+			r.mu.Lock()
+			r.isLeader = false
+			r.signalLocked()
+			r.mu.Unlock()
+			r.lg.Warn("schema registry: a write failed; rejoining the election")
+			return
 		case <-t.C:
 		}
 		req := kmsg.NewPtrHeartbeatRequest()

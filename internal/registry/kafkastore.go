@@ -31,6 +31,9 @@ type kafkaStore struct {
 
 	writerMu sync.Mutex
 	writer   *kgo.Client // while leader
+	// writerLost is signalled (without blocking) when a failed write
+	// closed the writer.
+	writerLost chan struct{}
 }
 
 func newKafkaStore(cfg *Config, st *state) (*kafkaStore, error) {
@@ -42,7 +45,7 @@ func newKafkaStore(cfg *Config, st *state) (*kafkaStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registry: kafka client: %w", err)
 	}
-	return &kafkaStore{cfg: cfg, lg: cfg.Logger, st: st, admin: admin, changed: make(chan struct{})}, nil
+	return &kafkaStore{cfg: cfg, lg: cfg.Logger, st: st, admin: admin, changed: make(chan struct{}), writerLost: make(chan struct{}, 1)}, nil
 }
 
 // ensureTopic creates the store topic if it is missing: compacted, one
@@ -271,6 +274,7 @@ func (k *kafkaStore) writeLocked(ctx context.Context, recs ...*kgo.Record) (int6
 		r.Partition = 0
 	}
 	if err := k.writer.BeginTransaction(); err != nil {
+		k.dropWriterLocked()
 		return 0, errStore("begin transaction: %v", err)
 	}
 	res := k.writer.ProduceSync(ctx, recs...)
@@ -288,11 +292,29 @@ func (k *kafkaStore) writeLocked(ctx context.Context, recs ...*kgo.Record) (int6
 	eerr := k.writer.EndTransaction(ctx, commit)
 	switch {
 	case perr != nil:
+		k.dropWriterLocked()
 		return 0, k.writeErr("produce", perr)
 	case eerr != nil:
+		k.dropWriterLocked()
 		return 0, k.writeErr("commit", eerr)
 	}
 	return last, nil
+}
+
+// dropWriterLocked closes the writer after a failed write: a transaction
+// that could not end leaves the producer unusable, and it may have been
+// fenced by a newer leader. writerLost tells the registry, which takes the
+// leadership again through the election (and so fences anew) if the group
+// still names it. writerMu is held.
+func (k *kafkaStore) dropWriterLocked() {
+	if k.writer != nil {
+		k.writer.Close()
+		k.writer = nil
+	}
+	select {
+	case k.writerLost <- struct{}{}:
+	default:
+	}
 }
 
 // writeErr maps a failed write; a fenced producer means another instance
