@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -32,19 +31,12 @@ forward writes to it. ` + "`samsa serve`" + ` runs the same registry on every no
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cmd.SilenceUsage = true
-			if err := cf.validate(); err != nil {
-				return err
-			}
-			seeds, err := cf.seeds(cmd)
-			if err != nil {
-				return err
-			}
-			sec, err := cf.security(cmd)
+			seeds, opts, err := cf.serviceClient(cmd, kgo.ClientID("samsa-registry"))
 			if err != nil {
 				return err
 			}
 			cfg.Brokers = seeds
-			cfg.ClientOpts = append([]kgo.Opt{kgo.ClientID("samsa-registry"), kgo.DialTimeout(cf.timeout)}, sec.opts()...)
+			cfg.ClientOpts = opts
 			cfg.LeaderEligible = &eligible
 			cfg.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 			if authMech != "" {
@@ -62,12 +54,7 @@ forward writes to it. ` + "`samsa serve`" + ` runs the same registry on every no
 			if err != nil {
 				return err
 			}
-			if err := reg.Start(cmd.Context()); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "schema registry at %s\n", reg.URL())
-			<-commandContext(cmd).Done()
-			return reg.Close()
+			return runService(cmd, "schema registry", reg)
 		},
 	}
 	cf.register(cmd)

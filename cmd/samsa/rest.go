@@ -1,12 +1,10 @@
 package main
 
 import (
-	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/samsa-streaming/samsa/internal/restproxy"
 )
@@ -26,30 +24,18 @@ jsonschema and protobuf formats use the schema registry at --schema-registry-url
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cmd.SilenceUsage = true
-			if err := cf.validate(); err != nil {
-				return err
-			}
-			seeds, err := cf.seeds(cmd)
-			if err != nil {
-				return err
-			}
-			sec, err := cf.security(cmd)
+			seeds, opts, err := cf.serviceClient(cmd)
 			if err != nil {
 				return err
 			}
 			cfg.Brokers = seeds
-			cfg.ClientOpts = append([]kgo.Opt{kgo.DialTimeout(cf.timeout)}, sec.opts()...)
+			cfg.ClientOpts = opts
 			cfg.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 			srv, err := restproxy.New(cfg)
 			if err != nil {
 				return err
 			}
-			if err := srv.Start(cmd.Context()); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "rest proxy at %s\n", srv.URL())
-			<-commandContext(cmd).Done()
-			return srv.Close()
+			return runService(cmd, "rest proxy", srv)
 		},
 	}
 	cf.register(cmd)

@@ -83,6 +83,16 @@ func (r *Registry) getClusterID(*http.Request) (any, error) {
 		"kafka-cluster": r.store.clusterID(), "schema-registry-cluster": r.cfg.GroupID}}}, nil
 }
 
+// knownID is the {id} of req once it names a schema this instance knows
+// (entryByID).
+func (r *Registry) knownID(req *http.Request) (int, error) {
+	id, err := idParam(req)
+	if err != nil {
+		return 0, err
+	}
+	return id, r.entryByID(req, id)
+}
+
 // entryByID finds id, first catching up with the store once if it is not
 // known yet (a schema registered through another instance a moment ago).
 func (r *Registry) entryByID(req *http.Request, id int) error {
@@ -105,11 +115,8 @@ func (r *Registry) entryByID(req *http.Request, id int) error {
 }
 
 func (r *Registry) getSchemaByID(req *http.Request) (any, error) {
-	id, err := idParam(req)
+	id, err := r.knownID(req)
 	if err != nil {
-		return nil, err
-	}
-	if err := r.entryByID(req, id); err != nil {
 		return nil, err
 	}
 	format := req.URL.Query().Get("format")
@@ -138,11 +145,8 @@ func (e *entry) byIDAnswer() []byte {
 }
 
 func (r *Registry) getRawSchemaByID(req *http.Request) (any, error) {
-	id, err := idParam(req)
+	id, err := r.knownID(req)
 	if err != nil {
-		return nil, err
-	}
-	if err := r.entryByID(req, id); err != nil {
 		return nil, err
 	}
 	r.st.mu.RLock()
@@ -178,11 +182,8 @@ func (st *state) usages(id int, deleted bool) []*version {
 }
 
 func (r *Registry) getSubjectsByID(req *http.Request) (any, error) {
-	id, err := idParam(req)
+	id, err := r.knownID(req)
 	if err != nil {
-		return nil, err
-	}
-	if err := r.entryByID(req, id); err != nil {
 		return nil, err
 	}
 	r.st.mu.RLock()
@@ -197,11 +198,8 @@ func (r *Registry) getSubjectsByID(req *http.Request) (any, error) {
 }
 
 func (r *Registry) getVersionsByID(req *http.Request) (any, error) {
-	id, err := idParam(req)
+	id, err := r.knownID(req)
 	if err != nil {
-		return nil, err
-	}
-	if err := r.entryByID(req, id); err != nil {
 		return nil, err
 	}
 	type sv struct {
