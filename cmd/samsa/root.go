@@ -28,6 +28,7 @@ func newRootCmd() *cobra.Command {
 		newExporterCmd(),
 		newRegistryCmd(),
 		newRESTCmd(),
+		newConnectCmd(),
 		newTxnCmd(),
 		newBenchCmd(),
 		newUserCmd(),

@@ -75,7 +75,7 @@ func (n *Node) adminMux() *http.ServeMux {
 	mux.Handle("GET /metrics", n.admin.metrics.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !n.admin.ready.Load() || n.Err() != nil || n.parts != nil && n.parts.OfflineCount() > 0 || n.registry != nil && !n.registry.Ready() {
+		if !n.admin.ready.Load() || n.Err() != nil || n.parts != nil && n.parts.OfflineCount() > 0 || n.registry != nil && !n.registry.Ready() || n.connect != nil && !n.connect.Ready() {
 			http.Error(w, "not ready\n", http.StatusServiceUnavailable)
 			return
 		}

@@ -77,6 +77,10 @@ type Config struct {
 	// restproxy.go); "" or "none": off. RESTListenGiven as above.
 	RESTListen      string
 	RESTListenGiven bool
+	// ConnectListen is the Connect worker's REST listener
+	// (samsa.connect.listener; connect.go); "" or "none" (the default):
+	// no worker.
+	ConnectListen string
 	// LogLevel, when set, is the level Logger's handler reads, changed at
 	// run time by PUT /admin/loggers/root.
 	LogLevel *slog.LevelVar

@@ -41,6 +41,8 @@ type Flags struct {
 	RegistryListen string
 	// RESTListen is --rest-listen (Config.RESTListen).
 	RESTListen string
+	// ConnectListen is --connect-listen (Config.ConnectListen).
+	ConnectListen string
 
 	// Given is keyed by flag name ("data-dir", "voters", ...).
 	Given map[string]bool
@@ -79,6 +81,7 @@ func LoadConfig(f Flags, logOut io.Writer) (Config, error) {
 	}
 	c.AdminListen, c.AdminListenGiven = adminListen(f, b)
 	c.RESTListen, c.RESTListenGiven = serviceListen(f.Given["rest-listen"], f.RESTListen, b, "samsa.rest.listener", DefaultRESTListen)
+	c.ConnectListen, _ = serviceListen(f.Given["connect-listen"], f.ConnectListen, b, "samsa.connect.listener", "none")
 	c.RegistryListen, c.RegistryListenGiven = serviceListen(f.Given["registry-listen"], f.RegistryListen, b, "samsa.registry.listener", DefaultRegistryListen)
 	if b.Set["advertised.listeners"] {
 		c.Advertised = b.Advertised

@@ -11,6 +11,7 @@ import (
 
 	"github.com/samsa-streaming/samsa/internal/broker"
 	"github.com/samsa-streaming/samsa/internal/config"
+	"github.com/samsa-streaming/samsa/internal/connect"
 	"github.com/samsa-streaming/samsa/internal/controller"
 	"github.com/samsa-streaming/samsa/internal/coordinator"
 	"github.com/samsa-streaming/samsa/internal/group"
@@ -51,6 +52,7 @@ type Node struct {
 	adminAddr    string
 	registry     *registry.Registry                              // the schema registry service, nil when off
 	rest         *restproxy.Server                               // the REST proxy service, nil when off
+	connect      *connect.Server                                 // the Connect worker, nil when off
 	ibDial       func(context.Context, string) (net.Conn, error) // to other brokers (security.go)
 	advertised   string
 	reg          metadata.RegisterBroker

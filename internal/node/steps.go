@@ -210,6 +210,9 @@ func (n *Node) startServices(ctx context.Context) error {
 	if err := n.startREST(ctx, env); err != nil {
 		return err
 	}
+	if err := n.startConnect(ctx, env); err != nil {
+		return err
+	}
 	for i, f := range n.cfg.Services {
 		svc, err := f(env)
 		if err != nil {

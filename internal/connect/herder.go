@@ -1,0 +1,260 @@
+package connect
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"sort"
+	"strconv"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Herder owns the connectors' configurations, target states and task
+// configurations, keeps the worker running what they say, and keeps the
+// statuses the REST API shows. Every change runs under mu, one at a time
+// (Java's herder thread); statuses have their own lock because tasks
+// report from their goroutines.
+//
+// This herder is the standalone one: the cluster is this worker, the
+// configurations live in memory (loaded from property files or created
+// over REST) and offsets in the offset file.
+type Herder struct {
+	cfg      *Config
+	lg       interface{ Warn(string, ...any) }
+	w        *worker
+	offsets  offsetBackend
+	workerID string
+	admin    *kgo.Client // group offsets of sink connectors
+
+	mu       sync.Mutex
+	configs  map[string]map[string]string
+	targets  map[string]TargetState
+	taskCfgs map[string][]map[string]string
+
+	stMu       sync.Mutex
+	connStatus map[string]StateInfo
+	taskStatus map[TaskID]StateInfo
+	topics     map[string]map[string]bool
+
+	reconf chan string // connectors asking for new task configs
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+func newHerder(cfg *Config, workerID string, offsets offsetBackend, admin *kgo.Client) *Herder {
+	h := &Herder{cfg: cfg, lg: cfg.Logger, offsets: offsets, workerID: workerID, admin: admin,
+		configs: map[string]map[string]string{}, targets: map[string]TargetState{},
+		taskCfgs: map[string][]map[string]string{}, connStatus: map[string]StateInfo{},
+		taskStatus: map[TaskID]StateInfo{}, topics: map[string]map[string]bool{},
+		reconf: make(chan string, 64)}
+	h.w = newWorker(workerID, cfg, offsets, h)
+	return h
+}
+
+// start runs the loop that serves task reconfiguration requests.
+func (h *Herder) start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	h.wg.Add(1)
+	go func() { // stopped by close (cancel)
+		defer h.wg.Done()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case name := <-h.reconf:
+				h.mu.Lock()
+				if _, ok := h.configs[name]; ok {
+					h.reconcileTasks(name, true)
+				}
+				h.mu.Unlock()
+			}
+		}
+	}()
+}
+
+// close stops every task and connector.
+func (h *Herder) close() {
+	if h.cancel != nil {
+		h.cancel()
+	}
+	h.wg.Wait()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.w.close()
+}
+
+func (h *Herder) requestReconfigure(name string) {
+	select {
+	case h.reconf <- name:
+	default:
+	}
+}
+
+// connectorState and taskState record what the worker reports.
+func (h *Herder) connectorState(name string, st State, trace string) {
+	h.stMu.Lock()
+	defer h.stMu.Unlock()
+	h.connStatus[name] = StateInfo{State: st, WorkerID: h.workerID, Trace: trace}
+}
+
+func (h *Herder) taskState(id TaskID, st State, trace string) {
+	h.stMu.Lock()
+	defer h.stMu.Unlock()
+	if _, ok := h.taskStatus[id]; !ok { // stopped and forgotten
+		return
+	}
+	n := id.Task
+	h.taskStatus[id] = StateInfo{ID: &n, State: st, WorkerID: h.workerID, Trace: trace}
+}
+
+func (h *Herder) topicUsed(connector, topic string) {
+	h.stMu.Lock()
+	defer h.stMu.Unlock()
+	m := h.topics[connector]
+	if m == nil {
+		m = map[string]bool{}
+		h.topics[connector] = m
+	}
+	m[topic] = true
+}
+
+// reconcile makes the worker run connector name as its configuration and
+// target state say (caller holds mu). restart forces a new instance.
+func (h *Herder) reconcile(name string, restart bool) {
+	cfg, ok := h.configs[name]
+	if !ok {
+		for _, id := range h.w.runningTasks(name) {
+			h.w.stopTask(id)
+		}
+		h.w.stopConnector(name)
+		h.stMu.Lock()
+		delete(h.connStatus, name)
+		for id := range h.taskStatus {
+			if id.Connector == name {
+				delete(h.taskStatus, id)
+			}
+		}
+		delete(h.topics, name)
+		h.stMu.Unlock()
+		delete(h.taskCfgs, name)
+		return
+	}
+	ts := h.targets[name]
+	cr := h.w.connector(name)
+	fresh := restart || cr == nil || !maps.Equal(cr.props, cfg)
+	if fresh {
+		h.w.startConnector(h, name, cfg, ts)
+	} else {
+		h.w.setConnectorTarget(name, ts)
+	}
+	h.reconcileTasks(name, fresh)
+}
+
+// reconcileTasks regenerates the task configs of a started connector when
+// regen is set and runs the tasks they describe (caller holds mu).
+func (h *Herder) reconcileTasks(name string, regen bool) {
+	ts := h.targets[name]
+	cfg := h.configs[name]
+	if ts == TargetStopped {
+		for _, id := range h.w.runningTasks(name) {
+			h.w.stopTask(id)
+			h.forgetTask(id)
+		}
+		h.taskCfgs[name] = []map[string]string{}
+		return
+	}
+	cr := h.w.connector(name)
+	if regen && ts == TargetStarted && cr != nil && cr.inst != nil {
+		max := int(intProp(cfg, "tasks.max", 1))
+		if max < 1 {
+			max = 1
+		}
+		tcs, err := h.w.taskConfigs(name, max)
+		if err == nil && !equalConfigs(tcs, h.taskCfgs[name]) {
+			for _, id := range h.w.runningTasks(name) {
+				h.w.stopTask(id)
+				h.forgetTask(id)
+			}
+			h.taskCfgs[name] = tcs
+		}
+	}
+	tcs := h.taskCfgs[name]
+	running := map[int32]bool{}
+	for _, id := range h.w.runningTasks(name) {
+		if int(id.Task) >= len(tcs) {
+			h.w.stopTask(id)
+			h.forgetTask(id)
+			continue
+		}
+		running[id.Task] = true
+		h.w.setTaskTarget(id, ts)
+	}
+	for i, tc := range tcs {
+		if !running[int32(i)] {
+			h.startTask(TaskID{name, int32(i)}, cfg, tc, ts)
+		}
+	}
+}
+
+func (h *Herder) startTask(id TaskID, cfg, tc map[string]string, ts TargetState) {
+	st := StateRunning
+	if ts == TargetPaused {
+		st = StatePaused
+	}
+	n := id.Task
+	h.stMu.Lock()
+	h.taskStatus[id] = StateInfo{ID: &n, State: st, WorkerID: h.workerID}
+	h.stMu.Unlock()
+	h.w.startTask(id, cfg, tc, ts)
+}
+
+func (h *Herder) forgetTask(id TaskID) {
+	h.stMu.Lock()
+	delete(h.taskStatus, id)
+	h.stMu.Unlock()
+}
+
+func equalConfigs(a, b []map[string]string) bool {
+	return slices.EqualFunc(a, b, func(x, y map[string]string) bool { return maps.Equal(x, y) })
+}
+
+// status builds a connector's status (caller holds mu).
+func (h *Herder) status(name string) ConnectorStatus {
+	h.stMu.Lock()
+	defer h.stMu.Unlock()
+	cs, ok := h.connStatus[name]
+	if !ok {
+		cs = StateInfo{State: StateUnassigned, WorkerID: h.workerID}
+	}
+	out := ConnectorStatus{Name: name, Connector: cs, Tasks: []StateInfo{}, Type: h.typeOf(h.configs[name])}
+	for id, st := range h.taskStatus {
+		if id.Connector == name {
+			out.Tasks = append(out.Tasks, st)
+		}
+	}
+	sort.Slice(out.Tasks, func(i, j int) bool { return *out.Tasks[i].ID < *out.Tasks[j].ID })
+	return out
+}
+
+// typeOf is "source", "sink" or "unknown".
+func (h *Herder) typeOf(cfg map[string]string) string {
+	p, ok := h.cfg.Plugins.Lookup(cfg["connector.class"])
+	if !ok {
+		return "unknown"
+	}
+	return connectorType(string(p.Kind))
+}
+
+// info builds a connector's ConnectorInfo (caller holds mu).
+func (h *Herder) info(name string) ConnectorInfo {
+	tasks := []TaskID{}
+	for i := range h.taskCfgs[name] {
+		tasks = append(tasks, TaskID{Connector: name, Task: int32(i)})
+	}
+	return ConnectorInfo{Name: name, Config: maps.Clone(h.configs[name]), Tasks: tasks, Type: h.typeOf(h.configs[name])}
+}
+
+func taskName(id TaskID) string { return id.Connector + "-" + strconv.Itoa(int(id.Task)) }

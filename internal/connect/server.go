@@ -1,0 +1,143 @@
+package connect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Server is a Connect worker: its herder, its worker and its REST API.
+type Server struct {
+	cfg     Config
+	lg      *slog.Logger
+	baseURL string
+	h       *Herder
+	admin   *kgo.Client
+
+	ln  net.Listener
+	srv *http.Server
+	wg  sync.WaitGroup
+
+	clusterMu sync.Mutex
+	clusterID string
+
+	loggers *loggers
+}
+
+// New checks cfg and builds a Server; Start runs it.
+func New(cfg Config) (*Server, error) {
+	cfg.Defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Server{cfg: cfg, lg: cfg.Logger, clusterID: cfg.ClusterID, loggers: newLoggers(cfg.LogLevel)}, nil
+}
+
+// Name names the service.
+func (s *Server) Name() string { return "connect" }
+
+// URL is the worker's REST URL (after Start).
+func (s *Server) URL() string { return s.baseURL }
+
+// Addr is the bound REST address (after Start).
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Ready says the worker serves.
+func (s *Server) Ready() bool { return s.srv != nil }
+
+// Start binds the REST listener, opens the Kafka clients, starts the
+// herder and serves.
+func (s *Server) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("connect listen %s: %w", s.cfg.Listen, err)
+	}
+	s.ln = ln
+	s.baseURL = s.cfg.AdvertisedURL
+	if s.baseURL == "" {
+		s.baseURL = "http://" + ln.Addr().String()
+	}
+	opts := append([]kgo.Opt{kgo.SeedBrokers(s.cfg.Brokers...), kgo.ClientID("samsa-connect")}, s.cfg.ClientOpts...)
+	if s.admin, err = kgo.NewClient(opts...); err != nil {
+		ln.Close()
+		return fmt.Errorf("connect: admin client: %w", err)
+	}
+	offsets, err := newFileOffsets(s.cfg.OffsetFile)
+	if err != nil {
+		s.admin.Close()
+		ln.Close()
+		return err
+	}
+	workerID := strings.TrimPrefix(strings.TrimPrefix(s.baseURL, "http://"), "https://")
+	s.h = newHerder(&s.cfg, workerID, offsets, s.admin)
+	s.h.start()
+	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(s.lg.Handler(), slog.LevelDebug)}
+	s.wg.Add(1)
+	go func() { // stopped by Close (srv.Shutdown)
+		defer s.wg.Done()
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.lg.Error("connect: serve", "err", err)
+		}
+	}()
+	s.lg.Info("connect worker listening", "addr", ln.Addr().String(), "url", s.baseURL, "mode", s.mode())
+	return nil
+}
+
+func (s *Server) mode() string {
+	if s.cfg.Standalone {
+		return "standalone"
+	}
+	return "single"
+}
+
+// AddConnector creates (or replaces) a connector from its properties, as
+// the standalone worker does with its connector files.
+func (s *Server) AddConnector(props map[string]string) error {
+	name := strings.TrimSpace(props["name"])
+	if name == "" {
+		return errors.New("connector properties without a name")
+	}
+	_, _, err := s.h.Put(name, props, true, "")
+	return err
+}
+
+// Close stops serving, then every task and connector, then the clients.
+func (s *Server) Close() error {
+	if s.srv == nil {
+		return nil
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	err := s.srv.Shutdown(sctx)
+	cancel()
+	s.wg.Wait()
+	s.h.close()
+	s.admin.Close()
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = nil
+	}
+	return err
+}
+
+// kafkaClusterID asks the brokers once.
+func (s *Server) kafkaClusterID(ctx context.Context) string {
+	s.clusterMu.Lock()
+	defer s.clusterMu.Unlock()
+	if s.clusterID == "" {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if md, err := kadm.NewClient(s.admin).BrokerMetadata(ctx); err == nil {
+			s.clusterID = md.Cluster
+		}
+	}
+	return s.clusterID
+}
