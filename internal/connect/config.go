@@ -56,9 +56,9 @@ type Config struct {
 	ExactlyOnceSource bool
 	// RebalanceDelay is scheduled.rebalance.max.delay.ms (default 5 min).
 	RebalanceDelay time.Duration
-	// TopicTracking is topic.tracking.enable, TopicTrackingReset
-	// topic.tracking.allow.reset (both default true).
-	TopicTracking, TopicTrackingReset bool
+	// NoTopicTracking is topic.tracking.enable=false, NoTopicReset
+	// topic.tracking.allow.reset=false.
+	NoTopicTracking, NoTopicReset bool
 	// Plugins are the connectors, converters, transformations and
 	// predicates the worker knows.
 	Plugins *pub.Registry
@@ -72,7 +72,7 @@ type Config struct {
 
 // FromProperties parses worker properties (Java's names) into a Config.
 func FromProperties(props map[string]string) (Config, error) {
-	c := Config{Props: props, TopicTracking: true, TopicTrackingReset: true}
+	c := Config{Props: props}
 	get := func(k string) string { return strings.TrimSpace(props[k]) }
 	if s := get("bootstrap.servers"); s != "" {
 		for _, b := range strings.Split(s, ",") {
@@ -131,8 +131,8 @@ func FromProperties(props map[string]string) (Config, error) {
 	default:
 		errs = append(errs, fmt.Errorf("exactly.once.source.support %q: want enabled, preparing or disabled", s))
 	}
-	c.TopicTracking = get("topic.tracking.enable") != "false"
-	c.TopicTrackingReset = get("topic.tracking.allow.reset") != "false"
+	c.NoTopicTracking = get("topic.tracking.enable") == "false"
+	c.NoTopicReset = get("topic.tracking.allow.reset") == "false"
 	return c, errors.Join(errs...)
 }
 

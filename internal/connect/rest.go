@@ -416,7 +416,7 @@ func (s *Server) restartTask(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getTopics(w http.ResponseWriter, r *http.Request) {
-	if !s.cfg.TopicTracking {
+	if s.cfg.NoTopicTracking {
 		writeError(w, &Error{Code: http.StatusForbidden, Msg: "Topic tracking is disabled."})
 		return
 	}
@@ -431,10 +431,10 @@ func (s *Server) getTopics(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) resetTopics(w http.ResponseWriter, r *http.Request) {
 	switch {
-	case !s.cfg.TopicTracking:
+	case s.cfg.NoTopicTracking:
 		writeError(w, &Error{Code: http.StatusForbidden, Msg: "Topic tracking is disabled."})
 		return
-	case !s.cfg.TopicTrackingReset:
+	case s.cfg.NoTopicReset:
 		writeError(w, &Error{Code: http.StatusForbidden, Msg: "Topic tracking reset is disabled."})
 		return
 	}
