@@ -150,7 +150,9 @@ func (h *Herder) reconcile(name string, restart bool) {
 	} else {
 		h.w.setConnectorTarget(name, ts)
 	}
-	h.reconcileTasks(name, fresh)
+	// Regenerating is harmless (tasks restart only when their configs
+	// change) and needed after a resume from STOPPED.
+	h.reconcileTasks(name, fresh || ts == TargetStarted)
 }
 
 // reconcileTasks regenerates the task configs of a started connector when

@@ -81,7 +81,9 @@ func (w *worker) runSink(ctx context.Context, tr *taskRun, task pub.SinkTask) er
 	if s.cl, err = kgo.NewClient(w.clientOpts(opts...)...); err != nil {
 		return fmt.Errorf("consumer: %w", err)
 	}
-	defer s.cl.Close()
+	// Polling blocks rebalances until AllowRebalance; closing must allow
+	// them or leaving the group (and its revoke callback) would hang.
+	defer s.cl.CloseAllowingRebalance()
 	if s.tol.dlqTopic != "" {
 		if s.dlq, err = kgo.NewClient(w.clientOpts(kgo.ProducerLinger(0))...); err != nil {
 			return fmt.Errorf("dead-letter queue producer: %w", err)
