@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -38,11 +39,20 @@ func rtStartNode(t testing.TB, args ...string) *rtNode {
 	return rn
 }
 
+// rtWorker is a `samsa connect` process.
+type rtWorker struct {
+	URL     string
+	cmd     *exec.Cmd
+	logPath string
+	done    chan struct{}
+}
+
 // rtStartWorker runs `samsa connect args...` (a worker of its own
-// process) and returns its REST URL; the process is killed at cleanup.
-func rtStartWorker(t testing.TB, args ...string) string {
+// process) and returns it once its REST API answers; it is killed at
+// cleanup unless stopped before.
+func rtStartWorker(t testing.TB, args ...string) *rtWorker {
 	t.Helper()
-	logPath := t.TempDir() + "/connect.log"
+	logPath := filepath.Join(t.TempDir(), "connect.log")
 	logf, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
@@ -52,18 +62,36 @@ func rtStartWorker(t testing.TB, args ...string) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
+	w := &rtWorker{cmd: cmd, logPath: logPath, done: make(chan struct{})}
+	go func() { // ends when the process does
 		cmd.Wait()
 		logf.Close()
+		close(w.done)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-w.done
 		if t.Failed() {
 			b, _ := os.ReadFile(logPath)
 			t.Logf("samsa connect log:\n%s", b)
 		}
 	})
-	url := "http://" + rtAddrFromLog(t, logPath, rtConnectAddrRE)
-	rtWaitHTTP(t, url+"/")
-	return url
+	w.URL = "http://" + rtAddrFromLog(t, logPath, rtConnectAddrRE)
+	rtWaitHTTP(t, w.URL+"/")
+	return w
+}
+
+// Stop interrupts the worker and waits for it to exit.
+func (w *rtWorker) Stop(t testing.TB) {
+	t.Helper()
+	if err := w.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-w.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("samsa connect did not exit on interrupt")
+	}
 }
 
 // rtAddrFromLog waits for the last line of a log matching re and returns
