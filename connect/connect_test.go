@@ -44,7 +44,7 @@ func TestRegistryLookup(t *testing.T) {
 	if err := r.Register(Plugin{Class: "org.apache.kafka.connect.file.FileStreamSourceConnector", Aliases: []string{"FileStreamSource"}, Kind: KindSource, New: mk}); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Register(Plugin{Class: "x.FileStreamSource", Kind: KindSource, New: mk}); err == nil {
+	if err := r.Register(Plugin{Class: "x.Other", Aliases: []string{"FileStreamSource"}, Kind: KindSource, New: mk}); err == nil {
 		t.Fatal("an alias clash was accepted")
 	}
 	for _, n := range []string{"org.apache.kafka.connect.file.FileStreamSourceConnector", "FileStreamSource", "FileStreamSourceConnector"} {
