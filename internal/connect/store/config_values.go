@@ -13,7 +13,9 @@ import (
 func ConnectorKey(c string) string { return keyConnector + c }
 
 // TaskKey is task-<c>-<n>.
-func TaskKey(id protocol.TaskID) string { return fmt.Sprintf("%s%s-%d", keyTask, id.Connector, id.Task) }
+func TaskKey(id protocol.TaskID) string {
+	return fmt.Sprintf("%s%s-%d", keyTask, id.Connector, id.Task)
+}
 
 // CommitKey is commit-<c>.
 func CommitKey(c string) string { return keyCommit + c }
