@@ -136,8 +136,11 @@ func (l *topicLog) ensureTopic(ctx context.Context) (int32, error) {
 		return 0, fmt.Errorf("store: describe topic %s: %w", l.cfg.Topic, err)
 	}
 	d, ok := td[l.cfg.Topic]
-	if !ok || d.Err != nil || len(d.Partitions) == 0 {
-		return 0, fmt.Errorf("store: topic %s not available: %v", l.cfg.Topic, d.Err)
+	if !ok || len(d.Partitions) == 0 {
+		return 0, fmt.Errorf("store: topic %s not available", l.cfg.Topic)
+	}
+	if d.Err != nil {
+		return 0, fmt.Errorf("store: topic %s not available: %w", l.cfg.Topic, d.Err)
 	}
 	return int32(len(d.Partitions)), nil
 }
