@@ -24,6 +24,14 @@
 // Decoders accept any version >= 0 and missing trailing fields, as Java
 // does, and allocate only in proportion to the bytes present.
 //
+// Member sends JoinGroup, SyncGroup, Heartbeat and LeaveGroup through
+// kgo's Client.Request, which finds the group coordinator with
+// FindCoordinator, caches it, and forgets it and retries on
+// NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE; Member itself rejoins on
+// REBALANCE_IN_PROGRESS, retries JoinGroup with the id MEMBER_ID_REQUIRED
+// hands out, and starts over with no id on UNKNOWN_MEMBER_ID or
+// ILLEGAL_GENERATION.
+//
 // # Concurrency
 //
 // The codecs and Assignor are plain functions and values: an Assignor is

@@ -143,3 +143,6 @@ func (s *ConfigStore) PutTaskCountRecord(ctx context.Context, c string, n int) e
 func (s *ConfigStore) PutLoggerLevel(ctx context.Context, namespace, level string) error {
 	return s.write(ctx, rec(LoggerKey(namespace), EncodeLoggerLevel(level)))
 }
+
+// Topic is the config topic's name.
+func (s *ConfigStore) Topic() string { return s.log.cfg.Topic }

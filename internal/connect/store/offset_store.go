@@ -205,3 +205,19 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(out)
 	return out
 }
+
+// KeyFor returns the key bytes to write a partition's offset under: the
+// exact bytes already on the topic if there are any (Java may order the
+// partition map differently), else EncodeOffsetKey. For runtimes that
+// write offsets in their own (exactly-once) transactions.
+func (s *OffsetStore) KeyFor(connector string, partition map[string]any) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.entries[connector][canonical(partition)]; ok {
+		return e.key
+	}
+	return EncodeOffsetKey(connector, partition)
+}
+
+// Topic is the offsets topic's name.
+func (s *OffsetStore) Topic() string { return s.log.cfg.Topic }

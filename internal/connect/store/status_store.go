@@ -167,3 +167,6 @@ func (s *StatusStore) DeleteConnector(ctx context.Context, c string) error {
 	s.mu.Unlock()
 	return s.write(ctx, recs...)
 }
+
+// Topic is the status topic's name.
+func (s *StatusStore) Topic() string { return s.log.cfg.Topic }
