@@ -8,10 +8,9 @@ import (
 )
 
 // TestConfigValuesGolden: the bytes Java's KafkaConfigBackingStore writes
-// (the want strings are what connect-runtime/connect-json 4.4.0 printed for
-// the same values)
 // through JsonConverter with schemas.enable=false (fields in the order of
-// its schemas, compact Jackson output).
+// its schemas, compact Jackson output). The want strings are what
+// connect-runtime and connect-json 4.4.0 printed for the same values.
 func TestConfigValuesGolden(t *testing.T) {
 	cases := []struct {
 		name string
