@@ -10,6 +10,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
+// mismatchBackoff is the pause before rejoining after CONFIG_MISMATCH.
+const mismatchBackoff = 250 * time.Millisecond
+
 // errRejoin means the round must start over at JoinGroup.
 var errRejoin = errors.New("protocol: rejoin")
 
@@ -185,7 +188,11 @@ func (m *Member) apply(gen int32, version int16, leader bool, a Assignment) {
 		m.cb.Assigned(gen, full)
 	}
 	switch {
-	case a.Error != ErrNone || (revoked && version >= VersionCompatible):
+	case a.Error != ErrNone:
+		// The worker reads the config topic in Assigned; rejoin soon,
+		// without spinning while the leader catches up.
+		m.rejoinAt = time.Now().Add(mismatchBackoff)
+	case revoked && version >= VersionCompatible:
 		m.Rejoin()
 	case a.Delay > 0:
 		m.rejoinAt = time.Now().Add(time.Duration(a.Delay) * time.Millisecond)

@@ -153,16 +153,27 @@ func TestMembersConvergeAndRebalance(t *testing.T) {
 	if leaders != 1 {
 		t.Fatalf("%d leaders", leaders)
 	}
+	// The leader leaves: another member leads and hands its work out
+	// after the scheduled delay.
 	gen := ws[0].m.Generation()
-	ws[1].stop()
-	rest := []*testWorker{ws[0], ws[2]}
+	var rest []*testWorker
+	for _, w := range ws {
+		if w.m.IsLeader() {
+			w.stop()
+		} else {
+			rest = append(rest, w)
+		}
+	}
 	waitConverged(t, rest, snap)
-	if g := ws[0].m.Generation(); g <= gen {
-		t.Fatalf("no new generation after a member left: %d <= %d", g, gen)
+	if g := rest[0].m.Generation(); g <= gen {
+		t.Fatalf("no new generation after the leader left: %d <= %d", g, gen)
+	}
+	if !rest[0].m.IsLeader() && !rest[1].m.IsLeader() {
+		t.Fatal("no new leader")
 	}
 	// A config change: the leader's snapshot grows and a rejoin spreads it.
 	box.set(Snapshot{Offset: 6, Connectors: map[string]int{"a": 3, "b": 2, "c": 1, "d": 2}})
-	ws[2].m.Rejoin()
+	rest[1].m.Rejoin()
 	waitConverged(t, rest, box.get())
 }
 
@@ -188,4 +199,53 @@ func TestMemberEagerProtocol(t *testing.T) {
 		ws = append(ws, w)
 	}
 	waitConverged(t, ws, snap)
+}
+
+// TestMemberConfigMismatch: while the leader's snapshot is behind a
+// member's config offset every member gets CONFIG_MISMATCH and rejoins;
+// once the leader catches up the group converges.
+func TestMemberConfigMismatch(t *testing.T) {
+	n := clustertest.Start(t, clustertest.Options{Args: []string{"--admin-listen", "none"}})
+	box := &snapBox{snap: Snapshot{Offset: 1, Connectors: map[string]int{"a": 2}}}
+	var mu sync.Mutex
+	mismatches := 0
+	var ws []*testWorker
+	for i, off := range []int64{1, 5} {
+		w := &testWorker{done: make(chan error, 1), gen: -1}
+		off := off
+		cb := Callbacks{
+			Metadata: func() Metadata { return Metadata{ConfigOffset: off} },
+			Snapshot: box.get,
+			Assigned: func(gen int32, a Assignment) {
+				if a.Error == ErrConfigMismatch {
+					mu.Lock()
+					mismatches++
+					mu.Unlock()
+				}
+				w.mu.Lock()
+				w.gen, w.owned = gen, a
+				w.mu.Unlock()
+			},
+		}
+		w.m = NewMember(n.Client(t), MemberConfig{GroupID: "connect-mismatch", URL: fmt.Sprint("http://m", i),
+			SessionTimeout: 6 * time.Second, HeartbeatInterval: 300 * time.Millisecond}, cb)
+		ctx, cancel := context.WithCancel(context.Background())
+		w.cancel = cancel
+		go func() { w.done <- w.m.Run(ctx) }()
+		t.Cleanup(w.stop)
+		ws = append(ws, w)
+	}
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		mu.Lock()
+		seen := mismatches
+		mu.Unlock()
+		if seen > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no CONFIG_MISMATCH assignment while the leader was behind")
+		}
+	}
+	box.set(Snapshot{Offset: 5, Connectors: map[string]int{"a": 2}})
+	waitConverged(t, ws, box.get())
 }
