@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -17,16 +18,20 @@ import (
 // (Java's herder thread); statuses have their own lock because tasks
 // report from their goroutines.
 //
-// This herder is the standalone one: the cluster is this worker, the
-// configurations live in memory (loaded from property files or created
-// over REST) and offsets in the offset file.
+// Standalone (dist nil), the cluster is this worker: the configurations
+// live in memory (loaded from property files or created over REST) and
+// offsets in the offset file. Distributed (distributed.go), configs,
+// target states and task configs mirror the config topic, statuses live
+// in the status topic, and the worker runs what the group assigns it.
 type Herder struct {
 	cfg      *Config
 	lg       interface{ Warn(string, ...any) }
 	w        *worker
 	offsets  offsetBackend
 	workerID string
-	admin    *kgo.Client // group offsets of sink connectors
+	url      string       // this worker's REST URL (group metadata, forwarding)
+	admin    *kgo.Client  // group offsets of sink connectors
+	dist     *distributed // nil for a standalone worker
 
 	mu       sync.Mutex
 	configs  map[string]map[string]string
@@ -43,8 +48,9 @@ type Herder struct {
 	wg     sync.WaitGroup
 }
 
-func newHerder(cfg *Config, workerID string, offsets offsetBackend, admin *kgo.Client) *Herder {
-	h := &Herder{cfg: cfg, lg: cfg.Logger, offsets: offsets, workerID: workerID, admin: admin,
+func newHerder(cfg *Config, url string, offsets offsetBackend, admin *kgo.Client) *Herder {
+	workerID := strings.TrimPrefix(strings.TrimPrefix(url, "http://"), "https://")
+	h := &Herder{cfg: cfg, lg: cfg.Logger, offsets: offsets, workerID: workerID, url: url, admin: admin,
 		configs: map[string]map[string]string{}, targets: map[string]TargetState{},
 		taskCfgs: map[string][]map[string]string{}, connStatus: map[string]StateInfo{},
 		taskStatus: map[TaskID]StateInfo{}, topics: map[string]map[string]bool{},
@@ -57,6 +63,13 @@ func newHerder(cfg *Config, workerID string, offsets offsetBackend, admin *kgo.C
 func (h *Herder) start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
+	if h.dist != nil {
+		h.wg.Add(1)
+		go func() { // stopped by close (cancel)
+			defer h.wg.Done()
+			h.dist.run(ctx)
+		}()
+	}
 	h.wg.Add(1)
 	go func() { // stopped by close (cancel)
 		defer h.wg.Done()
@@ -84,6 +97,9 @@ func (h *Herder) close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.w.close()
+	if h.dist != nil {
+		h.dist.close()
+	}
 }
 
 func (h *Herder) requestReconfigure(name string) {
@@ -96,8 +112,11 @@ func (h *Herder) requestReconfigure(name string) {
 // connectorState and taskState record what the worker reports.
 func (h *Herder) connectorState(name string, st State, trace string) {
 	h.stMu.Lock()
-	defer h.stMu.Unlock()
 	h.connStatus[name] = StateInfo{State: st, WorkerID: h.workerID, Trace: trace}
+	h.stMu.Unlock()
+	if h.dist != nil {
+		h.dist.putConnectorStatus(name, st, trace)
+	}
 }
 
 func (h *Herder) taskState(id TaskID, st State, trace string) {
@@ -108,6 +127,9 @@ func (h *Herder) taskState(id TaskID, st State, trace string) {
 	}
 	n := id.Task
 	h.taskStatus[id] = StateInfo{ID: &n, State: st, WorkerID: h.workerID, Trace: trace}
+	if h.dist != nil {
+		h.dist.putTaskStatus(id, st, trace)
+	}
 }
 
 func (h *Herder) topicUsed(connector, topic string) {
@@ -118,8 +140,14 @@ func (h *Herder) topicUsed(connector, topic string) {
 		m = map[string]bool{}
 		h.topics[connector] = m
 	}
+	if !m[topic] && h.dist != nil {
+		h.dist.putTopic(connector, topic)
+	}
 	m[topic] = true
 }
+
+func (h *Herder) ownsConnector(name string) bool { return h.dist == nil || h.dist.ownsConnector(name) }
+func (h *Herder) ownsTask(id TaskID) bool        { return h.dist == nil || h.dist.ownsTask(id) }
 
 // reconcile makes the worker run connector name as its configuration and
 // target state say (caller holds mu). restart forces a new instance.
@@ -144,6 +172,13 @@ func (h *Herder) reconcile(name string, restart bool) {
 	}
 	ts := h.targets[name]
 	cr := h.w.connector(name)
+	if !h.ownsConnector(name) {
+		if cr != nil {
+			h.w.stopConnector(name)
+		}
+		h.reconcileTasks(name, false)
+		return
+	}
 	fresh := restart || cr == nil || !maps.Equal(cr.props, cfg)
 	if fresh {
 		h.w.startConnector(h, name, cfg, ts)
@@ -155,38 +190,31 @@ func (h *Herder) reconcile(name string, restart bool) {
 	h.reconcileTasks(name, fresh || ts == TargetStarted)
 }
 
-// reconcileTasks regenerates the task configs of a started connector when
-// regen is set and runs the tasks they describe (caller holds mu).
+// reconcileTasks regenerates the task configs of a started connector
+// this worker owns when regen is set, and runs the owned tasks the
+// configs describe (caller holds mu).
 func (h *Herder) reconcileTasks(name string, regen bool) {
 	ts := h.targets[name]
 	cfg := h.configs[name]
-	if ts == TargetStopped {
-		for _, id := range h.w.runningTasks(name) {
-			h.w.stopTask(id)
-			h.forgetTask(id)
-		}
-		h.taskCfgs[name] = []map[string]string{}
-		return
-	}
 	cr := h.w.connector(name)
-	if regen && ts == TargetStarted && cr != nil && cr.inst != nil {
+	switch {
+	case ts == TargetStopped && h.ownsConnector(name) && len(h.taskCfgs[name]) > 0:
+		h.saveTasks(name, []map[string]string{})
+	case regen && ts == TargetStarted && cr != nil && cr.inst != nil:
 		max := int(intProp(cfg, "tasks.max", 1))
 		if max < 1 {
 			max = 1
 		}
 		tcs, err := h.w.taskConfigs(name, max)
-		if err == nil && !equalConfigs(tcs, h.taskCfgs[name]) {
-			for _, id := range h.w.runningTasks(name) {
-				h.w.stopTask(id)
-				h.forgetTask(id)
-			}
-			h.taskCfgs[name] = tcs
+		if err == nil && (!equalConfigs(tcs, h.taskCfgs[name]) || h.taskCfgs[name] == nil) {
+			h.saveTasks(name, tcs)
 		}
 	}
 	tcs := h.taskCfgs[name]
 	running := map[int32]bool{}
 	for _, id := range h.w.runningTasks(name) {
-		if int(id.Task) >= len(tcs) {
+		props, _ := h.w.taskProps(id)
+		if int(id.Task) >= len(tcs) || ts == TargetStopped || !h.ownsTask(id) || !maps.Equal(props, tcs[id.Task]) {
 			h.w.stopTask(id)
 			h.forgetTask(id)
 			continue
@@ -194,10 +222,25 @@ func (h *Herder) reconcileTasks(name string, regen bool) {
 		running[id.Task] = true
 		h.w.setTaskTarget(id, ts)
 	}
+	if ts == TargetStopped {
+		return
+	}
 	for i, tc := range tcs {
-		if !running[int32(i)] {
-			h.startTask(TaskID{name, int32(i)}, cfg, tc, ts)
+		id := TaskID{name, int32(i)}
+		if !running[int32(i)] && h.ownsTask(id) {
+			h.startTask(id, cfg, tc, ts)
 		}
+	}
+}
+
+// saveTasks stores new task configs (caller holds mu).
+func (h *Herder) saveTasks(name string, tcs []map[string]string) {
+	if h.dist == nil {
+		h.taskCfgs[name] = tcs
+		return
+	}
+	if err := h.dist.writeTasks(name, tcs); err != nil {
+		h.lg.Warn("writing task configs", "connector", name, "err", err)
 	}
 }
 

@@ -63,15 +63,14 @@ func (h *Herder) Put(name string, cfg map[string]string, replace bool, initial T
 	if had && !replace {
 		return false, ConnectorInfo{}, conflict("Connector %s already exists", name)
 	}
-	h.configs[name] = maps.Clone(cfg)
-	if !had {
-		if initial == "" {
-			initial = TargetStarted
-		}
-		h.targets[name] = initial
-		if initial == TargetStopped {
-			h.taskCfgs[name] = []map[string]string{}
-		}
+	if !had && initial == "" {
+		initial = TargetStarted
+	}
+	if had {
+		initial = ""
+	}
+	if err := h.saveConnector(name, cfg, initial); err != nil {
+		return false, ConnectorInfo{}, err
 	}
 	h.reconcile(name, false)
 	return !had, h.info(name), nil
@@ -108,9 +107,43 @@ func (h *Herder) Delete(name string) error {
 	if err := h.exists(name); err != nil {
 		return err
 	}
+	if err := h.saveDelete(name); err != nil {
+		return err
+	}
+	h.reconcile(name, false)
+	return nil
+}
+
+// saveConnector stores a connector's config, and its target state when
+// initial is set (caller holds mu).
+func (h *Herder) saveConnector(name string, cfg map[string]string, initial TargetState) error {
+	if h.dist != nil {
+		return h.dist.writeConnector(name, cfg, initial)
+	}
+	h.configs[name] = maps.Clone(cfg)
+	if initial != "" {
+		h.targets[name] = initial
+		if initial == TargetStopped {
+			h.taskCfgs[name] = []map[string]string{}
+		}
+	}
+	return nil
+}
+
+func (h *Herder) saveDelete(name string) error {
+	if h.dist != nil {
+		return h.dist.writeDelete(name)
+	}
 	delete(h.configs, name)
 	delete(h.targets, name)
-	h.reconcile(name, false)
+	return nil
+}
+
+func (h *Herder) saveTarget(name string, ts TargetState) error {
+	if h.dist != nil {
+		return h.dist.writeTarget(name, ts)
+	}
+	h.targets[name] = ts
 	return nil
 }
 
@@ -121,6 +154,9 @@ func (h *Herder) Status(name string) (ConnectorStatus, error) {
 	if _, ok := h.configs[name]; !ok {
 		return ConnectorStatus{}, notFound("No status found for connector %s", name)
 	}
+	if h.dist != nil {
+		return h.dist.status(name, h.typeOf(h.configs[name])), nil
+	}
 	return h.status(name), nil
 }
 
@@ -128,6 +164,14 @@ func (h *Herder) Status(name string) (ConnectorStatus, error) {
 func (h *Herder) TaskStatus(id TaskID) (StateInfo, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.dist != nil {
+		if _, ok := h.configs[id.Connector]; ok {
+			if st, ok := h.dist.taskStatus(id); ok {
+				return st, nil
+			}
+		}
+		return StateInfo{}, notFound("No status found for task %s", id)
+	}
 	h.stMu.Lock()
 	defer h.stMu.Unlock()
 	st, ok := h.taskStatus[id]
@@ -174,7 +218,9 @@ func (h *Herder) SetTarget(name string, ts TargetState) error {
 	if h.targets[name] == ts {
 		return nil
 	}
-	h.targets[name] = ts
+	if err := h.saveTarget(name, ts); err != nil {
+		return err
+	}
 	h.reconcile(name, false)
 	return nil
 }
@@ -187,13 +233,17 @@ func (h *Herder) RestartConnector(name string) error {
 	if err := h.exists(name); err != nil {
 		return err
 	}
+	if h.dist != nil && !h.ownsConnector(name) {
+		return h.dist.requestRestart(name, false, false)
+	}
 	h.reconcile(name, true)
 	return nil
 }
 
 // Restart restarts the connector and (includeTasks) its tasks, or only
 // the failed ones (onlyFailed), and returns the status as it was when the
-// restart began, with what restarts marked RESTARTING.
+// restart began, with what restarts marked RESTARTING. Distributed, the
+// request goes through the config topic to the workers owning them.
 func (h *Herder) Restart(name string, includeTasks, onlyFailed bool) (ConnectorStatus, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -201,27 +251,48 @@ func (h *Herder) Restart(name string, includeTasks, onlyFailed bool) (ConnectorS
 		return ConnectorStatus{}, notFound("Unknown connector: %s", name)
 	}
 	st := h.status(name)
+	if h.dist != nil {
+		st = h.dist.status(name, h.typeOf(h.configs[name]))
+	}
 	restartConn := !onlyFailed || st.Connector.State == StateFailed
-	var tasks []TaskID
+	if restartConn {
+		st.Connector.State, st.Connector.Trace = StateRestarting, ""
+	}
 	if includeTasks {
 		for i, t := range st.Tasks {
 			if !onlyFailed || t.State == StateFailed {
-				tasks = append(tasks, TaskID{name, *t.ID})
 				st.Tasks[i].State, st.Tasks[i].Trace = StateRestarting, ""
 			}
 		}
 	}
+	if h.dist != nil {
+		return st, h.dist.requestRestart(name, includeTasks, onlyFailed)
+	}
+	h.restartOwned(name, includeTasks, onlyFailed)
+	return st, nil
+}
+
+// restartOwned restarts what this worker owns of a restart request
+// (caller holds mu).
+func (h *Herder) restartOwned(name string, includeTasks, onlyFailed bool) {
+	h.stMu.Lock()
+	connFailed := h.connStatus[name].State == StateFailed
+	var tasks []TaskID
+	for id, t := range h.taskStatus {
+		if id.Connector == name && includeTasks && (!onlyFailed || t.State == StateFailed) {
+			tasks = append(tasks, id)
+		}
+	}
+	h.stMu.Unlock()
+	restartConn := h.ownsConnector(name) && (!onlyFailed || connFailed)
 	if restartConn {
-		st.Connector.State, st.Connector.Trace = StateRestarting, ""
-		cfg, ts := h.configs[name], h.targets[name]
-		h.w.startConnector(h, name, cfg, ts)
+		h.w.startConnector(h, name, h.configs[name], h.targets[name])
 	}
 	for _, id := range tasks {
 		h.w.stopTask(id)
 		h.forgetTask(id)
 	}
 	h.reconcileTasks(name, restartConn)
-	return st, nil
 }
 
 // RestartTask is POST /connectors/{c}/tasks/{n}/restart.
@@ -235,6 +306,13 @@ func (h *Herder) RestartTask(id TaskID) error {
 	if id.Task < 0 || int(id.Task) >= len(tcs) {
 		return notFound("Task %s not found", id)
 	}
+	if !h.ownsTask(id) {
+		st, ok := h.dist.taskStatus(id)
+		if !ok || st.WorkerID == "" {
+			return errRebalance
+		}
+		return &notLeader{leaderURL: "http://" + st.WorkerID}
+	}
 	h.w.stopTask(id)
 	h.forgetTask(id)
 	h.startTask(id, h.configs[id.Connector], tcs[id.Task], h.targets[id.Connector])
@@ -247,6 +325,9 @@ func (h *Herder) Topics(name string) ([]string, error) {
 	defer h.mu.Unlock()
 	if err := h.exists(name); err != nil {
 		return nil, err
+	}
+	if h.dist != nil {
+		return h.dist.topics(name), nil
 	}
 	h.stMu.Lock()
 	defer h.stMu.Unlock()
@@ -268,6 +349,9 @@ func (h *Herder) ResetTopics(name string) error {
 	h.stMu.Lock()
 	delete(h.topics, name)
 	h.stMu.Unlock()
+	if h.dist != nil {
+		return h.dist.resetTopics(name)
+	}
 	return nil
 }
 

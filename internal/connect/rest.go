@@ -24,17 +24,17 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.root)
 	mux.HandleFunc("GET /connectors", s.listConnectors)
-	mux.HandleFunc("POST /connectors", s.createConnector)
+	mux.HandleFunc("POST /connectors", s.leaderOnly(s.createConnector))
 	mux.HandleFunc("GET /connectors/{c}", s.getConnector)
-	mux.HandleFunc("DELETE /connectors/{c}", s.deleteConnector)
+	mux.HandleFunc("DELETE /connectors/{c}", s.leaderOnly(s.deleteConnector))
 	mux.HandleFunc("GET /connectors/{c}/config", s.getConfig)
-	mux.HandleFunc("PUT /connectors/{c}/config", s.putConfig)
-	mux.HandleFunc("PATCH /connectors/{c}/config", s.patchConfig)
+	mux.HandleFunc("PUT /connectors/{c}/config", s.leaderOnly(s.putConfig))
+	mux.HandleFunc("PATCH /connectors/{c}/config", s.leaderOnly(s.patchConfig))
 	mux.HandleFunc("GET /connectors/{c}/status", s.getStatus)
-	mux.HandleFunc("POST /connectors/{c}/restart", s.restart)
+	mux.HandleFunc("POST /connectors/{c}/restart", s.leaderOnly(s.restart))
 	mux.HandleFunc("PUT /connectors/{c}/pause", s.target(TargetPaused, http.StatusAccepted))
 	mux.HandleFunc("PUT /connectors/{c}/resume", s.target(TargetStarted, http.StatusAccepted))
-	mux.HandleFunc("PUT /connectors/{c}/stop", s.target(TargetStopped, http.StatusNoContent))
+	mux.HandleFunc("PUT /connectors/{c}/stop", s.leaderOnly(s.target(TargetStopped, http.StatusNoContent)))
 	mux.HandleFunc("GET /connectors/{c}/tasks", s.getTasks)
 	mux.HandleFunc("GET /connectors/{c}/tasks-config", s.getTasksConfig)
 	mux.HandleFunc("GET /connectors/{c}/tasks/{n}/status", s.getTaskStatus)
@@ -42,8 +42,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /connectors/{c}/topics", s.getTopics)
 	mux.HandleFunc("PUT /connectors/{c}/topics/reset", s.resetTopics)
 	mux.HandleFunc("GET /connectors/{c}/offsets", s.getOffsets)
-	mux.HandleFunc("PATCH /connectors/{c}/offsets", s.alterOffsets)
-	mux.HandleFunc("DELETE /connectors/{c}/offsets", s.resetOffsets)
+	mux.HandleFunc("PATCH /connectors/{c}/offsets", s.leaderOnly(s.alterOffsets))
+	mux.HandleFunc("DELETE /connectors/{c}/offsets", s.leaderOnly(s.resetOffsets))
 	mux.HandleFunc("GET /connector-plugins", s.listPlugins)
 	mux.HandleFunc("GET /connector-plugins/{p}/config", s.pluginConfig)
 	mux.HandleFunc("PUT /connector-plugins/{p}/config/validate", s.validate)
@@ -407,6 +407,11 @@ func (s *Server) restartTask(w http.ResponseWriter, r *http.Request) {
 	id, err := taskID(r)
 	if err == nil {
 		err = s.h.RestartTask(id)
+	}
+	var nl *notLeader
+	if errors.As(err, &nl) && r.URL.Query().Get("forward") != "false" {
+		s.proxy(w, r, nl.leaderURL)
+		return
 	}
 	if err != nil {
 		writeError(w, err)

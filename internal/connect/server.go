@@ -71,15 +71,11 @@ func (s *Server) Start(ctx context.Context) error {
 		ln.Close()
 		return fmt.Errorf("connect: admin client: %w", err)
 	}
-	offsets, err := newFileOffsets(s.cfg.OffsetFile)
-	if err != nil {
+	if err := s.startHerder(ctx, opts); err != nil {
 		s.admin.Close()
 		ln.Close()
 		return err
 	}
-	workerID := strings.TrimPrefix(strings.TrimPrefix(s.baseURL, "http://"), "https://")
-	s.h = newHerder(&s.cfg, workerID, offsets, s.admin)
-	s.h.start()
 	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(s.lg.Handler(), slog.LevelDebug)}
 	s.wg.Add(1)
@@ -97,7 +93,34 @@ func (s *Server) mode() string {
 	if s.cfg.Standalone {
 		return "standalone"
 	}
-	return "single"
+	return "distributed"
+}
+
+// startHerder builds the herder: standalone with the offset file, or
+// distributed on the internal topics and the connect group.
+func (s *Server) startHerder(ctx context.Context, opts []kgo.Opt) error {
+	if s.cfg.Standalone {
+		offsets, err := newFileOffsets(s.cfg.OffsetFile)
+		if err != nil {
+			return err
+		}
+		s.h = newHerder(&s.cfg, s.baseURL, offsets, s.admin)
+		s.h.start()
+		return nil
+	}
+	s.h = newHerder(&s.cfg, s.baseURL, nil, s.admin)
+	d, err := newDistributed(ctx, s.h, opts)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	s.h.dist = d
+	s.h.offsets = offsetStore{d.offs}
+	s.h.w.offsets = s.h.offsets
+	s.h.mu.Lock()
+	d.refresh()
+	s.h.mu.Unlock()
+	s.h.start()
+	return nil
 }
 
 // AddConnector creates (or replaces) a connector from its properties, as

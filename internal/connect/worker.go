@@ -301,6 +301,17 @@ func (w *worker) runTask(ctx context.Context, tr *taskRun) error {
 	return fmt.Errorf("plugin %s is neither a source nor a sink connector", p.Class)
 }
 
+// taskProps returns a running task's config.
+func (w *worker) taskProps(id TaskID) (map[string]string, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	tr := w.tasks[id]
+	if tr == nil {
+		return nil, false
+	}
+	return tr.props, true
+}
+
 // setTaskTarget pauses or resumes a task.
 func (w *worker) setTaskTarget(id TaskID, ts TargetState) {
 	w.mu.Lock()

@@ -36,7 +36,23 @@ func rtStartNode(t testing.TB, args ...string) *rtNode {
 	})
 	rn := &rtNode{Node: n, Bootstrap: n.Addr, URL: "http://" + rtAddrFromLog(t, n.LogPath, rtConnectAddrRE)}
 	rtWaitHTTP(t, rn.URL+"/")
+	rtWaitWritable(t, rn.URL)
 	return rn
+}
+
+// rtWaitWritable waits until a distributed worker takes writes: its
+// group has a leader (before, writes answer 409, which callers retry).
+func rtWaitWritable(t testing.TB, url string) {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if a := rtDo(t, "PUT", url+"/connectors/rt-probe/config", map[string]string{}); a.Status != 409 {
+			if a.Status != 400 {
+				t.Fatalf("probe write: %s", a)
+			}
+			return
+		}
+	}
+	t.Fatalf("%s never left the rebalance (409)", url)
 }
 
 // rtWorker is a `samsa connect` process.
