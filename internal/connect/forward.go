@@ -48,6 +48,7 @@ func (s *Server) proxy(w http.ResponseWriter, r *http.Request, base string) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		req.Header.Set("Content-Type", ct)
 	}
+	s.lg.Info("forwarding request to the leader", "method", r.Method, "path", r.URL.Path, "leader", base)
 	cl := &http.Client{Timeout: 90 * time.Second}
 	resp, err := cl.Do(req)
 	if err != nil {
