@@ -26,7 +26,7 @@ import (
 // byte for byte once time_ms is masked, and the same parsed events.
 func TestPlugVerifiableMatchesJava(t *testing.T) {
 	clustertest.SkipInShort(t, "runs Kafka's Verifiable tasks on a JVM")
-	java := plugJavaOutput(t)
+	java := plugLines(plugJava(t, "VerifiableHarness.java"))
 	samsa := plugSamsaOutput(t)
 	mask := regexp.MustCompile(`"time_ms":\d+`)
 	if len(java) != len(samsa) {
@@ -62,33 +62,34 @@ func plugRequireTool(t *testing.T, name string) string {
 	return ""
 }
 
-// plugJavaOutput runs the harness on the classpath of plugjava/pom.xml.
-func plugJavaOutput(t *testing.T) []string {
+// plugJava runs a harness of plugjava/ with args on the classpath of
+// plugjava/pom.xml and returns its standard output.
+func plugJava(t *testing.T, harness string, args ...string) []byte {
 	t.Helper()
 	mvn := plugRequireTool(t, "mvn")
 	javaBin := plugRequireTool(t, "java")
 	cpFile := filepath.Join(t.TempDir(), "classpath.txt")
-	args := []string{"-q", "-B", "-Dstyle.color=never", "-f", filepath.Join("plugjava", "pom.xml"),
+	mvnArgs := []string{"-q", "-B", "-Dstyle.color=never", "-f", filepath.Join("plugjava", "pom.xml"),
 		"dependency:build-classpath", "-Dmdep.outputFile=" + cpFile}
 	// Offline first (the jars are usually in ~/.m2), then from Maven Central.
-	if out, err := exec.Command(mvn, append([]string{"-o"}, args...)...).CombinedOutput(); err != nil {
-		if out, err := exec.Command(mvn, args...).CombinedOutput(); err != nil {
+	if _, err := exec.Command(mvn, append([]string{"-o"}, mvnArgs...)...).CombinedOutput(); err != nil {
+		if out, err := exec.Command(mvn, mvnArgs...).CombinedOutput(); err != nil {
 			t.Fatalf("mvn dependency:build-classpath: %v\n%s", err, out)
 		}
-		_ = out
 	}
 	cp, err := os.ReadFile(cpFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(javaBin, "-cp", strings.TrimSpace(string(cp)), filepath.Join("plugjava", "VerifiableHarness.java"))
+	cmd := exec.Command(javaBin, append([]string{"-cp", strings.TrimSpace(string(cp)),
+		filepath.Join("plugjava", harness)}, args...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("java harness: %v\n%s", err, stderr.String())
+		t.Fatalf("java %s: %v\n%s", harness, err, stderr.String())
 	}
-	return plugLines(out)
+	return out
 }
 
 func plugLines(b []byte) []string {

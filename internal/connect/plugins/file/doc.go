@@ -9,8 +9,11 @@
 // offsets have Kafka's format: source partition {"filename": <file>},
 // offset {"position": <byte offset after the line>} (both null for
 // standard input, whose position is not tracked), so a Java worker and a
-// Samsa worker resume each other's files. It supports exactly-once
-// delivery when it reads a real file.
+// Samsa worker resume each other's files (positions count bytes; Java
+// counts characters, the same for ASCII). It supports exactly-once
+// delivery when it reads a real file. One difference from Java's task:
+// complete lines already read past a full batch come with the next poll,
+// where Java's wait until the file grows.
 //
 // The sink appends the value of every record it receives, one per line
 // and rendered like Java's toString, to `file` (created when missing), or
