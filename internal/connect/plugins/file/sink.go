@@ -172,39 +172,39 @@ func appendJava(b []byte, v any) []byte {
 		}
 		return append(b, ']')
 	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ", "...)
+		return appendJavaMap(b, len(x), func(yield func(k, v any)) {
+			for k, e := range x {
+				yield(k, e)
 			}
-			b = append(append(b, k...), '=')
-			b = appendJava(b, x[k])
-		}
-		return append(b, '}')
+		})
 	case map[any]any:
-		keys := make([]string, 0, len(x))
-		vals := make(map[string]any, len(x))
-		for k, e := range x {
-			ks := string(appendJava(nil, k))
-			keys = append(keys, ks)
-			vals[ks] = e
-		}
-		sort.Strings(keys)
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ", "...)
+		return appendJavaMap(b, len(x), func(yield func(k, v any)) {
+			for k, e := range x {
+				yield(k, e)
 			}
-			b = appendJava(append(append(b, k...), '='), vals[k])
-		}
-		return append(b, '}')
+		})
 	}
 	return fmt.Append(b, v)
+}
+
+// appendJavaMap renders a map as {k=v, k2=v2}, sorted by the rendered
+// key (Java's HashMap order is not reproducible in general).
+func appendJavaMap(b []byte, n int, each func(yield func(k, v any))) []byte {
+	type entry struct {
+		k string
+		v any
+	}
+	entries := make([]entry, 0, n)
+	each(func(k, v any) { entries = append(entries, entry{string(appendJava(nil, k)), v}) })
+	sort.Slice(entries, func(i, j int) bool { return entries[i].k < entries[j].k })
+	b = append(b, '{')
+	for i, e := range entries {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = appendJava(append(append(b, e.k...), '='), e.v)
+	}
+	return append(b, '}')
 }
 
 // appendStruct follows Kafka's Struct.toString: non-null fields only.
