@@ -112,9 +112,14 @@ type SourceTask struct {
 	started    time.Time
 	partition  map[string]any
 
+	key      any // the task id, boxed once
+
 	stopOnce sync.Once
 	stop     chan struct{}
 	line     []byte
+
+	commitMu  sync.Mutex // CommitRecord may come from producer callbacks
+	commitBuf []byte
 }
 
 // Version implements connect.Versioned.
@@ -142,6 +147,7 @@ func (t *SourceTask) Start(ctx connect.SourceTaskContext, props map[string]strin
 	t.name, t.topic = optional(props, NameConfig), optional(props, TopicConfig)
 	t.complete = strings.EqualFold(props[CompleteRecordDataConfig], "true")
 	t.partition = map[string]any{"id": t.id}
+	t.key = t.id
 	rctx, cancel := context.WithTimeout(context.Background(), offsetReadTimeout)
 	defer cancel()
 	prev, err := ctx.Offsets().Offset(rctx, t.partition)
@@ -244,13 +250,14 @@ func (t *SourceTask) allowed(ctx context.Context) int {
 }
 
 func (t *SourceTask) record(seq, ms int64, now time.Time) *connect.Record {
-	r := &connect.Record{Partition: -1, KeySchema: connect.SchemaInt32, Key: t.id, Timestamp: now,
-		SourcePartition: t.partition, SourceOffset: map[string]any{"seqno": seq}}
+	boxed := any(seq)
+	r := &connect.Record{Partition: -1, KeySchema: connect.SchemaInt32, Key: t.key, Timestamp: now,
+		SourcePartition: t.partition, SourceOffset: map[string]any{"seqno": boxed}}
 	if t.topic != nil {
 		r.Topic = *t.topic
 	}
 	if !t.complete {
-		r.ValueSchema, r.Value = connect.SchemaInt64, seq
+		r.ValueSchema, r.Value = connect.SchemaInt64, boxed
 		return r
 	}
 	st := connect.NewStruct(completeSchema)
@@ -282,12 +289,14 @@ func (t *SourceTask) appendTail(b []byte, ms int64) []byte {
 // CommitRecord prints {"committed":true,"task","seqno","time_ms","name",
 // "topic"} (Java's HashMap order).
 func (t *SourceTask) CommitRecord(r *connect.Record, _ *connect.RecordMetadata) error {
-	b := make([]byte, 0, 128)
-	b = append(b, `{"committed":true,"task":`...)
+	t.commitMu.Lock()
+	defer t.commitMu.Unlock()
+	b := append(t.commitBuf[:0], `{"committed":true,"task":`...)
 	b = strconv.AppendInt(b, int64(t.id), 10)
 	b = append(b, `,"seqno":`...)
 	b = appendJSON(b, seqnoOf(r.Value))
 	b = t.appendTail(b, time.Now().UnixMilli())
+	t.commitBuf = b
 	if _, err := t.out.Write(b); err != nil {
 		return fmt.Errorf("verifiable source: write: %w", err)
 	}
