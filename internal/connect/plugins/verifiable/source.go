@@ -112,7 +112,7 @@ type SourceTask struct {
 	started    time.Time
 	partition  map[string]any
 
-	key      any // the task id, boxed once
+	key any // the task id, boxed once
 
 	stopOnce sync.Once
 	stop     chan struct{}
