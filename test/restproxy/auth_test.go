@@ -1,0 +1,282 @@
+package restproxy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
+
+	"github.com/samsa-streaming/samsa/internal/clustertest"
+)
+
+// basicAuthConfig turns on the StandardAuthorizer (admin the only super
+// user, nothing allowed without an ACL), SCRAM on the SASL listener, and
+// the REST proxy's basic authentication.
+const basicAuthConfig = `authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:admin
+allow.everyone.if.no.acl.found=false
+sasl.enabled.mechanisms=SCRAM-SHA-512
+group.initial.rebalance.delay.ms=0
+samsa.rest.authentication.method=BASIC
+`
+
+// authNode is a node with SCRAM users admin, alice and bob on a
+// SASL_PLAINTEXT listener and its REST proxy.
+type authNode struct {
+	*clustertest.Node
+	SASL  string // the SASL_PLAINTEXT listener
+	URL   string // the REST proxy
+	admin *kgo.Client
+}
+
+// startAuthNode starts it; extraConfig is appended to server.properties
+// and args to the command line (--rest-listen defaults to plain HTTP).
+func startAuthNode(t *testing.T, extraConfig string, args ...string) *authNode {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	saslAddr := l.Addr().String()
+	l.Close()
+	n := clustertest.Start(t, clustertest.Options{
+		Config:    basicAuthConfig + extraConfig,
+		Listeners: []string{"SASL_PLAINTEXT://" + saslAddr},
+		Args: append([]string{"--admin-listen", "none", "--registry-listen", "none", "--rest-listen", "127.0.0.1:0",
+			"--add-scram", "SCRAM-SHA-512=[name=admin,password=admin-secret]",
+			"--add-scram", "SCRAM-SHA-512=[name=alice,password=alice-secret]",
+			"--add-scram", "SCRAM-SHA-512=[name=bob,password=bob-secret]"}, args...),
+	})
+	an := &authNode{Node: n, SASL: saslAddr, URL: "http://" + addrFromLog(t, n.LogPath, restAddrRE)}
+	an.admin, err = kgo.NewClient(kgo.SeedBrokers(saslAddr), kgo.SASL(scram.Auth{User: "admin", Pass: "admin-secret"}.AsSha512Mechanism()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(an.admin.Close)
+	return an
+}
+
+// grant gives principal ops on the resources b names.
+func (n *authNode) grant(t *testing.T, b *kadm.ACLBuilder) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := kadm.NewClient(n.admin).CreateACLs(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+	}
+}
+
+// callAs sends one request with hc as user (no credentials when user is
+// ""); a 401 must carry a Basic challenge.
+func callAs(t testing.TB, hc *http.Client, user, pass, method, url, body, contentType string) answer {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if user != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := answer{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: b}
+	if len(bytes.TrimSpace(b)) > 0 {
+		_ = json.Unmarshal(b, &a.JSON)
+	}
+	if a.Status == 401 && !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Basic ") {
+		t.Errorf("%s %s: 401 without a Basic challenge", method, url)
+	}
+	return a
+}
+
+// wantStatus fails unless a has status and (when code > 0) error_code.
+func wantStatus(t testing.TB, what string, a answer, status, code int) {
+	t.Helper()
+	if a.Status != status || (code > 0 && a.ErrorCode() != code) {
+		t.Fatalf("%s: want %d/%d, got %s", what, status, code, a)
+	}
+}
+
+// eventually retries f (a request) until it has status, for ACLs that
+// reach the broker's authorizer a moment after CreateAcls answers.
+func eventually(t testing.TB, what string, status int, f func() answer) answer {
+	t.Helper()
+	var a answer
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if a = f(); a.Status == status || time.Now().After(deadline) {
+			break
+		}
+	}
+	wantStatus(t, what, a, status, 0)
+	return a
+}
+
+// TestRESTBasicAuth: with samsa.rest.authentication.method=BASIC the
+// proxy answers 401 (with a Basic challenge) without or with wrong
+// credentials, and runs every Kafka request as the caller: a user without
+// ACLs is refused with 403/40301 by the broker's own checks (produce, v3
+// consume, topic reads) and sees no topic names; once granted, the same
+// user produces and consumes, and its records reach Kafka; a v2 consumer
+// instance serves only the user who created it.
+func TestRESTBasicAuth(t *testing.T) {
+	n := startAuthNode(t, "")
+	hc := &http.Client{Timeout: 30 * time.Second}
+	as := func(user, method, path, body, ct string) answer {
+		return callAs(t, hc, user, user+"-secret", method, n.URL+path, body, ct)
+	}
+	waitHTTP(t, n.URL+"/") // GET / stays open: the health check
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := kadm.NewClient(n.admin).CreateTopic(ctx, 1, 1, nil, "secret"); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.admin.ProduceSync(ctx, &kgo.Record{Topic: "secret", Value: []byte("from-admin")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Without or with wrong credentials: 401 on v2 and v3 alike.
+	for _, path := range []string{"/topics", "/brokers", "/v3/clusters", "/consumers/g"} {
+		method := "GET"
+		if path == "/consumers/g" {
+			method = "POST"
+		}
+		wantStatus(t, "no credentials "+path, callAs(t, hc, "", "", method, n.URL+path, `{}`, ctV2), 401, 40101)
+		wantStatus(t, "wrong password "+path, callAs(t, hc, "alice", "nope", method, n.URL+path, `{}`, ctV2), 401, 40101)
+	}
+	wantStatus(t, "unknown user", callAs(t, hc, "mallory", "x", "GET", n.URL+"/topics", "", ""), 401, 40101)
+
+	// The super user sees the topic; alice and bob, without ACLs, do not.
+	if a := as("admin", "GET", "/topics", "", ""); a.Status != 200 || !strings.Contains(string(a.Body), `"secret"`) {
+		t.Fatalf("admin GET /topics: %s", a)
+	}
+	a := as("alice", "GET", "/topics", "", "")
+	if a.Status != 200 || strings.Contains(string(a.Body), "secret") {
+		t.Fatalf("alice GET /topics leaks or fails: %s", a)
+	}
+	cid := as("admin", "GET", "/v3/clusters", "", "").Map()["data"].([]any)[0].(map[string]any)["cluster_id"].(string)
+	v3 := "/v3/clusters/" + cid
+	if a := as("alice", "GET", v3+"/topics", "", ""); a.Status != 200 || strings.Contains(string(a.Body), "secret") {
+		t.Fatalf("alice v3 topic list leaks or fails: %s", a)
+	}
+	wantStatus(t, "alice GET /topics/secret", as("alice", "GET", "/topics/secret", "", ""), 403, 40301)
+	wantStatus(t, "alice v2 produce", as("alice", "POST", "/topics/secret", `{"records":[{"value":"`+b64("x")+`"}]}`, ctBinary), 403, 40301)
+	wantStatus(t, "alice v3 produce", as("alice", "POST", v3+"/topics/secret/records", `{"value":{"type":"STRING","data":"x"}}`, "application/json"), 403, 40301)
+	if a := as("alice", "GET", v3+"/topics/secret/records?offset=earliest", "", ""); a.Status != 403 || strings.Contains(string(a.Body), "from-admin") {
+		t.Fatalf("alice v3 consume: %s", a)
+	}
+	if a := as("alice", "GET", v3+"/topics/secret", "", ""); a.Status != 403 && a.Status != 404 {
+		t.Fatalf("alice v3 GET topic: %s", a)
+	}
+
+	// alice's consumer instance is hers: bob is refused, even to delete it.
+	inst := "/consumers/g1/instances/a1"
+	wantStatus(t, "alice creates an instance", as("alice", "POST", "/consumers/g1", `{"name":"a1","format":"binary","auto.offset.reset":"earliest"}`, ctV2), 200, 0)
+	wantStatus(t, "alice subscribes", as("alice", "POST", inst+"/subscription", `{"topics":["secret"]}`, ctV2), 204, 0)
+	if a := as("alice", "GET", inst+"/records?timeout=2000", "", ""); a.Status == 200 && len(a.List()) > 0 {
+		t.Fatalf("alice consumed without ACLs: %s", a)
+	}
+	wantStatus(t, "bob reads alice's instance", as("bob", "GET", inst+"/records", "", ""), 403, 40301)
+	wantStatus(t, "bob reads alice's subscription", as("bob", "GET", inst+"/subscription", "", ""), 403, 40301)
+	wantStatus(t, "bob deletes alice's instance", as("bob", "DELETE", inst, "", ""), 403, 40301)
+
+	// Granted, the same user succeeds.
+	n.grant(t, kadm.NewACLs().Topics("secret").ResourcePatternType(kadm.ACLPatternLiteral).
+		Allow("User:alice").AllowHosts().Operations(kadm.OpDescribe, kadm.OpDescribeConfigs, kadm.OpRead, kadm.OpWrite))
+	n.grant(t, kadm.NewACLs().Groups("g1").ResourcePatternType(kadm.ACLPatternLiteral).
+		Allow("User:alice").AllowHosts().Operations(kadm.OpRead))
+	eventually(t, "alice GET /topics/secret after the grant", 200, func() answer { return as("alice", "GET", "/topics/secret", "", "") })
+	if a := as("alice", "GET", "/topics", "", ""); !strings.Contains(string(a.Body), `"secret"`) {
+		t.Fatalf("alice GET /topics after the grant: %s", a)
+	}
+	offsetsOf(t, "alice v2 produce", as("alice", "POST", "/topics/secret", `{"records":[{"value":"`+b64("from-alice-v2")+`"}]}`, ctBinary), 1)
+	wantStatus(t, "alice v3 produce", as("alice", "POST", v3+"/topics/secret/records", `{"value":{"type":"STRING","data":"from-alice-v3"}}`, "application/json"), 200, 0)
+	if a := as("alice", "GET", v3+"/topics/secret/records?offset=earliest&max_records=3", "", ""); a.Status != 200 || !strings.Contains(string(a.Body), b64("from-alice-v3")) {
+		t.Fatalf("alice v3 consume after the grant: %s", a)
+	}
+	var got []string
+	for deadline := time.Now().Add(20 * time.Second); len(got) < 3 && time.Now().Before(deadline); {
+		a := as("alice", "GET", inst+"/records?timeout=1000", "", "")
+		if a.Status != 200 {
+			t.Fatalf("alice reads her instance after the grant: %s", a)
+		}
+		for _, r := range a.List() {
+			got = append(got, unb64(t, r.(map[string]any)["value"]))
+		}
+	}
+	if strings.Join(got, ",") != "from-admin,from-alice-v2,from-alice-v3" {
+		t.Fatalf("alice's instance read %q", got)
+	}
+	// bob still sees nothing and may still not use alice's instance.
+	wantStatus(t, "bob produce", as("bob", "POST", "/topics/secret", `{"records":[{"value":"`+b64("x")+`"}]}`, ctBinary), 403, 40301)
+	wantStatus(t, "bob reads alice's instance", as("bob", "GET", inst+"/records", "", ""), 403, 40301)
+	wantStatus(t, "alice deletes her instance", as("alice", "DELETE", inst, "", ""), 204, 0)
+
+	// The records alice produced are in Kafka as she sent them.
+	recs := n.readAll(t, "secret", 3)
+	for i, want := range []string{"from-admin", "from-alice-v2", "from-alice-v3"} {
+		if string(recs[i].Value) != want {
+			t.Fatalf("record %d: %q, want %q", i, recs[i].Value, want)
+		}
+	}
+}
+
+// readAll reads want records of topic from the start as admin.
+func (n *authNode) readAll(t testing.TB, topic string, want int) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(n.SASL), kgo.SASL(scram.Auth{User: "admin", Pass: "admin-secret"}.AsSha512Mechanism()),
+		kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var out []*kgo.Record
+	for len(out) < want {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("read %d of %d records of %s", len(out), want, topic)
+		}
+		out = append(out, fs.Records()...)
+	}
+	return out
+}
+
+func unb64(t testing.TB, v any) string {
+	t.Helper()
+	s, _ := v.(string)
+	var out []byte
+	if err := json.Unmarshal([]byte(`"`+s+`"`), &out); err != nil {
+		t.Fatalf("value %v is not base64: %v", v, err)
+	}
+	return string(out)
+}
