@@ -39,7 +39,8 @@ type authNode struct {
 }
 
 // startAuthNode starts it; extraConfig is appended to server.properties
-// and args to the command line (--rest-listen defaults to plain HTTP).
+// and args to the command line; URL is set when args are none (the proxy
+// then serves plain HTTP).
 func startAuthNode(t *testing.T, extraConfig string, args ...string) *authNode {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -56,7 +57,10 @@ func startAuthNode(t *testing.T, extraConfig string, args ...string) *authNode {
 			"--add-scram", "SCRAM-SHA-512=[name=alice,password=alice-secret]",
 			"--add-scram", "SCRAM-SHA-512=[name=bob,password=bob-secret]"}, args...),
 	})
-	an := &authNode{Node: n, SASL: saslAddr, URL: "http://" + addrFromLog(t, n.LogPath, restAddrRE)}
+	an := &authNode{Node: n, SASL: saslAddr}
+	if len(args) == 0 {
+		an.URL = "http://" + addrFromLog(t, n.LogPath, restAddrRE)
+	}
 	an.admin, err = kgo.NewClient(kgo.SeedBrokers(saslAddr), kgo.SASL(scram.Auth{User: "admin", Pass: "admin-secret"}.AsSha512Mechanism()))
 	if err != nil {
 		t.Fatal(err)

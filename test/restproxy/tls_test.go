@@ -1,6 +1,7 @@
 package restproxy
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
 
 	"github.com/samsa-streaming/samsa/internal/clustertest"
 	"github.com/samsa-streaming/samsa/internal/tlsconf/tlstest"
@@ -140,4 +143,33 @@ func TestRESTMutualTLS(t *testing.T) {
 		t.Fatalf("alice read %d records, want 1", got)
 	}
 	wantStatus(t, "alice deletes her instance", callAs(t, alice, "", "", "DELETE", inst, "", ""), 204, 0)
+}
+
+// TestRESTAloneSecured: `samsa rest` takes the same settings as the node's
+// proxy: --listen https://… with listener.name.rest.ssl.* in --config, and
+// samsa.rest.authentication.method=BASIC there, its users logging in to
+// --basic-auth-brokers and passed through to the broker.
+func TestRESTAloneSecured(t *testing.T) {
+	f := tlstest.WriteFiles(t, t.TempDir(), pkix.Name{CommonName: "rest-client"})
+	n := startAuthNode(t, "", "--rest-listen", "none")
+	props := f.Dir + "/rest.properties"
+	tlstest.WriteFile(t, props, []byte(restTLSConfig(f, "samsa.rest.authentication.method=BASIC")))
+	addr := startAlone(t, "--brokers", n.Addr, "--listen", "https://127.0.0.1:0", "--config", props, "--basic-auth-brokers", n.SASL)
+	url := "https://" + strings.TrimPrefix(addr, "http://")
+	hc := trusting(t, f)
+
+	wantStatus(t, "no credentials", callAs(t, hc, "", "", "GET", url+"/topics", "", ""), 401, 40101)
+	wantStatus(t, "wrong password", callAs(t, hc, "alice", "x", "GET", url+"/topics", "", ""), 401, 40101)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := kadm.NewClient(n.admin).CreateTopic(ctx, 1, 1, nil, "alone"); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, "admin produce", callAs(t, hc, "admin", "admin-secret", "POST", url+"/topics/alone",
+		`{"records":[{"value":"`+b64("a")+`"}]}`, ctBinary), 200, 0)
+	wantStatus(t, "alice produce", callAs(t, hc, "alice", "alice-secret", "POST", url+"/topics/alone",
+		`{"records":[{"value":"`+b64("a")+`"}]}`, ctBinary), 403, 40301)
+	if a := callAs(t, hc, "alice", "alice-secret", "GET", url+"/topics", "", ""); a.Status != 200 || strings.Contains(string(a.Body), "alone") {
+		t.Fatalf("alice GET /topics: %s", a)
+	}
 }
