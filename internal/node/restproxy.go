@@ -31,11 +31,17 @@ func (n *Node) startREST(ctx context.Context, env ServiceEnv) error {
 		Brokers: []string{env.Bootstrap},
 		Logger:  n.lg.With("service", "rest"),
 	}
-	if err := n.restSecurity(&cfg); err != nil {
-		return fmt.Errorf("rest proxy: %w", err)
-	}
 	if n.registry != nil {
 		cfg.RegistryURL = n.registry.URL()
+		if host, ok := strings.CutPrefix(cfg.RegistryURL, "https://"); ok {
+			var err error
+			if _, cfg.RegistryTLS, err = n.serviceTLS("REGISTRY", host); err != nil {
+				return fmt.Errorf("rest proxy: the registry's TLS: %w", err)
+			}
+		}
+	}
+	if err := n.restSecurity(&cfg); err != nil {
+		return fmt.Errorf("rest proxy: %w", err)
 	}
 	srv, err := restproxy.New(cfg)
 	if err != nil {

@@ -38,6 +38,9 @@ type Config struct {
 	// RegistryURL is the schema registry for the avro, jsonschema and
 	// protobuf formats (schema.registry.url); "" disables them.
 	RegistryURL string
+	// RegistryTLS is the client side of an https:// RegistryURL (nil: the
+	// system's roots).
+	RegistryTLS *tls.Config
 	// ConsumerInstanceTimeout is how long an idle consumer instance lives
 	// (consumer.instance.timeout.ms), default 5 minutes.
 	ConsumerInstanceTimeout time.Duration
@@ -200,6 +203,9 @@ func (s *Server) Start(context.Context) error {
 	s.consumers = newConsumerSet(s)
 	s.users = newUserPool(s)
 	s.schemas = newSchemaRegistry(s.cfg.RegistryURL)
+	if s.cfg.RegistryTLS != nil {
+		s.schemas.hc.Transport = &http.Transport{TLSClientConfig: s.cfg.RegistryTLS, MaxIdleConnsPerHost: 8}
+	}
 	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(s.lg.Handler(), slog.LevelDebug)}
 	s.srv.RegisterOnShutdown(s.cancel) // long requests (streams) end at Close
