@@ -32,6 +32,7 @@ type userClients struct {
 	prod *kgo.Client
 	cl   *kgo.Client
 	adm  *kadm.Client
+	shut bool // closed: clients opened later are closed at once
 }
 
 // producer is the user's producer, partitioning as the proxy's shared
@@ -66,14 +67,16 @@ func (u *userClients) admin() *kadm.Client {
 
 // open opens a client with the user's options; u.mu is held. kgo opens
 // no connection before the first request, so it cannot fail for options
-// the pool checked at the first login; a failure is logged and gives a
-// client of the pool's fallback that answers every request with the
-// error.
+// the login already used; a failure is logged and gives a client that
+// reaches no broker.
 func (u *userClients) open(extra ...kgo.Opt) *kgo.Client {
 	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, u.opts...), extra...)...)
 	if err != nil {
 		u.pool.s.lg.Error("rest proxy: opening a client for a user", "user", u.user, "err", err)
 		cl, _ = kgo.NewClient(kgo.SeedBrokers("invalid.invalid:0"), kgo.RequestRetries(0))
+	}
+	if u.shut {
+		cl.Close() // a request outliving Close gets ErrClientClosed
 	}
 	return cl
 }
@@ -82,6 +85,7 @@ func (u *userClients) open(extra ...kgo.Opt) *kgo.Client {
 func (u *userClients) close() {
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	u.shut = true
 	for _, cl := range []*kgo.Client{u.prod, u.cl} {
 		if cl != nil {
 			cl.Close()
