@@ -63,6 +63,9 @@ func (a *v3) wrap(f v3Handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := f(w, r); err != nil {
 			e := v3Error(err)
+			if e.status == http.StatusForbidden && e.code == http.StatusForbidden {
+				e = &apiError{status: e.status, code: v3Code(e.status), message: e.message}
+			}
 			if e.status >= 500 {
 				a.s.lg.Warn("rest proxy: v3", "method", r.Method, "path", r.URL.Path, "err", err)
 			}

@@ -239,6 +239,32 @@ func TestRESTBasicAuth(t *testing.T) {
 	}
 	// bob still sees nothing and may still not use alice's instance.
 	wantStatus(t, "bob produce", as("bob", "POST", "/topics/secret", `{"records":[{"value":"`+b64("x")+`"}]}`, ctBinary), 403, 40301)
+	if a := as("bob", "GET", v3+"/consumer-groups", "", ""); a.Status != 200 || strings.Contains(string(a.Body), "g1") {
+		t.Fatalf("bob lists groups: %s", a)
+	}
+	wantStatus(t, "bob creates a topic", as("bob", "POST", v3+"/topics", `{"topic_name":"bobs"}`, "application/json"), 403, 40301)
+	wantStatus(t, "bob lists ACLs", as("bob", "GET", v3+"/acls", "", ""), 403, 40301)
+	// DESCRIBE without WRITE: bob sees the topic, and the broker refuses
+	// his records.
+	n.grant(t, kadm.NewACLs().Topics("secret").ResourcePatternType(kadm.ACLPatternLiteral).
+		Allow("User:bob").AllowHosts().Operations(kadm.OpDescribe))
+	eventually(t, "bob lists topics after the grant", 200, func() answer {
+		if a := as("bob", "GET", "/topics", "", ""); !strings.Contains(string(a.Body), `"secret"`) {
+			return answer{Status: 404, Body: a.Body}
+		}
+		return answer{Status: 200}
+	})
+	// The topic is found, so the answer is per record: 403 and, for the
+	// record, 40301 (the broker refuses the idempotent producer's id, as
+	// Kafka does without WRITE on any topic).
+	if a := as("bob", "POST", "/topics/secret", `{"records":[{"value":"`+b64("x")+`"}]}`, ctBinary); a.Status != 403 || !strings.Contains(string(a.Body), `"error_code":40301`) {
+		t.Fatalf("bob v2 produce without WRITE: %s", a)
+	}
+	// v3 reports each record's result in the body (the HTTP status is the
+	// stream's, as Confluent's).
+	if a := as("bob", "POST", v3+"/topics/secret/records", `{"value":{"type":"STRING","data":"x"}}`, "application/json"); a.ErrorCode() != 40301 {
+		t.Fatalf("bob v3 produce without WRITE: %s", a)
+	}
 	wantStatus(t, "bob reads alice's instance", as("bob", "GET", inst+"/records", "", ""), 403, 40301)
 	wantStatus(t, "alice deletes her instance", as("alice", "DELETE", inst, "", ""), 204, 0)
 
