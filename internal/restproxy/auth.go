@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -69,7 +70,11 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			if e.status == http.StatusUnauthorized && s.cfg.Auth != nil {
 				s.cfg.Auth.Challenge(w)
 			}
-			writeError(w, v3JSON, e)
+			ct := v2JSON
+			if strings.HasPrefix(r.URL.Path, "/v3/") {
+				ct = v3JSON
+			}
+			writeError(w, ct, e)
 			return
 		}
 		if p.clients != nil {

@@ -340,6 +340,9 @@ func (s *Server) deleteConsumer(w http.ResponseWriter, r *http.Request, _ v2Requ
 func (c *consumerInstance) clientOpts(extra ...kgo.Opt) []kgo.Opt {
 	opts := []kgo.Opt{kgo.ConsumeResetOffset(c.reset), kgo.FetchMinBytes(c.minBytes),
 		kgo.FetchMaxBytes(16 << 20), kgo.FetchMaxWait(500 * time.Millisecond)}
+	if c.ownerOpts == nil {
+		return c.set.s.clientOpts(append(opts, extra...)...)
+	}
 	return append(append(c.ownerOpts[:len(c.ownerOpts):len(c.ownerOpts)], opts...), extra...)
 }
 
