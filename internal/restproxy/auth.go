@@ -180,3 +180,13 @@ func v3Code(status int) int {
 	}
 	return status
 }
+
+// errRegistryRefused is the schema registry refusing ctx's caller (its
+// 401 or 403): 403/40301, as Kafka refusing it would be.
+func errRegistryRefused(ctx context.Context, msg string) *apiError {
+	who := "the rest proxy (no user)"
+	if u := userOf(ctx); u != "" {
+		who = "User:" + u
+	}
+	return apiErr(http.StatusForbidden, 40301, "Not authorized: the schema registry refused %s: %s", who, msg)
+}

@@ -111,6 +111,9 @@ func (r *schemaRegistry) do(ctx context.Context, method, path string, body, out 
 			Msg  string `json:"message"`
 		}
 		_ = json.Unmarshal(b, &e)
+		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+			return errRegistryRefused(ctx, e.Msg)
+		}
 		return &registryError{status: resp.StatusCode, code: e.Code, msg: e.Msg}
 	}
 	if err := json.Unmarshal(b, out); err != nil {

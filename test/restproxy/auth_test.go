@@ -308,3 +308,44 @@ func unb64(t testing.TB, v any) string {
 	}
 	return string(out)
 }
+
+// TestRESTRegistryCredentials: with the node's registry also requiring
+// basic authentication, the proxy forwards the caller's credentials to it,
+// so the registry's rights (ACLs on _schemas) apply to the avro format: a
+// user who may write the topic but not register schemas is refused with
+// 403/40301, one who may do both succeeds.
+func TestRESTRegistryCredentials(t *testing.T) {
+	// ANONYMOUS (the registry's own store client on the plaintext
+	// listener) is a super user; users act as themselves.
+	n := startAuthNode(t, "super.users=User:admin;User:ANONYMOUS\nsamsa.registry.authentication.method=BASIC\n",
+		"--registry-listen", "127.0.0.1:0")
+	n.URL = "http://" + addrFromLog(t, n.LogPath, restAddrRE)
+	hc := &http.Client{Timeout: 30 * time.Second}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := kadm.NewClient(n.admin).CreateTopic(ctx, 1, 1, nil, "avro-t"); err != nil {
+		t.Fatal(err)
+	}
+	for _, user := range []string{"User:alice", "User:bob"} {
+		n.grant(t, kadm.NewACLs().Topics("avro-t").ResourcePatternType(kadm.ACLPatternLiteral).
+			Allow(user).AllowHosts().Operations(kadm.OpDescribe, kadm.OpWrite))
+	}
+	n.grant(t, kadm.NewACLs().Topics("_schemas").ResourcePatternType(kadm.ACLPatternLiteral).
+		Allow("User:bob").AllowHosts().Operations(kadm.OpDescribe, kadm.OpWrite))
+	body := `{"value_schema":"{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"n\",\"type\":\"int\"}]}","records":[{"value":{"n":7}}]}`
+	produce := func(user string) func() answer {
+		return func() answer {
+			return callAs(t, hc, user, user+"-secret", "POST", n.URL+"/topics/avro-t", body, ctAvro)
+		}
+	}
+	a := eventually(t, "alice's avro produce without registry rights", 403, produce("alice"))
+	if a.ErrorCode() != 40301 || !strings.Contains(string(a.Body), "schema registry") {
+		t.Fatalf("alice's avro produce without registry rights: %s", a)
+	}
+	a = eventually(t, "bob's avro produce with registry rights", 200, produce("bob"))
+	offsetsOf(t, "bob's avro produce", a, 1)
+	recs := n.readAll(t, "avro-t", 1)
+	if v := recs[0].Value; len(v) < 5 || v[0] != 0 {
+		t.Fatalf("record not in the schema registry's wire format: %x", v)
+	}
+}
