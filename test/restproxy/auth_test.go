@@ -153,10 +153,7 @@ func eventually(t testing.TB, what string, status int, f func() answer) answer {
 // instance serves only the user who created it.
 func TestRESTBasicAuth(t *testing.T) {
 	n := startAuthNode(t, "")
-	hc := &http.Client{Timeout: 30 * time.Second}
-	as := func(user, method, path, body, ct string) answer {
-		return callAs(t, hc, user, user+"-secret", method, n.URL+path, body, ct)
-	}
+	s := &authSession{t: t, n: n, hc: &http.Client{Timeout: 30 * time.Second}}
 	waitHTTP(t, n.URL+"/") // GET / stays open: the health check
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -166,107 +163,13 @@ func TestRESTBasicAuth(t *testing.T) {
 	if err := n.admin.ProduceSync(ctx, &kgo.Record{Topic: "secret", Value: []byte("from-admin")}).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
-
-	// Without or with wrong credentials: 401 on v2 and v3 alike.
-	for _, path := range []string{"/topics", "/brokers", "/v3/clusters", "/consumers/g"} {
-		method := "GET"
-		if path == "/consumers/g" {
-			method = "POST"
-		}
-		wantStatus(t, "no credentials "+path, callAs(t, hc, "", "", method, n.URL+path, `{}`, ctV2), 401, 40101)
-		wantStatus(t, "wrong password "+path, callAs(t, hc, "alice", "nope", method, n.URL+path, `{}`, ctV2), 401, 40101)
-	}
-	wantStatus(t, "unknown user", callAs(t, hc, "mallory", "x", "GET", n.URL+"/topics", "", ""), 401, 40101)
-
-	// The super user sees the topic; alice and bob, without ACLs, do not.
-	if a := as("admin", "GET", "/topics", "", ""); a.Status != 200 || !strings.Contains(string(a.Body), `"secret"`) {
-		t.Fatalf("admin GET /topics: %s", a)
-	}
-	a := as("alice", "GET", "/topics", "", "")
-	if a.Status != 200 || strings.Contains(string(a.Body), "secret") {
-		t.Fatalf("alice GET /topics leaks or fails: %s", a)
-	}
-	cid := as("admin", "GET", "/v3/clusters", "", "").Map()["data"].([]any)[0].(map[string]any)["cluster_id"].(string)
-	v3 := "/v3/clusters/" + cid
-	if a := as("alice", "GET", v3+"/topics", "", ""); a.Status != 200 || strings.Contains(string(a.Body), "secret") {
-		t.Fatalf("alice v3 topic list leaks or fails: %s", a)
-	}
-	wantStatus(t, "alice GET /topics/secret", as("alice", "GET", "/topics/secret", "", ""), 403, 40301)
-	wantStatus(t, "alice v2 produce", as("alice", "POST", "/topics/secret", `{"records":[{"value":"`+b64("x")+`"}]}`, ctBinary), 403, 40301)
-	wantStatus(t, "alice v3 produce", as("alice", "POST", v3+"/topics/secret/records", `{"value":{"type":"STRING","data":"x"}}`, "application/json"), 403, 40301)
-	if a := as("alice", "GET", v3+"/topics/secret/records?offset=earliest", "", ""); a.Status != 403 || strings.Contains(string(a.Body), "from-admin") {
-		t.Fatalf("alice v3 consume: %s", a)
-	}
-	if a := as("alice", "GET", v3+"/topics/secret", "", ""); a.Status != 403 && a.Status != 404 {
-		t.Fatalf("alice v3 GET topic: %s", a)
-	}
-
-	// alice's consumer instance is hers: bob is refused, even to delete it.
+	cid := s.as("admin", "GET", "/v3/clusters", "", "").Map()["data"].([]any)[0].(map[string]any)["cluster_id"].(string)
+	s.v3 = "/v3/clusters/" + cid
 	inst := "/consumers/g1/instances/a1"
-	wantStatus(t, "alice creates an instance", as("alice", "POST", "/consumers/g1", `{"name":"a1","format":"binary","auto.offset.reset":"earliest"}`, ctV2), 200, 0)
-	wantStatus(t, "alice subscribes", as("alice", "POST", inst+"/subscription", `{"topics":["secret"]}`, ctV2), 204, 0)
-	wantStatus(t, "alice reads her instance without ACLs", as("alice", "GET", inst+"/records?timeout=2000", "", ""), 403, 40301)
-	wantStatus(t, "bob reads alice's instance", as("bob", "GET", inst+"/records", "", ""), 403, 40301)
-	wantStatus(t, "bob reads alice's subscription", as("bob", "GET", inst+"/subscription", "", ""), 403, 40301)
-	wantStatus(t, "bob deletes alice's instance", as("bob", "DELETE", inst, "", ""), 403, 40301)
-
-	// Granted, the same user succeeds.
-	n.grant(t, kadm.NewACLs().Topics("secret").ResourcePatternType(kadm.ACLPatternLiteral).
-		Allow("User:alice").AllowHosts().Operations(kadm.OpDescribe, kadm.OpDescribeConfigs, kadm.OpRead, kadm.OpWrite))
-	n.grant(t, kadm.NewACLs().Groups("g1").ResourcePatternType(kadm.ACLPatternLiteral).
-		Allow("User:alice").AllowHosts().Operations(kadm.OpRead))
-	eventually(t, "alice GET /topics/secret after the grant", 200, func() answer { return as("alice", "GET", "/topics/secret", "", "") })
-	if a := as("alice", "GET", "/topics", "", ""); !strings.Contains(string(a.Body), `"secret"`) {
-		t.Fatalf("alice GET /topics after the grant: %s", a)
-	}
-	offsetsOf(t, "alice v2 produce", as("alice", "POST", "/topics/secret", `{"records":[{"value":"`+b64("from-alice-v2")+`"}]}`, ctBinary), 1)
-	wantStatus(t, "alice v3 produce", as("alice", "POST", v3+"/topics/secret/records", `{"value":{"type":"STRING","data":"from-alice-v3"}}`, "application/json"), 200, 0)
-	if a := as("alice", "GET", v3+"/topics/secret/records?offset=earliest&max_records=3", "", ""); a.Status != 200 || !strings.Contains(string(a.Body), b64("from-alice-v3")) {
-		t.Fatalf("alice v3 consume after the grant: %s", a)
-	}
-	var got []string
-	for deadline := time.Now().Add(20 * time.Second); len(got) < 3 && time.Now().Before(deadline); {
-		a := as("alice", "GET", inst+"/records?timeout=1000", "", "")
-		if a.Status != 200 {
-			t.Fatalf("alice reads her instance after the grant: %s", a)
-		}
-		for _, r := range a.List() {
-			got = append(got, unb64(t, r.(map[string]any)["value"]))
-		}
-	}
-	if strings.Join(got, ",") != "from-admin,from-alice-v2,from-alice-v3" {
-		t.Fatalf("alice's instance read %q", got)
-	}
-	// bob still sees nothing and may still not use alice's instance.
-	wantStatus(t, "bob produce", as("bob", "POST", "/topics/secret", `{"records":[{"value":"`+b64("x")+`"}]}`, ctBinary), 403, 40301)
-	if a := as("bob", "GET", v3+"/consumer-groups", "", ""); a.Status != 200 || strings.Contains(string(a.Body), "g1") {
-		t.Fatalf("bob lists groups: %s", a)
-	}
-	wantStatus(t, "bob creates a topic", as("bob", "POST", v3+"/topics", `{"topic_name":"bobs"}`, "application/json"), 403, 40301)
-	wantStatus(t, "bob lists ACLs", as("bob", "GET", v3+"/acls", "", ""), 403, 40301)
-	// DESCRIBE without WRITE: bob sees the topic, and the broker refuses
-	// his records.
-	n.grant(t, kadm.NewACLs().Topics("secret").ResourcePatternType(kadm.ACLPatternLiteral).
-		Allow("User:bob").AllowHosts().Operations(kadm.OpDescribe))
-	eventually(t, "bob lists topics after the grant", 200, func() answer {
-		if a := as("bob", "GET", "/topics", "", ""); !strings.Contains(string(a.Body), `"secret"`) {
-			return answer{Status: 404, Body: a.Body}
-		}
-		return answer{Status: 200}
-	})
-	// The topic is found, so the answer is per record: 403 and, for the
-	// record, 40301 (the broker refuses the idempotent producer's id, as
-	// Kafka does without WRITE on any topic).
-	if a := as("bob", "POST", "/topics/secret", `{"records":[{"value":"`+b64("x")+`"}]}`, ctBinary); a.Status != 403 || !strings.Contains(string(a.Body), `"error_code":40301`) {
-		t.Fatalf("bob v2 produce without WRITE: %s", a)
-	}
-	// v3 reports each record's result in the body (the HTTP status is the
-	// stream's, as Confluent's).
-	if a := as("bob", "POST", v3+"/topics/secret/records", `{"value":{"type":"STRING","data":"x"}}`, "application/json"); a.ErrorCode() != 40301 {
-		t.Fatalf("bob v3 produce without WRITE: %s", a)
-	}
-	wantStatus(t, "bob reads alice's instance", as("bob", "GET", inst+"/records", "", ""), 403, 40301)
-	wantStatus(t, "alice deletes her instance", as("alice", "DELETE", inst, "", ""), 204, 0)
+	s.unauthenticated()
+	s.withoutACLs(inst)
+	s.granted(inst)
+	s.describeOnly(inst)
 
 	// The records alice produced are in Kafka as she sent them.
 	recs := n.readAll(t, "secret", 3)
@@ -275,6 +178,134 @@ func TestRESTBasicAuth(t *testing.T) {
 			t.Fatalf("record %d: %q, want %q", i, recs[i].Value, want)
 		}
 	}
+}
+
+// authSession is TestRESTBasicAuth's state: the node, an HTTP client and
+// the v3 cluster path.
+type authSession struct {
+	t  *testing.T
+	n  *authNode
+	hc *http.Client
+	v3 string
+}
+
+// as sends a request as user (password user-secret).
+func (s *authSession) as(user, method, path, body, ct string) answer {
+	s.t.Helper()
+	return callAs(s.t, s.hc, user, user+"-secret", method, s.n.URL+path, body, ct)
+}
+
+// unauthenticated: no, wrong or unknown credentials are 401, on v2 and
+// v3 alike.
+func (s *authSession) unauthenticated() {
+	for _, path := range []string{"/topics", "/brokers", "/v3/clusters", "/consumers/g"} {
+		method := "GET"
+		if path == "/consumers/g" {
+			method = "POST"
+		}
+		wantStatus(s.t, "no credentials "+path, callAs(s.t, s.hc, "", "", method, s.n.URL+path, `{}`, ctV2), 401, 40101)
+		wantStatus(s.t, "wrong password "+path, callAs(s.t, s.hc, "alice", "nope", method, s.n.URL+path, `{}`, ctV2), 401, 40101)
+	}
+	wantStatus(s.t, "unknown user", callAs(s.t, s.hc, "mallory", "x", "GET", s.n.URL+"/topics", "", ""), 401, 40101)
+}
+
+// withoutACLs: users without ACLs are refused and see no topic names;
+// a consumer instance serves its creator only.
+func (s *authSession) withoutACLs(inst string) {
+	// The super user sees the topic; alice and bob, without ACLs, do not.
+	if a := s.as("admin", "GET", "/topics", "", ""); a.Status != 200 || !strings.Contains(string(a.Body), `"secret"`) {
+		s.t.Fatalf("admin GET /topics: %s", a)
+	}
+	a := s.as("alice", "GET", "/topics", "", "")
+	if a.Status != 200 || strings.Contains(string(a.Body), "secret") {
+		s.t.Fatalf("alice GET /topics leaks or fails: %s", a)
+	}
+	if a := s.as("alice", "GET", s.v3+"/topics", "", ""); a.Status != 200 || strings.Contains(string(a.Body), "secret") {
+		s.t.Fatalf("alice v3 topic list leaks or fails: %s", a)
+	}
+	wantStatus(s.t, "alice GET /topics/secret", s.as("alice", "GET", "/topics/secret", "", ""), 403, 40301)
+	wantStatus(s.t, "alice v2 produce", s.as("alice", "POST", "/topics/secret", `{"records":[{"value":"`+b64("x")+`"}]}`, ctBinary), 403, 40301)
+	wantStatus(s.t, "alice v3 produce", s.as("alice", "POST", s.v3+"/topics/secret/records", `{"value":{"type":"STRING","data":"x"}}`, "application/json"), 403, 40301)
+	if a := s.as("alice", "GET", s.v3+"/topics/secret/records?offset=earliest", "", ""); a.Status != 403 || strings.Contains(string(a.Body), "from-admin") {
+		s.t.Fatalf("alice v3 consume: %s", a)
+	}
+	if a := s.as("alice", "GET", s.v3+"/topics/secret", "", ""); a.Status != 403 && a.Status != 404 {
+		s.t.Fatalf("alice v3 GET topic: %s", a)
+	}
+
+	// alice's consumer instance is hers: bob is refused, even to delete it.
+	wantStatus(s.t, "alice creates an instance", s.as("alice", "POST", "/consumers/g1", `{"name":"a1","format":"binary","auto.offset.reset":"earliest"}`, ctV2), 200, 0)
+	wantStatus(s.t, "alice subscribes", s.as("alice", "POST", inst+"/subscription", `{"topics":["secret"]}`, ctV2), 204, 0)
+	wantStatus(s.t, "alice reads her instance without ACLs", s.as("alice", "GET", inst+"/records?timeout=2000", "", ""), 403, 40301)
+	wantStatus(s.t, "bob reads alice's instance", s.as("bob", "GET", inst+"/records", "", ""), 403, 40301)
+	wantStatus(s.t, "bob reads alice's subscription", s.as("bob", "GET", inst+"/subscription", "", ""), 403, 40301)
+	wantStatus(s.t, "bob deletes alice's instance", s.as("bob", "DELETE", inst, "", ""), 403, 40301)
+}
+
+// granted: with ACLs, alice produces and consumes on v2 and v3.
+func (s *authSession) granted(inst string) {
+	// Granted, the same user succeeds.
+	s.n.grant(s.t, kadm.NewACLs().Topics("secret").ResourcePatternType(kadm.ACLPatternLiteral).
+		Allow("User:alice").AllowHosts().Operations(kadm.OpDescribe, kadm.OpDescribeConfigs, kadm.OpRead, kadm.OpWrite))
+	s.n.grant(s.t, kadm.NewACLs().Groups("g1").ResourcePatternType(kadm.ACLPatternLiteral).
+		Allow("User:alice").AllowHosts().Operations(kadm.OpRead))
+	eventually(s.t, "alice GET /topics/secret after the grant", 200, func() answer { return s.as("alice", "GET", "/topics/secret", "", "") })
+	if a := s.as("alice", "GET", "/topics", "", ""); !strings.Contains(string(a.Body), `"secret"`) {
+		s.t.Fatalf("alice GET /topics after the grant: %s", a)
+	}
+	offsetsOf(s.t, "alice v2 produce", s.as("alice", "POST", "/topics/secret", `{"records":[{"value":"`+b64("from-alice-v2")+`"}]}`, ctBinary), 1)
+	wantStatus(s.t, "alice v3 produce", s.as("alice", "POST", s.v3+"/topics/secret/records", `{"value":{"type":"STRING","data":"from-alice-v3"}}`, "application/json"), 200, 0)
+	if a := s.as("alice", "GET", s.v3+"/topics/secret/records?offset=earliest&max_records=3", "", ""); a.Status != 200 || !strings.Contains(string(a.Body), b64("from-alice-v3")) {
+		s.t.Fatalf("alice v3 consume after the grant: %s", a)
+	}
+	var got []string
+	for deadline := time.Now().Add(20 * time.Second); len(got) < 3 && time.Now().Before(deadline); {
+		a := s.as("alice", "GET", inst+"/records?timeout=1000", "", "")
+		if a.Status != 200 {
+			s.t.Fatalf("alice reads her instance after the grant: %s", a)
+		}
+		for _, r := range a.List() {
+			got = append(got, unb64(s.t, r.(map[string]any)["value"]))
+		}
+	}
+	if strings.Join(got, ",") != "from-admin,from-alice-v2,from-alice-v3" {
+		s.t.Fatalf("alice's instance read %q", got)
+	}
+}
+
+// describeOnly: bob, still without ACLs, is refused; with DESCRIBE only he
+// sees the topic but may not write it.
+func (s *authSession) describeOnly(inst string) {
+	// bob still sees nothing and may still not use alice's instance.
+	wantStatus(s.t, "bob produce", s.as("bob", "POST", "/topics/secret", `{"records":[{"value":"`+b64("x")+`"}]}`, ctBinary), 403, 40301)
+	if a := s.as("bob", "GET", s.v3+"/consumer-groups", "", ""); a.Status != 200 || strings.Contains(string(a.Body), "g1") {
+		s.t.Fatalf("bob lists groups: %s", a)
+	}
+	wantStatus(s.t, "bob creates a topic", s.as("bob", "POST", s.v3+"/topics", `{"topic_name":"bobs"}`, "application/json"), 403, 40301)
+	wantStatus(s.t, "bob lists ACLs", s.as("bob", "GET", s.v3+"/acls", "", ""), 403, 40301)
+	// DESCRIBE without WRITE: bob sees the topic, and the broker refuses
+	// his records.
+	s.n.grant(s.t, kadm.NewACLs().Topics("secret").ResourcePatternType(kadm.ACLPatternLiteral).
+		Allow("User:bob").AllowHosts().Operations(kadm.OpDescribe))
+	eventually(s.t, "bob lists topics after the grant", 200, func() answer {
+		if a := s.as("bob", "GET", "/topics", "", ""); !strings.Contains(string(a.Body), `"secret"`) {
+			return answer{Status: 404, Body: a.Body}
+		}
+		return answer{Status: 200}
+	})
+	// The topic is found, so the answer is per record: 403 and, for the
+	// record, 40301 (the broker refuses the idempotent producer's id, as
+	// Kafka does without WRITE on any topic).
+	if a := s.as("bob", "POST", "/topics/secret", `{"records":[{"value":"`+b64("x")+`"}]}`, ctBinary); a.Status != 403 || !strings.Contains(string(a.Body), `"error_code":40301`) {
+		s.t.Fatalf("bob v2 produce without WRITE: %s", a)
+	}
+	// v3 reports each record's result in the body (the HTTP status is the
+	// stream's, as Confluent's).
+	if a := s.as("bob", "POST", s.v3+"/topics/secret/records", `{"value":{"type":"STRING","data":"x"}}`, "application/json"); a.ErrorCode() != 40301 {
+		s.t.Fatalf("bob v3 produce without WRITE: %s", a)
+	}
+	wantStatus(s.t, "bob reads alice's instance", s.as("bob", "GET", inst+"/records", "", ""), 403, 40301)
+	wantStatus(s.t, "alice deletes her instance", s.as("alice", "DELETE", inst, "", ""), 204, 0)
 }
 
 // readAll reads want records of topic from the start as admin.
