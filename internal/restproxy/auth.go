@@ -159,7 +159,7 @@ func errNotOwner(user string) *apiError {
 	return apiErr(http.StatusForbidden, 40301, "Not authorized: the consumer instance belongs to another principal than User:%s", user)
 }
 
-// owns says whether ctx's caller may use the instance c.
+// ownedBy says whether ctx's caller may use the instance c.
 func (c *consumerInstance) ownedBy(ctx context.Context) bool {
 	return c.owner == userOf(ctx)
 }
