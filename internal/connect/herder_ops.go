@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+
+	pub "github.com/samsa-streaming/samsa/connect"
 )
 
 // Connectors lists the connectors' names, sorted.
@@ -421,10 +423,49 @@ func (h *Herder) AlterOffsets(ctx context.Context, name string, o Offsets) (stri
 			return "", badRequest("Source partitions may not be null")
 		}
 	}
+	known, err := h.alterSource(name, o.Offsets)
+	if err != nil {
+		return "", err
+	}
 	if err := h.offsets.Put(ctx, name, o.Offsets); err != nil {
 		return "", err
 	}
-	return frameworkMsg("altered"), nil
+	return offsetsMsg(known, "altered"), nil
+}
+
+// alterSource asks a source connector implementing SourceOffsetAlterer
+// whether the change is right (an error is a 400) and whether it knows
+// the offsets are now in effect.
+func (h *Herder) alterSource(name string, es []OffsetEntry) (bool, error) {
+	p, err := lookupConnector(h.cfg.Plugins, h.configs[name])
+	if err != nil {
+		return false, err
+	}
+	a, ok := p.New().(pub.SourceOffsetAlterer)
+	if !ok {
+		return false, nil
+	}
+	in := make([]pub.SourcePartitionOffset, len(es))
+	for i, e := range es {
+		in[i] = pub.SourcePartitionOffset{Partition: e.Partition, Offset: e.Offset}
+	}
+	var known bool
+	err = safeCall("connector alterOffsets", func() (err error) {
+		known, err = a.AlterSourceOffsets(maps.Clone(h.configs[name]), in)
+		return err
+	})
+	if err != nil {
+		return false, badRequest("Failed to alter offsets for connector %s: %s", name, err.Error())
+	}
+	return known, nil
+}
+
+// offsetsMsg is Java's answer to an offsets change.
+func offsetsMsg(known bool, what string) string {
+	if known {
+		return "The offsets for this connector have been " + what + " successfully"
+	}
+	return frameworkMsg(what)
 }
 
 func frameworkMsg(what string) string {
@@ -453,6 +494,10 @@ func (h *Herder) alterSinkOffsets(ctx context.Context, name string, es []OffsetE
 		}
 		set.Add(kadm.Offset{Topic: t, Partition: int32(p), At: int64(o), LeaderEpoch: -1})
 	}
+	known, err := h.alterSink(name, es)
+	if err != nil {
+		return "", err
+	}
 	if len(set) > 0 {
 		resp, err := adm.CommitOffsets(ctx, "connect-"+name, set)
 		if err == nil {
@@ -473,7 +518,38 @@ func (h *Herder) alterSinkOffsets(ctx context.Context, name string, es []OffsetE
 			return "", fmt.Errorf("delete offsets of group connect-%s: %w", name, err)
 		}
 	}
-	return "The offsets for this connector have been altered successfully", nil
+	return offsetsMsg(known, "altered"), nil
+}
+
+// alterSink is alterSource for SinkOffsetAlterer (entries already
+// checked).
+func (h *Herder) alterSink(name string, es []OffsetEntry) (bool, error) {
+	p, err := lookupConnector(h.cfg.Plugins, h.configs[name])
+	if err != nil {
+		return false, err
+	}
+	a, ok := p.New().(pub.SinkOffsetAlterer)
+	if !ok {
+		return false, nil
+	}
+	in := map[pub.TopicPartition]*int64{}
+	for _, e := range es {
+		tp := pub.TopicPartition{Topic: e.Partition["kafka_topic"].(string), Partition: int32(e.Partition["kafka_partition"].(float64))}
+		in[tp] = nil
+		if o, ok := e.Offset["kafka_offset"].(float64); ok {
+			n := int64(o)
+			in[tp] = &n
+		}
+	}
+	var known bool
+	err = safeCall("connector alterOffsets", func() (err error) {
+		known, err = a.AlterSinkOffsets(maps.Clone(h.configs[name]), in)
+		return err
+	})
+	if err != nil {
+		return false, badRequest("Failed to alter offsets for connector %s: %s", name, err.Error())
+	}
+	return known, nil
 }
 
 // ResetOffsets is DELETE /connectors/{c}/offsets.
@@ -496,8 +572,12 @@ func (h *Herder) ResetOffsets(ctx context.Context, name string) (string, error) 
 	for i := range es {
 		es[i].Offset = nil
 	}
+	known, err := h.alterSource(name, es)
+	if err != nil {
+		return "", err
+	}
 	if err := h.offsets.Put(ctx, name, es); err != nil {
 		return "", err
 	}
-	return frameworkMsg("reset"), nil
+	return offsetsMsg(known, "reset"), nil
 }
