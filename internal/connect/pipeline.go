@@ -10,7 +10,7 @@ import (
 // transformer is a connector's transformation chain.
 type transformer interface {
 	Apply(r *pub.Record) (*pub.Record, error)
-	Close()
+	Close() error
 }
 
 // pipeline is what a task converts and transforms records with.
@@ -22,7 +22,7 @@ type pipeline struct {
 
 func (p *pipeline) close() {
 	if p.chain != nil {
-		p.chain.Close()
+		_ = p.chain.Close() // the transformations' own resources; nothing to report to
 	}
 }
 
