@@ -289,6 +289,17 @@ func (d *distributed) leaderNow() (self bool, url string) {
 	return d.leaderURL == d.h.url, d.leaderURL
 }
 
+// catchUp reads the config topic to the end and refreshes the mirror.
+func (d *distributed) catchUp() {
+	ctx, cancel := d.ctx()
+	defer cancel()
+	d.h.mu.Lock()
+	defer d.h.mu.Unlock()
+	if err := d.readBack(ctx); err != nil {
+		d.lg.Warn("catching up with the config topic", "err", err)
+	}
+}
+
 // Writes (caller holds h.mu): to the config topic, then read back so the
 // mirror has them.
 

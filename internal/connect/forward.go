@@ -26,24 +26,27 @@ func (s *Server) leaderOnly(next http.HandlerFunc) http.HandlerFunc {
 		case self:
 			next(w, r)
 		default:
-			s.proxy(w, r, url)
+			if s.proxy(w, r, url) {
+				d.catchUp() // so reads here see what the leader just wrote
+			}
 		}
 	}
 }
 
-// proxy sends r to the worker at base and copies its answer back.
-func (s *Server) proxy(w http.ResponseWriter, r *http.Request, base string) {
+// proxy sends r to the worker at base and copies its answer back; it
+// says whether the answer was a success.
+func (s *Server) proxy(w http.ResponseWriter, r *http.Request, base string) bool {
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
 	if err != nil {
 		writeError(w, &Error{Code: http.StatusRequestEntityTooLarge, Msg: "request body too large or unreadable"})
-		return
+		return false
 	}
 	q := r.URL.Query()
 	q.Set("forward", "false")
 	req, err := http.NewRequestWithContext(r.Context(), r.Method, strings.TrimSuffix(base, "/")+r.URL.Path+"?"+q.Encode(), bytes.NewReader(body))
 	if err != nil {
 		writeError(w, err)
-		return
+		return false
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		req.Header.Set("Content-Type", ct)
@@ -54,7 +57,7 @@ func (s *Server) proxy(w http.ResponseWriter, r *http.Request, base string) {
 	if err != nil {
 		s.lg.Warn("forwarding to the leader failed", "url", base, "err", err)
 		writeError(w, errRebalance)
-		return
+		return false
 	}
 	defer resp.Body.Close()
 	for _, k := range []string{"Content-Type", "Location"} {
@@ -64,4 +67,5 @@ func (s *Server) proxy(w http.ResponseWriter, r *http.Request, base string) {
 	}
 	w.WriteHeader(resp.StatusCode)
 	io.Copy(w, io.LimitReader(resp.Body, maxBody))
+	return resp.StatusCode < 300
 }
