@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -200,11 +201,21 @@ func (w *worker) taskConfigs(name string, max int) ([]map[string]string, error) 
 	if len(out) > max {
 		out = out[:max]
 	}
+	// As Java: task.class names the task, and sink tasks get the
+	// connector's topics.
+	taskClass := strings.TrimSuffix(cr.plugin.Class, "Connector") + "Task"
 	for i := range out {
 		if out[i] == nil {
 			out[i] = map[string]string{}
 		}
-		out[i]["task.class"] = cr.plugin.Class
+		out[i]["task.class"] = taskClass
+		if cr.plugin.Kind == pub.KindSink {
+			for _, k := range []string{"topics", "topics.regex"} {
+				if v, ok := cr.props[k]; ok {
+					out[i][k] = v
+				}
+			}
+		}
 	}
 	return out, nil
 }
