@@ -30,6 +30,8 @@ type distributed struct {
 	stats  *store.StatusStore
 	member *protocol.Member
 	cl     *kgo.Client // the member's client
+	// stopStores ends the stores' tailing (their start context).
+	stopStores context.CancelFunc
 
 	mu          sync.Mutex // assignment, leader; never held while taking h.mu
 	assigned    bool
@@ -121,6 +123,9 @@ func (d *distributed) run(ctx context.Context) {
 func (d *distributed) close() {
 	d.cl.Close()
 	d.closeStores()
+	if d.stopStores != nil {
+		d.stopStores()
+	}
 }
 
 // onConfigUpdate applies the config topic's news: the mirror, restart

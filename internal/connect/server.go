@@ -109,10 +109,19 @@ func (s *Server) startHerder(ctx context.Context, opts []kgo.Opt) error {
 		return nil
 	}
 	s.h = newHerder(&s.cfg, s.baseURL, nil, s.admin)
-	d, err := newDistributed(ctx, s.h, opts)
-	if err != nil {
+	// The stores tail their topics until Close; ctx bounds the start only.
+	lctx, lcancel := context.WithCancel(context.Background())
+	stop := context.AfterFunc(ctx, lcancel)
+	d, err := newDistributed(lctx, s.h, opts)
+	if !stop() || err != nil {
+		lcancel()
+		if err == nil {
+			d.close()
+			err = ctx.Err()
+		}
 		return fmt.Errorf("connect: %w", err)
 	}
+	d.stopStores = lcancel
 	s.h.dist = d
 	s.h.offsets = offsetStore{d.offs}
 	s.h.w.offsets = s.h.offsets

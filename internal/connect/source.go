@@ -158,6 +158,9 @@ func (s *sourceRun) loop(ctx context.Context) error {
 		if err := s.send(ctx, recs); err != nil {
 			return err
 		}
+		if err := s.prodError(); err != nil {
+			return err
+		}
 		if time.Since(last) >= s.w.cfg.OffsetFlushInterval {
 			if err := s.commit(); err != nil {
 				return err
