@@ -321,13 +321,11 @@ func (h *Herder) RestartTask(id TaskID) error {
 	return nil
 }
 
-// Topics is GET /connectors/{c}/topics.
+// Topics is GET /connectors/{c}/topics (as Java, an unknown connector
+// has no topics rather than a 404).
 func (h *Herder) Topics(name string) ([]string, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if err := h.exists(name); err != nil {
-		return nil, err
-	}
 	if h.dist != nil {
 		return h.dist.topics(name), nil
 	}
@@ -341,13 +339,11 @@ func (h *Herder) Topics(name string) ([]string, error) {
 	return out, nil
 }
 
-// ResetTopics is PUT /connectors/{c}/topics/reset.
+// ResetTopics is PUT /connectors/{c}/topics/reset (as Java, also for a
+// connector that does not exist).
 func (h *Herder) ResetTopics(name string) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if err := h.exists(name); err != nil {
-		return err
-	}
 	h.stMu.Lock()
 	delete(h.topics, name)
 	h.stMu.Unlock()
