@@ -5,7 +5,6 @@ import (
 	"maps"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -302,4 +301,3 @@ func (h *Herder) info(name string) ConnectorInfo {
 	return ConnectorInfo{Name: name, Config: maps.Clone(h.configs[name]), Tasks: tasks, Type: h.typeOf(h.configs[name])}
 }
 
-func taskName(id TaskID) string { return id.Connector + "-" + strconv.Itoa(int(id.Task)) }

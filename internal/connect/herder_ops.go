@@ -157,9 +157,28 @@ func (h *Herder) Status(name string) (ConnectorStatus, error) {
 		return ConnectorStatus{}, notFound("No status found for connector %s", name)
 	}
 	if h.dist != nil {
-		return h.dist.status(name, h.typeOf(h.configs[name])), nil
+		return h.withVersion(h.dist.status(name, h.typeOf(h.configs[name]))), nil
 	}
-	return h.status(name), nil
+	return h.withVersion(h.status(name)), nil
+}
+
+// pluginVersion is the version of a connector's plugin (caller holds
+// mu).
+func (h *Herder) pluginVersion(name string) string {
+	if p, ok := h.cfg.Plugins.Lookup(h.configs[name]["connector.class"]); ok && p.Version != "" {
+		return p.Version
+	}
+	return Version
+}
+
+// withVersion fills the versions of a status (caller holds mu).
+func (h *Herder) withVersion(st ConnectorStatus) ConnectorStatus {
+	v := h.pluginVersion(st.Name)
+	st.Connector.Version = v
+	for i := range st.Tasks {
+		st.Tasks[i].Version = v
+	}
+	return st
 }
 
 // TaskStatus is GET /connectors/{c}/tasks/{n}/status.
@@ -169,6 +188,7 @@ func (h *Herder) TaskStatus(id TaskID) (StateInfo, error) {
 	if h.dist != nil {
 		if _, ok := h.configs[id.Connector]; ok {
 			if st, ok := h.dist.taskStatus(id); ok {
+				st.Version = h.pluginVersion(id.Connector)
 				return st, nil
 			}
 		}
@@ -180,6 +200,7 @@ func (h *Herder) TaskStatus(id TaskID) (StateInfo, error) {
 	if !ok {
 		return StateInfo{}, notFound("No status found for task %s", id)
 	}
+	st.Version = h.pluginVersion(id.Connector)
 	return st, nil
 }
 
@@ -193,19 +214,6 @@ func (h *Herder) Tasks(name string) ([]TaskInfo, error) {
 	out := []TaskInfo{}
 	for i, tc := range h.taskCfgs[name] {
 		out = append(out, TaskInfo{ID: TaskID{name, int32(i)}, Config: maps.Clone(tc)})
-	}
-	return out, nil
-}
-
-// TasksConfig is GET /connectors/{c}/tasks-config.
-func (h *Herder) TasksConfig(name string) (map[string]map[string]string, error) {
-	ts, err := h.Tasks(name)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]map[string]string{}
-	for _, t := range ts {
-		out[taskName(t.ID)] = t.Config
 	}
 	return out, nil
 }
@@ -267,6 +275,7 @@ func (h *Herder) Restart(name string, includeTasks, onlyFailed bool) (ConnectorS
 			}
 		}
 	}
+	st = h.withVersion(st)
 	if h.dist != nil {
 		return st, h.dist.requestRestart(name, includeTasks, onlyFailed)
 	}

@@ -36,7 +36,6 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("PUT /connectors/{c}/resume", s.target(TargetStarted, http.StatusAccepted))
 	mux.HandleFunc("PUT /connectors/{c}/stop", s.leaderOnly(s.target(TargetStopped, http.StatusNoContent)))
 	mux.HandleFunc("GET /connectors/{c}/tasks", s.getTasks)
-	mux.HandleFunc("GET /connectors/{c}/tasks-config", s.getTasksConfig)
 	mux.HandleFunc("GET /connectors/{c}/tasks/{n}/status", s.getTaskStatus)
 	mux.HandleFunc("POST /connectors/{c}/tasks/{n}/restart", s.restartTask)
 	mux.HandleFunc("GET /connectors/{c}/topics", s.getTopics)
@@ -365,15 +364,6 @@ func (s *Server) target(ts TargetState, code int) http.HandlerFunc {
 
 func (s *Server) getTasks(w http.ResponseWriter, r *http.Request) {
 	ts, err := s.h.Tasks(r.PathValue("c"))
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, ts)
-}
-
-func (s *Server) getTasksConfig(w http.ResponseWriter, r *http.Request) {
-	ts, err := s.h.TasksConfig(r.PathValue("c"))
 	if err != nil {
 		writeError(w, err)
 		return

@@ -55,6 +55,8 @@ type StateInfo struct {
 	State    State  `json:"state"`
 	WorkerID string `json:"worker_id"`
 	Trace    string `json:"trace,omitempty"`
+	// Version is the plugin's version (Kafka 4.x shows it).
+	Version string `json:"version,omitempty"`
 }
 
 // ConnectorStatus is Java's ConnectorStateInfo entity.
