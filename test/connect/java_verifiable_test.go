@@ -38,7 +38,7 @@ type verifiableReport struct {
 	MissingSink map[int64][]int64
 	// Duplicates counts sink flushes of a seqno beyond the first (allowed
 	// across a kill -9: the offsets of the last interval are redone).
-	Duplicates int
+	Duplicates             int
 	SourceLines, SinkLines int
 }
 
