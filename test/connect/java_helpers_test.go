@@ -173,42 +173,58 @@ type javaWorker struct {
 // test ends (its log is shown if the test failed).
 func javaStartWorker(t *testing.T, cfg javaWorkerConfig) *javaWorker {
 	t.Helper()
+	return javaStartWorkers(t, cfg, 1)[0]
+}
+
+// javaStartWorkers starts n workers of one group at once (their JVMs start
+// in parallel) and waits until all are ready.
+func javaStartWorkers(t *testing.T, cfg javaWorkerConfig, n int) []*javaWorker {
+	t.Helper()
 	java, libs := javaConnectLibs(t)
 	dir := t.TempDir()
 	log4j := filepath.Join(dir, "log4j2.properties")
 	if err := os.WriteFile(log4j, []byte(javaLog4j), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		w, err := javaTryStart(t, java, libs, log4j, dir, attempt, cfg)
-		if err == nil {
-			return w
+	ws := make([]*javaWorker, n)
+	for i := range ws {
+		ws[i] = javaLaunch(t, java, libs, log4j, filepath.Join(dir, fmt.Sprintf("w%d-0", i)), cfg)
+	}
+	for i := range ws {
+		err := ws[i].waitReady()
+		// A free port found by listening on :0 can be taken before the
+		// worker binds it: start that one again on another.
+		for attempt := 1; err != nil && attempt < 3 && strings.Contains(javaTail(ws[i].LogPath, 64<<10), "Address already in use"); attempt++ {
+			ws[i] = javaLaunch(t, java, libs, log4j, filepath.Join(dir, fmt.Sprintf("w%d-%d", i, attempt)), cfg)
+			err = ws[i].waitReady()
 		}
-		lastErr = err
-		if !strings.Contains(javaTail(w.LogPath, 64<<10), "Address already in use") {
-			break
+		if err != nil {
+			t.Fatalf("java connect worker: %v", err)
 		}
 	}
-	t.Fatalf("java connect worker: %v", lastErr)
-	return nil
+	return ws
 }
 
-func javaTryStart(t *testing.T, java, libs, log4j, dir string, attempt int, cfg javaWorkerConfig) (*javaWorker, error) {
+// javaLaunch starts one worker process with its files in dir (created)
+// and does not wait for it.
+func javaLaunch(t *testing.T, java, libs, log4j, dir string, cfg javaWorkerConfig) *javaWorker {
 	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	port, err := javaFreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	props := filepath.Join(dir, fmt.Sprintf("worker-%d.properties", attempt))
+	props := filepath.Join(dir, "worker.properties")
 	if err := os.WriteFile(props, []byte(cfg.properties(port)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	w := &javaWorker{
 		URL:     fmt.Sprintf("http://127.0.0.1:%d", port),
 		ID:      fmt.Sprintf("127.0.0.1:%d", port),
-		Stdout:  filepath.Join(dir, fmt.Sprintf("stdout-%d.txt", attempt)),
-		LogPath: filepath.Join(dir, fmt.Sprintf("worker-%d.log", attempt)),
+		Stdout:  filepath.Join(dir, "stdout.txt"),
+		LogPath: filepath.Join(dir, "worker.log"),
 		exited:  make(chan struct{}),
 	}
 	out, err := os.Create(w.Stdout)
@@ -240,7 +256,7 @@ func javaTryStart(t *testing.T, java, libs, log4j, dir string, attempt int, cfg 
 			t.Logf("--- java connect worker %s log %s ---\n%s", w.ID, w.LogPath, javaTail(w.LogPath, 16<<10))
 		}
 	})
-	return w, w.waitReady()
+	return w
 }
 
 // waitReady polls GET / and then GET /health until both answer 200.

@@ -55,7 +55,7 @@ func restSrcBody(name, extra string) string {
 	return `{"name":"` + name + `","config":{"connector.class":"` + restVSource + `","tasks.max":"1","topic":"` + restTopic + `","throughput":"20"` + extra + `}}`
 }
 
-// restSteps is the sequence: 60-odd requests.
+// restSteps is the sequence: 79 requests and the waits between them.
 func restSteps() []restStep {
 	srcCfg := `{"connector.class":"` + restVSource + `","tasks.max":"1","topic":"` + restTopic + `","throughput":"20"}`
 	sinkCfg := `{"connector.class":"` + restVSink + `","tasks.max":"1","topics":"` + restTopic + `"}`

@@ -170,12 +170,17 @@ func TestJavaVerifiableKill(t *testing.T) {
 		t.Fatalf("create %s: %v", topic, err)
 	}
 	// A lost worker is noticed after session.timeout.ms and its work is
-	// reassigned after scheduled.rebalance.max.delay.ms (5 s here).
+	// reassigned after scheduled.rebalance.max.delay.ms (5 s here); its
+	// sink task's consumer leaves the sink's group after the consumer's
+	// session.timeout.ms (45 s by default, 10 s here).
 	cfg := javaWorkerConfig{Bootstrap: broker.Addr, GroupID: "connect-verifiable", Props: map[string]string{
 		"session.timeout.ms": "6000", "heartbeat.interval.ms": "2000",
+		"consumer.session.timeout.ms": "10000", "consumer.heartbeat.interval.ms": "3000",
 	}}
-	a := javaStartWorker(t, cfg)
-	b := javaStartWorker(t, cfg)
+	start := time.Now()
+	ws := javaStartWorkers(t, cfg, 2)
+	a, b := ws[0], ws[1]
+	t.Logf("two workers ready after %s", time.Since(start).Round(time.Millisecond))
 
 	for _, c := range []string{
 		`{"name":"vsrc","config":{"connector.class":"org.apache.kafka.connect.tools.VerifiableSourceConnector","tasks.max":"2","topic":"` + topic + `","throughput":"200"}}`,
@@ -198,6 +203,7 @@ func TestJavaVerifiableKill(t *testing.T) {
 		t.Fatalf("worker %s runs no connector or task before the kill", victim.ID)
 	}
 	victim.Kill()
+	killed := time.Now()
 	t.Logf("killed %s (kill -9), which ran %d connectors and tasks", victim.ID, owned)
 	for _, c := range []string{"vsrc", "vsink"} {
 		javaWaitFor(t, survivor.URL+"/connectors/"+c+"/status", 120*time.Second, func(ans javaAnswer) bool {
@@ -213,6 +219,7 @@ func TestJavaVerifiableKill(t *testing.T) {
 			return true
 		})
 	}
+	t.Logf("everything ran on %s %s after the kill", survivor.ID, time.Since(killed).Round(time.Millisecond))
 	time.Sleep(3 * time.Second) // the moved source tasks produce again
 	if ans := javaCall(t, http.MethodPut, survivor.URL+"/connectors/vsrc/stop", ""); ans.Status != http.StatusNoContent {
 		t.Fatalf("stop vsrc: %d %s", ans.Status, ans.Body)
@@ -231,6 +238,7 @@ func TestJavaVerifiableKill(t *testing.T) {
 	if err := r.Err(); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("the sink had flushed every committed seqno %s after the kill", time.Since(killed).Round(time.Millisecond))
 	if len(r.Committed) != 2 {
 		t.Fatalf("committed seqnos from source tasks %v, want tasks 0 and 1", r.Committed)
 	}
