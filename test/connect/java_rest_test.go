@@ -51,14 +51,28 @@ type restStep struct {
 	Java500 bool
 }
 
+// restSrcBody is a POST /connectors body for a Verifiable source.
 func restSrcBody(name, extra string) string {
 	return `{"name":"` + name + `","config":{"connector.class":"` + restVSource + `","tasks.max":"1","topic":"` + restTopic + `","throughput":"20"` + extra + `}}`
 }
 
 // restSteps is the sequence: 79 requests and the waits between them.
 func restSteps() []restStep {
-	srcCfg := `{"connector.class":"` + restVSource + `","tasks.max":"1","topic":"` + restTopic + `","throughput":"20"}`
-	sinkCfg := `{"connector.class":"` + restVSink + `","tasks.max":"1","topics":"` + restTopic + `"}`
+	var steps []restStep
+	for _, part := range [][]restStep{restStepsPlugins(), restStepsRunning(), restStepsLifecycle(), restStepsOffsets(), restStepsEnd()} {
+		steps = append(steps, part...)
+	}
+	return steps
+}
+
+// restSrcCfg and restSinkCfg are the configs of the sequence's connectors.
+const (
+	restSrcCfg  = `{"connector.class":"` + restVSource + `","tasks.max":"1","topic":"` + restTopic + `","throughput":"20"}`
+	restSinkCfg = `{"connector.class":"` + restVSink + `","tasks.max":"1","topics":"` + restTopic + `"}`
+)
+
+// restStepsPlugins: root, plugins, validation and bad creates.
+func restStepsPlugins() []restStep {
 	return []restStep{
 		{Name: "root", Method: "GET", Path: "/", Want: 200},
 		{Name: "list empty", Method: "GET", Path: "/connectors", Want: 200},
@@ -80,6 +94,12 @@ func restSteps() []restStep {
 		{Name: "create unknown class", Method: "POST", Path: "/connectors",
 			Body: `{"name":"unknown","config":{"connector.class":"com.example.NoSuchConnector"}}`, Want: 400},
 		{Name: "create malformed json", Method: "POST", Path: "/connectors", Body: `{"name":"bad","config":`, Java500: true},
+	}
+}
+
+// restStepsRunning: a running source: reads, topics, offsets refused.
+func restStepsRunning() []restStep {
+	return []restStep{
 		{Name: "create src", Method: "POST", Path: "/connectors", Body: restSrcBody("src", ""), Want: 201, Retry: true, Check: restField("src", "name")},
 		{Name: "create duplicate", Method: "POST", Path: "/connectors", Body: restSrcBody("src", ""), Want: 409},
 		{Await: "src RUNNING 1"},
@@ -100,6 +120,12 @@ func restSteps() []restStep {
 		{Name: "patch offsets while running", Method: "PATCH", Path: "/connectors/src/offsets",
 			Body: `{"offsets":[{"partition":{"id":0},"offset":{"seqno":5}}]}`, Want: 400},
 		{Name: "delete offsets while running", Method: "DELETE", Path: "/connectors/src/offsets", Want: 400},
+	}
+}
+
+// restStepsLifecycle: pause, resume, restarts and config updates.
+func restStepsLifecycle() []restStep {
+	return []restStep{
 		{Name: "pause", Method: "PUT", Path: "/connectors/src/pause", Want: 202},
 		{Await: "src PAUSED 1"},
 		{Name: "status paused", Method: "GET", Path: "/connectors/src/status", Want: 200, Check: restField("PAUSED", "connector", "state")},
@@ -115,10 +141,16 @@ func restSteps() []restStep {
 		{Name: "restart task", Method: "POST", Path: "/connectors/src/tasks/0/restart", Want: 204},
 		{Name: "restart unknown task", Method: "POST", Path: "/connectors/src/tasks/7/restart", Want: 404},
 		{Await: "src RUNNING 1"},
-		{Name: "put config existing", Method: "PUT", Path: "/connectors/src/config", Body: srcCfg, Want: 200, Retry: true},
+		{Name: "put config existing", Method: "PUT", Path: "/connectors/src/config", Body: restSrcCfg, Want: 200, Retry: true},
 		{Name: "patch config", Method: "PATCH", Path: "/connectors/src/config", Body: `{"throughput":"25"}`, Want: 200, Retry: true},
 		{Name: "put config missing class", Method: "PUT", Path: "/connectors/src/config", Body: `{"tasks.max":"1"}`, Want: 400},
 		{Await: "src RUNNING 1"},
+	}
+}
+
+// restStepsOffsets: stop and the offsets of a stopped source and sink.
+func restStepsOffsets() []restStep {
+	return []restStep{
 		{Name: "stop", Method: "PUT", Path: "/connectors/src/stop", Want: 204},
 		{Await: "src STOPPED"},
 		{Name: "status stopped", Method: "GET", Path: "/connectors/src/status", Want: 200, Check: restField("STOPPED", "connector", "state")},
@@ -131,7 +163,7 @@ func restSteps() []restStep {
 		{Name: "offsets after delete", Method: "GET", Path: "/connectors/src/offsets", Want: 200},
 		{Name: "resume from stopped", Method: "PUT", Path: "/connectors/src/resume", Want: 202},
 		{Await: "src RUNNING 1"},
-		{Name: "put config creates", Method: "PUT", Path: "/connectors/snk/config", Body: sinkCfg, Want: 201, Retry: true},
+		{Name: "put config creates", Method: "PUT", Path: "/connectors/snk/config", Body: restSinkCfg, Want: 201, Retry: true},
 		{Await: "snk RUNNING 1"},
 		{Name: "sink info", Method: "GET", Path: "/connectors/snk", Want: 200},
 		{Name: "sink stop", Method: "PUT", Path: "/connectors/snk/stop", Want: 204},
@@ -141,15 +173,21 @@ func restSteps() []restStep {
 			Body: `{"offsets":[{"partition":{"kafka_topic":"` + restTopic + `","kafka_partition":0},"offset":{"kafka_offset":3}}]}`, Want: 200},
 		{Name: "sink offsets after patch", Method: "GET", Path: "/connectors/snk/offsets", Want: 200, Check: restField(float64(3), "offsets", "0", "offset", "kafka_offset")},
 		{Name: "sink delete offsets", Method: "DELETE", Path: "/connectors/snk/offsets", Want: 200},
+	}
+}
+
+// restStepsEnd: initial states, unknown connectors, delete and loggers.
+func restStepsEnd() []restStep {
+	return []restStep{
 		{Name: "create stopped", Method: "POST", Path: "/connectors",
-			Body: `{"name":"born-stopped","config":` + srcCfg + `,"initial_state":"STOPPED"}`, Want: 201, Retry: true},
+			Body: `{"name":"born-stopped","config":` + restSrcCfg + `,"initial_state":"STOPPED"}`, Want: 201, Retry: true},
 		{Await: "born-stopped STOPPED"},
 		{Name: "status born stopped", Method: "GET", Path: "/connectors/born-stopped/status", Want: 200, Check: restField("STOPPED", "connector", "state")},
 		{Name: "create paused", Method: "POST", Path: "/connectors",
-			Body: `{"name":"born-paused","config":` + srcCfg + `,"initial_state":"PAUSED"}`, Want: 201, Retry: true},
+			Body: `{"name":"born-paused","config":` + restSrcCfg + `,"initial_state":"PAUSED"}`, Want: 201, Retry: true},
 		{Await: "born-paused PAUSED 0"},
 		{Name: "create bad initial state", Method: "POST", Path: "/connectors",
-			Body: `{"name":"born-bad","config":` + srcCfg + `,"initial_state":"SLEEPING"}`, Java500: true},
+			Body: `{"name":"born-bad","config":` + restSrcCfg + `,"initial_state":"SLEEPING"}`, Java500: true},
 		{Name: "unknown info", Method: "GET", Path: "/connectors/nope", Want: 404},
 		{Name: "unknown status", Method: "GET", Path: "/connectors/nope/status", Want: 404},
 		{Name: "unknown config", Method: "GET", Path: "/connectors/nope/config", Want: 404},
