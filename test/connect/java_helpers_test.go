@@ -173,12 +173,12 @@ type javaWorker struct {
 // test ends (its log is shown if the test failed).
 func javaStartWorker(t *testing.T, cfg javaWorkerConfig) *javaWorker {
 	t.Helper()
-	return javaStartWorkers(t, cfg, 1)[0]
+	return javaStartWorkers(t, cfg)[0]
 }
 
-// javaStartWorkers starts n workers of one group at once (their JVMs start
+// javaStartWorkers starts one worker per config at once (their JVMs start
 // in parallel) and waits until all are ready.
-func javaStartWorkers(t *testing.T, cfg javaWorkerConfig, n int) []*javaWorker {
+func javaStartWorkers(t *testing.T, cfgs ...javaWorkerConfig) []*javaWorker {
 	t.Helper()
 	java, libs := javaConnectLibs(t)
 	dir := t.TempDir()
@@ -186,16 +186,16 @@ func javaStartWorkers(t *testing.T, cfg javaWorkerConfig, n int) []*javaWorker {
 	if err := os.WriteFile(log4j, []byte(javaLog4j), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ws := make([]*javaWorker, n)
+	ws := make([]*javaWorker, len(cfgs))
 	for i := range ws {
-		ws[i] = javaLaunch(t, java, libs, log4j, filepath.Join(dir, fmt.Sprintf("w%d-0", i)), cfg)
+		ws[i] = javaLaunch(t, java, libs, log4j, filepath.Join(dir, fmt.Sprintf("w%d-0", i)), cfgs[i])
 	}
 	for i := range ws {
 		err := ws[i].waitReady()
 		// A free port found by listening on :0 can be taken before the
 		// worker binds it: start that one again on another.
 		for attempt := 1; err != nil && attempt < 3 && strings.Contains(javaTail(ws[i].LogPath, 64<<10), "Address already in use"); attempt++ {
-			ws[i] = javaLaunch(t, java, libs, log4j, filepath.Join(dir, fmt.Sprintf("w%d-%d", i, attempt)), cfg)
+			ws[i] = javaLaunch(t, java, libs, log4j, filepath.Join(dir, fmt.Sprintf("w%d-%d", i, attempt)), cfgs[i])
 			err = ws[i].waitReady()
 		}
 		if err != nil {

@@ -405,9 +405,10 @@ func restAwait(t *testing.T, base, what string) {
 }
 
 // diffREST sends the sequence to the Java worker at javaURL and to Samsa's
-// at samsaURL (each with its own config topics on one broker) and reports
-// every step whose status, error_code or key set differ.
-func diffREST(t *testing.T, javaURL, samsaURL string) {
+// at samsaURL (each with its own group and internal topics on one broker),
+// reports every step whose status, error_code or key set differ, and
+// returns Java's recording.
+func diffREST(t *testing.T, javaURL, samsaURL string) []restRecord {
 	t.Helper()
 	java := restRecordSeq(t, javaURL)
 	samsa := restRecordSeq(t, samsaURL)
@@ -416,15 +417,20 @@ func diffREST(t *testing.T, javaURL, samsaURL string) {
 			t.Errorf("step %d %q (%s %s): java vs samsa: %s", i, java[i].Name, java[i].Method, java[i].Path, d)
 		}
 	}
+	return java
 }
 
 // TestJavaREST records Java Connect 4.4.0's answers to the sequence on
 // Samsa's broker, checks them against the status codes the issue states,
-// and against testdata/java_rest_golden.json.
+// and against testdata/java_rest_golden.json. Until Samsa's worker serves
+// it, diffREST compares two Java workers (two groups), which shows the
+// sequence's recording does not depend on the run.
 func TestJavaREST(t *testing.T) {
 	broker := javaStartBroker(t)
-	w := javaStartWorker(t, javaWorkerConfig{Bootstrap: broker.Addr, GroupID: "connect-rest"})
-	recs := restRecordSeq(t, w.URL)
+	ws := javaStartWorkers(t,
+		javaWorkerConfig{Bootstrap: broker.Addr, GroupID: "connect-rest"},
+		javaWorkerConfig{Bootstrap: broker.Addr, GroupID: "connect-rest-2"})
+	recs := diffREST(t, ws[0].URL, ws[1].URL)
 
 	steps := restSteps()
 	byName := map[string]restStep{}

@@ -178,7 +178,7 @@ func TestJavaVerifiableKill(t *testing.T) {
 		"consumer.session.timeout.ms": "10000", "consumer.heartbeat.interval.ms": "3000",
 	}}
 	start := time.Now()
-	ws := javaStartWorkers(t, cfg, 2)
+	ws := javaStartWorkers(t, cfg, cfg)
 	a, b := ws[0], ws[1]
 	t.Logf("two workers ready after %s", time.Since(start).Round(time.Millisecond))
 
