@@ -285,7 +285,7 @@ func (h *Herder) status(name string) ConnectorStatus {
 
 // typeOf is "source", "sink" or "unknown".
 func (h *Herder) typeOf(cfg map[string]string) string {
-	p, ok := h.cfg.Plugins.Lookup(cfg["connector.class"])
+	p, ok := lookupPlugin(h.cfg.Plugins, cfg["connector.class"])
 	if !ok {
 		return "unknown"
 	}
@@ -300,4 +300,3 @@ func (h *Herder) info(name string) ConnectorInfo {
 	}
 	return ConnectorInfo{Name: name, Config: maps.Clone(h.configs[name]), Tasks: tasks, Type: h.typeOf(h.configs[name])}
 }
-

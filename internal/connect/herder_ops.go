@@ -165,7 +165,7 @@ func (h *Herder) Status(name string) (ConnectorStatus, error) {
 // pluginVersion is the version of a connector's plugin (caller holds
 // mu).
 func (h *Herder) pluginVersion(name string) string {
-	if p, ok := h.cfg.Plugins.Lookup(h.configs[name]["connector.class"]); ok && p.Version != "" {
+	if p, ok := lookupPlugin(h.cfg.Plugins, h.configs[name]["connector.class"]); ok && p.Version != "" {
 		return p.Version
 	}
 	return Version

@@ -41,7 +41,7 @@ func (w *worker) newPipeline(conn map[string]string) (*pipeline, error) {
 	if class == "" {
 		class = w.cfg.Props["header.converter"]
 	}
-	pl, ok := w.cfg.Plugins.Lookup(class)
+	pl, ok := lookupPlugin(w.cfg.Plugins, class)
 	if !ok {
 		return nil, fmt.Errorf("header.converter: no header converter %s", class)
 	}
@@ -64,7 +64,7 @@ func (w *worker) converter(conn map[string]string, k string, isKey bool) (pub.Co
 	if class == "" {
 		class = w.cfg.Props[k]
 	}
-	pl, ok := w.cfg.Plugins.Lookup(class)
+	pl, ok := lookupPlugin(w.cfg.Plugins, class)
 	if !ok {
 		return nil, fmt.Errorf("%s: no converter %s", k, class)
 	}

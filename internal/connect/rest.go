@@ -503,16 +503,16 @@ func (s *Server) listPlugins(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) pluginConfig(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("p")
-	p, ok := s.cfg.Plugins.Lookup(name)
+	p, ok := lookupPlugin(s.cfg.Plugins, name)
 	if !ok {
 		writeError(w, notFound("Unknown plugin %s.", name))
 		return
 	}
-	var def *pub.ConfigDef
-	if p.Config != nil {
-		def = p.Config()
-	} else if c, ok := p.New().(pub.Configurable); ok {
-		def = c.Config()
+	// The plugin's own settings first, then (connectors) the runtime's,
+	// a name defined by both shown once, as the plugin has it.
+	def := pub.NewConfigDef().Merge(pluginDef(p))
+	if p.Kind == pub.KindSource || p.Kind == pub.KindSink {
+		def.Merge(connectorDef(p.Kind))
 	}
 	out := []ConfigKeyInfo{}
 	for _, k := range def.Keys() {

@@ -70,6 +70,35 @@ func keyInfo(k pub.ConfigKey) ConfigKeyInfo {
 	return ki
 }
 
+// pluginDef is a plugin's own configuration definition (never nil).
+func pluginDef(p *pub.Plugin) *pub.ConfigDef {
+	var d *pub.ConfigDef
+	if p.Config != nil {
+		d = p.Config()
+	} else if c, ok := p.New().(pub.Configurable); ok {
+		d = c.Config()
+	}
+	if d == nil {
+		d = pub.NewConfigDef()
+	}
+	return d
+}
+
+// lookupPlugin finds a plugin as Java's plugin loader does: by class,
+// alias or simple name, or by the simple name without its kind's suffix
+// (VerifiableSource for VerifiableSourceConnector).
+func lookupPlugin(reg *pub.Registry, name string) (*pub.Plugin, bool) {
+	if p, ok := reg.Lookup(name); ok {
+		return p, true
+	}
+	for _, suffix := range []string{"Connector", "Converter", "HeaderConverter"} {
+		if p, ok := reg.Lookup(name + suffix); ok {
+			return p, true
+		}
+	}
+	return nil, false
+}
+
 // nameValidator is Java's nonEmptyStringWithoutControlChars.
 func nameValidator(v any) error {
 	s, _ := v.(string)
@@ -140,12 +169,7 @@ func (h *Herder) Validate(props map[string]string) (ConfigInfos, error) {
 	if err != nil {
 		return ConfigInfos{}, err
 	}
-	defs := []*pub.ConfigDef{connectorDef(p.Kind), h.transformDef(props)}
-	if p.Config != nil {
-		defs = append(defs, p.Config())
-	} else if c, ok := p.New().(pub.Configurable); ok {
-		defs = append(defs, c.Config())
-	}
+	defs := []*pub.ConfigDef{connectorDef(p.Kind), h.transformDef(props), pluginDef(p)}
 	out := ConfigInfos{Name: class, Groups: []string{}, Configs: []ConfigInfo{}}
 	values := map[string]*pub.ConfigValue{}
 	var keys []pub.ConfigKey

@@ -75,7 +75,7 @@ func trace(err error) string {
 // lookupConnector finds the plugin of a connector configuration.
 func lookupConnector(reg *pub.Registry, props map[string]string) (*pub.Plugin, error) {
 	class := props["connector.class"]
-	p, ok := reg.Lookup(class)
+	p, ok := lookupPlugin(reg, class)
 	if !ok || (p.Kind != pub.KindSource && p.Kind != pub.KindSink) {
 		return nil, badRequest("Failed to find any class that implements Connector and which name matches %s, available connectors are: %s", class, connectorNames(reg))
 	}
