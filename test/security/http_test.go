@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -29,6 +31,7 @@ type httpNode struct {
 	node                  *clustertest.Node
 	registry, rest, admin string // https://host:port
 	metrics               string // http://host:port
+	sslAddr, caFile       string // the SASL_SSL listener and its CA
 	hc                    *http.Client
 	adm                   *kadm.Client
 }
@@ -84,6 +87,8 @@ func startHTTPNode(t *testing.T) *httpNode {
 		rest:     "https://" + logAddr(t, node.LogPath, `rest proxy listening.*addr=([0-9.]+:[0-9]+)`),
 		admin:    "https://" + logAddr(t, node.LogPath, `serving admin endpoints\W+addr=([0-9.]+:[0-9]+) scheme=https`),
 		metrics:  "http://" + logAddr(t, node.LogPath, `serving metrics endpoints\W+addr=([0-9.]+:[0-9]+) scheme=http`),
+		sslAddr:  sslAddr,
+		caFile:   f.CAFile,
 		hc:       &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: tc}},
 	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(sslAddr), kgo.DialTLSConfig(tc),
@@ -222,4 +227,68 @@ func TestHTTPServicesSecured(t *testing.T) {
 	}
 	n.grant(t, kadm.NewACLs().Clusters().Allow("User:alice").Operations(kadm.OpAlterConfigs))
 	n.until(t, 200, "alice", "PUT", n.admin+"/admin/loggers/root", `{"level":"INFO"}`)
+}
+
+// TestHTTPStandaloneLoginsOverSASLSSL: `samsa registry` and `samsa rest`
+// log their users in over a SASL_SSL listener with
+// --basic-auth-command-config (security.protocol=SASL_SSL and the trust
+// store), while their own clients use the plaintext one: 401 without
+// credentials, 403 for a user without ACLs, 200 for the super user.
+func TestHTTPStandaloneLoginsOverSASLSSL(t *testing.T) {
+	n := startHTTPNode(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := n.adm.CreateTopic(ctx, 1, 1, nil, "secret"); err != nil {
+		t.Fatal(err)
+	}
+	login := filepath.Join(t.TempDir(), "login.properties")
+	props := "security.protocol=SASL_SSL\nssl.truststore.type=PEM\nssl.truststore.location=" + n.caFile + "\n"
+	if err := os.WriteFile(login, []byte(props), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	auth := []string{"--brokers", n.node.Addr, "--basic-auth-mechanism", "SCRAM-SHA-512",
+		"--basic-auth-brokers", n.sslAddr, "--basic-auth-command-config", login, "--listen", "127.0.0.1:0"}
+	reg := "http://" + startService(t, `schema registry at http://([0-9.]+:[0-9]+)`, append([]string{"registry",
+		"--topic", "_schemas_alone", "--group-id", "alone", "--replication-factor", "1"}, auth...)...)
+	rest := "http://" + startService(t, `rest proxy at http://([0-9.]+:[0-9]+)`, append([]string{"rest"}, auth...)...)
+	for _, url := range []string{reg + "/subjects", rest + "/topics/secret"} {
+		n.until(t, 200, "admin", "GET", url, "")
+		if got := n.call(t, "", "", "GET", url, ""); got != 401 {
+			t.Errorf("GET %s without credentials: %d, want 401", url, got)
+		}
+		if got := n.call(t, "alice", "alice-secret", "GET", url, ""); got != 403 {
+			t.Errorf("GET %s as alice without ACLs: %d, want 403", url, got)
+		}
+	}
+}
+
+// startService runs the binary with args until the test ends and returns
+// the address its output names by re.
+func startService(t *testing.T, re string, args ...string) string {
+	t.Helper()
+	logPath := filepath.Join(t.TempDir(), "service.log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	cmd := exec.Command(clustertest.Binary(t), args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { // ends when the process exits, killed at cleanup at the latest
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+		if t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			t.Logf("--- samsa %s log ---\n%s", args[0], b)
+		}
+	})
+	return logAddr(t, logPath, re)
 }
