@@ -168,7 +168,11 @@ func (n *Node) putLogger(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n.admin.logLevel.Set(l)
-	n.lg.Info("log level changed", "level", l.String())
+	if u := adminUser(r); u != "" {
+		n.lg.Info("log level changed", "level", l.String(), "by", "User:"+u)
+	} else {
+		n.lg.Info("log level changed", "level", l.String())
+	}
 	n.getLoggers(w, r)
 }
 

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -109,8 +110,18 @@ func (g *adminGuard) protect(op int, h http.Handler) http.Handler {
 			http.Error(w, fmt.Sprintf("forbidden: User:%s may not %s the Cluster\n", s.User, opName(op)), http.StatusForbidden)
 			return
 		}
-		h.ServeHTTP(w, r)
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), adminUserKey{}, s.User)))
 	})
+}
+
+// adminUserKey keys the authenticated user in a guarded request's context.
+type adminUserKey struct{}
+
+// adminUser is the user protect let r through as, "" without
+// authentication.
+func adminUser(r *http.Request) string {
+	u, _ := r.Context().Value(adminUserKey{}).(string)
+	return u
 }
 
 // opName is the ACL operation's name in Kafka's spelling.
