@@ -50,6 +50,7 @@ type Node struct {
 	admin        *adminState     // admin.go
 	lagCollector *lagCollector   // metrics_lag.go
 	adminAddr    string
+	metricsAddr  string
 	registry     *registry.Registry                              // the schema registry service, nil when off
 	rest         *restproxy.Server                               // the REST proxy service, nil when off
 	connect      *connect.Server                                 // the Connect worker, nil when off
