@@ -1,0 +1,81 @@
+package convert
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/hamba/avro/v2"
+
+	"github.com/samsa-streaming/samsa/connect"
+	"github.com/samsa-streaming/samsa/serde/wire"
+)
+
+// offlineAvro returns an AvroConverter whose registry cache already holds
+// schema id 1 (the mapping of s), so decoding needs no registry; other
+// ids fail fast against a closed port.
+func offlineAvro(t testing.TB, s *connect.Schema) *AvroConverter {
+	t.Helper()
+	c := &AvroConverter{}
+	if err := c.Configure(map[string]string{"schema.registry.url": "http://127.0.0.1:1"}, false); err != nil {
+		t.Fatal(err)
+	}
+	text, _, err := ConnectToAvroSchema(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	as, err := avro.ParseWithCache(text, "", &avro.SchemaCache{})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, text)
+	}
+	cs, err := AvroToConnectSchema(as)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.reg.byID[1] = &avroParsed{schema: as, connect: cs}
+	return c
+}
+
+func fuzzSchema() *connect.Schema {
+	one := int32(1)
+	return &connect.Schema{Type: connect.StructT, Name: "F", Fields: []connect.Field{
+		{Name: "a", Index: 0, Schema: connect.OptionalString},
+		{Name: "m", Index: 1, Schema: &connect.Schema{Type: connect.Map, Key: connect.SchemaInt16, Value: connect.OptionalFloat64}},
+		{Name: "d", Index: 2, Schema: &connect.Schema{Type: connect.Bytes, Name: connect.DecimalName, Version: &one, Parameters: map[string]string{"scale": "3"}}},
+		{Name: "l", Index: 3, Schema: &connect.Schema{Type: connect.Array, Value: connect.SchemaInt64}},
+		{Name: "t", Index: 4, Schema: &connect.Schema{Type: connect.Int32, Name: connect.TimeName, Version: &one}},
+	}}
+}
+
+// TestAvroSchemaMapping checks the Avro text Confluent's AvroData writes
+// for optional fields (["null",T] with default null), INT8 (connect.type)
+// and a named struct (connect.name).
+func TestAvroSchemaMapping(t *testing.T) {
+	s := &connect.Schema{Type: connect.StructT, Name: "a.B", Fields: []connect.Field{
+		{Name: "x", Index: 0, Schema: connect.OptionalString},
+		{Name: "y", Index: 1, Schema: connect.SchemaInt8},
+	}}
+	text, name, err := ConnectToAvroSchema(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"type":"record","name":"B","namespace":"a","fields":[{"name":"x","type":["null","string"],"default":null},{"name":"y","type":{"type":"int","connect.type":"int8"}}],"connect.name":"a.B"}`
+	if text != want || name != "a.B" {
+		t.Fatalf("got  %s\nwant %s", text, want)
+	}
+}
+
+func FuzzAvroToConnect(f *testing.F) {
+	c := offlineAvro(f, fuzzSchema())
+	f.Add(append(wire.AppendHeader(nil, 1), 0, 0, 0, 0, 0))
+	f.Add(append(wire.AppendHeader(nil, 1), 2, 2, 'x', 2, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 0, 0, 2, 2, 0, 4))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) >= 5 && data[0] == 0 {
+			copy(data[1:5], []byte{0, 0, 0, 1}) // only the cached id
+		}
+		_, _, err := c.ToConnect("t", nil, data)
+		var de *DataException
+		if err != nil && !errors.As(err, &de) {
+			t.Fatalf("not a DataException: %v", err)
+		}
+	})
+}

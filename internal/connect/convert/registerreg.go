@@ -1,0 +1,11 @@
+package convert
+
+import "github.com/samsa-streaming/samsa/connect"
+
+// registryPlugins are the Confluent converters.
+func registryPlugins() []connect.Plugin {
+	return []connect.Plugin{
+		{Class: "io.confluent.connect.avro.AvroConverter", Kind: connect.KindConverter, Version: confluentVersion,
+			New: func() any { return &AvroConverter{} }, Config: RegistryConfigDef},
+	}
+}
