@@ -241,3 +241,7 @@ func FromTwosComplement(b []byte) (*big.Int, bool) {
 	}
 	return x, true
 }
+
+func bigPow10(n int64) *big.Int {
+	return new(big.Int).Exp(big.NewInt(10), big.NewInt(n), nil)
+}

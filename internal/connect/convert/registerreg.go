@@ -7,5 +7,7 @@ func registryPlugins() []connect.Plugin {
 	return []connect.Plugin{
 		{Class: "io.confluent.connect.avro.AvroConverter", Kind: connect.KindConverter, Version: confluentVersion,
 			New: func() any { return &AvroConverter{} }, Config: RegistryConfigDef},
+		{Class: "io.confluent.connect.json.JsonSchemaConverter", Kind: connect.KindConverter, Version: confluentVersion,
+			New: func() any { return &JSONSchemaConverter{} }, Config: RegistryConfigDef},
 	}
 }
