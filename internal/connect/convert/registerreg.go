@@ -9,5 +9,7 @@ func registryPlugins() []connect.Plugin {
 			New: func() any { return &AvroConverter{} }, Config: RegistryConfigDef},
 		{Class: "io.confluent.connect.json.JsonSchemaConverter", Kind: connect.KindConverter, Version: confluentVersion,
 			New: func() any { return &JSONSchemaConverter{} }, Config: RegistryConfigDef},
+		{Class: "io.confluent.connect.protobuf.ProtobufConverter", Kind: connect.KindConverter, Version: confluentVersion,
+			New: func() any { return &ProtobufConverter{} }, Config: RegistryConfigDef},
 	}
 }
