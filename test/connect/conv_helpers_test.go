@@ -18,9 +18,15 @@ import (
 // free loopback port and returns the registry's URL once it answers.
 func convStartRegistry(t *testing.T, args ...string) string {
 	t.Helper()
-	n := clustertest.Start(t, clustertest.Options{
-		Args: append([]string{"--admin-listen", "none", "--registry-listen", "127.0.0.1:0"}, args...),
-	})
+	return convStartRegistryWith(t, clustertest.Options{Args: args})
+}
+
+// convStartRegistryWith is convStartRegistry with more node options; it
+// waits for the registry to answer (200, or 401 when it authenticates).
+func convStartRegistryWith(t *testing.T, opts clustertest.Options) string {
+	t.Helper()
+	opts.Args = append([]string{"--admin-listen", "none", "--rest-listen", "none", "--registry-listen", "127.0.0.1:0"}, opts.Args...)
+	n := clustertest.Start(t, opts)
 	re := regexp.MustCompile(`schema registry listening.*addr=([0-9.]+:[0-9]+)`)
 	var url string
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && url == ""; time.Sleep(50 * time.Millisecond) {
@@ -36,7 +42,7 @@ func convStartRegistry(t *testing.T, args ...string) string {
 		resp, err := http.Get(url + "/subjects")
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == 200 {
+			if resp.StatusCode == 200 || resp.StatusCode == 401 {
 				return url
 			}
 		}
