@@ -54,7 +54,7 @@ func convStartRegistryWith(t *testing.T, opts clustertest.Options) string {
 // convSRClient is franz-go's registry client for url.
 func convSRClient(t *testing.T, url string) *sr.Client {
 	t.Helper()
-	cl, err := sr.NewClient(sr.URLs(url))
+	cl, err := sr.NewClient(sr.URLs(url), sr.HTTPClient(&http.Client{Timeout: time.Minute}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,11 @@ type AvroConverter struct {
 // maxAvroAlloc bounds what one decoded value may allocate.
 const maxAvroAlloc = 64 << 20
 
+type avroWriter struct {
+	text, name string
+	schema     avro.Schema
+}
+
 type avroParsed struct {
 	schema  avro.Schema
 	connect *connect.Schema
@@ -53,24 +58,36 @@ func (c *AvroConverter) FromConnect(topic string, headers []connect.Header, s *c
 	if v == nil && (s == nil || s.Optional || s.Default == nil) {
 		return nil, nil
 	}
-	text, recordName, err := ConnectToAvroSchema(s)
+	w, err := c.reg.writer(s, func() (any, error) {
+		text, name, err := ConnectToAvroSchema(s)
+		if err != nil {
+			return nil, err
+		}
+		as, err := avro.ParseWithCache(text, "", &avro.SchemaCache{})
+		if err != nil {
+			return nil, dataErrCause("Failed to serialize Avro data: invalid schema:", err)
+		}
+		return &avroWriter{text: text, name: name, schema: as}, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	subject, err := c.reg.subject(topic, recordName)
+	aw := w.(*avroWriter)
+	subject, err := c.reg.subject(topic, aw.name)
 	if err != nil {
 		return nil, err
 	}
-	id, latest, err := c.reg.idFor(subject, sr.Schema{Schema: text, Type: sr.TypeAvro})
+	id, latest, err := c.reg.idFor(subject, sr.Schema{Schema: aw.text, Type: sr.TypeAvro})
 	if err != nil {
 		return nil, err
 	}
+	as := aw.schema
 	if latest != nil {
-		text = latest.Schema.Schema
-	}
-	as, err := avro.ParseWithCache(text, "", &avro.SchemaCache{})
-	if err != nil {
-		return nil, dataErrCause("Failed to serialize Avro data: invalid schema:", err)
+		p, err := c.reg.parsed(latest.ID, c.parseSchema)
+		if err != nil {
+			return nil, err
+		}
+		as = p.(*avroParsed).schema
 	}
 	gv, err := connectToAvroValue(s, as, v, 0)
 	if err != nil {

@@ -183,10 +183,14 @@ func (c *JSONSchemaConverter) FromConnect(topic string, headers []connect.Header
 	if v == nil && (s == nil || s.Optional || s.Default == nil) {
 		return nil, nil
 	}
-	text, title, err := ConnectToJSONSchema(s)
+	w, err := c.reg.writer(s, func() (any, error) {
+		text, title, err := ConnectToJSONSchema(s)
+		return [2]string{text, title}, err
+	})
 	if err != nil {
 		return nil, err
 	}
+	text, title := w.([2]string)[0], w.([2]string)[1]
 	subject, err := c.reg.subject(topic, title)
 	if err != nil {
 		return nil, err

@@ -19,6 +19,11 @@ type ProtobufConverter struct {
 	reg *registryClient
 }
 
+type protoWriter struct {
+	text, name string
+	md         protoreflect.MessageDescriptor
+}
+
 type protoParsed struct {
 	file protoreflect.FileDescriptor
 	// schemas caches the Connect schema per message full name.
@@ -46,32 +51,42 @@ func (c *ProtobufConverter) FromConnect(topic string, headers []connect.Header, 
 	if v == nil {
 		return nil, nil
 	}
-	text, full, err := ConnectToProtoSchema(s)
-	if err != nil {
-		return nil, err
-	}
-	subject, err := c.reg.subject(topic, full)
-	if err != nil {
-		return nil, err
-	}
-	id, latest, err := c.reg.idFor(subject, sr.Schema{Schema: text, Type: sr.TypeProtobuf})
-	if err != nil {
-		return nil, err
-	}
-	var refs []namedText
-	if latest != nil {
-		text = latest.Schema.Schema
-		if err := c.reg.references(latest.Schema, map[string]bool{}, &refs, 0); err != nil {
+	w, err := c.reg.writer(s, func() (any, error) {
+		text, full, err := ConnectToProtoSchema(s)
+		if err != nil {
 			return nil, err
 		}
-	}
-	fd, err := compileProto(text, refs)
+		fd, err := compileProto(text, nil)
+		if err != nil {
+			return nil, err
+		}
+		md, err := messageAt(fd, nil)
+		if err != nil {
+			return nil, err
+		}
+		return &protoWriter{text: text, name: full, md: md}, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	md, err := messageAt(fd, nil)
+	pw := w.(*protoWriter)
+	subject, err := c.reg.subject(topic, pw.name)
 	if err != nil {
 		return nil, err
+	}
+	id, latest, err := c.reg.idFor(subject, sr.Schema{Schema: pw.text, Type: sr.TypeProtobuf})
+	if err != nil {
+		return nil, err
+	}
+	md := pw.md
+	if latest != nil {
+		p, err := c.reg.parsed(latest.ID, c.parseSchema)
+		if err != nil {
+			return nil, err
+		}
+		if md, err = messageAt(p.(*protoParsed).file, nil); err != nil {
+			return nil, err
+		}
 	}
 	st, ok := v.(*connect.Struct)
 	if !ok {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -151,10 +152,35 @@ type registryClient struct {
 	byID   map[int]any    // id → the format's parsed schema
 	ids    map[string]int // subject + "\x00" + schema text → id
 	latest map[string]sr.SubjectSchema
+	// writers caches what FromConnect derives from a Connect schema (the
+	// format's schema text, name and parsed form), keyed by the schema
+	// pointer: tasks reuse their schemas.
+	writers map[*connect.Schema]any
+}
+
+// writer returns build's result for s, cached.
+func (r *registryClient) writer(s *connect.Schema, build func() (any, error)) (any, error) {
+	r.mu.Lock()
+	w, ok := r.writers[s]
+	r.mu.Unlock()
+	if ok {
+		return w, nil
+	}
+	w, err := build()
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	if len(r.writers) >= r.cfg.CacheSize {
+		r.writers = map[*connect.Schema]any{}
+	}
+	r.writers[s] = w
+	r.mu.Unlock()
+	return w, nil
 }
 
 func newRegistryClient(cfg RegistryConfig) (*registryClient, error) {
-	opts := []sr.ClientOpt{sr.URLs(cfg.URLs...), sr.UserAgent("samsa-connect")}
+	opts := []sr.ClientOpt{sr.URLs(cfg.URLs...), sr.UserAgent("samsa-connect"), sr.HTTPClient(&http.Client{Timeout: cfg.Timeout})}
 	if cfg.User != "" || cfg.Password != "" {
 		opts = append(opts, sr.BasicAuth(cfg.User, cfg.Password))
 	}
@@ -162,7 +188,8 @@ func newRegistryClient(cfg RegistryConfig) (*registryClient, error) {
 	if err != nil {
 		return nil, fmt.Errorf("convert: schema registry client: %w", err)
 	}
-	return &registryClient{cfg: cfg, cl: cl, byID: map[int]any{}, ids: map[string]int{}, latest: map[string]sr.SubjectSchema{}}, nil
+	return &registryClient{cfg: cfg, cl: cl, byID: map[int]any{}, ids: map[string]int{}, latest: map[string]sr.SubjectSchema{},
+		writers: map[*connect.Schema]any{}}, nil
 }
 
 func (r *registryClient) ctx() (context.Context, context.CancelFunc) {
