@@ -203,6 +203,15 @@ func connectToAvroValue(s *connect.Schema, as avro.Schema, v any, depth int) (an
 		}
 		return time.Duration(ms) * time.Millisecond, nil
 	}
+	if fs, ok := as.(*avro.FixedSchema); ok {
+		b, _ := v.([]byte)
+		if len(b) != fs.Size() {
+			return nil, dataErr(fmt.Sprintf("Invalid length %d for Avro fixed of size %d", len(b), fs.Size()))
+		}
+		arr := reflect.New(reflect.ArrayOf(fs.Size(), reflect.TypeOf(byte(0)))).Elem()
+		reflect.Copy(arr, reflect.ValueOf(b))
+		return arr.Interface(), nil
+	}
 	switch x := v.(type) {
 	case int8:
 		return int32(x), nil

@@ -79,3 +79,54 @@ func FuzzAvroToConnect(f *testing.F) {
 		}
 	})
 }
+
+// TestAvroEnumFixedRoundTrip: enums and fixed read from foreign Avro
+// schemas map back to enum and fixed (Confluent keeps them through the
+// io.confluent.connect.avro.Enum and connect.fixed.size parameters).
+func TestAvroEnumFixedRoundTrip(t *testing.T) {
+	text := `{"type":"record","name":"R","namespace":"n","fields":[{"name":"c","type":{"type":"enum","name":"Color","symbols":["GREEN","RED"]}},{"name":"f","type":{"type":"fixed","name":"F4","size":4}}]}`
+	as, err := avro.Parse(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := AvroToConnectSchema(as)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, _, err := ConnectToAvroSchema(cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs, err := avro.ParseWithCache(back, "", &avro.SchemaCache{})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, back)
+	}
+	f := bs.(*avro.RecordSchema).Fields()
+	if e, ok := f[0].Type().(*avro.EnumSchema); !ok || e.FullName() != "n.Color" || len(e.Symbols()) != 2 {
+		t.Fatalf("enum lost: %s", back)
+	}
+	if x, ok := f[1].Type().(*avro.FixedSchema); !ok || x.Size() != 4 {
+		t.Fatalf("fixed lost: %s", back)
+	}
+	st := connect.NewStruct(cs)
+	st.Values[0], st.Values[1] = "RED", []byte{1, 2, 3, 4}
+	gv, err := connectToAvroValue(cs, bs, st, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := avro.Marshal(bs, gv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out any
+	if err := avro.Unmarshal(bs, raw, &out); err != nil {
+		t.Fatal(err)
+	}
+	v, err := avroValueToConnect(bs, cs, out, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := v.(*connect.Struct); got.Values[0] != "RED" || string(got.Values[1].([]byte)) != "\x01\x02\x03\x04" {
+		t.Fatalf("values %v", got.Values)
+	}
+}

@@ -154,8 +154,14 @@ func (b *avroBuilder) base(s *connect.Schema) (any, error) {
 	case connect.Boolean:
 		o = ordered{{"type", "boolean"}}
 	case connect.String:
+		if enum := b.enum(s); enum != nil {
+			return enum, nil
+		}
 		o = ordered{{"type", "string"}}
 	case connect.Bytes:
+		if fixed := b.fixed(s); fixed != nil {
+			return fixed, nil
+		}
 		o = ordered{{"type", "bytes"}}
 	case connect.Array:
 		items, err := b.schema(nonNil(s.Value), true)
@@ -175,6 +181,67 @@ func (b *avroBuilder) base(s *connect.Schema) (any, error) {
 		return o[0].v, nil // a bare primitive
 	}
 	return o, nil
+}
+
+// enum maps a string carrying Confluent's enum parameters back to an
+// Avro enum (symbols in sorted order: Connect parameters keep none).
+func (b *avroBuilder) enum(s *connect.Schema) any {
+	full, ok := s.Parameters[avroEnumParam]
+	if !ok || full == "" {
+		return nil
+	}
+	if b.defined[full] {
+		return full
+	}
+	var symbols []string
+	for k, v := range s.Parameters {
+		if strings.HasPrefix(k, avroEnumParam+".") {
+			symbols = append(symbols, v)
+		}
+	}
+	if len(symbols) == 0 {
+		return nil
+	}
+	sortStrings(symbols)
+	b.defined[full] = true
+	ns, name := "", full
+	if i := strings.LastIndexByte(full, '.'); i >= 0 {
+		ns, name = full[:i], full[i+1:]
+	}
+	o := ordered{{"type", "enum"}, {"name", name}}
+	if ns != "" {
+		o = append(o, kv{"namespace", ns})
+	}
+	return b.props(append(o, kv{"symbols", symbols}), s)
+}
+
+// fixed maps bytes with connect.fixed.size back to an Avro fixed (named
+// after the Connect schema, or ConnectDefaultFixed).
+func (b *avroBuilder) fixed(s *connect.Schema) any {
+	n, err := strconv.Atoi(s.Parameters[avroFixedSizeParam])
+	if err != nil || n < 0 {
+		return nil
+	}
+	full := s.Name
+	if full == "" {
+		full = avroNamespace + ".ConnectDefaultFixed"
+		for i := 2; b.defined[full]; i++ {
+			full = avroNamespace + ".ConnectDefaultFixed" + strconv.Itoa(i)
+		}
+	}
+	if b.defined[full] {
+		return full
+	}
+	b.defined[full] = true
+	ns, name := "", full
+	if i := strings.LastIndexByte(full, '.'); i >= 0 {
+		ns, name = full[:i], full[i+1:]
+	}
+	o := ordered{{"type", "fixed"}, {"name", name}}
+	if ns != "" {
+		o = append(o, kv{"namespace", ns})
+	}
+	return b.props(append(o, kv{"size", n}), s)
 }
 
 func nonNil(s *connect.Schema) *connect.Schema {
