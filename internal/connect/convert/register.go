@@ -37,3 +37,42 @@ func Register(r *connect.Registry) error {
 	}
 	return nil
 }
+
+// headerCapable are the converter classes that Java also implements as
+// header converters (Kafka's own; Confluent's registry converters are
+// not). GET /connector-plugins lists them under both kinds.
+var headerCapable = map[string]bool{
+	"org.apache.kafka.connect.json.JsonConverter":            true,
+	"org.apache.kafka.connect.storage.StringConverter":       true,
+	"org.apache.kafka.connect.converters.ByteArrayConverter": true,
+	"org.apache.kafka.connect.converters.BooleanConverter":   true,
+	"org.apache.kafka.connect.converters.ShortConverter":     true,
+	"org.apache.kafka.connect.converters.IntegerConverter":   true,
+	"org.apache.kafka.connect.converters.LongConverter":      true,
+	"org.apache.kafka.connect.converters.FloatConverter":     true,
+	"org.apache.kafka.connect.converters.DoubleConverter":    true,
+	"org.apache.kafka.connect.storage.SimpleHeaderConverter": true,
+}
+
+// IsHeaderConverter says whether Java's class named by p also serves as
+// a header converter.
+func IsHeaderConverter(p *connect.Plugin) bool {
+	return p.Kind == connect.KindHeaderConverter || headerCapable[p.Class]
+}
+
+// NewHeaderConverter instantiates the header converter a worker's
+// header.converter names: a HeaderConverter plugin, or one of Kafka's
+// converters adapted with AsHeaderConverter.
+func NewHeaderConverter(r *connect.Registry, class string) (connect.HeaderConverter, error) {
+	p, ok := r.Lookup(class)
+	if !ok || !IsHeaderConverter(p) {
+		return nil, fmt.Errorf("convert: Class %s could not be found or is not a HeaderConverter", class)
+	}
+	switch v := p.New().(type) {
+	case connect.HeaderConverter:
+		return v, nil
+	case connect.Converter:
+		return AsHeaderConverter(v), nil
+	}
+	return nil, fmt.Errorf("convert: %s is not a HeaderConverter", class)
+}

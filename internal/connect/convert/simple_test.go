@@ -173,3 +173,26 @@ func FuzzNumberToConnect(f *testing.F) {
 		}
 	})
 }
+
+func TestNewHeaderConverter(t *testing.T) {
+	r := connect.NewRegistry()
+	if err := Register(r); err != nil {
+		t.Fatal(err)
+	}
+	for _, class := range []string{"SimpleHeaderConverter", "org.apache.kafka.connect.json.JsonConverter", "StringConverter"} {
+		h, err := NewHeaderConverter(r, class)
+		if err != nil {
+			t.Fatalf("%s: %v", class, err)
+		}
+		if err := h.Configure(map[string]string{}); err != nil {
+			t.Fatalf("%s: %v", class, err)
+		}
+		b, err := h.FromConnectHeader("t", "k", connect.SchemaString, "x")
+		if err != nil || len(b) == 0 {
+			t.Fatalf("%s: %q %v", class, b, err)
+		}
+	}
+	if _, err := NewHeaderConverter(r, "io.confluent.connect.avro.AvroConverter"); err == nil {
+		t.Fatal("AvroConverter is not a header converter")
+	}
+}
