@@ -187,6 +187,11 @@ func connectToAvroValue(s *connect.Schema, as avro.Schema, v any, depth int) (an
 	if err := connect.ValidateValue(&connect.Schema{Type: s.Type, Name: s.Name, Optional: true, Key: s.Key, Value: s.Value}, shallow(v)); err != nil {
 		return nil, dataErr(fmt.Sprintf("Invalid type for %s: %s", javaTypeName(s.Type), goJavaClass(v)))
 	}
+	return connectTypedToAvro(s, as, v, depth)
+}
+
+// connectTypedToAvro converts a non-null value whose Go type fits s.
+func connectTypedToAvro(s *connect.Schema, as avro.Schema, v any, depth int) (any, error) {
 	switch s.Name {
 	case connect.DecimalName:
 		d := v.(connect.Decimal)

@@ -391,10 +391,7 @@ func (c *JSONConverter) appendStruct(b []byte, s *connect.Schema, v any, depth i
 		return nil, dataErr(fmt.Sprintf("Invalid type for STRUCT: %s", goJavaClass(v)))
 	}
 	if s == nil || !SchemaEqual(st.Schema, s) {
-		if s == nil {
-			return nil, dataErr(fmt.Sprintf("Java class %s does not have corresponding schema type.", goJavaClass(v)))
-		}
-		return nil, dataErr("Mismatching schema.")
+		return nil, dataErr("Mismatching schema.") // Java's message also without a schema
 	}
 	b = append(b, '{')
 	for i, f := range s.Fields {

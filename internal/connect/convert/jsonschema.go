@@ -636,39 +636,11 @@ func jsonValueToConnect(s *connect.Schema, v any, depth int) (any, error) {
 		}
 		return nil, dataErr(fmt.Sprintf("Invalid null value for required %s field", javaTypeName(s.Type)))
 	}
-	bad := func() (any, error) {
-		return nil, dataErr(fmt.Sprintf("Invalid JSON %s for Connect type %s", nodeType(v), javaTypeName(s.Type)))
-	}
-	switch s.Name {
-	case connect.DecimalName:
-		if n, ok := v.(json.Number); ok {
-			d, ok := ParseDecimal(string(n))
-			if !ok {
-				return bad()
-			}
-			if scale, err := DecimalScale(s); err == nil && d.Scale < scale {
-				d = rescale(d, scale)
-			}
-			return d, nil
+	bad := func() (any, error) { return nil, jsonBadErr(s, v) }
+	if s.Name != "" {
+		if out, handled, err := jsonLogicalToConnect(s, v); handled {
+			return out, err
 		}
-		if str, ok := v.(string); ok {
-			raw, err := base64.StdEncoding.DecodeString(str)
-			if err != nil {
-				return bad()
-			}
-			return DecimalToLogical(s, raw)
-		}
-		return bad()
-	case connect.DateName, connect.TimeName, connect.TimestampName:
-		n, ok := v.(json.Number)
-		if !ok || !isIntegral(n) {
-			return bad()
-		}
-		x, err := strconv.ParseInt(string(n), 10, 64)
-		if err != nil {
-			return bad()
-		}
-		return TimeToLogical(s.Name, x)
 	}
 	switch s.Type {
 	case connect.Int8, connect.Int16, connect.Int32, connect.Int64:
@@ -713,10 +685,20 @@ func jsonValueToConnect(s *connect.Schema, v any, depth int) (any, error) {
 			return nil, dataErrCause("Invalid bytes field", err)
 		}
 		return b, nil
+	case connect.Array, connect.StructT:
+		return jsonContainerToConnect(s, v, depth)
+	case connect.Map:
+		return jsonMapToConnect(s, v, depth)
+	}
+	return bad()
+}
+
+func jsonContainerToConnect(s *connect.Schema, v any, depth int) (any, error) {
+	switch s.Type {
 	case connect.Array:
 		a, ok := v.([]any)
 		if !ok {
-			return bad()
+			return nil, jsonBadErr(s, v)
 		}
 		out := make([]any, len(a))
 		for i, e := range a {
@@ -727,12 +709,10 @@ func jsonValueToConnect(s *connect.Schema, v any, depth int) (any, error) {
 			out[i] = ev
 		}
 		return out, nil
-	case connect.Map:
-		return jsonMapToConnect(s, v, depth)
 	case connect.StructT:
 		m, ok := v.(map[string]any)
 		if !ok {
-			return bad()
+			return nil, jsonBadErr(s, v)
 		}
 		st := connect.NewStruct(s)
 		for _, f := range s.Fields {
@@ -744,7 +724,7 @@ func jsonValueToConnect(s *connect.Schema, v any, depth int) (any, error) {
 		}
 		return st, nil
 	}
-	return bad()
+	return nil, jsonBadErr(s, v)
 }
 
 func jsonMapToConnect(s *connect.Schema, v any, depth int) (any, error) {
@@ -813,4 +793,47 @@ func rescale(d connect.Decimal, scale int32) connect.Decimal {
 	}
 	m := bigPow10(int64(scale - d.Scale))
 	return connect.Decimal{Unscaled: m.Mul(m, d.Unscaled), Scale: scale}
+}
+
+func jsonBadErr(s *connect.Schema, v any) error {
+	return dataErr(fmt.Sprintf("Invalid JSON %s for Connect type %s", nodeType(v), javaTypeName(s.Type)))
+}
+
+// jsonLogicalToConnect reads the logical types (handled says whether s
+// is one).
+func jsonLogicalToConnect(s *connect.Schema, v any) (out any, handled bool, err error) {
+	switch s.Name {
+	case connect.DecimalName:
+		if n, ok := v.(json.Number); ok {
+			d, ok := ParseDecimal(string(n))
+			if !ok {
+				return nil, true, jsonBadErr(s, v)
+			}
+			if scale, err := DecimalScale(s); err == nil && d.Scale < scale {
+				d = rescale(d, scale)
+			}
+			return d, true, nil
+		}
+		if str, ok := v.(string); ok {
+			raw, err := base64.StdEncoding.DecodeString(str)
+			if err != nil {
+				return nil, true, jsonBadErr(s, v)
+			}
+			d, err := DecimalToLogical(s, raw)
+			return d, true, err
+		}
+		return nil, true, jsonBadErr(s, v)
+	case connect.DateName, connect.TimeName, connect.TimestampName:
+		n, ok := v.(json.Number)
+		if !ok || !isIntegral(n) {
+			return nil, true, jsonBadErr(s, v)
+		}
+		x, err := strconv.ParseInt(string(n), 10, 64)
+		if err != nil {
+			return nil, true, jsonBadErr(s, v)
+		}
+		t, err := TimeToLogical(s.Name, x)
+		return t, true, err
+	}
+	return nil, false, nil
 }
