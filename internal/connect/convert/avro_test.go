@@ -2,7 +2,10 @@ package convert
 
 import (
 	"errors"
+	"math/big"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/hamba/avro/v2"
 
@@ -128,5 +131,52 @@ func TestAvroEnumFixedRoundTrip(t *testing.T) {
 	}
 	if got := v.(*connect.Struct); got.Values[0] != "RED" || string(got.Values[1].([]byte)) != "\x01\x02\x03\x04" {
 		t.Fatalf("values %v", got.Values)
+	}
+}
+
+// TestAvroConcurrentReads: one configured converter serves concurrent
+// tasks (run with -race); every goroutine decodes the same record.
+func TestAvroConcurrentReads(t *testing.T) {
+	s := fuzzSchema()
+	c := offlineAvro(t, s)
+	ap := c.reg.byID[1].(*avroParsed)
+	st := connect.NewStruct(ap.connect)
+	st.Values[0] = "x"
+	st.Values[1] = map[any]any{int16(1): 2.5}
+	st.Values[2] = connect.Decimal{Unscaled: big.NewInt(1500), Scale: 3}
+	st.Values[3] = []any{int64(1)}
+	st.Values[4] = time.UnixMilli(5).UTC()
+	gv, err := connectToAvroValue(ap.connect, ap.schema, st, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := avro.Marshal(ap.schema, gv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := append(wire.AppendHeader(nil, 1), payload...)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < 50; j++ {
+				_, v, err := c.ToConnect("t", nil, data)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if v.(*connect.Struct).Get("a") != "x" {
+					errs <- errors.New("wrong value")
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
 	}
 }

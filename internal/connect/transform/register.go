@@ -34,6 +34,7 @@ func Register(r *connect.Registry) error {
 	keyValue("SetSchemaMetadata", SetSchemaMetadataConfig, func(s side) connect.Transformation { return &SetSchemaMetadata{side: s} })
 	keyValue("TimestampConverter", TimestampConverterConfig, func(s side) connect.Transformation { return &TimestampConverter{side: s} })
 	keyValue("Flatten", FlattenConfig, func(s side) connect.Transformation { return &Flatten{side: s} })
+	keyValue("HeaderFrom", HeaderFromConfig, func(s side) connect.Transformation { return &HeaderFrom{side: s} })
 	single := func(name string, kind connect.Kind, cfg func() *connect.ConfigDef, mk func() any) {
 		ps = append(ps, connect.Plugin{Class: name, Kind: kind, Version: kafkaVersion, New: mk, Config: cfg})
 	}

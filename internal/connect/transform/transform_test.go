@@ -360,3 +360,27 @@ func TestHeadersAndMetadata(t *testing.T) {
 		t.Fatalf("flatten %v", out.Value)
 	}
 }
+
+// HeaderFromTest: move removes the fields (and from the schema), copy
+// keeps them; headers carry the field schemas.
+func TestHeaderFrom(t *testing.T) {
+	c := chainOf(t, "HeaderFrom$Value", map[string]string{"fields": "a,b", "headers": "ha,hb", "operation": "move"})
+	in := structOf("a", connect.SchemaInt32, int32(1), "b", connect.OptionalString, "x", "c", connect.SchemaBoolean, true)
+	out := apply(t, c, &connect.Record{ValueSchema: in.Schema, Value: in})
+	if len(out.ValueSchema.Fields) != 1 || out.Value.(*connect.Struct).Get("c") != true {
+		t.Fatalf("moved %+v", out.ValueSchema.Fields)
+	}
+	if h := out.Header("ha"); h == nil || h.Value != int32(1) || h.Schema != connect.SchemaInt32 {
+		t.Fatalf("header %+v", h)
+	}
+	c = chainOf(t, "HeaderFrom$Key", map[string]string{"fields": "a", "headers": "ha", "operation": "copy"})
+	out = apply(t, c, &connect.Record{Key: map[string]any{"a": "v"}})
+	if out.Key.(map[string]any)["a"] != "v" || out.Header("ha").Value != "v" {
+		t.Fatalf("copy %+v", out)
+	}
+	_, err := NewChain(registry(t), map[string]string{"transforms": "t", "transforms.t.type": "HeaderFrom$Value",
+		"transforms.t.fields": "a,b", "transforms.t.headers": "h", "transforms.t.operation": "copy"})
+	if err == nil || !strings.Contains(err.Error(), "'fields' config must have the same number of elements as 'headers' config.") {
+		t.Fatalf("length mismatch: %v", err)
+	}
+}
