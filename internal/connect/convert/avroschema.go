@@ -142,7 +142,9 @@ func (b *avroBuilder) base(s *connect.Schema) (any, error) {
 	}
 	switch s.Type {
 	case connect.Int8, connect.Int16:
-		o = ordered{{"type", "int"}, {"connect.type", string(s.Type)}}
+		// connect.type comes after the other connect.* properties, as
+		// Confluent's AvroData adds it last.
+		return append(b.props(ordered{{"type", "int"}}, s), kv{"connect.type", string(s.Type)}), nil
 	case connect.Int32:
 		o = ordered{{"type", "int"}}
 	case connect.Int64:
@@ -256,7 +258,7 @@ func (b *avroBuilder) mapSchema(s *connect.Schema) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.Key == nil || s.Key.Type == connect.String {
+	if s.Key == nil || (s.Key.Type == connect.String && !s.Key.Optional) {
 		return b.props(ordered{{"type", "map"}, {"values", vals}}, s), nil
 	}
 	keys, err := b.schema(s.Key, true)
@@ -619,8 +621,11 @@ func mapEntryRecord(items avro.Schema) *avro.RecordSchema {
 		items = ref.Schema()
 	}
 	r, ok := items.(*avro.RecordSchema)
-	if !ok || r.Namespace() != avroNamespace || !strings.HasPrefix(r.Name(), avroMapEntry) || len(r.Fields()) != 2 ||
-		r.Fields()[0].Name() != "key" || r.Fields()[1].Name() != "value" {
+	if !ok || len(r.Fields()) != 2 || r.Fields()[0].Name() != "key" || r.Fields()[1].Name() != "value" {
+		return nil
+	}
+	named := r.Namespace() == avroNamespace && strings.HasPrefix(r.Name(), avroMapEntry)
+	if !named && r.Prop("connect.internal.type") != avroMapEntry {
 		return nil
 	}
 	return r
