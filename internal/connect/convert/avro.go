@@ -15,9 +15,13 @@ import (
 
 // AvroConverter is io.confluent.connect.avro.AvroConverter.
 type AvroConverter struct {
-	reg *registryClient
-	api avro.API
+	reg      *registryClient
+	api      avro.API
+	enhanced bool // enhanced.avro.schema.support
 }
+
+// EnhancedAvroConfig is Confluent's enhanced.avro.schema.support.
+const EnhancedAvroConfig = "enhanced.avro.schema.support"
 
 // maxAvroAlloc bounds what one decoded value may allocate.
 const maxAvroAlloc = 64 << 20
@@ -42,6 +46,13 @@ func (c *AvroConverter) Configure(props map[string]string, isKey bool) error {
 		return err
 	}
 	c.api = avro.Config{MaxByteSliceSize: maxAvroAlloc, MaxSliceAllocSize: maxAvroAlloc}.Freeze()
+	if v, ok := props[EnhancedAvroConfig]; ok {
+		b, err := connect.ParseValue(connect.TypeBoolean, v)
+		if err != nil {
+			return fmt.Errorf("convert: Invalid value %s for configuration %s: %w", v, EnhancedAvroConfig, err)
+		}
+		c.enhanced = b.(bool)
+	}
 	return nil
 }
 
@@ -51,7 +62,13 @@ func (c *AvroConverter) Version() string { return confluentVersion }
 const confluentVersion = "7.9.0"
 
 // Config describes the settings.
-func (c *AvroConverter) Config() *connect.ConfigDef { return RegistryConfigDef() }
+func (c *AvroConverter) Config() *connect.ConfigDef { return AvroConfigDef() }
+
+// AvroConfigDef is the registry settings plus AvroConverter's own.
+func AvroConfigDef() *connect.ConfigDef {
+	return RegistryConfigDef().Define(connect.ConfigKey{Name: EnhancedAvroConfig, Type: connect.TypeBoolean, Default: "false", Importance: connect.Medium,
+		Documentation: "Enable enhanced schema support to preserve package information and Enums."})
+}
 
 // FromConnect registers (or looks up) the Avro schema for s and writes v.
 func (c *AvroConverter) FromConnect(topic string, headers []connect.Header, s *connect.Schema, v any) ([]byte, error) {
@@ -59,7 +76,7 @@ func (c *AvroConverter) FromConnect(topic string, headers []connect.Header, s *c
 		return nil, nil
 	}
 	w, err := c.reg.writer(s, func() (any, error) {
-		text, name, err := ConnectToAvroSchema(s)
+		text, name, err := ConnectToAvroSchemaOpts(s, c.enhanced)
 		if err != nil {
 			return nil, err
 		}

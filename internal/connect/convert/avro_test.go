@@ -3,6 +3,7 @@ package convert
 import (
 	"errors"
 	"math/big"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -87,7 +88,7 @@ func FuzzAvroToConnect(f *testing.F) {
 // schemas map back to enum and fixed (Confluent keeps them through the
 // io.confluent.connect.avro.Enum and connect.fixed.size parameters).
 func TestAvroEnumFixedRoundTrip(t *testing.T) {
-	text := `{"type":"record","name":"R","namespace":"n","fields":[{"name":"c","type":{"type":"enum","name":"Color","symbols":["GREEN","RED"]}},{"name":"f","type":{"type":"fixed","name":"F4","size":4}}]}`
+	text := `{"type":"record","name":"R","namespace":"n","doc":"rec doc","fields":[{"name":"c","doc":"field doc","type":{"type":"enum","name":"Color","symbols":["GREEN","RED"]}},{"name":"f","type":{"type":"fixed","name":"F4","size":4}}]}`
 	as, err := avro.Parse(text)
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +97,11 @@ func TestAvroEnumFixedRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, _, err := ConnectToAvroSchema(cs)
+	plain, _, err := ConnectToAvroSchema(cs)
+	if err != nil || strings.Contains(plain, `"enum"`) {
+		t.Fatalf("without enhanced.avro.schema.support an enum is a string: %s %v", plain, err)
+	}
+	back, _, err := ConnectToAvroSchemaOpts(cs, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,6 +112,9 @@ func TestAvroEnumFixedRoundTrip(t *testing.T) {
 	f := bs.(*avro.RecordSchema).Fields()
 	if e, ok := f[0].Type().(*avro.EnumSchema); !ok || e.FullName() != "n.Color" || len(e.Symbols()) != 2 {
 		t.Fatalf("enum lost: %s", back)
+	}
+	if bs.(*avro.RecordSchema).Doc() != "rec doc" || f[0].Doc() != "field doc" {
+		t.Fatalf("docs lost: %s", back)
 	}
 	if x, ok := f[1].Type().(*avro.FixedSchema); !ok || x.Size() != 4 {
 		t.Fatalf("fixed lost: %s", back)

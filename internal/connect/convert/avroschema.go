@@ -30,6 +30,9 @@ const (
 	avroMapEntry       = "MapEntry"
 	avroEnumParam      = "io.confluent.connect.avro.Enum"
 	avroFixedSizeParam = "connect.fixed.size"
+	avroRecordDoc      = "io.confluent.connect.avro.record.doc"
+	avroFieldDoc       = "io.confluent.connect.avro.field.doc."
+	avroPropPrefix     = "io.confluent.connect.avro"
 	decimalPrecision   = "connect.decimal.precision"
 )
 
@@ -59,18 +62,26 @@ func (o ordered) MarshalJSON() ([]byte, error) {
 }
 
 type avroBuilder struct {
-	defined map[string]bool
-	unnamed int
-	depth   int
+	enhanced bool
+	defined  map[string]bool
+	unnamed  int
+	depth    int
 }
 
 // ConnectToAvroSchema returns the Avro schema text for s and the full
 // name of its top-level record ("" when it is not a record).
 func ConnectToAvroSchema(s *connect.Schema) (string, string, error) {
+	return ConnectToAvroSchemaOpts(s, false)
+}
+
+// ConnectToAvroSchemaOpts is ConnectToAvroSchema; enhanced is Confluent's
+// enhanced.avro.schema.support (strings carrying enum parameters and
+// bytes carrying connect.fixed.size become Avro enums and fixed).
+func ConnectToAvroSchemaOpts(s *connect.Schema, enhanced bool) (string, string, error) {
 	if s == nil {
 		return "", "", dataErr("AvroConverter does not support schemaless data")
 	}
-	b := &avroBuilder{defined: map[string]bool{}}
+	b := &avroBuilder{defined: map[string]bool{}, enhanced: enhanced}
 	v, err := b.schema(s, true)
 	if err != nil {
 		return "", "", err
@@ -113,7 +124,36 @@ func (b *avroBuilder) schema(s *connect.Schema, withOptional bool) (any, error) 
 	return []any{"null", base}, nil
 }
 
+// base maps s without optionality, then adds its
+// io.confluent.connect.avro.* parameters as Avro properties, last, as
+// Confluent's AvroData does.
 func (b *avroBuilder) base(s *connect.Schema) (any, error) {
+	v, err := b.baseType(s)
+	if err != nil {
+		return nil, err
+	}
+	var extra ordered
+	for _, k := range sortedKeys(s.Parameters) {
+		if strings.HasPrefix(k, avroPropPrefix) && k != avroRecordDoc && !strings.HasPrefix(k, avroFieldDoc) {
+			extra = append(extra, kv{k, s.Parameters[k]})
+		}
+	}
+	if len(extra) == 0 {
+		return v, nil
+	}
+	switch x := v.(type) {
+	case ordered:
+		return append(x, extra...), nil
+	case string:
+		if b.defined[x] {
+			return x, nil // a reference to a named type
+		}
+		return append(ordered{{"type", x}}, extra...), nil
+	}
+	return v, nil
+}
+
+func (b *avroBuilder) baseType(s *connect.Schema) (any, error) {
 	var o ordered
 	switch s.Name {
 	case connect.DecimalName:
@@ -156,12 +196,12 @@ func (b *avroBuilder) base(s *connect.Schema) (any, error) {
 	case connect.Boolean:
 		o = ordered{{"type", "boolean"}}
 	case connect.String:
-		if enum := b.enum(s); enum != nil {
+		if enum := b.enum(s); b.enhanced && enum != nil {
 			return enum, nil
 		}
 		o = ordered{{"type", "string"}}
 	case connect.Bytes:
-		if fixed := b.fixed(s); fixed != nil {
+		if fixed := b.fixed(s); b.enhanced && fixed != nil {
 			return fixed, nil
 		}
 		o = ordered{{"type", "bytes"}}
@@ -296,6 +336,9 @@ func (b *avroBuilder) record(s *connect.Schema) (any, error) {
 	if ns != "" {
 		o = append(o, kv{"namespace", ns})
 	}
+	if doc := s.Parameters[avroRecordDoc]; doc != "" {
+		o = append(o, kv{"doc", doc})
+	}
 	fields := make([]any, 0, len(s.Fields))
 	for _, f := range s.Fields {
 		ft, err := b.schema(f.Schema, true)
@@ -303,6 +346,9 @@ func (b *avroBuilder) record(s *connect.Schema) (any, error) {
 			return nil, err
 		}
 		fo := ordered{{"name", f.Name}, {"type", ft}}
+		if doc := s.Parameters[avroFieldDoc+f.Name]; doc != "" {
+			fo = append(fo, kv{"doc", doc})
+		}
 		switch {
 		case f.Schema.Default != nil:
 			d, err := avroDefaultJSON(f.Schema, f.Schema.Default, 0)
@@ -455,10 +501,14 @@ func avroToConnect(as avro.Schema, depth int) (*connect.Schema, error) {
 		if !strings.HasPrefix(x.FullName(), avroNamespace+"."+avroDefaultName) {
 			s.Name = x.FullName()
 		}
+		s.Parameters = map[string]string{}
 		if x.Doc() != "" {
-			s.Doc = x.Doc()
+			s.Parameters[avroRecordDoc] = x.Doc()
 		}
 		for _, f := range x.Fields() {
+			if f.Doc() != "" {
+				s.Parameters[avroFieldDoc+f.Name()] = f.Doc()
+			}
 			fs, err := avroToConnect(f.Type(), depth+1)
 			if err != nil {
 				return nil, err
@@ -493,6 +543,7 @@ func avroToConnect(as avro.Schema, depth int) (*connect.Schema, error) {
 		}
 	case *avro.EnumSchema:
 		s.Type = connect.String
+		s.Name = x.FullName()
 		s.Parameters = map[string]string{avroEnumParam: x.FullName()}
 		for _, sym := range x.Symbols() {
 			s.Parameters[avroEnumParam+"."+sym] = sym
@@ -573,7 +624,10 @@ func avroPrimitive(x *avro.PrimitiveSchema, s *connect.Schema) error {
 func setDecimal(s *connect.Schema, d *avro.DecimalLogicalSchema) {
 	v := int32(1)
 	*s = connect.Schema{Type: connect.Bytes, Name: connect.DecimalName, Version: &v, Parameters: map[string]string{
-		connect.DecimalScaleParam: strconv.Itoa(d.Scale()), decimalPrecision: strconv.Itoa(d.Precision())}}
+		connect.DecimalScaleParam: strconv.Itoa(d.Scale())}}
+	if d.Precision() != 64 {
+		s.Parameters[decimalPrecision] = strconv.Itoa(d.Precision())
+	}
 }
 
 // applyConnectProps applies connect.name/doc/version/parameters.
