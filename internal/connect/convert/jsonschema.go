@@ -159,23 +159,17 @@ func jsonMapSchema(s *connect.Schema, depth int) (ordered, error) {
 }
 
 func jsonStructSchema(s *connect.Schema, depth int) (ordered, error) {
+	// No "required" list: Confluent's JsonSchemaData writes none, and
+	// optionality is the oneOf with null.
 	props := ordered{}
-	var required []string
 	for i, f := range s.Fields {
 		fs, err := jsonSchemaFor(f.Schema, true, depth+1)
 		if err != nil {
 			return nil, err
 		}
 		props = append(props, kv{f.Name, append(fs, kv{"connect.index", i})})
-		if !f.Schema.Optional {
-			required = append(required, f.Name)
-		}
 	}
-	o := ordered{{"type", "object"}, {"properties", props}}
-	if len(required) > 0 {
-		o = append(o, kv{"required", required})
-	}
-	return o, nil
+	return ordered{{"type", "object"}, {"properties", props}}, nil
 }
 
 // FromConnect registers the JSON schema for s and writes v as JSON.
@@ -502,14 +496,6 @@ func jsObject(root any, o *oobj, s *connect.Schema, ctype string, depth int) err
 	if !hasProps {
 		return nil
 	}
-	required := map[string]bool{}
-	if req, ok := o.m["required"].([]any); ok {
-		for _, r := range req {
-			if rs, ok := r.(string); ok {
-				required[rs] = true
-			}
-		}
-	}
 	type fieldAt struct {
 		name  string
 		index int64
@@ -532,11 +518,6 @@ func jsObject(root any, o *oobj, s *connect.Schema, ctype string, depth int) err
 		fs, err := jsToConnect(root, props.m[f.name], depth+1)
 		if err != nil {
 			return err
-		}
-		if !required[f.name] && !fs.Optional && len(required) > 0 {
-			c := *fs
-			c.Optional = true
-			fs = &c
 		}
 		s.Fields = append(s.Fields, connect.Field{Name: f.name, Index: len(s.Fields), Schema: fs})
 	}
