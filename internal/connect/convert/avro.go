@@ -187,7 +187,7 @@ func connectToAvroValue(s *connect.Schema, as avro.Schema, v any, depth int) (an
 		}
 		branch, err := nullableBranch(u)
 		if err != nil {
-			return nil, err
+			return connectUnionToAvro(s, u, v, depth)
 		}
 		inner, err := connectToAvroValue(s, branch, v, depth+1)
 		if err != nil {
@@ -349,7 +349,7 @@ func avroValueToConnect(as avro.Schema, cs *connect.Schema, v any, depth int) (a
 	if u, ok := as.(*avro.UnionSchema); ok {
 		branch, err := nullableBranch(u)
 		if err != nil {
-			return nil, err
+			return avroUnionValueToConnect(u, cs, v, depth)
 		}
 		if m, ok := v.(map[string]any); ok && len(m) == 1 {
 			if inner, ok := m[unionBranchName(branch)]; ok {
@@ -511,4 +511,55 @@ func toInt64(v any) (int64, bool) {
 		return int64(x), true
 	}
 	return 0, false
+}
+
+// connectUnionToAvro writes the one set field of a Connect union struct
+// as the matching Avro union branch.
+func connectUnionToAvro(s *connect.Schema, u *avro.UnionSchema, v any, depth int) (any, error) {
+	st, ok := v.(*connect.Struct)
+	if !ok || s == nil || s.Name != avroUnionName {
+		return nil, dataErr("Avro union values must be io.confluent.connect.avro.Union structs")
+	}
+	for _, m := range u.Types() {
+		if m.Type() == avro.Null {
+			continue
+		}
+		f := st.Schema.Field(unionMemberField(m))
+		if f == nil || st.Values[f.Index] == nil {
+			continue
+		}
+		inner, err := connectToAvroValue(f.Schema, m, st.Values[f.Index], depth+1)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{unionBranchName(m): inner}, nil
+	}
+	return nil, nil
+}
+
+// avroUnionValueToConnect reads a general union's value (hamba gives
+// {branch name: value}) into the Connect union struct.
+func avroUnionValueToConnect(u *avro.UnionSchema, cs *connect.Schema, v any, depth int) (any, error) {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) != 1 {
+		return nil, dataErr(fmt.Sprintf("Did not find matching union field for data: %v", v))
+	}
+	for _, br := range u.Types() {
+		inner, ok := m[unionBranchName(br)]
+		if !ok || br.Type() == avro.Null {
+			continue
+		}
+		f := cs.Field(unionMemberField(br))
+		if f == nil {
+			break
+		}
+		cv, err := avroValueToConnect(br, f.Schema, inner, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		st := connect.NewStruct(cs)
+		st.Values[f.Index] = cv
+		return st, nil
+	}
+	return nil, dataErr(fmt.Sprintf("Did not find matching union field for data: %v", v))
 }

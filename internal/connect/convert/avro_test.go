@@ -188,3 +188,50 @@ func TestAvroConcurrentReads(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestAvroGeneralUnion: a union other than [null, T] reads as Confluent's
+// io.confluent.connect.avro.Union struct (one field per branch, named by
+// type or record name) and writes back as the same union.
+func TestAvroGeneralUnion(t *testing.T) {
+	text := `{"type":"record","name":"R","fields":[{"name":"u","type":["null","string","int",{"type":"record","name":"P","fields":[{"name":"x","type":"long"}]}]}]}`
+	as := avro.MustParse(text)
+	cs, err := AvroToConnectSchema(as)
+	if err != nil {
+		t.Fatal(err)
+	}
+	us := cs.Field("u").Schema
+	if us.Name != "io.confluent.connect.avro.Union" || !us.Optional || len(us.Fields) != 3 || us.Fields[0].Name != "string" || us.Fields[2].Name != "P" {
+		t.Fatalf("union schema %+v", us)
+	}
+	for _, in := range []map[string]any{{"u": map[string]any{"int": 7}}, {"u": map[string]any{"P": map[string]any{"x": int64(3)}}}, {"u": nil}} {
+		raw, err := avro.Marshal(as, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out any
+		if err := avro.Unmarshal(as, raw, &out); err != nil {
+			t.Fatal(err)
+		}
+		v, err := avroValueToConnect(as, cs, out, 0)
+		if err != nil {
+			t.Fatalf("%v: %v", in, err)
+		}
+		// And back through the Connect schema's own Avro mapping.
+		back, _, err := ConnectToAvroSchema(cs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bs, err := avro.ParseWithCache(back, "", &avro.SchemaCache{})
+		if err != nil {
+			t.Fatalf("%v\n%s", err, back)
+		}
+		gv, err := connectToAvroValue(cs, bs, v, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw2, err := avro.Marshal(bs, gv)
+		if err != nil || string(raw2) != string(raw) {
+			t.Fatalf("%v: rewritten %x, original %x (%v)", in, raw2, raw, err)
+		}
+	}
+}

@@ -111,6 +111,9 @@ func (b *avroBuilder) schema(s *connect.Schema, withOptional bool) (any, error) 
 	if b.depth > maxDepth {
 		return nil, dataErr("Schema nesting too deep")
 	}
+	if s.Type == connect.StructT && s.Name == avroUnionName {
+		return b.unionSchema(s)
+	}
 	base, err := b.base(s)
 	if err != nil {
 		return nil, err
@@ -558,7 +561,7 @@ func avroToConnect(as avro.Schema, depth int) (*connect.Schema, error) {
 	case *avro.UnionSchema:
 		inner, err := nullableBranch(x)
 		if err != nil {
-			return nil, err
+			return avroUnionToConnect(x, depth)
 		}
 		opt, err := avroToConnect(inner, depth+1)
 		if err != nil {
@@ -734,3 +737,62 @@ func abs(x int32) int32 {
 
 // sortStrings is sort.Strings, kept local for map key order.
 func sortStrings(s []string) { sort.Strings(s) }
+
+// avroUnionName is the Connect struct Confluent's AvroData reads a
+// general Avro union as: one optional field per branch, named after the
+// branch (a record's or enum's simple name, else the Avro type name),
+// exactly one of them set.
+const avroUnionName = "io.confluent.connect.avro.Union"
+
+func unionMemberField(as avro.Schema) string {
+	if ref, ok := as.(*avro.RefSchema); ok {
+		as = ref.Schema()
+	}
+	switch x := as.(type) {
+	case *avro.RecordSchema:
+		return x.Name()
+	case *avro.EnumSchema:
+		return x.Name()
+	}
+	return string(as.Type())
+}
+
+func avroUnionToConnect(u *avro.UnionSchema, depth int) (*connect.Schema, error) {
+	s := &connect.Schema{Type: connect.StructT, Name: avroUnionName}
+	for _, m := range u.Types() {
+		if m.Type() == avro.Null {
+			s.Optional = true
+			continue
+		}
+		fs, err := avroToConnect(m, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		name := unionMemberField(m)
+		if s.Field(name) != nil {
+			return nil, dataErr("Multiple union schemas map to the Connect union field name")
+		}
+		c := *fs
+		c.Optional = true
+		s.Fields = append(s.Fields, connect.Field{Name: name, Index: len(s.Fields), Schema: &c})
+	}
+	return s, nil
+}
+
+// unionSchema writes a Connect union struct back as an Avro union.
+func (b *avroBuilder) unionSchema(s *connect.Schema) (any, error) {
+	var branches []any
+	if s.Optional {
+		branches = append(branches, "null")
+	}
+	for _, f := range s.Fields {
+		fs := *f.Schema
+		fs.Optional = false
+		br, err := b.schema(&fs, false)
+		if err != nil {
+			return nil, err
+		}
+		branches = append(branches, br)
+	}
+	return branches, nil
+}
