@@ -235,3 +235,22 @@ func TestAvroGeneralUnion(t *testing.T) {
 		}
 	}
 }
+
+func TestRegistryConfig(t *testing.T) {
+	c, err := parseRegistryConfig(map[string]string{"schema.registry.url": "http://u:p@h:1,http://h2:2",
+		"value.subject.name.strategy": "RecordNameStrategy"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.User != "u" || c.Password != "p" || c.URLs[0] != "http://h:1" || len(c.URLs) != 2 || c.SubjectStrategy != RecordNameStrategy || !c.AutoRegister {
+		t.Fatalf("%+v", c)
+	}
+	c, err = parseRegistryConfig(map[string]string{"schema.registry.url": "http://h:1", "basic.auth.credentials.source": "USER_INFO",
+		"schema.registry.basic.auth.user.info": "a:b:c"}, true)
+	if err != nil || c.User != "a" || c.Password != "b:c" || c.SubjectStrategy != TopicNameStrategy {
+		t.Fatalf("%+v %v", c, err)
+	}
+	if _, err := parseRegistryConfig(map[string]string{"schema.registry.url": "http://h:1", "key.subject.name.strategy": "com.example.Mine"}, true); err == nil {
+		t.Fatal("unknown strategy accepted")
+	}
+}

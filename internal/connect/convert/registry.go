@@ -120,6 +120,9 @@ func parseRegistryConfig(props map[string]string, isKey bool) (RegistryConfig, e
 	if isKey {
 		c.SubjectStrategy = parsed[KeySubjectStrategyConfig].(string)
 	}
+	if !strings.Contains(c.SubjectStrategy, ".") {
+		c.SubjectStrategy = "io.confluent.kafka.serializers.subject." + c.SubjectStrategy
+	}
 	switch parsed[BasicAuthSourceConfig].(string) {
 	case "USER_INFO":
 		info, _ := parsed[BasicAuthUserInfoConfig].(string)
