@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/samsa-streaming/samsa/connect"
@@ -81,6 +82,11 @@ func converterTypeDef() *connect.ConfigDef {
 // JSONConverter is org.apache.kafka.connect.json.JsonConverter.
 type JSONConverter struct {
 	cfg JSONConfig
+
+	mu      sync.Mutex
+	schemas map[*connect.Schema][]byte // schema JSON by schema, bounded by schemas.cache.size
+	// parsedSchemas maps schema JSON text to the schema read from it.
+	parsedSchemas map[string]*connect.Schema
 }
 
 // NewJSONConverter returns a converter with cfg (no Configure needed).
@@ -120,7 +126,7 @@ func (c *JSONConverter) FromConnect(topic string, headers []connect.Header, s *c
 	var err error
 	if c.cfg.SchemasEnable {
 		b = append(b, `{"schema":`...)
-		if b, err = c.appendSchema(b, s); err != nil {
+		if b, err = c.appendCachedSchema(b, s); err != nil {
 			return nil, err
 		}
 		b = append(b, `,"payload":`...)
@@ -135,6 +141,31 @@ func (c *JSONConverter) FromConnect(topic string, headers []connect.Header, s *c
 }
 
 const maxDepth = 200
+
+// appendCachedSchema appends s's JSON form, cached per schema (schemas
+// are immutable once built).
+func (c *JSONConverter) appendCachedSchema(b []byte, s *connect.Schema) ([]byte, error) {
+	if s == nil || c.cfg.SchemasCacheSize <= 0 {
+		return c.appendSchema(b, s)
+	}
+	c.mu.Lock()
+	cached, ok := c.schemas[s]
+	c.mu.Unlock()
+	if ok {
+		return append(b, cached...), nil
+	}
+	text, err := c.appendSchema(nil, s)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.schemas == nil || len(c.schemas) >= c.cfg.SchemasCacheSize {
+		c.schemas = map[*connect.Schema][]byte{}
+	}
+	c.schemas[s] = text
+	c.mu.Unlock()
+	return append(b, text...), nil
+}
 
 // appendSchema writes Java's JSON schema form: type, items | keys,values |
 // fields, optional, name, version, doc, parameters, default.

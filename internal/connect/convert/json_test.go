@@ -237,9 +237,25 @@ func FuzzJSONToConnect(f *testing.F) {
 	f.Add([]byte(`{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"a"}]},"payload":{"a":1}}`), true)
 	f.Add([]byte(`{"schema":{"type":"map","keys":{"type":"int8"},"values":{"type":"bytes","name":"org.apache.kafka.connect.data.Decimal","parameters":{"scale":"2"}}},"payload":[[1,"AJw="]]}`), true)
 	f.Add([]byte(`[1,2.5,{"a":null}]`), false)
+	cached := NewJSONConverter(JSONConfig{SchemasEnable: true, SchemasCacheSize: 4, ReplaceNullWithDefault: true})
 	f.Fuzz(func(t *testing.T, data []byte, schemas bool) {
 		c := NewJSONConverter(JSONConfig{SchemasEnable: schemas, ReplaceNullWithDefault: true})
 		s, v, err := c.ToConnect("t", nil, data)
+		if schemas {
+			// The schema-cache fast path reads exactly what the general
+			// path reads.
+			s2, v2, err2 := cached.ToConnect("t", nil, data)
+			if (err == nil) != (err2 == nil) {
+				t.Fatalf("cached path error %v, general %v", err2, err)
+			}
+			if err == nil {
+				a, errA := c.FromConnect("t", nil, s, v)
+				b, errB := c.FromConnect("t", nil, s2, v2)
+				if (errA == nil) != (errB == nil) || (errA == nil && string(a) != string(b)) {
+					t.Fatalf("cached path read %s, general %s", b, a)
+				}
+			}
+		}
 		if err != nil {
 			var de *DataException
 			if !errors.As(err, &de) {

@@ -20,6 +20,11 @@ func (c *JSONConverter) ToConnect(topic string, headers []connect.Header, data [
 	if data == nil {
 		return nil, nil, nil
 	}
+	if c.cfg.SchemasEnable && c.cfg.SchemasCacheSize > 0 {
+		if s, v, ok, err := c.toConnectCached(data); ok {
+			return s, v, err
+		}
+	}
 	root, missing, err := parseJSON(data)
 	if err != nil {
 		return nil, nil, dataErrCause("Converting byte[] to Kafka Connect data failed due to serialization error: ", err)
@@ -46,6 +51,49 @@ func (c *JSONConverter) ToConnect(topic string, headers []connect.Header, data [
 		return nil, nil, err
 	}
 	return s, v, nil
+}
+
+// toConnectCached is the fast path for an envelope whose schema text was
+// seen before: the schema is not parsed again. ok is false when data is
+// not a plain two-member envelope, and the general path then decides.
+func (c *JSONConverter) toConnectCached(data []byte) (*connect.Schema, any, bool, error) {
+	var env map[string]json.RawMessage
+	if err := json.Unmarshal(data, &env); err != nil || len(env) != 2 {
+		return nil, nil, false, nil
+	}
+	rawSchema, hasS := env["schema"]
+	rawPayload, hasP := env["payload"]
+	if !hasS || !hasP {
+		return nil, nil, false, nil
+	}
+	key := string(rawSchema)
+	c.mu.Lock()
+	s, cached := c.parsedSchemas[key]
+	c.mu.Unlock()
+	if !cached {
+		node, _, err := parseJSON(rawSchema)
+		if err != nil {
+			return nil, nil, false, nil
+		}
+		if s, err = c.asConnectSchema(node, 0); err != nil {
+			return nil, nil, true, err
+		}
+		c.mu.Lock()
+		if c.parsedSchemas == nil || len(c.parsedSchemas) >= c.cfg.SchemasCacheSize {
+			c.parsedSchemas = map[string]*connect.Schema{}
+		}
+		c.parsedSchemas[key] = s
+		c.mu.Unlock()
+	}
+	payload, _, err := parseJSON(rawPayload)
+	if err != nil {
+		return nil, nil, false, nil
+	}
+	v, err := c.toConnect(s, payload, 0)
+	if err != nil {
+		return nil, nil, true, err
+	}
+	return s, v, true, nil
 }
 
 // parseJSON reads the first JSON value of data (Jackson ignores trailing
