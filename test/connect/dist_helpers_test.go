@@ -3,8 +3,10 @@ package connect
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -129,7 +131,7 @@ func distSamsaProps(cfg javaWorkerConfig) map[string]string {
 
 // distStartSamsa starts one `samsa connect worker.properties` per props
 // at once and waits until each answers GET / and takes writes.
-func distStartSamsa(t *testing.T, props ...map[string]string) []*distSamsa {
+func distStartSamsa(t testing.TB, props ...map[string]string) []*distSamsa {
 	t.Helper()
 	bin := clustertest.Binary(t)
 	ws := make([]*distSamsa, len(props))
@@ -149,7 +151,7 @@ func distStartSamsa(t *testing.T, props ...map[string]string) []*distSamsa {
 
 // distLaunchSamsa starts one worker with its files in dir and does not
 // wait for it; it is killed when the test ends.
-func distLaunchSamsa(t *testing.T, bin, dir string, props map[string]string) *distSamsa {
+func distLaunchSamsa(t testing.TB, bin, dir string, props map[string]string) *distSamsa {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -190,11 +192,11 @@ func distLaunchSamsa(t *testing.T, bin, dir string, props map[string]string) *di
 
 // distPost sends a write, retrying the 409 answered while the group
 // rebalances, and fails unless the final status is want.
-func distPost(t *testing.T, method, url, body string, want int) javaAnswer {
+func distPost(t testing.TB, method, url, body string, want int) javaAnswer {
 	t.Helper()
 	var a javaAnswer
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
-		if a = javaCall(t, method, url, body); a.Status != http.StatusConflict || want == http.StatusConflict {
+		if a = distCall(t, method, url, body); a.Status != http.StatusConflict || want == http.StatusConflict {
 			break
 		}
 	}
@@ -254,4 +256,113 @@ func distProcStat(pid int) (cpu time.Duration, rss int64, err error) {
 	}
 	const hz = 100 // USER_HZ on Linux
 	return time.Duration(ut+st) * time.Second / hz, pages * int64(os.Getpagesize()), nil
+}
+
+// distCall sends one request with a JSON body (none when body is "");
+// javaCall for benchmarks too.
+func distCall(t testing.TB, method, url, body string) javaAnswer {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := javaAnswer{Status: resp.StatusCode, Body: b}
+	if len(bytes.TrimSpace(b)) > 0 {
+		_ = json.Unmarshal(b, &a.JSON)
+	}
+	return a
+}
+
+// distWaitFor polls a GET until ok accepts the answer (javaWaitFor for
+// benchmarks too).
+func distWaitFor(t testing.TB, url string, timeout time.Duration, ok func(javaAnswer) bool) javaAnswer {
+	t.Helper()
+	var last javaAnswer
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+		if last = distCall(t, http.MethodGet, url, ""); ok(last) {
+			return last
+		}
+	}
+	t.Fatalf("GET %s: condition not met within %s; last answer %d %s", url, timeout, last.Status, last.Body)
+	return last
+}
+
+// distStartJava starts one Java Connect 4.4.0 worker for a benchmark (the
+// java_* helpers take a *testing.T) and waits until it is ready.
+func distStartJava(t testing.TB, cfg javaWorkerConfig) *javaWorker {
+	t.Helper()
+	java, err := exec.LookPath("java")
+	if err != nil {
+		t.Fatalf("java: %v", err)
+	}
+	libs := os.Getenv("SAMSA_CONNECT_JAVA_LIBS")
+	if libs == "" {
+		mod, err := exec.Command("go", "env", "GOMOD").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		libs = filepath.Join(filepath.Dir(strings.TrimSpace(string(mod))), ".cache", "connect", "libs")
+	}
+	if _, err := os.Stat(filepath.Join(libs, "connect-runtime-4.4.0.jar")); err != nil {
+		t.Fatalf("Kafka Connect 4.4.0's class path (make deps-connect-java): %v", err)
+	}
+	dir := t.TempDir()
+	log4j := filepath.Join(dir, "log4j2.properties")
+	if err := os.WriteFile(log4j, []byte(javaLog4j), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	port, err := javaFreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	props := filepath.Join(dir, "worker.properties")
+	if err := os.WriteFile(props, []byte(cfg.properties(port)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w := &javaWorker{URL: fmt.Sprintf("http://127.0.0.1:%d", port), ID: fmt.Sprintf("127.0.0.1:%d", port),
+		Stdout: filepath.Join(dir, "stdout.txt"), LogPath: filepath.Join(dir, "worker.log"), exited: make(chan struct{})}
+	out, err := os.Create(w.Stdout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	logf, err := os.Create(w.LogPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	w.cmd = exec.Command(java, "-Xms64m", "-Xmx512m", "-XX:+UseSerialGC", "-Dlog4j2.configurationFile="+log4j,
+		"-cp", filepath.Join(libs, "*"), "org.apache.kafka.connect.cli.ConnectDistributed", props)
+	w.cmd.Stdout, w.cmd.Stderr = out, logf
+	w.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := w.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { // ends when the process exits
+		_ = w.cmd.Wait()
+		close(w.exited)
+	}()
+	t.Cleanup(w.Kill)
+	if err := w.waitReady(); err != nil {
+		t.Fatalf("java connect worker: %v\n%s", err, javaTail(w.LogPath, 8<<10))
+	}
+	return w
 }
