@@ -109,6 +109,18 @@ func distVerifiableBounce(t *testing.T, ws []distWorker, topic string) verifiabl
 			t.Fatalf("GET %s/connectors: %d %s", w.RESTURL(), l.Status, l.Body)
 		}
 	}
+	// Samsa's workers log each write they forward: one of the two POSTs
+	// went through a follower.
+	forwarded, logged := 0, false
+	for _, w := range ws {
+		if l, ok := w.(interface{ Log() string }); ok {
+			logged = true
+			forwarded += strings.Count(l.Log(), `"forwarding request to the leader" method=POST path=/connectors leader=`)
+		}
+	}
+	if logged && forwarded == 0 {
+		t.Fatal("no worker forwarded a POST /connectors to the leader")
+	}
 	// A duplicate sent to any worker is refused by the leader.
 	for _, w := range ws {
 		distPost(t, http.MethodPost, w.RESTURL()+"/connectors", `{"name":"vsrc","config":{"connector.class":"org.apache.kafka.connect.tools.VerifiableSourceConnector","topic":"`+topic+`"}}`, http.StatusConflict)

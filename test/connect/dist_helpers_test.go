@@ -77,6 +77,12 @@ func (w *distSamsa) Stop() {
 	}
 }
 
+// Log returns the worker's log (its stderr) so far.
+func (w *distSamsa) Log() string {
+	b, _ := os.ReadFile(w.logPath)
+	return string(b)
+}
+
 // Lines returns the JSON-object lines of the worker's stdout.
 func (w *distSamsa) Lines(t *testing.T) []string {
 	t.Helper()
