@@ -329,9 +329,12 @@ func (s *sourceRun) convert(r *pub.Record) (*kgo.Record, error) {
 		kr.Context = context.WithValue(context.Background(), explicitPartition{}, r.Partition)
 	}
 	s.mu.Lock()
+	seen := s.topics[r.Topic]
 	s.topics[r.Topic] = true
 	s.mu.Unlock()
-	s.w.states.topicUsed(s.tr.id.Connector, r.Topic)
+	if !seen {
+		s.w.states.topicUsed(s.tr.id.Connector, r.Topic)
+	}
 	return kr, nil
 }
 
