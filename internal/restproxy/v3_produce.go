@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -31,6 +32,14 @@ type v3Data struct {
 	SchemaID            *jInt32         `json:"schema_id"`
 	SchemaVersion       *jInt32         `json:"schema_version"`
 	Schema              string          `json:"schema"`
+
+	// Set by the streaming scanner (v3_scan.go): text is Data's string
+	// when Data is a plain JSON string, and aliased says Data is in a
+	// buffer the stream reuses.
+	text      []byte
+	aliased   bool
+	unchecked bool   // text is only known to end the string (v3_scan.go)
+	decoded   []byte // BINARY data decoded by the scanner
 }
 
 // v3Header is a record header; its value is base64.
@@ -130,13 +139,13 @@ func (a *v3) encodeData(ctx context.Context, topic string, isKey bool, d *v3Data
 	typ := strings.ToUpper(d.Type)
 	if typ == "" {
 		if d.SchemaID != nil || d.SchemaVersion != nil || d.Schema != "" || d.Subject != "" || d.SubjectNameStrategy != "" {
-			return a.encodeSchema(ctx, topic, isKey, "", d)
+			return a.encodeSchema(ctx, topic, isKey, "", d.owned())
 		}
 		typ = "JSON"
 	}
 	switch typ {
 	case "AVRO", "JSONSCHEMA", "PROTOBUF":
-		return a.encodeSchema(ctx, topic, isKey, typ, d)
+		return a.encodeSchema(ctx, topic, isKey, typ, d.owned())
 	case "BINARY", "JSON", "STRING":
 	default:
 		return nil, nil, apiErr(400, 400, "%s: unknown type %q (BINARY, JSON, STRING, AVRO, JSONSCHEMA, PROTOBUF)", what, d.Type)
@@ -144,30 +153,54 @@ func (a *v3) encodeData(ctx context.Context, topic string, isKey bool, d *v3Data
 	if len(d.Data) == 0 || string(d.Data) == "null" {
 		return nil, nil, nil
 	}
-	b, err := plainData(typ, what, d.Data)
+	b, err := plainData(typ, what, d)
 	if err != nil {
 		return nil, nil, err
 	}
 	return b, &dataInfo{Type: typ, Size: len(b)}, nil
 }
 
-// plainData is the bytes of BINARY (base64), JSON or STRING data.
-func plainData(typ, what string, data json.RawMessage) ([]byte, error) {
-	if typ == "JSON" {
-		return v3Compact(data), nil
+// owned is d with Data in memory of its own.
+func (d *v3Data) owned() *v3Data {
+	if !d.aliased {
+		return d
 	}
-	var s string
-	if err := json.Unmarshal(data, &s); err != nil {
-		return nil, apiErr(400, 400, "%s: %s data must be a JSON string", what, typ)
+	c := *d
+	c.Data, c.text, c.aliased, c.decoded = bytes.Clone(d.Data), nil, false, nil
+	return &c
+}
+
+// plainData is the bytes of BINARY (base64), JSON or STRING data.
+func plainData(typ, what string, d *v3Data) ([]byte, error) {
+	if typ == "JSON" {
+		b := v3Compact(d.Data)
+		if d.aliased && len(b) > 0 && &b[0] == &d.Data[0] {
+			b = bytes.Clone(b)
+		}
+		return b, nil
+	}
+	if typ == "BINARY" && d.decoded != nil {
+		return d.decoded, nil
+	}
+	text := d.text
+	if text == nil {
+		var s string
+		if err := json.Unmarshal(d.Data, &s); err != nil {
+			return nil, apiErr(400, 400, "%s: %s data must be a JSON string", what, typ)
+		}
+		text = []byte(s)
+	} else if typ == "STRING" {
+		text = bytes.Clone(text)
 	}
 	if typ == "STRING" {
-		return []byte(s), nil
+		return text, nil
 	}
-	b, err := base64.StdEncoding.DecodeString(s)
+	b := make([]byte, base64.StdEncoding.DecodedLen(len(text)))
+	n, err := base64.StdEncoding.Decode(b, text)
 	if err != nil {
 		return nil, apiErr(400, 400, "%s: data is not base64: %v", what, err)
 	}
-	return b, nil
+	return b[:n], nil
 }
 
 // v3Time is a timestamp as Confluent's v3 writes it.
@@ -232,13 +265,16 @@ func produceError(err error) *apiError {
 }
 
 // inFlight bounds the records a streaming request has produced and not
-// yet reported.
-const inFlight = 1024
+// yet reported (the producer's own buffer bounds them all).
+const inFlight = 4096
 
-// pendingReport is a report to write once its record is acknowledged.
+// pendingReport is a report to write once its record is acknowledged:
+// rec (with kinfo and vinfo) or err.
 type pendingReport struct {
-	done   chan struct{}
-	report any // *okReport or *failReport
+	done         chan struct{}
+	rec          *kgo.Record
+	kinfo, vinfo *dataInfo
+	err          error
 }
 
 // recordLimiter fails reading past max bytes since the last reset: one
@@ -309,19 +345,21 @@ func decodeRecord(dec *json.Decoder, lim *recordLimiter, rc *http.ResponseContro
 // produce is POST .../records: one delivery report per record of the body,
 // in order. Errors before the first record (cluster, topic, the first
 // record itself) are the answer's status; after it, each report has its
-// own error_code over a 200.
+// own error_code over a 200. Records are decoded (recordStream), produced
+// and reported (writeReports) as they come, without waiting for one
+// another.
 func (a *v3) produce(w http.ResponseWriter, r *http.Request) error {
 	pt, err := a.target(r)
 	if err != nil {
 		return err
 	}
 	ctx := r.Context()
-	lim := &recordLimiter{r: r.Body, max: a.s.cfg.MaxRequestBytes}
-	dec := json.NewDecoder(lim)
 	rc := http.NewResponseController(w)
 	_ = rc.EnableFullDuplex() // reports go out while records come in (HTTP/1)
 	defer clearDeadlines(rc)
-	rec, _, err := decodeRecord(dec, lim, rc)
+	st := newRecordStream(r.Body, rc, a.s.cfg.MaxRequestBytes)
+	var rec v3Record
+	_, err = st.next(&rec)
 	if errors.Is(err, io.EOF) {
 		return apiErr(400, 400, "request body: no record")
 	}
@@ -340,11 +378,12 @@ func (a *v3) produce(w http.ResponseWriter, r *http.Request) error {
 	wg.Add(1)
 	go func() { // owned: ends when queue is closed and drained
 		defer wg.Done()
-		writeReports(w, rc, queue)
+		writeReports(w, rc, pt, queue)
 	}()
-	a.send(ctx, pt, queue, kr, kinfo, vinfo)
+	snd := &sender{a: a, ctx: ctx, queue: queue, pool: &st.pool}
+	snd.send(st.now, kr, kinfo, vinfo)
 	for {
-		rec, fatal, err := decodeRecord(dec, lim, rc)
+		fatal, err := st.next(&rec)
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -360,8 +399,9 @@ func (a *v3) produce(w http.ResponseWriter, r *http.Request) error {
 			queue <- v3Failed(err)
 			continue
 		}
-		a.send(ctx, pt, queue, kr, kinfo, vinfo)
+		snd.send(st.now, kr, kinfo, vinfo)
 	}
+	snd.close()
 	close(queue)
 	wg.Wait()
 	return nil
@@ -369,50 +409,117 @@ func (a *v3) produce(w http.ResponseWriter, r *http.Request) error {
 
 // failed is the pending report of a record that was not produced.
 func v3Failed(err error) *pendingReport {
-	p := &pendingReport{done: make(chan struct{}), report: errReport(err)}
+	p := &pendingReport{done: make(chan struct{}), err: err}
 	close(p.done)
 	return p
 }
 
-// send produces kr and queues its report (blocking while inFlight reports
-// wait).
-func (a *v3) send(ctx context.Context, pt produceTarget, queue chan<- *pendingReport, kr *kgo.Record, kinfo, vinfo *dataInfo) {
-	p := &pendingReport{done: make(chan struct{})}
-	queue <- p
-	cancel := withDeadline(kr)
-	a.s.producer.Produce(ctx, kr, func(r *kgo.Record, err error) {
-		cancel()
-		if err != nil {
-			p.report = errReport(err)
-		} else {
-			p.report = v3Report(pt, r, kinfo, vinfo)
+// windowSpan is how long the records of a stream share one deadline.
+const windowSpan = 10 * time.Millisecond
+
+// deadlineWindow is the context, with deadline produceWait, of the records
+// a stream sends within windowSpan: one timer for them all, not one each.
+// It is canceled once the window is over and its records are done.
+type deadlineWindow struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	until  time.Time
+	refs   atomic.Int64 // records not done, +1 while the window is open
+}
+
+func (dw *deadlineWindow) release() {
+	if dw.refs.Add(-1) == 0 {
+		dw.cancel()
+	}
+}
+
+// sender produces the records of one stream and queues their reports.
+type sender struct {
+	a     *v3
+	ctx   context.Context
+	queue chan<- *pendingReport
+	pool  *valuePool // takes the values back once produced
+	win   *deadlineWindow
+}
+
+// window is the deadline window of a record sent now, holding a
+// reference for it.
+func (s *sender) window(now time.Time) *deadlineWindow {
+	if s.win == nil || now.After(s.win.until) {
+		if s.win != nil {
+			s.win.release()
 		}
+		ctx, cancel := context.WithTimeout(s.ctx, produceWait)
+		s.win = &deadlineWindow{ctx: ctx, cancel: cancel, until: now.Add(windowSpan)}
+		s.win.refs.Store(1)
+	}
+	s.win.refs.Add(1)
+	return s.win
+}
+
+// close closes the open window.
+func (s *sender) close() {
+	if s.win != nil {
+		s.win.release()
+		s.win = nil
+	}
+}
+
+// send produces kr, which the stream asked for at now, and queues its
+// report (blocking while inFlight reports wait).
+func (s *sender) send(now time.Time, kr *kgo.Record, kinfo, vinfo *dataInfo) {
+	p := &pendingReport{done: make(chan struct{}), kinfo: kinfo, vinfo: vinfo}
+	s.queue <- p
+	dw := s.window(now)
+	if explicit(kr) {
+		withExplicitPartition(dw.ctx, kr)
+	} else {
+		kr.Context = dw.ctx
+	}
+	s.a.s.producer.Produce(s.ctx, kr, func(r *kgo.Record, err error) {
+		dw.release()
+		s.pool.put(r.Value) // the report needs the record's offset only
+		r.Value = nil
+		p.rec, p.err = r, err
 		close(p.done)
 	})
 }
 
+// reportFlushBytes is how many bytes of reports are written at once, at
+// most, when more are ready.
+const reportFlushBytes = 32 << 10
+
 // writeReports writes each report when its record is done, in order,
-// flushing when no more is ready. After a write fails (the client left),
-// it only drains.
-func writeReports(w io.Writer, rc *http.ResponseController, queue <-chan *pendingReport) {
-	enc := json.NewEncoder(w)
+// flushing when the next is not done yet or none is queued. After a write
+// fails (the client left), it only drains.
+func writeReports(w io.Writer, rc *http.ResponseController, pt produceTarget, queue <-chan *pendingReport) {
+	var buf []byte
 	broken := false
-	for p := range queue {
-		<-p.done
-		if broken {
-			continue
-		}
-		_ = rc.SetWriteDeadline(time.Now().Add(recordTimeout))
-		if err := enc.Encode(p.report); err != nil {
-			broken = true
-			continue
-		}
-		if len(queue) == 0 {
-			if err := rc.Flush(); err != nil {
+	flush := func() {
+		if !broken && len(buf) > 0 {
+			_ = rc.SetWriteDeadline(time.Now().Add(recordTimeout))
+			if _, err := w.Write(buf); err != nil || rc.Flush() != nil {
 				broken = true
 			}
 		}
+		buf = buf[:0]
 	}
+	for p := range queue {
+		select {
+		case <-p.done:
+		default:
+			flush()
+			<-p.done
+		}
+		if broken {
+			continue
+		}
+		buf = appendReport(buf, pt, p)
+		if len(buf) >= reportFlushBytes || len(queue) == 0 {
+			flush()
+		}
+	}
+	flush()
 }
 
 // produceBatch is POST .../records:batch: {"entries":[{"id",...}]} answers
