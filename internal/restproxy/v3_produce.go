@@ -494,6 +494,7 @@ const reportFlushBytes = 32 << 10
 // fails (the client left), it only drains.
 func writeReports(w io.Writer, rc *http.ResponseController, pt produceTarget, queue <-chan *pendingReport) {
 	var buf []byte
+	var tc timeCache
 	broken := false
 	flush := func() {
 		if !broken && len(buf) > 0 {
@@ -514,7 +515,7 @@ func writeReports(w io.Writer, rc *http.ResponseController, pt produceTarget, qu
 		if broken {
 			continue
 		}
-		buf = appendReport(buf, pt, p)
+		buf = appendReport(buf, pt, p, &tc)
 		if len(buf) >= reportFlushBytes || len(queue) == 0 {
 			flush()
 		}

@@ -109,14 +109,16 @@ func TestAppendReport(t *testing.T) {
 	id := int32(7)
 	pt := produceTarget{cid: "Ab-_1<&>", topic: "t.1"}
 	rec := &kgo.Record{Partition: 3, Offset: 1234567, Timestamp: time.UnixMilli(1700000000123)}
+	var tc timeCache
 	infos := []*dataInfo{nil, {Type: "BINARY", Size: 12},
 		{Type: "AVRO", Size: 5, Subject: "s\u2028\"x\"", SchemaID: &id, SchemaVersion: 2}}
-	for _, k := range infos {
+	for i, k := range infos {
 		for _, v := range infos {
+			rec.Timestamp = rec.Timestamp.Add(time.Duration(i) * 700 * time.Microsecond)
 			p := &pendingReport{rec: rec, kinfo: k, vinfo: v}
 			var want bytes.Buffer
 			json.NewEncoder(&want).Encode(v3Report(pt, rec, k, v))
-			if got := appendReport(nil, pt, p); string(got) != want.String() {
+			if got := appendReport(nil, pt, p, &tc); string(got) != want.String() {
 				t.Fatalf("report\n%s\nwant\n%s", got, want.String())
 			}
 		}
@@ -124,7 +126,7 @@ func TestAppendReport(t *testing.T) {
 	p := &pendingReport{err: apiErr(400, 400, "bad <record>")}
 	var want bytes.Buffer
 	json.NewEncoder(&want).Encode(errReport(p.err))
-	if got := appendReport(nil, pt, p); string(got) != want.String() {
+	if got := appendReport(nil, pt, p, &tc); string(got) != want.String() {
 		t.Fatalf("report\n%s\nwant\n%s", got, want.String())
 	}
 }

@@ -109,7 +109,7 @@ func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // appendReport appends p's report and a newline, as json.Encoder writes
 // an *okReport or a *failReport, without reflection for the former.
-func appendReport(b []byte, pt produceTarget, p *pendingReport) []byte {
+func appendReport(b []byte, pt produceTarget, p *pendingReport, tc *timeCache) []byte {
 	if p.err != nil {
 		out, _ := json.Marshal(errReport(p.err))
 		return append(append(b, out...), '\n')
@@ -124,7 +124,7 @@ func appendReport(b []byte, pt produceTarget, p *pendingReport) []byte {
 	b = append(b, `,"offset":`...)
 	b = strconv.AppendInt(b, r.Offset, 10)
 	b = append(b, `,"timestamp":`...)
-	b = appendJSONString(b, v3Time(r.Timestamp))
+	b = tc.appendTime(b, r.Timestamp)
 	b = append(b, `,"key":`...)
 	b = appendInfo(b, p.kinfo)
 	b = append(b, `,"value":`...)
@@ -168,4 +168,20 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
+}
+
+// timeCache is the last timestamp a stream's reports wrote, quoted: the
+// records acknowledged together mostly share their millisecond.
+type timeCache struct {
+	ms   int64
+	text []byte
+}
+
+// appendTime appends t as v3Time writes it, quoted.
+func (c *timeCache) appendTime(b []byte, t time.Time) []byte {
+	if ms := t.UnixMilli(); c.text == nil || ms != c.ms {
+		c.ms = ms
+		c.text = appendJSONString(c.text[:0], v3Time(t))
+	}
+	return append(b, c.text...)
 }
