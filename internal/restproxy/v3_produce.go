@@ -39,6 +39,7 @@ type v3Data struct {
 	text      []byte
 	aliased   bool
 	unchecked bool   // text is only known to end the string (v3_scan.go)
+	compact   bool   // Data has no whitespace between tokens
 	decoded   []byte // BINARY data decoded by the scanner
 }
 
@@ -166,14 +167,17 @@ func (d *v3Data) owned() *v3Data {
 		return d
 	}
 	c := *d
-	c.Data, c.text, c.aliased, c.decoded = bytes.Clone(d.Data), nil, false, nil
+	c.Data, c.text, c.aliased, c.decoded, c.compact = bytes.Clone(d.Data), nil, false, nil, false
 	return &c
 }
 
 // plainData is the bytes of BINARY (base64), JSON or STRING data.
 func plainData(typ, what string, d *v3Data) ([]byte, error) {
 	if typ == "JSON" {
-		b := v3Compact(d.Data)
+		b := d.Data
+		if !d.compact {
+			b = v3Compact(d.Data)
+		}
 		if d.aliased && len(b) > 0 && &b[0] == &d.Data[0] {
 			b = bytes.Clone(b)
 		}

@@ -35,9 +35,10 @@ const maxScanDepth = 256
 
 // recScanner decodes one record from b.
 type recScanner struct {
-	b    []byte
-	i    int
-	pool *valuePool
+	b     []byte
+	i     int
+	pool  *valuePool
+	sawWS bool // ws skipped some
 }
 
 // scanRecord decodes the record that starts at b[0] (a '{') into rec,
@@ -84,6 +85,7 @@ func (s *recScanner) ws() error {
 	for ; s.i < len(s.b); s.i++ {
 		switch s.b[s.i] {
 		case ' ', '\t', '\n', '\r':
+			s.sawWS = true
 		default:
 			return nil
 		}
@@ -498,9 +500,12 @@ func (s *recScanner) typeName() (string, error) {
 
 // dataValue reads any JSON value as d.Data, and the text of a plain
 // string: of a string without escapes it only finds the end, and leaves
-// the rest to checkText.
+// the rest to checkText. Data without whitespace between its tokens is
+// marked compact.
 func (s *recScanner) dataValue(d *v3Data) error {
 	start := s.i
+	s.sawWS = false
+	defer func() { d.compact = !s.sawWS }()
 	if s.b[s.i] == '"' {
 		q := bytes.IndexByte(s.b[start+1:], '"')
 		if q < 0 {

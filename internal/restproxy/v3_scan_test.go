@@ -96,7 +96,10 @@ func checkScan(t *testing.T, b []byte) bool {
 		if d.unchecked {
 			t.Fatalf("%q: data left unchecked", b)
 		}
-		d.text, d.aliased, d.decoded = nil, false, nil
+		if d.compact && !bytes.Equal(v3Compact(d.Data), d.Data) {
+			t.Fatalf("%q: data %q marked compact", b, d.Data)
+		}
+		d.text, d.aliased, d.decoded, d.compact = nil, false, nil, false
 	}
 	if !reflect.DeepEqual(&rec, want) {
 		t.Fatalf("%q:\nscanned %+v\nwant    %+v", b, rec, *want)
