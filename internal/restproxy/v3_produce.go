@@ -40,7 +40,7 @@ type v3Data struct {
 	aliased   bool
 	unchecked bool   // text is only known to end the string (v3_scan.go)
 	compact   bool   // Data has no whitespace between tokens
-	decoded   []byte // BINARY data decoded by the scanner
+	decoded   []byte // the bytes of BINARY or compact JSON data, from the scanner
 }
 
 // v3Header is a record header; its value is base64.
@@ -173,6 +173,9 @@ func (d *v3Data) owned() *v3Data {
 
 // plainData is the bytes of BINARY (base64), JSON or STRING data.
 func plainData(typ, what string, d *v3Data) ([]byte, error) {
+	if d.decoded != nil && d.Type == typ { // made by the scanner
+		return d.decoded, nil
+	}
 	if typ == "JSON" {
 		b := d.Data
 		if !d.compact {
@@ -182,9 +185,6 @@ func plainData(typ, what string, d *v3Data) ([]byte, error) {
 			b = bytes.Clone(b)
 		}
 		return b, nil
-	}
-	if typ == "BINARY" && d.decoded != nil {
-		return d.decoded, nil
 	}
 	text := d.text
 	if text == nil {

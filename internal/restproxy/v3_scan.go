@@ -43,8 +43,9 @@ type recScanner struct {
 
 // scanRecord decodes the record that starts at b[0] (a '{') into rec,
 // whose key and value it points at kd and vd. It returns the record's
-// length. Of rec, only the Data (and text) of kd and vd alias b; a
-// BINARY value's bytes are decoded into a buffer of pool.
+// length. Of rec, only the Data (and text) of kd and vd alias b; the
+// bytes of BINARY data (decoded) and of compact JSON data (copied) go in
+// a buffer of pool.
 func scanRecord(b []byte, rec *v3Record, kd, vd *v3Data, pool *valuePool) (int, error) {
 	s := recScanner{b: b, pool: pool}
 	*rec = v3Record{}
@@ -439,6 +440,9 @@ func (s *recScanner) data(d *v3Data) (*v3Data, error) {
 	})
 	if err == nil && d.unchecked {
 		err = s.checkText(d)
+	}
+	if err == nil && d.Type == "JSON" && d.compact && len(d.Data) > 0 {
+		d.decoded = append(s.pool.get(len(d.Data))[:0], d.Data...)
 	}
 	return d, err
 }

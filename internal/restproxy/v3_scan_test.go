@@ -84,7 +84,11 @@ func checkScan(t *testing.T, b []byte) bool {
 		if d == nil {
 			continue
 		}
-		if d.text != nil || d.decoded != nil {
+		if d.decoded != nil && d.Type == "JSON" {
+			if !bytes.Equal(d.decoded, d.Data) {
+				t.Fatalf("%q: JSON data copied as %q", b, d.decoded)
+			}
+		} else if d.text != nil || d.decoded != nil {
 			var s string
 			if json.Unmarshal(d.Data, &s) != nil || d.text != nil && s != string(d.text) {
 				t.Fatalf("%q: text %q, encoding/json %q", b, d.text, s)

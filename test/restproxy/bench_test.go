@@ -10,6 +10,9 @@ import (
 	"io"
 	"math/rand"
 	"net/http"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -336,21 +339,49 @@ func BenchmarkRESTV3StreamingProduce(b *testing.B) {
 			}
 			url := n.URL + "/v3/clusters/" + clusterID(b, n.URL) + "/topics/" + topic + "/records"
 			var proxy, native meter
+			var proxyCPU, nativeCPU time.Duration
 			b.SetBytes(2 * benchBatch * benchRecordSize)
 			b.ResetTimer()
 			for round := 0; round < streamRounds; round++ {
 				total := b.N * benchBatch / streamRounds
-				start := time.Now()
+				start, cpu := time.Now(), benchCPU(b, n)
 				streamProduce(b, hc, url, lines, total)
 				proxy.add(total, total*benchRecordSize, time.Since(start))
-				start = time.Now()
+				proxyCPU += benchCPU(b, n) - cpu
+				start, cpu = time.Now(), benchCPU(b, n)
 				nativeStream(b, cl, values, total)
 				native.add(total, total*benchRecordSize, time.Since(start))
+				nativeCPU += benchCPU(b, n) - cpu
 			}
 			b.StopTimer()
 			report(b, &proxy, &native)
+			// CPU (node and load generator) per record: on a shared
+			// machine, the ratio that wall-clock rates would show on
+			// cores of their own.
+			b.ReportMetric(float64(proxyCPU.Nanoseconds())/1e3/float64(proxy.records), "rest_cpu-µs/rec")
+			b.ReportMetric(float64(nativeCPU.Nanoseconds())/1e3/float64(native.records), "native_cpu-µs/rec")
+			b.ReportMetric(float64(nativeCPU)/float64(native.records)/(float64(proxyCPU)/float64(proxy.records)), "rest/native_cpu")
 		})
 	}
+}
+
+// benchCPU is the user and system CPU time the node and this process
+// (the load generator) have used (/proc/PID/stat, clock ticks of 10 ms).
+func benchCPU(b *testing.B, n *restNode) time.Duration {
+	var sum time.Duration
+	for _, pid := range []int{n.PID(), os.Getpid()} {
+		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			b.Fatal(err)
+		}
+		// utime and stime are the 12th and 13th fields after the command
+		// name (which may hold spaces).
+		f := strings.Fields(string(st[bytes.LastIndexByte(st, ')')+1:]))
+		ut, _ := strconv.ParseInt(f[11], 10, 64)
+		sys, _ := strconv.ParseInt(f[12], 10, 64)
+		sum += time.Duration(ut+sys) * 10 * time.Millisecond
+	}
+	return sum
 }
 
 // streamProduce sends total records (cycling through lines) in one
