@@ -81,19 +81,29 @@ func (a *v3) target(r *http.Request) (produceTarget, error) {
 // kafkaRecord builds the Kafka record of rec, and the key and value parts
 // of its report.
 func (a *v3) kafkaRecord(ctx context.Context, pt produceTarget, rec *v3Record) (*kgo.Record, *dataInfo, *dataInfo, error) {
-	kr := &kgo.Record{Topic: pt.topic}
+	kr := new(kgo.Record)
+	kinfo, vinfo, err := a.fillRecord(ctx, pt, rec, kr)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return kr, kinfo, vinfo, nil
+}
+
+// fillRecord makes kr the Kafka record of rec, as kafkaRecord.
+func (a *v3) fillRecord(ctx context.Context, pt produceTarget, rec *v3Record, kr *kgo.Record) (*dataInfo, *dataInfo, error) {
+	*kr = kgo.Record{Topic: pt.topic}
 	if rec.Timestamp != nil {
 		kr.Timestamp = *rec.Timestamp
 	}
 	for i, h := range rec.Headers {
 		if h.Name == "" {
-			return nil, nil, nil, apiErr(400, 400, "header %d has no name", i)
+			return nil, nil, apiErr(400, 400, "header %d has no name", i)
 		}
 		kh := kgo.RecordHeader{Key: h.Name}
 		if h.Value != nil {
 			v, err := base64.StdEncoding.DecodeString(*h.Value)
 			if err != nil {
-				return nil, nil, nil, apiErr(400, 400, "header %s: value is not base64: %v", h.Name, err)
+				return nil, nil, apiErr(400, 400, "header %s: value is not base64: %v", h.Name, err)
 			}
 			kh.Value = v
 		}
@@ -102,21 +112,21 @@ func (a *v3) kafkaRecord(ctx context.Context, pt produceTarget, rec *v3Record) (
 	var kinfo, vinfo *dataInfo
 	var err error
 	if kr.Key, kinfo, err = a.encodeData(ctx, pt.topic, true, rec.Key); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	if kr.Value, vinfo, err = a.encodeData(ctx, pt.topic, false, rec.Value); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	kr.Context = ctx
 	if rec.PartitionID != nil {
 		p := int32(*rec.PartitionID)
 		if p < 0 || p >= pt.partitions {
-			return nil, nil, nil, apiErr(404, 404, "Partition %d of topic %s does not exist (it has %d).", p, pt.topic, pt.partitions)
+			return nil, nil, apiErr(404, 404, "Partition %d of topic %s does not exist (it has %d).", p, pt.topic, pt.partitions)
 		}
 		kr.Partition = p
 		withExplicitPartition(ctx, kr)
 	}
-	return kr, kinfo, vinfo, nil
+	return kinfo, vinfo, nil
 }
 
 // encodeData encodes a key or value: nil for none, else the bytes and the
@@ -272,13 +282,13 @@ func produceError(err error) *apiError {
 // yet reported (the producer's own buffer bounds them all).
 const inFlight = 4096
 
-// pendingReport is a report to write once its record is acknowledged:
-// rec (with kinfo and vinfo) or err.
+// pendingReport is a record of a stream and the report to write once it
+// is acknowledged: of kr (with kinfo and vinfo), or of err.
 type pendingReport struct {
-	done         chan struct{}
-	rec          *kgo.Record
+	kr           kgo.Record
 	kinfo, vinfo *dataInfo
 	err          error
+	done         atomic.Bool // set, then the writer notified
 }
 
 // recordLimiter fails reading past max bytes since the last reset: one
@@ -370,52 +380,47 @@ func (a *v3) produce(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	kr, kinfo, vinfo, err := a.kafkaRecord(ctx, pt, &rec)
-	if err != nil {
+	first := new(pendingReport)
+	if first.kinfo, first.vinfo, err = a.fillRecord(ctx, pt, &rec, &first.kr); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", v3JSON)
 	w.WriteHeader(200)
 
 	queue := make(chan *pendingReport, inFlight)
+	notify := make(chan struct{}, 1)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { // owned: ends when queue is closed and drained
 		defer wg.Done()
-		writeReports(w, rc, pt, queue)
+		writeReports(w, rc, pt, queue, notify)
 	}()
-	snd := &sender{a: a, ctx: ctx, queue: queue, pool: &st.pool}
-	snd.send(st.now, kr, kinfo, vinfo)
+	snd := &sender{a: a, ctx: ctx, queue: queue, notify: notify, pool: &st.pool}
+	snd.send(st.now, first)
 	for {
 		fatal, err := st.next(&rec)
 		if errors.Is(err, io.EOF) {
 			break
 		}
+		p := new(pendingReport)
+		if err == nil {
+			p.kinfo, p.vinfo, err = a.fillRecord(ctx, pt, &rec, &p.kr)
+		}
 		if err != nil {
-			queue <- v3Failed(err)
+			p.err = err
+			p.done.Store(true)
+			queue <- p
 			if fatal {
 				break
 			}
 			continue
 		}
-		kr, kinfo, vinfo, err := a.kafkaRecord(ctx, pt, &rec)
-		if err != nil {
-			queue <- v3Failed(err)
-			continue
-		}
-		snd.send(st.now, kr, kinfo, vinfo)
+		snd.send(st.now, p)
 	}
 	snd.close()
 	close(queue)
 	wg.Wait()
 	return nil
-}
-
-// failed is the pending report of a record that was not produced.
-func v3Failed(err error) *pendingReport {
-	p := &pendingReport{done: make(chan struct{}), err: err}
-	close(p.done)
-	return p
 }
 
 // windowSpan is how long the records of a stream share one deadline.
@@ -439,11 +444,12 @@ func (dw *deadlineWindow) release() {
 
 // sender produces the records of one stream and queues their reports.
 type sender struct {
-	a     *v3
-	ctx   context.Context
-	queue chan<- *pendingReport
-	pool  *valuePool // takes the values back once produced
-	win   *deadlineWindow
+	a      *v3
+	ctx    context.Context
+	queue  chan<- *pendingReport
+	notify chan<- struct{} // a report is done
+	pool   *valuePool      // takes the values back once produced
+	win    *deadlineWindow
 }
 
 // window is the deadline window of a record sent now, holding a
@@ -469,12 +475,12 @@ func (s *sender) close() {
 	}
 }
 
-// send produces kr, which the stream asked for at now, and queues its
-// report (blocking while inFlight reports wait).
-func (s *sender) send(now time.Time, kr *kgo.Record, kinfo, vinfo *dataInfo) {
-	p := &pendingReport{done: make(chan struct{}), kinfo: kinfo, vinfo: vinfo}
+// send produces p's record, which the stream asked for at now, and
+// queues p (blocking while inFlight reports wait).
+func (s *sender) send(now time.Time, p *pendingReport) {
 	s.queue <- p
 	dw := s.window(now)
+	kr := &p.kr
 	if explicit(kr) {
 		withExplicitPartition(dw.ctx, kr)
 	} else {
@@ -484,8 +490,12 @@ func (s *sender) send(now time.Time, kr *kgo.Record, kinfo, vinfo *dataInfo) {
 		dw.release()
 		s.pool.put(r.Value) // the report needs the record's offset only
 		r.Value = nil
-		p.rec, p.err = r, err
-		close(p.done)
+		p.err = err
+		p.done.Store(true)
+		select {
+		case s.notify <- struct{}{}:
+		default: // the writer has a notice still to read
+		}
 	})
 }
 
@@ -496,7 +506,7 @@ const reportFlushBytes = 32 << 10
 // writeReports writes each report when its record is done, in order,
 // flushing when the next is not done yet or none is queued. After a write
 // fails (the client left), it only drains.
-func writeReports(w io.Writer, rc *http.ResponseController, pt produceTarget, queue <-chan *pendingReport) {
+func writeReports(w io.Writer, rc *http.ResponseController, pt produceTarget, queue <-chan *pendingReport, notify <-chan struct{}) {
 	var buf []byte
 	var tc timeCache
 	broken := false
@@ -510,11 +520,11 @@ func writeReports(w io.Writer, rc *http.ResponseController, pt produceTarget, qu
 		buf = buf[:0]
 	}
 	for p := range queue {
-		select {
-		case <-p.done:
-		default:
+		if !p.done.Load() {
 			flush()
-			<-p.done
+			for !p.done.Load() {
+				<-notify
+			}
 		}
 		if broken {
 			continue

@@ -122,7 +122,7 @@ func TestAppendReport(t *testing.T) {
 	for i, k := range infos {
 		for _, v := range infos {
 			rec.Timestamp = rec.Timestamp.Add(time.Duration(i) * 700 * time.Microsecond)
-			p := &pendingReport{rec: rec, kinfo: k, vinfo: v}
+			p := &pendingReport{kr: *rec, kinfo: k, vinfo: v}
 			var want bytes.Buffer
 			json.NewEncoder(&want).Encode(v3Report(pt, rec, k, v))
 			if got := appendReport(nil, pt, p, &tc); string(got) != want.String() {

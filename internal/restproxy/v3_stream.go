@@ -114,7 +114,7 @@ func appendReport(b []byte, pt produceTarget, p *pendingReport, tc *timeCache) [
 		out, _ := json.Marshal(errReport(p.err))
 		return append(append(b, out...), '\n')
 	}
-	r := p.rec
+	r := &p.kr
 	b = append(b, `{"error_code":200,"cluster_id":`...)
 	b = appendJSONString(b, pt.cid)
 	b = append(b, `,"topic_name":`...)
