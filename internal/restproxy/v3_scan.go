@@ -250,6 +250,53 @@ func strSpecial(b []byte, i int) int {
 	return i
 }
 
+// skipString passes over a string, whose bytes beyond ASCII need no
+// checks here: it finds quotes and backslashes with bytes.IndexByte and
+// checks for control bytes eight at a time.
+func (s *recScanner) skipString() error {
+	i := s.i + 1
+	for {
+		q := bytes.IndexByte(s.b[i:], '"')
+		if q < 0 {
+			return errScanMore
+		}
+		seg := s.b[i : i+q]
+		bs := bytes.IndexByte(seg, '\\')
+		if bs < 0 {
+			if hasControl(seg) {
+				return errScanFallback
+			}
+			s.i = i + q + 1
+			return nil
+		}
+		if hasControl(seg[:bs]) {
+			return errScanFallback
+		}
+		n, err := escapeLen(s.b[i+bs:])
+		if err != nil {
+			return err
+		}
+		i += bs + n
+	}
+}
+
+// hasControl says whether b has a byte below 0x20.
+func hasControl(b []byte) bool {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		if (x-lows*0x20)&^x&highs != 0 {
+			return true
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] < 0x20 {
+			return true
+		}
+	}
+	return false
+}
+
 // plainString reads a string without escapes (a field name or a type).
 func (s *recScanner) plainString() ([]byte, error) {
 	raw, esc, _, err := s.str()
@@ -541,8 +588,7 @@ func (s *recScanner) skip(depth int) error {
 	}
 	switch c := s.b[s.i]; {
 	case c == '"':
-		_, _, _, err := s.str()
-		return err
+		return s.skipString()
 	case c == '{':
 		return s.object(func([]byte) error { return s.skip(depth + 1) })
 	case c == '[':

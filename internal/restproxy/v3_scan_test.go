@@ -32,6 +32,8 @@ var scanSeeds = []string{
 	`{"value":{"data":"AAEC/w==","type":"BINARY"}}`, `{"value":{"type":"BINARY","data":"AA` + "\n" + `EC"}}`,
 	`{"value":{"type":"BINARY","data":"AA\nEC"}}`, `{"value":{"type":"BINARY","data":"AA` + "\x01" + `EC"}}`,
 	`{"value":{"type":"BINARY","data":"AAé"}}`, `{"value":{"type":"STRING","data":"a` + "\t" + `b"}}`,
+	`{"value":{"data":{"s":"a\"b\\\u0041` + "\x7f\xff" + `"}}}`, `{"value":{"data":{"s":"a` + "\x1f" + `b"}}}`,
+	`{"value":{"data":{"s":"abcdefgh` + "\n" + `ijklmnop"}}}`, `{"value":{"data":{"s":"a\qb"}}}`,
 }
 
 // TestScanRecordMatchesEncodingJSON: whatever the scanner decodes, it
