@@ -502,7 +502,7 @@ func (s *recScanner) checkText(d *v3Data) error {
 	seg := d.text
 	if d.Type == "BINARY" && bytes.IndexByte(seg, '\n') < 0 && bytes.IndexByte(seg, '\r') < 0 {
 		buf := s.pool.get(base64.StdEncoding.DecodedLen(len(seg)))
-		if n, err := base64.StdEncoding.Decode(buf, seg); err == nil {
+		if n, err := decodeBase64(buf, seg); err == nil {
 			d.decoded = buf[:n]
 			return nil
 		}

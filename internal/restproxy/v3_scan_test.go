@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"math/rand"
 	"reflect"
 	"strings"
 	"testing"
@@ -137,5 +139,32 @@ func TestAppendReport(t *testing.T) {
 	json.NewEncoder(&want).Encode(errReport(p.err))
 	if got := appendReport(nil, pt, p, &tc); string(got) != want.String() {
 		t.Fatalf("report\n%s\nwant\n%s", got, want.String())
+	}
+}
+
+// TestDecodeBase64: the fast decoder answers as encoding/base64, bytes
+// and errors.
+func TestDecodeBase64(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	inputs := []string{"", "QQ==", "QUI=", "QUJD", "QUJDRA==", "QUJD=A==", "QU!DRA==", "QUJDRA=", "QUJDRA==QUJD", "QUJDRE\nV"}
+	for n := 0; n < 200; n++ {
+		src := make([]byte, n)
+		rng.Read(src)
+		enc := []byte(base64.StdEncoding.EncodeToString(src))
+		inputs = append(inputs, string(enc))
+		if n > 3 {
+			bad := bytes.Clone(enc)
+			bad[rng.Intn(len(bad))] = "!=-_\x00é"[rng.Intn(6)]
+			inputs = append(inputs, string(bad))
+		}
+	}
+	for _, in := range inputs {
+		want := make([]byte, base64.StdEncoding.DecodedLen(len(in)))
+		wn, werr := base64.StdEncoding.Decode(want, []byte(in))
+		got := make([]byte, len(want))
+		gn, gerr := decodeBase64(got, []byte(in))
+		if fmt.Sprint(werr) != fmt.Sprint(gerr) || (werr == nil && (gn != wn || !bytes.Equal(got[:gn], want[:wn]))) {
+			t.Fatalf("%q: %d %v %x, want %d %v %x", in, gn, gerr, got[:gn], wn, werr, want[:wn])
+		}
 	}
 }
