@@ -339,7 +339,7 @@ func BenchmarkRESTV3StreamingProduce(b *testing.B) {
 			}
 			url := n.URL + "/v3/clusters/" + clusterID(b, n.URL) + "/topics/" + topic + "/records"
 			var proxy, native meter
-			var proxyCPU, nativeCPU time.Duration
+			var proxyCPU, nativeCPU [2]time.Duration // node, load generator
 			b.SetBytes(2 * benchBatch * benchRecordSize)
 			b.ResetTimer()
 			for round := 0; round < streamRounds; round++ {
@@ -347,29 +347,32 @@ func BenchmarkRESTV3StreamingProduce(b *testing.B) {
 				start, cpu := time.Now(), benchCPU(b, n)
 				streamProduce(b, hc, url, lines, total)
 				proxy.add(total, total*benchRecordSize, time.Since(start))
-				proxyCPU += benchCPU(b, n) - cpu
+				proxyCPU = addCPU(proxyCPU, benchCPU(b, n), cpu)
 				start, cpu = time.Now(), benchCPU(b, n)
 				nativeStream(b, cl, values, total)
 				native.add(total, total*benchRecordSize, time.Since(start))
-				nativeCPU += benchCPU(b, n) - cpu
+				nativeCPU = addCPU(nativeCPU, benchCPU(b, n), cpu)
 			}
 			b.StopTimer()
 			report(b, &proxy, &native)
 			// CPU (node and load generator) per record: on a shared
 			// machine, the ratio that wall-clock rates would show on
 			// cores of their own.
-			b.ReportMetric(float64(proxyCPU.Nanoseconds())/1e3/float64(proxy.records), "rest_cpu-µs/rec")
-			b.ReportMetric(float64(nativeCPU.Nanoseconds())/1e3/float64(native.records), "native_cpu-µs/rec")
-			b.ReportMetric(float64(nativeCPU)/float64(native.records)/(float64(proxyCPU)/float64(proxy.records)), "rest/native_cpu")
+			perRec := func(d time.Duration, m *meter) float64 { return float64(d.Nanoseconds()) / 1e3 / float64(m.records) }
+			b.ReportMetric(perRec(proxyCPU[0], &proxy), "rest_node_cpu-µs/rec")
+			b.ReportMetric(perRec(proxyCPU[0]+proxyCPU[1], &proxy), "rest_cpu-µs/rec")
+			b.ReportMetric(perRec(nativeCPU[0], &native), "native_node_cpu-µs/rec")
+			b.ReportMetric(perRec(nativeCPU[0]+nativeCPU[1], &native), "native_cpu-µs/rec")
+			b.ReportMetric(perRec(nativeCPU[0]+nativeCPU[1], &native)/perRec(proxyCPU[0]+proxyCPU[1], &proxy), "rest/native_cpu")
 		})
 	}
 }
 
 // benchCPU is the user and system CPU time the node and this process
 // (the load generator) have used (/proc/PID/stat, clock ticks of 10 ms).
-func benchCPU(b *testing.B, n *restNode) time.Duration {
-	var sum time.Duration
-	for _, pid := range []int{n.PID(), os.Getpid()} {
+func benchCPU(b *testing.B, n *restNode) [2]time.Duration {
+	var out [2]time.Duration
+	for i, pid := range []int{n.PID(), os.Getpid()} {
 		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 		if err != nil {
 			b.Fatal(err)
@@ -379,9 +382,14 @@ func benchCPU(b *testing.B, n *restNode) time.Duration {
 		f := strings.Fields(string(st[bytes.LastIndexByte(st, ')')+1:]))
 		ut, _ := strconv.ParseInt(f[11], 10, 64)
 		sys, _ := strconv.ParseInt(f[12], 10, 64)
-		sum += time.Duration(ut+sys) * 10 * time.Millisecond
+		out[i] = time.Duration(ut+sys) * 10 * time.Millisecond
 	}
-	return sum
+	return out
+}
+
+// addCPU adds the CPU used between from and to to sum.
+func addCPU(sum, to, from [2]time.Duration) [2]time.Duration {
+	return [2]time.Duration{sum[0] + to[0] - from[0], sum[1] + to[1] - from[1]}
 }
 
 // streamProduce sends total records (cycling through lines) in one
