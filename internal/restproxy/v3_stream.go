@@ -21,6 +21,7 @@ type recordStream struct {
 	buf      []byte // buf[off:] is read and not yet decoded
 	off      int
 	readErr  error     // of body, once it failed or ended
+	filled   bool      // the last read filled the buffer
 	deadline time.Time // the read deadline last set
 
 	kd, vd v3Data    // the key and value of the last record scanned
@@ -28,13 +29,17 @@ type recordStream struct {
 	now    time.Time // when the last record was asked for
 }
 
-// streamBufSize is the size of a stream's read buffer. A record that
-// does not fit it is decoded by encoding/json (which reads it in one
-// pass, where the scanner would start over after every read).
-const streamBufSize = 64 << 10
+// A stream's read buffer starts at streamBufStart bytes and grows, while
+// a record or a read fills it, to streamBufSize. A record that does not
+// fit that is decoded by encoding/json (which reads it in one pass, where
+// the scanner would start over after every read).
+const (
+	streamBufStart = 4 << 10
+	streamBufSize  = 64 << 10
+)
 
 func newRecordStream(body io.Reader, rc *http.ResponseController, max int64) *recordStream {
-	return &recordStream{body: body, rc: rc, max: max, buf: make([]byte, 0, streamBufSize)}
+	return &recordStream{body: body, rc: rc, max: max, buf: make([]byte, 0, streamBufStart)}
 }
 
 // next is the next record, as decodeRecord answers it: io.EOF ends the
@@ -64,6 +69,10 @@ func (st *recordStream) fill(start time.Time) bool {
 		st.buf = st.buf[:copy(st.buf, st.buf[st.off:])]
 		st.off = 0
 	}
+	if (len(st.buf) == cap(st.buf) || st.filled) && cap(st.buf) < streamBufSize {
+		grown := make([]byte, len(st.buf), min(2*cap(st.buf), streamBufSize))
+		st.buf = grown[:copy(grown, st.buf)]
+	}
 	limit := len(st.buf) + int(min(int64(cap(st.buf)-len(st.buf)), st.max-int64(len(st.buf)-st.off)))
 	if limit <= len(st.buf) {
 		return false
@@ -75,6 +84,7 @@ func (st *recordStream) fill(start time.Time) bool {
 		st.deadline = d
 	}
 	n, err := st.body.Read(st.buf[len(st.buf):limit])
+	st.filled = len(st.buf)+n == cap(st.buf)
 	st.buf = st.buf[:len(st.buf)+n]
 	if err != nil {
 		st.readErr = err
