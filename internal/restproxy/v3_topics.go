@@ -191,18 +191,23 @@ func (a *v3) topic(ctx context.Context, t string) (kadm.TopicDetail, error) {
 	if !validTopicName(t) { // no such topic can exist
 		return kadm.TopicDetail{}, apiErr(404, 404, "This server does not host this topic-partition.")
 	}
-	ts, err := a.s.admin.ListTopicsWithInternal(ctx, t)
-	if err != nil {
-		return kadm.TopicDetail{}, fmt.Errorf("metadata: %w", err)
-	}
-	d, found := ts[t]
-	if !found || errors.Is(d.Err, kerr.UnknownTopicOrPartition) || errors.Is(d.Err, kerr.InvalidTopicException) {
-		return kadm.TopicDetail{}, apiErr(404, 404, "This server does not host this topic-partition.")
-	}
-	if d.Err != nil {
-		return kadm.TopicDetail{}, fmt.Errorf("metadata of %s: %w", t, d.Err)
-	}
-	return d, nil
+	var d kadm.TopicDetail
+	err := retryTransient(ctx, func() error {
+		ts, err := a.s.admin.ListTopicsWithInternal(ctx, t)
+		if err != nil {
+			return fmt.Errorf("metadata: %w", err)
+		}
+		var found bool
+		d, found = ts[t]
+		if !found || errors.Is(d.Err, kerr.UnknownTopicOrPartition) || errors.Is(d.Err, kerr.InvalidTopicException) {
+			return apiErr(404, 404, "This server does not host this topic-partition.")
+		}
+		if d.Err != nil {
+			return fmt.Errorf("metadata of %s: %w", t, d.Err)
+		}
+		return nil
+	})
+	return d, err
 }
 
 func (a *v3) topicObj(cid, t string, internal bool, partitions, rf int) obj {
