@@ -2,6 +2,9 @@ package restproxy
 
 import (
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +19,7 @@ import (
 // the proxy, never a 500); integers written as 1.0 are integers (JSON
 // Schema's and Jackson's reading); names no Kafka topic can have are
 // refused in bodies before the cluster is asked, and no such topic ever
-// appears on the broker.
+// appears on the broker; a produce to a topic deleted while it waits ends.
 func TestRESTProxyStrict(t *testing.T) {
 	n := startRESTNode(t)
 	cl, err := kgo.NewClient(kgo.SeedBrokers(n.Bootstrap))
@@ -69,6 +72,28 @@ func TestRESTProxyStrict(t *testing.T) {
 	a = call(t, "POST", n.URL+"/v3/clusters/"+cid+"/consumer-groups/strict-v3/offsets",
 		`{"offsets":[{"topic_name":"null,null","partition_id":0,"offset":0}]}`, "application/json", "")
 	expect(t, "v3 commit to null,null", a, 400, "application/json", 400)
+
+	// A produce waiting on Kafka (two in-sync replicas wanted of one)
+	// whose topic is deleted meanwhile ends with 404/40401, not after the
+	// produce timeout with a retriable error per record.
+	createTopic(t, n.Bootstrap, "doomed", 1, map[string]*string{"min.insync.replicas": ptr("2")})
+	got := make(chan answer, 1)
+	go func() { // received below
+		a := answer{}
+		resp, err := http.Post(n.URL+"/topics/doomed/partitions/0", ctBinary, strings.NewReader(`{"records":[{"value":"eA=="}]}`))
+		if err == nil {
+			a.Status, a.ContentType = resp.StatusCode, resp.Header.Get("Content-Type")
+			a.Body, _ = io.ReadAll(resp.Body)
+			_ = json.Unmarshal(a.Body, &a.JSON)
+			resp.Body.Close()
+		}
+		got <- a
+	}()
+	time.Sleep(500 * time.Millisecond)
+	if _, err := adm.DeleteTopic(ctx, "doomed"); err != nil {
+		t.Fatalf("delete doomed: %v", err)
+	}
+	expect(t, "produce to a topic deleted meanwhile", <-got, 404, ctV2, 40401)
 
 	tds, err := adm.ListTopics(ctx)
 	if err != nil {
