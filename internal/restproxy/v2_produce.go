@@ -243,18 +243,8 @@ func (s *Server) produceRecords(ctx context.Context, cancel context.CancelFunc, 
 			}
 		}
 	}
-	if vanished != nil {
-		written := false
-		for i := range offsets {
-			if offsets[i].ErrorCode == nil {
-				written = true
-			} else {
-				offsets[i].ErrorCode, offsets[i].Error = &vanished.code, &vanished.message
-			}
-		}
-		if !written {
-			return nil, 0, vanished
-		}
+	if vanished != nil && !markVanished(offsets, vanished) {
+		return nil, 0, vanished
 	}
 	status := http.StatusOK
 	for _, o := range offsets {
@@ -266,6 +256,19 @@ func (s *Server) produceRecords(ctx context.Context, cancel context.CancelFunc, 
 		}
 	}
 	return offsets, status, nil
+}
+
+// markVanished gives the records not written vanished's code and message
+// and says whether any record was written.
+func markVanished(offsets []v2Offset, vanished *apiError) (written bool) {
+	for i := range offsets {
+		if offsets[i].ErrorCode == nil {
+			written = true
+		} else {
+			offsets[i].ErrorCode, offsets[i].Error = &vanished.code, &vanished.message
+		}
+	}
+	return written
 }
 
 // vanished says (as the error to answer) that the topic of recs, or a

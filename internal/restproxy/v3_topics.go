@@ -338,6 +338,9 @@ func (b *createTopicBody) request() (*kmsg.CreateTopicsRequest, error) {
 	if b.TopicName == "" {
 		return nil, apiErr(400, 400, "topic_name is required")
 	}
+	if !validTopicName(b.TopicName) { // refused here, before the cluster is asked
+		return nil, apiErr(400, 400, "topic_name %q: want 1 to 249 of [a-zA-Z0-9._-], not . or ..", b.TopicName)
+	}
 	if b.PartitionsCount != nil && (*b.PartitionsCount < 1 || *b.PartitionsCount > maxPartitions) {
 		return nil, apiErr(400, 400, "partitions_count must be 1 to %d", maxPartitions)
 	}

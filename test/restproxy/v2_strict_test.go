@@ -72,6 +72,8 @@ func TestRESTProxyStrict(t *testing.T) {
 	a = call(t, "POST", n.URL+"/v3/clusters/"+cid+"/consumer-groups/strict-v3/offsets",
 		`{"offsets":[{"topic_name":"null,null","partition_id":0,"offset":0}]}`, "application/json", "")
 	expect(t, "v3 commit to null,null", a, 400, "application/json", 400)
+	a = call(t, "POST", n.URL+"/v3/clusters/"+cid+"/topics", `{"topic_name":"null,null"}`, "application/json", "")
+	expect(t, "v3 create null,null", a, 400, "application/json", 400)
 
 	// A produce waiting on Kafka (two in-sync replicas wanted of one)
 	// whose topic is deleted meanwhile ends with 404/40401, not after the
