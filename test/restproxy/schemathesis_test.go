@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -55,7 +54,7 @@ func TestSchemathesis(t *testing.T) {
 			t.Fatalf("SAMSA_SCHEMATHESIS_EXAMPLES=%q", s)
 		}
 	}
-	n := startWithFDLimit(t, schemathesisFDs)
+	n := startRESTNodeOpts(t, clustertest.Options{NoFile: schemathesisFDs})
 	createTopic(t, n.Bootstrap, "st", 2, nil)
 	createTopic(t, n.Bootstrap, "st-grow", 1, nil) // PATCHed (schemathesis.toml)
 
@@ -123,25 +122,6 @@ enabled = false
 // what the fuzzer can create (partitions_count up to 10,000, over and
 // over) to what a 2-core machine creates, serves and stops in seconds.
 const schemathesisFDs = 2048
-
-// startWithFDLimit starts the node with RLIMIT_NOFILE lowered to fds
-// (this process's limit, which the node inherits, is put back after).
-func startWithFDLimit(t *testing.T, fds uint64) *restNode {
-	var old syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &old); err != nil {
-		t.Fatal(err)
-	}
-	lim := syscall.Rlimit{Cur: min(fds, old.Cur), Max: min(fds, old.Max)}
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		t.Fatalf("RLIMIT_NOFILE %d: %v", fds, err)
-	}
-	defer func() {
-		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &old); err != nil {
-			t.Logf("RLIMIT_NOFILE not put back to %d: %v", old.Max, err)
-		}
-	}()
-	return startRESTNode(t)
-}
 
 // runSchemathesis runs one `schemathesis run --checks all --mode mode` with config in
 // a scratch directory (schemathesis keeps its cache in the working
