@@ -41,8 +41,9 @@ func schemathesisBin(t testing.TB) string {
 // that breaks its schema, no undocumented status code or content type;
 // and, as --checks all has it, the document and the proxy agree (no
 // schema-valid request refused, no schema-violating one accepted), no
-// answer is slow and what is created can be found. Any finding fails the
-// test, with the curl that reproduces it in the log.
+// answer is slow. Any finding fails the test, with the curl that
+// reproduces it in the log. (ensure_resource_availability is left out:
+// see schemathesis.toml.)
 // SAMSA_SCHEMATHESIS_EXAMPLES sets --max-examples (default 20, which
 // keeps the run within about three minutes on a shared machine).
 func TestSchemathesis(t *testing.T) {
@@ -135,7 +136,8 @@ func runSchemathesis(t *testing.T, bin, url string, config []byte, examples int,
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "--config-file", conf, "run", "--url", url, url+"/openapi.json",
-		"--checks", "all", "--max-examples", strconv.Itoa(examples), "--mode", mode, "--seed", "15", "--request-timeout", "30",
+		"--checks", "all", "--exclude-checks", "ensure_resource_availability", // see schemathesis.toml
+		"--max-examples", strconv.Itoa(examples), "--mode", mode, "--seed", "15", "--request-timeout", "30",
 		"--no-color")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")

@@ -44,7 +44,16 @@ func TestRESTProxyStrict(t *testing.T) {
 			t.Fatalf("GET %s just after creating it: %s", paths[i], a)
 		}
 	}
-	a := call(t, "POST", n.URL+"/topics/fresh-a", `{"records":[{"value":"eA==","partition":2.0},{"value":"eQ==","partition":1e0}]}`, ctBinary, "")
+	// A topic created through v3 takes records at once (what schemathesis's
+	// ensure_resource_availability would check; see schemathesis.toml).
+	a := call(t, "POST", n.URL+"/v3/clusters/"+cid+"/topics", `{"topic_name":"fresh-d","partitions_count":2}`, "application/json", "")
+	expect(t, "v3 create fresh-d", a, 201, "application/json", 0)
+	a = call(t, "POST", n.URL+"/v3/clusters/"+cid+"/topics/fresh-d/records", `{"partition_id":1,"value":{"type":"STRING","data":"x"}}`, "application/json", "")
+	expect(t, "v3 produce to fresh-d at once", a, 200, "application/json", 0)
+	if a.Map()["error_code"] != 200.0 {
+		t.Fatalf("v3 produce to fresh-d at once: %s", a)
+	}
+	a = call(t, "POST", n.URL+"/topics/fresh-a", `{"records":[{"value":"eA==","partition":2.0},{"value":"eQ==","partition":1e0}]}`, ctBinary, "")
 	expect(t, "produce with partitions 2.0 and 1e0", a, 200, ctV2, 0, "offsets")
 	offs := a.Map()["offsets"].([]any)
 	if offs[0].(map[string]any)["partition"] != 2.0 || offs[1].(map[string]any)["partition"] != 1.0 {
