@@ -17,6 +17,7 @@
 //	samsa user create|delete|list  SCRAM credentials (user.go)
 //	samsa acl create|list|delete   ACLs with kafka-acls' options (acl.go, acl_run.go)
 //	samsa quota describe|alter     client quotas (quota.go)
+//	samsa connect [worker.properties]  a Kafka Connect worker, REST on :8083 (connect.go)
 //
 // Every client command takes TLS and SASL settings with Kafka's client
 // names from --command-config FILE, $SAMSA_CLIENT_CONFIG or -X key=value

@@ -42,13 +42,40 @@ type distributed struct {
 	lastRestart int64 // offset of the last restart request handled
 
 	prevSnap protocol.Snapshot // the leader's last view, to rejoin on changes
+
+	loggers *loggers          // cluster-scoped levels are applied here
+	levels  map[string]string // the cluster-scoped levels applied so far
+}
+
+// putLoggerLevel writes a cluster-scoped logger level.
+func (d *distributed) putLoggerLevel(namespace, level string) error {
+	ctx, cancel := d.ctx()
+	defer cancel()
+	if err := d.cfgs.PutLoggerLevel(ctx, namespace, level); err != nil {
+		return fmt.Errorf("writing the level of %s: %w", namespace, err)
+	}
+	return nil
+}
+
+// applyLevels applies cluster-scoped logger levels not yet applied.
+func (d *distributed) applyLevels(snap store.ConfigState) {
+	if d.loggers == nil {
+		return
+	}
+	for ns, lv := range snap.LoggerLevels {
+		if d.levels[ns] != lv {
+			d.levels[ns] = lv
+			d.loggers.set(ns, lv)
+		}
+	}
 }
 
 // newDistributed opens the stores (creating the topics when missing) and
 // reads them to the end.
 func newDistributed(ctx context.Context, h *Herder, opts []kgo.Opt) (*distributed, error) {
 	cfg := h.cfg
-	d := &distributed{h: h, lg: cfg.Logger, conns: map[string]bool{}, tasks: map[TaskID]bool{}, lastRestart: -1}
+	d := &distributed{h: h, lg: cfg.Logger, conns: map[string]bool{}, tasks: map[TaskID]bool{}, lastRestart: -1,
+		levels: map[string]string{}}
 	var err error
 	rf := func(k string) int16 { return int16(intProp(cfg.Props, k, 0)) }
 	parts := func(k string) int32 { return int32(intProp(cfg.Props, k, 0)) }
@@ -137,6 +164,7 @@ func (d *distributed) onConfigUpdate() {
 	defer h.mu.Unlock()
 	snap := d.refresh()
 	d.handleRestarts(snap)
+	d.applyLevels(snap)
 	h.reconcileAll()
 	as := snap.AssignorSnapshot()
 	d.mu.Lock()

@@ -211,15 +211,19 @@ func (h *Herder) reconcileTasks(name string, regen bool) {
 	}
 	tcs := h.taskCfgs[name]
 	running := map[int32]bool{}
+	var stop []TaskID
 	for _, id := range h.w.runningTasks(name) {
 		props, _ := h.w.taskProps(id)
 		if int(id.Task) >= len(tcs) || ts == TargetStopped || !h.ownsTask(id) || !maps.Equal(props, tcs[id.Task]) {
-			h.w.stopTask(id)
-			h.forgetTask(id)
+			stop = append(stop, id)
 			continue
 		}
 		running[id.Task] = true
 		h.w.setTaskTarget(id, ts)
+	}
+	h.w.stopTasks(stop)
+	for _, id := range stop {
+		h.forgetTask(id)
 	}
 	if ts == TargetStopped {
 		return

@@ -581,10 +581,18 @@ func (s *Server) setLogger(w http.ResponseWriter, r *http.Request) {
 		writeError(w, notFound("invalid log level '%s'.", *lv))
 		return
 	}
-	changed := s.loggers.set(name, *lv)
 	if strings.EqualFold(r.URL.Query().Get("scope"), "cluster") {
+		// Distributed, every worker applies it from the config topic.
+		if d := s.h.dist; d != nil {
+			if err := d.putLoggerLevel(name, strings.ToUpper(*lv)); err != nil {
+				writeError(w, err)
+				return
+			}
+		}
+		s.loggers.set(name, *lv)
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
+	changed := s.loggers.set(name, *lv)
 	writeJSON(w, http.StatusOK, changed)
 }

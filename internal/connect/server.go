@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"strings"
@@ -123,6 +124,11 @@ func (s *Server) startHerder(ctx context.Context, opts []kgo.Opt) error {
 	}
 	d.stopStores = lcancel
 	s.h.dist = d
+	d.loggers = s.loggers
+	d.levels = maps.Clone(d.cfgs.Snapshot().LoggerLevels) // old cluster levels were for workers before us
+	if d.levels == nil {
+		d.levels = map[string]string{}
+	}
 	s.h.offsets = offsetStore{d.offs}
 	s.h.w.offsets = s.h.offsets
 	s.h.mu.Lock()

@@ -41,14 +41,8 @@ type sinkRun struct {
 	current  map[pub.TopicPartition]int64 // next offset to commit, per owned partition
 	owned    map[pub.TopicPartition]bool
 	commitAt bool
-	raw      map[rawKey]*kgo.Record // the batch being delivered, for ReportError
+	raw      []*kgo.Record // the batch being delivered, for ReportError
 	failed   error
-}
-
-type rawKey struct {
-	topic     string
-	partition int32
-	offset    int64
 }
 
 // sinkTopics reads topics / topics.regex.
@@ -184,10 +178,7 @@ func (s *sinkRun) deliver(ctx context.Context, raws []*kgo.Record) error {
 	}
 	batch := make([]*pub.Record, 0, len(raws))
 	s.mu.Lock()
-	s.raw = make(map[rawKey]*kgo.Record, len(raws))
-	for _, kr := range raws {
-		s.raw[rawKey{kr.Topic, kr.Partition, kr.Offset}] = kr
-	}
+	s.raw = raws
 	s.mu.Unlock()
 	for _, kr := range raws {
 		r, stage, err := s.toConnect(kr)
@@ -466,8 +457,14 @@ func (c *sinkCtx) ReportError(ctx context.Context, r *pub.Record, err error) err
 		s.fail(fmt.Errorf("Tolerance exceeded in error handler: %w", err))
 		return err
 	}
+	var kr *kgo.Record
 	s.mu.Lock()
-	kr := s.raw[rawKey{r.OriginalTopic, r.OriginalPartition, r.OriginalOffset}]
+	for _, x := range s.raw {
+		if x.Topic == r.OriginalTopic && x.Partition == r.OriginalPartition && x.Offset == r.OriginalOffset {
+			kr = x
+			break
+		}
+	}
 	s.mu.Unlock()
 	if kr != nil {
 		s.toDLQ(ctx, kr, "TASK_PUT", err)

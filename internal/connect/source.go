@@ -145,10 +145,14 @@ func (s *sourceRun) loop(ctx context.Context) error {
 			continue
 		}
 		var recs []*pub.Record
+		began := time.Now()
 		err := safeCall("source task poll", func() (err error) {
 			recs, err = s.task.Poll(ctx)
 			return err
 		})
+		if len(recs) == 0 && err == nil && time.Since(began) < time.Millisecond {
+			idle(ctx, 50*time.Millisecond) // a task that does not block must not spin
+		}
 		if err != nil && !errors.Is(err, pub.ErrRetriable) {
 			if ctx.Err() != nil {
 				return nil
@@ -169,6 +173,16 @@ func (s *sourceRun) loop(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// idle waits d or until ctx ends.
+func idle(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 func (s *sourceRun) stateNow() State {
@@ -315,9 +329,12 @@ func (s *sourceRun) convert(r *pub.Record) (*kgo.Record, error) {
 		kr.Context = context.WithValue(context.Background(), explicitPartition{}, r.Partition)
 	}
 	s.mu.Lock()
+	seen := s.topics[r.Topic]
 	s.topics[r.Topic] = true
 	s.mu.Unlock()
-	s.w.states.topicUsed(s.tr.id.Connector, r.Topic)
+	if !seen {
+		s.w.states.topicUsed(s.tr.id.Connector, r.Topic)
+	}
 	return kr, nil
 }
 

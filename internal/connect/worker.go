@@ -377,6 +377,15 @@ func (w *worker) close() {
 		names = append(names, n)
 	}
 	w.mu.Unlock()
+	w.stopTasks(ids)
+	for _, n := range names {
+		w.stopConnector(n)
+	}
+}
+
+// stopTasks stops tasks in parallel, so that many slow ones take one
+// shutdown timeout, not one each.
+func (w *worker) stopTasks(ids []TaskID) {
 	var wg sync.WaitGroup
 	for _, id := range ids {
 		wg.Add(1)
@@ -386,9 +395,6 @@ func (w *worker) close() {
 		}()
 	}
 	wg.Wait()
-	for _, n := range names {
-		w.stopConnector(n)
-	}
 }
 
 // intProp reads an integer connector setting.

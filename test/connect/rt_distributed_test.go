@@ -60,6 +60,19 @@ heartbeat.interval.ms=1000
 		t.Fatal("no worker forwarded a write to the leader")
 	}
 	rtWaitFile(t, out, 2)
+
+	// A cluster-scoped logger level reaches the other worker.
+	rtExpect(t, 204, "PUT", w1.URL+"/admin/loggers/org.apache.kafka.connect.runtime?scope=cluster", map[string]string{"level": "DEBUG"})
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		a := rtDo(t, "GET", w2.URL+"/admin/loggers/org.apache.kafka.connect.runtime", nil)
+		if a.Status == 200 && a.Map()["level"] == "DEBUG" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("cluster-scoped level not applied on the other worker: %s", a)
+		}
+	}
+
 	st := rtWaitStates(t, w2.URL, "src", "RUNNING", "RUNNING")
 	owner := st["tasks"].([]any)[0].(map[string]any)["worker_id"].(string)
 	rtWaitStates(t, w1.URL, "snk", "RUNNING", "RUNNING")
