@@ -12,6 +12,9 @@
 #   make deps-schemathesis  schemathesis (PyPI) in the same venv, which
 #                     test/restproxy/schemathesis_test.go runs against the REST
 #                     proxy's /openapi.json
+#   make deps-connect-py  kafka-connect-py (PyPI) in the same venv, which
+#                     test/connect/rt_python_test.go drives Samsa's Connect
+#                     worker with
 #   make deps-npm     @confluentinc/schemaregistry in $(COMPAT_NPM)/node_modules
 #                     (test/registry/js), run by Node 20
 #   make deps-java    test/compat/java/target/samsa-compat.jar (kafka-clients)
@@ -45,9 +48,9 @@ COMPAT_JAVA_SRCS        := $(shell find $(COMPAT_JAVA_DIR)/src -name '*.java' 2>
 COMPAT_SUDO             := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MVN                     ?= mvn
 
-.PHONY: deps deps-kcat deps-python deps-schemathesis deps-java deps-npm deps-connect-java
+.PHONY: deps deps-kcat deps-python deps-schemathesis deps-connect-py deps-java deps-npm deps-connect-java
 
-deps: deps-kcat deps-python deps-schemathesis deps-java deps-npm kafka-dist deps-connect-java
+deps: deps-kcat deps-python deps-schemathesis deps-connect-py deps-java deps-npm kafka-dist deps-connect-java
 
 # compat_apt_install CMD,PACKAGES: install PACKAGES from Debian unless CMD is
 # already on PATH; apt-get update runs only if the first install fails.
@@ -91,6 +94,18 @@ $(SCHEMATHESIS_STAMP): $(COMPAT_PY_STAMP)
 	$(COMPAT_VENV)/bin/python -m pip install -q --disable-pip-version-check 'schemathesis==$(SCHEMATHESIS_VERSION)'
 	$(COMPAT_VENV)/bin/schemathesis --version
 	@rm -f $(COMPAT_VENV)/.schemathesis-*
+	@touch $@
+
+# deps-connect-py adds kafka-connect-py to the venv deps-python makes.
+KAFKA_CONNECT_PY_VERSION := 1.0.0
+KAFKA_CONNECT_PY_STAMP   := $(COMPAT_VENV)/.kafka-connect-py-$(KAFKA_CONNECT_PY_VERSION)
+
+deps-connect-py: $(KAFKA_CONNECT_PY_STAMP)
+
+$(KAFKA_CONNECT_PY_STAMP): $(COMPAT_PY_STAMP)
+	$(COMPAT_VENV)/bin/python -m pip install -q --disable-pip-version-check 'kafka-connect-py==$(KAFKA_CONNECT_PY_VERSION)'
+	$(COMPAT_VENV)/bin/python -c 'import kafka_connect, importlib.metadata as m; print("deps-connect-py: kafka-connect-py", m.version("kafka-connect-py"))'
+	@rm -f $(COMPAT_VENV)/.kafka-connect-py-*
 	@touch $@
 
 # deps-npm installs test/registry/js/package.json's pinned dependencies into
