@@ -35,14 +35,14 @@ type change struct {
 
 // receive reads the stream until a transaction commits, the batch is
 // full or ctx ends.
-func (t *CdcTask) receive(ctx context.Context) error {
+func (t *CdcTask) receive(wait, ctx context.Context) error {
 	for len(t.ready) < t.cfg.BatchSize {
 		if err := t.sendStatus(ctx, false); err != nil {
 			return err
 		}
-		msg, err := t.repl.ReceiveMessage(ctx)
+		msg, err := t.repl.ReceiveMessage(wait)
 		if err != nil {
-			if pgconn.Timeout(err) || ctx.Err() != nil {
+			if pgconn.Timeout(err) || wait.Err() != nil {
 				return nil
 			}
 			return fmt.Errorf("postgres cdc: receive: %w", err)
@@ -300,7 +300,7 @@ func (t *CdcTask) commitTx(m *pglogrepl.CommitMessage) {
 		lsn := lsns[i]
 		r.SourcePartition = t.partition()
 		r.SourceOffset = map[string]any{"lsn": int64(lsn), "txId": int64(tx.xid), "ts_usec": tx.commit.UnixMicro(),
-			"lsn_commit": int64(end), "tx_seq": int64(i), "tx_complete": i == len(recs)-1}
+			"lsn_commit": int64(end), "lsn_commit_record": int64(m.CommitLSN), "tx_seq": int64(i), "tx_complete": i == len(recs)-1}
 		t.ready = append(t.ready, r)
 	}
 	t.lastTxLSN = m.CommitLSN

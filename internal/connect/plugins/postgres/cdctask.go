@@ -239,10 +239,14 @@ func (t *CdcTask) Poll(ctx context.Context) ([]*connect.Record, error) {
 	if t.stopCx.Err() != nil {
 		return nil, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, t.cfg.PollInterval)
+	// wait bounds the wait for data; op bounds the work on data already
+	// taken from the stream, which must not be cut short.
+	wait, cancel := context.WithTimeout(ctx, t.cfg.PollInterval)
 	defer cancel()
 	stop := context.AfterFunc(t.stopCx, cancel)
 	defer stop()
+	ctx, cancelOp := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancelOp()
 	if t.snap != nil {
 		recs, err := t.pollSnapshot(ctx)
 		if err != nil {
@@ -258,7 +262,7 @@ func (t *CdcTask) Poll(ctx context.Context) ([]*connect.Record, error) {
 		}
 	}
 	if len(t.ready) == 0 {
-		if err := t.receive(ctx); err != nil {
+		if err := t.receive(wait, ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -292,10 +296,14 @@ func (t *CdcTask) Commit() error {
 	if err != nil || off == nil {
 		return err
 	}
-	if !asBool(off["tx_complete"]) {
-		return nil
-	}
+	// A complete transaction is confirmed to its end. Of a transaction
+	// committed in part, the start of its commit record is confirmed: the
+	// server skips transactions whose commit record lies before the
+	// confirmed LSN, so this one comes again and the earlier ones don't.
 	lsn := uint64(asInt64(off["lsn_commit"]))
+	if !asBool(off["tx_complete"]) {
+		lsn = uint64(asInt64(off["lsn_commit_record"]))
+	}
 	for {
 		cur := t.confirmed.Load()
 		if lsn <= cur || t.confirmed.CompareAndSwap(cur, lsn) {

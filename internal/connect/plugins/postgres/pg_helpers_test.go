@@ -176,7 +176,7 @@ func pgPollUntil(t *testing.T, task connect.SourceTask, off *pgOffsets, commit b
 	t.Helper()
 	var all []*connect.Record
 	deadline := time.Now().Add(60 * time.Second)
-	for !cond(all) {
+	for first := true; first || !cond(all); first = false {
 		if time.Now().After(deadline) {
 			t.Fatalf("condition not met after 60s; got %d records", len(all))
 		}
