@@ -15,6 +15,9 @@
 #   make deps-npm     @confluentinc/schemaregistry in $(COMPAT_NPM)/node_modules
 #                     (test/registry/js), run by Node 20
 #   make deps-java    test/compat/java/target/samsa-compat.jar (kafka-clients)
+#   make deps-postgres PostgreSQL 15 from Debian (postgresql-15), whose
+#                     initdb/pg_ctl internal/connect/plugins/postgres's
+#                     tests run as the package's postgres user
 #   make kafka-dist   Apache Kafka's jars in .cache/kafka/libs (mk/bench.mk),
 #                     whose kafka-acls and kafka-configs classes
 #                     test/compat/kafkatools_test.go runs
@@ -40,9 +43,9 @@ COMPAT_JAVA_SRCS        := $(shell find $(COMPAT_JAVA_DIR)/src -name '*.java' 2>
 COMPAT_SUDO             := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MVN                     ?= mvn
 
-.PHONY: deps deps-kcat deps-python deps-schemathesis deps-java deps-npm
+.PHONY: deps deps-kcat deps-python deps-schemathesis deps-java deps-npm deps-postgres
 
-deps: deps-kcat deps-python deps-schemathesis deps-java deps-npm kafka-dist
+deps: deps-kcat deps-python deps-schemathesis deps-java deps-npm kafka-dist deps-postgres
 
 # compat_apt_install CMD,PACKAGES: install PACKAGES from Debian unless CMD is
 # already on PATH; apt-get update runs only if the first install fails.
@@ -58,6 +61,12 @@ endef
 
 deps-kcat:
 	$(call compat_apt_install,kcat,kcat)
+
+# PostgreSQL's binaries are not on PATH (Debian keeps them in
+# /usr/lib/postgresql/15/bin), so the check names initdb by its path.
+PG_BINDIR := /usr/lib/postgresql/15/bin
+deps-postgres:
+	$(call compat_apt_install,$(PG_BINDIR)/initdb,postgresql-15)
 
 deps-python: $(COMPAT_PY_STAMP)
 

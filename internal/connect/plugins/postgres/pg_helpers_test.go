@@ -157,17 +157,17 @@ func (o *pgOffsets) commit(recs []*connect.Record) {
 type pgSourceCtx struct{ off *pgOffsets }
 
 func (c pgSourceCtx) Offsets() connect.OffsetReader { return c.off }
-func (pgSourceCtx) Logger() *slog.Logger           { return slog.New(slog.NewTextHandler(os.Stderr, nil)) }
+func (pgSourceCtx) Logger() *slog.Logger            { return slog.New(slog.NewTextHandler(os.Stderr, nil)) }
 
 // pgSinkCtx is a SinkTaskContext whose ReportError fails (errors.tolerance=none).
 type pgSinkCtx struct{}
 
-func (pgSinkCtx) Assignment() []connect.TopicPartition           { return nil }
-func (pgSinkCtx) ResetOffset(connect.TopicPartition, int64)      {}
-func (pgSinkCtx) Pause(...connect.TopicPartition)                {}
-func (pgSinkCtx) Resume(...connect.TopicPartition)               {}
-func (pgSinkCtx) RequestCommit()                                 {}
-func (pgSinkCtx) Logger() *slog.Logger                           { return slog.New(slog.NewTextHandler(os.Stderr, nil)) }
+func (pgSinkCtx) Assignment() []connect.TopicPartition                              { return nil }
+func (pgSinkCtx) ResetOffset(connect.TopicPartition, int64)                         {}
+func (pgSinkCtx) Pause(...connect.TopicPartition)                                   {}
+func (pgSinkCtx) Resume(...connect.TopicPartition)                                  {}
+func (pgSinkCtx) RequestCommit()                                                    {}
+func (pgSinkCtx) Logger() *slog.Logger                                              { return slog.New(slog.NewTextHandler(os.Stderr, nil)) }
 func (pgSinkCtx) ReportError(_ context.Context, _ *connect.Record, err error) error { return err }
 
 // pgPollUntil polls task until cond holds over everything polled so far,
