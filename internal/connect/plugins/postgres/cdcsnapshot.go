@@ -97,6 +97,7 @@ func (t *CdcTask) finishSnapshot(ctx context.Context, out []*connect.Record) ([]
 	}
 	t.snap = nil
 	t.resume = resumePoint{Commit: s.cp, Seq: -1}
+	t.emitted = t.resume
 	return out, nil
 }
 
@@ -184,6 +185,6 @@ func (t *CdcTask) snapshotOffset(r *connect.Record, last bool) *connect.Record {
 	s := t.snap
 	r.SourcePartition = t.partition()
 	r.SourceOffset = map[string]any{"lsn": int64(s.cp), "ts_usec": s.started.UnixMicro(), "lsn_commit": int64(s.cp),
-		"tx_seq": int64(-1), "tx_complete": last, "snapshot": true, "last_snapshot_record": last}
+		"tx_seq": int64(-1), "snapshot": true, "last_snapshot_record": last}
 	return r
 }

@@ -17,20 +17,15 @@ import (
 // unavailable is Debezium's placeholder for an unchanged TOASTed value.
 const unavailable = "__debezium_unavailable_value"
 
-// txState is the transaction being received.
+// txState is the transaction being received. pgoutput (protocol 1)
+// sends a transaction only once it committed, all its changes between
+// Begin and Commit, so changes become records as they arrive: memory
+// stays bounded by max.batch.size however large the transaction.
 type txState struct {
-	xid     uint32
-	commit  time.Time
-	changes []change
-}
-
-// change is one row change of a transaction.
-type change struct {
-	rel           *relation
-	op            string // c, u, d
-	before, after *connect.Struct
-	key           *connect.Struct
-	lsn           pglogrepl.LSN
+	xid       uint32
+	commit    time.Time
+	commitLSN pglogrepl.LSN // the commit record's LSN (Begin's final LSN)
+	seq       int64         // records of this transaction so far
 }
 
 // receive reads the stream until a transaction commits, the batch is
@@ -56,7 +51,7 @@ func (t *CdcTask) receive(wait, ctx context.Context) error {
 			}
 		}
 		if len(t.ready) > 0 && t.tx == nil {
-			return nil
+			return nil // a whole transaction is ready
 		}
 	}
 	return nil
@@ -92,7 +87,7 @@ func (t *CdcTask) walMessage(ctx context.Context, xld pglogrepl.XLogData) error 
 	case *pglogrepl.RelationMessage:
 		return t.relationMessage(ctx, m)
 	case *pglogrepl.BeginMessage:
-		t.tx = &txState{xid: m.Xid, commit: m.CommitTime}
+		t.tx = &txState{xid: m.Xid, commit: m.CommitTime, commitLSN: m.FinalLSN}
 	case *pglogrepl.InsertMessage:
 		return t.rowChange(m.RelationID, xld.WALStart, 'N', nil, m.Tuple)
 	case *pglogrepl.UpdateMessage:
@@ -100,7 +95,7 @@ func (t *CdcTask) walMessage(ctx context.Context, xld pglogrepl.XLogData) error 
 	case *pglogrepl.DeleteMessage:
 		return t.rowChange(m.RelationID, xld.WALStart, m.OldTupleType, m.OldTuple, nil)
 	case *pglogrepl.CommitMessage:
-		t.commitTx(m)
+		t.tx, t.lastTxLSN = nil, m.CommitLSN
 	}
 	// truncate is skipped, as Debezium's default skipped.operations=t
 	return nil
@@ -170,19 +165,18 @@ func (t *CdcTask) rowChange(relid uint32, lsn pglogrepl.LSN, oldType uint8, oldT
 	}
 	switch {
 	case newTup == nil:
-		t.tx.changes = append(t.tx.changes, change{rel: rel, op: "d", before: before, key: keyOf(rel, before), lsn: lsn})
+		t.emit(rel, "d", before, nil, lsn)
 	case oldType == 'N':
-		t.tx.changes = append(t.tx.changes, change{rel: rel, op: "c", after: after, key: keyOf(rel, after), lsn: lsn})
+		t.emit(rel, "c", nil, after, lsn)
 	case oldTup != nil && !sameKey(keyOf(rel, before), keyOf(rel, after)):
 		// the primary key changed: delete of the old key, then create (as Debezium)
-		t.tx.changes = append(t.tx.changes,
-			change{rel: rel, op: "d", before: before, key: keyOf(rel, before), lsn: lsn},
-			change{rel: rel, op: "c", after: after, key: keyOf(rel, after), lsn: lsn})
+		t.emit(rel, "d", before, nil, lsn)
+		t.emit(rel, "c", nil, after, lsn)
 	default:
 		if oldType != 'O' {
 			before = nil // only REPLICA IDENTITY FULL sends the old row
 		}
-		t.tx.changes = append(t.tx.changes, change{rel: rel, op: "u", before: before, after: after, key: keyOf(rel, after), lsn: lsn})
+		t.emit(rel, "u", before, after, lsn)
 	}
 	return nil
 }
@@ -276,45 +270,40 @@ func sameKey(a, b *connect.Struct) bool {
 	return fmt.Sprint(a.Values) == fmt.Sprint(b.Values)
 }
 
-// commitTx releases the transaction's records with their offsets.
-func (t *CdcTask) commitTx(m *pglogrepl.CommitMessage) {
+// emit queues a change event (and the tombstone after a delete) with
+// its offset, unless the committed offset says it was delivered before.
+func (t *CdcTask) emit(rel *relation, op string, before, after *connect.Struct, lsn pglogrepl.LSN) {
 	tx := t.tx
-	t.tx = nil
-	if tx == nil {
-		return
+	key := keyOf(rel, after)
+	if op == "d" {
+		key = keyOf(rel, before)
 	}
-	end := m.TransactionEndLSN
-	var recs []*connect.Record
-	var lsns []pglogrepl.LSN
-	for _, ch := range tx.changes {
-		recs, lsns = append(recs, t.changeRecord(ch, tx)), append(lsns, ch.lsn)
-		if ch.op == "d" && t.cfg.Tombstones {
-			recs = append(recs, &connect.Record{Topic: recs[len(recs)-1].Topic, Partition: -1, KeySchema: ch.rel.S.Key, Key: ch.key})
-			lsns = append(lsns, ch.lsn)
-		}
+	recs := []*connect.Record{t.changeRecord(rel, op, before, after, key, lsn)}
+	if op == "d" && t.cfg.Tombstones {
+		recs = append(recs, &connect.Record{Topic: recs[0].Topic, Partition: -1, KeySchema: rel.S.Key, Key: key})
 	}
-	for i, r := range recs {
-		if end < t.resume.Commit || (end == t.resume.Commit && int64(i) <= t.resume.Seq) {
+	for _, r := range recs {
+		seq := tx.seq
+		tx.seq++
+		if tx.commitLSN < t.resume.Commit || (tx.commitLSN == t.resume.Commit && seq <= t.resume.Seq) {
 			continue // delivered before the restart
 		}
-		lsn := lsns[i]
 		r.SourcePartition = t.partition()
 		r.SourceOffset = map[string]any{"lsn": int64(lsn), "txId": int64(tx.xid), "ts_usec": tx.commit.UnixMicro(),
-			"lsn_commit": int64(end), "lsn_commit_record": int64(m.CommitLSN), "tx_seq": int64(i), "tx_complete": i == len(recs)-1}
+			"lsn_commit": int64(tx.commitLSN), "tx_seq": seq}
 		t.ready = append(t.ready, r)
 	}
-	t.lastTxLSN = m.CommitLSN
 }
 
 // changeRecord builds the Debezium change event of one change.
-func (t *CdcTask) changeRecord(ch change, tx *txState) *connect.Record {
-	now := time.Now()
+func (t *CdcTask) changeRecord(rel *relation, op string, before, after, key *connect.Struct, lsn pglogrepl.LSN) *connect.Record {
+	tx := t.tx
 	src := connect.NewStruct(t.source)
 	setAll(src, map[string]any{"version": debeziumVersion, "connector": "postgresql", "name": t.cfg.Prefix,
 		"ts_ms": tx.commit.UnixMilli(), "ts_us": tx.commit.UnixMicro(), "ts_ns": tx.commit.UnixNano(), "snapshot": "false",
-		"db": t.cfg.DB, "sequence": fmt.Sprintf(`["%d","%d"]`, uint64(t.lastTxLSN), uint64(ch.lsn)),
-		"schema": ch.rel.Schema, "table": ch.rel.Table, "txId": int64(tx.xid), "lsn": int64(ch.lsn)})
-	return t.envelope(ch.rel, ch.op, ch.before, ch.after, ch.key, src, now)
+		"db": t.cfg.DB, "sequence": fmt.Sprintf(`["%d","%d"]`, uint64(t.lastTxLSN), uint64(lsn)),
+		"schema": rel.Schema, "table": rel.Table, "txId": int64(tx.xid), "lsn": int64(lsn)})
+	return t.envelope(rel, op, before, after, key, src, time.Now())
 }
 
 func (t *CdcTask) envelope(rel *relation, op string, before, after, key, src *connect.Struct, now time.Time) *connect.Record {

@@ -36,6 +36,7 @@ type CdcTask struct {
 	streaming bool
 	startLSN  pglogrepl.LSN
 	resume    resumePoint
+	emitted   resumePoint // the last record Poll returned
 	tx        *txState
 	lastTxLSN pglogrepl.LSN
 	ready     []*connect.Record
@@ -45,9 +46,9 @@ type CdcTask struct {
 	lastStatus time.Time
 }
 
-// resumePoint is the committed offset: records of transactions ending
-// before Commit, and the first Seq+1 records of the one ending at Commit,
-// were delivered already.
+// resumePoint is a delivered position: records of transactions whose
+// commit record lies before Commit, and the first Seq+1 records of the
+// one committing at Commit, were delivered already.
 type resumePoint struct {
 	Commit pglogrepl.LSN
 	Seq    int64
@@ -128,9 +129,7 @@ func (t *CdcTask) setup(ctx context.Context) error {
 	needSnapshot := t.cfg.Snapshot && !snapshotDone
 	if off != nil && snapshotDone {
 		t.resume = resumePoint{Commit: pglogrepl.LSN(asInt64(off["lsn_commit"])), Seq: asInt64(off["tx_seq"])}
-		if asBool(off["tx_complete"]) {
-			t.startLSN = t.resume.Commit
-		}
+		t.startLSN, t.emitted = t.resume.Commit, t.resume
 		if !slotExists {
 			t.log.Warn("replication slot is missing; changes since the committed offset may be lost", "slot", t.cfg.Slot)
 			_, err := t.createSlot(ctx, false)
@@ -258,12 +257,22 @@ func (t *CdcTask) Poll(ctx context.Context) ([]*connect.Record, error) {
 	}
 	if !t.streaming {
 		if err := t.startStreaming(ctx); err != nil {
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && pgErr.Code == "55006" {
+				// the slot is still held by our previous, dying walsender
+				t.log.Info("replication slot busy; retrying", "err", err)
+				<-wait.Done()
+				return nil, nil
+			}
 			return nil, err
 		}
 	}
 	if len(t.ready) == 0 {
 		if err := t.receive(wait, ctx); err != nil {
-			return nil, err
+			if t.stopCx.Err() != nil {
+				return nil, nil
+			}
+			return nil, t.reconnect(ctx, err)
 		}
 	}
 	n := min(len(t.ready), t.cfg.BatchSize)
@@ -271,6 +280,11 @@ func (t *CdcTask) Poll(ctx context.Context) ([]*connect.Record, error) {
 	t.ready = t.ready[n:]
 	if len(t.ready) == 0 {
 		t.ready = nil
+	}
+	if n > 0 {
+		if off := out[n-1].SourceOffset; off != nil {
+			t.emitted = resumePoint{Commit: pglogrepl.LSN(asInt64(off["lsn_commit"])), Seq: asInt64(off["tx_seq"])}
+		}
 	}
 	return out, nil
 }
@@ -287,6 +301,33 @@ func (t *CdcTask) startStreaming(ctx context.Context) error {
 	return nil
 }
 
+// reconnect replaces a replication connection that failed (e.g. the
+// server's wal_sender_timeout ended it while nobody polled): streaming
+// restarts after the last record Poll returned; records received but not
+// returned are dropped and come again.
+func (t *CdcTask) reconnect(ctx context.Context, cause error) error {
+	t.log.Warn("replication connection lost; reconnecting", "err", cause)
+	if t.repl != nil {
+		_ = t.repl.Close(context.Background())
+		t.repl = nil
+	}
+	t.streaming, t.tx, t.ready = false, nil, nil
+	t.resume = t.emitted
+	if t.resume.Commit > t.startLSN {
+		t.startLSN, t.emitted = t.resume.Commit, t.resume
+	}
+	rcfg, err := pgconn.ParseConfig(t.cfg.ConnString)
+	if err != nil {
+		return fmt.Errorf("postgres cdc: %w", err)
+	}
+	rcfg.RuntimeParams["replication"] = "database"
+	rcfg.RuntimeParams["TimeZone"] = "UTC"
+	if t.repl, err = pgconn.ConnectConfig(ctx, rcfg); err != nil {
+		return fmt.Errorf("%w: postgres cdc: reconnect after %w: %w", connect.ErrRetriable, cause, err)
+	}
+	return nil
+}
+
 // Commit moves the slot's confirmed LSN to the end of the last
 // transaction whose records' offsets are committed.
 func (t *CdcTask) Commit() error {
@@ -296,14 +337,11 @@ func (t *CdcTask) Commit() error {
 	if err != nil || off == nil {
 		return err
 	}
-	// A complete transaction is confirmed to its end. Of a transaction
-	// committed in part, the start of its commit record is confirmed: the
-	// server skips transactions whose commit record lies before the
-	// confirmed LSN, so this one comes again and the earlier ones don't.
+	// The server skips transactions whose commit record lies before the
+	// confirmed LSN: confirming the commit LSN of the last committed
+	// record's transaction keeps that one (whose remaining records may
+	// not be delivered) and drops the earlier ones.
 	lsn := uint64(asInt64(off["lsn_commit"]))
-	if !asBool(off["tx_complete"]) {
-		lsn = uint64(asInt64(off["lsn_commit_record"]))
-	}
 	for {
 		cur := t.confirmed.Load()
 		if lsn <= cur || t.confirmed.CompareAndSwap(cur, lsn) {
@@ -404,5 +442,3 @@ func asInt64(v any) int64 {
 	}
 	return 0
 }
-
-var errNoKey = errors.New("no primary key")

@@ -21,19 +21,23 @@
 //
 // # CDC offsets and the replication slot
 //
-// Changes are buffered per transaction and released when its Commit
-// message arrives, so records leave in commit order. Every record carries
-// the source partition {"server": topic.prefix} and the offset
-// {"lsn": change LSN, "txId", "ts_usec", "lsn_commit": end LSN of its
-// transaction, "tx_seq": index within the transaction, "tx_complete":
-// whether it is the transaction's last record}. The slot's confirmed flush
-// LSN moves only in SourceCommitter.Commit, to the end of the last
-// transaction whose final record's offset the runtime has committed (read
-// back through the task's OffsetReader), so PostgreSQL keeps every change
-// not yet durable in Kafka. On restart streaming resumes from the
-// committed offset and drops records at or before it: at-least-once, with
-// duplicates only for what was produced but not yet committed when a worker
-// died, as Debezium.
+// pgoutput (protocol 1) sends each transaction whole, after it committed,
+// in commit order; its changes become records as they arrive, so a
+// transaction of any size needs no more memory than max.batch.size
+// records. Every record carries the source partition {"server":
+// topic.prefix} and the offset {"lsn": the change's LSN, "txId",
+// "ts_usec": commit time, "lsn_commit": the LSN of its transaction's
+// commit record, "tx_seq": its index within the transaction}. The slot's
+// confirmed flush LSN moves only in SourceCommitter.Commit, to the
+// lsn_commit of the offset the runtime has committed (read back through
+// the task's OffsetReader): PostgreSQL then skips only the transactions
+// committed before it, so every change not yet durable in Kafka is kept.
+// On restart streaming resumes at the committed offset's lsn_commit and
+// drops that transaction's first tx_seq+1 records: at-least-once, with
+// duplicates only for what was produced but not committed when a worker
+// died, as Debezium. A replication connection lost while running (e.g.
+// to wal_sender_timeout while nobody polled) is replaced the same way,
+// resuming after the last record Poll returned.
 //
 // # Tests
 //
