@@ -23,6 +23,10 @@
 //	reg.Register(connect.Plugin{Class: "com.example.MySource", Kind: connect.KindSource,
 //		New: func() any { return &mySource{} }})
 //
+// Example (example_test.go) is a complete source connector driven as the
+// runtime drives it; docs/connect-plugins.md describes the contract and
+// the built-in connectors (internal/connect/plugins).
+//
 // Values carried in a Record follow Kafka Connect's schema types:
 // INT8..INT64 are int8..int64, FLOAT32/64 float32/float64, BOOLEAN bool,
 // STRING string, BYTES []byte, ARRAY []any, MAP map[any]any (or

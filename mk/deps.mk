@@ -15,15 +15,20 @@
 #   make deps-npm     @confluentinc/schemaregistry in $(COMPAT_NPM)/node_modules
 #                     (test/registry/js), run by Node 20
 #   make deps-java    test/compat/java/target/samsa-compat.jar (kafka-clients)
+#   make deps-connect-java  Apache Kafka Connect 4.4.0's worker class path
+#                     (connect-runtime, -json, -transforms, log4j2) and
+#                     Debezium's Postgres connector in $(CONNECT_JAVA_LIBS)
+#                     (test/compat/connect/pom.xml), run by test/connect
 #   make deps-postgres PostgreSQL 15 from Debian (postgresql-15), whose
-#                     initdb/pg_ctl internal/connect/plugins/postgres's
-#                     tests run as the package's postgres user
+#                     initdb/pg_ctl the Postgres connectors' tests run (as
+#                     the package's postgres user when root)
 #   make kafka-dist   Apache Kafka's jars in .cache/kafka/libs (mk/bench.mk),
 #                     whose kafka-acls and kafka-configs classes
 #                     test/compat/kafkatools_test.go runs
 #
 # test/compat finds them at the same paths (or SAMSA_COMPAT_PYTHON,
-# SAMSA_COMPAT_JAR, SAMSA_COMPAT_KCAT, SAMSA_COMPAT_KAFKA_LIBS); test/registry
+# SAMSA_COMPAT_JAR, SAMSA_COMPAT_KCAT, SAMSA_COMPAT_KAFKA_LIBS); test/connect
+# finds the Connect class path the same way (or SAMSA_CONNECT_JAVA_LIBS); test/registry
 # uses the same venv and $(COMPAT_NPM)/node_modules (or SAMSA_REGISTRY_NODE_MODULES).
 
 COMPAT_CACHE            ?= .cache
@@ -43,9 +48,9 @@ COMPAT_JAVA_SRCS        := $(shell find $(COMPAT_JAVA_DIR)/src -name '*.java' 2>
 COMPAT_SUDO             := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MVN                     ?= mvn
 
-.PHONY: deps deps-kcat deps-python deps-schemathesis deps-java deps-npm deps-postgres
+.PHONY: deps deps-kcat deps-python deps-schemathesis deps-java deps-npm deps-connect-java deps-postgres
 
-deps: deps-kcat deps-python deps-schemathesis deps-java deps-npm kafka-dist deps-postgres
+deps: deps-kcat deps-python deps-schemathesis deps-java deps-npm kafka-dist deps-connect-java deps-postgres
 
 # compat_apt_install CMD,PACKAGES: install PACKAGES from Debian unless CMD is
 # already on PATH; apt-get update runs only if the first install fails.
@@ -126,4 +131,25 @@ compat-java-tools:
 
 $(COMPAT_JAR): $(COMPAT_JAVA_DIR)/pom.xml $(COMPAT_JAVA_SRCS) | compat-java-tools
 	$(MVN) -q -B -Dstyle.color=never -f $(COMPAT_JAVA_DIR)/pom.xml -DskipTests package
+	@touch $@
+
+# deps-connect-java builds test/compat/connect's one class (a bridge letting
+# the 4.3 test and file connectors run on 4.4.0) and copies it with the pom's
+# runtime class path into $(CONNECT_JAVA_LIBS); the stamp is redone when the
+# pom or the class changes.
+CONNECT_JAVA_DIR   := test/compat/connect
+CONNECT_JAVA_SRCS  := $(shell find $(CONNECT_JAVA_DIR)/src -name '*.java' 2>/dev/null)
+CONNECT_JAVA_LIBS  := $(COMPAT_CACHE)/connect/libs
+CONNECT_JAVA_STAMP := $(CONNECT_JAVA_LIBS)/.connect-runtime-4.4.0
+
+deps-connect-java: $(CONNECT_JAVA_STAMP)
+
+$(CONNECT_JAVA_STAMP): $(CONNECT_JAVA_DIR)/pom.xml $(CONNECT_JAVA_SRCS) | compat-java-tools
+	@mkdir -p $(COMPAT_CACHE)
+	@[ -f $(COMPAT_CACHE)/.gitignore ] || echo '*' > $(COMPAT_CACHE)/.gitignore
+	rm -rf $(CONNECT_JAVA_LIBS)
+	$(MVN) -q -B -Dstyle.color=never -f $(CONNECT_JAVA_DIR)/pom.xml -DskipTests package dependency:copy-dependencies \
+	  -DincludeScope=runtime -DoutputDirectory=$(abspath $(CONNECT_JAVA_LIBS))
+	cp $(CONNECT_JAVA_DIR)/target/samsa-compat-connect.jar $(CONNECT_JAVA_LIBS)/
+	@test -f $(CONNECT_JAVA_LIBS)/connect-runtime-4.4.0.jar || { echo "deps-connect-java: connect-runtime-4.4.0.jar missing from $(CONNECT_JAVA_LIBS)" >&2; exit 1; }
 	@touch $@

@@ -13,6 +13,7 @@ import (
 // alone against any Kafka cluster (internal/restproxy).
 func newRESTCmd() *cobra.Command {
 	cf := &clientFlags{}
+	sec := &restSecurityFlags{}
 	var cfg restproxy.Config
 	cmd := &cobra.Command{
 		Use:   "rest",
@@ -20,6 +21,10 @@ func newRESTCmd() *cobra.Command {
 		Long: `Run a REST proxy that serves Confluent REST Proxy's v2 and v3 APIs, plus
 consuming over v3, at --listen for the cluster at --brokers. The avro,
 jsonschema and protobuf formats use the schema registry at --schema-registry-url.
+--listen https://… serves HTTPS with the listener.name.rest.ssl.* settings of
+--config; --basic-auth-mechanism (or samsa.rest.authentication.method=BASIC in
+--config) requires the basic credentials of a Kafka user and runs each
+request's Kafka requests as that user.
 ` + "`samsa serve`" + ` runs the same proxy on every node (--rest-listen).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -31,6 +36,13 @@ jsonschema and protobuf formats use the schema registry at --schema-registry-url
 			cfg.Brokers = seeds
 			cfg.ClientOpts = opts
 			cfg.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+			auth, err := sec.apply(&cfg, seeds, cfg.Logger)
+			if err != nil {
+				return err
+			}
+			if auth != nil {
+				defer auth.Close()
+			}
 			srv, err := restproxy.New(cfg)
 			if err != nil {
 				return err
@@ -40,7 +52,10 @@ jsonschema and protobuf formats use the schema registry at --schema-registry-url
 	}
 	cf.register(cmd)
 	fl := cmd.Flags()
-	fl.StringVar(&cfg.Listen, "listen", restproxy.DefaultListen, "host:port to serve the API on (listeners)")
+	fl.StringVar(&cfg.Listen, "listen", restproxy.DefaultListen, "host:port to serve the API on, https://host:port for HTTPS (listeners)")
+	fl.StringVar(&sec.configFile, "config", "", "properties file with the proxy's server-side security settings, named as for `samsa serve`: listener.name.rest.ssl.* (or ssl.*) for --listen https://…, samsa.rest.authentication.method=BASIC and samsa.rest.authentication.sasl.mechanism")
+	fl.StringVar(&sec.authMech, "basic-auth-mechanism", "", "require HTTP basic credentials, checked by logging in to Kafka with this SASL mechanism (SCRAM-SHA-256, SCRAM-SHA-512 or PLAIN); each request's Kafka requests then run as its user, so the broker's ACLs apply")
+	fl.StringSliceVar(&sec.authBrokers, "basic-auth-brokers", nil, "the SASL_PLAINTEXT listener users log in to and their clients use (default --brokers)")
 	fl.StringVar(&cfg.AdvertisedURL, "advertised-url", "", "base of the URLs handed out, e.g. consumer base_uri (default http://LISTEN)")
 	fl.StringVar(&cfg.RegistryURL, "schema-registry-url", "", "schema registry for the avro, jsonschema and protobuf formats (schema.registry.url)")
 	fl.DurationVar(&cfg.ConsumerInstanceTimeout, "consumer-instance-timeout", 5*time.Minute, "idle consumer instances are closed after this (consumer.instance.timeout.ms)")

@@ -203,6 +203,8 @@ var brokerDefs = []Def{
 	{Name: "listeners", Type: TypeString, Default: "PLAINTEXT://127.0.0.1:9092", ReadOnly: true},
 	{Name: "advertised.listeners", Type: TypeString, Nullable: true, ReadOnly: true},
 	{Name: "samsa.rest.listener", Type: TypeString, Default: "127.0.0.1:8082", ReadOnly: true, Doc: "Samsa's REST proxy (Confluent's v2 and v3 APIs), host:port or none"},
+	{Name: "samsa.rest.authentication.method", Type: TypeString, Default: "NONE", ReadOnly: true, check: oneOf("NONE", "BASIC"), Doc: "BASIC: the REST proxy requires HTTP basic credentials of a Kafka user, checked by a SASL login to this node's first SASL_PLAINTEXT listener; every Kafka request of an HTTP request then runs as that user, so the broker's ACLs apply"},
+	{Name: "samsa.rest.authentication.sasl.mechanism", Type: TypeString, Default: "SCRAM-SHA-512", ReadOnly: true, check: oneOf("SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"), Doc: "the SASL mechanism the REST proxy's basic credentials are checked, and its users' clients log in, with"},
 	{Name: "samsa.registry.authentication.method", Type: TypeString, Default: "NONE", ReadOnly: true, check: oneOf("NONE", "BASIC"), Doc: "BASIC: the schema registry requires HTTP basic credentials of a Kafka user, checked by a SASL login to this node's first SASL_PLAINTEXT listener; rights are the ACLs on _schemas"},
 	{Name: "samsa.registry.authentication.sasl.mechanism", Type: TypeString, Default: "SCRAM-SHA-512", ReadOnly: true, check: oneOf("SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"), Doc: "the SASL mechanism the schema registry's basic credentials are checked with"},
 	{Name: "samsa.registry.listener", Type: TypeString, Default: "127.0.0.1:8081", ReadOnly: true, Doc: "Samsa's schema registry (Confluent's API), host:port or none"},

@@ -98,6 +98,17 @@ func (a *BasicAuth) mechanism(user, pass string) sasl.Mechanism {
 	return scram.Auth{User: user, Pass: pass}.AsSha512Mechanism()
 }
 
+// UserOpts are the franz-go options of a client that acts as user at the
+// broker: the login listener's seeds and settings and user's SASL
+// credentials (a service passing its users' principals through to Kafka
+// opens its clients with them).
+func (a *BasicAuth) UserOpts(user, pass string) []kgo.Opt {
+	return append([]kgo.Opt{kgo.SeedBrokers(a.cfg.Brokers...), kgo.SASL(a.mechanism(user, pass))}, a.cfg.ClientOpts...)
+}
+
+// Realm is the protection space named in WWW-Authenticate.
+func (a *BasicAuth) Realm() string { return a.cfg.Realm }
+
 // Login returns the session of user, logging in to Kafka when there is
 // none younger than TTL for this password.
 func (a *BasicAuth) Login(ctx context.Context, user, pass string) (*Session, error) {
@@ -116,8 +127,7 @@ func (a *BasicAuth) Login(ctx context.Context, user, pass string) (*Session, err
 	}
 	a.mu.Unlock()
 
-	opts := append([]kgo.Opt{kgo.SeedBrokers(a.cfg.Brokers...), kgo.SASL(a.mechanism(user, pass)), kgo.ClientID("samsa-http-" + user)}, a.cfg.ClientOpts...)
-	cl, err := kgo.NewClient(opts...)
+	cl, err := kgo.NewClient(append(a.UserOpts(user, pass), kgo.ClientID("samsa-http-"+user))...)
 	if err != nil {
 		return nil, fmt.Errorf("http basic auth: %w", err)
 	}

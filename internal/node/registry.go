@@ -86,20 +86,29 @@ func (n *Node) RegistryAddr() string {
 // samsa.registry.authentication.method=BASIC: users log in to the node's
 // first SASL_PLAINTEXT listener with the configured mechanism.
 func (n *Node) registryAuth() (*httpserve.BasicAuth, error) {
+	return n.serviceAuth("registry", "samsa-schema-registry")
+}
+
+// serviceAuth is the basic authentication of the HTTP service whose
+// properties are samsa.<service>.authentication.*, nil unless its method
+// is BASIC: users log in to the node's first SASL_PLAINTEXT listener with
+// samsa.<service>.authentication.sasl.mechanism (default SCRAM-SHA-512).
+func (n *Node) serviceAuth(service, realm string) (*httpserve.BasicAuth, error) {
 	b := n.cfg.Broker
-	if b == nil || !strings.EqualFold(b.Values["samsa.registry.authentication.method"], "BASIC") {
+	prefix := "samsa." + service + ".authentication."
+	if b == nil || !strings.EqualFold(b.Values[prefix+"method"], "BASIC") {
 		return nil, nil
 	}
-	mech := b.Values["samsa.registry.authentication.sasl.mechanism"]
+	mech := b.Values[prefix+"sasl.mechanism"]
 	if mech == "" {
 		mech = "SCRAM-SHA-512"
 	}
 	for _, bl := range n.listeners {
 		if bl.cfg.Protocol == config.ProtocolSASLPlaintext {
-			return httpserve.New(httpserve.Config{Brokers: []string{bl.advertised}, Mechanism: mech, Realm: "samsa-schema-registry"})
+			return httpserve.New(httpserve.Config{Brokers: []string{bl.advertised}, Mechanism: mech, Realm: realm})
 		}
 	}
-	return nil, fmt.Errorf("samsa.registry.authentication.method=BASIC needs a SASL_PLAINTEXT listener for the logins; this node has none")
+	return nil, fmt.Errorf("%smethod=BASIC needs a SASL_PLAINTEXT listener for the logins; this node has none", prefix)
 }
 
 // serviceTLS is the TLS of an HTTP service's listener named name
@@ -107,6 +116,17 @@ func (n *Node) registryAuth() (*httpserve.BasicAuth, error) {
 // Kafka listener): the server side, and the client side its instances
 // use to reach each other at addr.
 func (n *Node) serviceTLS(name, addr string) (*tls.Config, *tls.Config, error) {
+	server, r, err := n.serviceTLSReloader(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	return server, r.ClientConfig(host), nil
+}
+
+// serviceTLSReloader is serviceTLS's server side and the Reloader behind
+// it (which also maps client certificates to principals).
+func (n *Node) serviceTLSReloader(name string) (*tls.Config, *tlsconf.Reloader, error) {
 	tc, err := tlsconf.FromProperties(n.settings.SecurityProps(), name)
 	if err != nil {
 		return nil, nil, err
@@ -119,6 +139,5 @@ func (n *Node) serviceTLS(name, addr string) (*tls.Config, *tls.Config, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("listener %s: %w (set listener.name.%s.ssl.keystore.location)", name, err, strings.ToLower(name))
 	}
-	host, _, _ := net.SplitHostPort(addr)
-	return server, r.ClientConfig(host), nil
+	return server, r, nil
 }

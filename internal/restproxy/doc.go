@@ -13,6 +13,11 @@
 //   - server.go: Config, Server, start and stop, routing.
 //   - errors.go: error bodies {"error_code","message"} and Kafka error
 //     mapping.
+//   - auth.go: HTTPS client certificates and basic authentication; the
+//     caller's principal in the request context, and the Kafka clients
+//     acting for it.
+//   - clients.go: the pool of per-user Kafka clients (basic
+//     authentication passes each user through to the broker).
 //   - v2_*.go: the v2 API (metadata, produce, consumer instances).
 //   - v3_*.go: the v3 API (clusters, topics, partitions, configs,
 //     consumer groups, ACLs, produce and streaming produce, consume).
@@ -20,6 +25,7 @@
 // # Concurrency
 //
 // Goroutines: the HTTP server (stopped by Close), the consumer-instance
-// reaper (stopped by Close), one per streaming request (owned by its
-// handler). Every Kafka client the proxy opens is closed by Close.
+// and user-client reapers (stopped by Close), one per streaming request
+// (owned by its handler). Every Kafka client the proxy opens is closed by
+// Close.
 package restproxy

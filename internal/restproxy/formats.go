@@ -93,6 +93,9 @@ func (r *schemaRegistry) do(ctx context.Context, method, path string, body, out 
 	}
 	req.Header.Set("Content-Type", "application/vnd.schemaregistry.v1+json")
 	req.Header.Set("Accept", "application/vnd.schemaregistry.v1+json")
+	if p := principalOf(ctx); p != nil && p.pass != "" {
+		req.SetBasicAuth(p.user, p.pass) // the caller's rights at the registry too
+	}
 	resp, err := r.hc.Do(req)
 	if err != nil {
 		return apiErr(http.StatusRequestTimeout, 40801, "Schema registration or lookup failed: %v", err)
@@ -108,6 +111,9 @@ func (r *schemaRegistry) do(ctx context.Context, method, path string, body, out 
 			Msg  string `json:"message"`
 		}
 		_ = json.Unmarshal(b, &e)
+		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+			return errRegistryRefused(ctx, e.Msg)
+		}
 		return &registryError{status: resp.StatusCode, code: e.Code, msg: e.Msg}
 	}
 	if err := json.Unmarshal(b, out); err != nil {

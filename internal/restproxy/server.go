@@ -2,6 +2,7 @@ package restproxy
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/samsa-streaming/samsa/internal/httpserve"
 )
 
 // DefaultListen is where the proxy serves unless told otherwise:
@@ -35,6 +38,9 @@ type Config struct {
 	// RegistryURL is the schema registry for the avro, jsonschema and
 	// protobuf formats (schema.registry.url); "" disables them.
 	RegistryURL string
+	// RegistryTLS is the client side of an https:// RegistryURL (nil: the
+	// system's roots).
+	RegistryTLS *tls.Config
 	// ConsumerInstanceTimeout is how long an idle consumer instance lives
 	// (consumer.instance.timeout.ms), default 5 minutes.
 	ConsumerInstanceTimeout time.Duration
@@ -44,6 +50,24 @@ type Config struct {
 	// MaxRequestBytes bounds a request body that is not streamed
 	// (max.request.size), default 64 MiB; above it, 413.
 	MaxRequestBytes int64
+	// TLS, when set, serves HTTPS (listeners=https://…): the listener's
+	// certificate and, with ssl.client.auth, the client certificates it
+	// asks for and trusts.
+	TLS *tls.Config
+	// Auth, when set, requires the HTTP basic credentials of a Kafka user
+	// on every request but GET / and runs the request's Kafka requests as
+	// that user (auth.go). Auth is the caller's; the proxy does not close
+	// it.
+	Auth *httpserve.BasicAuth
+	// CertPrincipal, when set and Auth is not, names the principal of a
+	// verified client certificate (ssl.principal.mapping.rules); a request
+	// without one is 401.
+	CertPrincipal func(tls.ConnectionState) (string, error)
+	// MaxUserClients bounds the users whose Kafka clients are kept open
+	// (basic authentication), default 100; UserClientIdle is how long an
+	// unused user's clients are kept, default 5 minutes.
+	MaxUserClients int
+	UserClientIdle time.Duration
 	// Logger is where the proxy logs.
 	Logger *slog.Logger
 }
@@ -62,6 +86,12 @@ func (c *Config) Defaults() {
 	if c.MaxRequestBytes == 0 {
 		c.MaxRequestBytes = 64 << 20
 	}
+	if c.MaxUserClients == 0 {
+		c.MaxUserClients = 100
+	}
+	if c.UserClientIdle == 0 {
+		c.UserClientIdle = 5 * time.Minute
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -79,8 +109,12 @@ func (c *Config) Validate() error {
 	if c.AdvertisedURL != "" && !strings.HasPrefix(c.AdvertisedURL, "http://") && !strings.HasPrefix(c.AdvertisedURL, "https://") {
 		errs = append(errs, fmt.Errorf("rest advertised URL %q: want http:// or https://", c.AdvertisedURL))
 	}
-	if c.ConsumerInstanceTimeout <= 0 || c.ConsumerRequestTimeout <= 0 || c.MaxRequestBytes <= 0 {
-		errs = append(errs, errors.New("rest proxy: timeouts and the request limit must be positive"))
+	if c.ConsumerInstanceTimeout <= 0 || c.ConsumerRequestTimeout <= 0 || c.MaxRequestBytes <= 0 ||
+		c.MaxUserClients <= 0 || c.UserClientIdle <= 0 {
+		errs = append(errs, errors.New("rest proxy: timeouts and limits must be positive"))
+	}
+	if c.CertPrincipal != nil && c.TLS == nil {
+		errs = append(errs, errors.New("rest proxy: client certificates need an HTTPS listener"))
 	}
 	return errors.Join(errs...)
 }
@@ -102,6 +136,7 @@ type Server struct {
 	wg     sync.WaitGroup
 
 	consumers *consumerSet    // v2 consumer instances
+	users     *userPool       // Kafka clients of authenticated users (clients.go)
 	schemas   *schemaRegistry // registry client of the schema'd formats (formats.go)
 }
 
@@ -142,6 +177,13 @@ func (s *Server) Start(context.Context) error {
 	s.baseURL = s.cfg.AdvertisedURL
 	if s.baseURL == "" {
 		s.baseURL = "http://" + ln.Addr().String()
+		if s.cfg.TLS != nil {
+			s.baseURL = "https://" + ln.Addr().String()
+		}
+	}
+	if s.cfg.TLS != nil {
+		ln = tls.NewListener(ln, s.cfg.TLS)
+		s.ln = ln
 	}
 	// The producer partitions keyed records with murmur2 as the Java
 	// client does (kgo's sticky key partitioner), and records marked by
@@ -159,11 +201,15 @@ func (s *Server) Start(context.Context) error {
 	s.admin = kadm.NewClient(s.adminCl)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.consumers = newConsumerSet(s)
+	s.users = newUserPool(s)
 	s.schemas = newSchemaRegistry(s.cfg.RegistryURL)
+	if s.cfg.RegistryTLS != nil {
+		s.schemas.hc.Transport = &http.Transport{TLSClientConfig: s.cfg.RegistryTLS, MaxIdleConnsPerHost: 8}
+	}
 	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(s.lg.Handler(), slog.LevelDebug)}
 	s.srv.RegisterOnShutdown(s.cancel) // long requests (streams) end at Close
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go func() { // stopped by Close (srv.Shutdown)
 		defer s.wg.Done()
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -173,6 +219,10 @@ func (s *Server) Start(context.Context) error {
 	go func() { // stopped by Close (cancel)
 		defer s.wg.Done()
 		s.consumers.reap(s.ctx)
+	}()
+	go func() { // stopped by Close (cancel)
+		defer s.wg.Done()
+		s.users.reap(s.ctx)
 	}()
 	s.lg.Info("rest proxy listening", "addr", ln.Addr().String(), "url", s.baseURL)
 	return nil
@@ -190,6 +240,7 @@ func (s *Server) Close() error {
 	s.cancel()
 	s.wg.Wait()
 	s.consumers.closeAll()
+	s.users.closeAll()
 	s.producer.Close()
 	s.adminCl.Close()
 	if errors.Is(err, context.DeadlineExceeded) {
@@ -206,5 +257,5 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, "application/json", 200, map[string]any{})
 	})
-	return mux
+	return s.authenticate(mux)
 }

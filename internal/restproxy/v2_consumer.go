@@ -59,6 +59,9 @@ type consumerInstance struct {
 
 	lastUsed atomic.Int64 // unix nanoseconds of the last request
 
+	owner     string    // the principal that created it ("" anonymous; auth.go)
+	ownerOpts []kgo.Opt // the base options of its clients, acting as owner
+
 	// ctx ends when the instance closes, so that a GET records waiting
 	// under mu stops at once.
 	ctx    context.Context
@@ -86,6 +89,9 @@ func (cs *consumerSet) instance(r *http.Request) (*consumerInstance, error) {
 	cs.mu.Unlock()
 	if c == nil {
 		return nil, errInstanceNotFound()
+	}
+	if !c.ownedBy(r.Context()) {
+		return nil, errNotOwner(userOf(r.Context()))
 	}
 	c.mu.Lock()
 	if c.closed {
@@ -208,6 +214,7 @@ func (s *Server) createConsumer(w http.ResponseWriter, r *http.Request, _ v2Requ
 	if err != nil {
 		return err
 	}
+	c.adopt(r.Context())
 	s.consumers.mu.Lock()
 	if _, ok := s.consumers.instances[instanceKey{group, c.name}]; ok {
 		s.consumers.mu.Unlock()
@@ -231,6 +238,9 @@ func (s *Server) advertisedBase(r *http.Request) string {
 		return s.baseURL
 	}
 	if host, _, err := net.SplitHostPort(s.Addr()); err == nil && net.ParseIP(host).IsUnspecified() {
+		if r.TLS != nil {
+			return "https://" + r.Host
+		}
 		return "http://" + r.Host
 	}
 	return s.baseURL
@@ -312,6 +322,10 @@ func (s *Server) deleteConsumer(w http.ResponseWriter, r *http.Request, _ v2Requ
 	key := instanceKey{r.PathValue("group"), r.PathValue("instance")}
 	s.consumers.mu.Lock()
 	c := s.consumers.instances[key]
+	if c != nil && !c.ownedBy(r.Context()) {
+		s.consumers.mu.Unlock()
+		return errNotOwner(userOf(r.Context()))
+	}
 	delete(s.consumers.instances, key)
 	s.consumers.mu.Unlock()
 	if c == nil {
@@ -326,7 +340,10 @@ func (s *Server) deleteConsumer(w http.ResponseWriter, r *http.Request, _ v2Requ
 func (c *consumerInstance) clientOpts(extra ...kgo.Opt) []kgo.Opt {
 	opts := []kgo.Opt{kgo.ConsumeResetOffset(c.reset), kgo.FetchMinBytes(c.minBytes),
 		kgo.FetchMaxBytes(16 << 20), kgo.FetchMaxWait(500 * time.Millisecond)}
-	return c.set.s.clientOpts(append(opts, extra...)...)
+	if c.ownerOpts == nil {
+		return c.set.s.clientOpts(append(opts, extra...)...)
+	}
+	return append(append(c.ownerOpts[:len(c.ownerOpts):len(c.ownerOpts)], opts...), extra...)
 }
 
 // onAssigned and onRevoked keep c.assigned up to date (franz-go group

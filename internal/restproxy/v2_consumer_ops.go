@@ -130,7 +130,7 @@ func (s *Server) assign(w http.ResponseWriter, r *http.Request, _ v2Request) err
 	}
 	ctx, cancel := metaCtx(r)
 	defer cancel()
-	committed, err := s.admin.FetchOffsets(ctx, c.group)
+	committed, err := s.kadm(ctx).FetchOffsets(ctx, c.group)
 	if err != nil {
 		return kafkaError(err)
 	}
@@ -283,7 +283,7 @@ func (s *Server) offsetAfter(ctx context.Context, c *consumerInstance, tp topicP
 	if !c.isAssigned(tp.Topic, tp.Partition) {
 		return 0, errIllegalState("No current assignment for partition %s-%d", tp.Topic, tp.Partition)
 	}
-	lo, err := s.admin.ListOffsetsAfterMilli(ctx, at.UnixMilli(), tp.Topic)
+	lo, err := s.kadm(ctx).ListOffsetsAfterMilli(ctx, at.UnixMilli(), tp.Topic)
 	if err != nil {
 		return 0, kafkaError(err)
 	}
@@ -345,9 +345,9 @@ func (s *Server) seekEdge(w http.ResponseWriter, r *http.Request, start bool) er
 	}
 	ctx, cancel := metaCtx(r)
 	defer cancel()
-	list := s.admin.ListEndOffsets
+	list := s.kadm(ctx).ListEndOffsets
 	if start {
-		list = s.admin.ListStartOffsets
+		list = s.kadm(ctx).ListStartOffsets
 	}
 	offs, err := list(ctx, topics...)
 	if err != nil {
@@ -426,7 +426,7 @@ func (c *consumerInstance) commit(ctx context.Context, to kadm.Offsets) error {
 		return nil
 	}
 	if c.mode != modeSubscribed {
-		resp, err := c.set.s.admin.CommitOffsets(ctx, c.group, to)
+		resp, err := c.set.s.kadm(ctx).CommitOffsets(ctx, c.group, to)
 		if err != nil {
 			return kafkaError(err)
 		}
@@ -478,7 +478,7 @@ func (s *Server) committedOffsets(w http.ResponseWriter, r *http.Request, _ v2Re
 	defer c.mu.Unlock()
 	ctx, cancel := metaCtx(r)
 	defer cancel()
-	got, err := s.admin.FetchOffsets(ctx, c.group)
+	got, err := s.kadm(ctx).FetchOffsets(ctx, c.group)
 	if err != nil {
 		return kafkaError(err)
 	}

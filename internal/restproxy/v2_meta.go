@@ -70,7 +70,7 @@ func metaCtx(r *http.Request) (context.Context, context.CancelFunc) {
 
 // topicDetail describes one topic; a missing topic is notFound.
 func (s *Server) topicDetail(ctx context.Context, topic string, notFound *apiError) (kadm.TopicDetail, error) {
-	tds, err := s.admin.ListTopics(ctx, topic)
+	tds, err := s.kadm(ctx).ListTopics(ctx, topic)
 	if err != nil {
 		return kadm.TopicDetail{}, kafkaError(err)
 	}
@@ -121,7 +121,7 @@ func sortedPartitions(td kadm.TopicDetail) []v2Partition {
 func (s *Server) listTopics(w http.ResponseWriter, r *http.Request, _ v2Request) error {
 	ctx, cancel := metaCtx(r)
 	defer cancel()
-	tds, err := s.admin.ListTopics(ctx)
+	tds, err := s.kadm(ctx).ListTopics(ctx)
 	if err != nil {
 		return kafkaError(err)
 	}
@@ -144,7 +144,7 @@ func (s *Server) getTopic(w http.ResponseWriter, r *http.Request, _ v2Request) e
 	if err != nil {
 		return err
 	}
-	rcs, err := s.admin.DescribeTopicConfigs(ctx, topic)
+	rcs, err := s.kadm(ctx).DescribeTopicConfigs(ctx, topic)
 	if err != nil {
 		return kafkaError(err)
 	}
@@ -217,11 +217,11 @@ func (s *Server) partitionOffsets(w http.ResponseWriter, r *http.Request, _ v2Re
 	ctx, cancel := metaCtx(r)
 	defer cancel()
 	topic := r.PathValue("topic")
-	start, err := s.admin.ListStartOffsets(ctx, topic)
+	start, err := s.kadm(ctx).ListStartOffsets(ctx, topic)
 	if err != nil {
 		return kafkaError(err)
 	}
-	end, err := s.admin.ListEndOffsets(ctx, topic)
+	end, err := s.kadm(ctx).ListEndOffsets(ctx, topic)
 	if err != nil {
 		return kafkaError(err)
 	}
@@ -244,7 +244,7 @@ func (s *Server) partitionOffsets(w http.ResponseWriter, r *http.Request, _ v2Re
 func (s *Server) listBrokers(w http.ResponseWriter, r *http.Request, _ v2Request) error {
 	ctx, cancel := metaCtx(r)
 	defer cancel()
-	bs, err := s.admin.ListBrokers(ctx)
+	bs, err := s.kadm(ctx).ListBrokers(ctx)
 	if err != nil {
 		return kafkaError(err)
 	}

@@ -182,7 +182,7 @@ func (s *Server) produceRecords(ctx context.Context, recs []*kgo.Record) ([]v2Of
 	var wg sync.WaitGroup
 	wg.Add(len(recs))
 	for i, rec := range recs {
-		s.producer.Produce(ctx, rec, func(rec *kgo.Record, err error) {
+		s.producerFor(ctx).Produce(ctx, rec, func(rec *kgo.Record, err error) {
 			defer wg.Done()
 			if err != nil {
 				code, msg := kafkaErrorCode(err), err.Error()

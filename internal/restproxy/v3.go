@@ -63,6 +63,9 @@ func (a *v3) wrap(f v3Handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := f(w, r); err != nil {
 			e := v3Error(err)
+			if e.status == http.StatusForbidden && e.code == http.StatusForbidden {
+				e = &apiError{status: e.status, code: v3Code(e.status), message: e.message}
+			}
 			if e.status >= 500 {
 				a.s.lg.Warn("rest proxy: v3", "method", r.Method, "path", r.URL.Path, "err", err)
 			}
@@ -81,7 +84,7 @@ func v3Error(err error) *apiError {
 	var ke *kerr.Error
 	if errors.As(err, &ke) {
 		st := kafkaStatus(ke)
-		return &apiError{status: st, code: st, message: ke.Message + ": " + ke.Description}
+		return &apiError{status: st, code: v3Code(st), message: ke.Message + ": " + ke.Description}
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return &apiError{status: 504, code: 504, message: "timed out talking to Kafka: " + err.Error()}
@@ -100,6 +103,8 @@ func kafkaStatus(ke *kerr.Error) int {
 	case kerr.TopicAuthorizationFailed, kerr.ClusterAuthorizationFailed, kerr.GroupAuthorizationFailed,
 		kerr.TransactionalIDAuthorizationFailed, kerr.SecurityDisabled:
 		return 403
+	case kerr.SaslAuthenticationFailed:
+		return 401
 	case kerr.MessageTooLarge, kerr.RecordListTooLarge:
 		return 413
 	case kerr.NonEmptyGroup:
@@ -119,7 +124,7 @@ func (a *v3) clusterID(ctx context.Context) (string, error) {
 	if cid != "" {
 		return cid, nil
 	}
-	m, err := a.s.admin.BrokerMetadata(ctx)
+	m, err := a.s.kadm(ctx).BrokerMetadata(ctx)
 	if err != nil {
 		return "", fmt.Errorf("metadata: %w", err)
 	}
@@ -266,7 +271,7 @@ func (a *v3) getCluster(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *v3) clusterObj(ctx context.Context, cid string) (obj, error) {
-	m, err := a.s.admin.BrokerMetadata(ctx)
+	m, err := a.s.kadm(ctx).BrokerMetadata(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("metadata: %w", err)
 	}

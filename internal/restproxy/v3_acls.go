@@ -122,7 +122,7 @@ func (a *v3) listACLs(w http.ResponseWriter, r *http.Request) error {
 	req := kmsg.NewPtrDescribeACLsRequest()
 	req.ResourceType, req.ResourceName, req.ResourcePatternType = f.rtype, f.name, f.pattern
 	req.Principal, req.Host, req.Operation, req.PermissionType = f.princ, f.host, f.op, f.perm
-	resp, err := req.RequestWith(r.Context(), a.s.adminCl)
+	resp, err := req.RequestWith(r.Context(), a.s.kclient(r.Context()))
 	if err != nil {
 		return fmt.Errorf("describe acls: %w", err)
 	}
@@ -194,7 +194,7 @@ func (a *v3) createACL(w http.ResponseWriter, r *http.Request) error {
 	c.ResourceType, c.ResourceName, c.ResourcePatternType = x.rtype, *x.name, x.pattern
 	c.Principal, c.Host, c.Operation, c.PermissionType = *x.princ, host, x.op, x.perm
 	req.Creations = append(req.Creations, c)
-	resp, err := req.RequestWith(r.Context(), a.s.adminCl)
+	resp, err := req.RequestWith(r.Context(), a.s.kclient(r.Context()))
 	if err != nil {
 		return fmt.Errorf("create acls: %w", err)
 	}
@@ -222,7 +222,7 @@ func (a *v3) deleteACLs(w http.ResponseWriter, r *http.Request) error {
 	df.ResourceType, df.ResourceName, df.ResourcePatternType = f.rtype, f.name, f.pattern
 	df.Principal, df.Host, df.Operation, df.PermissionType = f.princ, f.host, f.op, f.perm
 	req.Filters = append(req.Filters, df)
-	resp, err := req.RequestWith(r.Context(), a.s.adminCl)
+	resp, err := req.RequestWith(r.Context(), a.s.kclient(r.Context()))
 	if err != nil {
 		return fmt.Errorf("delete acls: %w", err)
 	}

@@ -50,7 +50,7 @@ func (a *v3) describeConfigs(ctx context.Context, t cfgTarget, names ...string) 
 	res.ResourceType, res.ResourceName, res.ConfigNames = t.typ, t.name, names
 	req.Resources = append(req.Resources, res)
 	req.IncludeSynonyms = true
-	resp, err := req.RequestWith(ctx, a.s.adminCl)
+	resp, err := req.RequestWith(ctx, a.s.kclient(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("describe configs: %w", err)
 	}
@@ -151,7 +151,7 @@ func (a *v3) alterConfigs(ctx context.Context, t cfgTarget, ops []alterOp, valid
 	if err := a.knownConfigs(ctx, t, ops); err != nil {
 		return err
 	}
-	resp, err := req.RequestWith(ctx, a.s.adminCl)
+	resp, err := req.RequestWith(ctx, a.s.kclient(ctx))
 	if err != nil {
 		return fmt.Errorf("alter configs: %w", err)
 	}

@@ -209,11 +209,11 @@ func v3StartOffset(offset, ts string) (kgo.Offset, startAt, error) {
 // findEnd sets c.remaining (without follow): each partition's end offset
 // now, for the partitions that start before it.
 func (a *v3) findEnd(ctx context.Context, c *consumeReq) error {
-	ends, err := a.s.admin.ListEndOffsets(ctx, c.topic)
+	ends, err := a.s.kadm(ctx).ListEndOffsets(ctx, c.topic)
 	if err != nil {
 		return fmt.Errorf("end offsets: %w", err)
 	}
-	starts, err := a.s.admin.ListStartOffsets(ctx, c.topic)
+	starts, err := a.s.kadm(ctx).ListStartOffsets(ctx, c.topic)
 	if err != nil {
 		return fmt.Errorf("start offsets: %w", err)
 	}
@@ -247,7 +247,7 @@ func (a *v3) findEnd(ctx context.Context, c *consumeReq) error {
 // offsetAfter is the first offset of partition p at or after ms (end if
 // there is none).
 func (a *v3) offsetAfter(ctx context.Context, topic string, p int32, ms, end int64) (int64, error) {
-	os, err := a.s.admin.ListOffsetsAfterMilli(ctx, ms, topic)
+	os, err := a.s.kadm(ctx).ListOffsetsAfterMilli(ctx, ms, topic)
 	if err != nil {
 		return 0, fmt.Errorf("offsets after %d: %w", ms, err)
 	}
@@ -330,7 +330,7 @@ func (a *v3) consume(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	cl, err := kgo.NewClient(a.s.clientOpts(kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{c.topic: c.start}),
+	cl, err := kgo.NewClient(a.s.callerOpts(r.Context(), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{c.topic: c.start}),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxBytes(4<<20),
 		kgo.FetchMaxPartitionBytes(1<<20), kgo.MaxConcurrentFetches(1),
 		// Well under the idle end of a stream: partitions whose start
@@ -543,7 +543,7 @@ func v3DataObj(b []byte, format string) any {
 // fromGroup starts c where group g committed (a simple group: the proxy
 // does not join it).
 func (a *v3) fromGroup(ctx context.Context, c *consumeReq, g string) error {
-	os, err := a.s.admin.FetchOffsetsForTopics(ctx, g, c.topic)
+	os, err := a.s.kadm(ctx).FetchOffsetsForTopics(ctx, g, c.topic)
 	if err != nil {
 		return fmt.Errorf("committed offsets of %s: %w", g, err)
 	}

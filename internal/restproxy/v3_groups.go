@@ -60,7 +60,7 @@ func (a *v3) commitOffsets(w http.ResponseWriter, r *http.Request) error {
 		os.Add(kadm.Offset{Topic: o.TopicName, Partition: int32(*o.PartitionID), At: int64(*o.Offset), LeaderEpoch: -1, Metadata: o.Metadata})
 	}
 	g := r.PathValue("g")
-	resp, err := a.s.admin.CommitOffsets(r.Context(), g, os)
+	resp, err := a.s.kadm(r.Context()).CommitOffsets(r.Context(), g, os)
 	if err != nil {
 		return fmt.Errorf("commit offsets of %s: %w", g, err)
 	}
@@ -97,7 +97,7 @@ func groupState(s string) string {
 
 // group describes group {g} (404 if it does not exist).
 func (a *v3) group(ctx context.Context, g string) (kadm.DescribedGroup, error) {
-	ds, err := a.s.admin.DescribeGroups(ctx, g)
+	ds, err := a.s.kadm(ctx).DescribeGroups(ctx, g)
 	if err != nil {
 		return kadm.DescribedGroup{}, fmt.Errorf("describe group: %w", err)
 	}
@@ -132,13 +132,13 @@ func (a *v3) listGroups(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ls, err := a.s.admin.ListGroups(r.Context())
+	ls, err := a.s.kadm(r.Context()).ListGroups(r.Context())
 	if err != nil {
 		return fmt.Errorf("list groups: %w", err)
 	}
 	var data []obj
 	if names := ls.Groups(); len(names) > 0 {
-		ds, err := a.s.admin.DescribeGroups(r.Context(), names...)
+		ds, err := a.s.kadm(r.Context()).DescribeGroups(r.Context(), names...)
 		if err != nil {
 			return fmt.Errorf("describe groups: %w", err)
 		}
@@ -256,7 +256,7 @@ func (a *v3) lags(ctx context.Context, g string) ([]kadm.GroupMemberLag, error) 
 	if _, err := a.group(ctx, g); err != nil {
 		return nil, err
 	}
-	ls, err := a.s.admin.Lag(ctx, g)
+	ls, err := a.s.kadm(ctx).Lag(ctx, g)
 	if err != nil {
 		return nil, fmt.Errorf("lag of %s: %w", g, err)
 	}

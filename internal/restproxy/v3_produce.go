@@ -220,7 +220,7 @@ func produceError(err error) *apiError {
 	var ke *kerr.Error
 	if errors.As(err, &ke) {
 		st := kafkaStatus(ke)
-		return &apiError{status: st, code: st, message: ke.Message + ": " + ke.Description}
+		return &apiError{status: st, code: v3Code(st), message: ke.Message + ": " + ke.Description}
 	}
 	if errors.Is(err, kgo.ErrRecordTimeout) || errors.Is(err, context.DeadlineExceeded) {
 		return &apiError{status: 504, code: 504, message: err.Error()}
@@ -380,7 +380,7 @@ func (a *v3) send(ctx context.Context, pt produceTarget, queue chan<- *pendingRe
 	p := &pendingReport{done: make(chan struct{})}
 	queue <- p
 	cancel := withDeadline(kr)
-	a.s.producer.Produce(ctx, kr, func(r *kgo.Record, err error) {
+	a.s.producerFor(ctx).Produce(ctx, kr, func(r *kgo.Record, err error) {
 		cancel()
 		if err != nil {
 			p.report = errReport(err)
@@ -471,7 +471,7 @@ func (a *v3) produceEntries(ctx context.Context, pt produceTarget, entries []v3R
 		}
 		wg.Add(1)
 		cancel := withDeadline(kr)
-		a.s.producer.Produce(ctx, kr, func(r *kgo.Record, err error) {
+		a.s.producerFor(ctx).Produce(ctx, kr, func(r *kgo.Record, err error) {
 			defer wg.Done()
 			cancel()
 			if err != nil {

@@ -106,7 +106,7 @@ func (a *v3) broker(r *http.Request) (kadm.BrokerDetail, error) {
 	if err != nil {
 		return kadm.BrokerDetail{}, err
 	}
-	bs, err := a.s.admin.ListBrokers(r.Context())
+	bs, err := a.s.kadm(r.Context()).ListBrokers(r.Context())
 	if err != nil {
 		return kadm.BrokerDetail{}, fmt.Errorf("list brokers: %w", err)
 	}
@@ -138,7 +138,7 @@ func (a *v3) listBrokers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	bs, err := a.s.admin.ListBrokers(r.Context())
+	bs, err := a.s.kadm(r.Context()).ListBrokers(r.Context())
 	if err != nil {
 		return fmt.Errorf("list brokers: %w", err)
 	}
@@ -171,7 +171,7 @@ func (a *v3) brokerReplicas(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ts, err := a.s.admin.ListTopicsWithInternal(r.Context())
+	ts, err := a.s.kadm(r.Context()).ListTopicsWithInternal(r.Context())
 	if err != nil {
 		return fmt.Errorf("metadata: %w", err)
 	}
@@ -191,7 +191,7 @@ func (a *v3) topic(ctx context.Context, t string) (kadm.TopicDetail, error) {
 	if !validTopicName(t) { // no such topic can exist
 		return kadm.TopicDetail{}, apiErr(404, 404, "This server does not host this topic-partition.")
 	}
-	ts, err := a.s.admin.ListTopicsWithInternal(ctx, t)
+	ts, err := a.s.kadm(ctx).ListTopicsWithInternal(ctx, t)
 	if err != nil {
 		return kadm.TopicDetail{}, fmt.Errorf("metadata: %w", err)
 	}
@@ -234,7 +234,7 @@ func (a *v3) listTopics(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ts, err := a.s.admin.ListTopicsWithInternal(r.Context())
+	ts, err := a.s.kadm(r.Context()).ListTopicsWithInternal(r.Context())
 	if err != nil {
 		return fmt.Errorf("metadata: %w", err)
 	}
@@ -286,7 +286,7 @@ func (a *v3) createTopic(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	resp, err := req.RequestWith(r.Context(), a.s.adminCl)
+	resp, err := req.RequestWith(r.Context(), a.s.kclient(r.Context()))
 	if err != nil {
 		return fmt.Errorf("create topic: %w", err)
 	}
@@ -392,7 +392,7 @@ func (a *v3) patchTopic(w http.ResponseWriter, r *http.Request) error {
 	if b.PartitionsCount < 1 || b.PartitionsCount > maxPartitions {
 		return apiErr(400, 400, "partitions_count must be 1 to %d", maxPartitions)
 	}
-	rs, err := a.s.admin.UpdatePartitions(r.Context(), int(b.PartitionsCount), t)
+	rs, err := a.s.kadm(r.Context()).UpdatePartitions(r.Context(), int(b.PartitionsCount), t)
 	if err != nil {
 		return fmt.Errorf("create partitions: %w", err)
 	}
@@ -425,7 +425,7 @@ func (a *v3) deleteTopic(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	t := r.PathValue("t")
-	resp, err := a.s.admin.DeleteTopic(r.Context(), t)
+	resp, err := a.s.kadm(r.Context()).DeleteTopic(r.Context(), t)
 	if err != nil {
 		return fmt.Errorf("delete topic: %w", err)
 	}
@@ -579,7 +579,7 @@ func (a *v3) reassignments(w http.ResponseWriter, r *http.Request) error {
 		}
 		set.Add(t, ps...)
 	}
-	rs, err := a.s.admin.ListPartitionReassignments(r.Context(), set)
+	rs, err := a.s.kadm(r.Context()).ListPartitionReassignments(r.Context(), set)
 	if err != nil {
 		return fmt.Errorf("list reassignments: %w", err)
 	}
