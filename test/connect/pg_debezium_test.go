@@ -1,0 +1,276 @@
+package connect
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"math/big"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/samsa-streaming/samsa/connect"
+	"github.com/samsa-streaming/samsa/internal/connect/plugins/postgres"
+)
+
+const pgDbzSchema = `
+CREATE SCHEMA inventory;
+CREATE TABLE inventory.customers (id int PRIMARY KEY, name text NOT NULL, email varchar(100), balance numeric(10,2),
+  born date, created timestamp, updated timestamptz, uid uuid, doc jsonb, raw bytea, flag bool, big bigint, small smallint,
+  ratio float8, amount numeric);
+CREATE TABLE inventory.audit (id int PRIMARY KEY, v text);
+ALTER TABLE inventory.audit REPLICA IDENTITY FULL;
+CREATE TABLE public.ignored (id int PRIMARY KEY);`
+
+// pgDbzScript inserts, updates (also a primary key) and deletes rows under
+// default and FULL replica identity, in and out of explicit transactions.
+const pgDbzScript = `BEGIN;
+INSERT INTO inventory.customers VALUES (1, 'Anne', 'anne@example.com', 12.50, '2020-02-29', '2026-01-02 03:04:05.123456',
+  '2026-01-02 03:04:05.5+02', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{"a": 1}', '\xdeadbeef', true, 9007199254740993, -3, 0.25, 1.005);
+INSERT INTO inventory.customers (id, name) VALUES (2, 'Bob');
+INSERT INTO public.ignored VALUES (1);
+COMMIT;
+UPDATE inventory.customers SET name = 'Anna', balance = -0.01 WHERE id = 1;
+DELETE FROM inventory.customers WHERE id = 2;
+BEGIN;
+INSERT INTO inventory.audit VALUES (1, 'a');
+UPDATE inventory.audit SET v = 'b' WHERE id = 1;
+DELETE FROM inventory.audit WHERE id = 1;
+COMMIT;
+UPDATE inventory.customers SET id = 10 WHERE id = 1;`
+
+// TestPgDebeziumSameEvents runs Debezium 3.6.1's PostgresConnector in the
+// Java worker on Samsa's broker and Samsa's CDC task side by side on one
+// database, each with its own slot, runs one SQL script, and compares
+// every event's key, op, before and after, topic by topic in order.
+func TestPgDebeziumSameEvents(t *testing.T) {
+	pg := pgStartCluster(t)
+	db := pg.pgConn(t)
+	pgExec(t, db, pgDbzSchema)
+	broker := javaStartBroker(t)
+	w := javaStartWorker(t, javaWorkerConfig{Bootstrap: broker.Addr, GroupID: "connect-pg"})
+
+	base := map[string]string{
+		"database.hostname": "127.0.0.1", "database.port": strconv.Itoa(pg.Port), "database.user": "samsa",
+		"database.password": "unused", "database.dbname": "postgres", "topic.prefix": "dbz", "plugin.name": "pgoutput",
+		"publication.autocreate.mode": "filtered", "table.include.list": `inventory\..*`, "snapshot.mode": "no_data",
+	}
+	dbz := map[string]string{"connector.class": postgres.DebeziumClass, "tasks.max": "1", "slot.name": "dbz_slot", "publication.name": "dbz_pub"}
+	ours := map[string]string{"slot.name": "samsa_slot", "publication.name": "samsa_pub", "poll.interval.ms": "200"}
+	for k, v := range base {
+		dbz[k], ours[k] = v, v
+	}
+	body, _ := json.Marshal(map[string]any{"name": "dbz", "config": dbz})
+	if a := javaCall(t, http.MethodPost, w.URL+"/connectors", string(body)); a.Status != http.StatusCreated {
+		t.Fatalf("create Debezium connector: %d %s", a.Status, a.Body)
+	}
+	javaWaitFor(t, w.URL+"/connectors/dbz/status", 90*time.Second, javaAllRunning(1))
+	pgWaitSlotActive(t, db, "dbz_slot")
+
+	task := pgStartOurCdc(t, ours)
+	defer task.Stop()
+	pgExec(t, db, pgDbzScript)
+
+	got := pgPollN(t, task, 12)
+	want := pgConsume(t, broker.Client(t, kgo.ConsumeTopics("dbz.inventory.customers", "dbz.inventory.audit"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())), len(got))
+	for _, topic := range []string{"dbz.inventory.customers", "dbz.inventory.audit"} {
+		g, w := pgOurEvents(t, got, topic), want[topic]
+		if strings.Join(g, "\n") != strings.Join(w, "\n") {
+			t.Errorf("%s: Samsa's events\n%s\nDebezium's\n%s", topic, strings.Join(g, "\n"), strings.Join(w, "\n"))
+		}
+		t.Logf("%s: %d events, the same from both:\n%s", topic, len(g), strings.Join(g, "\n"))
+		if len(g) == 0 {
+			t.Errorf("%s: no events", topic)
+		}
+	}
+}
+
+// pgWaitSlotActive waits until a replication slot is being read.
+func pgWaitSlotActive(t *testing.T, db *pgx.Conn, slot string) {
+	t.Helper()
+	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		var active bool
+		err := db.QueryRow(context.Background(), `SELECT coalesce(bool_or(active), false) FROM pg_replication_slots WHERE slot_name = $1`, slot).Scan(&active)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if active {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("replication slot %s not active after 90s", slot)
+		}
+	}
+}
+
+// pgStartOurCdc starts Samsa's CDC connector and its one task.
+func pgStartOurCdc(t *testing.T, props map[string]string) connect.SourceTask {
+	t.Helper()
+	reg := connect.NewRegistry()
+	if err := postgres.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	p, ok := reg.Lookup(postgres.DebeziumClass)
+	if !ok {
+		t.Fatal("Debezium's class is not registered")
+	}
+	c := p.New().(connect.SourceConnector)
+	if err := c.Start(nil, props); err != nil {
+		t.Fatal(err)
+	}
+	cfgs, err := c.TaskConfigs(1)
+	if err != nil || len(cfgs) != 1 {
+		t.Fatalf("task configs %v %v", cfgs, err)
+	}
+	task := c.NewTask()
+	if err := task.Start(pgSourceCtx{&pgOffsets{}}, cfgs[0]); err != nil {
+		t.Fatal(err)
+	}
+	return task
+}
+
+// pgPollN polls until n records arrived.
+func pgPollN(t *testing.T, task connect.SourceTask, n int) []*connect.Record {
+	t.Helper()
+	var all []*connect.Record
+	for deadline := time.Now().Add(60 * time.Second); len(all) < n; {
+		if time.Now().After(deadline) {
+			t.Fatalf("Samsa's CDC task gave %d records in 60s, want %d", len(all), n)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		recs, err := task.Poll(ctx)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, recs...)
+	}
+	return all
+}
+
+// pgConsume reads n records and renders each as pgEvent does, by topic.
+func pgConsume(t *testing.T, cl *kgo.Client, n int) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	for got := 0; got < n; {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("read %d of Debezium's %d records: %v", got, n, out)
+		}
+		fs.EachError(func(topic string, p int32, err error) { t.Logf("fetch %s/%d: %v", topic, p, err) })
+		fs.EachRecord(func(r *kgo.Record) {
+			got++
+			key, value := pgPayload(t, r.Key), pgPayload(t, r.Value)
+			ev := map[string]any{"key": key}
+			if value == nil {
+				ev["tombstone"] = true
+			} else {
+				v := value.(map[string]any)
+				ev["op"], ev["before"], ev["after"] = v["op"], v["before"], v["after"]
+			}
+			out[r.Topic] = append(out[r.Topic], pgCanon(t, ev))
+		})
+	}
+	return out
+}
+
+// pgPayload decodes JsonConverter output (with schemas) to its payload.
+func pgPayload(t *testing.T, b []byte) any {
+	t.Helper()
+	if b == nil {
+		return nil
+	}
+	var env struct {
+		Payload any `json:"payload"`
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(&env); err != nil {
+		t.Fatalf("decode %s: %v", b, err)
+	}
+	return env.Payload
+}
+
+// pgOurEvents renders Samsa's records of a topic as JsonConverter would
+// (bytes and decimals in base64).
+func pgOurEvents(t *testing.T, recs []*connect.Record, topic string) []string {
+	var out []string
+	for _, r := range recs {
+		if r.Topic != topic {
+			continue
+		}
+		ev := map[string]any{"key": pgJSONValue(r.Key)}
+		if r.Value == nil {
+			ev["tombstone"] = true
+		} else {
+			env := r.Value.(*connect.Struct)
+			ev["op"], ev["before"], ev["after"] = env.Get("op"), pgJSONValue(env.Get("before")), pgJSONValue(env.Get("after"))
+		}
+		out = append(out, pgCanon(t, ev))
+	}
+	return out
+}
+
+func pgJSONValue(v any) any {
+	switch x := v.(type) {
+	case *connect.Struct:
+		if x == nil {
+			return nil
+		}
+		m := map[string]any{}
+		for i, f := range x.Schema.Fields {
+			m[f.Name] = pgJSONValue(x.Values[i])
+		}
+		return m
+	case connect.Decimal:
+		return base64.StdEncoding.EncodeToString(pgTwos(x.Unscaled))
+	case []byte:
+		return base64.StdEncoding.EncodeToString(x)
+	}
+	return v
+}
+
+// pgTwos is Java's BigInteger.toByteArray (what Decimal's bytes are).
+func pgTwos(n *big.Int) []byte {
+	if n.Sign() >= 0 {
+		b := n.Bytes()
+		if len(b) == 0 || b[0]&0x80 != 0 {
+			b = append([]byte{0}, b...)
+		}
+		return b
+	}
+	b := new(big.Int).Sub(new(big.Int).Neg(n), big.NewInt(1)).Bytes()
+	if len(b) == 0 || b[0]&0x80 != 0 {
+		b = append([]byte{0}, b...)
+	}
+	for i := range b {
+		b[i] = ^b[i]
+	}
+	return b
+}
+
+// pgCanon is v as JSON with sorted keys and numbers as written.
+func pgCanon(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var x any
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(&x); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := json.Marshal(x)
+	return string(out)
+}
