@@ -145,4 +145,4 @@ func (o *pgOffsets) commit(recs []*connect.Record) {
 type pgSourceCtx struct{ off *pgOffsets }
 
 func (c pgSourceCtx) Offsets() connect.OffsetReader { return c.off }
-func (pgSourceCtx) Logger() *slog.Logger           { return slog.New(slog.NewTextHandler(os.Stderr, nil)) }
+func (pgSourceCtx) Logger() *slog.Logger            { return slog.New(slog.NewTextHandler(os.Stderr, nil)) }
