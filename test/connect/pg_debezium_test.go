@@ -80,6 +80,8 @@ func TestPgDebeziumSameEvents(t *testing.T) {
 	got := pgPollN(t, task, 12)
 	want := pgConsume(t, broker.Client(t, kgo.ConsumeTopics("dbz.inventory.customers", "dbz.inventory.audit"),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())), len(got))
+	pgCompareSchemas(t, got, broker.Client(t, kgo.ConsumeTopics("dbz.inventory.customers", "dbz.inventory.audit"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())))
 	for _, topic := range []string{"dbz.inventory.customers", "dbz.inventory.audit"} {
 		g, w := pgOurEvents(t, got, topic), want[topic]
 		if strings.Join(g, "\n") != strings.Join(w, "\n") {
@@ -273,4 +275,84 @@ func pgCanon(t *testing.T, v any) string {
 	}
 	out, _ := json.Marshal(x)
 	return string(out)
+}
+
+// pgCompareSchemas checks that the first change event of each topic has
+// the key and value schemas Debezium's has, as JsonConverter writes them.
+func pgCompareSchemas(t *testing.T, ours []*connect.Record, cl *kgo.Client) {
+	t.Helper()
+	theirs := map[string][2]any{}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for len(theirs) < 2 && ctx.Err() == nil {
+		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
+			if _, ok := theirs[r.Topic]; !ok && r.Value != nil {
+				theirs[r.Topic] = [2]any{pgSchemaOf(t, r.Key), pgSchemaOf(t, r.Value)}
+			}
+		})
+	}
+	for topic, want := range theirs {
+		for _, r := range ours {
+			if r.Topic != topic || r.Value == nil {
+				continue
+			}
+			if k, w := pgCanon(t, pgSchemaJSON(r.KeySchema)), pgCanon(t, want[0]); k != w {
+				t.Errorf("%s key schema:\n%s\nDebezium's:\n%s", topic, k, w)
+			}
+			if v, w := pgCanon(t, pgSchemaJSON(r.ValueSchema)), pgCanon(t, want[1]); v != w {
+				t.Errorf("%s value schema:\n%s\nDebezium's:\n%s", topic, v, w)
+			}
+			break
+		}
+	}
+	if len(theirs) != 2 {
+		t.Fatalf("Debezium's records of %d topics, want 2", len(theirs))
+	}
+}
+
+func pgSchemaOf(t *testing.T, b []byte) any {
+	t.Helper()
+	var env struct {
+		Schema any `json:"schema"`
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(&env); err != nil {
+		t.Fatalf("decode %s: %v", b, err)
+	}
+	return env.Schema
+}
+
+// pgSchemaJSON renders a schema as JsonConverter's schema envelope.
+func pgSchemaJSON(s *connect.Schema) map[string]any {
+	typ := map[connect.Type]string{connect.Float32: "float", connect.Float64: "double"}[s.Type]
+	if typ == "" {
+		typ = string(s.Type)
+	}
+	m := map[string]any{"type": typ, "optional": s.Optional}
+	if s.Name != "" {
+		m["name"] = s.Name
+	}
+	if s.Version != nil {
+		m["version"] = *s.Version
+	}
+	if s.Doc != "" {
+		m["doc"] = s.Doc
+	}
+	if len(s.Parameters) > 0 {
+		m["parameters"] = s.Parameters
+	}
+	if s.Default != nil {
+		m["default"] = s.Default
+	}
+	if s.Type == connect.StructT {
+		fields := []any{}
+		for _, f := range s.Fields {
+			fm := pgSchemaJSON(f.Schema)
+			fm["field"] = f.Name
+			fields = append(fields, fm)
+		}
+		m["fields"] = fields
+	}
+	return m
 }

@@ -254,8 +254,9 @@ func sourceSchema() *connect.Schema {
 		{"sequence", connect.OptionalString}, {"ts_us", connect.OptionalInt64}, {"ts_ns", connect.OptionalInt64},
 		{"schema", connect.SchemaString}, {"table", connect.SchemaString},
 		{"txId", connect.OptionalInt64}, {"lsn", connect.OptionalInt64}, {"xmin", connect.OptionalInt64},
+		{"origin", connect.OptionalString}, {"origin_lsn", connect.OptionalInt64},
 	}
-	s := &connect.Schema{Type: connect.StructT, Name: dbzSourceName}
+	s := &connect.Schema{Type: connect.StructT, Name: dbzSourceName, Version: &one}
 	for i, f := range fields {
 		s.Fields = append(s.Fields, connect.Field{Name: f.name, Index: i, Schema: f.s})
 	}
