@@ -26,7 +26,9 @@ CREATE TABLE inventory.customers (id int PRIMARY KEY, name text NOT NULL, email 
   ratio float8, amount numeric);
 CREATE TABLE inventory.audit (id int PRIMARY KEY, v text);
 ALTER TABLE inventory.audit REPLICA IDENTITY FULL;
-CREATE TABLE public.ignored (id int PRIMARY KEY);`
+CREATE TABLE public.ignored (id int PRIMARY KEY);
+INSERT INTO inventory.customers VALUES (0, 'Zed', NULL, 1000.00, '1999-12-31', '1999-12-31 23:59:59', '1999-12-31 23:59:59.999999-05',
+  NULL, '[1, 2]', '\x00', false, -1, 0, -1.5, -12345678901234567890.123);`
 
 // pgDbzScript inserts, updates (also a primary key) and deletes rows under
 // default and FULL replica identity, in and out of explicit transactions.
@@ -48,7 +50,8 @@ UPDATE inventory.customers SET id = 10 WHERE id = 1;`
 // TestPgDebeziumSameEvents runs Debezium 3.6.1's PostgresConnector in the
 // Java worker on Samsa's broker and Samsa's CDC task side by side on one
 // database, each with its own slot, runs one SQL script, and compares
-// every event's key, op, before and after, topic by topic in order.
+// every event's key, op, before and after, topic by topic in order (the
+// initial snapshot's read event first), and the first events' schemas.
 func TestPgDebeziumSameEvents(t *testing.T) {
 	pg := pgStartCluster(t)
 	db := pg.pgConn(t)
@@ -59,7 +62,7 @@ func TestPgDebeziumSameEvents(t *testing.T) {
 	base := map[string]string{
 		"database.hostname": "127.0.0.1", "database.port": strconv.Itoa(pg.Port), "database.user": "samsa",
 		"database.password": "unused", "database.dbname": "postgres", "topic.prefix": "dbz", "plugin.name": "pgoutput",
-		"publication.autocreate.mode": "filtered", "table.include.list": `inventory\..*`, "snapshot.mode": "no_data",
+		"publication.autocreate.mode": "filtered", "table.include.list": `inventory\..*`, "snapshot.mode": "initial",
 	}
 	dbz := map[string]string{"connector.class": postgres.DebeziumClass, "tasks.max": "1", "slot.name": "dbz_slot", "publication.name": "dbz_pub"}
 	ours := map[string]string{"slot.name": "samsa_slot", "publication.name": "samsa_pub", "poll.interval.ms": "200"}
@@ -77,7 +80,7 @@ func TestPgDebeziumSameEvents(t *testing.T) {
 	defer task.Stop()
 	pgExec(t, db, pgDbzScript)
 
-	got := pgPollN(t, task, 12)
+	got := pgPollN(t, task, 13) // a snapshot read, then the script's 12 events
 	want := pgConsume(t, broker.Client(t, kgo.ConsumeTopics("dbz.inventory.customers", "dbz.inventory.audit"),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())), len(got))
 	pgCompareSchemas(t, got, broker.Client(t, kgo.ConsumeTopics("dbz.inventory.customers", "dbz.inventory.audit"),
