@@ -66,6 +66,7 @@ func pgStartCdc(t *testing.T, props map[string]string, off *pgOffsets) *CdcTask 
 	if err := task.Start(pgSourceCtx{off}, cfgs[0]); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { task.Stop() }) // a second Stop does nothing
 	return task
 }
 
@@ -294,4 +295,55 @@ func TestCdcLargeTransactionAndReconnect(t *testing.T) {
 	if strings.Join(ids, ",") != "1,2,3,4,5,6,7,8,9,10,11" {
 		t.Fatalf("ids %v", ids)
 	}
+}
+
+// A restart before the snapshot's last record was committed repeats the
+// snapshot on a new slot, then streams.
+func TestCdcSnapshotRestart(t *testing.T) {
+	pg := pgStartCluster(t)
+	db := pg.pgConn(t)
+	pgExec(t, db, `CREATE SCHEMA inventory; CREATE TABLE inventory.t (id int PRIMARY KEY); INSERT INTO inventory.t SELECT generate_series(1, 5)`)
+	props := pgCdcProps(pg, "initial")
+	props["max.batch.size"] = "2"
+	off := pgNewOffsets()
+	task := pgStartCdc(t, props, off)
+	first := pgPollUntil(t, task, off, true, pgCount(2))
+	if got := pgRowIDsOf(first); got != "1,2" {
+		t.Fatalf("first snapshot poll %s", got)
+	}
+	task.closeConns() // dies mid-snapshot
+	pgExec(t, db, `INSERT INTO inventory.t VALUES (6)`)
+	task = pgStartCdc(t, props, off)
+	defer task.Stop()
+	all := pgPollUntil(t, task, off, true, pgCount(6))
+	if got := pgRowIDsOf(all); got != "1,2,3,4,5,6" {
+		t.Fatalf("after restart %s, want the whole snapshot again (6 included)", got)
+	}
+	last := all[5].Value.(*connect.Struct)
+	if last.Get("op") != "r" || last.Get("source").(*connect.Struct).Get("snapshot") != "last" {
+		t.Fatalf("last snapshot record %s", pgEvent(all[5]))
+	}
+	pgExec(t, db, `INSERT INTO inventory.t VALUES (7)`)
+	more := pgPollUntil(t, task, off, true, pgCount(1))
+	if got := pgRowIDsOf(more); got != "7" || more[0].Value.(*connect.Struct).Get("op") != "c" {
+		t.Fatalf("streamed after the snapshot: %s", pgEvent(more[0]))
+	}
+	// a restart after the snapshot streams on without repeating it
+	if err := task.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	pgExec(t, db, `INSERT INTO inventory.t VALUES (8)`)
+	task = pgStartCdc(t, props, off)
+	again := pgPollUntil(t, task, off, true, pgCount(1))
+	if got := pgRowIDsOf(again); got != "8" {
+		t.Fatalf("after a restart past the snapshot: %s", got)
+	}
+}
+
+func pgRowIDsOf(recs []*connect.Record) string {
+	var ids []string
+	for _, r := range recs {
+		ids = append(ids, fmt.Sprint(r.Key.(*connect.Struct).Get("id")))
+	}
+	return strings.Join(ids, ",")
 }

@@ -126,3 +126,51 @@ func TestSinkConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// pk.mode=kafka with upsert keys rows by topic, partition and offset, so a
+// redelivered batch of keyless records still lands once.
+func TestSinkKafkaKeyAndRecordValue(t *testing.T) {
+	pg := pgStartCluster(t)
+	db := pg.pgConn(t)
+	val := &connect.Schema{Type: connect.StructT, Fields: []connect.Field{
+		{Name: "sku", Index: 0, Schema: connect.SchemaString}, {Name: "qty", Index: 1, Schema: connect.OptionalInt64},
+		{Name: "ok", Index: 2, Schema: connect.OptionalBoolean}, {Name: "w", Index: 3, Schema: connect.OptionalFloat64},
+		{Name: "blob", Index: 4, Schema: connect.OptionalBytes}, {Name: "tiny", Index: 5, Schema: connect.OptionalInt8}}}
+	rec := func(sku string, qty int64, offset int64) *connect.Record {
+		v := connect.NewStruct(val)
+		v.Values = []any{sku, qty, true, 1.5, []byte{1, 2}, int8(-1)}
+		return &connect.Record{Topic: "stock", Partition: 3, Offset: offset, ValueSchema: val, Value: v}
+	}
+	ctx := context.Background()
+	for _, mode := range []struct{ pk, table string }{{"kafka", "by_offset"}, {"record_value", "by_sku"}} {
+		task := &SinkTask{}
+		props := map[string]string{"connection.url": pg.URL, "insert.mode": "upsert", "pk.mode": mode.pk,
+			"auto.create": "true", "table.name.format": mode.table}
+		if mode.pk == "record_value" {
+			props["pk.fields"] = "sku"
+		}
+		if err := task.Start(pgSinkCtx{}, props); err != nil {
+			t.Fatal(err)
+		}
+		batch := []*connect.Record{rec("a", 1, 10), rec("b", 2, 11), rec("a", 3, 12)}
+		for i := 0; i < 2; i++ {
+			if err := task.Put(ctx, batch); err != nil {
+				t.Fatal(err)
+			}
+		}
+		task.Stop()
+		var n, sum int64
+		if err := db.QueryRow(ctx, "SELECT count(*), sum(qty) FROM "+mode.table).Scan(&n, &sum); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string][2]int64{"kafka": {3, 6}, "record_value": {2, 5}}[mode.pk]
+		if n != want[0] || sum != want[1] {
+			t.Fatalf("pk.mode=%s: %d rows, sum %d; want %v", mode.pk, n, sum, want)
+		}
+	}
+	var topic string
+	var part, off int64
+	if err := db.QueryRow(ctx, `SELECT __connect_topic, __connect_partition, __connect_offset FROM by_offset WHERE sku = 'b'`).Scan(&topic, &part, &off); err != nil || topic != "stock" || part != 3 || off != 11 {
+		t.Fatalf("kafka coordinates %s %d %d %v", topic, part, off, err)
+	}
+}
