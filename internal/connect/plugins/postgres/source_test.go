@@ -131,3 +131,28 @@ func TestSourceConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// bulk mode reads the whole table every interval, batch.max.rows rows per
+// poll, without offsets.
+func TestSourceBulk(t *testing.T) {
+	pg := pgStartCluster(t)
+	db := pg.pgConn(t)
+	pgExec(t, db, `CREATE SCHEMA shop; CREATE TABLE shop.tags (id int, tag text, uid uuid, doc jsonb)`)
+	pgExec(t, db, `INSERT INTO shop.tags VALUES (1, 'x', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{"k": [1]}'), (2, 'y', NULL, NULL), (3, 'z', NULL, NULL)`)
+	off := pgNewOffsets()
+	task := pgStartSource(t, map[string]string{"connection.url": pg.URL, "mode": "bulk", "table.whitelist": "shop.tags",
+		"topic.prefix": "bulk-", "poll.interval.ms": "100", "batch.max.rows": "2"}, off)[0]
+	defer task.Stop()
+	var polls int
+	recs := pgPollUntil(t, task, off, false, func(rs []*connect.Record) bool { polls++; return len(rs) >= 6 })
+	if got := pgRowIDs(recs[:6], "id"); got != "1,2,3,1,2,3" {
+		t.Fatalf("bulk rows %s", got)
+	}
+	if polls < 4 || recs[0].SourceOffset != nil || recs[0].Topic != "bulk-tags" {
+		t.Fatalf("polls %d offset %v topic %s", polls, recs[0].SourceOffset, recs[0].Topic)
+	}
+	v := recs[0].Value.(*connect.Struct)
+	if v.Get("uid") != "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11" || v.Get("doc") != `{"k":[1]}` {
+		t.Fatalf("uuid/json columns: %v %v", v.Get("uid"), v.Get("doc"))
+	}
+}

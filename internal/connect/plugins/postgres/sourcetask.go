@@ -29,6 +29,7 @@ type SourceTask struct {
 	conn   *pgx.Conn
 	tables []*queryTable
 	next   int
+	cur    *cursor
 }
 
 // queryTable is one table's (or the query's) read state.
@@ -83,7 +84,11 @@ func (t *SourceTask) Poll(ctx context.Context) ([]*connect.Record, error) {
 		return nil, nil
 	}
 	qt := t.tables[t.next]
-	t.next = (t.next + 1) % len(t.tables)
+	if t.cur == nil { // a table with an open cursor is read on first
+		t.next = (t.next + 1) % len(t.tables)
+	} else {
+		qt = t.cur.table
+	}
 	if wait := time.Until(qt.due); wait > 0 {
 		timer := time.NewTimer(wait)
 		defer timer.Stop()
@@ -100,16 +105,17 @@ func (t *SourceTask) Poll(ctx context.Context) ([]*connect.Record, error) {
 		}
 		t.conn = c
 	}
-	recs, full, err := t.read(ctx, qt)
+	recs, err := t.read(ctx, qt)
 	if err != nil {
-		if ctx.Err() != nil {
+		t.closeCursor()
+		if t.stopCx.Err() != nil {
 			return nil, nil
 		}
 		_ = t.conn.Close(context.Background())
 		t.conn = nil
 		return nil, err
 	}
-	if !full {
+	if t.cur == nil {
 		qt.due = time.Now().Add(t.cfg.Interval)
 	}
 	return recs, nil
@@ -151,53 +157,78 @@ func (t *SourceTask) load(ctx context.Context, qt *queryTable) error {
 	return nil
 }
 
-// statement builds the mode's query; full reports whether LIMIT applies.
-func (t *SourceTask) statement(qt *queryTable) (string, []any, bool) {
+// statement builds the mode's query.
+func (t *SourceTask) statement(qt *queryTable) (string, []any) {
 	from := quoteIdent(qt.name)
 	if qt.name == "" {
 		from = "(" + t.cfg.Query + ") AS samsa_query"
 	}
 	inc, ts := quoteIdent(t.cfg.IncCol), quoteIdent(t.cfg.TSCol)
 	upper := fmt.Sprintf("CURRENT_TIMESTAMP - interval '%d milliseconds'", t.cfg.Delay.Milliseconds())
-	limit := fmt.Sprintf(" LIMIT %d", t.cfg.MaxRows)
 	switch t.cfg.Mode {
 	case modeInc:
-		return fmt.Sprintf("SELECT * FROM %s WHERE %s > $1 ORDER BY %s ASC", from, inc, inc) + limit, []any{qt.inc}, true
+		return fmt.Sprintf("SELECT * FROM %s WHERE %s > $1 ORDER BY %s ASC", from, inc, inc), []any{qt.inc}
 	case modeTS:
-		return fmt.Sprintf("SELECT * FROM %s WHERE %s > $1 AND %s < %s ORDER BY %s ASC", from, ts, ts, upper, ts), []any{qt.ts}, false
+		return fmt.Sprintf("SELECT * FROM %s WHERE %s > $1 AND %s < %s ORDER BY %s ASC", from, ts, ts, upper, ts), []any{qt.ts}
 	case modeTSInc:
 		return fmt.Sprintf("SELECT * FROM %s WHERE %s < %s AND ((%s = $1 AND %s > $2) OR %s > $1) ORDER BY %s ASC, %s ASC",
-			from, ts, upper, ts, inc, ts, ts, inc) + limit, []any{qt.ts, qt.inc}, true
+			from, ts, upper, ts, inc, ts, ts, inc), []any{qt.ts, qt.inc}
 	}
-	return "SELECT * FROM " + from, nil, false
+	return "SELECT * FROM " + from, nil
 }
 
-// read runs one query and turns its rows into records; full is set when
-// the batch hit batch.max.rows (more rows are waiting).
-func (t *SourceTask) read(ctx context.Context, qt *queryTable) ([]*connect.Record, bool, error) {
+// cursor is a query being read, batch.max.rows rows per poll: memory
+// stays bounded however many rows match.
+type cursor struct {
+	table  *queryTable
+	rows   pgx.Rows
+	schema *connect.Schema
+}
+
+func (t *SourceTask) closeCursor() {
+	if t.cur != nil {
+		t.cur.rows.Close()
+		t.cur = nil
+	}
+}
+
+// read returns the next rows of qt's query as records, opening the
+// query when none is open; t.cur is nil again once it is exhausted.
+func (t *SourceTask) read(ctx context.Context, qt *queryTable) ([]*connect.Record, error) {
 	if !qt.loaded {
 		if err := t.load(ctx, qt); err != nil {
-			return nil, false, err
+			return nil, err
 		}
 	}
-	sql, args, limited := t.statement(qt)
-	rows, err := t.conn.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, false, fmt.Errorf("postgres source: %s: %w", sql, err)
-	}
-	defer rows.Close()
-	fds := rows.FieldDescriptions()
-	schema := t.rowSchema(qt, fds)
-	var out []*connect.Record
-	for rows.Next() {
-		vals, err := rows.Values()
+	if t.cur == nil {
+		sql, args := t.statement(qt)
+		// the cursor outlives this poll: bound it by the task, not ctx
+		rows, err := t.conn.Query(t.stopCx, sql, args...)
 		if err != nil {
-			return nil, false, fmt.Errorf("postgres source: read %s: %w", qt.topic, err)
+			return nil, fmt.Errorf("postgres source: %s: %w", sql, err)
 		}
+		t.cur = &cursor{table: qt, rows: rows, schema: t.rowSchema(qt, rows.FieldDescriptions())}
+	}
+	fds := t.cur.rows.FieldDescriptions()
+	var out []*connect.Record
+	for len(out) < t.cfg.MaxRows {
+		if !t.cur.rows.Next() {
+			err := t.cur.rows.Err()
+			t.closeCursor()
+			if err != nil {
+				return nil, fmt.Errorf("postgres source: read %s: %w", qt.topic, err)
+			}
+			break
+		}
+		vals, err := t.cur.rows.Values()
+		if err != nil {
+			return nil, fmt.Errorf("postgres source: read %s: %w", qt.topic, err)
+		}
+		schema := t.cur.schema
 		st := connect.NewStruct(schema)
 		for i, v := range vals {
 			if st.Values[i], err = fromPG(schema.Fields[i].Schema, v); err != nil {
-				return nil, false, fmt.Errorf("postgres source: column %s: %w", fds[i].Name, err)
+				return nil, fmt.Errorf("postgres source: column %s: %w", fds[i].Name, err)
 			}
 		}
 		t.advance(qt, st)
@@ -207,10 +238,7 @@ func (t *SourceTask) read(ctx context.Context, qt *queryTable) ([]*connect.Recor
 		}
 		out = append(out, r)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, false, fmt.Errorf("postgres source: read %s: %w", qt.topic, err)
-	}
-	return out, limited && len(out) == t.cfg.MaxRows, nil
+	return out, nil
 }
 
 func (t *SourceTask) advance(qt *queryTable, st *connect.Struct) {
@@ -347,6 +375,7 @@ func (t *SourceTask) Stop() error {
 	t.stop()
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.closeCursor()
 	if t.conn != nil {
 		err := t.conn.Close(context.Background())
 		t.conn = nil
