@@ -67,6 +67,11 @@ func (t *CdcTask) copyData(ctx context.Context, data []byte) error {
 		if err != nil {
 			return fmt.Errorf("postgres cdc: keepalive: %w", err)
 		}
+		if t.tx == nil && len(t.ready) == 0 {
+			t.idleMu.Lock()
+			t.idle = idlePoint{After: t.emitted, WALEnd: ka.ServerWALEnd, OK: true}
+			t.idleMu.Unlock()
+		}
 		return t.sendStatus(ctx, ka.ReplyRequested)
 	case pglogrepl.XLogDataByteID:
 		xld, err := pglogrepl.ParseXLogData(data[1:])

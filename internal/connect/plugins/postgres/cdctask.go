@@ -42,6 +42,8 @@ type CdcTask struct {
 	ready     []*connect.Record
 
 	confirmed  atomic.Uint64 // LSN the slot may confirm (set by Commit)
+	idleMu     sync.Mutex
+	idle       idlePoint // shared by Poll (writer) and Commit (reader)
 	sentLSN    pglogrepl.LSN
 	lastStatus time.Time
 }
@@ -52,6 +54,17 @@ type CdcTask struct {
 type resumePoint struct {
 	Commit pglogrepl.LSN
 	Seq    int64
+}
+
+// idlePoint is the server's WAL end from a keepalive that came when every
+// change received before it had been returned by Poll, up to After. Once
+// After is committed, the slot may confirm WALEnd: otherwise an idle
+// capture of busy other tables would keep their WAL forever (what
+// Debezium's heartbeats are for).
+type idlePoint struct {
+	After  resumePoint
+	WALEnd pglogrepl.LSN
+	OK     bool
 }
 
 // relation is a table as pgoutput described it.
@@ -342,6 +355,12 @@ func (t *CdcTask) Commit() error {
 	// record's transaction keeps that one (whose remaining records may
 	// not be delivered) and drops the earlier ones.
 	lsn := uint64(asInt64(off["lsn_commit"]))
+	at := resumePoint{Commit: pglogrepl.LSN(lsn), Seq: asInt64(off["tx_seq"])}
+	t.idleMu.Lock()
+	if idle := t.idle; idle.OK && idle.After == at && uint64(idle.WALEnd) > lsn {
+		lsn = uint64(idle.WALEnd)
+	}
+	t.idleMu.Unlock()
 	for {
 		cur := t.confirmed.Load()
 		if lsn <= cur || t.confirmed.CompareAndSwap(cur, lsn) {
