@@ -23,7 +23,7 @@ func connString(raw, user, password string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("connection.url: %w", err)
 		}
-		q := u.Query()
+		q := libpqParams(u.Query())
 		if user != "" {
 			q.Del("user")
 			u.User = url.UserPassword(user, password)
@@ -53,6 +53,37 @@ func connString(raw, user, password string) (string, error) {
 		s += " password=" + quoteKV(password)
 	}
 	return s, nil
+}
+
+// jdbcParams maps the PostgreSQL JDBC driver's URL parameters to libpq's;
+// libpq's own pass as they are, and other JDBC-only ones are dropped
+// (the server would refuse them as unknown settings).
+var jdbcParams = map[string]string{
+	"currentSchema": "search_path", "ApplicationName": "application_name",
+	"connectTimeout": "connect_timeout", "loginTimeout": "connect_timeout",
+	"sslrootcert": "sslrootcert", "sslcert": "sslcert", "sslkey": "sslkey", "sslmode": "sslmode",
+}
+
+var libpqKeys = map[string]bool{
+	"user": true, "password": true, "sslmode": true, "sslrootcert": true, "sslcert": true, "sslkey": true,
+	"sslpassword": true, "connect_timeout": true, "application_name": true, "search_path": true, "options": true,
+	"target_session_attrs": true, "host": true, "port": true, "dbname": true, "TimeZone": true,
+}
+
+func libpqParams(in url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range in {
+		if to, ok := jdbcParams[k]; ok {
+			k = to
+		} else if !libpqKeys[k] {
+			continue
+		}
+		if k == "connect_timeout" && len(vs) > 0 && vs[0] == "0" {
+			continue
+		}
+		out[k] = vs
+	}
+	return out
 }
 
 // debeziumConnString builds a libpq keyword string from Debezium's
