@@ -19,6 +19,7 @@ func newRegistryCmd() *cobra.Command {
 	var eligible bool
 	var authMech string
 	var authBrokers []string
+	var authConfig string
 	cmd := &cobra.Command{
 		Use:   "registry",
 		Short: "Run a schema registry (Confluent's API) against any Kafka cluster",
@@ -40,10 +41,14 @@ forward writes to it. ` + "`samsa serve`" + ` runs the same registry on every no
 			cfg.LeaderEligible = &eligible
 			cfg.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 			if authMech != "" {
+				loginOpts, err := loginOpts(cmd, cf, authConfig, len(authBrokers) == 0)
+				if err != nil {
+					return err
+				}
 				if len(authBrokers) == 0 {
 					authBrokers = seeds
 				}
-				auth, err := httpserve.New(httpserve.Config{Brokers: authBrokers, Mechanism: authMech, Realm: "samsa-schema-registry"})
+				auth, err := httpserve.New(httpserve.Config{Brokers: authBrokers, ClientOpts: loginOpts, Mechanism: authMech, Realm: "samsa-schema-registry"})
 				if err != nil {
 					return err
 				}
@@ -66,7 +71,8 @@ forward writes to it. ` + "`samsa serve`" + ` runs the same registry on every no
 	fl.IntVar(&cfg.ReplicationFactor, "replication-factor", 3, "replication factor of a new store topic, at most the brokers (kafkastore.topic.replication.factor)")
 	fl.BoolVar(&eligible, "leader-eligible", true, "this instance may become leader (leader.eligibility)")
 	fl.StringVar(&authMech, "basic-auth-mechanism", "", "require HTTP basic credentials, checked by logging in to Kafka with this SASL mechanism (SCRAM-SHA-256, SCRAM-SHA-512 or PLAIN); rights come from the ACLs of the store topic (DESCRIBE to read, WRITE to change)")
-	fl.StringSliceVar(&authBrokers, "basic-auth-brokers", nil, "the SASL_PLAINTEXT listener users log in to (default --brokers)")
+	fl.StringSliceVar(&authBrokers, "basic-auth-brokers", nil, "the SASL_PLAINTEXT or SASL_SSL listener users log in to (default --brokers, then with the TLS of --command-config)")
+	fl.StringVar(&authConfig, "basic-auth-command-config", "", "client properties of the logins' connection: security.protocol=SASL_PLAINTEXT (default) or SASL_SSL with ssl.truststore.*, ssl.keystore.*, ssl.endpoint.identification.algorithm as in --command-config; no sasl.*")
 	fl.DurationVar(&cfg.Timeout, "store-timeout", 10*time.Second, "bound on a write to the store (kafkastore.timeout.ms)")
 	return cmd
 }

@@ -36,7 +36,11 @@ request's Kafka requests as that user.
 			cfg.Brokers = seeds
 			cfg.ClientOpts = opts
 			cfg.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
-			auth, err := sec.apply(&cfg, seeds, cfg.Logger)
+			loginOpts, err := loginOpts(cmd, cf, sec.authConfig, len(sec.authBrokers) == 0)
+			if err != nil {
+				return err
+			}
+			auth, err := sec.apply(&cfg, seeds, loginOpts, cfg.Logger)
 			if err != nil {
 				return err
 			}
@@ -55,7 +59,8 @@ request's Kafka requests as that user.
 	fl.StringVar(&cfg.Listen, "listen", restproxy.DefaultListen, "host:port to serve the API on, https://host:port for HTTPS (listeners)")
 	fl.StringVar(&sec.configFile, "config", "", "properties file with the proxy's server-side security settings, named as for `samsa serve`: listener.name.rest.ssl.* (or ssl.*) for --listen https://…, samsa.rest.authentication.method=BASIC and samsa.rest.authentication.sasl.mechanism")
 	fl.StringVar(&sec.authMech, "basic-auth-mechanism", "", "require HTTP basic credentials, checked by logging in to Kafka with this SASL mechanism (SCRAM-SHA-256, SCRAM-SHA-512 or PLAIN); each request's Kafka requests then run as its user, so the broker's ACLs apply")
-	fl.StringSliceVar(&sec.authBrokers, "basic-auth-brokers", nil, "the SASL_PLAINTEXT listener users log in to and their clients use (default --brokers)")
+	fl.StringSliceVar(&sec.authBrokers, "basic-auth-brokers", nil, "the SASL_PLAINTEXT or SASL_SSL listener users log in to and their clients use (default --brokers, then with the TLS of --command-config)")
+	fl.StringVar(&sec.authConfig, "basic-auth-command-config", "", "client properties of the logins' and the users' connections: security.protocol=SASL_PLAINTEXT (default) or SASL_SSL with ssl.truststore.*, ssl.keystore.*, ssl.endpoint.identification.algorithm as in --command-config; no sasl.*")
 	fl.StringVar(&cfg.AdvertisedURL, "advertised-url", "", "base of the URLs handed out, e.g. consumer base_uri (default http://LISTEN)")
 	fl.StringVar(&cfg.RegistryURL, "schema-registry-url", "", "schema registry for the avro, jsonschema and protobuf formats (schema.registry.url)")
 	fl.DurationVar(&cfg.ConsumerInstanceTimeout, "consumer-instance-timeout", 5*time.Minute, "idle consumer instances are closed after this (consumer.instance.timeout.ms)")

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/samsa-streaming/samsa/internal/config"
 	"github.com/samsa-streaming/samsa/internal/httpserve"
 	"github.com/samsa-streaming/samsa/internal/restproxy"
@@ -22,11 +24,13 @@ type restSecurityFlags struct {
 	configFile  string
 	authMech    string
 	authBrokers []string
+	authConfig  string // --basic-auth-command-config
 }
 
 // apply sets cfg's TLS, CertPrincipal and Auth; the returned BasicAuth
-// (nil without authentication) is the caller's to close.
-func (f *restSecurityFlags) apply(cfg *restproxy.Config, seeds []string, lg *slog.Logger) (*httpserve.BasicAuth, error) {
+// (nil without authentication) is the caller's to close. loginOpts (see
+// loginOpts in service.go) reach the listener the logins go to.
+func (f *restSecurityFlags) apply(cfg *restproxy.Config, seeds []string, loginOpts []kgo.Opt, lg *slog.Logger) (*httpserve.BasicAuth, error) {
 	props := map[string]string{}
 	if f.configFile != "" {
 		file, err := os.Open(f.configFile)
@@ -60,7 +64,7 @@ func (f *restSecurityFlags) apply(cfg *restproxy.Config, seeds []string, lg *slo
 	if len(brokers) == 0 {
 		brokers = seeds
 	}
-	auth, err := httpserve.New(httpserve.Config{Brokers: brokers, Mechanism: mech, Realm: "samsa-rest-proxy"})
+	auth, err := httpserve.New(httpserve.Config{Brokers: brokers, ClientOpts: loginOpts, Mechanism: mech, Realm: "samsa-rest-proxy"})
 	if err != nil {
 		return nil, err
 	}

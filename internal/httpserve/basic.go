@@ -188,10 +188,45 @@ func (a *BasicAuth) Close() {
 
 // Kafka ACL operation codes (KIP-430's bit positions).
 const (
-	OpRead     = 3
-	OpWrite    = 4
-	OpDescribe = 8
+	OpRead            = 3
+	OpWrite           = 4
+	OpDescribe        = 8
+	OpDescribeConfigs = 10
+	OpAlterConfigs    = 11
 )
+
+// clusterKey keys the Cluster's answer among the topics' (no topic name
+// holds a NUL).
+const clusterKey = "\x00cluster"
+
+// ClusterAllows says whether the broker lets the session's user do op on
+// the Cluster resource, by the user's own DescribeCluster request with the
+// cluster's authorized operations (an answer that allows op is kept for
+// the TTL; one that refuses it is not kept).
+func (a *BasicAuth) ClusterAllows(ctx context.Context, s *Session, op int) (bool, error) {
+	s.mu.Lock()
+	p, ok := s.perms[clusterKey]
+	s.mu.Unlock()
+	if !ok || time.Since(p.when) > a.cfg.TTL {
+		req := kmsg.NewPtrDescribeClusterRequest()
+		req.IncludeClusterAuthorizedOperations = true
+		resp, err := req.RequestWith(ctx, s.client)
+		if err != nil {
+			return false, fmt.Errorf("asking Kafka what %s may do on the cluster: %w", s.User, err)
+		}
+		p = permAnswer{when: time.Now()}
+		if resp.ErrorCode == 0 && resp.ClusterAuthorizedOperations > 0 {
+			p.ops = resp.ClusterAuthorizedOperations
+		}
+		if p.ops&(1<<op) == 0 {
+			return false, nil // a refusal is asked again: a new ACL applies at once
+		}
+		s.mu.Lock()
+		s.perms[clusterKey] = p
+		s.mu.Unlock()
+	}
+	return p.ops&(1<<op) != 0, nil
+}
 
 // TopicAllows says whether the broker lets the session's user do op on
 // topic, by the user's own Metadata request with the topic's authorized

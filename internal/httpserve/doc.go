@@ -3,7 +3,9 @@
 // authentication checked by logging in to Kafka with the same
 // credentials, so the broker's users (SCRAM or PLAIN) are the services'
 // users, and authorization by the broker's own ACLs, asked through the
-// user's own connection (Metadata's authorized operations, KIP-430).
+// user's own connection (the authorized operations, KIP-430, of Metadata
+// for a topic and of DescribeCluster for the Cluster). The admin listener
+// uses it as well as the registry and the REST proxy.
 //
 // A BasicAuth keeps one Kafka client per user that logged in (at most
 // MaxSessions, the least recently used closed first); a login is cached

@@ -67,6 +67,9 @@ type Config struct {
 	// asked for explicitly, so failing to bind it fails start-up.
 	AdminListen      string
 	AdminListenGiven bool
+	// MetricsListen is the metrics listener (samsa.metrics.listener;
+	// admin.go): /metrics, /healthz and /readyz only; "" or "none": off.
+	MetricsListen string
 	// RegistryListen is the schema registry's HTTP listener
 	// (samsa.registry.listener; registry.go); "" or "none": off.
 	// RegistryListenGiven says it was asked for explicitly, so failing to

@@ -37,6 +37,8 @@ type Flags struct {
 	AddScram []string
 	// AdminListen is --admin-listen (Config.AdminListen).
 	AdminListen string
+	// MetricsListen is --metrics-listen (Config.MetricsListen).
+	MetricsListen string
 	// RegistryListen is --registry-listen (Config.RegistryListen).
 	RegistryListen string
 	// RESTListen is --rest-listen (Config.RESTListen).
@@ -78,6 +80,7 @@ func LoadConfig(f Flags, logOut io.Writer) (Config, error) {
 		PprofAddr: f.Pprof, Logger: lg, AddScram: f.AddScram, LogLevel: lv,
 	}
 	c.AdminListen, c.AdminListenGiven = adminListen(f, b)
+	c.MetricsListen, _ = serviceListen(f.Given["metrics-listen"], f.MetricsListen, b, "samsa.metrics.listener", "")
 	c.RESTListen, c.RESTListenGiven = serviceListen(f.Given["rest-listen"], f.RESTListen, b, "samsa.rest.listener", DefaultRESTListen)
 	c.RegistryListen, c.RegistryListenGiven = serviceListen(f.Given["registry-listen"], f.RegistryListen, b, "samsa.registry.listener", DefaultRegistryListen)
 	if b.Set["advertised.listeners"] {

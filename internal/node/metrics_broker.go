@@ -27,7 +27,8 @@ import (
 
 // metricsOn says whether the broker records request metrics.
 func (n *Node) metricsOn() bool {
-	return n.cfg.AdminListen != "" && n.cfg.AdminListen != "none"
+	on := func(addr string) bool { return addr != "" && addr != "none" }
+	return on(n.cfg.AdminListen) || on(n.cfg.MetricsListen)
 }
 
 // registerMetrics registers the broker and controller collectors on the

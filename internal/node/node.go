@@ -49,6 +49,7 @@ type Node struct {
 	admin        *adminState     // admin.go
 	lagCollector *lagCollector   // metrics_lag.go
 	adminAddr    string
+	metricsAddr  string
 	registry     *registry.Registry                              // the schema registry service, nil when off
 	rest         *restproxy.Server                               // the REST proxy service, nil when off
 	ibDial       func(context.Context, string) (net.Conn, error) // to other brokers (security.go)

@@ -192,13 +192,16 @@ func (n *Node) clusterMismatch(logID string) error {
 	return fmt.Errorf("data dir %s: meta.properties says cluster %s but the metadata log belongs to cluster %s; refusing to start", n.dataDir, n.meta.clusterID, logID)
 }
 
-// startServices starts pprof and Config.Services, in order, each a
-// Kafka client of the bound listener.
+// startServices starts the admin listener's logins, pprof and
+// Config.Services, in order, each a Kafka client of the bound listener.
 func (n *Node) startServices(ctx context.Context) error {
 	if n.cfg.PprofAddr != "" {
 		if err := n.startService(ctx, &pprofService{addr: n.cfg.PprofAddr, lg: n.lg}, false); err != nil {
 			return err
 		}
+	}
+	if err := n.startAdminAuth(); err != nil {
+		return err
 	}
 	env := ServiceEnv{
 		Bootstrap: n.advertised, ClusterID: n.meta.clusterID, NodeID: n.cfg.NodeID,

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -31,6 +32,15 @@ type v3Data struct {
 	SchemaID            *jInt32         `json:"schema_id"`
 	SchemaVersion       *jInt32         `json:"schema_version"`
 	Schema              string          `json:"schema"`
+
+	// Set by the streaming scanner (v3_scan.go): text is Data's string
+	// when Data is a plain JSON string, and aliased says Data is in a
+	// buffer the stream reuses.
+	text      []byte
+	aliased   bool
+	unchecked bool   // text is only known to end the string (v3_scan.go)
+	compact   bool   // Data has no whitespace between tokens
+	decoded   []byte // the bytes of BINARY or compact JSON data, from the scanner
 }
 
 // v3Header is a record header; its value is base64.
@@ -71,19 +81,29 @@ func (a *v3) target(r *http.Request) (produceTarget, error) {
 // kafkaRecord builds the Kafka record of rec, and the key and value parts
 // of its report.
 func (a *v3) kafkaRecord(ctx context.Context, pt produceTarget, rec *v3Record) (*kgo.Record, *dataInfo, *dataInfo, error) {
-	kr := &kgo.Record{Topic: pt.topic}
+	kr := new(kgo.Record)
+	kinfo, vinfo, err := a.fillRecord(ctx, pt, rec, kr)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return kr, kinfo, vinfo, nil
+}
+
+// fillRecord makes kr the Kafka record of rec, as kafkaRecord.
+func (a *v3) fillRecord(ctx context.Context, pt produceTarget, rec *v3Record, kr *kgo.Record) (*dataInfo, *dataInfo, error) {
+	*kr = kgo.Record{Topic: pt.topic}
 	if rec.Timestamp != nil {
 		kr.Timestamp = *rec.Timestamp
 	}
 	for i, h := range rec.Headers {
 		if h.Name == "" {
-			return nil, nil, nil, apiErr(400, 400, "header %d has no name", i)
+			return nil, nil, apiErr(400, 400, "header %d has no name", i)
 		}
 		kh := kgo.RecordHeader{Key: h.Name}
 		if h.Value != nil {
 			v, err := base64.StdEncoding.DecodeString(*h.Value)
 			if err != nil {
-				return nil, nil, nil, apiErr(400, 400, "header %s: value is not base64: %v", h.Name, err)
+				return nil, nil, apiErr(400, 400, "header %s: value is not base64: %v", h.Name, err)
 			}
 			kh.Value = v
 		}
@@ -92,21 +112,21 @@ func (a *v3) kafkaRecord(ctx context.Context, pt produceTarget, rec *v3Record) (
 	var kinfo, vinfo *dataInfo
 	var err error
 	if kr.Key, kinfo, err = a.encodeData(ctx, pt.topic, true, rec.Key); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	if kr.Value, vinfo, err = a.encodeData(ctx, pt.topic, false, rec.Value); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	kr.Context = ctx
 	if rec.PartitionID != nil {
 		p := int32(*rec.PartitionID)
 		if p < 0 || p >= pt.partitions {
-			return nil, nil, nil, apiErr(404, 404, "Partition %d of topic %s does not exist (it has %d).", p, pt.topic, pt.partitions)
+			return nil, nil, apiErr(404, 404, "Partition %d of topic %s does not exist (it has %d).", p, pt.topic, pt.partitions)
 		}
 		kr.Partition = p
 		withExplicitPartition(ctx, kr)
 	}
-	return kr, kinfo, vinfo, nil
+	return kinfo, vinfo, nil
 }
 
 // encodeData encodes a key or value: nil for none, else the bytes and the
@@ -130,13 +150,13 @@ func (a *v3) encodeData(ctx context.Context, topic string, isKey bool, d *v3Data
 	typ := strings.ToUpper(d.Type)
 	if typ == "" {
 		if d.SchemaID != nil || d.SchemaVersion != nil || d.Schema != "" || d.Subject != "" || d.SubjectNameStrategy != "" {
-			return a.encodeSchema(ctx, topic, isKey, "", d)
+			return a.encodeSchema(ctx, topic, isKey, "", d.owned())
 		}
 		typ = "JSON"
 	}
 	switch typ {
 	case "AVRO", "JSONSCHEMA", "PROTOBUF":
-		return a.encodeSchema(ctx, topic, isKey, typ, d)
+		return a.encodeSchema(ctx, topic, isKey, typ, d.owned())
 	case "BINARY", "JSON", "STRING":
 	default:
 		return nil, nil, apiErr(400, 400, "%s: unknown type %q (BINARY, JSON, STRING, AVRO, JSONSCHEMA, PROTOBUF)", what, d.Type)
@@ -144,30 +164,57 @@ func (a *v3) encodeData(ctx context.Context, topic string, isKey bool, d *v3Data
 	if len(d.Data) == 0 || string(d.Data) == "null" {
 		return nil, nil, nil
 	}
-	b, err := plainData(typ, what, d.Data)
+	b, err := plainData(typ, what, d)
 	if err != nil {
 		return nil, nil, err
 	}
 	return b, &dataInfo{Type: typ, Size: len(b)}, nil
 }
 
-// plainData is the bytes of BINARY (base64), JSON or STRING data.
-func plainData(typ, what string, data json.RawMessage) ([]byte, error) {
-	if typ == "JSON" {
-		return v3Compact(data), nil
+// owned is d with Data in memory of its own.
+func (d *v3Data) owned() *v3Data {
+	if !d.aliased {
+		return d
 	}
-	var s string
-	if err := json.Unmarshal(data, &s); err != nil {
-		return nil, apiErr(400, 400, "%s: %s data must be a JSON string", what, typ)
+	c := *d
+	c.Data, c.text, c.aliased, c.decoded, c.compact = bytes.Clone(d.Data), nil, false, nil, false
+	return &c
+}
+
+// plainData is the bytes of BINARY (base64), JSON or STRING data.
+func plainData(typ, what string, d *v3Data) ([]byte, error) {
+	if d.decoded != nil && d.Type == typ { // made by the scanner
+		return d.decoded, nil
+	}
+	if typ == "JSON" {
+		b := d.Data
+		if !d.compact {
+			b = v3Compact(d.Data)
+		}
+		if d.aliased && len(b) > 0 && &b[0] == &d.Data[0] {
+			b = bytes.Clone(b)
+		}
+		return b, nil
+	}
+	text := d.text
+	if text == nil {
+		var s string
+		if err := json.Unmarshal(d.Data, &s); err != nil {
+			return nil, apiErr(400, 400, "%s: %s data must be a JSON string", what, typ)
+		}
+		text = []byte(s)
+	} else if typ == "STRING" {
+		text = bytes.Clone(text)
 	}
 	if typ == "STRING" {
-		return []byte(s), nil
+		return text, nil
 	}
-	b, err := base64.StdEncoding.DecodeString(s)
+	b := make([]byte, base64.StdEncoding.DecodedLen(len(text)))
+	n, err := base64.StdEncoding.Decode(b, text)
 	if err != nil {
 		return nil, apiErr(400, 400, "%s: data is not base64: %v", what, err)
 	}
-	return b, nil
+	return b[:n], nil
 }
 
 // v3Time is a timestamp as Confluent's v3 writes it.
@@ -232,13 +279,16 @@ func produceError(err error) *apiError {
 }
 
 // inFlight bounds the records a streaming request has produced and not
-// yet reported.
-const inFlight = 1024
+// yet reported (the producer's own buffer bounds them all).
+const inFlight = 4096
 
-// pendingReport is a report to write once its record is acknowledged.
+// pendingReport is a record of a stream and the report to write once it
+// is acknowledged: of kr (with kinfo and vinfo), or of err.
 type pendingReport struct {
-	done   chan struct{}
-	report any // *okReport or *failReport
+	kr           kgo.Record
+	kinfo, vinfo *dataInfo
+	err          error
+	done         atomic.Bool // set, then the writer notified
 }
 
 // recordLimiter fails reading past max bytes since the last reset: one
@@ -309,110 +359,183 @@ func decodeRecord(dec *json.Decoder, lim *recordLimiter, rc *http.ResponseContro
 // produce is POST .../records: one delivery report per record of the body,
 // in order. Errors before the first record (cluster, topic, the first
 // record itself) are the answer's status; after it, each report has its
-// own error_code over a 200.
+// own error_code over a 200. Records are decoded (recordStream), produced
+// and reported (writeReports) as they come, without waiting for one
+// another.
 func (a *v3) produce(w http.ResponseWriter, r *http.Request) error {
 	pt, err := a.target(r)
 	if err != nil {
 		return err
 	}
 	ctx := r.Context()
-	lim := &recordLimiter{r: r.Body, max: a.s.cfg.MaxRequestBytes}
-	dec := json.NewDecoder(lim)
 	rc := http.NewResponseController(w)
 	_ = rc.EnableFullDuplex() // reports go out while records come in (HTTP/1)
 	defer clearDeadlines(rc)
-	rec, _, err := decodeRecord(dec, lim, rc)
+	st := newRecordStream(r.Body, rc, a.s.cfg.MaxRequestBytes)
+	var rec v3Record
+	_, err = st.next(&rec)
 	if errors.Is(err, io.EOF) {
 		return apiErr(400, 400, "request body: no record")
 	}
 	if err != nil {
 		return err
 	}
-	kr, kinfo, vinfo, err := a.kafkaRecord(ctx, pt, &rec)
-	if err != nil {
+	first := new(pendingReport)
+	if first.kinfo, first.vinfo, err = a.fillRecord(ctx, pt, &rec, &first.kr); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", v3JSON)
 	w.WriteHeader(200)
 
 	queue := make(chan *pendingReport, inFlight)
+	notify := make(chan struct{}, 1)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { // owned: ends when queue is closed and drained
 		defer wg.Done()
-		writeReports(w, rc, queue)
+		writeReports(w, rc, pt, queue, notify)
 	}()
-	a.send(ctx, pt, queue, kr, kinfo, vinfo)
+	snd := &sender{a: a, ctx: ctx, producer: a.s.producerFor(ctx), queue: queue, notify: notify, pool: &st.pool}
+	snd.send(st.now, first)
 	for {
-		rec, fatal, err := decodeRecord(dec, lim, rc)
+		fatal, err := st.next(&rec)
 		if errors.Is(err, io.EOF) {
 			break
 		}
+		p := new(pendingReport)
+		if err == nil {
+			p.kinfo, p.vinfo, err = a.fillRecord(ctx, pt, &rec, &p.kr)
+		}
 		if err != nil {
-			queue <- v3Failed(err)
+			p.err = err
+			p.done.Store(true)
+			queue <- p
 			if fatal {
 				break
 			}
 			continue
 		}
-		kr, kinfo, vinfo, err := a.kafkaRecord(ctx, pt, &rec)
-		if err != nil {
-			queue <- v3Failed(err)
-			continue
-		}
-		a.send(ctx, pt, queue, kr, kinfo, vinfo)
+		snd.send(st.now, p)
 	}
+	snd.close()
 	close(queue)
 	wg.Wait()
 	return nil
 }
 
-// failed is the pending report of a record that was not produced.
-func v3Failed(err error) *pendingReport {
-	p := &pendingReport{done: make(chan struct{}), report: errReport(err)}
-	close(p.done)
-	return p
+// windowSpan is how long the records of a stream share one deadline.
+const windowSpan = 10 * time.Millisecond
+
+// deadlineWindow is the context, with deadline produceWait, of the records
+// a stream sends within windowSpan: one timer for them all, not one each.
+// It is canceled once the window is over and its records are done.
+type deadlineWindow struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	until  time.Time
+	refs   atomic.Int64 // records not done, +1 while the window is open
 }
 
-// send produces kr and queues its report (blocking while inFlight reports
-// wait).
-func (a *v3) send(ctx context.Context, pt produceTarget, queue chan<- *pendingReport, kr *kgo.Record, kinfo, vinfo *dataInfo) {
-	p := &pendingReport{done: make(chan struct{})}
-	queue <- p
-	cancel := withDeadline(kr)
-	a.s.producerFor(ctx).Produce(ctx, kr, func(r *kgo.Record, err error) {
-		cancel()
-		if err != nil {
-			p.report = errReport(err)
-		} else {
-			p.report = v3Report(pt, r, kinfo, vinfo)
+func (dw *deadlineWindow) release() {
+	if dw.refs.Add(-1) == 0 {
+		dw.cancel()
+	}
+}
+
+// sender produces the records of one stream and queues their reports.
+type sender struct {
+	a        *v3
+	ctx      context.Context
+	producer *kgo.Client // the caller's (producerFor)
+	queue    chan<- *pendingReport
+	notify   chan<- struct{} // a report is done
+	pool     *valuePool      // takes the values back once produced
+	win      *deadlineWindow
+}
+
+// window is the deadline window of a record sent now, holding a
+// reference for it.
+func (s *sender) window(now time.Time) *deadlineWindow {
+	if s.win == nil || now.After(s.win.until) {
+		if s.win != nil {
+			s.win.release()
 		}
-		close(p.done)
+		ctx, cancel := context.WithTimeout(s.ctx, produceWait)
+		s.win = &deadlineWindow{ctx: ctx, cancel: cancel, until: now.Add(windowSpan)}
+		s.win.refs.Store(1)
+	}
+	s.win.refs.Add(1)
+	return s.win
+}
+
+// close closes the open window.
+func (s *sender) close() {
+	if s.win != nil {
+		s.win.release()
+		s.win = nil
+	}
+}
+
+// send produces p's record, which the stream asked for at now, and
+// queues p (blocking while inFlight reports wait).
+func (s *sender) send(now time.Time, p *pendingReport) {
+	s.queue <- p
+	dw := s.window(now)
+	kr := &p.kr
+	if explicit(kr) {
+		withExplicitPartition(dw.ctx, kr)
+	} else {
+		kr.Context = dw.ctx
+	}
+	s.producer.Produce(s.ctx, kr, func(r *kgo.Record, err error) {
+		dw.release()
+		s.pool.put(r.Value) // the report needs the record's offset only
+		r.Value = nil
+		p.err = err
+		p.done.Store(true)
+		select {
+		case s.notify <- struct{}{}:
+		default: // the writer has a notice still to read
+		}
 	})
 }
 
+// reportFlushBytes is how many bytes of reports are written at once, at
+// most, when more are ready.
+const reportFlushBytes = 32 << 10
+
 // writeReports writes each report when its record is done, in order,
-// flushing when no more is ready. After a write fails (the client left),
-// it only drains.
-func writeReports(w io.Writer, rc *http.ResponseController, queue <-chan *pendingReport) {
-	enc := json.NewEncoder(w)
+// flushing when the next is not done yet or none is queued. After a write
+// fails (the client left), it only drains.
+func writeReports(w io.Writer, rc *http.ResponseController, pt produceTarget, queue <-chan *pendingReport, notify <-chan struct{}) {
+	var buf []byte
+	var tc timeCache
 	broken := false
-	for p := range queue {
-		<-p.done
-		if broken {
-			continue
-		}
-		_ = rc.SetWriteDeadline(time.Now().Add(recordTimeout))
-		if err := enc.Encode(p.report); err != nil {
-			broken = true
-			continue
-		}
-		if len(queue) == 0 {
-			if err := rc.Flush(); err != nil {
+	flush := func() {
+		if !broken && len(buf) > 0 {
+			_ = rc.SetWriteDeadline(time.Now().Add(recordTimeout))
+			if _, err := w.Write(buf); err != nil || rc.Flush() != nil {
 				broken = true
 			}
 		}
+		buf = buf[:0]
 	}
+	for p := range queue {
+		if !p.done.Load() {
+			flush()
+			for !p.done.Load() {
+				<-notify
+			}
+		}
+		if broken {
+			continue
+		}
+		buf = appendReport(buf, pt, p, &tc)
+		if len(buf) >= reportFlushBytes || len(queue) == 0 {
+			flush()
+		}
+	}
+	flush()
 }
 
 // produceBatch is POST .../records:batch: {"entries":[{"id",...}]} answers

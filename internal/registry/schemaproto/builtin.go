@@ -72,3 +72,9 @@ func builtinFiles() map[string]string {
 		decimalProtoPath: decimalProtoText,
 	}
 }
+
+// BuiltinFiles returns the texts of the .proto files Confluent's
+// serializers import without references (confluent/meta.proto and
+// confluent/type/decimal.proto), by import path, for clients of the
+// registry that compile schemas themselves (the Connect converters).
+func BuiltinFiles() map[string]string { return builtinFiles() }
