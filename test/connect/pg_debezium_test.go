@@ -3,9 +3,7 @@ package connect
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"math/big"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/samsa-streaming/samsa/connect"
+	"github.com/samsa-streaming/samsa/internal/connect/convert"
 	"github.com/samsa-streaming/samsa/internal/connect/plugins/postgres"
 )
 
@@ -218,60 +217,46 @@ func pgPayload(t *testing.T, b []byte) any {
 	return env.Payload
 }
 
-// pgOurEvents renders Samsa's records of a topic as JsonConverter would
-// (bytes and decimals in base64).
+// pgOurEvents renders Samsa's records of a topic through Samsa's
+// JsonConverter (schemas enabled, as the Java worker's) the way pgConsume
+// renders Debezium's.
 func pgOurEvents(t *testing.T, recs []*connect.Record, topic string) []string {
+	t.Helper()
 	var out []string
 	for _, r := range recs {
 		if r.Topic != topic {
 			continue
 		}
-		ev := map[string]any{"key": pgJSONValue(r.Key)}
-		if r.Value == nil {
+		kb, vb := pgToJSON(t, r, true), pgToJSON(t, r, false)
+		ev := map[string]any{"key": pgPayload(t, kb)}
+		if vb == nil {
 			ev["tombstone"] = true
 		} else {
-			env := r.Value.(*connect.Struct)
-			ev["op"], ev["before"], ev["after"] = env.Get("op"), pgJSONValue(env.Get("before")), pgJSONValue(env.Get("after"))
+			v := pgPayload(t, vb).(map[string]any)
+			ev["op"], ev["before"], ev["after"] = v["op"], v["before"], v["after"]
 		}
 		out = append(out, pgCanon(t, ev))
 	}
 	return out
 }
 
-func pgJSONValue(v any) any {
-	switch x := v.(type) {
-	case *connect.Struct:
-		if x == nil {
-			return nil
-		}
-		m := map[string]any{}
-		for i, f := range x.Schema.Fields {
-			m[f.Name] = pgJSONValue(x.Values[i])
-		}
-		return m
-	case connect.Decimal:
-		return base64.StdEncoding.EncodeToString(pgTwos(x.Unscaled))
-	case []byte:
-		return base64.StdEncoding.EncodeToString(x)
+// pgToJSON converts a record's key or value with Samsa's JsonConverter.
+func pgToJSON(t *testing.T, r *connect.Record, key bool) []byte {
+	t.Helper()
+	c := convert.NewJSONConverter(convert.JSONConfig{}.Defaults())
+	if err := c.Configure(map[string]string{}, key); err != nil {
+		t.Fatal(err)
 	}
-	return v
-}
-
-// pgTwos is Java's BigInteger.toByteArray (what Decimal's bytes are).
-func pgTwos(n *big.Int) []byte {
-	if n.Sign() >= 0 {
-		b := n.Bytes()
-		if len(b) == 0 || b[0]&0x80 != 0 {
-			b = append([]byte{0}, b...)
-		}
-		return b
+	s, v := r.ValueSchema, r.Value
+	if key {
+		s, v = r.KeySchema, r.Key
 	}
-	b := new(big.Int).Sub(new(big.Int).Neg(n), big.NewInt(1)).Bytes()
-	if len(b) == 0 || b[0]&0x80 != 0 {
-		b = append([]byte{0}, b...)
+	if v == nil {
+		return nil
 	}
-	for i := range b {
-		b[i] = ^b[i]
+	b, err := c.FromConnect(r.Topic, nil, s, v)
+	if err != nil {
+		t.Fatalf("JsonConverter: %v", err)
 	}
 	return b
 }
@@ -312,10 +297,10 @@ func pgCompareSchemas(t *testing.T, ours []*connect.Record, cl *kgo.Client) {
 			if r.Topic != topic || r.Value == nil {
 				continue
 			}
-			if k, w := pgCanon(t, pgSchemaJSON(r.KeySchema)), pgCanon(t, want[0]); k != w {
+			if k, w := pgCanon(t, pgSchemaOf(t, pgToJSON(t, r, true))), pgCanon(t, want[0]); k != w {
 				t.Errorf("%s key schema:\n%s\nDebezium's:\n%s", topic, k, w)
 			}
-			if v, w := pgCanon(t, pgSchemaJSON(r.ValueSchema)), pgCanon(t, want[1]); v != w {
+			if v, w := pgCanon(t, pgSchemaOf(t, pgToJSON(t, r, false))), pgCanon(t, want[1]); v != w {
 				t.Errorf("%s value schema:\n%s\nDebezium's:\n%s", topic, v, w)
 			}
 			break
@@ -337,38 +322,4 @@ func pgSchemaOf(t *testing.T, b []byte) any {
 		t.Fatalf("decode %s: %v", b, err)
 	}
 	return env.Schema
-}
-
-// pgSchemaJSON renders a schema as JsonConverter's schema envelope.
-func pgSchemaJSON(s *connect.Schema) map[string]any {
-	typ := map[connect.Type]string{connect.Float32: "float", connect.Float64: "double"}[s.Type]
-	if typ == "" {
-		typ = string(s.Type)
-	}
-	m := map[string]any{"type": typ, "optional": s.Optional}
-	if s.Name != "" {
-		m["name"] = s.Name
-	}
-	if s.Version != nil {
-		m["version"] = *s.Version
-	}
-	if s.Doc != "" {
-		m["doc"] = s.Doc
-	}
-	if len(s.Parameters) > 0 {
-		m["parameters"] = s.Parameters
-	}
-	if s.Default != nil {
-		m["default"] = s.Default
-	}
-	if s.Type == connect.StructT {
-		fields := []any{}
-		for _, f := range s.Fields {
-			fm := pgSchemaJSON(f.Schema)
-			fm["field"] = f.Name
-			fields = append(fields, fm)
-		}
-		m["fields"] = fields
-	}
-	return m
 }
