@@ -288,6 +288,12 @@ func (t *CdcTask) Poll(ctx context.Context) ([]*connect.Record, error) {
 			return nil, t.reconnect(ctx, err)
 		}
 	}
+	return t.takeReady(), nil
+}
+
+// takeReady removes and returns up to max.batch.size ready records,
+// remembering the last one as emitted.
+func (t *CdcTask) takeReady() []*connect.Record {
 	n := min(len(t.ready), t.cfg.BatchSize)
 	out := t.ready[:n:n]
 	t.ready = t.ready[n:]
@@ -299,7 +305,7 @@ func (t *CdcTask) Poll(ctx context.Context) ([]*connect.Record, error) {
 			t.emitted = resumePoint{Commit: pglogrepl.LSN(asInt64(off["lsn_commit"])), Seq: asInt64(off["tx_seq"])}
 		}
 	}
-	return out, nil
+	return out
 }
 
 func (t *CdcTask) startStreaming(ctx context.Context) error {

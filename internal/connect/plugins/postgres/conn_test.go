@@ -8,11 +8,11 @@ import (
 
 func TestConnString(t *testing.T) {
 	for _, c := range []struct {
-		url, user, password string
-		host                string
-		port                uint16
+		url, user, password  string
+		host                 string
+		port                 uint16
 		db, wantUser, wantPw string
-		params              map[string]string
+		params               map[string]string
 	}{
 		{"jdbc:postgresql://db.example:6543/shop?currentSchema=sales&ApplicationName=x&prepareThreshold=0&sslmode=disable", "u", "p w",
 			"db.example", 6543, "shop", "u", "p w", map[string]string{"search_path": "sales", "application_name": "x"}},

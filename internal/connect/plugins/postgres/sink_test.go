@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/samsa-streaming/samsa/connect"
 )
 
@@ -66,7 +68,18 @@ func TestSinkUpsertDeleteAutoCreate(t *testing.T) {
 			t.Fatalf("put round %d: %v", round, err)
 		}
 	}
-	rows, err := db.Query(ctx, `SELECT id, name, amount::text, at FROM sink_orders ORDER BY id`)
+	pgCheckOrders(t, db)
+	var pk string
+	if err := db.QueryRow(ctx, `SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indrelid = 'sink_orders'::regclass AND i.indisprimary`).Scan(&pk); err != nil || pk != "id" {
+		t.Fatalf("primary key = %q, %v", pk, err)
+	}
+	pgCheckEvolve(t, db, task, keySchema, valSchema)
+}
+
+// pgCheckOrders checks sink_orders after the upserts and the delete.
+func pgCheckOrders(t *testing.T, db *pgx.Conn) {
+	t.Helper()
+	rows, err := db.Query(context.Background(), `SELECT id, name, amount::text, at FROM sink_orders ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,12 +107,12 @@ func TestSinkUpsertDeleteAutoCreate(t *testing.T) {
 			t.Fatalf("row %d = %+v, want %+v", i, got[i], want[i])
 		}
 	}
-	var pk string
-	if err := db.QueryRow(ctx, `SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indrelid = 'sink_orders'::regclass AND i.indisprimary`).Scan(&pk); err != nil || pk != "id" {
-		t.Fatalf("primary key = %q, %v", pk, err)
-	}
+}
 
-	// auto.evolve: a new optional field becomes a column
+// pgCheckEvolve checks auto.evolve: a new optional field becomes a column.
+func pgCheckEvolve(t *testing.T, db *pgx.Conn, task connect.SinkTask, keySchema, valSchema *connect.Schema) {
+	t.Helper()
+	ctx := context.Background()
 	evolved := &connect.Schema{Type: connect.StructT, Name: "orders.Value", Fields: append(append([]connect.Field{}, valSchema.Fields...),
 		connect.Field{Name: "note", Index: 4, Schema: connect.OptionalString})}
 	r := pgSinkRecord(keySchema, evolved, 4, "four", 400, 5)
