@@ -35,6 +35,9 @@ type pgCluster struct {
 // PostgreSQL fails under CI (make deps installs it) and skips locally.
 func pgStartCluster(t *testing.T) *pgCluster {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a PostgreSQL cluster (-short)")
+	}
 	if _, err := os.Stat(filepath.Join(pgBinDir, "initdb")); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("PostgreSQL 15 is missing (%v); make deps-postgres installs it", err)
