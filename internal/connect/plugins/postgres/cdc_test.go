@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/samsa-streaming/samsa/connect"
 )
 
@@ -396,4 +398,43 @@ func TestCdcIdleSlotAdvances(t *testing.T) {
 	if got := pgRowIDsOf(pgPollUntil(t, task, off, true, pgCount(1))); got != "2" {
 		t.Fatalf("after restart %s, want 2", got)
 	}
+}
+
+// Stop from another goroutine ends a Poll waiting for changes.
+func TestCdcStopEndsPoll(t *testing.T) {
+	pg := pgStartCluster(t)
+	db := pg.pgConn(t)
+	pgExec(t, db, `CREATE SCHEMA inventory; CREATE TABLE inventory.t (id int PRIMARY KEY)`)
+	props := pgCdcProps(pg, "never")
+	props["poll.interval.ms"] = "600000"
+	task := pgStartCdc(t, props, pgNewOffsets())
+	done := make(chan error, 1)
+	go func() {
+		_, err := task.Poll(context.Background())
+		done <- err
+	}()
+	// wait until the poll is streaming (the slot is in use), then stop
+	pgWaitSlotInUse(t, db)
+	if err := task.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("poll ended with %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("Stop did not end the waiting Poll")
+	}
+}
+
+func pgWaitSlotInUse(t *testing.T, db *pgx.Conn) {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		var active bool
+		if err := db.QueryRow(context.Background(), `SELECT active FROM pg_replication_slots WHERE slot_name = 'samsa_slot'`).Scan(&active); err == nil && active {
+			return
+		}
+	}
+	t.Fatal("the slot never became active")
 }
