@@ -141,7 +141,10 @@ func (s *SinkConnector) Start(_ connect.ConnectorContext, props map[string]strin
 func (s *SinkConnector) TaskConfigs(max int) ([]map[string]string, error) {
 	out := make([]map[string]string, max)
 	for i := range out {
-		out[i] = s.props
+		out[i] = make(map[string]string, len(s.props))
+		for k, v := range s.props {
+			out[i][k] = v
+		}
 	}
 	return out, nil
 }
