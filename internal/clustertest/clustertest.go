@@ -127,6 +127,11 @@ type Options struct {
 	// replaces a listeners setting in Config). Their security settings go
 	// in Config. Readiness and Client use Addr.
 	Listeners []string
+	// NoFile, if set, is the node's RLIMIT_NOFILE, soft and hard (set by
+	// /bin/sh's ulimit before it execs the binary; lowering needs no
+	// privilege). The node's file-descriptor budget, and so how many
+	// partitions it hosts, follows from it.
+	NoFile uint64
 }
 
 // Node is one running (or stopped) samsa process.
@@ -144,6 +149,7 @@ type Node struct {
 	args      []string
 	env       []string
 	listeners []string // Options.Listeners
+	noFile    uint64   // Options.NoFile
 
 	mu   sync.Mutex
 	proc *process // nil when not running
@@ -161,7 +167,7 @@ type process struct {
 func Start(t testing.TB, opts Options) *Node {
 	t.Helper()
 	bin := Binary(t)
-	n := &Node{t: t, DataDir: opts.DataDir, env: opts.Env, listeners: opts.Listeners}
+	n := &Node{t: t, DataDir: opts.DataDir, env: opts.Env, listeners: opts.Listeners, noFile: opts.NoFile}
 	if n.DataDir == "" {
 		n.DataDir = t.TempDir()
 	}
@@ -280,6 +286,9 @@ func (n *Node) start(bin string) error {
 	}, n.args...)
 	fmt.Fprintf(logf, "=== clustertest %s: %s %s\n", time.Now().Format(time.RFC3339Nano), bin, strings.Join(args, " "))
 	cmd := exec.Command(bin, args...)
+	if n.noFile > 0 { // sh lowers the limit, then becomes the node (same pid)
+		cmd = exec.Command("/bin/sh", append([]string{"-c", fmt.Sprintf(`ulimit -n %d && exec "$0" "$@"`, n.noFile), bin}, args...)...)
+	}
 	cmd.Env = append(os.Environ(), n.env...)
 	cmd.Stdout = logf
 	cmd.Stderr = logf

@@ -13,9 +13,12 @@ type apiError struct {
 	status  int
 	code    int
 	message string
+	cause   error // the Kafka error answered, if any (for retryTransient)
 }
 
 func (e *apiError) Error() string { return e.message }
+
+func (e *apiError) Unwrap() error { return e.cause }
 
 func apiErr(status, code int, format string, args ...any) *apiError {
 	return &apiError{status: status, code: code, message: fmt.Sprintf(format, args...)}

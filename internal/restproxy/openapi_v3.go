@@ -315,7 +315,8 @@ func (d *apiDoc) v3Records() {
 	d.op("POST", v3Base+"/topics/{topic_name}/records:batch", "Produce a batch of records", tag, t,
 		oaBody(oaRef("ProduceBatchRequest"), v3JSON),
 		oaResponses(v3JSON, obj{"207": oaResp("The outcome of each entry", oaRef("ProduceBatchResponse"), v3JSON)}, "400", "404", "413"))
-	eventID := obj{"type": "string", "pattern": "^[0-9]{1,9}:[0-9]{1,18}(,[0-9]{1,9}:[0-9]{1,18})*$"}
+	// An empty id is no id (the stream starts over), as EventSource has it.
+	eventID := obj{"type": "string", "pattern": "^([0-9]{1,9}:[0-9]{1,18}(,[0-9]{1,9}:[0-9]{1,18})*)?$"}
 	fmtEnum := obj{"type": "string", "enum": []string{"BINARY", "STRING", "JSON", "AVRO", "JSONSCHEMA", "PROTOBUF"}}
 	d.op("GET", v3Base+"/topics/{topic_name}/records",
 		"Consume records as server-sent events (Accept: text/event-stream; each id is <partition>:<offset>[,...], "+
@@ -331,7 +332,7 @@ func (d *apiDoc) v3Records() {
 			oaQuery("last_event_id", eventID, "Resume after this event id (as Last-Event-ID)"),
 			oaQuery("follow", obj{"type": "string", "enum": []string{"true", "false"}},
 				"Go on past the end of the log until timeout_ms passes without a record (default: true for events, false for JSON lines)"),
-			oaQuery("group_id", oaStr(), "Start where this group committed (POST .../consumer-groups/{consumer_group_id}/offsets)"),
+			oaQuery("group_id", obj{"type": "string", "minLength": 1}, "Start where this group committed (POST .../consumer-groups/{consumer_group_id}/offsets)"),
 			oaHeader("Last-Event-ID", eventID, "Resume after this event id"),
 		), nil,
 		oaResponses(v3JSON, obj{"200": obj{

@@ -1,12 +1,15 @@
 package restproxy
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -58,7 +61,7 @@ func (s *Server) v2(kind bodyKind, h v2Handler) http.HandlerFunc {
 				return
 			}
 		}
-		if err := h(w, r, req); err != nil {
+		if err := retryGET(r, func(r *http.Request) error { return h(w, r, req) }); err != nil {
 			e := asAPIError(err)
 			if e.status >= 500 {
 				s.lg.Warn("rest proxy: v2 request failed", "method", r.Method, "path", r.URL.Path, "err", err)
@@ -121,14 +124,67 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, v any, emptyOK
 		}
 		return apiErr(http.StatusUnprocessableEntity, http.StatusUnprocessableEntity, "request body is empty")
 	}
+	if string(bytes.TrimSpace(b)) == "null" {
+		return apiErr(http.StatusUnprocessableEntity, 42203, "request body: want a JSON object, not null")
+	}
 	if err := json.Unmarshal(b, v); err != nil {
 		var ute *json.UnmarshalTypeError
+		if errors.As(err, &ute) && strings.HasPrefix(ute.Value, "number") {
+			// 2.0 is an integer to JSON Schema (and Jackson), not to
+			// encoding/json.
+			if nb, ok := integralNumbers(b); ok && json.Unmarshal(nb, v) == nil {
+				return nil
+			}
+		}
 		if errors.As(err, &ute) {
 			return apiErr(http.StatusUnprocessableEntity, 42203, "field %q: cannot take a JSON %s", ute.Field, ute.Value)
 		}
 		return apiErr(http.StatusBadRequest, http.StatusBadRequest, "malformed JSON body: %v", err)
 	}
 	return nil
+}
+
+// integralNumbers is the JSON document b with its integral numbers
+// written as integers (2.0 and 2e3 as 2 and 2000); ok is false if there
+// are none or b is not JSON. Bodies with records (whose keys and values
+// must stay as they are) do not need it: their integers are jInt32.
+func integralNumbers(b []byte) (out []byte, ok bool) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	if d.Decode(&v) != nil {
+		return nil, false
+	}
+	changed := false
+	var walk func(v any) any
+	walk = func(v any) any {
+		switch t := v.(type) {
+		case json.Number:
+			if _, err := t.Int64(); err == nil {
+				return t
+			}
+			f, err := t.Float64()
+			if err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<63 {
+				changed = true
+				return json.Number(strconv.FormatInt(int64(f), 10))
+			}
+		case map[string]any:
+			for k, e := range t {
+				t[k] = walk(e)
+			}
+		case []any:
+			for i, e := range t {
+				t[i] = walk(e)
+			}
+		}
+		return v
+	}
+	v = walk(v)
+	if !changed {
+		return nil, false
+	}
+	out, err := json.Marshal(v)
+	return out, err == nil
 }
 
 func isBlank(b []byte) bool {

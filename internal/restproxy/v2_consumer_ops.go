@@ -23,6 +23,29 @@ type topicPartition struct {
 	Partition int32  `json:"partition"`
 }
 
+// checkTopicPartition refuses (422/42203) a topic no Kafka topic can be
+// named and a negative partition or offset, before the cluster is asked
+// (the document's bounds).
+func checkTopicPartition(field, topic string, partition int32, offset int64) error {
+	if !validTopicName(topic) {
+		return apiErr(http.StatusUnprocessableEntity, 42203, "%s: %q is not a Kafka topic name", field, topic)
+	}
+	if partition < 0 || offset < 0 {
+		return apiErr(http.StatusUnprocessableEntity, 42203, "%s: negative partition or offset", field)
+	}
+	return nil
+}
+
+// checkTopicPartitions is checkTopicPartition of each of tps.
+func checkTopicPartitions(field string, tps []topicPartition) error {
+	for _, tp := range tps {
+		if err := checkTopicPartition(field, tp.Topic, tp.Partition, 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // POST …/subscription {"topics"} or {"topic_pattern"}: the instance joins
 // its group for them (replacing an earlier subscription).
 func (s *Server) subscribe(w http.ResponseWriter, r *http.Request, _ v2Request) error {
@@ -37,8 +60,10 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request, _ v2Request) 
 		return errIllegalState("Subscription to topics, partitions and pattern are mutually exclusive; give topics or topic_pattern")
 	}
 	for _, t := range body.Topics {
-		if t == "" { // franz-go refuses it when the client is made, after the old one is dropped
-			return apiErr(http.StatusUnprocessableEntity, 42203, "topics: an empty topic name (or null)")
+		// franz-go refuses "" when the client is made, after the old one
+		// is dropped; no other invalid name reaches the cluster either.
+		if err := checkTopicPartition("topics", t, 0, 0); err != nil {
+			return err
 		}
 	}
 	if body.TopicPattern != "" {
@@ -118,6 +143,9 @@ func (s *Server) assign(w http.ResponseWriter, r *http.Request, _ v2Request) err
 		Partitions []topicPartition `json:"partitions"`
 	}
 	if err := s.readBody(w, r, &body, false); err != nil {
+		return err
+	}
+	if err := checkTopicPartitions("partitions", body.Partitions); err != nil {
 		return err
 	}
 	c, err := s.consumers.instance(r)
@@ -242,6 +270,16 @@ func (s *Server) seek(w http.ResponseWriter, r *http.Request, _ v2Request) error
 	if err := s.readBody(w, r, &body, false); err != nil {
 		return err
 	}
+	for _, o := range body.Offsets {
+		if err := checkTopicPartition("offsets", o.Topic, o.Partition, o.Offset); err != nil {
+			return err
+		}
+	}
+	for _, ts := range body.Timestamps {
+		if err := checkTopicPartition("timestamps", ts.Topic, ts.Partition, 0); err != nil {
+			return err
+		}
+	}
 	c, err := s.consumers.instance(r)
 	if err != nil {
 		return err
@@ -283,18 +321,22 @@ func (s *Server) offsetAfter(ctx context.Context, c *consumerInstance, tp topicP
 	if !c.isAssigned(tp.Topic, tp.Partition) {
 		return 0, errIllegalState("No current assignment for partition %s-%d", tp.Topic, tp.Partition)
 	}
-	lo, err := s.kadm(ctx).ListOffsetsAfterMilli(ctx, at.UnixMilli(), tp.Topic)
-	if err != nil {
-		return 0, kafkaError(err)
-	}
-	o, ok := lo.Lookup(tp.Topic, tp.Partition)
-	if !ok {
-		return 0, errPartitionNotFound(tp.Partition)
-	}
-	if o.Err != nil {
-		return 0, kafkaError(o.Err)
-	}
-	return o.Offset, nil
+	var o kadm.ListedOffset
+	err = retryTransient(ctx, func() error {
+		lo, err := s.kadm(ctx).ListOffsetsAfterMilli(ctx, at.UnixMilli(), tp.Topic)
+		if err != nil {
+			return kafkaError(err)
+		}
+		var ok bool
+		if o, ok = lo.Lookup(tp.Topic, tp.Partition); !ok {
+			return errPartitionNotFound(tp.Partition)
+		}
+		if o.Err != nil {
+			return kafkaError(o.Err)
+		}
+		return nil
+	})
+	return o.Offset, err
 }
 
 // parseTimestamp reads ISO-8601 date-times as Confluent's clients write
@@ -327,6 +369,9 @@ func (s *Server) seekEdge(w http.ResponseWriter, r *http.Request, start bool) er
 	if err := s.readBody(w, r, &body, false); err != nil {
 		return err
 	}
+	if err := checkTopicPartitions("partitions", body.Partitions); err != nil {
+		return err
+	}
 	c, err := s.consumers.instance(r)
 	if err != nil {
 		return err
@@ -349,23 +394,29 @@ func (s *Server) seekEdge(w http.ResponseWriter, r *http.Request, start bool) er
 	if start {
 		list = s.kadm(ctx).ListStartOffsets
 	}
-	offs, err := list(ctx, topics...)
-	if err != nil {
-		return kafkaError(err)
-	}
 	to := map[string]map[int32]int64{}
-	for _, tp := range body.Partitions {
-		o, ok := offs.Lookup(tp.Topic, tp.Partition)
-		if !ok {
-			return errPartitionNotFound(tp.Partition)
+	err = retryTransient(ctx, func() error {
+		offs, err := list(ctx, topics...)
+		if err != nil {
+			return kafkaError(err)
 		}
-		if o.Err != nil {
-			return kafkaError(o.Err)
+		for _, tp := range body.Partitions {
+			o, ok := offs.Lookup(tp.Topic, tp.Partition)
+			if !ok {
+				return errPartitionNotFound(tp.Partition)
+			}
+			if o.Err != nil {
+				return kafkaError(o.Err)
+			}
+			if to[tp.Topic] == nil {
+				to[tp.Topic] = map[int32]int64{}
+			}
+			to[tp.Topic][tp.Partition] = o.Offset
 		}
-		if to[tp.Topic] == nil {
-			to[tp.Topic] = map[int32]int64{}
-		}
-		to[tp.Topic][tp.Partition] = o.Offset
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if err := c.setPositions(to); err != nil {
 		return err
@@ -391,6 +442,11 @@ func (s *Server) commitOffsets(w http.ResponseWriter, r *http.Request, _ v2Reque
 	}
 	if err := s.readBody(w, r, &body, true); err != nil {
 		return err
+	}
+	for _, o := range body.Offsets {
+		if err := checkTopicPartition("offsets", o.Topic, o.Partition, o.Offset); err != nil {
+			return err
+		}
 	}
 	c, err := s.consumers.instance(r)
 	if err != nil {
@@ -469,6 +525,9 @@ func (s *Server) committedOffsets(w http.ResponseWriter, r *http.Request, _ v2Re
 		Partitions []topicPartition `json:"partitions"`
 	}
 	if err := s.readBody(w, r, &body, true); err != nil {
+		return err
+	}
+	if err := checkTopicPartitions("partitions", body.Partitions); err != nil {
 		return err
 	}
 	c, err := s.consumers.instance(r)

@@ -19,8 +19,8 @@ const metaTimeout = 15 * time.Second
 
 // kafkaError maps an error of a Kafka client to the v2 error codes:
 // authentication 401/40101, authorization 403/40301, requests Kafka
-// refuses as malformed 400/40002, retriable errors (timeouts included)
-// 500/50003 and the rest 500/50002.
+// refuses as malformed 400/40002, an unknown topic or partition 404/40401,
+// retriable errors (timeouts included) 500/50003 and the rest 500/50002.
 func kafkaError(err error) *apiError {
 	var ae *apiError
 	if errors.As(err, &ae) {
@@ -35,8 +35,12 @@ func kafkaError(err error) *apiError {
 		status = http.StatusForbidden
 	case 40002:
 		status = http.StatusBadRequest
+	case 40401:
+		status = http.StatusNotFound
 	}
-	return apiErr(status, code, "%v", err)
+	e := apiErr(status, code, "%v", err)
+	e.cause = err
+	return e
 }
 
 // kafkaErrorCode is kafkaError's error_code (also used per record in
@@ -56,6 +60,8 @@ func kafkaErrorCode(err error) int {
 		errors.Is(err, kerr.InvalidRequest), errors.Is(err, kerr.InvalidConfig), errors.Is(err, kerr.InvalidTimestamp),
 		errors.Is(err, kerr.InvalidRequiredAcks), errors.Is(err, kgo.ErrMaxBuffered):
 		return 40002
+	case errors.Is(err, kerr.UnknownTopicOrPartition), errors.Is(err, kerr.UnknownTopicID):
+		return 40401
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, kgo.ErrRecordTimeout),
 		errors.Is(err, kgo.ErrRecordRetries), errors.As(err, &ke) && ke.Retriable:
 		return 50003
@@ -68,20 +74,30 @@ func metaCtx(r *http.Request) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(r.Context(), metaTimeout)
 }
 
-// topicDetail describes one topic; a missing topic is notFound.
+// topicDetail describes one topic; a missing topic, or a name no Kafka
+// topic can have (asked without touching the cluster), is notFound. A
+// topic just created (LEADER_NOT_AVAILABLE) is waited for briefly.
 func (s *Server) topicDetail(ctx context.Context, topic string, notFound *apiError) (kadm.TopicDetail, error) {
-	tds, err := s.kadm(ctx).ListTopics(ctx, topic)
-	if err != nil {
-		return kadm.TopicDetail{}, kafkaError(err)
-	}
-	td, ok := tds[topic]
-	if !ok || errors.Is(td.Err, kerr.UnknownTopicOrPartition) {
+	if !validTopicName(topic) {
 		return kadm.TopicDetail{}, notFound
 	}
-	if td.Err != nil {
-		return kadm.TopicDetail{}, kafkaError(td.Err)
-	}
-	return td, nil
+	var td kadm.TopicDetail
+	err := retryTransient(ctx, func() error {
+		tds, err := s.kadm(ctx).ListTopics(ctx, topic)
+		if err != nil {
+			return kafkaError(err)
+		}
+		var ok bool
+		td, ok = tds[topic]
+		if !ok || errors.Is(td.Err, kerr.UnknownTopicOrPartition) || errors.Is(td.Err, kerr.InvalidTopicException) {
+			return notFound
+		}
+		if td.Err != nil {
+			return kafkaError(td.Err)
+		}
+		return nil
+	})
+	return td, err
 }
 
 // v2Partition is a partition as v2 shows it.

@@ -51,6 +51,7 @@ func oaErrors(statuses ...string) map[string]any {
 
 // oaOp is one operation: its summary, request body schema (nil: none) in
 // reqTypes, success status and schema (nil: no body) and error statuses.
+// The body is required; oaOptionalBody makes it optional.
 func oaOp(summary string, params []any, req any, reqTypes []string, ok string, okSchema any, okTypes []string, errs ...string) map[string]any {
 	resp := oaErrors(append([]string{"406", "500"}, errs...)...)
 	okResp := map[string]any{"description": summary}
@@ -63,11 +64,19 @@ func oaOp(summary string, params []any, req any, reqTypes []string, ok string, o
 		op["parameters"] = params
 	}
 	if req != nil {
-		op["requestBody"] = map[string]any{"required": false, "content": oaContent(req, reqTypes...)}
+		op["requestBody"] = map[string]any{"required": true, "content": oaContent(req, reqTypes...)}
 		for _, s := range []string{"400", "408", "413", "415", "422"} {
 			resp[s] = oaErrors(s)[s]
 		}
 	}
+	return op
+}
+
+// oaOptionalBody marks op's request body optional (the endpoints that
+// take an empty body: creating a consumer, committing what was read,
+// the committed offsets of every partition).
+func oaOptionalBody(op map[string]any) map[string]any {
+	op["requestBody"].(map[string]any)["required"] = false
 	return op
 }
 
@@ -85,8 +94,12 @@ func openAPIV2() (paths, schemas map[string]any) {
 	integer := map[string]any{"type": "integer"}
 	anyv := map[string]any{}
 	nullable := func(t string) map[string]any { return map[string]any{"type": []string{t, "null"}} }
-	topic := oaPathParam("topic", str)
-	partition := oaPathParam("partition", str)
+	// What the proxy takes: Kafka topic names, int32 partitions and
+	// schema ids, int64 offsets, none of them negative.
+	int32s, int64s := oaIntRange(0, 1<<31-1), oaIntRange(0, 1<<63-1)
+	tname := topicName()
+	topic := oaPathParam("topic", tname)
+	partition := oaPathParam("partition", int32s)
 	inst := []any{oaPathParam("group", str), oaPathParam("instance", str)}
 	v2 := []string{v2JSON}
 	bodyTypes := []string{v2JSON, "application/json", "application/vnd.kafka+json"}
@@ -97,17 +110,18 @@ func openAPIV2() (paths, schemas map[string]any) {
 		produceTypes = append(produceTypes, format(i).contentType())
 		recordTypes = append(recordTypes, format(i).contentType())
 	}
-	tp := oaObj(map[string]any{"topic": str, "partition": integer}, "topic", "partition")
-	parts := oaObj(map[string]any{"partitions": oaArr(tp)})
+	tp := oaObj(map[string]any{"topic": tname, "partition": int32s}, "topic", "partition")
+	offset := oaObj(map[string]any{"topic": tname, "partition": int32s, "offset": int64s, "metadata": str}, "topic", "partition", "offset")
+	// null is taken as none (as an absent field) in these lists.
+	parts := oaObj(map[string]any{"partitions": oaNullable(oaArr(tp))})
 
 	schemas = map[string]any{
 		"V2Error": oaObj(map[string]any{"error_code": integer, "message": str}, "error_code", "message"),
 		"V2Partition": oaObj(map[string]any{"partition": integer, "leader": integer,
 			"replicas": oaArr(oaObj(map[string]any{"broker": integer, "leader": map[string]any{"type": "boolean"}, "in_sync": map[string]any{"type": "boolean"}}))}),
-		"V2ProduceRequest": oaObj(map[string]any{
-			"records":    oaArr(oaObj(map[string]any{"key": anyv, "value": anyv, "partition": nullable("integer")})),
-			"key_schema": nullable("string"), "key_schema_id": nullable("integer"),
-			"value_schema": nullable("string"), "value_schema_id": nullable("integer")}, "records"),
+		"V2ProduceRequest":       v2ProduceSchema(anyv, int32s),
+		"V2BinaryProduceRequest": v2ProduceSchema(oaNullable(obj{"type": "string", "pattern": base64Pattern}), int32s),
+		"V2TextProduceRequest":   v2ProduceSchema(nullable("string"), int32s),
 		"V2ProduceResponse": oaObj(map[string]any{
 			"offsets": oaArr(oaObj(map[string]any{"partition": nullable("integer"), "offset": nullable("integer"),
 				"error_code": nullable("integer"), "error": nullable("string")})),
@@ -116,8 +130,19 @@ func openAPIV2() (paths, schemas map[string]any) {
 			"timestamp": integer, "headers": oaArr(oaObj(map[string]any{"key": str, "value": str}))}),
 	}
 	produce := func(extra ...any) map[string]any {
-		return oaOp("Produce records", extra, oaRef("V2ProduceRequest"), produceTypes, "200", oaRef("V2ProduceResponse"), v2,
+		op := oaOp("Produce records", extra, oaRef("V2ProduceRequest"), produceTypes, "200", oaRef("V2ProduceResponse"), v2,
 			"401", "403", "404", "408")
+		// Keys and values: base64 in the binary types, strings in
+		// text's, any JSON in the others.
+		content := op["requestBody"].(map[string]any)["content"].(map[string]any)
+		for _, t := range produceTypes {
+			if f, _ := produceFormat(t); f == fmtBinary {
+				content[t] = map[string]any{"schema": oaRef("V2BinaryProduceRequest")}
+			} else if f == fmtText {
+				content[t] = map[string]any{"schema": oaRef("V2TextProduceRequest")}
+			}
+		}
+		return op
 	}
 	paths = map[string]any{
 		"/topics": map[string]any{"get": oaOp("List topics", nil, nil, nil, "200", oaArr(str), v2, "401", "403")},
@@ -134,11 +159,11 @@ func openAPIV2() (paths, schemas map[string]any) {
 		"/topics/{topic}/partitions/{partition}/offsets": map[string]any{"get": oaOp("A partition's offsets", []any{topic, partition}, nil, nil, "200",
 			oaObj(map[string]any{"beginning_offset": integer, "end_offset": integer}), v2, "400", "401", "403", "404")},
 		"/brokers": map[string]any{"get": oaOp("List brokers", nil, nil, nil, "200", oaObj(map[string]any{"brokers": oaArr(integer)}), v2, "401", "403")},
-		"/consumers/{group}": map[string]any{"post": oaOp("Create a consumer instance", []any{oaPathParam("group", str)},
-			map[string]any{"type": "object"}, bodyTypes, "200", oaObj(map[string]any{"instance_id": str, "base_uri": str}), v2, "409")},
+		"/consumers/{group}": map[string]any{"post": oaOptionalBody(oaOp("Create a consumer instance", []any{oaPathParam("group", str)},
+			map[string]any{"type": "object"}, bodyTypes, "200", oaObj(map[string]any{"instance_id": str, "base_uri": str}), v2, "409"))},
 		"/consumers/{group}/instances/{instance}": map[string]any{"delete": oaOp("Delete a consumer instance", inst, nil, nil, "204", nil, nil, "404")},
 		"/consumers/{group}/instances/{instance}/subscription": map[string]any{
-			"post":   oaOp("Subscribe", inst, oaObj(map[string]any{"topics": oaArr(str), "topic_pattern": str}), bodyTypes, "204", nil, nil, "404", "409"),
+			"post":   oaOp("Subscribe", inst, oaObj(map[string]any{"topics": oaNullable(oaArr(tname)), "topic_pattern": oaNullable(map[string]any{"type": "string", "format": "regex"})}), bodyTypes, "204", nil, nil, "404", "409"),
 			"get":    oaOp("The subscription", inst, nil, nil, "200", oaObj(map[string]any{"topics": oaArr(str)}), v2, "404"),
 			"delete": oaOp("Unsubscribe", inst, nil, nil, "204", nil, nil, "404"),
 		},
@@ -147,20 +172,34 @@ func openAPIV2() (paths, schemas map[string]any) {
 			"get":  oaOp("The assignment", inst, nil, nil, "200", parts, v2, "404"),
 		},
 		"/consumers/{group}/instances/{instance}/positions": map[string]any{"post": oaOp("Seek to offsets or timestamps", inst,
-			oaObj(map[string]any{"offsets": oaArr(oaObj(map[string]any{"topic": str, "partition": integer, "offset": integer})),
-				"timestamps": oaArr(oaObj(map[string]any{"topic": str, "partition": integer, "timestamp": str}))}),
+			oaObj(map[string]any{"offsets": oaNullable(oaArr(oaObj(map[string]any{"topic": tname, "partition": int32s, "offset": int64s}, "topic", "partition", "offset"))),
+				"timestamps": oaNullable(oaArr(oaObj(map[string]any{"topic": tname, "partition": int32s, "timestamp": map[string]any{"type": "string", "format": "date-time"}},
+					"topic", "partition", "timestamp")))}),
 			bodyTypes, "204", nil, nil, "401", "403", "404", "409")},
 		"/consumers/{group}/instances/{instance}/positions/beginning": map[string]any{"post": oaOp("Seek to the beginning", inst, parts, bodyTypes, "204", nil, nil, "401", "403", "404", "409")},
 		"/consumers/{group}/instances/{instance}/positions/end":       map[string]any{"post": oaOp("Seek to the end", inst, parts, bodyTypes, "204", nil, nil, "401", "403", "404", "409")},
 		"/consumers/{group}/instances/{instance}/records": map[string]any{"get": oaOp("Read records",
-			append([]any{oaQueryParam("timeout", integer), oaQueryParam("max_bytes", integer)}, inst...), nil, nil, "200",
+			append([]any{oaQueryParam("timeout", int64s), oaQueryParam("max_bytes", int64s)}, inst...), nil, nil, "200",
 			oaArr(oaRef("V2Record")), recordTypes, "400", "401", "403", "404", "409", "422")},
 		"/consumers/{group}/instances/{instance}/offsets": map[string]any{
-			"post": oaOp("Commit offsets", inst, oaObj(map[string]any{"offsets": oaArr(oaObj(map[string]any{"topic": str, "partition": integer, "offset": integer, "metadata": str}))}),
-				bodyTypes, "200", nil, nil, "401", "403", "404"),
-			"get": oaOp("Committed offsets", inst, parts, bodyTypes, "200",
-				oaObj(map[string]any{"offsets": oaArr(oaObj(map[string]any{"topic": str, "partition": integer, "offset": integer, "metadata": str}))}), v2, "401", "403", "404"),
+			"post": oaOptionalBody(oaOp("Commit offsets", inst, oaObj(map[string]any{"offsets": oaNullable(oaArr(offset))}),
+				bodyTypes, "200", nil, nil, "401", "403", "404")),
+			"get": oaOptionalBody(oaOp("Committed offsets", inst, parts, bodyTypes, "200",
+				oaObj(map[string]any{"offsets": oaArr(oaObj(map[string]any{"topic": str, "partition": integer, "offset": integer, "metadata": str}))}), v2, "401", "403", "404")),
 		},
 	}
 	return paths, schemas
+}
+
+// base64Pattern is standard base64 with its padding, as binary keys and
+// values are written.
+const base64Pattern = "^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+
+// v2ProduceSchema is a produce body whose keys and values are data.
+func v2ProduceSchema(data, int32s map[string]any) map[string]any {
+	nullable := func(t string) map[string]any { return map[string]any{"type": []string{t, "null"}} }
+	return oaObj(map[string]any{
+		"records":    oaArr(oaObj(map[string]any{"key": data, "value": data, "partition": oaNullable(int32s)})),
+		"key_schema": nullable("string"), "key_schema_id": oaNullable(int32s),
+		"value_schema": nullable("string"), "value_schema_id": oaNullable(int32s)}, "records")
 }

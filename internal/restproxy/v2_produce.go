@@ -4,11 +4,12 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -21,11 +22,35 @@ const produceTimeout = 30 * time.Second
 
 // v2ProduceRequest is a v2 produce body.
 type v2ProduceRequest struct {
-	Records       []v2ProduceRecord `json:"records"`
-	KeySchema     *string           `json:"key_schema"`
-	KeySchemaID   *int32            `json:"key_schema_id"`
-	ValueSchema   *string           `json:"value_schema"`
-	ValueSchemaID *int32            `json:"value_schema_id"`
+	Records       []*v2ProduceRecord `json:"records"`
+	KeySchema     *string            `json:"key_schema"`
+	KeySchemaID   *jInt32            `json:"key_schema_id"`
+	ValueSchema   *string            `json:"value_schema"`
+	ValueSchemaID *jInt32            `json:"value_schema_id"`
+}
+
+// check refuses what the document does not allow (422): no records, a
+// null record, a negative schema id.
+func (b *v2ProduceRequest) check() error {
+	if b.Records == nil {
+		return apiErr(http.StatusUnprocessableEntity, http.StatusUnprocessableEntity, "records may not be empty")
+	}
+	for i, r := range b.Records {
+		if r == nil {
+			return apiErr(http.StatusUnprocessableEntity, 42203, "records[%d]: want a JSON object, not null", i)
+		}
+	}
+	for i, r := range b.Records {
+		if r.Partition != nil && *r.Partition < 0 {
+			return apiErr(http.StatusUnprocessableEntity, 42203, "records[%d]: partition %d: want 0 or more", i, *r.Partition)
+		}
+	}
+	for _, id := range []*jInt32{b.KeySchemaID, b.ValueSchemaID} {
+		if id != nil && *id < 0 {
+			return apiErr(http.StatusUnprocessableEntity, 42203, "schema id %d: want 0 or more", *id)
+		}
+	}
+	return nil
 }
 
 // v2ProduceRecord is one record of a produce body; key and value stay raw
@@ -33,7 +58,7 @@ type v2ProduceRequest struct {
 type v2ProduceRecord struct {
 	Key       json.RawMessage `json:"key"`
 	Value     json.RawMessage `json:"value"`
-	Partition *int32          `json:"partition"`
+	Partition *jInt32         `json:"partition"`
 }
 
 // v2Offset is one record's outcome in a produce answer.
@@ -113,8 +138,8 @@ func (s *Server) produce(w http.ResponseWriter, r *http.Request, req v2Request, 
 	if err := s.readBody(w, r, &body, false); err != nil {
 		return err
 	}
-	if body.Records == nil {
-		return apiErr(http.StatusUnprocessableEntity, http.StatusUnprocessableEntity, "records may not be empty")
+	if err := body.check(); err != nil {
+		return err
 	}
 	ctx, cancel := metaCtx(r)
 	defer cancel()
@@ -136,7 +161,10 @@ func (s *Server) produce(w http.ResponseWriter, r *http.Request, req v2Request, 
 	if err != nil {
 		return err
 	}
-	offsets, status := s.produceRecords(pctx, recs)
+	offsets, status, err := s.produceRecords(pctx, pcancel, recs)
+	if err != nil {
+		return err
+	}
 	writeJSON(w, v2JSON, status, map[string]any{
 		"offsets": offsets, "key_schema_id": enc.keyID, "value_schema_id": enc.valueID,
 	})
@@ -146,7 +174,7 @@ func (s *Server) produce(w http.ResponseWriter, r *http.Request, req v2Request, 
 // records converts a body's records for topic (nparts partitions); to
 // partition unless it is -1, else to the one a record names, else the
 // partitioner's choice. ctx is the records' context.
-func (e *encoder) records(ctx context.Context, topic string, partition, nparts int32, body []v2ProduceRecord) ([]*kgo.Record, error) {
+func (e *encoder) records(ctx context.Context, topic string, partition, nparts int32, body []*v2ProduceRecord) ([]*kgo.Record, error) {
 	recs := make([]*kgo.Record, len(body))
 	var err error
 	for i, pr := range body {
@@ -162,10 +190,10 @@ func (e *encoder) records(ctx context.Context, topic string, partition, nparts i
 			rec.Partition = partition
 			withExplicitPartition(ctx, rec)
 		case pr.Partition != nil:
-			if *pr.Partition < 0 || *pr.Partition >= nparts {
+			if *pr.Partition < 0 || int32(*pr.Partition) >= nparts {
 				return nil, errPartitionNotFound(*pr.Partition)
 			}
-			rec.Partition = *pr.Partition
+			rec.Partition = int32(*pr.Partition)
 			withExplicitPartition(ctx, rec)
 		}
 		recs[i] = rec
@@ -173,17 +201,24 @@ func (e *encoder) records(ctx context.Context, topic string, partition, nparts i
 	return recs, nil
 }
 
-// produceRecords produces recs and waits for each outcome (bounded by
-// ctx, which records without a context of their own get). The status is
-// 200 unless a record failed authentication (401) or authorization (403),
-// as Confluent answers.
-func (s *Server) produceRecords(ctx context.Context, recs []*kgo.Record) ([]v2Offset, int) {
+// vanishedCheck is how often a produce request still waiting for Kafka
+// checks that its topic and partitions still exist.
+const vanishedCheck = time.Second
+
+// produceRecords produces recs (all to one topic) and waits for each
+// outcome (bounded by ctx, which records without a context of their own
+// get). The status is 200 unless a record failed authentication (401) or
+// authorization (403), as Confluent answers. While it waits, it checks
+// every vanishedCheck that the topic and the partitions named still
+// exist: if one was deleted meanwhile, cancel (ctx's) ends the wait, and
+// the answer is 404 (40401 or 40402) if no record was written, else each
+// record not written carries that error code.
+func (s *Server) produceRecords(ctx context.Context, cancel context.CancelFunc, recs []*kgo.Record) ([]v2Offset, int, error) {
 	offsets := make([]v2Offset, len(recs))
-	var wg sync.WaitGroup
-	wg.Add(len(recs))
+	done := make(chan struct{}, len(recs))
 	for i, rec := range recs {
 		s.producerFor(ctx).Produce(ctx, rec, func(rec *kgo.Record, err error) {
-			defer wg.Done()
+			defer func() { done <- struct{}{} }()
 			if err != nil {
 				code, msg := kafkaErrorCode(err), err.Error()
 				offsets[i] = v2Offset{ErrorCode: &code, Error: &msg}
@@ -193,17 +228,70 @@ func (s *Server) produceRecords(ctx context.Context, recs []*kgo.Record) ([]v2Of
 			offsets[i] = v2Offset{Partition: &p, Offset: &o}
 		})
 	}
-	wg.Wait()
+	tick := time.NewTicker(vanishedCheck)
+	defer tick.Stop()
+	var vanished *apiError
+	for n := 0; n < len(recs); {
+		select {
+		case <-done:
+			n++
+		case <-tick.C:
+			if vanished == nil {
+				if vanished = s.vanished(ctx, recs); vanished != nil {
+					cancel()
+				}
+			}
+		}
+	}
+	if vanished != nil && !markVanished(offsets, vanished) {
+		return nil, 0, vanished
+	}
 	status := http.StatusOK
 	for _, o := range offsets {
 		if o.ErrorCode != nil && *o.ErrorCode == 40101 {
-			return offsets, http.StatusUnauthorized
+			return offsets, http.StatusUnauthorized, nil
 		}
 		if o.ErrorCode != nil && *o.ErrorCode == 40301 {
 			status = http.StatusForbidden
 		}
 	}
-	return offsets, status
+	return offsets, status, nil
+}
+
+// markVanished gives the records not written vanished's code and message
+// and says whether any record was written.
+func markVanished(offsets []v2Offset, vanished *apiError) (written bool) {
+	for i := range offsets {
+		if offsets[i].ErrorCode == nil {
+			written = true
+		} else {
+			offsets[i].ErrorCode, offsets[i].Error = &vanished.code, &vanished.message
+		}
+	}
+	return written
+}
+
+// vanished says (as the error to answer) that the topic of recs, or a
+// partition one of them was sent to, no longer exists; nil if they do or
+// the cluster cannot tell now.
+func (s *Server) vanished(ctx context.Context, recs []*kgo.Record) *apiError {
+	topic := recs[0].Topic
+	mctx, cancel := context.WithTimeout(ctx, vanishedCheck)
+	defer cancel()
+	tds, err := s.kadm(ctx).ListTopics(mctx, topic)
+	if err != nil {
+		return nil
+	}
+	td, ok := tds[topic]
+	if !ok || errors.Is(td.Err, kerr.UnknownTopicOrPartition) {
+		return errTopicNotFound(topic)
+	}
+	for _, rec := range recs {
+		if _, ok := td.Partitions[rec.Partition]; explicit(rec) && !ok && td.Err == nil {
+			return errPartitionNotFound(rec.Partition)
+		}
+	}
+	return nil
 }
 
 // encoder converts the keys and values of one produce request.
@@ -252,12 +340,12 @@ func (s *Server) newEncoder(ctx context.Context, f format, topic string, body *v
 
 // recordSchema is the schema given inline (registered under subject) or
 // by id, nil if neither.
-func (s *Server) recordSchema(ctx context.Context, f format, subject string, text *string, id *int32) (*regSchema, error) {
+func (s *Server) recordSchema(ctx context.Context, f format, subject string, text *string, id *jInt32) (*regSchema, error) {
 	var rs *regSchema
 	var err error
 	switch {
 	case id != nil:
-		rs, err = s.schemas.schemaByID(ctx, *id)
+		rs, err = s.schemas.schemaByID(ctx, int32(*id))
 	case text != nil:
 		rs, err = s.schemas.register(ctx, subject, f.schemaType(), *text)
 	default:

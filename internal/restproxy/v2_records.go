@@ -95,7 +95,7 @@ func readParams(r *http.Request) (time.Duration, int64, error) {
 		if err != nil || n < 0 {
 			return 0, 0, apiErr(http.StatusBadRequest, http.StatusBadRequest, "timeout %q: want milliseconds", v)
 		}
-		timeout = min(time.Duration(n)*time.Millisecond, maxReadTimeout)
+		timeout = time.Duration(min(n, maxReadTimeout.Milliseconds())) * time.Millisecond
 	}
 	maxBytes := int64(defaultMaxBytes)
 	if v := q.Get("max_bytes"); v != "" {

@@ -61,7 +61,7 @@ type v3Handler = func(http.ResponseWriter, *http.Request) error
 // wrap turns a v3 handler into an http.HandlerFunc answering its error.
 func (a *v3) wrap(f v3Handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if err := f(w, r); err != nil {
+		if err := retryGET(r, func(r *http.Request) error { return f(w, r) }); err != nil {
 			e := v3Error(err)
 			if e.status == http.StatusForbidden && e.code == http.StatusForbidden {
 				e = &apiError{status: e.status, code: v3Code(e.status), message: e.message}

@@ -82,6 +82,11 @@ func (a *v3) parseConsume(r *http.Request) (*consumeReq, error) {
 		"value_format", "last_event_id", "follow", "group_id"); err != nil {
 		return nil, err
 	}
+	for k := range q { // an empty value is no value only for the event id (as EventSource sends it)
+		if q.Get(k) == "" && k != "last_event_id" {
+			return nil, apiErr(400, 400, "query parameter %s: empty", k)
+		}
+	}
 	c := &consumeReq{topic: d.Topic, start: map[int32]kgo.Offset{}, from: map[int32]startAt{}, resumed: map[int32]int64{},
 		sse: strings.Contains(r.Header.Get("Accept"), sseType)}
 	parts, err := consumePartitions(d, q.Get("partition_id"))
@@ -326,7 +331,7 @@ func (a *v3) consume(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !c.follow {
-		if err := a.findEnd(r.Context(), c); err != nil {
+		if err := retryTransient(r.Context(), func() error { return a.findEnd(r.Context(), c) }); err != nil {
 			return err
 		}
 	}

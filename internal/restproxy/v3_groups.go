@@ -54,8 +54,8 @@ func (a *v3) commitOffsets(w http.ResponseWriter, r *http.Request) error {
 	}
 	os := kadm.Offsets{}
 	for i, o := range body.Offsets {
-		if o.TopicName == "" || o.PartitionID == nil || o.Offset == nil || *o.PartitionID < 0 || *o.Offset < 0 {
-			return apiErr(400, 400, "offsets[%d]: want topic_name, partition_id and a non-negative offset", i)
+		if !validTopicName(o.TopicName) || o.PartitionID == nil || o.Offset == nil || *o.PartitionID < 0 || *o.Offset < 0 {
+			return apiErr(400, 400, "offsets[%d]: want a Kafka topic_name, partition_id and a non-negative offset", i)
 		}
 		os.Add(kadm.Offset{Topic: o.TopicName, Partition: int32(*o.PartitionID), At: int64(*o.Offset), LeaderEpoch: -1, Metadata: o.Metadata})
 	}

@@ -191,18 +191,23 @@ func (a *v3) topic(ctx context.Context, t string) (kadm.TopicDetail, error) {
 	if !validTopicName(t) { // no such topic can exist
 		return kadm.TopicDetail{}, apiErr(404, 404, "This server does not host this topic-partition.")
 	}
-	ts, err := a.s.kadm(ctx).ListTopicsWithInternal(ctx, t)
-	if err != nil {
-		return kadm.TopicDetail{}, fmt.Errorf("metadata: %w", err)
-	}
-	d, found := ts[t]
-	if !found || errors.Is(d.Err, kerr.UnknownTopicOrPartition) || errors.Is(d.Err, kerr.InvalidTopicException) {
-		return kadm.TopicDetail{}, apiErr(404, 404, "This server does not host this topic-partition.")
-	}
-	if d.Err != nil {
-		return kadm.TopicDetail{}, fmt.Errorf("metadata of %s: %w", t, d.Err)
-	}
-	return d, nil
+	var d kadm.TopicDetail
+	err := retryTransient(ctx, func() error {
+		ts, err := a.s.kadm(ctx).ListTopicsWithInternal(ctx, t)
+		if err != nil {
+			return fmt.Errorf("metadata: %w", err)
+		}
+		var found bool
+		d, found = ts[t]
+		if !found || errors.Is(d.Err, kerr.UnknownTopicOrPartition) || errors.Is(d.Err, kerr.InvalidTopicException) {
+			return apiErr(404, 404, "This server does not host this topic-partition.")
+		}
+		if d.Err != nil {
+			return fmt.Errorf("metadata of %s: %w", t, d.Err)
+		}
+		return nil
+	})
+	return d, err
 }
 
 func (a *v3) topicObj(cid, t string, internal bool, partitions, rf int) obj {
@@ -332,6 +337,9 @@ func (a *v3) awaitTopic(ctx context.Context, t string) {
 func (b *createTopicBody) request() (*kmsg.CreateTopicsRequest, error) {
 	if b.TopicName == "" {
 		return nil, apiErr(400, 400, "topic_name is required")
+	}
+	if !validTopicName(b.TopicName) { // refused here, before the cluster is asked
+		return nil, apiErr(400, 400, "topic_name %q: want 1 to 249 of [a-zA-Z0-9._-], not . or ..", b.TopicName)
 	}
 	if b.PartitionsCount != nil && (*b.PartitionsCount < 1 || *b.PartitionsCount > maxPartitions) {
 		return nil, apiErr(400, 400, "partitions_count must be 1 to %d", maxPartitions)

@@ -36,10 +36,16 @@ func startNode(t testing.TB, args ...string) (bootstrap, proxyURL string) {
 // URL and the process, for Stop/Restart and its log).
 func startRESTNode(t testing.TB, args ...string) *restNode {
 	t.Helper()
-	n := clustertest.Start(t, clustertest.Options{
-		Args: append([]string{"--admin-listen", "none", "--registry-listen", "127.0.0.1:0",
-			"--rest-listen", "127.0.0.1:0"}, args...),
-	})
+	return startRESTNodeOpts(t, clustertest.Options{Args: args})
+}
+
+// startRESTNodeOpts is startRESTNode with clustertest's options (Args
+// after the REST proxy's and the registry's).
+func startRESTNodeOpts(t testing.TB, opts clustertest.Options) *restNode {
+	t.Helper()
+	opts.Args = append([]string{"--admin-listen", "none", "--registry-listen", "127.0.0.1:0",
+		"--rest-listen", "127.0.0.1:0"}, opts.Args...)
+	n := clustertest.Start(t, opts)
 	rn := &restNode{Node: n, Bootstrap: n.Addr,
 		URL:      "http://" + addrFromLog(t, n.LogPath, restAddrRE),
 		Registry: "http://" + addrFromLog(t, n.LogPath, registryAddrRE)}

@@ -3,6 +3,7 @@ package restproxy
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -65,6 +66,18 @@ func TestV2Metadata(t *testing.T) {
 		// "int" cannot read it under BACKWARD: Confluent's 408/40801.
 		{"produce avro incompatible schema", "POST", "/topics/meta", `{"value_schema":"\"int\"","records":[{"value":1}]}`, ctAvro, "", 408, 40801, nil},
 		{"produce unknown schema id", "POST", "/topics/meta", `{"value_schema_id":9999,"records":[{"value":1}]}`, ctAvro, "", 404, 40403, nil},
+		// Names no Kafka topic can have are unknown topics, answered
+		// without asking the cluster (no such topic is ever created).
+		{"topic with an illegal name", "GET", "/topics/null,null", "", "", "", 404, 40403, nil},
+		{"partitions of an illegal name", "GET", "/topics/a%20b/partitions", "", "", "", 404, 40401, nil},
+		{"topic with a name too long", "GET", "/topics/" + strings.Repeat("a", 250), "", "", "", 404, 40403, nil},
+		{"produce to an illegal name", "POST", "/topics/null,null", produce, ctBinary, "", 404, 40401, nil},
+		// What the document refuses, the proxy refuses.
+		{"produce a null record", "POST", "/topics/meta", `{"records":[null]}`, ctBinary, "", 422, 42203, nil},
+		{"produce a negative partition", "POST", "/topics/meta/partitions/0", `{"records":[{"value":"eA==","partition":-1}]}`, ctBinary, "", 422, 42203, nil},
+		{"produce a negative schema id", "POST", "/topics/meta", `{"value_schema_id":-3,"records":[]}`, ctBinary, "", 422, 42203, nil},
+		{"produce a fractional partition", "POST", "/topics/meta", `{"records":[{"value":"eA==","partition":0.5}]}`, ctBinary, "", 422, 42203, nil},
+		{"consumer null body", "POST", "/consumers/g", `null`, ctV2, "", 422, 42203, nil},
 		// Consumer instance errors.
 		{"unknown instance", "GET", "/consumers/g/instances/nope/records", "", "", "", 404, 40403, nil},
 		{"records bad max_bytes", "GET", "/consumers/g/instances/nope/records?max_bytes=lots", "", "", "", 400, 400, nil},
