@@ -22,6 +22,9 @@
 #                     (connect-runtime, -json, -transforms, log4j2) and
 #                     Debezium's Postgres connector in $(CONNECT_JAVA_LIBS)
 #                     (test/compat/connect/pom.xml), run by test/connect
+#   make deps-postgres PostgreSQL 15 from Debian (postgresql-15), whose
+#                     initdb/pg_ctl the Postgres connectors' tests run (as
+#                     the package's postgres user when root)
 #   make kafka-dist   Apache Kafka's jars in .cache/kafka/libs (mk/bench.mk),
 #                     whose kafka-acls and kafka-configs classes
 #                     test/compat/kafkatools_test.go runs
@@ -48,9 +51,9 @@ COMPAT_JAVA_SRCS        := $(shell find $(COMPAT_JAVA_DIR)/src -name '*.java' 2>
 COMPAT_SUDO             := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MVN                     ?= mvn
 
-.PHONY: deps deps-kcat deps-python deps-schemathesis deps-connect-py deps-java deps-npm deps-connect-java
+.PHONY: deps deps-kcat deps-python deps-schemathesis deps-connect-py deps-java deps-npm deps-connect-java deps-postgres
 
-deps: deps-kcat deps-python deps-schemathesis deps-connect-py deps-java deps-npm kafka-dist deps-connect-java
+deps: deps-kcat deps-python deps-schemathesis deps-connect-py deps-java deps-npm kafka-dist deps-connect-java deps-postgres
 
 # compat_apt_install CMD,PACKAGES: install PACKAGES from Debian unless CMD is
 # already on PATH; apt-get update runs only if the first install fails.
@@ -66,6 +69,12 @@ endef
 
 deps-kcat:
 	$(call compat_apt_install,kcat,kcat)
+
+# PostgreSQL's binaries are not on PATH (Debian keeps them in
+# /usr/lib/postgresql/15/bin), so the check names initdb by its path.
+PG_BINDIR := /usr/lib/postgresql/15/bin
+deps-postgres:
+	$(call compat_apt_install,$(PG_BINDIR)/initdb,postgresql-15)
 
 deps-python: $(COMPAT_PY_STAMP)
 
