@@ -12,9 +12,9 @@
 #   make deps-schemathesis  schemathesis (PyPI) in the same venv, which
 #                     test/restproxy/schemathesis_test.go runs against the REST
 #                     proxy's /openapi.json
-#   make deps-kafka-connect-py  kafka-connect-py (PyPI, a Kafka Connect REST
-#                     client) in the same venv, which test/connect/dist_python_test.go
-#                     runs against Samsa's worker
+#   make deps-connect-py  kafka-connect-py (PyPI) in the same venv, which
+#                     test/connect/rt_python_test.go drives Samsa's Connect
+#                     worker with
 #   make deps-npm     @confluentinc/schemaregistry in $(COMPAT_NPM)/node_modules
 #                     (test/registry/js), run by Node 20
 #   make deps-java    test/compat/java/target/samsa-compat.jar (kafka-clients)
@@ -22,6 +22,9 @@
 #                     (connect-runtime, -json, -transforms, log4j2) and
 #                     Debezium's Postgres connector in $(CONNECT_JAVA_LIBS)
 #                     (test/compat/connect/pom.xml), run by test/connect
+#   make deps-postgres PostgreSQL 15 from Debian (postgresql-15), whose
+#                     initdb/pg_ctl the Postgres connectors' tests run (as
+#                     the package's postgres user when root)
 #   make kafka-dist   Apache Kafka's jars in .cache/kafka/libs (mk/bench.mk),
 #                     whose kafka-acls and kafka-configs classes
 #                     test/compat/kafkatools_test.go runs
@@ -48,9 +51,9 @@ COMPAT_JAVA_SRCS        := $(shell find $(COMPAT_JAVA_DIR)/src -name '*.java' 2>
 COMPAT_SUDO             := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MVN                     ?= mvn
 
-.PHONY: deps deps-kcat deps-python deps-schemathesis deps-kafka-connect-py deps-java deps-npm deps-connect-java
+.PHONY: deps deps-kcat deps-python deps-schemathesis deps-connect-py deps-java deps-npm deps-connect-java deps-postgres
 
-deps: deps-kcat deps-python deps-schemathesis deps-kafka-connect-py deps-java deps-npm kafka-dist deps-connect-java
+deps: deps-kcat deps-python deps-schemathesis deps-connect-py deps-java deps-npm kafka-dist deps-connect-java deps-postgres
 
 # compat_apt_install CMD,PACKAGES: install PACKAGES from Debian unless CMD is
 # already on PATH; apt-get update runs only if the first install fails.
@@ -66,6 +69,12 @@ endef
 
 deps-kcat:
 	$(call compat_apt_install,kcat,kcat)
+
+# PostgreSQL's binaries are not on PATH (Debian keeps them in
+# /usr/lib/postgresql/15/bin), so the check names initdb by its path.
+PG_BINDIR := /usr/lib/postgresql/15/bin
+deps-postgres:
+	$(call compat_apt_install,$(PG_BINDIR)/initdb,postgresql-15)
 
 deps-python: $(COMPAT_PY_STAMP)
 
@@ -96,16 +105,15 @@ $(SCHEMATHESIS_STAMP): $(COMPAT_PY_STAMP)
 	@rm -f $(COMPAT_VENV)/.schemathesis-*
 	@touch $@
 
-# deps-kafka-connect-py adds kafka-connect-py to the venv deps-python makes
-# (test/connect finds it as $(COMPAT_VENV)/bin/python).
+# deps-connect-py adds kafka-connect-py to the venv deps-python makes.
 KAFKA_CONNECT_PY_VERSION := 1.0.0
 KAFKA_CONNECT_PY_STAMP   := $(COMPAT_VENV)/.kafka-connect-py-$(KAFKA_CONNECT_PY_VERSION)
 
-deps-kafka-connect-py: $(KAFKA_CONNECT_PY_STAMP)
+deps-connect-py: $(KAFKA_CONNECT_PY_STAMP)
 
 $(KAFKA_CONNECT_PY_STAMP): $(COMPAT_PY_STAMP)
 	$(COMPAT_VENV)/bin/python -m pip install -q --disable-pip-version-check 'kafka-connect-py==$(KAFKA_CONNECT_PY_VERSION)'
-	$(COMPAT_VENV)/bin/python -c 'import kafka_connect, importlib.metadata as m; print("deps-kafka-connect-py: kafka-connect-py", m.version("kafka-connect-py"))'
+	$(COMPAT_VENV)/bin/python -c 'import kafka_connect, importlib.metadata as m; print("deps-connect-py: kafka-connect-py", m.version("kafka-connect-py"))'
 	@rm -f $(COMPAT_VENV)/.kafka-connect-py-*
 	@touch $@
 

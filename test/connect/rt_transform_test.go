@@ -22,7 +22,7 @@ func TestRTTransforms(t *testing.T) {
 		"transforms": "route", "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
 		"transforms.route.regex": "rt-tr-(.*)", "transforms.route.replacement": "routed-$1",
 		"transforms.route.predicate": "isIn", "predicates": "isIn",
-		"predicates.isIn.type": "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+		"predicates.isIn.type":    "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
 		"predicates.isIn.pattern": "rt-tr-in"}})
 	rtExpect(t, 201, "POST", u+"/connectors", map[string]any{"name": "snk", "config": map[string]string{
 		"connector.class": "FileStreamSink", "file": out, "topics": "routed-in",

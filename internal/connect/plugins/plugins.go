@@ -10,6 +10,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/connect/plugins/datagen"
 	"github.com/samsa-streaming/samsa/internal/connect/plugins/file"
 	"github.com/samsa-streaming/samsa/internal/connect/plugins/httpsink"
+	"github.com/samsa-streaming/samsa/internal/connect/plugins/postgres"
 	"github.com/samsa-streaming/samsa/internal/connect/plugins/verifiable"
 )
 
@@ -52,6 +53,9 @@ func RegisterWith(r *connect.Registry, o Options) error {
 		if err := r.Register(p); err != nil {
 			return fmt.Errorf("plugins: %w", err)
 		}
+	}
+	if err := postgres.Register(r); err != nil {
+		return fmt.Errorf("plugins: %w", err)
 	}
 	return nil
 }

@@ -29,6 +29,10 @@ func TestRegisterAll(t *testing.T) {
 		"DataGen": connect.KindSource,
 		"io.samsa.connect.http.HttpSinkConnector": connect.KindSink,
 		"HttpSink": connect.KindSink,
+		"io.samsa.connect.jdbc.PostgresSinkConnector":        connect.KindSink,
+		"io.samsa.connect.jdbc.PostgresSourceConnector":      connect.KindSource,
+		"io.samsa.connect.cdc.PostgresCdcSourceConnector":    connect.KindSource,
+		"io.debezium.connector.postgresql.PostgresConnector": connect.KindSource,
 	}
 	for name, kind := range want {
 		p, ok := r.Lookup(name)
@@ -47,8 +51,8 @@ func TestRegisterAll(t *testing.T) {
 			}
 		}
 	}
-	if n := len(r.Plugins(connect.KindSource, connect.KindSink)); n != 6 {
-		t.Fatalf("%d connectors, want 6", n)
+	if n := len(r.Plugins(connect.KindSource, connect.KindSink)); n != 10 {
+		t.Fatalf("%d connectors, want 10 (6 built in, 4 PostgreSQL)", n)
 	}
 	p, _ := r.Lookup("FileStreamSource")
 	if _, ok := p.New().(connect.ExactlyOnceSourceConnector); !ok {
