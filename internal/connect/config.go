@@ -199,6 +199,7 @@ func (c *Config) Validate() error {
 	if c.OffsetFlushInterval <= 0 || c.OffsetFlushTimeout <= 0 || c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("connect: flush and shutdown timeouts must be positive"))
 	}
+	errs = append(errs, workerClientErrors(c.Props)...)
 	return errors.Join(errs...)
 }
 

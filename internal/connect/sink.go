@@ -35,6 +35,8 @@ type sinkRun struct {
 	lg   *slog.Logger
 	tol  tolerance
 	dlq  *kgo.Client // nil without a dead-letter queue
+	// maxPoll is max.poll.records, the most records one Put gets.
+	maxPoll int
 
 	taskMu   sync.Mutex // calls into task (the loop and the rebalance callbacks)
 	mu       sync.Mutex
@@ -64,9 +66,17 @@ func (w *worker) runSink(ctx context.Context, tr *taskRun, task pub.SinkTask) er
 	s := &sinkRun{w: w, tr: tr, task: task, pipe: pipe, lg: w.lg.With("task", tr.id.String()),
 		tol: newTolerance(tr.conn), current: map[pub.TopicPartition]int64{}, owned: map[pub.TopicPartition]bool{}}
 	topics, regex := sinkTopics(tr.conn)
-	opts := []kgo.Opt{kgo.ConsumerGroup("connect-" + tr.id.Connector), kgo.DisableAutoCommit(),
-		kgo.BlockRebalanceOnPoll(), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.OnPartitionsAssigned(s.assigned), kgo.OnPartitionsRevoked(s.revoked), kgo.OnPartitionsLost(s.lost)}
+	conf, err := buildClient(consumerClient, clientSettings(w.cfg.Props, tr.conn, consumerClient, tr.id), s.lg)
+	if err != nil {
+		return fmt.Errorf("consumer settings: %w", err)
+	}
+	s.maxPoll = conf.maxPollRecords
+	groupID := "connect-" + tr.id.Connector
+	if conf.groupID != "" {
+		groupID = conf.groupID
+	}
+	opts := append([]kgo.Opt{kgo.ConsumerGroup(groupID), kgo.DisableAutoCommit(), kgo.BlockRebalanceOnPoll(),
+		kgo.OnPartitionsAssigned(s.assigned), kgo.OnPartitionsRevoked(s.revoked), kgo.OnPartitionsLost(s.lost)}, conf.opts...)
 	if regex != "" {
 		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics(regex))
 	} else {
@@ -79,7 +89,11 @@ func (w *worker) runSink(ctx context.Context, tr *taskRun, task pub.SinkTask) er
 	// them or leaving the group (and its revoke callback) would hang.
 	defer s.cl.CloseAllowingRebalance()
 	if s.tol.dlqTopic != "" {
-		if s.dlq, err = kgo.NewClient(w.clientOpts(kgo.ProducerLinger(0))...); err != nil {
+		pconf, err := buildClient(producerClient, clientSettings(w.cfg.Props, tr.conn, producerClient, tr.id), s.lg)
+		if err != nil {
+			return fmt.Errorf("dead-letter queue producer settings: %w", err)
+		}
+		if s.dlq, err = kgo.NewClient(w.clientOpts(pconf.opts...)...); err != nil {
 			return fmt.Errorf("dead-letter queue producer: %w", err)
 		}
 		defer s.dlq.Close()
@@ -125,7 +139,7 @@ func (s *sinkRun) loop(ctx context.Context) error {
 			continue
 		}
 		pctx, cancel := context.WithTimeout(ctx, time.Second)
-		fetches := s.cl.PollRecords(pctx, 500)
+		fetches := s.cl.PollRecords(pctx, s.maxPoll)
 		cancel()
 		if err := s.fetchError(fetches); err != nil {
 			return err

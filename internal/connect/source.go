@@ -102,12 +102,18 @@ func (w *worker) runSource(ctx context.Context, tr *taskRun, task pub.SourceTask
 	s := &sourceRun{w: w, tr: tr, task: task, pipe: pipe, lg: w.lg.With("task", tr.id.String()),
 		pending: map[string]OffsetEntry{}, topics: map[string]bool{}}
 	opts := []kgo.Opt{kgo.RecordPartitioner(sourcePartitioner{kgo.StickyKeyPartitioner(nil)}),
-		kgo.ProducerLinger(5 * time.Millisecond), kgo.AllowAutoTopicCreation()}
+		kgo.AllowAutoTopicCreation(), kgo.MaxBufferedRecords(sourceMaxBufferedRecords)}
+	settings := clientSettings(w.cfg.Props, tr.conn, producerClient, tr.id)
 	if t, ok := w.offsets.(txnOffsets); ok && w.cfg.ExactlyOnceSource {
 		s.txn = t
+		settings["enable.idempotence"], settings["acks"] = "true", "all" // as Java's exactly-once producers
 		opts = append(opts, kgo.TransactionalID(w.cfg.GroupID+"-"+tr.id.String()))
 	}
-	if s.cl, err = kgo.NewClient(w.clientOpts(opts...)...); err != nil {
+	conf, err := buildClient(producerClient, settings, s.lg)
+	if err != nil {
+		return fmt.Errorf("producer settings: %w", err)
+	}
+	if s.cl, err = kgo.NewClient(w.clientOpts(append(opts, conf.opts...)...)...); err != nil {
 		return fmt.Errorf("producer: %w", err)
 	}
 	defer s.cl.Close()
@@ -219,18 +225,7 @@ func (s *sourceRun) send(ctx context.Context, recs []*pub.Record) error {
 			s.committed(r, nil)
 			continue
 		}
-		orig := r
-		s.cl.Produce(ctx, out, func(kr *kgo.Record, err error) {
-			if err != nil {
-				s.mu.Lock()
-				if s.prodErr == nil {
-					s.prodErr = err
-				}
-				s.mu.Unlock()
-				return
-			}
-			s.committed(orig, &pub.RecordMetadata{Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset, Timestamp: kr.Timestamp})
-		})
+		s.cl.Produce(ctx, out, s.produced(r))
 	}
 	if s.txn != nil {
 		return s.commitTxn(ctx, sent)
@@ -283,6 +278,28 @@ func dedupe(es []OffsetEntry) []OffsetEntry {
 		out = append(out, m[k])
 	}
 	return out
+}
+
+// produced returns the callback of a produced record. Only a task that
+// wants CommitRecord keeps its record alive until the broker's answer;
+// the others' records are garbage as soon as they are converted.
+func (s *sourceRun) produced(r *pub.Record) func(*kgo.Record, error) {
+	if _, ok := s.task.(pub.SourceCommitter); !ok {
+		r = nil
+	}
+	return func(kr *kgo.Record, err error) {
+		if err != nil {
+			s.mu.Lock()
+			if s.prodErr == nil {
+				s.prodErr = err
+			}
+			s.mu.Unlock()
+			return
+		}
+		if r != nil {
+			s.committed(r, &pub.RecordMetadata{Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset, Timestamp: kr.Timestamp})
+		}
+	}
 }
 
 func (s *sourceRun) prodError() error {

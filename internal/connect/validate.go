@@ -201,6 +201,7 @@ func (h *Herder) Validate(props map[string]string) (ConfigInfos, error) {
 		out.ErrorCount += len(v.Errors)
 		out.Configs = append(out.Configs, ConfigInfo{Definition: keyInfo(k), Value: valueInfo(k, v)})
 	}
+	overrideInfos(&out, h.cfg.Props, props, p.Kind)
 	return out, nil
 }
 
