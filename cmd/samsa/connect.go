@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
@@ -48,6 +49,9 @@ start-up and source offsets are kept in offset.storage.file.filename.
 			cfg, err := connect.FromProperties(props)
 			if err != nil {
 				return err
+			}
+			if cfg.MemoryLimit > 0 {
+				debug.SetMemoryLimit(cfg.MemoryLimit)
 			}
 			if cmd.Flags().Changed("brokers") || len(cfg.Brokers) == 0 {
 				if cfg.Brokers, err = cf.seeds(cmd); err != nil {

@@ -27,7 +27,7 @@ const (
 // Source producers buffer at most this many records (franz-go's default
 // is 50,000): with buffer.memory it bounds what an unthrottled source
 // keeps in memory waiting to be sent.
-const sourceMaxBufferedRecords = 50000
+const sourceMaxBufferedRecords = 10000
 
 // javaClientDefaults are the settings Java's Worker gives its task
 // clients before the worker's and the connector's: a sink consumer starts
@@ -39,7 +39,7 @@ func javaClientDefaults(kind clientKind, task TaskID) map[string]string {
 		return map[string]string{"auto.offset.reset": "earliest", "max.poll.records": "500",
 			"client.id": "connector-consumer-" + task.String()}
 	case producerClient:
-		return map[string]string{"acks": "all", "enable.idempotence": "true",
+		return map[string]string{"acks": "all", "enable.idempotence": "false",
 			"max.in.flight.requests.per.connection": "1", "buffer.memory": "33554432",
 			"linger.ms": "5", "client.id": "connector-producer-" + task.String()}
 	}
@@ -54,8 +54,15 @@ type overridePolicy struct {
 	allow map[string]bool // Allowlist's names; nil otherwise
 }
 
-// principalSettings are what the Principal policy lets connectors change.
-var principalSettings = map[string]bool{"sasl.jaas.config": true, "sasl.mechanism": true, "security.protocol": true}
+// principalSetting says whether the Principal policy lets connectors
+// change a setting.
+func principalSetting(name string) bool {
+	switch name {
+	case "sasl.jaas.config", "sasl.mechanism", "security.protocol":
+		return true
+	}
+	return false
+}
 
 func parseOverridePolicy(props map[string]string) (overridePolicy, error) {
 	s := strings.TrimSpace(props["connector.client.config.override.policy"])
@@ -82,7 +89,7 @@ func (p overridePolicy) allows(name string) bool {
 	case "All":
 		return true
 	case "Principal":
-		return principalSettings[name]
+		return principalSetting(name)
 	case "Allowlist":
 		return p.allow[name]
 	}
@@ -214,12 +221,16 @@ func clientSetting(kind clientKind, k, v string, c *clientConf) (opt kgo.Opt, kn
 	return nil, false, nil
 }
 
-// ignoredSettings are accepted without a warning: Samsa's clients have
-// nothing to set for them (serialization is the converters', blocking is
-// franz-go's own).
-var ignoredSettings = map[string]bool{
-	"key.serializer": true, "value.serializer": true, "key.deserializer": true, "value.deserializer": true,
-	"max.block.ms": true, "enable.auto.commit": true,
+// ignoredSetting says whether a setting is accepted without a warning:
+// Samsa's clients have nothing to set for it (serialization is the
+// converters', blocking is franz-go's own, sinks commit themselves).
+func ignoredSetting(name string) bool {
+	switch name {
+	case "key.serializer", "value.serializer", "key.deserializer", "value.deserializer",
+		"max.block.ms", "enable.auto.commit":
+		return true
+	}
+	return false
 }
 
 func commonSetting(k, v string) (kgo.Opt, bool, error) {
@@ -238,7 +249,7 @@ func commonSetting(k, v string) (kgo.Opt, bool, error) {
 		}
 		return kgo.SeedBrokers(seeds...), true, nil
 	}
-	return nil, ignoredSettings[k], nil
+	return nil, ignoredSetting(k), nil
 }
 
 func consumerSetting(k, v string, c *clientConf) (kgo.Opt, bool, error) {

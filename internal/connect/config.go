@@ -68,6 +68,11 @@ type Config struct {
 	LogLevel *slog.LevelVar
 	// ClusterID is shown by GET /; "" asks the brokers.
 	ClusterID string
+	// MemoryLimit is samsa.memory.limit.mb in bytes: the soft memory
+	// limit (runtime/debug.SetMemoryLimit) `samsa connect` sets for its
+	// process; 0 leaves Go's default (GOMEMLIMIT). An embedded worker
+	// shares the node's process and ignores it.
+	MemoryLimit int64
 }
 
 // FromProperties parses worker properties (Java's names) into a Config.
@@ -130,6 +135,13 @@ func FromProperties(props map[string]string) (Config, error) {
 		c.ExactlyOnceSource = s == "enabled"
 	default:
 		errs = append(errs, fmt.Errorf("exactly.once.source.support %q: want enabled, preparing or disabled", s))
+	}
+	if s := get("samsa.memory.limit.mb"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 16 {
+			errs = append(errs, fmt.Errorf("samsa.memory.limit.mb %q: want mebibytes, at least 16", s))
+		}
+		c.MemoryLimit = n << 20
 	}
 	c.NoTopicTracking = get("topic.tracking.enable") == "false"
 	c.NoTopicReset = get("topic.tracking.allow.reset") == "false"

@@ -16,6 +16,9 @@ import (
 const (
 	distBenchWarmup = 5 * time.Second
 	distBenchWindow = 15 * time.Second
+	// distBenchMemoryLimitMB is the Samsa worker's soft memory limit
+	// (samsa.memory.limit.mb), as -Xmx512m is the Java worker's heap cap.
+	distBenchMemoryLimitMB = "128"
 )
 
 // distBenchResult is one implementation's measurement.
@@ -71,7 +74,9 @@ func distBenchOne(b *testing.B, broker *clustertest.Node, impl string) distBench
 	var w distWorker
 	var stop func()
 	if impl == "samsa" {
-		sw := distStartSamsa(b, distSamsaProps(cfg))[0]
+		props := distSamsaProps(cfg)
+		props["samsa.memory.limit.mb"] = distBenchMemoryLimitMB // as the Java worker's -Xmx
+		sw := distStartSamsa(b, props)[0]
 		w, stop = sw, sw.Stop
 	} else {
 		jw := distStartJava(b, cfg)
