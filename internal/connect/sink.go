@@ -67,6 +67,12 @@ func (w *worker) runSink(ctx context.Context, tr *taskRun, task pub.SinkTask) er
 	opts := []kgo.Opt{kgo.ConsumerGroup("connect-" + tr.id.Connector), kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.OnPartitionsAssigned(s.assigned), kgo.OnPartitionsRevoked(s.revoked), kgo.OnPartitionsLost(s.lost)}
+	if d := w.cfg.SinkSessionTimeout; d > 0 {
+		opts = append(opts, kgo.SessionTimeout(d))
+	}
+	if d := w.cfg.SinkHeartbeatInterval; d > 0 {
+		opts = append(opts, kgo.HeartbeatInterval(d))
+	}
 	if regex != "" {
 		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics(regex))
 	} else {
