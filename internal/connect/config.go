@@ -56,6 +56,11 @@ type Config struct {
 	ExactlyOnceSource bool
 	// RebalanceDelay is scheduled.rebalance.max.delay.ms (default 5 min).
 	RebalanceDelay time.Duration
+	// SinkSessionTimeout and SinkHeartbeatInterval are the sink tasks'
+	// consumer.session.timeout.ms and consumer.heartbeat.interval.ms
+	// (0: the client's defaults, 45 s and 3 s): how long partitions of a
+	// worker killed stay assigned to it.
+	SinkSessionTimeout, SinkHeartbeatInterval time.Duration
 	// NoTopicTracking is topic.tracking.enable=false, NoTopicReset
 	// topic.tracking.allow.reset=false.
 	NoTopicTracking, NoTopicReset bool
@@ -124,6 +129,8 @@ func FromProperties(props map[string]string) (Config, error) {
 	ms("offset.flush.timeout.ms", &c.OffsetFlushTimeout)
 	ms("task.shutdown.graceful.timeout.ms", &c.ShutdownTimeout)
 	ms("scheduled.rebalance.max.delay.ms", &c.RebalanceDelay)
+	ms("consumer.session.timeout.ms", &c.SinkSessionTimeout)
+	ms("consumer.heartbeat.interval.ms", &c.SinkHeartbeatInterval)
 	switch s := strings.ToLower(get("exactly.once.source.support")); s {
 	case "", "disabled":
 	case "enabled", "preparing":

@@ -63,16 +63,7 @@ func (w *worker) runSink(ctx context.Context, tr *taskRun, task pub.SinkTask) er
 	defer pipe.close()
 	s := &sinkRun{w: w, tr: tr, task: task, pipe: pipe, lg: w.lg.With("task", tr.id.String()),
 		tol: newTolerance(tr.conn), current: map[pub.TopicPartition]int64{}, owned: map[pub.TopicPartition]bool{}}
-	topics, regex := sinkTopics(tr.conn)
-	opts := []kgo.Opt{kgo.ConsumerGroup("connect-" + tr.id.Connector), kgo.DisableAutoCommit(),
-		kgo.BlockRebalanceOnPoll(), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.OnPartitionsAssigned(s.assigned), kgo.OnPartitionsRevoked(s.revoked), kgo.OnPartitionsLost(s.lost)}
-	if regex != "" {
-		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics(regex))
-	} else {
-		opts = append(opts, kgo.ConsumeTopics(topics...))
-	}
-	if s.cl, err = kgo.NewClient(w.clientOpts(opts...)...); err != nil {
+	if s.cl, err = kgo.NewClient(w.clientOpts(s.consumerOpts()...)...); err != nil {
 		return fmt.Errorf("consumer: %w", err)
 	}
 	// Polling blocks rebalances until AllowRebalance; closing must allow
@@ -101,6 +92,27 @@ func (w *worker) runSink(ctx context.Context, tr *taskRun, task pub.SinkTask) er
 }
 
 // call runs a task method with the task lock held.
+// consumerOpts are the sink consumer's options: group connect-<name>,
+// manual commits, the connector's topics, the worker's consumer.*
+// timeouts.
+func (s *sinkRun) consumerOpts() []kgo.Opt {
+	opts := []kgo.Opt{kgo.ConsumerGroup("connect-" + s.tr.id.Connector), kgo.DisableAutoCommit(),
+		kgo.BlockRebalanceOnPoll(), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.OnPartitionsAssigned(s.assigned), kgo.OnPartitionsRevoked(s.revoked), kgo.OnPartitionsLost(s.lost)}
+	if d := s.w.cfg.SinkSessionTimeout; d > 0 {
+		opts = append(opts, kgo.SessionTimeout(d))
+	}
+	if d := s.w.cfg.SinkHeartbeatInterval; d > 0 {
+		opts = append(opts, kgo.HeartbeatInterval(d))
+	}
+	if topics, regex := sinkTopics(s.tr.conn); regex != "" {
+		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics(regex))
+	} else {
+		opts = append(opts, kgo.ConsumeTopics(topics...))
+	}
+	return opts
+}
+
 func (s *sinkRun) call(what string, f func() error) error {
 	s.taskMu.Lock()
 	defer s.taskMu.Unlock()
