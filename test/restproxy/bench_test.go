@@ -104,7 +104,13 @@ func benchBody(values [][]byte, json bool) []byte {
 // a keep-alive HTTP client and a franz-go client.
 func benchNode(b *testing.B, topic string) (*restNode, *http.Client, *kgo.Client) {
 	b.Helper()
-	n := startRESTNode(b)
+	var args []string
+	if addr := os.Getenv("SAMSA_BENCH_PPROF"); addr != "" {
+		// For profiling the node: curl http://ADDR/debug/pprof/profile
+		// while the benchmark runs.
+		args = append(args, "--pprof", addr)
+	}
+	n := startRESTNode(b, args...)
 	createTopic(b, n.Bootstrap, topic, 1, nil)
 	tr := &http.Transport{MaxIdleConnsPerHost: 4}
 	b.Cleanup(tr.CloseIdleConnections)
