@@ -291,6 +291,23 @@ type pendingReport struct {
 	done         atomic.Bool // set, then the writer notified
 }
 
+// reportSlab hands out the pending reports of a stream from slabs of
+// reportSlabSize, one allocation for that many records. A slab is freed
+// when none of its reports is referenced any more; reports are never
+// reused (franz-go reads a record after its promise returns).
+type reportSlab struct{ free []pendingReport }
+
+const reportSlabSize = 32
+
+func (rs *reportSlab) next() *pendingReport {
+	if len(rs.free) == 0 {
+		rs.free = make([]pendingReport, reportSlabSize)
+	}
+	p := &rs.free[0]
+	rs.free = rs.free[1:]
+	return p
+}
+
 // recordLimiter fails reading past max bytes since the last reset: one
 // record of a stream cannot make the proxy buffer without limit.
 type recordLimiter struct {
@@ -397,12 +414,13 @@ func (a *v3) produce(w http.ResponseWriter, r *http.Request) error {
 	}()
 	snd := &sender{a: a, ctx: ctx, producer: a.s.producerFor(ctx), queue: queue, notify: notify, pool: &st.pool}
 	snd.send(st.now, first)
+	var slab reportSlab
 	for {
 		fatal, err := st.next(&rec)
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		p := new(pendingReport)
+		p := slab.next()
 		if err == nil {
 			p.kinfo, p.vinfo, err = a.fillRecord(ctx, pt, &rec, &p.kr)
 		}
@@ -482,6 +500,9 @@ func (s *sender) send(now time.Time, p *pendingReport) {
 	s.queue <- p
 	dw := s.window(now)
 	kr := &p.kr
+	if kr.Timestamp.IsZero() {
+		kr.Timestamp = now // as franz-go would (time.Now), without asking the clock again
+	}
 	if explicit(kr) {
 		withExplicitPartition(dw.ctx, kr)
 	} else {

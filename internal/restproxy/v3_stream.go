@@ -65,7 +65,10 @@ func (st *recordStream) next(rec *v3Record) (fatal bool, err error) {
 // the record fills the buffer or has reached its limit, or the body ended
 // or failed.
 func (st *recordStream) fill(start time.Time) bool {
-	if st.off > 0 && (st.off == len(st.buf) || len(st.buf) == cap(st.buf)) {
+	// What is left is at most a record; moved to the front, the read
+	// gets the whole rest of the buffer (reads into a little room at its
+	// end would be many small reads).
+	if st.off > 0 {
 		st.buf = st.buf[:copy(st.buf, st.buf[st.off:])]
 		st.off = 0
 	}
