@@ -289,6 +289,7 @@ type pendingReport struct {
 	kinfo, vinfo *dataInfo
 	err          error
 	done         atomic.Bool // set, then the writer notified
+	explicit     bool        // the record names its partition
 }
 
 // reportSlab hands out the pending reports of a stream from slabs of
@@ -412,7 +413,14 @@ func (a *v3) produce(w http.ResponseWriter, r *http.Request) error {
 		defer wg.Done()
 		writeReports(w, rc, pt, queue, notify)
 	}()
-	snd := &sender{a: a, ctx: ctx, producer: a.s.producerFor(ctx), queue: queue, notify: notify, pool: &st.pool}
+	// The records' deadline windows end with the request but carry none
+	// of its values: the partitioner looks up a value of each record's
+	// context, which would walk the request's whole chain.
+	wctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	defer context.AfterFunc(ctx, cancel)()
+	snd := &sender{a: a, ctx: ctx, wctx: wctx, producer: a.s.producerFor(ctx), queue: queue, notify: notify, pool: &st.pool}
+	first.explicit = rec.PartitionID != nil
 	snd.send(st.now, first)
 	var slab reportSlab
 	for {
@@ -423,6 +431,7 @@ func (a *v3) produce(w http.ResponseWriter, r *http.Request) error {
 		p := slab.next()
 		if err == nil {
 			p.kinfo, p.vinfo, err = a.fillRecord(ctx, pt, &rec, &p.kr)
+			p.explicit = rec.PartitionID != nil
 		}
 		if err != nil {
 			p.err = err
@@ -463,8 +472,9 @@ func (dw *deadlineWindow) release() {
 // sender produces the records of one stream and queues their reports.
 type sender struct {
 	a        *v3
-	ctx      context.Context
-	producer *kgo.Client // the caller's (producerFor)
+	ctx      context.Context // the request's
+	wctx     context.Context // the deadline windows' parent
+	producer *kgo.Client     // the caller's (producerFor)
 	queue    chan<- *pendingReport
 	notify   chan<- struct{} // a report is done
 	pool     *valuePool      // takes the values back once produced
@@ -478,7 +488,7 @@ func (s *sender) window(now time.Time) *deadlineWindow {
 		if s.win != nil {
 			s.win.release()
 		}
-		ctx, cancel := context.WithTimeout(s.ctx, produceWait)
+		ctx, cancel := context.WithTimeout(s.wctx, produceWait)
 		s.win = &deadlineWindow{ctx: ctx, cancel: cancel, until: now.Add(windowSpan)}
 		s.win.refs.Store(1)
 	}
@@ -503,7 +513,7 @@ func (s *sender) send(now time.Time, p *pendingReport) {
 	if kr.Timestamp.IsZero() {
 		kr.Timestamp = now // as franz-go would (time.Now), without asking the clock again
 	}
-	if explicit(kr) {
+	if p.explicit {
 		withExplicitPartition(dw.ctx, kr)
 	} else {
 		kr.Context = dw.ctx
