@@ -532,8 +532,10 @@ func (s *sender) send(now time.Time, p *pendingReport) {
 }
 
 // reportFlushBytes is how many bytes of reports are written at once, at
-// most, when more are ready.
-const reportFlushBytes = 32 << 10
+// most, when more are ready. Each write of a chunked response costs
+// three writes to the socket (net/http's 4 KiB connection buffer filled,
+// the rest, and the chunk's CRLF on Flush), so fewer and larger ones.
+const reportFlushBytes = 128 << 10
 
 // writeReports writes each report when its record is done, in order,
 // flushing when the next is not done yet or none is queued. After a write
