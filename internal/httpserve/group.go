@@ -2,9 +2,11 @@ package httpserve
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -30,6 +32,9 @@ func (a *BasicAuth) GroupAllows(ctx context.Context, s *Session, group string, o
 	req.Groups = []string{group}
 	req.IncludeAuthorizedOperations = true
 	resp, err := req.RequestWith(ctx, s.client)
+	if errors.Is(err, kerr.GroupAuthorizationFailed) {
+		return false, nil // no DESCRIBE on the group: no right on it
+	}
 	if err != nil {
 		return false, fmt.Errorf("asking Kafka what %s may do on group %s: %w", s.User, group, err)
 	}
