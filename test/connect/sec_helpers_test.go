@@ -232,3 +232,8 @@ func secConsume(t *testing.T, n *secNode, topic string, want int) []string {
 	}
 	return got
 }
+
+// secGroupACL is READ on group for user (the Connect REST API's writes).
+func secGroupACL(group, user string) *kadm.ACLBuilder {
+	return kadm.NewACLs().Groups(group).Allow("User:" + user).Operations(kadm.OpRead)
+}
