@@ -39,7 +39,8 @@ Security, by Kafka Connect's worker property names: listeners=https://HOST:PORT
 listeners.https.ssl.* or ssl.* (ssl.keystore.*, ssl.truststore.*,
 ssl.client.auth); samsa.connect.authentication.method=BASIC requires the
 HTTP basic credentials of a Kafka user (docs/connect.md). The worker's own
-Kafka clients take --command-config / -X like the other commands.
+Kafka clients take the worker properties' security.protocol, sasl.* and
+ssl.* as a Java worker does, --command-config / -X winning over them.
 ` + "`samsa serve --connect-listen HOST:PORT`" + ` embeds a worker in a node.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cmd.SilenceUsage = true
@@ -62,7 +63,7 @@ Kafka clients take --command-config / -X like the other commands.
 					return err
 				}
 			}
-			_, opts, err := cf.serviceClient(cmd)
+			opts, clientTLS, err := workerSecurity(cmd, cf, props)
 			if err != nil {
 				return err
 			}
@@ -79,7 +80,7 @@ Kafka clients take --command-config / -X like the other commands.
 			lv := new(slog.LevelVar)
 			cfg.LogLevel = lv
 			cfg.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: lv}))
-			auth, err := connectSecurity(cmd, cf, &cfg, props, https, cfg.Logger)
+			auth, err := connectSecurity(&cfg, props, https, clientTLS, cfg.Logger)
 			if err != nil {
 				return err
 			}

@@ -55,9 +55,11 @@ func secStartWorker(t *testing.T, args ...string) *secWorker {
 
 // secWorkerFiles writes the distributed workers' properties (HTTPS with
 // client certificates required, by Kafka Connect's listeners.https.ssl.*
-// names, and basic authentication) and their Kafka client settings
-// (SASL_SSL as admin), and returns both paths.
-func secWorkerFiles(t *testing.T, n *secNode) (string, string) {
+// names, and basic authentication): the first with the Kafka client
+// security in it as a Java worker's (SASL_SSL as admin), the second
+// without, and those client settings apart for --command-config. It
+// returns the three paths.
+func secWorkerFiles(t *testing.T, n *secNode) (string, string, string) {
 	t.Helper()
 	dir := t.TempDir()
 	// The workers' certificate serves HTTPS and is presented when they
@@ -66,31 +68,35 @@ func secWorkerFiles(t *testing.T, n *secNode) (string, string) {
 		IPs: []net.IP{net.IPv4(127, 0, 0, 1)}})
 	keystore := filepath.Join(dir, "worker.keystore.pem")
 	tlstest.WriteFile(t, keystore, []byte(leaf.KeystorePEM()))
-	worker := filepath.Join(dir, "worker.properties")
-	tlstest.WriteFile(t, worker, []byte(fmt.Sprintf(`bootstrap.servers=%s
+	base := fmt.Sprintf(`bootstrap.servers=%s
 group.id=sec-dist
 listeners=https://127.0.0.1:0
 listeners.https.ssl.keystore.type=PEM
 listeners.https.ssl.keystore.location=%s
 listeners.https.ssl.client.auth=required
-ssl.truststore.type=PEM
-ssl.truststore.location=%s
+listeners.https.ssl.truststore.type=PEM
+listeners.https.ssl.truststore.location=%s
 samsa.connect.authentication.method=BASIC
 key.converter=org.apache.kafka.connect.storage.StringConverter
 value.converter=org.apache.kafka.connect.storage.StringConverter
 offset.flush.interval.ms=200
-`, n.sslAddr, keystore, n.files.CAFile)))
-	client := filepath.Join(dir, "client.properties")
-	tlstest.WriteFile(t, client, []byte(fmt.Sprintf(`security.protocol=SASL_SSL
+`, n.sslAddr, keystore, n.files.CAFile)
+	clientSec := fmt.Sprintf(`security.protocol=SASL_SSL
 sasl.mechanism=SCRAM-SHA-512
 sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="admin-secret";
 ssl.truststore.type=PEM
 ssl.truststore.location=%s
-`, n.files.CAFile)))
-	return worker, client
+`, n.files.CAFile)
+	inline, plain, client := filepath.Join(dir, "worker-a.properties"), filepath.Join(dir, "worker-b.properties"), filepath.Join(dir, "client.properties")
+	tlstest.WriteFile(t, inline, []byte(base+clientSec))
+	tlstest.WriteFile(t, plain, []byte(base))
+	tlstest.WriteFile(t, client, []byte(clientSec))
+	return inline, plain, client
 }
 
-// TestSecWorkersForward: two distributed `samsa connect` workers serve
+// TestSecWorkersForward: two distributed `samsa connect` workers (one
+// with its Kafka client security in its worker properties, one with
+// --command-config) serve
 // HTTPS with client certificates required and basic authentication;
 // a client without a certificate is refused at the handshake, one without
 // credentials gets 401, alice without ACLs 403; writes sent to either
@@ -100,11 +106,11 @@ ssl.truststore.location=%s
 // run.
 func TestSecWorkersForward(t *testing.T) {
 	n := secStartNode(t)
-	worker, client := secWorkerFiles(t, n)
-	w1 := secStartWorker(t, worker, "--command-config", client)
+	inline, plain, client := secWorkerFiles(t, n)
+	w1 := secStartWorker(t, inline)
 	hc := secHTTPClient(t, n.files, true)
 	secUntil(t, hc, 400, "admin", "PUT", w1.url+"/connectors/sec-probe/config", map[string]string{})
-	w2 := secStartWorker(t, worker, "--command-config", client)
+	w2 := secStartWorker(t, plain, "--command-config", client)
 	secUntil(t, hc, 400, "admin", "PUT", w2.url+"/connectors/sec-probe/config", map[string]string{})
 
 	if resp, err := n.hc.Get(w1.url + "/"); err == nil {
