@@ -1,12 +1,17 @@
 package connect
 
 import (
+	"crypto/tls"
 	"encoding/json"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/samsa-streaming/samsa/internal/tlsconf/tlstest"
 )
 
 // secFileSource is a FileStreamSource connector's create request.
@@ -118,4 +123,35 @@ func TestSecNodeCurl(t *testing.T) {
 	if !strings.Contains(out, " 200") || !strings.Contains(out, `"state":"RUNNING"`) {
 		t.Fatalf("curl -u status:\n%s", out)
 	}
+}
+
+// TestSecNodeCertReload: a new certificate written over the Connect
+// listener's keystore is served from a later handshake, without a
+// restart, and the API keeps answering over it.
+func TestSecNodeCertReload(t *testing.T) {
+	n := secStartNode(t)
+	addr := strings.TrimPrefix(n.url, "https://")
+	served := func() string {
+		t.Helper()
+		c, err := tls.Dial("tcp", addr, secTLS(t, n.files, false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		return c.ConnectionState().PeerCertificates[0].SerialNumber.String()
+	}
+	before := served()
+	next := n.files.CA.Server(t)
+	tmp := n.files.ServerKeystore + ".new"
+	tlstest.WriteFile(t, tmp, []byte(next.KeystorePEM()))
+	if err := os.Rename(tmp, n.files.ServerKeystore); err != nil {
+		t.Fatal(err)
+	}
+	want := next.Cert.SerialNumber.String()
+	for deadline := time.Now().Add(30 * time.Second); served() != want; time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("still serving %s (was %s), want %s", served(), before, want)
+		}
+	}
+	secUntil(t, n.hc, 200, "admin", "GET", n.url+"/connectors", nil)
 }
