@@ -1,10 +1,13 @@
 package connect
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -154,4 +157,34 @@ func TestSecNodeCertReload(t *testing.T) {
 		}
 	}
 	secUntil(t, n.hc, 200, "admin", "GET", n.url+"/connectors", nil)
+}
+
+// TestSecNodePython: PyPI's kafka-connect-py 1.0.0 (auth="user:pass",
+// ssl_verify=CA file) gets 401 without credentials and 403 as alice, and
+// as admin creates a connector over HTTPS and sees it run.
+func TestSecNodePython(t *testing.T) {
+	python := rtPython(t)
+	n := secStartNode(t)
+	in := secWriteFile(t, "in.txt", "p1")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, python, filepath.Join("python", "sec_kafka_connect_py.py"), n.url, n.files.CAFile, in).Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("kafka-connect-py driver: %v\n%s\n%s", err, out, stderr)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("driver output %q: %v", out, err)
+	}
+	want := map[string]any{
+		"cluster": []any{"commit", "kafka_cluster_id", "version"}, "anonymous": float64(401), "alice": float64(403),
+		"created": "pysec", "running": "RUNNING", "listed": []any{"pysec"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("kafka-connect-py saw\n%v\nwant\n%v", got, want)
+	}
 }
