@@ -1,6 +1,7 @@
 package connect
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	pub "github.com/samsa-streaming/samsa/connect"
+	"github.com/samsa-streaming/samsa/internal/httpserve"
 )
 
 // DefaultListen is where a worker serves its REST API unless told
@@ -73,6 +75,15 @@ type Config struct {
 	LogLevel *slog.LevelVar
 	// ClusterID is shown by GET /; "" asks the brokers.
 	ClusterID string
+	// TLS, when set, serves the REST API over HTTPS (its ClientAuth
+	// decides whether clients need a certificate).
+	TLS *tls.Config
+	// ForwardTLS is the client TLS for a peer worker at host (forwarding
+	// to the leader over https://); nil trusts the system's roots.
+	ForwardTLS func(host string) *tls.Config
+	// Auth, when set, requires Kafka users' HTTP basic credentials on
+	// every endpoint but GET / (auth.go).
+	Auth *httpserve.BasicAuth
 }
 
 // FromProperties parses worker properties (Java's names) into a Config.
