@@ -305,6 +305,13 @@ var brokerDefs = []Def{
 	{Name: "group.consumer.max.size", Type: TypeInt, Default: "2147483647", check: atLeast(1)},
 	{Name: "group.consumer.assignors", Type: TypeList, Default: "uniform,range"},
 	{Name: "group.consumer.migration.policy", Type: TypeString, Default: "bidirectional", check: oneOf("disabled", "downgrade", "upgrade", "bidirectional")},
+	{Name: "group.share.session.timeout.ms", Type: TypeInt, Default: "45000", check: atLeast(1)},
+	{Name: "group.share.heartbeat.interval.ms", Type: TypeInt, Default: "5000", check: atLeast(1)},
+	{Name: "group.share.max.size", Type: TypeInt, Default: "200", check: atLeast(1)},
+	{Name: "group.share.record.lock.duration.ms", Type: TypeInt, Default: "30000", check: atLeast(1000)},
+	{Name: "group.share.delivery.count.limit", Type: TypeInt, Default: "5", check: atLeast(2)},
+	{Name: "group.share.partition.max.record.locks", Type: TypeInt, Default: "2000", check: atLeast(100)},
+	{Name: "group.share.max.share.sessions", Type: TypeInt, Default: "2000", check: atLeast(1)},
 }
 
 // TopicDef returns the definition of a topic setting.
