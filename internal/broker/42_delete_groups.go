@@ -7,6 +7,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/samsa-streaming/samsa/internal/acl"
+	"github.com/samsa-streaming/samsa/internal/errcode"
 )
 
 // DeleteGroups, versions 0-2 (internal/group).
@@ -44,8 +45,16 @@ func (b *Broker) handleDeleteGroups(ctx context.Context, c *conn, r *request) (k
 			resp.Groups = append(resp.Groups, dg)
 			continue
 		}
-		resp.Groups = append(resp.Groups, got.Groups[next])
+		dg := got.Groups[next]
 		next++
+		if dg.ErrorCode == kerr.GroupIDNotFound.Code && b.shares.HasGroup(g) {
+			// A share group (internal/share): deleted when empty.
+			dg.ErrorCode = 0
+			if err := b.shares.Delete(g); err != nil {
+				dg.ErrorCode = errcode.Code(err)
+			}
+		}
+		resp.Groups = append(resp.Groups, dg)
 	}
 	return resp, nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/protocol"
 	"github.com/samsa-streaming/samsa/internal/quota"
 	"github.com/samsa-streaming/samsa/internal/replication"
+	"github.com/samsa-streaming/samsa/internal/share"
 	"github.com/samsa-streaming/samsa/internal/txn"
 )
 
@@ -109,6 +110,10 @@ type Broker struct {
 	txns       *txn.Coordinator
 	txnTopicMu sync.Mutex
 
+	// shares holds share groups, share sessions and share partitions
+	// (KIP-932; share_wiring.go).
+	shares *share.Manager
+
 	// authz checks ACLs (authz.go); nil without an authorizer.
 	authz *authorizer
 	// quotas measures clients against their quotas (quotas.go).
@@ -173,6 +178,13 @@ func New(cfg Config, ctl *controller.Controller, parts *partition.Manager, group
 			return nil, fmt.Errorf("broker: %w", err)
 		}
 		b.authz = &authorizer{cfg: *cfg.ACL, lg: b.lg.Error}
+	}
+	shareCfg, err := share.ConfigFrom(cfg.Settings)
+	if err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	if b.shares, err = share.NewManager(shareCfg, cfg.Clock, b.lg); err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
 	}
 	b.SetSchemaValidator(cfg.SchemaValidator)
 	b.wireTxn()

@@ -32,7 +32,8 @@ type testStack struct {
 
 // newTestStack starts a stack in a temporary directory, stopped when the
 // test ends. cfg may set Broker.Config fields (NodeID, Advertised,
-// Settings, Logger and Clock are the stack's).
+// Logger and Clock are the stack's; cfg.Settings.Values override the
+// defaults' values).
 func newTestStack(t *testing.T, cfg Config) *testStack {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -41,6 +42,11 @@ func newTestStack(t *testing.T, cfg Config) *testStack {
 	lg := slog.New(slog.DiscardHandler)
 	settings := config.Broker{}.Defaults()
 	settings.NodeID, settings.DataDir = 1, dir
+	if cfg.Settings != nil { // settings a test overrides, by Kafka name
+		for k, v := range cfg.Settings.Values {
+			settings.Values[k] = v
+		}
+	}
 
 	ctlCfg := controller.Config{}.Defaults()
 	ctlCfg.DataDir, ctlCfg.NodeID, ctlCfg.ClusterID, ctlCfg.Logger = filepath.Join(dir, "__cluster_metadata-0"), 1, "schema-test-cluster", lg
@@ -132,6 +138,11 @@ func testCoordinators(t *testing.T, settings *config.Broker, ctl *controller.Con
 	t.Cleanup(txns.Close)
 	coords.Register(coordinator.OffsetsTopic, groups)
 	coords.Register(coordinator.TxnStateTopic, txns)
+	// The coordinators follow the images after the partitions, as the
+	// node wires them, so that groups work once __consumer_offsets exists.
+	ctl.Subscribe(func(_, img *metadata.Image) { coords.Sync(img) })
+	parts.OnOpened(func() { coords.Sync(ctl.Image()) })
+	coords.Sync(ctl.Image())
 	return groups, txns
 }
 

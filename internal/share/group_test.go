@@ -142,19 +142,19 @@ func TestHeartbeatErrors(t *testing.T) {
 func TestSessions(t *testing.T) {
 	m, _ := newTestManager(t)
 	tp := TP{Topic: [16]byte{1}, Partition: 0}
-	if _, err := m.SessionUpdate("g", "a", 1, true, nil, nil); err == nil {
+	if _, err := m.SessionUpdate(nil, "g", "a", 1, true, nil, nil); err == nil {
 		t.Fatal("epoch 1 without a session")
 	}
-	if ps, err := m.SessionUpdate("g", "a", 0, true, []TP{tp}, nil); err != nil || len(ps) != 1 {
+	if ps, err := m.SessionUpdate(nil, "g", "a", 0, true, []TP{tp}, nil); err != nil || len(ps) != 1 {
 		t.Fatalf("open: %v %v", ps, err)
 	}
-	if _, err := m.SessionUpdate("g", "a", 2, false, nil, nil); err == nil {
+	if _, err := m.SessionUpdate(nil, "g", "a", 2, false, nil, nil); err == nil {
 		t.Fatal("wrong epoch accepted")
 	}
-	if _, err := m.SessionUpdate("g", "a", 1, false, nil, nil); err != nil {
+	if _, err := m.SessionUpdate(nil, "g", "a", 1, false, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	if ps, err := m.SessionUpdate("g", "a", -1, true, nil, nil); err != nil || len(ps) != 1 {
+	if ps, err := m.SessionUpdate(nil, "g", "a", -1, true, nil, nil); err != nil || len(ps) != 1 {
 		t.Fatalf("close: %v %v", ps, err)
 	}
 }

@@ -38,6 +38,7 @@ type sessionKey struct{ group, member string }
 type session struct {
 	epoch int32
 	parts map[TP]struct{}
+	owner any // the connection that opened it
 }
 
 // Manager holds a broker's share groups (as their coordinator), share
@@ -161,11 +162,11 @@ func (m *Manager) releaseMembers(group string, members []string) {
 		}
 		e.mu.Unlock()
 	}
-	m.notify()
+	m.Notify()
 }
 
-// notify wakes share fetches waiting for records to become available.
-func (m *Manager) notify() {
+// Notify wakes share fetches waiting for records to become available.
+func (m *Manager) Notify() {
 	m.mu.Lock()
 	close(m.changed)
 	m.changed = make(chan struct{})
@@ -254,8 +255,9 @@ func (m *Manager) Delete(id string) error {
 // a ShareFetch may), -1 closes it, any other must be the session's
 // current epoch, which then moves on. add and forget change its partition
 // set. It returns the session's partitions after the change (before it,
-// for a close).
-func (m *Manager) SessionUpdate(group, member string, epoch int32, fetch bool, add, forget []TP) ([]TP, error) {
+// for a close). owner is the connection the request came on: a session is
+// tied to the connection that opened it (CloseOwned).
+func (m *Manager) SessionUpdate(owner any, group, member string, epoch int32, fetch bool, add, forget []TP) ([]TP, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	k := sessionKey{group, member}
@@ -268,7 +270,7 @@ func (m *Manager) SessionUpdate(group, member string, epoch int32, fetch bool, a
 		if !ok && len(m.sessions) >= m.cfg.MaxSessions {
 			return nil, fmt.Errorf("share: %d share sessions: %w", len(m.sessions), kerr.ShareSessionLimitReached)
 		}
-		s = &session{parts: map[TP]struct{}{}}
+		s = &session{parts: map[TP]struct{}{}, owner: owner}
 		m.sessions[k] = s
 	case !ok:
 		return nil, fmt.Errorf("share: no share session for member %s: %w", member, kerr.ShareSessionNotFound)
@@ -335,7 +337,7 @@ func (m *Manager) ReleaseSession(group, member string, parts []TP) {
 			e.mu.Unlock()
 		}
 	}
-	m.notify()
+	m.Notify()
 }
 
 // Offsets is a share partition's start offset, for
@@ -350,4 +352,20 @@ func (m *Manager) Offsets(k PartKey) (start int64, ok bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.p.Start(), true
+}
+
+// CloseOwned closes member's share session if owner opened it (the
+// connection closed) and releases the records the member holds in its
+// partitions, as Kafka does when a share session's connection goes.
+func (m *Manager) CloseOwned(owner any, group, member string) {
+	m.mu.Lock()
+	k := sessionKey{group, member}
+	s, ok := m.sessions[k]
+	if !ok || s.owner != owner {
+		m.mu.Unlock()
+		return
+	}
+	delete(m.sessions, k)
+	m.mu.Unlock()
+	m.ReleaseSession(group, member, sessionParts(s))
 }
