@@ -335,3 +335,95 @@ func TestShareGroupLockExpiryRedelivers(t *testing.T) {
 		}
 	}
 }
+
+// Bad acknowledgements get Kafka's error codes and change nothing: offsets
+// not acquired, another member's records, stale or unknown share session
+// epochs, overlapping batches and absurd ranges. The records stay with
+// their owner, who then accepts them.
+func TestShareGroupBadAcknowledgements(t *testing.T) {
+	e := newShareEnv(t, 1, nil)
+	ctx := testCtx(t, 60*time.Second)
+	raw, err := kgo.NewClient(kgo.SeedBrokers(e.addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	node := raw.Broker(1)
+	type ack = kmsg.ShareFetchRequestTopicPartitionAcknowledgementBatch
+	fetch := func(member string, epoch int32, acks ...ack) *kmsg.ShareFetchResponse {
+		f := kmsg.NewPtrShareFetchRequest()
+		f.GroupID, f.MemberID = kmsg.StringPtr("gb"), kmsg.StringPtr(member)
+		f.ShareSessionEpoch, f.MaxWaitMillis, f.MaxRecords, f.BatchSize = epoch, 100, 500, 500
+		f.Topics = []kmsg.ShareFetchRequestTopic{{TopicID: e.id, Partitions: []kmsg.ShareFetchRequestTopicPartition{{Partition: 0, AcknowledgementBatches: acks}}}}
+		r, err := f.RequestWith(ctx, node)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	ackCode := func(r *kmsg.ShareFetchResponse) int16 {
+		if r.ErrorCode != 0 {
+			return r.ErrorCode
+		}
+		for _, tp := range r.Topics {
+			for _, p := range tp.Partitions {
+				return p.AcknowledgeErrorCode
+			}
+		}
+		return -1
+	}
+	want := func(what string, got int16, w *kerr.Error) {
+		t.Helper()
+		if got != w.Code {
+			t.Errorf("%s: %v, want %v", what, kerr.ErrorForCode(got), w)
+		}
+	}
+	accept := func(first, last int64) ack { return ack{FirstOffset: first, LastOffset: last, AcknowledgeTypes: []int8{1}} }
+
+	want("acks on an initial fetch", fetch("m1", 0, accept(0, 0)).ErrorCode, kerr.InvalidRequest)
+	want("unknown session", fetch("m9", 4).ErrorCode, kerr.ShareSessionNotFound)
+	fetch("m1", 0) // opens m1's session and initialises the partition at the log end
+	e.produce(t, 10)
+	epoch, acquired := int32(1), 0
+	for ; acquired < 10 && ctx.Err() == nil; epoch++ {
+		for _, tp := range fetch("m1", epoch).Topics {
+			for _, p := range tp.Partitions {
+				for _, a := range p.AcquiredRecords {
+					acquired += int(a.LastOffset - a.FirstOffset + 1)
+				}
+			}
+		}
+	}
+	want("stale session epoch", fetch("m1", epoch+3).ErrorCode, kerr.InvalidShareSessionEpoch)
+	fetch("m2", 0)
+	want("another member's records", ackCode(fetch("m2", 1, accept(0, 9))), kerr.InvalidRecordState)
+	want("offsets never acquired", ackCode(fetch("m1", epoch, accept(5, 20))), kerr.InvalidRecordState)
+	epoch++
+	want("absurd range", ackCode(fetch("m1", epoch, accept(0, 1<<62))), kerr.InvalidRecordState)
+	epoch++
+	want("first after last", ackCode(fetch("m1", epoch, accept(5, 4))), kerr.InvalidRequest)
+	epoch++
+	want("overlapping batches", ackCode(fetch("m1", epoch, accept(0, 5), accept(5, 9))), kerr.InvalidRequest)
+	epoch++
+	want("bad type count", ackCode(fetch("m1", epoch, ack{FirstOffset: 0, LastOffset: 9, AcknowledgeTypes: []int8{1, 1}})), kerr.InvalidRequest)
+	epoch++
+	want("unknown type", ackCode(fetch("m1", epoch, ack{FirstOffset: 0, LastOffset: 9, AcknowledgeTypes: []int8{7}})), kerr.InvalidRequest)
+	epoch++
+	// ShareAcknowledge cannot open a session.
+	sa := kmsg.NewPtrShareAcknowledgeRequest()
+	sa.GroupID, sa.MemberID = kmsg.StringPtr("gb"), kmsg.StringPtr("m3")
+	if r, err := sa.RequestWith(ctx, node); err != nil || r.ErrorCode != kerr.InvalidShareSessionEpoch.Code {
+		t.Errorf("ShareAcknowledge at epoch 0: %v %v", err, r)
+	}
+	// Nothing changed: m1 still holds all ten and accepts them.
+	key := share.PartKey{Group: "gb", TP: share.TP{Topic: e.id}}
+	if start, _ := e.b.shares.Offsets(key); start != 0 {
+		t.Fatalf("SPSO moved to %d by refused acknowledgements", start)
+	}
+	if c := ackCode(fetch("m1", epoch, accept(0, 9))); c != 0 {
+		t.Fatalf("owner's accept: %v", kerr.ErrorForCode(c))
+	}
+	if start, _ := e.b.shares.Offsets(key); start != 10 {
+		t.Fatalf("SPSO %d after the owner accepted 0-9", start)
+	}
+}
