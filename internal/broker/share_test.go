@@ -378,7 +378,9 @@ func TestShareGroupBadAcknowledgements(t *testing.T) {
 			t.Errorf("%s: %v, want %v", what, kerr.ErrorForCode(got), w)
 		}
 	}
-	accept := func(first, last int64) ack { return ack{FirstOffset: first, LastOffset: last, AcknowledgeTypes: []int8{1}} }
+	accept := func(first, last int64) ack {
+		return ack{FirstOffset: first, LastOffset: last, AcknowledgeTypes: []int8{1}}
+	}
 
 	want("acks on an initial fetch", fetch("m1", 0, accept(0, 0)).ErrorCode, kerr.InvalidRequest)
 	want("unknown session", fetch("m9", 4).ErrorCode, kerr.ShareSessionNotFound)
