@@ -5,11 +5,17 @@
 // locks, delivery counts and the ACCEPT / RELEASE / REJECT / RENEW / GAP
 // acknowledgements, answered with Kafka's error codes), share-group
 // membership with Kafka's simple share assignor (Group), share sessions
-// (Sessions) and the Manager that holds them for a broker.
+// (Sessions) and the Manager that holds them for a broker; and the share
+// coordinator's side of persistence: the __share_group_state record
+// format (records.go: ShareSnapshot/ShareUpdate keys and values as Kafka
+// 4.4 writes them) and StateStore, the deterministic fold of one
+// __share_group_state partition (Initialize/Write/Delete decide the
+// records, Apply folds them, a load replays them).
 //
-// Wire format: none of its own; requests and answers are franz-go kmsg
-// types, translated by internal/broker. State is in memory only (the
-// __share_group_state persistence of KIP-932 is not written yet).
+// Wire format: requests and answers are franz-go kmsg types, translated by
+// internal/broker; __share_group_state records are described in records.go.
+// The broker does not yet write or load __share_group_state: share
+// partitions live in memory on their leader.
 //
 // Concurrency: Partition, Group and Sessions are not safe for concurrent
 // use; Manager guards them with one mutex per share partition and one for
