@@ -111,9 +111,11 @@ func (b *Broker) shareAck(tg shareTarget, member string, batches []share.AckBatc
 		return tg.code, ""
 	}
 	var err error
-	b.shares.With(tg.key, shareStart(tg.part), func(p *share.Partition, now time.Time) {
+	if werr := b.shares.With(tg.key, shareStart(tg.part), func(p *share.Partition, now time.Time) {
 		err = p.Acknowledge(member, batches, renew, now)
-	})
+	}); werr != nil {
+		err = werr
+	}
 	if err != nil {
 		return errcode.Code(err), err.Error()
 	}
@@ -147,13 +149,15 @@ func (b *Broker) shareAcquire(tg shareTarget, member string, maxRecords int, max
 		ok       bool
 		deadline time.Time
 	)
-	b.shares.With(tg.key, shareStart(tg.part), func(p *share.Partition, now time.Time) {
+	if err := b.shares.With(tg.key, shareStart(tg.part), func(p *share.Partition, now time.Time) {
 		if ls := tg.part.LogStartOffset(); p.Start() < ls {
 			p.MoveStart(ls)
 		}
 		from, ok = p.FetchOffset(now)
 		deadline, _ = p.NextDeadline()
-	})
+	}); err != nil {
+		return nil, nil, deadline, err
+	}
 	hw := tg.part.HighWatermark()
 	if !ok || from >= hw || maxRecords <= 0 {
 		return nil, nil, deadline, nil
@@ -179,10 +183,12 @@ func (b *Broker) shareAcquire(tg shareTarget, member string, maxRecords int, max
 		return nil, nil, deadline, err
 	}
 	var acq []share.AcquiredRange
-	b.shares.With(tg.key, shareStart(tg.part), func(p *share.Partition, now time.Time) {
+	if err := b.shares.With(tg.key, shareStart(tg.part), func(p *share.Partition, now time.Time) {
 		acq = p.Acquire(member, spans, maxRecords, now)
 		deadline, _ = p.NextDeadline()
-	})
+	}); err != nil {
+		return nil, nil, deadline, err
+	}
 	var out []byte
 	for _, rb := range read {
 		for _, a := range acq {

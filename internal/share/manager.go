@@ -102,6 +102,10 @@ func (m *Manager) Heartbeat(req *kmsg.ShareGroupHeartbeatRequest, topics Topics,
 			m.mu.Unlock()
 			return fail(fmt.Errorf("share: member %s of unknown group %s: %w", req.MemberID, req.GroupID, kerr.UnknownMemberID))
 		}
+		if len(m.groups) >= MaxGroups {
+			m.mu.Unlock()
+			return fail(fmt.Errorf("share: %d share groups on this coordinator: %w", len(m.groups), kerr.GroupMaxSizeReached))
+		}
 		g = newGroup(req.GroupID)
 		m.groups[g.ID] = g
 	}
@@ -311,10 +315,18 @@ func sessionParts(s *session) []TP {
 
 // With runs fn on the share partition k under its lock, creating it at
 // the offset start() gives (share.auto.offset.reset) on first use.
-func (m *Manager) With(k PartKey, start func() int64, fn func(p *Partition, now time.Time)) {
+//
+// ShareFetch needs no membership (the group may be coordinated
+// elsewhere), so share partitions are capped at MaxPartitions per broker;
+// past it a new one is refused with SHARE_SESSION_LIMIT_REACHED.
+func (m *Manager) With(k PartKey, start func() int64, fn func(p *Partition, now time.Time)) error {
 	m.mu.Lock()
 	e, ok := m.parts[k]
 	if !ok {
+		if len(m.parts) >= MaxPartitions {
+			m.mu.Unlock()
+			return fmt.Errorf("share: %d share partitions on this broker: %w", len(m.parts), kerr.ShareSessionLimitReached)
+		}
 		e = &partEntry{p: NewPartition(m.cfg.Partition, start())}
 		m.parts[k] = e
 	}
@@ -322,7 +334,16 @@ func (m *Manager) With(k PartKey, start func() int64, fn func(p *Partition, now 
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	fn(e.p, m.clock.Now())
+	return nil
 }
+
+// MaxGroups bounds the share groups a coordinator keeps in memory (empty
+// ones stay until deleted, as in Kafka).
+const MaxGroups = 1 << 16
+
+// MaxPartitions bounds the share partitions (group x topic-partition) a
+// broker keeps in memory.
+const MaxPartitions = 1 << 20
 
 // ReleaseSession releases what member holds in the given partitions of
 // group (its share session closed).
