@@ -50,8 +50,17 @@ func (b *Broker) handleDeleteGroups(ctx context.Context, c *conn, r *request) (k
 		if dg.ErrorCode == kerr.GroupIDNotFound.Code && b.shares.HasGroup(g) {
 			// A share group (internal/share): deleted when empty.
 			dg.ErrorCode = 0
-			if err := b.shares.Delete(g); err != nil {
+			keys, err := b.shares.Delete(g)
+			if err != nil {
 				dg.ErrorCode = errcode.Code(err)
+			}
+			for _, k := range keys {
+				if b.shareStates == nil {
+					break
+				}
+				if err := b.shareStates.Delete(ctx, k); err != nil && dg.ErrorCode == 0 {
+					dg.ErrorCode = errcode.Code(err)
+				}
 			}
 		}
 		resp.Groups = append(resp.Groups, dg)

@@ -86,7 +86,7 @@ func (b *Broker) handleShareFetch(ctx context.Context, c *conn, r *request) (kms
 	}
 	for tp, batches := range acks {
 		e := entry(tp)
-		e.AcknowledgeErrorCode, _ = b.shareAck(b.shareResolve(img, az, group, tp), member, batches, req.IsRenewAck)
+		e.AcknowledgeErrorCode, _ = b.shareAck(ctx, b.shareResolve(img, az, group, tp), member, batches, req.IsRenewAck)
 	}
 	if req.ShareSessionEpoch == -1 {
 		b.shares.ReleaseSession(group, member, parts)
@@ -162,7 +162,7 @@ func (b *Broker) shareFetchRecords(ctx context.Context, req *kmsg.ShareFetchRequ
 	start := 0
 	for {
 		released := b.shares.Changed()
-		got, lockExpiry := b.shareFetchOnce(req, targets, start, maxRecords, entry)
+		got, lockExpiry := b.shareFetchOnce(ctx, req, targets, start, maxRecords, entry)
 		start++
 		wait := time.Until(deadline)
 		if got || len(targets) == 0 || wait <= 0 || ctx.Err() != nil {
@@ -174,7 +174,7 @@ func (b *Broker) shareFetchRecords(ctx context.Context, req *kmsg.ShareFetchRequ
 
 // shareFetchOnce acquires from each target once, starting the round at
 // index start (fairness), within the request's record and byte limits.
-func (b *Broker) shareFetchOnce(req *kmsg.ShareFetchRequest, targets []shareTarget, start, maxRecords int, entry func(share.TP) *kmsg.ShareFetchResponseTopicPartition) (bool, time.Time) {
+func (b *Broker) shareFetchOnce(ctx context.Context, req *kmsg.ShareFetchRequest, targets []shareTarget, start, maxRecords int, entry func(share.TP) *kmsg.ShareFetchResponseTopicPartition) (bool, time.Time) {
 	remaining := int64(req.MaxBytes)
 	if remaining <= 0 {
 		remaining = 1 << 62
@@ -188,7 +188,7 @@ func (b *Broker) shareFetchOnce(req *kmsg.ShareFetchRequest, targets []shareTarg
 		if maxRecords <= 0 || remaining <= 0 {
 			break
 		}
-		raw, acq, exp, err := b.shareAcquire(tg, *req.MemberID, maxRecords, remaining)
+		raw, acq, exp, err := b.shareAcquire(ctx, tg, *req.MemberID, maxRecords, remaining)
 		if !exp.IsZero() && (lockExpiry.IsZero() || exp.Before(lockExpiry)) {
 			lockExpiry = exp
 		}

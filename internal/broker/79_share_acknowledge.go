@@ -22,7 +22,7 @@ import (
 func init() { register(int16(kmsg.ShareAcknowledge), 1, 2, (*Broker).handleShareAcknowledge) }
 
 // handleShareAcknowledge applies acknowledgements partition by partition.
-func (b *Broker) handleShareAcknowledge(_ context.Context, c *conn, r *request) (kmsg.Response, error) {
+func (b *Broker) handleShareAcknowledge(ctx context.Context, c *conn, r *request) (kmsg.Response, error) {
 	req := r.req.(*kmsg.ShareAcknowledgeRequest)
 	resp := req.ResponseKind().(*kmsg.ShareAcknowledgeResponse)
 	if req.GroupID == nil || *req.GroupID == "" || req.MemberID == nil || *req.MemberID == "" {
@@ -53,7 +53,7 @@ func (b *Broker) handleShareAcknowledge(_ context.Context, c *conn, r *request) 
 				return a.FirstOffset, a.LastOffset, a.AcknowledgeTypes
 			})
 			var msg string
-			rp.ErrorCode, msg = b.shareAck(tg, member, batches, req.IsRenewAck)
+			rp.ErrorCode, msg = b.shareAck(ctx, tg, member, batches, req.IsRenewAck)
 			if msg != "" {
 				rp.ErrorMessage = kmsg.StringPtr(msg)
 			}

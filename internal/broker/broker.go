@@ -58,6 +58,9 @@ type Config struct {
 	// Metrics, when set, is where requests and traffic are recorded
 	// (metrics.go); nil: not recorded.
 	Metrics *metrics.Broker
+	// ShareStates is the share coordinator (__share_group_state) share
+	// partitions persist through; nil: in memory only.
+	ShareStates *share.Coordinator
 	// SchemaValidator checks the records produced to topics with
 	// samsa.schema.validation on (schema_validation.go); nil: none yet,
 	// and such topics refuse every batch until SetSchemaValidator
@@ -113,6 +116,10 @@ type Broker struct {
 	// shares holds share groups, share sessions and share partitions
 	// (KIP-932; share_wiring.go).
 	shares *share.Manager
+	// shareStates persists share partitions (nil: in memory only);
+	// shareStateMu serialises creating __share_group_state.
+	shareStates  *share.Coordinator
+	shareStateMu sync.Mutex
 
 	// authz checks ACLs (authz.go); nil without an authorizer.
 	authz *authorizer
@@ -186,6 +193,7 @@ func New(cfg Config, ctl *controller.Controller, parts *partition.Manager, group
 	if b.shares, err = share.NewManager(shareCfg, cfg.Clock, b.lg); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
+	b.shareStates = cfg.ShareStates
 	b.SetSchemaValidator(cfg.SchemaValidator)
 	b.wireTxn()
 	return b, nil

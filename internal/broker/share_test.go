@@ -189,6 +189,15 @@ func TestShareGroupThreeConsumersAcceptOnce(t *testing.T) {
 	if got.len() != n {
 		t.Fatalf("%d distinct records delivered, want %d", got.len(), n)
 	}
+	// The acknowledgements were written to __share_group_state before
+	// they were answered: its state's start offsets are the log ends.
+	for p := int32(0); p < e.parts; p++ {
+		part, _ := e.parts0(p)
+		v, ok, err := e.b.shareStates.Read(share.PartKey{Group: "g3", TP: share.TP{Topic: e.id, Partition: p}})
+		if err != nil || !ok || v.StartOffset != part.HighWatermark() {
+			t.Fatalf("partition %d persisted state %+v %v %v, want start offset %d", p, v, ok, err, part.HighWatermark())
+		}
+	}
 	dupMu.Lock()
 	defer dupMu.Unlock()
 	if len(dups) > 0 {
@@ -292,10 +301,22 @@ func TestShareGroupLockExpiryRedelivers(t *testing.T) {
 		}
 		return r
 	}
-	fetch(0) // initialises the share partition at the log end
+	// The first fetches open the session and initialise the share
+	// partition at the log end (once __share_group_state is loaded).
+	epoch := int32(0)
+	for ; ; epoch++ {
+		fetch(epoch)
+		if _, ok := e.b.shares.Offsets(share.PartKey{Group: "gl", TP: share.TP{Topic: e.id}}); ok {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatal("share partition never initialised")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	e.produce(t, 10)
 	acquired := 0
-	for epoch := int32(1); acquired < 10 && ctx.Err() == nil; epoch++ {
+	for epoch++; acquired < 10 && ctx.Err() == nil; epoch++ {
 		for _, tp := range fetch(epoch).Topics {
 			for _, p := range tp.Partitions {
 				for _, a := range p.AcquiredRecords {
@@ -384,9 +405,21 @@ func TestShareGroupBadAcknowledgements(t *testing.T) {
 
 	want("acks on an initial fetch", fetch("m1", 0, accept(0, 0)).ErrorCode, kerr.InvalidRequest)
 	want("unknown session", fetch("m9", 4).ErrorCode, kerr.ShareSessionNotFound)
-	fetch("m1", 0) // opens m1's session and initialises the partition at the log end
+	// m1's first fetches open its session and initialise the partition at
+	// the log end (once __share_group_state is loaded).
+	epoch, acquired := int32(0), 0
+	for ; ; epoch++ {
+		fetch("m1", epoch)
+		if _, ok := e.b.shares.Offsets(share.PartKey{Group: "gb", TP: share.TP{Topic: e.id}}); ok {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatal("share partition never initialised")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	epoch++
 	e.produce(t, 10)
-	epoch, acquired := int32(1), 0
 	for ; acquired < 10 && ctx.Err() == nil; epoch++ {
 		for _, tp := range fetch("m1", epoch).Topics {
 			for _, p := range tp.Partitions {

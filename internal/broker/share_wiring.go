@@ -2,6 +2,7 @@ package broker
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/batch"
+	"github.com/samsa-streaming/samsa/internal/coordinator"
 	"github.com/samsa-streaming/samsa/internal/errcode"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/partition"
@@ -97,24 +99,94 @@ func (b *Broker) shareResolve(img *metadata.Image, az *reqAuthz, group string, t
 	return tg
 }
 
-// shareStart is where a share partition starts on first use:
-// share.auto.offset.reset=latest (Kafka's default; group configs are not
-// supported yet), the high watermark.
-func shareStart(p *partition.Partition) func() int64 {
-	return func() int64 { return p.HighWatermark() }
+// shareCreate makes a share partition on first use. With a share
+// coordinator (node wiring), from the state __share_group_state holds, or
+// initialised there at share.auto.offset.reset=latest (Kafka's default;
+// group configs are not supported yet), the high watermark. When another
+// broker leads the state's __share_group_state partition (no
+// ReadShareGroupState client yet) or there is no share coordinator, the
+// share partition is in memory only.
+func (b *Broker) shareCreate(ctx context.Context, tg shareTarget) share.Creator {
+	return func() (*share.Partition, bool, error) {
+		cfg := b.shares.Config().Partition
+		if b.shareStates == nil {
+			return share.NewPartition(cfg, tg.part.HighWatermark()), false, nil
+		}
+		if _, err := b.ensureShareStateTopic(ctx); err != nil {
+			return nil, false, err
+		}
+		v, ok, err := b.shareStates.Read(tg.key)
+		switch {
+		case errcode.Code(err) == kerr.NotCoordinator.Code && b.leadsShareState(tg.key):
+			// Led here, its shard not loaded yet.
+			return nil, false, fmt.Errorf("broker: share state of %s not loaded yet: %w", tg.name, kerr.CoordinatorLoadInProgress)
+		case errcode.Code(err) == kerr.NotCoordinator.Code:
+			b.lg.Warn("share partition state led by another broker: kept in memory only", "group", tg.key.Group, "topic", tg.name, "partition", tg.key.Partition)
+			return share.NewPartition(cfg, tg.part.HighWatermark()), false, nil
+		case err != nil:
+			return nil, false, err
+		case ok:
+			return share.RestorePartition(cfg, max(v.StartOffset, tg.part.LogStartOffset()), v.Batches), true, nil
+		}
+		start := tg.part.HighWatermark()
+		if err := b.shareStates.Initialize(ctx, tg.key, 0, start); err != nil {
+			return nil, false, err
+		}
+		return share.NewPartition(cfg, start), true, nil
+	}
+}
+
+// leadsShareState reports whether this broker leads the
+// __share_group_state partition of k.
+func (b *Broker) leadsShareState(k share.PartKey) bool {
+	p, ok := b.shareStates.Partition(k)
+	if !ok {
+		return false
+	}
+	t, ok := b.image().Topics[coordinator.ShareGroupStateTopic]
+	if !ok {
+		return false
+	}
+	mp, ok := partitionOf(t, p)
+	return ok && mp.Leader == b.cfg.NodeID
+}
+
+// ensureShareStateTopic creates __share_group_state as Kafka does:
+// share.coordinator.state.topic.num.partitions partitions, replication
+// capped at the live brokers, compacted.
+func (b *Broker) ensureShareStateTopic(ctx context.Context) (*metadata.Topic, error) {
+	return b.ensureInternalTopic(ctx, &b.shareStateMu, coordinator.ShareGroupStateTopic,
+		"share.coordinator.state.topic.num.partitions", "share.coordinator.state.topic.replication.factor",
+		func(*metadata.Image) map[string]string {
+			return map[string]string{"cleanup.policy": "compact", "compression.type": "producer", "segment.bytes": "104857600"}
+		})
+}
+
+// sharePersist writes a share partition's state after acknowledgements,
+// before they are answered.
+func (b *Broker) sharePersist(ctx context.Context, tg shareTarget) error {
+	if b.shareStates == nil {
+		return nil
+	}
+	return b.shares.Persist(tg.key, func(start int64, batches []share.StateBatch) error {
+		return b.shareStates.Write(ctx, tg.key, 0, tg.part.LeaderEpoch(), start, batches)
+	})
 }
 
 // shareAck applies one partition's acknowledgement batches; the answer is
 // the partition's AcknowledgeErrorCode.
-func (b *Broker) shareAck(tg shareTarget, member string, batches []share.AckBatch, renew bool) (int16, string) {
+func (b *Broker) shareAck(ctx context.Context, tg shareTarget, member string, batches []share.AckBatch, renew bool) (int16, string) {
 	if tg.code != 0 {
 		return tg.code, ""
 	}
 	var err error
-	if werr := b.shares.With(tg.key, shareStart(tg.part), func(p *share.Partition, now time.Time) {
+	if werr := b.shares.With(tg.key, b.shareCreate(ctx, tg), func(p *share.Partition, now time.Time) {
 		err = p.Acknowledge(member, batches, renew, now)
 	}); werr != nil {
 		err = werr
+	}
+	if err == nil {
+		err = b.sharePersist(ctx, tg)
 	}
 	if err != nil {
 		return errcode.Code(err), err.Error()
@@ -143,13 +215,13 @@ var errShareReadDone = errors.New("broker: share read done")
 // member, reading at most about maxBytes from the log; it returns the
 // batches holding them and the acquired ranges, and the earliest lock
 // expiry of the partition (zero if none).
-func (b *Broker) shareAcquire(tg shareTarget, member string, maxRecords int, maxBytes int64) ([]byte, []share.AcquiredRange, time.Time, error) {
+func (b *Broker) shareAcquire(ctx context.Context, tg shareTarget, member string, maxRecords int, maxBytes int64) ([]byte, []share.AcquiredRange, time.Time, error) {
 	var (
 		from     int64
 		ok       bool
 		deadline time.Time
 	)
-	if err := b.shares.With(tg.key, shareStart(tg.part), func(p *share.Partition, now time.Time) {
+	if err := b.shares.With(tg.key, b.shareCreate(ctx, tg), func(p *share.Partition, now time.Time) {
 		if ls := tg.part.LogStartOffset(); p.Start() < ls {
 			p.MoveStart(ls)
 		}
@@ -183,7 +255,7 @@ func (b *Broker) shareAcquire(tg shareTarget, member string, maxRecords int, max
 		return nil, nil, deadline, err
 	}
 	var acq []share.AcquiredRange
-	if err := b.shares.With(tg.key, shareStart(tg.part), func(p *share.Partition, now time.Time) {
+	if err := b.shares.With(tg.key, b.shareCreate(ctx, tg), func(p *share.Partition, now time.Time) {
 		acq = p.Acquire(member, spans, maxRecords, now)
 		deadline, _ = p.NextDeadline()
 	}); err != nil {

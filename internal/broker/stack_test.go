@@ -16,6 +16,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/group"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/partition"
+	"github.com/samsa-streaming/samsa/internal/share"
 	"github.com/samsa-streaming/samsa/internal/txn"
 )
 
@@ -83,7 +84,8 @@ func newTestStack(t *testing.T, cfg Config) *testStack {
 		t.Fatal(err)
 	}
 
-	groups, txns := testCoordinators(t, &settings, ctl, parts, lg)
+	groups, txns, shares := testCoordinators(t, &settings, ctl, parts, lg)
+	cfg.ShareStates = shares
 	cfg.NodeID, cfg.Advertised, cfg.Settings, cfg.Logger, cfg.Clock = 1, ln.Addr().String(), &settings, lg, sysClock{}
 	b, err := New(cfg, ctl, parts, groups, txns)
 	if err != nil {
@@ -101,7 +103,7 @@ func newTestStack(t *testing.T, cfg Config) *testStack {
 
 // testCoordinators builds the group and transaction coordinators the
 // broker requires, as internal/node's newCoordinators does.
-func testCoordinators(t *testing.T, settings *config.Broker, ctl *controller.Controller, parts *partition.Manager, lg *slog.Logger) (*group.Coordinator, *txn.Coordinator) {
+func testCoordinators(t *testing.T, settings *config.Broker, ctl *controller.Controller, parts *partition.Manager, lg *slog.Logger) (*group.Coordinator, *txn.Coordinator, *share.Coordinator) {
 	t.Helper()
 	gs, err := group.SettingsFrom(settings)
 	if err != nil {
@@ -138,12 +140,14 @@ func testCoordinators(t *testing.T, settings *config.Broker, ctl *controller.Con
 	t.Cleanup(txns.Close)
 	coords.Register(coordinator.OffsetsTopic, groups)
 	coords.Register(coordinator.TxnStateTopic, txns)
+	shares := share.NewCoordinator(coords.Writer(coordinator.ShareGroupStateTopic), lg, 500, func() int64 { return time.Now().UnixMilli() })
+	coords.Register(coordinator.ShareGroupStateTopic, shares)
 	// The coordinators follow the images after the partitions, as the
 	// node wires them, so that groups work once __consumer_offsets exists.
 	ctl.Subscribe(func(_, img *metadata.Image) { coords.Sync(img) })
 	parts.OnOpened(func() { coords.Sync(ctl.Image()) })
 	coords.Sync(ctl.Image())
-	return groups, txns
+	return groups, txns, shares
 }
 
 // partition waits until this broker leads topic's partition p with

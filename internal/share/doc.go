@@ -14,8 +14,10 @@
 //
 // Wire format: requests and answers are franz-go kmsg types, translated by
 // internal/broker; __share_group_state records are described in records.go.
-// The broker does not yet write or load __share_group_state: share
-// partitions live in memory on their leader.
+// Coordinator is the share coordinator on the coordinator runtime; the
+// broker reads a share partition's state on first use and writes it after
+// every acknowledgement when it leads the state's __share_group_state
+// partition (in memory only otherwise, for now). Membership is in memory.
 //
 // Concurrency: Partition, Group and Sessions are not safe for concurrent
 // use; Manager guards them with one mutex per share partition and one for

@@ -124,14 +124,14 @@ func TestHeartbeatErrors(t *testing.T) {
 	if e := code(m.Heartbeat(hb("g", "zz", 3), topics, Client{})); e != kerr.UnknownMemberID {
 		t.Fatalf("unknown member: %v", e)
 	}
-	if err := m.Delete("g"); err == nil {
+	if _, err := m.Delete("g"); err == nil {
 		t.Fatal("deleted a group with members")
 	}
 	clk.t = clk.t.Add(46 * time.Second) // session timeout
 	if l := m.List(); len(l) != 1 || l[0].State != "Empty" {
 		t.Fatalf("after session timeout %+v", l)
 	}
-	if err := m.Delete("g"); err != nil {
+	if _, err := m.Delete("g"); err != nil {
 		t.Fatal(err)
 	}
 	if m.HasGroup("g") {

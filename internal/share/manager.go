@@ -29,8 +29,10 @@ type PartKey struct {
 }
 
 type partEntry struct {
-	mu sync.Mutex
-	p  *Partition
+	wmu        sync.Mutex // serialises Persist's writes; taken before mu
+	mu         sync.Mutex
+	p          *Partition
+	persistent bool
 }
 
 type sessionKey struct{ group, member string }
@@ -231,27 +233,32 @@ func (m *Manager) Describe(id string, topics Topics) (kmsg.ShareGroupDescribeRes
 	return d, true
 }
 
-// Delete deletes an empty share group and its share partitions:
+// Delete deletes an empty share group and its share partitions on this
+// broker, returning the persistent ones (whose state is to be deleted):
 // GROUP_ID_NOT_FOUND when there is none, NON_EMPTY_GROUP when it has
 // members.
-func (m *Manager) Delete(id string) error {
+func (m *Manager) Delete(id string) ([]PartKey, error) {
 	m.expireAll()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	g, ok := m.groups[id]
 	if !ok {
-		return fmt.Errorf("share: group %s: %w", id, kerr.GroupIDNotFound)
+		return nil, fmt.Errorf("share: group %s: %w", id, kerr.GroupIDNotFound)
 	}
 	if len(g.members) > 0 {
-		return fmt.Errorf("share: group %s has members: %w", id, kerr.NonEmptyGroup)
+		return nil, fmt.Errorf("share: group %s has members: %w", id, kerr.NonEmptyGroup)
 	}
 	delete(m.groups, id)
-	for k := range m.parts {
+	var keys []PartKey
+	for k, e := range m.parts {
 		if k.Group == id {
 			delete(m.parts, k)
+			if e.persistent {
+				keys = append(keys, k)
+			}
 		}
 	}
-	return nil
+	return keys, nil
 }
 
 // SessionUpdate opens, advances or closes member's share session as a
@@ -313,28 +320,70 @@ func sessionParts(s *session) []TP {
 	return out
 }
 
-// With runs fn on the share partition k under its lock, creating it at
-// the offset start() gives (share.auto.offset.reset) on first use.
+// Creator makes a share partition on its first use: from its persisted
+// state, or at the offset share.auto.offset.reset gives. persistent says
+// its changes are to be written (Persist).
+type Creator func() (p *Partition, persistent bool, err error)
+
+// With runs fn on the share partition k under its lock, creating it with
+// create on first use (outside the manager's lock: creating may read
+// __share_group_state).
 //
 // ShareFetch needs no membership (the group may be coordinated
 // elsewhere), so share partitions are capped at MaxPartitions per broker;
 // past it a new one is refused with SHARE_SESSION_LIMIT_REACHED.
-func (m *Manager) With(k PartKey, start func() int64, fn func(p *Partition, now time.Time)) error {
-	m.mu.Lock()
-	e, ok := m.parts[k]
-	if !ok {
-		if len(m.parts) >= MaxPartitions {
-			m.mu.Unlock()
-			return fmt.Errorf("share: %d share partitions on this broker: %w", len(m.parts), kerr.ShareSessionLimitReached)
-		}
-		e = &partEntry{p: NewPartition(m.cfg.Partition, start())}
-		m.parts[k] = e
+func (m *Manager) With(k PartKey, create Creator, fn func(p *Partition, now time.Time)) error {
+	e, err := m.entry(k, create)
+	if err != nil {
+		return err
 	}
-	m.mu.Unlock()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	fn(e.p, m.clock.Now())
 	return nil
+}
+
+func (m *Manager) entry(k PartKey, create Creator) (*partEntry, error) {
+	m.mu.Lock()
+	e, ok := m.parts[k]
+	full := len(m.parts) >= MaxPartitions
+	m.mu.Unlock()
+	if ok {
+		return e, nil
+	}
+	if full {
+		return nil, fmt.Errorf("share: %d share partitions on this broker: %w", MaxPartitions, kerr.ShareSessionLimitReached)
+	}
+	p, persistent, err := create()
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e, ok := m.parts[k]; ok { // created meanwhile
+		return e, nil
+	}
+	e = &partEntry{p: p, persistent: persistent}
+	m.parts[k] = e
+	return e, nil
+}
+
+// Persist hands the share partition's current state to write if it is
+// persistent. Writes of one partition are serialised, each taking the
+// state after the previous one, so the last write is the newest state.
+func (m *Manager) Persist(k PartKey, write func(start int64, batches []StateBatch) error) error {
+	m.mu.Lock()
+	e, ok := m.parts[k]
+	m.mu.Unlock()
+	if !ok || !e.persistent {
+		return nil
+	}
+	e.wmu.Lock()
+	defer e.wmu.Unlock()
+	e.mu.Lock()
+	start, batches := e.p.State()
+	e.mu.Unlock()
+	return write(start, batches)
 }
 
 // MaxGroups bounds the share groups a coordinator keeps in memory (empty
