@@ -79,6 +79,7 @@ func (b *Broker) handleShareFetch(ctx context.Context, c *conn, r *request) (kms
 		if !ok {
 			x := kmsg.NewShareFetchResponseTopicPartition()
 			x.Partition, x.CurrentLeader.LeaderID, x.CurrentLeader.LeaderEpoch = tp.Partition, -1, -1
+			x.Records = []byte{} // non-nullable for Java's client
 			e = &x
 			out[tp] = e
 		}
@@ -193,8 +194,17 @@ func (b *Broker) shareFetchOnce(ctx context.Context, req *kmsg.ShareFetchRequest
 			lockExpiry = exp
 		}
 		if err != nil {
-			entry(tg.key.TP).ErrorCode = errcode.Code(err)
-			got = true
+			switch code := errcode.Code(err); code {
+			case kerr.CoordinatorLoadInProgress.Code, kerr.CoordinatorNotAvailable.Code, kerr.NotCoordinator.Code:
+				// The share partition's state is not readable yet
+				// (__share_group_state being created or loaded):
+				// nothing to acquire this time, as Kafka answers while
+				// a share partition initialises (Java's client fails
+				// on these codes).
+			default:
+				entry(tg.key.TP).ErrorCode = code
+				got = true
+			}
 			continue
 		}
 		if len(acq) == 0 {
