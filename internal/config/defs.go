@@ -277,6 +277,9 @@ var brokerDefs = []Def{
 	{Name: "queued.max.request.bytes", Type: TypeLong, Default: "536870912", check: budgetSize, ReadOnly: true, Doc: "bytes of request bodies larger than 64 KiB, and of recompression buffers, the broker holds at once; a connection whose request does not fit waits (Kafka's default is -1, unbounded; Samsa bounds it at 512 MiB, five maximum-size requests)"},
 	{Name: "offsets.topic.num.partitions", Type: TypeInt, Default: "50", check: atLeast(1), ReadOnly: true},
 	{Name: "offsets.topic.replication.factor", Type: TypeShort, Default: "3", check: atLeast(1), ReadOnly: true, Doc: "capped at the number of live brokers when the topic is created"},
+	{Name: "share.coordinator.state.topic.num.partitions", Type: TypeInt, Default: "50", check: atLeast(1), ReadOnly: true},
+	{Name: "share.coordinator.state.topic.replication.factor", Type: TypeShort, Default: "3", check: atLeast(1), ReadOnly: true, Doc: "capped at the number of live brokers when the topic is created"},
+	{Name: "share.coordinator.snapshot.update.records.per.snapshot", Type: TypeInt, Default: "500", check: atLeast(0)},
 	{Name: "transaction.state.log.num.partitions", Type: TypeInt, Default: "50", check: atLeast(1), ReadOnly: true},
 	{Name: "transaction.state.log.replication.factor", Type: TypeShort, Default: "3", check: atLeast(1), ReadOnly: true, Doc: "capped at the number of live brokers when the topic is created"},
 	{Name: "transaction.state.log.min.isr", Type: TypeInt, Default: "2", check: atLeast(1), ReadOnly: true, Doc: "capped at the topic's replication factor"},
@@ -316,6 +319,13 @@ var brokerDefs = []Def{
 	{Name: "group.consumer.max.size", Type: TypeInt, Default: "2147483647", check: atLeast(1)},
 	{Name: "group.consumer.assignors", Type: TypeList, Default: "uniform,range"},
 	{Name: "group.consumer.migration.policy", Type: TypeString, Default: "bidirectional", check: oneOf("disabled", "downgrade", "upgrade", "bidirectional")},
+	{Name: "group.share.session.timeout.ms", Type: TypeInt, Default: "45000", check: atLeast(1)},
+	{Name: "group.share.heartbeat.interval.ms", Type: TypeInt, Default: "5000", check: atLeast(1)},
+	{Name: "group.share.max.size", Type: TypeInt, Default: "200", check: atLeast(1)},
+	{Name: "group.share.record.lock.duration.ms", Type: TypeInt, Default: "30000", check: atLeast(1000)},
+	{Name: "group.share.delivery.count.limit", Type: TypeInt, Default: "5", check: atLeast(2)},
+	{Name: "group.share.partition.max.record.locks", Type: TypeInt, Default: "2000", check: atLeast(100)},
+	{Name: "group.share.max.share.sessions", Type: TypeInt, Default: "2000", check: atLeast(1)},
 }
 
 // TopicDef returns the definition of a topic setting.
