@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -33,6 +34,14 @@ the command line win over it.
 
 With --standalone, the connector property files that follow are created at
 start-up and source offsets are kept in offset.storage.file.filename.
+
+Security, by Kafka Connect's worker property names: listeners=https://HOST:PORT
+(or --listen https://...) serves the REST API over TLS with
+listeners.https.ssl.* or ssl.* (ssl.keystore.*, ssl.truststore.*,
+ssl.client.auth); samsa.connect.authentication.method=BASIC requires the
+HTTP basic credentials of a Kafka user (docs/connect.md). The worker's own
+Kafka clients take the worker properties' security.protocol, sasl.* and
+ssl.* as a Java worker does, --command-config / -X winning over them.
 ` + "`samsa serve --connect-listen HOST:PORT`" + ` embeds a worker in a node.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cmd.SilenceUsage = true
@@ -58,13 +67,15 @@ start-up and source offsets are kept in offset.storage.file.filename.
 					return err
 				}
 			}
-			_, opts, err := cf.serviceClient(cmd)
+			opts, clientTLS, err := workerSecurity(cmd, cf, props)
 			if err != nil {
 				return err
 			}
 			cfg.ClientOpts = opts
+			https := strings.HasPrefix(strings.TrimSpace(props["listeners"]), "https://")
 			if cmd.Flags().Changed("listen") || cfg.Listen == "" {
-				cfg.Listen = listen
+				https = strings.HasPrefix(listen, "https://")
+				cfg.Listen = strings.TrimPrefix(strings.TrimPrefix(listen, "https://"), "http://")
 			}
 			cfg.Standalone = standalone
 			if cfg.Plugins, err = connect.DefaultPlugins(); err != nil {
@@ -73,6 +84,13 @@ start-up and source offsets are kept in offset.storage.file.filename.
 			lv := new(slog.LevelVar)
 			cfg.LogLevel = lv
 			cfg.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: lv}))
+			auth, err := connectSecurity(&cfg, props, https, clientTLS, cfg.Logger)
+			if err != nil {
+				return err
+			}
+			if auth != nil {
+				defer auth.Close()
+			}
 			srv, err := connect.New(cfg)
 			if err != nil {
 				return err
@@ -82,7 +100,7 @@ start-up and source offsets are kept in offset.storage.file.filename.
 	}
 	cf.register(cmd)
 	fl := cmd.Flags()
-	fl.StringVar(&listen, "listen", connect.DefaultListen, "host:port to serve the REST API on (listeners)")
+	fl.StringVar(&listen, "listen", connect.DefaultListen, "host:port or https://host:port to serve the REST API on (listeners)")
 	fl.BoolVar(&standalone, "standalone", false, "run a standalone worker: connectors from the property files given, offsets in offset.storage.file.filename")
 	return cmd
 }

@@ -49,7 +49,7 @@ variables, and flags.`,
 	fl.StringVar(&f.AdminListen, "admin-listen", node.DefaultAdminListen, "address of the admin HTTP endpoints (/metrics, /healthz, /readyz, /admin/loggers; samsa.admin.listener), https://host:port for TLS (listener.name.admin.ssl.*), or none")
 	fl.StringVar(&f.MetricsListen, "metrics-listen", "", "address of a second, plain listener serving only /metrics, /healthz and /readyz (samsa.metrics.listener), so they stay open while the admin listener is secured; off by default")
 	fl.StringVar(&f.RegistryListen, "registry-listen", node.DefaultRegistryListen, "address of the schema registry (Confluent's API; samsa.registry.listener), or none")
-	fl.StringVar(&f.ConnectListen, "connect-listen", "none", "address of the Kafka Connect worker's REST API (samsa.connect.listener), or none (the default)")
+	fl.StringVar(&f.ConnectListen, "connect-listen", "none", "address of the Kafka Connect worker's REST API, host:port or https://host:port (samsa.connect.listener; TLS from listener.name.connect.ssl.*), or none (the default)")
 	fl.StringVar(&f.RESTListen, "rest-listen", node.DefaultRESTListen, "address of the REST proxy (Confluent's v2 and v3 APIs; samsa.rest.listener), or none")
 	fl.StringVar(&f.Pprof, "pprof", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060); off by default")
 	fl.StringVar(&f.Voters, "voters", "", "metadata quorum voters, id@host:port,... (controller.quorum.voters); empty: a single-node cluster")

@@ -40,5 +40,15 @@ func (b *Broker) handleJoinGroup(ctx context.Context, c *conn, r *request) (kmsg
 		}
 		return resp, nil
 	}
+	if b.shares.HasGroup(req.Group) {
+		// A share group has the id: Kafka answers
+		// INCONSISTENT_GROUP_PROTOCOL.
+		resp := req.ResponseKind().(*kmsg.JoinGroupResponse)
+		resp.ErrorCode, resp.Generation = kerr.InconsistentGroupProtocol.Code, -1
+		if req.Version < 7 {
+			resp.Protocol = kmsg.StringPtr("")
+		}
+		return resp, nil
+	}
 	return b.groups.JoinGroup(ctx, clientOf(c, r), req), nil
 }

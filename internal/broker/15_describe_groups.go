@@ -50,6 +50,15 @@ func (b *Broker) handleDescribeGroups(ctx context.Context, c *conn, r *request) 
 		}
 		dg := got.Groups[next]
 		next++
+		if dg.ErrorCode == 0 && dg.State == "Dead" && b.shares.HasGroup(g) {
+			// A share group is not a classic group, as Kafka answers.
+			dg.State, dg.ErrorCode = "", kerr.GroupIDNotFound.Code
+			if req.Version >= 6 {
+				dg.ErrorMessage = kmsg.StringPtr("Group " + g + " is not a classic group.")
+			}
+		} else if dg.ErrorCode == kerr.GroupIDNotFound.Code && b.shares.HasGroup(g) {
+			dg.State, dg.ErrorMessage = "", kmsg.StringPtr("Group "+g+" is not a classic group.")
+		}
 		if req.Version >= 3 && req.IncludeAuthorizedOperations {
 			dg.AuthorizedOperations = authorizedOpsOmitted
 			if dg.ErrorCode == 0 {

@@ -2,6 +2,8 @@ package broker
 
 import (
 	"context"
+	"sort"
+	"strings"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -22,7 +24,9 @@ func init() { register(int16(kmsg.ListGroups), 0, 5, (*Broker).handleListGroups)
 
 // handleListGroups hands ListGroups v0-v5 to the group coordinator.
 func (b *Broker) handleListGroups(ctx context.Context, c *conn, r *request) (kmsg.Response, error) {
-	resp := b.groups.ListGroups(ctx, r.req.(*kmsg.ListGroupsRequest))
+	req := r.req.(*kmsg.ListGroupsRequest)
+	resp := b.groups.ListGroups(ctx, req)
+	b.listShareGroups(req, resp)
 	az := c.authz()
 	if az.cluster(acl.OpDescribe) {
 		return resp, nil
@@ -35,4 +39,34 @@ func (b *Broker) handleListGroups(ctx context.Context, c *conn, r *request) (kms
 	}
 	resp.Groups = kept
 	return resp, nil
+}
+
+// listShareGroups adds the share groups this broker coordinates
+// (internal/share) under the request's state and type filters: type
+// "share", protocol type "share", states Empty and Stable.
+func (b *Broker) listShareGroups(req *kmsg.ListGroupsRequest, resp *kmsg.ListGroupsResponse) {
+	match := func(filter []string, v string) bool {
+		if len(filter) == 0 {
+			return true
+		}
+		for _, f := range filter {
+			if strings.EqualFold(f, v) {
+				return true
+			}
+		}
+		return false
+	}
+	added := false
+	for _, g := range b.shares.List() {
+		if !match(req.StatesFilter, g.State) || !match(req.TypesFilter, "share") {
+			continue
+		}
+		lg := kmsg.NewListGroupsResponseGroup()
+		lg.Group, lg.ProtocolType, lg.GroupState, lg.GroupType = g.ID, "share", g.State, "share"
+		resp.Groups = append(resp.Groups, lg)
+		added = true
+	}
+	if added {
+		sort.Slice(resp.Groups, func(i, j int) bool { return resp.Groups[i].Group < resp.Groups[j].Group })
+	}
 }

@@ -17,7 +17,8 @@ import (
 //     SupportedFeatures and FinalizedFeatures tags (KIP-584)
 //   - v4: supported features may have MinVersion 0 (KAFKA-17011); Kafka
 //     leaves such features out below v4 (KAFKA-17492), Samsa sends
-//     group.version and transaction.version (min 0) at v3 too
+//     group.version, share.version and transaction.version (min 0) at
+//     v3 too
 //   - a version above ours is answered by conn.go (KIP-511): v0,
 //     UNSUPPORTED_VERSION and our ApiVersions range
 func init() { register(int16(kmsg.ApiVersions), 0, 4, (*Broker).handleApiVersions) }
@@ -31,6 +32,8 @@ const (
 	metadataVersion    = 25
 	// transactionVersion is the finalized transaction.version level.
 	transactionVersion = 2
+	// shareVersion is the finalized share.version level.
+	shareVersion = 1
 )
 
 func (b *Broker) handleApiVersions(_ context.Context, _ *conn, r *request) (kmsg.Response, error) {
@@ -60,6 +63,14 @@ func (b *Broker) handleApiVersions(_ context.Context, _ *conn, r *request) (kmsg
 		gff := kmsg.NewApiVersionsResponseFinalizedFeature()
 		gff.Name, gff.MinVersionLevel, gff.MaxVersionLevel = "group.version", 1, 1
 		resp.FinalizedFeatures = append(resp.FinalizedFeatures, gff)
+		// share.version 1: KIP-932 share groups (76-79,
+		// internal/share), finalized as Kafka 4.4 ships it.
+		ssf := kmsg.NewApiVersionsResponseSupportedFeature()
+		ssf.Name, ssf.MinVersion, ssf.MaxVersion = "share.version", 0, shareVersion
+		resp.SupportedFeatures = append(resp.SupportedFeatures, ssf)
+		sff := kmsg.NewApiVersionsResponseFinalizedFeature()
+		sff.Name, sff.MinVersionLevel, sff.MaxVersionLevel = "share.version", shareVersion, shareVersion
+		resp.FinalizedFeatures = append(resp.FinalizedFeatures, sff)
 		if b.txns != nil {
 			// transaction.version 2: KIP-890 part 2. Produce v12+
 			// adds partitions to the transaction implicitly, TxnOffsetCommit

@@ -7,6 +7,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/samsa-streaming/samsa/internal/acl"
+	"github.com/samsa-streaming/samsa/internal/errcode"
 )
 
 // DeleteGroups, versions 0-2 (internal/group).
@@ -44,8 +45,25 @@ func (b *Broker) handleDeleteGroups(ctx context.Context, c *conn, r *request) (k
 			resp.Groups = append(resp.Groups, dg)
 			continue
 		}
-		resp.Groups = append(resp.Groups, got.Groups[next])
+		dg := got.Groups[next]
 		next++
+		if dg.ErrorCode == kerr.GroupIDNotFound.Code && b.shares.HasGroup(g) {
+			// A share group (internal/share): deleted when empty.
+			dg.ErrorCode = 0
+			keys, err := b.shares.Delete(g)
+			if err != nil {
+				dg.ErrorCode = errcode.Code(err)
+			}
+			for _, k := range keys {
+				if b.shareStates == nil {
+					break
+				}
+				if err := b.shareStates.Delete(ctx, k); err != nil && dg.ErrorCode == 0 {
+					dg.ErrorCode = errcode.Code(err)
+				}
+			}
+		}
+		resp.Groups = append(resp.Groups, dg)
 	}
 	return resp, nil
 }

@@ -51,6 +51,12 @@ func (b *Broker) handleConsumerGroupHeartbeat(ctx context.Context, c *conn, r *r
 			return resp, nil
 		}
 	}
+	if b.shares.HasGroup(req.Group) {
+		resp := req.ResponseKind().(*kmsg.ConsumerGroupHeartbeatResponse)
+		resp.ErrorCode = kerr.GroupIDNotFound.Code
+		resp.ErrorMessage = kmsg.StringPtr("Group " + req.Group + " is not a consumer group.")
+		return resp, nil
+	}
 	var img group.TopicImage = newImageTopics(b.image())
 	if az.enabled() {
 		img = &describedTopics{imageTopics: img.(*imageTopics), az: az}

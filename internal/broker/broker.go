@@ -21,6 +21,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/protocol"
 	"github.com/samsa-streaming/samsa/internal/quota"
 	"github.com/samsa-streaming/samsa/internal/replication"
+	"github.com/samsa-streaming/samsa/internal/share"
 	"github.com/samsa-streaming/samsa/internal/txn"
 )
 
@@ -57,6 +58,9 @@ type Config struct {
 	// Metrics, when set, is where requests and traffic are recorded
 	// (metrics.go); nil: not recorded.
 	Metrics *metrics.Broker
+	// ShareStates is the share coordinator (__share_group_state) share
+	// partitions persist through; nil: in memory only.
+	ShareStates *share.Coordinator
 	// SchemaValidator checks the records produced to topics with
 	// samsa.schema.validation on (schema_validation.go); nil: none yet,
 	// and such topics refuse every batch until SetSchemaValidator
@@ -108,6 +112,14 @@ type Broker struct {
 	// __transaction_state.
 	txns       *txn.Coordinator
 	txnTopicMu sync.Mutex
+
+	// shares holds share groups, share sessions and share partitions
+	// (KIP-932; share_wiring.go).
+	shares *share.Manager
+	// shareStates persists share partitions (nil: in memory only);
+	// shareStateMu serialises creating __share_group_state.
+	shareStates  *share.Coordinator
+	shareStateMu sync.Mutex
 
 	// authz checks ACLs (authz.go); nil without an authorizer.
 	authz *authorizer
@@ -174,6 +186,14 @@ func New(cfg Config, ctl *controller.Controller, parts *partition.Manager, group
 		}
 		b.authz = &authorizer{cfg: *cfg.ACL, lg: b.lg.Error}
 	}
+	shareCfg, err := share.ConfigFrom(cfg.Settings)
+	if err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	if b.shares, err = share.NewManager(shareCfg, cfg.Clock, b.lg); err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	b.shareStates = cfg.ShareStates
 	b.SetSchemaValidator(cfg.SchemaValidator)
 	b.wireTxn()
 	return b, nil

@@ -57,6 +57,10 @@ type conn struct {
 	reqStart      time.Time
 	waited, wrote time.Duration
 
+	// shareSessions are the share sessions (group, member) opened on
+	// this connection, closed with it (share_wiring.go).
+	shareSessions [][2]string
+
 	mu       sync.Mutex
 	stopping bool
 	busy     bool

@@ -242,6 +242,7 @@ func (b *Broker) admit(ctx context.Context, nc net.Conn, l *Listener) {
 	go func() { // owned by the broker: drain stops and waits for it
 		defer b.connWG.Done()
 		c.serve(ctx)
+		b.closeShareSessions(c)
 		b.connMu.Lock()
 		delete(b.conns, c)
 		if b.perIP[ip]--; b.perIP[ip] <= 0 {

@@ -16,6 +16,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/group"
 	"github.com/samsa-streaming/samsa/internal/metadata"
 	"github.com/samsa-streaming/samsa/internal/partition"
+	"github.com/samsa-streaming/samsa/internal/share"
 	"github.com/samsa-streaming/samsa/internal/txn"
 )
 
@@ -32,7 +33,8 @@ type testStack struct {
 
 // newTestStack starts a stack in a temporary directory, stopped when the
 // test ends. cfg may set Broker.Config fields (NodeID, Advertised,
-// Settings, Logger and Clock are the stack's).
+// Logger and Clock are the stack's; cfg.Settings.Values override the
+// defaults' values).
 func newTestStack(t *testing.T, cfg Config) *testStack {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -41,6 +43,11 @@ func newTestStack(t *testing.T, cfg Config) *testStack {
 	lg := slog.New(slog.DiscardHandler)
 	settings := config.Broker{}.Defaults()
 	settings.NodeID, settings.DataDir = 1, dir
+	if cfg.Settings != nil { // settings a test overrides, by Kafka name
+		for k, v := range cfg.Settings.Values {
+			settings.Values[k] = v
+		}
+	}
 
 	ctlCfg := controller.Config{}.Defaults()
 	ctlCfg.DataDir, ctlCfg.NodeID, ctlCfg.ClusterID, ctlCfg.Logger = filepath.Join(dir, "__cluster_metadata-0"), 1, "schema-test-cluster", lg
@@ -77,7 +84,8 @@ func newTestStack(t *testing.T, cfg Config) *testStack {
 		t.Fatal(err)
 	}
 
-	groups, txns := testCoordinators(t, &settings, ctl, parts, lg)
+	groups, txns, shares := testCoordinators(t, &settings, ctl, parts, lg)
+	cfg.ShareStates = shares
 	cfg.NodeID, cfg.Advertised, cfg.Settings, cfg.Logger, cfg.Clock = 1, ln.Addr().String(), &settings, lg, sysClock{}
 	b, err := New(cfg, ctl, parts, groups, txns)
 	if err != nil {
@@ -95,7 +103,7 @@ func newTestStack(t *testing.T, cfg Config) *testStack {
 
 // testCoordinators builds the group and transaction coordinators the
 // broker requires, as internal/node's newCoordinators does.
-func testCoordinators(t *testing.T, settings *config.Broker, ctl *controller.Controller, parts *partition.Manager, lg *slog.Logger) (*group.Coordinator, *txn.Coordinator) {
+func testCoordinators(t *testing.T, settings *config.Broker, ctl *controller.Controller, parts *partition.Manager, lg *slog.Logger) (*group.Coordinator, *txn.Coordinator, *share.Coordinator) {
 	t.Helper()
 	gs, err := group.SettingsFrom(settings)
 	if err != nil {
@@ -132,7 +140,14 @@ func testCoordinators(t *testing.T, settings *config.Broker, ctl *controller.Con
 	t.Cleanup(txns.Close)
 	coords.Register(coordinator.OffsetsTopic, groups)
 	coords.Register(coordinator.TxnStateTopic, txns)
-	return groups, txns
+	shares := share.NewCoordinator(coords.Writer(coordinator.ShareGroupStateTopic), lg, 500, func() int64 { return time.Now().UnixMilli() })
+	coords.Register(coordinator.ShareGroupStateTopic, shares)
+	// The coordinators follow the images after the partitions, as the
+	// node wires them, so that groups work once __consumer_offsets exists.
+	ctl.Subscribe(func(_, img *metadata.Image) { coords.Sync(img) })
+	parts.OnOpened(func() { coords.Sync(ctl.Image()) })
+	coords.Sync(ctl.Image())
+	return groups, txns, shares
 }
 
 // partition waits until this broker leads topic's partition p with

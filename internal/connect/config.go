@@ -1,6 +1,7 @@
 package connect
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	pub "github.com/samsa-streaming/samsa/connect"
+	"github.com/samsa-streaming/samsa/internal/httpserve"
 )
 
 // DefaultListen is where a worker serves its REST API unless told
@@ -56,6 +58,11 @@ type Config struct {
 	ExactlyOnceSource bool
 	// RebalanceDelay is scheduled.rebalance.max.delay.ms (default 5 min).
 	RebalanceDelay time.Duration
+	// SinkSessionTimeout and SinkHeartbeatInterval are the sink tasks'
+	// consumer.session.timeout.ms and consumer.heartbeat.interval.ms
+	// (0: the client's defaults, 45 s and 3 s): how long partitions of a
+	// worker killed stay assigned to it.
+	SinkSessionTimeout, SinkHeartbeatInterval time.Duration
 	// NoTopicTracking is topic.tracking.enable=false, NoTopicReset
 	// topic.tracking.allow.reset=false.
 	NoTopicTracking, NoTopicReset bool
@@ -73,6 +80,15 @@ type Config struct {
 	// process; 0 leaves Go's default (GOMEMLIMIT). An embedded worker
 	// shares the node's process and ignores it.
 	MemoryLimit int64
+	// TLS, when set, serves the REST API over HTTPS (its ClientAuth
+	// decides whether clients need a certificate).
+	TLS *tls.Config
+	// ForwardTLS is the client TLS for a peer worker at host (forwarding
+	// to the leader over https://); nil trusts the system's roots.
+	ForwardTLS func(host string) *tls.Config
+	// Auth, when set, requires Kafka users' HTTP basic credentials on
+	// every endpoint but GET / (auth.go).
+	Auth *httpserve.BasicAuth
 }
 
 // FromProperties parses worker properties (Java's names) into a Config.
@@ -129,6 +145,8 @@ func FromProperties(props map[string]string) (Config, error) {
 	ms("offset.flush.timeout.ms", &c.OffsetFlushTimeout)
 	ms("task.shutdown.graceful.timeout.ms", &c.ShutdownTimeout)
 	ms("scheduled.rebalance.max.delay.ms", &c.RebalanceDelay)
+	ms("consumer.session.timeout.ms", &c.SinkSessionTimeout)
+	ms("consumer.heartbeat.interval.ms", &c.SinkHeartbeatInterval)
 	switch s := strings.ToLower(get("exactly.once.source.support")); s {
 	case "", "disabled":
 	case "enabled", "preparing":

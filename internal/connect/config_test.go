@@ -12,6 +12,7 @@ func TestFromProperties(t *testing.T) {
 		"rest.advertised.host.name": "w1", "offset.flush.interval.ms": "1500",
 		"exactly.once.source.support": "enabled", "topic.tracking.enable": "false",
 		"offset.storage.file.filename": "/tmp/o", "config.storage.topic": "cfg",
+		"consumer.session.timeout.ms": "6000", "consumer.heartbeat.interval.ms": "500",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -26,7 +27,8 @@ func TestFromProperties(t *testing.T) {
 	if strings.Join(c.Brokers, ",") != "a:9092,b:9092" || c.Listen != want.Listen || c.AdvertisedURL != want.AdvertisedURL ||
 		c.GroupID != want.GroupID || c.ConfigTopic != want.ConfigTopic || c.OffsetTopic != want.OffsetTopic ||
 		c.StatusTopic != want.StatusTopic || c.OffsetFlushInterval != want.OffsetFlushInterval || c.OffsetFile != want.OffsetFile ||
-		!c.ExactlyOnceSource || !c.NoTopicTracking || c.NoTopicReset {
+		!c.ExactlyOnceSource || !c.NoTopicTracking || c.NoTopicReset ||
+		c.SinkSessionTimeout != 6*time.Second || c.SinkHeartbeatInterval != 500*time.Millisecond {
 		t.Fatalf("got %+v", c)
 	}
 	if c.Props["value.converter"] != "org.apache.kafka.connect.json.JsonConverter" {

@@ -15,6 +15,10 @@
 //   - server.go: Server (the service: start, stop, REST listener);
 //     rest.go: the REST routes, Java's status codes and JSON shapes, errors
 //     as {"error_code","message"}; loggers.go: /admin/loggers.
+//   - auth.go: HTTPS (Config.TLS) and basic authentication (Config.Auth):
+//     401 without credentials, DESCRIBE (reads) or READ (writes) on the
+//     Group named by group.id, else 403; forward.go: a follower forwards
+//     writes to the leader with the caller's Authorization header.
 //   - herder.go, herder_ops.go: the herder: connector configurations,
 //     target states (STARTED/PAUSED/STOPPED), task configurations and
 //     statuses, and what each REST operation does to them.

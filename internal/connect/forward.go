@@ -2,7 +2,10 @@ package connect
 
 import (
 	"bytes"
+	"context"
+	"crypto/tls"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -48,19 +51,20 @@ func (s *Server) proxy(w http.ResponseWriter, r *http.Request, base string) bool
 		writeError(w, err)
 		return false
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		req.Header.Set("Content-Type", ct)
+	for _, k := range []string{"Content-Type", "Authorization"} { // the caller's credentials, as Java forwards them
+		if v := r.Header.Get(k); v != "" {
+			req.Header.Set(k, v)
+		}
 	}
 	s.lg.Info("forwarding request to the leader", "method", r.Method, "path", r.URL.Path, "leader", base)
-	cl := &http.Client{Timeout: 90 * time.Second}
-	resp, err := cl.Do(req)
+	resp, err := s.peers.Do(req)
 	if err != nil {
 		s.lg.Warn("forwarding to the leader failed", "url", base, "err", err)
 		writeError(w, errRebalance)
 		return false
 	}
 	defer resp.Body.Close()
-	for _, k := range []string{"Content-Type", "Location"} {
+	for _, k := range []string{"Content-Type", "Location", "WWW-Authenticate"} {
 		if v := resp.Header.Get(k); v != "" {
 			w.Header().Set(k, v)
 		}
@@ -68,4 +72,23 @@ func (s *Server) proxy(w http.ResponseWriter, r *http.Request, base string) bool
 	w.WriteHeader(resp.StatusCode)
 	io.Copy(w, io.LimitReader(resp.Body, maxBody))
 	return resp.StatusCode < 300
+}
+
+// peerClient is the HTTP client requests are forwarded to other workers
+// with: over https:// it trusts them by Config.ForwardTLS for the host
+// dialled (the worker's own trust store settings), else by the system's
+// roots.
+func (s *Server) peerClient() *http.Client {
+	tr := &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 4, IdleConnTimeout: time.Minute, TLSHandshakeTimeout: 10 * time.Second}
+	if f := s.cfg.ForwardTLS; f != nil {
+		tr.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			host, _, err := net.SplitHostPort(addr)
+			if err != nil {
+				return nil, err
+			}
+			d := tls.Dialer{Config: f(host)}
+			return d.DialContext(ctx, network, addr)
+		}
+	}
+	return &http.Client{Timeout: 90 * time.Second, Transport: tr}
 }

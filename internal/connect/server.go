@@ -2,6 +2,7 @@ package connect
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,7 +27,9 @@ type Server struct {
 
 	ln  net.Listener
 	srv *http.Server
-	wg  sync.WaitGroup
+	// peers forwards requests to the leader (forward.go).
+	peers *http.Client
+	wg    sync.WaitGroup
 
 	clusterMu sync.Mutex
 	clusterID string
@@ -62,11 +65,17 @@ func (s *Server) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("connect listen %s: %w", s.cfg.Listen, err)
 	}
+	scheme := "http://"
+	if s.cfg.TLS != nil {
+		ln = tls.NewListener(ln, s.cfg.TLS)
+		scheme = "https://"
+	}
 	s.ln = ln
 	s.baseURL = s.cfg.AdvertisedURL
 	if s.baseURL == "" {
-		s.baseURL = "http://" + ln.Addr().String()
+		s.baseURL = scheme + ln.Addr().String()
 	}
+	s.peers = s.peerClient()
 	opts := append([]kgo.Opt{kgo.SeedBrokers(s.cfg.Brokers...), kgo.ClientID("samsa-connect")}, s.cfg.ClientOpts...)
 	if s.admin, err = kgo.NewClient(opts...); err != nil {
 		ln.Close()
@@ -77,7 +86,7 @@ func (s *Server) Start(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
-	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	s.srv = &http.Server{Handler: s.authenticate(s.routes()), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(s.lg.Handler(), slog.LevelDebug)}
 	s.wg.Add(1)
 	go func() { // stopped by Close (srv.Shutdown)
@@ -86,7 +95,8 @@ func (s *Server) Start(ctx context.Context) error {
 			s.lg.Error("connect: serve", "err", err)
 		}
 	}()
-	s.lg.Info("connect worker listening", "addr", ln.Addr().String(), "url", s.baseURL, "mode", s.mode())
+	s.lg.Info("connect worker listening", "addr", ln.Addr().String(), "url", s.baseURL, "mode", s.mode(),
+		"tls", s.cfg.TLS != nil, "auth", s.cfg.Auth != nil)
 	return nil
 }
 
@@ -158,6 +168,7 @@ func (s *Server) Close() error {
 	err := s.srv.Shutdown(sctx)
 	cancel()
 	s.wg.Wait()
+	s.peers.CloseIdleConnections()
 	s.h.close()
 	s.admin.Close()
 	if errors.Is(err, context.DeadlineExceeded) {

@@ -65,22 +65,9 @@ func (w *worker) runSink(ctx context.Context, tr *taskRun, task pub.SinkTask) er
 	defer pipe.close()
 	s := &sinkRun{w: w, tr: tr, task: task, pipe: pipe, lg: w.lg.With("task", tr.id.String()),
 		tol: newTolerance(tr.conn), current: map[pub.TopicPartition]int64{}, owned: map[pub.TopicPartition]bool{}}
-	topics, regex := sinkTopics(tr.conn)
-	conf, err := buildClient(consumerClient, clientSettings(w.cfg.Props, tr.conn, consumerClient, tr.id), s.lg)
+	opts, err := s.consumerOpts()
 	if err != nil {
-		return fmt.Errorf("consumer settings: %w", err)
-	}
-	s.maxPoll = conf.maxPollRecords
-	groupID := "connect-" + tr.id.Connector
-	if conf.groupID != "" {
-		groupID = conf.groupID
-	}
-	opts := append([]kgo.Opt{kgo.ConsumerGroup(groupID), kgo.DisableAutoCommit(), kgo.BlockRebalanceOnPoll(),
-		kgo.OnPartitionsAssigned(s.assigned), kgo.OnPartitionsRevoked(s.revoked), kgo.OnPartitionsLost(s.lost)}, conf.opts...)
-	if regex != "" {
-		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics(regex))
-	} else {
-		opts = append(opts, kgo.ConsumeTopics(topics...))
+		return err
 	}
 	if s.cl, err = kgo.NewClient(w.clientOpts(opts...)...); err != nil {
 		return fmt.Errorf("consumer: %w", err)
@@ -115,6 +102,37 @@ func (w *worker) runSink(ctx context.Context, tr *taskRun, task pub.SinkTask) er
 }
 
 // call runs a task method with the task lock held.
+// consumerOpts are the sink consumer's options: group connect-<name>,
+// manual commits, the connector's topics, the worker's consumer.*
+// timeouts.
+func (s *sinkRun) consumerOpts() ([]kgo.Opt, error) {
+	w, tr := s.w, s.tr
+	conf, err := buildClient(consumerClient, clientSettings(w.cfg.Props, tr.conn, consumerClient, tr.id), s.lg)
+	if err != nil {
+		return nil, fmt.Errorf("consumer settings: %w", err)
+	}
+	s.maxPoll = conf.maxPollRecords
+	groupID := "connect-" + tr.id.Connector
+	if conf.groupID != "" {
+		groupID = conf.groupID
+	}
+	opts := []kgo.Opt{kgo.ConsumerGroup(groupID), kgo.DisableAutoCommit(), kgo.BlockRebalanceOnPoll(),
+		kgo.OnPartitionsAssigned(s.assigned), kgo.OnPartitionsRevoked(s.revoked), kgo.OnPartitionsLost(s.lost)}
+	if d := w.cfg.SinkSessionTimeout; d > 0 {
+		opts = append(opts, kgo.SessionTimeout(d))
+	}
+	if d := w.cfg.SinkHeartbeatInterval; d > 0 {
+		opts = append(opts, kgo.HeartbeatInterval(d))
+	}
+	opts = append(opts, conf.opts...) // the worker's consumer.* and the connector's overrides win
+	if topics, regex := sinkTopics(tr.conn); regex != "" {
+		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics(regex))
+	} else {
+		opts = append(opts, kgo.ConsumeTopics(topics...))
+	}
+	return opts, nil
+}
+
 func (s *sinkRun) call(what string, f func() error) error {
 	s.taskMu.Lock()
 	defer s.taskMu.Unlock()

@@ -45,3 +45,22 @@ func (c *Coordinator) EachGroup(fn func(group string, members int)) {
 		s.mu.Unlock()
 	}
 }
+
+// GroupType reports whether a live group named id exists on this
+// coordinator and its type ("classic" or "consumer"), so that share groups
+// (internal/share) can refuse the id as Kafka does. code is the error a
+// request for the group would get here (NOT_COORDINATOR,
+// COORDINATOR_LOAD_IN_PROGRESS, …), 0 when this broker is its
+// coordinator.
+func (c *Coordinator) GroupType(id string) (typ string, exists bool, code int16) {
+	s, code := c.lockShard(id)
+	if code != 0 {
+		return "", false, code
+	}
+	defer s.mu.Unlock()
+	g := s.groups[id]
+	if g == nil || g.stateName() == "Dead" {
+		return "", false, 0
+	}
+	return g.typ.String(), true, 0
+}

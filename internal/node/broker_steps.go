@@ -93,6 +93,7 @@ func (n *Node) startCoordinators(context.Context) error {
 		return err
 	}
 	n.coords, n.groups, n.txns = coords, groups, txns
+	n.shareStates = newShareCoordinator(n.settings, coords, n.lg)
 	n.stack.push("group coordinator", false, func() error { groups.Close(); return nil })
 	n.stack.push("transaction coordinator", false, func() error { txns.Close(); return nil })
 	// Loads stop first: they may complete transactions.
@@ -109,6 +110,7 @@ func (n *Node) startBroker(context.Context) error {
 		NodeID: n.cfg.NodeID, Advertised: n.advertised, Settings: n.settings,
 		Logger: n.lg.With("component", "broker"), Clock: wallClock{}, ACL: aclCfg, Quota: quotaConfig(n.settings), InterBrokerDial: n.ibDial,
 		Metrics:             n.brokerMetrics,
+		ShareStates:         n.shareStates,
 		SeparateInterBroker: n.cfg.ReplicationListen != "" || n.settings.InterBrokerListener != "" && n.settings.InterBrokerListener != n.settings.Listeners[0].Name,
 	}, n.ctl, n.parts, n.groups, n.txns)
 	if err != nil {

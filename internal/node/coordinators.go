@@ -2,6 +2,8 @@ package node
 
 import (
 	"log/slog"
+	"strconv"
+	"time"
 
 	"github.com/samsa-streaming/samsa/internal/broker"
 	"github.com/samsa-streaming/samsa/internal/config"
@@ -9,6 +11,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/coordinator"
 	"github.com/samsa-streaming/samsa/internal/group"
 	"github.com/samsa-streaming/samsa/internal/partition"
+	"github.com/samsa-streaming/samsa/internal/share"
 	"github.com/samsa-streaming/samsa/internal/txn"
 )
 
@@ -55,4 +58,15 @@ func newCoordinators(cfg *config.Broker, ctl *controller.Controller, parts *part
 	coords.Register(coordinator.OffsetsTopic, groups)
 	coords.Register(coordinator.TxnStateTopic, txns)
 	return coords, groups, txns, nil
+}
+
+// newShareCoordinator builds the share coordinator on the runtime: the
+// state of share partitions in __share_group_state (internal/share). The
+// broker reads and writes it (broker.Config.ShareStates).
+func newShareCoordinator(cfg *config.Broker, coords *coordinator.Runtime, lg *slog.Logger) *share.Coordinator {
+	perSnapshot, _ := strconv.Atoi(cfg.Values["share.coordinator.snapshot.update.records.per.snapshot"])
+	sc := share.NewCoordinator(coords.Writer(coordinator.ShareGroupStateTopic), lg.With("component", "share"), perSnapshot,
+		func() int64 { return time.Now().UnixMilli() })
+	coords.Register(coordinator.ShareGroupStateTopic, sc)
+	return sc
 }

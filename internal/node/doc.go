@@ -51,7 +51,8 @@
 //     subscribes, then catches up with the current image).
 //  11. coordinators: the coordinator runtime (internal/coordinator) and the
 //     group and transaction state machines registered on it
-//     (newCoordinators); the closer of the broker's connections to other
+//     (newCoordinators), and the share coordinator of __share_group_state
+//     (newShareCoordinator, internal/share); the closer of the broker's connections to other
 //     brokers is pushed first, so those close after the coordinators that
 //     use them, and the runtime's closer last, so its loads stop first.
 //  12. broker: the Kafka protocol handlers; the coordinator runtime follows

@@ -21,6 +21,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/registry"
 	"github.com/samsa-streaming/samsa/internal/replication"
 	"github.com/samsa-streaming/samsa/internal/restproxy"
+	"github.com/samsa-streaming/samsa/internal/share"
 	"github.com/samsa-streaming/samsa/internal/txn"
 )
 
@@ -64,6 +65,7 @@ type Node struct {
 	coords       *coordinator.Runtime
 	groups       *group.Coordinator
 	txns         *txn.Coordinator
+	shareStates  *share.Coordinator // on coords; __share_group_state
 	broker       *broker.Broker
 	// brokerMetrics is what the broker records, fsync the partition logs'
 	// fsync times; nil with the admin listener off (metrics_broker.go).

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 )
 
 const (
@@ -35,6 +36,9 @@ func (f forwarded) write(w http.ResponseWriter) {
 	w.Write(f.body)
 }
 
+// firstElectionWait bounds how long a write waits for the first leader.
+const firstElectionWait = 60 * time.Second
+
 // leaderAnswer is a write's answer on the leader, with the offset it
 // reached.
 type leaderAnswer struct {
@@ -46,7 +50,16 @@ type leaderAnswer struct {
 // write, when this instance leads; forwarded to the leader otherwise.
 func (r *Registry) leaderOnly(f func(*http.Request) (any, error)) func(*http.Request) (any, error) {
 	return func(req *http.Request) (any, error) {
-		wctx, cancel := context.WithTimeout(req.Context(), r.cfg.Timeout)
+		wait := r.cfg.Timeout
+		r.mu.Lock()
+		if !r.leaderSeen {
+			// The first election joins a group whose coordinator may
+			// still be being created: wait as Confluent's
+			// kafkastore.init.timeout.ms (60 s) would.
+			wait = max(wait, firstElectionWait)
+		}
+		r.mu.Unlock()
+		wctx, cancel := context.WithTimeout(req.Context(), wait)
 		r.awaitLeader(wctx)
 		cancel()
 		r.mu.Lock()

@@ -43,6 +43,9 @@ type Registry struct {
 	initErr  error
 	leader   *identity // nil: unknown
 	isLeader bool      // this instance leads and has fenced earlier leaders
+	// leaderSeen: a leader has been known since start (before, the first
+	// election may still be creating its group, which takes longer).
+	leaderSeen bool
 	// leaderChanged is closed and replaced whenever leader or isLeader
 	// changes.
 	leaderChanged chan struct{}
@@ -191,6 +194,7 @@ func (r *Registry) awaitLeader(ctx context.Context) {
 	for {
 		r.mu.Lock()
 		known := r.leader != nil && (r.leader.url() != r.selfURL || r.isLeader)
+		r.leaderSeen = r.leaderSeen || known
 		ch := r.leaderChanged
 		r.mu.Unlock()
 		if known {

@@ -289,6 +289,24 @@ type pendingReport struct {
 	kinfo, vinfo *dataInfo
 	err          error
 	done         atomic.Bool // set, then the writer notified
+	explicit     bool        // the record names its partition
+}
+
+// reportSlab hands out the pending reports of a stream from slabs of
+// reportSlabSize, one allocation for that many records. A slab is freed
+// when none of its reports is referenced any more; reports are never
+// reused (franz-go reads a record after its promise returns).
+type reportSlab struct{ free []pendingReport }
+
+const reportSlabSize = 32
+
+func (rs *reportSlab) next() *pendingReport {
+	if len(rs.free) == 0 {
+		rs.free = make([]pendingReport, reportSlabSize)
+	}
+	p := &rs.free[0]
+	rs.free = rs.free[1:]
+	return p
 }
 
 // recordLimiter fails reading past max bytes since the last reset: one
@@ -395,16 +413,25 @@ func (a *v3) produce(w http.ResponseWriter, r *http.Request) error {
 		defer wg.Done()
 		writeReports(w, rc, pt, queue, notify)
 	}()
-	snd := &sender{a: a, ctx: ctx, producer: a.s.producerFor(ctx), queue: queue, notify: notify, pool: &st.pool}
+	// The records' deadline windows end with the request but carry none
+	// of its values: the partitioner looks up a value of each record's
+	// context, which would walk the request's whole chain.
+	wctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	defer context.AfterFunc(ctx, cancel)()
+	snd := &sender{a: a, ctx: ctx, wctx: wctx, producer: a.s.producerFor(ctx), queue: queue, notify: notify, pool: &st.pool}
+	first.explicit = rec.PartitionID != nil
 	snd.send(st.now, first)
+	var slab reportSlab
 	for {
 		fatal, err := st.next(&rec)
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		p := new(pendingReport)
+		p := slab.next()
 		if err == nil {
 			p.kinfo, p.vinfo, err = a.fillRecord(ctx, pt, &rec, &p.kr)
+			p.explicit = rec.PartitionID != nil
 		}
 		if err != nil {
 			p.err = err
@@ -445,8 +472,9 @@ func (dw *deadlineWindow) release() {
 // sender produces the records of one stream and queues their reports.
 type sender struct {
 	a        *v3
-	ctx      context.Context
-	producer *kgo.Client // the caller's (producerFor)
+	ctx      context.Context // the request's
+	wctx     context.Context // the deadline windows' parent
+	producer *kgo.Client     // the caller's (producerFor)
 	queue    chan<- *pendingReport
 	notify   chan<- struct{} // a report is done
 	pool     *valuePool      // takes the values back once produced
@@ -460,7 +488,7 @@ func (s *sender) window(now time.Time) *deadlineWindow {
 		if s.win != nil {
 			s.win.release()
 		}
-		ctx, cancel := context.WithTimeout(s.ctx, produceWait)
+		ctx, cancel := context.WithTimeout(s.wctx, produceWait)
 		s.win = &deadlineWindow{ctx: ctx, cancel: cancel, until: now.Add(windowSpan)}
 		s.win.refs.Store(1)
 	}
@@ -482,7 +510,10 @@ func (s *sender) send(now time.Time, p *pendingReport) {
 	s.queue <- p
 	dw := s.window(now)
 	kr := &p.kr
-	if explicit(kr) {
+	if kr.Timestamp.IsZero() {
+		kr.Timestamp = now // as franz-go would (time.Now), without asking the clock again
+	}
+	if p.explicit {
 		withExplicitPartition(dw.ctx, kr)
 	} else {
 		kr.Context = dw.ctx
@@ -501,8 +532,10 @@ func (s *sender) send(now time.Time, p *pendingReport) {
 }
 
 // reportFlushBytes is how many bytes of reports are written at once, at
-// most, when more are ready.
-const reportFlushBytes = 32 << 10
+// most, when more are ready. Each write of a chunked response costs
+// three writes to the socket (net/http's 4 KiB connection buffer filled,
+// the rest, and the chunk's CRLF on Flush), so fewer and larger ones.
+const reportFlushBytes = 128 << 10
 
 // writeReports writes each report when its record is done, in order,
 // flushing when the next is not done yet or none is queued. After a write

@@ -500,9 +500,12 @@ func (s *recScanner) data(d *v3Data) (*v3Data, error) {
 func (s *recScanner) checkText(d *v3Data) error {
 	d.unchecked = false
 	seg := d.text
-	if d.Type == "BINARY" && bytes.IndexByte(seg, '\n') < 0 && bytes.IndexByte(seg, '\r') < 0 {
+	if d.Type == "BINARY" {
 		buf := s.pool.get(base64.StdEncoding.DecodedLen(len(seg)))
-		if n, err := decodeBase64(buf, seg); err == nil {
+		// encoding/base64 skips CR and LF, which a JSON string may not
+		// hold: data that decodes to fewer bytes than its length says
+		// had some, and is checked below.
+		if n, err := decodeBase64(buf, seg); err == nil && n == base64Len(seg) {
 			d.decoded = buf[:n]
 			return nil
 		}

@@ -168,3 +168,39 @@ func TestDecodeBase64(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecodeBase64: the fast decoder answers as encoding/base64, bytes
+// and errors, and writes nothing past DecodedLen.
+func FuzzDecodeBase64(f *testing.F) {
+	for _, s := range []string{"", "QQ==", "QUJD=A==", "QUJDRE\nV", strings.Repeat("QUJD", 40), strings.Repeat("QUJD", 20) + "Q!==" + strings.Repeat("QUJD", 20)} {
+		f.Add([]byte(s))
+	}
+	rng := rand.New(rand.NewSource(2))
+	for n := 40; n < 1100; n += 97 {
+		src := make([]byte, n)
+		rng.Read(src)
+		enc := []byte(base64.StdEncoding.EncodeToString(src))
+		f.Add(enc)
+		bad := bytes.Clone(enc)
+		bad[rng.Intn(len(bad))] = "!=-_\x00\n\r"[rng.Intn(7)]
+		f.Add(bad)
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		n := base64.StdEncoding.DecodedLen(len(in))
+		want := make([]byte, n)
+		wn, werr := base64.StdEncoding.Decode(want, in)
+		got := make([]byte, n+64)
+		for i := range got {
+			got[i] = 0xa5
+		}
+		gn, gerr := decodeBase64(got[:n:n], in)
+		if fmt.Sprint(werr) != fmt.Sprint(gerr) || (werr == nil && (gn != wn || !bytes.Equal(got[:gn], want[:wn]))) {
+			t.Fatalf("%q: %d %v %x, want %d %v %x", in, gn, gerr, got[:gn], wn, werr, want[:wn])
+		}
+		for i := n; i < len(got); i++ {
+			if got[i] != 0xa5 {
+				t.Fatalf("%q: wrote past DecodedLen at %d", in, i)
+			}
+		}
+	})
+}

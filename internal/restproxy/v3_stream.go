@@ -65,7 +65,10 @@ func (st *recordStream) next(rec *v3Record) (fatal bool, err error) {
 // the record fills the buffer or has reached its limit, or the body ended
 // or failed.
 func (st *recordStream) fill(start time.Time) bool {
-	if st.off > 0 && (st.off == len(st.buf) || len(st.buf) == cap(st.buf)) {
+	// What is left is at most a record; moved to the front, the read
+	// gets the whole rest of the buffer (reads into a little room at its
+	// end would be many small reads).
+	if st.off > 0 {
 		st.buf = st.buf[:copy(st.buf, st.buf[st.off:])]
 		st.off = 0
 	}
@@ -125,20 +128,16 @@ func appendReport(b []byte, pt produceTarget, p *pendingReport, tc *timeCache) [
 		return append(append(b, out...), '\n')
 	}
 	r := &p.kr
-	b = append(b, `{"error_code":200,"cluster_id":`...)
-	b = appendJSONString(b, pt.cid)
-	b = append(b, `,"topic_name":`...)
-	b = appendJSONString(b, pt.topic)
-	b = append(b, `,"partition_id":`...)
+	b = tc.appendHead(b, pt)
 	b = strconv.AppendInt(b, int64(r.Partition), 10)
 	b = append(b, `,"offset":`...)
 	b = strconv.AppendInt(b, r.Offset, 10)
 	b = append(b, `,"timestamp":`...)
 	b = tc.appendTime(b, r.Timestamp)
 	b = append(b, `,"key":`...)
-	b = appendInfo(b, p.kinfo)
+	b = tc.key.appendInfo(b, p.kinfo)
 	b = append(b, `,"value":`...)
-	b = appendInfo(b, p.vinfo)
+	b = tc.value.appendInfo(b, p.vinfo)
 	return append(b, "}\n"...)
 }
 
@@ -180,11 +179,66 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// timeCache is the last timestamp a stream's reports wrote, quoted: the
-// records acknowledged together mostly share their millisecond.
+// timeCache is what a stream's reports repeat, as last written: the
+// timestamp, quoted (the records acknowledged together mostly share
+// their millisecond), the start of a report up to its partition_id (the
+// same for a whole stream), and the key and value infos.
 type timeCache struct {
 	ms   int64
 	text []byte
+
+	cid, topic string // of head
+	head       []byte
+
+	key, value infoCache
+}
+
+// appendHead appends the start of a successful report of pt, up to the
+// partition_id's value.
+func (c *timeCache) appendHead(b []byte, pt produceTarget) []byte {
+	if c.head == nil || c.cid != pt.cid || c.topic != pt.topic {
+		c.cid, c.topic = pt.cid, pt.topic
+		h := append(c.head[:0], `{"error_code":200,"cluster_id":`...)
+		h = appendJSONString(h, pt.cid)
+		h = append(h, `,"topic_name":`...)
+		h = appendJSONString(h, pt.topic)
+		c.head = append(h, `,"partition_id":`...)
+	}
+	return append(b, c.head...)
+}
+
+// infoCache is the last key or value info a stream's reports wrote.
+type infoCache struct {
+	info dataInfo // SchemaID points at id
+	id   int32
+	text []byte // nil: none yet
+}
+
+// same says whether d writes as the cached info.
+func (c *infoCache) same(d *dataInfo) bool {
+	i := &c.info
+	if d.Type != i.Type || d.Size != i.Size || d.Subject != i.Subject || d.SchemaVersion != i.SchemaVersion ||
+		(d.SchemaID == nil) != (i.SchemaID == nil) {
+		return false
+	}
+	return d.SchemaID == nil || *d.SchemaID == *i.SchemaID
+}
+
+// appendInfo appends d as appendInfo does, from the cache when d equals
+// the last one.
+func (c *infoCache) appendInfo(b []byte, d *dataInfo) []byte {
+	if d == nil {
+		return append(b, "null"...)
+	}
+	if c.text == nil || !c.same(d) {
+		c.info = *d
+		if d.SchemaID != nil {
+			c.id = *d.SchemaID
+			c.info.SchemaID = &c.id
+		}
+		c.text = appendInfo(c.text[:0], d)
+	}
+	return append(b, c.text...)
 }
 
 // appendTime appends t as v3Time writes it, quoted.

@@ -54,6 +54,15 @@ func logHas(path, s string) bool {
 	return strings.Contains(string(b), s)
 }
 
+// leadsByLog says whether the instance logging to path last logged that it
+// leads (rather than that it no longer does).
+func leadsByLog(path string) bool {
+	b, _ := os.ReadFile(path)
+	lead := strings.LastIndex(string(b), "schema registry: leader")
+	lost := strings.LastIndex(string(b), "schema registry: no longer leader")
+	return lead >= 0 && lead > lost
+}
+
 func TestRegistryFailover(t *testing.T) {
 	n := startNode(t)
 	// The default store timeout (10 s) also bounds how long a write waits
@@ -118,14 +127,22 @@ func TestRegistryFailover(t *testing.T) {
 
 	// Let writes flow, then find the leader and kill it.
 	time.Sleep(3 * time.Second)
+	// The leader is the one instance whose last leadership line says it
+	// leads (leadership may have moved while the writes above ran).
 	leader := ""
-	for name, p := range procs {
-		if logHas(p.LogPath, "schema registry: leader") {
-			leader = name
+	for deadline := time.Now().Add(30 * time.Second); leader == "" && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		var leading []string
+		for name, p := range procs {
+			if leadsByLog(p.LogPath) {
+				leading = append(leading, name)
+			}
+		}
+		if len(leading) == 1 {
+			leader = leading[0]
 		}
 	}
 	if leader == "" {
-		t.Fatal("no instance logged that it leads")
+		t.Fatal("no single instance logged that it leads")
 	}
 	survivor := map[string]string{"a": "b", "b": "a"}[leader]
 	killedAt := time.Now()
@@ -374,14 +391,22 @@ func TestRegistryZombieLeaderFenced(t *testing.T) {
 			record("before", a, s)
 		}
 	}
+	// The leader is the one instance whose last leadership line says it
+	// leads (leadership may have moved while the writes above ran).
 	leader := ""
-	for name, p := range procs {
-		if logHas(p.LogPath, "schema registry: leader") {
-			leader = name
+	for deadline := time.Now().Add(30 * time.Second); leader == "" && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		var leading []string
+		for name, p := range procs {
+			if leadsByLog(p.LogPath) {
+				leading = append(leading, name)
+			}
+		}
+		if len(leading) == 1 {
+			leader = leading[0]
 		}
 	}
 	if leader == "" {
-		t.Fatal("no instance logged that it leads")
+		t.Fatal("no single instance logged that it leads")
 	}
 	other := map[string]string{"a": "b", "b": "a"}[leader]
 	z, s := procs[leader], procs[other]

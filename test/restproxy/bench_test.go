@@ -104,7 +104,13 @@ func benchBody(values [][]byte, json bool) []byte {
 // a keep-alive HTTP client and a franz-go client.
 func benchNode(b *testing.B, topic string) (*restNode, *http.Client, *kgo.Client) {
 	b.Helper()
-	n := startRESTNode(b)
+	var args []string
+	if addr := os.Getenv("SAMSA_BENCH_PPROF"); addr != "" {
+		// For profiling the node: curl http://ADDR/debug/pprof/profile
+		// while the benchmark runs.
+		args = append(args, "--pprof", addr)
+	}
+	n := startRESTNode(b, args...)
 	createTopic(b, n.Bootstrap, topic, 1, nil)
 	tr := &http.Transport{MaxIdleConnsPerHost: 4}
 	b.Cleanup(tr.CloseIdleConnections)
@@ -395,20 +401,8 @@ func addCPU(sum, to, from [2]time.Duration) [2]time.Duration {
 // streamProduce sends total records (cycling through lines) in one
 // streaming request and checks the total reports, in order, all 200.
 func streamProduce(b *testing.B, hc *http.Client, url string, lines [][]byte, total int) {
-	pr, pw := io.Pipe()
-	written := make(chan struct{})
-	go func() { // ends when every record is written or the request fails (pr closed); waited below
-		defer close(written)
-		bw := bufio.NewWriterSize(pw, 64<<10)
-		for i := 0; i < total; i++ {
-			if _, err := bw.Write(lines[i%len(lines)]); err != nil {
-				return
-			}
-		}
-		pw.CloseWithError(bw.Flush())
-	}()
-	defer func() { pr.Close(); <-written }()
-	req, _ := http.NewRequest("POST", url, pr)
+	req, _ := http.NewRequest("POST", url, newStreamBody(lines, total))
+	req.ContentLength = -1 // chunked
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := hc.Do(req)
 	if err != nil {
@@ -433,6 +427,84 @@ func streamProduce(b *testing.B, hc *http.Client, url string, lines [][]byte, to
 	if sc.Scan() {
 		b.Fatalf("more than %d reports: %.300s", total, sc.Bytes())
 	}
+}
+
+// streamBody is the body of a streaming request: total records cycling
+// through lines, which it holds back to back in one block. net/http's
+// transport copies a body with its WriteTo, so each write is a whole pass
+// through the lines (one chunk) straight from the block, as a client
+// streaming records it has in memory would send them.
+type streamBody struct {
+	block []byte // the lines, back to back
+	ends  []int  // where each line ends in block
+	total int    // records to send
+	done  int    // records sent
+	off   int    // bytes of the next record sent already
+}
+
+func newStreamBody(lines [][]byte, total int) *streamBody {
+	s := &streamBody{total: total}
+	for _, l := range lines {
+		s.block = append(s.block, l...)
+		s.ends = append(s.ends, len(s.block))
+	}
+	return s
+}
+
+// rest is what remains of the current pass through the lines.
+func (s *streamBody) rest() []byte {
+	if s.done == s.total {
+		return nil
+	}
+	i := s.done % len(s.ends)
+	start := s.off
+	if i > 0 {
+		start += s.ends[i-1]
+	}
+	last := min(len(s.ends), i+s.total-s.done) - 1
+	return s.block[start:s.ends[last]]
+}
+
+// advance marks n bytes of rest() sent.
+func (s *streamBody) advance(n int) {
+	for n > 0 {
+		i := s.done % len(s.ends)
+		size := s.ends[i]
+		if i > 0 {
+			size -= s.ends[i-1]
+		}
+		if step := size - s.off; n >= step {
+			n -= step
+			s.done++
+			s.off = 0
+		} else {
+			s.off += n
+			n = 0
+		}
+	}
+}
+
+func (s *streamBody) Read(p []byte) (int, error) {
+	r := s.rest()
+	if len(r) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, r)
+	s.advance(n)
+	return n, nil
+}
+
+func (s *streamBody) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for r := s.rest(); len(r) > 0; r = s.rest() {
+		n, err := w.Write(r)
+		total += int64(n)
+		s.advance(n)
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
 }
 
 // nativeStream produces total records (cycling through values)

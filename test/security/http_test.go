@@ -25,11 +25,12 @@ import (
 )
 
 // httpNode is a node whose users log in only over SASL_SSL, with its
-// schema registry, REST proxy and admin listener on HTTPS with basic
+// schema registry, REST proxy, admin listener and Connect worker on HTTPS with basic
 // authentication, and a plain metrics listener.
 type httpNode struct {
 	node                  *clustertest.Node
 	registry, rest, admin string // https://host:port
+	connect               string // https://host:port
 	metrics               string // http://host:port
 	sslAddr, caFile       string // the SASL_SSL listener and its CA
 	hc                    *http.Client
@@ -50,6 +51,7 @@ group.initial.rebalance.delay.ms=0
 samsa.registry.authentication.method=BASIC
 samsa.rest.authentication.method=BASIC
 samsa.admin.authentication.method=BASIC
+samsa.connect.authentication.method=BASIC
 `
 
 // startHTTPNode starts it.
@@ -58,7 +60,7 @@ func startHTTPNode(t *testing.T) *httpNode {
 	var cfg strings.Builder
 	cfg.WriteString(httpAuthConfig)
 	cfg.WriteString("listener.name.sasl_ssl.ssl.keystore.type=PEM\nlistener.name.sasl_ssl.ssl.keystore.location=" + f.ServerKeystore + "\n")
-	for _, svc := range []string{"registry", "rest", "admin"} {
+	for _, svc := range []string{"registry", "rest", "admin", "connect"} {
 		for k, v := range f.ServerProperties() {
 			cfg.WriteString("listener.name." + svc + "." + k + "=" + v + "\n")
 		}
@@ -70,6 +72,7 @@ func startHTTPNode(t *testing.T) *httpNode {
 		Args: []string{
 			"--registry-listen", "https://127.0.0.1:0", "--rest-listen", "https://127.0.0.1:0",
 			"--admin-listen", "https://127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
+			"--connect-listen", "https://127.0.0.1:0",
 			"--add-scram", "SCRAM-SHA-512=[name=admin,password=admin-secret]",
 			"--add-scram", "SCRAM-SHA-512=[name=alice,password=alice-secret]",
 		},
@@ -87,6 +90,7 @@ func startHTTPNode(t *testing.T) *httpNode {
 		rest:     "https://" + logAddr(t, node.LogPath, `rest proxy listening.*addr=([0-9.]+:[0-9]+)`),
 		admin:    "https://" + logAddr(t, node.LogPath, `serving admin endpoints\W+addr=([0-9.]+:[0-9]+) scheme=https`),
 		metrics:  "http://" + logAddr(t, node.LogPath, `serving metrics endpoints\W+addr=([0-9.]+:[0-9]+) scheme=http`),
+		connect:  "https://" + logAddr(t, node.LogPath, `connect worker listening.*addr=([0-9.]+:[0-9]+)`),
 		sslAddr:  sslAddr,
 		caFile:   f.CAFile,
 		hc:       &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: tc}},
@@ -171,7 +175,7 @@ func (n *httpNode) grant(t *testing.T, b *kadm.ACLBuilder) {
 }
 
 // TestHTTPServicesSecured: with users logging in only over SASL_SSL, the
-// schema registry, the REST proxy and the admin listener, each on HTTPS
+// schema registry, the REST proxy, the admin listener and Connect, each on HTTPS
 // with basic authentication, answer 401 without or with wrong
 // credentials, 403 to a user without ACLs on a protected endpoint, 2xx to
 // the super user, and 2xx to the user once the ACLs Kafka would ask for
@@ -190,6 +194,7 @@ func TestHTTPServicesSecured(t *testing.T) {
 		{"rest", "GET", n.rest + "/topics/secret", ""},
 		{"admin GET", "GET", n.admin + "/admin/loggers", ""},
 		{"admin PUT", "PUT", n.admin + "/admin/loggers/root", `{"level":"INFO"}`},
+		{"connect", "GET", n.connect + "/connectors", ""},
 	}
 	for _, ep := range eps {
 		n.until(t, 200, "admin", ep.method, ep.url, ep.body)
@@ -222,6 +227,9 @@ func TestHTTPServicesSecured(t *testing.T) {
 	n.until(t, 200, "alice", "GET", n.registry+"/subjects", "")
 	n.until(t, 200, "alice", "GET", n.rest+"/topics/secret", "")
 	n.until(t, 200, "alice", "GET", n.admin+"/admin/loggers", "")
+	// Connect reads with DESCRIBE on its worker group (docs/connect.md).
+	n.grant(t, kadm.NewACLs().Groups("samsa-connect").Allow("User:alice").Operations(kadm.OpDescribe))
+	n.until(t, 200, "alice", "GET", n.connect+"/connectors", "")
 	if got := n.call(t, "alice", "alice-secret", "PUT", n.admin+"/admin/loggers/root", `{"level":"INFO"}`); got != 403 {
 		t.Errorf("PUT /admin/loggers with DESCRIBE_CONFIGS only: %d, want 403", got)
 	}

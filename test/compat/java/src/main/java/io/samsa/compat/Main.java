@@ -76,6 +76,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *     {"event":"commit_failed","error":e}
  *     {"event":"assigned"|"revoked"|"lost","partitions":[p,...]}
  *     {"event":"closed"}
+ * share-consume BOOTSTRAP TOPIC GROUP [KEY=VALUE]...
+ *     KafkaShareConsumer as a member of share group GROUP (see Share).
  * </pre>
  * If the environment variable SAMSA_COMPAT_CLIENT_PROPS names a properties file, its
  * settings (e.g. security.protocol, sasl.mechanism, sasl.jaas.config, ssl.truststore.*)
@@ -113,6 +115,8 @@ public final class Main {
             Eos.fence(out, args[1], args[2], args[3]);
         } else if (args.length == 6 && args[0].equals("streams-wordcount")) {
             Eos.streamsWordCount(out, args[1], args[2], args[3], args[4], args[5]);
+        } else if (args.length >= 4 && args[0].equals("share-consume")) {
+            Share.consume(out, args[1], args[2], args[3], Arrays.copyOfRange(args, 4, args.length));
         } else if (args.length >= 4 && args[0].equals("churn-member")) {
             churnMember(out, args[1], args[2], args[3], Arrays.copyOfRange(args, 4, args.length));
         } else {
