@@ -101,10 +101,9 @@ func (w *worker) runSink(ctx context.Context, tr *taskRun, task pub.SinkTask) er
 	return err
 }
 
-// call runs a task method with the task lock held.
 // consumerOpts are the sink consumer's options: group connect-<name>,
 // manual commits, the connector's topics, the worker's consumer.*
-// timeouts.
+// settings and the connector's consumer.override.* (clientprops.go).
 func (s *sinkRun) consumerOpts() ([]kgo.Opt, error) {
 	w, tr := s.w, s.tr
 	conf, err := buildClient(consumerClient, clientSettings(w.cfg.Props, tr.conn, consumerClient, tr.id), s.lg)
@@ -133,6 +132,7 @@ func (s *sinkRun) consumerOpts() ([]kgo.Opt, error) {
 	return opts, nil
 }
 
+// call runs a task method with the task lock held.
 func (s *sinkRun) call(what string, f func() error) error {
 	s.taskMu.Lock()
 	defer s.taskMu.Unlock()
