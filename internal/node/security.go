@@ -236,35 +236,42 @@ func (n *Node) listenerTLS(l config.Listener, props map[string]string, bl *broke
 
 // interBrokerDial is how this broker connects to the other brokers'
 // inter-broker listener (inter.broker.listener.name): nil (plain TCP) for
-// PLAINTEXT, TLS presenting this node's certificate for SSL. SASL between
-// brokers is not implemented and refused.
+// PLAINTEXT, TLS presenting this node's certificate for SSL, and for
+// SASL_PLAINTEXT and SASL_SSL a SASL login (interbroker_sasl.go) over TCP
+// or that TLS.
 func (n *Node) interBrokerDial() (func(context.Context, string) (net.Conn, error), error) {
 	name := n.settings.InterBrokerListener
 	if name == "" || n.cfg.ReplicationListen != "" {
 		return nil, nil
 	}
 	l, _ := n.settings.Listener(name)
-	switch l.Protocol {
-	case config.ProtocolPlaintext:
-		return nil, nil
-	case config.ProtocolSSL:
-	default:
-		return nil, fmt.Errorf("inter.broker.listener.name %s is %s: between brokers Samsa speaks PLAINTEXT or SSL (with client certificates), not SASL", name, l.Protocol)
-	}
-	tc, err := tlsconf.FromProperties(n.settings.SecurityProps(), name)
-	if err != nil {
-		return nil, fmt.Errorf("inter-broker listener %s: %w", name, err)
-	}
-	r, err := tlsconf.NewReloader(tc, n.lg.With("component", "tls", "listener", name, "side", "client"))
-	if err != nil {
-		return nil, fmt.Errorf("inter-broker listener %s: %w", name, err)
-	}
-	return func(ctx context.Context, addr string) (net.Conn, error) {
-		host, _, err := net.SplitHostPort(addr)
+	var dial func(context.Context, string) (net.Conn, error)
+	if l.TLS() {
+		tc, err := tlsconf.FromProperties(n.settings.SecurityProps(), name)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("inter-broker listener %s: %w", name, err)
 		}
-		d := tls.Dialer{Config: r.ClientConfig(host)}
-		return d.DialContext(ctx, "tcp", addr)
-	}, nil
+		r, err := tlsconf.NewReloader(tc, n.lg.With("component", "tls", "listener", name, "side", "client"))
+		if err != nil {
+			return nil, fmt.Errorf("inter-broker listener %s: %w", name, err)
+		}
+		dial = func(ctx context.Context, addr string) (net.Conn, error) {
+			host, _, err := net.SplitHostPort(addr)
+			if err != nil {
+				return nil, err
+			}
+			d := tls.Dialer{Config: r.ClientConfig(host)}
+			return d.DialContext(ctx, "tcp", addr)
+		}
+	}
+	if !l.SASL() {
+		return dial, nil
+	}
+	login, err := newSASLLogin(n.settings.SecurityProps(), name, "sasl.mechanism.inter.broker.protocol",
+		sasl.MechanismPlain, sasl.MechanismScramSHA256, sasl.MechanismScramSHA512)
+	if err != nil {
+		return nil, err
+	}
+	n.lg.Info("inter-broker listener uses SASL", "listener", name, "protocol", l.Protocol, "mechanism", login.mechanism, "principal", login.principal())
+	return saslDial(dial, login, fmt.Sprintf("samsa-broker-%d", n.cfg.NodeID), n.lg.With("component", "inter-broker")), nil
 }
