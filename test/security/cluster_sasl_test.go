@@ -2,8 +2,12 @@ package security_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,9 +19,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/samsa-streaming/samsa/internal/clustertest"
+	"github.com/samsa-streaming/samsa/internal/tlsconf/tlstest"
 )
 
 // The cluster's own traffic over SASL: followers and the inter-broker
@@ -249,4 +255,68 @@ func writeConfig(t *testing.T, path, cfg string) {
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(errors.Join(errors.New("rewrite node config"), err))
 	}
+}
+
+// TestClusterSASLSSL: the same cluster over SASL_SSL (TLS without client
+// certificates, then SASL), with PLAIN between brokers too: its users are
+// the INTERNAL listener's JAAS user_ entries. An RF=3 topic takes acks=all
+// writes with a full ISR and its records are read back.
+func TestClusterSASLSSL(t *testing.T) {
+	dir := t.TempDir()
+	ca := tlstest.NewCA(t, "Samsa SASL_SSL CA")
+	leaf := ca.Issue(t, tlstest.Options{Subject: pkix.Name{CommonName: "node"},
+		DNSNames: []string{"localhost"}, IPs: []net.IP{net.IPv4(127, 0, 0, 1)}})
+	keystore, caFile := filepath.Join(dir, "node.keystore.pem"), filepath.Join(dir, "ca.pem")
+	tlstest.WriteFile(t, keystore, []byte(leaf.KeystorePEM()))
+	tlstest.WriteFile(t, caFile, []byte(ca.CertPEM))
+	plainJAAS := func(pw string) string {
+		return `org.apache.kafka.common.security.plain.PlainLoginModule required username="broker" password="` + pw + `" user_broker="` + pw + `";`
+	}
+	var cfg strings.Builder
+	cfg.WriteString(`listener.security.protocol.map=PLAINTEXT:PLAINTEXT,INTERNAL:SASL_SSL,CONTROLLER:SASL_SSL
+inter.broker.listener.name=INTERNAL
+controller.listener.names=CONTROLLER
+sasl.mechanism.inter.broker.protocol=PLAIN
+sasl.mechanism.controller.protocol=PLAIN
+sasl.enabled.mechanisms=PLAIN
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:broker
+allow.everyone.if.no.acl.found=false
+`)
+	for _, l := range []string{"internal", "controller"} {
+		fmt.Fprintf(&cfg, "listener.name.%[1]s.ssl.keystore.type=PEM\nlistener.name.%[1]s.ssl.keystore.location=%[2]s\n", l, keystore)
+		fmt.Fprintf(&cfg, "listener.name.%[1]s.ssl.truststore.type=PEM\nlistener.name.%[1]s.ssl.truststore.location=%[2]s\n", l, caFile)
+		fmt.Fprintf(&cfg, "listener.name.%s.plain.sasl.jaas.config=%s\n", l, plainJAAS("pw-"+l))
+	}
+	c := clustertest.StartCluster(t, 3, clustertest.ClusterOptions{InterBrokerListener: "INTERNAL", Config: cfg.String()})
+	for _, cn := range c.Nodes {
+		log, _ := os.ReadFile(cn.LogPath)
+		for _, want := range []string{`msg="controller listener uses SASL" listener=CONTROLLER protocol=SASL_SSL`, `msg="inter-broker listener uses SASL" listener=INTERNAL protocol=SASL_SSL mechanism=PLAIN`} {
+			if !strings.Contains(string(log), want) {
+				t.Fatalf("node %d does not log %q", cn.ID, want)
+			}
+		}
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca.Cert)
+	var seeds []string
+	for _, b := range c.Brokers() {
+		seeds = append(seeds, b.ReplicationAddr)
+	}
+	admin, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.DialTLSConfig(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}),
+		kgo.SASL(plain.Auth{User: "broker", Pass: "pw-internal"}.AsMechanism()), kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.ConsumeTopics("replicated-tls"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	adm := kadm.NewClient(admin)
+	if _, err := adm.CreateTopic(ctx, 3, 3, map[string]*string{"min.insync.replicas": new("3")}, "replicated-tls"); err != nil {
+		t.Fatalf("create topic: %v", err)
+	}
+	produce(ctx, t, admin, "replicated-tls", 0, 30)
+	waitISR(ctx, t, adm, "replicated-tls", []int32{1, 2, 3})
+	consumeN(ctx, t, admin, 30)
 }
