@@ -42,6 +42,12 @@ const (
 // saslClusterConfig is the nodes' server.properties, with the password
 // the broker logs in to INTERNAL with.
 func saslClusterConfig(ibPass string) string {
+	return saslClusterConfigCtl(ibPass, ctlPassword)
+}
+
+// saslClusterConfigCtl is saslClusterConfig with the password the node
+// logs in to CONTROLLER with (the logins it accepts stay ctlPassword).
+func saslClusterConfigCtl(ibPass, ctlPass string) string {
 	return `listener.security.protocol.map=PLAINTEXT:PLAINTEXT,INTERNAL:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT
 inter.broker.listener.name=INTERNAL
 controller.listener.names=CONTROLLER
@@ -51,7 +57,7 @@ listener.name.internal.sasl.enabled.mechanisms=SCRAM-SHA-512
 listener.name.internal.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="broker" password="` + ibPass + `";
 listener.name.controller.sasl.enabled.mechanisms=PLAIN
 listener.name.controller.sasl.plain.plaintext.enable=true
-listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="broker" password="` + ctlPassword + `" user_broker="` + ctlPassword + `";
+listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="broker" password="` + ctlPass + `" user_broker="` + ctlPassword + `";
 authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
 super.users=User:broker
 allow.everyone.if.no.acl.found=false
@@ -134,6 +140,32 @@ func TestClusterSASL(t *testing.T) {
 		}
 	}
 	// The right password again: node 3 catches up and rejoins every ISR.
+	writeConfig(t, cfgPath, saslClusterConfig(ibPassword))
+	n3.Restart(t)
+	waitISR(ctx, t, adm, "replicated", []int32{1, 2, 3})
+
+	// A wrong password for CONTROLLER: node 3's raft logins are refused,
+	// so it cannot register and never becomes ready; the others log why.
+	writeConfig(t, cfgPath, saslClusterConfigCtl(ibPassword, "wrong-password"))
+	if err := n3.TryRestart(t); err == nil {
+		t.Fatal("node 3 joined with a wrong controller password")
+	}
+	waitLog(ctx, t, n3.LogPath, "controller: SASL authentication failed: PLAIN")
+	// Node 3 dials the nodes it has to talk to (at least the leader).
+	refusal := `msg="refused a raft transport connection"`
+	why := `node 3: SASL PLAIN: sasl: authentication failed: PLAIN: invalid username or password for \"broker\"`
+	var refusedBy []int32
+	for _, id := range []int32{1, 2} {
+		for _, line := range strings.Split(readLog(t, c.Node(id).LogPath), "\n") {
+			if strings.Contains(line, refusal) && strings.Contains(line, why) {
+				refusedBy = append(refusedBy, id)
+				break
+			}
+		}
+	}
+	if len(refusedBy) == 0 {
+		t.Fatalf("neither node 1 nor node 2 logs %s with %s", refusal, why)
+	}
 	writeConfig(t, cfgPath, saslClusterConfig(ibPassword))
 	n3.Restart(t)
 	waitISR(ctx, t, adm, "replicated", []int32{1, 2, 3})
@@ -319,4 +351,13 @@ allow.everyone.if.no.acl.found=false
 	produce(ctx, t, admin, "replicated-tls", 0, 30)
 	waitISR(ctx, t, adm, "replicated-tls", []int32{1, 2, 3})
 	consumeN(ctx, t, admin, 30)
+}
+
+func readLog(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
