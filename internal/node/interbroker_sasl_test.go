@@ -21,6 +21,8 @@ func TestInterBrokerSASLRefusedSettings(t *testing.T) {
 		"GSSAPI":         {map[string]string{"sasl.mechanism.inter.broker.protocol": "GSSAPI"}, "Kafka's default GSSAPI"},
 		"OAUTHBEARER": {map[string]string{"sasl.mechanism.inter.broker.protocol": "OAUTHBEARER"},
 			"sasl.mechanism.inter.broker.protocol=OAUTHBEARER is not available here"},
+		"mechanism not enabled": {map[string]string{"sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-256", "sasl.jaas.config": scramJAAS},
+			"sasl.mechanism.inter.broker.protocol=SCRAM-SHA-256 must be one of its sasl.enabled.mechanisms (SCRAM-SHA-512)"},
 		"no JAAS": {map[string]string{"sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512"},
 			"needs this node's credentials in listener.name.internal.scram-sha-512.sasl.jaas.config"},
 		"JAAS of another module": {map[string]string{"sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512",

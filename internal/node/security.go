@@ -267,10 +267,16 @@ func (n *Node) interBrokerDial() (func(context.Context, string) (net.Conn, error
 	if !l.SASL() {
 		return dial, nil
 	}
-	login, err := newSASLLogin(n.settings.SecurityProps(), name, "sasl.mechanism.inter.broker.protocol",
+	props := n.settings.SecurityProps()
+	login, err := newSASLLogin(props, name, "sasl.mechanism.inter.broker.protocol",
 		sasl.MechanismPlain, sasl.MechanismScramSHA256, sasl.MechanismScramSHA512)
 	if err != nil {
 		return nil, err
+	}
+	// As Kafka: the brokers must accept the mechanism they log in with.
+	if cfg, err := sasl.ConfigFromProperties(props, name); err == nil && !slices.Contains(cfg.EnabledMechanisms, login.mechanism) {
+		return nil, fmt.Errorf("inter-broker listener %s: sasl.mechanism.inter.broker.protocol=%s must be one of its sasl.enabled.mechanisms (%s)",
+			name, login.mechanism, strings.Join(cfg.EnabledMechanisms, ","))
 	}
 	n.lg.Info("inter-broker listener uses SASL", "listener", name, "protocol", l.Protocol, "mechanism", login.mechanism, "principal", login.principal())
 	return saslDial(dial, login, fmt.Sprintf("samsa-broker-%d", n.cfg.NodeID), n.lg.With("component", "inter-broker")), nil
