@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/broker"
 	"github.com/samsa-streaming/samsa/internal/config"
 	"github.com/samsa-streaming/samsa/internal/controller"
@@ -279,5 +280,11 @@ func (n *Node) interBrokerDial() (func(context.Context, string) (net.Conn, error
 			name, login.mechanism, strings.Join(cfg.EnabledMechanisms, ","))
 	}
 	n.lg.Info("inter-broker listener uses SASL", "listener", name, "protocol", l.Protocol, "mechanism", login.mechanism, "principal", login.principal())
+	if strings.TrimSpace(n.settings.Values["authorizer.class.name"]) != "" {
+		if su, err := acl.ParseSuperUsers(n.settings.Values["super.users"]); err == nil && !slices.Contains(su, login.principal()) {
+			n.lg.Warn("the inter-broker principal is not in super.users: followers' fetches are refused unless an ACL grants it ClusterAction on the cluster",
+				"principal", login.principal(), "super.users", n.settings.Values["super.users"])
+		}
+	}
 	return saslDial(dial, login, fmt.Sprintf("samsa-broker-%d", n.cfg.NodeID), n.lg.With("component", "inter-broker")), nil
 }
