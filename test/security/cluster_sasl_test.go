@@ -291,8 +291,9 @@ func writeConfig(t *testing.T, path, cfg string) {
 
 // TestClusterSASLSSL: the same cluster over SASL_SSL (TLS without client
 // certificates, then SASL), with PLAIN between brokers too: its users are
-// the INTERNAL listener's JAAS user_ entries. An RF=3 topic takes acks=all
-// writes with a full ISR and its records are read back.
+// the INTERNAL listener's JAAS user_ entries, plus a broker-only node. An
+// RF=4 topic takes acks=all writes with a full ISR and its records are
+// read back.
 func TestClusterSASLSSL(t *testing.T) {
 	dir := t.TempDir()
 	ca := tlstest.NewCA(t, "Samsa SASL_SSL CA")
@@ -320,7 +321,9 @@ allow.everyone.if.no.acl.found=false
 		fmt.Fprintf(&cfg, "listener.name.%[1]s.ssl.truststore.type=PEM\nlistener.name.%[1]s.ssl.truststore.location=%[2]s\n", l, caFile)
 		fmt.Fprintf(&cfg, "listener.name.%s.plain.sasl.jaas.config=%s\n", l, plainJAAS("pw-"+l))
 	}
-	c := clustertest.StartCluster(t, 3, clustertest.ClusterOptions{InterBrokerListener: "INTERNAL", Config: cfg.String()})
+	// A broker-only node too: it follows the log as a raft learner, over
+	// the same SASL_SSL controller listener.
+	c := clustertest.StartCluster(t, 3, clustertest.ClusterOptions{InterBrokerListener: "INTERNAL", Config: cfg.String(), Brokers: 1})
 	for _, cn := range c.Nodes {
 		log, _ := os.ReadFile(cn.LogPath)
 		for _, want := range []string{`msg="controller listener uses SASL" listener=CONTROLLER protocol=SASL_SSL`, `msg="inter-broker listener uses SASL" listener=INTERNAL protocol=SASL_SSL mechanism=PLAIN`} {
@@ -345,11 +348,12 @@ allow.everyone.if.no.acl.found=false
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	adm := kadm.NewClient(admin)
-	if _, err := adm.CreateTopic(ctx, 3, 3, map[string]*string{"min.insync.replicas": new("3")}, "replicated-tls"); err != nil {
+	// RF=4: every partition on every node, the broker-only one included.
+	if _, err := adm.CreateTopic(ctx, 4, 4, map[string]*string{"min.insync.replicas": new("4")}, "replicated-tls"); err != nil {
 		t.Fatalf("create topic: %v", err)
 	}
 	produce(ctx, t, admin, "replicated-tls", 0, 30)
-	waitISR(ctx, t, adm, "replicated-tls", []int32{1, 2, 3})
+	waitISR(ctx, t, adm, "replicated-tls", []int32{1, 2, 3, 4})
 	consumeN(ctx, t, admin, 30)
 }
 
