@@ -248,21 +248,9 @@ func (n *Node) interBrokerDial() (func(context.Context, string) (net.Conn, error
 	l, _ := n.settings.Listener(name)
 	var dial func(context.Context, string) (net.Conn, error)
 	if l.TLS() {
-		tc, err := tlsconf.FromProperties(n.settings.SecurityProps(), name)
-		if err != nil {
-			return nil, fmt.Errorf("inter-broker listener %s: %w", name, err)
-		}
-		r, err := tlsconf.NewReloader(tc, n.lg.With("component", "tls", "listener", name, "side", "client"))
-		if err != nil {
-			return nil, fmt.Errorf("inter-broker listener %s: %w", name, err)
-		}
-		dial = func(ctx context.Context, addr string) (net.Conn, error) {
-			host, _, err := net.SplitHostPort(addr)
-			if err != nil {
-				return nil, err
-			}
-			d := tls.Dialer{Config: r.ClientConfig(host)}
-			return d.DialContext(ctx, "tcp", addr)
+		var err error
+		if dial, err = n.interBrokerTLSDial(name); err != nil {
+			return nil, err
 		}
 	}
 	if !l.SASL() {
@@ -287,4 +275,25 @@ func (n *Node) interBrokerDial() (func(context.Context, string) (net.Conn, error
 		}
 	}
 	return saslDial(dial, login, fmt.Sprintf("samsa-broker-%d", n.cfg.NodeID), n.lg.With("component", "inter-broker")), nil
+}
+
+// interBrokerTLSDial dials the inter-broker listener name's TLS with its
+// ssl.* settings: this node's certificate, the trust store.
+func (n *Node) interBrokerTLSDial(name string) (func(context.Context, string) (net.Conn, error), error) {
+	tc, err := tlsconf.FromProperties(n.settings.SecurityProps(), name)
+	if err != nil {
+		return nil, fmt.Errorf("inter-broker listener %s: %w", name, err)
+	}
+	r, err := tlsconf.NewReloader(tc, n.lg.With("component", "tls", "listener", name, "side", "client"))
+	if err != nil {
+		return nil, fmt.Errorf("inter-broker listener %s: %w", name, err)
+	}
+	return func(ctx context.Context, addr string) (net.Conn, error) {
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		d := tls.Dialer{Config: r.ClientConfig(host)}
+		return d.DialContext(ctx, "tcp", addr)
+	}, nil
 }
