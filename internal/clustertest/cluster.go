@@ -404,6 +404,16 @@ func (cn *ClusterNode) Stop() {
 // waiting for its readiness.
 func (cn *ClusterNode) Restart(t testing.TB) {
 	t.Helper()
+	if err := cn.TryRestart(t); err != nil {
+		t.Fatalf("clustertest: Restart node %d: %v", cn.ID, err)
+	}
+}
+
+// TryRestart is Restart returning the start's failure (the node did not
+// become ready within the start timeout, or exited; it is then stopped)
+// instead of failing the test, for tests of a node that must not join.
+func (cn *ClusterNode) TryRestart(t testing.TB) error {
+	t.Helper()
 	cn.Resume()
 	if cn.Running() {
 		if err := cn.stop(); err != nil {
@@ -413,7 +423,5 @@ func (cn *ClusterNode) Restart(t testing.TB) {
 		// A process that died on its own is reaped first.
 		cn.kill()
 	}
-	if err := cn.startAny(Binary(t)); err != nil {
-		t.Fatalf("clustertest: Restart node %d: %v", cn.ID, err)
-	}
+	return cn.startAny(Binary(t))
 }

@@ -31,7 +31,7 @@ func loadProps(t *testing.T, props string) error {
 func TestUnimplementedProtectionsFailClosed(t *testing.T) {
 	refused := map[string]string{
 		"sasl.kerberos.service.name=kafka":                        "sasl.kerberos.service.name",
-		"sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512":      "sasl.mechanism.inter.broker.protocol",
+		"sasl.login.callback.handler.class=com.example.L":         "sasl.login.callback.handler.class",
 		"listener.name.sasl_ssl.gssapi.sasl.kerberos.principal=x": "listener.name.sasl_ssl.gssapi.sasl.kerberos.principal",
 		"listener.name.internal.max.connections=100":              "listener.name.internal.max.connections",
 		"security.inter.broker.protocol=SSL":                      "security.inter.broker.protocol",

@@ -16,6 +16,8 @@ var implementedSASL = map[string]bool{
 	"sasl.jaas.config":                                    true,
 	"sasl.server.callback.handler.class":                  true, // only Kafka's OAuthBearerValidatorCallbackHandler (checked by the node)
 	"sasl.server.max.receive.size":                        true,
+	"sasl.mechanism.inter.broker.protocol":                true, // read by the node (interbroker_sasl.go)
+	"sasl.mechanism.controller.protocol":                  true, // read by the node: PLAIN only
 	"sasl.oauthbearer.jwks.endpoint.url":                  true,
 	"sasl.oauthbearer.jwks.endpoint.refresh.ms":           true,
 	"sasl.oauthbearer.jwks.endpoint.retry.backoff.ms":     true,

@@ -30,6 +30,9 @@
 // hello's node. With TCPConfig.ServerTLS/ClientTLS connections are mutual
 // TLS and TCPConfig.Authorize checks the certificate's holder against the
 // hello's node id (transport_tcp.go documents the wire format and rules).
+// With TCPConfig.SASL every connection logs in with SASL right after its
+// hello, on the transport's own frames (transport_sasl.go), and
+// TransportSASL.Authorize checks the principal against the hello's node id.
 // Delivery failures reach raft
 // through Reporter (ReportUnreachable, ReportSnapshot), so a lagging
 // follower is sent the leader's snapshot (MsgSnap) and leaves snapshot

@@ -179,6 +179,11 @@ func (t *TCPTransport) clientHandshake(ctx context.Context, c net.Conn, addr str
 	if _, err := conn.Write(appendHello(nil, hello{Version: helloVersion, NodeID: t.cfg.NodeID, ClusterID: t.ClusterID()})); err != nil {
 		return nil, fmt.Errorf("hello: %w", err)
 	}
+	if t.cfg.SASL != nil {
+		if err := t.saslLogin(ctx, conn, addr); err != nil {
+			return nil, err
+		}
+	}
 	if !stop() {
 		return nil, ctx.Err()
 	}
@@ -186,7 +191,8 @@ func (t *TCPTransport) clientHandshake(ctx context.Context, c net.Conn, addr str
 }
 
 // acceptHandshake authenticates an accepted connection within
-// handshakeTimeout: the TLS handshake (with ServerTLS), then the hello.
+// handshakeTimeout: the TLS handshake (with ServerTLS), then the hello,
+// then SASL (with SASL).
 // It returns the connection to serve (the TLS one), a reader over it and
 // the peer's node id.
 func (t *TCPTransport) acceptHandshake(c net.Conn) (net.Conn, *bufio.Reader, int32, error) {
@@ -202,7 +208,7 @@ func (t *TCPTransport) acceptHandshake(c net.Conn) (net.Conn, *bufio.Reader, int
 			return nil, nil, 0, fmt.Errorf("TLS handshake: %w", err)
 		}
 		cs := tc.ConnectionState()
-		if len(cs.VerifiedChains) == 0 {
+		if len(cs.VerifiedChains) == 0 && t.cfg.SASL == nil {
 			return nil, nil, 0, fmt.Errorf("%w: no verified client certificate", ErrPeerIdentity)
 		}
 		conn, state = tc, &cs
@@ -214,6 +220,11 @@ func (t *TCPTransport) acceptHandshake(c net.Conn) (net.Conn, *bufio.Reader, int
 	}
 	if err := t.checkHello(h, state); err != nil {
 		return nil, nil, 0, err
+	}
+	if t.cfg.SASL != nil {
+		if err := t.saslAccept(conn, br, h.NodeID); err != nil {
+			return nil, nil, 0, err
+		}
 	}
 	_ = c.SetDeadline(time.Time{})
 	return conn, br, h.NodeID, nil

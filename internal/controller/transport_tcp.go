@@ -42,7 +42,10 @@ import (
 // certificate, and TCPConfig.Authorize decides whether the certificate's
 // holder may speak for the hello's node id (internal/node allows principals
 // in super.users, Kafka's convention for brokers and controllers, for any
-// node id). Without them the transport is plaintext, the hello unauthenticated.
+// node id). With TCPConfig.SASL the dialer authenticates with SASL right
+// after the hello (transport_sasl.go gives the frames), over TLS or not,
+// and the principal it logs in as is what may or may not speak for the
+// hello's node id. Without either the hello is unauthenticated.
 //
 // After the hello, a connection carries raft messages in one direction, as
 // frames:
@@ -107,6 +110,11 @@ type TCPConfig struct {
 	// of a TLS connection may speak for nodeID (its hello's); an error
 	// refuses the connection. Nil: every verified certificate may.
 	Authorize func(state tls.ConnectionState, nodeID int32) error
+	// SASL, if set, makes every connection authenticate with SASL after
+	// its hello (transport_sasl.go); with ServerTLS too (SASL_SSL) client
+	// certificates are then not required, and SASL.Authorize, not
+	// Authorize, decides who may speak for a node.
+	SASL *TransportSASL
 	// Logger (default: discard).
 	Logger *slog.Logger
 }
@@ -135,6 +143,13 @@ func (c TCPConfig) Validate() error {
 		return errors.New("controller: transport ServerTLS and ClientTLS go together")
 	case c.Authorize != nil && c.ServerTLS == nil:
 		return errors.New("controller: transport Authorize needs ServerTLS")
+	case c.SASL != nil && c.Authorize != nil:
+		return errors.New("controller: transport SASL comes with its own Authorize")
+	}
+	if c.SASL != nil {
+		if err := c.SASL.validate(); err != nil {
+			return err
+		}
 	}
 	for id, addr := range c.Peers {
 		if id < 0 {

@@ -44,13 +44,19 @@ func (n *Node) openPartitions(ctx context.Context) error {
 	return nil
 }
 
-func (n *Node) newReplicator(context.Context) error {
+// setupInterBrokerDial sets how this broker dials the others
+// (interBrokerDial), refusing a setup it cannot honour.
+func (n *Node) setupInterBrokerDial(context.Context) error {
 	dial, err := n.interBrokerDial()
 	if err != nil {
 		return err
 	}
 	n.ibDial = dial
-	repl, err := newReplicator(n.settings, n.ctl, n.parts, n.lg, dial)
+	return nil
+}
+
+func (n *Node) newReplicator(context.Context) error {
+	repl, err := newReplicator(n.settings, n.ctl, n.parts, n.lg, n.ibDial)
 	if err != nil {
 		return err
 	}

@@ -114,7 +114,7 @@ func (n *Node) connectClient(env ServiceEnv) ([]string, []kgo.Opt, error) {
 		}
 		return nil, nil, fmt.Errorf("listener %s is %s: set samsa.connect.sasl.jaas.config for the worker's login", bl.cfg.Name, bl.cfg.Protocol)
 	}
-	user, pass, err := sasl.ParseLoginJAAS(jaas)
+	user, pass, err := sasl.ParseLoginJAAS(jaas, strings.ToUpper(mech))
 	if err != nil {
 		return nil, nil, fmt.Errorf("samsa.connect.sasl.jaas.config: %w", err)
 	}

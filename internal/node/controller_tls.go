@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/config"
 	"github.com/samsa-streaming/samsa/internal/controller"
+	"github.com/samsa-streaming/samsa/internal/sasl"
 	"github.com/samsa-streaming/samsa/internal/tlsconf"
 )
 
@@ -31,7 +33,17 @@ import (
 //     listener's clients for ClusterAction, and brokers and controllers
 //     are conventionally super users (often one shared principal). This
 //     node's own principal must be one too, or it could not join.
-//   - SASL_PLAINTEXT, SASL_SSL: refused (not implemented for raft).
+//   - SASL_PLAINTEXT, SASL_SSL: every connection authenticates with SASL
+//     PLAIN after its hello (controller/transport_sasl.go), over the
+//     listener's TLS with SASL_SSL (client certificates as its
+//     ssl.client.auth says). The node logs in with
+//     sasl.mechanism.controller.protocol (PLAIN; Kafka's default GSSAPI is
+//     refused, and SCRAM too: its credentials live in the metadata log the
+//     controllers replicate) and the username and password of
+//     listener.name.<controller>.plain.sasl.jaas.config, whose user_<name>
+//     entries are the logins it accepts. As with SSL, a peer is allowed
+//     when its principal (User:<username>) is in super.users, and this
+//     node's own must be.
 
 // controllerListenerName is the first of controller.listener.names.
 func controllerListenerName(cfg *config.Broker) string {
@@ -53,8 +65,10 @@ func (n *Node) controllerSecurity(tc *controller.TCPConfig) error {
 	switch {
 	case !mapped || proto == config.ProtocolPlaintext:
 		return nil
+	case proto == config.ProtocolSASLPlaintext || proto == config.ProtocolSASLSSL:
+		return n.controllerSASL(tc, config.Listener{Name: name, Protocol: proto})
 	case proto != config.ProtocolSSL:
-		return fmt.Errorf("controller listener %s: %s is not available there: use SSL with client certificates for the controller listener", name, proto)
+		return fmt.Errorf("controller listener %s: %s is not available there: use SSL with client certificates, SASL_PLAINTEXT or SASL_SSL", name, proto)
 	}
 	r, err := n.controllerTLS(name)
 	if err != nil {
@@ -117,4 +131,84 @@ func (n *Node) controllerPrincipals(name string, r *tlsconf.Reloader) ([]string,
 			"the other nodes would refuse it; add it (nodes conventionally share one super-user principal)", name, own, n.settings.Values["super.users"])
 	}
 	return allowed, nil
+}
+
+// controllerSASL sets the transport's SASL (and with SASL_SSL its TLS) for
+// the controller listener l.
+func (n *Node) controllerSASL(tc *controller.TCPConfig, l config.Listener) error {
+	props := n.settings.SecurityProps()
+	login, err := newSASLLogin(props, l.Name, "sasl.mechanism.controller.protocol", sasl.MechanismPlain)
+	if err != nil {
+		return fmt.Errorf("controller %w", err)
+	}
+	cfg, err := sasl.ConfigFromProperties(props, l.Name)
+	if err != nil {
+		return fmt.Errorf("controller listener %s: %w", l.Name, err)
+	}
+	if !slices.Contains(cfg.EnabledMechanisms, sasl.MechanismPlain) {
+		return fmt.Errorf("controller listener %s: sasl.enabled.mechanisms (%s) must include PLAIN, the mechanism of sasl.mechanism.controller.protocol",
+			l.Name, strings.Join(cfg.EnabledMechanisms, ","))
+	}
+	mech, err := n.mechanism(sasl.MechanismPlain, l, cfg, props)
+	if err != nil {
+		return fmt.Errorf("controller listener %s: %w", l.Name, err)
+	}
+	allowed, err := acl.ParseSuperUsers(n.settings.Values["super.users"])
+	if err != nil {
+		return fmt.Errorf("super.users: %w", err)
+	}
+	if !slices.Contains(allowed, login.principal()) {
+		return fmt.Errorf("controller listener %s: this node logs in as %s, which is not in super.users (%q): the other nodes would refuse it",
+			l.Name, login.principal(), n.settings.Values["super.users"])
+	}
+	if l.TLS() {
+		if err := n.controllerSASLTLS(tc, l.Name, props); err != nil {
+			return err
+		}
+	}
+	tc.SASL = &controller.TransportSASL{
+		Mechanism: login.mechanism,
+		Login: func(ctx context.Context, host string) (controller.SASLClientSession, []byte, error) {
+			return login.mech.Authenticate(ctx, host)
+		},
+		Accept: func(m string) (controller.SASLServerExchange, error) {
+			if m != mech.Name() {
+				return nil, fmt.Errorf("SASL mechanism %s is not enabled on the controller listener (%s is)", m, mech.Name())
+			}
+			return &saslExchange{ex: mech.Start()}, nil
+		},
+		Authorize: func(p string, nodeID int32) error {
+			if !slices.Contains(allowed, p) {
+				return fmt.Errorf("principal %s may not speak for node %d: it is not in super.users", p, nodeID)
+			}
+			return nil
+		},
+	}
+	n.lg.Info("controller listener uses SASL", "listener", l.Name, "protocol", l.Protocol, "mechanism", login.mechanism,
+		"principal", login.principal(), "allowed", strings.Join(allowed, ";"))
+	return nil
+}
+
+// controllerSASLTLS is the TLS under SASL_SSL: the listener's ssl.*
+// settings, client certificates as ssl.client.auth says.
+func (n *Node) controllerSASLTLS(tc *controller.TCPConfig, name string, props map[string]string) error {
+	cfg, err := tlsconf.FromProperties(props, name)
+	if err != nil {
+		return fmt.Errorf("controller listener %s: %w", name, err)
+	}
+	if !cfg.HasKeystore() {
+		return fmt.Errorf("controller listener %s: SASL_SSL needs this node's certificate (ssl.keystore.*)", name)
+	}
+	r, err := tlsconf.NewReloader(cfg, n.lg.With("component", "tls", "listener", name))
+	if err != nil {
+		return fmt.Errorf("controller listener %s: %w", name, err)
+	}
+	if tc.ServerTLS, err = r.ServerConfig(); err != nil {
+		return fmt.Errorf("controller listener %s: %w", name, err)
+	}
+	tc.ClientTLS = func(addr string) *tls.Config {
+		host, _, _ := net.SplitHostPort(addr)
+		return r.ClientConfig(host)
+	}
+	return nil
 }

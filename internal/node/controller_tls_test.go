@@ -72,17 +72,36 @@ func TestControllerListenerSSL(t *testing.T) {
 	wg.Wait()
 }
 
-// TestControllerListenerRefusedSettings: SASL on the controller listener,
-// and a certificate whose principal is not a super user, fail the start.
+// controllerSASL are the settings of a SASL_PLAINTEXT controller listener
+// whose nodes log in with mech as User:broker (password "pw").
+func controllerSASL(mech, superUsers, plainInClear string) map[string]string {
+	return map[string]string{
+		"listener.security.protocol.map":                          "PLAINTEXT:PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
+		"sasl.mechanism.controller.protocol":                      mech,
+		"listener.name.controller.sasl.enabled.mechanisms":        "PLAIN",
+		"listener.name.controller.sasl.plain.plaintext.enable":    plainInClear,
+		"listener.name.controller.plain.sasl.jaas.config":         `org.apache.kafka.common.security.plain.PlainLoginModule required username="broker" password="pw" user_broker="pw";`,
+		"listener.name.controller.scram-sha-512.sasl.jaas.config": `org.apache.kafka.common.security.scram.ScramLoginModule required username="broker" password="pw";`,
+		"super.users": superUsers,
+	}
+}
+
+// TestControllerListenerRefusedSettings: SASL on the controller listener
+// without a mechanism Samsa has (Kafka's default GSSAPI, or SCRAM), PLAIN
+// in clear without sasl.plain.plaintext.enable, a login that is not a
+// super user, and a certificate whose principal is not a super user, fail
+// the start.
 func TestControllerListenerRefusedSettings(t *testing.T) {
 	for name, tc := range map[string]struct {
 		extra map[string]string
 		want  string
 	}{
-		"SASL_SSL":         {map[string]string{"listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:SASL_SSL"}, "use SSL with client certificates for the controller listener"},
-		"SASL_PLAINTEXT":   {map[string]string{"listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:SASL_PLAINTEXT"}, "use SSL with client certificates for the controller listener"},
-		"not a super user": {map[string]string{"super.users": "User:admin"}, "is not in super.users"},
-		"no trust store":   {map[string]string{"listener.name.controller.ssl.truststore.location": "", "listener.name.controller.ssl.truststore.type": ""}, "ssl.truststore"},
+		"SASL_SSL GSSAPI":       {map[string]string{"listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:SASL_SSL"}, "Kafka's default GSSAPI"},
+		"SASL SCRAM":            {controllerSASL("SCRAM-SHA-512", "User:broker", "true"), "sasl.mechanism.controller.protocol=SCRAM-SHA-512 is not available here: use PLAIN"},
+		"SASL PLAIN in clear":   {controllerSASL("PLAIN", "User:broker", "false"), "PLAIN sends passwords in clear"},
+		"SASL not a super user": {controllerSASL("PLAIN", "User:admin", "true"), "logs in as User:broker, which is not in super.users"},
+		"not a super user":      {map[string]string{"super.users": "User:admin"}, "is not in super.users"},
+		"no trust store":        {map[string]string{"listener.name.controller.ssl.truststore.location": "", "listener.name.controller.ssl.truststore.type": ""}, "ssl.truststore"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			ln, err := net.Listen("tcp", "127.0.0.1:0")

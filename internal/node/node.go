@@ -114,14 +114,19 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 
 // steps lists the start-up steps of this node's roles, in order.
 func (n *Node) steps() []step {
-	s := []step{
-		{"admin listener", n.startAdmin},
+	s := []step{{"admin listener", n.startAdmin}}
+	if n.cfg.Roles.Broker {
+		// Before anything is opened: a broker that could not reach the
+		// others must not join.
+		s = append(s, step{"inter-broker security", n.setupInterBrokerDial})
+	}
+	s = append(s, []step{
 		{"data dir", n.openDataDir},
 		{"clean-shutdown marker", n.takeMarker},
 		{"controller transport", n.startTransport},
 		{"controller", n.openController},
 		{"cluster id", n.settleClusterID},
-	}
+	}...)
 	if n.cfg.Roles.Broker {
 		s = append(s,
 			step{"listeners", n.listen},

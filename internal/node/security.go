@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/samsa-streaming/samsa/internal/acl"
 	"github.com/samsa-streaming/samsa/internal/broker"
 	"github.com/samsa-streaming/samsa/internal/config"
 	"github.com/samsa-streaming/samsa/internal/controller"
@@ -236,21 +237,49 @@ func (n *Node) listenerTLS(l config.Listener, props map[string]string, bl *broke
 
 // interBrokerDial is how this broker connects to the other brokers'
 // inter-broker listener (inter.broker.listener.name): nil (plain TCP) for
-// PLAINTEXT, TLS presenting this node's certificate for SSL. SASL between
-// brokers is not implemented and refused.
+// PLAINTEXT, TLS presenting this node's certificate for SSL, and for
+// SASL_PLAINTEXT and SASL_SSL a SASL login (interbroker_sasl.go) over TCP
+// or that TLS.
 func (n *Node) interBrokerDial() (func(context.Context, string) (net.Conn, error), error) {
 	name := n.settings.InterBrokerListener
 	if name == "" || n.cfg.ReplicationListen != "" {
 		return nil, nil
 	}
 	l, _ := n.settings.Listener(name)
-	switch l.Protocol {
-	case config.ProtocolPlaintext:
-		return nil, nil
-	case config.ProtocolSSL:
-	default:
-		return nil, fmt.Errorf("inter.broker.listener.name %s is %s: between brokers Samsa speaks PLAINTEXT or SSL (with client certificates), not SASL", name, l.Protocol)
+	var dial func(context.Context, string) (net.Conn, error)
+	if l.TLS() {
+		var err error
+		if dial, err = n.interBrokerTLSDial(name); err != nil {
+			return nil, err
+		}
 	}
+	if !l.SASL() {
+		return dial, nil
+	}
+	props := n.settings.SecurityProps()
+	login, err := newSASLLogin(props, name, "sasl.mechanism.inter.broker.protocol",
+		sasl.MechanismPlain, sasl.MechanismScramSHA256, sasl.MechanismScramSHA512)
+	if err != nil {
+		return nil, err
+	}
+	// As Kafka: the brokers must accept the mechanism they log in with.
+	if cfg, err := sasl.ConfigFromProperties(props, name); err == nil && !slices.Contains(cfg.EnabledMechanisms, login.mechanism) {
+		return nil, fmt.Errorf("inter-broker listener %s: sasl.mechanism.inter.broker.protocol=%s must be one of its sasl.enabled.mechanisms (%s)",
+			name, login.mechanism, strings.Join(cfg.EnabledMechanisms, ","))
+	}
+	n.lg.Info("inter-broker listener uses SASL", "listener", name, "protocol", l.Protocol, "mechanism", login.mechanism, "principal", login.principal())
+	if strings.TrimSpace(n.settings.Values["authorizer.class.name"]) != "" {
+		if su, err := acl.ParseSuperUsers(n.settings.Values["super.users"]); err == nil && !slices.Contains(su, login.principal()) {
+			n.lg.Warn("the inter-broker principal is not in super.users: followers' fetches are refused unless an ACL grants it ClusterAction on the cluster",
+				"principal", login.principal(), "super.users", n.settings.Values["super.users"])
+		}
+	}
+	return saslDial(dial, login, fmt.Sprintf("samsa-broker-%d", n.cfg.NodeID), n.lg.With("component", "inter-broker")), nil
+}
+
+// interBrokerTLSDial dials the inter-broker listener name's TLS with its
+// ssl.* settings: this node's certificate, the trust store.
+func (n *Node) interBrokerTLSDial(name string) (func(context.Context, string) (net.Conn, error), error) {
 	tc, err := tlsconf.FromProperties(n.settings.SecurityProps(), name)
 	if err != nil {
 		return nil, fmt.Errorf("inter-broker listener %s: %w", name, err)

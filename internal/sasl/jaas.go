@@ -244,3 +244,38 @@ func (lx *jaasLexer) escape() byte {
 	}
 	return byte(v)
 }
+
+// scramLoginModule is the login module of a SCRAM client's JAAS entry.
+const scramLoginModule = "org.apache.kafka.common.security.scram.ScramLoginModule"
+
+// ParseLoginJAAS parses the JAAS entry a broker logs in to other brokers
+// (or controllers) with, for mechanism PLAIN (PlainLoginModule) or
+// SCRAM-SHA-256/512 (ScramLoginModule), and returns its username and
+// password options, both required. A PLAIN entry's user_<name> options
+// (the listener's users) are allowed beside them.
+func ParseLoginJAAS(text, mechanism string) (username, password string, err error) {
+	if len(text) > maxJAASBytes {
+		return "", "", configErrorf("JAAS config of %d bytes exceeds %d", len(text), maxJAASBytes)
+	}
+	module := scramLoginModule
+	if mechanism == MechanismPlain {
+		module = plainLoginModule
+	}
+	opts, err := parseJAAS(text, module)
+	if err != nil {
+		return "", "", err
+	}
+	var haveUser, havePass bool
+	for _, kv := range opts {
+		switch kv[0] {
+		case "username":
+			username, haveUser = kv[1], true
+		case "password":
+			password, havePass = kv[1], true
+		}
+	}
+	if !haveUser || !havePass || username == "" {
+		return "", "", configErrorf("JAAS config for %s names no username and password for this broker to log in with", mechanism)
+	}
+	return username, password, nil
+}

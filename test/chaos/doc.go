@@ -36,6 +36,11 @@
 //     cluster, created by an admin certificate (CN=admin, a super user)
 //     through INTERNAL; a topic outside chaos-* and a follower's fetch on
 //     the client listener are checked to be refused first.
+//  9. TestSecureSASL{KillLeaderLoop,RollingRestartUnderLoad}: scenarios 1
+//     and 7 with the cluster's own traffic over SASL instead
+//     (secure_sasl_test.go): raft over the SASL_PLAINTEXT CONTROLLER
+//     listener with PLAIN, replication over the SASL_PLAINTEXT INTERNAL
+//     listener with SCRAM-SHA-512 (--add-scram), both as User:broker.
 //
 // Each runs for a short, fixed number of faults by default; set
 // SAMSA_CHAOS_DURATION (e.g. 10m, as `make chaos` does) to repeat faults

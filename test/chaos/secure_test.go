@@ -90,7 +90,7 @@ func startSecureCluster(t *testing.T, n int, opts clustertest.ClusterOptions) *c
 			t.Fatalf("node %d does not log that its controller listener uses mutual TLS", cn.ID)
 		}
 	}
-	grantClientACLs(t, c, admin)
+	grantClientACLs(t, c, kgo.DialTLSConfig(admin))
 	checkRefused(t, c)
 	t.Cleanup(func() { checkProxiedTLS(t, c) })
 	return c
@@ -118,15 +118,16 @@ func writeSecureCerts(t *testing.T) (keystore, caFile string, admin *tls.Config)
 	return keystore, caFile, &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: pool, MinVersion: tls.VersionTLS12}
 }
 
-// grantClientACLs creates clientPrincipal's ACLs as the admin, through the
-// brokers' INTERNAL listeners, and waits until every broker applies them.
-func grantClientACLs(t *testing.T, c *clustertest.Cluster, admin *tls.Config) {
+// grantClientACLs creates clientPrincipal's ACLs as the admin (a client
+// with the admin options: its TLS or SASL), through the brokers' INTERNAL
+// listeners, and waits until every broker applies them.
+func grantClientACLs(t *testing.T, c *clustertest.Cluster, admin ...kgo.Opt) {
 	t.Helper()
 	var seeds []string
 	for _, b := range c.Brokers() {
 		seeds = append(seeds, b.ReplicationAddr)
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.DialTLSConfig(admin))
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(seeds...)}, admin...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +193,7 @@ func checkRefused(t *testing.T, c *clustertest.Cluster) {
 }
 
 // checkProxiedTLS: the raft links and the followers' fetches went through
-// the proxies, that is over the SSL listeners.
+// the proxies, that is over the secured (SSL or SASL) listeners.
 func checkProxiedTLS(t *testing.T, c *clustertest.Cluster) {
 	t.Helper()
 	var raft, repl int

@@ -96,13 +96,13 @@ func cfgServe(t *testing.T, props string, stopOnAccept bool) cfgRun {
 func TestConfigUnimplementedProtectionRefusesToStart(t *testing.T) {
 	base := "node.id=1\nlog.dirs={data}\nlisteners=PLAINTEXT://127.0.0.1:{port}\n"
 	cases := map[string]string{
-		"sasl.kerberos.service.name":           "sasl.kerberos.service.name=kafka\n",
-		"sasl.mechanism.inter.broker.protocol": "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512\n",
-		"principal.builder.class":              "principal.builder.class=com.example.Principals\n",
-		"delegation.token.secret.key":          "delegation.token.secret.key=s3cr3t\n",
-		"security.inter.broker.protocol":       "security.inter.broker.protocol=SASL_SSL\n",
-		"client.quota.callback.class":          "client.quota.callback.class=com.example.Quotas\n",
-		"listener.name.x.max.connections":      "listener.name.x.max.connections=100\n",
+		"sasl.kerberos.service.name":        "sasl.kerberos.service.name=kafka\n",
+		"sasl.login.callback.handler.class": "sasl.login.callback.handler.class=com.example.Logins\n",
+		"principal.builder.class":           "principal.builder.class=com.example.Principals\n",
+		"delegation.token.secret.key":       "delegation.token.secret.key=s3cr3t\n",
+		"security.inter.broker.protocol":    "security.inter.broker.protocol=SASL_SSL\n",
+		"client.quota.callback.class":       "client.quota.callback.class=com.example.Quotas\n",
+		"listener.name.x.max.connections":   "listener.name.x.max.connections=100\n",
 	}
 	for name, extra := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -132,6 +132,7 @@ func TestConfigUnimplementedProtectionRefusesToStart(t *testing.T) {
 		"sasl.enabled.mechanisms": "listeners=PLAINTEXT://127.0.0.1:{port},SASL_PLAINTEXT://127.0.0.1:0\n",
 		"PLAIN sends passwords":   "listeners=PLAINTEXT://127.0.0.1:{port},SASL_PLAINTEXT://127.0.0.1:0\nsasl.enabled.mechanisms=PLAIN\nlistener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_a=\"b\";\n",
 		"authorizer":              "authorizer.class.name=kafka.security.authorizer.AclAuthorizer\n",
+		"default GSSAPI":          "listeners=PLAINTEXT://127.0.0.1:{port},INTERNAL://127.0.0.1:0\nlistener.security.protocol.map=PLAINTEXT:PLAINTEXT,INTERNAL:SASL_PLAINTEXT\ninter.broker.listener.name=INTERNAL\nsasl.enabled.mechanisms=SCRAM-SHA-512\n",
 	}
 	for want, extra := range misconfigured {
 		t.Run("misconfigured "+want, func(t *testing.T) {
