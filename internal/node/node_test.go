@@ -72,7 +72,7 @@ func (s *recService) Close() error {
 }
 
 var brokerSteps = []string{
-	"admin listener", "data dir", "clean-shutdown marker", "controller transport", "controller", "cluster id",
+	"admin listener", "inter-broker security", "data dir", "clean-shutdown marker", "controller transport", "controller", "cluster id",
 	"listeners", "broker registration", "partitions", "replicator", "image following",
 	"coordinators", "broker", "background loops", "serving", "metrics", "services",
 }

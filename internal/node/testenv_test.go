@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -62,12 +64,21 @@ func createTopic(t *testing.T, bootstrap []string, topic string, partitions int3
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	resp, err := kadm.NewClient(cl).CreateTopic(ctx, partitions, rf, nil, topic)
-	if err == nil {
-		err = resp.Err
-	}
-	if err != nil {
-		t.Fatalf("create topic %s: %v", topic, err)
+	for {
+		resp, err := kadm.NewClient(cl).CreateTopic(ctx, partitions, rf, nil, topic)
+		if err == nil {
+			err = resp.Err
+		}
+		// Just after start a broker may not be registered or unfenced
+		// yet (a loaded machine delays heartbeats): retry until it is.
+		if errors.Is(err, kerr.InvalidReplicationFactor) && ctx.Err() == nil {
+			time.Sleep(200 * time.Millisecond)
+			continue
+		}
+		if err != nil {
+			t.Fatalf("create topic %s: %v", topic, err)
+		}
+		return
 	}
 }
 
