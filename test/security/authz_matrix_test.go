@@ -79,7 +79,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 
 func matrix() map[int16]*apiCase {
 	m := map[int16]*apiCase{}
-	for _, part := range []map[int16]*apiCase{dataCases(), groupCases(), txnCases(), adminCases()} {
+	for _, part := range []map[int16]*apiCase{dataCases(), groupCases(), txnCases(), adminCases(), shareCases()} {
 		for k, c := range part {
 			m[k] = c
 		}
